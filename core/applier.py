@@ -1,0 +1,98 @@
+"""The index applier thread: the writer hands it rows; searches wait on its progress."""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from core.errors import BrainError
+from core.index import IndexWriter
+from core.models import Row
+
+_Task = tuple[list[Row], int] | Callable[[IndexWriter], Any] | None
+
+
+class Applier:
+    def __init__(self, index: IndexWriter) -> None:
+        self.index = index
+        self.applied, _ = index.last_applied()
+        self.error: BaseException | None = None
+        self._cond = threading.Condition()
+        self._q: queue.Queue[_Task] = queue.Queue()
+        self._thread = threading.Thread(target=self._loop, name="brain-index", daemon=True)
+        self._thread.start()
+
+    def enqueue(self, rows: list[Row], end_offset: int) -> None:
+        self._q.put((rows, end_offset))
+
+    def call(self, fn: Callable[[IndexWriter], Any]) -> Any:
+        """Run fn on the applier's connection, after everything queued before it."""
+        box: dict[str, Any] = {}
+        done = threading.Event()
+
+        def task(ix: IndexWriter) -> None:
+            try:
+                box["value"] = fn(ix)
+            except BaseException as e:  # noqa: BLE001 - handed back to the caller
+                box["error"] = e
+            finally:
+                done.set()
+
+        self._q.put(task)
+        done.wait()
+        if "error" in box:
+            raise box["error"]
+        return box.get("value")
+
+    def wait_for(self, seq: int, timeout: float = 30.0) -> None:
+        with self._cond:
+            ok = self._cond.wait_for(lambda: self.applied >= seq or self.error, timeout)
+        if self.error is not None:
+            raise BrainError(f"the search index could not be updated: {self.error}")
+        if not ok:
+            raise BrainError(f"the search index did not reach seq {seq} within {timeout:g} s")
+
+    def close(self) -> None:
+        if self._thread.is_alive():
+            self._q.put(None)
+            self._thread.join()
+
+    def _loop(self) -> None:
+        while True:
+            task = self._q.get()
+            if task is None:
+                return
+            if callable(task):
+                task(self.index)
+                continue
+            rows, end = list(task[0]), task[1]
+            stop = False
+            pending_call = None
+            while True:  # drain what queued up behind it into one transaction
+                try:
+                    nxt = self._q.get_nowait()
+                except queue.Empty:
+                    break
+                if nxt is None:
+                    stop = True
+                    break
+                if callable(nxt):
+                    pending_call = nxt
+                    break
+                rows.extend(nxt[0])
+                end = nxt[1]
+            try:
+                last = self.index.apply(rows, end)
+                with self._cond:
+                    self.applied = max(self.applied, last)
+                    self._cond.notify_all()
+            except BaseException as e:  # noqa: BLE001 - reported through wait_for and state
+                with self._cond:
+                    self.error = e
+                    self._cond.notify_all()
+            if pending_call is not None:
+                pending_call(self.index)
+            if stop:
+                return

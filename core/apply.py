@@ -1,0 +1,63 @@
+"""Applying a committed journal record to the files. Idempotent, so replay can reuse it."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import msgspec
+
+from core import fsio, paths
+from core.journal import Record
+from core.layout import sidecar_path
+
+_DirCache = set[str]
+
+
+def apply_files(root: Path, record: Record, dirs: _DirCache, *, replay: bool = False) -> None:
+    for v in record.versions:
+        _move_version(root, v.src, v.dst, v.seq, dirs, replay)
+    for w in record.writes:
+        _ensure_dir(root, os.path.dirname(w.path), dirs)
+        side = msgspec.json.encode(w.sidecar, order="sorted")
+        if w.body is None:
+            fsio.unlink(root / w.path)
+        else:
+            fsio.write_file(root / w.path, w.body)
+        fsio.write_file(root / sidecar_path(w.path), side)
+    for rel in record.removes:
+        fsio.unlink(root / rel)
+        fsio.unlink(root / sidecar_path(rel))
+        _prune_empty(root, paths.versions_dir_of(rel))
+
+
+def _move_version(root: Path, src: str, dst: str, seq: int, dirs: _DirCache, replay: bool) -> None:
+    src_side, dst_side = root / sidecar_path(src), root / sidecar_path(dst)
+    if replay:
+        # Never move whatever sits at a path now: only the version the record names.
+        if (root / dst).exists() or not _carries_seq(src_side, seq):
+            return
+    _ensure_dir(root, os.path.dirname(dst), dirs)
+    fsio.rename(root / src, root / dst)
+    fsio.rename(src_side, dst_side)
+
+
+def _carries_seq(sidecar: Path, seq: int) -> bool:
+    try:
+        return msgspec.json.decode(sidecar.read_bytes()).get("seq") == seq
+    except (OSError, msgspec.DecodeError, AttributeError):
+        return False
+
+
+def _ensure_dir(root: Path, rel: str, dirs: _DirCache) -> None:
+    if rel in dirs:
+        return
+    fsio.mkdirs(root / rel)
+    dirs.add(rel)
+
+
+def _prune_empty(root: Path, rel: str) -> None:
+    try:
+        fsio.rmdir(root / rel)
+    except OSError:
+        pass

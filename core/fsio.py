@@ -1,0 +1,214 @@
+"""Every durable I/O call of the engine goes through here.
+
+One small surface (write, sync, rename, truncate, unlink) so a test can swap `backend` for a
+simulator that forgets unsynced writes, which is how a power loss is shown: a SIGKILL cannot
+show a missing fsync because the page cache survives it.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import os
+import sys
+from pathlib import Path
+
+
+class RealIO:
+    """Plain POSIX calls. Subclassed by the crash simulator in tests."""
+
+    def open(self, path: str, flags: int, mode: int = 0o644) -> int:
+        return os.open(path, flags | getattr(os, "O_CLOEXEC", 0), mode)
+
+    def close(self, fd: int) -> None:
+        os.close(fd)
+
+    def write(self, fd: int, data: bytes | memoryview) -> None:
+        view = memoryview(data)
+        while view:
+            n = os.write(fd, view)
+            view = view[n:]
+
+    def pwrite(self, fd: int, data: bytes, offset: int) -> None:
+        view = memoryview(data)
+        while view:
+            n = os.pwrite(fd, view, offset)
+            view = view[n:]
+            offset += n
+
+    def fdatasync(self, fd: int) -> None:
+        if sys.platform == "darwin":
+            _full_fsync(fd)
+        else:
+            os.fdatasync(fd)
+
+    def fsync(self, fd: int) -> None:
+        if sys.platform == "darwin":
+            _full_fsync(fd)
+        else:
+            os.fsync(fd)
+
+    def ftruncate(self, fd: int, size: int) -> None:
+        os.ftruncate(fd, size)
+
+    def rename(self, src: str, dst: str) -> None:
+        os.replace(src, dst)
+
+    def unlink(self, path: str) -> None:
+        os.unlink(path)
+
+    def mkdir(self, path: str) -> None:
+        os.makedirs(path, exist_ok=True)
+
+    def rmdir(self, path: str) -> None:
+        os.rmdir(path)
+
+    def syncfs(self, root: str) -> None:
+        """Flush the whole file system holding root: one call instead of one per file."""
+        fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            if _libc_syncfs is not None and _libc_syncfs(fd) == 0:
+                return
+            self._sync_tree(root)
+        finally:
+            os.close(fd)
+
+    def _sync_tree(self, root: str) -> None:
+        for dirpath, _dirs, files in os.walk(root):
+            for name in files:
+                try:
+                    fd = os.open(os.path.join(dirpath, name), os.O_RDONLY)
+                except OSError:
+                    continue
+                try:
+                    self.fsync(fd)
+                finally:
+                    os.close(fd)
+            dfd = os.open(dirpath, os.O_RDONLY | os.O_DIRECTORY)
+            try:
+                os.fsync(dfd)
+            finally:
+                os.close(dfd)
+
+    def fsync_dir(self, path: str) -> None:
+        fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _load_syncfs():
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        fn = libc.syncfs
+        fn.argtypes = [ctypes.c_int]
+        fn.restype = ctypes.c_int
+        return fn
+    except (OSError, AttributeError):
+        return None
+
+
+_libc_syncfs = _load_syncfs()
+
+
+def _full_fsync(fd: int) -> None:
+    import fcntl
+
+    try:
+        fcntl.fcntl(fd, fcntl.F_FULLFSYNC)  # type: ignore[attr-defined]
+    except (AttributeError, OSError):
+        os.fsync(fd)
+
+
+backend: RealIO = RealIO()
+
+
+# Thin module-level helpers so callers never touch os.* for durable I/O.
+
+
+def open_fd(path: Path | str, flags: int, mode: int = 0o644) -> int:
+    return backend.open(str(path), flags, mode)
+
+
+def close(fd: int) -> None:
+    backend.close(fd)
+
+
+def write(fd: int, data: bytes | memoryview) -> None:
+    backend.write(fd, data)
+
+
+def pwrite(fd: int, data: bytes, offset: int) -> None:
+    backend.pwrite(fd, data, offset)
+
+
+def fdatasync(fd: int) -> None:
+    backend.fdatasync(fd)
+
+
+def fsync(fd: int) -> None:
+    backend.fsync(fd)
+
+
+def ftruncate(fd: int, size: int) -> None:
+    backend.ftruncate(fd, size)
+
+
+def rename(src: Path | str, dst: Path | str) -> None:
+    backend.rename(str(src), str(dst))
+
+
+def unlink(path: Path | str, missing_ok: bool = True) -> None:
+    try:
+        backend.unlink(str(path))
+    except FileNotFoundError:
+        if not missing_ok:
+            raise
+
+
+def mkdirs(path: Path | str) -> None:
+    backend.mkdir(str(path))
+
+
+def rmdir(path: Path | str) -> None:
+    backend.rmdir(str(path))
+
+
+def syncfs(root: Path | str) -> None:
+    backend.syncfs(str(root))
+
+
+def fsync_dir(path: Path | str) -> None:
+    backend.fsync_dir(str(path))
+
+
+def append(path: Path | str, data: bytes) -> None:
+    """One unsynced O_APPEND write (access journal, node file)."""
+    fd = open_fd(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+    try:
+        write(fd, data)
+    finally:
+        close(fd)
+
+
+def write_file(path: Path | str, data: bytes, *, durable: bool = False) -> None:
+    """Replace path with data via a temp file and rename.
+
+    durable=True also fsyncs the file and its folder (used outside the journal's protection:
+    init, manifest, keys, checkpoint notes).
+    """
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    fd = open_fd(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+    try:
+        write(fd, data)
+        if durable:
+            fsync(fd)
+    finally:
+        close(fd)
+    rename(tmp, path)
+    if durable:
+        fsync_dir(path.parent)

@@ -1,0 +1,192 @@
+"""The derived index: applies audit rows (reading the files, which win) and answers queries."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterable
+from pathlib import Path
+
+from core import paths
+from core.index_schema import connect, create
+from core.models import Row, Sidecar
+from core.state_view import read_sidecar
+
+_MEM_COLS = (
+    "path, ckey, kind, folder, title, category, tags, sync_class, classification, state,"
+    " created_ns, updated_ns, actor, seq, pii_status"
+)
+_UPSERT = (
+    f"INSERT INTO memories ({_MEM_COLS}) VALUES ({', '.join('?' * 15)})"
+    " ON CONFLICT(path) DO UPDATE SET "
+    + ", ".join(f"{c.strip()} = excluded.{c.strip()}" for c in _MEM_COLS.split(",")[1:])
+    + " RETURNING id"
+)
+
+
+def folder_of(path: str) -> str:
+    return path[len("memories/") :].rsplit("/", 1)[0]
+
+
+class IndexWriter:
+    """One connection that applies rows. Safe across processes: each batch re-reads
+    `last_applied` inside BEGIN IMMEDIATE and skips what another process already applied."""
+
+    def __init__(self, db_path: Path, root: Path) -> None:
+        db_path.parent.mkdir(parents=True, exist_ok=True)
+        self.conn = connect(str(db_path))
+        create(self.conn)
+        self.root = root
+
+    def last_applied(self) -> tuple[int, int]:
+        rows = dict(
+            self.conn.execute(
+                "SELECT key, value FROM meta WHERE key IN ('last_applied', 'last_applied_offset')"
+            ).fetchall()
+        )
+        return int(rows.get("last_applied", 0)), int(rows.get("last_applied_offset", 0))
+
+    def apply(self, rows: Iterable[Row], end_offset: int) -> int:
+        """Apply rows beyond last_applied; returns the new last_applied."""
+        c = self.conn
+        c.execute("BEGIN IMMEDIATE")
+        try:
+            done, _ = self.last_applied()
+            last = done
+            for row in rows:
+                if row.seq <= last:
+                    continue
+                self._apply_row(row)
+                last = row.seq
+            if last != done:
+                c.executemany(
+                    "UPDATE meta SET value = ? WHERE key = ?",
+                    [(str(last), "last_applied"), (str(end_offset), "last_applied_offset")],
+                )
+            c.execute("COMMIT")
+        except BaseException:
+            c.execute("ROLLBACK")
+            raise
+        return last
+
+    def _apply_row(self, row: Row) -> None:
+        self.conn.execute(
+            "INSERT OR REPLACE INTO audit (seq, ts_ns, op, path, actor, commit_, prev_chain, chain,"
+            " extra) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                row.seq,
+                row.ts_ns,
+                row.op,
+                row.path,
+                row.actor,
+                row.commit,
+                row.prev_chain,
+                row.chain,
+                json.dumps(row.extra, sort_keys=True, ensure_ascii=False),
+            ),
+        )
+        if row.op == "move":
+            self.remove(row.extra.get("from", ""))
+            self.refresh(row.path)
+        elif row.op in ("put", "delete"):
+            self.refresh(row.path)
+
+    def refresh(self, path: str) -> None:
+        """Make the index mirror the files at path (the files win)."""
+        side = read_sidecar(self.root, path)
+        if side is None or side.state == "purged":
+            self.remove(path)
+            return
+        body = b""
+        if side.state == "active":
+            try:
+                body = (self.root / path).read_bytes()
+            except FileNotFoundError:
+                body = b""
+        self.upsert(path, side, body)
+
+    def upsert(self, path: str, side: Sidecar, body: bytes) -> None:
+        (mem_id,) = self.conn.execute(
+            _UPSERT,
+            (
+                path,
+                paths.casefold_key(path),
+                side.kind,
+                folder_of(path),
+                side.title,
+                side.category,
+                json.dumps(side.tags),
+                side.sync_class,
+                side.classification,
+                side.state,
+                side.created_ns,
+                side.updated_ns,
+                side.actor,
+                side.seq,
+                side.pii_status,
+            ),
+        ).fetchone()
+        self.conn.execute("DELETE FROM memories_fts WHERE rowid = ?", (mem_id,))
+        if side.state == "active":
+            self.conn.execute(
+                "INSERT INTO memories_fts (rowid, title, body, tags) VALUES (?, ?, ?, ?)",
+                (mem_id, side.title, body.decode("utf-8", "replace"), " ".join(side.tags)),
+            )
+
+    def remove(self, path: str) -> None:
+        hit = self.conn.execute("SELECT id FROM memories WHERE path = ?", (path,)).fetchone()
+        if hit is None:
+            return
+        self.conn.execute("DELETE FROM memories_fts WHERE rowid = ?", hit)
+        self.conn.execute("DELETE FROM memories WHERE id = ?", hit)
+
+    def scrub(self) -> str | None:
+        """After a purge: merge FTS segments (dropping deleted terms) and empty the WAL."""
+        self.conn.execute("INSERT INTO memories_fts(memories_fts) VALUES ('optimize')")
+        for _ in range(50):
+            busy, _log, _ckpt = self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            if not busy:
+                return None
+            threading.Event().wait(0.02)
+        return "the index WAL could not be truncated (a reader holds it); purged text may remain in index/brain.sqlite-wal until the next checkpoint"
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.conn.execute(
+            "INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )
+
+    def get_meta(self, key: str) -> str | None:
+        hit = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return hit[0] if hit else None
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+class IndexReader:
+    """Thread-local read connections for queries (the TUI reads from worker threads)."""
+
+    def __init__(self, db_path: Path) -> None:
+        self.db_path = db_path
+        self._local = threading.local()
+        self._all: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        c = getattr(self._local, "conn", None)
+        if c is None:
+            c = connect(str(self.db_path), readonly=False)
+            self._local.conn = c
+            with self._lock:
+                self._all.append(c)
+        return c
+
+    def close(self) -> None:
+        with self._lock:
+            for c in self._all:
+                c.close()
+            self._all.clear()
+        self._local = threading.local()

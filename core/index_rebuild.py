@@ -1,0 +1,102 @@
+"""Rebuilding the derived index from the files and the log (the files win)."""
+
+from __future__ import annotations
+
+import os
+
+from core import frames
+from core.binlog import Binlog
+from core.index import IndexWriter
+from core.layout import Layout
+from core.ledger_state import decode_row
+from core.models import Row
+from core.state_view import read_sidecar
+
+
+def rows_after(binlog: Binlog, offset: int, up_to: int) -> tuple[list[Row], int]:
+    """Rows of current.binlog from byte offset up to seq up_to, and the offset after them."""
+    data = binlog.current_bytes(offset)
+    rows, end = [], 0
+    for f in frames.iter_frames(data):
+        if isinstance(f, frames.BadFrame) or f.seq > up_to:
+            break
+        rows.append(decode_row(f.payload))
+        end = f.end
+    return rows, offset + end
+
+
+def rebuild(index: IndexWriter, layout: Layout, binlog: Binlog) -> int:
+    """Audit rows from the log, memories from a walk of the files."""
+    c = index.conn
+    c.execute("BEGIN IMMEDIATE")
+    try:
+        c.execute("DELETE FROM audit")
+        c.execute("DELETE FROM memories")
+        c.execute("DELETE FROM memories_fts")
+        last, end = 0, 0
+        batch: list[tuple] = []
+        for f in binlog.iter_frames():
+            if isinstance(f, frames.BadFrame):
+                break
+            r = decode_row(f.payload)
+            batch.append(_audit_tuple(r))
+            last, end = r.seq, f.end
+            if len(batch) >= 5000:
+                _flush(c, batch)
+        _flush(c, batch)
+        n = 0
+        for rel in walk_memories(layout):
+            side = read_sidecar(layout.root, rel)
+            if side is None or side.state == "purged":
+                continue
+            body = b""
+            if side.state == "active":
+                body = (layout.root / rel).read_bytes()
+            index.upsert(rel, side, body)
+            n += 1
+        c.executemany(
+            "UPDATE meta SET value = ? WHERE key = ?",
+            [(str(last), "last_applied"), (str(end), "last_applied_offset")],
+        )
+        c.execute("COMMIT")
+    except BaseException:
+        c.execute("ROLLBACK")
+        raise
+    return n
+
+
+def walk_memories(layout: Layout):
+    """Every memory body path (relative), sorted."""
+    out = []
+    base = layout.root
+    for dirpath, _dirs, files in os.walk(layout.memories):
+        rel_dir = os.path.relpath(dirpath, base).replace(os.sep, "/")
+        for name in files:
+            if name.endswith(".md") and not name.startswith("."):
+                out.append(f"{rel_dir}/{name}")
+    return sorted(out)
+
+
+def _audit_tuple(r: Row) -> tuple:
+    import json
+
+    return (
+        r.seq,
+        r.ts_ns,
+        r.op,
+        r.path,
+        r.actor,
+        r.commit,
+        r.prev_chain,
+        r.chain,
+        json.dumps(r.extra, sort_keys=True, ensure_ascii=False),
+    )
+
+
+def _flush(c, batch: list[tuple]) -> None:
+    c.executemany(
+        "INSERT OR REPLACE INTO audit (seq, ts_ns, op, path, actor, commit_, prev_chain, chain,"
+        " extra) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        batch,
+    )
+    batch.clear()

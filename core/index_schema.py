@@ -1,0 +1,95 @@
+"""The derived SQLite index's schema, created with sqlite-utils."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import sqlite_utils
+
+SCHEMA_VERSION = 1
+
+
+def connect(path: str, *, readonly: bool = False) -> sqlite3.Connection:
+    if readonly:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+    else:
+        conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+    conn.execute("PRAGMA busy_timeout = 5000")
+    if not readonly:
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
+    # Freed pages are zeroed, so a purged body leaves nothing in the file's free list.
+    conn.execute("PRAGMA secure_delete = ON")
+    return conn
+
+
+def create(conn: sqlite3.Connection) -> None:
+    db = sqlite_utils.Database(conn)
+    if "meta" in db.table_names():
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        if "meta" in db.table_names():
+            conn.execute("COMMIT")
+            return
+        db["memories"].create(
+            {
+                "id": int,
+                "path": str,
+                "ckey": str,
+                "kind": str,
+                "folder": str,
+                "title": str,
+                "category": str,
+                "tags": str,
+                "sync_class": str,
+                "classification": str,
+                "state": str,
+                "created_ns": int,
+                "updated_ns": int,
+                "actor": str,
+                "seq": int,
+                "pii_status": str,
+                "tier": str,
+                "score": int,
+                "pinned": int,
+            },
+            pk="id",
+            not_null=["path", "kind", "state"],
+            defaults={"tier": "cold", "score": 0, "pinned": 0},
+        )
+        db["memories"].create_index(["path"], unique=True)
+        db["memories"].create_index(["kind", "folder"])
+        db["memories"].create_index(["updated_ns"])
+        db["memories"].create_index(["ckey"])
+        db["audit"].create(
+            {
+                "seq": int,
+                "ts_ns": int,
+                "op": str,
+                "path": str,
+                "actor": str,
+                "commit_": str,
+                "prev_chain": str,
+                "chain": str,
+                "extra": str,
+            },
+            pk="seq",
+        )
+        db["audit"].create_index(["path", "seq"])
+        db["audit"].create_index(["op", "seq"])
+        db["audit"].create_index(["actor", "seq"])
+        db["access"].create({"path": str, "count": int, "last_ns": int}, pk="path")
+        db["meta"].create({"key": str, "value": str}, pk="key")
+        conn.execute(
+            "CREATE VIRTUAL TABLE memories_fts USING fts5("
+            "title, body, tags, tokenize = 'porter unicode61 remove_diacritics 2')"
+        )
+        conn.executemany(
+            "INSERT INTO meta(key, value) VALUES (?, ?)",
+            [("schema", str(SCHEMA_VERSION)), ("last_applied", "0"), ("last_applied_offset", "0")],
+        )
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise

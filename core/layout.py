@@ -1,0 +1,100 @@
+"""Where everything lives under a store root (PROTOCOL.md, "Store root and layout")."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Layout:
+    root: Path
+
+    @property
+    def manifest(self) -> Path:
+        return self.root / "manifest.json"
+
+    @property
+    def head(self) -> Path:
+        return self.root / "HEAD"
+
+    @property
+    def lock(self) -> Path:
+        return self.root / ".lock"
+
+    @property
+    def audit(self) -> Path:
+        return self.root / "audit"
+
+    @property
+    def journal(self) -> Path:
+        return self.audit / "journal.wal"
+
+    @property
+    def purge_pending(self) -> Path:
+        return self.audit / "purge.pending"
+
+    @property
+    def mmr_nodes(self) -> Path:
+        return self.audit / "mmr.nodes"
+
+    @property
+    def checkpoints(self) -> Path:
+        return self.audit / "checkpoints"
+
+    @property
+    def access_log(self) -> Path:
+        return self.audit / "access.binlog"
+
+    @property
+    def memories(self) -> Path:
+        return self.root / "memories"
+
+    @property
+    def versions(self) -> Path:
+        return self.root / "versions"
+
+    @property
+    def index_dir(self) -> Path:
+        return self.root / "index"
+
+    @property
+    def index_db(self) -> Path:
+        return self.index_dir / "brain.sqlite"
+
+    @property
+    def conflicts(self) -> Path:
+        return self.root / "conflicts"
+
+    @property
+    def exports(self) -> Path:
+        return self.root / "exports"
+
+    @property
+    def keys(self) -> Path:
+        return self.root / "keys"
+
+    @property
+    def local(self) -> Path:
+        return self.root / "local"
+
+    def abs(self, rel: str) -> Path:
+        return self.root / rel
+
+    def skeleton(self) -> list[Path]:
+        return [
+            self.audit,
+            self.checkpoints,
+            self.memories,
+            self.versions,
+            self.index_dir,
+            self.conflicts,
+            self.exports,
+            self.keys,
+            self.local,
+        ]
+
+
+def sidecar_path(rel: str) -> str:
+    """`x.md` -> `x.meta.json` for memories and versions alike (no validation)."""
+    return rel[:-3] + ".meta.json"

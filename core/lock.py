@@ -1,0 +1,146 @@
+"""The writer lock: an exclusive flock on `.lock`; the file's JSON only names the holder.
+
+The kernel drops a flock when its holder dies, so there is no stale lease to take over.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import socket
+import sys
+import time
+from pathlib import Path
+
+import msgspec
+
+from core.errors import BrainError, LeaseHeld
+from core.models import LockHolder
+
+_NETWORK_FS = {
+    "nfs",
+    "nfs4",
+    "cifs",
+    "smb3",
+    "smbfs",
+    "afs",
+    "9p",
+    "fuse.sshfs",
+    "ceph",
+    "glusterfs",
+}
+
+
+class WriterLock:
+    def __init__(self, root: Path, program: str = "brain", timeout_s: float = 5.0) -> None:
+        self.path = root / ".lock"
+        self.program = program
+        self.timeout_s = timeout_s
+        self._fd: int | None = None
+        self.acquired_at = 0.0
+
+    @property
+    def held(self) -> bool:
+        return self._fd is not None
+
+    def acquire(self) -> None:
+        if self._fd is not None:
+            return
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        deadline = time.monotonic() + self.timeout_s
+        delay = 0.001
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    os.close(fd)
+                    raise LeaseHeld(
+                        f"the store at {self.path.parent} is being written by {describe(self.path)};"
+                        f" waited {self.timeout_s:g} s for its lock. Retry when it is idle,"
+                        " or stop that process."
+                    ) from None
+                time.sleep(delay)
+                delay = min(delay * 2, 0.005)
+        holder = LockHolder(
+            pid=os.getpid(),
+            host=socket.gethostname(),
+            program=self.program,
+            since_ns=time.time_ns(),
+        )
+        # The holder note is advisory (for messages), so it is written without a sync.
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, msgspec.json.encode(holder), 0)
+        self._fd = fd
+        self.acquired_at = time.monotonic()
+
+    def release(self) -> None:
+        if self._fd is None:
+            return
+        fd, self._fd = self._fd, None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+        finally:
+            os.close(fd)
+
+
+def read_holder(lock_path: Path) -> LockHolder | None:
+    try:
+        return msgspec.json.decode(lock_path.read_bytes(), type=LockHolder)
+    except (OSError, msgspec.DecodeError, msgspec.ValidationError):
+        return None
+
+
+def describe(lock_path: Path) -> str:
+    h = read_holder(lock_path)
+    if h is None:
+        return "another process"
+    return f"{h.program} (pid {h.pid} on {h.host})"
+
+
+def is_locked(lock_path: Path) -> bool:
+    """True when some process holds the flock right now (probe without waiting)."""
+    try:
+        fd = os.open(lock_path, os.O_RDONLY | os.O_CLOEXEC)
+    except FileNotFoundError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return False
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+
+
+def refuse_network_fs(root: Path) -> None:
+    """flock over NFS/SMB is not a real exclusion: refuse to write there."""
+    if not sys.platform.startswith("linux"):
+        return
+    fstype = _fs_type(root.resolve())
+    if fstype in _NETWORK_FS:
+        raise BrainError(
+            f"the store at {root} is on a network file system ({fstype}); writing there is"
+            " refused because its locks do not exclude other machines. Move the store to a"
+            " local disk."
+        )
+
+
+def _fs_type(path: Path) -> str:
+    best, fstype = "", ""
+    try:
+        with open("/proc/self/mounts", encoding="utf-8") as f:
+            for line in f:
+                parts = line.split()
+                if len(parts) < 3:
+                    continue
+                mnt = parts[1].replace("\\040", " ")
+                if (str(path) == mnt or str(path).startswith(mnt.rstrip("/") + "/")) and len(
+                    mnt
+                ) > len(best):
+                    best, fstype = mnt, parts[2]
+    except OSError:
+        return ""
+    return fstype

@@ -1,0 +1,241 @@
+"""Memory paths: validation, derived names (sidecar, versions) and the store-root sandbox rule.
+
+A path is permanent chain data (purge cannot erase it), so the rules here are strict and every
+refusal names the rule broken and how to fix it. See PROTOCOL.md, "Paths".
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import os
+import re
+import stat
+import tempfile
+import unicodedata
+from pathlib import Path
+
+from core.errors import InvalidPath, TempStoreRefused
+from core.models import KINDS
+
+MAX_SEGMENT_BYTES = 200  # leaves room for ".meta.json" (+10) under NAME_MAX (255)
+MAX_PATH_BYTES = 1024
+MAX_SEQ = 10**20 - 1  # widest number that fits the fixed 20-digit version file names
+ALLOW_TEMP_ENV = "BRAIN_ALLOW_TEMP_STORE"
+
+_PREFIX = "memories/"
+_KINDS = frozenset(KINDS)
+# C0, DEL and C1: invisible, and C1 bytes can drive a terminal as well as C0 ESC can.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def _show(path: str) -> str:
+    """The path as it may appear in a message: escaped when unprintable, cut when huge."""
+    shown = path if path.isprintable() else ascii(path)
+    return shown if len(shown) <= 160 else shown[:157] + "..."
+
+
+def _refuse(path: str, rule: str) -> InvalidPath:
+    return InvalidPath(f"{_show(path)}: {rule}")
+
+
+def validate(path: str) -> str:
+    """Return `path` unchanged if it is a valid memory path, else raise InvalidPath."""
+    if not isinstance(path, str):
+        raise InvalidPath(f"{path!r}: a memory path must be a str, not {type(path).__name__}")
+    return _validate_cached(path)
+
+
+# view() validates on the hot path; results are pure functions of the string, so caching is
+# safe. lru_cache does not cache exceptions, so only valid paths occupy the cache.
+@functools.lru_cache(maxsize=65536)
+def _validate_cached(path: str) -> str:
+    if not path:
+        raise InvalidPath("empty path: expected memories/<kind>/<slug>.md")
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        # Lone surrogates come from bytes decoded with errors="surrogateescape".
+        raise _refuse(path, "is not valid UTF-8 (it holds a lone surrogate)") from None
+    bad = _CONTROL.search(path)
+    if bad:
+        code = f"U+{ord(bad.group()):04X}"
+        raise _refuse(path, f"control character {code} at position {bad.start()} is not allowed")
+    if "\\" in path:
+        raise _refuse(path, "'\\' is not allowed; use '/' as the separator")
+    if path.startswith("/"):
+        raise _refuse(path, "absolute paths are not allowed; give it relative to the store root")
+    if ":" in path:
+        raise _refuse(path, "':' is not allowed in a path")
+    if not unicodedata.is_normalized("NFC", path):
+        raise _refuse(path, "is not NFC-normalised; pass unicodedata.normalize('NFC', path)")
+    size = len(path.encode("utf-8"))
+    if size > MAX_PATH_BYTES:
+        raise _refuse(path, f"is {size} bytes; a path may be at most {MAX_PATH_BYTES} bytes")
+    segments = path.split("/")
+    for seg in segments:
+        if seg == "":
+            raise _refuse(path, "empty segments ('//', leading or trailing '/') are not allowed")
+        if seg == "..":
+            raise _refuse(path, "'..' segments are not allowed")
+        if seg == ".":
+            raise _refuse(path, "'.' segments are not allowed")
+        if seg != seg.strip():
+            raise _refuse(path, f"segment {seg!r} has leading or trailing whitespace")
+        n = len(seg.encode("utf-8"))
+        if n > MAX_SEGMENT_BYTES:
+            raise _refuse(
+                path, f"a segment is {n} bytes; each segment may be at most {MAX_SEGMENT_BYTES}"
+            )
+    if segments[0] != "memories":
+        raise _refuse(path, "must start with 'memories/' (memories/<kind>/<slug>.md)")
+    if len(segments) < 3:
+        raise _refuse(path, "expected memories/<kind>/<slug>.md")
+    if segments[1] not in _KINDS:
+        raise _refuse(path, f"unknown kind {segments[1]!r}; kinds are: {', '.join(KINDS)}")
+    for seg in segments[2:-1]:
+        # Folders named like files would collide with a sibling's body, sidecar or versions.
+        folded = seg.casefold()
+        if folded.endswith(".md") or folded.endswith(".meta.json"):
+            raise _refuse(path, f"folder {seg!r} may not end in '.md' or '.meta.json'")
+    name = segments[-1]
+    if not name.endswith(".md"):
+        raise _refuse(path, "the file name must end in '.md' (lowercase)")
+    slug = name[:-3]
+    if not slug:
+        raise _refuse(path, "the file name needs a slug before '.md'")
+    if slug.casefold().endswith(".meta"):
+        raise _refuse(path, "a slug may not end in '.meta' (it would clash with a sidecar)")
+    return path
+
+
+def casefold_key(path: str) -> str:
+    """Uniqueness key: two paths with equal keys are the same memory (PROTOCOL "Paths")."""
+    # Unicode's canonical caseless match (D145) folds the NFD form: folding NFC text can split
+    # canonically equal strings (e.g. around U+0345). The key is returned in NFC, to stay short.
+    return unicodedata.normalize("NFC", unicodedata.normalize("NFD", path).casefold())
+
+
+def kind_of(path: str) -> str:
+    return validate(path).split("/", 2)[1]
+
+
+def sidecar_of(path: str) -> str:
+    """`memories/k/x.md` -> `memories/k/x.meta.json`."""
+    return validate(path)[:-3] + ".meta.json"
+
+
+def versions_dir_of(path: str) -> str:
+    """`memories/k/a/slug.md` -> `versions/k/a/slug`."""
+    return "versions/" + validate(path)[len(_PREFIX) : -3]
+
+
+def version_paths(path: str, seq: int) -> tuple[str, str]:
+    """Body and sidecar of the version written by row `seq`."""
+    if isinstance(seq, bool) or not isinstance(seq, int) or not 0 <= seq <= MAX_SEQ:
+        raise InvalidPath(f"version seq {seq!r} must be an integer in 0..{MAX_SEQ}")
+    base = f"{versions_dir_of(path)}/{seq:020d}"
+    return base + ".md", base + ".meta.json"
+
+
+def check_no_symlink(root: Path, rel: str) -> None:
+    """Raise InvalidPath if any existing component of root/rel below root is a symlink.
+
+    The root itself may be a link (a user may keep the store elsewhere); below it a link could
+    point a write outside the store, so none is followed. Components that do not exist yet are
+    fine: the writer creates them as real folders.
+    """
+    if rel.startswith("/") or "\\" in rel:
+        raise _refuse(rel, "must be a relative path with '/' separators")
+    parts = rel.split("/")
+    if any(p in ("", ".", "..") for p in parts):
+        raise _refuse(rel, "empty, '.' and '..' segments are not allowed")
+    current = Path(root)
+    walked: list[str] = []
+    for part in parts:
+        current = current / part
+        walked.append(part)
+        try:
+            st = os.lstat(current)
+        except FileNotFoundError:
+            return  # nothing deeper can exist either
+        except NotADirectoryError:
+            parent = "/".join(walked[:-1])
+            raise _refuse(rel, f"{parent!r} is a file, not a folder") from None
+        if stat.S_ISLNK(st.st_mode):
+            raise _refuse(
+                rel,
+                f"{'/'.join(walked)!r} is a symbolic link; links below the store root are "
+                "refused (replace it with a real folder or file)",
+            )
+
+
+# -- slugs ------------------------------------------------------------------------------------
+
+_NON_SLUG = re.compile(r"[^a-z0-9]+")
+
+
+def slugify(text: str, *, max_len: int = 60) -> str:
+    """Lowercase ASCII slug with hyphens: 'Café au Lait!' -> 'cafe-au-lait'.
+
+    Accents are stripped by decomposition; other scripts drop out. Never empty ('untitled').
+    """
+    if max_len < 1:
+        raise ValueError("max_len must be at least 1")
+    decomposed = unicodedata.normalize("NFKD", unicodedata.normalize("NFC", text))
+    ascii_only = decomposed.encode("ascii", "ignore").decode("ascii").lower()
+    slug = _NON_SLUG.sub("-", ascii_only).strip("-")
+    slug = slug[:max_len].rstrip("-")
+    return slug or "untitled"[:max_len]
+
+
+def slug_with_hash(text: str, *, max_len: int = 60) -> str:
+    """Slug plus '-' and the first 8 hex of sha256(NFC text), within max_len.
+
+    The hash keeps two names with the same slug apart. Note it is unsalted and short: it
+    distinguishes, it does not hide; callers must not feed it personal data they need hidden.
+    """
+    if max_len < 10:
+        raise ValueError("max_len must be at least 10 (slug, '-', 8 hex digits)")
+    digest = hashlib.sha256(unicodedata.normalize("NFC", text).encode("utf-8")).hexdigest()[:8]
+    return f"{slugify(text, max_len=max_len - 9)}-{digest}"
+
+
+# -- store-root sandbox -----------------------------------------------------------------------
+
+
+def _temp_dirs() -> list[Path]:
+    """Resolved temporary folders. A candidate that is '/' or holds $HOME is ignored: a
+    mis-set $TMPDIR must not make every store count as temporary."""
+    names = ["/tmp", "/var/tmp", "/dev/shm", tempfile.gettempdir()]
+    if os.environ.get("TMPDIR"):
+        names.append(os.environ["TMPDIR"])
+    home = Path.home().resolve()
+    out: list[Path] = []
+    for name in names:
+        try:
+            resolved = Path(name).resolve()
+        except (OSError, RuntimeError):
+            continue
+        if resolved == Path(resolved.anchor) or home.is_relative_to(resolved):
+            continue
+        if resolved not in out:
+            out.append(resolved)
+    return out
+
+
+def is_temp_root(path: Path) -> bool:
+    """True if the resolved path is inside (or is) a temporary folder."""
+    resolved = Path(path).expanduser().resolve()
+    return any(resolved.is_relative_to(tmp) for tmp in _temp_dirs())
+
+
+def check_root_allowed(path: Path, allow_temp: bool) -> None:
+    """Refuse a store root in a temporary folder unless the caller or env opts in."""
+    if allow_temp or os.environ.get(ALLOW_TEMP_ENV) == "1":
+        return
+    if is_temp_root(path):
+        raise TempStoreRefused(
+            f"store root {path} is inside a temporary folder; pass --allow-temp-store or set "
+            f"{ALLOW_TEMP_ENV}=1 to use it anyway"
+        )

@@ -1,0 +1,209 @@
+"""Read-side queries over the derived index. Paging is by key, never by OFFSET."""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+
+import msgspec
+
+from core.models import Row
+
+
+class SearchHit(msgspec.Struct):
+    path: str
+    title: str
+    kind: str
+    category: str
+    tags: list[str]
+    tier: str
+    updated_ns: int
+    score: float
+    snippet: str
+
+
+class MemoryRow(msgspec.Struct):
+    path: str
+    title: str
+    kind: str
+    folder: str
+    category: str
+    tags: list[str]
+    sync_class: str
+    classification: str
+    state: str
+    updated_ns: int
+    seq: int
+    tier: str
+    pinned: bool
+    accesses: int
+
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+_FTS_WEIGHTS = "bm25(memories_fts, 5.0, 1.0, 3.0)"
+
+
+def fts_query(text: str, op: str = "AND") -> str | None:
+    """Quote every word so user text can never be FTS5 syntax."""
+    words = _WORD.findall(text)
+    if not words:
+        return None
+    return f" {op} ".join(f'"{w}"' for w in words)
+
+
+def search(
+    conn: sqlite3.Connection,
+    text: str,
+    *,
+    kind: str | None = None,
+    category: str | None = None,
+    tag: str | None = None,
+    tier: str | None = None,
+    limit: int = 10,
+) -> list[SearchHit]:
+    hits: list[SearchHit] = []
+    for op in ("AND", "OR"):
+        q = fts_query(text, op)
+        if q is None:
+            return []
+        hits = _search(conn, q, kind, category, tag, tier, limit)
+        if hits:
+            break
+    return hits
+
+
+def _search(conn, q, kind, category, tag, tier, limit) -> list[SearchHit]:
+    where, args = ["memories_fts MATCH ?"], [q]
+    for col, val in (("kind", kind), ("category", category), ("tier", tier)):
+        if val:
+            where.append(f"m.{col} = ?")
+            args.append(val)
+    if tag:
+        where.append("EXISTS (SELECT 1 FROM json_each(m.tags) WHERE value = ?)")
+        args.append(tag)
+    sql = (
+        "SELECT m.path, m.title, m.kind, m.category, m.tags, m.tier, m.updated_ns,"
+        f" {_FTS_WEIGHTS} AS rank_, snippet(memories_fts, 1, '[', ']', '…', 12)"
+        " FROM memories_fts JOIN memories m ON m.id = memories_fts.rowid"
+        f" WHERE {' AND '.join(where)} ORDER BY rank_ LIMIT ?"
+    )
+    args.append(limit)
+    return [
+        SearchHit(p, t, k, c, json.loads(tg), tr, u, -float(r), s)
+        for p, t, k, c, tg, tr, u, r, s in conn.execute(sql, args)
+    ]
+
+
+_ROW_COLS = "seq, ts_ns, op, path, actor, commit_, prev_chain, chain, extra"
+
+
+def _row(t: tuple) -> Row:
+    seq, ts, op, path, actor, commit, prev, chain, extra = t
+    return Row(seq, ts, op, path, actor, commit, prev, chain, json.loads(extra))
+
+
+def audit_page(
+    conn: sqlite3.Connection,
+    after_seq: int = 0,
+    limit: int = 100,
+    *,
+    op: str | None = None,
+    actor: str | None = None,
+    path_prefix: str | None = None,
+    descending: bool = False,
+) -> list[Row]:
+    where, args = ["seq < ?" if descending else "seq > ?"], [after_seq]
+    if op:
+        where.append("op = ?")
+        args.append(op)
+    if actor:
+        where.append("actor = ?")
+        args.append(actor)
+    if path_prefix:
+        where.append("path >= ? AND path < ?")
+        args += [path_prefix, path_prefix + "\U0010ffff"]
+    order = "DESC" if descending else "ASC"
+    sql = f"SELECT {_ROW_COLS} FROM audit WHERE {' AND '.join(where)} ORDER BY seq {order} LIMIT ?"
+    args.append(limit)
+    return [_row(t) for t in conn.execute(sql, args)]
+
+
+def history(conn: sqlite3.Connection, path: str) -> list[Row]:
+    """Rows that touched this memory, following moves back to earlier paths."""
+    seen, todo, out = set(), [path], []
+    while todo:
+        p = todo.pop()
+        if p in seen:
+            continue
+        seen.add(p)
+        for t in conn.execute(
+            f"SELECT {_ROW_COLS} FROM audit WHERE path = ? ORDER BY seq", (p,)
+        ).fetchall():
+            r = _row(t)
+            out.append(r)
+            if r.op == "move" and "from" in r.extra:
+                todo.append(r.extra["from"])
+    out.sort(key=lambda r: r.seq)
+    return out
+
+
+_MEM_COLS = (
+    "m.path, m.title, m.kind, m.folder, m.category, m.tags, m.sync_class, m.classification,"
+    " m.state, m.updated_ns, m.seq, m.tier, m.pinned, COALESCE(a.count, 0)"
+)
+
+
+def memory_page(
+    conn: sqlite3.Connection,
+    after_path: str = "",
+    limit: int = 100,
+    *,
+    kind: str | None = None,
+    folder_prefix: str | None = None,
+    tier: str | None = None,
+    state: str | None = None,
+) -> list[MemoryRow]:
+    where, args = ["m.path > ?"], [after_path]
+    if kind:
+        where.append("m.kind = ?")
+        args.append(kind)
+    if folder_prefix:
+        where.append("(m.folder = ? OR m.folder >= ? AND m.folder < ?)")
+        args += [folder_prefix, folder_prefix + "/", folder_prefix + "/\U0010ffff"]
+    if tier:
+        where.append("m.tier = ?")
+        args.append(tier)
+    if state:
+        where.append("m.state = ?")
+        args.append(state)
+    sql = (
+        f"SELECT {_MEM_COLS} FROM memories m LEFT JOIN access a ON a.path = m.path"
+        f" WHERE {' AND '.join(where)} ORDER BY m.path LIMIT ?"
+    )
+    args.append(limit)
+    return [_mem(t) for t in conn.execute(sql, args)]
+
+
+def _mem(t: tuple) -> MemoryRow:
+    p, ti, k, f, c, tg, sc, cl, st, u, s, tr, pin, acc = t
+    return MemoryRow(p, ti, k, f, c, json.loads(tg), sc, cl, st, u, s, tr, bool(pin), acc)
+
+
+def folder_counts(conn: sqlite3.Connection) -> list[tuple[str, str, int]]:
+    """(kind, folder, active count) for the browser's tree."""
+    return list(
+        conn.execute(
+            "SELECT kind, folder, COUNT(*) FROM memories WHERE state = 'active'"
+            " GROUP BY kind, folder ORDER BY kind, folder"
+        )
+    )
+
+
+def counts(conn: sqlite3.Connection) -> dict[str, int]:
+    out = {"memories": 0, "active": 0, "tombstoned": 0}
+    for state, n in conn.execute("SELECT state, COUNT(*) FROM memories GROUP BY state"):
+        out[state] = n
+        out["memories"] += n
+    out["rows"] = conn.execute("SELECT COALESCE(MAX(seq), 0) FROM audit").fetchone()[0]
+    return out

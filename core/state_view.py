@@ -1,0 +1,134 @@
+"""The writer's view of current memory state: files on disk plus this group's pending changes."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import msgspec
+
+from core import paths
+from core.layout import sidecar_path
+from core.models import Sidecar
+
+_ABSENT = object()
+_sidecar_decoder = msgspec.json.Decoder(Sidecar)
+
+
+def read_sidecar(root: Path, path: str) -> Sidecar | None:
+    try:
+        with open(root / sidecar_path(path), "rb") as f:
+            return _sidecar_decoder.decode(f.read())
+    except FileNotFoundError:
+        return None
+
+
+class StateView:
+    """Reads fall through to disk; writes stay in an overlay until the group is applied.
+
+    `begin`/`rollback` make one request atomic: a failed request leaves no trace in the group.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._side: dict[str, Sidecar | None] = {}
+        self._body: dict[str, bytes | None] = {}
+        self._vers: dict[str, list[int]] = {}
+        self._names: dict[str, dict[str, str]] = {}
+        self._undo: list[tuple[dict, str, object]] | None = None
+
+    def reset(self) -> None:
+        self._side.clear()
+        self._body.clear()
+        self._vers.clear()
+
+    def forget_names(self) -> None:
+        self._names.clear()
+
+    # -- transactions -------------------------------------------------------------------
+
+    def begin(self) -> None:
+        self._undo = []
+
+    def commit(self) -> None:
+        self._undo = None
+
+    def rollback(self) -> None:
+        for table, key, old in reversed(self._undo or []):
+            if old is _ABSENT:
+                table.pop(key, None)
+            else:
+                table[key] = old
+        self._undo = None
+
+    def _set(self, table: dict, key: str, value: object) -> None:
+        if self._undo is not None:
+            self._undo.append((table, key, table.get(key, _ABSENT)))
+        table[key] = value
+
+    # -- reads --------------------------------------------------------------------------
+
+    def sidecar(self, path: str) -> Sidecar | None:
+        if path in self._side:
+            return self._side[path]
+        return read_sidecar(self.root, path)
+
+    def body(self, path: str) -> bytes | None:
+        if path in self._body:
+            return self._body[path]
+        try:
+            with open(self.root / path, "rb") as f:
+                return f.read()
+        except FileNotFoundError:
+            return None
+
+    def version_seqs(self, path: str) -> list[int]:
+        vdir = paths.versions_dir_of(path)
+        if vdir in self._vers:
+            return list(self._vers[vdir])
+        try:
+            names = os.listdir(self.root / vdir)
+        except FileNotFoundError:
+            return []
+        return sorted(int(n[:-3]) for n in names if n.endswith(".md") and n[:-3].isdigit())
+
+    def case_conflict(self, path: str) -> str | None:
+        """An existing path equal to `path` under casefold but spelled differently, if any."""
+        parts = path.split("/")
+        for depth in range(2, len(parts)):
+            parent = "/".join(parts[:depth])
+            names = self._dir_names(parent)
+            name = parts[depth]
+            other = names.get(paths.casefold_key(name))
+            if other is not None and other != name:
+                return "/".join(parts[:depth] + [other])
+            if other is None:
+                return None
+        return None
+
+    def _dir_names(self, parent: str) -> dict[str, str]:
+        names = self._names.get(parent)
+        if names is None:
+            try:
+                entries = os.listdir(self.root / parent)
+            except FileNotFoundError:
+                entries = []
+            names = {paths.casefold_key(n): n for n in entries if not n.endswith(".meta.json")}
+            self._names[parent] = names
+        return names
+
+    # -- writes -------------------------------------------------------------------------
+
+    def put(self, path: str, sidecar: Sidecar | None, body: bytes | None) -> None:
+        self._set(self._side, path, sidecar)
+        self._set(self._body, path, body)
+        if sidecar is not None:
+            parts = path.split("/")
+            for depth in range(2, len(parts)):
+                names = self._dir_names("/".join(parts[:depth]))
+                key = paths.casefold_key(parts[depth])
+                if key not in names:
+                    self._set(names, key, parts[depth])
+
+    def set_versions(self, path: str, seqs: list[int]) -> None:
+        self._set(self._vers, paths.versions_dir_of(path), sorted(seqs))

@@ -1,0 +1,502 @@
+"""`Store`: the one engine facade the CLI, the TUI, MCP and tests use."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import msgspec
+
+from core import access, frontmatter, fsio, paths, queries
+from core.applier import Applier
+from core.binlog import Binlog
+from core.errors import BrainError, NotFound, ReadOnly, StoreExists, StoreNotFound
+from core.index import IndexReader, IndexWriter
+from core.intents import Delete, Intent, Move, Note, Put
+from core.layout import Layout, sidecar_path
+from core.ledger_state import Tip, scan_current
+from core.mmr import MMR
+from core.models import PROTOCOL_VERSION, Manifest, Memory, Row
+from core.planner import Plan, Result
+from core.purge import finish_purges
+from core.state_view import read_sidecar
+from core.store_state import StoreState, compute_state
+from core.writer import Writer, read_pending_purges
+
+DEFAULT_ROOT = "~/.cyberos-memory"
+Clock = Callable[[], int]
+Rng = Callable[[int], bytes]
+
+
+def resolve_root(store: str | os.PathLike[str] | None = None) -> Path:
+    """--store, then CYBEROS_BRAIN_HOME, then ~/.cyberos-memory."""
+    raw = store or os.environ.get("CYBEROS_BRAIN_HOME") or DEFAULT_ROOT
+    return Path(os.path.expanduser(str(raw))).absolute()
+
+
+class Store:
+    def __init__(
+        self,
+        layout: Layout,
+        manifest: Manifest,
+        *,
+        clock: Clock,
+        rng: Rng,
+        read_only: bool,
+        program: str,
+        lock_timeout_s: float,
+    ) -> None:
+        self.layout = layout
+        self.root = layout.root
+        self.manifest = manifest
+        self.clock = clock
+        self.rng = rng
+        self.read_only = read_only
+        self.program = program
+        self.lock_timeout_s = lock_timeout_s
+        self.binlog = Binlog(layout.audit)
+        self.mmr = MMR.open(layout.mmr_nodes)
+        self.tip = Tip()
+        self.problem: str | None = None
+        self.notes: list[str] = []
+        self._writer: Writer | None = None
+        self._applier: Applier | None = None
+        self._index: IndexWriter | None = None
+        self.reader = IndexReader(layout.index_db)
+        self._acked = 0
+        self._access_size = -1
+        self._view_cache: dict[str, tuple[int, int, object]] = {}
+
+    # -- lifecycle ----------------------------------------------------------------------
+
+    @classmethod
+    def init(
+        cls,
+        root: str | os.PathLike[str] | None = None,
+        *,
+        allow_temp: bool = False,
+        clock: Clock = time.time_ns,
+        rng: Rng = secrets.token_bytes,
+        **kw,
+    ) -> Store:
+        layout = Layout(resolve_root(root))
+        paths.check_root_allowed(layout.root, allow_temp)
+        if layout.manifest.exists():
+            raise StoreExists(f"a store already exists at {layout.root}")
+        if layout.root.exists() and any(layout.root.iterdir()):
+            raise StoreExists(
+                f"{layout.root} is not empty and holds no store; choose an empty folder"
+            )
+        for d in [layout.root, *layout.skeleton()]:
+            fsio.mkdirs(d)
+        for kind in (
+            "decisions",
+            "facts",
+            "people",
+            "projects",
+            "preferences",
+            "drift",
+            "refinements",
+        ):
+            fsio.mkdirs(layout.memories / kind)
+        manifest = Manifest(store_id=rng(16).hex(), protocol=PROTOCOL_VERSION, created_ns=clock())
+        fsio.write_file(
+            layout.manifest, msgspec.json.encode(manifest, order="sorted"), durable=True
+        )
+        fsio.syncfs(layout.root)
+        return cls.open(layout.root, allow_temp=allow_temp, clock=clock, rng=rng, **kw)
+
+    @classmethod
+    def open(
+        cls,
+        root: str | os.PathLike[str] | None = None,
+        *,
+        allow_temp: bool = False,
+        read_only: bool = False,
+        clock: Clock = time.time_ns,
+        rng: Rng = secrets.token_bytes,
+        program: str = "brain",
+        lock_timeout_s: float = 5.0,
+    ) -> Store:
+        layout = Layout(resolve_root(root))
+        paths.check_root_allowed(layout.root, allow_temp)
+        try:
+            raw = layout.manifest.read_bytes()
+        except FileNotFoundError:
+            raise StoreNotFound(
+                f"no store at {layout.root}; create one with `brain init`"
+                " (or pass --store / set CYBEROS_BRAIN_HOME)"
+            ) from None
+        try:
+            manifest = msgspec.json.decode(raw, type=Manifest)
+        except (msgspec.DecodeError, msgspec.ValidationError) as e:
+            raise BrainError(f"{layout.manifest}: unreadable manifest ({e})") from None
+        store = cls(
+            layout,
+            manifest,
+            clock=clock,
+            rng=rng,
+            read_only=read_only,
+            program=program,
+            lock_timeout_s=lock_timeout_s,
+        )
+        try:
+            store._open()
+        except BaseException:
+            store.close()
+            raise
+        return store
+
+    def _open(self) -> None:
+        rebuild = not self.layout.index_db.exists()
+        if not self.read_only:
+            self._index = IndexWriter(self.layout.index_db, self.root)
+        start = self._verified_tip()
+        scan = scan_current(self.binlog, start)
+        self.tip = scan.tip
+        needs_recovery = (
+            self.layout.journal.exists() and self.layout.journal.stat().st_size > 0
+        ) or bool(read_pending_purges(self.layout))
+        if scan.bad or scan.broken:
+            if not needs_recovery or self.read_only:
+                from core.ledger_state import require_clean
+
+                try:
+                    require_clean(scan, str(self.root))
+                except BrainError as e:
+                    self.problem = str(e)
+        if self.read_only:
+            return
+        if self.problem is None and (needs_recovery or scan.bad or scan.broken):
+            self._start_writer()
+            try:
+                self._writer_call([])  # acquire the lock: replay, fence, finish purges
+            except BrainError as e:
+                self.problem = str(e)
+        if rebuild:
+            self.notes.append("rebuilt the index from the files and the log")
+            self._rebuild_index()
+        self._catch_up_index()
+        self._record_verified()
+
+    def close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+        if self._applier is not None:
+            self._applier.close()
+            self._applier = None
+        if self._index is not None:
+            self._index.close()
+            self._index = None
+        self.reader.close()
+        self.mmr.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # -- writes -------------------------------------------------------------------------
+
+    def put(
+        self,
+        path: str,
+        body: bytes | str,
+        *,
+        actor: str,
+        parse_frontmatter: bool = True,
+        expect: str | None = None,
+        **fields,
+    ) -> Result:
+        return self.batch(
+            [self.put_intent(path, body, parse_frontmatter, expect, **fields)], actor
+        )[0]
+
+    def put_if(self, path: str, body: bytes | str, expect: str, *, actor: str, **fields) -> Result:
+        return self.put(path, body, actor=actor, expect=expect, **fields)
+
+    @staticmethod
+    def put_intent(
+        path: str,
+        body: bytes | str,
+        parse_frontmatter: bool = True,
+        expect: str | None = None,
+        **fields,
+    ) -> Put:
+        if isinstance(body, bytes) and parse_frontmatter and body.startswith(b"---"):
+            body = _decode_body(body)
+        if isinstance(body, str):
+            if parse_frontmatter:
+                meta, text = frontmatter.parse(body)
+                for name in ("title", "category", "tags", "sync_class", "classification"):
+                    v = getattr(meta, name)
+                    if v is not None and fields.get(name) is None:
+                        fields[name] = v
+                if meta.kind is not None and meta.kind != paths.kind_of(paths.validate(path)):
+                    raise BrainError(
+                        f"{path}: frontmatter says kind {meta.kind!r} but the path is under"
+                        f" memories/{paths.kind_of(paths.validate(path))}/"
+                    )
+                if meta.extra and fields.get("extra") is None:
+                    fields["extra"] = meta.extra
+                body = text
+            body = body.encode("utf-8")
+        return Put(path, body, expect=expect, **fields)
+
+    def move(self, src: str, dst: str, *, actor: str) -> Result:
+        return self.batch([Move(src, dst)], actor)[0]
+
+    def delete(
+        self,
+        path: str,
+        *,
+        actor: str,
+        mode: str = "tombstone",
+        reason: str | None = None,
+        ticket: str | None = None,
+    ) -> Result:
+        return self.batch([Delete(path, mode, reason, ticket)], actor)[0]
+
+    def note(self, op: str, *, actor: str, path: str = "", extra: dict | None = None) -> Result:
+        return self.batch([Note(op, path, "", extra or {})], actor)[0]
+
+    def batch(self, intents: Sequence[Intent], actor: str) -> list[Result]:
+        """Commit intents as one request: all of them or none."""
+        if not actor:
+            raise BrainError("every write names an actor (e.g. human:ana@laptop)")
+        results = self._writer_call(intents, actor)
+        if results:
+            self._acked = max(self._acked, max(r.seq for r in results))
+        return results
+
+    def _writer_call(self, intents: Sequence[Intent], actor: str = "system") -> list[Result]:
+        if self.read_only:
+            raise ReadOnly(f"{self.root} was opened read-only")
+        if self.problem is not None:
+            from core.errors import Frozen
+
+            raise Frozen(f"writes are refused: {self.problem}")
+        self._start_writer()
+        assert self._writer is not None
+        return self._writer.submit(intents, actor)
+
+    def _start_writer(self) -> None:
+        if self._writer is not None:
+            return
+        from core.lock import refuse_network_fs
+
+        refuse_network_fs(self.root)
+        if self._applier is None:
+            assert self._index is not None
+            self._applier = Applier(self._index)
+        self._writer = Writer(
+            self.layout,
+            self.tip,
+            self.mmr,
+            clock=self.clock,
+            rng=self.rng,
+            program=self.program,
+            lock_timeout_s=self.lock_timeout_s,
+            on_rows=self._rows_applied,
+            on_acquire=self._finish_purges,
+            after_group=self._after_group,
+        )
+
+    def _rows_applied(self, rows: list[Row]) -> None:
+        assert self._writer is not None and self._applier is not None
+        self.tip = self._writer.tip
+        self._applier.enqueue(rows, self._writer.tip.offset)
+        self._view_cache.clear() if any(r.op in ("move", "delete") for r in rows) else None
+
+    def _after_group(self, rows: list[Row], plan: Plan) -> None:
+        if plan.purges:
+            self._finish_purges()
+
+    def _finish_purges(self) -> None:
+        if not read_pending_purges(self.layout):
+            return
+        assert self._writer is not None and self._applier is not None
+        self._applier.wait_for(self._writer.tip.seq)
+        self.notes.extend(finish_purges(self.layout, self._applier, self._writer))
+        self._view_cache.clear()
+
+    # -- reads --------------------------------------------------------------------------
+
+    def view(self, path: str, *, actor: str | None = None) -> Memory:
+        """Read a memory; naming an actor journals the read as an access."""
+        path = paths.validate(path)
+        side_path = self.root / sidecar_path(path)
+        try:
+            st = os.stat(side_path)
+        except FileNotFoundError:
+            raise NotFound(f"{path}: no such memory") from None
+        hit = self._view_cache.get(path)
+        if hit is not None and hit[0] == st.st_mtime_ns and hit[1] == st.st_ino:
+            side = hit[2]
+        else:
+            paths.check_no_symlink(self.root, path)
+            side = read_sidecar(self.root, path)
+            if side is None:
+                raise NotFound(f"{path}: no such memory")
+            self._view_cache[path] = (st.st_mtime_ns, st.st_ino, side)
+        if side.state == "purged":
+            raise NotFound(f"{path}: purged (seq {side.seq}); its content is gone for good")
+        try:
+            with open(self.root / path, "rb") as f:
+                body = f.read()
+        except FileNotFoundError:
+            raise NotFound(f"{path}: the body file is missing; run `brain doctor`") from None
+        if actor:
+            access.record(self.layout, path, actor, self.clock())
+        return Memory(path, body, side)  # type: ignore[arg-type]
+
+    def version(self, path: str, seq: int) -> Memory:
+        """An earlier version of a memory (by the seq of the row that wrote it)."""
+        path = paths.validate(path)
+        cur = read_sidecar(self.root, path)
+        if cur is not None and cur.seq == seq and cur.state == "active":
+            return self.view(path)
+        for p in [path, *[r.extra.get("from") for r in self.history(path) if r.op == "move"]]:
+            if not p:
+                continue
+            vbody, _ = paths.version_paths(p, seq)
+            side = read_sidecar(self.root, vbody)
+            if side is not None:
+                return Memory(vbody, (self.root / vbody).read_bytes(), side)
+        raise NotFound(f"{path}: no version written by seq {seq}")
+
+    def tail(self, from_seq: int = 1, limit: int = 1000, **filters) -> list[Row]:
+        self.wait_index()
+        return queries.audit_page(self.reader.conn, from_seq - 1, limit, **filters)
+
+    def history(self, path: str) -> list[Row]:
+        self.wait_index()
+        return queries.history(self.reader.conn, paths.validate(path))
+
+    def search(
+        self, query: str, *, mode: str = "lexical", limit: int = 10, **filters
+    ) -> list[queries.SearchHit]:
+        if mode != "lexical":
+            raise BrainError(f"search mode {mode!r} is not available yet; use --mode lexical")
+        self.wait_index()
+        return queries.search(self.reader.conn, query, limit=limit, **filters)
+
+    def memories(self, after: str = "", limit: int = 100, **filters) -> list[queries.MemoryRow]:
+        self.wait_index()
+        return queries.memory_page(self.reader.conn, after, limit, **filters)
+
+    def rows(self, from_seq: int = 1) -> list[tuple[Row, bytes]]:
+        """Rows with their exact payloads, straight from the binlog (for proofs, export)."""
+        from core import frames
+        from core.ledger_state import decode_row
+
+        out = []
+        for f in self.binlog.iter_frames(from_seq):
+            if isinstance(f, frames.BadFrame):
+                raise BrainError(f"the log is damaged at byte {f.offset}: {f.reason}")
+            out.append((decode_row(f.payload), f.payload))
+        return out
+
+    def state(self) -> StoreState:
+        self.refresh()
+        return compute_state(self)
+
+    def refresh(self) -> int:
+        """Pick up rows other processes appended; returns the head seq."""
+        if self.binlog.current_size() == self.tip.offset or self._writer is not None:
+            return self.tip.seq
+        scan = scan_current(self.binlog, self.tip)
+        if scan.rows:
+            self.tip = scan.tip
+            if self._index is not None and self._applier is None:
+                self._index.apply([r for r, _p, _o in scan.rows], scan.tip.offset)
+            elif self._applier is not None:
+                self._applier.enqueue([r for r, _p, _o in scan.rows], scan.tip.offset)
+        return self.tip.seq
+
+    def wait_index(self) -> None:
+        if self._applier is not None and self._acked:
+            self._applier.wait_for(self._acked)
+        self._fold_access()
+
+    # -- index maintenance --------------------------------------------------------------
+
+    def reindex(self) -> int:
+        """Drop and rebuild the index from the files and the log. Returns memories indexed."""
+        if self.read_only:
+            raise ReadOnly(f"{self.root} was opened read-only")
+        if self._applier is not None:
+            self._applier.close()
+            self._applier = None
+        self.reader.close()
+        if self._index is not None:
+            self._index.close()
+        shutil.rmtree(self.layout.index_dir, ignore_errors=True)
+        self._index = IndexWriter(self.layout.index_db, self.root)
+        n = self._rebuild_index()
+        self._catch_up_index()
+        self._record_verified()
+        return n
+
+    def _rebuild_index(self) -> int:
+        from core.index_rebuild import rebuild
+
+        assert self._index is not None
+        return rebuild(self._index, self.layout, self.binlog)
+
+    def _catch_up_index(self) -> None:
+        if self._index is None:
+            return
+        last, offset = self._index.last_applied()
+        if last >= self.tip.seq:
+            return
+        from core.index_rebuild import rows_after
+
+        rows, end = rows_after(self.binlog, offset, self.tip.seq)
+        if rows:
+            self._index.apply(rows, end)
+
+    def _fold_access(self) -> None:
+        if self._index is None:
+            return
+        try:
+            size = self.layout.access_log.stat().st_size
+        except FileNotFoundError:
+            return
+        if size == self._access_size:
+            return
+        self._access_size = size
+        from core.access_fold import fold
+
+        if self._applier is not None:
+            self._applier.call(lambda ix: fold(ix, self.layout))
+        else:
+            fold(self._index, self.layout)
+
+    def _verified_tip(self) -> Tip:
+        if self._index is None:
+            return Tip()
+        raw = self._index.get_meta("verified")
+        if not raw:
+            return Tip()
+        seq, ts, chain, off = raw.split(":")
+        tip = Tip(int(seq), int(ts), chain, int(off))
+        return tip if tip.offset <= self.binlog.current_size() else Tip()
+
+    def _record_verified(self) -> None:
+        if self._index is not None and self.problem is None:
+            t = self.tip
+            self._index.set_meta("verified", f"{t.seq}:{t.ts_ns}:{t.chain}:{t.offset}")
+
+
+def _decode_body(body: bytes) -> str | bytes:
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError:
+        return body

@@ -1,0 +1,66 @@
+"""The store's overall state, as the header, `brain state` and the doctor report it."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import msgspec
+
+from core import lock, queries
+
+if TYPE_CHECKING:
+    from core.store import Store
+
+READY = "READY"
+FROZEN_RECOVERABLE = "FROZEN_RECOVERABLE"
+FROZEN_HUMAN = "FROZEN_HUMAN"
+
+
+class StoreState(msgspec.Struct):
+    root: str
+    store_id: str
+    state: str
+    head_seq: int
+    problem: str | None
+    memories: int
+    active: int
+    tombstoned: int
+    index_seq: int
+    pending_purges: int
+    writer: str | None
+    notes: list[str]
+
+
+def compute_state(store: Store) -> StoreState:
+    from core.writer import read_pending_purges
+
+    counts = {"memories": 0, "active": 0, "tombstoned": 0}
+    index_seq = 0
+    try:
+        store.wait_index()
+        counts.update(queries.counts(store.reader.conn))
+        index_seq = counts.get("rows", 0)
+    except Exception as e:  # noqa: BLE001 - a broken index is reported, not raised
+        store.notes.append(f"index unreadable: {e}")
+    state = READY
+    if store.problem:
+        state = FROZEN_HUMAN
+    elif store._writer is not None and store._writer.frozen:
+        state = FROZEN_RECOVERABLE
+    holder = None
+    if lock.is_locked(store.layout.lock):
+        holder = lock.describe(store.layout.lock)
+    return StoreState(
+        root=str(store.root),
+        store_id=store.manifest.store_id,
+        state=state,
+        head_seq=store.tip.seq,
+        problem=store.problem or (store._writer.frozen if store._writer else None),
+        memories=counts["memories"],
+        active=counts["active"],
+        tombstoned=counts["tombstoned"],
+        index_seq=index_seq,
+        pending_purges=len(read_pending_purges(store.layout)),
+        writer=holder,
+        notes=list(store.notes),
+    )

@@ -1,0 +1,374 @@
+"""The single writer: lock, group commit, the journal's commit point, apply, recovery.
+
+Producers (threads) submit requests; one commit loop groups what is queued, makes the group
+durable with one fdatasync of the journal, applies it without further syncs and wakes the
+callers. Flushing (syncfs, then emptying the journal) happens only under the lock, before the
+lock is released and when the journal grows past a few MB.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from core import frames, fsio
+from core.apply import apply_files
+from core.binlog import Binlog
+from core.errors import BrainError, CorruptLog, Frozen, PreconditionFailed
+from core.intents import Intent, Put
+from core.journal import Journal, Record
+from core.layout import Layout
+from core.ledger_state import Tip, decode_row, scan_current
+from core.lock import WriterLock
+from core.mmr import MMR, leaf_hash
+from core.models import Row
+from core.planner import Plan, Planner, Result
+from core.sequencer import Sequencer
+from core.state_view import StateView
+
+IDLE_RELEASE_S = 0.2
+MAX_HOLD_S = 0.1
+JOURNAL_FLUSH_BYTES = 4 << 20
+MAX_GROUP_ROWS = 4096
+
+
+@dataclass(eq=False)
+class Request:
+    intents: Sequence[Intent]
+    actor: str
+    done: threading.Event = field(default_factory=threading.Event)
+    results: list[Result] | None = None
+    error: BaseException | None = None
+
+
+Listener = Callable[[list[Row]], None]
+
+
+class Writer:
+    """Owns the commit loop thread. `submit` blocks until the request is durable and applied."""
+
+    def __init__(
+        self,
+        layout: Layout,
+        tip: Tip,
+        mmr: MMR,
+        *,
+        clock: Callable[[], int],
+        rng: Callable[[int], bytes],
+        program: str,
+        lock_timeout_s: float,
+        on_rows: Listener,
+        on_acquire: Callable[[], None],
+        after_group: Callable[[list[Row], Plan], None],
+    ) -> None:
+        self.layout = layout
+        self.tip = tip
+        self.mmr = mmr
+        self.clock = clock
+        self.rng = rng
+        self.binlog = Binlog(layout.audit)
+        self.lock = WriterLock(layout.root, program, lock_timeout_s)
+        self.journal: Journal | None = None
+        self.view = StateView(layout.root)
+        self.dirs: set[str] = set()
+        self.frozen: str | None = None
+        self._on_rows = on_rows
+        self._on_acquire = on_acquire
+        self._after_group = after_group
+        self._q: queue.Queue[Request | None] = queue.Queue()
+        self._thread = threading.Thread(target=self._loop, name="brain-writer", daemon=True)
+        self._thread.start()
+
+    # -- producer side ------------------------------------------------------------------
+
+    def submit(self, intents: Sequence[Intent], actor: str) -> list[Result]:
+        if not self._thread.is_alive():
+            raise BrainError("the store is closed")
+        req = Request(intents, actor)
+        self._q.put(req)
+        req.done.wait()
+        if req.error is not None:
+            raise req.error
+        assert req.results is not None
+        return req.results
+
+    def close(self) -> None:
+        if self._thread.is_alive():
+            self._q.put(None)
+            self._thread.join()
+
+    # -- the commit loop ----------------------------------------------------------------
+
+    def _loop(self) -> None:
+        try:
+            while True:
+                try:
+                    first = self._q.get(timeout=IDLE_RELEASE_S if self.lock.held else None)
+                except queue.Empty:
+                    self._release()
+                    continue
+                if first is None:
+                    break
+                batch, stop = self._drain(first)
+                self._run(batch)
+                if stop:
+                    break
+                if self.lock.held and time.monotonic() - self.lock.acquired_at > MAX_HOLD_S:
+                    self._release()  # flock is not fair: let a waiting process in
+                    time.sleep(0.002)
+        finally:
+            self._release()
+            if self.journal is not None:
+                self.journal.close()
+                self.journal = None
+
+    def _drain(self, first: Request) -> tuple[list[Request], bool]:
+        batch, rows = [first], len(first.intents)
+        while rows < MAX_GROUP_ROWS:
+            try:
+                nxt = self._q.get_nowait()
+            except queue.Empty:
+                break
+            if nxt is None:
+                return batch, True
+            batch.append(nxt)
+            rows += len(nxt.intents)
+        return batch, False
+
+    def _run(self, batch: list[Request]) -> None:
+        try:
+            if self.frozen:
+                raise Frozen(self.frozen)
+            self._acquire()
+            self._group(batch)
+        except BaseException as e:  # noqa: BLE001 - every waiter must wake, whatever happened
+            for req in batch:
+                if not req.done.is_set():
+                    req.error = e if isinstance(e, BrainError) else _wrap(e)
+                    req.done.set()
+
+    def _acquire(self) -> None:
+        if self.lock.held:
+            return
+        self.lock.acquire()
+        try:
+            if self.journal is None:
+                self.journal = Journal(self.layout.journal)
+            self.recover()
+            self._on_acquire()
+        except BaseException:
+            self.lock.release()
+            raise
+
+    def _release(self) -> None:
+        if not self.lock.held:
+            return
+        try:
+            self.flush()
+        finally:
+            self.lock.release()
+
+    def flush(self) -> None:
+        """Make everything applied durable, then empty the journal (under the lock only)."""
+        if self.journal is None or self.journal.size == 0:
+            return
+        fsio.syncfs(self.layout.root)
+        self.journal.cut(0)
+
+    # -- one group ----------------------------------------------------------------------
+
+    def _group(self, batch: list[Request]) -> None:
+        seqr = Sequencer(self.tip.seq, self.tip.ts_ns, self.tip.chain, self.clock)
+        plan = Plan()
+        self.view.reset()
+        planner = Planner(self.view, seqr, plan, self.rng)
+        for req in batch:
+            mark = seqr.mark()
+            marks = (len(plan.writes), len(plan.versions), len(plan.removes), len(plan.purges))
+            self.view.begin()
+            try:
+                req.results = [planner.apply(it, req.actor) for it in req.intents]
+                self.view.commit()
+            except BaseException as e:  # noqa: BLE001 - a bad request fails alone
+                self.view.rollback()
+                seqr.reset(mark)
+                _cut(plan, marks)
+                req.error = e if isinstance(e, BrainError) else _wrap(e)
+                if isinstance(e, PreconditionFailed):
+                    it = next(i for i in req.intents if isinstance(i, Put) and i.expect is not None)
+                    seqr.row("put_if.rejected", it.path, req.actor, "", {"expected": it.expect})
+        rows, payloads = seqr.take()
+        if rows:
+            record = Record(
+                frames=[
+                    frames.encode(r.seq, r.ts_ns, p) for r, p in zip(rows, payloads, strict=True)
+                ],
+                writes=plan.writes,
+                versions=plan.versions,
+                removes=plan.removes,
+                first_seq=rows[0].seq,
+                first_ts=rows[0].ts_ns,
+                last_seq=rows[-1].seq,
+            )
+            assert self.journal is not None
+            before = self.journal.size
+            try:
+                self.journal.commit(record)  # the commit point
+            except OSError as e:
+                self.journal.cut(before)
+                raise BrainError(
+                    f"could not make the write durable ({e.strerror or e}); nothing was written."
+                    " Free disk space and retry."
+                ) from e
+            try:
+                self._apply(record, rows, payloads, plan)
+            except OSError as e:
+                self.frozen = (
+                    f"a committed write could not be applied ({e.strerror or e}); the store"
+                    " refuses writes until `brain doctor --repair` replays it"
+                )
+                raise Frozen(self.frozen) from e
+            if self.journal.size > JOURNAL_FLUSH_BYTES:
+                self.flush()
+        for req in batch:
+            req.done.set()
+
+    def _apply(self, record: Record, rows: list[Row], payloads: list[bytes], plan: Plan) -> None:
+        apply_files(self.layout.root, record, self.dirs)
+        blob = b"".join(record.frames)
+        self.binlog.append(blob)
+        self.mmr.append([leaf_hash(p) for p in payloads])
+        self.tip = Tip(rows[-1].seq, rows[-1].ts_ns, rows[-1].chain, self.tip.offset + len(blob))
+        write_head(self.layout, self.tip.seq)
+        if plan.purges:
+            add_pending_purges(self.layout, plan.purges)
+        self._on_rows(rows)
+        self._after_group(rows, plan)
+
+    # -- recovery and fencing (every acquisition) ---------------------------------------
+
+    def recover(self) -> list[str]:
+        """Replay a crashed holder's journal, then catch up with rows other processes wrote."""
+        assert self.journal is not None
+        notes: list[str] = []
+        records, good_end = self.journal.read()
+        if good_end < self.journal.size:
+            notes.append(f"cut a torn journal record ({self.journal.size - good_end} bytes)")
+            self.journal.cut(good_end)
+        first_j = records[0].first_seq if records else None
+        if self.binlog.current_size() < self.tip.offset:
+            self.tip = Tip()  # the log was rewritten under us (consolidate, restore): re-read
+        scan = scan_current(self.binlog, self.tip, stop_seq=first_j)
+        synced_ok = first_j is None or scan.tip.seq >= first_j - 1
+        if (scan.bad or scan.broken) and (first_j is None or not synced_ok):
+            from core.ledger_state import require_clean
+
+            require_clean(scan, str(self.layout.root))
+        if first_j is not None and not synced_ok:
+            raise CorruptLog(
+                f"{self.layout.root}: the journal starts at seq {first_j} but the log ends at"
+                f" seq {scan.tip.seq}; rows are missing from the synced part. Run `brain doctor`."
+            )
+        foreign = [r for r, _p, _o in scan.rows]
+        if scan.tip.offset < self.binlog.current_size() and first_j is not None:
+            notes.append(
+                f"rebuilt the log after seq {scan.tip.seq} from the journal"
+                f" ({self.binlog.current_size() - scan.tip.offset} bytes replaced)"
+            )
+            self.binlog.truncate(scan.tip.offset)
+        self.tip = scan.tip
+        if self.mmr.size != self.tip.seq:
+            self._resync_mmr()
+        if records:
+            replayed = self._replay(records)
+            foreign.extend(replayed)
+            notes.append(f"replayed {len(records)} journal record(s), {len(replayed)} row(s)")
+            self.flush()
+        if foreign:
+            self.view.forget_names()
+            self._on_rows(foreign)
+        write_head(self.layout, self.tip.seq)
+        return notes
+
+    def _replay(self, records: list[Record]) -> list[Row]:
+        rows: list[Row] = []
+        purges: list[int] = []
+        for rec in records:
+            apply_files(self.layout.root, rec, self.dirs, replay=True)
+            payloads = []
+            for fr in rec.frames:
+                (item,) = frames.scan(fr)[0]
+                row = decode_row(item.payload)
+                if row.seq <= self.tip.seq:
+                    continue
+                if row.prev_chain != self.tip.chain:
+                    raise CorruptLog(f"journal row {row.seq} does not chain onto the log")
+                payloads.append(item.payload)
+                rows.append(row)
+                self.binlog.append(fr)
+                self.tip = Tip(row.seq, row.ts_ns, row.chain, self.tip.offset + len(fr))
+                if row.op == "delete" and row.extra.get("mode") == "purge":
+                    purges.append(row.seq)
+            self.mmr.append([leaf_hash(p) for p in payloads])
+        if purges:
+            add_pending_purges(self.layout, purges)
+        return rows
+
+    def _resync_mmr(self) -> None:
+        """The node file is derived: cut it back or extend it from the log."""
+        if self.mmr.size > self.tip.seq:
+            self.mmr.truncate(self.tip.seq)
+            return
+        missing = [
+            leaf_hash(f.payload)
+            for f in self.binlog.iter_frames(self.mmr.size + 1)
+            if isinstance(f, frames.Frame) and f.seq <= self.tip.seq
+        ]
+        self.mmr.append(missing)
+
+
+def write_head(layout: Layout, seq: int) -> None:
+    # Temp + rename so a watcher on the root sees one atomic change per group.
+    fsio.write_file(layout.head, seq.to_bytes(8, "little"))
+
+
+def read_head(layout: Layout) -> int | None:
+    try:
+        data = layout.head.read_bytes()
+    except FileNotFoundError:
+        return None
+    return int.from_bytes(data, "little") if len(data) == 8 else None
+
+
+def add_pending_purges(layout: Layout, seqs: list[int]) -> None:
+    current = read_pending_purges(layout)
+    merged = sorted(set(current) | set(seqs))
+    fsio.write_file(layout.purge_pending, "".join(f"{s}\n" for s in merged).encode())
+
+
+def read_pending_purges(layout: Layout) -> list[int]:
+    try:
+        text = layout.purge_pending.read_text()
+    except FileNotFoundError:
+        return []
+    return [int(s) for s in text.split() if s.isdigit()]
+
+
+def _cut(plan: Plan, marks: tuple[int, int, int, int]) -> None:
+    del plan.writes[marks[0] :]
+    del plan.versions[marks[1] :]
+    del plan.removes[marks[2] :]
+    del plan.purges[marks[3] :]
+
+
+def _wrap(e: BaseException) -> BrainError:
+    if isinstance(e, OSError):
+        return BrainError(f"{e.strerror or e} ({getattr(e, 'filename', '') or 'store I/O'})")
+    return BrainError(f"internal error: {type(e).__name__}: {e}")
+
+
+__all__ = ["Writer", "Request", "write_head", "read_head", "os"]
