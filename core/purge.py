@@ -45,18 +45,20 @@ def finish_purges(layout: Layout, applier: Applier, writer: Writer) -> list[str]
             fsio.unlink(layout.root / path)
         notes.extend(_purge_exports(layout))
 
-        def scrub(ix, ps=sorted(all_paths)):
-            for p in ps:
-                ix.refresh(p)
-            return ix.scrub()
-
-        warning = applier.call(scrub)
+        purged = tuple(sorted(all_paths))
+        warning = applier.call(lambda ix, ps=purged: _scrub(ix, ps))
         if warning:
             notes.append(f"purge seq {seq}: {warning}")
         writer.flush()
         _drop_pending(layout, seq)
         notes.append(f"purge seq {seq}: every copy of {path} destroyed")
     return notes
+
+
+def _scrub(ix, purged_paths: tuple[str, ...]) -> str | None:
+    for p in purged_paths:
+        ix.refresh(p)
+    return ix.scrub()
 
 
 def _purge_exports(layout: Layout) -> list[str]:
