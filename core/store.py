@@ -11,7 +11,7 @@ from pathlib import Path
 
 import msgspec
 
-from core import access, frontmatter, fsio, paths, queries
+from core import access, frontmatter, fsio, keys, paths, queries, verifiable
 from core.applier import Applier
 from core.binlog import Binlog
 from core.errors import BrainError, NotFound, ReadOnly, StoreExists, StoreNotFound
@@ -49,6 +49,8 @@ class Store:
         read_only: bool,
         program: str,
         lock_timeout_s: float,
+        passphrase: str | None = None,
+        service: bool = False,
     ) -> None:
         self.layout = layout
         self.root = layout.root
@@ -59,7 +61,11 @@ class Store:
         self.program = program
         self.lock_timeout_s = lock_timeout_s
         self.binlog = Binlog(layout.audit)
-        self.mmr = MMR.open(layout.mmr_nodes)
+        self.passphrase = passphrase if passphrase is not None else keys.passphrase_from_env()
+        self.service = service  # long-running host: time-based checkpoints
+        self._signers: list | None = None
+        self.last_checkpoint = None
+        self._mmr_ro = MMR.open(layout.mmr_nodes, readonly=True)
         self.tip = Tip()
         self.problem: str | None = None
         self.notes: list[str] = []
@@ -70,6 +76,10 @@ class Store:
         self._acked = 0
         self._access_size = -1
         self._view_cache: dict[str, tuple[int, int, object]] = {}
+
+    @property
+    def mmr(self) -> MMR:
+        return self._writer.mmr if self._writer is not None else self._mmr_ro
 
     # -- lifecycle ----------------------------------------------------------------------
 
@@ -107,6 +117,15 @@ class Store:
         fsio.write_file(
             layout.manifest, msgspec.json.encode(manifest, order="sorted"), durable=True
         )
+        MMR.open(layout.mmr_nodes).close()
+        passphrase = kw.get("passphrase")
+        keys.generate(
+            layout.keys,
+            f"brain/{manifest.store_id}",
+            passphrase=passphrase if passphrase is not None else keys.passphrase_from_env(),
+            clock_ns=clock(),
+            rng=rng,
+        )
         fsio.syncfs(layout.root)
         return cls.open(layout.root, allow_temp=allow_temp, clock=clock, rng=rng, **kw)
 
@@ -121,6 +140,8 @@ class Store:
         rng: Rng = secrets.token_bytes,
         program: str = "brain",
         lock_timeout_s: float = 5.0,
+        passphrase: str | None = None,
+        service: bool = False,
     ) -> Store:
         layout = Layout(resolve_root(root))
         paths.check_root_allowed(layout.root, allow_temp)
@@ -143,6 +164,8 @@ class Store:
             read_only=read_only,
             program=program,
             lock_timeout_s=lock_timeout_s,
+            passphrase=passphrase,
+            service=service,
         )
         try:
             store._open()
@@ -177,6 +200,8 @@ class Store:
                 self._writer_call([])  # acquire the lock: replay, fence, finish purges
             except BrainError as e:
                 self.problem = str(e)
+        if self.problem is None:
+            self.problem = verifiable.check_on_open(self)
         if rebuild:
             self.notes.append("rebuilt the index from the files and the log")
             self._rebuild_index()
@@ -194,7 +219,7 @@ class Store:
             self._index.close()
             self._index = None
         self.reader.close()
-        self.mmr.close()
+        self._mmr_ro.close()
 
     def __enter__(self) -> Store:
         return self
@@ -292,13 +317,14 @@ class Store:
         from core.lock import refuse_network_fs
 
         refuse_network_fs(self.root)
+        mmr = MMR.open(self.layout.mmr_nodes)
         if self._applier is None:
             assert self._index is not None
             self._applier = Applier(self._index)
         self._writer = Writer(
             self.layout,
             self.tip,
-            self.mmr,
+            mmr,
             clock=self.clock,
             rng=self.rng,
             program=self.program,
@@ -307,6 +333,35 @@ class Store:
             on_acquire=self._finish_purges,
             after_group=self._after_group,
         )
+        self._writer.checkpoint_every_rows = self.manifest.settings.checkpoint_every_rows
+        if self.service:
+            self._writer.checkpoint_every_s = self.manifest.settings.checkpoint_every_ms / 1000
+        self._writer.checkpoint_hook = lambda: verifiable.checkpoint_locked(self)
+
+    def _start_writer_checked(self) -> None:
+        if self.read_only:
+            raise ReadOnly(f"{self.root} was opened read-only")
+        if self.problem is not None:
+            from core.errors import Frozen
+
+            raise Frozen(f"writes are refused: {self.problem}")
+        self._start_writer()
+
+    # -- verifiable ledger --------------------------------------------------------------
+
+    def checkpoint(self) -> str:
+        """Sign the current tree head now; returns the note text."""
+        return verifiable.checkpoint(self)
+
+    def prove(self, seq: int) -> dict:
+        """A `brain-proof/v1` bundle for row seq (checkpointing first if none covers it)."""
+        return verifiable.prove(self, seq)
+
+    def consistency(self, size1: int, size2: int) -> dict:
+        return verifiable.consistency(self, size1, size2)
+
+    def rotate_key(self, *, finish: bool = False) -> dict:
+        return verifiable.rotate_key(self, finish=finish)
 
     def _rows_applied(self, rows: list[Row]) -> None:
         assert self._writer is not None and self._applier is not None

@@ -29,6 +29,8 @@ class StoreState(msgspec.Struct):
     pending_purges: int
     writer: str | None
     notes: list[str]
+    last_checkpoint_size: int | None = None
+    last_checkpoint_ns: int | None = None
 
 
 def compute_state(store: Store) -> StoreState:
@@ -36,10 +38,14 @@ def compute_state(store: Store) -> StoreState:
 
     counts = {"memories": 0, "active": 0, "tombstoned": 0}
     index_seq = 0
+    last_cp = []
     try:
         store.wait_index()
         counts.update(queries.counts(store.reader.conn))
         index_seq = counts.get("rows", 0)
+        last_cp = queries.audit_page(
+            store.reader.conn, 2**63 - 1, 1, op="checkpoint", descending=True
+        )
     except Exception as e:  # noqa: BLE001 - a broken index is reported, not raised
         store.notes.append(f"index unreadable: {e}")
     state = READY
@@ -63,4 +69,6 @@ def compute_state(store: Store) -> StoreState:
         pending_purges=len(read_pending_purges(store.layout)),
         writer=holder,
         notes=list(store.notes),
+        last_checkpoint_size=last_cp[0].extra.get("size") if last_cp else None,
+        last_checkpoint_ns=last_cp[0].ts_ns if last_cp else None,
     )

@@ -31,6 +31,7 @@ from core.sequencer import Sequencer
 from core.state_view import StateView
 
 IDLE_RELEASE_S = 0.2
+_NOT_ACTIVITY = frozenset({"checkpoint", "session.start", "session.end"})
 MAX_HOLD_S = 0.1
 JOURNAL_FLUSH_BYTES = 4 << 20
 MAX_GROUP_ROWS = 4096
@@ -43,6 +44,8 @@ class Request:
     done: threading.Event = field(default_factory=threading.Event)
     results: list[Result] | None = None
     error: BaseException | None = None
+    task: Callable[[], object] | None = None  # runs on the commit loop, under the lock
+    value: object = None
 
 
 Listener = Callable[[list[Row]], None]
@@ -76,6 +79,12 @@ class Writer:
         self.view = StateView(layout.root)
         self.dirs: set[str] = set()
         self.frozen: str | None = None
+        self.activity = 0  # rows since the last checkpoint that count as activity
+        self.activity_since = 0.0
+        self.checkpoint_every_rows = 1000
+        self.checkpoint_every_s: float | None = None  # time-based only in long-running hosts
+        self.checkpoint_hook: Callable[[], None] | None = None
+        self.checkpoint_error: str | None = None
         self._on_rows = on_rows
         self._on_acquire = on_acquire
         self._after_group = after_group
@@ -96,6 +105,26 @@ class Writer:
         assert req.results is not None
         return req.results
 
+    def run_locked(self, task: Callable[[], object]) -> object:
+        """Run task on the commit loop with the lock held (checkpoints, repairs)."""
+        if not self._thread.is_alive():
+            raise BrainError("the store is closed")
+        req = Request((), "system", task=task)
+        self._q.put(req)
+        req.done.wait()
+        if req.error is not None:
+            raise req.error
+        return req.value
+
+    def write_now(self, intents: Sequence[Intent], actor: str) -> list[Result]:
+        """From inside a task: commit intents as their own group right away."""
+        req = Request(intents, actor)
+        self._group([req])
+        if req.error is not None:
+            raise req.error
+        assert req.results is not None
+        return req.results
+
     def close(self) -> None:
         if self._thread.is_alive():
             self._q.put(None)
@@ -107,9 +136,12 @@ class Writer:
         try:
             while True:
                 try:
-                    first = self._q.get(timeout=IDLE_RELEASE_S if self.lock.held else None)
+                    first = self._q.get(timeout=self._wait_s())
                 except queue.Empty:
-                    self._release()
+                    if self._checkpoint_due():
+                        self._run([Request((), "system", task=self._checkpoint)])
+                    else:
+                        self._release()
                     continue
                 if first is None:
                     break
@@ -125,6 +157,33 @@ class Writer:
             if self.journal is not None:
                 self.journal.close()
                 self.journal = None
+
+    def _wait_s(self) -> float | None:
+        waits = []
+        if self.lock.held:
+            waits.append(IDLE_RELEASE_S)
+        if self.activity and self.checkpoint_every_s is not None:
+            waits.append(max(0.0, self.activity_since + self.checkpoint_every_s - time.monotonic()))
+        return min(waits) if waits else None
+
+    def _checkpoint_due(self) -> bool:
+        return bool(
+            self.activity
+            and self.checkpoint_every_s is not None
+            and time.monotonic() >= self.activity_since + self.checkpoint_every_s
+        )
+
+    def _checkpoint(self) -> None:
+        # A checkpoint that cannot be made (locked key, full disk) must not fail the writes
+        # that triggered it: the hook records why, and the next trigger tries again.
+        if self.checkpoint_hook is not None:
+            try:
+                self.checkpoint_hook()
+            except Exception as e:  # noqa: BLE001
+                self.checkpoint_error = str(e)
+            else:
+                self.checkpoint_error = None
+        self.activity = 0
 
     def _drain(self, first: Request) -> tuple[list[Request], bool]:
         batch, rows = [first], len(first.intents)
@@ -144,7 +203,16 @@ class Writer:
             if self.frozen:
                 raise Frozen(self.frozen)
             self._acquire()
-            self._group(batch)
+            writes = [r for r in batch if r.task is None]
+            if writes:
+                self._group(writes)
+            for req in batch:
+                if req.task is not None:
+                    try:
+                        req.value = req.task()
+                    except BaseException as e:  # noqa: BLE001 - handed back to the caller
+                        req.error = e
+                    req.done.set()
         except BaseException as e:  # noqa: BLE001 - every waiter must wake, whatever happened
             for req in batch:
                 if not req.done.is_set():
@@ -248,6 +316,13 @@ class Writer:
             add_pending_purges(self.layout, plan.purges)
         self._on_rows(rows)
         self._after_group(rows, plan)
+        active = sum(1 for r in rows if r.op not in _NOT_ACTIVITY)
+        if active:
+            if not self.activity:
+                self.activity_since = time.monotonic()
+            self.activity += active
+            if self.activity >= self.checkpoint_every_rows:
+                self._checkpoint()
 
     # -- recovery and fencing (every acquisition) ---------------------------------------
 

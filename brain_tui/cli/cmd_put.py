@@ -1,0 +1,77 @@
+"""`brain put PATH [FILE|-]`: write a memory; frontmatter in the body sets its metadata."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from brain_tui.cli import common
+from core.models import CLASSIFICATIONS, KINDS, SYNC_CLASSES
+
+
+def add_parser(subparsers) -> argparse.ArgumentParser:
+    p = common.command_parser(
+        subparsers,
+        "put",
+        "write a memory from a file or stdin",
+        description="Write the memory at PATH (memories/<kind>/<slug>.md). The body comes from"
+        " FILE, or from stdin when FILE is '-' or omitted. Frontmatter at the top of the body"
+        " sets title, tags, category, sync class and classification; flags win over it."
+        " Writing the same body and metadata again is a no-op that prints 'unchanged'.",
+    )
+    p.add_argument("path", metavar="PATH", help="memories/<kind>/<slug>.md")
+    p.add_argument("file", metavar="FILE", nargs="?", help="body file, or '-' for stdin")
+    p.add_argument("--kind", choices=KINDS, help="must match the kind in PATH (a check)")
+    p.add_argument("--title")
+    p.add_argument("--category")
+    p.add_argument(
+        "--tag", dest="tags", action="append", metavar="TAG", help="a tag (repeatable)"
+    )
+    p.add_argument("--sync-class", choices=SYNC_CLASSES)
+    p.add_argument("--classification", choices=CLASSIFICATIONS)
+    p.add_argument(
+        "--if-commit",
+        metavar="HEX",
+        help="write only if the current commitment is HEX ('' = only if the memory is absent)",
+    )
+    return p
+
+
+def read_body(file: str | None) -> bytes:
+    if file is None or file == "-":
+        if file is None and sys.stdin.isatty():
+            raise common.UsageError("give the body as FILE, '-' or on stdin (nothing is piped in)")
+        return sys.stdin.buffer.read()
+    try:
+        with open(file, "rb") as f:
+            return f.read()
+    except OSError as e:
+        raise common.UsageError(f"{file}: cannot read the body ({e.strerror})") from None
+
+
+def run(args: argparse.Namespace) -> int:
+    from core import paths
+    from core.errors import BrainError
+
+    path = paths.validate(args.path)
+    if args.kind is not None and args.kind != paths.kind_of(path):
+        raise BrainError(
+            f"{path}: --kind {args.kind} does not match the path's kind"
+            f" {paths.kind_of(path)!r} (memories/<kind>/...)"
+        )
+    body = read_body(args.file)
+    fields = {
+        "title": args.title,
+        "category": args.category,
+        "tags": args.tags,
+        "sync_class": args.sync_class,
+        "classification": args.classification,
+    }
+    with common.open_store(args) as store:
+        res = store.put(path, body, actor=common.actor_of(args), expect=args.if_commit, **fields)
+    if args.json:
+        common.print_json(res)
+    else:
+        status = "put" if res.changed else "unchanged"
+        common.out(f"{status}  seq {res.seq}  {common.clean(res.path)}  commit {res.commit}")
+    return 0

@@ -1,0 +1,191 @@
+"""What every `brain` command shares: global options, opening the store, printing.
+
+Kept light on purpose: importing this module pulls in argparse and the stdlib only; the engine
+(`core.store`, SQLite, msgspec) is imported by the functions that need it, when they run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import os
+import re
+import sys
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from core.errors import BrainError
+
+if TYPE_CHECKING:
+    from core.models import Row
+    from core.store import Store
+
+ACTOR_ENV = "BRAIN_ACTOR"
+ALLOW_TEMP_ENV = "BRAIN_ALLOW_TEMP_STORE"
+DEBUG_ENV = "BRAIN_DEBUG"
+
+
+class UsageError(BrainError):
+    """The command line itself is wrong (exit code 2, like argparse's own errors)."""
+
+
+# -- global options -------------------------------------------------------------------------
+
+
+def add_global_options(parser: argparse.ArgumentParser) -> None:
+    """--store, --allow-temp-store, --actor, --json.
+
+    They are added to the top parser and to every subcommand so they work before or after the
+    command name. Defaults are SUPPRESS so a subcommand never overwrites a value given before
+    it; `globals_from` fills the real defaults in afterwards.
+    """
+    g = parser.add_argument_group("global options")
+    g.add_argument(
+        "--store",
+        metavar="PATH",
+        default=argparse.SUPPRESS,
+        help="store root (default: $CYBEROS_BRAIN_HOME, else ~/.cyberos-memory)",
+    )
+    g.add_argument(
+        "--allow-temp-store",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help=f"allow a store under a temporary folder (or set {ALLOW_TEMP_ENV}=1)",
+    )
+    g.add_argument(
+        "--actor",
+        default=argparse.SUPPRESS,
+        help=f"who is acting (default: ${ACTOR_ENV}, else human:<user>@<host>)",
+    )
+    g.add_argument(
+        "--json",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="print JSON instead of text",
+    )
+
+
+def global_parent() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(add_help=False)
+    add_global_options(p)
+    return p
+
+
+def command_parser(subparsers: Any, name: str, help: str, **kw: Any) -> argparse.ArgumentParser:
+    """A subcommand parser that also accepts the global options after the command name.
+
+    conflict_handler="resolve" lets a command reuse a global option's name for its own
+    meaning (`tail --actor A` filters by actor; writers' --actor still works before `tail`).
+    """
+    return subparsers.add_parser(
+        name,
+        help=help,
+        description=kw.pop("description", help),
+        parents=[global_parent()],
+        conflict_handler="resolve",
+        **kw,
+    )
+
+
+def globals_from(args: argparse.Namespace) -> argparse.Namespace:
+    """Fill in the global options' defaults (they were SUPPRESSed while parsing)."""
+    for name, default in (("store", None), ("allow_temp_store", False), ("json", False)):
+        if not hasattr(args, name):
+            setattr(args, name, default)
+    if os.environ.get(ALLOW_TEMP_ENV) == "1":
+        args.allow_temp_store = True
+    if not hasattr(args, "actor"):
+        args.actor = None
+    return args
+
+
+def actor_of(args: argparse.Namespace) -> str:
+    return getattr(args, "actor", None) or os.environ.get(ACTOR_ENV) or default_actor()
+
+
+def default_actor() -> str:
+    import getpass
+    import socket
+
+    try:
+        user = getpass.getuser()
+    except Exception:  # noqa: BLE001 - no $USER and no passwd entry (some containers)
+        user = f"uid{os.getuid()}"
+    host = socket.gethostname().split(".")[0] or "localhost"
+    return f"human:{user}@{host}"
+
+
+# -- the store --------------------------------------------------------------------------------
+
+
+def open_store(args: argparse.Namespace) -> Store:
+    from core.store import Store
+
+    return Store.open(args.store, allow_temp=args.allow_temp_store)
+
+
+# -- output -------------------------------------------------------------------------------------
+
+
+def print_json(obj: Any) -> None:
+    """One JSON document (msgspec Structs, dataclasses and dicts alike) and a newline."""
+    import msgspec
+
+    out = sys.stdout.buffer
+    out.write(msgspec.json.encode(obj) + b"\n")
+    out.flush()
+
+
+def print_json_lines(items: Iterable[Any]) -> None:
+    import msgspec
+
+    enc = msgspec.json.Encoder()
+    out = sys.stdout.buffer
+    for item in items:
+        out.write(enc.encode(item) + b"\n")
+    out.flush()
+
+
+def out(line: str = "") -> None:
+    sys.stdout.write(line + "\n")
+
+
+def err(line: str) -> None:
+    sys.stderr.write(line + "\n")
+    sys.stderr.flush()
+
+
+_UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def clean(text: str) -> str:
+    """Text safe for a terminal: control characters (ESC, C1, ...) shown escaped."""
+    return _UNSAFE.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
+def one_line(text: str) -> str:
+    return clean(" ".join(text.split()))
+
+
+def iso(ts_ns: int) -> str:
+    """UTC ISO-8601 with seconds: 2026-01-31T09:15:02Z."""
+    t = _dt.datetime.fromtimestamp(ts_ns // 1_000_000_000, tz=_dt.UTC)
+    return t.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def format_row(row: Row) -> str:
+    """seq, time, op, actor, path, short chain: one audit row on one line."""
+    return (
+        f"{row.seq:>6}  {iso(row.ts_ns)}  {row.op:<16} {clean(row.actor)}"
+        f"  {clean(row.path) or '-'}  {row.chain[:12]}"
+    )
+
+
+def print_rows(args: argparse.Namespace, rows: list[Row]) -> None:
+    """Audit rows as text lines, or as JSON lines (one row per line) with --json."""
+    if args.json:
+        print_json_lines(rows)
+        return
+    for r in rows:
+        out(format_row(r))
+    sys.stdout.flush()

@@ -1,0 +1,158 @@
+"""`brain`: the command-line entry point.
+
+Start-up time matters (agents call `brain put` from hooks), so only the module of the command
+being run is imported: the others are listed in `--help` from the table below without loading
+them. A command lives in `brain_tui/cli/cmd_<name>.py` (dashes become underscores) and exposes
+`add_parser(subparsers)` and `run(args) -> int`; adding one is a module plus one line here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import importlib.util
+import os
+import sys
+from collections.abc import Sequence
+from types import ModuleType
+
+from brain_tui.cli import common
+
+# (name, one-line help) in the order `brain --help` lists them.
+COMMANDS: list[tuple[str, str]] = [
+    ("init", "create a store"),
+    ("put", "write a memory from a file or stdin"),
+    ("view", "print a memory's body (or its metadata)"),
+    ("move", "move a memory to another path"),
+    ("delete", "tombstone a memory, or purge it for good"),
+    ("state", "show the store's state"),
+    ("tail", "print audit rows (and follow new ones)"),
+    ("history", "audit rows of one memory, across moves"),
+    ("search", "search memories"),
+    ("reindex", "rebuild the derived index from the files and the log"),
+]
+
+PROG = "brain"
+
+
+def module_name(command: str) -> str:
+    return f"brain_tui.cli.cmd_{command.replace('-', '_')}"
+
+
+def load(command: str) -> ModuleType:
+    return importlib.import_module(module_name(command))
+
+
+class _PreParser(argparse.ArgumentParser):
+    """Only finds the command name (global options before it may take values); silent."""
+
+    def error(self, message: str):  # type: ignore[override]
+        raise ValueError(message)
+
+
+def _pre_parser() -> argparse.ArgumentParser:
+    p = _PreParser(prog=PROG, add_help=False, allow_abbrev=False)
+    common.add_global_options(p)
+    return p
+
+
+def find_command(argv: Sequence[str]) -> str | None:
+    names = {n for n, _ in COMMANDS}
+    try:
+        _ns, rest = _pre_parser().parse_known_args(list(argv))
+    except ValueError:  # e.g. `--store` without a value: the real parser reports it
+        return None
+    for tok in rest:
+        if tok == "--":
+            return None
+        if not tok.startswith("-"):
+            return tok if tok in names else None
+    return None
+
+
+def build_parser(selected: str | None) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="BRAIN: a local-first, append-only, verifiable memory ledger.",
+        epilog="Run `brain COMMAND --help` for a command's options.",
+    )
+    common.add_global_options(parser)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, help_ in COMMANDS:
+        if name == selected:
+            load(name).add_parser(sub)
+        else:
+            sub.add_parser(name, help=help_, add_help=False)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        selected = find_command(argv)
+        parser = build_parser(selected)
+        args = common.globals_from(parser.parse_args(argv))
+        if args.command is None:
+            return _no_command(parser, args)
+        return int(load(args.command).run(args) or 0)
+    except SystemExit as e:  # argparse: --help (0) and usage errors (2)
+        return e.code if isinstance(e.code, int) else (0 if e.code is None else 2)
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        _silence_stdout()
+        return 141
+    except common.UsageError as e:
+        return _fail(e, 2)
+    except Exception as e:  # noqa: BLE001 - the one place that turns errors into one line
+        from core.errors import BrainError
+
+        if isinstance(e, BrainError):
+            return _fail(e, 1)
+        _debug_traceback()
+        hint = "" if _debug() else " (set BRAIN_DEBUG=1 for the traceback)"
+        common.err(f"{PROG}: error: {type(e).__name__}: {_first_line(e)}{hint}")
+        return 1
+
+
+def _no_command(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    """`brain` alone opens the workstation when it is installed, else prints help."""
+    if importlib.util.find_spec(module_name("tui")) is not None:
+        return int(load("tui").run(args) or 0)
+    parser.print_help()
+    return 0
+
+
+def _fail(e: BaseException, code: int) -> int:
+    _debug_traceback()
+    common.err(f"{PROG}: error: {_first_line(e)}")
+    return code
+
+
+def _first_line(e: BaseException) -> str:
+    text = " ".join(str(e).split()) or type(e).__name__
+    return common.clean(text)
+
+
+def _debug() -> bool:
+    return os.environ.get(common.DEBUG_ENV, "") not in ("", "0")
+
+
+def _debug_traceback() -> None:
+    if _debug():
+        import traceback
+
+        traceback.print_exc()
+
+
+def _silence_stdout() -> None:
+    # The reader went away (`brain tail | head`): stop Python's exit-time flush from failing.
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,186 @@
+"""The store's verifiable side: checkpoints, proofs, rotation, and the checks made at open."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from core import canonical, checkpoints, keys, notes, proofbundle, queries
+from core.errors import BrainError, NotFound, ProofError
+from core.intents import Note
+from core.mmr import MMR, leaf_hash
+
+if TYPE_CHECKING:
+    from core.store import Store
+
+SYSTEM_ACTOR = "system:brain"
+
+
+def signers(store: Store) -> list[notes.Signer]:
+    if store._signers is None:
+        store._signers = keys.load_signers(store.layout.keys, store.passphrase)
+    if not store._signers:
+        raise BrainError(f"no signing key in {store.layout.keys}; checkpoints cannot be signed")
+    return store._signers
+
+
+def checkpoint_locked(store: Store) -> str:
+    """On the commit loop with the lock held: sign the durable tree head, then log it."""
+    w = store._writer
+    assert w is not None
+    size = w.tip.seq
+    if size == 0:
+        raise BrainError("the log is empty: there is nothing to checkpoint yet")
+    existing = checkpoints.sizes(store.layout)
+    if existing and existing[-1] == size:
+        return checkpoints.read_note(store.layout, size)
+    text = checkpoints.make(store.layout, store.manifest.store_id, w.mmr, size, signers(store))
+    root = w.mmr.root(size)
+    w.write_now([Note("checkpoint", "", "", {"root": root.hex(), "size": size})], SYSTEM_ACTOR)
+    checkpoints.record_witness(store.manifest.store_id, size, root)
+    return text
+
+
+def checkpoint(store: Store) -> str:
+    store._start_writer_checked()
+    assert store._writer is not None
+    return store._writer.run_locked(lambda: checkpoint_locked(store))  # type: ignore[return-value]
+
+
+def _mmr(store: Store) -> MMR:
+    if store._writer is not None:
+        return store._writer.mmr
+    store.refresh()
+    return MMR.open(store.layout.mmr_nodes, readonly=True)
+
+
+def _vkey_for(store: Store, note: str) -> str:
+    _cp, sigs = notes.parse_note(note)
+    by_id = {(v.name, v.key_id): v for v in keys.load_verifiers(store.layout.keys)}
+    for name, kid, _sig in sigs:
+        v = by_id.get((name, kid))
+        if v is not None:
+            return v.vkey()
+    raise ProofError("no verifier key in keys/ matches the checkpoint's signatures")
+
+
+def _covering(store: Store, size: int) -> int:
+    """The newest checkpoint size, making one first when none covers `size` rows."""
+    sizes = checkpoints.sizes(store.layout)
+    if not sizes or sizes[-1] < size:
+        checkpoint(store)
+        sizes = checkpoints.sizes(store.layout)
+    return sizes[-1]
+
+
+def prove(store: Store, seq: int) -> dict[str, Any]:
+    head = store.refresh()
+    if not 1 <= seq <= head:
+        raise NotFound(f"seq {seq} is not in the log (it holds rows 1..{head})")
+    size = _covering(store, seq)
+    mmr = _mmr(store)
+    try:
+        store.wait_index()
+        rows = queries.audit_page(store.reader.conn, seq - 1, 1)
+        payload = canonical.encode(rows[0], check=False) if rows and rows[0].seq == seq else b""
+        if leaf_hash(payload) != mmr.leaf(seq - 1):
+            payload = store.rows(seq)[0][1]  # the index disagrees: the log wins
+        note = checkpoints.read_note(store.layout, size)
+        return proofbundle.inclusion_bundle(
+            seq,
+            payload,
+            mmr.inclusion_proof(seq - 1, size),
+            mmr.root(size),
+            note,
+            _vkey_for(store, note),
+        )
+    finally:
+        if mmr is not (store._writer.mmr if store._writer else None):
+            mmr.close()
+
+
+def consistency(store: Store, size1: int, size2: int) -> dict[str, Any]:
+    sizes = checkpoints.sizes(store.layout)
+    for s in (size1, size2):
+        if s not in sizes:
+            raise NotFound(
+                f"no checkpoint of size {s} (have: {', '.join(map(str, sizes[-8:])) or 'none'})"
+            )
+    if size1 > size2:
+        raise ProofError("the first checkpoint must not be larger than the second")
+    mmr = _mmr(store)
+    try:
+        n1 = checkpoints.read_note(store.layout, size1)
+        n2 = checkpoints.read_note(store.layout, size2)
+        return proofbundle.consistency_bundle(
+            size1,
+            size2,
+            mmr.root(size1),
+            mmr.root(size2),
+            mmr.consistency_proof(size1, size2),
+            n1,
+            n2,
+            _vkey_for(store, n2),
+        )
+    finally:
+        if mmr is not (store._writer.mmr if store._writer else None):
+            mmr.close()
+
+
+def rotate_key(store: Store, *, finish: bool = False) -> dict[str, Any]:
+    """Start a rotation (new key; both sign during the overlap) or finish it (retire old keys)."""
+    store._start_writer_checked()
+    assert store._writer is not None
+    origin = checkpoints.origin_of(store.manifest.store_id)
+
+    def task() -> dict[str, Any]:
+        current = signers(store)
+        if finish:
+            if len(current) < 2:
+                raise BrainError("no rotation in progress: there is only one active key")
+            keep = current[-1]
+            for old in current[:-1]:
+                keys.retire(store.layout.keys, old.verifier.key_id.hex())
+            store._signers = [keep]
+            extra = {
+                "phase": "finish",
+                "active": keep.verifier.vkey(),
+                "retired": [o.verifier.vkey() for o in current[:-1]],
+            }
+        else:
+            new = keys.generate(
+                store.layout.keys,
+                origin,
+                passphrase=store.passphrase,
+                clock_ns=store.clock(),
+                rng=store.rng,
+            )
+            store._signers = [*current, new]
+            extra = {
+                "phase": "start",
+                "new": new.verifier.vkey(),
+                "old": [o.verifier.vkey() for o in current],
+            }
+        store._writer.write_now([Note("key.rotated", "", "", extra)], SYSTEM_ACTOR)
+        checkpoint_locked(store)
+        return extra
+
+    return store._writer.run_locked(task)  # type: ignore[return-value]
+
+
+def check_on_open(store: Store) -> str | None:
+    """Verify the newest checkpoint and the witness; returns why the store is frozen, if so."""
+    sid = store.manifest.store_id
+    mmr = store.mmr
+    try:
+        if mmr.size < store.tip.seq:
+            return None  # the node file is behind: the writer rebuilds it before proofs are made
+        latest = checkpoints.verify_latest(store.layout, sid, mmr, store.tip.seq)
+    except BrainError as e:
+        return f"checkpoint check failed: {e}"
+    store.last_checkpoint = latest
+    why = checkpoints.check_witness(sid, mmr, latest, store.tip.seq)
+    if why:
+        return why
+    if latest is not None:
+        checkpoints.record_witness(sid, latest.size, latest.root)
+    return None

@@ -1,0 +1,84 @@
+"""Shared plumbing: where stores live, timing helpers, the benchmark and metric records."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+ACTOR = "agent:bench@localhost"
+
+
+def bench_dir() -> Path:
+    """On the repo's disk (fsync cost depends on the disk), ignored by git."""
+    d = Path(os.environ.get("BRAIN_BENCH_DIR") or REPO / ".bench-tmp")
+    d.mkdir(parents=True, exist_ok=True)
+    return d
+
+
+_counter = 0
+
+
+@contextmanager
+def scratch(name: str) -> Iterator[Path]:
+    """A fresh, empty folder under the bench dir, removed afterwards."""
+    global _counter
+    _counter += 1
+    d = bench_dir() / f"run-{os.getpid()}-{_counter}-{name}"
+    shutil.rmtree(d, ignore_errors=True)
+    try:
+        yield d
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def pct(sorted_values: list[float], q: float) -> float:
+    """Nearest-rank percentile of an already sorted list."""
+    if not sorted_values:
+        return float("nan")
+    i = min(len(sorted_values) - 1, max(0, round(q / 100 * len(sorted_values)) - 1))
+    return sorted_values[i]
+
+
+def now() -> float:
+    return time.perf_counter()
+
+
+def log(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+@dataclass
+class Ctx:
+    quick: bool = False
+    rebuild: bool = False
+    rep: int = 0
+    shared: dict = field(default_factory=dict)  # objects set up once and reused by reps
+
+    def n(self, full: int, quick: int) -> int:
+        return quick if self.quick else full
+
+
+@dataclass
+class Metric:
+    key: str
+    label: str
+    unit: str
+    base: str | None = None  # "ops": figure / baseline ops/s; "p50": figure / baseline p50
+    goal: str = ""  # shown in the table
+    check: Callable[[float, float | None], bool] | None = None  # (median, ratio) -> met?
+
+
+@dataclass
+class Bench:
+    name: str
+    run: Callable[[Ctx], dict[str, float]]
+    metrics: list[Metric]
+    setup: Callable[[Ctx], None] | None = None
+    teardown: Callable[[Ctx], None] | None = None
