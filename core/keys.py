@@ -269,3 +269,8 @@ def retire(keys_dir: Path, key_id_hex: str) -> Path:
     fsio.fsync_dir(retired_dir)
     fsio.fsync_dir(keys_dir)
     return dest
+
+
+def needs_passphrase(keys_dir: Path) -> bool:
+    """True when some active private key is sealed (so the CLI should ask for a passphrase)."""
+    return any(_read_doc(p)["wrapped"] for p in _private_files(keys_dir))

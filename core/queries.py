@@ -86,7 +86,7 @@ def _search(conn, q, kind, category, tag, tier, limit) -> list[SearchHit]:
         "SELECT m.path, m.title, m.kind, m.category, m.tags, m.tier, m.updated_ns,"
         f" {_FTS_WEIGHTS} AS rank_, snippet(memories_fts, 1, '[', ']', '…', 12)"
         " FROM memories_fts JOIN memories m ON m.id = memories_fts.rowid"
-        f" WHERE {' AND '.join(where)} ORDER BY rank_ LIMIT ?"
+        f" WHERE {' AND '.join(where)} ORDER BY rank_, m.path LIMIT ?"  # path: stable ties
     )
     args.append(limit)
     return [

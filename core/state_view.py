@@ -122,6 +122,16 @@ class StateView:
     def put(self, path: str, sidecar: Sidecar | None, body: bytes | None) -> None:
         self._set(self._side, path, sidecar)
         self._set(self._body, path, body)
+        if sidecar is None:
+            # A move took the file away: its name must stop blocking other spellings, as it
+            # would for a fresh process listing the folder (the cache outlives the group).
+            parent, _, name = path.rpartition("/")
+            names = self._names.get(parent)
+            key = paths.casefold_key(name)
+            if names is not None and names.get(key) == name:
+                if self._undo is not None:
+                    self._undo.append((names, key, name))
+                del names[key]
         if sidecar is not None:
             parts = path.split("/")
             for depth in range(2, len(parts)):

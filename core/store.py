@@ -14,7 +14,14 @@ import msgspec
 from core import access, frontmatter, fsio, keys, paths, queries, verifiable
 from core.applier import Applier
 from core.binlog import Binlog
-from core.errors import BrainError, NotFound, ReadOnly, StoreExists, StoreNotFound
+from core.errors import (
+    BrainError,
+    NotFound,
+    PreconditionFailed,
+    ReadOnly,
+    StoreExists,
+    StoreNotFound,
+)
 from core.index import IndexReader, IndexWriter
 from core.intents import Delete, Intent, Move, Note, Put
 from core.layout import Layout, sidecar_path
@@ -295,7 +302,13 @@ class Store:
         """Commit intents as one request: all of them or none."""
         if not actor:
             raise BrainError("every write names an actor (e.g. human:ana@laptop)")
-        results = self._writer_call(intents, actor)
+        try:
+            results = self._writer_call(intents, actor)
+        except PreconditionFailed:
+            # The rejection is itself a durable row (put_if.rejected): a history or tail that
+            # follows must wait for the index to hold it, as for any row this caller caused.
+            self._acked = max(self._acked, self.tip.seq)
+            raise
         if results:
             self._acked = max(self._acked, max(r.seq for r in results))
         return results

@@ -20,7 +20,5 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         common.print_json(res)
     else:
-        common.out(
-            f"moved  seq {res.seq}  {common.clean(args.src)} -> {common.clean(res.path)}"
-        )
+        common.out(f"moved  seq {res.seq}  {common.clean(args.src)} -> {common.clean(res.path)}")
     return 0

@@ -24,9 +24,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--kind", choices=KINDS, help="must match the kind in PATH (a check)")
     p.add_argument("--title")
     p.add_argument("--category")
-    p.add_argument(
-        "--tag", dest="tags", action="append", metavar="TAG", help="a tag (repeatable)"
-    )
+    p.add_argument("--tag", dest="tags", action="append", metavar="TAG", help="a tag (repeatable)")
     p.add_argument("--sync-class", choices=SYNC_CLASSES)
     p.add_argument("--classification", choices=CLASSIFICATIONS)
     p.add_argument(

@@ -118,10 +118,28 @@ def default_actor() -> str:
 # -- the store --------------------------------------------------------------------------------
 
 
-def open_store(args: argparse.Namespace) -> Store:
+def open_store(args: argparse.Namespace, *, signing: bool = False) -> Store:
+    """Open the resolved store. signing=True asks for the key's passphrase when it is sealed,
+    BRAIN_PASSPHRASE is unset and a person is at the terminal."""
     from core.store import Store
 
-    return Store.open(args.store, allow_temp=args.allow_temp_store)
+    passphrase = None
+    if signing:
+        passphrase = _passphrase_if_needed(args)
+    return Store.open(args.store, allow_temp=args.allow_temp_store, passphrase=passphrase)
+
+
+def _passphrase_if_needed(args: argparse.Namespace) -> str | None:
+    from core import keys
+    from core.store import resolve_root
+
+    if keys.passphrase_from_env() or not sys.stdin.isatty():
+        return None
+    if not keys.needs_passphrase(resolve_root(args.store) / "keys"):
+        return None
+    import getpass
+
+    return getpass.getpass("passphrase for the store's signing key: ") or None
 
 
 # -- output -------------------------------------------------------------------------------------

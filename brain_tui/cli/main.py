@@ -30,6 +30,11 @@ COMMANDS: list[tuple[str, str]] = [
     ("history", "audit rows of one memory, across moves"),
     ("search", "search memories"),
     ("reindex", "rebuild the derived index from the files and the log"),
+    ("checkpoint", "sign a checkpoint of the log now"),
+    ("prove", "print an inclusion proof for one audit row"),
+    ("verify-proof", "verify a proof bundle offline"),
+    ("consistency", "prove two checkpoints consistent"),
+    ("rotate-key", "rotate the signing key (old and new sign during the overlap)"),
 ]
 
 PROG = "brain"

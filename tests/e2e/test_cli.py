@@ -1,0 +1,345 @@
+"""The `brain` CLI end to end: real subprocesses over a real store under tmp_path."""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ACTOR = "agent:cli-test"
+MEM = "memories/facts/penguins.md"
+
+
+def _env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("CYBEROS_BRAIN_HOME", "BRAIN_DEBUG")}
+    env.update(BRAIN_ALLOW_TEMP_STORE="1", BRAIN_ACTOR=ACTOR, PYTHONDONTWRITEBYTECODE="1")
+    env.update(extra)
+    return env
+
+
+def brain(
+    *args: str, input: bytes | None = b"", env: dict[str, str] | None = None, cwd: Path | None = None
+) -> subprocess.CompletedProcess[bytes]:
+    """Run `brain ARGS` (stdin empty unless given) and return the finished process."""
+    return subprocess.run(
+        [sys.executable, "-m", "brain_tui.cli.main", *args],
+        input=input,
+        capture_output=True,
+        env=env or _env(),
+        cwd=cwd,
+        timeout=60,
+    )
+
+
+def ok(*args: str, **kw) -> subprocess.CompletedProcess[bytes]:
+    p = brain(*args, **kw)
+    assert p.returncode == 0, p.stderr.decode()
+    return p
+
+
+def one_line_error(p: subprocess.CompletedProcess[bytes], code: int = 1) -> str:
+    """Assert the process failed with exactly one `brain: error:` line and no traceback."""
+    err = p.stderr.decode()
+    assert p.returncode == code, (p.returncode, err)
+    assert "Traceback" not in err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("brain: error: "), err
+    return lines[0]
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> str:
+    root = tmp_path / "store"
+    ok("--store", str(root), "init")
+    return str(root)
+
+
+def put(store: str, path: str, body: bytes, *flags: str) -> dict:
+    return json.loads(ok("--store", store, "put", path, "-", "--json", *flags, input=body).stdout)
+
+
+# -- init ---------------------------------------------------------------------------------------
+
+
+def test_init_prints_root_and_id_and_refuses_a_second_time(tmp_path: Path) -> None:
+    root = tmp_path / "s"
+    p = ok("init", "--store", str(root), "--json")
+    doc = json.loads(p.stdout)
+    assert doc["root"] == str(root) and len(doc["store_id"]) == 32
+    assert (root / "manifest.json").exists()
+    msg = one_line_error(brain("--store", str(root), "init"))
+    assert "already exists" in msg
+
+
+def test_temp_store_needs_the_flag(tmp_path: Path) -> None:
+    env = _env()
+    del env["BRAIN_ALLOW_TEMP_STORE"]
+    root = str(tmp_path / "s")
+    msg = one_line_error(brain("--store", root, "init", env=env))
+    assert "--allow-temp-store" in msg
+    ok("init", "--store", root, "--allow-temp-store", env=env)  # the flag after the command
+
+
+def test_store_from_env_var(tmp_path: Path) -> None:
+    root = tmp_path / "viaenv"
+    env = _env(CYBEROS_BRAIN_HOME=str(root))
+    assert str(root) in ok("init", env=env).stdout.decode()
+    assert json.loads(ok("state", "--json", env=env).stdout)["root"] == str(root)
+
+
+def test_missing_store_names_brain_init(tmp_path: Path) -> None:
+    msg = one_line_error(brain("--store", str(tmp_path / "none"), "state"))
+    assert "brain init" in msg
+
+
+# -- put / view -----------------------------------------------------------------------------------
+
+
+def test_put_from_file_and_view_exact_bytes(store: str, tmp_path: Path) -> None:
+    body = "Penguins: café\r\nno trailing newline ✓".encode()
+    f = tmp_path / "body.md"
+    f.write_bytes(body)
+    out = ok("--store", store, "put", MEM, str(f)).stdout.decode()
+    assert out.startswith("put  seq 1  " + MEM)
+    assert ok("--store", store, "view", MEM).stdout == body
+
+
+def test_put_from_stdin_with_and_without_dash(store: str) -> None:
+    ok("--store", store, "put", "memories/facts/a.md", input=b"from stdin\n")
+    ok("--store", store, "put", "memories/facts/b.md", "-", input=b"from dash\n")
+    assert ok("--store", store, "view", "memories/facts/a.md").stdout == b"from stdin\n"
+    assert ok("--store", store, "view", "memories/facts/b.md").stdout == b"from dash\n"
+
+
+def test_put_with_frontmatter_and_flags(store: str) -> None:
+    body = b"---\ntitle: Penguin facts\ntags: [birds, antarctica]\n---\nThey cannot fly.\n"
+    put(store, MEM, body, "--classification", "public")
+    doc = json.loads(ok("--store", store, "view", MEM, "--json").stdout)
+    side = doc["sidecar"]
+    assert side["title"] == "Penguin facts"
+    assert side["tags"] == ["birds", "antarctica"]
+    assert side["classification"] == "public"
+    assert side["actor"] == ACTOR
+    assert doc["body"] == "They cannot fly.\n"
+    meta = ok("--store", store, "view", MEM, "--meta").stdout.decode()
+    assert "title: Penguin facts" in meta and "tags: birds, antarctica" in meta
+    # Flags win over frontmatter.
+    put(store, "memories/facts/t.md", body, "--title", "Flag title", "--tag", "x", "--tag", "y")
+    side = json.loads(ok("--store", store, "view", "memories/facts/t.md", "--json").stdout)
+    assert (side["sidecar"]["title"], side["sidecar"]["tags"]) == ("Flag title", ["x", "y"])
+
+
+def test_kind_flag_must_match_the_path(store: str) -> None:
+    msg = one_line_error(brain("--store", store, "put", MEM, "--kind", "people", input=b"x"))
+    assert "--kind people" in msg and "facts" in msg
+
+
+def test_idempotent_put_says_unchanged(store: str) -> None:
+    first = put(store, MEM, b"same body\n")
+    out = ok("--store", store, "put", MEM, input=b"same body\n").stdout.decode()
+    assert out.startswith("unchanged  seq 1 ")
+    assert first["commit"] in out
+    assert json.loads(ok("--store", store, "state", "--json").stdout)["head_seq"] == 1
+
+
+def test_put_if(store: str) -> None:
+    first = put(store, MEM, b"v1\n", "--if-commit", "")  # "" = must not exist yet
+    msg = one_line_error(brain("--store", store, "put", MEM, "--if-commit", "", input=b"v2\n"))
+    assert "put_if" in msg and "re-read" in msg
+    wrong = "0" * 64
+    msg = one_line_error(brain("--store", store, "put", MEM, "--if-commit", wrong, input=b"v2"))
+    assert wrong in msg
+    second = put(store, MEM, b"v2\n", "--if-commit", first["commit"])
+    assert second["changed"] and second["seq"] > first["seq"]
+    assert ok("--store", store, "view", MEM).stdout == b"v2\n"
+
+
+# -- move / delete / history ----------------------------------------------------------------------
+
+
+def test_move_and_history_follow_the_memory(store: str) -> None:
+    put(store, MEM, b"v1\n")
+    put(store, MEM, b"v2\n")
+    dst = "memories/facts/birds/penguins.md"
+    out = ok("--store", store, "move", MEM, dst).stdout.decode()
+    assert f"{MEM} -> {dst}" in out
+    assert one_line_error(brain("--store", store, "view", MEM)).endswith("no such memory")
+    assert ok("--store", store, "view", dst).stdout == b"v2\n"
+    rows = json.loads(ok("--store", store, "history", dst, "--json").stdout)
+    assert [(r["op"], r["path"]) for r in rows] == [("put", MEM), ("put", MEM), ("move", dst)]
+    text = ok("--store", store, "history", dst).stdout.decode().splitlines()
+    assert len(text) == 3 and " move " in text[2]
+
+
+def test_tombstone(store: str) -> None:
+    put(store, MEM, b"soon gone\n")
+    out = ok("--store", store, "delete", MEM).stdout.decode()
+    assert out.startswith("tombstoned  seq 2")
+    side = json.loads(ok("--store", store, "view", MEM, "--meta", "--json").stdout)["sidecar"]
+    assert side["state"] == "tombstoned"
+
+
+def test_purge_needs_a_reason_then_destroys(store: str) -> None:
+    put(store, MEM, b"secret penguin\n")
+    msg = one_line_error(brain("--store", store, "delete", MEM, "--mode", "purge"))
+    assert "--reason" in msg
+    ok("--store", store, "view", MEM)  # still there
+    out = ok(
+        "--store", store, "delete", MEM, "--mode", "purge", "--reason", "user-request", "--yes"
+    ).stdout.decode()
+    assert out.startswith("purged  seq 2")
+    assert "purged" in one_line_error(brain("--store", store, "view", MEM))
+    assert json.loads(ok("--store", store, "search", "secret", "--json").stdout) == []
+
+
+# -- state / tail / search / reindex --------------------------------------------------------------
+
+
+def test_state_json(store: str) -> None:
+    put(store, MEM, b"x\n")
+    st = json.loads(ok("--store", store, "state", "--json").stdout)
+    assert (st["root"], st["state"], st["head_seq"], st["active"]) == (store, "READY", 1, 1)
+    text = ok("--store", store, "state").stdout.decode()
+    assert "READY" in text and "head seq:" in text
+
+
+def test_tail_text_json_and_filters(store: str) -> None:
+    put(store, "memories/facts/a.md", b"a\n")
+    put(store, "memories/people/b.md", b"b\n", "--actor", "agent:other")
+    ok("--store", store, "delete", "memories/facts/a.md")
+    lines = [json.loads(x) for x in ok("--store", store, "tail", "--json").stdout.splitlines()]
+    assert [r["seq"] for r in lines] == [1, 2, 3]
+    assert lines[1]["actor"] == "agent:other" and len(lines[0]["chain"]) == 64
+    text = ok("--store", store, "tail").stdout.decode().splitlines()
+    assert len(text) == 3
+    assert text[0].split()[:3][0] == "1" and text[0].split()[2] == "put"
+    assert lines[0]["chain"][:12] in text[0] and "T" in text[0].split()[1]
+
+    def seqs(*flags: str) -> list[int]:
+        out = ok("--store", store, "tail", "--json", *flags).stdout.splitlines()
+        return [json.loads(x)["seq"] for x in out]
+
+    assert seqs("--from", "2") == [2, 3]
+    assert seqs("--limit", "1") == [3]  # without --from: the last N
+    assert seqs("--op", "delete") == [3]
+    assert seqs("--actor", "agent:other") == [2]
+    assert seqs("--path-prefix", "memories/people/") == [2]
+
+
+def test_search_finds_the_memory_with_a_snippet(store: str) -> None:
+    body = b"---\ntitle: Emperor penguins\n---\nEmperor penguins huddle through the winter.\n"
+    put(store, MEM, body, "--tag", "birds")
+    put(store, "memories/people/ana.md", b"Ana likes tea.\n")
+    out = ok("--store", store, "search", "huddle").stdout.decode().splitlines()
+    assert out[0].startswith(f"{MEM}  Emperor penguins  (score ")
+    assert "[huddle]" in out[1]
+    hits = json.loads(ok("--store", store, "search", "penguins", "--json", "--tag", "birds").stdout)
+    assert [h["path"] for h in hits] == [MEM] and "[" in hits[0]["snippet"]
+    assert json.loads(ok("--store", store, "search", "penguins", "--kind", "people", "--json").stdout) == []
+    nothing = ok("--store", store, "search", "zebra")
+    assert nothing.stdout == b"" and b"no matches" in nothing.stderr
+
+
+def test_reindex(store: str) -> None:
+    put(store, MEM, b"penguins\n")
+    put(store, "memories/facts/b.md", b"other\n")
+    assert ok("--store", store, "reindex").stdout.decode().startswith("reindexed 2 memories")
+    assert json.loads(ok("--store", store, "reindex", "--json").stdout)["memories"] == 2
+    assert b"penguins" in ok("--store", store, "search", "penguins").stdout
+
+
+# -- errors ---------------------------------------------------------------------------------------
+
+
+def test_bad_path_is_one_line(store: str) -> None:
+    msg = one_line_error(brain("--store", store, "put", "../x.md", input=b"x"))
+    assert "../x.md" in msg
+    one_line_error(brain("--store", store, "view", "/etc/passwd"))
+
+
+def test_usage_errors_exit_2(store: str) -> None:
+    assert brain("frobnicate").returncode == 2
+    assert brain("--store", store, "put").returncode == 2
+    p = brain("--store", store, "delete", MEM, "--mode", "shred")
+    assert p.returncode == 2 and b"Traceback" not in p.stderr
+    help_ = ok("--help").stdout.decode()
+    assert all(c in help_ for c in ("init", "put", "tail", "reindex"))
+
+
+def test_unexpected_error_is_one_line_with_a_hint(store: str) -> None:
+    code = (
+        "import sys; from brain_tui.cli import main, cmd_state\n"
+        "def boom(args): raise RuntimeError('kaboom')\n"
+        "cmd_state.run = boom\n"
+        f"sys.exit(main.main(['--store', {store!r}, 'state']))\n"
+    )
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, env=_env(), timeout=60)
+    msg = one_line_error(p)
+    assert "kaboom" in msg and "BRAIN_DEBUG=1" in msg
+
+
+# -- follow and lazy imports ----------------------------------------------------------------------
+
+
+def _read_line(proc: subprocess.Popen[bytes], timeout: float = 15.0) -> bytes:
+    """One stdout line from a running process, or fail after timeout seconds."""
+    assert proc.stdout is not None
+    fd, buf, deadline = proc.stdout.fileno(), b"", time.monotonic() + timeout
+    while b"\n" not in buf:
+        left = deadline - time.monotonic()
+        assert left > 0, f"no line within {timeout}s (got {buf!r})"
+        ready, _, _ = select.select([fd], [], [], left)
+        if ready:
+            chunk = os.read(fd, 4096)
+            assert chunk, f"stdout closed (got {buf!r})"
+            buf += chunk
+    return buf
+
+
+def test_follow_prints_rows_from_another_process_and_stops_on_sigint(store: str) -> None:
+    put(store, MEM, b"first\n")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "brain_tui.cli.main", "--store", store, "tail", "-f", "--json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=_env(),
+    )
+    try:
+        assert json.loads(_read_line(proc))["seq"] == 1
+        put(store, "memories/facts/second.md", b"second\n")
+        row = json.loads(_read_line(proc))
+        assert (row["seq"], row["path"]) == (2, "memories/facts/second.md")
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=10) == 0
+        assert proc.stderr is not None and proc.stderr.read() == b""
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def test_put_view_search_do_not_import_the_ui(store: str, tmp_path: Path) -> None:
+    body = tmp_path / "b.md"
+    body.write_bytes(b"lazy penguins\n")
+    code = (
+        "import sys; from brain_tui.cli.main import main\n"
+        f"s = {store!r}\n"
+        f"assert main(['--store', s, 'put', {MEM!r}, {str(body)!r}]) == 0\n"
+        f"assert main(['--store', s, 'view', {MEM!r}]) == 0\n"
+        "assert main(['--store', s, 'search', 'penguins']) == 0\n"
+        "bad = ('textual', 'rich', 'sentence_transformers', 'torch', 'screens', 'widgets')\n"
+        "loaded = sorted(m for m in sys.modules if m.split('.')[0] in bad)\n"
+        "print('LOADED', loaded, file=sys.stderr)\n"
+        "sys.exit(1 if loaded else 0)\n"
+    )
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, env=_env(), timeout=60)
+    assert p.returncode == 0, p.stderr.decode()
+    assert b"LOADED []" in p.stderr

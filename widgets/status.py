@@ -1,0 +1,79 @@
+"""Messages every pane uses to talk to the app shell, and the guard that turns errors into them.
+
+Screens and widgets may not import `brain_tui` (import contract), so the few messages they post
+*to* the shell live here; `brain_tui.messages` re-exports them so all message types can be read
+in one place. Both bubble: posted on any widget, they reach the `App`.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from textual.message import Message
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class ActivityChanged(Message):
+    """A worker started (text) or finished (text None): the status line says what runs."""
+
+    def __init__(self, key: str, text: str | None) -> None:
+        super().__init__()
+        self.key = key
+        self.text = text
+
+
+class WorkFailed(Message):
+    """Something the user asked for failed; the shell shows a notification and stays up."""
+
+    def __init__(self, doing: str, error: BaseException) -> None:
+        super().__init__()
+        self.doing = doing
+        self.error = error
+
+
+def describe(error: BaseException) -> str:
+    """One line a person can act on: BrainError messages as written, others with their type."""
+    from core.errors import BrainError
+
+    text = " ".join(str(error).split())
+    if isinstance(error, BrainError):
+        return text or type(error).__name__
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
+
+
+def guarded(doing: str) -> Callable[[F], F]:
+    """Wrap a method (worker body, action, handler) so an exception becomes `WorkFailed`.
+
+    A handler that raises stops its widget's message loop and exits the app with a traceback;
+    a worker that raises is an unhandled error. Neither is acceptable on screen, so every
+    method that reaches the engine or the file system is wrapped with this.
+    """
+
+    def deco(fn: F) -> F:
+        if inspect.iscoroutinefunction(fn):
+
+            @functools.wraps(fn)
+            async def awrapper(self, *args: Any, **kw: Any) -> Any:
+                try:
+                    return await fn(self, *args, **kw)
+                except Exception as e:  # noqa: BLE001 - reported, never raised on screen
+                    self.post_message(WorkFailed(doing, e))
+                    return None
+
+            return awrapper  # type: ignore[return-value]
+
+        @functools.wraps(fn)
+        def wrapper(self, *args: Any, **kw: Any) -> Any:
+            try:
+                return fn(self, *args, **kw)
+            except Exception as e:  # noqa: BLE001 - reported, never raised on screen
+                self.post_message(WorkFailed(doing, e))
+                return None
+
+        return wrapper  # type: ignore[return-value]
+
+    return deco
