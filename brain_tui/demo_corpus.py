@@ -90,7 +90,19 @@ class Corpus:
 
     @staticmethod
     def fill(template: str, slots: dict[str, str]) -> str:
-        return _SLOT.sub(lambda m: slots.get(m.group(1), m.group(0)), template)
+        """Replace {slot}; {Slot} gives the value with its first letter capitalised."""
+
+        def one(m: re.Match[str]) -> str:
+            name = m.group(1)
+            if name in slots:
+                return slots[name]
+            low = name[0].lower() + name[1:]
+            if low in slots:
+                value = slots[low]
+                return value[:1].upper() + value[1:]
+            return m.group(0)
+
+        return _SLOT.sub(one, template)
 
     # -- new memories -------------------------------------------------------------------
 
@@ -100,12 +112,13 @@ class Corpus:
         s = self.slots(rng, when_ns)
         title = self.fill(tpl["title"], s)
         title = title[0].upper() + title[1:]
-        folder = "/".join(slugify(p) for p in self.fill(rng.choice(spec["folders"]), s).split("/"))
+        where = tpl.get("folder") or rng.choice(spec["folders"])
+        folder = "/".join(slugify(p) for p in self.fill(where, s).split("/"))
         tags = [_tag(self.fill(t, s)) for t in tpl["tags"]]
         return Draft(
             kind=kind,
             folder=folder,
-            slug=slugify(title, max_len=64),
+            slug=_slug(title),
             title=title,
             base="\n".join(self.fill(line, s) for line in tpl["body"]),
             category=tpl["category"],
@@ -146,6 +159,14 @@ class Corpus:
                 out[i] = rng.choice(self.status_flow[t])
                 return out
         return None
+
+
+def _slug(title: str, max_len: int = 64) -> str:
+    """A slug cut at a word boundary, so long titles don't end mid-word."""
+    full = slugify(title, max_len=200)
+    if len(full) <= max_len:
+        return full
+    return full[: max_len + 1].rsplit("-", 1)[0]
 
 
 def _tag(text: str) -> str:

@@ -31,6 +31,7 @@ def fold(index: IndexWriter, layout: Layout) -> int:
             " SET count = count + excluded.count, last_ns = MAX(last_ns, excluded.last_ns)",
             [(p, n, ts) for p, (n, ts) in agg.items()],
         )
+        c.executemany("INSERT INTO access_events(path, ts_ns) VALUES (?, ?)", entries)
         index.set_meta("access_offset", str(end))
         c.execute("COMMIT")
     except BaseException:

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from core import paths
-from core.index_schema import connect, create
+from core.index_schema import connect, create, current
 from core.models import Row, Sidecar
 from core.state_view import read_sidecar
 
@@ -35,8 +35,17 @@ class IndexWriter:
 
     def __init__(self, db_path: Path, root: Path) -> None:
         db_path.parent.mkdir(parents=True, exist_ok=True)
+        existed = db_path.exists()
         self.conn = connect(str(db_path))
+        if existed and not current(self.conn):
+            # An index from another schema version: derived state, so drop it and rebuild.
+            self.conn.close()
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{db_path}{suffix}").unlink(missing_ok=True)
+            self.conn = connect(str(db_path))
+            existed = False
         create(self.conn)
+        self.fresh = not existed  # the caller rebuilds a fresh index from files and log
         self.root = root
 
     def last_applied(self) -> tuple[int, int]:
@@ -87,10 +96,46 @@ class IndexWriter:
             ),
         )
         if row.op == "move":
-            self.remove(row.extra.get("from", ""))
-            self.refresh(row.path)
+            self._move(row.extra.get("from", ""), row.path)
         elif row.op in ("put", "delete"):
             self.refresh(row.path)
+        elif row.op == "tier.changed":
+            self.apply_tier_row(row.extra)
+
+    def apply_tier_row(self, extra: dict) -> None:
+        """tier.changed rows carry rebalance moves and pins; the index mirrors them."""
+        moves = extra.get("moves") or []
+        self.conn.executemany(
+            "UPDATE memories SET tier = ? WHERE path = ?", [(m[2], m[0]) for m in moves]
+        )
+        for key, value in (("pin", 1), ("unpin", 0)):
+            for path in extra.get(key) or []:
+                self.conn.execute("UPDATE memories SET pinned = ? WHERE path = ?", (value, path))
+
+    def _move(self, src: str, dst: str) -> None:
+        """A move keeps the memory's tier, pin, score and embedding."""
+        c = self.conn
+        kept = c.execute(
+            "SELECT id, tier, pinned, score FROM memories WHERE path = ?", (src,)
+        ).fetchone()
+        vec = None
+        if kept is not None:
+            vec = c.execute(
+                "SELECT model, dim, vec FROM embeddings WHERE id = ?", (kept[0],)
+            ).fetchone()
+        self.remove(src)
+        self.refresh(dst)
+        new = c.execute("SELECT id FROM memories WHERE path = ?", (dst,)).fetchone()
+        if kept is None or new is None:
+            return
+        c.execute(
+            "UPDATE memories SET tier = ?, pinned = ?, score = ? WHERE id = ?", (*kept[1:], new[0])
+        )
+        if vec is not None:
+            c.execute(
+                "INSERT OR REPLACE INTO embeddings (id, model, dim, vec) VALUES (?, ?, ?, ?)",
+                (new[0], *vec),
+            )
 
     def refresh(self, path: str) -> None:
         """Make the index mirror the files at path (the files win)."""
@@ -128,6 +173,8 @@ class IndexWriter:
             ),
         ).fetchone()
         self.conn.execute("DELETE FROM memories_fts WHERE rowid = ?", (mem_id,))
+        # A new version needs a new vector; the embedder picks up memories that lack one.
+        self.conn.execute("DELETE FROM embeddings WHERE id = ?", (mem_id,))
         if side.state == "active":
             self.conn.execute(
                 "INSERT INTO memories_fts (rowid, title, body, tags) VALUES (?, ?, ?, ?)",
@@ -139,6 +186,7 @@ class IndexWriter:
         if hit is None:
             return
         self.conn.execute("DELETE FROM memories_fts WHERE rowid = ?", hit)
+        self.conn.execute("DELETE FROM embeddings WHERE id = ?", hit)
         self.conn.execute("DELETE FROM memories WHERE id = ?", hit)
 
     def scrub(self) -> str | None:

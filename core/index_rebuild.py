@@ -2,19 +2,37 @@
 
 from __future__ import annotations
 
+import json
 import os
 
 from core import frames
 from core.binlog import Binlog
 from core.index import IndexWriter
 from core.layout import Layout
-from core.ledger_state import decode_row
+from core.ledger_state import decode_row, start_tip
 from core.models import Row
 from core.state_view import read_sidecar
 
 
-def rows_after(binlog: Binlog, offset: int, up_to: int) -> tuple[list[Row], int]:
-    """Rows of current.binlog from byte offset up to seq up_to, and the offset after them."""
+def rows_after(
+    binlog: Binlog, offset: int, up_to: int, after: int | None = None
+) -> tuple[list[Row], int]:
+    """Rows of current.binlog from byte offset up to seq up_to, and the offset after them.
+
+    `after` is the seq the offset was recorded with: when a consolidation sealed the log
+    since, the offset is stale and the rows after `after` are read from the segments too.
+    """
+    if after is not None:
+        start = start_tip(binlog)
+        stale = after < start.seq or (after == start.seq and offset != start.offset)
+        if stale or offset > binlog.current_size():
+            rows, end = [], start.offset
+            for f in binlog.iter_frames(after + 1):
+                if isinstance(f, frames.BadFrame) or f.seq > up_to:
+                    break
+                rows.append(decode_row(f.payload))
+                end = f.end if f.seq > start.seq else end
+            return rows, end
     data = binlog.current_bytes(offset)
     rows, end = [], 0
     for f in frames.iter_frames(data):
@@ -33,14 +51,16 @@ def rebuild(index: IndexWriter, layout: Layout, binlog: Binlog) -> int:
         c.execute("DELETE FROM audit")
         c.execute("DELETE FROM memories")
         c.execute("DELETE FROM memories_fts")
-        last, end = 0, 0
+        start = start_tip(binlog)
+        last, end = 0, start.offset
         batch: list[tuple] = []
         for f in binlog.iter_frames():
             if isinstance(f, frames.BadFrame):
                 break
             r = decode_row(f.payload)
             batch.append(_audit_tuple(r))
-            last, end = r.seq, f.end
+            # Offsets count bytes of current.binlog: a row from a sealed segment has none.
+            last, end = r.seq, (f.end if r.seq > start.seq else end)
             if len(batch) >= 5000:
                 _flush(c, batch)
         _flush(c, batch)
@@ -54,6 +74,10 @@ def rebuild(index: IndexWriter, layout: Layout, binlog: Binlog) -> int:
                 body = (layout.root / rel).read_bytes()
             index.upsert(rel, side, body)
             n += 1
+        for (extra,) in c.execute(
+            "SELECT extra FROM audit WHERE op = 'tier.changed' ORDER BY seq"
+        ).fetchall():
+            index.apply_tier_row(json.loads(extra))
         c.executemany(
             "UPDATE meta SET value = ? WHERE key = ?",
             [(str(last), "last_applied"), (str(end), "last_applied_offset")],

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 
-import sqlite_utils
-
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 def connect(path: str, *, readonly: bool = False) -> sqlite3.Connection:
@@ -23,7 +21,18 @@ def connect(path: str, *, readonly: bool = False) -> sqlite3.Connection:
     return conn
 
 
+def current(conn: sqlite3.Connection) -> bool:
+    """True when the file holds our schema version (else it is dropped and rebuilt)."""
+    try:
+        hit = conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+    except sqlite3.OperationalError:
+        return False
+    return hit is not None and hit[0] == str(SCHEMA_VERSION)
+
+
 def create(conn: sqlite3.Connection) -> None:
+    import sqlite_utils  # only when a schema is created: it costs ~0.1 s to import
+
     db = sqlite_utils.Database(conn)
     if "meta" in db.table_names():
         return
@@ -80,6 +89,12 @@ def create(conn: sqlite3.Connection) -> None:
         db["audit"].create_index(["op", "seq"])
         db["audit"].create_index(["actor", "seq"])
         db["access"].create({"path": str, "count": int, "last_ns": int}, pk="path")
+        # Single accesses too: tiering counts accesses inside time windows (24 h, 7 days).
+        db["access_events"].create({"path": str, "ts_ns": int})
+        db["access_events"].create_index(["path", "ts_ns"])
+        db["access_events"].create_index(["ts_ns"])
+        # One vector per active memory (float32, normalised), keyed like memories.id.
+        db["embeddings"].create({"id": int, "model": str, "dim": int, "vec": bytes}, pk="id")
         db["meta"].create({"key": str, "value": str}, pk="key")
         conn.execute(
             "CREATE VIRTUAL TABLE memories_fts USING fts5("

@@ -79,7 +79,12 @@ def _decode(frame: frames.Frame) -> Record:
 class Journal:
     def __init__(self, path: Path) -> None:
         self.path = path
+        created = not path.exists()
         self._fd = fsio.open_fd(path, os.O_RDWR | os.O_CREAT | os.O_APPEND)
+        if created:
+            # fdatasync makes the contents durable, not the name: without this a power loss
+            # before the first flush loses the journal file and every write it acknowledged.
+            fsio.fsync_dir(path.parent)
         self.size = os.fstat(self._fd).st_size
 
     def commit(self, record: Record) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
+import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -16,6 +17,7 @@ from core.applier import Applier
 from core.binlog import Binlog
 from core.errors import (
     BrainError,
+    LeaseHeld,
     NotFound,
     PreconditionFailed,
     ReadOnly,
@@ -32,7 +34,7 @@ from core.planner import Plan, Result
 from core.purge import finish_purges
 from core.state_view import read_sidecar
 from core.store_state import StoreState, compute_state
-from core.writer import Writer, read_pending_purges
+from core.writer import Writer, read_head, read_pending_purges
 
 DEFAULT_ROOT = "~/.cyberos-memory"
 Clock = Callable[[], int]
@@ -72,11 +74,21 @@ class Store:
         self.service = service  # long-running host: time-based checkpoints
         self._signers: list | None = None
         self.last_checkpoint = None
+        if not layout.mmr_nodes.exists():
+            # The node file is derived: an empty one is extended from the log by the writer at
+            # its first acquisition. A read-only open may not create it.
+            if read_only:
+                raise BrainError(
+                    f"{layout.mmr_nodes} is missing; open the store for writing once"
+                    " (any write or `brain reindex`) to rebuild it from the log"
+                )
+            MMR.open(layout.mmr_nodes).close()
         self._mmr_ro = MMR.open(layout.mmr_nodes, readonly=True)
         self.tip = Tip()
         self.problem: str | None = None
         self.notes: list[str] = []
         self._writer: Writer | None = None
+        self._writer_start = threading.Lock()  # two first writes on two threads: one writer
         self._applier: Applier | None = None
         self._index: IndexWriter | None = None
         self.reader = IndexReader(layout.index_db)
@@ -182,10 +194,13 @@ class Store:
         return store
 
     def _open(self) -> None:
-        rebuild = not self.layout.index_db.exists()
         if not self.read_only:
             self._index = IndexWriter(self.layout.index_db, self.root)
+        rebuild = self._index is not None and self._index.fresh
         start = self._verified_tip()
+        # HEAD before the scan: writers append frames before HEAD, so a live writer can never
+        # make this read look ahead of the log.
+        head = read_head(self.layout)
         scan = scan_current(self.binlog, start)
         self.tip = scan.tip
         needs_recovery = (
@@ -203,10 +218,21 @@ class Store:
             return
         if self.problem is None and (needs_recovery or scan.bad or scan.broken):
             self._start_writer()
+            assert self._writer is not None and self._applier is not None
             try:
                 self._writer_call([])  # acquire the lock: replay, fence, finish purges
+            except LeaseHeld as e:
+                # A live writer holds the lock: its journal is not a crash; it recovers itself.
+                self.notes.append(f"recovery left to the current writer: {e}")
             except BrainError as e:
                 self.problem = str(e)
+            self.notes.extend(self._writer.notes)  # what recovery repaired, reported as info
+            self._writer.notes.clear()
+            # Replayed rows may still be queued on the applier thread; the index rebuild and
+            # catch-up below use the same connection from this thread, so drain it first.
+            self._applier.call(lambda ix: None)
+        elif self.problem is None and head is not None and head > self.tip.seq:
+            self._check_head(head)
         if self.problem is None:
             self.problem = verifiable.check_on_open(self)
         if rebuild:
@@ -214,6 +240,16 @@ class Store:
             self._rebuild_index()
         self._catch_up_index()
         self._record_verified()
+
+    def _check_head(self, head: int) -> None:
+        """HEAD ahead of the log with no journal to replay: synced rows were lost."""
+        later = scan_current(self.binlog, self.tip)  # unless a writer appended meanwhile
+        if later.tip.seq >= head:
+            return
+        self.problem = (
+            f"HEAD says seq {head} but the log ends at seq {later.tip.seq}: rows are missing"
+            " from the synced part of the log. Run `brain doctor`."
+        )
 
     def close(self) -> None:
         if self._writer is not None:
@@ -325,6 +361,10 @@ class Store:
         return self._writer.submit(intents, actor)
 
     def _start_writer(self) -> None:
+        with self._writer_start:
+            self._start_writer_locked()
+
+    def _start_writer_locked(self) -> None:
         if self._writer is not None:
             return
         from core.lock import refuse_network_fs
@@ -360,6 +400,37 @@ class Store:
             raise Frozen(f"writes are refused: {self.problem}")
         self._start_writer()
 
+    # -- tiers and session context ------------------------------------------------------
+
+    @property
+    def tiers(self):
+        from core.tiers import Tiers
+
+        return Tiers(self)
+
+    def context(self, *, project: str | None = None, limit: int = 300) -> list:
+        """At most 300 memories to start an agent session with, each with its reason."""
+        from core.context import context
+
+        return context(self, project=project, limit=limit)
+
+    def set_active_project(self, name: str) -> None:
+        """`brain project use NAME`: memories under memories/projects/NAME/ weigh most."""
+        if name and (not paths.slugify(name) == name):
+            raise BrainError(f"project name {name!r} must be a slug like {paths.slugify(name)!r}")
+        self.manifest.settings.active_project = name
+        fsio.write_file(
+            self.layout.manifest, msgspec.json.encode(self.manifest, order="sorted"), durable=True
+        )
+
+    def _index_call(self, fn):
+        """Run fn(index_writer) where the index is written: on the applier thread if any."""
+        if self._applier is not None:
+            return self._applier.call(fn)
+        if self._index is None:
+            raise ReadOnly(f"{self.root} was opened read-only")
+        return fn(self._index)
+
     # -- verifiable ledger --------------------------------------------------------------
 
     def checkpoint(self) -> str:
@@ -390,6 +461,7 @@ class Store:
         if not read_pending_purges(self.layout):
             return
         assert self._writer is not None and self._applier is not None
+        self._feed_index(self._writer.tip.seq)
         self._applier.wait_for(self._writer.tip.seq)
         self.notes.extend(finish_purges(self.layout, self._applier, self._writer))
         self._view_cache.clear()
@@ -517,6 +589,19 @@ class Store:
 
         assert self._index is not None
         return rebuild(self._index, self.layout, self.binlog)
+
+    def _feed_index(self, seq: int) -> None:
+        """Queue the log rows the index lacks up to seq: after a crash (or with the index
+        lost) recovery finishes purges, which wait on the index, before open catches it up."""
+        assert self._applier is not None
+        last, offset = self._applier.call(lambda ix: ix.last_applied())
+        if last >= seq:
+            return
+        from core.index_rebuild import rows_after
+
+        rows, end = rows_after(self.binlog, offset, seq, after=last)
+        if rows:
+            self._applier.enqueue(rows, end)
 
     def _catch_up_index(self) -> None:
         if self._index is None:

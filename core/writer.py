@@ -22,7 +22,8 @@ from core.errors import BrainError, CorruptLog, Frozen, PreconditionFailed
 from core.intents import Intent, Put
 from core.journal import Journal, Record
 from core.layout import Layout
-from core.ledger_state import Tip, decode_row, scan_current
+from core.consolidate import finish_seal
+from core.ledger_state import Tip, decode_row, scan_current, scan_from
 from core.lock import WriterLock
 from core.mmr import MMR, leaf_hash
 from core.models import Row
@@ -35,6 +36,9 @@ _NOT_ACTIVITY = frozenset({"checkpoint", "session.start", "session.end"})
 MAX_HOLD_S = 0.1
 JOURNAL_FLUSH_BYTES = 4 << 20
 MAX_GROUP_ROWS = 4096
+# Crash tests only: exit right after the journal fdatasync, leaving a committed record that
+# was never applied (tests/core/test_recovery.py). Read once at import; never set it otherwise.
+_CRASH_AFTER_COMMIT = os.environ.get("BRAIN_TEST_CRASH_AFTER_COMMIT") == "1"
 
 
 @dataclass(eq=False)
@@ -79,6 +83,7 @@ class Writer:
         self.view = StateView(layout.root)
         self.dirs: set[str] = set()
         self.frozen: str | None = None
+        self.notes: list[str] = []  # what recovery repaired (the store reports them as info)
         self.activity = 0  # rows since the last checkpoint that count as activity
         self.activity_since = 0.0
         self.checkpoint_every_rows = 1000
@@ -226,7 +231,7 @@ class Writer:
         try:
             if self.journal is None:
                 self.journal = Journal(self.layout.journal)
-            self.recover()
+            self.notes.extend(self.recover())
             self._on_acquire()
         except BaseException:
             self.lock.release()
@@ -292,6 +297,8 @@ class Writer:
                     f"could not make the write durable ({e.strerror or e}); nothing was written."
                     " Free disk space and retry."
                 ) from e
+            if _CRASH_AFTER_COMMIT:
+                os._exit(9)  # test hook: die between the commit point and applying it
             try:
                 self._apply(record, rows, payloads, plan)
             except OSError as e:
@@ -335,9 +342,14 @@ class Writer:
             notes.append(f"cut a torn journal record ({self.journal.size - good_end} bytes)")
             self.journal.cut(good_end)
         first_j = records[0].first_seq if records else None
-        if self.binlog.current_size() < self.tip.offset:
-            self.tip = Tip()  # the log was rewritten under us (consolidate, restore): re-read
-        scan = scan_current(self.binlog, self.tip, stop_seq=first_j)
+        sealed = finish_seal(self.binlog)  # a consolidation a crash interrupted
+        if sealed:
+            notes.append(sealed)
+            base = self.binlog.base_tip()
+            self.tip = base if self.tip.seq >= base.seq else self.tip
+        # From the tip across sealed segments (another process consolidated) or from genesis
+        # (the log was rewritten under us: a restored backup).
+        scan = scan_from(self.binlog, self.tip, stop_seq=first_j)
         synced_ok = first_j is None or scan.tip.seq >= first_j - 1
         if (scan.bad or scan.broken) and (first_j is None or not synced_ok):
             from core.ledger_state import require_clean
@@ -363,6 +375,14 @@ class Writer:
             foreign.extend(replayed)
             notes.append(f"replayed {len(records)} journal record(s), {len(replayed)} row(s)")
             self.flush()
+        head = read_head(self.layout)
+        if head is not None and head > self.tip.seq:
+            # Under the lock HEAD is only written after the frames it counts, and replay has
+            # restored every committed row: a larger HEAD means the log lost synced rows.
+            raise CorruptLog(
+                f"{self.layout.root}: HEAD says seq {head} but the log ends at seq"
+                f" {self.tip.seq} after replay; rows are missing. Run `brain doctor`."
+            )
         if foreign:
             self.view.forget_names()
             self._on_rows(foreign)

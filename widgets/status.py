@@ -77,3 +77,7 @@ def guarded(doing: str) -> Callable[[F], F]:
         return wrapper  # type: ignore[return-value]
 
     return deco
+
+
+class StoreChanged(Message):
+    """A pane changed the store or its state (repair, create): refresh the header now."""

@@ -35,6 +35,11 @@ COMMANDS: list[tuple[str, str]] = [
     ("verify-proof", "verify a proof bundle offline"),
     ("consistency", "prove two checkpoints consistent"),
     ("rotate-key", "rotate the signing key (old and new sign during the overlap)"),
+    ("tiers", "show memory tiers, or rebalance them"),
+    ("pin", "pin a memory to the hot tier"),
+    ("unpin", "unpin a memory"),
+    ("project", "show or set the active project"),
+    ("context", "memories to start an agent session with"),
 ]
 
 PROG = "brain"

@@ -25,7 +25,10 @@ def _env(**extra: str) -> dict[str, str]:
 
 
 def brain(
-    *args: str, input: bytes | None = b"", env: dict[str, str] | None = None, cwd: Path | None = None
+    *args: str,
+    input: bytes | None = b"",
+    env: dict[str, str] | None = None,
+    cwd: Path | None = None,
 ) -> subprocess.CompletedProcess[bytes]:
     """Run `brain ARGS` (stdin empty unless given) and return the finished process."""
     return subprocess.run(
@@ -57,8 +60,11 @@ def one_line_error(p: subprocess.CompletedProcess[bytes], code: int = 1) -> str:
 
 @pytest.fixture
 def store(tmp_path: Path) -> str:
+    """An empty store, made in-process to save a subprocess (`brain init` has its own tests)."""
+    from core.store import Store
+
     root = tmp_path / "store"
-    ok("--store", str(root), "init")
+    Store.init(root, allow_temp=True).close()
     return str(root)
 
 
@@ -110,6 +116,10 @@ def test_put_from_file_and_view_exact_bytes(store: str, tmp_path: Path) -> None:
     out = ok("--store", store, "put", MEM, str(f)).stdout.decode()
     assert out.startswith("put  seq 1  " + MEM)
     assert ok("--store", store, "view", MEM).stdout == body
+    from core.store import Store
+
+    with Store.open(store, allow_temp=True) as s:  # the view was journaled as an access
+        assert s.memories()[0].accesses == 1
 
 
 def test_put_from_stdin_with_and_without_dash(store: str) -> None:
@@ -243,7 +253,10 @@ def test_search_finds_the_memory_with_a_snippet(store: str) -> None:
     assert "[huddle]" in out[1]
     hits = json.loads(ok("--store", store, "search", "penguins", "--json", "--tag", "birds").stdout)
     assert [h["path"] for h in hits] == [MEM] and "[" in hits[0]["snippet"]
-    assert json.loads(ok("--store", store, "search", "penguins", "--kind", "people", "--json").stdout) == []
+    assert (
+        json.loads(ok("--store", store, "search", "penguins", "--kind", "people", "--json").stdout)
+        == []
+    )
     nothing = ok("--store", store, "search", "zebra")
     assert nothing.stdout == b"" and b"no matches" in nothing.stderr
 

@@ -1,0 +1,88 @@
+"""The state one doctor run shares between invariants: the store, the mode, and the walks
+(log, files) that several invariants read, each done once and cached."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from core.doctor.model import InvariantResult
+
+if TYPE_CHECKING:
+    from core.doctor.filewalk import FileFacts
+    from core.doctor.logwalk import LogFacts
+    from core.store import Store
+
+Progress = Callable[[int, int, str], None]
+TICK_EVERY = 4096  # rows or files between progress reports inside a long walk
+
+
+class Cancelled(Exception):
+    """Raised inside a walk when the caller's cancel event is set."""
+
+
+@dataclass
+class Ctx:
+    store: Store
+    full: bool
+    progress: Progress | None = None
+    cancel: threading.Event | None = None
+    total: int = 0
+    done: int = 0
+    current: str = ""
+    results: list[InvariantResult] = field(default_factory=list)
+    cache: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def root(self):
+        return self.store.root
+
+    @property
+    def layout(self):
+        return self.store.layout
+
+    def check_cancel(self) -> None:
+        if self.cancel is not None and self.cancel.is_set():
+            raise Cancelled
+
+    def tick(self, k: int, n: int | None = None, what: str = "rows") -> None:
+        """Called inside long walks: honour cancel, and stream progress now and then."""
+        if k % TICK_EVERY:
+            return
+        self.check_cancel()
+        if self.progress is not None:
+            of = f"/{n:,}" if n else ""
+            self.progress(self.done, self.total, f"{self.current}: {k:,}{of} {what}")
+
+    # -- shared walks (each done once per run) -------------------------------------------
+
+    @property
+    def log(self) -> LogFacts:
+        if "log" not in self.cache:
+            from core.doctor.logwalk import walk_log
+
+            self.cache["log"] = walk_log(self)
+        return self.cache["log"]
+
+    @property
+    def files(self) -> FileFacts:
+        if "files" not in self.cache:
+            from core.doctor.filewalk import walk_files
+
+            self.cache["files"] = walk_files(self)
+        return self.cache["files"]
+
+    def result(self, inv_id: str) -> InvariantResult | None:
+        return next((r for r in self.results if r.id == inv_id), None)
+
+    def rel(self, path) -> str:
+        """A path relative to the store root (POSIX), or as given when outside it."""
+        from pathlib import Path
+
+        p = Path(path)
+        try:
+            return p.relative_to(self.root).as_posix()
+        except ValueError:
+            return str(p)

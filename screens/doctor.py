@@ -1,0 +1,222 @@
+"""Pane 3: the doctor. Runs the invariants in a worker with progress and cancel; repairs."""
+
+from __future__ import annotations
+
+import inspect
+import threading
+import time
+from functools import partial
+from typing import Any
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.content import Content
+from textual.message import Message
+from textual.widgets import ProgressBar, Static
+
+from core.store import Store
+from screens.confirm import ConfirmModal
+from screens.pane import PaneScreen
+from widgets.header import STATE_STYLE
+from widgets.invariant_table import InvariantTable
+from widgets.status import ActivityChanged, StoreChanged, WorkFailed
+
+NO_DOCTOR = "The doctor arrives with the verifiable ledger: this pane will run it."
+
+REPAIR_TEXT = (
+    "Repair rebuilds what can be rebuilt from the log and the files (a torn tail, the index,"
+    " the MMR node file, a stale lease) and records a `repair` row in the audit log."
+    " Nothing already in the ledger is rewritten."
+)
+REPAIR_HUMAN_TEXT = (
+    "The store is FROZEN_HUMAN: the chain or a signature does not verify. Repair will record"
+    " your reason in the audit log, permanently, and rebuild what can be rebuilt. Check the"
+    " FAIL rows first: a broken chain can mean the log was tampered with."
+)
+
+
+def doctor_kwargs(fn: Any, **wanted: Any) -> dict[str, Any]:
+    """Pass only the keyword arguments the engine's doctor accepts (its API is growing)."""
+    try:
+        params = inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return wanted
+    if any(p.kind is p.VAR_KEYWORD for p in params.values()):
+        return wanted
+    return {k: v for k, v in wanted.items() if k in params}
+
+
+class DoctorScreen(PaneScreen):
+    PANE = "doctor"
+    TITLE_TEXT = "Doctor"
+    BINDINGS = [
+        Binding("r", "run", "Re-run", id="doctor.run"),
+        Binding("R", "repair", "Repair…", id="doctor.repair"),
+        Binding("escape", "cancel", "Cancel run", id="doctor.cancel"),
+    ]
+
+    class Progress(Message):
+        def __init__(self, done: int, total: int, label: str) -> None:
+            super().__init__()
+            self.done, self.total, self.label = done, total, label
+
+    class Finished(Message):
+        def __init__(self, report: Any, cancelled: bool, repair: bool) -> None:
+            super().__init__()
+            self.report, self.cancelled, self.repair = report, cancelled, repair
+
+    def __init__(self, store: Store, *, timings: bool = True) -> None:
+        super().__init__()
+        self.store = store
+        self.timings = timings
+        self.report: Any = None
+        self._cancel: threading.Event | None = None
+        self._ran = False
+
+    @property
+    def available(self) -> bool:
+        return callable(getattr(self.store, "doctor", None))
+
+    @property
+    def running(self) -> bool:
+        return self._cancel is not None
+
+    def compose_body(self) -> ComposeResult:
+        yield Static("", id="doctor-banner")
+        with Horizontal(id="doctor-progress"):
+            yield ProgressBar(show_eta=False, id="doctor-bar")
+            yield Static("", id="doctor-step")
+        yield InvariantTable(id="doctor-table")
+
+    def on_mount(self) -> None:
+        self.query_one(InvariantTable).focus()
+        if not self.available:
+            self._banner(Content(NO_DOCTOR), "-idle")
+            self.bar.show("(waiting for the engine's doctor)")
+        else:
+            self._banner(Content("press r to check every invariant"), "-idle")
+
+    def on_screen_resume(self) -> None:
+        if self.available and not self._ran:  # first visit runs it: the pane's purpose
+            self._ran = True
+            self.action_run()
+
+    def _banner(self, text: Content, cls: str) -> None:
+        banner = self.query_one("#doctor-banner", Static)
+        banner.set_classes(cls)
+        banner.update(text)
+
+    # -- running -------------------------------------------------------------------------
+
+    def action_run(self, repair: bool = False, reason: str | None = None) -> None:
+        if not self.available:
+            self.notify(NO_DOCTOR, severity="warning")
+            return
+        if self.running:
+            self.notify("the doctor is already running (esc cancels)", severity="warning")
+            return
+        self._ran = True
+        self._cancel = threading.Event()
+        self.query_one("#doctor-progress").add_class("-running")
+        self.query_one(ProgressBar).update(total=None, progress=0)
+        self.query_one("#doctor-step", Static).update("starting…")
+        verb = "repairing" if repair else "checking"
+        self.bar.show(Content.styled(f"{verb}…", "bold $accent"))
+        self.post_message(ActivityChanged("doctor", f"doctor: {verb}…"))
+        job = partial(self._doctor, repair, reason, self._cancel)
+        self.run_worker(job, thread=True, exclusive=True, group="doctor", exit_on_error=False)
+
+    def _doctor(self, repair: bool, reason: str | None, cancel: threading.Event) -> None:
+        last = [0.0]
+
+        def progress(done: int, total: int, label: str) -> None:
+            now = time.monotonic()  # throttled: the UI needs ~20 updates a second, not 10^5
+            if done >= total or now - last[0] >= 0.05:
+                last[0] = now
+                self.post_message(self.Progress(done, total, label))
+
+        report = None
+        try:
+            fn = self.store.doctor
+            kw = doctor_kwargs(fn, repair=repair, reason=reason, progress=progress, cancel=cancel)
+            report = fn(**kw)
+        except Exception as e:  # noqa: BLE001 - reported, the pane stays
+            self.post_message(WorkFailed("repairing the store" if repair else "running the doctor", e))
+        self.post_message(self.Finished(report, cancel.is_set(), repair))
+
+    def on_doctor_screen_progress(self, message: Progress) -> None:
+        self.query_one(ProgressBar).update(total=max(1, message.total), progress=message.done)
+        step = f"{message.done}/{message.total}  {message.label}"
+        self.query_one("#doctor-step", Static).update(Content(step))
+        self.post_message(ActivityChanged("doctor", f"doctor {message.done}/{message.total}"))
+
+    def on_doctor_screen_finished(self, message: Finished) -> None:
+        self._cancel = None
+        self.query_one("#doctor-progress").remove_class("-running")
+        self.post_message(ActivityChanged("doctor", None))
+        report = message.report
+        if report is None:
+            self.bar.show("cancelled" if message.cancelled else "failed (see the notification)")
+            return
+        self.report = report
+        results = list(getattr(report, "results", []) or [])
+        self.query_one(InvariantTable).show(results, timings=self.timings)
+        self._show_summary(report, results, message)
+        if message.repair:
+            self.post_message(StoreChanged())
+
+    def _show_summary(self, report: Any, results: list[Any], message: Finished) -> None:
+        counts = {s: sum(1 for r in results if str(r.status) == s) for s in ("PASS", "WARN", "FAIL")}
+        state = str(getattr(report, "state", "?"))
+        parts: list[str | tuple[str, str]] = [
+            (state, STATE_STYLE.get(state, "bold")),
+            "  ",
+            (f"{counts['PASS']} pass", "$success"),
+            " · ",
+            (f"{counts['WARN']} warn", "$warning" if counts["WARN"] else ""),
+            " · ",
+            (f"{counts['FAIL']} fail", "$error" if counts["FAIL"] else ""),
+        ]
+        repaired = list(getattr(report, "repaired", []) or [])
+        if repaired:
+            parts += ["  ", ("repaired: ", "dim"), ", ".join(map(str, repaired))]
+        if message.cancelled:
+            parts += ["  ", ("cancelled: partial results", "$warning")]
+        cls = {"READY": "-ready", "FROZEN_RECOVERABLE": "-recoverable"}.get(state, "-human")
+        self._banner(Content.assemble(*parts), cls)
+        self.bar.show(f"{len(results)} invariants checked  r re-run · R repair")
+
+    def action_cancel(self) -> None:
+        if self._cancel is not None:
+            self._cancel.set()
+            self.query_one("#doctor-step", Static).update("cancelling…")
+
+    # -- repair --------------------------------------------------------------------------
+
+    def _state(self) -> str:
+        """The latest report's state, else the header's (the doctor may not have run yet)."""
+        if self.report is not None:
+            return str(getattr(self.report, "state", ""))
+        return str(getattr(getattr(self.app, "header_info", None), "state", ""))
+
+    def action_repair(self) -> None:
+        if not self.available:
+            self.notify(NO_DOCTOR, severity="warning")
+            return
+        if self.running:
+            self.notify("wait for the running check to finish (or esc)", severity="warning")
+            return
+        human = self._state() == "FROZEN_HUMAN"
+        modal = ConfirmModal(
+            "Repair the store?",
+            REPAIR_HUMAN_TEXT if human else REPAIR_TEXT,
+            confirm_label="Repair",
+            reason_prompt="why (recorded in the audit log)" if human else None,
+        )
+
+        def done(reason: str | None) -> None:
+            if reason is not None:
+                self.action_run(repair=True, reason=reason or None)
+
+        self.app.push_screen(modal, done)

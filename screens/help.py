@@ -1,0 +1,41 @@
+"""`?`: every binding, grouped (global, then each pane), with the key as currently mapped."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.widgets import Markdown, Static
+
+Section = tuple[str, list[tuple[str, str]]]
+
+
+def section_content(title: str, rows: list[tuple[str, str]]) -> Content:
+    width = max((len(k) for k, _ in rows), default=4)
+    lines = [Content.styled(title, "bold $accent")]
+    for keys, what in rows:
+        lines.append(Content.assemble((f"  {keys:<{width}}  ", "bold"), what))
+    return Content("\n").join(lines)
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS = [Binding("escape,q,question_mark", "dismiss", "Close", id="help.close")]
+
+    def __init__(self, sections: list[Section], intro: str = "") -> None:
+        super().__init__()
+        self.sections = sections
+        self.intro = intro
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="help"):
+            yield Static("Keys  (esc closes)", id="help-title")
+            with VerticalScroll(id="help-body"):
+                if self.intro:
+                    yield Markdown(self.intro, id="help-intro")
+                for title, rows in self.sections:
+                    yield Static(section_content(title, rows), classes="help-section")
+
+    def on_mount(self) -> None:
+        self.query_one("#help-body").focus()

@@ -1,0 +1,173 @@
+"""One audit row in full: its JSON, commitment and chain link, and its inclusion proof."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import msgspec
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.content import Content
+from textual.message import Message
+from textual.screen import ModalScreen
+from textual.widgets import Footer, Static
+
+from core import queries
+from core.models import Row
+from core.store import Store
+from widgets.proof_view import ProofView
+from widgets.status import ActivityChanged, WorkFailed
+
+NO_PROOFS = "proofs arrive with the verifiable ledger"
+
+
+class RowDetailScreen(ModalScreen[None]):
+    BINDINGS = [
+        Binding("escape,q", "dismiss", "Back", id="detail.close"),
+        Binding("p", "prove", "Prove", id="detail.prove"),
+        Binding("c", "copy", "Copy", id="detail.copy"),
+        Binding("y", "copy_path", "Copy path", id="detail.copy_path"),
+        Binding("w", "wrap", "Wrap", id="detail.wrap"),
+    ]
+
+    class ChainChecked(Message):
+        def __init__(self, prev: Row | None) -> None:
+            super().__init__()
+            self.prev = prev
+
+    class ProofReady(Message):
+        def __init__(self, bundle: dict[str, Any] | None, verdict: Any, note: str = "") -> None:
+            super().__init__()
+            self.bundle, self.verdict, self.note = bundle, verdict, note
+
+    def __init__(self, store: Store, row: Row, *, prove_now: bool = False) -> None:
+        super().__init__()
+        self.store = store
+        self.row = row
+        self.prove_now = prove_now
+        self.bundle: dict[str, Any] | None = None
+        self._proving = False
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="detail"):
+            yield Static(self._title(), id="detail-title")
+            with VerticalScroll(id="detail-body"):
+                yield Static(self._json(), id="detail-json", markup=False)
+                yield Static(self._chain(None, checked=False), id="detail-chain")
+                yield ProofView("press p to prove this row is in the signed log", id="detail-proof")
+            yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#detail-body").focus()
+        self.run_worker(self._check_chain, thread=True, group="chain", exit_on_error=False)
+        if self.prove_now:
+            self.action_prove()
+
+    def _title(self) -> Content:
+        r = self.row
+        return Content.assemble(("Row ", "bold"), (str(r.seq), "bold $accent"), "  ", r.op)
+
+    def _json(self) -> str:
+        return msgspec.json.format(msgspec.json.encode(self.row), indent=2).decode()
+
+    def _chain(self, prev: Row | None, checked: bool) -> Content:
+        r = self.row
+        if r.seq == 1:
+            link: tuple[str, str] = ("genesis row: prev chain is all zeros", "$text-muted")
+        elif not checked:
+            link = ("checking the link to the row before…", "$text-muted")
+        elif prev is None:
+            link = (f"row {r.seq - 1} is not in the index", "$warning")
+        elif prev.chain == r.prev_chain:
+            link = (f"✓ equals the chain of row {prev.seq}", "$success")
+        else:
+            link = (f"✗ differs from the chain of row {prev.seq} ({prev.chain[:16]}…)", "$error")
+        return Content.assemble(
+            ("commitment ", "dim"),
+            r.commit or "— (no body)",
+            "\n",
+            ("prev chain ", "dim"),
+            r.prev_chain,
+            "\n           ",
+            link,
+            "\n",
+            ("chain      ", "dim"),
+            r.chain,
+        )
+
+    # -- workers -------------------------------------------------------------------------
+
+    def _check_chain(self) -> None:
+        try:
+            prev = None
+            if self.row.seq > 1:
+                rows = queries.audit_page(self.store.reader.conn, self.row.seq - 2, 1)
+                prev = rows[0] if rows and rows[0].seq == self.row.seq - 1 else None
+            self.post_message(self.ChainChecked(prev))
+        except Exception as e:  # noqa: BLE001 - reported, the modal stays
+            self.post_message(WorkFailed("checking the chain link", e))
+
+    def on_row_detail_screen_chain_checked(self, message: ChainChecked) -> None:
+        self.query_one("#detail-chain", Static).update(self._chain(message.prev, checked=True))
+
+    def action_prove(self) -> None:
+        if self._proving:
+            return
+        self._proving = True
+        self.query_one(ProofView).show_message(f"building the inclusion proof for row {self.row.seq}…")
+        self.run_worker(self._prove, thread=True, exclusive=True, group="prove", exit_on_error=False)
+
+    def _prove(self) -> None:
+        seq = self.row.seq
+        self.post_message(ActivityChanged("prove", f"proving row {seq}…"))
+        try:
+            try:  # these land with the verifiable ledger; until then, say so
+                from core.proofbundle import verify_bundle
+            except ImportError:
+                verify_bundle = None
+            prove = getattr(self.store, "prove", None)
+            if prove is None or verify_bundle is None:
+                self.post_message(self.ProofReady(None, None, NO_PROOFS))
+                return
+            bundle = prove(seq)
+            self.post_message(self.ProofReady(bundle, verify_bundle(bundle)))
+        except Exception as e:  # noqa: BLE001 - reported, the modal stays
+            self.post_message(WorkFailed(f"proving row {seq}", e))
+            self.post_message(self.ProofReady(None, None, f"no proof: {e}"))
+        finally:
+            self.post_message(ActivityChanged("prove", None))
+
+    def on_row_detail_screen_proof_ready(self, message: ProofReady) -> None:
+        self._proving = False
+        view = self.query_one(ProofView)
+        if message.bundle is None:
+            view.show_message(message.note)
+            return
+        self.bundle = message.bundle
+        v = message.verdict
+        view.show_proof(
+            message.bundle,
+            bool(getattr(v, "valid", False)),
+            str(getattr(v, "reason", "")),
+            str(getattr(v, "signer", "")),
+        )
+
+    # -- copy, wrap ----------------------------------------------------------------------
+
+    def action_copy(self) -> None:
+        if self.bundle is not None:
+            self.app.copy_to_clipboard(json.dumps(self.bundle, indent=2))
+            self.notify(f"copied the proof of row {self.row.seq} (JSON)", timeout=2)
+        else:
+            self.app.copy_to_clipboard(self._json())
+            self.notify(f"copied row {self.row.seq} (JSON)", timeout=2)
+
+    def action_copy_path(self) -> None:
+        if self.row.path:
+            self.app.copy_to_clipboard(self.row.path)
+            self.notify(f"copied {self.row.path}", timeout=2)
+
+    def action_wrap(self) -> None:
+        self.query_one("#detail-body").toggle_class("-nowrap")

@@ -1,0 +1,334 @@
+"""The audit tail: a virtual list drawn line by line over pages fetched by key.
+
+Modelled on toolong's log view: a `ScrollView` whose `render_line` draws only what is on screen,
+an LRU cache of pages, and workers that fetch missing pages in threads. The widget never knows
+how big the ledger is beyond a row count, so a million rows open as fast as ten.
+
+Line 0 of the viewport is the column header; viewport line y >= 1 shows row scroll_y + y - 1,
+and the virtual height is rows + 1, so the last row is reachable and the header never scrolls.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from functools import partial
+
+from rich.segment import Segment
+from textual import events
+from textual.binding import Binding
+from textual.cache import LRUCache
+from textual.geometry import Region, Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+from textual.worker import get_current_worker
+
+from core.models import Row
+from widgets.audit_format import columns, header_cells, pending_cells, row_cells
+from widgets.audit_pager import SCAN_CHUNK, AuditFilter, Pager
+from widgets.status import ActivityChanged, WorkFailed
+
+Fetch = Callable[[int, int, AuditFilter], list[Row]]
+"""fetch(after_seq, limit, filter) -> rows with seq > after_seq, ascending (runs in a thread)."""
+
+
+class AuditList(ScrollView, can_focus=True):
+    BINDINGS = [
+        Binding("j,down", "move(1)", "Down", show=False, id="audit.down"),
+        Binding("k,up", "move(-1)", "Up", show=False, id="audit.up"),
+        Binding("pagedown,ctrl+d", "page(1)", "Page down", show=False, id="audit.page_down"),
+        Binding("pageup,ctrl+u", "page(-1)", "Page up", show=False, id="audit.page_up"),
+        Binding("g,home", "first", "First row", show=False, id="audit.first"),
+        Binding("G,end", "last", "Last row (follow)", show=False, id="audit.last"),
+        Binding("enter", "open", "Open", id="audit.open"),
+    ]
+    COMPONENT_CLASSES = {
+        "audit-list--header",
+        "audit-list--cursor",
+        "audit-list--seq",
+        "audit-list--time",
+        "audit-list--actor",
+        "audit-list--path",
+        "audit-list--chain",
+        "audit-list--pending",
+        "audit-list--op-put",
+        "audit-list--op-move",
+        "audit-list--op-delete",
+        "audit-list--op-alert",
+        "audit-list--op-other",
+    }
+
+    cursor: reactive[int] = reactive(0, repaint=False)
+    follow: reactive[bool] = reactive(True, repaint=False)
+    total: reactive[int] = reactive(0, repaint=False)
+    scanning: reactive[bool] = reactive(False, repaint=False)
+
+    class PageLoaded(Message):
+        def __init__(self, gen: int, page: int, rows: list[Row] | None, total: int) -> None:
+            super().__init__()
+            self.gen, self.page, self.rows, self.total = gen, page, rows, total
+
+    class ScanChunk(Message):
+        def __init__(self, gen: int, seqs: list[int], done: bool) -> None:
+            super().__init__()
+            self.gen, self.seqs, self.done = gen, seqs, done
+
+    class Opened(Message):
+        """Enter (or a click on the cursor row) on a loaded row."""
+
+        def __init__(self, row: Row) -> None:
+            super().__init__()
+            self.row = row
+
+    def __init__(self, fetch: Fetch, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._fetch = fetch
+        self.pager = Pager(AuditFilter())
+        self._gen = 0
+        self._pages: LRUCache[int, tuple[list[Row], int]] = LRUCache(64)
+        self._pending: set[int] = set()
+        self._failed: set[int] = set()
+        self._head = 0
+        self._rescan = False
+
+    # -- data -------------------------------------------------------------------------------
+
+    @property
+    def filter(self) -> AuditFilter:
+        return self.pager.filter
+
+    def set_filter(self, filt: AuditFilter) -> None:
+        self._gen += 1
+        self.pager = Pager(filt)
+        self._pages.clear()
+        self._pending.clear()
+        self._failed.clear()
+        self._rescan = False
+        self.scanning = False
+        if filt.active:
+            self._start_scan()
+        else:
+            self.pager.set_head(self._head)
+        self._total_changed(reset=True)
+
+    def set_head(self, head: int) -> None:
+        """The index holds rows 1..head now (the watcher saw HEAD move)."""
+        if head == self._head:
+            return
+        grew = head > self._head
+        self._head = head
+        self._failed.clear()
+        if not grew:  # a reindex or a different store: start over
+            self.set_filter(self.pager.filter)
+            return
+        if self.pager.filtered:
+            if self.scanning:
+                self._rescan = True
+            else:
+                self._start_scan()
+            return
+        old = self.pager.set_head(head)
+        self._drop_tail(old)
+        self._total_changed()
+
+    def current_row(self) -> Row | None:
+        return self._row(self.cursor) if self.total else None
+
+    def _drop_tail(self, old_total: int) -> None:
+        # The page that held the old last row may have been short; it grows now.
+        for page in {old_total // self.pager.size, max(0, old_total - 1) // self.pager.size}:
+            self._pages.discard(page)
+
+    def _total_changed(self, reset: bool = False) -> None:
+        self.total = self.pager.total
+        self.virtual_size = Size(self.scrollable_content_region.width, self.total + 1)
+        if self.follow:
+            self.cursor = max(0, self.total - 1)
+            self.call_after_refresh(self._scroll_to_cursor)
+        elif reset or self.cursor >= self.total:
+            self.cursor = max(0, min(self.cursor, self.total - 1))
+        self.refresh()
+
+    def _row(self, index: int) -> Row | None:
+        page = self.pager.page_of(index)
+        hit = self._pages.get(page)
+        if hit is None:
+            return None
+        rows, _total = hit
+        offset = index - page * self.pager.size
+        return rows[offset] if offset < len(rows) else None
+
+    # -- workers ----------------------------------------------------------------------------
+
+    def _request_visible(self) -> None:
+        if not self.total:
+            return
+        top = int(self.scroll_offset.y)
+        height = self.scrollable_content_region.height
+        first = self.pager.page_of(max(0, top - 1))
+        last = self.pager.page_of(min(self.total - 1, top + height))
+        for page in range(first, last + 1):
+            self._request(page)
+
+    def _request(self, page: int) -> None:
+        hit = self._pages.get(page)
+        if hit is not None:
+            rows, fetched_total = hit
+            full = len(rows) >= min(self.pager.size, self.total - page * self.pager.size)
+            if full or fetched_total == self.total:
+                return
+            self._pages.discard(page)  # fetched while the index lagged: fetch again
+        if page in self._pending or page in self._failed:
+            return
+        self._pending.add(page)
+        job = partial(self._load, self._gen, page, self.pager.page_after(page), self.filter)
+        self.run_worker(job, thread=True, group="audit-pages", exit_on_error=False)
+
+    def _load(self, gen: int, page: int, after: int, filt: AuditFilter) -> None:
+        rows: list[Row] | None = None
+        try:
+            rows = self._fetch(after, self.pager.size, filt)
+        except Exception as e:  # noqa: BLE001 - reported, the row stays a placeholder
+            self.post_message(WorkFailed("loading audit rows", e))
+        self.post_message(self.PageLoaded(gen, page, rows, self.total))
+
+    def on_audit_list_page_loaded(self, message: PageLoaded) -> None:
+        message.stop()
+        if message.gen != self._gen:
+            return
+        self._pending.discard(message.page)
+        if message.rows is None:
+            self._failed.add(message.page)
+            return
+        self._pages.set(message.page, (message.rows, message.total))
+        self.refresh()
+
+    def _start_scan(self) -> None:
+        self.scanning = True
+        self.post_message(ActivityChanged("audit-scan", "filtering the audit tail…"))
+        job = partial(self._scan, self._gen, self.filter, self.pager.last_seq)
+        self.run_worker(job, thread=True, group="audit-scan", exclusive=True, exit_on_error=False)
+
+    def _scan(self, gen: int, filt: AuditFilter, after: int) -> None:
+        """Walk the matching rows once, by key, shipping only their seqs (the page keys)."""
+        worker = get_current_worker()
+        try:
+            while not worker.is_cancelled:
+                rows = self._fetch(after, SCAN_CHUNK, filt)
+                done = len(rows) < SCAN_CHUNK
+                self.post_message(self.ScanChunk(gen, [r.seq for r in rows], done))
+                if done:
+                    return
+                after = rows[-1].seq
+                while self.message_queue_size > 4 and not worker.is_cancelled:
+                    time.sleep(0.005)  # let the UI absorb what it has before reading on
+        except Exception as e:  # noqa: BLE001 - reported; the view keeps what it found
+            self.post_message(WorkFailed("filtering the audit tail", e))
+            self.post_message(self.ScanChunk(gen, [], True))
+
+    def on_audit_list_scan_chunk(self, message: ScanChunk) -> None:
+        message.stop()
+        if message.gen != self._gen:
+            return
+        old = self.pager.total
+        self.pager.absorb(message.seqs)
+        if self.pager.total != old:
+            self._drop_tail(old)
+            self._total_changed()
+        if message.done:
+            self.scanning = False
+            self.post_message(ActivityChanged("audit-scan", None))
+            if self._rescan:
+                self._rescan = False
+                self._start_scan()
+
+    # -- drawing ----------------------------------------------------------------------------
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        self._request_visible()
+        return super().render_lines(crop)
+
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width
+        cols = columns(width, max(self.total, self._head))
+        if y == 0:
+            return self._strip(header_cells(cols), width, False)
+        index = int(self.scroll_offset.y) + y - 1
+        if index >= self.total:
+            return Strip.blank(width, self.rich_style)
+        row = self._row(index)
+        if row is not None:
+            cells = row_cells(row, cols)
+        else:
+            cells = pending_cells(None if self.pager.filtered else index + 1, cols)
+        return self._strip(cells, width, index == self.cursor)
+
+    def _strip(self, cells: list[tuple[str, str]], width: int, cursor: bool) -> Strip:
+        base = self.rich_style
+        style_of = self.get_component_rich_style
+        extra = style_of("audit-list--cursor", partial=True) if cursor else None
+        segments = []
+        for text, cls in cells:
+            style = base + style_of(cls, partial=True)
+            segments.append(Segment(text, style + extra if extra else style))
+        fill = base + extra if extra else base
+        return Strip(segments).adjust_cell_length(width, fill)
+
+    def on_resize(self) -> None:
+        self.virtual_size = Size(self.scrollable_content_region.width, self.total + 1)
+        self._scroll_to_cursor()
+
+    # -- cursor -----------------------------------------------------------------------------
+
+    def watch_cursor(self) -> None:
+        self._scroll_to_cursor()
+        self.refresh()
+
+    def watch_follow(self, follow: bool) -> None:
+        if follow and self.total:
+            self.cursor = self.total - 1
+            self._scroll_to_cursor()
+
+    def _scroll_to_cursor(self) -> None:
+        rows_visible = max(1, self.scrollable_content_region.height - 1)
+        top = int(self.scroll_offset.y)
+        if self.cursor < top:
+            self.scroll_to(y=self.cursor, animate=False, immediate=True)
+        elif self.cursor > top + rows_visible - 1:
+            self.scroll_to(y=self.cursor - rows_visible + 1, animate=False, immediate=True)
+
+    def _set_cursor(self, index: int, follow: bool | None = None) -> None:
+        self.cursor = max(0, min(index, self.total - 1))
+        if follow is not None:
+            self.follow = follow
+
+    def action_move(self, delta: int) -> None:
+        self._set_cursor(self.cursor + delta, follow=False if delta < 0 else None)
+
+    def action_page(self, direction: int) -> None:
+        step = max(1, self.scrollable_content_region.height - 2)
+        self._set_cursor(self.cursor + direction * step, follow=False if direction < 0 else None)
+
+    def action_first(self) -> None:
+        self._set_cursor(0, follow=False)
+
+    def action_last(self) -> None:
+        self._set_cursor(self.total - 1, follow=True)
+
+    def action_open(self) -> None:
+        row = self.current_row()
+        if row is not None:
+            self.post_message(self.Opened(row))
+
+    def on_click(self, event: events.Click) -> None:
+        if event.y < 1:
+            return
+        index = int(self.scroll_offset.y) + event.y - 1
+        if index >= self.total:
+            return
+        if index == self.cursor:
+            self.action_open()
+        else:
+            self._set_cursor(index, follow=False)

@@ -1,0 +1,169 @@
+"""The shell's header (store, head seq, state, checkpoint age, counts) and the pane tabs line.
+
+Both read the app's reactive attributes by name (`header_info`, `activity`) and watch them, so
+one state refresh in the app repaints every pane's header: widgets may not import the app.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.content import Content
+from textual.widgets import Static
+
+from core.store_state import StoreState
+
+# (key, pane id, tab label): the number keys, the mode names and the tabs agree on this.
+PANES: tuple[tuple[str, str, str], ...] = (
+    ("1", "audit", "Audit"),
+    ("2", "memories", "Memories"),
+    ("3", "doctor", "Doctor"),
+    ("4", "pii", "PII"),
+    ("5", "proposals", "Proposals"),
+    ("6", "sync", "Sync"),
+)
+
+STATE_STYLE = {
+    "READY": "bold $success",
+    "FROZEN_RECOVERABLE": "bold $warning",
+    "FROZEN_HUMAN": "bold $error",
+}
+
+
+@dataclass(frozen=True)
+class HeaderInfo:
+    root: str
+    head_seq: int
+    index_seq: int
+    state: str
+    problem: str | None
+    memories: int
+    active: int
+    tombstoned: int
+    pending_purges: int
+    last_checkpoint_ns: int | None = None
+    last_checkpoint_size: int | None = None
+
+    @classmethod
+    def from_state(cls, st: StoreState) -> HeaderInfo:
+        # Checkpoint fields arrive with the verifiable ledger; older engines lack them.
+        return cls(
+            root=st.root,
+            head_seq=st.head_seq,
+            index_seq=st.index_seq,
+            state=st.state,
+            problem=st.problem,
+            memories=st.memories,
+            active=st.active,
+            tombstoned=st.tombstoned,
+            pending_purges=st.pending_purges,
+            last_checkpoint_ns=getattr(st, "last_checkpoint_ns", None),
+            last_checkpoint_size=getattr(st, "last_checkpoint_size", None),
+        )
+
+
+def short_root(root: str) -> str:
+    home = os.path.expanduser("~")
+    if home not in ("", "/") and (root == home or root.startswith(home + os.sep)):
+        return "~" + root[len(home) :]
+    return root
+
+
+def age(seconds: float) -> str:
+    s = max(0, int(seconds))
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if s >= size:
+            return f"{s // size}{unit} ago"
+    return f"{s}s ago"
+
+
+def cut_left(text: str, width: int) -> str:
+    """Keep the end of a path (the store's own name) when space runs out."""
+    if width <= 0:
+        return ""
+    return text if len(text) <= width else "…" + text[-(width - 1) :]
+
+
+def header_content(info: HeaderInfo | None, width: int, now_ns: int) -> Content:
+    if info is None:
+        return Content.assemble(("brain", "bold"), "  opening the store…")
+    ckpt = "—"
+    if info.last_checkpoint_ns is not None:
+        ckpt = age((now_ns - info.last_checkpoint_ns) / 1e9)
+    counts = f"{info.active:,} memories"
+    if info.tombstoned:
+        counts += f" · {info.tombstoned:,} tombstoned"
+    if info.pending_purges:
+        counts += f" · {info.pending_purges} purge pending"
+    tail: list[str | tuple[str, str]] = [
+        ("seq ", "dim"),
+        (f"{info.head_seq:,}", "bold"),
+        "  ",
+        (info.state, STATE_STYLE.get(info.state, "bold")),
+        "  ",
+        ("ckpt ", "dim"),
+        ckpt,
+        "  ",
+        counts,
+    ]
+    fixed = len("brain  ") + 2 + sum(len(t if isinstance(t, str) else t[0]) for t in tail)
+    room = width - fixed
+    if room < 8:  # narrow: drop the counts before the path
+        tail = tail[:-2]
+        room = width - fixed + 2 + len(counts)
+    root = cut_left(short_root(info.root), max(room, 8))
+    return Content.assemble(("brain", "bold $accent"), "  ", (root, "$text-muted"), "  ", *tail)
+
+
+class StoreHeader(Static):
+    """Line one of every pane."""
+
+    DEFAULT_CLASSES = "store-header"
+
+    def on_mount(self) -> None:
+        self.watch(self.app, "header_info", self._repaint, init=True)
+
+    def _now(self) -> int:
+        now: Callable[[], int] | None = getattr(self.app, "now", None)
+        return now() if now is not None else 0
+
+    def _repaint(self, _info: object = None) -> None:
+        info = getattr(self.app, "header_info", None)
+        self.update(header_content(info, self.size.width or 80, self._now()))
+
+    def on_resize(self) -> None:
+        self._repaint()
+
+
+def tabs_content(current: str) -> Content:
+    parts: list[Content | str] = []
+    for key, pane, label in PANES:
+        style = "reverse bold" if pane == current else ""
+        text = Content.assemble((f" {key} {label} ", style))
+        parts.append(text.stylize(f"@click=app.pane('{pane}')"))
+    return Content.assemble(*parts)
+
+
+class PaneTabs(Horizontal):
+    """Line two: the six panes (current one highlighted) and what a worker is doing."""
+
+    DEFAULT_CLASSES = "pane-tabs"
+
+    def __init__(self, current: str) -> None:
+        super().__init__()
+        self.current = current
+
+    def compose(self) -> ComposeResult:
+        yield Static(tabs_content(self.current), classes="tabs")
+        yield Static("", classes="activity")
+
+    def on_mount(self) -> None:
+        self.watch(self.app, "activity", self._activity, init=True)
+
+    def _activity(self, _value: object = None) -> None:
+        text = getattr(self.app, "activity", "") or ""
+        self.query_one(".activity", Static).update(Content(text))
