@@ -95,6 +95,7 @@ def build_demo(
     try:
         spec = demo_plan.SIZES[size]
         builder = _Builder(store, sim, rnd, Corpus(), spec.views_per_session)
+        builder.strict = rng is not None
         total = demo_plan.estimated_rows(spec)
         for s in sessions:
             builder.run(s)
@@ -141,6 +142,7 @@ class _Builder:
         self.last_checkpoint = 0
         self.purge_target: Mem | None = None
         self.week = 0
+        self.strict = False
 
     # -- one work session ---------------------------------------------------------------
 
@@ -166,6 +168,12 @@ class _Builder:
                 after.append(step[1])
         intents.append(Note("session.end", extra={"writes": len(after)}))
         results = self.store.batch(intents, s.actor)
+        if self.strict:
+            # Let the index catch up before the next batch touches the same files: an applier
+            # reading a sidecar while the writer renames it away for a newer version drops the
+            # memory's index row (and its tier) for a moment, so tier.changed rows would vary.
+            # It halves the build's speed, so only seeded (reproducible) builds pay for it.
+            self.store.wait_index()
         for done, res in zip(after, results[1:-1], strict=True):
             done(res)
         self.head = results[-1].seq
@@ -192,7 +200,10 @@ class _Builder:
         if draft is None:
             weights = demo_plan.kind_weights(actor)
             kind = self.rng.choices(list(weights), weights=list(weights.values()))[0]
-            draft = self.corpus.draft(kind, self.rng, self.sim.now)
+            for _ in range(4):  # prefer a fresh title over "-2" twins
+                draft = self.corpus.draft(kind, self.rng, self.sim.now)
+                if casefold_key(f"memories/{kind}/{draft.folder}/{draft.slug}.md") not in self.taken:
+                    break
         path = self._free_path(draft.kind, draft.folder, draft.slug)
         heat = heat or self.rng.choices(list(HEAT), weights=[6, 24, 70])[0]
         mem = Mem(path, draft, heat)
@@ -297,7 +308,9 @@ class _Builder:
         if not classes:
             return None
         for _ in range(6):
-            heat = self.rng.choices(classes, weights=[weights[h] * len(self.pool[h]) for h in classes])[0]
+            heat = self.rng.choices(
+                classes, weights=[weights[h] * len(self.pool[h]) for h in classes]
+            )[0]
             mem = self.rng.choice(self.pool[heat])
             if mem.path not in avoid and mem is not self.purge_target:
                 return mem

@@ -120,7 +120,7 @@ class Corpus:
             folder=folder,
             slug=_slug(title),
             title=title,
-            base="\n".join(self.fill(line, s) for line in tpl["body"]),
+            base="\n".join(_sentence_case([self.fill(line, s) for line in tpl["body"]])),
             category=tpl["category"],
             tags=list(dict.fromkeys(tags)),
             sync_class=_weighted(rng, spec["sync"]),
@@ -159,6 +159,21 @@ class Corpus:
                 out[i] = rng.choice(self.status_flow[t])
                 return out
         return None
+
+
+_LEAD = re.compile(r"^((?:[-*] |\d+\. |\*\*[^*]+:\*\* )?)([a-z])")
+
+
+def _sentence_case(lines: list[str]) -> list[str]:
+    """Capitalise a line or list item that starts with a filled-in word; code stays as is."""
+    out, code = [], False
+    for line in lines:
+        if line.startswith("```"):
+            code = not code
+        elif not code:
+            line = _LEAD.sub(lambda m: m.group(1) + m.group(2).upper(), line, count=1)
+        out.append(line)
+    return out
 
 
 def _slug(title: str, max_len: int = 64) -> str:

@@ -17,8 +17,15 @@ ACTORS: list[tuple[str, int, tuple[int, int], dict[str, float]]] = [
         "agent:claude-code@laptop",
         34,
         (8, 23),
-        {"facts": 5, "refinements": 4, "decisions": 2, "drift": 2, "projects": 1,
-         "preferences": 1, "people": 0.3},
+        {
+            "facts": 5,
+            "refinements": 4,
+            "decisions": 2,
+            "drift": 2,
+            "projects": 1,
+            "preferences": 1,
+            "people": 0.3,
+        },
     ),
     (
         "agent:cursor@desktop",

@@ -54,6 +54,12 @@ class Applier:
         if not ok:
             raise BrainError(f"the search index did not reach seq {seq} within {timeout:g} s")
 
+    def wait_past(self, seq: int, timeout: float) -> int:
+        """Wait until a row beyond seq is applied or timeout passes; returns the applied seq."""
+        with self._cond:
+            self._cond.wait_for(lambda: self.applied > seq or self.error, timeout)
+            return self.applied
+
     def close(self) -> None:
         if self._thread.is_alive():
             self._q.put(None)

@@ -18,6 +18,10 @@ def apply_files(root: Path, record: Record, dirs: _DirCache, *, replay: bool = F
     for v in record.versions:
         _move_version(root, v.src, v.dst, v.seq, dirs, replay)
     for w in record.writes:
+        # Versions folders can be pruned behind the cache's back (moves, purges, other
+        # processes); memory folders never are, so only those are trusted to the cache.
+        if w.path.startswith("versions/"):
+            dirs.discard(os.path.dirname(w.path))
         _ensure_dir(root, os.path.dirname(w.path), dirs)
         side = msgspec.json.encode(w.sidecar, order="sorted")
         if w.body is None:
@@ -28,18 +32,41 @@ def apply_files(root: Path, record: Record, dirs: _DirCache, *, replay: bool = F
     for rel in record.removes:
         fsio.unlink(root / rel)
         fsio.unlink(root / sidecar_path(rel))
-        _prune_empty(root, paths.versions_dir_of(rel))
+        vdir = paths.versions_dir_of(rel)
+        _prune_empty(root, vdir)
+        dirs.discard(vdir)  # it may be gone now: never trust the cache for it again
 
 
 def _move_version(root: Path, src: str, dst: str, seq: int, dirs: _DirCache, replay: bool) -> None:
     src_side, dst_side = root / sidecar_path(src), root / sidecar_path(dst)
     if replay:
-        # Never move whatever sits at a path now: only the version the record names.
-        if (root / dst).exists() or not _carries_seq(src_side, seq):
+        # Never move whatever sits at a path now: only the version the record names (its
+        # sidecar still carries that seq). Body and sidecar move by two renames, so a crash
+        # between them leaves the body moved and the sidecar not: finish the missing half.
+        if not _carries_seq(src_side, seq):
             return
-    _ensure_dir(root, os.path.dirname(dst), dirs)
-    fsio.rename(root / src, root / dst)
+        if not (root / dst).exists():
+            _rename_into(root, src, dst, dirs)
+        if not dst_side.exists():
+            _rename_into(root, sidecar_path(src), sidecar_path(dst), dirs)
+        return
+    _rename_into(root, src, dst, dirs)
     fsio.rename(src_side, dst_side)
+
+
+def _rename_into(root: Path, src: str, dst: str, dirs: _DirCache) -> None:
+    parent = os.path.dirname(dst)
+    _ensure_dir(root, parent, dirs)
+    try:
+        fsio.rename(root / src, root / dst)
+    except FileNotFoundError:
+        if not (root / src).exists():
+            raise
+        # The folder cache said the target folder exists, but it was pruned since (a move,
+        # a purge, another process): create it again.
+        dirs.discard(parent)
+        _ensure_dir(root, parent, dirs)
+        fsio.rename(root / src, root / dst)
 
 
 def _carries_seq(sidecar: Path, seq: int) -> bool:

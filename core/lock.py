@@ -80,6 +80,12 @@ class WriterLock:
             return
         fd, self._fd = self._fd, None
         try:
+            # Clear the holder note first: a note left by a holder that released cleanly would
+            # read as a stale lease (the doctor warns about notes naming dead processes).
+            try:
+                os.ftruncate(fd, 0)
+            except OSError:
+                pass
             fcntl.flock(fd, fcntl.LOCK_UN)
         finally:
             os.close(fd)

@@ -84,6 +84,7 @@ class Settings(msgspec.Struct, omit_defaults=False):
     checkpoint_every_ms: int = 10_000
     tier_weights: dict[str, int] = {}
     active_project: str = ""
+    embed_model: str = ""  # semantic search model: a local folder; "" = packaged MiniLM
 
 
 class Manifest(msgspec.Struct, forbid_unknown_fields=False):

@@ -151,9 +151,15 @@ class Planner:
         row = self.seqr.row("move", dst, actor, cur.commit, {"from": src})
         seqs = self.view.version_seqs(src)
         for s in seqs:
-            self.plan.versions.append(
-                VersionMove(paths.version_paths(src, s)[0], paths.version_paths(dst, s)[0], s)
-            )
+            old_v, new_v = paths.version_paths(src, s)[0], paths.version_paths(dst, s)[0]
+            # A version this request wrote (see _keep_version) is not on disk for a move to
+            # find: write it at its new place instead. (The writer never groups two requests
+            # that touch one path, so the entry belongs to this request and rolls back with it.)
+            kept = next((w for w in self.plan.writes if w.path == old_v), None)
+            if kept is not None:
+                kept.path = new_v
+            else:
+                self.plan.versions.append(VersionMove(old_v, new_v, s))
         self.view.set_versions(src, [])
         self.view.set_versions(dst, seqs)
         moved = msgspec.structs.replace(cur, seq=row.seq, updated_ns=row.ts_ns)
@@ -221,7 +227,12 @@ class Planner:
 
     def _keep_version(self, path: str, cur: Sidecar) -> None:
         dst = paths.version_paths(path, cur.seq)[0]
-        self.plan.versions.append(VersionMove(path, dst, cur.seq))
+        if self.view.pending(path):
+            # The current version was written earlier in this request and is not on disk yet;
+            # version moves are applied before writes, so write the kept version instead.
+            self.plan.writes.append(Write(dst, self.view.body(path), msgspec.to_builtins(cur)))
+        else:
+            self.plan.versions.append(VersionMove(path, dst, cur.seq))
         self.view.set_versions(path, [*self.view.version_seqs(path), cur.seq])
 
     def _latest_version_commit(self, path: str) -> str:
@@ -234,6 +245,10 @@ class Planner:
         return side.commit if side else ""
 
     def _write(self, path: str, body: bytes, sidecar: Sidecar) -> None:
+        if path in self.plan.removes:
+            # Removals are applied after every write of the record: a path this request moved
+            # away and then wrote again must not be removed at the end.
+            self.plan.removes.remove(path)
         self.plan.writes.append(Write(path, body, msgspec.to_builtins(sidecar)))
         self.view.put(path, sidecar, body)
 

@@ -62,11 +62,22 @@ def _scrub(ix, purged_paths: tuple[str, ...]) -> str | None:
 
 
 def _purge_exports(layout: Layout) -> list[str]:
-    """Exports inside the store may hold the purged body: they are deleted whole."""
+    """Exports inside the store may hold the purged body: they are deleted whole. Exports
+    written outside it (listed in local/exports.json) are named for the user to delete."""
+    from core.export import forget_exports, read_local
+
     out = []
-    for name in _children(layout.exports):
-        fsio.unlink(layout.exports / name)
-        out.append(f"deleted export exports/{name} (it may have held purged content)")
+    listed = forget_exports(layout)
+    for rel in sorted(set(listed) | {f"exports/{n}" for n in _children(layout.exports)}):
+        if os.path.isfile(layout.root / rel):
+            fsio.unlink(layout.root / rel)
+            out.append(f"deleted export {rel} (it may have held purged content)")
+    for item in read_local(layout.root):
+        if os.path.exists(item["path"]):
+            out.append(
+                f"an export outside the store may hold the purged content: {item['path']};"
+                " delete it (and any copies) yourself"
+            )
     return out
 
 

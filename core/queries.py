@@ -62,18 +62,36 @@ def search(
     tier: str | None = None,
     limit: int = 10,
 ) -> list[SearchHit]:
-    hits: list[SearchHit] = []
+    ranked, _op = search_ranked(
+        conn, text, kind=kind, category=category, tag=tag, tier=tier, limit=limit
+    )
+    return [hit for _id, hit in ranked]
+
+
+def search_ranked(
+    conn: sqlite3.Connection,
+    text: str,
+    *,
+    kind: str | None = None,
+    category: str | None = None,
+    tag: str | None = None,
+    tier: str | None = None,
+    limit: int = 10,
+) -> tuple[list[tuple[int, SearchHit]], str]:
+    """(memory id, hit) by bm25, and which query matched: "AND" (every word), "OR" (some
+    word; the fallback when no memory holds them all) or "" (nothing). Hybrid search weighs
+    an OR-only match as weak evidence."""
     for op in ("AND", "OR"):
         q = fts_query(text, op)
         if q is None:
-            return []
+            return [], ""
         hits = _search(conn, q, kind, category, tag, tier, limit)
         if hits:
-            break
-    return hits
+            return hits, op
+    return [], ""
 
 
-def _search(conn, q, kind, category, tag, tier, limit) -> list[SearchHit]:
+def _search(conn, q, kind, category, tag, tier, limit) -> list[tuple[int, SearchHit]]:
     where, args = ["memories_fts MATCH ?"], [q]
     for col, val in (("kind", kind), ("category", category), ("tier", tier)):
         if val:
@@ -83,15 +101,15 @@ def _search(conn, q, kind, category, tag, tier, limit) -> list[SearchHit]:
         where.append("EXISTS (SELECT 1 FROM json_each(m.tags) WHERE value = ?)")
         args.append(tag)
     sql = (
-        "SELECT m.path, m.title, m.kind, m.category, m.tags, m.tier, m.updated_ns,"
+        "SELECT m.id, m.path, m.title, m.kind, m.category, m.tags, m.tier, m.updated_ns,"
         f" {_FTS_WEIGHTS} AS rank_, snippet(memories_fts, 1, '[', ']', '…', 12)"
         " FROM memories_fts JOIN memories m ON m.id = memories_fts.rowid"
         f" WHERE {' AND '.join(where)} ORDER BY rank_, m.path LIMIT ?"  # path: stable ties
     )
     args.append(limit)
     return [
-        SearchHit(p, t, k, c, json.loads(tg), tr, u, -float(r), s)
-        for p, t, k, c, tg, tr, u, r, s in conn.execute(sql, args)
+        (i, SearchHit(p, t, k, c, json.loads(tg), tr, u, -float(r), s))
+        for i, p, t, k, c, tg, tr, u, r, s in conn.execute(sql, args)
     ]
 
 

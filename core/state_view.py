@@ -73,6 +73,10 @@ class StateView:
             return self._side[path]
         return read_sidecar(self.root, path)
 
+    def pending(self, path: str) -> bool:
+        """True when this group already wrote (or removed) path: its files are not on disk yet."""
+        return path in self._side
+
     def body(self, path: str) -> bytes | None:
         if path in self._body:
             return self._body[path]

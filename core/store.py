@@ -9,6 +9,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import msgspec
 
@@ -17,6 +18,7 @@ from core.applier import Applier
 from core.binlog import Binlog
 from core.errors import (
     BrainError,
+    CorruptLog,
     LeaseHeld,
     NotFound,
     PreconditionFailed,
@@ -27,7 +29,7 @@ from core.errors import (
 from core.index import IndexReader, IndexWriter
 from core.intents import Delete, Intent, Move, Note, Put
 from core.layout import Layout, sidecar_path
-from core.ledger_state import Tip, scan_current
+from core.ledger_state import Tip, offset_valid, scan_current, scan_from, start_tip
 from core.mmr import MMR
 from core.models import PROTOCOL_VERSION, Manifest, Memory, Row
 from core.planner import Plan, Result
@@ -35,6 +37,13 @@ from core.purge import finish_purges
 from core.state_view import read_sidecar
 from core.store_state import StoreState, compute_state
 from core.writer import Writer, read_head, read_pending_purges
+
+if TYPE_CHECKING:
+    from core.backup import BackupResult
+    from core.consolidate import ConsolidateResult
+    from core.doctor.model import DoctorReport
+    from core.export import ExportResult
+    from core.importer import ImportResult
 
 DEFAULT_ROOT = "~/.cyberos-memory"
 Clock = Callable[[], int]
@@ -83,9 +92,15 @@ class Store:
                     " (any write or `brain reindex`) to rebuild it from the log"
                 )
             MMR.open(layout.mmr_nodes).close()
-        self._mmr_ro = MMR.open(layout.mmr_nodes, readonly=True)
-        self.tip = Tip()
         self.problem: str | None = None
+        try:
+            self._mmr_ro = MMR.open(layout.mmr_nodes, readonly=True)
+        except CorruptLog as e:
+            # Derived state with a damaged header: open anyway (reads work) with an empty
+            # stand-in, frozen until `brain doctor --repair` rebuilds it from the log.
+            self._mmr_ro = MMR(layout.mmr_nodes, -1, 0, True)
+            self.problem = f"{e}; `brain doctor --repair` rebuilds it from the log"
+        self.tip = Tip()
         self.notes: list[str] = []
         self._writer: Writer | None = None
         self._writer_start = threading.Lock()  # two first writes on two threads: one writer
@@ -95,6 +110,7 @@ class Store:
         self._acked = 0
         self._access_size = -1
         self._view_cache: dict[str, tuple[int, int, object]] = {}
+        self._semantic = None  # core.semantic.SemanticIndex, made on first semantic use
 
     @property
     def mmr(self) -> MMR:
@@ -201,11 +217,13 @@ class Store:
         # HEAD before the scan: writers append frames before HEAD, so a live writer can never
         # make this read look ahead of the log.
         head = read_head(self.layout)
-        scan = scan_current(self.binlog, start)
+        scan = scan_from(self.binlog, start)  # across sealed segments if consolidated since
         self.tip = scan.tip
         needs_recovery = (
-            self.layout.journal.exists() and self.layout.journal.stat().st_size > 0
-        ) or bool(read_pending_purges(self.layout))
+            (self.layout.journal.exists() and self.layout.journal.stat().st_size > 0)
+            or bool(read_pending_purges(self.layout))
+            or start_tip(self.binlog).offset > 0  # a consolidation cut short by a crash
+        )
         if scan.bad or scan.broken:
             if not needs_recovery or self.read_only:
                 from core.ledger_state import require_clean
@@ -447,6 +465,59 @@ class Store:
     def rotate_key(self, *, finish: bool = False) -> dict:
         return verifiable.rotate_key(self, finish=finish)
 
+    def doctor(
+        self,
+        repair: bool = False,
+        reason: str | None = None,
+        progress: Callable[[int, int, str], None] | None = None,
+        cancel: threading.Event | None = None,
+        full: bool = True,
+        *,
+        actor: str = "system:doctor",
+    ) -> DoctorReport:
+        """Check every invariant (core/doctor/); repair=True fixes what can be fixed."""
+        from core import doctor
+
+        return doctor.run(
+            self,
+            repair=repair,
+            reason=reason,
+            progress=progress,
+            cancel=cancel,
+            full=full,
+            actor=actor,
+        )
+
+    # -- portability: export, import, backup, consolidate -------------------------------
+
+    def export(self, out: str | os.PathLike[str]) -> ExportResult:
+        """A deterministic zip of the verifiable store (no private keys, index or local/)."""
+        from core.export import export
+
+        return export(self, Path(out))
+
+    def import_(
+        self, src: str | os.PathLike[str], *, filter: str | None = None, actor: str
+    ) -> ImportResult:
+        """Verify a foreign export or store folder, then write its selected memories here."""
+        from core.importer import import_store
+
+        return import_store(self, Path(src), filter=filter, actor=actor)
+
+    def backup(
+        self, dest: str | os.PathLike[str], *, allow_temp: bool | None = None
+    ) -> BackupResult:
+        """A verified snapshot: immutable files hard-linked, everything else copied."""
+        from core.backup import backup
+
+        return backup(self, Path(dest), allow_temp=allow_temp)
+
+    def consolidate(self, *, min_rows: int = 1) -> ConsolidateResult:
+        """Seal current.binlog into a zstd segment and checkpoint."""
+        from core.consolidate import consolidate
+
+        return consolidate(self, min_rows)
+
     def _rows_applied(self, rows: list[Row]) -> None:
         assert self._writer is not None and self._applier is not None
         self.tip = self._writer.tip
@@ -465,6 +536,8 @@ class Store:
         self._applier.wait_for(self._writer.tip.seq)
         self.notes.extend(finish_purges(self.layout, self._applier, self._writer))
         self._view_cache.clear()
+        if self._semantic is not None:  # purge rules: in-memory caches of vectors go too
+            self._semantic.cache.forget()
 
     # -- reads --------------------------------------------------------------------------
 
@@ -522,10 +595,71 @@ class Store:
     def search(
         self, query: str, *, mode: str = "lexical", limit: int = 10, **filters
     ) -> list[queries.SearchHit]:
+        """mode: "lexical" (FTS5 bm25), "semantic" (cosine) or "hybrid" (both, fused)."""
         if mode != "lexical":
-            raise BrainError(f"search mode {mode!r} is not available yet; use --mode lexical")
+            from core import semantic
+
+            if mode not in semantic.MODES:
+                raise BrainError(f"unknown search mode {mode!r}; use lexical, semantic or hybrid")
+            return semantic.search(self, query, mode=mode, limit=limit, **filters)
         self.wait_index()
         return queries.search(self.reader.conn, query, limit=limit, **filters)
+
+    # -- semantic search (core/semantic.py; the model loads on first use) -------------------
+
+    @property
+    def semantic(self):
+        if self._semantic is None:
+            from core.semantic import SemanticIndex
+
+            self._semantic = SemanticIndex(self)
+        return self._semantic
+
+    def similar(self, path: str, *, limit: int = 10, **filters) -> list[queries.SearchHit]:
+        from core import semantic
+
+        return semantic.similar(self, path, limit=limit, **filters)
+
+    def embed_pending(self, *, batch: int = 64, progress=None, cancel=None) -> int:
+        """Compute the missing embeddings; progress(done, total); cancel: threading.Event."""
+        from core import semantic
+
+        return semantic.embed_pending(self, batch=batch, progress=progress, cancel=cancel)
+
+    def semantic_pending(self) -> int:
+        from core import semantic
+
+        return semantic.pending(self)
+
+    def warm_semantic(self) -> None:
+        """Load the embedding model now (a host calls it in a worker after start-up)."""
+        self.semantic.encoder()
+
+    def start_embedder(self, stop: threading.Event, *, progress=None) -> int:
+        """Run the embedding loop in the calling (host worker) thread until stop is set:
+        each memory a row leaves without a vector gets one, so a put is findable by semantic
+        search well within a second. Returns how many vectors it stored."""
+        from core.semantic import Embedder
+
+        return Embedder(self, progress=progress).run(stop)
+
+    def wait_for_change(self, after_seq: int, timeout: float) -> int:
+        """Wait until the index has applied a row beyond after_seq (from this process or
+        another) or timeout passes; returns the index's applied seq."""
+        deadline = time.monotonic() + timeout
+        while True:
+            (cur,) = self.reader.conn.execute(
+                "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'last_applied'"
+            ).fetchone()
+            if self._applier is not None:
+                cur = max(cur, self._applier.applied)
+            left = deadline - time.monotonic()
+            if cur > after_seq or left <= 0:
+                return cur
+            if self._applier is not None:  # own writes wake us at once; others' within 50 ms
+                self._applier.wait_past(after_seq, min(left, 0.05))
+            else:
+                time.sleep(min(left, 0.05))
 
     def memories(self, after: str = "", limit: int = 100, **filters) -> list[queries.MemoryRow]:
         self.wait_index()
@@ -549,9 +683,11 @@ class Store:
 
     def refresh(self) -> int:
         """Pick up rows other processes appended; returns the head seq."""
-        if self.binlog.current_size() == self.tip.offset or self._writer is not None:
+        if self._writer is not None or (
+            self.binlog.current_size() == self.tip.offset and offset_valid(self.binlog, self.tip)
+        ):
             return self.tip.seq
-        scan = scan_current(self.binlog, self.tip)
+        scan = scan_from(self.binlog, self.tip)  # another process may have consolidated
         if scan.rows:
             self.tip = scan.tip
             if self._index is not None and self._applier is None:
@@ -582,6 +718,8 @@ class Store:
         n = self._rebuild_index()
         self._catch_up_index()
         self._record_verified()
+        if self._writer is not None:  # a running writer hands its rows to an applier
+            self._applier = Applier(self._index)
         return n
 
     def _rebuild_index(self) -> int:
@@ -611,7 +749,7 @@ class Store:
             return
         from core.index_rebuild import rows_after
 
-        rows, end = rows_after(self.binlog, offset, self.tip.seq)
+        rows, end = rows_after(self.binlog, offset, self.tip.seq, after=last)
         if rows:
             self._index.apply(rows, end)
 

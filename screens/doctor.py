@@ -88,6 +88,7 @@ class DoctorScreen(PaneScreen):
             yield ProgressBar(show_eta=False, id="doctor-bar")
             yield Static("", id="doctor-step")
         yield InvariantTable(id="doctor-table")
+        yield Static("", id="doctor-detail")
 
     def on_mount(self) -> None:
         self.query_one(InvariantTable).focus()
@@ -119,6 +120,7 @@ class DoctorScreen(PaneScreen):
         self._ran = True
         self._cancel = threading.Event()
         self.query_one("#doctor-progress").add_class("-running")
+        self.refresh_bindings()
         self.query_one(ProgressBar).update(total=None, progress=0)
         self.query_one("#doctor-step", Static).update("starting…")
         verb = "repairing" if repair else "checking"
@@ -139,10 +141,15 @@ class DoctorScreen(PaneScreen):
         report = None
         try:
             fn = self.store.doctor
-            kw = doctor_kwargs(fn, repair=repair, reason=reason, progress=progress, cancel=cancel)
+            actor = getattr(self.app, "actor", None) or "human:tui@localhost"
+            kw = doctor_kwargs(
+                fn, repair=repair, reason=reason, progress=progress, cancel=cancel, actor=actor
+            )
             report = fn(**kw)
         except Exception as e:  # noqa: BLE001 - reported, the pane stays
-            self.post_message(WorkFailed("repairing the store" if repair else "running the doctor", e))
+            self.post_message(
+                WorkFailed("repairing the store" if repair else "running the doctor", e)
+            )
         self.post_message(self.Finished(report, cancel.is_set(), repair))
 
     def on_doctor_screen_progress(self, message: Progress) -> None:
@@ -153,6 +160,7 @@ class DoctorScreen(PaneScreen):
 
     def on_doctor_screen_finished(self, message: Finished) -> None:
         self._cancel = None
+        self.refresh_bindings()
         self.query_one("#doctor-progress").remove_class("-running")
         self.post_message(ActivityChanged("doctor", None))
         report = message.report
@@ -167,7 +175,9 @@ class DoctorScreen(PaneScreen):
             self.post_message(StoreChanged())
 
     def _show_summary(self, report: Any, results: list[Any], message: Finished) -> None:
-        counts = {s: sum(1 for r in results if str(r.status) == s) for s in ("PASS", "WARN", "FAIL")}
+        counts = {
+            s: sum(1 for r in results if str(r.status) == s) for s in ("PASS", "WARN", "FAIL")
+        }
         state = str(getattr(report, "state", "?"))
         parts: list[str | tuple[str, str]] = [
             (state, STATE_STYLE.get(state, "bold")),
@@ -181,11 +191,33 @@ class DoctorScreen(PaneScreen):
         repaired = list(getattr(report, "repaired", []) or [])
         if repaired:
             parts += ["  ", ("repaired: ", "dim"), ", ".join(map(str, repaired))]
-        if message.cancelled:
+        if message.cancelled or getattr(report, "cancelled", False):
             parts += ["  ", ("cancelled: partial results", "$warning")]
         cls = {"READY": "-ready", "FROZEN_RECOVERABLE": "-recoverable"}.get(state, "-human")
         self._banner(Content.assemble(*parts), cls)
         self.bar.show(f"{len(results)} invariants checked  r re-run · R repair")
+
+    def on_data_table_row_highlighted(self, event: InvariantTable.RowHighlighted) -> None:
+        """The table cuts the detail at 80 columns; the line below shows all of it."""
+        result = self.query_one(InvariantTable).result_at(event.cursor_row)
+        detail = self.query_one("#doctor-detail", Static)
+        if result is None:
+            detail.update("")
+            return
+        paths = list(getattr(result, "paths", []) or [])
+        where = ", ".join(paths[:5]) + (f" and {len(paths) - 5} more" if len(paths) > 5 else "")
+        detail.update(
+            Content.assemble(
+                (f"{result.id}: ", "bold"),
+                " ".join(str(result.detail).split()),
+                ("\n" + where if where else "", "$text-muted"),
+            )
+        )
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "cancel":
+            return self.running  # shown in the footer only while a check runs
+        return True
 
     def action_cancel(self) -> None:
         if self._cancel is not None:

@@ -33,7 +33,9 @@ class FirstRunScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         with Center():
             with Vertical(id="first-run"):
-                yield Static(Content.styled("Welcome to brain", "bold $accent"), id="first-run-title")
+                yield Static(
+                    Content.styled("Welcome to brain", "bold $accent"), id="first-run-title"
+                )
                 yield Static(
                     Content.assemble(
                         "There is no store at ",
@@ -63,7 +65,9 @@ class FirstRunScreen(Screen[None]):
     def action_choose(self, choice: str) -> None:
         if self.busy or (choice == "demo" and self.demo_root is None):
             return
-        self.set_busy(True, "creating the store…" if choice == "create" else "building the demo store…")
+        self.set_busy(
+            True, "creating the store…" if choice == "create" else "building the demo store…"
+        )
         self.post_message(self.Chosen(choice))
 
     def set_busy(self, busy: bool, text: str = "") -> None:

@@ -32,10 +32,11 @@ class HelpScreen(ModalScreen[None]):
         with Vertical(id="help"):
             yield Static("Keys  (esc closes)", id="help-title")
             with VerticalScroll(id="help-body"):
-                if self.intro:
-                    yield Markdown(self.intro, id="help-intro")
                 for title, rows in self.sections:
                     yield Static(section_content(title, rows), classes="help-section")
+                if self.intro:
+                    yield Static(Content.styled("About", "bold $accent"), classes="help-about")
+                    yield Markdown(self.intro, id="help-intro")
 
     def on_mount(self) -> None:
         self.query_one("#help-body").focus()

@@ -17,6 +17,7 @@ from textual.widgets import Footer, Static
 from core import queries
 from core.models import Row
 from core.store import Store
+from widgets.audit_format import clean, utc
 from widgets.proof_view import ProofView
 from widgets.status import ActivityChanged, WorkFailed
 
@@ -54,8 +55,7 @@ class RowDetailScreen(ModalScreen[None]):
         with Vertical(id="detail"):
             yield Static(self._title(), id="detail-title")
             with VerticalScroll(id="detail-body"):
-                yield Static(self._json(), id="detail-json", markup=False)
-                yield Static(self._chain(None, checked=False), id="detail-chain")
+                yield Static(self._fields(None, checked=False), id="detail-fields")
                 yield ProofView("press p to prove this row is in the signed log", id="detail-proof")
             yield Footer()
 
@@ -67,35 +67,44 @@ class RowDetailScreen(ModalScreen[None]):
 
     def _title(self) -> Content:
         r = self.row
-        return Content.assemble(("Row ", "bold"), (str(r.seq), "bold $accent"), "  ", r.op)
+        return Content.assemble(
+            ("Row ", "bold"), (str(r.seq), "bold $accent"), "  ", (r.op, "bold"), "  ", clean(r.path)
+        )
 
     def _json(self) -> str:
         return msgspec.json.format(msgspec.json.encode(self.row), indent=2).decode()
 
-    def _chain(self, prev: Row | None, checked: bool) -> Content:
+    def _link(self, prev: Row | None, checked: bool) -> tuple[str, str]:
         r = self.row
         if r.seq == 1:
-            link: tuple[str, str] = ("genesis row: prev chain is all zeros", "$text-muted")
-        elif not checked:
-            link = ("checking the link to the row before…", "$text-muted")
-        elif prev is None:
-            link = (f"row {r.seq - 1} is not in the index", "$warning")
-        elif prev.chain == r.prev_chain:
-            link = (f"✓ equals the chain of row {prev.seq}", "$success")
-        else:
-            link = (f"✗ differs from the chain of row {prev.seq} ({prev.chain[:16]}…)", "$error")
-        return Content.assemble(
-            ("commitment ", "dim"),
-            r.commit or "— (no body)",
-            "\n",
-            ("prev chain ", "dim"),
-            r.prev_chain,
-            "\n           ",
-            link,
-            "\n",
-            ("chain      ", "dim"),
-            r.chain,
-        )
+            return ("the first row: its prev chain is all zeros", "$text-muted")
+        if not checked:
+            return ("checking the link to the row before…", "$text-muted")
+        if prev is None:
+            return (f"row {r.seq - 1} is not in the index", "$warning")
+        if prev.chain == r.prev_chain:
+            return (f"✓ equals the chain of row {prev.seq}", "$success")
+        return (f"✗ differs from the chain of row {prev.seq} ({prev.chain[:16]}…)", "$error")
+
+    def _fields(self, prev: Row | None, checked: bool) -> Content:
+        """The nine fields, one per line (a 64-hex hash fits next to its label at 80 columns)."""
+        r = self.row
+        extra = json.dumps(r.extra, ensure_ascii=False, sort_keys=True) if r.extra else "{}"
+        rows: list[tuple[str, str | Content]] = [
+            ("seq", str(r.seq)),
+            ("time", f"{utc(r.ts_ns, True)} UTC"),
+            ("ts_ns", str(r.ts_ns)),
+            ("op", r.op),
+            ("path", clean(r.path) or "—"),
+            ("actor", clean(r.actor)),
+            ("commit", r.commit or "— (this op writes no body)"),
+            ("prev_chain", r.prev_chain),
+            ("", Content.styled(*self._link(prev, checked))),
+            ("chain", r.chain),
+            ("extra", clean(extra)),
+        ]
+        lines = [Content.assemble((f"{k:<10} ", "dim"), v) for k, v in rows]
+        return Content("\n").join(lines)
 
     # -- workers -------------------------------------------------------------------------
 
@@ -110,14 +119,18 @@ class RowDetailScreen(ModalScreen[None]):
             self.post_message(WorkFailed("checking the chain link", e))
 
     def on_row_detail_screen_chain_checked(self, message: ChainChecked) -> None:
-        self.query_one("#detail-chain", Static).update(self._chain(message.prev, checked=True))
+        self.query_one("#detail-fields", Static).update(self._fields(message.prev, checked=True))
 
     def action_prove(self) -> None:
         if self._proving:
             return
         self._proving = True
-        self.query_one(ProofView).show_message(f"building the inclusion proof for row {self.row.seq}…")
-        self.run_worker(self._prove, thread=True, exclusive=True, group="prove", exit_on_error=False)
+        self.query_one(ProofView).show_message(
+            f"building the inclusion proof for row {self.row.seq}…"
+        )
+        self.run_worker(
+            self._prove, thread=True, exclusive=True, group="prove", exit_on_error=False
+        )
 
     def _prove(self) -> None:
         seq = self.row.seq
@@ -153,6 +166,8 @@ class RowDetailScreen(ModalScreen[None]):
             str(getattr(v, "reason", "")),
             str(getattr(v, "signer", "")),
         )
+        # At 80x24 the proof starts below the fold: bring it into view.
+        self.call_after_refresh(self.query_one("#detail-body").scroll_to_widget, view, animate=False)
 
     # -- copy, wrap ----------------------------------------------------------------------
 

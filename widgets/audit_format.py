@@ -11,7 +11,8 @@ from rich.cells import cell_len, set_cell_size
 from core.models import Row
 
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-WIDE = 110  # from here the time has its date and year, and the short chain shows
+WIDE = 110
+PREFIX = "memories/"  # from here the time has its date and year, and the short chain shows
 
 
 @dataclass(frozen=True)
@@ -31,10 +32,10 @@ class Columns:
 def columns(width: int, max_seq: int) -> Columns:
     seq = max(3, len(str(max(1, max_seq))))
     if width >= WIDE:
-        fixed = seq + 20 + 17 + 23 + 1 + 9  # each column's width plus its one-space gap
-        return Columns(seq, 19, 16, 22, max(8, width - fixed), 8)
-    fixed = seq + 12 + 14 + 15 + 1
-    return Columns(seq, 11, 13, 14, max(8, width - fixed), 0)
+        fixed = seq + 20 + 17 + 25 + 1 + 9  # each column's width plus its one-space gap
+        return Columns(seq, 19, 16, 24, max(8, width - fixed), 8)
+    fixed = seq + 12 + 14 + 19 + 1
+    return Columns(seq, 11, 13, 18, max(8, width - fixed), 0)
 
 
 def clean(text: str) -> str:
@@ -64,11 +65,29 @@ def op_class(op: str) -> str:
     return "audit-list--op-other"
 
 
+def short_path(path: str) -> str:
+    """Every memory path starts with memories/: the column says so once, in its header."""
+    return clean(path[len(PREFIX) :] if path.startswith(PREFIX) else path)
+
+
+def extra_text(extra: dict) -> str:
+    """A row without a path (checkpoint, session, ...) shows its extra fields instead."""
+    parts = []
+    for key, value in sorted(extra.items()):
+        text = value if isinstance(value, str) else str(value)
+        if isinstance(value, str) and len(value) > 16:
+            text = value[:8] + "…"
+        parts.append(f"{key}={text}")
+    return clean(" ".join(parts))
+
+
 def path_text(row: Row) -> str:
-    path = clean(row.path) or "—"
+    if not row.path:
+        return extra_text(row.extra) if row.extra else "—"
+    path = short_path(row.path)
     src = row.extra.get("from") if row.op == "move" else None
     if isinstance(src, str):
-        path = f"{path} ← {clean(src)}"
+        path = f"{path} ← {short_path(src)}"
     if row.op == "delete" and row.extra.get("mode") == "purge":
         path = f"{path} (purged)"
     return path
@@ -80,7 +99,7 @@ def header_cells(c: Columns) -> list[tuple[str, str]]:
         (" " + fit("time (UTC)", c.time), "audit-list--header"),
         (" " + fit("op", c.op), "audit-list--header"),
         (" " + fit("actor", c.actor), "audit-list--header"),
-        (" " + fit("path", c.path), "audit-list--header"),
+        (" " + fit("path (memories/…)", c.path), "audit-list--header"),
     ]
     if c.wide:
         cells.append((" " + fit("chain", c.chain), "audit-list--header"))

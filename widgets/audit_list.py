@@ -41,7 +41,7 @@ class AuditList(ScrollView, can_focus=True):
         Binding("pagedown,ctrl+d", "page(1)", "Page down", show=False, id="audit.page_down"),
         Binding("pageup,ctrl+u", "page(-1)", "Page up", show=False, id="audit.page_up"),
         Binding("g,home", "first", "First row", show=False, id="audit.first"),
-        Binding("G,end", "last", "Last row (follow)", show=False, id="audit.last"),
+        Binding("G,end", "last", "Last row", show=False, id="audit.last"),
         Binding("enter", "open", "Open", id="audit.open"),
     ]
     COMPONENT_CLASSES = {
@@ -146,7 +146,6 @@ class AuditList(ScrollView, can_focus=True):
         self.virtual_size = Size(self.scrollable_content_region.width, self.total + 1)
         if self.follow:
             self.cursor = max(0, self.total - 1)
-            self.call_after_refresh(self._scroll_to_cursor)
         elif reset or self.cursor >= self.total:
             self.cursor = max(0, min(self.cursor, self.total - 1))
         self.refresh()
@@ -279,6 +278,15 @@ class AuditList(ScrollView, can_focus=True):
     def on_resize(self) -> None:
         self.virtual_size = Size(self.scrollable_content_region.width, self.total + 1)
         self._scroll_to_cursor()
+
+    def _size_updated(
+        self, size: Size, virtual_size: Size, container_size: Size, layout: bool = True
+    ) -> bool:
+        # The scroll limits are only known once layout has applied a new row count; keeping
+        # the cursor in view (the end, when following) has to happen here, not when rows arrive.
+        changed = super()._size_updated(size, virtual_size, container_size, layout)
+        self._scroll_to_cursor()
+        return changed
 
     # -- cursor -----------------------------------------------------------------------------
 

@@ -46,10 +46,10 @@ def render(lines: list[str]) -> Text:
 class DiffView(VerticalScroll, can_focus=True):
     """Scrollable diff; `show` replaces what it displays."""
 
-    DEFAULT_CSS = ""
-
     def compose(self):
-        yield Static(Text("select two versions: space marks one, d diffs", style="dim"), id="diff-text")
+        yield Static(
+            Text("select two versions: space marks one, d diffs", style="dim"), id="diff-text"
+        )
 
     def show(self, old: str, new: str, old_label: str, new_label: str) -> int:
         lines = unified(old, new, old_label, new_label)

@@ -51,9 +51,11 @@ class HeaderInfo:
     @classmethod
     def from_state(cls, st: StoreState) -> HeaderInfo:
         # Checkpoint fields arrive with the verifiable ledger; older engines lack them.
+        # A store that has written keeps its own tip and does not rescan the log for other
+        # processes' rows; the shared index has them, so the header shows the larger head.
         return cls(
             root=st.root,
-            head_seq=st.head_seq,
+            head_seq=max(st.head_seq, st.index_seq),
             index_seq=st.index_seq,
             state=st.state,
             problem=st.problem,
@@ -95,7 +97,7 @@ def header_content(info: HeaderInfo | None, width: int, now_ns: int) -> Content:
     if info.last_checkpoint_ns is not None:
         ckpt = age((now_ns - info.last_checkpoint_ns) / 1e9)
     counts = f"{info.active:,} memories"
-    if info.tombstoned:
+    if info.tombstoned and width >= 110:
         counts += f" · {info.tombstoned:,} tombstoned"
     if info.pending_purges:
         counts += f" · {info.pending_purges} purge pending"

@@ -23,10 +23,18 @@ class InvariantTable(DataTable):
         self.add_column("ms", key="ms", width=6)
         self.add_column("detail", key="detail")
 
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.results: list[Any] = []
+
+    def result_at(self, row: int) -> Any:
+        return self.results[row] if 0 <= row < len(self.results) else None
+
     def show(self, results: list[Any], timings: bool = True) -> None:
         """Results are the doctor's items: .id, .level, .status, .detail, .path, .elapsed_ms."""
         self.clear()
         ordered = sorted(results, key=lambda r: (_ORDER.get(str(r.status), 3), str(r.id)))
+        self.results = ordered
         for r in ordered:
             status = str(r.status)
             detail = str(getattr(r, "detail", "") or "")

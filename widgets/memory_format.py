@@ -13,7 +13,12 @@ NS = 1_000_000_000
 
 # (key, heading, width); the title takes what is left. Narrow terminals drop from the right end
 # of this list first (sync class, then tier), never the title, state or time.
-FIXED = (("tier", "tier", 4), ("sync", "sync", 11), ("state", "state", 6), ("updated", "updated", 7))
+FIXED = (
+    ("tier", "tier", 4),
+    ("sync", "sync", 11),
+    ("state", "state", 6),
+    ("updated", "updated", 7),
+)
 DROP_ORDER = ("sync", "tier")
 MIN_TITLE = 18
 
@@ -57,7 +62,9 @@ def header_cells(cols: list[tuple[str, str, int]]) -> list[tuple[str, str]]:
     return out
 
 
-def row_cells(row: MemoryRow, cols: list[tuple[str, str, int]], now_ns: int) -> list[tuple[str, str]]:
+def row_cells(
+    row: MemoryRow, cols: list[tuple[str, str, int]], now_ns: int
+) -> list[tuple[str, str]]:
     out = [(" ", "")]
     dim = row.state != "active"
     for key, _h, w in cols:

@@ -96,6 +96,7 @@ class MemoryList(ScrollView, can_focus=True):
         self._fetch = fetch
         self.rows, self.more, self.loading = [], True, False
         self._want, self._want_end = select, False
+        self._last_highlight = None
         self.cursor = 0
         self._changed()
         self._load_more()
@@ -106,8 +107,10 @@ class MemoryList(ScrollView, can_focus=True):
         self._fetch = None
         self.rows, self.more, self.loading = list(rows), False, False
         self._want = None
+        self._last_highlight = None
         self.cursor = 0
         self._changed()
+        self._announce()
 
     def reload_from(self, path: str, select: str | None = None) -> None:
         """Re-fetch from `path` on (after a write there), keeping the rows before it."""
@@ -116,6 +119,7 @@ class MemoryList(ScrollView, can_focus=True):
         keys = [r.path for r in self.rows]
         i = bisect.bisect_left(keys, path)
         self._gen += 1
+        self._last_highlight = None  # the row under the cursor may have changed: re-announce
         keep = max(PAGE, len(self.rows) - i + 1)
         self.rows = self.rows[:i]
         self.more, self.loading = True, False
@@ -128,9 +132,10 @@ class MemoryList(ScrollView, can_focus=True):
 
     # -- paging (thread workers) ------------------------------------------------------------
 
-    def _load_more(self, limit: int = PAGE) -> None:
+    def _load_more(self, limit: int | None = None) -> None:
         if self._fetch is None or not self.more or self.loading:
             return
+        limit = limit or PAGE
         self.loading = True
         after = self.rows[-1].path if self.rows else ""
         job = partial(self._load, self._gen, self._fetch, after, limit)
@@ -143,7 +148,9 @@ class MemoryList(ScrollView, can_focus=True):
                 rows = fetch(after, limit)
         except Exception as e:  # noqa: BLE001 - reported; the list keeps what it has
             self.post_message(WorkFailed("loading memories", e))
-        self.post_message(self.PageLoaded(gen, after, rows, rows is not None and len(rows) >= limit))
+        self.post_message(
+            self.PageLoaded(gen, after, rows, rows is not None and len(rows) >= limit)
+        )
 
     def on_memory_list_page_loaded(self, message: PageLoaded) -> None:
         message.stop()
@@ -260,7 +267,9 @@ class MemoryList(ScrollView, can_focus=True):
         self._set_cursor(self.cursor + delta)
 
     def action_page(self, direction: int) -> None:
-        self._set_cursor(self.cursor + direction * max(1, self.scrollable_content_region.height - 2))
+        self._set_cursor(
+            self.cursor + direction * max(1, self.scrollable_content_region.height - 2)
+        )
 
     def action_first(self) -> None:
         self._set_cursor(0)

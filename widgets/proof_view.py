@@ -28,7 +28,9 @@ def proof_content(bundle: dict[str, Any], valid: bool, reason: str, signer: str)
         Content.assemble(verdict, "  ", reason),
         Content.assemble(("signer     ", "dim"), signer or "—"),
         Content.assemble(("checkpoint ", "dim"), f"{origin} · tree size {bundle.get('tree_size')}"),
-        Content.assemble(("leaf       ", "dim"), f"#{bundle.get('leaf_index')} (seq {bundle.get('seq')})"),
+        Content.assemble(
+            ("leaf       ", "dim"), f"#{bundle.get('leaf_index')} (seq {bundle.get('seq')})"
+        ),
         Content.assemble(("leaf hash  ", "dim"), b64_hex(bundle.get("leaf_hash"))),
         Content.assemble(("audit path ", "dim"), f"{len(siblings)} sibling hashes, leaf to root"),
     ]

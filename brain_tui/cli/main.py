@@ -30,6 +30,7 @@ COMMANDS: list[tuple[str, str]] = [
     ("history", "audit rows of one memory, across moves"),
     ("search", "search memories"),
     ("reindex", "rebuild the derived index from the files and the log"),
+    ("doctor", "check the store's invariants (and repair)"),
     ("checkpoint", "sign a checkpoint of the log now"),
     ("prove", "print an inclusion proof for one audit row"),
     ("verify-proof", "verify a proof bundle offline"),
@@ -40,6 +41,11 @@ COMMANDS: list[tuple[str, str]] = [
     ("unpin", "unpin a memory"),
     ("project", "show or set the active project"),
     ("context", "memories to start an agent session with"),
+    ("export", "write a deterministic, verifiable zip of the store"),
+    ("import", "verify another store's export and import its shareable memories"),
+    ("backup", "snapshot the store into a new folder and verify it"),
+    ("consolidate", "seal the current log segment (zstd) and checkpoint"),
+    ("demo", "build the demo store and open the workstation on it"),
 ]
 
 PROG = "brain"

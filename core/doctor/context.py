@@ -74,6 +74,17 @@ class Ctx:
             self.cache["files"] = walk_files(self)
         return self.cache["files"]
 
+    @property
+    def live(self) -> bool:
+        """A writer (ours or another process's) holds the lock: files may move under us."""
+        if "live" not in self.cache:
+            from core import lock
+
+            w = self.store._writer
+            held = w is not None and w.lock.held
+            self.cache["live"] = held or lock.is_locked(self.layout.lock)
+        return self.cache["live"]
+
     def result(self, inv_id: str) -> InvariantResult | None:
         return next((r for r in self.results if r.id == inv_id), None)
 

@@ -66,7 +66,9 @@ def warn(detail: str, paths: list[str] | None = None) -> Finding:
     return Finding(WARN, detail, list(paths or []))
 
 
-def fail(detail: str, paths: list[str] | None = None, *, recoverable: bool | None = None) -> Finding:
+def fail(
+    detail: str, paths: list[str] | None = None, *, recoverable: bool | None = None
+) -> Finding:
     return Finding(FAIL, detail, list(paths or []), recoverable)
 
 

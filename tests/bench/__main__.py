@@ -14,13 +14,15 @@ import statistics
 import sys
 import time
 
-from tests.bench import bench_baseline, bench_puts, bench_reads
+from tests.bench import bench_baseline, bench_doctor, bench_export, bench_puts, bench_reads
 from tests.bench.common import Bench, Ctx, bench_dir, log
 
 ALL: list[Bench] = [
     *bench_puts.BENCHES,
     *bench_baseline.BENCHES,
     *bench_reads.BENCHES,
+    *bench_doctor.BENCHES,
+    *bench_export.BENCHES,
 ]
 BY_NAME = {b.name: b for b in ALL}
 

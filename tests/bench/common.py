@@ -23,19 +23,27 @@ def bench_dir() -> Path:
 
 
 _counter = 0
+_leftovers: list[Path] = []
 
 
 @contextmanager
 def scratch(name: str) -> Iterator[Path]:
-    """A fresh, empty folder under the bench dir, removed afterwards."""
+    """A fresh, empty folder under the bench dir, removed only at the end of the whole run.
+
+    Deleting thousands of files mid-run would slow every later file creation: ext4 without a
+    journal (as on some VMs) skips inodes freed in the last minutes when it allocates one.
+    """
     global _counter
     _counter += 1
     d = bench_dir() / f"run-{os.getpid()}-{_counter}-{name}"
     shutil.rmtree(d, ignore_errors=True)
-    try:
-        yield d
-    finally:
-        shutil.rmtree(d, ignore_errors=True)
+    _leftovers.append(d)
+    yield d
+
+
+def cleanup() -> None:
+    while _leftovers:
+        shutil.rmtree(_leftovers.pop(), ignore_errors=True)
 
 
 def pct(sorted_values: list[float], q: float) -> float:

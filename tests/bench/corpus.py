@@ -7,6 +7,7 @@ common words, a long tail of rare ones. Queries mix both ends of that distributi
 
 from __future__ import annotations
 
+import itertools
 import random
 from dataclasses import dataclass
 
@@ -109,7 +110,8 @@ SYLL = "ka lo mi nu pe ri so ta ve xi zu bar cor dex fin gal hor jin kel lum mor
 
 
 def _zipf(n: int, s: float = 1.1) -> list[float]:
-    return [1.0 / (i + 1) ** s for i in range(n)]
+    """Cumulative Zipf weights (random.choices with cum_weights skips re-summing each call)."""
+    return list(itertools.accumulate(1.0 / (i + 1) ** s for i in range(n)))
 
 
 @dataclass
@@ -138,7 +140,7 @@ class Corpus:
         ]
 
     def _pick(self, words: list[str], weights: list[float]) -> str:
-        return self.rng.choices(words, weights)[0]
+        return self.rng.choices(words, cum_weights=weights)[0]
 
     def _fill(self, template: str) -> str:
         r = self.rng

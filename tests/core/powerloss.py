@@ -4,24 +4,25 @@
 so the engine sees ordinary files, and keeps a shadow of what the disk is *promised* to hold:
 
 - every inode (file or folder) under the store root gets a shadow node;
-- a file's durable contents are what it held at its last `fsync`/`fdatasync` (or `syncfs`);
-  until then a file created through fsio is durably empty;
-- a folder's durable entries (name -> node) are what it listed at its last `fsync_dir` (or
-  `syncfs`); until then a folder created through fsio is durably empty. So a create, rename or
-  unlink is durable only once its folder is synced, and fsyncing a file does not make its name
-  durable (POSIX promises no more; real file systems often give more, which is why a SIGKILL
-  test cannot find a missing sync and this one can).
+- a file's durable contents are what it held at its last `fsync`/`fdatasync` of an fd on it, or
+  at the last `syncfs`; a file created through fsio is durably empty until then;
+- a folder's durable entries (name -> node) are what it listed at its last `fsync_dir` or
+  `syncfs`; a folder created through fsio is durably empty until then. So a create, rename or
+  unlink is durable only once its folder is synced (a rename across folders: both), and
+  fsyncing a file does not make its name durable. POSIX promises no more; real file systems
+  often give more, which is why a SIGKILL test cannot find a missing sync and this one can.
 
 Every backend call is counted; `arm(k)` makes call number k raise `SimulatedCrash` (a
 BaseException, so `except Exception` in the engine cannot swallow it) *before* it does anything,
 and every later call raises too: after a power loss nothing reaches the disk. `close` of an fd
 still works after the crash (it moves no data) so a dead store can be torn down.
 
-`materialise(dest)` writes the post-crash tree: starting from the root's durable entries, each
-file with its durable contents. With `rng`, it models a partial writeback instead: for each
-folder entry and each file, the page cache may or may not have reached the disk before the
-power went out (durable or current state, and for a file that grew, any prefix in between), which
-is also a state a real power loss can leave.
+`materialise(dest)` writes the post-crash tree: from the root's durable entries down, each file
+with its durable contents ("drop every unsynced write"). With `rng` it models a partial
+writeback instead, which a real power loss can also leave: the namespace changes not yet
+synced reach the disk as a prefix in the order they were made (as a journaling file system
+commits them; a rename is one change, never half of one), and each file independently holds its
+durable contents, its current contents, or, when it grew, any prefix in between (a torn append).
 
 Real syncs are skipped (the shadow is the model; a real fsync would only slow the test down).
 Reads bypass fsio and see the real files, as they should: reading is not durability.
@@ -31,6 +32,7 @@ from __future__ import annotations
 
 import os
 import random
+import stat
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,6 +49,8 @@ class _Node:
     is_dir: bool
     data: bytes = b""  # durable contents (files)
     entries: dict[str, _Node] = field(default_factory=dict)  # durable entries (folders)
+    # Namespace changes since the folder was last synced: (change number, name, node or None).
+    pending: list[tuple[int, str, _Node | None]] = field(default_factory=list)
 
 
 class PowerLossIO(fsio.RealIO):
@@ -60,6 +64,7 @@ class PowerLossIO(fsio.RealIO):
         self._lock = threading.RLock()
         self._live: dict[tuple[int, int], _Node] = {}  # (st_dev, st_ino) -> node, linked now
         self._fds: dict[int, _Node | None] = {}  # every fd opened through us (None: outside)
+        self._changes = 0  # namespace changes made so far (their order, for partial writeback)
         os.makedirs(self.root, exist_ok=True)
         self._top = self._adopt(os.lstat(self.root))
         self._sync_tree()  # whatever is there already counts as durable
@@ -104,7 +109,11 @@ class PowerLossIO(fsio.RealIO):
             node = None
             if self._inside(path):
                 st = os.fstat(fd)
-                node = self._adopt(st) if not existed else self._node(st)
+                if existed:
+                    node = self._node(st)
+                else:
+                    node = self._adopt(st)
+                    self._change([(path, node)])
             self._fds[fd] = node
             return fd
 
@@ -143,9 +152,11 @@ class PowerLossIO(fsio.RealIO):
     def rename(self, src: str, dst: str) -> None:
         with self._lock:
             self._tick("rename", dst)
-            victim = _lstat(dst)
+            moved, victim = os.lstat(src), _lstat(dst)
             super().rename(src, dst)
-            if victim is not None and (victim.st_dev, victim.st_ino) != _key(os.lstat(dst)):
+            if self._inside(src) and self._inside(dst):
+                self._change([(src, None), (dst, self._node(moved))])
+            if victim is not None and _key(victim) != _key(moved):
                 self._forget(victim)
 
     def unlink(self, path: str) -> None:
@@ -154,6 +165,7 @@ class PowerLossIO(fsio.RealIO):
             st = _lstat(path)
             super().unlink(path)
             if st is not None:
+                self._change([(path, None)])
                 self._forget(st)
 
     def mkdir(self, path: str) -> None:
@@ -164,9 +176,9 @@ class PowerLossIO(fsio.RealIO):
                 missing.append(p)
                 p = os.path.dirname(p)
             super().mkdir(path)
-            for p in missing:
-                if self._inside(p):
-                    self._adopt(os.lstat(p))
+            for p in reversed(missing):
+                if self._inside(p) and p != self.root:
+                    self._change([(p, self._adopt(os.lstat(p)))])
 
     def rmdir(self, path: str) -> None:
         with self._lock:
@@ -174,6 +186,7 @@ class PowerLossIO(fsio.RealIO):
             st = _lstat(path)
             super().rmdir(path)
             if st is not None:
+                self._change([(path, None)])
                 self._forget(st)
 
     def syncfs(self, root: str) -> None:
@@ -187,6 +200,7 @@ class PowerLossIO(fsio.RealIO):
             if self._inside(path):
                 node = self._node(os.lstat(path))
                 node.entries = self._current_entries(path)
+                node.pending.clear()
 
     # -- shadow bookkeeping ---------------------------------------------------------------
 
@@ -196,8 +210,6 @@ class PowerLossIO(fsio.RealIO):
 
     def _adopt(self, st: os.stat_result) -> _Node:
         """A new inode: nothing about it is durable yet."""
-        import stat
-
         node = _Node(is_dir=stat.S_ISDIR(st.st_mode))
         self._live[_key(st)] = node
         return node
@@ -209,8 +221,16 @@ class PowerLossIO(fsio.RealIO):
     def _forget(self, st: os.stat_result) -> None:
         # The inode number may be reused by a later create; the node lives on in any durable
         # folder entry that still names it.
-        if st.st_nlink <= 1 or _is_dir(st):
+        if st.st_nlink <= 1 or stat.S_ISDIR(st.st_mode):
             self._live.pop(_key(st), None)
+
+    def _change(self, parts: list[tuple[str, _Node | None]]) -> None:
+        """One namespace change (a rename has two parts, in two folders maybe): not durable
+        until each folder is synced; in partial writeback it lands whole or not at all."""
+        self._changes += 1
+        for path, node in parts:
+            parent = self._node(os.lstat(os.path.dirname(os.path.abspath(path))))
+            parent.pending.append((self._changes, os.path.basename(path), node))
 
     def _sync_fd(self, fd: int) -> None:
         node = self._fds.get(fd)
@@ -230,6 +250,7 @@ class PowerLossIO(fsio.RealIO):
         """syncfs: every folder's entries and every file's contents under root are durable."""
         for node, path, files in self._walk_current():
             node.entries = self._current_entries(path)
+            node.pending.clear()
             for name in files:
                 child = node.entries.get(name)
                 if child is not None and not child.is_dir:
@@ -254,40 +275,37 @@ class PowerLossIO(fsio.RealIO):
         I/O outside fsio; the engine rebuilds it). rng: model a partial writeback (see module).
         """
         with self._lock:
-            cur_entries: dict[int, dict[str, _Node]] = {}
-            cur_data: dict[int, bytes] = {}
+            current: dict[int, bytes] = {}
+            cut = 0
             if rng is not None:
-                for node, path, files in self._walk_current():
-                    cur_entries[id(node)] = self._current_entries(path)
+                cut = rng.randint(0, self._changes)
+                for _node, path, files in self._walk_current():
                     for name in files:
-                        child = cur_entries[id(node)].get(name)
-                        if child is not None and not child.is_dir:
-                            cur_data[id(child)] = _read_path(os.path.join(path, name))
+                        p = os.path.join(path, name)
+                        current[id(self._node(os.lstat(p)))] = _read_path(p)
             os.makedirs(dest)
-            self._emit(self._top, Path(dest), skip, rng, cur_entries, cur_data, set())
+            self._emit(self._top, Path(dest), skip, rng, cut, current, set())
 
-    def _emit(self, node, dest, skip, rng, cur_entries, cur_data, seen) -> None:
+    def _emit(self, node, dest, skip, rng, cut, current, seen) -> None:
         if id(node) in seen:
             return  # a folder reachable from itself through unsynced renames: stop
         seen = seen | {id(node)}
         entries = dict(node.entries)
-        if rng is not None and id(node) in cur_entries:
-            now = cur_entries[id(node)]
-            for name in sorted(set(entries) | set(now)):
-                if rng.random() < 0.5:  # this entry's change reached the disk
-                    if name in now:
-                        entries[name] = now[name]
-                    else:
-                        entries.pop(name, None)
+        for n, name, child in node.pending:
+            if n <= cut:  # this change reached the disk before the power went out
+                if child is None:
+                    entries.pop(name, None)
+                else:
+                    entries[name] = child
         for name in sorted(entries):
             if name in skip:
                 continue
             child = entries[name]
             if child.is_dir:
                 (dest / name).mkdir()
-                self._emit(child, dest / name, (), rng, cur_entries, cur_data, seen)
+                self._emit(child, dest / name, (), rng, cut, current, seen)
             else:
-                (dest / name).write_bytes(_pick(child.data, cur_data.get(id(child)), rng))
+                (dest / name).write_bytes(_pick(child.data, current.get(id(child)), rng))
 
 
 def _pick(durable: bytes, current: bytes | None, rng: random.Random | None) -> bytes:
@@ -303,12 +321,6 @@ def _pick(durable: bytes, current: bytes | None, rng: random.Random | None) -> b
 
 def _key(st: os.stat_result) -> tuple[int, int]:
     return (st.st_dev, st.st_ino)
-
-
-def _is_dir(st: os.stat_result) -> bool:
-    import stat
-
-    return stat.S_ISDIR(st.st_mode)
 
 
 def _lstat(path: str) -> os.stat_result | None:

@@ -163,6 +163,8 @@ def test_rollback_below_latest_checkpoint_refuses_writes(tmp_path):
 
     good, _ = frames.scan(data)
     binlog.write_bytes(data[: good[2].end])
+    # A careful attacker rewrites HEAD too; only the signed checkpoint gives them away.
+    (tmp_path / "s" / "HEAD").write_bytes((3).to_bytes(8, "little"))
     with Store.open(tmp_path / "s", allow_temp=True) as s:
         assert s.state().state == "FROZEN_HUMAN"
         assert str(size) in (s.problem or "")

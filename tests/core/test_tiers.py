@@ -50,7 +50,10 @@ def test_hot_needs_ten_accesses_used_within_a_day():
 
 def test_warm_needs_three_accesses_within_a_week():
     ps = place(
-        [stats("memories/facts/three.md", acc=3, acc7=3), stats("memories/facts/two.md", acc=5, acc7=2)],
+        [
+            stats("memories/facts/three.md", acc=3, acc7=3),
+            stats("memories/facts/two.md", acc=5, acc7=2),
+        ],
         T0,
         W,
         "",
@@ -60,7 +63,9 @@ def test_warm_needs_three_accesses_within_a_week():
 
 
 def test_hot_cap_keeps_best_scores_and_drops_the_rest_one_tier():
-    many = [stats(f"memories/preferences/p{i:04d}.md", "preferences", acc=i % 7) for i in range(301)]
+    many = [
+        stats(f"memories/preferences/p{i:04d}.md", "preferences", acc=i % 7) for i in range(301)
+    ]
     ps = place(many, T0, W, "")
     hot = [p for p in ps if p.tier == "hot"]
     assert len(hot) == 300
@@ -128,7 +133,10 @@ def _store(tmp_path, clock):
 def test_rebalance_logs_moves_in_rows_of_at_most_1000(tmp_path, clock):
     with _store(tmp_path, clock) as s:
         s.batch(
-            [Put(f"memories/preferences/p{i:04d}.md", f"preference {i}\n".encode()) for i in range(2500)],
+            [
+                Put(f"memories/preferences/p{i:04d}.md", f"preference {i}\n".encode())
+                for i in range(2500)
+            ],
             ACTOR,
         )
         result = s.tiers.rebalance()
@@ -198,7 +206,11 @@ def test_context_order_and_limit(tmp_path, clock):
             "atlas/plan.md",
             "used.md",
         ]
-        assert [i.reason for i in items[:3]] == ["preference", "active project atlas", "recent, often used"]
+        assert [i.reason for i in items[:3]] == [
+            "preference",
+            "active project atlas",
+            "recent, often used",
+        ]
         assert items[-1].path == "memories/facts/old.md" and items[-1].reason == "recent"
         assert len({i.path for i in items}) == len(items) == 6
         assert [i.path for i in s.context(limit=2)] == [i.path for i in items[:2]]

@@ -1,0 +1,366 @@
+"""The workstation: one `App` over one open `Store`, six panes reached by number keys.
+
+The shell owns the store, the header's state, the HEAD watcher and the error policy (every
+failure is a notification; the app stays up). Panes do their own paging in thread workers and
+talk to the shell with the messages in `brain_tui.messages`.
+"""
+
+from __future__ import annotations
+
+import inspect
+import time
+from collections.abc import Callable, Iterable
+from functools import partial
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding
+from textual.keys import format_key
+from textual.reactive import reactive
+from textual.screen import Screen
+from textual.widgets import Static
+
+import styles
+from brain_tui import messages, workers
+from brain_tui.config import Config
+from brain_tui.theme import BRAIN_THEME
+from brain_tui.watcher import HeadWatcher
+from core.store import Store, resolve_root
+from screens.audit import AuditScreen
+from screens.confirm import ConfirmModal
+from screens.doctor import DoctorScreen
+from screens.error import ErrorModal
+from screens.first_run import FirstRunScreen
+from screens.help import HelpScreen, Section
+from screens.pii import PiiScreen
+from screens.placeholder import MemoriesPlaceholder
+from screens.proposals import ProposalsScreen
+from screens.row_detail import RowDetailScreen
+from screens.sync import SyncScreen
+from widgets.audit_list import AuditList
+from widgets.header import PANES, HeaderInfo
+from widgets.status import describe
+
+STYLES_DIR = Path(styles.__file__).parent
+LAG_RETRIES = 20  # ~20 s in all, backing off: how long we wait for another writer's index
+
+
+def style_paths() -> list[Path]:
+    """base.tcss first, then every pane's file (a new pane's .tcss is picked up as it lands)."""
+    rest = sorted(p for p in STYLES_DIR.glob("*.tcss") if p.name != "base.tcss")
+    return [STYLES_DIR / "base.tcss", *rest]
+
+
+def memories_screen_class() -> type[Screen] | None:
+    try:
+        from screens.memories import MemoriesScreen
+    except ImportError:
+        return None
+    return MemoriesScreen
+
+
+class BrainApp(App[int]):
+    TITLE = "brain"
+    CSS_PATH = style_paths()
+    BINDINGS = [
+        *(
+            Binding(key, f"pane('{pane}')", f"{label} pane", show=False, id=f"app.pane.{pane}")
+            for key, pane, label in PANES
+        ),
+        Binding("question_mark", "help", "Help", id="app.help"),
+        # Declaring any palette binding stops Textual adding its own ctrl+p, so both are here.
+        Binding(
+            "ctrl+p", "command_palette", "Commands", show=False, priority=True, id="app.palette"
+        ),
+        Binding("colon", "command_palette", "Commands", show=False, id="app.palette_colon"),
+        Binding("q", "quit", "Quit", id="app.quit"),
+    ]
+
+    header_info: reactive[HeaderInfo | None] = reactive(None)
+    activity: reactive[str] = reactive("")
+
+    def __init__(
+        self,
+        root: Path | None = None,
+        *,
+        store: Store | None = None,
+        allow_temp: bool = False,
+        config: Config | None = None,
+        now: Callable[[], int] = time.time_ns,
+        watch: bool = True,
+        timings: bool = True,
+        demo_root: Path | None = None,
+        demo_builder: Callable[..., None] | None = None,
+        store_kw: dict[str, Any] | None = None,
+        actor: str = "human:tui@localhost",
+    ) -> None:
+        super().__init__()
+        self.root = Path(root) if root is not None else (store.root if store else resolve_root())
+        self.store = store
+        self.owns_store = store is None
+        self.allow_temp = allow_temp
+        self.config = config or Config()
+        self.now = now
+        self.watch_head = watch
+        self.timings = timings
+        self.demo_root = demo_root
+        self.demo_builder = demo_builder
+        self.store_kw = store_kw or {}
+        self.actor = actor  # who the panes' writes are recorded as
+        self.errors: list[str] = []
+        self.config_problems: list[str] = []
+        self._activities: dict[str, str] = {}
+        self._watcher: HeadWatcher | None = None
+        self._state_running = False
+        self._state_dirty = False
+        self._lag_retries = 0
+        self.register_theme(BRAIN_THEME)
+        self.theme = "brain"
+
+    def compose(self) -> ComposeResult:
+        yield Static(f"opening {self.root}…", id="splash")
+
+    def on_mount(self) -> None:
+        self._apply_config()
+        if self.store is not None:
+            self._adopt(self.store)
+            return
+        job = partial(workers.open_store, self, self.root, self.allow_temp, **self.store_kw)
+        self.run_worker(job, thread=True, exclusive=True, group="open", exit_on_error=False)
+
+    def _apply_config(self) -> None:
+        cfg = self.config
+        problems = list(cfg.problems)
+        if cfg.theme:
+            if cfg.theme in self.available_themes:
+                self.theme = cfg.theme
+            else:
+                problems.append(f"unknown theme {cfg.theme!r}; try one of: brain, nord, gruvbox")
+        if cfg.keys:
+            unknown = sorted(set(cfg.keys) - known_binding_ids())
+            if unknown:
+                problems.append(f"unknown binding ids in [keys]: {', '.join(unknown)} (see ?)")
+            self.set_keymap({k: v for k, v in cfg.keys.items() if k not in unknown})
+        self.config_problems = problems
+        for text in problems:
+            self.notify(text, title="config", severity="warning", timeout=8)
+
+    # -- the store -----------------------------------------------------------------------
+
+    def _adopt(self, store: Store) -> None:
+        self.store = store
+        self.root = store.root
+        for _key, pane, _label in PANES:
+            self.add_mode(pane, partial(self._make_pane, pane))
+        self.switch_mode("audit")
+        if self.watch_head:
+            self._start_watcher()
+        self.request_state()
+
+    def _make_pane(self, pane: str) -> Screen:
+        store = self.store
+        assert store is not None
+        if pane == "audit":
+            return AuditScreen(store)
+        if pane == "memories":
+            cls = memories_screen_class()
+            if cls is None:
+                return MemoriesPlaceholder()
+            # The browser finds the store on the app (`app.store`) unless it takes one.
+            takes_store = "store" in inspect.signature(cls).parameters
+            return cls(store) if takes_store else cls()  # type: ignore[call-arg]
+        if pane == "doctor":
+            return DoctorScreen(store, timings=self.timings)
+        return {"pii": PiiScreen, "proposals": ProposalsScreen, "sync": SyncScreen}[pane]()
+
+    def _start_watcher(self) -> None:
+        assert self.store is not None
+        self._watcher = HeadWatcher(
+            self.store.root,
+            on_change=lambda: self.post_message(messages.HeadMoved()),
+            on_error=lambda e: self.post_message(messages.WatchFailed(e)),
+        )
+        self._watcher.start()
+
+    def stop_watcher(self) -> None:
+        if self._watcher is not None:
+            self._watcher.stop()
+            self._watcher = None
+
+    def on_unmount(self) -> None:
+        self.stop_watcher()
+
+    def request_state(self) -> None:
+        """Refresh the header; bursts of HEAD moves fold into one refresh at a time."""
+        if self.store is None:
+            return
+        if self._state_running:
+            self._state_dirty = True
+            return
+        self._state_running = True
+        job = partial(workers.load_state, self, self.store)
+        self.run_worker(job, thread=True, group="state", exit_on_error=False)
+
+    def on_state_loaded(self, message: messages.StateLoaded) -> None:
+        self._state_running = False
+        if message.info is not None:
+            self.header_info = message.info
+        if self._state_dirty:
+            self._state_dirty = False
+            self.request_state()
+        elif message.lagging:
+            self._lag_retries += 1
+            if self._lag_retries <= LAG_RETRIES:  # bounded: never a polling loop when idle
+                self.set_timer(0.1 * self._lag_retries, self.request_state)
+        else:
+            self._lag_retries = 0
+
+    def on_head_moved(self, _message: messages.HeadMoved) -> None:
+        self.request_state()
+
+    def on_store_changed(self, _message: messages.StoreChanged) -> None:
+        self.request_state()
+
+    def on_watch_failed(self, message: messages.WatchFailed) -> None:
+        self._error("live follow stopped (HEAD watcher)", message.error, severity="warning")
+
+    # -- opening, first run --------------------------------------------------------------
+
+    def on_store_opened(self, message: messages.StoreOpened) -> None:
+        if isinstance(self.screen, FirstRunScreen):
+            self.pop_screen()
+        self.owns_store = True
+        if message.note:
+            self.notify(message.note, timeout=4)
+        self._adopt(message.store)
+
+    def on_no_store(self, message: messages.NoStore) -> None:
+        demo = str(self.demo_root) if self.demo_root and self.demo_builder else None
+        self.push_screen(FirstRunScreen(str(message.root), demo))
+
+    def on_store_open_failed(self, message: messages.StoreOpenFailed) -> None:
+        text = describe(message.error)
+        self.errors.append(text)
+        if isinstance(self.screen, FirstRunScreen):
+            self.screen.set_busy(False)
+            self.notify(text, title=message.doing, severity="error", timeout=10)
+            return
+        modal = ErrorModal(
+            f"brain could not open {message.root}",
+            text,
+            hint="Check the path (--store or CYBEROS_BRAIN_HOME), or run `brain doctor`.",
+        )
+        self.push_screen(modal, lambda _r: self.exit(1))
+
+    def on_first_run_screen_chosen(self, message: FirstRunScreen.Chosen) -> None:
+        if message.choice == "create":
+            job = partial(workers.create_store, self, self.root, self.allow_temp, **self.store_kw)
+        else:
+            assert self.demo_root is not None and self.demo_builder is not None
+            job = partial(
+                workers.build_demo, self, self.demo_root, self.allow_temp, self.demo_builder
+            )
+        self.run_worker(job, thread=True, exclusive=True, group="open", exit_on_error=False)
+
+    # -- errors and activity -------------------------------------------------------------
+
+    def on_work_failed(self, message: messages.WorkFailed) -> None:
+        self._error(message.doing, message.error)
+
+    def _error(self, doing: str, error: BaseException, severity: str = "error") -> None:
+        text = describe(error)
+        self.errors.append(f"{doing}: {text}")
+        self.log.error(doing, repr(error))
+        self.notify(text, title=doing, severity=severity, timeout=8)  # type: ignore[arg-type]
+
+    def on_activity_changed(self, message: messages.ActivityChanged) -> None:
+        if message.text:
+            self._activities[message.key] = message.text
+        else:
+            self._activities.pop(message.key, None)
+        self.activity = " · ".join(self._activities.values())
+
+    # -- actions -------------------------------------------------------------------------
+
+    def action_pane(self, pane: str) -> None:
+        if self.store is None:
+            self.bell()
+            return
+        if self.current_mode != pane:
+            self.switch_mode(pane)
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self.help_sections(), help_intro()))
+
+    def key_text(self, binding: Binding) -> str:
+        keys = self._keymap.get(binding.id, binding.key) if binding.id else binding.key
+        return ", ".join(format_key(k.strip()) for k in keys.split(","))
+
+    def help_sections(self) -> list[Section]:
+        out: list[Section] = [("Everywhere", [*self._rows(BrainApp.BINDINGS)])]
+        for title, classes in help_groups():
+            rows = [row for cls in classes for row in self._rows(getattr(cls, "BINDINGS", []))]
+            if rows:
+                out.append((title, rows))
+        return out
+
+    def _rows(self, bindings: Iterable[Any]) -> list[tuple[str, str]]:
+        rows = []
+        for b in bindings:
+            if not isinstance(b, Binding):
+                b = Binding(*b)
+            what = b.description or b.action
+            if b.id:
+                what = f"{what}  [{b.id}]"
+            rows.append((self.key_text(b), what))
+        return rows
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        for key, pane, label in PANES:
+            yield SystemCommand(f"Go to {label}", f"pane {key}", partial(self.action_pane, pane))
+        yield SystemCommand("Help: every key", "?", self.action_help)
+        seen = {"command_palette", "quit", "help"}
+        for active in screen.active_bindings.values():
+            b = active.binding
+            if not b.description or b.action in seen or b.action.startswith("pane("):
+                continue
+            seen.add(b.action)
+            node = active.node
+            title = getattr(node, "TITLE_TEXT", "") or getattr(node.screen, "TITLE_TEXT", "")
+            title = title or type(node).__name__
+            yield SystemCommand(
+                f"{title}: {b.description}",
+                f"key {self.key_text(b)}",
+                partial(self.run_action, b.action, active.node),
+            )
+
+
+def help_groups() -> list[tuple[str, list[type]]]:
+    groups: list[tuple[str, list[type]]] = [
+        ("Audit tail (1)", [AuditList, AuditScreen]),
+        ("Row detail (enter on a row)", [RowDetailScreen]),
+    ]
+    memories = memories_screen_class()
+    if memories is not None:
+        groups.append(("Memories (2)", [memories]))
+    groups += [("Doctor (3)", [DoctorScreen]), ("Confirmations", [ConfirmModal])]
+    return groups
+
+
+def known_binding_ids() -> set[str]:
+    ids = {b.id for b in BrainApp.BINDINGS if isinstance(b, Binding) and b.id}
+    extra = [HelpScreen, ErrorModal, FirstRunScreen]
+    for cls in [c for _t, cs in help_groups() for c in cs] + extra:
+        ids |= {b.id for b in getattr(cls, "BINDINGS", []) if isinstance(b, Binding) and b.id}
+    return ids
+
+
+def help_intro() -> str:
+    try:
+        return resources.files("brain_tui").joinpath("help.md").read_text(encoding="utf-8")
+    except OSError:
+        return ""

@@ -1,0 +1,108 @@
+"""`brain demo`: build the demo store (once) and open the workstation on it.
+
+The demo lives at `$XDG_DATA_HOME/brain-tui/demo` (default `~/.local/share/brain-tui/demo`),
+never in the resolved store: `--store` does not apply here. `--rebuild` starts it over.
+Without a terminal (or with `--no-tui`) it prints where the demo is and what it holds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import time
+from pathlib import Path
+
+from brain_tui.cli import common
+
+
+def add_parser(subparsers) -> argparse.ArgumentParser:
+    p = common.command_parser(
+        subparsers,
+        "demo",
+        "build the demo store and open the workstation on it",
+        description=(
+            "Build a realistic demo store (about 3,000 memories and 20,000 audit rows written"
+            " by several actors over eight simulated weeks) at $XDG_DATA_HOME/brain-tui/demo,"
+            " then open the workstation on it. Your own store is never touched."
+        ),
+    )
+    p.add_argument("--rebuild", action="store_true", help="delete the demo store and build it again")
+    p.add_argument("--no-tui", action="store_true", help="build if needed, print its state, exit")
+    p.add_argument(
+        "--size",
+        choices=("full", "small"),
+        default="full",
+        help="full (~20,000 rows, the default) or small (~1,000 rows, for a quick look)",
+    )
+    return p
+
+
+def run(args: argparse.Namespace) -> int:
+    from brain_tui import demo
+
+    root = demo.demo_root()
+    allow_temp = bool(args.allow_temp_store)
+    if args.rebuild:
+        remove_demo(root)
+    if not (root / "manifest.json").exists():
+        build(root, args.size, allow_temp)
+    if args.no_tui or not sys.stdout.isatty():
+        return print_state(root, allow_temp, args.json)
+    from brain_tui.cli import cmd_tui
+
+    args.store = str(root)
+    args.allow_temp_store = allow_temp
+    return int(cmd_tui.run(args) or 0)
+
+
+def remove_demo(root: Path) -> None:
+    """Only ever a store (or an empty folder) at the demo path: never anything else."""
+    if not root.exists():
+        return
+    if not (root / "manifest.json").exists() and any(root.iterdir()):
+        raise common.UsageError(
+            f"{root} holds files but no store; it is not the demo, so it is left alone"
+        )
+    shutil.rmtree(root)
+
+
+def build(root: Path, size: str, allow_temp: bool) -> None:
+    from brain_tui.demo import build_demo
+
+    tty = sys.stderr.isatty()
+    started = time.monotonic()
+    last = [0.0]
+
+    def progress(done: int, total: int) -> None:
+        now = time.monotonic()
+        if tty and now - last[0] >= 0.1:
+            last[0] = now
+            pct = min(100, done * 100 // max(1, total))
+            sys.stderr.write(f"\rbuilding the demo store: {done:,}/{total:,} rows ({pct}%)")
+            sys.stderr.flush()
+
+    common.err(f"building the demo store at {root} …")
+    build_demo(root, size=size, progress=progress, allow_temp=allow_temp)
+    if tty:
+        sys.stderr.write("\r\x1b[K")
+    common.err(f"built the demo store in {time.monotonic() - started:.1f} s")
+
+
+def print_state(root: Path, allow_temp: bool, as_json: bool) -> int:
+    from core.store import Store
+
+    with Store.open(root, allow_temp=allow_temp, read_only=True) as store:
+        st = store.state()
+    if as_json:
+        common.print_json(st)
+        return 0
+    for label, value in (
+        ("demo store", common.clean(str(root))),
+        ("head seq", f"{st.head_seq:,}"),
+        ("memories", f"{st.memories:,} ({st.active:,} active, {st.tombstoned:,} tombstoned)"),
+        ("state", st.state),
+    ):
+        common.out(f"{label + ':':<12}{value}")
+    common.out(f"open it:    brain --store {common.clean(str(root))}   (or `brain demo` in a terminal)")
+    return 0

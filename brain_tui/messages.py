@@ -1,0 +1,75 @@
+"""Every message the workstation passes, in one place.
+
+The app-level ones are defined here: brain_tui workers post them to the `App`. Panes may not
+import `brain_tui` (import contract), so the messages they post up to the shell live in
+`widgets.status` and are re-exported below; pane-internal results are nested in the widget or
+screen that owns them (`AuditList.PageLoaded`, `AuditList.ScanChunk`, `AuditList.Opened`,
+`RowDetailScreen.ChainChecked`, `RowDetailScreen.ProofReady`, `DoctorScreen.Progress`,
+`DoctorScreen.Finished`, `FirstRunScreen.Chosen`), Textual's convention for widget messages.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.message import Message
+
+from core.store import Store
+from widgets.header import HeaderInfo
+from widgets.status import ActivityChanged, StoreChanged, WorkFailed
+
+__all__ = [
+    "ActivityChanged",
+    "HeadMoved",
+    "NoStore",
+    "StateLoaded",
+    "StoreChanged",
+    "StoreOpenFailed",
+    "StoreOpened",
+    "WatchFailed",
+    "WorkFailed",
+]
+
+
+class StoreOpened(Message):
+    """The store is open (found, created, or the demo built): the panes can be installed."""
+
+    def __init__(self, store: Store, note: str = "") -> None:
+        super().__init__()
+        self.store = store
+        self.note = note
+
+
+class NoStore(Message):
+    """Nothing at the resolved root: show the first-run screen."""
+
+    def __init__(self, root: Path) -> None:
+        super().__init__()
+        self.root = root
+
+
+class StoreOpenFailed(Message):
+    def __init__(self, root: Path, error: BaseException, doing: str) -> None:
+        super().__init__()
+        self.root = root
+        self.error = error
+        self.doing = doing
+
+
+class StateLoaded(Message):
+    """A fresh `store.state()`, reduced to what the header shows."""
+
+    def __init__(self, info: HeaderInfo | None, lagging: bool = False) -> None:
+        super().__init__()
+        self.info = info
+        self.lagging = lagging  # the index is behind HEAD: ask again in a moment
+
+
+class HeadMoved(Message):
+    """The watcher saw HEAD replaced: the end of the log moved (possibly many rows)."""
+
+
+class WatchFailed(Message):
+    def __init__(self, error: BaseException) -> None:
+        super().__init__()
+        self.error = error

@@ -1,0 +1,109 @@
+"""Engine calls the shell makes, run in thread workers; each ends by posting a message.
+
+The functions here block (they open stores, build the demo, read state) and are only ever run
+with `App.run_worker(..., thread=True)`; the pane-level workers live in the panes themselves.
+Nothing here raises: every failure becomes a message the app turns into a notification.
+"""
+
+from __future__ import annotations
+
+import inspect
+import threading
+from dataclasses import replace
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+from typing import Any, Protocol
+
+from brain_tui.messages import (
+    ActivityChanged,
+    NoStore,
+    StateLoaded,
+    StoreOpened,
+    StoreOpenFailed,
+    WorkFailed,
+)
+from core.errors import StoreNotFound
+from core.layout import Layout
+from core.store import Store
+from core.writer import read_head
+from widgets.header import HeaderInfo
+
+# One engine-state call at a time: `refresh()` moves the store's tip and applies the index.
+_state_lock = threading.Lock()
+
+
+class Target(Protocol):
+    def post_message(self, message: Any) -> bool: ...
+
+
+def open_store(target: Target, root: Path, allow_temp: bool, **kw: Any) -> None:
+    if not Layout(root).manifest.exists():
+        target.post_message(NoStore(root))
+        return
+    try:
+        store = Store.open(root, allow_temp=allow_temp, **kw)
+    except StoreNotFound:
+        target.post_message(NoStore(root))
+    except Exception as e:  # noqa: BLE001 - shown in an error modal
+        target.post_message(StoreOpenFailed(root, e, "opening the store"))
+    else:
+        target.post_message(StoreOpened(store))
+
+
+def create_store(target: Target, root: Path, allow_temp: bool, **kw: Any) -> None:
+    try:
+        store = Store.init(root, allow_temp=allow_temp, **kw)
+    except Exception as e:  # noqa: BLE001
+        target.post_message(StoreOpenFailed(root, e, "creating the store"))
+    else:
+        target.post_message(StoreOpened(store, note=f"created a store at {root}"))
+
+
+def build_demo(
+    target: Target, root: Path, allow_temp: bool, build: Callable[..., None], **kw: Any
+) -> None:
+    """Build the demo store at root (unless one is already there), then open it."""
+    try:
+        if not Layout(root).manifest.exists():
+            params = _params(build)
+            if "allow_temp" in params:
+                kw.setdefault("allow_temp", allow_temp)
+            if "progress" in params:
+                kw.setdefault("progress", partial(_demo_progress, target))
+            build(root, **kw)
+        store = Store.open(root, allow_temp=allow_temp)
+    except Exception as e:  # noqa: BLE001
+        target.post_message(StoreOpenFailed(root, e, "building the demo store"))
+    else:
+        target.post_message(StoreOpened(store, note=f"opened the demo store at {root}"))
+    finally:
+        target.post_message(ActivityChanged("demo", None))
+
+
+def _params(fn: Callable[..., Any]) -> set[str]:
+    try:
+        return set(inspect.signature(fn).parameters)
+    except (TypeError, ValueError):
+        return set()
+
+
+def _demo_progress(target: Target, done: int, total: int) -> None:
+    target.post_message(ActivityChanged("demo", f"building the demo: {done:,}/{total:,} rows"))
+
+
+def load_state(target: Target, store: Store) -> None:
+    """Pick up rows other processes appended and report the header's numbers."""
+    try:
+        with _state_lock:
+            info = HeaderInfo.from_state(store.state())
+            # HEAD moves when another process commits, a moment before its index catches
+            # up; the app asks again shortly while the index lags the published head.
+            head = read_head(store.layout) or 0
+    except Exception as e:  # noqa: BLE001
+        target.post_message(WorkFailed("reading the store's state", e))
+        target.post_message(StateLoaded(None))
+    else:
+        if head > info.head_seq:
+            info = replace(info, head_seq=head)
+        target.post_message(StateLoaded(info, lagging=info.index_seq < head))

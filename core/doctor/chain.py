@@ -1,0 +1,108 @@
+"""Invariants of the chained log: frames, seqs, ops, links, hashes, HEAD and the journal."""
+
+from __future__ import annotations
+
+from core import frames
+from core.doctor.model import Finding, Invariant, fail, ok, warn
+
+LOG = "audit/current.binlog"
+
+
+def _span(ctx) -> str:
+    lf = ctx.log
+    if lf.head <= lf.start:
+        return "the log is empty" if lf.start == 0 else f"no rows after checkpoint {lf.start}"
+    where = f"since checkpoint {lf.start}" if lf.start else "from genesis"
+    return f"rows {lf.start + 1}..{lf.head} {where}"
+
+
+def from_walk(ctx, inv: str, passed: str) -> Finding:
+    lf = ctx.log
+    probs = lf.problems.get(inv, [])
+    if not probs:
+        return ok(f"{passed}: {_span(ctx)}")
+    n = lf.counts.get(inv, len(probs))
+    more = f" (and {n - 1} more)" if n > 1 else ""
+    found = list(dict.fromkeys(p for _d, p in probs))
+    return fail(probs[0][0] + more, found)
+
+
+def frame_crc(ctx) -> Finding:
+    return from_walk(ctx, "chain.frame_crc", "every frame's CRC-32C, header and canonical payload")
+
+
+def seq_monotonic(ctx) -> Finding:
+    return from_walk(ctx, "chain.seq_monotonic", "seqs count up by one, ts_ns never goes back")
+
+
+def continuity(ctx) -> Finding:
+    return from_walk(ctx, "chain.continuity", "every prev_chain links to the row before it")
+
+
+def chain_hash(ctx) -> Finding:
+    return from_walk(ctx, "chain.hash", "every chain hash matches its row's bytes")
+
+
+def op_enum(ctx) -> Finding:
+    return from_walk(ctx, "chain.op_enum", "every op is in the closed list")
+
+
+def head(ctx) -> Finding:
+    lf = ctx.log
+    hint = lf.head_hint
+    if hint is None:
+        what = "missing" if lf.head_file_size < 0 else f"{lf.head_file_size} bytes, not 8"
+        return warn(f"HEAD is {what}: a hint only, rewritten on the next write", ["HEAD"])
+    if hint > lf.head:
+        return fail(
+            f"HEAD says seq {hint} but the log ends at seq {lf.head}: rows were removed",
+            ["HEAD"],
+        )
+    if hint < lf.head and not _writer_live(ctx):
+        return warn(f"HEAD says seq {hint}, the log ends at seq {lf.head}: a stale hint", ["HEAD"])
+    return ok(f"HEAD {hint} agrees with the log (head seq {lf.head})")
+
+
+def journal(ctx) -> Finding:
+    lf = ctx.log
+    jpath = ctx.layout.journal
+    probs = lf.problems.get("chain.journal", [])
+    try:
+        data = jpath.read_bytes()
+    except FileNotFoundError:
+        data = b""
+    if probs:
+        return warn(
+            f"{probs[0][0]}: a crashed writer's unacknowledged tail; `--repair` rebuilds it"
+            " from the journal",
+            [p for _d, p in probs],
+        )
+    if not data:
+        return ok("the journal is empty: every applied row is durable")
+    if _writer_live(ctx):
+        return ok(f"a writer holds the lock; its journal holds {len(data):,} bytes in flight")
+    recs, bad = frames.scan(data, check_rows=False, limit=None)
+    torn = f", then {len(data) - (recs[-1].end if recs else 0):,} torn bytes" if bad else ""
+    return warn(
+        f"the journal holds {len(recs)} record(s){torn} that a crashed writer left;"
+        " `--repair` (or the next write) replays them",
+        ["audit/journal.wal"],
+    )
+
+
+def _writer_live(ctx) -> bool:
+    from core import lock
+
+    w = ctx.store._writer
+    return (w is not None and w.lock.held) or lock.is_locked(ctx.layout.lock)
+
+
+INVARIANTS = [
+    Invariant("chain.frame_crc", "error", LOG, frame_crc, False, "frame CRC-32C and header"),
+    Invariant("chain.seq_monotonic", "error", LOG, seq_monotonic, False, "seq monotonic"),
+    Invariant("chain.continuity", "error", LOG, continuity, False, "chain continuity"),
+    Invariant("chain.hash", "error", LOG, chain_hash, False, "chain hash"),
+    Invariant("chain.op_enum", "error", LOG, op_enum, False, "op enum closed"),
+    Invariant("chain.head", "error", "HEAD", head, False, "HEAD vs log"),
+    Invariant("chain.journal", "warning", "audit/journal.wal", journal, True, "torn journal tail"),
+]

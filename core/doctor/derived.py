@@ -1,0 +1,126 @@
+"""Invariants of derived state: the index mirrors the files and the log; the lease note.
+
+All of it is rebuildable, so a failure here is FROZEN_RECOVERABLE: `--repair` reindexes or
+clears the note, no reason needed.
+"""
+
+from __future__ import annotations
+
+import socket
+
+from core import lock
+from core.doctor.logwalk import pid_alive
+from core.doctor.model import Finding, Invariant, fail, ok, some, warn
+
+INDEX = "index/brain.sqlite"
+
+
+def _conn(ctx):
+    if not ctx.layout.index_db.exists():
+        return None
+    store = ctx.store
+    if store._applier is not None:
+        try:
+            store._applier.wait_for(store.tip.seq, timeout=10.0)
+        except Exception:  # noqa: BLE001 - a stuck applier shows up as a stale index below
+            pass
+    return store.reader.conn
+
+
+def index_coverage(ctx) -> Finding:
+    conn = _conn(ctx)
+    if conn is None:
+        return fail("the index is missing; `--repair` rebuilds it", [INDEX])
+    ff = ctx.files
+    # With a live writer, what it wrote after the log was read is not judged this run.
+    head = ctx.log.head if ctx.live else 1 << 63
+    files = {
+        p: (s.side.seq, s.side.state)
+        for p, s in ff.memories.items()
+        if s.side is not None and s.side.state != "purged" and s.side.seq <= head
+    }
+    unreadable = {p for p, s in ff.memories.items() if s.side is None}  # sidecar_valid says so
+    try:
+        if ff.scope is None:
+            rows = conn.execute("SELECT path, seq, state FROM memories").fetchall()
+        else:
+            scope = sorted(ff.scope)
+            rows = []
+            for i in range(0, len(scope), 500):
+                part = scope[i : i + 500]
+                rows += conn.execute(
+                    f"SELECT path, seq, state FROM memories WHERE path IN ({','.join('?' * len(part))})",
+                    part,
+                ).fetchall()
+    except Exception as e:  # noqa: BLE001 - any SQLite error means the index needs rebuilding
+        return fail(f"the index cannot be read ({e}); `--repair` rebuilds it", [INDEX])
+    indexed = {p: (seq, state) for p, seq, state in rows if seq <= head and p not in unreadable}
+    missing = sorted(p for p in files if p not in indexed)
+    extra = sorted(p for p in indexed if p not in files)
+    differ = sorted(p for p in files if p in indexed and indexed[p] != files[p])
+    if missing or extra or differ:
+        parts = []
+        if missing:
+            parts.append(f"{len(missing)} memories missing from it ({some(missing)})")
+        if extra:
+            parts.append(f"{len(extra)} it lists that the files do not ({some(extra)})")
+        if differ:
+            parts.append(f"{len(differ)} at another seq or state ({some(differ)})")
+        return fail("the index is stale: " + "; ".join(parts), missing + extra + differ)
+    return ok(f"the index mirrors {len(files):,} memories")
+
+
+def index_head(ctx) -> Finding:
+    conn = _conn(ctx)
+    if conn is None:
+        return fail("the index is missing; `--repair` rebuilds it", [INDEX])
+    head = ctx.log.head
+    try:
+        meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
+        last = int(meta.get("last_applied", 0))
+        top = conn.execute("SELECT MAX(seq) FROM audit").fetchone()[0] or 0
+        count = conn.execute("SELECT COUNT(*) FROM audit").fetchone()[0] if ctx.full else top
+    except Exception as e:  # noqa: BLE001
+        return fail(f"the index cannot be read ({e}); `--repair` rebuilds it", [INDEX])
+    grown = ctx.store.binlog.current_size() > ctx.log.snapshot
+    if last > head and not grown:
+        return fail(f"the index applied seq {last}, beyond the log's head {head}", [INDEX])
+    if last < head:
+        return fail(f"the index stops at seq {last}; the log is at {head}", [INDEX])
+    if (top != last or count != top) and not grown:
+        return fail(
+            f"the index's audit table holds {count} rows up to seq {top}, not {last}", [INDEX]
+        )
+    return ok(f"the index has applied every row (seq {last})")
+
+
+def lease(ctx) -> Finding:
+    path = ctx.layout.lock
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return ok("no lock file yet")
+    w = ctx.store._writer
+    if (w is not None and w.lock.held) or lock.is_locked(path):
+        return ok(f"held now by {lock.describe(path)}")
+    if not raw.strip():
+        return ok("free; no holder note")
+    holder = lock.read_holder(path)
+    if holder is None:
+        return warn("stale lease note: .lock holds text that names no holder", [".lock"])
+    if holder.host != socket.gethostname():
+        return ok(f"free; the last holder was on {holder.host}")
+    if pid_alive(holder.pid):
+        return ok(f"free; names pid {holder.pid}, which is alive")
+    return warn(
+        f"stale lease note: names {holder.program} (pid {holder.pid}), which is gone; harmless"
+        " (flock is the lease), `--repair` clears it",
+        [".lock"],
+    )
+
+
+INVARIANTS = [
+    Invariant("derived.index_coverage", "error", INDEX, index_coverage, True, "index coverage"),
+    Invariant("derived.index_head", "error", INDEX, index_head, True, "index last_applied"),
+    Invariant("derived.lease", "warning", ".lock", lease, True, "lease not stale"),
+]

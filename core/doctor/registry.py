@@ -1,0 +1,18 @@
+"""The declared invariants, in the order they run (later ones read earlier results)."""
+
+from __future__ import annotations
+
+from core.doctor import chain, derived, engine, exports, layout, memories, merkle
+from core.doctor.model import Invariant
+
+REGISTRY: list[Invariant] = [
+    *chain.INVARIANTS,
+    *layout.INVARIANTS,
+    *memories.INVARIANTS,
+    *merkle.INVARIANTS,  # merkle.nodes runs before the consistency proofs that read the file
+    *derived.INVARIANTS,
+    *exports.INVARIANTS,
+    *engine.INVARIANTS,  # last: it weighs every result before it
+]
+BY_ID = {inv.id: inv for inv in REGISTRY}
+assert len(BY_ID) == len(REGISTRY), "invariant ids must be unique"

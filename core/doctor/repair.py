@@ -1,0 +1,243 @@
+"""`brain doctor --repair`: fix derived state; with a reason, accept what only a person may.
+
+Recoverable (no reason): replay the journal and rewrite HEAD (by taking the lock), rebuild
+`mmr.nodes` from the binlog, reindex, clear a stale lease note, delete an export that holds a
+private key, and lift a freeze that open made from derived state.
+
+A person's repair (needs a reason, writes one `repair` row): accept a rollback or a
+truncation as the store now is (checkpoint notes the log no longer reaches and notes that fail
+their signature move to `local/rejected-checkpoints/`, and the witness is reset). A damaged
+log, body or sidecar cannot be fixed in place: nothing is accepted and the report says to
+restore from a backup.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from core import checkpoints, frames, fsio, keys, notes, verifiable
+from core.doctor.exports import leaking
+from core.doctor.model import FAIL, DoctorReport, InvariantResult
+from core.errors import BrainError, CorruptLog
+from core.intents import Note
+from core.mmr import _HEADER_BYTES, MMR, leaf_hash
+
+if TYPE_CHECKING:
+    from core.store import Store
+
+# What a person may accept by writing a repair row: the store's own history still chains.
+ACCEPTABLE = {
+    "merkle.rollback",
+    "merkle.witness",
+    "chain.head",
+    "merkle.checkpoint_signature",
+    "engine.frozen",
+}
+REJECTED = "rejected-checkpoints"
+
+
+@dataclass
+class Outcome:
+    repaired: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    blocked: set[str] = field(default_factory=set)
+
+
+def repair(store: Store, report: DoctorReport, reason: str | None, actor: str) -> Outcome:
+    out = Outcome()
+    failing = report.failing()
+    human = [r for r in failing if r.status == FAIL and not r.recoverable]
+    if human and not (reason and reason.strip()):
+        ids = ", ".join(r.id for r in human)
+        raise BrainError(
+            f"the store is FROZEN_HUMAN ({ids}); a repair must say why: pass --reason"
+            ' "what happened" (it is written to the log in a repair row)'
+        )
+    if human:
+        blocked = [r for r in human if not _acceptable(r)]
+        if blocked:
+            out.blocked = {r.id for r in blocked}
+            out.notes.append(
+                f"nothing repaired: {', '.join(sorted(out.blocked))} cannot be repaired in"
+                " place (the log, a body or a sidecar is damaged); restore the store from a"
+                " backup (`brain backup` makes verified ones)"
+            )
+            return out
+        _attempt(out, "accept", lambda: _accept(store, human, reason or "", actor))
+    ids = {r.id for r in failing}
+    if ids & {"chain.journal", "chain.head"}:
+        _attempt(out, "journal", lambda: _take_lock(store))
+    if "merkle.nodes" in ids:
+        _attempt(out, "node file", lambda: _rebuild_nodes(store))
+    if ids & {"derived.index_coverage", "derived.index_head"}:
+        _attempt(out, "index", lambda: f"reindexed {store.reindex():,} memories")
+    if "derived.lease" in ids:
+        _attempt(out, "lease note", lambda: _clear_lease(store))
+    if "exports.no_secrets" in ids:
+        _attempt(out, "exports", lambda: _drop_leaking_exports(store))
+    frozen = report.result("engine.frozen")
+    if frozen is not None and frozen.status == FAIL:
+        _attempt(out, "freeze", lambda: _lift(store))
+    return out
+
+
+def _acceptable(r: InvariantResult) -> bool:
+    if r.id not in ACCEPTABLE:
+        return False
+    if r.id == "merkle.checkpoint_signature":
+        return all(p.startswith("audit/checkpoints/") for p in r.paths) and bool(r.paths)
+    return True
+
+
+def _attempt(out: Outcome, what: str, fn) -> None:
+    try:
+        done = fn()
+    except (BrainError, OSError) as e:
+        out.notes.append(f"could not repair the {what}: {' '.join(str(e).split())}")
+        return
+    if done:
+        out.repaired.append(done)
+
+
+def _writer(store: Store):
+    w = store._writer
+    if w is not None and w.frozen:
+        w.close()  # a writer that froze itself only thaws by starting afresh (and replaying)
+        store._writer = None
+    store._start_writer()
+    assert store._writer is not None
+    return store._writer
+
+
+def _accept(store: Store, human: list[InvariantResult], reason: str, actor: str) -> str:
+    ids = sorted({r.id for r in human})
+    sid = store.manifest.store_id
+    before = store.problem
+    store.problem = None
+    try:
+        w = _writer(store)
+
+        def task() -> tuple[int, int, list[str]]:
+            moved = _set_aside_notes(store, w.tip.seq)
+            checkpoints.reset_witness(sid)
+            head = w.tip.seq
+            extra = {"reason": reason, "invariants": ids, "accepted_head": head}
+            res = w.write_now([Note("repair", "", "", extra)], actor)
+            latest = checkpoints.verify_latest(store.layout, sid, w.mmr, w.tip.seq)
+            store.last_checkpoint = latest
+            if latest is not None:
+                checkpoints.record_witness(sid, latest.size, latest.root)
+            return res[0].seq, head, moved
+
+        seq, head, moved = w.run_locked(task)  # type: ignore[misc]
+    except BaseException:
+        store.problem = before
+        raise
+    aside = f"; set aside {', '.join(moved)}" if moved else ""
+    return f"accepted the store at seq {head} ({', '.join(ids)}); repair row seq {seq}{aside}"
+
+
+def _set_aside_notes(store: Store, head: int) -> list[str]:
+    """Notes beyond the log, or that fail their signature, leave audit/checkpoints/."""
+    layout = store.layout
+    origin = checkpoints.origin_of(store.manifest.store_id)
+    trusted = keys.load_verifiers(layout.keys)
+    dest = layout.local / REJECTED
+    moved = []
+    for size in checkpoints.sizes(layout):
+        path = checkpoints.note_path(layout, size)
+        bad = size > head
+        if not bad:
+            try:
+                cp, _ = notes.verify_note(path.read_bytes(), trusted, origin=origin)
+                bad = cp.size != size
+            except BrainError:
+                bad = True
+        if bad:
+            fsio.mkdirs(dest)
+            fsio.rename(path, dest / path.name)
+            moved.append(f"audit/checkpoints/{path.name}")
+    if moved:
+        fsio.fsync_dir(dest)
+        fsio.fsync_dir(layout.checkpoints)
+    return moved
+
+
+def _take_lock(store: Store) -> str:
+    """Acquiring the lock replays the journal, cuts a torn tail and rewrites HEAD."""
+    _writer(store).run_locked(lambda: None)
+    return "took the writer lock: replayed the journal and rewrote HEAD"
+
+
+def _rebuild_nodes(store: Store) -> str:
+    layout = store.layout
+    try:
+        MMR.open(layout.mmr_nodes).close()
+    except CorruptLog:
+        # A damaged header: no writer can open the file, so start a fresh one under the lock.
+        from core.lock import WriterLock
+
+        lk = WriterLock(store.root, store.program, store.lock_timeout_s)
+        lk.acquire()
+        try:
+            fsio.write_file(layout.mmr_nodes, _HEADER_BYTES, durable=True)
+        finally:
+            lk.release()
+    w = _writer(store)
+
+    def task() -> int:
+        leaves = [
+            leaf_hash(f.payload)
+            for f in store.binlog.iter_frames()
+            if isinstance(f, frames.Frame) and f.seq <= w.tip.seq
+        ]
+        w.mmr.truncate(0)
+        w.mmr.append(leaves)
+        return len(leaves)
+
+    n = w.run_locked(task)
+    old, store._mmr_ro = store._mmr_ro, MMR.open(layout.mmr_nodes, readonly=True)
+    old.close()
+    return f"rebuilt audit/mmr.nodes from the log ({n:,} leaves)"
+
+
+def _clear_lease(store: Store) -> str:
+    fd = os.open(store.layout.lock, os.O_RDWR | os.O_CLOEXEC)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return ""  # someone holds it now: the note is theirs
+        try:
+            os.ftruncate(fd, 0)
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
+    return "cleared the stale lease note in .lock"
+
+
+def _drop_leaking_exports(store: Store) -> str:
+    gone = []
+    for rel, _why in leaking(str(store.root)):
+        fsio.unlink(store.root / rel)
+        gone.append(rel)
+    return f"deleted {', '.join(gone)} (it held a private key or local/ state)" if gone else ""
+
+
+def _lift(store: Store) -> str:
+    """Re-run open's checks now that derived state is rebuilt; lift the freeze if they pass."""
+    w = store._writer
+    if w is not None and w.frozen:
+        _take_lock(store)
+    if store.problem is None:
+        return ""
+    store.problem = None
+    why = verifiable.check_on_open(store)
+    if why:
+        store.problem = why
+        raise BrainError(f"still frozen: {why}")
+    return "lifted the freeze open had set: the checkpoint and witness checks pass again"

@@ -1,0 +1,148 @@
+"""Running the registry: timing, progress, cancel, the overall state, repair and re-check."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import TYPE_CHECKING
+
+from core.doctor import anchor
+from core.doctor.context import Cancelled, Ctx, Progress
+from core.doctor.model import FAIL, PASS, WARN, DoctorReport, InvariantResult, fail
+from core.doctor.registry import REGISTRY
+from core.errors import ReadOnly
+from core.store_state import FROZEN_HUMAN, FROZEN_RECOVERABLE, READY
+
+if TYPE_CHECKING:
+    from core.store import Store
+
+DEFAULT_ACTOR = "system:doctor"
+
+
+def run(
+    store: Store,
+    *,
+    repair: bool = False,
+    reason: str | None = None,
+    progress: Progress | None = None,
+    cancel: threading.Event | None = None,
+    full: bool = True,
+    actor: str = DEFAULT_ACTOR,
+) -> DoctorReport:
+    """Check every invariant; with repair=True fix what can be fixed, then check again."""
+    t0 = time.perf_counter()
+    if repair and store.read_only:
+        raise ReadOnly(f"{store.root} was opened read-only; reopen it for writing to repair")
+    report = check(store, full=full, progress=progress, cancel=cancel)
+    if repair and not report.cancelled:
+        from core.doctor.repair import repair as do_repair
+
+        outcome = do_repair(store, report, reason, actor)
+        final = check(store, full=full, progress=progress, cancel=cancel)
+        final.repaired = outcome.repaired
+        final.notes = outcome.notes + final.notes
+        for r in final.results:
+            if r.id in outcome.blocked and r.status == FAIL:
+                r.detail += "; cannot be repaired in place: restore the store from a backup"
+        report = final
+    _verdict(store, report)
+    report.elapsed_ms = _ms(t0)
+    return report
+
+
+def check(
+    store: Store,
+    *,
+    full: bool = True,
+    progress: Progress | None = None,
+    cancel: threading.Event | None = None,
+) -> DoctorReport:
+    t0 = time.perf_counter()
+    try:
+        store.refresh()
+    except Exception:  # noqa: BLE001 - a damaged log is what the walk below reports
+        pass
+    ctx = Ctx(store, full, progress, cancel, total=len(REGISTRY))
+    cancelled = False
+    for i, inv in enumerate(REGISTRY):
+        ctx.done, ctx.current = i, inv.id
+        if progress is not None:
+            progress(i, ctx.total, inv.id)
+        t = time.perf_counter()
+        try:
+            ctx.check_cancel()
+            found = inv.fn(ctx)
+        except Cancelled:
+            cancelled = True
+            break
+        except Exception as e:  # noqa: BLE001 - a check that cannot run is a finding, not a crash
+            found = fail(f"the check could not run: {type(e).__name__}: {e}")
+        recoverable = inv.recoverable if found.recoverable is None else found.recoverable
+        ctx.results.append(
+            InvariantResult(
+                id=inv.id,
+                level=inv.level,
+                scope=inv.scope,
+                status=found.status,
+                detail=" ".join(found.detail.split()),
+                path=found.paths[0] if found.paths else "",
+                elapsed_ms=_ms(t),
+                recoverable=recoverable,
+                paths=found.paths[:100],
+            )
+        )
+    notes: list[str] = []
+    if cancelled:
+        notes.append(f"cancelled after {len(ctx.results)} of {ctx.total} invariants")
+    elif progress is not None:
+        progress(ctx.total, ctx.total, "done")
+    lf = ctx.cache.get("log")
+    if lf is not None and lf.anchor_note:
+        notes.append(lf.anchor_note)
+    if lf is not None and lf.in_flight:
+        notes.append(lf.in_flight)
+    if not cancelled:
+        _remember_anchor(ctx)
+    return DoctorReport(
+        state=state_of(ctx.results),
+        results=ctx.results,
+        repaired=[],
+        head_seq=lf.head if lf is not None else store.tip.seq,
+        elapsed_ms=_ms(t0),
+        full=full,
+        cancelled=cancelled,
+        notes=notes + list(store.notes),
+    )
+
+
+def state_of(results: list[InvariantResult]) -> str:
+    if any(r.status == FAIL and not r.recoverable for r in results):
+        return FROZEN_HUMAN
+    if any(r.status in (FAIL, WARN) and r.recoverable for r in results):
+        return FROZEN_RECOVERABLE
+    return READY
+
+
+def _verdict(store: Store, report: DoctorReport) -> None:
+    """A person's problem found by the walk freezes this process's store until repaired."""
+    if report.state == FROZEN_HUMAN and store.problem is None:
+        ids = [r.id for r in report.results if r.status == FAIL and not r.recoverable]
+        store.problem = f"`brain doctor` found {', '.join(ids)} failing; run `brain doctor`"
+
+
+def _remember_anchor(ctx: Ctx) -> None:
+    """Leave a mark at the newest checkpoint walked cleanly, for the next quick run."""
+    lf = ctx.cache.get("log")
+    if lf is None or lf.damaged or lf.problems:
+        return
+    clean = all(r.status == PASS for r in ctx.results if r.id.startswith(("chain.", "merkle.")))
+    if not clean or not lf.frame_at:
+        return
+    size = max(lf.frame_at)
+    rel, start, end = lf.frame_at[size]
+    if rel == "audit/current.binlog":
+        anchor.set_mark(ctx.store, size, start, end)
+
+
+def _ms(t0: float) -> float:
+    return round((time.perf_counter() - t0) * 1000, 3)

@@ -1,0 +1,310 @@
+"""Semantic and hybrid search, `similar`, and keeping the index's embeddings current.
+
+Nothing here runs on its own: a one-shot caller (the CLI) gets the few missing vectors
+computed inline by its search; a long-running host (the TUI, `brain mcp`) runs an `Embedder`
+in one of its workers, which embeds what each new row left without a vector (the engine's only
+threads stay the writer and the applier). Vectors are written through the index writer, so
+they are ordered with row application and purge.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import msgspec
+
+from core import embeddings, fusion, paths, queries
+from core.errors import NotFound
+from core.vectors import VectorCache, ensure_schema, write
+
+if TYPE_CHECKING:
+    from core.store import Store
+
+MODES = ("lexical", "semantic", "hybrid")
+CANDIDATES = 100  # taken from each ranking before hybrid fusion
+INLINE_EMBED = 64  # a one-shot search embeds at most this many missing memories first
+SNIPPET_CHARS = 160
+Progress = Callable[[int, int], None]
+
+
+class SemanticIndex:
+    """A Store's semantic state: which model, the in-memory vectors, and who embeds."""
+
+    def __init__(self, store: Store) -> None:
+        self.model = embeddings.model_name(store.manifest.settings.embed_model)
+        self.cache = VectorCache(self.model)
+        self.embed_lock = threading.Lock()  # one embedding pass at a time per process
+        self.checked: tuple[int, str | None] | None = None  # index state with nothing missing
+        self.hosted = 0  # embedder loops running: while > 0, searches leave embedding to them
+
+    def encoder(self) -> embeddings.Encoder:
+        return embeddings.encoder(self.model)
+
+
+# -- keeping embeddings current ----------------------------------------------------------------
+
+
+def _index_state(conn) -> tuple[int, str | None]:
+    rows = dict(
+        conn.execute(
+            "SELECT key, value FROM meta WHERE key IN ('last_applied', 'embedding_epoch')"
+        ).fetchall()
+    )
+    return int(rows.get("last_applied", 0)), rows.get("embedding_epoch")
+
+
+_MISSING = (
+    "FROM memories m WHERE m.state = 'active'"
+    " AND NOT EXISTS (SELECT 1 FROM embeddings e WHERE e.id = m.id AND e.model = ?)"
+)
+
+
+def pending(store: Store) -> int:
+    """Active memories without a vector from the current model."""
+    store.wait_index()
+    conn = store.reader.conn
+    return conn.execute(f"SELECT COUNT(*) {_MISSING}", (store.semantic.model,)).fetchone()[0]
+
+
+def embed_pending(
+    store: Store,
+    *,
+    batch: int = 64,
+    progress: Progress | None = None,
+    cancel: threading.Event | None = None,
+    limit: int | None = None,
+) -> int:
+    """Compute vectors for active memories that lack one; returns how many were stored.
+    progress(done, total) after each batch; cancel stops between batches."""
+    sem = store.semantic
+    enc = sem.encoder()
+    with sem.embed_lock:
+        store._index_call(lambda ix: ensure_schema(ix.conn))
+        conn = store.reader.conn
+        state = _index_state(conn)
+        missing = conn.execute(f"SELECT COUNT(*) {_MISSING}", (sem.model,)).fetchone()[0]
+        total = missing if limit is None else min(missing, limit)
+        done = stored = after = 0
+        while done < total and not (cancel is not None and cancel.is_set()):
+            rows = conn.execute(
+                "SELECT m.id, m.seq, m.title, f.body FROM memories m"
+                " JOIN memories_fts f ON f.rowid = m.id WHERE m.state = 'active' AND m.id > ?"
+                " AND NOT EXISTS (SELECT 1 FROM embeddings e WHERE e.id = m.id AND e.model = ?)"
+                " ORDER BY m.id LIMIT ?",
+                (after, sem.model, min(batch, total - done)),
+            ).fetchall()
+            if not rows:
+                break
+            vecs = enc.encode([embeddings.embed_text(t or "", b or "") for _i, _s, t, b in rows])
+            items = [
+                (i, s, v.astype("<f4").tobytes())
+                for (i, s, _t, _b), v in zip(rows, vecs, strict=True)
+            ]
+            stored += store._index_call(lambda ix, it=items: write(ix.conn, sem.model, it, enc.dim))
+            done += len(rows)
+            after = rows[-1][0]
+            if progress is not None:
+                progress(done, total)
+        if done >= missing:
+            sem.checked = state  # nothing was missing at `state` (rows since then: look again)
+    return stored
+
+
+def maybe_embed(store: Store) -> None:
+    """Before a one-shot search: embed what is missing, unless a host's embedder does it."""
+    sem = store.semantic
+    if sem.hosted or store.read_only:
+        return
+    if _index_state(store.reader.conn) == sem.checked:
+        return
+    embed_pending(store, limit=INLINE_EMBED)
+
+
+class Embedder:
+    """The host-driven embedding loop: run(stop) blocks in the host's worker thread, embedding
+    what each new row leaves without a vector, until stop is set."""
+
+    def __init__(self, store: Store, *, batch: int = 64, progress: Progress | None = None) -> None:
+        self.store = store
+        self.batch = batch
+        self.progress = progress
+        self.embedded = 0
+
+    def run(self, stop: threading.Event, *, poll_s: float = 0.2) -> int:
+        sem = self.store.semantic
+        sem.hosted += 1
+        try:
+            sem.encoder()  # warm the model before the first row needs it
+            seen = -1
+            while not stop.is_set():
+                now = _index_state(self.store.reader.conn)
+                if now != sem.checked:
+                    seen = now[0]
+                    self.embedded += embed_pending(
+                        self.store, batch=self.batch, progress=self.progress, cancel=stop
+                    )
+                seen = self.store.wait_for_change(seen, poll_s)
+        finally:
+            sem.hosted -= 1
+        return self.embedded
+
+
+# -- queries ----------------------------------------------------------------------------------
+
+
+def search(
+    store: Store, query: str, *, mode: str, limit: int, method: str | None = None, **filters: Any
+) -> list[queries.SearchHit]:
+    conn, qv = _prepare(store, query)
+    if mode == "semantic":
+        return _hits(conn, _top(store.semantic, conn, qv, limit, filters), {})
+    ev = _evidence(store, conn, qv, query, filters)
+    fused = fusion.fuse(ev.lex, ev.op, ev.sem, ev.cos, method or fusion.DEFAULT)
+    return _hits(conn, fused[:limit], ev.hits)
+
+
+class Evidence(msgspec.Struct):
+    """What hybrid fusion sees for one query (the quality benchmark replays fusions on it)."""
+
+    lex: list[tuple[int, float]]  # bm25 candidates, best first
+    op: str  # which FTS query matched: "AND", "OR" or ""
+    sem: list[int]  # cosine candidates, best first
+    cos: dict[int, float]  # cosine of every candidate from either list that has a vector
+    hits: dict[int, queries.SearchHit]  # the lexical hits (with their highlighted snippets)
+
+
+def hybrid_evidence(store: Store, query: str, **filters: Any) -> Evidence:
+    conn, qv = _prepare(store, query)
+    return _evidence(store, conn, qv, query, filters)
+
+
+def _prepare(store: Store, query: str):
+    enc = store.semantic.encoder()
+    store.wait_index()
+    maybe_embed(store)
+    return store.reader.conn, enc.encode([query])[0]
+
+
+def _evidence(store: Store, conn, qv, query: str, filters: dict) -> Evidence:
+    sem = store.semantic
+    lex, op = queries.search_ranked(conn, query, limit=CANDIDATES, **filters)
+    sem_ranked = _top(sem, conn, qv, CANDIDATES, filters)
+    cos = dict(sem_ranked)
+    cos.update(_cosines(sem, [i for i, _h in lex if i not in cos], qv))
+    return Evidence([(i, h.score) for i, h in lex], op, [i for i, _s in sem_ranked], cos, dict(lex))
+
+
+def similar(store: Store, path: str, *, limit: int = 10, **filters: Any) -> list[queries.SearchHit]:
+    """Memories nearest in meaning to the memory at path (itself left out)."""
+    path = paths.validate(path)
+    sem = store.semantic
+    enc = sem.encoder()
+    store.wait_index()
+    maybe_embed(store)
+    conn = store.reader.conn
+    hit = conn.execute(
+        "SELECT m.id, m.title, f.body FROM memories m JOIN memories_fts f ON f.rowid = m.id"
+        " WHERE m.path = ? AND m.state = 'active'",
+        (path,),
+    ).fetchone()
+    if hit is None:
+        raise NotFound(f"{path}: no such active memory")
+    mem_id, title, body = hit
+    with sem.cache.lock:
+        sem.cache.sync(conn)
+        k = sem.cache.pos.get(mem_id)
+        vec = None if k is None else sem.cache.mat[k].copy()
+    if vec is None:
+        vec = enc.encode([embeddings.embed_text(title or "", body or "")])[0]
+    ranked = [t for t in _top(sem, conn, vec, limit + 1, filters) if t[0] != mem_id]
+    return _hits(conn, ranked[:limit], {})
+
+
+def _top(sem: SemanticIndex, conn, qv, k: int, filters: dict) -> list[tuple[int, float]]:
+    """Cosine top-k; with filters, over the memories they allow (checked in SQL)."""
+    filters = {key: v for key, v in filters.items() if v}
+    cache = sem.cache
+    with cache.lock:
+        cache.sync(conn)
+        if not filters:
+            return cache.top(qv, k)
+        wide = min(cache.n, max(10 * k, 200))  # usually enough survive the filters
+        cand = cache.top(qv, wide)
+        ok = _allowed(conn, filters, [i for i, _s in cand])
+        kept = [t for t in cand if t[0] in ok]
+        if len(kept) >= k or wide >= cache.n:
+            return kept[:k]
+        return cache.top(qv, k, cache.mask(_allowed(conn, filters, None)))
+
+
+def _allowed(conn, filters: dict, ids: list[int] | None) -> set[int]:
+    where, args = ["state = 'active'"], []
+    for col in ("kind", "category", "tier"):
+        if filters.get(col):
+            where.append(f"{col} = ?")
+            args.append(filters[col])
+    if filters.get("tag"):
+        where.append("EXISTS (SELECT 1 FROM json_each(tags) WHERE value = ?)")
+        args.append(filters["tag"])
+    unknown = set(filters) - {"kind", "category", "tier", "tag"}
+    if unknown:
+        raise TypeError(f"unknown search filter(s): {', '.join(sorted(unknown))}")
+    if ids is not None:
+        if not ids:
+            return set()
+        where.append(f"id IN ({','.join('?' * len(ids))})")
+        args.extend(ids)
+    return {
+        r[0] for r in conn.execute(f"SELECT id FROM memories WHERE {' AND '.join(where)}", args)
+    }
+
+
+def _cosines(sem: SemanticIndex, ids: list[int], qv) -> dict[int, float]:
+    out = {}
+    with sem.cache.lock:
+        for i in ids:
+            k = sem.cache.pos.get(i)
+            if k is not None:
+                out[i] = float(sem.cache.mat[k] @ qv)
+    return out
+
+
+_HIT_SQL = (
+    "SELECT m.id, m.path, m.title, m.kind, m.category, m.tags, m.tier, m.updated_ns,"
+    " substr(f.body, 1, 400) FROM memories m JOIN memories_fts f ON f.rowid = m.id"
+    " WHERE m.state = 'active' AND m.id IN ({})"
+)
+
+
+def _hits(
+    conn, ranked: list[tuple[int, float]], lexical: dict[int, queries.SearchHit]
+) -> list[queries.SearchHit]:
+    """SearchHits in ranked order; a lexical hit keeps its highlighted snippet."""
+    need = [i for i, _s in ranked if i not in lexical]
+    rows = {}
+    if need:
+        for r in conn.execute(_HIT_SQL.format(",".join("?" * len(need))), need):
+            rows[r[0]] = r
+    out = []
+    for i, score in ranked:
+        if i in lexical:
+            out.append(msgspec.structs.replace(lexical[i], score=float(score)))
+        elif i in rows:
+            _i, p, t, k, c, tg, tr, u, body = rows[i]
+            out.append(
+                queries.SearchHit(
+                    p, t, k, c, msgspec.json.decode(tg), tr, u, float(score), _snippet(body or "")
+                )
+            )
+    return out
+
+
+def _snippet(body: str) -> str:
+    """The body's first ~160 characters on one line, cut at a word."""
+    text = " ".join(body.split())
+    if len(text) <= SNIPPET_CHARS:
+        return text
+    cut = text.rfind(" ", 0, SNIPPET_CHARS)
+    return text[: cut if cut > SNIPPET_CHARS // 2 else SNIPPET_CHARS] + "…"

@@ -1,0 +1,140 @@
+"""The built-in memory editor (path, title, body) and the hand-over to `$EDITOR`."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from textual.app import App, ComposeResult, SuspendNotSupported
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Static, TextArea
+
+from core import paths
+from core.errors import BrainError
+
+
+@dataclass(frozen=True, slots=True)
+class Edited:
+    path: str
+    title: str
+    body: str
+
+
+def editor_command() -> list[str]:
+    raw = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
+    return shlex.split(raw)
+
+
+def run_editor(app: App, text: str, *, name: str = "memory") -> str | None:
+    """Hand the terminal to $EDITOR on a temporary copy of text; returns the edited text,
+    or None when the editor failed. Runs on the UI thread: the app is suspended meanwhile."""
+    fd, tmp = tempfile.mkstemp(prefix=f"brain-{name}-", suffix=".md")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        cmd = [*editor_command(), tmp]
+        try:
+            with app.suspend():
+                rc = subprocess.call(cmd)
+        except SuspendNotSupported:
+            if not app.is_headless:
+                raise BrainError(
+                    "this terminal cannot hand over to $EDITOR; use the built-in editor (e)"
+                ) from None
+            # Headless (tests): nothing owns the terminal, so a non-interactive editor may run.
+            rc = subprocess.call(cmd, stdin=subprocess.DEVNULL)
+        except FileNotFoundError:
+            raise BrainError(f"$EDITOR {cmd[0]!r} was not found; set EDITOR or VISUAL") from None
+        if rc != 0:
+            raise BrainError(f"{cmd[0]} exited with status {rc}; nothing was saved")
+        return Path(tmp).read_text(encoding="utf-8")
+    finally:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+
+
+class EditorModal(ModalScreen[Edited | None]):
+    """New memory (path editable) or edit (path fixed). ctrl+s saves, ctrl+e opens $EDITOR."""
+
+    BINDINGS = [
+        Binding("ctrl+s", "save", "Save", id="editor.save"),
+        Binding("ctrl+e", "external", "$EDITOR", id="editor.external"),
+        Binding("escape", "cancel", "Cancel", id="editor.cancel"),
+    ]
+
+    def __init__(self, *, path: str, title: str = "", body: str = "", new: bool = True) -> None:
+        super().__init__()
+        self.path = path
+        self.title_text = title
+        self.body = body
+        self.new = new
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="editor-dialog", classes="memory-dialog"):
+            heading = "New memory" if self.new else "Edit memory (saves a new version)"
+            yield Static(heading, classes="dialog-title")
+            yield Input(
+                self.path,
+                placeholder="memories/<kind>/<folder>/<slug>.md",
+                id="editor-path",
+                disabled=not self.new,
+            )
+            yield Input(self.title_text, placeholder="title (optional)", id="editor-title")
+            yield TextArea(self.body, id="editor-body", soft_wrap=True, show_line_numbers=False)
+            yield Static("", id="editor-error", classes="dialog-error")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Cancel (esc)", id="editor-cancel")
+                yield Button("$EDITOR (^e)", id="editor-external")
+                yield Button("Save (^s)", variant="primary", id="editor-save")
+
+    def on_mount(self) -> None:
+        target = "#editor-path" if self.new else "#editor-body"
+        self.query_one(target).focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        action = {"editor-save": self.action_save, "editor-external": self.action_external}
+        action.get(event.button.id or "", self.action_cancel)()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.query_one("#editor-body", TextArea).focus()
+
+    def action_save(self) -> None:
+        path = self.query_one("#editor-path", Input).value.strip()
+        try:
+            paths.validate(path)
+        except BrainError as e:
+            self._error(str(e))
+            return
+        body = self.query_one("#editor-body", TextArea).text
+        if not body.strip():
+            self._error("the body is empty; write something (or cancel)")
+            return
+        title = " ".join(self.query_one("#editor-title", Input).value.split())
+        self.dismiss(Edited(path, title, body))
+
+    def action_external(self) -> None:
+        area = self.query_one("#editor-body", TextArea)
+        try:
+            text = run_editor(self.app, area.text)
+        except BrainError as e:
+            self._error(str(e))
+            return
+        if text is not None:
+            area.load_text(text)
+        self.app.refresh()
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    def _error(self, text: str) -> None:
+        self.query_one("#editor-error", Static).update(text)

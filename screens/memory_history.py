@@ -1,0 +1,157 @@
+"""A memory's history from the audit chain (following moves), with a diff between versions.
+
+`space` marks a version, `d` diffs the marked one (or the previous version) against the row
+under the cursor. Bodies come from `store.version(path, seq)`; reading them is not an access.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Static
+
+from core.errors import NotFound
+from core.models import Row
+from screens.memory_common import store_of
+from widgets.diff_view import DiffView
+from widgets.header import StoreHeader
+from widgets.status import guarded
+
+NS = 1_000_000_000
+
+
+def when(ts_ns: int) -> str:
+    return _dt.datetime.fromtimestamp(ts_ns // NS, tz=_dt.UTC).strftime("%Y-%m-%d %H:%M")
+
+
+def detail(row: Row) -> str:
+    if row.op == "move":
+        return f"from {row.extra.get('from', '?')}"
+    if row.op == "delete":
+        mode = row.extra.get("mode", "")
+        return f"{mode} ({row.extra['reason']})" if "reason" in row.extra else mode
+    if row.commit:
+        return f"commit {row.commit[:10]}"
+    return ""
+
+
+class HistoryScreen(Screen):
+    BINDINGS = [
+        Binding("escape,q", "back", "Back", id="history.back"),
+        Binding("space", "mark", "Mark", id="history.mark"),
+        Binding("d", "diff", "Diff", id="history.diff"),
+        Binding("j", "down", "Down", show=False),
+        Binding("k", "up", "Up", show=False),
+    ]
+
+    class Loaded(Message):
+        def __init__(self, rows: list[Row], bodies: dict[int, str]) -> None:
+            super().__init__()
+            self.rows, self.bodies = rows, bodies
+
+    def __init__(self, path: str, store=None) -> None:
+        super().__init__()
+        self.path = path
+        self._store = store
+        self.rows: list[Row] = []
+        self.bodies: dict[int, str] = {}
+        self.marked: int | None = None
+
+    def compose(self) -> ComposeResult:
+        yield StoreHeader()
+        yield Static(f"History of {self.path}", id="history-title", markup=False)
+        yield DataTable(id="history-table", cursor_type="row", zebra_stripes=False)
+        yield DiffView(id="history-diff")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        table.add_columns(" ", "seq", "when (UTC)", "op", "actor", "detail")
+        table.focus()
+        self._load()
+
+    @work(thread=True, exclusive=True, group="history", exit_on_error=False)
+    @guarded("loading the history")
+    def _load(self) -> None:
+        store = store_of(self)
+        rows = store.history(self.path)
+        bodies: dict[int, str] = {}
+        for r in rows:
+            if r.op not in ("put", "move"):
+                continue
+            try:
+                mem = store.version(self.path, r.seq)
+            except NotFound:
+                continue  # a version a later move re-labelled, or one a purge destroyed
+            bodies[r.seq] = mem.body.decode("utf-8", "replace")
+        self.post_message(self.Loaded(rows, bodies))
+
+    def on_history_screen_loaded(self, message: Loaded) -> None:
+        self.rows, self.bodies = message.rows, message.bodies
+        self._fill()
+        table = self.query_one(DataTable)
+        if self.rows:
+            table.move_cursor(row=len(self.rows) - 1)
+        versions = len(self.bodies)
+        title = f"History of {self.path}: {len(self.rows)} rows, {versions} versions"
+        self.query_one("#history-title", Static).update(title)
+
+    def _fill(self) -> None:
+        table = self.query_one(DataTable)
+        cursor = table.cursor_row
+        table.clear()
+        for r in self.rows:
+            mark = "*" if r.seq == self.marked else ""
+            table.add_row(mark, str(r.seq), when(r.ts_ns), r.op, r.actor, detail(r), key=str(r.seq))
+        if self.rows:
+            table.move_cursor(row=min(cursor, len(self.rows) - 1))
+
+    def _current(self) -> Row | None:
+        table = self.query_one(DataTable)
+        if not self.rows or table.cursor_row < 0:
+            return None
+        return self.rows[min(table.cursor_row, len(self.rows) - 1)]
+
+    def action_back(self) -> None:
+        self.dismiss()
+
+    def action_down(self) -> None:
+        self.query_one(DataTable).action_cursor_down()
+
+    def action_up(self) -> None:
+        self.query_one(DataTable).action_cursor_up()
+
+    def action_mark(self) -> None:
+        row = self._current()
+        if row is None:
+            return
+        if row.seq not in self.bodies:
+            self.notify(f"seq {row.seq} ({row.op}) has no body to compare", severity="warning")
+            return
+        self.marked = None if self.marked == row.seq else row.seq
+        self._fill()
+
+    def action_diff(self) -> None:
+        row = self._current()
+        if row is None or row.seq not in self.bodies:
+            self.notify("put the cursor on a version (a put or move row)", severity="warning")
+            return
+        base = self.marked
+        if base is None or base == row.seq:
+            earlier = [s for s in self.bodies if s < row.seq]
+            base = max(earlier) if earlier else None
+        if base is None:
+            self.query_one(DiffView).message(
+                f"seq {row.seq} is the first version: nothing before it"
+            )
+            return
+        old, new = sorted((base, row.seq))
+        changed = self.query_one(DiffView).show(
+            self.bodies[old], self.bodies[new], f"seq {old}", f"seq {new}"
+        )
+        self.notify(f"diff seq {old} → {new}: {changed} changed lines", timeout=2)

@@ -1,0 +1,90 @@
+"""Shared set-up for the TUI tests: an isolated home, deterministic apps, a settle helper."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from textual.widgets import Input
+
+from brain_tui.app import BrainApp
+from tests.tui.store_fixture import T0, build_small
+
+NOW = T0 + 90 * 1_000_000_000  # the app's clock: 90 s after the store's first row
+
+
+def pytest_collection_modifyitems(items):
+    """Async tests here run on asyncio through anyio's plugin (anyio ships with watchfiles)."""
+    import inspect
+
+    for item in items:
+        fn = getattr(item, "function", None)
+        if fn is not None and inspect.iscoroutinefunction(fn) and "tests/tui" in str(item.path):
+            item.add_marker(pytest.mark.anyio)
+
+
+@pytest.fixture
+def anyio_backend():
+    return "asyncio"
+
+
+@pytest.fixture(autouse=True)
+def isolated(monkeypatch, tmp_path):
+    """HOME and the XDG folders under tmp_path: the header shows ~/store, witnesses and
+    config stay per test, and no cursor blinks (snapshots must not depend on timing)."""
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    for var, sub in (
+        ("XDG_STATE_HOME", "state"),
+        ("XDG_CONFIG_HOME", "config"),
+        ("XDG_DATA_HOME", "data"),
+    ):
+        monkeypatch.setenv(var, str(home / sub))
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.delenv("CYBEROS_BRAIN_HOME", raising=False)
+    monkeypatch.setattr(Input, "cursor_blink", False)
+    return home
+
+
+@pytest.fixture
+def home(isolated) -> Path:
+    return isolated
+
+
+@pytest.fixture
+def small_store(home):
+    store = build_small(home / "store")
+    yield store
+    store.close()
+
+
+def make_app(store=None, **kw) -> BrainApp:
+    kw.setdefault("watch", False)
+    kw.setdefault("now", lambda: NOW)
+    kw.setdefault("timings", False)
+    kw.setdefault("actor", "human:tester@ci")
+    app = BrainApp(store=store, **kw)
+    app.animation_level = "none"
+    return app
+
+
+async def settle(pilot, rounds: int = 6) -> None:
+    """Let workers finish and their messages land (pages, state, proofs)."""
+    app = pilot.app
+    for _ in range(rounds):
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def wait_until(pilot, predicate, timeout: float = 10.0) -> bool:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        await pilot.pause(0.05)
+        await pilot.app.workers.wait_for_complete()
+    return predicate()
