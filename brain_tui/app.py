@@ -40,7 +40,7 @@ from screens.proposals import ProposalsScreen
 from screens.row_detail import RowDetailScreen
 from screens.sync import SyncScreen
 from widgets.audit_list import AuditList
-from widgets.header import PANES, HeaderInfo
+from widgets.header import PANES, HeaderInfo, short_root
 from widgets.status import describe
 
 STYLES_DIR = Path(styles.__file__).parent
@@ -120,7 +120,7 @@ class BrainApp(App[int]):
         self.theme = "brain"
 
     def compose(self) -> ComposeResult:
-        yield Static(f"opening {self.root}…", id="splash")
+        yield Static(f"opening {short_root(str(self.root))}…", id="splash")
 
     def on_mount(self) -> None:
         self._apply_config()
@@ -247,12 +247,13 @@ class BrainApp(App[int]):
             self.screen.set_busy(False)
             self.notify(text, title=message.doing, severity="error", timeout=10)
             return
+        root = str(message.root)
         modal = ErrorModal(
-            f"brain could not open {message.root}",
-            text,
+            f"brain could not open {short_root(root)}",
+            text.replace(root, short_root(root)),
             hint="Check the path (--store or CYBEROS_BRAIN_HOME), or run `brain doctor`.",
         )
-        self.push_screen(modal, lambda _r: self.exit(1))
+        self.push_screen(modal, lambda _r: self.exit(1, return_code=1))
 
     def on_first_run_screen_chosen(self, message: FirstRunScreen.Chosen) -> None:
         if message.choice == "create":

@@ -138,6 +138,7 @@ class _Builder:
         self.corpus = corpus
         self.pool: dict[str, list[Mem]] = {h: [] for h in HEAT}
         self.taken: set[str] = set()
+        self.titles: set[str] = set()
         self.head = 0
         self.last_checkpoint = 0
         self.purge_target: Mem | None = None
@@ -200,10 +201,12 @@ class _Builder:
         if draft is None:
             weights = demo_plan.kind_weights(actor)
             kind = self.rng.choices(list(weights), weights=list(weights.values()))[0]
-            for _ in range(4):  # prefer a fresh title over "-2" twins
+            for _ in range(6):  # prefer a fresh title over twins and "-2" paths
                 draft = self.corpus.draft(kind, self.rng, self.sim.now)
-                if casefold_key(f"memories/{kind}/{draft.folder}/{draft.slug}.md") not in self.taken:
+                path = f"memories/{kind}/{draft.folder}/{draft.slug}.md"
+                if draft.title not in self.titles and casefold_key(path) not in self.taken:
                     break
+            self.titles.add(draft.title)
         path = self._free_path(draft.kind, draft.folder, draft.slug)
         heat = heat or self.rng.choices(list(HEAT), weights=[6, 24, 70])[0]
         mem = Mem(path, draft, heat)

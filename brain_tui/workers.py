@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import inspect
 import threading
-from dataclasses import replace
 from collections.abc import Callable
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from typing import Any, Protocol

@@ -43,12 +43,14 @@ def _move_version(root: Path, src: str, dst: str, seq: int, dirs: _DirCache, rep
         # Never move whatever sits at a path now: only the version the record names (its
         # sidecar still carries that seq). Body and sidecar move by two renames, so a crash
         # between them leaves the body moved and the sidecar not: finish the missing half.
+        # While the source carries the seq it is the right copy (the original, or rewritten
+        # from an earlier record of this replay): it replaces whatever a crash left at the
+        # target, which may be a name whose never-synced contents were lost (empty, torn).
         if not _carries_seq(src_side, seq):
             return
-        if not (root / dst).exists():
+        if (root / src).exists():
             _rename_into(root, src, dst, dirs)
-        if not dst_side.exists():
-            _rename_into(root, sidecar_path(src), sidecar_path(dst), dirs)
+        _rename_into(root, sidecar_path(src), sidecar_path(dst), dirs)
         return
     _rename_into(root, src, dst, dirs)
     fsio.rename(src_side, dst_side)

@@ -1,8 +1,10 @@
 """`brain backup DIR`: a consistent, verified snapshot of the store.
 
-Taken on the commit loop with the writer lock held (after a flush, so the journal is empty and
-every applied row is durable; and after a checkpoint if rows other than `checkpoint` rows lie
-beyond the newest one, so the snapshot verifies). Immutable files, sealed segments
+Two passes: a bulk copy without the lock, then, on the commit loop with the writer lock held
+(after a checkpoint if rows other than `checkpoint` rows lie beyond the newest one, and after a
+flush, so the journal is empty and every applied row is durable), a pass that re-copies only
+what changed and removes what went. The snapshot is therefore exactly the store at one moment,
+and writers wait only for a stat per file. Immutable files, sealed segments
 `audit/<seq>.binlog[.zst]` and checkpoint notes, are hard-linked (copied when DIR is on another
 file system); everything else is copied, private keys, `local/` and `conflicts/` included (a
 backup restores this store on this machine). Not copied: `.lock`, `index/` (derived: rebuilt on
@@ -17,6 +19,7 @@ from __future__ import annotations
 import errno
 import os
 import shutil
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -62,12 +65,13 @@ def backup(store: Store, dest: Path, *, allow_temp: bool | None = None) -> Backu
     store._start_writer_checked()
     w = store._writer
     assert w is not None
-    res = w.run_locked(lambda: _copy_locked(store, root, dest))
+    copier = _Copier(root, dest)
+    copier.sync(locked=False)  # the bulk, without holding writers up
+    res = w.run_locked(lambda: _finish_locked(store, copier))
     assert isinstance(res, tuple)
     result, tip = res
-    src = DirSource(dest)
     try:
-        foreign = verify(src)
+        foreign = verify(DirSource(dest))
     except BrainError as e:
         raise BrainError(f"the backup at {dest} does not verify: {e}") from None
     if (foreign.head, foreign.head_chain) != (tip.seq, tip.chain):
@@ -81,49 +85,94 @@ def backup(store: Store, dest: Path, *, allow_temp: bool | None = None) -> Backu
     return result
 
 
-def _copy_locked(store: Store, root: Path, dest: Path) -> tuple[BackupResult, Tip]:
+def _finish_locked(store: Store, copier: _Copier) -> tuple[BackupResult, Tip]:
+    """Under the lock: bring the copy up to date with what changed since the first pass."""
     w = store._writer
     assert w is not None
     if w.tip.seq and _uncovered(store):
         verifiable.checkpoint_locked(store)
     w.flush()
-    result = BackupResult(str(dest), 0, 0, 0, w.tip.seq, None)
-    cross_device = False
-    _mkdir_like(root, dest)
-    for dirpath, dirs, files in os.walk(root):
-        rel_dir = os.path.relpath(dirpath, root).replace(os.sep, "/")
-        if rel_dir == ".":
-            dirs[:] = [d for d in dirs if d not in _SKIP_TOP]
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        for d in dirs:
-            if os.path.islink(os.path.join(dirpath, d)):
-                raise BrainError(f"{rel_dir}/{d} is a symlink; the store allows none")
-            _mkdir_like(Path(dirpath) / d, dest / rel_dir / d)
-        for name in sorted(files):
-            if name.startswith(".") or (rel_dir == "audit" and name in _SKIP_AUDIT):
-                continue
-            src, dst = Path(dirpath) / name, dest / rel_dir / name
-            if src.is_symlink():
-                raise BrainError(f"{rel_dir}/{name} is a symlink; the store allows none")
-            if _immutable(rel_dir, name) and not cross_device:
-                try:
-                    os.link(src, dst)
-                    result.linked += 1
-                    continue
-                except OSError as e:
-                    if e.errno not in (errno.EXDEV, errno.EPERM, errno.EMLINK, errno.ENOTSUP):
-                        raise
-                    cross_device = True
-                    result.notes.append(
-                        f"hard links are not possible here ({e.strerror}): immutable files copied"
-                    )
-            shutil.copy2(src, dst, follow_symlinks=False)
-            result.copied += 1
-            result.bytes_copied += dst.stat().st_size
-    fsio.syncfs(dest)
+    copier.sync(locked=True)
+    fsio.syncfs(copier.dest)
     sizes = checkpoints.sizes(store.layout)
-    result.checkpoint = sizes[-1] if sizes else None
+    result = BackupResult(
+        str(copier.dest),
+        linked=sum(1 for k in copier.how.values() if k == "link"),
+        copied=sum(1 for k in copier.how.values() if k == "copy"),
+        bytes_copied=copier.bytes,
+        head_seq=w.tip.seq,
+        checkpoint=sizes[-1] if sizes else None,
+        notes=copier.notes,
+    )
     return result, w.tip
+
+
+class _Copier:
+    """Two passes, rsync-like: a first one without the lock, then one under it that copies
+    again only the files whose (inode, size, mtime, ctime) changed and drops those that went.
+    Writers replace files by rename (a new inode) or append to them (a new size), so the
+    second pass sees every change; it costs a stat per file instead of a copy."""
+
+    def __init__(self, root: Path, dest: Path) -> None:
+        self.root, self.dest = root, dest
+        self.sig: dict[str, tuple[int, int, int, int]] = {}
+        self.how: dict[str, str] = {}
+        self.bytes = 0
+        self.notes: list[str] = []
+        self.cross_device = False
+
+    def sync(self, *, locked: bool) -> None:
+        seen: set[str] = set()
+        _mkdir_like(self.root, self.dest)
+        for dirpath, dirs, files in os.walk(self.root):
+            rel_dir = os.path.relpath(dirpath, self.root).replace(os.sep, "/")
+            if rel_dir == ".":
+                dirs[:] = [d for d in dirs if d not in _SKIP_TOP]
+            dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+            for d in dirs:
+                if os.path.islink(os.path.join(dirpath, d)):
+                    raise BrainError(f"{rel_dir}/{d} is a symlink; the store allows none")
+                _mkdir_like(Path(dirpath) / d, self.dest / rel_dir / d)
+            for name in files:
+                if name.startswith(".") or (rel_dir == "audit" and name in _SKIP_AUDIT):
+                    continue
+                rel = name if rel_dir == "." else f"{rel_dir}/{name}"
+                try:
+                    self._one(rel, _immutable(rel_dir, name))
+                except FileNotFoundError:
+                    if locked:
+                        raise
+                    continue  # replaced meanwhile: the locked pass copies what is there then
+                seen.add(rel)
+        if locked:
+            for rel in set(self.sig) - seen:
+                fsio.unlink(self.dest / rel)
+                del self.sig[rel], self.how[rel]
+
+    def _one(self, rel: str, immutable: bool) -> None:
+        src, dst = self.root / rel, self.dest / rel
+        st = os.lstat(src)
+        if not stat.S_ISREG(st.st_mode):
+            raise BrainError(f"{rel} is not a regular file (a symlink?); the store allows none")
+        sig = (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+        if self.sig.get(rel) == sig:
+            return
+        fsio.unlink(dst)
+        if immutable and not self.cross_device:
+            try:
+                os.link(src, dst)
+                self.sig[rel], self.how[rel] = sig, "link"
+                return
+            except OSError as e:
+                if e.errno not in (errno.EXDEV, errno.EPERM, errno.EMLINK, errno.ENOTSUP):
+                    raise
+                self.cross_device = True
+                self.notes.append(
+                    f"hard links are not possible here ({e.strerror}): immutable files copied"
+                )
+        shutil.copy2(src, dst, follow_symlinks=False)
+        self.sig[rel], self.how[rel] = sig, "copy"
+        self.bytes += st.st_size
 
 
 def _immutable(rel_dir: str, name: str) -> bool:

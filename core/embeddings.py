@@ -34,7 +34,8 @@ class SemanticUnavailable(BrainError):
     """The optional semantic stack (sentence-transformers, torch, numpy) is not installed."""
 
     def __init__(self, detail: str = "") -> None:
-        super().__init__(INSTALL_HINT + (f" ({detail})" if detail else ""))
+        super().__init__(INSTALL_HINT)
+        self.detail = detail  # which import failed, for debugging (not shown to the user)
 
 
 def model_name(setting: str = "") -> str:

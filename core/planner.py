@@ -73,10 +73,12 @@ class Planner:
         if it.expect is not None:
             actual = live.commit if live is not None and live.state == "active" else ""
             if actual != it.expect:
-                raise PreconditionFailed(
+                err = PreconditionFailed(
                     f"{path}: put_if expected commitment {it.expect or '(absent)'} but the current"
                     f" one is {actual or '(absent)'}; re-read the memory and retry"
                 )
+                err.intent = it  # the writer logs put_if.rejected for this intent
+                raise err
         kind = paths.kind_of(path)
         base = live or Sidecar(kind=kind)
         title = it.title if it.title is not None else (base.title or _title_from(it.body, path))

@@ -160,24 +160,15 @@ def search(
     conn, qv = _prepare(store, query)
     if mode == "semantic":
         return _hits(conn, _top(store.semantic, conn, qv, limit, filters), {})
-    ev = _evidence(store, conn, qv, query, filters)
-    fused = fusion.fuse(ev.lex, ev.op, ev.sem, ev.cos, method or fusion.DEFAULT)
-    return _hits(conn, fused[:limit], ev.hits)
+    ev, lexical = _evidence(store, conn, qv, query, filters)
+    fused = fusion.fuse(ev, method or fusion.DEFAULT)
+    return _hits(conn, fused[:limit], lexical)
 
 
-class Evidence(msgspec.Struct):
+def hybrid_evidence(store: Store, query: str, **filters: Any) -> fusion.Evidence:
     """What hybrid fusion sees for one query (the quality benchmark replays fusions on it)."""
-
-    lex: list[tuple[int, float]]  # bm25 candidates, best first
-    op: str  # which FTS query matched: "AND", "OR" or ""
-    sem: list[int]  # cosine candidates, best first
-    cos: dict[int, float]  # cosine of every candidate from either list that has a vector
-    hits: dict[int, queries.SearchHit]  # the lexical hits (with their highlighted snippets)
-
-
-def hybrid_evidence(store: Store, query: str, **filters: Any) -> Evidence:
     conn, qv = _prepare(store, query)
-    return _evidence(store, conn, qv, query, filters)
+    return _evidence(store, conn, qv, query, filters)[0]
 
 
 def _prepare(store: Store, query: str):
@@ -187,13 +178,34 @@ def _prepare(store: Store, query: str):
     return store.reader.conn, enc.encode([query])[0]
 
 
-def _evidence(store: Store, conn, qv, query: str, filters: dict) -> Evidence:
+def _evidence(
+    store: Store, conn, qv, query: str, filters: dict
+) -> tuple[fusion.Evidence, dict[int, queries.SearchHit]]:
     sem = store.semantic
     lex, op = queries.search_ranked(conn, query, limit=CANDIDATES, **filters)
     sem_ranked = _top(sem, conn, qv, CANDIDATES, filters)
     cos = dict(sem_ranked)
     cos.update(_cosines(sem, [i for i, _h in lex if i not in cos], qv))
-    return Evidence([(i, h.score) for i, h in lex], op, [i for i, _s in sem_ranked], cos, dict(lex))
+    ids = [i for i, _h in lex]
+    if op == "AND":  # every query word is in every candidate
+        cover = dict.fromkeys(ids, 1.0)
+    else:
+        words = fusion.content_words(query)
+        cover = {i: fusion.share(words, text) for i, text in _texts(conn, ids).items()}
+    ev = fusion.Evidence(
+        [(i, h.score) for i, h in lex], op, [i for i, _s in sem_ranked], cos, cover
+    )
+    return ev, dict(lex)
+
+
+def _texts(conn, ids: list[int]) -> dict[int, str]:
+    if not ids:
+        return {}
+    sql = (
+        "SELECT rowid, title || ' ' || tags || ' ' || substr(body, 1, 4000) FROM memories_fts"
+        f" WHERE rowid IN ({','.join('?' * len(ids))})"
+    )
+    return dict(conn.execute(sql, ids).fetchall())
 
 
 def similar(store: Store, path: str, *, limit: int = 10, **filters: Any) -> list[queries.SearchHit]:

@@ -282,7 +282,10 @@ class Writer:
                 _cut(plan, marks)
                 req.error = e if isinstance(e, BrainError) else _wrap(e)
                 if isinstance(e, PreconditionFailed):
-                    it = next(i for i in req.intents if isinstance(i, Put) and i.expect is not None)
+                    # The intent that failed, not merely the request's first put_if.
+                    it = getattr(e, "intent", None) or next(
+                        i for i in req.intents if isinstance(i, Put) and i.expect is not None
+                    )
                     seqr.row("put_if.rejected", it.path, req.actor, "", {"expected": it.expect})
         rows, payloads = seqr.take()
         if rows:

@@ -18,6 +18,7 @@ from widgets.audit_list import AuditList
 from widgets.audit_pager import AuditFilter, parse_filter
 
 FILTER_HINT = "op:put actor:human:ana path:memories/decisions"
+FILTER_KEYS = "enter apply · esc close · empty shows all"
 
 
 def row_json(row: Row) -> str:
@@ -87,6 +88,8 @@ class AuditScreen(PaneScreen):
     def action_filter(self) -> None:
         box = self.query_one("#audit-filter", Input)
         box.add_class("-open")
+        box.border_title = "filter the tail"
+        box.border_subtitle = FILTER_KEYS
         box.value = self.audit_list.filter.describe()
         box.focus()
 
@@ -127,7 +130,7 @@ class AuditScreen(PaneScreen):
             box.border_subtitle = str(e)
             box.add_class("-invalid")
             return False
-        box.border_subtitle = ""
+        box.border_subtitle = FILTER_KEYS
         box.remove_class("-invalid")
         if filt != self.audit_list.filter:
             self.audit_list.set_filter(filt)

@@ -37,10 +37,12 @@ class ConfirmModal(ModalScreen[str | None]):
             yield Static(self.title_text, id="confirm-title")
             yield Static(self.message, id="confirm-message", markup=False)
             if self.reason_prompt is not None:
-                yield Input(placeholder=self.reason_prompt, id="confirm-reason")
+                yield Static(f"Reason: {self.reason_prompt}", id="confirm-reason-label")
+                yield Input(placeholder="type the reason", id="confirm-reason")
+            key = "y" if self.reason_prompt is None else "enter"  # y types into the reason box
             with Horizontal(id="confirm-buttons"):
                 yield Button("Cancel (esc)", id="confirm-no")
-                yield Button(f"{self.confirm_label} (y)", variant="error", id="confirm-yes")
+                yield Button(f"{self.confirm_label} ({key})", variant="error", id="confirm-yes")
 
     def on_mount(self) -> None:
         if self.reason_prompt is not None:

@@ -205,6 +205,8 @@ class DoctorScreen(PaneScreen):
             detail.update("")
             return
         paths = list(getattr(result, "paths", []) or [])
+        if not paths and getattr(result, "path", ""):
+            paths = [str(result.path)]
         where = ", ".join(paths[:5]) + (f" and {len(paths) - 5} more" if len(paths) > 5 else "")
         detail.update(
             Content.assemble(
@@ -244,7 +246,7 @@ class DoctorScreen(PaneScreen):
             "Repair the store?",
             REPAIR_HUMAN_TEXT if human else REPAIR_TEXT,
             confirm_label="Repair",
-            reason_prompt="why (recorded in the audit log)" if human else None,
+            reason_prompt="required, and kept in the audit log for good" if human else None,
         )
 
         def done(reason: str | None) -> None:

@@ -7,7 +7,6 @@ preview is not an access); `enter` opens the memory and journals the read as an 
 
 from __future__ import annotations
 
-
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -412,3 +411,15 @@ class MemoriesScreen(PaneScreen):
             self._search(self.query_text)
         else:
             self.list.reload_from(message.reload, select=message.select)
+
+
+def help_groups() -> list[tuple[str, list[type]]]:
+    """Binding groups for the help screen and for checking remapped binding ids."""
+    from screens.memory_history import HistoryScreen
+
+    return [
+        ("Memories (2)", [MemoriesScreen, MemoryList, KindTree]),
+        ("Memory view (enter)", [MemoryViewScreen]),
+        ("Memory history (h)", [HistoryScreen]),
+        ("Memory dialogs", [EditorModal, MoveModal, PurgeModal]),
+    ]

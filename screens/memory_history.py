@@ -11,6 +11,7 @@ import datetime as _dt
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.content import Content
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
@@ -50,9 +51,11 @@ class HistoryScreen(Screen):
     ]
 
     class Loaded(Message):
-        def __init__(self, rows: list[Row], bodies: dict[int, str]) -> None:
+        def __init__(
+            self, rows: list[Row], bodies: dict[int, str], metas: dict[int, dict[str, str]]
+        ) -> None:
             super().__init__()
-            self.rows, self.bodies = rows, bodies
+            self.rows, self.bodies, self.metas = rows, bodies, metas
 
     def __init__(self, path: str, store=None) -> None:
         super().__init__()
@@ -60,11 +63,14 @@ class HistoryScreen(Screen):
         self._store = store
         self.rows: list[Row] = []
         self.bodies: dict[int, str] = {}
+        self.metas: dict[int, dict[str, str]] = {}
         self.marked: int | None = None
 
     def compose(self) -> ComposeResult:
         yield StoreHeader()
-        yield Static(f"History of {self.path}", id="history-title", markup=False)
+        yield Static(
+            Content.assemble(("History", "bold"), "  ", (self.path, "dim")), id="history-title"
+        )
         yield DataTable(id="history-table", cursor_type="row", zebra_stripes=False)
         yield DiffView(id="history-diff")
         yield Footer()
@@ -81,6 +87,7 @@ class HistoryScreen(Screen):
         store = store_of(self)
         rows = store.history(self.path)
         bodies: dict[int, str] = {}
+        metas: dict[int, dict[str, str]] = {}
         for r in rows:
             if r.op not in ("put", "move"):
                 continue
@@ -89,16 +96,31 @@ class HistoryScreen(Screen):
             except NotFound:
                 continue  # a version a later move re-labelled, or one a purge destroyed
             bodies[r.seq] = mem.body.decode("utf-8", "replace")
-        self.post_message(self.Loaded(rows, bodies))
+            side = mem.sidecar
+            metas[r.seq] = {
+                "title": side.title,
+                "category": side.category,
+                "tags": " ".join(side.tags),
+                "sync_class": side.sync_class,
+                "classification": side.classification,
+            }
+        self.post_message(self.Loaded(rows, bodies, metas))
 
     def on_history_screen_loaded(self, message: Loaded) -> None:
-        self.rows, self.bodies = message.rows, message.bodies
+        self.rows, self.bodies, self.metas = message.rows, message.bodies, message.metas
         self._fill()
         table = self.query_one(DataTable)
         if self.rows:
             table.move_cursor(row=len(self.rows) - 1)
-        versions = len(self.bodies)
-        title = f"History of {self.path}: {len(self.rows)} rows, {versions} versions"
+        n, versions = len(self.rows), len(self.bodies)
+        title = Content.assemble(
+            (
+                f"{n} row{'s' if n != 1 else ''}, {versions} version{'s' if versions != 1 else ''}",
+                "bold",
+            ),
+            ("  ", ""),
+            (self.path, "dim"),
+        )
         self.query_one("#history-title", Static).update(title)
 
     def _fill(self) -> None:
@@ -151,7 +173,10 @@ class HistoryScreen(Screen):
             )
             return
         old, new = sorted((base, row.seq))
-        changed = self.query_one(DiffView).show(
-            self.bodies[old], self.bodies[new], f"seq {old}", f"seq {new}"
+        self.query_one(DiffView).show(
+            self.bodies[old],
+            self.bodies[new],
+            f"seq {old}",
+            f"seq {new}",
+            meta=(self.metas.get(old, {}), self.metas.get(new, {})),
         )
-        self.notify(f"diff seq {old} → {new}: {changed} changed lines", timeout=2)

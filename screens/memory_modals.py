@@ -107,8 +107,12 @@ class PurgeModal(ModalScreen[PurgeRequest | None]):
             yield Select(
                 [(r, r) for r in PURGE_REASONS], prompt="reason (required)", id="purge-reason"
             )
-            yield Input(placeholder="ticket id (optional, e.g. dsr-1234)", id="purge-ticket")
-            yield Input(placeholder=f"type {self.slug} to confirm", id="purge-slug")
+            ticket = Input(placeholder="e.g. dsr-1234", id="purge-ticket")
+            ticket.border_title = "ticket id (optional)"
+            yield ticket
+            confirm = Input(placeholder=self.slug, id="purge-slug")
+            confirm.border_title = "type the slug to confirm"
+            yield confirm
             yield Static("", id="purge-error", classes="dialog-error")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Cancel (esc)", id="purge-cancel")

@@ -68,7 +68,12 @@ class RowDetailScreen(ModalScreen[None]):
     def _title(self) -> Content:
         r = self.row
         return Content.assemble(
-            ("Row ", "bold"), (str(r.seq), "bold $accent"), "  ", (r.op, "bold"), "  ", clean(r.path)
+            ("Row ", "bold"),
+            (str(r.seq), "bold $accent"),
+            "  ",
+            (r.op, "bold"),
+            "  ",
+            clean(r.path),
         )
 
     def _json(self) -> str:
@@ -167,7 +172,8 @@ class RowDetailScreen(ModalScreen[None]):
             str(getattr(v, "signer", "")),
         )
         # At 80x24 the proof starts below the fold: bring it into view.
-        self.call_after_refresh(self.query_one("#detail-body").scroll_to_widget, view, animate=False)
+        body = self.query_one("#detail-body")
+        self.call_after_refresh(body.scroll_to_widget, view, animate=False, top=True)
 
     # -- copy, wrap ----------------------------------------------------------------------
 

@@ -23,10 +23,31 @@ def unified(old: str, new: str, old_label: str, new_label: str, context: int = 3
     )
 
 
-def render(lines: list[str]) -> Text:
+def meta_lines(old: dict[str, str], new: dict[str, str]) -> list[str]:
+    """Field changes between two versions' sidecars, as -/+ pairs."""
+    out = []
+    for key in old.keys() | new.keys():
+        a, b = old.get(key, ""), new.get(key, "")
+        if a != b:
+            out += [f"-{key}: {a}", f"+{key}: {b}"]
+    return sorted(out, key=lambda line: (line[1:].split(":")[0], line[0] == "+"))
+
+
+def render(lines: list[str], meta: list[str] | None = None, title: str = "") -> Text:
     out = Text(no_wrap=False)
+    added = sum(1 for x in lines if x.startswith("+") and not x.startswith("+++"))
+    removed = sum(1 for x in lines if x.startswith("-") and not x.startswith("---"))
+    if title:
+        out.append(f"{title}  ", style="bold")
+        out.append(f"+{added} ", style="green")
+        out.append(f"-{removed}", style="red")
+        out.append("  lines in the body\n")
+    if meta:
+        out.append("metadata\n", style="bold")
+        for line in meta:
+            out.append(line + "\n", style="green" if line.startswith("+") else "red")
     if not lines:
-        out.append("no differences in the body", style="dim italic")
+        out.append("the body is the same in both versions\n", style="dim italic")
         return out
     for line in lines:
         if line.startswith(("+++", "---")):
@@ -47,13 +68,22 @@ class DiffView(VerticalScroll, can_focus=True):
     """Scrollable diff; `show` replaces what it displays."""
 
     def compose(self):
-        yield Static(
-            Text("select two versions: space marks one, d diffs", style="dim"), id="diff-text"
-        )
+        hint = Text("space marks a version, d diffs it with the row under the cursor", style="dim")
+        yield Static(hint, id="diff-text")
 
-    def show(self, old: str, new: str, old_label: str, new_label: str) -> int:
+    def show(
+        self,
+        old: str,
+        new: str,
+        old_label: str,
+        new_label: str,
+        meta: tuple[dict[str, str], dict[str, str]] | None = None,
+    ) -> int:
+        """Show the diff; returns the number of changed body lines."""
         lines = unified(old, new, old_label, new_label)
-        self.query_one("#diff-text", Static).update(render(lines))
+        fields = meta_lines(*meta) if meta else []
+        text = render(lines, fields, title=f"{old_label} → {new_label}")
+        self.query_one("#diff-text", Static).update(text)
         self.scroll_home(animate=False)
         return sum(1 for x in lines if x[:1] in "+-" and x[:3] not in ("+++", "---"))
 

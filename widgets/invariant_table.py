@@ -47,7 +47,7 @@ class InvariantTable(DataTable):
                 Content.styled(status, STATUS_STYLE.get(status, "bold")),
                 str(r.id),
                 str(getattr(r, "level", "")),
-                Content(ms_text),
-                Content(" ".join(detail.split())),
+                ms_text,
+                " ".join(detail.split()),
                 key=str(r.id),
             )

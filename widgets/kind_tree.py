@@ -52,8 +52,8 @@ def build(counts: list[tuple[str, str, int]]) -> dict[str, _Node]:
 
 class KindTree(Tree[Scope]):
     BINDINGS = [
-        Binding("j", "cursor_down", "Down", show=False),
-        Binding("k", "cursor_up", "Up", show=False),
+        Binding("j", "cursor_down", "Down", show=False, id="memories.tree.down"),
+        Binding("k", "cursor_up", "Up", show=False, id="memories.tree.up"),
     ]
 
     class Filter(Message):

@@ -33,13 +33,13 @@ PREFETCH = 50  # rows from the end of what is loaded at which the next page is f
 
 class MemoryList(ScrollView, can_focus=True):
     BINDINGS = [
-        Binding("j,down", "move(1)", "Down", show=False),
-        Binding("k,up", "move(-1)", "Up", show=False),
-        Binding("pagedown,ctrl+d", "page(1)", "Page down", show=False),
-        Binding("pageup,ctrl+u", "page(-1)", "Page up", show=False),
-        Binding("g,home", "first", "First", show=False),
-        Binding("G,end", "last", "Last", show=False),
-        Binding("enter", "open", "Open"),
+        Binding("j,down", "move(1)", "Down", show=False, id="memories.down"),
+        Binding("k,up", "move(-1)", "Up", show=False, id="memories.up"),
+        Binding("pagedown,ctrl+d", "page(1)", "Page down", show=False, id="memories.page_down"),
+        Binding("pageup,ctrl+u", "page(-1)", "Page up", show=False, id="memories.page_up"),
+        Binding("g,home", "first", "First", show=False, id="memories.first"),
+        Binding("G,end", "last", "Last", show=False, id="memories.last"),
+        Binding("enter", "open", "Open (journals an access)", id="memories.open"),
     ]
     COMPONENT_CLASSES = {
         "memory-list--header",

@@ -27,7 +27,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
             " then open the workstation on it. Your own store is never touched."
         ),
     )
-    p.add_argument("--rebuild", action="store_true", help="delete the demo store and build it again")
+    p.add_argument(
+        "--rebuild", action="store_true", help="delete the demo store and build it again"
+    )
     p.add_argument("--no-tui", action="store_true", help="build if needed, print its state, exit")
     p.add_argument(
         "--size",
@@ -104,5 +106,7 @@ def print_state(root: Path, allow_temp: bool, as_json: bool) -> int:
         ("state", st.state),
     ):
         common.out(f"{label + ':':<12}{value}")
-    common.out(f"open it:    brain --store {common.clean(str(root))}   (or `brain demo` in a terminal)")
+    common.out(
+        f"open it:    brain --store {common.clean(str(root))}   (or `brain demo` in a terminal)"
+    )
     return 0

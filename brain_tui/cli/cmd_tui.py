@@ -54,7 +54,7 @@ def launch(root: Path, *, allow_temp: bool, actor: str | None = None, **app_kw: 
         app.stop_watcher()
         if app.owns_store and app.store is not None:
             app.store.close()
-    return int(code or 0)
+    return app.return_code or int(code or 0)
 
 
 def run(args: argparse.Namespace) -> int:

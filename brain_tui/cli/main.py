@@ -29,6 +29,8 @@ COMMANDS: list[tuple[str, str]] = [
     ("tail", "print audit rows (and follow new ones)"),
     ("history", "audit rows of one memory, across moves"),
     ("search", "search memories"),
+    ("similar", "memories similar in meaning to one memory"),
+    ("embed", "compute missing embeddings for semantic search"),
     ("reindex", "rebuild the derived index from the files and the log"),
     ("doctor", "check the store's invariants (and repair)"),
     ("checkpoint", "sign a checkpoint of the log now"),

@@ -73,7 +73,7 @@ def repair(store: Store, report: DoctorReport, reason: str | None, actor: str) -
     if "merkle.nodes" in ids:
         _attempt(out, "node file", lambda: _rebuild_nodes(store))
     if ids & {"derived.index_coverage", "derived.index_head"}:
-        _attempt(out, "index", lambda: f"reindexed {store.reindex():,} memories")
+        _attempt(out, "index", lambda: _reindex(store))
     if "derived.lease" in ids:
         _attempt(out, "lease note", lambda: _clear_lease(store))
     if "exports.no_secrets" in ids:
@@ -202,6 +202,12 @@ def _rebuild_nodes(store: Store) -> str:
     old, store._mmr_ro = store._mmr_ro, MMR.open(layout.mmr_nodes, readonly=True)
     old.close()
     return f"rebuilt audit/mmr.nodes from the log ({n:,} leaves)"
+
+
+def _reindex(store: Store) -> str:
+    # Under the lock, on the commit loop: no group is applied while the applier is replaced.
+    n = _writer(store).run_locked(store.reindex)
+    return f"reindexed {n:,} memories"
 
 
 def _clear_lease(store: Store) -> str:

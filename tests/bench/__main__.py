@@ -15,7 +15,7 @@ import sys
 import time
 
 from tests.bench import bench_baseline, bench_doctor, bench_export, bench_puts, bench_reads
-from tests.bench.common import Bench, Ctx, bench_dir, log
+from tests.bench.common import Bench, Ctx, bench_dir, cleanup, log
 
 ALL: list[Bench] = [
     *bench_puts.BENCHES,
@@ -29,7 +29,9 @@ BY_NAME = {b.name: b for b in ALL}
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m tests.bench", description=__doc__.split("\n")[0])
-    ap.add_argument("names", nargs="*", help=f"benchmarks to run: {', '.join(BY_NAME)} (default: all)")
+    ap.add_argument(
+        "names", nargs="*", help=f"benchmarks to run: {', '.join(BY_NAME)} (default: all)"
+    )
     ap.add_argument("--quick", action="store_true", help="fewer operations per run and 3 reps")
     ap.add_argument("--reps", type=int, default=None, help="repetitions (default 5, --quick 3)")
     ap.add_argument("--rebuild", action="store_true", help="rebuild the cached search corpora")
@@ -60,11 +62,14 @@ def main(argv: list[str] | None = None) -> int:
                 baselines.append(base)
                 res = b.run(ctx)
                 raw[b.name].append((base, res))
-                log(f"rep {rep + 1}/{reps} {b.name}: {_fmt_res(res)} (baseline {base['ops']:,.0f} ops/s)")
+                log(
+                    f"rep {rep + 1}/{reps} {b.name}: {_fmt_res(res)} (baseline {base['ops']:,.0f} ops/s)"
+                )
     finally:
         for b in benches:
             if b.teardown:
                 b.teardown(ctx)
+        cleanup()
     print(render(benches, raw, baselines, reps, ctx.quick))
     log(f"total {time.monotonic() - started:.0f} s")
     if args.json:
@@ -90,11 +95,21 @@ def render(benches, raw, baselines, reps, quick) -> str:
     rows = [
         (
             "baseline: append 200 B + fdatasync",
-            _num(statistics.median(b["ops"] for b in baselines)), "ops/s", "", "", "", "",
+            _num(statistics.median(b["ops"] for b in baselines)),
+            "ops/s",
+            "",
+            "",
+            "",
+            "",
         ),
         (
             "baseline: p50 latency",
-            _num(statistics.median(b["p50"] for b in baselines)), "µs", "", "", "", "",
+            _num(statistics.median(b["p50"] for b in baselines)),
+            "µs",
+            "",
+            "",
+            "",
+            "",
         ),
     ]
     for b in benches:
@@ -121,7 +136,10 @@ def render(benches, raw, baselines, reps, quick) -> str:
     right = {1, 3, 4}
 
     def line(r) -> str:
-        cells = [c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths, strict=True))]
+        cells = [
+            c.rjust(w) if i in right else c.ljust(w)
+            for i, (c, w) in enumerate(zip(r, widths, strict=True))
+        ]
         return "| " + " | ".join(cells) + " |"
 
     sep = "|" + "|".join("-" * (w + 2) for w in widths) + "|"

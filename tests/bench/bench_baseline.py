@@ -62,7 +62,31 @@ def reference(ctx: Ctx) -> dict[str, float]:
     return {"ops": n / total}
 
 
+def fs_create(ctx: Ctx) -> dict[str, float]:
+    """Creating a small file by temp + rename, as the write path does for bodies and sidecars.
+    Not a goal: shown because it varies more between machines than fdatasync does."""
+    n = ctx.n(300, 100)
+    lat = []
+    with scratch("fs") as d:
+        d.mkdir(parents=True)
+        for i in range(n):
+            a = now()
+            tmp = d / f".f{i}.tmp"
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+            os.write(fd, RECORD * 3)
+            os.close(fd)
+            os.replace(tmp, d / f"f{i}.md")
+            lat.append(now() - a)
+    lat.sort()
+    return {"p50": pct(lat, 50) * 1e6}
+
+
 BENCHES = [
+    Bench(
+        "fs",
+        fs_create,
+        [Metric("p50", "fs: create 600 B file (temp + rename) p50", "µs", base="p50")],
+    ),
     Bench(
         "reference",
         reference,

@@ -127,23 +127,43 @@ BENCHES = [
         "put1",
         put_one,
         [
-            Metric("ops", "durable puts, 1 producer (index current)", "puts/s", "ops",
-                   "≥ 0.40×", _at_least(0.4)),
+            Metric(
+                "ops",
+                "durable puts, 1 producer (index current)",
+                "puts/s",
+                "ops",
+                "≥ 0.40×",
+                _at_least(0.4),
+            ),
             Metric("durable_ops", "  same, acknowledged only", "puts/s", "ops"),
         ],
     ),
     Bench(
         "put4",
         put_four,
-        [Metric("ops", "durable puts, 4 producer threads (index current)", "puts/s", "ops",
-                "≥ 0.60×", _at_least(0.6))],
+        [
+            Metric(
+                "ops",
+                "durable puts, 4 producer threads (index current)",
+                "puts/s",
+                "ops",
+                "≥ 0.60×",
+                _at_least(0.6),
+            )
+        ],
     ),
     Bench(
         "batch",
         batch,
         [
-            Metric("ops", "durable puts, batch API (500 new paths)", "puts/s", "ops",
-                   "≥ 1.00×", _at_least(1.0)),
+            Metric(
+                "ops",
+                "durable puts, batch API (500 new paths)",
+                "puts/s",
+                "ops",
+                "≥ 1.00×",
+                _at_least(1.0),
+            ),
             Metric("indexed_ops", "  same, index current", "puts/s", "ops"),
         ],
     ),

@@ -5,11 +5,14 @@ from __future__ import annotations
 import random
 import shutil
 
+from core.index_schema import SCHEMA_VERSION
+from core.models import PROTOCOL_VERSION
 from core.store import Store
 from tests.bench.common import ACTOR, Bench, Ctx, Metric, bench_dir, log, now, pct
 from tests.bench.corpus import Corpus
 
-CORPUS_VERSION = "1"  # bump when the generator changes so cached stores are rebuilt
+# Part of the cache key: a new generator, index schema or protocol rebuilds the cached stores.
+CORPUS_VERSION = f"corpus 2, index schema {SCHEMA_VERSION}, protocol {PROTOCOL_VERSION}"
 BATCH = 500
 
 
@@ -117,8 +120,14 @@ BENCHES = [
         "view",
         view,
         [
-            Metric("p50", "view p50 (no actor, metadata cached)", "µs", None, "≤ 20 µs",
-                   lambda med, _r: med <= 20),
+            Metric(
+                "p50",
+                "view p50 (no actor, metadata cached)",
+                "µs",
+                None,
+                "≤ 20 µs",
+                lambda med, _r: med <= 20,
+            ),
             Metric("p95", "view p95", "µs"),
         ],
         setup=view_setup,
@@ -129,8 +138,14 @@ BENCHES = [
         _r10,
         [
             Metric("p50", "lexical search p50, 10k memories", "ms"),
-            Metric("p95", "lexical search p95, 10k memories", "ms", None, "≤ 10 ms",
-                   lambda med, _r: med <= 10),
+            Metric(
+                "p95",
+                "lexical search p95, 10k memories",
+                "ms",
+                None,
+                "≤ 10 ms",
+                lambda med, _r: med <= 10,
+            ),
         ],
         setup=_s10,
         teardown=_close_corpora,
@@ -140,8 +155,14 @@ BENCHES = [
         _r100,
         [
             Metric("p50", "lexical search p50, 100k memories", "ms"),
-            Metric("p95", "lexical search p95, 100k memories", "ms", None, "≤ 10 ms",
-                   lambda med, _r: med <= 10),
+            Metric(
+                "p95",
+                "lexical search p95, 100k memories",
+                "ms",
+                None,
+                "≤ 10 ms",
+                lambda med, _r: med <= 10,
+            ),
         ],
         setup=_s100,
         teardown=_close_corpora,

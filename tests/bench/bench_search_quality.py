@@ -13,24 +13,20 @@ and hybrid's overall MRR above both.
 from __future__ import annotations
 
 import argparse
-import shutil
 import sys
 
 from core import fusion, semantic
-from tests.bench.common import Bench, Ctx, Metric, bench_dir, log
-from tests.bench.eval_store import TYPES, build, evaluate, load, table
+from tests.bench.common import Bench, Ctx, Metric, log
+from tests.bench.eval_store import TYPES, cached, evaluate, load, table
 
 MODES = ("lexical", "semantic", "hybrid")
 
 
 def _store(ctx: Ctx):
     if "eval-store" not in ctx.shared:
-        root = bench_dir() / "eval-quality"
-        shutil.rmtree(root, ignore_errors=True)
         corpus, queries = load()
-        ctx.shared["eval-store"] = build(root, corpus)
+        ctx.shared["eval-store"] = cached(ctx, corpus)
         ctx.shared["eval-queries"] = queries
-        ctx.shared["eval-root"] = root
     return ctx.shared["eval-store"], ctx.shared["eval-queries"]
 
 
@@ -38,7 +34,6 @@ def _teardown(ctx: Ctx) -> None:
     store = ctx.shared.pop("eval-store", None)
     if store is not None:
         store.close()
-        shutil.rmtree(ctx.shared.pop("eval-root"), ignore_errors=True)
 
 
 def modes(store, queries) -> dict[str, dict[str, float]]:
@@ -71,12 +66,22 @@ def _metrics() -> list[Metric]:
             out.append(Metric(f"{m}.mrr.{t}", f"{m} MRR, {t}", ""))
     for t in (*TYPES, "all"):
         out.append(
-            Metric(f"gap.recall.{t}", f"hybrid recall@10 − best single mode, {t}", "",
-                   goal="≥ −0.02", check=lambda med, _r: med >= -0.02)
+            Metric(
+                f"gap.recall.{t}",
+                f"hybrid recall@10 − best single mode, {t}",
+                "",
+                goal="≥ −0.02",
+                check=lambda med, _r: med >= -0.02,
+            )
         )
     out.append(
-        Metric("gap.mrr.all", "hybrid MRR − best single mode, overall", "", goal="> 0",
-               check=lambda med, _r: med > 0)
+        Metric(
+            "gap.mrr.all",
+            "hybrid MRR − best single mode, overall",
+            "",
+            goal="> 0",
+            check=lambda med, _r: med > 0,
+        )
     )
     return out
 
@@ -90,8 +95,9 @@ GRID: dict[str, list[dict]] = {
     "gated_rrf": [{"k": k, "w_or": w} for k in (10, 60) for w in (0.0, 0.2, 0.5)],
     "minmax": [{"alpha": a} for a in (0.3, 0.5, 0.7, 0.8)],
     "zscore": [{"alpha": a} for a in (0.3, 0.5, 0.7, 0.8)],
-    "boost": [
-        {"w_and": a, "w_or": o} for a in (0.1, 0.2, 0.3, 0.5) for o in (0.0, 0.05, 0.1, 0.2)
+    "boost": [{"w_and": a, "w_or": o} for a in (0.2, 0.3) for o in (0.0, 0.05, 0.1, 0.2)],
+    "coverage": [
+        {"w": w, "min_share": m} for w in (0.1, 0.2, 0.3, 0.5) for m in (0.0, 0.3, 0.5, 0.7)
     ],
 }
 
@@ -108,7 +114,7 @@ def compare(store, queries) -> dict[str, dict[str, float]]:
 
             def rank(text, method=method, params=params):
                 ev = evidence[text]
-                fused = fusion.fuse(ev.lex, ev.op, ev.sem, ev.cos, method, **params)
+                fused = fusion.fuse(ev, method, **params)
                 return [path_of[i] for i, _s in fused[:10]]
 
             rows[name] = evaluate(queries, rank)
@@ -123,8 +129,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         store, queries = _store(ctx)
         rows = modes(store, queries)
-        rows = {f"{k} (default: {fusion.DEFAULT})" if k == "hybrid" else k: v
-                for k, v in rows.items()}
+        rows = {
+            f"{k} (default: {fusion.DEFAULT})" if k == "hybrid" else k: v for k, v in rows.items()
+        }
         if args.compare:
             rows.update(compare(store, queries))
         counts = {t: sum(q["type"] == t for q in queries) for t in TYPES}

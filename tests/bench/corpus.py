@@ -130,8 +130,16 @@ class Corpus:
             w = list(words)
             random.Random(seed + len(name)).shuffle(w)  # which words are common is arbitrary
             shuffled[name] = w
-        self.tech, self.projects, self.roles = shuffled["tech"], shuffled["project"], shuffled["role"]
-        self.tw, self.pw, self.rw = _zipf(len(self.tech)), _zipf(len(self.projects)), _zipf(len(self.roles))
+        self.tech, self.projects, self.roles = (
+            shuffled["tech"],
+            shuffled["project"],
+            shuffled["role"],
+        )
+        self.tw, self.pw, self.rw = (
+            _zipf(len(self.tech)),
+            _zipf(len(self.projects)),
+            _zipf(len(self.roles)),
+        )
         # Identifiers: a long tail of rare tokens (function and config names).
         r = random.Random(seed + 1)
         self.idents = [
@@ -195,9 +203,7 @@ class Corpus:
             category=r.choice(CATEGORIES),
         )
 
-    def memories(
-        self, n: int, start: int = 0, length: tuple[int, int] = (60, 150)
-    ) -> list[Memory]:
+    def memories(self, n: int, start: int = 0, length: tuple[int, int] = (60, 150)) -> list[Memory]:
         return [self.memory(i, length) for i in range(start, start + n)]
 
     def queries(self, n: int) -> list[str]:

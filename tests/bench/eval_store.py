@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import shutil
 import statistics
 from collections.abc import Callable
 from pathlib import Path
 
 from core.store import Store
-from tests.bench.common import ACTOR, log, now
+from tests.bench.common import ACTOR, bench_dir, log, now
 
 EVAL_DIR = Path(__file__).resolve().parents[1] / "data" / "eval"
 TYPES = ("keyword", "paraphrase", "question")
@@ -43,8 +45,26 @@ def build(root: Path, corpus: list[dict], *, embed: bool = True) -> Store:
     store.wait_index()
     t1 = now()
     n = store.embed_pending() if embed else 0
-    log(f"eval store: {len(corpus)} memories written in {t1 - t0:.1f} s, {n} embedded in"
-        f" {now() - t1:.1f} s")
+    log(
+        f"eval store: {len(corpus)} memories written in {t1 - t0:.1f} s, {n} embedded in"
+        f" {now() - t1:.1f} s"
+    )
+    return store
+
+
+def cached(ctx, corpus: list[dict]) -> Store:
+    """The evaluation store, built once per corpus version and kept in the bench dir (like the
+    search corpora): embedding it takes a minute or two on a laptop CPU. --rebuild rebuilds."""
+    digest = hashlib.sha256((EVAL_DIR / "corpus.json").read_bytes()).hexdigest()[:12]
+    root = bench_dir() / f"eval-{digest}"
+    stamp = bench_dir() / f"eval-{digest}.ok"
+    if ctx.rebuild or not stamp.exists():
+        stamp.unlink(missing_ok=True)
+        shutil.rmtree(root, ignore_errors=True)
+        build(root, corpus).close()
+        stamp.write_text("ok")
+    store = Store.open(root, allow_temp=True)
+    store.embed_pending()  # a no-op unless the model changed
     return store
 
 
@@ -72,8 +92,11 @@ def evaluate(queries: list[dict], rank: Callable[[str], list[str]]) -> dict[str,
 
 def table(rows: dict[str, dict[str, float]]) -> str:
     """Markdown: one row per mode, recall@10 and MRR per query type and overall."""
-    cols = [(f"{m}.{t}", f"{'R@10' if m == 'recall' else 'MRR'} {t}")
-            for t in (*TYPES, "all") for m in ("recall", "mrr")]
+    cols = [
+        (f"{m}.{t}", f"{'R@10' if m == 'recall' else 'MRR'} {t}")
+        for t in (*TYPES, "all")
+        for m in ("recall", "mrr")
+    ]
     head = "| mode | " + " | ".join(c[1] for c in cols) + " |"
     sep = "|---|" + "---:|" * len(cols)
     lines = [head, sep]

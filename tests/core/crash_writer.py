@@ -5,8 +5,9 @@ occasional moves and tombstones, printing one line per acknowledged write, flush
 
     ACK <op> <seq> <path> <commit or -> [<from>]
 
-Each thread owns its own pool of paths, so its moves and deletes fail only for the ordinary
-reasons (absent source, taken target), which are expected and not printed.
+The threads share one small pool of paths, so overwrites are frequent (versions pile up) and
+requests on one path often meet in one commit group. Moves and deletes then fail for the
+ordinary reasons (absent source, taken target, already tombstoned): expected, not printed.
 
 Run directly (`python crash_writer.py ROOT SEED`) or as a zygote (`python crash_writer.py
 --zygote`): the zygote imports the engine once, then forks a fresh writer process for every
@@ -32,9 +33,13 @@ from core.errors import BrainError, NotFound  # noqa: E402
 from core.store import Store  # noqa: E402
 
 THREADS = 3
-POOL = 10  # paths per thread: overwrites are frequent, so versions pile up
+POOL = 12
 EXPECTED = ("already exists", "already tombstoned", "same path")
 _out = threading.Lock()
+
+
+def pool_path(i: int) -> str:
+    return f"memories/facts/crash/p{i}.md"
 
 
 def emit(line: str) -> None:
@@ -48,7 +53,7 @@ def producer(store: Store, seed: int, t: int) -> None:
     n = 0
     while True:
         n += 1
-        path = f"memories/facts/t{t}/p{rng.randrange(POOL)}.md"
+        path = pool_path(rng.randrange(POOL))
         r = rng.random()
         try:
             if r < 0.9:
@@ -56,7 +61,7 @@ def producer(store: Store, seed: int, t: int) -> None:
                 res = store.put(path, body, actor=actor)
                 emit(f"ACK put {res.seq} {path} {res.commit}")
             elif r < 0.95:
-                dst = f"memories/facts/t{t}/p{rng.randrange(POOL)}.md"
+                dst = pool_path(rng.randrange(POOL))
                 res = store.move(path, dst, actor=actor)
                 emit(f"ACK move {res.seq} {dst} {res.commit or '-'} {path}")
             else:

@@ -29,6 +29,7 @@ from core.models import TOMBSTONE_STUB, Row
 from core.store import Store
 from core.store_state import READY
 from core.writer import read_head
+from tests.core.crash_writer import POOL, pool_path
 
 REPO = Path(__file__).resolve().parents[2]
 WRITER = Path(__file__).with_name("crash_writer.py")
@@ -211,7 +212,7 @@ def test_sigkill_writer_loses_no_acknowledged_write(tmp_path: Path, store_no: in
     rnd = random.Random(SEED + store_no)
     root = tmp_path / "store"
     Store.init(root, allow_temp=True).close()
-    pool = {f"memories/facts/t{t}/p{i}.md" for t in range(3) for i in range(10)}
+    pool = {pool_path(i) for i in range(POOL)}
     zygote = Zygote(tmp_path)
     acks: list[Ack] = []
     kills = 0

@@ -23,6 +23,12 @@ ANA = "human:ana@laptop"
 BOT = "agent:claude-code@laptop"
 
 
+@pytest.fixture(autouse=True)
+def _own_witness_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Checkpoint witnesses live outside the store: keep them out of the real home.
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "xdg-state"))
+
+
 @pytest.fixture
 def root(tmp_path: Path) -> Path:
     return tmp_path / "store"
@@ -94,6 +100,22 @@ def test_put_if_success_and_mismatch(store: Store) -> None:
     assert [r.extra for r in rejected] == [{"expected": first.commit}, {"expected": ""}]
     assert all(r.commit == "" and r.actor == BOT for r in rejected)
     assert _verified_chain(store.root).seq == 4
+
+
+def test_put_if_rejected_row_names_the_failing_intent(store: Store) -> None:
+    a = store.put("memories/facts/a.md", "a\n", actor=ANA)
+    store.put("memories/facts/b.md", "b\n", actor=ANA)
+    with pytest.raises(PreconditionFailed, match="b.md"):
+        store.batch(
+            [
+                Put("memories/facts/a.md", b"a2\n", expect=a.commit),  # fine
+                Put("memories/facts/b.md", b"b2\n", expect="0" * 64),  # stale
+            ],
+            BOT,
+        )
+    (rej,) = [r for r in store.tail(1) if r.op == "put_if.rejected"]
+    assert rej.path == "memories/facts/b.md" and rej.extra == {"expected": "0" * 64}
+    assert store.view("memories/facts/a.md").body == b"a\n"  # the request failed as a whole
 
 
 # -- move, tombstone, purge --------------------------------------------------------------------

@@ -119,7 +119,7 @@ async def test_live_tail_follows_rows_another_process_appends(small_store):
         head = lst.total
         await wait_until(pilot, lambda: app._watcher is not None and app._watcher.ready.is_set())
         await pilot.pause(0.3)  # the watcher's inotify watch is set up just after `ready`
-        _append_rows(small_store.root, 5, 'live')
+        _append_rows(small_store.root, 5, "live")
         assert await wait_until(pilot, lambda: lst.total == head + 5)
         await settle(pilot)
         assert lst.follow and lst.current_row().path == "memories/facts/live-4.md"
@@ -128,7 +128,7 @@ async def test_live_tail_follows_rows_another_process_appends(small_store):
         await pilot.press("f", "k")
         assert not lst.follow
         cursor = lst.cursor
-        _append_rows(small_store.root, 2, 'paused')
+        _append_rows(small_store.root, 2, "paused")
         assert await wait_until(pilot, lambda: lst.total == head + 7)
         assert lst.cursor == cursor
         await pilot.press("f")

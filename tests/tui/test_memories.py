@@ -25,7 +25,6 @@ from screens.memory_view import MemoryViewScreen
 from widgets import memory_list
 from widgets.diff_view import DiffView
 from widgets.kind_tree import KindTree, Scope
-from widgets.memory_list import MemoryList
 
 NOW = 1_780_000_000 * 10**9  # the demo's simulated weeks end here (2026-05-28)
 ACTOR = "human:tester@ci"
@@ -93,10 +92,11 @@ async def test_list_preview_and_open_journals_only_on_enter(store):
         screen = await open_pane(pilot)
         lst = screen.list
         assert len(lst.rows) == len(store.memories(limit=1000))
-        await pilot.press("j", "j")
+        target = next(i for i, r in enumerate(lst.rows) if i >= 2 and r.state == "active")
+        await pilot.press(*["j"] * target)
         await settle(pilot)
         row = lst.current()
-        assert row is not None and lst.cursor == 2
+        assert row is not None and lst.cursor == target
         before = accesses(store, row.path)
         preview = screen.query_one("#mem-preview", Markdown)
         assert row.title in preview.source  # the preview shows the body...
@@ -281,7 +281,9 @@ async def test_purge_needs_a_listed_reason_and_the_typed_slug(store):
         modal = app.screen
         assert isinstance(modal, PurgeModal)
         text = str(modal.query_one("#purge-warning").render())
-        assert "the erasure fact is permanent: the audit row stays, the content is destroyed" in text
+        assert (
+            "the erasure fact is permanent: the audit row stays, the content is destroyed" in text
+        )
         ok = modal.query_one("#purge-ok", Button)
         modal.query_one("#purge-slug", Input).value = slug
         await pilot.pause()
@@ -314,7 +316,11 @@ async def test_copy_path_and_errors_are_notifications(store):
         await pilot.press("y")
         assert app.clipboard == src
         # Moving onto an existing memory fails in the engine: a notification, not a crash.
-        other = next(r.path for r in screen.list.rows if r.path != src and r.kind == screen.list.current().kind)
+        other = next(
+            r.path
+            for r in screen.list.rows
+            if r.path != src and r.kind == screen.list.current().kind
+        )
         await pilot.press("m")
         await settle(pilot)
         app.screen.query_one("#move-dest", Input).value = other
@@ -354,6 +360,20 @@ def test_snapshot_purge_modal_80x24(store, snap_compare):
 
 async def _to_diff(pilot) -> None:
     await _to_memories(pilot)
+    screen = pilot.app.screen
+    store = pilot.app.store
+
+    def body_changed(path: str) -> bool:
+        puts = [h.seq for h in store.history(path) if h.op == "put"]
+        if len(puts) < 3:
+            return False
+        return store.version(path, puts[-1]).body != store.version(path, puts[-2]).body
+
+    # The first memory whose newest edit changed its body, so the diff has lines to show.
+    screen.list.cursor = next(
+        i for i, r in enumerate(screen.list.rows) if r.state == "active" and body_changed(r.path)
+    )
+    await settle(pilot)
     await pilot.press("h")
     await settle(pilot)
     await pilot.press("d")

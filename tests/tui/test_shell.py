@@ -113,9 +113,12 @@ def test_header_before_any_checkpoint_shows_a_dash():
 
     info = HeaderInfo("/x/store", 5, 5, "READY", None, 3, 3, 0, 0)
     assert "ckpt —" in header_content(info, 80, NOW).plain
-    assert "FROZEN_HUMAN" in header_content(
-        HeaderInfo("/x/store", 5, 5, "FROZEN_HUMAN", "broken", 3, 3, 0, 0), 80, NOW
-    ).plain
+    assert (
+        "FROZEN_HUMAN"
+        in header_content(
+            HeaderInfo("/x/store", 5, 5, "FROZEN_HUMAN", "broken", 3, 3, 0, 0), 80, NOW
+        ).plain
+    )
 
 
 async def test_our_theme_is_the_default_and_config_can_pick_another(small_store):

@@ -1,0 +1,122 @@
+"""Snapshots of every pane this shell owns, at 80x24 and 120x40, on a fixed store.
+
+Deterministic by construction: fixed clock and RNG on the store (so chains, keys and
+signatures repeat), HOME under tmp_path (the header shows ~/store), an injected `now` for the
+checkpoint age, no timings in the doctor table, no animations, no cursor blink, no
+notifications. Regenerate with `pytest tests/tui/test_snapshots.py --snapshot-update` and look
+at every changed SVG before committing it.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.tui.conftest import make_app, settle
+from tests.tui.test_doctor import ScriptedDoctor, result
+
+SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40")]
+
+
+def snap_app(store=None, **kw):
+    app = make_app(store, **kw)
+    app._disable_notifications = True  # snapshots come from app.run(), which would show them
+    return app
+
+
+def keys_then_settle(*keys: str):
+    async def run_before(pilot) -> None:
+        await settle(pilot)
+        for key in keys:
+            await pilot.press(key)
+            await settle(pilot)
+
+    return run_before
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_audit_tail(snap_compare, small_store, size):
+    assert snap_compare(snap_app(small_store), terminal_size=size, run_before=keys_then_settle())
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_audit_filter(snap_compare, small_store, size):
+    keys = ["slash", *"op:put actor:human:ana@laptop", "enter", "g", "slash"]
+    before = keys_then_settle(*keys)
+    assert snap_compare(snap_app(small_store), terminal_size=size, run_before=before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_row_detail(snap_compare, small_store, size):
+    before = keys_then_settle("k", "k", "k", "enter")  # the move row
+    assert snap_compare(snap_app(small_store), terminal_size=size, run_before=before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_row_detail_with_proof(snap_compare, small_store, size):
+    before = keys_then_settle("g", "j", "enter", "p")
+    assert snap_compare(snap_app(small_store), terminal_size=size, run_before=before)
+
+
+def _doctor_store(store, state="FROZEN_RECOVERABLE"):
+    store.doctor = ScriptedDoctor(
+        state=state,
+        results=[
+            result("chain.continuity", "PASS", detail="every row links to the one before"),
+            result("chain.hash", "PASS", detail="28 chain hashes recomputed"),
+            result(
+                "derived.index_head",
+                "FAIL",
+                detail="the index stops at seq 20; the log at 29",
+                path="index/brain.sqlite",
+            ),
+            result("derived.lease", "WARN", "warning", "a stale lease from a process now gone"),
+            result("layout.manifest", "PASS", detail="store manifest is valid"),
+        ],
+    )
+    return store
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_doctor(snap_compare, small_store, size):
+    app = snap_app(_doctor_store(small_store))
+    assert snap_compare(app, terminal_size=size, run_before=keys_then_settle("3"))
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_doctor_repair_needs_a_reason(snap_compare, small_store, size):
+    app = snap_app(_doctor_store(small_store, "FROZEN_HUMAN"))
+    before = keys_then_settle("3", "R", *"restored")
+    assert snap_compare(app, terminal_size=size, run_before=before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("pane", ["4", "5", "6"])
+def test_placeholder_panes(snap_compare, small_store, size, pane):
+    app = snap_app(small_store)
+    assert snap_compare(app, terminal_size=size, run_before=keys_then_settle(pane))
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_help(snap_compare, small_store, size):
+    app = snap_app(small_store)
+    assert snap_compare(app, terminal_size=size, run_before=keys_then_settle("question_mark"))
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_first_run(snap_compare, home, size):
+    app = snap_app(
+        root=home / "store",
+        allow_temp=True,
+        demo_root=home / "data/brain-tui/demo",
+        demo_builder=lambda *a, **k: None,
+    )
+    assert snap_compare(app, terminal_size=size, run_before=keys_then_settle())
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_error_modal(snap_compare, home, size):
+    root = home / "store"
+    root.mkdir()
+    (root / "manifest.json").write_text("{not json")
+    app = snap_app(root=root, allow_temp=True)
+    assert snap_compare(app, terminal_size=size, run_before=keys_then_settle())
