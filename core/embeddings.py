@@ -116,12 +116,28 @@ def _load(name: str) -> Any:
     except ImportError as e:
         raise SemanticUnavailable(f"sentence-transformers: {e}") from None
     require_numpy()
+    _quiet_and_offline()
     try:
         return SentenceTransformer(str(path), device="cpu", local_files_only=True)
     except TypeError:  # older sentence-transformers without local_files_only
         return SentenceTransformer(str(path), device="cpu")
     except OSError as e:
         raise BrainError(f"embedding model {name!r} could not be loaded from {path}: {e}") from None
+
+
+def _quiet_and_offline() -> None:
+    """The environment variables above only act if the hub libraries were not imported yet
+    (a host may have imported them): set the same switches on the loaded modules."""
+    try:
+        import huggingface_hub.constants as hub
+        from huggingface_hub.utils import disable_progress_bars
+        from transformers.utils import logging as tf_logging
+    except ImportError:
+        return
+    hub.HF_HUB_OFFLINE = True
+    disable_progress_bars()
+    tf_logging.disable_progress_bar()
+    tf_logging.set_verbosity_error()
 
 
 def _model_path(name: str) -> Path:

@@ -146,7 +146,8 @@ class IndexWriter:
         body = b""
         if side.state == "active":
             try:
-                body = (self.root / path).read_bytes()
+                with open(f"{self.root}/{path}", "rb", buffering=0) as f:  # no pathlib, no buffer
+                    body = f.readall()
             except FileNotFoundError:
                 body = b""
         self.upsert(path, side, body)

@@ -17,8 +17,9 @@ _sidecar_decoder = msgspec.json.Decoder(Sidecar)
 
 def read_sidecar(root: Path, path: str) -> Sidecar | None:
     try:
-        with open(root / sidecar_path(path), "rb") as f:
-            return _sidecar_decoder.decode(f.read())
+        # A plain string and an unbuffered read: this runs for every write and index update.
+        with open(f"{root}/{sidecar_path(path)}", "rb", buffering=0) as f:
+            return _sidecar_decoder.decode(f.readall())
     except FileNotFoundError:
         return None
 

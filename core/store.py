@@ -544,9 +544,9 @@ class Store:
     def view(self, path: str, *, actor: str | None = None) -> Memory:
         """Read a memory; naming an actor journals the read as an access."""
         path = paths.validate(path)
-        side_path = self.root / sidecar_path(path)
+        root = str(self.root)  # plain strings on this hot path: a pathlib join costs ~3 µs
         try:
-            st = os.stat(side_path)
+            st = os.stat(f"{root}/{sidecar_path(path)}")
         except FileNotFoundError:
             raise NotFound(f"{path}: no such memory") from None
         hit = self._view_cache.get(path)
@@ -561,8 +561,8 @@ class Store:
         if side.state == "purged":
             raise NotFound(f"{path}: purged (seq {side.seq}); its content is gone for good")
         try:
-            with open(self.root / path, "rb") as f:
-                body = f.read()
+            with open(f"{root}/{path}", "rb", buffering=0) as f:  # no BufferedReader: -3 µs
+                body = f.readall()
         except FileNotFoundError:
             raise NotFound(f"{path}: the body file is missing; run `brain doctor`") from None
         if actor:

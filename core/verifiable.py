@@ -43,7 +43,11 @@ def checkpoint_locked(store: Store) -> str:
 def checkpoint(store: Store) -> str:
     store._start_writer_checked()
     assert store._writer is not None
-    return store._writer.run_locked(lambda: checkpoint_locked(store))  # type: ignore[return-value]
+    text = store._writer.run_locked(lambda: checkpoint_locked(store))
+    # The checkpoint row is this caller's write too: reads that wait for the caller's own
+    # acknowledged rows (tail, search) must see it.
+    store._acked = max(store._acked, store._writer.tip.seq)
+    return text  # type: ignore[return-value]
 
 
 def _mmr(store: Store) -> MMR:

@@ -94,16 +94,16 @@ class Writer:
         self._on_acquire = on_acquire
         self._after_group = after_group
         self._q: queue.Queue[Request | None] = queue.Queue()
+        self._stopped = False  # the loop has ended: set under _gate, so no request is stranded
+        self._gate = threading.Lock()
         self._thread = threading.Thread(target=self._loop, name="brain-writer", daemon=True)
         self._thread.start()
 
     # -- producer side ------------------------------------------------------------------
 
     def submit(self, intents: Sequence[Intent], actor: str) -> list[Result]:
-        if not self._thread.is_alive():
-            raise BrainError("the store is closed")
         req = Request(intents, actor)
-        self._q.put(req)
+        self._enqueue(req)
         req.done.wait()
         if req.error is not None:
             raise req.error
@@ -112,10 +112,8 @@ class Writer:
 
     def run_locked(self, task: Callable[[], object]) -> object:
         """Run task on the commit loop with the lock held (checkpoints, repairs)."""
-        if not self._thread.is_alive():
-            raise BrainError("the store is closed")
         req = Request((), "system", task=task)
-        self._q.put(req)
+        self._enqueue(req)
         req.done.wait()
         if req.error is not None:
             raise req.error
@@ -129,6 +127,12 @@ class Writer:
             raise req.error
         assert req.results is not None
         return req.results
+
+    def _enqueue(self, req: Request) -> None:
+        with self._gate:
+            if self._stopped:
+                raise BrainError("the store is closed")
+            self._q.put(req)
 
     def close(self) -> None:
         if self._thread.is_alive():
@@ -158,10 +162,27 @@ class Writer:
                     self._release()  # flock is not fair: let a waiting process in
                     time.sleep(0.002)
         finally:
-            self._release()
-            if self.journal is not None:
-                self.journal.close()
-                self.journal = None
+            try:
+                self._release()
+            finally:
+                self._stop()
+
+    def _stop(self) -> None:
+        """The loop is ending (close, or an error escaped it, e.g. from a flush): wake every
+        request still queued, or its caller would wait forever."""
+        with self._gate:
+            self._stopped = True
+        while True:
+            try:
+                req = self._q.get_nowait()
+            except queue.Empty:
+                break
+            if req is not None and not req.done.is_set():
+                req.error = BrainError("the store's writer stopped before this request ran")
+                req.done.set()
+        if self.journal is not None:
+            self.journal.close()
+            self.journal = None
 
     def _wait_s(self) -> float | None:
         waits = []

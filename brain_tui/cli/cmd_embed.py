@@ -27,7 +27,8 @@ def run(args: argparse.Namespace) -> int:
     started = time.monotonic()
     progress = _Progress(sys.stderr.isatty())
     with common.open_store(args) as store:
-        common.err("loading the embedding model ...")
+        if progress.tty:  # a person is watching: say why the first seconds are quiet
+            common.err("loading the embedding model ...")
         store.warm_semantic()
         try:
             n = store.embed_pending(batch=args.batch, progress=progress)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from dataclasses import dataclass, field
 
 import msgspec
@@ -190,16 +191,16 @@ def _quick(ctx, facts: FileFacts) -> None:
     root = str(ctx.root)
     facts.scope = set()
     parents: set[str] = set()
+    plain: set[str] = set()  # folders already seen not to be links
     for i, p in enumerate(sorted(ctx.log.touched)):
         ctx.tick(i + 1, what="files")
         if not _valid(p):
             continue
         facts.scope.add(p)
         parents.add(p.rsplit("/", 1)[0])
-        try:
-            paths.check_no_symlink(ctx.root, p)
-        except Exception:  # noqa: BLE001
-            facts.symlinks.append(p)
+        link = _link_on_the_way(root, p, plain)
+        if link:
+            facts.symlinks.append(link)
             continue
         side = read_side(os.path.join(root, p[:-3] + SIDE))
         if side is not None:
@@ -222,6 +223,24 @@ def _quick(ctx, facts: FileFacts) -> None:
         for n in sorted(names):
             if conflict_base(n, names):
                 facts.conflicts.append(f"{parent}/{n}")
+
+
+def _link_on_the_way(root: str, rel: str, plain: set[str]) -> str:
+    """The first symbolic link among rel's components below root, or ''."""
+    parts = rel.split("/")
+    for i in range(1, len(parts) + 1):
+        sub = "/".join(parts[:i])
+        if sub in plain:
+            continue
+        try:
+            st = os.lstat(os.path.join(root, sub))
+        except (FileNotFoundError, NotADirectoryError):
+            return ""
+        if stat.S_ISLNK(st.st_mode):
+            return sub
+        if i < len(parts):
+            plain.add(sub)
+    return ""
 
 
 def _strings(v):

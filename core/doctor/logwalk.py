@@ -10,7 +10,6 @@ not decreasing, op in the closed list, prev_chain link and chain hash.
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,7 +29,6 @@ def _no_float(text: str):
 
 
 _decoder = msgspec.json.Decoder(Row, float_hook=_no_float)
-_LONG_INT = re.compile(rb"\d{20}")  # a digit run that might be an integer beyond u64
 _encoder = msgspec.json.Encoder(order="sorted")
 _OPS = frozenset(OPS)
 _MEMORY_OPS = frozenset({"put", "move", "delete"})
@@ -261,14 +259,29 @@ def _decode(payload: bytes, hseq: int, hts: int) -> tuple[str, Row | None]:
         return "header seq/ts_ns differ from the payload's", row
     if _encoder.encode(row) != payload:
         return "payload is not the row's canonical JSON (all nine fields, sorted)", row
-    # Floats were refused while decoding; ASCII text is NFC; only a long digit run (rare, and
-    # mostly inside hex hashes) needs the full walk for the u64 range.
-    if not payload.isascii() or _LONG_INT.search(payload):
+    # Floats were refused while decoding and ASCII text is NFC, so the full (slow) check is
+    # needed only for non-ASCII rows; integers are range-checked here.
+    if not (0 <= row.seq <= canonical.U64_MAX and 0 <= row.ts_ns <= canonical.U64_MAX):
+        return "seq or ts_ns is outside the u64 range", row
+    if row.extra and not _ints_in_range(row.extra):
+        return "payload is not canonical: an integer outside the u64 range", row
+    if not payload.isascii():
         try:
             canonical.validate(msgspec.to_builtins(row))
         except canonical.CanonicalError as e:
             return f"payload is not canonical: {e}", row
     return "", row
+
+
+def _ints_in_range(v) -> bool:
+    t = type(v)
+    if t is int:
+        return -canonical.U64_MAX <= v <= canonical.U64_MAX
+    if t is dict:
+        return all(_ints_in_range(x) for x in v.values())
+    if t is list:
+        return all(_ints_in_range(x) for x in v)
+    return True
 
 
 def _check_row(facts, state, row: Row, payload: bytes, rel: str, at: int) -> None:

@@ -68,17 +68,18 @@ def _sizes(ctx) -> list[int]:
 def nodes(ctx) -> Finding:
     lf = ctx.log
     expect, _roots = recomputed(ctx)
-    data = _read_nodes(ctx)
-    if data is None:
-        return fail("the node file is missing; `--repair` rebuilds it from the log", [NODES])
-    if data[:HEADER_SIZE] != _HEADER_BYTES:
-        return fail("the node file's header is damaged; `--repair` rebuilds it", [NODES])
-    count, torn = divmod(len(data) - HEADER_SIZE, 32)
-    file_leaves = _leaves_for_nodes(count)
     base = HEADER_SIZE + node_count(lf.start) * 32
+    got = _read_nodes(ctx, base)
+    if got is None:
+        return fail("the node file is missing; `--repair` rebuilds it from the log", [NODES])
+    header, have, size = got
+    if header != _HEADER_BYTES:
+        return fail("the node file's header is damaged; `--repair` rebuilds it", [NODES])
+    count, torn = divmod(size - HEADER_SIZE, 32)
+    file_leaves = _leaves_for_nodes(count)
     clean = lf.clean_leaves if lf.damaged else len(lf.leaves)
     exp = expect[: (node_count(lf.start + clean) - node_count(lf.start)) * 32]
-    have = data[base : base + len(exp)]
+    have = have[: len(exp)]
     if have != exp:
         if len(have) < len(exp) and exp.startswith(have):
             return fail(
@@ -100,9 +101,14 @@ def nodes(ctx) -> Finding:
     return ok(f"{lf.head - lf.start:,} leaves and their nodes match the log")
 
 
-def _read_nodes(ctx) -> bytes | None:
+def _read_nodes(ctx, base: int) -> tuple[bytes, bytes, int] | None:
+    """(header, the nodes from byte `base` on, file size): quick mode reads only its tail."""
     try:
-        return ctx.layout.mmr_nodes.read_bytes()
+        with open(ctx.layout.mmr_nodes, "rb") as f:
+            header = f.read(HEADER_SIZE)
+            f.seek(base)
+            rest = f.read()
+            return header, rest, max(f.tell(), len(header))
     except FileNotFoundError:
         return None
 

@@ -10,11 +10,20 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import time
 
-from tests.bench import bench_baseline, bench_doctor, bench_export, bench_puts, bench_reads
+from tests.bench import (
+    bench_baseline,
+    bench_doctor,
+    bench_export,
+    bench_puts,
+    bench_reads,
+    bench_search_quality,
+    bench_semantic,
+)
 from tests.bench.common import Bench, Ctx, bench_dir, cleanup, log
 
 ALL: list[Bench] = [
@@ -23,6 +32,8 @@ ALL: list[Bench] = [
     *bench_reads.BENCHES,
     *bench_doctor.BENCHES,
     *bench_export.BENCHES,
+    *bench_search_quality.BENCHES,
+    *bench_semantic.BENCHES,
 ]
 BY_NAME = {b.name: b for b in ALL}
 
@@ -46,6 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     log(f"bench dir {bench_dir()}; {reps} repetitions{' (quick)' if args.quick else ''}")
 
     started = time.monotonic()
+    load_before = os.getloadavg()[0]
     raw: dict[str, list[tuple[dict, dict]]] = {b.name: [] for b in benches}
     baselines: list[dict] = []
     try:
@@ -53,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
             if b.setup:
                 b.setup(ctx)
         if not benches:  # `baseline` alone
-            for rep in range(reps):
+            for _ in range(reps):
                 baselines.append(bench_baseline.baseline(ctx))
         for rep in range(reps):
             ctx.rep = rep
@@ -70,7 +82,8 @@ def main(argv: list[str] | None = None) -> int:
             if b.teardown:
                 b.teardown(ctx)
         cleanup()
-    print(render(benches, raw, baselines, reps, ctx.quick))
+    load = (load_before, os.getloadavg()[0])
+    print(render(benches, raw, baselines, reps, ctx.quick, load))
     log(f"total {time.monotonic() - started:.0f} s")
     if args.json:
         with open(args.json, "w") as f:
@@ -90,7 +103,7 @@ def _num(x: float) -> str:
     return f"{x:.2f}"
 
 
-def render(benches, raw, baselines, reps, quick) -> str:
+def render(benches, raw, baselines, reps, quick, load=(0.0, 0.0)) -> str:
     head = ("benchmark", "median", "unit", "baseline", "ratio", "goal", "met?")
     rows = [
         (
@@ -145,7 +158,9 @@ def render(benches, raw, baselines, reps, quick) -> str:
     sep = "|" + "|".join("-" * (w + 2) for w in widths) + "|"
     note = (
         f"medians of {reps} repetitions{' (--quick)' if quick else ''}; each repetition ran right"
-        " after its own baseline loop; ratio = median of per-repetition ratios"
+        " after its own baseline loop; ratio = median of per-repetition ratios.\n"
+        f"{os.cpu_count()} CPUs, load average {load[0]:.1f} at the start and {load[1]:.1f} at the"
+        f" end; bench dir {bench_dir()}"
     )
     return "\n".join([line(head), sep, *(line(r) for r in rows), "", note])
 

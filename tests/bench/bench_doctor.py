@@ -17,7 +17,7 @@ from core.store import Store
 from tests.bench.common import ACTOR, Bench, Ctx, Metric, bench_dir, log, now
 from tests.bench.corpus import Corpus
 
-STORE_VERSION = "1"  # bump when the mix below changes so the cached store is rebuilt
+STORE_VERSION = "2"  # bump when the mix below changes so the cached store is rebuilt
 ROWS, MEMORIES, UPDATES = 100_000, 10_000, 20_000
 BATCH = 500
 TAIL = 50
@@ -64,18 +64,16 @@ def _build(root, stamp) -> None:
         store.batch([Move(paths[k], paths[k][:-3] + "-moved.md") for k in movers], ACTOR)
         store.batch([Delete(paths[k]) for k in tombs], ACTOR)
         store.batch([Delete(paths[k], "purge", "user-request") for k in purges], ACTOR)
-        left = ROWS - store.tip.seq - 10
-        while left > 0:
-            n = min(BATCH, left)
+        while store.tip.seq < ROWS:
+            n = min(BATCH, ROWS - store.tip.seq)
             store.batch(
                 [
-                    Note("session.start", "", "", {"session": f"s{left}-{j}"}) if j % 3 == 0
+                    Note("session.start", "", "", {"session": f"s{store.tip.seq}-{j}"}) if j % 3 == 0
                     else Note("tier.changed", paths[rnd.randrange(MEMORIES)], "", {"tier": "warm"})
                     for j in range(n)
                 ],
                 ACTOR,
             )  # fmt: skip
-            left = ROWS - store.tip.seq - 10
         store.checkpoint()
         store.wait_index()
         log(f"  built {store.tip.seq:,} rows in {now() - t0:.1f} s")

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import random
-import shutil
 
 from core.index_schema import SCHEMA_VERSION
 from core.models import PROTOCOL_VERSION
 from core.store import Store
-from tests.bench.common import ACTOR, Bench, Ctx, Metric, bench_dir, log, now, pct
+from tests.bench.common import ACTOR, Bench, Ctx, Metric, bench_dir, discard, log, now, pct
 from tests.bench.corpus import Corpus
 
 # Part of the cache key: a new generator, index schema or protocol rebuilds the cached stores.
@@ -32,7 +31,8 @@ def corpus_store(ctx: Ctx, n: int) -> Store:
 
 def _build(root, stamp, n: int) -> None:
     stamp.unlink(missing_ok=True)
-    shutil.rmtree(root, ignore_errors=True)
+    if root.exists():  # deleted at the end of the run, not now (see common.scratch)
+        root.rename(discard(root))
     log(f"building a {n:,}-memory corpus in {root} (cached for later runs) ...")
     corpus = Corpus(seed=7)
     t0 = now()

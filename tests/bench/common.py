@@ -41,6 +41,13 @@ def scratch(name: str) -> Iterator[Path]:
     yield d
 
 
+def discard(path: Path) -> Path:
+    """A free name beside path to move it to; it is deleted at the end of the run."""
+    d = path.with_name(f"{path.name}.old-{os.getpid()}-{len(_leftovers)}")
+    _leftovers.append(d)
+    return d
+
+
 def cleanup() -> None:
     while _leftovers:
         shutil.rmtree(_leftovers.pop(), ignore_errors=True)

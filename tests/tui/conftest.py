@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from pathlib import Path
 
 import pytest
@@ -13,14 +14,14 @@ from tests.tui.store_fixture import T0, build_small
 NOW = T0 + 90 * 1_000_000_000  # the app's clock: 90 s after the store's first row
 
 
-def pytest_collection_modifyitems(items):
-    """Async tests here run on asyncio through anyio's plugin (anyio ships with watchfiles)."""
-    import inspect
+@pytest.hookimpl(tryfirst=True)
+def pytest_pycollect_makeitem(collector, name, obj):
+    """Async tests here run on asyncio through anyio's plugin (anyio ships with watchfiles).
 
-    for item in items:
-        fn = getattr(item, "function", None)
-        if fn is not None and inspect.iscoroutinefunction(fn) and "tests/tui" in str(item.path):
-            item.add_marker(pytest.mark.anyio)
+    The mark goes on while collecting, before parametrization, so every plugin (syrupy's
+    report included) sees the same `[asyncio]` test ids."""
+    if collector.funcnamefilter(name) and inspect.iscoroutinefunction(obj):
+        pytest.mark.anyio(obj)
 
 
 @pytest.fixture

@@ -1,0 +1,104 @@
+"""`brain search --mode`, `brain similar`, `brain embed`: with the semantic extra, and without it
+(simulated by blocking the import in a fresh interpreter: everything else must keep working)."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.test_cli import _env, one_line_error
+
+HINT = (
+    "brain: error: semantic search needs the optional extra: pip install 'brain-tui[semantic]'"
+    " (or ./dev test, which installs it)"
+)
+CAT, DB = "memories/facts/cat.md", "memories/decisions/db.md"
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> str:
+    from core.store import Store
+
+    root = tmp_path / "store"
+    with Store.init(root, allow_temp=True) as s:
+        s.put(CAT, "The office cat is called Miso and naps on the radiator.", actor="agent:t")
+        s.put(DB, "Billing runs on Postgres 15 behind pgbouncer.", actor="agent:t")
+    return str(root)
+
+
+def _python(code: str, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(
+        [sys.executable, "-c", code, *args], capture_output=True, env=_env(), timeout=timeout
+    )
+
+
+_WITHOUT_EXTRA = """
+import sys
+sys.modules["sentence_transformers"] = None  # `import sentence_transformers` now fails
+from brain_tui.cli.main import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["search", "feline", "--mode", "semantic"],
+        ["search", "feline", "--mode", "hybrid"],
+        ["similar", CAT],
+        ["embed"],
+    ],
+)
+def test_without_the_extra_semantic_commands_print_the_install_hint(store: str, argv) -> None:
+    p = _python(_WITHOUT_EXTRA, "--store", store, *argv)
+    line = one_line_error(p, 1)
+    assert line == HINT
+
+
+def test_without_the_extra_everything_else_works(store: str, tmp_path: Path) -> None:
+    for argv in (["search", "radiator"], ["view", CAT], ["state", "--json"], ["history", DB]):
+        p = _python(_WITHOUT_EXTRA, "--store", store, *argv)
+        assert p.returncode == 0, (argv, p.stderr.decode())
+    p = _python(_WITHOUT_EXTRA, "--store", store, "search", "radiator", "--json")
+    assert [h["path"] for h in json.loads(p.stdout)] == [CAT]
+
+
+def test_search_rejects_an_unknown_mode(store: str) -> None:
+    p = _python(_WITHOUT_EXTRA, "--store", store, "search", "x", "--mode", "fuzzy")
+    assert p.returncode == 2 and b"invalid choice" in p.stderr
+
+
+_WITH_EXTRA = """
+import json, sys
+from brain_tui.cli.main import main
+s = sys.argv[1]
+assert main(["--store", s, "embed"]) == 0
+assert main(["--store", s, "search", "where does the feline nap", "--mode", "semantic",
+             "--limit", "1", "--json"]) == 0
+assert main(["--store", s, "search", "pgbouncer", "--mode", "hybrid", "--kind", "decisions",
+             "--json"]) == 0
+assert main(["--store", s, "similar", "memories/facts/cat.md", "--json"]) == 0
+assert main(["--store", s, "search", "cat", "--mode", "semantic", "--tier", "hot"]) == 0
+"""
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("sentence_transformers") is None,
+    reason="the optional extra brain-tui[semantic] is not installed",
+)
+def test_semantic_cli_round_trip(store: str) -> None:
+    p = _python(_WITH_EXTRA, store)
+    assert p.returncode == 0, p.stderr.decode()[-3000:]
+    out = [json.loads(line) for line in p.stdout.decode().splitlines()[1:4]]
+    assert p.stdout.decode().splitlines()[0].startswith("embedded 2 memories")
+    assert [h["path"] for h in out[0]] == [CAT]
+    assert [h["path"] for h in out[1]] == [DB] and "[pgbouncer]" in out[1][0]["snippet"]
+    assert [h["path"] for h in out[2]] == [DB]  # the other memory; never itself
+    err = p.stderr.decode()
+    assert "embedding 2/2" in err and "no matches for 'cat'" in err  # tier filter: none hot
+    assert "Traceback" not in err and "Loading weights" not in err

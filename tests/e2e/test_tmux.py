@@ -1,0 +1,176 @@
+"""The workstation in a real terminal: tmux runs `brain`, we press through every pane and
+read the screen back. No traceback may ever appear, and each pane shows its title."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+
+ROOT = Path(__file__).resolve().parents[2]
+WIDTH, HEIGHT = 120, 40
+# pane key -> the title its pane bar (line 3) starts with
+PANES = {
+    "1": "Audit tail",
+    "2": "Memories",
+    "3": "Doctor",
+    "4": "PII review",
+    "5": "Proposals",
+    "6": "Sync",
+}
+
+
+class Tmux:
+    def __init__(self, command: str, env: dict[str, str]) -> None:
+        self.name = f"brain-e2e-{uuid.uuid4().hex[:8]}"
+        exports = " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items())
+        # Keep the pane after the app exits, so its exit status can be read back.
+        script = (
+            f"cd {shlex.quote(str(ROOT))} && env {exports} {command}; echo BRAIN-EXIT=$?; sleep 30"
+        )
+        subprocess.run(
+            [
+                "tmux",
+                "new-session",
+                "-d",
+                "-s",
+                self.name,
+                "-x",
+                str(WIDTH),
+                "-y",
+                str(HEIGHT),
+                "sh",
+                "-c",
+                script,
+            ],
+            check=True,
+        )
+
+    def screen(self) -> str:
+        out = subprocess.run(
+            ["tmux", "capture-pane", "-p", "-t", self.name], capture_output=True, text=True
+        )
+        return out.stdout
+
+    def press(self, *keys: str) -> None:
+        for key in keys:
+            subprocess.run(["tmux", "send-keys", "-t", self.name, key], check=True)
+            time.sleep(0.25)  # a lone Escape must not merge with the next key into alt+key
+
+    def wait_for(self, text: str, timeout: float = 30.0, line: int | None = None) -> str:
+        """Until text is on the screen (or starts the given line); never a traceback."""
+        deadline = time.monotonic() + timeout
+        screen = ""
+        while time.monotonic() < deadline:
+            screen = self.screen()
+            assert "Traceback" not in screen, screen
+            lines = screen.splitlines()
+            if line is None and text in screen:
+                return screen
+            if line is not None and len(lines) > line and lines[line].strip().startswith(text):
+                return screen
+            time.sleep(0.2)
+        raise AssertionError(f"{text!r} never appeared; the screen was:\n{screen}")
+
+    def kill(self) -> None:
+        subprocess.run(["tmux", "kill-session", "-t", self.name], capture_output=True)
+
+
+def _env(home: Path) -> dict[str, str]:
+    return {
+        "HOME": str(home),
+        "XDG_STATE_HOME": str(home / "state"),
+        "XDG_CONFIG_HOME": str(home / "config"),
+        "XDG_DATA_HOME": str(home / "data"),
+        "TERM": "xterm-256color",
+        "COLORTERM": "",
+        "TEXTUAL_ANIMATIONS": "none",
+        "PATH": os.environ.get("PATH", ""),
+        "PYTHONPATH": str(ROOT),
+    }
+
+
+def _press_through_panes(tmux: Tmux) -> None:
+    for key, title in PANES.items():
+        tmux.press(key)
+        tmux.wait_for(title, line=2)  # line 3 is the pane bar: the pane's own title
+    tmux.press("1", "?")
+    tmux.wait_for("Keys  (esc closes)")
+    tmux.press("Escape")
+    tmux.wait_for("Audit tail")
+    tmux.press("q")
+    screen = tmux.wait_for("BRAIN-EXIT=")
+    assert "BRAIN-EXIT=0" in screen, screen
+
+
+def test_brain_on_a_store_presses_through_every_pane(tmp_path):
+    home = tmp_path / "home"
+    home.mkdir()
+    env = _env(home)
+    build = (
+        "import sys; from pathlib import Path; from tests.tui.store_fixture import build_small\n"
+        "build_small(Path(sys.argv[1])).close()\n"
+    )
+    subprocess.run(
+        [sys.executable, "-c", build, str(home / "store")],
+        check=True,
+        cwd=ROOT,
+        env={**os.environ, **env},
+        timeout=120,
+    )
+    cmd = f"{shlex.quote(sys.executable)} -m brain_tui.cli.main --store {home / 'store'} --allow-temp-store"
+    tmux = Tmux(cmd, env)
+    try:
+        screen = tmux.wait_for("Audit tail")
+        assert "~/store" in screen and "READY" in screen
+        tmux.press("k", "Enter")
+        tmux.wait_for("equals the chain of row")
+        tmux.press("p")
+        tmux.wait_for("✓ valid")
+        tmux.press("Escape")
+        tmux.wait_for("Audit tail")
+        _press_through_panes(tmux)
+    finally:
+        tmux.kill()
+
+
+@pytest.mark.skipif(
+    not (ROOT / "brain_tui" / "cli" / "cmd_demo.py").exists(), reason="no `brain demo` yet"
+)
+def test_brain_demo_presses_through_every_pane(tmp_path):
+    home = tmp_path / "home"
+    home.mkdir()
+    cmd = (
+        f"{shlex.quote(sys.executable)} -m brain_tui.cli.main demo --size small --allow-temp-store"
+    )
+    tmux = Tmux(cmd, _env(home))
+    try:
+        tmux.wait_for("Audit tail", timeout=120)
+        _press_through_panes(tmux)
+    finally:
+        tmux.kill()
+
+
+def test_brain_with_no_store_offers_to_create_one(tmp_path):
+    home = tmp_path / "home"
+    home.mkdir()
+    cmd = f"{shlex.quote(sys.executable)} -m brain_tui.cli.main --store {home / 'fresh'} --allow-temp-store"
+    tmux = Tmux(cmd, _env(home))
+    try:
+        tmux.wait_for("Create a store here")
+        tmux.press("c")
+        tmux.wait_for("Audit tail")
+        assert (home / "fresh" / "manifest.json").exists()
+        tmux.press("q")
+        assert "BRAIN-EXIT=0" in tmux.wait_for("BRAIN-EXIT=")
+    finally:
+        tmux.kill()
