@@ -38,6 +38,7 @@ CHAIN_IDS = (
     "chain.seq_monotonic",
     "chain.continuity",
     "chain.hash",
+    "chain.op_enum",
     "chain.journal",
 )
 

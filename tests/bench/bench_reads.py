@@ -11,7 +11,7 @@ from tests.bench.common import ACTOR, Bench, Ctx, Metric, bench_dir, discard, lo
 from tests.bench.corpus import Corpus
 
 # Part of the cache key: a new generator, index schema or protocol rebuilds the cached stores.
-CORPUS_VERSION = f"corpus 2, index schema {SCHEMA_VERSION}, protocol {PROTOCOL_VERSION}"
+CORPUS_VERSION = f"corpus 3, index schema {SCHEMA_VERSION}, protocol {PROTOCOL_VERSION}"
 BATCH = 500
 
 

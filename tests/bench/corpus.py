@@ -140,6 +140,15 @@ class Corpus:
             _zipf(len(self.projects)),
             _zipf(len(self.roles)),
         )
+        # Each project has its own stack: memories about it mostly name its technologies, so a
+        # common term is common within a project, not in every memory of the store.
+        self.stacks: dict[str, tuple[list[str], list[float]]] = {}
+        for p in self.projects:
+            pr = random.Random(f"{seed}-{p}")
+            stack = pr.sample(self.tech, 30)
+            self.stacks[p] = (stack, _zipf(len(stack), 0.8))
+        self._stack = self.stacks[self.projects[0]]
+        self._project = self.projects[0]
         # Identifiers: a long tail of rare tokens (function and config names).
         r = random.Random(seed + 1)
         self.idents = [
@@ -150,14 +159,22 @@ class Corpus:
     def _pick(self, words: list[str], weights: list[float]) -> str:
         return self.rng.choices(words, cum_weights=weights)[0]
 
+    def _tech(self) -> str:
+        if self.rng.random() < 0.85:
+            return self._pick(*self._stack)
+        return self._pick(self.tech, self.tw)
+
+    def _proj(self) -> str:
+        return self._project if self.rng.random() < 0.7 else self._pick(self.projects, self.pw)
+
     def _fill(self, template: str) -> str:
         r = self.rng
         return template.format(
             verb=r.choice(VERBS),
-            tech=self._pick(self.tech, self.tw),
-            tech2=self._pick(self.tech, self.tw),
-            tech3=self._pick(self.tech, self.tw),
-            project=self._pick(self.projects, self.pw),
+            tech=self._tech(),
+            tech2=self._tech(),
+            tech3=self._tech(),
+            project=self._proj(),
             project2=self._pick(self.projects, self.pw),
             role=self._pick(self.roles, self.rw),
             adj=r.choice(ADJ),
@@ -175,6 +192,7 @@ class Corpus:
         r = self.rng
         kind = r.choice(("decisions", "facts", "facts", "decisions", "projects", "preferences"))
         project = self._pick(self.projects, self.pw)
+        self._project, self._stack = project, self.stacks[project]
         first = self._fill(r.choice(LESSON_OPENERS))
         head = first.split(":", 1)[1] if ":" in first[:20] else first
         title = " ".join(head.split()[:8])
@@ -195,7 +213,7 @@ class Corpus:
         if r.random() < 0.3:
             paras.append("\n".join(f"- {self._fill('{verb} {tech} in {file}')}" for _ in range(3)))
         body = f"# {title.rstrip('.')}\n\n" + "\n\n".join(paras) + "\n"
-        tags = sorted({self._pick(self.tech, self.tw) for _ in range(r.randint(1, 3))})
+        tags = sorted({self._tech() for _ in range(r.randint(1, 3))})
         return Memory(
             path=f"memories/{kind}/{project}/note-{i:07d}.md",
             body=body,

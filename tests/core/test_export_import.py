@@ -146,6 +146,28 @@ def test_purge_deletes_exports_inside_and_names_those_outside(a: Store, tmp_path
     assert any(str(tmp_path / "out.zip") in n for n in a.notes)
 
 
+def test_export_is_consistent_with_a_concurrent_writer(a: Store, b: Store, tmp_path: Path) -> None:
+    import threading
+
+    stop = threading.Event()
+
+    def writer() -> None:
+        i = 0
+        while not stop.is_set():
+            a.put(f"memories/facts/bg{i % 5}.md", f"bg {i}\n", actor=ANA, sync_class="shareable")
+            i += 1
+
+    t = threading.Thread(target=writer)
+    t.start()
+    try:
+        outs = [a.export(tmp_path / f"c{i}.zip") for i in range(3)]
+    finally:
+        stop.set()
+        t.join()
+    for i, _res in enumerate(outs):  # each one verifies as a whole (files match the log)
+        b.import_(tmp_path / f"c{i}.zip", actor=BOB)
+
+
 # -- import ---------------------------------------------------------------------------------
 
 

@@ -174,11 +174,37 @@ def rewrite_row_fixing_crc(root: Path) -> None:
     (root / LOG).write_bytes(data[: f.offset] + fixed + data[f.end :])
 
 
+def _rechain_last_row(root: Path, mutate: Callable[[dict], None]) -> None:
+    """Rewrite row 12 (the last) with a valid chain hash and CRC: only its content is wrong."""
+    import hashlib
+
+    f = frame_of(root, 12)
+    row = json.loads(f.payload)
+    mutate(row)
+    row["chain"] = ""
+    enc = json.dumps(row, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
+    row["chain"] = hashlib.sha256(enc + bytes.fromhex(row["prev_chain"])).hexdigest()
+    payload = json.dumps(row, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
+    fixed = struct.pack(">IIQQ", len(payload), crc32c(payload), f.seq, f.ts_ns) + payload
+    data = (root / LOG).read_bytes()
+    (root / LOG).write_bytes(data[: f.offset] + fixed + data[f.end :])
+
+
+def float_in_a_row(root: Path) -> None:
+    _rechain_last_row(root, lambda r: r["extra"].update(x=1.5))
+
+
+def unknown_op(root: Path) -> None:
+    _rechain_last_row(root, lambda r: r.update(op="teleport"))
+
+
 CASES: list[tuple[str, Callable[[Path], None], str, str, str]] = [
     # name, corruption, invariant that must FAIL, its path, state
     ("frame byte", flip_frame_payload, "chain.frame_crc", LOG, "FROZEN_HUMAN"),
     ("frame length", flip_frame_length, "chain.frame_crc", LOG, "FROZEN_HUMAN"),
     ("row edited, CRC fixed", rewrite_row_fixing_crc, "chain.hash", LOG, "FROZEN_HUMAN"),
+    ("float in a row", float_in_a_row, "chain.frame_crc", LOG, "FROZEN_HUMAN"),
+    ("unknown op", unknown_op, "chain.op_enum", LOG, "FROZEN_HUMAN"),
     ("body byte", flip_body, "memories.commitment", "memories/facts/a.md", "FROZEN_HUMAN"),
     (
         "version body byte",
