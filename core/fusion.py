@@ -109,6 +109,12 @@ def _stem(w: str) -> str:
     return w[:-1] if w.endswith("e") and len(w) > 3 else w
 
 
+def content_query(text: str) -> str:
+    """The query's words minus stopwords, for the bm25 side of hybrid search: "how", "the" and
+    the like match most memories, cost the most to rank, and carry no evidence."""
+    return " ".join(t for t in _TOKEN.findall(text) if t.lower() not in _STOP)
+
+
 def content_words(text: str) -> set[str]:
     """Lower-cased, lightly stemmed words that are not stopwords."""
     return {_stem(t) for t in _TOKEN.findall(text.lower()) if t not in _STOP}

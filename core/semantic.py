@@ -182,7 +182,7 @@ def _evidence(
     store: Store, conn, qv, query: str, filters: dict
 ) -> tuple[fusion.Evidence, dict[int, queries.SearchHit]]:
     sem = store.semantic
-    lex, op = queries.search_ranked(conn, query, limit=CANDIDATES, **filters)
+    lex, op = queries.search_ranked(conn, fusion.content_query(query), limit=CANDIDATES, **filters)
     sem_ranked = _top(sem, conn, qv, CANDIDATES, filters)
     cos = dict(sem_ranked)
     cos.update(_cosines(sem, [i for i, _h in lex if i not in cos], qv))

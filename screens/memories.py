@@ -64,7 +64,7 @@ class MemoriesScreen(PaneScreen):
             self.query, self.rows = query, rows
 
     class Opened(Message):
-        def __init__(self, memory: Memory, accesses: int) -> None:
+        def __init__(self, memory: Memory, accesses: int | None) -> None:
             super().__init__()
             self.memory, self.accesses = memory, accesses
 
@@ -182,7 +182,8 @@ class MemoriesScreen(PaneScreen):
             meta.update(Content(message.path))
             md.update("*Not readable now (moved or purged); press esc to refresh.*")
             return
-        meta.update(meta_text(message.memory, message.accesses, lines=2))
+        count = message.accesses if message.accesses >= 0 else None
+        meta.update(meta_text(message.memory, count, lines=2))
         md.update(body_markdown(message.memory))
         self.query_one("#mem-preview-box", VerticalScroll).scroll_home(animate=False)
 
@@ -195,7 +196,7 @@ class MemoriesScreen(PaneScreen):
     @guarded("opening the memory")
     def _open(self, path: str, accesses: int) -> None:
         memory = store_of(self).view(path, actor=actor_of(self))
-        self.post_message(self.Opened(memory, accesses + 1))
+        self.post_message(self.Opened(memory, accesses + 1 if accesses >= 0 else None))
 
     def on_memories_screen_opened(self, message: Opened) -> None:
         self.app.push_screen(MemoryViewScreen(message.memory, message.accesses))
@@ -244,7 +245,7 @@ class MemoriesScreen(PaneScreen):
                     side.seq,
                     h.tier,
                     False,
-                    0,
+                    -1,  # unknown here: the preview leaves the access count out
                 )
             )
         self.post_message(self.Results(text, out))

@@ -165,3 +165,34 @@ def test_refuses_to_build_over_an_existing_folder(tmp_path):
     with pytest.raises(BrainError, match="already exists"):
         build_demo(tmp_path / "demo", size="small", allow_temp=True)
     assert (tmp_path / "demo" / "notes.txt").read_text() == "mine"
+
+
+def test_brain_demo_command_builds_once_and_prints_state(tmp_path, monkeypatch, capsys):
+    from brain_tui.cli.main import main
+
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    argv = ["demo", "--no-tui", "--size", "small", "--allow-temp-store"]
+    assert main(argv) == 0
+    out = capsys.readouterr()
+    root = tmp_path / "data" / "brain-tui" / "demo"
+    assert "building the demo store" in out.err
+    assert f"demo store: {root}" in out.out and "state:      READY" in out.out
+    first_id = (root / "manifest.json").read_bytes()
+    assert main(argv) == 0  # already there: opened, not rebuilt
+    assert "building" not in capsys.readouterr().err
+    assert main([*argv, "--rebuild"]) == 0
+    assert "building the demo store" in capsys.readouterr().err
+    assert (root / "manifest.json").read_bytes() != first_id
+    assert not list(root.parent.glob(".*partial"))
+
+
+def test_brain_demo_rebuild_leaves_foreign_folders_alone(tmp_path, monkeypatch):
+    from brain_tui.cli.main import main
+
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    root = tmp_path / "data" / "brain-tui" / "demo"
+    root.mkdir(parents=True)
+    (root / "notes.txt").write_text("mine")
+    assert main(["demo", "--no-tui", "--rebuild", "--allow-temp-store"]) == 2
+    assert (root / "notes.txt").read_text() == "mine"

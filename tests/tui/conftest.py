@@ -70,13 +70,20 @@ def make_app(store=None, **kw) -> BrainApp:
     return app
 
 
-async def settle(pilot, rounds: int = 6) -> None:
-    """Let workers finish and their messages land (pages, state, proofs)."""
+async def settle(pilot, rounds: int = 8) -> None:
+    """Let workers finish and their messages land (pages, state, proofs): done once two
+    pauses in a row find no worker running (a render can start a page fetch)."""
     app = pilot.app
+    idle = 0
     for _ in range(rounds):
         await pilot.pause()
-        await app.workers.wait_for_complete()
-    await pilot.pause()
+        if any(w.is_running for w in app.workers):
+            idle = 0
+            await app.workers.wait_for_complete()
+        else:
+            idle += 1
+            if idle == 2:
+                return
 
 
 async def wait_until(pilot, predicate, timeout: float = 10.0) -> bool:

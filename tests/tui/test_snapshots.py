@@ -23,11 +23,13 @@ def snap_app(store=None, **kw):
     return app
 
 
-def keys_then_settle(*keys: str):
+def keys_then_settle(*steps: str | list[str]):
+    """Each step is a key, or a list of keys typed in one go; the app settles after each."""
+
     async def run_before(pilot) -> None:
         await settle(pilot)
-        for key in keys:
-            await pilot.press(key)
+        for step in steps:
+            await pilot.press(*([step] if isinstance(step, str) else step))
             await settle(pilot)
 
     return run_before
@@ -40,8 +42,7 @@ def test_audit_tail(snap_compare, small_store, size):
 
 @pytest.mark.parametrize("size", SIZES)
 def test_audit_filter(snap_compare, small_store, size):
-    keys = ["slash", *"op:put actor:human:ana@laptop", "enter", "g", "slash"]
-    before = keys_then_settle(*keys)
+    before = keys_then_settle("slash", list("op:put actor:human:ana@laptop"), "enter", "g", "slash")
     assert snap_compare(snap_app(small_store), terminal_size=size, run_before=before)
 
 
@@ -85,7 +86,7 @@ def test_doctor(snap_compare, small_store, size):
 @pytest.mark.parametrize("size", SIZES)
 def test_doctor_repair_needs_a_reason(snap_compare, small_store, size):
     app = snap_app(_doctor_store(small_store, "FROZEN_HUMAN"))
-    before = keys_then_settle("3", "R", *"restored")
+    before = keys_then_settle("3", "R", list("restored"))
     assert snap_compare(app, terminal_size=size, run_before=before)
 
 
