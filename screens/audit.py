@@ -6,6 +6,7 @@ import msgspec
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.content import Content
+from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import Input
 
@@ -16,6 +17,7 @@ from screens.pane import PaneScreen
 from screens.row_detail import RowDetailScreen
 from widgets.audit_list import AuditList
 from widgets.audit_pager import AuditFilter, parse_filter
+from widgets.status import WorkFailed
 
 FILTER_HINT = "op:put actor:human:ana path:memories/decisions"
 FILTER_KEYS = "enter apply · esc close · empty shows all"
@@ -40,6 +42,7 @@ class AuditScreen(PaneScreen):
     def __init__(self, store: Store) -> None:
         super().__init__()
         self.store = store
+        self.probed = False  # the newest seq is known (the first screenful can draw)
         self._debounce: Timer | None = None
 
     def compose_body(self) -> ComposeResult:
@@ -54,17 +57,40 @@ class AuditScreen(PaneScreen):
     def audit_list(self) -> AuditList:
         return self.query_one(AuditList)
 
+    class HeadProbed(Message):
+        def __init__(self, seq: int) -> None:
+            super().__init__()
+            self.seq = seq
+
     def on_mount(self) -> None:
         lst = self.audit_list
+        # The header's full state (counts) can take a moment on a big store; the tail only
+        # needs the newest seq, one indexed lookup away, so it draws without waiting.
+        self.run_worker(self._probe_head, thread=True, group="audit-head", exit_on_error=False)
         self.watch(self.app, "header_info", self._head_moved, init=True)
         for name in ("total", "cursor", "follow", "scanning"):
             self.watch(lst, name, self._update_bar, init=False)
         self._update_bar()
         lst.focus()
 
+    def _probe_head(self) -> None:
+        try:
+            last = queries.audit_page(self.store.reader.conn, 1 << 62, 1, descending=True)
+        except Exception as e:  # noqa: BLE001 - the header's refresh will bring the head
+            self.post_message(WorkFailed("reading the newest audit row", e))
+            return
+        self.post_message(self.HeadProbed(last[0].seq if last else 0))
+
+    def on_audit_screen_head_probed(self, message: HeadProbed) -> None:
+        self.probed = True
+        lst = self.audit_list
+        if message.seq > lst.total and not lst.filter.active:
+            lst.set_head(message.seq)
+
     def _head_moved(self, info: object) -> None:
         index_seq = getattr(info, "index_seq", None)
-        if index_seq is not None:
+        # A state read before the head probe may land after it: the head never goes back.
+        if index_seq is not None and index_seq >= self.audit_list.total:
             self.audit_list.set_head(index_seq)
 
     def _update_bar(self, _value: object = None) -> None:

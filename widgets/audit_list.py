@@ -92,6 +92,9 @@ class AuditList(ScrollView, can_focus=True):
         self._failed: set[int] = set()
         self._head = 0
         self._rescan = False
+        # Drawn rows, keyed by what changes their look; cleared when the theme or CSS does.
+        self._strips: LRUCache[tuple[int, int, int, bool], Strip] = LRUCache(1024)
+        self._cols = columns(80, 1)
 
     # -- data -------------------------------------------------------------------------------
 
@@ -245,24 +248,34 @@ class AuditList(ScrollView, can_focus=True):
 
     # -- drawing ----------------------------------------------------------------------------
 
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._strips.clear()
+
     def render_lines(self, crop: Region) -> list[Strip]:
         self._request_visible()
+        width = self.scrollable_content_region.width
+        self._cols = columns(width, max(self.total, self._head))  # once per frame, not line
         return super().render_lines(crop)
 
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
-        cols = columns(width, max(self.total, self._head))
+        cols = self._cols
         if y == 0:
             return self._strip(header_cells(cols), width, False)
         index = int(self.scroll_offset.y) + y - 1
         if index >= self.total:
             return Strip.blank(width, self.rich_style)
         row = self._row(index)
-        if row is not None:
-            cells = row_cells(row, cols)
-        else:
+        if row is None:
             cells = pending_cells(None if self.pager.filtered else index + 1, cols)
-        return self._strip(cells, width, index == self.cursor)
+            return self._strip(cells, width, index == self.cursor)
+        key = (row.seq, width, cols.seq, index == self.cursor)
+        strip = self._strips.get(key)
+        if strip is None:
+            strip = self._strip(row_cells(row, cols), width, index == self.cursor)
+            self._strips.set(key, strip)
+        return strip
 
     def _strip(self, cells: list[tuple[str, str]], width: int, cursor: bool) -> Strip:
         base = self.rich_style

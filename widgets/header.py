@@ -128,6 +128,7 @@ class StoreHeader(Static):
 
     def on_mount(self) -> None:
         self.watch(self.app, "header_info", self._repaint, init=True)
+        self.set_interval(30, self._repaint)  # the checkpoint age ages; one wake-up per 30 s
 
     def _now(self) -> int:
         now: Callable[[], int] | None = getattr(self.app, "now", None)
@@ -135,7 +136,7 @@ class StoreHeader(Static):
 
     def _repaint(self, _info: object = None) -> None:
         info = getattr(self.app, "header_info", None)
-        self.update(header_content(info, self.size.width or 80, self._now()))
+        self.update(header_content(info, self.size.width or 80, self._now()), layout=False)
 
     def on_resize(self) -> None:
         self._repaint()
@@ -168,4 +169,4 @@ class PaneTabs(Horizontal):
 
     def _activity(self, _value: object = None) -> None:
         text = getattr(self.app, "activity", "") or ""
-        self.query_one(".activity", Static).update(Content(text))
+        self.query_one(".activity", Static).update(Content(text), layout=False)

@@ -34,6 +34,7 @@ import os
 import random
 import stat
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -58,6 +59,8 @@ class PowerLossIO(fsio.RealIO):
         self.root = os.path.abspath(root)
         self.calls = 0
         self.crash_at: int | None = None
+        self.crash_on: str | None = None  # or: crash at the first call whose label starts so
+        self.before_crash: Callable[[], None] | None = None  # runs in the crashing thread
         self.crashed = False
         self.crash_op = ""
         self.ops: list[str] = []  # call number - 1 -> what it was (for failure messages)
@@ -71,9 +74,11 @@ class PowerLossIO(fsio.RealIO):
 
     # -- crash control --------------------------------------------------------------------
 
-    def arm(self, k: int | None) -> None:
-        """Crash at the k-th call from now (1 = the very next one); None disarms."""
+    def arm(self, k: int | None = None, *, op: str | None = None) -> None:
+        """Crash at the k-th call from now (1 = the very next one), or at the first call whose
+        label (e.g. "syncfs", "rename audit/") starts with op; neither disarms."""
         self.crash_at = None if k is None else self.calls + k
+        self.crash_on = op
 
     def _tick(self, what: str, path: str = "") -> None:
         self.calls += 1
@@ -81,7 +86,9 @@ class PowerLossIO(fsio.RealIO):
         self.ops.append(label)
         if self.crashed:
             raise SimulatedCrash(f"call {self.calls} ({label}) after the power went out")
-        if self.calls == self.crash_at:
+        if self.calls == self.crash_at or (self.crash_on and label.startswith(self.crash_on)):
+            if self.before_crash is not None:
+                self.before_crash()
             self.crashed = True
             self.crash_op = label
             raise SimulatedCrash(f"power lost at call {self.calls} ({label})")

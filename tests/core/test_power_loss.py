@@ -23,6 +23,7 @@ import itertools
 import os
 import random
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -432,6 +433,50 @@ def test_crash_during_recovery(
     _close_dead(store, sim)
     run.sim = sim
     recover_and_check(tmp_path, monkeypatch, run, rng=random.Random(i) if i % 3 == 0 else None)
+
+
+def test_dead_commit_loop_wakes_queued_callers(tmp_path, monkeypatch, quiet_crash_threads):
+    """Engine regression: when an error escapes the commit loop (here the power goes out in
+    the flush that releases the lock after a group), a request queued meanwhile must fail,
+    not leave its caller waiting forever."""
+    monkeypatch.setattr(writer_mod, "MAX_HOLD_S", 0.0)  # flush and release after every group
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    root = tmp_path / "store"
+    root.mkdir()
+    sim = PowerLossIO(root)
+    monkeypatch.setattr(fsio, "backend", sim)
+    store = Store.init(root, **_open_kw())
+    outcome: list[object] = []
+
+    def put_b() -> None:
+        try:
+            outcome.append(store.put(f"{F}/b.md", "bee\n", actor=ACTOR))
+        except BrainError as e:
+            outcome.append(e)
+
+    other = threading.Thread(target=put_b, daemon=True)
+
+    def queue_another_request() -> None:  # in the writer thread, just before the crash
+        writer = store._writer
+        assert writer is not None
+        other.start()
+        deadline = time.monotonic() + CLOSE_TIMEOUT_S
+        while writer._q.qsize() == 0 and time.monotonic() < deadline:
+            time.sleep(0.001)
+
+    sim.before_crash = queue_another_request
+    sim.arm(op="syncfs")
+    store.put(f"{F}/a.md", "alpha\n", actor=ACTOR)  # acknowledged before the flush
+    deadline = time.monotonic() + CLOSE_TIMEOUT_S
+    while not sim.crashed and time.monotonic() < deadline:
+        time.sleep(0.001)
+    assert sim.crashed, "the flush after the group never came"
+    other.join(CLOSE_TIMEOUT_S)
+    assert not other.is_alive(), "the queued request was stranded by the dead commit loop"
+    assert len(outcome) == 1 and isinstance(outcome[0], BrainError), outcome
+    with pytest.raises(BrainError):
+        store.put(f"{F}/c.md", "sea\n", actor=ACTOR)  # the loop is gone: refused, not hung
+    _close_dead(store, sim)
 
 
 # -- the simulator itself -------------------------------------------------------------------
