@@ -140,7 +140,12 @@ class IndexWriter:
     def refresh(self, path: str) -> None:
         """Make the index mirror the files at path (the files win)."""
         side = read_sidecar(self.root, path)
-        if side is None or side.state == "purged":
+        if side is None:
+            # Mid-replacement: the writer has moved this version aside and not yet renamed the
+            # next into place. The row that writes it refreshes the path again; a memory that
+            # really left (move) is removed by the move itself.
+            return
+        if side.state == "purged":
             self.remove(path)
             return
         body = b""

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
-from core import embeddings, fusion, paths, queries
+from core import embeddings, paths, queries
 from core.errors import NotFound
 from core.vectors import VectorCache, ensure_schema, write
 
@@ -23,7 +23,6 @@ if TYPE_CHECKING:
     from core.store import Store
 
 MODES = ("lexical", "semantic", "hybrid")
-CANDIDATES = 100  # taken from each ranking before hybrid fusion
 INLINE_EMBED = 64  # a one-shot search embeds at most this many missing memories first
 SNIPPET_CHARS = 160
 Progress = Callable[[int, int], None]
@@ -155,57 +154,22 @@ class Embedder:
 
 
 def search(
-    store: Store, query: str, *, mode: str, limit: int, method: str | None = None, **filters: Any
+    store: Store, query: str, *, mode: str, limit: int, **filters: Any
 ) -> list[queries.SearchHit]:
-    conn, qv = _prepare(store, query)
-    if mode == "semantic":
-        return _hits(conn, _top(store.semantic, conn, qv, limit, filters), {})
-    ev, lexical = _evidence(store, conn, qv, query, filters)
-    fused = fusion.fuse(ev, method or fusion.DEFAULT)
-    return _hits(conn, fused[:limit], lexical)
+    if mode == "hybrid":
+        from core import hybrid
+
+        return hybrid.search(store, query, limit=limit, **filters)
+    conn, qv = prepare(store, query)
+    return hits(conn, top_k(store.semantic, conn, qv, limit, filters), {})
 
 
-def hybrid_evidence(store: Store, query: str, **filters: Any) -> fusion.Evidence:
-    """What hybrid fusion sees for one query (the quality benchmark replays fusions on it)."""
-    conn, qv = _prepare(store, query)
-    return _evidence(store, conn, qv, query, filters)[0]
-
-
-def _prepare(store: Store, query: str):
+def prepare(store: Store, query: str):
+    """Load the model, catch the index up, embed what is missing; (connection, query vector)."""
     enc = store.semantic.encoder()
     store.wait_index()
     maybe_embed(store)
     return store.reader.conn, enc.encode([query])[0]
-
-
-def _evidence(
-    store: Store, conn, qv, query: str, filters: dict
-) -> tuple[fusion.Evidence, dict[int, queries.SearchHit]]:
-    sem = store.semantic
-    lex, op = queries.search_ranked(conn, fusion.content_query(query), limit=CANDIDATES, **filters)
-    sem_ranked = _top(sem, conn, qv, CANDIDATES, filters)
-    cos = dict(sem_ranked)
-    cos.update(_cosines(sem, [i for i, _h in lex if i not in cos], qv))
-    ids = [i for i, _h in lex]
-    if op == "AND":  # every query word is in every candidate
-        cover = dict.fromkeys(ids, 1.0)
-    else:
-        words = fusion.content_words(query)
-        cover = {i: fusion.share(words, text) for i, text in _texts(conn, ids).items()}
-    ev = fusion.Evidence(
-        [(i, h.score) for i, h in lex], op, [i for i, _s in sem_ranked], cos, cover
-    )
-    return ev, dict(lex)
-
-
-def _texts(conn, ids: list[int]) -> dict[int, str]:
-    if not ids:
-        return {}
-    sql = (
-        "SELECT rowid, title || ' ' || tags || ' ' || substr(body, 1, 4000) FROM memories_fts"
-        f" WHERE rowid IN ({','.join('?' * len(ids))})"
-    )
-    return dict(conn.execute(sql, ids).fetchall())
 
 
 def similar(store: Store, path: str, *, limit: int = 10, **filters: Any) -> list[queries.SearchHit]:
@@ -230,11 +194,11 @@ def similar(store: Store, path: str, *, limit: int = 10, **filters: Any) -> list
         vec = None if k is None else sem.cache.mat[k].copy()
     if vec is None:
         vec = enc.encode([embeddings.embed_text(title or "", body or "")])[0]
-    ranked = [t for t in _top(sem, conn, vec, limit + 1, filters) if t[0] != mem_id]
-    return _hits(conn, ranked[:limit], {})
+    ranked = [t for t in top_k(sem, conn, vec, limit + 1, filters) if t[0] != mem_id]
+    return hits(conn, ranked[:limit], {})
 
 
-def _top(sem: SemanticIndex, conn, qv, k: int, filters: dict) -> list[tuple[int, float]]:
+def top_k(sem: SemanticIndex, conn, qv, k: int, filters: dict) -> list[tuple[int, float]]:
     """Cosine top-k; with filters, over the memories they allow (checked in SQL)."""
     filters = {key: v for key, v in filters.items() if v}
     cache = sem.cache
@@ -273,7 +237,7 @@ def _allowed(conn, filters: dict, ids: list[int] | None) -> set[int]:
     }
 
 
-def _cosines(sem: SemanticIndex, ids: list[int], qv) -> dict[int, float]:
+def cosines(sem: SemanticIndex, ids: list[int], qv) -> dict[int, float]:
     out = {}
     with sem.cache.lock:
         for i in ids:
@@ -290,26 +254,24 @@ _HIT_SQL = (
 )
 
 
-def _hits(
-    conn, ranked: list[tuple[int, float]], lexical: dict[int, queries.SearchHit]
+def hits(
+    conn, ranked: list[tuple[int, float]], snippets: dict[int, str]
 ) -> list[queries.SearchHit]:
-    """SearchHits in ranked order; a lexical hit keeps its highlighted snippet."""
-    need = [i for i, _s in ranked if i not in lexical]
+    """SearchHits in ranked order. The snippet is the given one (a highlighted FTS snippet)
+    or else the start of the body."""
     rows = {}
-    if need:
-        for r in conn.execute(_HIT_SQL.format(",".join("?" * len(need))), need):
+    if ranked:
+        ids = [i for i, _s in ranked]
+        for r in conn.execute(_HIT_SQL.format(",".join("?" * len(ids))), ids):
             rows[r[0]] = r
     out = []
     for i, score in ranked:
-        if i in lexical:
-            out.append(msgspec.structs.replace(lexical[i], score=float(score)))
-        elif i in rows:
-            _i, p, t, k, c, tg, tr, u, body = rows[i]
-            out.append(
-                queries.SearchHit(
-                    p, t, k, c, msgspec.json.decode(tg), tr, u, float(score), _snippet(body or "")
-                )
-            )
+        if i not in rows:  # removed since it was ranked
+            continue
+        _i, p, t, k, c, tg, tr, u, body = rows[i]
+        snip = snippets.get(i) or _snippet(body or "")
+        tags = msgspec.json.decode(tg)
+        out.append(queries.SearchHit(p, t, k, c, tags, tr, u, float(score), snip))
     return out
 
 

@@ -19,7 +19,7 @@ from core import queries
 from core.errors import BrainError
 from core.models import Memory
 from core.queries import MemoryRow
-from screens.memory_common import actor_of, now_of, store_of
+from screens.memory_common import actor_of, now_of, row_from_hit, store_of
 from screens.memory_editor import Edited, EditorModal, run_editor
 from screens.memory_modals import MoveModal, PurgeModal, PurgeRequest
 from screens.memory_view import MemoryViewScreen, body_markdown, meta_text
@@ -229,25 +229,8 @@ class MemoriesScreen(PaneScreen):
             try:
                 side = store.view(h.path).sidecar  # no actor: listing is not an access
             except BrainError:
-                continue
-            out.append(
-                MemoryRow(
-                    h.path,
-                    h.title,
-                    h.kind,
-                    h.path[len("memories/") :].rsplit("/", 1)[0],
-                    h.category,
-                    h.tags,
-                    side.sync_class,
-                    side.classification,
-                    side.state,
-                    h.updated_ns,
-                    side.seq,
-                    h.tier,
-                    False,
-                    -1,  # unknown here: the preview leaves the access count out
-                )
-            )
+                continue  # moved or purged since the index answered
+            out.append(row_from_hit(h, side))
         self.post_message(self.Results(text, out))
 
     def on_memories_screen_results(self, message: Results) -> None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from core import fusion, semantic
+from core import fusion, hybrid
 from tests.bench.common import Bench, Ctx, Metric, log
 from tests.bench.eval_store import TYPES, cached, evaluate, load, table
 
@@ -106,7 +106,7 @@ def compare(store, queries) -> dict[str, dict[str, float]]:
     """Every fusion over the same evidence per query (lexical and cosine candidates)."""
     conn = store.reader.conn
     path_of = dict(conn.execute("SELECT id, path FROM memories"))
-    evidence = {q["query"]: semantic.hybrid_evidence(store, q["query"]) for q in queries}
+    evidence = {q["query"]: hybrid.evidence(store, q["query"]) for q in queries}
     rows = {}
     for method, grid in GRID.items():
         for params in grid:

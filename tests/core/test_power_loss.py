@@ -1,20 +1,25 @@
 """Power-loss tests: crash the engine at a chosen fsio call and check what survives.
 
 The simulator (tests/core/powerloss.py) replaces `core.fsio.backend`, counts every durable-I/O
-call and at call K raises `SimulatedCrash`; the tree a power loss would leave (only what was
-fsynced / dir-synced / syncfs'd) is written to a fresh folder, the real backend is restored and
-the store is opened there. Every acknowledged write must be in the log with the same row
-(commitment and chain), the chain must verify from genesis, the memory files must agree with
-the log (each put's body still checkable against its commitment, current or as a version), and
-the store must be READY and writable.
+call and at call K raises `SimulatedCrash`; the tree a power loss would leave is written to a
+fresh folder, the real backend is restored and the store is opened there. Every acknowledged
+write must be in the log with the same row (commitment and chain), the chain must verify from
+genesis, the memory files must agree with the log (every put's body still checkable against
+its commitment, current or as a version), the journal must end empty, and the store must be
+READY and writable with a Merkle tree that matches its log.
 
-What is not modelled: `index/` (SQLite does its own I/O outside fsio, so it is treated as
-volatile: it is left out of the post-crash tree and the engine rebuilds it), the `.lock` file
-and the access journal (neither carries durability). Reads bypass fsio; that is fine.
+Variants: K sampled over a deterministic single-thread workload with every unsynced write
+dropped (the main sweep) and with a partial writeback; two producer threads with real release
+timers; a second power loss during recovery; regression tests for engine bugs this found; the
+simulator's own tests; and a meta-test proving the sweep fails without the commit point's sync.
 
-Timing: the writer's idle/hold release timers are pushed out of reach and the journal flushes
-every few groups by size instead, so the single-thread workload's call sequence is the same
-every run and a failing K reproduces.
+Not modelled: `index/` (SQLite does its own I/O outside fsio, so it is treated as volatile:
+left out of every post-crash tree and rebuilt by the engine; its syncs are turned off here),
+the `.lock` file and the access journal (neither carries durability). Reads bypass fsio.
+
+Determinism: for the single-thread workload the writer's idle/hold release timers are pushed
+out of reach and the journal flushes by size every few groups, so its call sequence is the same
+every run and a failing K reproduces (the message names K and the call it cut).
 """
 
 from __future__ import annotations
@@ -50,9 +55,9 @@ ACTOR = "human:test@host"
 F = "memories/facts"
 P = "memories/projects/alpha"
 N_STRICT = 150  # crash points sampled over the single-thread workload, drop-all-unsynced model
-N_PARTIAL = 50  # the same workload, partial-writeback model
-N_THREADS = 16  # two writer threads (timing-dependent call order)
-N_DOUBLE = 20  # a second power loss during recovery
+N_PARTIAL = 40  # the same workload, partial-writeback model
+N_THREADS = 12  # two writer threads (timing-dependent call order)
+N_DOUBLE = 16  # a second power loss during recovery
 CLOSE_TIMEOUT_S = 20
 
 
@@ -177,6 +182,22 @@ def _threads(fns) -> None:
         raise errors[0]
 
 
+@pytest.fixture(autouse=True)
+def volatile_index(monkeypatch):
+    """index/ is volatile in this model (dropped at every crash), so its SQLite need not sync:
+    on a busy disk its fsyncs were most of this module's run time."""
+    import core.index
+
+    real = core.index.connect
+
+    def connect(path: str, **kw):
+        conn = real(path, **kw)
+        conn.execute("PRAGMA synchronous = OFF")
+        return conn
+
+    monkeypatch.setattr(core.index, "connect", connect)
+
+
 @pytest.fixture
 def deterministic_writer(monkeypatch):
     """Release timers out of reach; flush by journal size every few groups instead."""
@@ -236,6 +257,23 @@ def _swallow(fn) -> None:
         pass
 
 
+class _NoSyncIO(fsio.RealIO):
+    """The real backend minus the syncs: checking the recovered store needs no durability,
+    and syncfs on a shared disk flushes everyone's writes."""
+
+    def fdatasync(self, fd: int) -> None:
+        pass
+
+    def fsync(self, fd: int) -> None:
+        pass
+
+    def syncfs(self, root: str) -> None:
+        pass
+
+    def fsync_dir(self, path: str) -> None:
+        pass
+
+
 def _where(run: Run, mode: str) -> str:
     return f"K={run.k} ({run.sim.crash_op or 'no crash'}), {mode}"
 
@@ -245,7 +283,7 @@ def recover_and_check(
 ) -> None:
     after = tmp_path / "after"
     run.sim.materialise(after, rng=rng)
-    monkeypatch.setattr(fsio, "backend", fsio.RealIO())
+    monkeypatch.setattr(fsio, "backend", _NoSyncIO())
     where = _where(run, "partial writeback" if rng else "unsynced dropped")
     store = Store.open(after, **_open_kw(9))
     try:

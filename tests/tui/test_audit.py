@@ -219,3 +219,20 @@ async def test_a_failing_page_fetch_is_a_notification(small_store, monkeypatch):
         await settle(pilot)
         assert any("the index is locked by a test" in e for e in app.errors)
         assert app.is_running and isinstance(app.screen, AuditScreen)
+
+
+async def test_a_filtered_tail_also_follows_new_matching_rows(small_store):
+    app = make_app(small_store, watch=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("slash", *"actor:agent:other", "enter")
+        await settle(pilot)
+        lst = audit_list(app)
+        assert lst.filter.actor == "agent:other" and lst.total == 0
+        await wait_until(pilot, lambda: app._watcher is not None and app._watcher.ready.is_set())
+        await pilot.pause(0.3)
+        _append_rows(small_store.root, 3, "filtered")
+        assert await wait_until(pilot, lambda: lst.total == 3)
+        await settle(pilot)
+        assert lst.follow and lst.current_row().path == "memories/facts/filtered-2.md"
+    app.stop_watcher()

@@ -1,0 +1,92 @@
+"""Hybrid search: bm25 and cosine candidates, fused by core/fusion.py.
+
+The bm25 side searches the query's content words only (no stopwords): "how" and "the" match
+most memories, cost the most to rank and carry no evidence. Without filters it ranks in the
+FTS table alone (no join, no snippet per match: at 100k memories an OR query can match half
+of them); highlighted snippets are made afterwards for the few hits that are shown.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from core import fusion, queries
+from core.semantic import cosines, hits, prepare, top_k
+
+if TYPE_CHECKING:
+    from core.store import Store
+
+CANDIDATES = 100  # taken from each ranking before fusion
+
+
+def search(
+    store: Store, query: str, *, limit: int, method: str | None = None, **filters: Any
+) -> list[queries.SearchHit]:
+    conn, qv = prepare(store, query)
+    ev, fts = _evidence(store, conn, qv, query, filters)
+    fused = fusion.fuse(ev, method or fusion.DEFAULT)[:limit]
+    lexical = {i for i, _s in ev.lex}
+    return hits(conn, fused, _snippets(conn, fts, [i for i, _s in fused if i in lexical]))
+
+
+def evidence(store: Store, query: str, **filters: Any) -> fusion.Evidence:
+    """What fusion sees for one query (the quality benchmark replays every fusion on it)."""
+    conn, qv = prepare(store, query)
+    return _evidence(store, conn, qv, query, filters)[0]
+
+
+def _evidence(
+    store: Store, conn, qv, query: str, filters: dict
+) -> tuple[fusion.Evidence, str | None]:
+    sem = store.semantic
+    lex, op, fts = _lexical(conn, fusion.content_query(query), filters)
+    sem_ranked = top_k(sem, conn, qv, CANDIDATES, filters)
+    cos = dict(sem_ranked)
+    cos.update(cosines(sem, [i for i, _s in lex if i not in cos], qv))
+    ids = [i for i, _s in lex]
+    if op == "AND":  # every content word is in every candidate
+        cover = dict.fromkeys(ids, 1.0)
+    else:
+        words = fusion.content_words(query)
+        cover = {i: fusion.share(words, text) for i, text in _texts(conn, ids).items()}
+    return fusion.Evidence(lex, op, [i for i, _s in sem_ranked], cos, cover), fts
+
+
+def _lexical(conn, words: str, filters: dict) -> tuple[list[tuple[int, float]], str, str | None]:
+    """bm25 candidates (id, score; higher is better), which query matched, and its FTS text."""
+    if any(filters.values()):
+        ranked, op = queries.search_ranked(conn, words, limit=CANDIDATES, **filters)
+        fts = queries.fts_query(words, op) if op else None
+        return [(i, h.score) for i, h in ranked], op, fts
+    for op in ("AND", "OR"):
+        fts = queries.fts_query(words, op)
+        if fts is None:
+            break
+        rows = conn.execute(
+            f"SELECT rowid, -{queries._FTS_WEIGHTS} AS s FROM memories_fts"
+            " WHERE memories_fts MATCH ? ORDER BY s DESC, rowid LIMIT ?",
+            (fts, CANDIDATES),
+        ).fetchall()
+        if rows:
+            return rows, op, fts
+    return [], "", None
+
+
+def _snippets(conn, fts: str | None, ids: list[int]) -> dict[int, str]:
+    if fts is None or not ids:
+        return {}
+    sql = (
+        "SELECT rowid, snippet(memories_fts, 1, '[', ']', '…', 12) FROM memories_fts"
+        f" WHERE memories_fts MATCH ? AND rowid IN ({','.join('?' * len(ids))})"
+    )
+    return dict(conn.execute(sql, [fts, *ids]).fetchall())
+
+
+def _texts(conn, ids: list[int]) -> dict[int, str]:
+    if not ids:
+        return {}
+    sql = (
+        "SELECT rowid, title || ' ' || tags || ' ' || substr(body, 1, 4000) FROM memories_fts"
+        f" WHERE rowid IN ({','.join('?' * len(ids))})"
+    )
+    return dict(conn.execute(sql, ids).fetchall())
