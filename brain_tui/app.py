@@ -276,6 +276,15 @@ class BrainApp(App[int]):
         self.log.error(doing, repr(error))
         self.notify(text, title=doing, severity=severity, timeout=8)  # type: ignore[arg-type]
 
+    async def _dispatch_action(self, namespace: Any, action_name: str, params: Any) -> bool:
+        """Every key-bound action of every pane runs through here: a bug in one becomes an
+        error notification and the app stays up (Textual would exit with a traceback)."""
+        try:
+            return await super()._dispatch_action(namespace, action_name, params)
+        except Exception as error:  # noqa: BLE001 - shown to the person, logged for a report
+            self._error(f"{action_name} failed (the app stays up; please report it)", error)
+            return True
+
     def on_activity_changed(self, message: messages.ActivityChanged) -> None:
         if message.text:
             self._activities[message.key] = message.text

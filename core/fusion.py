@@ -17,6 +17,7 @@ questions get their exact-word boost, paraphrases keep their semantic ranking.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Callable
@@ -101,6 +102,7 @@ _SUFFIXES = ("ations", "ation", "ments", "ment", "ings", "ing", "ies", "ied", "e
              "ed", "es", "ly", "s")  # fmt: skip
 
 
+@functools.lru_cache(maxsize=1 << 16)  # vocabularies repeat: stem each word once
 def _stem(w: str) -> str:
     for suf in _SUFFIXES:
         if w.endswith(suf) and len(w) - len(suf) >= 3:
@@ -117,7 +119,7 @@ def content_query(text: str) -> str:
 
 def content_words(text: str) -> set[str]:
     """Lower-cased, lightly stemmed words that are not stopwords."""
-    return {_stem(t) for t in _TOKEN.findall(text.lower()) if t not in _STOP}
+    return {_stem(t) for t in set(_TOKEN.findall(text.lower())) if t not in _STOP}
 
 
 def share(query_words: set[str], text: str) -> float:

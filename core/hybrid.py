@@ -86,7 +86,7 @@ def _texts(conn, ids: list[int]) -> dict[int, str]:
     if not ids:
         return {}
     sql = (
-        "SELECT rowid, title || ' ' || tags || ' ' || substr(body, 1, 4000) FROM memories_fts"
+        "SELECT rowid, title || ' ' || tags || ' ' || substr(body, 1, 2000) FROM memories_fts"
         f" WHERE rowid IN ({','.join('?' * len(ids))})"
     )
     return dict(conn.execute(sql, ids).fetchall())

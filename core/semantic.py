@@ -54,17 +54,31 @@ def _index_state(conn) -> tuple[int, str | None]:
     return int(rows.get("last_applied", 0)), rows.get("embedding_epoch")
 
 
+# A memory can only lose its vector (or be new) through a row: a complete pass at applied seq L
+# proves every active memory with seq <= L has one, so the next pass looks only at seq > L
+# (through the memories_seq index). The proof is kept in meta for the next process too; a
+# rebuilt index has a new epoch and another model another name, and both start from 0.
+_WATERMARK = "embedded_through"
 _MISSING = (
-    "FROM memories m WHERE m.state = 'active'"
+    "FROM memories m WHERE m.seq > ? AND m.state = 'active'"
     " AND NOT EXISTS (SELECT 1 FROM embeddings e WHERE e.id = m.id AND e.model = ?)"
 )
+
+
+def _watermark(conn, model: str, epoch: str | None) -> int:
+    hit = conn.execute("SELECT value FROM meta WHERE key = ?", (_WATERMARK,)).fetchone()
+    if hit is None or epoch is None:
+        return 0
+    m, e, seq = hit[0].rsplit("\t", 2)
+    return int(seq) if (m, e) == (model, epoch) else 0
 
 
 def pending(store: Store) -> int:
     """Active memories without a vector from the current model."""
     store.wait_index()
     conn = store.reader.conn
-    return conn.execute(f"SELECT COUNT(*) {_MISSING}", (store.semantic.model,)).fetchone()[0]
+    since = _watermark(conn, store.semantic.model, _index_state(conn)[1])
+    return conn.execute(f"SELECT COUNT(*) {_MISSING}", (since, store.semantic.model)).fetchone()[0]
 
 
 def embed_pending(
@@ -83,16 +97,18 @@ def embed_pending(
         store._index_call(lambda ix: ensure_schema(ix.conn))
         conn = store.reader.conn
         state = _index_state(conn)
-        missing = conn.execute(f"SELECT COUNT(*) {_MISSING}", (sem.model,)).fetchone()[0]
+        since = _watermark(conn, sem.model, state[1])
+        missing = conn.execute(f"SELECT COUNT(*) {_MISSING}", (since, sem.model)).fetchone()[0]
         total = missing if limit is None else min(missing, limit)
         done = stored = after = 0
         while done < total and not (cancel is not None and cancel.is_set()):
             rows = conn.execute(
                 "SELECT m.id, m.seq, m.title, f.body FROM memories m"
-                " JOIN memories_fts f ON f.rowid = m.id WHERE m.state = 'active' AND m.id > ?"
+                " JOIN memories_fts f ON f.rowid = m.id WHERE m.seq > ? AND m.state = 'active'"
+                " AND m.id > ?"
                 " AND NOT EXISTS (SELECT 1 FROM embeddings e WHERE e.id = m.id AND e.model = ?)"
                 " ORDER BY m.id LIMIT ?",
-                (after, sem.model, min(batch, total - done)),
+                (since, after, sem.model, min(batch, total - done)),
             ).fetchall()
             if not rows:
                 break
@@ -106,8 +122,11 @@ def embed_pending(
             after = rows[-1][0]
             if progress is not None:
                 progress(done, total)
-        if done >= missing:
-            sem.checked = state  # nothing was missing at `state` (rows since then: look again)
+        if done >= missing:  # nothing is missing at `state`; rows after it: look again
+            sem.checked = state
+            if state[0] > since:
+                mark = f"{sem.model}\t{state[1]}\t{state[0]}"
+                store._index_call(lambda ix: ix.set_meta(_WATERMARK, mark))
     return stored
 
 

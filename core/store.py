@@ -683,17 +683,22 @@ class Store:
 
     def refresh(self) -> int:
         """Pick up rows other processes appended; returns the head seq."""
-        if self._writer is not None or (
-            self.binlog.current_size() == self.tip.offset and offset_valid(self.binlog, self.tip)
-        ):
+        w = self._writer
+        if w is not None and w.lock.held:
+            return self.tip.seq  # nobody else can append while our writer holds the lock
+        if self.binlog.current_size() == self.tip.offset and offset_valid(self.binlog, self.tip):
             return self.tip.seq
         scan = scan_from(self.binlog, self.tip)  # another process may have consolidated
-        if scan.rows:
+        if scan.rows and scan.tip.seq > self.tip.seq:
             self.tip = scan.tip
-            if self._index is not None and self._applier is None:
-                self._index.apply([r for r, _p, _o in scan.rows], scan.tip.offset)
-            elif self._applier is not None:
-                self._applier.enqueue([r for r, _p, _o in scan.rows], scan.tip.offset)
+            rows = [r for r, _p, _o in scan.rows]
+            if self._applier is not None:
+                # Our writer re-reads these when it next takes the lock; the applier skips
+                # rows it already has, so handing them over twice is harmless.
+                self._applier.enqueue(rows, scan.tip.offset)
+                self._applier.wait_for(scan.tip.seq)
+            elif self._index is not None:
+                self._index.apply(rows, scan.tip.offset)
         return self.tip.seq
 
     def wait_index(self) -> None:

@@ -17,6 +17,7 @@ from typing import Any
 
 from core.embeddings import require_numpy
 
+SCHEMA = 1  # of the objects below; a new one is added to the tuple with SCHEMA + 1
 LOG_KEEP = 20_000  # generations kept in embedding_log; a cache further behind reloads whole
 
 _SCHEMA = (
@@ -29,12 +30,15 @@ _SCHEMA = (
     " INSERT INTO embedding_log(id) VALUES (new.id); END",
     "CREATE TRIGGER IF NOT EXISTS embeddings_ad AFTER DELETE ON embeddings"
     " BEGIN INSERT INTO embedding_log(id) VALUES (old.id); END",
+    # The embedder looks for memories written since its last complete pass (core/semantic.py).
+    "CREATE INDEX IF NOT EXISTS memories_seq ON memories(seq)",
 )
 
 
 def ensure_schema(conn: sqlite3.Connection) -> None:
-    """Create the change log and its triggers (idempotent; runs on the index writer)."""
-    if conn.execute("SELECT 1 FROM meta WHERE key = 'embedding_epoch'").fetchone():
+    """Create the change log, its triggers and the seq index (idempotent; on the index writer)."""
+    hit = conn.execute("SELECT value FROM meta WHERE key = 'embedding_schema'").fetchone()
+    if hit is not None and hit[0] == str(SCHEMA):
         return
     conn.execute("BEGIN IMMEDIATE")
     try:
@@ -43,6 +47,9 @@ def ensure_schema(conn: sqlite3.Connection) -> None:
         conn.execute(
             "INSERT OR IGNORE INTO meta(key, value) VALUES ('embedding_epoch', ?)",
             (secrets.token_hex(8),),
+        )
+        conn.execute(
+            "INSERT OR REPLACE INTO meta(key, value) VALUES ('embedding_schema', ?)", (str(SCHEMA),)
         )
         conn.execute("COMMIT")
     except BaseException:

@@ -141,6 +141,14 @@ def test_tombstoned_memories_leave_semantic_results(store: Store) -> None:
     store.delete(path, actor=BOT)
     assert path not in _paths(store.search("weekend release freeze", mode="semantic", limit=5))
     assert _vec(store, path) is None
+    # Written again later: it needs (and gets) a vector again, in this process and the next.
+    store.put(path, "No deploys on Friday afternoons.", actor=BOT, title="Fridays")
+    store.wait_index()
+    with Store.open(store.root, allow_temp=True) as other:
+        assert other.semantic_pending() == 1
+    assert path in _paths(store.search("weekend release freeze", mode="semantic", limit=5))
+    with Store.open(store.root, allow_temp=True) as other:
+        assert other.semantic_pending() == 0
 
 
 def _files(root: Path) -> list[Path]:

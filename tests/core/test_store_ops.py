@@ -490,3 +490,28 @@ def test_two_threads_on_one_path(store: Store) -> None:
     assert not errors, errors[0]
     assert _verified_chain(store.root).seq == 450
     assert len(list((store.root / "versions/facts/shared").glob("*.md"))) == 449
+
+
+def test_refresh_sees_rows_of_another_process_after_own_writes(tmp_path):
+    """A long-running host (the TUI) that has written still sees other processes' rows."""
+    import subprocess
+    import sys
+    import time
+
+    root = tmp_path / "shared"
+    s = Store.init(root, allow_temp=True)
+    s.put("memories/facts/own.md", "own\n", actor="human:a@h")
+    time.sleep(0.3)  # the commit loop releases the lock after ~200 ms idle
+    code = (
+        "from core.store import Store\n"
+        f"s = Store.open({str(root)!r}, allow_temp=True)\n"
+        "s.put('memories/facts/other.md', 'other\\n', actor='agent:b@h')\n"
+        "s.close()\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+    assert s.refresh() == 2
+    assert [r.path for r in s.tail()][-1] == "memories/facts/other.md"
+    assert s.search("other")[0].path == "memories/facts/other.md"
+    s.put("memories/facts/own2.md", "own again\n", actor="human:a@h")  # fences, chains on
+    assert [r.seq for r in s.tail()] == [1, 2, 3]
+    s.close()

@@ -180,3 +180,21 @@ def test_every_pane_binding_has_an_id_for_the_keymap():
             for b in cls.BINDINGS:
                 assert getattr(b, "id", None), f"{cls.__name__}: {b}"
     assert all(b.id for b in BrainApp.BINDINGS)
+
+
+async def test_a_bug_in_a_key_handler_is_a_notification_not_a_crash(small_store, monkeypatch):
+    app = make_app(small_store)
+
+    def broken(self) -> None:
+        raise RuntimeError("handler bug")
+
+    monkeypatch.setattr(BrainApp, "action_help", broken)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await settle(pilot)
+        assert app.is_running
+        assert any("handler bug" in e for e in app.errors)
+        await pilot.press("3")  # still answers keys
+        await settle(pilot)
+        assert isinstance(app.screen, DoctorScreen)
