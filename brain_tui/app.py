@@ -25,6 +25,7 @@ from textual.widgets import Static
 import styles
 from brain_tui import messages, workers
 from brain_tui.config import Config
+from brain_tui.services import REBALANCE_EVERY_S, ServicesMixin
 from brain_tui.theme import BRAIN_THEME
 from brain_tui.watcher import HeadWatcher
 from core.store import Store, resolve_root
@@ -61,7 +62,7 @@ def memories_screen_class() -> type[Screen] | None:
     return MemoriesScreen
 
 
-class BrainApp(App[int]):
+class BrainApp(ServicesMixin, App[int]):
     TITLE = "brain"
     CSS_PATH = style_paths()
     BINDINGS = [
@@ -80,6 +81,8 @@ class BrainApp(App[int]):
 
     header_info: reactive[HeaderInfo | None] = reactive(None)
     activity: reactive[str] = reactive("")
+    semantic_state: reactive[str] = reactive("off")  # see brain_tui.services
+    tiers_version: reactive[int] = reactive(0)
 
     def __init__(
         self,
@@ -95,6 +98,8 @@ class BrainApp(App[int]):
         demo_builder: Callable[..., None] | None = None,
         store_kw: dict[str, Any] | None = None,
         actor: str = "human:tui@localhost",
+        services: bool = True,
+        rebalance_every: float = REBALANCE_EVERY_S,
     ) -> None:
         super().__init__()
         self.root = Path(root) if root is not None else (store.root if store else resolve_root())
@@ -116,6 +121,11 @@ class BrainApp(App[int]):
         self._state_running = False
         self._state_dirty = False
         self._lag_retries = 0
+        # Model warm-up, embedding and periodic rebalance (brain_tui.services); tests and
+        # snapshots turn them off so nothing writes or loads behind their back.
+        self.services = services
+        self.rebalance_every = rebalance_every
+        self._init_services()
         self.register_theme(BRAIN_THEME)
         self.theme = "brain"
 
@@ -158,6 +168,8 @@ class BrainApp(App[int]):
         if self.watch_head:
             self._start_watcher()
         self.request_state()
+        if self.services:
+            self.call_after_refresh(self.start_services)  # after the first frame
 
     def _make_pane(self, pane: str) -> Screen:
         store = self.store
@@ -191,6 +203,7 @@ class BrainApp(App[int]):
 
     def on_unmount(self) -> None:
         self.stop_watcher()
+        self.stop_services()
 
     def request_state(self) -> None:
         """Refresh the header; bursts of HEAD moves fold into one refresh at a time."""
@@ -207,6 +220,7 @@ class BrainApp(App[int]):
         self._state_running = False
         if message.info is not None:
             self.header_info = message.info
+            self.request_embed()  # new rows (ours or another process's) may need vectors
         if self._state_dirty:
             self._state_dirty = False
             self.request_state()

@@ -16,18 +16,29 @@ from textual.message import Message
 
 from core.store import Store
 from widgets.header import HeaderInfo
-from widgets.status import ActivityChanged, StoreChanged, WorkFailed
+from widgets.status import (
+    ActivityChanged,
+    RebalanceRequested,
+    SemanticWanted,
+    StoreChanged,
+    WorkFailed,
+)
 
 __all__ = [
     "ActivityChanged",
     "HeadMoved",
     "NoStore",
+    "RebalanceRequested",
+    "SemanticWanted",
     "StateLoaded",
     "StoreChanged",
     "StoreOpenFailed",
     "StoreOpened",
     "WatchFailed",
     "WorkFailed",
+    "SemanticStateChanged",
+    "EmbedFinished",
+    "Rebalanced",
 ]
 
 
@@ -72,4 +83,35 @@ class HeadMoved(Message):
 class WatchFailed(Message):
     def __init__(self, error: BaseException) -> None:
         super().__init__()
+        self.error = error
+
+
+class SemanticStateChanged(Message):
+    """The embedding model: "warming", "ready", "unavailable" (extra not installed; `detail` is
+    the install hint) or "failed" (`detail` says why)."""
+
+    def __init__(self, state: str, detail: str = "") -> None:
+        super().__init__()
+        self.state = state
+        self.detail = detail
+
+
+class EmbedFinished(Message):
+    """One embedding pass ended (stored vectors, or error set)."""
+
+    def __init__(self, stored: int, error: BaseException | None = None) -> None:
+        super().__init__()
+        self.stored = stored
+        self.error = error
+
+
+class Rebalanced(Message):
+    """A tier rebalance ended: the engine's result (counts and moves), or error set."""
+
+    def __init__(
+        self, result: dict[str, int] | None, manual: bool, error: BaseException | None = None
+    ) -> None:
+        super().__init__()
+        self.result = result
+        self.manual = manual
         self.error = error

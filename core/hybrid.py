@@ -17,6 +17,8 @@ if TYPE_CHECKING:
     from core.store import Store
 
 CANDIDATES = 100  # taken from each ranking before fusion
+COMMON = 0.05  # an OR query leaves out words held by more than this share of memories ...
+COMMON_MIN = 1000  # ... and more than this many (small stores keep every word)
 
 
 def search(
@@ -53,23 +55,54 @@ def _evidence(
 
 
 def _lexical(conn, words: str, filters: dict) -> tuple[list[tuple[int, float]], str, str | None]:
-    """bm25 candidates (id, score; higher is better), which query matched, and its FTS text."""
+    """bm25 candidates (id, score; higher is better), which query matched, and its FTS text.
+
+    Every content word first (AND: cheap, an intersection). Failing that, any of them (OR),
+    leaving out words found in more than COMMON of the memories: at 100k memories one such
+    word matches tens of thousands, and ranking them cost ~100 ms for a bm25 share near zero
+    (measured: OR p95 135 ms with them, 8.5 ms without). Coverage (core/fusion.py) is still
+    computed over every content word.
+    """
+    tokens = list(dict.fromkeys(words.split()))
+    if not tokens:
+        return [], "", None
+    hits = _bm25(conn, queries.fts_query(" ".join(tokens), "AND"), filters)
+    if hits:
+        return hits, "AND", queries.fts_query(" ".join(tokens), "AND")
+    cap = max(COMMON_MIN, int(_size(conn) * COMMON))
+    rare = [t for t in tokens if _df(conn, t, cap) <= cap]
+    fts = queries.fts_query(" ".join(rare), "OR") if rare else None
+    hits = _bm25(conn, fts, filters) if fts else []
+    return (hits, "OR", fts) if hits else ([], "", None)
+
+
+def _bm25(conn, fts: str | None, filters: dict) -> list[tuple[int, float]]:
+    if fts is None:
+        return []
     if any(filters.values()):
-        ranked, op = queries.search_ranked(conn, words, limit=CANDIDATES, **filters)
-        fts = queries.fts_query(words, op) if op else None
-        return [(i, h.score) for i, h in ranked], op, fts
-    for op in ("AND", "OR"):
-        fts = queries.fts_query(words, op)
-        if fts is None:
-            break
-        rows = conn.execute(
-            f"SELECT rowid, -{queries._FTS_WEIGHTS} AS s FROM memories_fts"
-            " WHERE memories_fts MATCH ? ORDER BY s DESC, rowid LIMIT ?",
-            (fts, CANDIDATES),
-        ).fetchall()
-        if rows:
-            return rows, op, fts
-    return [], "", None
+        f = filters
+        ranked = queries._search(
+            conn, fts, f.get("kind"), f.get("category"), f.get("tag"), f.get("tier"), CANDIDATES
+        )
+        return [(i, h.score) for i, h in ranked]
+    return conn.execute(  # the FTS table alone: no join and no snippet per match
+        f"SELECT rowid, -{queries._FTS_WEIGHTS} AS s FROM memories_fts"
+        " WHERE memories_fts MATCH ? ORDER BY s DESC, rowid LIMIT ?",
+        (fts, CANDIDATES),
+    ).fetchall()
+
+
+def _df(conn, token: str, cap: int) -> int:
+    """Memories holding token, counted up to cap + 1 (bounded cost)."""
+    fts = queries.fts_query(token)
+    if fts is None:
+        return 0
+    sql = "SELECT count(*) FROM (SELECT 1 FROM memories_fts WHERE memories_fts MATCH ? LIMIT ?)"
+    return conn.execute(sql, (fts, cap + 1)).fetchone()[0]
+
+
+def _size(conn) -> int:
+    return conn.execute("SELECT COALESCE(MAX(rowid), 0) FROM memories_fts").fetchone()[0]
 
 
 def _snippets(conn, fts: str | None, ids: list[int]) -> dict[int, str]:

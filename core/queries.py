@@ -223,6 +223,19 @@ def memory_page(
     return [_mem(t) for t in conn.execute(sql, args)]
 
 
+def memory_rows(conn: sqlite3.Connection, paths: list[str]) -> list[MemoryRow]:
+    """The rows of these paths in the order given (search results shown as list rows);
+    paths no longer in the index are left out."""
+    if not paths:
+        return []
+    sql = (
+        f"SELECT {_MEM_COLS} FROM memories m LEFT JOIN access a ON a.path = m.path"
+        f" WHERE m.path IN ({','.join('?' * len(paths))})"
+    )
+    found = {r.path: r for r in map(_mem, conn.execute(sql, paths))}
+    return [found[p] for p in paths if p in found]
+
+
 def _mem(t: tuple) -> MemoryRow:
     p, ti, k, f, c, tg, sc, cl, st, u, s, tr, pin, acc = t
     return MemoryRow(p, ti, k, f, c, json.loads(tg), sc, cl, st, u, s, tr, bool(pin), acc)

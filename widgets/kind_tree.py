@@ -89,6 +89,13 @@ class KindTree(Tree[Scope]):
                     break
         self._loaded = True
 
+    def show_scope(self, scope: Scope) -> None:
+        """Put the cursor on scope's node without selecting it (the screen already did)."""
+        for n in self._walk(self.root):
+            if n.data == scope:
+                self.move_cursor(n)
+                return
+
     def _add(self, parent: TreeNode[Scope], kind: str, prefix: str, node: _Node) -> None:
         for name in sorted(node.children):
             sub = node.children[name]

@@ -13,8 +13,10 @@ NS = 1_000_000_000
 
 # (key, heading, width); the title takes what is left. Narrow terminals drop from the right end
 # of this list first (sync class, then tier), never the title, state or time.
+# The tier is a word (hot, warm, cold), so it reads without colour (NO_COLOR); a pinned memory
+# carries PIN_MARK after it.
 FIXED = (
-    ("tier", "tier", 4),
+    ("tier", "tier", 5),
     ("sync", "sync", 11),
     ("state", "state", 6),
     ("updated", "updated", 7),
@@ -22,6 +24,7 @@ FIXED = (
 DROP_ORDER = ("sync", "tier")
 MIN_TITLE = 18
 
+PIN_MARK = "*"
 STATE_LABEL = {"active": "active", "tombstoned": "tomb", "purged": "purged"}
 
 
@@ -71,7 +74,8 @@ def row_cells(
         if key == "title":
             text, cls = row.title or row.path.rsplit("/", 1)[-1], "memory-list--title"
         elif key == "tier":
-            text, cls = row.tier, f"memory-list--tier-{row.tier}"
+            text = row.tier + (PIN_MARK if row.pinned else "")
+            cls = f"memory-list--tier-{row.tier}"
         elif key == "sync":
             text, cls = row.sync_class, "memory-list--sync"
         elif key == "state":

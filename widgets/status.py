@@ -81,3 +81,15 @@ def guarded(doing: str) -> Callable[[F], F]:
 
 class StoreChanged(Message):
     """A pane changed the store or its state (repair, create): refresh the header now."""
+
+
+class SemanticWanted(Message):
+    """A pane asked for semantic search: the app warms the model now unless it has already."""
+
+
+class RebalanceRequested(Message):
+    """Recompute the memory tiers now (the `b` key); the app runs it and says what moved."""
+
+    def __init__(self, actor: str) -> None:
+        super().__init__()
+        self.actor = actor

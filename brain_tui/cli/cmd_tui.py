@@ -52,6 +52,7 @@ def launch(root: Path, *, allow_temp: bool, actor: str | None = None, **app_kw: 
         code = app.run()
     finally:
         app.stop_watcher()
+        app.stop_services()
         if app.owns_store and app.store is not None:
             app.store.close()
     return app.return_code or int(code or 0)

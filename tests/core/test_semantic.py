@@ -64,7 +64,10 @@ def _own_witness_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 def store(tmp_path: Path):
     s = Store.init(tmp_path / "store", allow_temp=True)
     s.batch(
-        [Store.put_intent(p, body, parse_frontmatter=False, title=t) for p, (t, body) in MEMS.items()],
+        [
+            Store.put_intent(p, body, parse_frontmatter=False, title=t)
+            for p, (t, body) in MEMS.items()
+        ],
         BOT,
     )
     yield s

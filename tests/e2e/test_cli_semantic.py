@@ -102,3 +102,20 @@ def test_semantic_cli_round_trip(store: str) -> None:
     err = p.stderr.decode()
     assert "embedding 2/2" in err and "no matches for 'cat'" in err  # tier filter: none hot
     assert "Traceback" not in err and "Loading weights" not in err
+
+
+def test_put_view_search_do_not_import_the_semantic_stack(store: str, tmp_path: Path) -> None:
+    body = tmp_path / "b.md"
+    body.write_bytes(b"lazy penguins\n")
+    code = (
+        "import sys; from brain_tui.cli.main import main\n"
+        f"s = {store!r}\n"
+        f"assert main(['--store', s, 'put', 'memories/facts/p.md', {str(body)!r}]) == 0\n"
+        "assert main(['--store', s, 'view', 'memories/facts/p.md']) == 0\n"
+        "assert main(['--store', s, 'search', 'penguins']) == 0\n"
+        "bad = ('numpy', 'torch', 'transformers', 'sentence_transformers', 'sqlite_utils')\n"
+        "print('LOADED', sorted(m for m in sys.modules if m.split('.')[0] in bad), file=sys.stderr)\n"
+    )
+    p = _python(code, timeout=60)
+    assert p.returncode == 0, p.stderr.decode()
+    assert b"LOADED []" in p.stderr, p.stderr.decode()

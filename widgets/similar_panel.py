@@ -1,0 +1,59 @@
+"""'Similar memories' for the memory the browser's cursor rests on (`s` shows or hides it).
+
+The screen computes the neighbours with `store.similar` in a worker and hands them here;
+`enter` on one posts `SimilarPanel.Jump` so the browser moves its cursor there. Messages
+(loading, nothing found, semantic search not installed) are shown as one disabled line.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.binding import Binding
+from textual.content import Content
+from textual.message import Message
+from textual.widgets import OptionList
+from textual.widgets.option_list import Option
+
+
+class SimilarPanel(OptionList):
+    BINDINGS = [
+        Binding("j", "cursor_down", "Down", show=False, id="memories.similar.down"),
+        Binding("k", "cursor_up", "Up", show=False, id="memories.similar.up"),
+    ]
+
+    class Jump(Message):
+        def __init__(self, path: str) -> None:
+            super().__init__()
+            self.path = path
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.path: str | None = None  # whose neighbours are shown (or being found)
+        self.border_title = "similar memories"
+
+    def show_message(self, path: str | None, text: str) -> None:
+        self.path = path
+        self.clear_options()
+        self.add_option(Option(Content.styled(text, "dim italic"), disabled=True))
+
+    def show_hits(self, path: str, hits: list[Any]) -> None:
+        """hits: SearchHits (path, title, score), nearest first."""
+        self.path = path
+        self.clear_options()
+        if not hits:
+            self.show_message(path, "no similar memories")
+            return
+        self.add_options(
+            Option(
+                Content.assemble((f"{h.score:.2f} ", "dim"), h.title or h.path.rsplit("/", 1)[-1]),
+                id=h.path,
+            )
+            for h in hits
+        )
+        self.highlighted = 0
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        if event.option.id:
+            self.post_message(self.Jump(event.option.id))
