@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import queue
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -11,7 +12,12 @@ from core.errors import BrainError
 from core.index import IndexWriter
 from core.models import Row
 
-_Task = tuple[list[Row], int] | Callable[[IndexWriter], Any] | None
+_Task = tuple[list[Row], int] | Callable[[IndexWriter], Any] | object | None
+_FLUSH = object()  # a reader is waiting: stop holding rows back and apply now
+# Rows wait this long for company before they are applied: one transaction for many rows costs
+# a fraction of one per row, and nobody is waiting for them (a waiter sends _FLUSH).
+HOLD_S = 0.01
+MAX_BATCH = 4096
 
 
 class Applier:
@@ -48,6 +54,10 @@ class Applier:
 
     def wait_for(self, seq: int, timeout: float = 30.0) -> None:
         with self._cond:
+            if self.applied >= seq and not self.error:
+                return
+        self._q.put(_FLUSH)
+        with self._cond:
             ok = self._cond.wait_for(lambda: self.applied >= seq or self.error, timeout)
         if self.error is not None:
             raise BrainError(f"the search index could not be updated: {self.error}")
@@ -70,16 +80,21 @@ class Applier:
             task = self._q.get()
             if task is None:
                 return
+            if task is _FLUSH:
+                continue
             if callable(task):
                 task(self.index)
                 continue
-            rows, end = list(task[0]), task[1]
+            rows, end = list(task[0]), task[1]  # type: ignore[index]
             stop = False
             pending_call = None
-            while True:  # drain what queued up behind it into one transaction
+            deadline = time.monotonic() + HOLD_S
+            while len(rows) < MAX_BATCH:  # gather what follows into one transaction
                 try:
-                    nxt = self._q.get_nowait()
+                    nxt = self._q.get(timeout=max(0.0, deadline - time.monotonic()))
                 except queue.Empty:
+                    break
+                if nxt is _FLUSH:
                     break
                 if nxt is None:
                     stop = True
@@ -87,8 +102,8 @@ class Applier:
                 if callable(nxt):
                     pending_call = nxt
                     break
-                rows.extend(nxt[0])
-                end = nxt[1]
+                rows.extend(nxt[0])  # type: ignore[index]
+                end = nxt[1]  # type: ignore[index]
             try:
                 last = self.index.apply(rows, end)
                 with self._cond:

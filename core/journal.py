@@ -49,7 +49,7 @@ class Record:
             "versions": [{"from": v.src, "to": v.dst, "seq": v.seq} for v in self.versions],
             "removes": self.removes,
         }
-        return frames.encode(self.first_seq, self.first_ts, canonical.encode(obj), limit=None)
+        return frames.encode(self.first_seq, self.first_ts, canonical.encode(obj, check=False), limit=None)
 
 
 def _b64(b: bytes) -> str:

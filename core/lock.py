@@ -49,13 +49,16 @@ class WriterLock:
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
         deadline = time.monotonic() + self.timeout_s
         delay = 0.001
+        waiting = False
         while True:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 break
             except BlockingIOError:
+                if not waiting:
+                    waiting = _signal_waiting(fd)
                 if time.monotonic() >= deadline:
-                    os.close(fd)
+                    os.close(fd)  # closing drops the waiting signal too
                     raise LeaseHeld(
                         f"the store at {self.path.parent} is being written by {describe(self.path)};"
                         f" waited {self.timeout_s:g} s for its lock. Retry when it is idle,"
@@ -63,6 +66,8 @@ class WriterLock:
                     ) from None
                 time.sleep(delay)
                 delay = min(delay * 2, 0.005)
+        if waiting:
+            _clear_waiting(fd)
         holder = LockHolder(
             pid=os.getpid(),
             host=socket.gethostname(),
@@ -74,6 +79,17 @@ class WriterLock:
         os.pwrite(fd, msgspec.json.encode(holder), 0)
         self._fd = fd
         self.acquired_at = time.monotonic()
+
+    def contended(self) -> bool:
+        """Is another process waiting for the lock? (It holds a POSIX read lock on byte 0.)"""
+        if self._fd is None:
+            return False
+        try:
+            fcntl.lockf(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, 0)
+        except OSError:
+            return True
+        fcntl.lockf(self._fd, fcntl.LOCK_UN, 1, 0)
+        return False
 
     def release(self) -> None:
         if self._fd is None:
@@ -89,6 +105,26 @@ class WriterLock:
             fcntl.flock(fd, fcntl.LOCK_UN)
         finally:
             os.close(fd)
+
+
+# flock is not fair and says nothing about waiters, so a contender also takes a POSIX (fcntl)
+# read lock on byte 0 of the same file while it polls: the holder probes it after holding for a
+# while and lets go only when someone is waiting. flock and POSIX locks do not interact on Linux.
+
+
+def _signal_waiting(fd: int) -> bool:
+    try:
+        fcntl.lockf(fd, fcntl.LOCK_SH | fcntl.LOCK_NB, 1, 0)
+        return True
+    except OSError:
+        return False
+
+
+def _clear_waiting(fd: int) -> None:
+    try:
+        fcntl.lockf(fd, fcntl.LOCK_UN, 1, 0)
+    except OSError:
+        pass
 
 
 def read_holder(lock_path: Path) -> LockHolder | None:

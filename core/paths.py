@@ -138,12 +138,13 @@ def version_paths(path: str, seq: int) -> tuple[str, str]:
     return base + ".md", base + ".meta.json"
 
 
-def check_no_symlink(root: Path, rel: str) -> None:
+def check_no_symlink(root: Path, rel: str, safe_dirs: set[str] | None = None) -> None:
     """Raise InvalidPath if any existing component of root/rel below root is a symlink.
 
     The root itself may be a link (a user may keep the store elsewhere); below it a link could
     point a write outside the store, so none is followed. Components that do not exist yet are
-    fine: the writer creates them as real folders.
+    fine: the writer creates them as real folders. `safe_dirs` (a caller's cache of folders
+    already seen to be real) saves the writer an lstat per folder on every put.
     """
     if rel.startswith("/") or "\\" in rel:
         raise _refuse(rel, "must be a relative path with '/' separators")
@@ -152,9 +153,12 @@ def check_no_symlink(root: Path, rel: str) -> None:
         raise _refuse(rel, "empty, '.' and '..' segments are not allowed")
     current = os.fspath(root)  # plain strings: this runs on every write (pathlib costs ~3x)
     walked: list[str] = []
-    for part in parts:
+    last = len(parts) - 1
+    for i, part in enumerate(parts):
         current = f"{current}/{part}"
         walked.append(part)
+        if safe_dirs is not None and i < last and current in safe_dirs:
+            continue
         try:
             st = os.lstat(current)
         except FileNotFoundError:
@@ -168,6 +172,8 @@ def check_no_symlink(root: Path, rel: str) -> None:
                 f"{'/'.join(walked)!r} is a symbolic link; links below the store root are "
                 "refused (replace it with a real folder or file)",
             )
+        if safe_dirs is not None and i < last:
+            safe_dirs.add(current)
 
 
 # -- slugs ------------------------------------------------------------------------------------

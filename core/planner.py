@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import msgspec
 
-from core import paths, tags
+from core import canonical, paths, tags
 from core.errors import BrainError, InvalidMeta, NotFound, PreconditionFailed
 from core.hashing import commitment
 from core.intents import Delete, Intent, Move, Note, Put
@@ -218,7 +218,7 @@ class Planner:
 
     def _checked(self, path: str) -> str:
         path = paths.validate(path)
-        paths.check_no_symlink(self.view.root, path)
+        paths.check_no_symlink(self.view.root, path, self.view.safe_dirs)
         return path
 
     def _live(self, path: str) -> Sidecar:
@@ -251,7 +251,10 @@ class Planner:
             # Removals are applied after every write of the record: a path this request moved
             # away and then wrote again must not be removed at the end.
             self.plan.removes.remove(path)
-        self.plan.writes.append(Write(path, body, msgspec.to_builtins(sidecar)))
+        side = msgspec.to_builtins(sidecar)
+        # The journal record is encoded unchecked: user text (title, extra) is checked here.
+        canonical.validate({"title": side["title"], "extra": side["extra"]}, f"{path} sidecar")
+        self.plan.writes.append(Write(path, body, side))
         self.view.put(path, sidecar, body)
 
 

@@ -36,6 +36,7 @@ class StateView:
         self._body: dict[str, bytes | None] = {}
         self._vers: dict[str, list[int]] = {}
         self._names: dict[str, dict[str, str]] = {}
+        self.safe_dirs: set[str] = set()  # folders seen to be real (not symlinks)
         self._undo: list[tuple[dict, str, object]] | None = None
 
     def reset(self) -> None:
@@ -45,6 +46,7 @@ class StateView:
 
     def forget_names(self) -> None:
         self._names.clear()
+        self.safe_dirs.clear()
 
     # -- transactions -------------------------------------------------------------------
 

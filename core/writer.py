@@ -159,8 +159,11 @@ class Writer:
                 if stop:
                     break
                 if self.lock.held and time.monotonic() - self.lock.acquired_at > MAX_HOLD_S:
-                    self._release()  # flock is not fair: let a waiting process in
-                    time.sleep(0.002)
+                    if self.lock.contended():
+                        self._release()  # flock is not fair: let the waiting process in
+                        time.sleep(0.002)
+                    else:
+                        self.lock.acquired_at = time.monotonic()  # nobody waits: keep going
         finally:
             try:
                 self._release()

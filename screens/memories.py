@@ -1,8 +1,10 @@
-"""Pane 2: the memory browser (tree, virtual list, search, preview, history, actions).
+"""Pane 2: the memory browser (tree, tiers, virtual list, search, preview, similar, actions).
 
 Every engine call runs in a thread worker and reports back with a message; failures become
 notifications through `widgets.status.guarded`. The preview reads without an actor (a scrolled
 preview is not an access); `enter` opens the memory and journals the read as an access.
+Writes live in `memory_actions`, tiers in `memory_tiers`, search modes and the similar panel
+in `memory_semantic` (mixins of this screen).
 """
 
 from __future__ import annotations
@@ -19,19 +21,25 @@ from core import queries
 from core.errors import BrainError
 from core.models import Memory
 from core.queries import MemoryRow
-from screens.memory_common import actor_of, now_of, row_from_hit, store_of
-from screens.memory_editor import Edited, EditorModal, run_editor
-from screens.memory_modals import MoveModal, PurgeModal, PurgeRequest
+from screens.memory_actions import ActionsMixin
+from screens.memory_common import actor_of, now_of, store_of
+from screens.memory_editor import EditorModal
+from screens.memory_modals import MoveModal, PurgeModal
+from screens.memory_semantic import SemanticMixin
+from screens.memory_tiers import TiersMixin
 from screens.memory_view import MemoryViewScreen, body_markdown, meta_text
 from screens.pane import PaneScreen
 from widgets.kind_tree import KindTree, Scope
 from widgets.memory_list import MemoryList
+from widgets.similar_panel import SimilarPanel
 from widgets.status import ActivityChanged, StoreChanged, guarded
+from widgets.tier_summary import TierSummaryView
 
 SEARCH_LIMIT = 200
+SEMANTIC_LIMIT = 50  # cosine ranks every memory: past the first fifty it is noise
 
 
-class MemoriesScreen(PaneScreen):
+class MemoriesScreen(ActionsMixin, TiersMixin, SemanticMixin, PaneScreen):
     PANE = "memories"
     TITLE_TEXT = "Memories"
     AUTO_FOCUS = "#mem-list"
@@ -46,6 +54,12 @@ class MemoriesScreen(PaneScreen):
         Binding("P", "purge", "Purge", id="memories.purge"),
         Binding("h", "history", "History", id="memories.history"),
         Binding("y", "copy_path", "Copy path", show=False, id="memories.copy"),
+        Binding("s", "similar", "Similar", id="memories.similar"),
+        Binding("T", "tier_filter", "Tier filter", id="memories.tier_filter"),
+        Binding("M,ctrl+t", "search_mode", "Search mode", show=False, id="memories.search_mode"),
+        Binding("p", "pin", "Pin", show=False, id="memories.pin"),
+        Binding("u", "unpin", "Unpin", show=False, id="memories.unpin"),
+        Binding("b", "rebalance", "Rebalance tiers", show=False, id="memories.rebalance"),
     ]
 
     class Counts(Message):
@@ -59,45 +73,41 @@ class MemoriesScreen(PaneScreen):
             self.path, self.memory, self.accesses = path, memory, accesses
 
     class Results(Message):
-        def __init__(self, query: str, rows: list[MemoryRow]) -> None:
+        def __init__(self, query: str, mode: str, rows: list[MemoryRow]) -> None:
             super().__init__()
-            self.query, self.rows = query, rows
+            self.query, self.mode, self.rows = query, mode, rows
 
     class Opened(Message):
         def __init__(self, memory: Memory, accesses: int | None) -> None:
             super().__init__()
             self.memory, self.accesses = memory, accesses
 
-    class Loaded(Message):
-        """A memory read for an action (edit, $EDITOR, move, tombstone, purge)."""
-
-        def __init__(self, action: str, memory: Memory) -> None:
-            super().__init__()
-            self.action, self.memory = action, memory
-
-    class Done(Message):
-        """A write finished: say so, and show the list from `reload` with `select` chosen."""
-
-        def __init__(self, text: str, reload: str, select: str | None) -> None:
-            super().__init__()
-            self.text, self.reload, self.select = text, reload, select
-
     def __init__(self, store=None) -> None:
         super().__init__()
         self._store = store
         self.scope = Scope()
         self.query_text = ""
+        self._results_mode = "lexical"  # the mode the shown results came from
         self._preview_path: str | None = None
 
     # -- layout -------------------------------------------------------------------------------
 
     def compose_body(self) -> ComposeResult:
         with Horizontal(id="mem-body"):
-            yield KindTree(id="mem-tree")
+            with Vertical(id="mem-side"):
+                yield KindTree(id="mem-tree")
+                tiers = TierSummaryView("", id="mem-tiers")
+                tiers.border_title = "tiers"
+                yield tiers
             with Vertical(id="mem-main"):
-                yield Input(placeholder="search memories (esc clears)", id="mem-search")
+                box = Input(placeholder="search memories", id="mem-search", classes="filter-input")
+                box.border_subtitle = "enter search · ctrl+t mode · esc clears"
+                yield box
                 yield MemoryList(now=lambda: now_of(self), id="mem-list")
                 yield Static("", id="mem-meta")
+                # Docked to the bottom, so it shows under the preview yet comes right after
+                # the list in the focus chain (tab from the list lands on it).
+                yield SimilarPanel(id="mem-similar")
                 with VerticalScroll(id="mem-preview-box"):
                     yield Markdown("", id="mem-preview")
 
@@ -108,34 +118,57 @@ class MemoriesScreen(PaneScreen):
     def on_mount(self) -> None:
         self._load_counts()
         self._show_scope()
+        self._watch_semantic()
+        self._watch_tiers()
         self.list.focus()
+
+    def on_screen_resume(self) -> None:
+        if self._summary is not None:  # another pane's work (or another process) may have
+            self._load_summary()  # moved tiers meanwhile
 
     # -- data sources ---------------------------------------------------------------------------
 
-    def _fetch(self, scope: Scope):
+    def _fetch(self, scope: Scope, tier: str | None):
         def fetch(after: str, limit: int) -> list[MemoryRow]:
             store = store_of(self)  # runs in a worker thread: its own SQLite connection
             store.wait_index()
             return queries.memory_page(
-                store.reader.conn, after, limit, kind=scope.kind, folder_prefix=scope.folder
+                store.reader.conn,
+                after,
+                limit,
+                kind=scope.kind,
+                folder_prefix=scope.folder,
+                tier=tier,
+                state="active" if tier else None,  # tiers are for active memories
             )
 
         return fetch
 
     def _show_scope(self, select: str | None = None) -> None:
-        self.list.set_source(self._fetch(self.scope), select=select)
+        self.list.set_source(self._fetch(self.scope, self.tier), select=select)
         self._update_bar()
 
+    def _reload(self, keep_cursor: bool = True) -> None:
+        """Show the list again (tiers moved, the filter changed): search results or the scope."""
+        if self.query_text:
+            self._search(self.query_text)
+            return
+        row = self.list.current() if keep_cursor else None
+        self._show_scope(select=row.path if row is not None else None)
+
     def _update_bar(self) -> None:
+        tier = [("  ", ""), (self.tier_label(), "bold")] if self.tier else []
         if self.query_text:
             n = len(self.list.rows)
             status = Content.assemble(
                 (f"{n} result{'s' if n != 1 else ''} for ", "dim"),
                 (self.query_text, "bold"),
+                (f" · {self._results_mode}", "dim"),
+                *tier,
                 ("  esc clears", "dim"),
             )
         else:
-            status = Content.assemble(("in ", "dim"), (self.scope.label, "bold"))
+            status = Content.assemble(("in ", "dim"), (self.scope.label, "bold"), *tier)
         self.bar.show(status)
 
     @work(thread=True, exclusive=True, group="mem-counts", exit_on_error=False)
@@ -158,6 +191,7 @@ class MemoriesScreen(PaneScreen):
     def on_memory_list_highlighted(self, message: MemoryList.Highlighted) -> None:
         row = message.row
         self._preview_path = row.path if row is not None else None
+        self._similar_for_current()
         if row is None:
             self.query_one("#mem-meta", Static).update("")
             self.query_one("#mem-preview", Markdown).update("")
@@ -219,22 +253,34 @@ class MemoriesScreen(PaneScreen):
         self._search(text)
         self.list.focus()
 
+    def _search(self, text: str) -> None:
+        self._search_worker(text, self.search_mode, self.tier)
+
     @work(thread=True, exclusive=True, group="mem-search", exit_on_error=False)
     @guarded("searching")
-    def _search(self, text: str) -> None:
+    def _search_worker(self, text: str, mode: str, tier: str | None) -> None:
+        from core.embeddings import SemanticUnavailable
+
         store = store_of(self)
-        hits = store.search(text, limit=SEARCH_LIMIT)
-        out = []
-        for h in hits:
-            try:
-                side = store.view(h.path).sidecar  # no actor: listing is not an access
-            except BrainError:
-                continue  # moved or purged since the index answered
-            out.append(row_from_hit(h, side))
-        self.post_message(self.Results(text, out))
+        limit = SEARCH_LIMIT if mode == "lexical" else SEMANTIC_LIMIT
+        slow = mode != "lexical" and self._semantic_state() != "ready"
+        if slow:  # this search loads the model first: seconds
+            self.post_message(ActivityChanged("memories-search", f"{mode} search: loading model…"))
+        try:
+            hits = store.search(text, mode=mode, limit=limit, tier=tier)
+        except SemanticUnavailable:  # the app shows the install hint once; lexical still works
+            mode = "lexical"
+            hits = store.search(text, mode=mode, limit=SEARCH_LIMIT, tier=tier)
+        finally:
+            if slow:
+                self.post_message(ActivityChanged("memories-search", None))
+        # One index read for the rows (pin, sync class, state); gone since the search: left out.
+        rows = queries.memory_rows(store.reader.conn, [h.path for h in hits])
+        self.post_message(self.Results(text, mode, rows))
 
     def on_memories_screen_results(self, message: Results) -> None:
         self.query_text = message.query
+        self._results_mode = message.mode
         self.list.set_rows(message.rows)
         self._update_bar()
 
@@ -254,155 +300,22 @@ class MemoriesScreen(PaneScreen):
             self._show_scope()
         self._update_bar()
 
-    # -- actions --------------------------------------------------------------------------------
-
-    def _selected(self) -> MemoryRow | None:
-        row = self.list.current()
-        if row is None:
-            self.notify("no memory selected", severity="warning", timeout=2)
-        return row
-
-    def action_copy_path(self) -> None:
-        row = self._selected()
-        if row is not None:
-            self.app.copy_to_clipboard(row.path)
-            self.notify(f"copied {row.path}", timeout=2)
-
-    def action_history(self) -> None:
-        row = self._selected()
-        if row is not None:
-            from screens.memory_history import HistoryScreen
-
-            self.app.push_screen(HistoryScreen(row.path, store=self._store))
-
-    def action_new(self) -> None:
-        folder = self.scope.folder or self.scope.kind or "facts"
-        modal = EditorModal(path=f"memories/{folder}/", new=True)
-        self.app.push_screen(modal, self._save_new)
-
-    def _save_new(self, edited: Edited | None) -> None:
-        if edited is not None:
-            self._put(edited, "created")
-
-    def action_edit(self) -> None:
-        row = self._selected()
-        if row is not None:
-            self._read_for("edit", row.path)
-
-    def action_edit_external(self) -> None:
-        row = self._selected()
-        if row is not None:
-            self._read_for("external", row.path)
-
-    def action_move(self) -> None:
-        row = self._selected()
-        if row is not None:
-            self.app.push_screen(MoveModal(row.path), lambda dst: self._move(row.path, dst))
-
-    def action_tombstone(self) -> None:
-        row = self._selected()
-        if row is None:
-            return
-        if row.state != "active":
-            self.notify(f"{row.path} is already {row.state}", severity="warning")
-            return
-        from screens.confirm import ConfirmModal
-
-        message = (
-            f"{row.path}\n\nThe body becomes a tombstone stub. Every earlier version stays"
-            " in its history and the audit trail; nothing is destroyed."
-        )
-        modal = ConfirmModal("Tombstone memory?", message, confirm_label="Tombstone")
-        self.app.push_screen(
-            modal, lambda ok: self._tombstone(row.path) if ok is not None else None
-        )
-
-    def action_purge(self) -> None:
-        row = self._selected()
-        if row is not None:
-            self.app.push_screen(PurgeModal(row.path), lambda req: self._purge(row.path, req))
-
-    @work(thread=True, group="mem-read", exit_on_error=False)
-    @guarded("reading the memory")
-    def _read_for(self, action: str, path: str) -> None:
-        self.post_message(self.Loaded(action, store_of(self).view(path)))
-
-    @guarded("editing the memory")
-    def on_memories_screen_loaded(self, message: Loaded) -> None:
-        mem = message.memory
-        if mem.sidecar.state != "active":
-            self.notify(f"{mem.path} is {mem.sidecar.state}: nothing to edit", severity="warning")
-            return
-        text = mem.body.decode("utf-8", "replace")
-        if message.action == "edit":
-            modal = EditorModal(path=mem.path, title=mem.sidecar.title, body=text, new=False)
-            self.app.push_screen(modal, lambda e: self._put(e, "saved") if e else None)
-            return
-        edited = run_editor(self.app, text, name=mem.path.rsplit("/", 1)[-1][:-3])
-        if edited is None or edited == text:
-            self.notify("no change", timeout=2)
-            return
-        self._put(Edited(mem.path, mem.sidecar.title, edited), "saved")
-
-    # -- writes (workers) -----------------------------------------------------------------------
-
-    def _busy(self, text: str | None) -> None:
-        self.post_message(ActivityChanged("memories", text))
-
-    @work(thread=True, group="mem-write", exit_on_error=False)
-    @guarded("saving the memory")
-    def _put(self, edited: Edited, verb: str) -> None:
-        self._busy(f"saving {edited.path}…")
-        try:
-            res = store_of(self).put(
-                edited.path, edited.body, actor=actor_of(self), title=edited.title or None
-            )
-        finally:
-            self._busy(None)
-        text = f"{verb} {res.path} (seq {res.seq})" if res.changed else "no change: nothing written"
-        self.post_message(self.Done(text, res.path, res.path))
-
-    @work(thread=True, group="mem-write", exit_on_error=False)
-    @guarded("moving the memory")
-    def _move(self, src: str, dst: str | None) -> None:
-        if dst is None:
-            return
-        res = store_of(self).move(src, dst, actor=actor_of(self))
-        self.post_message(self.Done(f"moved to {res.path} (seq {res.seq})", min(src, dst), dst))
-
-    @work(thread=True, group="mem-write", exit_on_error=False)
-    @guarded("tombstoning the memory")
-    def _tombstone(self, path: str) -> None:
-        res = store_of(self).delete(path, actor=actor_of(self), mode="tombstone")
-        self.post_message(self.Done(f"tombstoned {path} (seq {res.seq})", path, path))
-
-    @work(thread=True, group="mem-write", exit_on_error=False)
-    @guarded("purging the memory")
-    def _purge(self, path: str, req: PurgeRequest | None) -> None:
-        if req is None:
-            return
-        res = store_of(self).delete(
-            path, actor=actor_of(self), mode="purge", reason=req.reason, ticket=req.ticket
-        )
-        text = f"purged {path} (seq {res.seq}, reason {req.reason}); the erasure row stays"
-        self.post_message(self.Done(text, path, path))
-
-    def on_memories_screen_done(self, message: Done) -> None:
-        self.notify(message.text, timeout=3)
+    def _after_write(self, reload: str, select: str | None) -> None:
+        """A write (or pin) landed: refresh the header, counts, tiers and the list."""
         self.post_message(StoreChanged())
         self._load_counts()
+        self._load_summary()
         if self.query_text:
             self._search(self.query_text)
         else:
-            self.list.reload_from(message.reload, select=message.select)
-
+            self.list.reload_from(reload, select=select)
 
 def help_groups() -> list[tuple[str, list[type]]]:
     """Binding groups for the help screen and for checking remapped binding ids."""
     from screens.memory_history import HistoryScreen
 
     return [
-        ("Memories (2)", [MemoriesScreen, MemoryList, KindTree]),
+        ("Memories (2)", [MemoriesScreen, MemoryList, KindTree, SimilarPanel]),
         ("Memory view (enter)", [MemoryViewScreen]),
         ("Memory history (h)", [HistoryScreen]),
         ("Memory dialogs", [EditorModal, MoveModal, PurgeModal]),

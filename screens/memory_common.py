@@ -10,8 +10,6 @@ import time
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from core.models import Sidecar
-    from core.queries import MemoryRow, SearchHit
     from core.store import Store
 
 DEFAULT_ACTOR = "human:tui@localhost"
@@ -33,14 +31,3 @@ def actor_of(screen: Any) -> str:
 def now_of(screen: Any) -> int:
     now = getattr(screen.app, "now", None)
     return int(now()) if callable(now) else time.time_ns()
-
-
-def row_from_hit(hit: SearchHit, side: Sidecar) -> MemoryRow:
-    """A search hit as a list row; the access count is unknown there (-1: not shown)."""
-    from core.queries import MemoryRow
-
-    folder = hit.path[len("memories/") :].rsplit("/", 1)[0]
-    return MemoryRow(
-        hit.path, hit.title, hit.kind, folder, hit.category, hit.tags, side.sync_class,
-        side.classification, side.state, hit.updated_ns, side.seq, hit.tier, False, -1,
-    )  # fmt: skip

@@ -46,8 +46,8 @@ class HistoryScreen(Screen):
         Binding("escape,q", "back", "Back", id="history.back"),
         Binding("space", "mark", "Mark", id="history.mark"),
         Binding("d", "diff", "Diff", id="history.diff"),
-        Binding("j", "down", "Down", show=False),
-        Binding("k", "up", "Up", show=False),
+        Binding("j", "down", "Down", show=False, id="history.down"),
+        Binding("k", "up", "Up", show=False, id="history.up"),
     ]
 
     class Loaded(Message):

@@ -1,8 +1,7 @@
 """The memory browser's tiers: the tier filter (`T`), the summary under the tree, pin (`p`),
 unpin (`u`) and rebalance now (`b`).
 
-A mixin of `MemoriesScreen`: it uses the screen's list, `_selected`, `_reload`, `WriteDone`
-and `_update_bar`. Pins are written here (a `tier.changed` row through the engine); the
+A mixin of `MemoriesScreen`: it uses the screen's list, `_selected` and `_reload`. Pins are written here (a `tier.changed` row through the engine); the
 rebalance is the app's (it also runs one every ten minutes), which bumps `app.tiers_version`
 when it ends so this pane reloads its tiers.
 """
@@ -12,6 +11,7 @@ from __future__ import annotations
 from textual import work
 from textual.message import Message
 
+from screens.memory_actions import WriteDone
 from screens.memory_common import actor_of, now_of, store_of
 from widgets.status import RebalanceRequested, guarded
 from widgets.tier_summary import TierSummaryView
@@ -95,7 +95,7 @@ class TiersMixin:
             if pinned
             else f"unpinned {path}: its tier follows its use from the next rebalance"
         )
-        self.post_message(self.WriteDone(text, path, path))
+        self.post_message(WriteDone(text, path, path))
 
     def action_rebalance(self) -> None:
         self.post_message(RebalanceRequested(actor_of(self)))

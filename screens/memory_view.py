@@ -44,8 +44,8 @@ class MemoryViewScreen(Screen):
         Binding("escape,q", "back", "Back", id="memory.back"),
         Binding("h", "history", "History", id="memory.history"),
         Binding("y", "copy_path", "Copy path", id="memory.copy"),
-        Binding("j,down", "scroll(1)", "Down", show=False),
-        Binding("k,up", "scroll(-1)", "Up", show=False),
+        Binding("j,down", "scroll(1)", "Down", show=False, id="memory.down"),
+        Binding("k,up", "scroll(-1)", "Up", show=False, id="memory.up"),
     ]
 
     def __init__(self, memory: Memory, accesses: int | None = None) -> None:

@@ -26,7 +26,7 @@ SIZE = (120, 40)
 
 
 def _app(store: Store) -> BrainApp:
-    app = BrainApp(store=store, watch=False, timings=False)
+    app = BrainApp(store=store, watch=False, timings=False, services=False)
     app.animation_level = "none"
     return app
 

@@ -65,6 +65,7 @@ def make_app(store=None, **kw) -> BrainApp:
     kw.setdefault("now", lambda: NOW)
     kw.setdefault("timings", False)
     kw.setdefault("actor", "human:tester@ci")
+    kw.setdefault("services", False)  # no model warm-up, embedding or rebalance behind tests
     app = BrainApp(store=store, **kw)
     app.animation_level = "none"
     return app

@@ -52,8 +52,9 @@ def store(built, home, monkeypatch):
     s.close()
 
 
-def make_app(store: Store) -> BrainApp:
-    app = BrainApp(store=store, now=lambda: NOW, watch=False, timings=False, actor=ACTOR)
+def make_app(store: Store, **kw) -> BrainApp:
+    kw.setdefault("services", False)
+    app = BrainApp(store=store, now=lambda: NOW, watch=False, timings=False, actor=ACTOR, **kw)
     app.animation_level = "none"
     return app
 
