@@ -90,6 +90,11 @@ class RealIO:
             finally:
                 os.close(dfd)
 
+    def preallocate(self, fd: int, size: int) -> None:
+        """Reserve blocks up to size without changing the file's size (a hint: may no-op)."""
+        if _libc_fallocate is not None:
+            _libc_fallocate(fd, _FALLOC_FL_KEEP_SIZE, 0, size)
+
     def fsync_dir(self, path: str) -> None:
         fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
         try:
@@ -112,6 +117,23 @@ def _load_syncfs():
 
 
 _libc_syncfs = _load_syncfs()
+_FALLOC_FL_KEEP_SIZE = 1
+
+
+def _load_fallocate():
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        fn = libc.fallocate
+        fn.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int64, ctypes.c_int64]
+        fn.restype = ctypes.c_int
+        return fn
+    except (OSError, AttributeError):
+        return None
+
+
+_libc_fallocate = _load_fallocate()
 
 
 def _full_fsync(fd: int) -> None:
@@ -179,6 +201,10 @@ def rmdir(path: Path | str) -> None:
 
 def syncfs(root: Path | str) -> None:
     backend.syncfs(str(root))
+
+
+def preallocate(fd: int, size: int) -> None:
+    backend.preallocate(fd, size)
 
 
 def fsync_dir(path: Path | str) -> None:

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from functools import partial
 
 from rich.segment import Segment
+from rich.style import Style
 from textual import events
 from textual.binding import Binding
 from textual.cache import LRUCache
@@ -95,6 +96,12 @@ class AuditList(ScrollView, can_focus=True):
         # Drawn rows, keyed by what changes their look; cleared when the theme or CSS does.
         self._strips: LRUCache[tuple[int, int, int, bool], Strip] = LRUCache(1024)
         self._cols = columns(80, 1)
+        # Looked up once per frame (render_lines), not once per line or cell: Textual computes
+        # each of these afresh on every access, and they were half of a frame's cost.
+        self._styles: dict[tuple[str, bool], Style] = {}
+        self._frame_top = 0
+        self._frame_width = 80
+        self._frame_style = Style()
 
     # -- data -------------------------------------------------------------------------------
 
@@ -173,6 +180,13 @@ class AuditList(ScrollView, can_focus=True):
         last = self.pager.page_of(min(self.total - 1, top + height))
         for page in range(first, last + 1):
             self._request(page)
+        # Then the neighbours (j/k and page keys cross into them) and both ends (g/G): a key
+        # finds its rows already here and draws them in its first frame. Asking for a cached
+        # page also keeps it at the front of the LRU, so the ends stay warm.
+        end = self.pager.page_of(self.total - 1)
+        for page in (first - 1, last + 1, 0, end):
+            if 0 <= page <= end:
+                self._request(page)
 
     def _request(self, page: int) -> None:
         hit = self._pages.get(page)
@@ -250,22 +264,35 @@ class AuditList(ScrollView, can_focus=True):
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
+        self._clear_styles()
+
+    def _clear_styles(self) -> None:
         self._strips.clear()
+        self._styles.clear()
+
+    # The cursor's style depends on focus (`AuditList:focus > .audit-list--cursor`).
+    on_focus = on_blur = _clear_styles
 
     def render_lines(self, crop: Region) -> list[Strip]:
         self._request_visible()
         width = self.scrollable_content_region.width
         self._cols = columns(width, max(self.total, self._head))  # once per frame, not line
+        self._frame_top = int(self.scroll_offset.y)
+        self._frame_width = width
+        style = self.rich_style
+        if style != self._frame_style:  # e.g. an ancestor's background: cached looks are stale
+            self._clear_styles()
+            self._frame_style = style
         return super().render_lines(crop)
 
     def render_line(self, y: int) -> Strip:
-        width = self.scrollable_content_region.width
+        width = self._frame_width
         cols = self._cols
         if y == 0:
             return self._strip(header_cells(cols), width, False)
-        index = int(self.scroll_offset.y) + y - 1
+        index = self._frame_top + y - 1
         if index >= self.total:
-            return Strip.blank(width, self.rich_style)
+            return Strip.blank(width, self._frame_style)
         row = self._row(index)
         if row is None:
             cells = pending_cells(None if self.pager.filtered else index + 1, cols)
@@ -277,16 +304,23 @@ class AuditList(ScrollView, can_focus=True):
             self._strips.set(key, strip)
         return strip
 
+    def _style(self, cls: str, cursor: bool) -> Style:
+        """The full style of a cell of this class (on the cursor line or not), cached until
+        the theme, the CSS or the focus changes."""
+        key = (cls, cursor)
+        style = self._styles.get(key)
+        if style is None:
+            style = self._frame_style
+            if cls:
+                style = style + self.get_component_rich_style(cls, partial=True)
+            if cursor:
+                style = style + self.get_component_rich_style("audit-list--cursor", partial=True)
+            self._styles[key] = style
+        return style
+
     def _strip(self, cells: list[tuple[str, str]], width: int, cursor: bool) -> Strip:
-        base = self.rich_style
-        style_of = self.get_component_rich_style
-        extra = style_of("audit-list--cursor", partial=True) if cursor else None
-        segments = []
-        for text, cls in cells:
-            style = base + style_of(cls, partial=True)
-            segments.append(Segment(text, style + extra if extra else style))
-        fill = base + extra if extra else base
-        return Strip(segments).adjust_cell_length(width, fill)
+        segments = [Segment(text, self._style(cls, cursor)) for text, cls in cells]
+        return Strip(segments).adjust_cell_length(width, self._style("", cursor))
 
     def on_resize(self) -> None:
         self.virtual_size = Size(self.scrollable_content_region.width, self.total + 1)
@@ -303,9 +337,14 @@ class AuditList(ScrollView, can_focus=True):
 
     # -- cursor -----------------------------------------------------------------------------
 
-    def watch_cursor(self) -> None:
+    def watch_cursor(self, old: int, new: int) -> None:
+        top = self.scroll_offset.y
         self._scroll_to_cursor()
-        self.refresh()
+        if self.scroll_offset.y == top:
+            # Only the two cursor lines change (a scroll repaints everything by itself): a
+            # whole repaint per j/k was most of a key's time on a busy machine.
+            self.refresh_lines(old + 1)  # row i is virtual line i + 1 (line 0: the header)
+            self.refresh_lines(new + 1)
 
     def watch_follow(self, follow: bool) -> None:
         if follow and self.total:

@@ -21,6 +21,7 @@ import random
 import resource
 import sys
 from collections import defaultdict
+from pathlib import Path
 
 from textual.app import App, ComposeResult
 from textual.widgets import Static
@@ -46,9 +47,12 @@ def _head_probed_hook() -> None:
     AuditScreen.on_audit_screen_head_probed = traced  # type: ignore[method-assign]
 
 
-def _app(root: str) -> tuple[BrainApp, FrameWatch, TailProbe]:
+def _app(root: str, services: bool = False) -> tuple[BrainApp, FrameWatch, TailProbe]:
+    """The real app on the store at root (it opens the store itself, watcher on). Services
+    (model warm-up, embedding, a tier rebalance 5 s in, which writes rows) only where asked:
+    the cached 1M-row store must not change under the benchmarks."""
     probe = TailProbe()
-    app = BrainApp(root=__import__("pathlib").Path(root), allow_temp=True)
+    app = BrainApp(root=Path(root), allow_temp=True, services=services)
     watch = FrameWatch(app)
     _watch[:] = [watch]
     _head_probed_hook()
