@@ -288,6 +288,10 @@ class MemoriesScreen(ActionsMixin, TiersMixin, SemanticMixin, PaneScreen):
         box = self.query_one("#mem-search", Input)
         if box.has_class("-open") or self.query_text:
             self._clear_search()
+        elif self.tier is not None:  # then the tier filter
+            self.tier = None
+            self._show_summary()
+            self._reload()
 
     def _clear_search(self, reload: bool = True) -> None:
         box = self.query_one("#mem-search", Input)

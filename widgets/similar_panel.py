@@ -30,7 +30,7 @@ class SimilarPanel(OptionList):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.path: str | None = None  # whose neighbours are shown (or being found)
-        self.border_title = "similar memories"
+        self.border_title = "similar memories · tab, enter jumps"
 
     def show_message(self, path: str | None, text: str) -> None:
         self.path = path
