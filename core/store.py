@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import shutil
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -29,21 +28,19 @@ from core.errors import (
 from core.index import IndexReader, IndexWriter
 from core.intents import Delete, Intent, Move, Note, Put
 from core.layout import Layout, sidecar_path
-from core.ledger_state import Tip, offset_valid, scan_current, scan_from, start_tip
+from core.ledger_state import Tip, scan_current, scan_from, start_tip
 from core.mmr import MMR
 from core.models import PROTOCOL_VERSION, Manifest, Memory, Row
 from core.planner import Plan, Result
 from core.purge import finish_purges
 from core.state_view import read_sidecar
+from core.store_index import StoreIndex
+from core.store_services import StoreServices
 from core.store_state import StoreState, compute_state
 from core.writer import Writer, read_head, read_pending_purges
 
 if TYPE_CHECKING:
-    from core.backup import BackupResult
-    from core.consolidate import ConsolidateResult
-    from core.doctor.model import DoctorReport
-    from core.export import ExportResult
-    from core.importer import ImportResult
+    pass
 
 DEFAULT_ROOT = "~/.cyberos-memory"
 Clock = Callable[[], int]
@@ -56,7 +53,9 @@ def resolve_root(store: str | os.PathLike[str] | None = None) -> Path:
     return Path(os.path.expanduser(str(raw))).absolute()
 
 
-class Store:
+class Store(StoreServices, StoreIndex):
+    """Open once per process; see the module docstrings of the mixins for the rest."""
+
     def __init__(
         self,
         layout: Layout,
@@ -418,106 +417,6 @@ class Store:
             raise Frozen(f"writes are refused: {self.problem}")
         self._start_writer()
 
-    # -- tiers and session context ------------------------------------------------------
-
-    @property
-    def tiers(self):
-        from core.tiers import Tiers
-
-        return Tiers(self)
-
-    def context(self, *, project: str | None = None, limit: int = 300) -> list:
-        """At most 300 memories to start an agent session with, each with its reason."""
-        from core.context import context
-
-        return context(self, project=project, limit=limit)
-
-    def set_active_project(self, name: str) -> None:
-        """`brain project use NAME`: memories under memories/projects/NAME/ weigh most."""
-        if name and (not paths.slugify(name) == name):
-            raise BrainError(f"project name {name!r} must be a slug like {paths.slugify(name)!r}")
-        self.manifest.settings.active_project = name
-        fsio.write_file(
-            self.layout.manifest, msgspec.json.encode(self.manifest, order="sorted"), durable=True
-        )
-
-    def _index_call(self, fn):
-        """Run fn(index_writer) where the index is written: on the applier thread if any."""
-        if self._applier is not None:
-            return self._applier.call(fn)
-        if self._index is None:
-            raise ReadOnly(f"{self.root} was opened read-only")
-        return fn(self._index)
-
-    # -- verifiable ledger --------------------------------------------------------------
-
-    def checkpoint(self) -> str:
-        """Sign the current tree head now; returns the note text."""
-        return verifiable.checkpoint(self)
-
-    def prove(self, seq: int) -> dict:
-        """A `brain-proof/v1` bundle for row seq (checkpointing first if none covers it)."""
-        return verifiable.prove(self, seq)
-
-    def consistency(self, size1: int, size2: int) -> dict:
-        return verifiable.consistency(self, size1, size2)
-
-    def rotate_key(self, *, finish: bool = False) -> dict:
-        return verifiable.rotate_key(self, finish=finish)
-
-    def doctor(
-        self,
-        repair: bool = False,
-        reason: str | None = None,
-        progress: Callable[[int, int, str], None] | None = None,
-        cancel: threading.Event | None = None,
-        full: bool = True,
-        *,
-        actor: str = "system:doctor",
-    ) -> DoctorReport:
-        """Check every invariant (core/doctor/); repair=True fixes what can be fixed."""
-        from core import doctor
-
-        return doctor.run(
-            self,
-            repair=repair,
-            reason=reason,
-            progress=progress,
-            cancel=cancel,
-            full=full,
-            actor=actor,
-        )
-
-    # -- portability: export, import, backup, consolidate -------------------------------
-
-    def export(self, out: str | os.PathLike[str]) -> ExportResult:
-        """A deterministic zip of the verifiable store (no private keys, index or local/)."""
-        from core.export import export
-
-        return export(self, Path(out))
-
-    def import_(
-        self, src: str | os.PathLike[str], *, filter: str | None = None, actor: str
-    ) -> ImportResult:
-        """Verify a foreign export or store folder, then write its selected memories here."""
-        from core.importer import import_store
-
-        return import_store(self, Path(src), filter=filter, actor=actor)
-
-    def backup(
-        self, dest: str | os.PathLike[str], *, allow_temp: bool | None = None
-    ) -> BackupResult:
-        """A verified snapshot: immutable files hard-linked, everything else copied."""
-        from core.backup import backup
-
-        return backup(self, Path(dest), allow_temp=allow_temp)
-
-    def consolidate(self, *, min_rows: int = 1) -> ConsolidateResult:
-        """Seal current.binlog into a zstd segment and checkpoint."""
-        from core.consolidate import consolidate
-
-        return consolidate(self, min_rows)
-
     def _rows_applied(self, rows: list[Row]) -> None:
         assert self._writer is not None and self._applier is not None
         self.tip = self._writer.tip
@@ -605,62 +504,6 @@ class Store:
         self.wait_index()
         return queries.search(self.reader.conn, query, limit=limit, **filters)
 
-    # -- semantic search (core/semantic.py; the model loads on first use) -------------------
-
-    @property
-    def semantic(self):
-        if self._semantic is None:
-            from core.semantic import SemanticIndex
-
-            self._semantic = SemanticIndex(self)
-        return self._semantic
-
-    def similar(self, path: str, *, limit: int = 10, **filters) -> list[queries.SearchHit]:
-        from core import semantic
-
-        return semantic.similar(self, path, limit=limit, **filters)
-
-    def embed_pending(self, *, batch: int = 64, progress=None, cancel=None) -> int:
-        """Compute the missing embeddings; progress(done, total); cancel: threading.Event."""
-        from core import semantic
-
-        return semantic.embed_pending(self, batch=batch, progress=progress, cancel=cancel)
-
-    def semantic_pending(self) -> int:
-        from core import semantic
-
-        return semantic.pending(self)
-
-    def warm_semantic(self) -> None:
-        """Load the embedding model now (a host calls it in a worker after start-up)."""
-        self.semantic.encoder()
-
-    def start_embedder(self, stop: threading.Event, *, progress=None) -> int:
-        """Run the embedding loop in the calling (host worker) thread until stop is set:
-        each memory a row leaves without a vector gets one, so a put is findable by semantic
-        search well within a second. Returns how many vectors it stored."""
-        from core.semantic import Embedder
-
-        return Embedder(self, progress=progress).run(stop)
-
-    def wait_for_change(self, after_seq: int, timeout: float) -> int:
-        """Wait until the index has applied a row beyond after_seq (from this process or
-        another) or timeout passes; returns the index's applied seq."""
-        deadline = time.monotonic() + timeout
-        while True:
-            (cur,) = self.reader.conn.execute(
-                "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'last_applied'"
-            ).fetchone()
-            if self._applier is not None:
-                cur = max(cur, self._applier.applied)
-            left = deadline - time.monotonic()
-            if cur > after_seq or left <= 0:
-                return cur
-            if self._applier is not None:  # own writes wake us at once; others' within 50 ms
-                self._applier.wait_past(after_seq, min(left, 0.05))
-            else:
-                time.sleep(min(left, 0.05))
-
     def memories(self, after: str = "", limit: int = 100, **filters) -> list[queries.MemoryRow]:
         self.wait_index()
         return queries.memory_page(self.reader.conn, after, limit, **filters)
@@ -680,115 +523,6 @@ class Store:
     def state(self) -> StoreState:
         self.refresh()
         return compute_state(self)
-
-    def refresh(self) -> int:
-        """Pick up rows other processes appended; returns the head seq."""
-        w = self._writer
-        if w is not None and w.lock.held:
-            return self.tip.seq  # nobody else can append while our writer holds the lock
-        if self.binlog.current_size() == self.tip.offset and offset_valid(self.binlog, self.tip):
-            return self.tip.seq
-        scan = scan_from(self.binlog, self.tip)  # another process may have consolidated
-        if scan.rows and scan.tip.seq > self.tip.seq:
-            self.tip = scan.tip
-            rows = [r for r, _p, _o in scan.rows]
-            if self._applier is not None:
-                # Our writer re-reads these when it next takes the lock; the applier skips
-                # rows it already has, so handing them over twice is harmless.
-                self._applier.enqueue(rows, scan.tip.offset)
-                self._applier.wait_for(scan.tip.seq)
-            elif self._index is not None:
-                self._index.apply(rows, scan.tip.offset)
-        return self.tip.seq
-
-    def wait_index(self) -> None:
-        if self._applier is not None and self._acked:
-            self._applier.wait_for(self._acked)
-        self._fold_access()
-
-    # -- index maintenance --------------------------------------------------------------
-
-    def reindex(self) -> int:
-        """Drop and rebuild the index from the files and the log. Returns memories indexed."""
-        if self.read_only:
-            raise ReadOnly(f"{self.root} was opened read-only")
-        if self._applier is not None:
-            self._applier.close()
-            self._applier = None
-        self.reader.close()
-        if self._index is not None:
-            self._index.close()
-        shutil.rmtree(self.layout.index_dir, ignore_errors=True)
-        self._index = IndexWriter(self.layout.index_db, self.root)
-        n = self._rebuild_index()
-        self._catch_up_index()
-        self._record_verified()
-        if self._writer is not None:  # a running writer hands its rows to an applier
-            self._applier = Applier(self._index)
-        return n
-
-    def _rebuild_index(self) -> int:
-        from core.index_rebuild import rebuild
-
-        assert self._index is not None
-        return rebuild(self._index, self.layout, self.binlog)
-
-    def _feed_index(self, seq: int) -> None:
-        """Queue the log rows the index lacks up to seq: after a crash (or with the index
-        lost) recovery finishes purges, which wait on the index, before open catches it up."""
-        assert self._applier is not None
-        last, offset = self._applier.call(lambda ix: ix.last_applied())
-        if last >= seq:
-            return
-        from core.index_rebuild import rows_after
-
-        rows, end = rows_after(self.binlog, offset, seq, after=last)
-        if rows:
-            self._applier.enqueue(rows, end)
-
-    def _catch_up_index(self) -> None:
-        if self._index is None:
-            return
-        last, offset = self._index.last_applied()
-        if last >= self.tip.seq:
-            return
-        from core.index_rebuild import rows_after
-
-        rows, end = rows_after(self.binlog, offset, self.tip.seq, after=last)
-        if rows:
-            self._index.apply(rows, end)
-
-    def _fold_access(self) -> None:
-        if self._index is None:
-            return
-        try:
-            size = self.layout.access_log.stat().st_size
-        except FileNotFoundError:
-            return
-        if size == self._access_size:
-            return
-        self._access_size = size
-        from core.access_fold import fold
-
-        if self._applier is not None:
-            self._applier.call(lambda ix: fold(ix, self.layout))
-        else:
-            fold(self._index, self.layout)
-
-    def _verified_tip(self) -> Tip:
-        if self._index is None:
-            return Tip()
-        raw = self._index.get_meta("verified")
-        if not raw:
-            return Tip()
-        seq, ts, chain, off = raw.split(":")
-        tip = Tip(int(seq), int(ts), chain, int(off))
-        return tip if tip.offset <= self.binlog.current_size() else Tip()
-
-    def _record_verified(self) -> None:
-        if self._index is not None and self.problem is None:
-            t = self.tip
-            self._index.set_meta("verified", f"{t.seq}:{t.ts_ns}:{t.chain}:{t.offset}")
 
 
 def _decode_body(body: bytes) -> str | bytes:

@@ -16,7 +16,7 @@ from core.store import Store
 from screens.pane import PaneScreen
 from screens.row_detail import RowDetailScreen
 from widgets.audit_list import AuditList
-from widgets.audit_pager import AuditFilter, parse_filter
+from widgets.audit_pager import PAGE_SIZE, AuditFilter, parse_filter
 from widgets.status import WorkFailed
 
 FILTER_HINT = "op:put actor:human:ana path:memories/decisions"
@@ -58,9 +58,9 @@ class AuditScreen(PaneScreen):
         return self.query_one(AuditList)
 
     class HeadProbed(Message):
-        def __init__(self, seq: int) -> None:
+        def __init__(self, seq: int, tail: list[Row]) -> None:
             super().__init__()
-            self.seq = seq
+            self.seq, self.tail = seq, tail
 
     def on_mount(self) -> None:
         lst = self.audit_list
@@ -74,18 +74,24 @@ class AuditScreen(PaneScreen):
         lst.focus()
 
     def _probe_head(self) -> None:
+        conn = self.store.reader.conn
         try:
-            last = queries.audit_page(self.store.reader.conn, 1 << 62, 1, descending=True)
+            last = queries.audit_page(conn, 1 << 62, 1, descending=True)
+            head = last[0].seq if last else 0
+            # The page the tail opens on, read here too: the first screenful of a big ledger
+            # then draws in the frame that learns its size, not one worker round trip later.
+            after = (max(0, head - 1) // PAGE_SIZE) * PAGE_SIZE
+            tail = queries.audit_page(conn, after, PAGE_SIZE) if head else []
         except Exception as e:  # noqa: BLE001 - the header's refresh will bring the head
             self.post_message(WorkFailed("reading the newest audit row", e))
             return
-        self.post_message(self.HeadProbed(last[0].seq if last else 0))
+        self.post_message(self.HeadProbed(head, tail))
 
     def on_audit_screen_head_probed(self, message: HeadProbed) -> None:
         self.probed = True
         lst = self.audit_list
-        if message.seq > lst.total and not lst.filter.active:
-            lst.set_head(message.seq)
+        if message.seq >= lst.total and not lst.filter.active:
+            lst.set_head(message.seq, message.tail)
 
     def _head_moved(self, info: object) -> None:
         index_seq = getattr(info, "index_seq", None)

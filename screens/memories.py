@@ -60,6 +60,7 @@ class MemoriesScreen(ActionsMixin, TiersMixin, SemanticMixin, PaneScreen):
         Binding("p", "pin", "Pin", show=False, id="memories.pin"),
         Binding("u", "unpin", "Unpin", show=False, id="memories.unpin"),
         Binding("b", "rebalance", "Rebalance tiers", show=False, id="memories.rebalance"),
+        Binding("tab", "tab", "Next (similar panel first)", show=False, id="memories.tab"),
     ]
 
     class Counts(Message):
@@ -105,11 +106,9 @@ class MemoriesScreen(ActionsMixin, TiersMixin, SemanticMixin, PaneScreen):
                 yield box
                 yield MemoryList(now=lambda: now_of(self), id="mem-list")
                 yield Static("", id="mem-meta")
-                # Docked to the bottom, so it shows under the preview yet comes right after
-                # the list in the focus chain (tab from the list lands on it).
-                yield SimilarPanel(id="mem-similar")
                 with VerticalScroll(id="mem-preview-box"):
                     yield Markdown("", id="mem-preview")
+                yield SimilarPanel(id="mem-similar")
 
     @property
     def list(self) -> MemoryList:

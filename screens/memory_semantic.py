@@ -96,6 +96,15 @@ class SemanticMixin:
             panel.path = None
             self.list.focus()
 
+    def action_tab(self) -> None:
+        """tab from the list lands on the similar panel when it is shown (it sits below the
+        preview, which the focus chain would visit first)."""
+        panel = self.query_one(SimilarPanel)
+        if panel.display and self.list.has_focus:
+            panel.focus()
+        else:
+            self.focus_next()
+
     def _similar_for_current(self, force: bool = True) -> None:
         """Show the current row's neighbours (when the panel is shown). force=False keeps
         what is there for the same memory (the model's state changed, not the memory)."""

@@ -123,8 +123,15 @@ class AuditList(ScrollView, can_focus=True):
             self.pager.set_head(self._head)
         self._total_changed(reset=True)
 
-    def set_head(self, head: int) -> None:
-        """The index holds rows 1..head now (the watcher saw HEAD move)."""
+    def set_head(self, head: int, tail: list[Row] | None = None) -> None:
+        """The index holds rows 1..head now (the watcher saw HEAD move). `tail`: the rows of
+        the page that holds the newest row, when the caller read them already (the first
+        screenful then draws without a round trip to a worker)."""
+        self._move_head(head)
+        if tail:
+            self._seed(head, tail)
+
+    def _move_head(self, head: int) -> None:
         if head == self._head:
             return
         grew = head > self._head
@@ -142,6 +149,16 @@ class AuditList(ScrollView, can_focus=True):
         old = self.pager.set_head(head)
         self._drop_tail(old)
         self._total_changed()
+
+    def _seed(self, head: int, rows: list[Row]) -> None:
+        if self.pager.filtered or rows[-1].seq != head:
+            return
+        page = self.pager.page_of(head - 1)  # unfiltered: row i is seq i + 1
+        hit = self._pages.get(page)
+        if rows[0].seq != self.pager.page_after(page) + 1 or (hit and len(hit[0]) >= len(rows)):
+            return
+        self._pages.set(page, (rows, head))
+        self.refresh()
 
     def current_row(self) -> Row | None:
         return self._row(self.cursor) if self.total else None
@@ -178,8 +195,9 @@ class AuditList(ScrollView, can_focus=True):
         height = self.scrollable_content_region.height
         first = self.pager.page_of(max(0, top - 1))
         last = self.pager.page_of(min(self.total - 1, top + height))
-        for page in range(first, last + 1):
-            self._request(page)
+        waiting = [page for page in range(first, last + 1) if not self._request(page)]
+        if waiting:
+            return  # what is on screen first: prefetches would compete with it for the GIL
         # Then the neighbours (j/k and page keys cross into them) and both ends (g/G): a key
         # finds its rows already here and draws them in its first frame. Asking for a cached
         # page also keeps it at the front of the LRU, so the ends stay warm.
@@ -188,19 +206,21 @@ class AuditList(ScrollView, can_focus=True):
             if 0 <= page <= end:
                 self._request(page)
 
-    def _request(self, page: int) -> None:
+    def _request(self, page: int) -> bool:
+        """Fetch the page unless it is here (True) or on its way."""
         hit = self._pages.get(page)
         if hit is not None:
             rows, fetched_total = hit
             full = len(rows) >= min(self.pager.size, self.total - page * self.pager.size)
             if full or fetched_total == self.total:
-                return
+                return True
             self._pages.discard(page)  # fetched while the index lagged: fetch again
         if page in self._pending or page in self._failed:
-            return
+            return False
         self._pending.add(page)
         job = partial(self._load, self._gen, page, self.pager.page_after(page), self.filter)
         self.run_worker(job, thread=True, group="audit-pages", exit_on_error=False)
+        return False
 
     def _load(self, gen: int, page: int, after: int, filt: AuditFilter) -> None:
         rows: list[Row] | None = None

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich.text import Text
 from textual.binding import Binding
 from textual.content import Content
 from textual.message import Message
@@ -44,16 +45,18 @@ class SimilarPanel(OptionList):
         if not hits:
             self.show_message(path, "no similar memories")
             return
-        self.add_options(
-            Option(
-                Content.assemble((f"{h.score:.2f} ", "dim"), h.title or h.path.rsplit("/", 1)[-1]),
-                id=h.path,
-            )
-            for h in hits
-        )
+        self.add_options(Option(_hit_line(h), id=h.path) for h in hits)
         self.highlighted = 0
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
         if event.option.id:
             self.post_message(self.Jump(event.option.id))
+
+
+def _hit_line(hit: Any) -> Text:
+    # One line each, cut with an ellipsis (messages, by contrast, wrap: a hint must be whole).
+    line = Text(no_wrap=True, overflow="ellipsis")
+    line.append(f"{hit.score:.2f} ", style="dim")
+    line.append(hit.title or hit.path.rsplit("/", 1)[-1])
+    return line

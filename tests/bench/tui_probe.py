@@ -89,7 +89,9 @@ class TailProbe:
             probe.lst = lst
             probe.drawn_total = lst.total
             if y > 0:
-                index = int(lst.scroll_offset.y) + y - 1
+                # The top row render_lines noted for this frame (the scroll_offset property
+                # costs more than the bookkeeping here should add to a measured frame).
+                index = lst._frame_top + y - 1
                 row = lst._row(index) if index < lst.total else None
                 probe.drawn[y] = (index, row is not None or index >= lst.total, index == lst.cursor)
                 if row is not None:

@@ -1,0 +1,126 @@
+"""How a Store keeps its derived index in step with the log: refresh, catch-up, rebuild."""
+
+from __future__ import annotations
+
+import shutil
+
+from core.applier import Applier
+from core.errors import ReadOnly
+from core.index import IndexWriter
+from core.ledger_state import Tip, offset_valid, scan_from
+
+
+class StoreIndex:
+    def refresh(self) -> int:
+        """Pick up rows other processes appended; returns the head seq."""
+        w = self._writer
+        if w is not None and w.lock.held:
+            return self.tip.seq  # nobody else can append while our writer holds the lock
+        if self.binlog.current_size() == self.tip.offset and offset_valid(self.binlog, self.tip):
+            return self.tip.seq
+        scan = scan_from(self.binlog, self.tip)  # another process may have consolidated
+        if scan.rows and scan.tip.seq > self.tip.seq:
+            self.tip = scan.tip
+            rows = [r for r, _p, _o in scan.rows]
+            if self._applier is not None:
+                # Our writer re-reads these when it next takes the lock; the applier skips
+                # rows it already has, so handing them over twice is harmless.
+                self._applier.enqueue(rows, scan.tip.offset)
+                self._applier.wait_for(scan.tip.seq)
+            elif self._index is not None:
+                self._index.apply(rows, scan.tip.offset)
+        return self.tip.seq
+
+    def wait_index(self) -> None:
+        """Reads see at least every row this process has written, tasks (checkpoints,
+        rotations, repairs, imports) included, and every row its writer has fenced in."""
+        target = self._acked
+        if self._writer is not None:
+            target = max(target, self._writer.tip.seq)
+        if self._applier is not None and target:
+            self._applier.wait_for(target)
+        self._fold_access()
+
+    # -- index maintenance --------------------------------------------------------------
+
+    def reindex(self) -> int:
+        """Drop and rebuild the index from the files and the log. Returns memories indexed."""
+        if self.read_only:
+            raise ReadOnly(f"{self.root} was opened read-only")
+        if self._applier is not None:
+            self._applier.close()
+            self._applier = None
+        self.reader.close()
+        if self._index is not None:
+            self._index.close()
+        shutil.rmtree(self.layout.index_dir, ignore_errors=True)
+        self._index = IndexWriter(self.layout.index_db, self.root)
+        n = self._rebuild_index()
+        self._catch_up_index()
+        self._record_verified()
+        if self._writer is not None:  # a running writer hands its rows to an applier
+            self._applier = Applier(self._index)
+        return n
+
+    def _rebuild_index(self) -> int:
+        from core.index_rebuild import rebuild
+
+        assert self._index is not None
+        return rebuild(self._index, self.layout, self.binlog)
+
+    def _feed_index(self, seq: int) -> None:
+        """Queue the log rows the index lacks up to seq: after a crash (or with the index
+        lost) recovery finishes purges, which wait on the index, before open catches it up."""
+        assert self._applier is not None
+        last, offset = self._applier.call(lambda ix: ix.last_applied())
+        if last >= seq:
+            return
+        from core.index_rebuild import rows_after
+
+        rows, end = rows_after(self.binlog, offset, seq, after=last)
+        if rows:
+            self._applier.enqueue(rows, end)
+
+    def _catch_up_index(self) -> None:
+        if self._index is None:
+            return
+        last, offset = self._index.last_applied()
+        if last >= self.tip.seq:
+            return
+        from core.index_rebuild import rows_after
+
+        rows, end = rows_after(self.binlog, offset, self.tip.seq, after=last)
+        if rows:
+            self._index.apply(rows, end)
+
+    def _fold_access(self) -> None:
+        if self._index is None:
+            return
+        try:
+            size = self.layout.access_log.stat().st_size
+        except FileNotFoundError:
+            return
+        if size == self._access_size:
+            return
+        self._access_size = size
+        from core.access_fold import fold
+
+        if self._applier is not None:
+            self._applier.call(lambda ix: fold(ix, self.layout))
+        else:
+            fold(self._index, self.layout)
+
+    def _verified_tip(self) -> Tip:
+        if self._index is None:
+            return Tip()
+        raw = self._index.get_meta("verified")
+        if not raw:
+            return Tip()
+        seq, ts, chain, off = raw.split(":")
+        tip = Tip(int(seq), int(ts), chain, int(off))
+        return tip if tip.offset <= self.binlog.current_size() else Tip()
+
+    def _record_verified(self) -> None:
+        if self._index is not None and self.problem is None:
+            t = self.tip
+            self._index.set_meta("verified", f"{t.seq}:{t.ts_ns}:{t.chain}:{t.offset}")
