@@ -173,7 +173,9 @@ class RowDetailScreen(ModalScreen[None]):
         )
         # At 80x24 the proof starts below the fold: bring it into view.
         body = self.query_one("#detail-body")
-        self.call_after_refresh(body.scroll_to_widget, view, animate=False, top=True)
+        # After the layout that gives the proof its height (scrolling sooner is clamped to the
+        # old height and lands a few lines short).
+        view.call_after_refresh(body.scroll_to_widget, view, animate=False, top=True)
 
     # -- copy, wrap ----------------------------------------------------------------------
 

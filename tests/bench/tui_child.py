@@ -78,7 +78,12 @@ async def first_frame(root: str, t_spawn: float) -> dict:
         t1 = await watch.wait(lambda: _ready(app, probe), 60)
         t2 = await watch.wait(lambda: app.header_info is not None, 60)
         rows = probe.lst.total if probe.lst else 0
-    return {"ms": _ms(t1 - t0), "cold_ms": _ms(t1 - t_spawn), "header_ms": _ms(t2 - t0), "rows": rows}
+    return {
+        "ms": _ms(t1 - t0),
+        "cold_ms": _ms(t1 - t_spawn),
+        "header_ms": _ms(t2 - t0),
+        "rows": rows,
+    }
 
 
 # -- key to frame --------------------------------------------------------------------------
@@ -149,7 +154,9 @@ async def scroll(root: str, presses: int, seed: int) -> dict:
             for _ in range(10):
                 key, run = _pick(rng, lst.cursor, lst.total)
                 for _ in range(run):
-                    if (key == "j" and lst.cursor >= lst.total - 1) or (key == "k" and not lst.cursor):
+                    if (key == "j" and lst.cursor >= lst.total - 1) or (
+                        key == "k" and not lst.cursor
+                    ):
                         break
                     by_key[key].append(await _key(watch, probe, key))
                     done += 1

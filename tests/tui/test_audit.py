@@ -236,3 +236,16 @@ async def test_a_filtered_tail_also_follows_new_matching_rows(small_store):
         await settle(pilot)
         assert lst.follow and lst.current_row().path == "memories/facts/filtered-2.md"
     app.stop_watcher()
+
+
+async def test_proof_scrolls_into_view_at_80x24(small_store):
+    app = make_app(small_store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("g", "j", "enter")
+        await settle(pilot)
+        await pilot.press("p")
+        await settle(pilot)
+        body = app.screen.query_one("#detail-body")
+        assert body.max_scroll_y > 0
+        assert body.scroll_y == body.max_scroll_y

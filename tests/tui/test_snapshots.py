@@ -52,10 +52,11 @@ def test_row_detail(snap_compare, small_store, size):
     assert snap_compare(snap_app(small_store), terminal_size=size, run_before=before)
 
 
-@pytest.mark.parametrize("size", SIZES)
-def test_row_detail_with_proof(snap_compare, small_store, size):
+def test_row_detail_with_proof(snap_compare, small_store):
+    # At 120x40 the whole proof fits; at 80x24 the view scrolls to it, which the snapshot
+    # harness captures at an unreliable moment: tests/tui/test_audit.py checks that scroll.
     before = keys_then_settle("g", "j", "enter", "p")
-    assert snap_compare(snap_app(small_store), terminal_size=size, run_before=before)
+    assert snap_compare(snap_app(small_store), terminal_size=(120, 40), run_before=before)
 
 
 def _doctor_store(store, state="FROZEN_RECOVERABLE"):
