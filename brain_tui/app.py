@@ -20,6 +20,7 @@ from textual.binding import Binding
 from textual.keys import format_key
 from textual.reactive import reactive
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widgets import Static
 
 import styles
@@ -46,6 +47,12 @@ from widgets.status import describe
 
 STYLES_DIR = Path(styles.__file__).parent
 LAG_RETRIES = 20  # ~20 s in all, backing off: how long we wait for another writer's index
+# While another process appends, HEAD moves ~10 times a second (the watcher's debounce). The
+# tail follows the index's newest row on every move (one lookup); the header's full state
+# (a log rescan and memory counts, ~0.1 s of CPU at 1M rows) at most once a second.
+STATE_EVERY_S = 1.0
+TAIL_RETRIES = 40  # 2 s in all: HEAD is published a moment before the writer's index has it
+TAIL_RETRY_S = 0.05
 
 
 def style_paths() -> list[Path]:
@@ -80,6 +87,7 @@ class BrainApp(ServicesMixin, App[int]):
     ]
 
     header_info: reactive[HeaderInfo | None] = reactive(None)
+    index_head: reactive[int] = reactive(0)  # the newest row in the index: the tail follows it
     activity: reactive[str] = reactive("")
     semantic_state: reactive[str] = reactive("off")  # see brain_tui.services
     tiers_version: reactive[int] = reactive(0)
@@ -121,6 +129,12 @@ class BrainApp(ServicesMixin, App[int]):
         self._state_running = False
         self._state_dirty = False
         self._lag_retries = 0
+        self._state_started = float("-inf")
+        self._state_timer: Timer | None = None
+        self._tail_running = False
+        self._tail_dirty = False
+        self._tail_retries = 0
+        self.index_tail: list = []  # the newest rows, from a page boundary to index_head
         # Model warm-up, embedding and periodic rebalance (brain_tui.services); tests and
         # snapshots turn them off so nothing writes or loads behind their back.
         self.services = services
@@ -213,6 +227,7 @@ class BrainApp(ServicesMixin, App[int]):
             self._state_dirty = True
             return
         self._state_running = True
+        self._state_started = time.monotonic()
         job = partial(workers.load_state, self, self.store)
         self.run_worker(job, thread=True, group="state", exit_on_error=False)
 
@@ -220,6 +235,8 @@ class BrainApp(ServicesMixin, App[int]):
         self._state_running = False
         if message.info is not None:
             self.header_info = message.info
+            if message.info.index_seq > self.index_head:  # e.g. our own write: the tail too
+                self.request_tail()
             self.request_embed()  # new rows (ours or another process's) may need vectors
         if self._state_dirty:
             self._state_dirty = False
@@ -232,7 +249,42 @@ class BrainApp(ServicesMixin, App[int]):
             self._lag_retries = 0
 
     def on_head_moved(self, _message: messages.HeadMoved) -> None:
+        self.request_tail()
+        wait = self._state_started + STATE_EVERY_S - time.monotonic()
+        if wait <= 0:
+            self.request_state()
+        elif self._state_timer is None:  # one trailing refresh picks up the whole burst
+            self._state_timer = self.set_timer(wait, self._state_timer_fired)
+
+    def _state_timer_fired(self) -> None:
+        self._state_timer = None
         self.request_state()
+
+    def request_tail(self) -> None:
+        """Read the index's newest row for the tail; bursts fold into one read at a time."""
+        if self.store is None:
+            return
+        if self._tail_running:
+            self._tail_dirty = True
+            return
+        self._tail_running = True
+        job = partial(workers.load_index_head, self, self.store)
+        self.run_worker(job, thread=True, group="tail-head", exit_on_error=False)
+
+    def on_index_head_loaded(self, message: messages.IndexHeadLoaded) -> None:
+        self._tail_running = False
+        if message.seq is not None and message.seq > self.index_head:
+            self.index_tail = message.tail  # read by the audit pane as index_head moves
+            self.index_head = message.seq
+        if self._tail_dirty:
+            self._tail_dirty = False
+            self.request_tail()
+        elif message.seq is not None and message.seq < message.head:
+            self._tail_retries += 1
+            if self._tail_retries <= TAIL_RETRIES:  # bounded: never a polling loop when idle
+                self.set_timer(TAIL_RETRY_S, self.request_tail)
+        else:
+            self._tail_retries = 0
 
     def on_store_changed(self, _message: messages.StoreChanged) -> None:
         self.request_state()

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from textual.message import Message
 
+from core.models import Row
 from core.store import Store
 from widgets.header import HeaderInfo
 from widgets.status import (
@@ -27,6 +28,7 @@ from widgets.status import (
 __all__ = [
     "ActivityChanged",
     "HeadMoved",
+    "IndexHeadLoaded",
     "NoStore",
     "RebalanceRequested",
     "SemanticWanted",
@@ -78,6 +80,15 @@ class StateLoaded(Message):
 
 class HeadMoved(Message):
     """The watcher saw HEAD replaced: the end of the log moved (possibly many rows)."""
+
+
+class IndexHeadLoaded(Message):
+    """The newest seq the shared index holds (None: the read failed), HEAD's seq, and the
+    newest rows from a page boundary up to seq (for the audit tail)."""
+
+    def __init__(self, seq: int | None, head: int, tail: list[Row] | None = None) -> None:
+        super().__init__()
+        self.seq, self.head, self.tail = seq, head, tail or []
 
 
 class WatchFailed(Message):

@@ -3,7 +3,7 @@
 - The embedding model warms in a thread worker after the first frame (importing
   sentence-transformers costs seconds); the memory browser's search turns hybrid once it is
   ready. Without the `semantic` extra the install hint is shown once and lexical search stays.
-- Embedding: one pass per wake-up (HEAD moved and the state was re-read, the store changed, the
+- Embedding: one pass per wake-up (the index's newest row moved, the state was re-read, the
   model became ready), coalesced like the header's state refresh, so an idle app runs nothing
   and a new memory is findable by meaning well within a second of its put.
 - Tiers: a rebalance shortly after start and then every `rebalance_every` seconds (a timer,
@@ -124,6 +124,10 @@ class ServicesMixin:
         """Called once after the first frame: warm the model, schedule the rebalances."""
         if self.store is None:
             return
+        if hasattr(self, "index_head"):
+            # The shell's newest indexed row follows every HEAD move (the header's state
+            # refresh is throttled): new rows there may need vectors.
+            self.watch(self, "index_head", self._index_moved, init=False)
         self.warm_semantic()
         if self._writable():
             self.set_timer(REBALANCE_FIRST_S, self._periodic_rebalance)
@@ -173,6 +177,9 @@ class ServicesMixin:
         self.post_message(ActivityChanged("semantic", None))
 
     # -- embedding -----------------------------------------------------------------------
+
+    def _index_moved(self, _seq: int = 0) -> None:
+        self.request_embed()
 
     def request_embed(self) -> None:
         """Embed what is missing; bursts of wake-ups fold into one pass at a time."""

@@ -17,17 +17,22 @@ from typing import Any, Protocol
 
 from brain_tui.messages import (
     ActivityChanged,
+    IndexHeadLoaded,
     NoStore,
     StateLoaded,
     StoreOpened,
     StoreOpenFailed,
     WorkFailed,
 )
+from core import queries
 from core.errors import StoreNotFound
 from core.layout import Layout
 from core.store import Store
 from core.writer import read_head
+from widgets.audit_pager import PAGE_SIZE
 from widgets.header import HeaderInfo
+
+TAIL_ROWS = 200  # more than a tall terminal shows
 
 # One engine-state call at a time: `refresh()` moves the store's tip and applies the index.
 _state_lock = threading.Lock()
@@ -90,6 +95,25 @@ def _params(fn: Callable[..., Any]) -> set[str]:
 
 def _demo_progress(target: Target, done: int, total: int) -> None:
     target.post_message(ActivityChanged("demo", f"building the demo: {done:,}/{total:,} rows"))
+
+
+def load_index_head(target: Target, store: Store) -> None:
+    """The newest row in the shared index, and HEAD: an indexed lookup and a small file read,
+    cheap enough for every HEAD move while another process appends thousands of rows a
+    second (the header's full state is not: it rescans the log and counts memories)."""
+    try:
+        conn = store.reader.conn
+        seq = queries.last_seq(conn)
+        head = read_head(store.layout) or 0
+        # And the newest rows from a page boundary, enough for a screenful: the tail draws
+        # them in the frame that moves it (rows are contiguous: seq > after LIMIT n).
+        after = (max(0, seq - 1 - TAIL_ROWS) // PAGE_SIZE) * PAGE_SIZE
+        tail = queries.audit_page(conn, after, seq - after) if seq else []
+    except Exception as e:  # noqa: BLE001
+        target.post_message(WorkFailed("reading the newest audit rows", e))
+        target.post_message(IndexHeadLoaded(None, 0))
+    else:
+        target.post_message(IndexHeadLoaded(seq, head, tail))
 
 
 def load_state(target: Target, store: Store) -> None:

@@ -284,5 +284,10 @@ def counts(conn: sqlite3.Connection) -> dict[str, int]:
     for state, n in conn.execute("SELECT state, COUNT(*) FROM memories GROUP BY state"):
         out[state] = n
         out["memories"] += n
-    out["rows"] = conn.execute("SELECT COALESCE(MAX(seq), 0) FROM audit").fetchone()[0]
+    out["rows"] = last_seq(conn)
     return out
+
+
+def last_seq(conn: sqlite3.Connection) -> int:
+    """The newest row the index holds (one lookup at the end of the primary key)."""
+    return conn.execute("SELECT COALESCE(MAX(seq), 0) FROM audit").fetchone()[0]

@@ -67,7 +67,12 @@ class AuditScreen(PaneScreen):
         # The header's full state (counts) can take a moment on a big store; the tail only
         # needs the newest seq, one indexed lookup away, so it draws without waiting.
         self.run_worker(self._probe_head, thread=True, group="audit-head", exit_on_error=False)
-        self.watch(self.app, "header_info", self._head_moved, init=True)
+        if hasattr(self.app, "index_head"):
+            # The shell reads the index's newest rows on every HEAD move (and after the
+            # header's state): the tail moves with those rows in hand, never to placeholders.
+            self.watch(self.app, "index_head", self._index_moved, init=True)
+        else:
+            self.watch(self.app, "header_info", self._head_moved, init=True)
         for name in ("total", "cursor", "follow", "scanning"):
             self.watch(lst, name, self._update_bar, init=False)
         self._update_bar()
@@ -98,6 +103,10 @@ class AuditScreen(PaneScreen):
         # A state read before the head probe may land after it: the head never goes back.
         if index_seq is not None and index_seq >= self.audit_list.total:
             self.audit_list.set_head(index_seq)
+
+    def _index_moved(self, seq: int) -> None:
+        if seq >= self.audit_list.total:
+            self.audit_list.set_head(seq, getattr(self.app, "index_tail", None))
 
     def _update_bar(self, _value: object = None) -> None:
         lst = self.audit_list

@@ -124,9 +124,10 @@ class AuditList(ScrollView, can_focus=True):
         self._total_changed(reset=True)
 
     def set_head(self, head: int, tail: list[Row] | None = None) -> None:
-        """The index holds rows 1..head now (the watcher saw HEAD move). `tail`: the rows of
-        the page that holds the newest row, when the caller read them already (the first
-        screenful then draws without a round trip to a worker)."""
+        """The index holds rows 1..head now (the watcher saw HEAD move). `tail`: the newest
+        rows from a page boundary up to head, when the caller read them already: the tail
+        then draws in the frame that learns the new end, not one worker round trip later
+        (with a frame of "…" placeholders between, many times a second while following)."""
         self._move_head(head)
         if tail:
             self._seed(head, tail)
@@ -146,27 +147,27 @@ class AuditList(ScrollView, can_focus=True):
             else:
                 self._start_scan()
             return
-        old = self.pager.set_head(head)
-        self._drop_tail(old)
+        self.pager.set_head(head)
         self._total_changed()
 
     def _seed(self, head: int, rows: list[Row]) -> None:
-        if self.pager.filtered or rows[-1].seq != head:
+        size = self.pager.size
+        if self.pager.filtered or rows[-1].seq != head or (rows[0].seq - 1) % size:
             return
-        page = self.pager.page_of(head - 1)  # unfiltered: row i is seq i + 1
-        hit = self._pages.get(page)
-        if rows[0].seq != self.pager.page_after(page) + 1 or (hit and len(hit[0]) >= len(rows)):
-            return
-        self._pages.set(page, (rows, head))
+        for start in range(0, len(rows), size):  # unfiltered: row i is seq i + 1
+            chunk = rows[start : start + size]
+            page = self.pager.page_of(chunk[0].seq - 1)
+            hit = self._pages.get(page)
+            if hit is None or len(hit[0]) < len(chunk):
+                self._put(page, (chunk, head))
         self.refresh()
+
+    def _put(self, page: int, value: tuple[list[Row], int]) -> None:
+        self._pages.discard(page)  # Textual's LRUCache.set keeps an existing key's value
+        self._pages.set(page, value)
 
     def current_row(self) -> Row | None:
         return self._row(self.cursor) if self.total else None
-
-    def _drop_tail(self, old_total: int) -> None:
-        # The page that held the old last row may have been short; it grows now.
-        for page in {old_total // self.pager.size, max(0, old_total - 1) // self.pager.size}:
-            self._pages.discard(page)
 
     def _total_changed(self, reset: bool = False) -> None:
         self.total = self.pager.total
@@ -214,21 +215,25 @@ class AuditList(ScrollView, can_focus=True):
             full = len(rows) >= min(self.pager.size, self.total - page * self.pager.size)
             if full or fetched_total == self.total:
                 return True
-            self._pages.discard(page)  # fetched while the index lagged: fetch again
+            # Fetched while the index lagged, or the tail grew since: fetch again, and draw
+            # the rows it has meanwhile (the rest show as placeholders).
         if page in self._pending or page in self._failed:
             return False
         self._pending.add(page)
-        job = partial(self._load, self._gen, page, self.pager.page_after(page), self.filter)
+        # The count asked for goes with the page: a page that comes back short of it (the
+        # index a moment behind) is asked for again, however far the count has moved since.
+        after = self.pager.page_after(page)
+        job = partial(self._load, self._gen, page, after, self.filter, self.total)
         self.run_worker(job, thread=True, group="audit-pages", exit_on_error=False)
         return False
 
-    def _load(self, gen: int, page: int, after: int, filt: AuditFilter) -> None:
+    def _load(self, gen: int, page: int, after: int, filt: AuditFilter, total: int) -> None:
         rows: list[Row] | None = None
         try:
             rows = self._fetch(after, self.pager.size, filt)
         except Exception as e:  # noqa: BLE001 - reported, the row stays a placeholder
             self.post_message(WorkFailed("loading audit rows", e))
-        self.post_message(self.PageLoaded(gen, page, rows, self.total))
+        self.post_message(self.PageLoaded(gen, page, rows, total))
 
     def on_audit_list_page_loaded(self, message: PageLoaded) -> None:
         message.stop()
@@ -238,7 +243,10 @@ class AuditList(ScrollView, can_focus=True):
         if message.rows is None:
             self._failed.add(message.page)
             return
-        self._pages.set(message.page, (message.rows, message.total))
+        hit = self._pages.get(message.page)
+        if hit is not None and len(hit[0]) > len(message.rows):
+            return  # a page only grows: a slower fetch from before the tail moved is stale
+        self._put(message.page, (message.rows, message.total))
         self.refresh()
 
     def _start_scan(self) -> None:
@@ -271,8 +279,7 @@ class AuditList(ScrollView, can_focus=True):
         old = self.pager.total
         self.pager.absorb(message.seqs)
         if self.pager.total != old:
-            self._drop_tail(old)
-            self._total_changed()
+            self._total_changed()  # a short last page is fetched again as it comes into view
         if message.done:
             self.scanning = False
             self.post_message(ActivityChanged("audit-scan", None))

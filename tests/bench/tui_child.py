@@ -199,7 +199,7 @@ async def live(root: str, seconds: float, rate: int) -> dict:
             await _key(watch, probe, "G")
         last = out["batches"][-1][1]
         t_end = clock()
-        t_caught = await watch.wait(lambda: probe.max_seq_shown() >= last, 30)
+        t_caught = await watch.wait(lambda: probe.max_seq_shown() >= last, 30, shown=True)
     lags = []
     frames = [(t, s) for t, s in shown]
     j = 0

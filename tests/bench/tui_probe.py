@@ -33,6 +33,7 @@ class FrameWatch:
     def __init__(self, app: App) -> None:
         self.app = app
         self.frames = 0
+        self.last = clock()
         self.on_frame: list[Callable[[float], None]] = []
         self._waiters: list[tuple[Callable[[], bool], asyncio.Future[float]]] = []
         app.post_display_hook = self._displayed  # type: ignore[method-assign]
@@ -40,6 +41,7 @@ class FrameWatch:
     def _displayed(self) -> None:
         t = clock()
         self.frames += 1
+        self.last = t
         for cb in self.on_frame:
             cb(t)
         self._resolve(t)
@@ -59,7 +61,13 @@ class FrameWatch:
         """The screen already shows the final state (nothing left to draw): resolve now."""
         self._resolve(clock())
 
-    async def wait(self, pred: Callable[[], bool], timeout: float = 10.0) -> float:
+    async def wait(
+        self, pred: Callable[[], bool], timeout: float = 10.0, shown: bool = False
+    ) -> float:
+        """The time of the first frame where pred holds. `shown`: pred reads only what was
+        drawn, so if it holds already, the last frame showed it."""
+        if shown and pred():
+            return self.last
         fut: asyncio.Future[float] = asyncio.get_running_loop().create_future()
         self._waiters.append((pred, fut))
         return await asyncio.wait_for(fut, timeout)

@@ -410,3 +410,19 @@ async def test_a_new_memory_is_findable_by_meaning_within_a_second(sem_store):
         hits = sem_store.search("where should guests leave their cars", mode="semantic", limit=3)
         assert path in [h.path for h in hits]
         assert took < 1.5, f"embedded {took:.2f} s after the put"
+
+
+async def test_the_embedder_catches_up_in_the_background_with_progress(
+    embedded, store, monkeypatch
+):
+    """A store nobody embedded yet (`embedded` only loads the model once for the module)."""
+    monkeypatch.setattr(services, "REBALANCE_FIRST_S", 3600)
+    assert store.semantic_pending() > services.EMBED_BATCH
+    app = make_app(store, services=True)
+    seen: list[str] = []
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.watch(app, "activity", lambda v: seen.append(v), init=True)
+        assert await until(pilot, lambda: store.semantic_pending() == 0, 120)
+        await settle(pilot)
+        assert any("embedding " in s and "/" in s for s in seen)
+        assert "embedding" not in app.activity  # the line clears when the pass ends
