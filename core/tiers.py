@@ -48,6 +48,7 @@ class Stats:
     accesses: int = 0
     accesses_7d: int = 0
     last_access_ns: int = 0
+    score: int = 0  # as last stored in the index
 
 
 @dataclass(slots=True)
@@ -124,15 +125,15 @@ def load_stats(conn, now: int) -> list[Stats]:
     week_ago = now - WEEK_NS
     rows = conn.execute(
         "SELECT m.path, m.kind, m.folder, m.updated_ns, m.pinned, m.tier,"
-        " COALESCE(a.count, 0), COALESCE(a.last_ns, 0), COALESCE(w.n, 0)"
+        " COALESCE(a.count, 0), COALESCE(a.last_ns, 0), COALESCE(w.n, 0), m.score"
         " FROM memories m LEFT JOIN access a ON a.path = m.path"
         " LEFT JOIN (SELECT path, COUNT(*) AS n FROM access_events WHERE ts_ns >= ? GROUP BY path) w"
         " ON w.path = m.path WHERE m.state = 'active'",
         (week_ago,),
     ).fetchall()
     return [
-        Stats(p, k, f, u, bool(pin), t, accesses=c, accesses_7d=n, last_access_ns=la)
-        for p, k, f, u, pin, t, c, la, n in rows
+        Stats(p, k, f, u, bool(pin), t, accesses=c, accesses_7d=n, last_access_ns=la, score=sc)
+        for p, k, f, u, pin, t, c, la, n, sc in rows
     ]
 
 
@@ -143,19 +144,21 @@ class Tiers:
         self.store = store
 
     def plan(self) -> list[Placement]:
+        return self._plan()[1]
+
+    def _plan(self) -> tuple[list[Stats], list[Placement]]:
         s = self.store
         s.wait_index()
         now = s.clock()
-        return place(
-            load_stats(s.reader.conn, now), now, weights(s), s.manifest.settings.active_project
-        )
+        stats = load_stats(s.reader.conn, now)
+        return stats, place(stats, now, weights(s), s.manifest.settings.active_project)
 
     def rebalance(self, *, actor: str = "system:tiers") -> dict[str, int]:
         """Recompute tiers; log the moves as tier.changed rows (≤1,000 moves a row)."""
         s = self.store
-        placements = self.plan()
-        conn = s.reader.conn
-        current = dict(conn.execute("SELECT path, tier FROM memories WHERE state = 'active'"))
+        stats, placements = self._plan()
+        current = {st.path: st.tier for st in stats}
+        stored = {st.path: st.score for st in stats}
         moves = [
             [p.path, current.get(p.path, "cold"), p.tier]
             for p in placements
@@ -172,7 +175,7 @@ class Tiers:
         ]
         if intents:
             s.batch(intents, actor)
-        scores = [(p.score, p.path) for p in placements]
+        scores = [(p.score, p.path) for p in placements if stored.get(p.path) != p.score]
         s._index_call(lambda ix: _store_scores(ix, scores, s.clock()))
         counts = {t: 0 for t in TIERS}
         for p in placements:

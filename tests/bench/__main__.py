@@ -19,10 +19,13 @@ from tests.bench import (
     bench_baseline,
     bench_doctor,
     bench_export,
+    bench_proofs,
     bench_puts,
     bench_reads,
     bench_search_quality,
     bench_semantic,
+    bench_tiers,
+    bench_tui,
 )
 from tests.bench.common import Bench, Ctx, bench_dir, cleanup, log
 
@@ -31,9 +34,12 @@ ALL: list[Bench] = [
     *bench_baseline.BENCHES,
     *bench_reads.BENCHES,
     *bench_doctor.BENCHES,
+    *bench_proofs.BENCHES,
+    *bench_tiers.BENCHES,
     *bench_export.BENCHES,
     *bench_search_quality.BENCHES,
     *bench_semantic.BENCHES,
+    *bench_tui.BENCHES,
 ]
 BY_NAME = {b.name: b for b in ALL}
 
