@@ -20,12 +20,12 @@ from textual.binding import Binding
 from textual.keys import format_key
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.timer import Timer
 from textual.widgets import Static
 
 import styles
 from brain_tui import messages, workers
 from brain_tui.config import Config
+from brain_tui.follow import FollowMixin
 from brain_tui.services import REBALANCE_EVERY_S, ServicesMixin
 from brain_tui.theme import BRAIN_THEME
 from brain_tui.watcher import HeadWatcher
@@ -46,13 +46,6 @@ from widgets.header import PANES, HeaderInfo, short_root
 from widgets.status import describe
 
 STYLES_DIR = Path(styles.__file__).parent
-LAG_RETRIES = 20  # ~20 s in all, backing off: how long we wait for another writer's index
-# While another process appends, HEAD moves ~10 times a second (the watcher's debounce). The
-# tail follows the index's newest row on every move (one lookup); the header's full state
-# (a log rescan and memory counts, ~0.1 s of CPU at 1M rows) at most once a second.
-STATE_EVERY_S = 1.0
-TAIL_RETRIES = 40  # 2 s in all: HEAD is published a moment before the writer's index has it
-TAIL_RETRY_S = 0.05
 
 
 def style_paths() -> list[Path]:
@@ -69,7 +62,7 @@ def memories_screen_class() -> type[Screen] | None:
     return MemoriesScreen
 
 
-class BrainApp(ServicesMixin, App[int]):
+class BrainApp(FollowMixin, ServicesMixin, App[int]):
     TITLE = "brain"
     CSS_PATH = style_paths()
     BINDINGS = [
@@ -126,15 +119,7 @@ class BrainApp(ServicesMixin, App[int]):
         self.config_problems: list[str] = []
         self._activities: dict[str, str] = {}
         self._watcher: HeadWatcher | None = None
-        self._state_running = False
-        self._state_dirty = False
-        self._lag_retries = 0
-        self._state_started = float("-inf")
-        self._state_timer: Timer | None = None
-        self._tail_running = False
-        self._tail_dirty = False
-        self._tail_retries = 0
-        self.index_tail: list = []  # the newest rows, from a page boundary to index_head
+        self._init_follow()
         # Model warm-up, embedding and periodic rebalance (brain_tui.services); tests and
         # snapshots turn them off so nothing writes or loads behind their back.
         self.services = services
@@ -181,7 +166,9 @@ class BrainApp(ServicesMixin, App[int]):
         self.switch_mode("audit")
         if self.watch_head:
             self._start_watcher()
-        self.request_state()
+        # The header's state counts memories (~50 ms of SQLite at 100k): after the first
+        # frame, which needs only the rows the store's opening already read.
+        self.call_after_refresh(self.request_state)
         if self.services:
             self.call_after_refresh(self.start_services)  # after the first frame
 
@@ -219,76 +206,6 @@ class BrainApp(ServicesMixin, App[int]):
         self.stop_watcher()
         self.stop_services()
 
-    def request_state(self) -> None:
-        """Refresh the header; bursts of HEAD moves fold into one refresh at a time."""
-        if self.store is None:
-            return
-        if self._state_running:
-            self._state_dirty = True
-            return
-        self._state_running = True
-        self._state_started = time.monotonic()
-        job = partial(workers.load_state, self, self.store)
-        self.run_worker(job, thread=True, group="state", exit_on_error=False)
-
-    def on_state_loaded(self, message: messages.StateLoaded) -> None:
-        self._state_running = False
-        if message.info is not None:
-            self.header_info = message.info
-            if message.info.index_seq > self.index_head:  # e.g. our own write: the tail too
-                self.request_tail()
-            self.request_embed()  # new rows (ours or another process's) may need vectors
-        if self._state_dirty:
-            self._state_dirty = False
-            self.request_state()
-        elif message.lagging:
-            self._lag_retries += 1
-            if self._lag_retries <= LAG_RETRIES:  # bounded: never a polling loop when idle
-                self.set_timer(0.1 * self._lag_retries, self.request_state)
-        else:
-            self._lag_retries = 0
-
-    def on_head_moved(self, _message: messages.HeadMoved) -> None:
-        self.request_tail()
-        wait = self._state_started + STATE_EVERY_S - time.monotonic()
-        if wait <= 0:
-            self.request_state()
-        elif self._state_timer is None:  # one trailing refresh picks up the whole burst
-            self._state_timer = self.set_timer(wait, self._state_timer_fired)
-
-    def _state_timer_fired(self) -> None:
-        self._state_timer = None
-        self.request_state()
-
-    def request_tail(self) -> None:
-        """Read the index's newest row for the tail; bursts fold into one read at a time."""
-        if self.store is None:
-            return
-        if self._tail_running:
-            self._tail_dirty = True
-            return
-        self._tail_running = True
-        job = partial(workers.load_index_head, self, self.store)
-        self.run_worker(job, thread=True, group="tail-head", exit_on_error=False)
-
-    def on_index_head_loaded(self, message: messages.IndexHeadLoaded) -> None:
-        self._tail_running = False
-        if message.seq is not None and message.seq > self.index_head:
-            self.index_tail = message.tail  # read by the audit pane as index_head moves
-            self.index_head = message.seq
-        if self._tail_dirty:
-            self._tail_dirty = False
-            self.request_tail()
-        elif message.seq is not None and message.seq < message.head:
-            self._tail_retries += 1
-            if self._tail_retries <= TAIL_RETRIES:  # bounded: never a polling loop when idle
-                self.set_timer(TAIL_RETRY_S, self.request_tail)
-        else:
-            self._tail_retries = 0
-
-    def on_store_changed(self, _message: messages.StoreChanged) -> None:
-        self.request_state()
-
     def on_watch_failed(self, message: messages.WatchFailed) -> None:
         self._error("live follow stopped (HEAD watcher)", message.error, severity="warning")
 
@@ -300,6 +217,10 @@ class BrainApp(ServicesMixin, App[int]):
         self.owns_store = True
         if message.note:
             self.notify(message.note, timeout=4)
+        if message.tail is not None:
+            self.tail_read = True
+            self.index_tail = message.tail[1]
+            self.index_head = message.tail[0]
         self._adopt(message.store)
 
     def on_no_store(self, message: messages.NoStore) -> None:

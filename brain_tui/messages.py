@@ -47,10 +47,13 @@ __all__ = [
 class StoreOpened(Message):
     """The store is open (found, created, or the demo built): the panes can be installed."""
 
-    def __init__(self, store: Store, note: str = "") -> None:
+    def __init__(
+        self, store: Store, note: str = "", tail: tuple[int, list[Row]] | None = None
+    ) -> None:
         super().__init__()
         self.store = store
         self.note = note
+        self.tail = tail  # (newest seq in the index, rows up to it), read as it opened
 
 
 class NoStore(Message):

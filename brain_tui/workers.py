@@ -27,6 +27,7 @@ from brain_tui.messages import (
 from core import queries
 from core.errors import StoreNotFound
 from core.layout import Layout
+from core.models import Row
 from core.store import Store
 from core.writer import read_head
 from widgets.audit_pager import PAGE_SIZE
@@ -53,7 +54,13 @@ def open_store(target: Target, root: Path, allow_temp: bool, **kw: Any) -> None:
     except Exception as e:  # noqa: BLE001 - shown in an error modal
         target.post_message(StoreOpenFailed(root, e, "opening the store"))
     else:
-        target.post_message(StoreOpened(store))
+        # The tail's first screenful, read in this thread while the UI waits anyway: the
+        # audit pane's first frame then shows rows, on a million-row store as on an empty one.
+        try:
+            tail = newest_rows(store)
+        except Exception:  # noqa: BLE001 - the pane's own probe reads it (and reports)
+            tail = None
+        target.post_message(StoreOpened(store, tail=tail))
 
 
 def create_store(target: Target, root: Path, allow_temp: bool, **kw: Any) -> None:
@@ -97,18 +104,23 @@ def _demo_progress(target: Target, done: int, total: int) -> None:
     target.post_message(ActivityChanged("demo", f"building the demo: {done:,}/{total:,} rows"))
 
 
+def newest_rows(store: Store) -> tuple[int, list[Row]]:
+    """The newest seq in the index, and the rows up to it from a page boundary, enough for a
+    screenful: the audit tail draws them in the frame that moves it (rows are contiguous, so
+    `seq > after LIMIT n` is exactly after+1..seq)."""
+    conn = store.reader.conn
+    seq = queries.last_seq(conn)
+    after = (max(0, seq - 1 - TAIL_ROWS) // PAGE_SIZE) * PAGE_SIZE
+    return seq, (queries.audit_page(conn, after, seq - after) if seq else [])
+
+
 def load_index_head(target: Target, store: Store) -> None:
     """The newest row in the shared index, and HEAD: an indexed lookup and a small file read,
     cheap enough for every HEAD move while another process appends thousands of rows a
     second (the header's full state is not: it rescans the log and counts memories)."""
     try:
-        conn = store.reader.conn
-        seq = queries.last_seq(conn)
+        seq, tail = newest_rows(store)
         head = read_head(store.layout) or 0
-        # And the newest rows from a page boundary, enough for a screenful: the tail draws
-        # them in the frame that moves it (rows are contiguous: seq > after LIMIT n).
-        after = (max(0, seq - 1 - TAIL_ROWS) // PAGE_SIZE) * PAGE_SIZE
-        tail = queries.audit_page(conn, after, seq - after) if seq else []
     except Exception as e:  # noqa: BLE001
         target.post_message(WorkFailed("reading the newest audit rows", e))
         target.post_message(IndexHeadLoaded(None, 0))

@@ -64,9 +64,13 @@ class AuditScreen(PaneScreen):
 
     def on_mount(self) -> None:
         lst = self.audit_list
-        # The header's full state (counts) can take a moment on a big store; the tail only
-        # needs the newest seq, one indexed lookup away, so it draws without waiting.
-        self.run_worker(self._probe_head, thread=True, group="audit-head", exit_on_error=False)
+        if getattr(self.app, "tail_read", False):
+            self.probed = True  # the shell read the newest rows as it opened the store
+        else:
+            # The header's full state (counts) can take a moment on a big store; the tail
+            # only needs the newest rows, an indexed lookup away: it draws without waiting.
+            job, group = self._probe_head, "audit-head"
+            self.run_worker(job, thread=True, group=group, exit_on_error=False)
         if hasattr(self.app, "index_head"):
             # The shell reads the index's newest rows on every HEAD move (and after the
             # header's state): the tail moves with those rows in hand, never to placeholders.

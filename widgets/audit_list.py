@@ -28,7 +28,7 @@ from textual.worker import get_current_worker
 
 from core.models import Row
 from widgets.audit_format import columns, header_cells, pending_cells, row_cells
-from widgets.audit_pager import SCAN_CHUNK, AuditFilter, Pager
+from widgets.audit_pager import SCAN_CHUNK, AuditFilter, PageCache, Pager
 from widgets.status import ActivityChanged, WorkFailed
 
 Fetch = Callable[[int, int, AuditFilter], list[Row]]
@@ -88,7 +88,7 @@ class AuditList(ScrollView, can_focus=True):
         self._fetch = fetch
         self.pager = Pager(AuditFilter())
         self._gen = 0
-        self._pages: LRUCache[int, tuple[list[Row], int]] = LRUCache(64)
+        self._pages = PageCache(self.pager.size)
         self._pending: set[int] = set()
         self._failed: set[int] = set()
         self._head = 0
@@ -151,20 +151,8 @@ class AuditList(ScrollView, can_focus=True):
         self._total_changed()
 
     def _seed(self, head: int, rows: list[Row]) -> None:
-        size = self.pager.size
-        if self.pager.filtered or rows[-1].seq != head or (rows[0].seq - 1) % size:
-            return
-        for start in range(0, len(rows), size):  # unfiltered: row i is seq i + 1
-            chunk = rows[start : start + size]
-            page = self.pager.page_of(chunk[0].seq - 1)
-            hit = self._pages.get(page)
-            if hit is None or len(hit[0]) < len(chunk):
-                self._put(page, (chunk, head))
-        self.refresh()
-
-    def _put(self, page: int, value: tuple[list[Row], int]) -> None:
-        self._pages.discard(page)  # Textual's LRUCache.set keeps an existing key's value
-        self._pages.set(page, value)
+        if not self.pager.filtered and self._pages.seed(head, rows):
+            self.refresh()
 
     def current_row(self) -> Row | None:
         return self._row(self.cursor) if self.total else None
@@ -179,13 +167,7 @@ class AuditList(ScrollView, can_focus=True):
         self.refresh()
 
     def _row(self, index: int) -> Row | None:
-        page = self.pager.page_of(index)
-        hit = self._pages.get(page)
-        if hit is None:
-            return None
-        rows, _total = hit
-        offset = index - page * self.pager.size
-        return rows[offset] if offset < len(rows) else None
+        return self._pages.row(index)
 
     # -- workers ----------------------------------------------------------------------------
 
@@ -243,11 +225,12 @@ class AuditList(ScrollView, can_focus=True):
         if message.rows is None:
             self._failed.add(message.page)
             return
-        hit = self._pages.get(message.page)
-        if hit is not None and len(hit[0]) > len(message.rows):
-            return  # a page only grows: a slower fetch from before the tail moved is stale
-        self._put(message.page, (message.rows, message.total))
-        self.refresh()
+        if not self._pages.put(message.page, message.rows, message.total):
+            return  # a slower fetch from before the tail moved
+        top = int(self.scroll_offset.y)
+        first, last = max(0, top - 1), top + self.scrollable_content_region.height
+        if self.pager.page_of(first) <= message.page <= self.pager.page_of(last):
+            self.refresh()  # a prefetched page waits, undrawn, until it scrolls into view
 
     def _start_scan(self) -> None:
         self.scanning = True

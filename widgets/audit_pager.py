@@ -10,9 +10,10 @@ and benchmarked alone. Pages are always fetched by key (`seq > after`), never by
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass
 
-from core.models import KINDS, OPS
+from core.models import KINDS, OPS, Row
 
 PAGE_SIZE = 256
 SCAN_CHUNK = 2048
@@ -110,3 +111,56 @@ class Pager:
                 self.afters.append(self.last_seq)
             self.total += 1
             self.last_seq = seq
+
+
+class PageCache:
+    """Fetched pages (rows, and the row count they were asked for at), least recently used
+    dropped first. A page only grows: a slower fetch from before the tail moved never
+    replaces a longer copy."""
+
+    def __init__(self, page_size: int = PAGE_SIZE, capacity: int = 64) -> None:
+        self.size = page_size
+        self.capacity = capacity
+        self._pages: OrderedDict[int, tuple[list[Row], int]] = OrderedDict()
+
+    def get(self, page: int) -> tuple[list[Row], int] | None:
+        hit = self._pages.get(page)
+        if hit is not None:
+            self._pages.move_to_end(page)
+        return hit
+
+    def put(self, page: int, rows: list[Row], total: int) -> bool:
+        """Keep rows as the page (True), unless a longer copy is here."""
+        hit = self._pages.get(page)
+        if hit is not None and len(hit[0]) > len(rows):
+            return False
+        self._pages[page] = (rows, total)
+        self._pages.move_to_end(page)
+        while len(self._pages) > self.capacity:
+            self._pages.popitem(last=False)
+        return True
+
+    def row(self, index: int) -> Row | None:
+        page = index // self.size
+        hit = self.get(page)
+        if hit is None:
+            return None
+        rows = hit[0]
+        offset = index - page * self.size
+        return rows[offset] if offset < len(rows) else None
+
+    def seed(self, head: int, rows: list[Row]) -> bool:
+        """Unfiltered: the newest rows, from a page boundary up to head (row i is seq i + 1),
+        read by someone else; False when they are not that."""
+        if not rows or rows[-1].seq != head or (rows[0].seq - 1) % self.size:
+            return False
+        for start in range(0, len(rows), self.size):
+            chunk = rows[start : start + self.size]
+            self.put((chunk[0].seq - 1) // self.size, chunk, head)
+        return True
+
+    def clear(self) -> None:
+        self._pages.clear()
+
+    def __contains__(self, page: int) -> bool:
+        return page in self._pages
