@@ -32,11 +32,9 @@ class StoreIndex:
         return self.tip.seq
 
     def wait_index(self) -> None:
-        """Reads see at least every row this process has written, tasks (checkpoints,
-        rotations, repairs, imports) included, and every row its writer has fenced in."""
+        """Reads see at least every row this process's callers have had acknowledged
+        (writes, and the rows of tasks such as checkpoints and rotations)."""
         target = self._acked
-        if self._writer is not None:
-            target = max(target, self._writer.tip.seq)
         if self._applier is not None and target:
             self._applier.wait_for(target)
         self._fold_access()

@@ -168,7 +168,9 @@ def rotate_key(store: Store, *, finish: bool = False) -> dict[str, Any]:
         checkpoint_locked(store)
         return extra
 
-    return store._writer.run_locked(task)  # type: ignore[return-value]
+    info = store._writer.run_locked(task)
+    store._acked = max(store._acked, store._writer.tip.seq)  # the rotation rows are ours
+    return info  # type: ignore[return-value]
 
 
 def check_on_open(store: Store) -> str | None:

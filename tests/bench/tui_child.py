@@ -21,6 +21,7 @@ import os
 import random
 import resource
 import sys
+import time
 from collections import defaultdict
 from pathlib import Path
 
@@ -253,8 +254,6 @@ def append(root: str, seconds: float, rate: int) -> dict:
             k += 1
             delay = t0 + k * tick - clock()
             if delay > 0:
-                import time
-
                 time.sleep(delay)
         elapsed = clock() - t0
     rows = sum(b[1] - b[0] + 1 for b in batches)
