@@ -23,7 +23,7 @@ from core.mmr import MMR, leaf_hash
 from core.store import Store
 
 SHARED = Path(__file__).resolve().parents[2].parent / "shared"
-CHAIN = SHARED / "vectors" / "brain" / "chain.json"
+CHAIN = SHARED / "vectors/brain/chain.json"
 
 
 @pytest.fixture(autouse=True)

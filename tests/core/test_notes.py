@@ -23,7 +23,7 @@ from core.notes import (
 )
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-VECTOR = REPO_ROOT.parent / "shared" / "vectors" / "brain" / "checkpoint.json"
+VECTOR = REPO_ROOT.parent / "shared" / "vectors/brain/checkpoint.json"
 
 
 @pytest.fixture(scope="module")
