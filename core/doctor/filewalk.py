@@ -102,7 +102,7 @@ def walk_files(ctx) -> FileFacts:
         _quick(ctx, facts)
     for body, s in facts.memories.items():
         if s.side is not None and s.side.extra:
-            for v in _strings(s.side.extra):
+            for v in strings_in(s.side.extra):
                 if looks_absolute(v):
                     facts.abs_extra.append((body, v))
     return facts
@@ -243,12 +243,12 @@ def _link_on_the_way(root: str, rel: str, plain: set[str]) -> str:
     return ""
 
 
-def _strings(v):
+def strings_in(v):
     if isinstance(v, str):
         yield v
     elif isinstance(v, dict):
         for x in v.values():
-            yield from _strings(x)
+            yield from strings_in(x)
     elif isinstance(v, list):
         for x in v:
-            yield from _strings(x)
+            yield from strings_in(x)

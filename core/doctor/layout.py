@@ -9,6 +9,7 @@ import re
 import msgspec
 
 from core import canonical
+from core.doctor.filewalk import strings_in
 from core.doctor.logwalk import looks_absolute, pid_alive
 from core.doctor.model import Finding, Invariant, fail, ok, some, warn
 from core.models import PROTOCOL_VERSION, Manifest
@@ -136,7 +137,7 @@ def no_sandbox_path(ctx) -> Finding:
         man = msgspec.json.decode(ctx.layout.manifest.read_bytes())
     except (OSError, msgspec.DecodeError):
         man = None
-    for s in _strings(man):
+    for s in strings_in(man):
         if looks_absolute(s):
             found.append(("manifest.json", s))
     if found:
@@ -145,17 +146,6 @@ def no_sandbox_path(ctx) -> Finding:
         paths_ = [w for w, _ in found if not w.startswith("row seq")] or ["audit/current.binlog"]
         return warn(f"{where} records a machine path {s[:80]!r}{more}", list(dict.fromkeys(paths_)))
     return ok("no absolute or temporary paths recorded in rows, sidecars or the manifest")
-
-
-def _strings(v):
-    if isinstance(v, str):
-        yield v
-    elif isinstance(v, dict):
-        for x in v.values():
-            yield from _strings(x)
-    elif isinstance(v, list):
-        for x in v:
-            yield from _strings(x)
 
 
 def conflict_siblings(ctx) -> Finding:
