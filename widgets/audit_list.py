@@ -17,7 +17,6 @@ from functools import partial
 from rich.segment import Segment
 from rich.style import Style
 from textual import events
-from textual.binding import Binding
 from textual.cache import LRUCache
 from textual.geometry import Region, Size
 from textual.message import Message
@@ -29,6 +28,7 @@ from textual.worker import get_current_worker
 from core.models import Row
 from widgets.audit_format import columns, header_cells, pending_cells, row_cells
 from widgets.audit_pager import SCAN_CHUNK, AuditFilter, PageCache, Pager
+from widgets.list_keys import list_bindings
 from widgets.status import ActivityChanged, WorkFailed
 
 Fetch = Callable[[int, int, AuditFilter], list[Row]]
@@ -36,15 +36,7 @@ Fetch = Callable[[int, int, AuditFilter], list[Row]]
 
 
 class AuditList(ScrollView, can_focus=True):
-    BINDINGS = [
-        Binding("j,down", "move(1)", "Down", show=False, id="audit.down"),
-        Binding("k,up", "move(-1)", "Up", show=False, id="audit.up"),
-        Binding("pagedown,ctrl+d", "page(1)", "Page down", show=False, id="audit.page_down"),
-        Binding("pageup,ctrl+u", "page(-1)", "Page up", show=False, id="audit.page_up"),
-        Binding("g,home", "first", "First row", show=False, id="audit.first"),
-        Binding("G,end", "last", "Last row", show=False, id="audit.last"),
-        Binding("enter", "open", "Open", id="audit.open"),
-    ]
+    BINDINGS = list_bindings("audit", unit="row")
     COMPONENT_CLASSES = {
         "audit-list--header",
         "audit-list--cursor",

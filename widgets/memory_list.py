@@ -14,7 +14,6 @@ from functools import partial
 
 from rich.segment import Segment
 from textual import events
-from textual.binding import Binding
 from textual.geometry import Size
 from textual.message import Message
 from textual.reactive import reactive
@@ -23,6 +22,7 @@ from textual.strip import Strip
 from textual.worker import get_current_worker
 
 from core.queries import MemoryRow
+from widgets.list_keys import list_bindings
 from widgets.memory_format import columns, header_cells, row_cells
 from widgets.status import WorkFailed
 
@@ -32,15 +32,7 @@ PREFETCH = 50  # rows from the end of what is loaded at which the next page is f
 
 
 class MemoryList(ScrollView, can_focus=True):
-    BINDINGS = [
-        Binding("j,down", "move(1)", "Down", show=False, id="memories.down"),
-        Binding("k,up", "move(-1)", "Up", show=False, id="memories.up"),
-        Binding("pagedown,ctrl+d", "page(1)", "Page down", show=False, id="memories.page_down"),
-        Binding("pageup,ctrl+u", "page(-1)", "Page up", show=False, id="memories.page_up"),
-        Binding("g,home", "first", "First", show=False, id="memories.first"),
-        Binding("G,end", "last", "Last", show=False, id="memories.last"),
-        Binding("enter", "open", "Open (journals an access)", id="memories.open"),
-    ]
+    BINDINGS = list_bindings("memories", "Open (journals an access)")
     COMPONENT_CLASSES = {
         "memory-list--header",
         "memory-list--cursor",

@@ -1,0 +1,18 @@
+"""The keyboard of every virtual list: vim keys beside the arrows, ids for remapping."""
+
+from __future__ import annotations
+
+from textual.binding import Binding
+
+
+def list_bindings(prefix: str, open_label: str = "Open", unit: str = "") -> list[Binding]:
+    """j/k, page, g/G and enter, with ids `<prefix>.down` … for the user's keymap."""
+    return [
+        Binding("j,down", "move(1)", "Down", show=False, id=f"{prefix}.down"),
+        Binding("k,up", "move(-1)", "Up", show=False, id=f"{prefix}.up"),
+        Binding("pagedown,ctrl+d", "page(1)", "Page down", show=False, id=f"{prefix}.page_down"),
+        Binding("pageup,ctrl+u", "page(-1)", "Page up", show=False, id=f"{prefix}.page_up"),
+        Binding("g,home", "first", f"First {unit}".strip(), show=False, id=f"{prefix}.first"),
+        Binding("G,end", "last", f"Last {unit}".strip(), show=False, id=f"{prefix}.last"),
+        Binding("enter", "open", open_label, id=f"{prefix}.open"),
+    ]
