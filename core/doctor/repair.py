@@ -18,7 +18,7 @@ import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from core import checkpoints, frames, fsio, keys, notes, verifiable
+from core import checkpoints, frames, fsio, keys, notes, verdict, verifiable
 from core.doctor.exports import leaking
 from core.doctor.model import FAIL, DoctorReport, InvariantResult
 from core.errors import BrainError, CorruptLog
@@ -47,6 +47,14 @@ class Outcome:
 
 
 def repair(store: Store, report: DoctorReport, reason: str | None, actor: str) -> Outcome:
+    try:
+        return _repair(store, report, reason, actor)
+    finally:
+        if store._writer is not None:
+            store._writer.allow_frozen = False
+
+
+def _repair(store: Store, report: DoctorReport, reason: str | None, actor: str) -> Outcome:
     out = Outcome()
     failing = report.failing()
     human = [r for r in failing if r.status == FAIL and not r.recoverable]
@@ -109,6 +117,7 @@ def _writer(store: Store):
         store._writer = None
     store._start_writer()
     assert store._writer is not None
+    store._writer.allow_frozen = True  # the repair itself writes while the verdict stands
     return store._writer
 
 
@@ -235,15 +244,19 @@ def _drop_leaking_exports(store: Store) -> str:
 
 
 def _lift(store: Store) -> str:
-    """Re-run open's checks now that derived state is rebuilt; lift the freeze if they pass."""
+    """Re-run open's checks now that derived state is rebuilt; lift the freeze (this
+    process's and the one recorded in the store) if they pass."""
     w = store._writer
     if w is not None and w.frozen:
         _take_lock(store)
-    if store.problem is None:
+    recorded = verdict.read(store.layout)
+    if store.problem is None and recorded is None:
         return ""
-    store.problem = None
+    before, store.problem = store.problem, None
     why = verifiable.check_on_open(store)
     if why:
         store.problem = why
         raise BrainError(f"still frozen: {why}")
-    return "lifted the freeze open had set: the checkpoint and witness checks pass again"
+    verdict.clear(store.layout)
+    what = before or (recorded.reason if recorded else "")
+    return f"lifted the freeze ({' '.join(what.split())}): the checkpoint and witness checks pass"
