@@ -407,17 +407,18 @@ class Store(StoreServices, StoreIndex):
     def _refuse_if_frozen(self) -> None:
         if self.read_only:
             raise ReadOnly(f"{self.root} was opened read-only")
-        frozen = self.frozen()
+        # The writer's own freeze is not checked here: it retries (replays) on the next request.
+        frozen = self.frozen(own_writer=False)
         if frozen is not None and not (self._writer is not None and self._writer.allow_frozen):
             raise Frozen(f"writes are refused: the store is {frozen[0]}: {frozen[1]}")
 
-    def frozen(self) -> tuple[str, str] | None:
+    def frozen(self, *, own_writer: bool = True) -> tuple[str, str] | None:
         """(state, why) when writes are refused, else None: this process's own finding, its
         writer's, or the verdict any process recorded in the store (the same for all)."""
         if self.problem is not None:
             return verdict.FROZEN_HUMAN, self.problem
         w = self._writer
-        if w is not None and w.frozen:
+        if own_writer and w is not None and w.frozen:
             return verdict.FROZEN_RECOVERABLE, w.frozen
         v = verdict.read(self.layout)
         return (v.state, v.reason) if v is not None else None
