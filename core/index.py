@@ -26,6 +26,9 @@ _UPSERT = (
 )
 
 
+_DAMAGED = {11, 26}  # SQLITE_CORRUPT, SQLITE_NOTADB
+
+
 class IndexGap(BrainError):
     def __init__(self, last: int, next_seq: int) -> None:
         super().__init__(
@@ -51,6 +54,8 @@ class IndexWriter:
             self.conn = connect(str(db_path))
             usable = not existed or current(self.conn)
         except sqlite3.DatabaseError as e:
+            if getattr(e, "sqlite_errorcode", None) not in _DAMAGED:
+                raise  # disk full, read-only media, I/O: the file may be fine; never drop it
             # Not a database at all (garbage, a foreign file): derived state, so rebuild it.
             self.conn, usable, self.damaged = None, False, str(e)  # type: ignore[assignment]
         if not usable:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -84,6 +85,7 @@ class Store(StoreServices, StoreIndex):
         self._signers: list | None = None
         self.last_checkpoint = None
         self.problem: str | None = None
+        self.cannot_write: str | None = None  # set when a writable open had to degrade
         # The node file is derived: the writer creates or rebuilds it under the lock at its
         # first acquisition (never here: another process may be appending to it). Until then
         # reads use a read-only handle, or an empty stand-in when it is missing or damaged.
@@ -203,7 +205,10 @@ class Store(StoreServices, StoreIndex):
 
     def _open(self) -> None:
         if not self.read_only:
-            self._index = IndexWriter(self.layout.index_db, self.root)
+            try:
+                self._index = IndexWriter(self.layout.index_db, self.root)
+            except (sqlite3.OperationalError, OSError) as e:
+                self._degrade(e)
         rebuild = self._index is not None and self._index.fresh
         start = self._verified_tip()
         # HEAD before the scan: writers append frames before HEAD, so a live writer can never
@@ -256,6 +261,20 @@ class Store(StoreServices, StoreIndex):
             self._rebuild_index()
         self._catch_up_index()
         self._record_verified(scan)
+
+    def _degrade(self, e: BaseException) -> None:
+        """The store cannot be written here (read-only media, a full disk, an I/O error): open
+        it read-only instead, so state, view, tail, search, history, doctor and prove work,
+        and say why writes are refused."""
+        why = getattr(e, "strerror", None) or str(e)
+        self.cannot_write = (
+            f"the store cannot be written ({why}); reads show it as last indexed."
+            " Free disk space or remount it writable, then retry"
+        )
+        self.notes.append(self.cannot_write)
+        self.read_only = True
+        self.reader.close()
+        self.reader = IndexReader(self.layout.index_db, readonly=True)
 
     def _check_head(self, head: int) -> None:
         """HEAD ahead of the log with no journal to replay: synced rows were lost."""
@@ -405,6 +424,8 @@ class Store(StoreServices, StoreIndex):
         self._start_writer()
 
     def _refuse_if_frozen(self) -> None:
+        if self.cannot_write:
+            raise ReadOnly(f"writes are refused: {self.cannot_write}")
         if self.read_only:
             raise ReadOnly(f"{self.root} was opened read-only")
         # The writer's own freeze is not checked here: it retries (replays) on the next request.

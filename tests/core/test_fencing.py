@@ -25,7 +25,9 @@ F = "memories/facts"
 
 
 def brain(root: Path, *args: str, stdin: bytes = b"") -> subprocess.CompletedProcess[bytes]:
-    env = dict(os.environ, PYTHONPATH=str(REPO), BRAIN_ALLOW_TEMP_STORE="1", BRAIN_ACTOR="human:cli@box")
+    env = dict(
+        os.environ, PYTHONPATH=str(REPO), BRAIN_ALLOW_TEMP_STORE="1", BRAIN_ACTOR="human:cli@box"
+    )
     return subprocess.run(
         [sys.executable, "-m", "brain_tui.cli.main", "--store", str(root), *args],
         input=stdin,
