@@ -464,6 +464,12 @@ class Writer:
         self.tip = scan.tip
         if self.mmr.size != self.tip.seq:
             self._resync_mmr()
+        if not self._leaves_match(scan.rows):
+            notes.append(
+                "rebuilt audit/mmr.nodes: its leaves disagreed with rows another process wrote"
+            )
+            self.mmr.truncate(0)
+            self._resync_mmr()
         if records:
             replayed = self._replay(records)
             foreign.extend(replayed)
@@ -506,6 +512,18 @@ class Writer:
         if purges:
             add_pending_purges(self.layout, purges)
         return rows
+
+    def _leaves_match(self, rows: list[tuple[Row, bytes, int]]) -> bool:
+        """Do the node file's leaves for the rows read at this fence hash their payloads?
+        (Cheap: one read per new row. A mismatch would have every later checkpoint sign a
+        root the log does not have.)"""
+        assert self.mmr is not None
+        mmr = self.mmr
+        return all(
+            mmr.leaf(row.seq - 1) == leaf_hash(payload)
+            for row, payload, _off in rows
+            if row.seq <= mmr.size
+        )
 
     def _resync_mmr(self) -> None:
         """The node file is derived: cut it back or extend it from the log."""

@@ -21,9 +21,9 @@ from typing import TYPE_CHECKING
 from core import checkpoints, frames, fsio, keys, notes, verdict, verifiable
 from core.doctor.exports import leaking
 from core.doctor.model import FAIL, DoctorReport, InvariantResult
-from core.errors import BrainError, CorruptLog
+from core.errors import BrainError
 from core.intents import Note
-from core.mmr import _HEADER_BYTES, MMR, leaf_hash
+from core.mmr import MMR, leaf_hash
 
 if TYPE_CHECKING:
     from core.store import Store
@@ -182,22 +182,12 @@ def _take_lock(store: Store) -> str:
 
 
 def _rebuild_nodes(store: Store) -> str:
-    layout = store.layout
-    try:
-        MMR.open(layout.mmr_nodes).close()
-    except CorruptLog:
-        # A damaged header: no writer can open the file, so start a fresh one under the lock.
-        from core.lock import WriterLock
-
-        lk = WriterLock(store.root, store.program, store.lock_timeout_s)
-        lk.acquire()
-        try:
-            fsio.write_file(layout.mmr_nodes, _HEADER_BYTES, durable=True)
-        finally:
-            lk.release()
+    """Everything under the lock: the writer's acquisition already replaces a file with a
+    damaged header; here every node is recomputed from the log."""
     w = _writer(store)
 
     def task() -> int:
+        assert w.mmr is not None
         leaves = [
             leaf_hash(f.payload)
             for f in store.binlog.iter_frames()
@@ -208,7 +198,7 @@ def _rebuild_nodes(store: Store) -> str:
         return len(leaves)
 
     n = w.run_locked(task)
-    old, store._mmr_ro = store._mmr_ro, MMR.open(layout.mmr_nodes, readonly=True)
+    old, store._mmr_ro = store._mmr_ro, MMR.open(store.layout.mmr_nodes, readonly=True)
     old.close()
     return f"rebuilt audit/mmr.nodes from the log ({n:,} leaves)"
 

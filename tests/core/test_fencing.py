@@ -213,3 +213,18 @@ def test_a_failed_apply_is_replayed_by_the_next_request(root: Path, monkeypatch)
     nodes_match_log(root)
     p = brain(root, "doctor")
     assert p.returncode == 0, p.stdout.decode()[-2000:]
+
+
+def test_a_wrong_leaf_for_another_process_row_is_rebuilt_at_the_fence(root: Path) -> None:
+    with Store.open(root, allow_temp=True) as s:
+        s.put(f"{F}/a.md", "one\n", actor=ANA)
+        wait_released(s)
+        assert brain(root, "put", f"{F}/b.md", "-", stdin=b"two\n").returncode == 0
+        data = bytearray((root / "audit/mmr.nodes").read_bytes())
+        data[16 + 32 * 1] ^= 0xFF  # leaf 1 (seq 2, the CLI's row): node 1 in post-order
+        (root / "audit/mmr.nodes").write_bytes(bytes(data))
+        s.put(f"{F}/c.md", "three\n", actor=ANA)
+        s.checkpoint()
+    nodes_match_log(root)
+    p = brain(root, "doctor")
+    assert p.returncode == 0, p.stdout.decode()[-2000:]
