@@ -104,8 +104,15 @@ class Journal:
 
     def read(self) -> tuple[list[Record], int]:
         """Complete records and the byte length they span; a torn tail is left out."""
-        with open(self.path, "rb") as f:
-            data = f.read()
+        return self.read_path(self.path)
+
+    @staticmethod
+    def read_path(path: Path) -> tuple[list[Record], int]:
+        try:
+            with open(path, "rb") as f:
+                data = f.read()
+        except FileNotFoundError:
+            return [], 0
         records, good_end = [], 0
         for item in frames.iter_frames(data, check_rows=False, limit=None):
             if isinstance(item, frames.BadFrame):

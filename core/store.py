@@ -86,6 +86,7 @@ class Store(StoreServices, StoreIndex):
         self.last_checkpoint = None
         self.problem: str | None = None
         self.cannot_write: str | None = None  # set when a writable open had to degrade
+        self.media_read_only = False
         # The node file is derived: the writer creates or rebuilds it under the lock at its
         # first acquisition (never here: another process may be appending to it). Until then
         # reads use a read-only handle, or an empty stand-in when it is missing or damaged.
@@ -239,8 +240,18 @@ class Store(StoreServices, StoreIndex):
             except LeaseHeld as e:
                 # A live writer holds the lock: its journal is not a crash; it recovers itself.
                 self.notes.append(f"recovery left to the current writer: {e}")
-            except BrainError as e:
+            except Frozen:
+                pass  # a verdict stands: frozen() reports it
+            except CorruptLog as e:
                 self.problem = str(e)
+            except BrainError as e:
+                # Not corruption: the disk is full, an I/O error. The journal keeps every
+                # committed row; the next process (or write) replays it once the cause is gone.
+                self.cannot_write = (
+                    f"recovery could not finish ({' '.join(str(e).split())}); the journal keeps"
+                    " every committed row and the next write replays it once this is fixed"
+                )
+                self.notes.append(self.cannot_write)
             self.notes.extend(self._writer.notes)  # what recovery repaired, reported as info
             self._writer.notes.clear()
             # Replayed rows may still be queued on the applier thread; the index rebuild and
@@ -267,6 +278,10 @@ class Store(StoreServices, StoreIndex):
         it read-only instead, so state, view, tail, search, history, doctor and prove work,
         and say why writes are refused."""
         why = getattr(e, "strerror", None) or str(e)
+        try:
+            self.media_read_only = bool(os.statvfs(self.root).f_flag & os.ST_RDONLY)
+        except OSError:
+            self.media_read_only = False
         self.cannot_write = (
             f"the store cannot be written ({why}); reads show it as last indexed."
             " Free disk space or remount it writable, then retry"
@@ -438,6 +453,9 @@ class Store(StoreServices, StoreIndex):
         writer's, or the verdict any process recorded in the store (the same for all)."""
         if self.problem is not None:
             return verdict.FROZEN_HUMAN, self.problem
+        if self.cannot_write and not self.media_read_only:
+            # A full disk or an I/O error; read-only media is not a freeze (a note says why).
+            return verdict.FROZEN_RECOVERABLE, self.cannot_write
         w = self._writer
         if own_writer and w is not None and w.frozen:
             return verdict.FROZEN_RECOVERABLE, w.frozen
