@@ -8,7 +8,6 @@ show a missing fsync because the page cache survives it.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import os
 import sys
 from pathlib import Path
@@ -103,11 +102,21 @@ class RealIO:
             os.close(fd)
 
 
+def _libc():
+    # libc.so.6 by name first: ctypes.util.find_library costs ~5 ms of every CLI start-up.
+    try:
+        return ctypes.CDLL("libc.so.6", use_errno=True)
+    except OSError:
+        from ctypes import util
+
+        return ctypes.CDLL(util.find_library("c") or "libc.so.6", use_errno=True)
+
+
 def _load_syncfs():
     if not sys.platform.startswith("linux"):
         return None
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc = _libc()
         fn = libc.syncfs
         fn.argtypes = [ctypes.c_int]
         fn.restype = ctypes.c_int
@@ -124,7 +133,7 @@ def _load_fallocate():
     if not sys.platform.startswith("linux"):
         return None
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc = _libc()
         fn = libc.fallocate
         fn.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int64, ctypes.c_int64]
         fn.restype = ctypes.c_int

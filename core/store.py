@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import msgspec
 
-from core import access, frontmatter, fsio, keys, paths, queries, verdict, verifiable
+from core import access, frontmatter, fsio, paths, queries, verdict
 from core.applier import Applier
 from core.binlog import Binlog
 from core.errors import (
@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     pass
 
 DEFAULT_ROOT = "~/.cyberos-memory"
+_LEFT_OPEN: list = []  # index connections kept open until a fast process exit
 Clock = Callable[[], int]
 Rng = Callable[[int], bytes]
 
@@ -80,12 +81,16 @@ class Store(StoreServices, StoreIndex):
         self.program = program
         self.lock_timeout_s = lock_timeout_s
         self.binlog = Binlog(layout.audit)
-        self.passphrase = passphrase if passphrase is not None else keys.passphrase_from_env()
+        # BRAIN_PASSPHRASE (core.keys.PASSPHRASE_ENV), read here: importing core.keys loads
+        # cryptography, which a read-only command never needs.
+        self.passphrase = passphrase if passphrase is not None else _env_passphrase()
         self.service = service  # long-running host: time-based checkpoints
         self._signers: list | None = None
         self.last_checkpoint = None
         self.problem: str | None = None
         self.cannot_write: str | None = None  # set when a writable open had to degrade
+        self.exit_without_checkpoint = False  # see close()
+        self.index_problem: str | None = None  # a read-only open found the index unusable
         self.media_read_only = False
         # The node file is derived: the writer creates or rebuilds it under the lock at its
         # first acquisition (never here: another process may be appending to it). Until then
@@ -148,6 +153,8 @@ class Store(StoreServices, StoreIndex):
             layout.manifest, msgspec.json.encode(manifest, order="sorted"), durable=True
         )
         MMR.open(layout.mmr_nodes).close()
+        from core import keys
+
         passphrase = kw.get("passphrase")
         keys.generate(
             layout.keys,
@@ -231,6 +238,7 @@ class Store(StoreServices, StoreIndex):
                 except BrainError as e:
                     self.problem = str(e)
         if self.read_only:
+            self.index_problem = self._probe_index()
             return
         if self.problem is None and (needs_recovery or scan.bad or scan.broken):
             self._start_writer()
@@ -260,6 +268,8 @@ class Store(StoreServices, StoreIndex):
         elif self.problem is None and head is not None and head > self.tip.seq:
             self._check_head(head)
         if self.problem is None:
+            from core import verifiable  # signatures: writable opens only
+
             self.problem = verifiable.check_on_open(self)
         if self.problem is not None:
             # Every process must refuse from now on, not only this one (one verdict).
@@ -272,6 +282,15 @@ class Store(StoreServices, StoreIndex):
             self._rebuild_index()
         self._catch_up_index()
         self._record_verified(scan)
+
+    def _probe_index(self) -> str | None:
+        """Can a read-only open query the index? (A damaged or missing one cannot; a writable
+        open rebuilds it.)"""
+        try:
+            self.reader.conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+        except sqlite3.Error as e:
+            return f"the index cannot be read ({e}); a writable open rebuilds it (`brain reindex`)"
+        return None
 
     def _degrade(self, e: BaseException) -> None:
         """The store cannot be written here (read-only media, a full disk, an I/O error): open
@@ -308,10 +327,16 @@ class Store(StoreServices, StoreIndex):
         if self._applier is not None:
             self._applier.close()
             self._applier = None
-        if self._index is not None:
-            self._index.close()
-            self._index = None
-        self.reader.close()
+        if self.exit_without_checkpoint:
+            # The process exits right after (a one-shot CLI command, through os._exit):
+            # closing the last SQLite connection would checkpoint the WAL, two more device
+            # syncs than the write needs. The index is derived; the next opener reads the WAL.
+            _LEFT_OPEN.append((self._index, self.reader))
+        else:
+            if self._index is not None:
+                self._index.close()
+            self.reader.close()
+        self._index = None
         self._mmr_ro.close()
 
     def __enter__(self) -> Store:
@@ -432,7 +457,12 @@ class Store(StoreServices, StoreIndex):
         self._writer.checkpoint_every_rows = self.manifest.settings.checkpoint_every_rows
         if self.service:
             self._writer.checkpoint_every_s = self.manifest.settings.checkpoint_every_ms / 1000
-        self._writer.checkpoint_hook = lambda: verifiable.checkpoint_locked(self)
+        self._writer.checkpoint_hook = self._checkpoint_locked
+
+    def _checkpoint_locked(self) -> str:
+        from core import verifiable
+
+        return verifiable.checkpoint_locked(self)
 
     def _start_writer_checked(self) -> None:
         self._refuse_if_frozen()
@@ -510,7 +540,10 @@ class Store(StoreServices, StoreIndex):
         except FileNotFoundError:
             raise NotFound(f"{path}: the body file is missing; run `brain doctor`") from None
         if actor:
-            access.record(self.layout, path, actor, self.clock())
+            try:
+                access.record(self.layout, path, actor, self.clock())
+            except OSError as e:  # read-only media or a full disk: the read still succeeds
+                self.notes.append(f"the access was not recorded ({e.strerror or e})")
         return Memory(path, body, side)  # type: ignore[arg-type]
 
     def version(self, path: str, seq: int) -> Memory:
@@ -568,6 +601,10 @@ class Store(StoreServices, StoreIndex):
     def state(self) -> StoreState:
         self.refresh()
         return compute_state(self)
+
+
+def _env_passphrase() -> str | None:
+    return os.environ.get("BRAIN_PASSPHRASE") or None  # empty protects nothing
 
 
 def _decode_body(body: bytes) -> str | bytes:

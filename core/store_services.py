@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import msgspec
 
-from core import fsio, paths, queries, verifiable
+from core import fsio, paths, queries
 from core.errors import BrainError, ReadOnly
 
 if TYPE_CHECKING:
@@ -59,16 +59,24 @@ class StoreServices:
 
     def checkpoint(self) -> str:
         """Sign the current tree head now; returns the note text."""
+        from core import verifiable
+
         return verifiable.checkpoint(self)
 
     def prove(self, seq: int) -> dict:
         """A `brain-proof/v1` bundle for row seq (checkpointing first if none covers it)."""
+        from core import verifiable
+
         return verifiable.prove(self, seq)
 
     def consistency(self, size1: int, size2: int) -> dict:
+        from core import verifiable
+
         return verifiable.consistency(self, size1, size2)
 
     def rotate_key(self, *, finish: bool = False) -> dict:
+        from core import verifiable
+
         return verifiable.rotate_key(self, finish=finish)
 
     def doctor(

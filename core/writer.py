@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from core import frames, fsio, verdict
 from core.apply import apply_files
 from core.binlog import Binlog
-from core.consolidate import finish_seal
 from core.errors import BrainError, CorruptLog, Frozen, PreconditionFailed
 from core.intents import Delete, Intent, Move, Put
 from core.journal import Journal, Record
@@ -436,6 +435,8 @@ class Writer:
             notes.append(f"cut a torn journal record ({self.journal.size - good_end} bytes)")
             self.journal.cut(good_end, durable=True)
         first_j = records[0].first_seq if records else None
+        from core.consolidate import finish_seal  # it imports the signing keys: not at start-up
+
         sealed = finish_seal(self.binlog)  # a consolidation a crash interrupted
         if sealed:
             notes.append(sealed)

@@ -25,7 +25,12 @@ def run(args: argparse.Namespace) -> int:
     cp, sigs = notes.parse_note(text)
     if args.json:
         common.print_json(
-            {"size": cp.size, "root": cp.root.hex(), "note": text, "signers": [n for n, _k, _s in sigs]}
+            {
+                "size": cp.size,
+                "root": cp.root.hex(),
+                "note": text,
+                "signers": [n for n, _k, _s in sigs],
+            }
         )
     else:
         common.out(text.rstrip("\n"))

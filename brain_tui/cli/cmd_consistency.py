@@ -33,7 +33,9 @@ def _size(text: str) -> int:
     try:
         return notes.parse_note(Path(text).read_text("utf-8"))[0].size
     except OSError as e:
-        raise BrainError(f"{text}: not a checkpoint size or a readable note ({e.strerror})") from None
+        raise BrainError(
+            f"{text}: not a checkpoint size or a readable note ({e.strerror})"
+        ) from None
 
 
 def run(args: argparse.Namespace) -> int:

@@ -22,7 +22,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> int:
     from core.errors import NotFound
 
-    with common.open_store(args) as store:
+    with common.open_store(args, read_only=True) as store:
         rows = store.history(args.path)
     if not rows:
         raise NotFound(f"{args.path}: no audit row ever touched this path")

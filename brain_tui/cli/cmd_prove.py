@@ -31,7 +31,9 @@ def run(args: argparse.Namespace) -> int:
         from pathlib import Path
 
         Path(args.out).write_bytes(data)
-        common.err(f"wrote the proof of seq {args.seq} (tree size {bundle['tree_size']}) to {args.out}")
+        common.err(
+            f"wrote the proof of seq {args.seq} (tree size {bundle['tree_size']}) to {args.out}"
+        )
     else:
         common.print_json(bundle)
     return 0

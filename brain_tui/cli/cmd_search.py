@@ -47,7 +47,8 @@ def filters(args: argparse.Namespace) -> dict:
 
 
 def run(args: argparse.Namespace) -> int:
-    with common.open_store(args) as store:
+    # Semantic modes store embeddings they compute: those need a writable open.
+    with common.open_store(args, read_only=args.mode == "lexical") as store:
         hits = store.search(args.query, mode=args.mode, limit=args.limit, **filters(args))
         if args.mode != "lexical":
             note_pending(store)

@@ -51,7 +51,7 @@ def _seq(text: str) -> int:
 def run(args: argparse.Namespace) -> int:
     filters = {"op": args.op, "actor": args.actor_filter, "path_prefix": args.path_prefix}
     stop = _stop_on_signals() if args.follow else None
-    with common.open_store(args) as store:
+    with common.open_store(args, read_only=True) as store:
         head = store.refresh()
         if args.from_seq is None:
             _print_last(args, store, head, args.limit or DEFAULT_LAST, filters)

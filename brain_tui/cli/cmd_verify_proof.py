@@ -18,7 +18,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         " verifier key. --key pins the verifier key you trust. Exit 0 when valid, 1 when not.",
     )
     p.add_argument("file", metavar="FILE")
-    p.add_argument("--key", action="append", metavar="VKEY", help="trusted verifier key (repeatable)")
+    p.add_argument(
+        "--key", action="append", metavar="VKEY", help="trusted verifier key (repeatable)"
+    )
     return p
 
 
@@ -35,7 +37,9 @@ def run(args: argparse.Namespace) -> int:
     else:
         verdict = proofbundle.verify(bundle, args.key)
     if args.json:
-        common.print_json({"valid": verdict.valid, "reason": verdict.reason, "signer": verdict.signer})
+        common.print_json(
+            {"valid": verdict.valid, "reason": verdict.reason, "signer": verdict.signer}
+        )
     else:
         word = "valid" if verdict.valid else "invalid"
         signer = f" (signed by {verdict.signer})" if verdict.signer else ""

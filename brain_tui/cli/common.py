@@ -118,15 +118,43 @@ def default_actor() -> str:
 # -- the store --------------------------------------------------------------------------------
 
 
-def open_store(args: argparse.Namespace, *, signing: bool = False) -> Store:
+def open_store(
+    args: argparse.Namespace, *, signing: bool = False, read_only: bool = False
+) -> Store:
     """Open the resolved store. signing=True asks for the key's passphrase when it is sealed,
-    BRAIN_PASSPHRASE is unset and a person is at the terminal."""
-    from core.store import Store
+    BRAIN_PASSPHRASE is unset and a person is at the terminal. read_only=True (view, search,
+    tail, history) locks, writes and verifies no signature; it falls back to a writable open
+    when the index is missing or a crashed writer's journal waits to be replayed."""
+    from core.store import Store, resolve_root
 
     passphrase = None
     if signing:
         passphrase = _passphrase_if_needed(args)
-    return Store.open(args.store, allow_temp=args.allow_temp_store, passphrase=passphrase)
+    if read_only and _needs_writer(resolve_root(args.store)):
+        read_only = False
+    store = Store.open(
+        args.store, allow_temp=args.allow_temp_store, passphrase=passphrase, read_only=read_only
+    )
+    if read_only and store.index_problem and not store.media_read_only:
+        store.close()  # a damaged index: the writable open rebuilds it
+        store = Store.open(args.store, allow_temp=args.allow_temp_store, passphrase=passphrase)
+    store.exit_without_checkpoint = True  # the CLI exits right after (main.entry)
+    return store
+
+
+def _needs_writer(root) -> bool:
+    """A read-only open would show less than a writable one: the index is missing, or a
+    journal holds committed rows nobody has applied yet."""
+    from core.lock import is_locked
+
+    try:
+        if not (root / "index" / "brain.sqlite").exists():
+            return True
+        if (root / "audit" / "journal.wal").stat().st_size == 0:
+            return False
+    except FileNotFoundError:
+        return False
+    return not is_locked(root / ".lock")  # a live writer's journal is its own business
 
 
 def _passphrase_if_needed(args: argparse.Namespace) -> str | None:

@@ -172,5 +172,24 @@ def _silence_stdout() -> None:
         pass
 
 
+# Commands after which the process exits at once: a Store they opened leaves its SQLite
+# connections to os._exit (see Store.close), so a one-shot put pays only the ledger's syncs.
+_LONG_LIVED = {None, "tui", "demo"}
+
+
+def entry() -> None:
+    """The console script: main(), then a fast exit for one-shot commands."""
+    argv = sys.argv[1:]
+    code = main(argv)
+    if find_command(argv) in _LONG_LIVED:
+        sys.exit(code)
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        code = code or 141
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()

@@ -28,4 +28,4 @@ def test_wheel_ships_styles_assets_and_console_script(tmp_path):
     for pkg in ("core", "brain_tui", "screens", "widgets"):
         assert f"{pkg}/__init__.py" in names
     entry = next(n for n in names if n.endswith("entry_points.txt"))
-    assert "brain = brain_tui.cli.main:main" in zipfile.ZipFile(wheel).read(entry).decode()
+    assert "brain = brain_tui.cli.main:entry" in zipfile.ZipFile(wheel).read(entry).decode()
