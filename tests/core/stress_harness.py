@@ -44,13 +44,15 @@ def cli_env() -> dict[str, str]:
     return env
 
 
-def brain(root: Path, *args: str, input: bytes = b"", timeout: float = 60):
+def brain(
+    root: Path, *args: str, input: bytes = b"", timeout: float = 60, env_extra=None
+) -> subprocess.CompletedProcess[bytes]:
     """A real `brain` subprocess (interpreter start-up included)."""
     return subprocess.run(
         [sys.executable, "-m", "brain_tui.cli.main", "--store", str(root), *args],
         input=input,
         capture_output=True,
-        env=cli_env(),
+        env={**cli_env(), **(env_extra or {})},
         cwd=REPO,
         timeout=timeout,
     )
