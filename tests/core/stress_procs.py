@@ -33,7 +33,6 @@ import select
 import signal
 import sys
 import threading
-import time
 from pathlib import Path
 
 if __package__ in (None, ""):

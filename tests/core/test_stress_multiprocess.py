@@ -23,6 +23,7 @@ length.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import random
@@ -40,7 +41,6 @@ from tests.core.stress_harness import (
     Ack,
     Procs,
     ack,
-    brain,
     check_final,
     cli_env,
     kill,
@@ -146,7 +146,11 @@ class Driver:
         if r < 0.62:
             return ["delete", path], b"", "delete"
         if r < 0.68:
-            return ["delete", "--mode", "purge", "--reason", "user-request", "-y", path], b"", "delete"
+            return (
+                ["delete", "--mode", "purge", "--reason", "user-request", "-y", path],
+                b"",
+                "delete",
+            )
         if r < 0.80:
             return ["checkpoint"], b"", "checkpoint"
         if r < 0.86:
@@ -188,11 +192,9 @@ class Driver:
         doc = json.loads(out) if what != "export" or out.strip() else {}
         if what in ("put", "move", "delete") and doc.get("row"):
             row = doc["row"]
-            sha = __import__("hashlib").sha256(body).hexdigest() if what == "put" else None
+            sha = hashlib.sha256(body).hexdigest() if what == "put" else None
             src = row["extra"].get("from")
-            self.cli_acks.append(
-                ack(what, row["seq"], row["path"], row["commit"], src, sha, "cli")
-            )
+            self.cli_acks.append(ack(what, row["seq"], row["path"], row["commit"], src, sha, "cli"))
         elif what == "checkpoint":
             self.ckpts.append((doc["size"], doc["root"]))
         elif what == "state" and doc.get("state") != "READY":
