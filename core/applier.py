@@ -9,9 +9,11 @@ from collections.abc import Callable
 from typing import Any
 
 from core.errors import BrainError
-from core.index import IndexWriter
+from core.index import IndexGap, IndexWriter
 from core.models import Row
 
+# (index, up_to) -> the log's rows after the index's last_applied, up to seq up_to.
+Backfill = Callable[[IndexWriter, int], list[Row]]
 _Task = tuple[list[Row], int] | Callable[[IndexWriter], Any] | object | None
 _FLUSH = object()  # a reader is waiting: stop holding rows back and apply now
 # Rows wait this long for company before they are applied: one transaction for many rows costs
@@ -21,8 +23,9 @@ MAX_BATCH = 4096
 
 
 class Applier:
-    def __init__(self, index: IndexWriter) -> None:
+    def __init__(self, index: IndexWriter, backfill: Backfill) -> None:
         self.index = index
+        self.backfill = backfill
         self.applied, _ = index.last_applied()
         self.error: BaseException | None = None
         self._cond = threading.Condition()
@@ -70,6 +73,14 @@ class Applier:
             self._cond.wait_for(lambda: self.applied > seq or self.error, timeout)
             return self.applied
 
+    def _apply(self, rows: list[Row], end: int) -> int:
+        try:
+            return self.index.apply(rows, end)
+        except IndexGap as gap:
+            # Read what the index lacks from the log (the log wins) and apply it first.
+            missing = self.backfill(self.index, gap.next_seq - 1)
+            return self.index.apply(missing + rows, end)
+
     def close(self) -> None:
         if self._thread.is_alive():
             self._q.put(None)
@@ -105,7 +116,7 @@ class Applier:
                 rows.extend(nxt[0])  # type: ignore[index]
                 end = nxt[1]  # type: ignore[index]
             try:
-                last = self.index.apply(rows, end)
+                last = self._apply(rows, end)
                 with self._cond:
                     self.applied = max(self.applied, last)
                     self._cond.notify_all()

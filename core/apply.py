@@ -24,6 +24,8 @@ def apply_files(root: Path, record: Record, dirs: _DirCache, *, replay: bool = F
             dirs.discard(os.path.dirname(w.path))
         _ensure_dir(root, os.path.dirname(w.path), dirs)
         side = msgspec.json.encode(w.sidecar, order="sorted")
+        if replay:
+            _drop_stale_temps(root, w.path)
         if w.body is None:
             fsio.unlink(root / w.path)
         else:
@@ -35,6 +37,20 @@ def apply_files(root: Path, record: Record, dirs: _DirCache, *, replay: bool = F
         vdir = paths.versions_dir_of(rel)
         _prune_empty(root, vdir)
         dirs.discard(vdir)  # it may be gone now: never trust the cache for it again
+
+
+def _drop_stale_temps(root: Path, rel: str) -> None:
+    """Temp files a writer that died mid-write left beside the files it was writing (we hold
+    the lock, so no live writer owns them)."""
+    folder, name = os.path.split(rel)
+    for n in (name, os.path.basename(sidecar_path(rel))):
+        prefix = f".{n}.tmp"
+        try:
+            names = [x for x in os.listdir(root / folder) if x.startswith(prefix)]
+        except FileNotFoundError:
+            return
+        for x in names:
+            fsio.unlink(root / folder / x)
 
 
 def _move_version(root: Path, src: str, dst: str, seq: int, dirs: _DirCache, replay: bool) -> None:

@@ -33,8 +33,25 @@ def sizes(layout: Layout) -> list[int]:
     return sorted(int(m.group(1)) for n in names if (m := _NOTE.match(n)))
 
 
+_MAX_NOTE_BYTES = 64 << 10  # a note is a few hundred bytes; more is not a note
+
+
 def read_note(layout: Layout, size: int) -> str:
-    return note_path(layout, size).read_text("utf-8")
+    """The note's text; a damaged one (not UTF-8, oversized, unreadable) is a ProofError naming
+    the file, so open, the doctor and `--repair` report it instead of crashing on it."""
+    path = note_path(layout, size)
+    rel = f"audit/checkpoints/{path.name}"
+    try:
+        with open(path, "rb") as f:
+            raw = f.read(_MAX_NOTE_BYTES + 1)
+    except OSError as e:
+        raise ProofError(f"{rel}: cannot be read ({e.strerror or e})") from None
+    if len(raw) > _MAX_NOTE_BYTES:
+        raise ProofError(f"{rel}: {len(raw)}+ bytes is not a checkpoint note")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise ProofError(f"{rel}: not a checkpoint note (not UTF-8 at byte {e.start})") from None
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from core import paths
+from core.errors import BrainError
 from core.index_schema import connect, create, current
 from core.models import Row, Sidecar
 from core.state_view import read_sidecar
@@ -25,6 +26,18 @@ _UPSERT = (
 )
 
 
+_DAMAGED = {11, 26}  # SQLITE_CORRUPT, SQLITE_NOTADB
+
+
+class IndexGap(BrainError):
+    def __init__(self, last: int, next_seq: int) -> None:
+        super().__init__(
+            f"the index holds rows up to seq {last} but was handed seq {next_seq};"
+            " `brain reindex` rebuilds it"
+        )
+        self.last, self.next_seq = last, next_seq
+
+
 def folder_of(path: str) -> str:
     return path[len("memories/") :].rsplit("/", 1)[0]
 
@@ -36,10 +49,19 @@ class IndexWriter:
     def __init__(self, db_path: Path, root: Path) -> None:
         db_path.parent.mkdir(parents=True, exist_ok=True)
         existed = db_path.exists()
-        self.conn = connect(str(db_path))
-        if existed and not current(self.conn):
-            # An index from another schema version: derived state, so drop it and rebuild.
-            self.conn.close()
+        self.damaged: str | None = None
+        try:
+            self.conn = connect(str(db_path))
+            usable = not existed or current(self.conn)
+        except sqlite3.DatabaseError as e:
+            if getattr(e, "sqlite_errorcode", None) not in _DAMAGED:
+                raise  # disk full, read-only media, I/O: the file may be fine; never drop it
+            # Not a database at all (garbage, a foreign file): derived state, so rebuild it.
+            self.conn, usable, self.damaged = None, False, str(e)  # type: ignore[assignment]
+        if not usable:
+            # An index from another schema version, or damaged: drop it and rebuild.
+            if self.conn is not None:
+                self.conn.close()
             for suffix in ("", "-wal", "-shm"):
                 Path(f"{db_path}{suffix}").unlink(missing_ok=True)
             self.conn = connect(str(db_path))
@@ -66,6 +88,10 @@ class IndexWriter:
             for row in rows:
                 if row.seq <= last:
                     continue
+                if row.seq != last + 1:
+                    # Rows the index never saw (another process died before indexing them):
+                    # applying past them would leave a hole that nothing fills later.
+                    raise IndexGap(last, row.seq)
                 self._apply_row(row)
                 last = row.seq
             if last != done:
@@ -222,8 +248,9 @@ class IndexWriter:
 class IndexReader:
     """Thread-local read connections for queries (the TUI reads from worker threads)."""
 
-    def __init__(self, db_path: Path) -> None:
+    def __init__(self, db_path: Path, *, readonly: bool = False) -> None:
         self.db_path = db_path
+        self.readonly = readonly
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
@@ -232,7 +259,7 @@ class IndexReader:
     def conn(self) -> sqlite3.Connection:
         c = getattr(self._local, "conn", None)
         if c is None:
-            c = connect(str(self.db_path), readonly=False)
+            c = connect(str(self.db_path), readonly=self.readonly)
             self._local.conn = c
             with self._lock:
                 self._all.append(c)

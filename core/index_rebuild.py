@@ -17,22 +17,30 @@ from core.state_view import read_sidecar
 def rows_after(
     binlog: Binlog, offset: int, up_to: int, after: int | None = None
 ) -> tuple[list[Row], int]:
-    """Rows of current.binlog from byte offset up to seq up_to, and the offset after them.
+    """Rows of the log after seq `after` (read from byte offset of current.binlog) up to seq
+    up_to, and the offset after them.
 
-    `after` is the seq the offset was recorded with: when a consolidation sealed the log
-    since, the offset is stale and the rows after `after` are read from the segments too.
+    The offset is a hint recorded with `after`: when it is stale (a consolidation sealed the
+    log since) or wrong (it does not lead to row after + 1), the rows are found by seq.
     """
-    if after is not None:
-        start = start_tip(binlog)
-        stale = after < start.seq or (after == start.seq and offset != start.offset)
-        if stale or offset > binlog.current_size():
-            rows, end = [], start.offset
-            for f in binlog.iter_frames(after + 1):
-                if isinstance(f, frames.BadFrame) or f.seq > up_to:
-                    break
-                rows.append(decode_row(f.payload))
-                end = f.end if f.seq > start.seq else end
+    if after is None:
+        return _from_offset(binlog, offset, up_to)
+    start = start_tip(binlog)
+    stale = after < start.seq or (after == start.seq and offset != start.offset)
+    if not stale and offset <= binlog.current_size():
+        rows, end = _from_offset(binlog, offset, up_to)
+        if (rows and rows[0].seq == after + 1) or (not rows and after >= up_to):
             return rows, end
+    rows, end = [], start.offset
+    for f in binlog.iter_frames(after + 1):
+        if isinstance(f, frames.BadFrame) or f.seq > up_to:
+            break
+        rows.append(decode_row(f.payload))
+        end = f.end if f.seq > start.seq else end
+    return rows, end
+
+
+def _from_offset(binlog: Binlog, offset: int, up_to: int) -> tuple[list[Row], int]:
     data = binlog.current_bytes(offset)
     rows, end = [], 0
     for f in frames.iter_frames(data):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 
 SCHEMA_VERSION = 2
@@ -9,7 +10,7 @@ SCHEMA_VERSION = 2
 
 def connect(path: str, *, readonly: bool = False) -> sqlite3.Connection:
     if readonly:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+        conn = _connect_readonly(path)
     else:
         conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
     conn.execute("PRAGMA busy_timeout = 5000")
@@ -19,6 +20,21 @@ def connect(path: str, *, readonly: bool = False) -> sqlite3.Connection:
     # Freed pages are zeroed, so a purged body leaves nothing in the file's free list.
     conn.execute("PRAGMA secure_delete = ON")
     return conn
+
+
+def _connect_readonly(path: str) -> sqlite3.Connection:
+    """A connection that never writes. A missing index is an error (a read-only open must not
+    create one); on read-only media, where SQLite cannot make the WAL's shared-memory file,
+    the file is opened as immutable (it cannot change under us there)."""
+    if not os.path.exists(path):
+        raise sqlite3.OperationalError(f"{path} does not exist (open the store for writing once)")
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+    try:
+        conn.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchall()
+        return conn
+    except sqlite3.OperationalError:
+        conn.close()
+    return sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True, check_same_thread=False)
 
 
 def current(conn: sqlite3.Connection) -> bool:
@@ -33,7 +49,9 @@ def current(conn: sqlite3.Connection) -> bool:
 def create(conn: sqlite3.Connection) -> None:
     # Checked in plain SQL first: sqlite_utils costs ~0.1 s to import (more with numpy, which
     # it imports when installed, as the semantic extra does), and only a new index needs it.
-    if conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").fetchone():
+    if conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'"
+    ).fetchone():
         return
     import sqlite_utils
 

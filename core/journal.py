@@ -49,7 +49,9 @@ class Record:
             "versions": [{"from": v.src, "to": v.dst, "seq": v.seq} for v in self.versions],
             "removes": self.removes,
         }
-        return frames.encode(self.first_seq, self.first_ts, canonical.encode(obj, check=False), limit=None)
+        return frames.encode(
+            self.first_seq, self.first_ts, canonical.encode(obj, check=False), limit=None
+        )
 
 
 def _b64(b: bytes) -> str:
@@ -102,8 +104,15 @@ class Journal:
 
     def read(self) -> tuple[list[Record], int]:
         """Complete records and the byte length they span; a torn tail is left out."""
-        with open(self.path, "rb") as f:
-            data = f.read()
+        return self.read_path(self.path)
+
+    @staticmethod
+    def read_path(path: Path) -> tuple[list[Record], int]:
+        try:
+            with open(path, "rb") as f:
+                data = f.read()
+        except FileNotFoundError:
+            return [], 0
         records, good_end = [], 0
         for item in frames.iter_frames(data, check_rows=False, limit=None):
             if isinstance(item, frames.BadFrame):
@@ -112,9 +121,16 @@ class Journal:
             good_end = item.end
         return records, good_end
 
-    def cut(self, size: int) -> None:
+    def reload(self) -> None:
+        """Another holder of the lock may have left records (it died after a commit point)."""
+        self.size = os.fstat(self._fd).st_size
+
+    def cut(self, size: int, *, durable: bool = False) -> None:
+        # The flush's cut is not synced (PROTOCOL): replay is idempotent and skips records the
+        # binlog already holds, so a truncation lost to a power cut only costs a replay.
         fsio.ftruncate(self._fd, size)
-        fsio.fdatasync(self._fd)
+        if durable:
+            fsio.fdatasync(self._fd)
         self.size = size
         fsio.preallocate(self._fd, PREALLOCATE)  # truncation gave the blocks back
 

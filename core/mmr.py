@@ -85,30 +85,39 @@ class MMR:
     # -- opening -------------------------------------------------------------------------------
 
     @classmethod
-    def open(cls, path: Path, *, readonly: bool = False) -> MMR:
+    def open(cls, path: Path, *, readonly: bool = False, locked: bool = True) -> MMR:
         """Open (creating if missing) and cut a torn tail back to the largest complete MMR.
 
         readonly=True never creates or truncates: a reader (doctor, `brain prove` beside a live
-        writer) must not cut a tail that the writer is still appending.
+        writer) must not cut a tail that the writer is still appending. locked=False opens for
+        writing without touching the file: another process may be appending right now, so the
+        holder of the writer lock calls `reload()` once it has the lock (PROTOCOL: fencing).
         """
         path = Path(path)
-        if not readonly and not path.exists():
+        if not readonly and locked and not path.exists():
             # temp + rename: a crash never leaves a file with half a header.
             fsio.write_file(path, _HEADER_BYTES, durable=True)
         flags = os.O_RDONLY if readonly else os.O_RDWR | os.O_APPEND
         fd = fsio.open_fd(path, flags)
         try:
-            length = os.fstat(fd).st_size
-            header = os.pread(fd, HEADER_SIZE, 0)
-            _check_header(path, header)
-            leaves = _leaves_for_nodes((length - HEADER_SIZE) // HASH_SIZE)
-            valid = HEADER_SIZE + node_count(leaves) * HASH_SIZE
-            if valid != length and not readonly:
-                fsio.ftruncate(fd, valid)
+            leaves = _complete_leaves(path, fd, cut=not readonly and locked)
             return cls(path, fd, leaves, readonly)
         except BaseException:
             fsio.close(fd)
             raise
+
+    def reload(self) -> None:
+        """Re-read the file's size and peaks: another process may have appended (or a repair
+        rebuilt it) since this handle last looked. A writable handle, called under the writer
+        lock, also cuts a torn tail."""
+        leaves = _complete_leaves(self.path, self._fd, cut=not self._readonly)
+        if leaves == self._size and os.fstat(self._fd).st_size == self._file_len:
+            return
+        self._mm = None  # the file may have shrunk: never slice an old map past its end
+        self._size = leaves
+        self._file_len = HEADER_SIZE + node_count(leaves) * HASH_SIZE
+        self._peaks = self._read_peaks(leaves)
+        self._root = None
 
     def close(self) -> None:
         if self._mm is not None:
@@ -311,6 +320,17 @@ class MMR:
                 h = sha(b"\x01" + peaks.pop() + h).digest()
             peaks.append(h)
         return _fold(peaks)
+
+
+def _complete_leaves(path: Path, fd: int, *, cut: bool) -> int:
+    """Leaves in the largest complete MMR the file holds; with cut, drop a torn tail."""
+    length = os.fstat(fd).st_size
+    _check_header(path, os.pread(fd, HEADER_SIZE, 0))
+    leaves = _leaves_for_nodes((length - HEADER_SIZE) // HASH_SIZE)
+    valid = HEADER_SIZE + node_count(leaves) * HASH_SIZE
+    if valid != length and cut:
+        fsio.ftruncate(fd, valid)
+    return leaves
 
 
 def _check_header(path: Path, header: bytes) -> None:

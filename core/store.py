@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -12,12 +13,13 @@ from typing import TYPE_CHECKING
 
 import msgspec
 
-from core import access, frontmatter, fsio, keys, paths, queries, verifiable
+from core import access, frontmatter, fsio, keys, paths, queries, verdict, verifiable
 from core.applier import Applier
 from core.binlog import Binlog
 from core.errors import (
     BrainError,
     CorruptLog,
+    Frozen,
     LeaseHeld,
     NotFound,
     PreconditionFailed,
@@ -82,30 +84,23 @@ class Store(StoreServices, StoreIndex):
         self.service = service  # long-running host: time-based checkpoints
         self._signers: list | None = None
         self.last_checkpoint = None
-        if not layout.mmr_nodes.exists():
-            # The node file is derived: an empty one is extended from the log by the writer at
-            # its first acquisition. A read-only open may not create it.
-            if read_only:
-                raise BrainError(
-                    f"{layout.mmr_nodes} is missing; open the store for writing once"
-                    " (any write or `brain reindex`) to rebuild it from the log"
-                )
-            MMR.open(layout.mmr_nodes).close()
         self.problem: str | None = None
+        self.cannot_write: str | None = None  # set when a writable open had to degrade
+        self.media_read_only = False
+        # The node file is derived: the writer creates or rebuilds it under the lock at its
+        # first acquisition (never here: another process may be appending to it). Until then
+        # reads use a read-only handle, or an empty stand-in when it is missing or damaged.
         try:
             self._mmr_ro = MMR.open(layout.mmr_nodes, readonly=True)
-        except CorruptLog as e:
-            # Derived state with a damaged header: open anyway (reads work) with an empty
-            # stand-in, frozen until `brain doctor --repair` rebuilds it from the log.
+        except (FileNotFoundError, CorruptLog):
             self._mmr_ro = MMR(layout.mmr_nodes, -1, 0, True)
-            self.problem = f"{e}; `brain doctor --repair` rebuilds it from the log"
         self.tip = Tip()
         self.notes: list[str] = []
         self._writer: Writer | None = None
         self._writer_start = threading.Lock()  # two first writes on two threads: one writer
         self._applier: Applier | None = None
         self._index: IndexWriter | None = None
-        self.reader = IndexReader(layout.index_db)
+        self.reader = IndexReader(layout.index_db, readonly=read_only)
         self._acked = 0
         self._access_size = -1
         self._view_cache: dict[str, tuple[int, int, object]] = {}
@@ -113,7 +108,8 @@ class Store(StoreServices, StoreIndex):
 
     @property
     def mmr(self) -> MMR:
-        return self._writer.mmr if self._writer is not None else self._mmr_ro
+        w = self._writer
+        return w.mmr if w is not None and w.mmr is not None else self._mmr_ro
 
     # -- lifecycle ----------------------------------------------------------------------
 
@@ -210,7 +206,10 @@ class Store(StoreServices, StoreIndex):
 
     def _open(self) -> None:
         if not self.read_only:
-            self._index = IndexWriter(self.layout.index_db, self.root)
+            try:
+                self._index = IndexWriter(self.layout.index_db, self.root)
+            except (sqlite3.OperationalError, OSError) as e:
+                self._degrade(e)
         rebuild = self._index is not None and self._index.fresh
         start = self._verified_tip()
         # HEAD before the scan: writers append frames before HEAD, so a live writer can never
@@ -241,8 +240,18 @@ class Store(StoreServices, StoreIndex):
             except LeaseHeld as e:
                 # A live writer holds the lock: its journal is not a crash; it recovers itself.
                 self.notes.append(f"recovery left to the current writer: {e}")
-            except BrainError as e:
+            except Frozen:
+                pass  # a verdict stands: frozen() reports it
+            except CorruptLog as e:
                 self.problem = str(e)
+            except BrainError as e:
+                # Not corruption: the disk is full, an I/O error. The journal keeps every
+                # committed row; the next process (or write) replays it once the cause is gone.
+                self.cannot_write = (
+                    f"recovery could not finish ({' '.join(str(e).split())}); the journal keeps"
+                    " every committed row and the next write replays it once this is fixed"
+                )
+                self.notes.append(self.cannot_write)
             self.notes.extend(self._writer.notes)  # what recovery repaired, reported as info
             self._writer.notes.clear()
             # Replayed rows may still be queued on the applier thread; the index rebuild and
@@ -252,11 +261,35 @@ class Store(StoreServices, StoreIndex):
             self._check_head(head)
         if self.problem is None:
             self.problem = verifiable.check_on_open(self)
+        if self.problem is not None:
+            # Every process must refuse from now on, not only this one (one verdict).
+            try:
+                verdict.record(self.layout, verdict.FROZEN_HUMAN, self.problem, self.program)
+            except OSError as e:
+                self.notes.append(f"could not record the freeze in local/: {e.strerror or e}")
         if rebuild:
             self.notes.append("rebuilt the index from the files and the log")
             self._rebuild_index()
         self._catch_up_index()
-        self._record_verified()
+        self._record_verified(scan)
+
+    def _degrade(self, e: BaseException) -> None:
+        """The store cannot be written here (read-only media, a full disk, an I/O error): open
+        it read-only instead, so state, view, tail, search, history, doctor and prove work,
+        and say why writes are refused."""
+        why = getattr(e, "strerror", None) or str(e)
+        try:
+            self.media_read_only = bool(os.statvfs(self.root).f_flag & os.ST_RDONLY)
+        except OSError:
+            self.media_read_only = False
+        self.cannot_write = (
+            f"the store cannot be written ({why}); reads show it as last indexed."
+            " Free disk space or remount it writable, then retry"
+        )
+        self.notes.append(self.cannot_write)
+        self.read_only = True
+        self.reader.close()
+        self.reader = IndexReader(self.layout.index_db, readonly=True)
 
     def _check_head(self, head: int) -> None:
         """HEAD ahead of the log with no journal to replay: synced rows were lost."""
@@ -367,12 +400,7 @@ class Store(StoreServices, StoreIndex):
         return results
 
     def _writer_call(self, intents: Sequence[Intent], actor: str = "system") -> list[Result]:
-        if self.read_only:
-            raise ReadOnly(f"{self.root} was opened read-only")
-        if self.problem is not None:
-            from core.errors import Frozen
-
-            raise Frozen(f"writes are refused: {self.problem}")
+        self._refuse_if_frozen()
         self._start_writer()
         assert self._writer is not None
         return self._writer.submit(intents, actor)
@@ -387,14 +415,12 @@ class Store(StoreServices, StoreIndex):
         from core.lock import refuse_network_fs
 
         refuse_network_fs(self.root)
-        mmr = MMR.open(self.layout.mmr_nodes)
         if self._applier is None:
             assert self._index is not None
-            self._applier = Applier(self._index)
+            self._applier = Applier(self._index, self._backfill)
         self._writer = Writer(
             self.layout,
             self.tip,
-            mmr,
             clock=self.clock,
             rng=self.rng,
             program=self.program,
@@ -409,13 +435,32 @@ class Store(StoreServices, StoreIndex):
         self._writer.checkpoint_hook = lambda: verifiable.checkpoint_locked(self)
 
     def _start_writer_checked(self) -> None:
+        self._refuse_if_frozen()
+        self._start_writer()
+
+    def _refuse_if_frozen(self) -> None:
+        if self.cannot_write:
+            raise ReadOnly(f"writes are refused: {self.cannot_write}")
         if self.read_only:
             raise ReadOnly(f"{self.root} was opened read-only")
-        if self.problem is not None:
-            from core.errors import Frozen
+        # The writer's own freeze is not checked here: it retries (replays) on the next request.
+        frozen = self.frozen(own_writer=False)
+        if frozen is not None and not (self._writer is not None and self._writer.allow_frozen):
+            raise Frozen(f"writes are refused: the store is {frozen[0]}: {frozen[1]}")
 
-            raise Frozen(f"writes are refused: {self.problem}")
-        self._start_writer()
+    def frozen(self, *, own_writer: bool = True) -> tuple[str, str] | None:
+        """(state, why) when writes are refused, else None: this process's own finding, its
+        writer's, or the verdict any process recorded in the store (the same for all)."""
+        if self.problem is not None:
+            return verdict.FROZEN_HUMAN, self.problem
+        if self.cannot_write and not self.media_read_only:
+            # A full disk or an I/O error; read-only media is not a freeze (a note says why).
+            return verdict.FROZEN_RECOVERABLE, self.cannot_write
+        w = self._writer
+        if own_writer and w is not None and w.frozen:
+            return verdict.FROZEN_RECOVERABLE, w.frozen
+        v = verdict.read(self.layout)
+        return (v.state, v.reason) if v is not None else None
 
     def _rows_applied(self, rows: list[Row]) -> None:
         assert self._writer is not None and self._applier is not None

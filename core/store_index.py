@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import shutil
+import sqlite3
 
+from core import frames
 from core.applier import Applier
 from core.errors import ReadOnly
 from core.index import IndexWriter
@@ -55,9 +57,8 @@ class StoreIndex:
         self._index = IndexWriter(self.layout.index_db, self.root)
         n = self._rebuild_index()
         self._catch_up_index()
-        self._record_verified()
         if self._writer is not None:  # a running writer hands its rows to an applier
-            self._applier = Applier(self._index)
+            self._applier = Applier(self._index, self._backfill)
         return n
 
     def _rebuild_index(self) -> int:
@@ -78,6 +79,12 @@ class StoreIndex:
         rows, end = rows_after(self.binlog, offset, seq, after=last)
         if rows:
             self._applier.enqueue(rows, end)
+
+    def _backfill(self, index: IndexWriter, up_to: int) -> list:
+        from core.index_rebuild import rows_after
+
+        last, offset = index.last_applied()
+        return rows_after(self.binlog, offset, up_to, after=last)[0]
 
     def _catch_up_index(self) -> None:
         if self._index is None:
@@ -109,16 +116,35 @@ class StoreIndex:
             fold(self._index, self.layout)
 
     def _verified_tip(self) -> Tip:
-        if self._index is None:
+        """Where open starts verifying: the row of the newest checkpoint that open verified
+        (PROTOCOL: open is O(tail)). Anything after it, even rows a previous open already
+        read, is verified again, so a frame changed since then is caught before it is
+        written or signed on top."""
+        raw = None
+        try:
+            raw = self.reader.conn.execute(
+                "SELECT value FROM meta WHERE key = 'verified_checkpoint'"
+            ).fetchone()
+        except sqlite3.Error:
             return Tip()
-        raw = self._index.get_meta("verified")
         if not raw:
             return Tip()
-        seq, ts, chain, off = raw.split(":")
-        tip = Tip(int(seq), int(ts), chain, int(off))
+        try:
+            seq, ts, chain, off = raw[0].split(":")
+            tip = Tip(int(seq), int(ts), chain, int(off))
+        except ValueError:
+            return Tip()
         return tip if tip.offset <= self.binlog.current_size() else Tip()
 
-    def _record_verified(self) -> None:
-        if self._index is not None and self.problem is None:
-            t = self.tip
-            self._index.set_meta("verified", f"{t.seq}:{t.ts_ns}:{t.chain}:{t.offset}")
+    def _record_verified(self, scan) -> None:
+        """Remember the newest checkpoint's row as the next open's starting point."""
+        cp = self.last_checkpoint
+        if self._index is None or self.problem is not None or cp is None:
+            return
+        for row, payload, off in scan.rows:
+            if row.seq == cp.size and off >= 0:
+                end = off + frames.HEADER_SIZE + len(payload)
+                self._index.set_meta(
+                    "verified_checkpoint", f"{row.seq}:{row.ts_ns}:{row.chain}:{end}"
+                )
+                return

@@ -48,11 +48,8 @@ def compute_state(store: Store) -> StoreState:
         )
     except Exception as e:  # noqa: BLE001 - a broken index is reported, not raised
         store.notes.append(f"index unreadable: {e}")
-    state = READY
-    if store.problem:
-        state = FROZEN_HUMAN
-    elif store._writer is not None and store._writer.frozen:
-        state = FROZEN_RECOVERABLE
+    frozen = store.frozen()
+    state = frozen[0] if frozen else READY
     holder = None
     if lock.is_locked(store.layout.lock):
         holder = lock.describe(store.layout.lock)
@@ -61,14 +58,14 @@ def compute_state(store: Store) -> StoreState:
         store_id=store.manifest.store_id,
         state=state,
         head_seq=store.tip.seq,
-        problem=store.problem or (store._writer.frozen if store._writer else None),
+        problem=frozen[1] if frozen else None,
         memories=counts["memories"],
         active=counts["active"],
         tombstoned=counts["tombstoned"],
         index_seq=index_seq,
         pending_purges=len(read_pending_purges(store.layout)),
         writer=holder,
-        notes=list(store.notes),
+        notes=list(store.notes) + (list(store._writer.notes) if store._writer else []),
         last_checkpoint_size=last_cp[0].extra.get("size") if last_cp else None,
         last_checkpoint_ns=last_cp[0].ts_ns if last_cp else None,
     )

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from core import frames, fsio
+from core import frames, fsio, verdict
 from core.apply import apply_files
 from core.binlog import Binlog
 from core.consolidate import finish_seal
@@ -25,6 +25,7 @@ from core.journal import Journal, Record
 from core.layout import Layout
 from core.ledger_state import Tip, decode_row, scan_from
 from core.lock import WriterLock
+from core.mmr import _HEADER_BYTES as _NODES_HEADER
 from core.mmr import MMR, leaf_hash
 from core.models import Row
 from core.planner import Plan, Planner, Result
@@ -62,7 +63,6 @@ class Writer:
         self,
         layout: Layout,
         tip: Tip,
-        mmr: MMR,
         *,
         clock: Callable[[], int],
         rng: Callable[[int], bytes],
@@ -74,7 +74,9 @@ class Writer:
     ) -> None:
         self.layout = layout
         self.tip = tip
-        self.mmr = mmr
+        # Opened at the first acquisition, under the lock: opening for writing may create the
+        # file or cut a torn tail, which must never race another process's appends.
+        self.mmr: MMR | None = None
         self.clock = clock
         self.rng = rng
         self.binlog = Binlog(layout.audit)
@@ -83,6 +85,8 @@ class Writer:
         self.view = StateView(layout.root)
         self.dirs: set[str] = set()
         self.frozen: str | None = None
+        self._tip_before: Tip | None = None  # the tip before a group that failed to apply
+        self.allow_frozen = False  # `brain doctor --repair` writes while a verdict stands
         self.notes: list[str] = []  # what recovery repaired (the store reports them as info)
         self.activity = 0  # rows since the last checkpoint that count as activity
         self.activity_since = 0.0
@@ -230,7 +234,7 @@ class Writer:
     def _run(self, batch: list[Request]) -> None:
         try:
             if self.frozen:
-                raise Frozen(self.frozen)
+                self._thaw()
             self._acquire()
             writes = [r for r in batch if r.task is None]
             while writes:
@@ -253,13 +257,59 @@ class Writer:
             return
         self.lock.acquire()
         try:
-            if self.journal is None:
-                self.journal = Journal(self.layout.journal)
+            self._fence()
             self.notes.extend(self.recover())
             self._on_acquire()
         except BaseException:
             self.lock.release()
             raise
+
+    def _fence(self) -> None:
+        """Forget what another process may have changed since the lock was last ours, and
+        refuse to write on a store that some process found frozen (PROTOCOL, Writers)."""
+        v = verdict.read(self.layout)
+        if v is not None and not self.allow_frozen:
+            raise Frozen(f"writes are refused: the store is {v.state}: {v.reason}")
+        if self.journal is None:
+            self.journal = Journal(self.layout.journal)
+        else:
+            self.journal.reload()
+        if self.mmr is None:
+            self.mmr = self._open_nodes()
+        else:
+            try:
+                self.mmr.reload()
+            except CorruptLog as e:
+                self.mmr.close()
+                self.mmr = self._open_nodes(str(e))
+        self.dirs.clear()  # another process's purge may have removed folders we made
+        self.view.forget_names()
+
+    def _open_nodes(self, damaged: str | None = None):
+        """The node file, under the lock; a damaged header means a fresh file that recovery
+        extends from the log (it is derived state)."""
+        if damaged is None:
+            try:
+                return MMR.open(self.layout.mmr_nodes)
+            except CorruptLog as e:
+                damaged = str(e)
+        fsio.write_file(self.layout.mmr_nodes, _NODES_HEADER, durable=True)
+        self.notes.append(f"rebuilt audit/mmr.nodes from the log ({damaged})")
+        return MMR.open(self.layout.mmr_nodes)
+
+    def _thaw(self) -> None:
+        """A committed group failed to apply (disk full, I/O error): its record is still in
+        the journal. Start again from the files, as after a crash: the next acquisition
+        replays it. Failing again leaves the writer frozen with the new reason."""
+        assert self._tip_before is not None
+        self.tip = self._tip_before
+        why, self.frozen = self.frozen, None
+        try:
+            self._acquire()
+        except BaseException as e:
+            self.frozen = why
+            raise Frozen(f"{why} (retried: {e})") from e
+        self._tip_before = None
 
     def _release(self) -> None:
         if not self.lock.held:
@@ -329,20 +379,26 @@ class Writer:
             try:
                 self.journal.commit(record)  # the commit point
             except OSError as e:
-                self.journal.cut(before)
+                self.journal.cut(before, durable=True)  # the caller hears: not written
                 raise BrainError(
                     f"could not make the write durable ({e.strerror or e}); nothing was written."
                     " Free disk space and retry."
                 ) from e
             if _CRASH_AFTER_COMMIT:
                 os._exit(9)  # test hook: die between the commit point and applying it
+            tip_before = self.tip
             try:
                 self._apply(record, rows, payloads, plan)
             except OSError as e:
                 self.frozen = (
-                    f"a committed write could not be applied ({e.strerror or e}); the store"
-                    " refuses writes until `brain doctor --repair` replays it"
+                    f"a committed write could not be applied ({e.strerror or e}); it is safe"
+                    " in the journal and is replayed by the next write once the cause is fixed"
+                    " (or by `brain doctor --repair`)"
                 )
+                self._tip_before = tip_before
+                # Without the flush: the journal must keep the record. Another process (or
+                # our next request) replays it when it takes the lock, as after a crash.
+                self.lock.release()
                 raise Frozen(self.frozen) from e
             if self.journal.size > JOURNAL_FLUSH_BYTES:
                 self.flush()
@@ -378,7 +434,7 @@ class Writer:
         records, good_end = self.journal.read()
         if good_end < self.journal.size:
             notes.append(f"cut a torn journal record ({self.journal.size - good_end} bytes)")
-            self.journal.cut(good_end)
+            self.journal.cut(good_end, durable=True)
         first_j = records[0].first_seq if records else None
         sealed = finish_seal(self.binlog)  # a consolidation a crash interrupted
         if sealed:
@@ -407,6 +463,12 @@ class Writer:
             self.binlog.truncate(scan.tip.offset)
         self.tip = scan.tip
         if self.mmr.size != self.tip.seq:
+            self._resync_mmr()
+        if not self._leaves_match(scan.rows):
+            notes.append(
+                "rebuilt audit/mmr.nodes: its leaves disagreed with rows another process wrote"
+            )
+            self.mmr.truncate(0)
             self._resync_mmr()
         if records:
             replayed = self._replay(records)
@@ -450,6 +512,18 @@ class Writer:
         if purges:
             add_pending_purges(self.layout, purges)
         return rows
+
+    def _leaves_match(self, rows: list[tuple[Row, bytes, int]]) -> bool:
+        """Do the node file's leaves for the rows read at this fence hash their payloads?
+        (Cheap: one read per new row. A mismatch would have every later checkpoint sign a
+        root the log does not have.)"""
+        assert self.mmr is not None
+        mmr = self.mmr
+        return all(
+            mmr.leaf(row.seq - 1) == leaf_hash(payload)
+            for row, payload, _off in rows
+            if row.seq <= mmr.size
+        )
 
     def _resync_mmr(self) -> None:
         """The node file is derived: cut it back or extend it from the log."""

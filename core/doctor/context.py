@@ -75,6 +75,29 @@ class Ctx:
         return self.cache["files"]
 
     @property
+    def replay_pending(self) -> frozenset[str]:
+        """Files the journal's complete records write, move or remove: a writer that died
+        after its commit point left them half applied, and the next writer replays them."""
+        if "replay" not in self.cache:
+            from core.journal import Journal
+            from core.layout import sidecar_path
+
+            out: set[str] = set()
+            try:
+                records, _end = Journal.read_path(self.layout.journal)
+            except Exception:  # noqa: BLE001 - a damaged journal is chain.journal's finding
+                records = []
+            for rec in records:
+                for w in rec.writes:
+                    out.update((w.path, sidecar_path(w.path)))
+                for v in rec.versions:
+                    out.update((v.src, v.dst, sidecar_path(v.src), sidecar_path(v.dst)))
+                for rel in rec.removes:
+                    out.update((rel, sidecar_path(rel)))
+            self.cache["replay"] = frozenset(out)
+        return self.cache["replay"]
+
+    @property
     def live(self) -> bool:
         """A writer (ours or another process's) holds the lock: files may move under us."""
         if "live" not in self.cache:

@@ -8,30 +8,34 @@ re-checks and lifts it once the derived state is rebuilt.
 
 from __future__ import annotations
 
+from core import verdict
 from core.doctor.model import FAIL, Finding, Invariant, fail, ok
 
 
 def frozen(ctx) -> Finding:
     store = ctx.store
     w = store._writer
-    problem = store.problem or (w.frozen if w is not None else None)
-    if not problem:
+    found = store.frozen()
+    if found is None:
         note = ""
         if w is not None and w.checkpoint_error:
             note = f" (the last automatic checkpoint failed: {w.checkpoint_error})"
         return ok("the store accepts writes" + note)
+    state, problem = found
     confirmed = any(
         r.status == FAIL and not r.recoverable and r.id != "engine.frozen" for r in ctx.results
     )
-    if store.problem is None:  # the writer froze itself: a committed group was not applied
+    if store.problem is None and w is not None and w.frozen:
+        # The writer froze itself: a committed group was not applied.
         return fail(f"writes are refused: {problem}", ["audit/journal.wal"], recoverable=True)
+    recorded = verdict.read(store.layout)
+    paths = ["local/verdict.json"] if recorded is not None else []
+    human = confirmed or (recorded is not None and recorded.state == verdict.FROZEN_HUMAN)
     return fail(
-        f"writes are refused: {' '.join(problem.split())}",
-        [],
-        recoverable=not confirmed,
+        f"writes are refused ({state}): {' '.join(problem.split())}", paths, recoverable=not human
     )
 
 
 INVARIANTS = [
-    Invariant("engine.frozen", "error", "this process", frozen, False, "store not frozen"),
+    Invariant("engine.frozen", "error", "the store", frozen, False, "store not frozen"),
 ]

@@ -18,12 +18,12 @@ import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from core import checkpoints, frames, fsio, keys, notes, verifiable
+from core import checkpoints, frames, fsio, keys, notes, verdict, verifiable
 from core.doctor.exports import leaking
 from core.doctor.model import FAIL, DoctorReport, InvariantResult
-from core.errors import BrainError, CorruptLog
+from core.errors import BrainError
 from core.intents import Note
-from core.mmr import _HEADER_BYTES, MMR, leaf_hash
+from core.mmr import MMR, leaf_hash
 
 if TYPE_CHECKING:
     from core.store import Store
@@ -47,6 +47,14 @@ class Outcome:
 
 
 def repair(store: Store, report: DoctorReport, reason: str | None, actor: str) -> Outcome:
+    try:
+        return _repair(store, report, reason, actor)
+    finally:
+        if store._writer is not None:
+            store._writer.allow_frozen = False
+
+
+def _repair(store: Store, report: DoctorReport, reason: str | None, actor: str) -> Outcome:
     out = Outcome()
     failing = report.failing()
     human = [r for r in failing if r.status == FAIL and not r.recoverable]
@@ -109,6 +117,7 @@ def _writer(store: Store):
         store._writer = None
     store._start_writer()
     assert store._writer is not None
+    store._writer.allow_frozen = True  # the repair itself writes while the verdict stands
     return store._writer
 
 
@@ -173,22 +182,12 @@ def _take_lock(store: Store) -> str:
 
 
 def _rebuild_nodes(store: Store) -> str:
-    layout = store.layout
-    try:
-        MMR.open(layout.mmr_nodes).close()
-    except CorruptLog:
-        # A damaged header: no writer can open the file, so start a fresh one under the lock.
-        from core.lock import WriterLock
-
-        lk = WriterLock(store.root, store.program, store.lock_timeout_s)
-        lk.acquire()
-        try:
-            fsio.write_file(layout.mmr_nodes, _HEADER_BYTES, durable=True)
-        finally:
-            lk.release()
+    """Everything under the lock: the writer's acquisition already replaces a file with a
+    damaged header; here every node is recomputed from the log."""
     w = _writer(store)
 
     def task() -> int:
+        assert w.mmr is not None
         leaves = [
             leaf_hash(f.payload)
             for f in store.binlog.iter_frames()
@@ -199,7 +198,7 @@ def _rebuild_nodes(store: Store) -> str:
         return len(leaves)
 
     n = w.run_locked(task)
-    old, store._mmr_ro = store._mmr_ro, MMR.open(layout.mmr_nodes, readonly=True)
+    old, store._mmr_ro = store._mmr_ro, MMR.open(store.layout.mmr_nodes, readonly=True)
     old.close()
     return f"rebuilt audit/mmr.nodes from the log ({n:,} leaves)"
 
@@ -235,15 +234,19 @@ def _drop_leaking_exports(store: Store) -> str:
 
 
 def _lift(store: Store) -> str:
-    """Re-run open's checks now that derived state is rebuilt; lift the freeze if they pass."""
+    """Re-run open's checks now that derived state is rebuilt; lift the freeze (this
+    process's and the one recorded in the store) if they pass."""
     w = store._writer
     if w is not None and w.frozen:
         _take_lock(store)
-    if store.problem is None:
+    recorded = verdict.read(store.layout)
+    if store.problem is None and recorded is None:
         return ""
-    store.problem = None
+    before, store.problem = store.problem, None
     why = verifiable.check_on_open(store)
     if why:
         store.problem = why
         raise BrainError(f"still frozen: {why}")
-    return "lifted the freeze open had set: the checkpoint and witness checks pass again"
+    verdict.clear(store.layout)
+    what = before or (recorded.reason if recorded else "")
+    return f"lifted the freeze ({' '.join(what.split())}): the checkpoint and witness checks pass"

@@ -6,6 +6,7 @@ import threading
 import time
 from typing import TYPE_CHECKING
 
+from core import verdict
 from core.doctor import anchor
 from core.doctor.context import Cancelled, Ctx, Progress
 from core.doctor.model import FAIL, PASS, WARN, DoctorReport, InvariantResult, fail
@@ -17,6 +18,9 @@ if TYPE_CHECKING:
     from core.store import Store
 
 DEFAULT_ACTOR = "system:doctor"
+# Derived state that, while wrong, would make the next checkpoint sign a wrong root or a proof
+# fail: writes wait for `--repair`. An index that lags is caught up by the next open instead.
+FREEZES_WHEN_DERIVED_FAILS = frozenset({"merkle.nodes", "chain.head"})
 
 
 def run(
@@ -45,7 +49,7 @@ def run(
             if r.id in outcome.blocked and r.status == FAIL:
                 r.detail += "; cannot be repaired in place: restore the store from a backup"
         report = final
-    _verdict(store, report)
+    _verdict(store, report, repaired=repair)
     report.elapsed_ms = _ms(t0)
     return report
 
@@ -123,11 +127,34 @@ def state_of(results: list[InvariantResult]) -> str:
     return READY
 
 
-def _verdict(store: Store, report: DoctorReport) -> None:
-    """A person's problem found by the walk freezes this process's store until repaired."""
-    if report.state == FROZEN_HUMAN and store.problem is None:
-        ids = [r.id for r in report.results if r.status == FAIL and not r.recoverable]
-        store.problem = f"`brain doctor` found {', '.join(ids)} failing; run `brain doctor`"
+def _verdict(store: Store, report: DoctorReport, *, repaired: bool) -> None:
+    """What the walk found freezes the store for every process until `--repair` clears it.
+
+    Only failures freeze (warnings never do), and a cancelled run decides nothing. A repair
+    that ends READY removes the verdict; one that does not leaves (or records) it.
+    """
+    if report.cancelled:
+        return
+    failing = [r for r in report.results if r.status == FAIL and r.id != "engine.frozen"]
+    human = [r.id for r in failing if not r.recoverable]
+    derived = [r.id for r in failing if r.recoverable and r.id in FREEZES_WHEN_DERIVED_FAILS]
+    if human:
+        state, ids = FROZEN_HUMAN, human
+    elif derived:
+        state, ids = FROZEN_RECOVERABLE, derived
+    else:
+        if repaired and report.state == READY and not store.read_only:
+            verdict.clear(store.layout)
+        return
+    why = f"`brain doctor` found {', '.join(ids)} failing; run `brain doctor` for details"
+    if state == FROZEN_HUMAN and store.problem is None:
+        store.problem = why
+    if store.read_only:
+        return  # read-only media: this process refuses writes; nothing can be recorded
+    try:
+        verdict.record(store.layout, state, why, store.program)
+    except OSError as e:
+        report.notes.append(f"could not record the verdict in local/: {e.strerror or e}")
 
 
 def _remember_anchor(ctx: Ctx) -> None:

@@ -217,7 +217,9 @@ def _dead_pid() -> int:
     return p.pid
 
 
-def test_stale_lease_note_warns_and_repair_clears_it(root) -> None:
+def test_stale_lease_note_is_harmless_and_the_next_writer_replaces_it(root) -> None:
+    """A holder killed while holding the lock leaves a note; the kernel dropped the flock, so
+    the doctor stays READY (exit 0) and the next writer's release leaves no note."""
     import socket
 
     holder = LockHolder(pid=_dead_pid(), host=socket.gethostname(), program="crashed", since_ns=1)
@@ -225,11 +227,8 @@ def test_stale_lease_note_warns_and_repair_clears_it(root) -> None:
     with Store.open(root, allow_temp=True) as s:
         report = s.doctor()
         lease = report.result("derived.lease")
-        assert lease.status == "WARN" and "stale lease note" in lease.detail
-        assert lease.path == ".lock" and report.state == "FROZEN_RECOVERABLE"
-        fixed = s.doctor(repair=True)
-        assert fixed.state == "READY", fixed.failing()
-        assert (root / ".lock").read_bytes() == b""
+        assert lease.status == "PASS" and "exited without clearing" in lease.detail
+        assert report.state == "READY", report.failing()
         s.put("memories/facts/e.md", "e\n", actor=ACTOR)
     assert (root / ".lock").read_bytes() == b""  # a clean release leaves no note behind
 

@@ -1,0 +1,83 @@
+"""The store's recorded verdict: one FROZEN state that every process reads.
+
+A freeze found by one process (open's checks, the doctor's walk) used to live in that process
+only: the next `brain put` was accepted and a long-lived TUI kept writing. The verdict is
+written to `local/verdict.json` (per-machine state, never exported); every writer reads it at
+each lock acquisition and refuses to write while it is there, `brain state` and the TUI's
+header report it, and only `brain doctor --repair` removes it.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+import msgspec
+
+from core import fsio
+from core.layout import Layout
+
+FROZEN_RECOVERABLE = "FROZEN_RECOVERABLE"
+FROZEN_HUMAN = "FROZEN_HUMAN"
+_MAX_BYTES = 64 << 10
+
+
+class Verdict(msgspec.Struct, frozen=True):
+    state: str  # FROZEN_RECOVERABLE | FROZEN_HUMAN
+    reason: str
+    since_ns: int
+    by: str  # the program and pid that recorded it
+
+
+def path_of(layout: Layout):
+    return layout.local / "verdict.json"
+
+
+def read(layout: Layout) -> Verdict | None:
+    """The recorded verdict, or None when the store is not frozen.
+
+    An unreadable file still freezes (as recoverable): deleting or mangling it is not a way to
+    unfreeze a store silently, and `--repair` rewrites it.
+    """
+    try:
+        with open(path_of(layout), "rb") as f:
+            raw = f.read(_MAX_BYTES + 1)
+    except FileNotFoundError:
+        return None
+    except OSError as e:
+        return Verdict(
+            FROZEN_RECOVERABLE, f"local/verdict.json is unreadable ({e.strerror})", 0, ""
+        )
+    try:
+        v = msgspec.json.decode(raw, type=Verdict)
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        v = None
+    if v is None or v.state not in (FROZEN_RECOVERABLE, FROZEN_HUMAN) or len(raw) > _MAX_BYTES:
+        return Verdict(
+            FROZEN_RECOVERABLE,
+            "local/verdict.json is damaged; `brain doctor --repair` checks the store again",
+            0,
+            "",
+        )
+    return v
+
+
+def record(layout: Layout, state: str, reason: str, program: str) -> Verdict:
+    """Write the verdict (atomically, durably). A FROZEN_HUMAN verdict is never downgraded."""
+    old = read(layout)
+    if old is not None and old.state == FROZEN_HUMAN and state != FROZEN_HUMAN:
+        return old
+    v = Verdict(state, " ".join(reason.split()), time.time_ns(), f"{program} (pid {os.getpid()})")
+    fsio.mkdirs(layout.local)
+    fsio.write_file(path_of(layout), msgspec.json.encode(v) + b"\n", durable=True)
+    return v
+
+
+def clear(layout: Layout) -> bool:
+    """Remove the verdict (only `brain doctor --repair`, once the store checks clean)."""
+    p = path_of(layout)
+    if not p.exists():
+        return False
+    fsio.unlink(p)
+    fsio.fsync_dir(p.parent)
+    return True

@@ -1,0 +1,230 @@
+"""Two writers on one store (issue 9): a long-lived Store beside CLI processes, one verdict that
+every process reads, open verifying from the newest checkpoint, and derived state that is
+rebuilt rather than locking anyone out."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from core import frames, verdict
+from core.binlog import Binlog
+from core.errors import Frozen
+from core.index import IndexGap, IndexWriter
+from core.mmr import MMR, leaf_hash
+from core.store import Store
+
+REPO = Path(__file__).resolve().parents[2]
+ANA = "human:ana@laptop"
+F = "memories/facts"
+
+
+def brain(root: Path, *args: str, stdin: bytes = b"") -> subprocess.CompletedProcess[bytes]:
+    env = dict(
+        os.environ, PYTHONPATH=str(REPO), BRAIN_ALLOW_TEMP_STORE="1", BRAIN_ACTOR="human:cli@box"
+    )
+    return subprocess.run(
+        [sys.executable, "-m", "brain_tui.cli.main", "--store", str(root), *args],
+        input=stdin,
+        capture_output=True,
+        env=env,
+        cwd=REPO,
+        timeout=60,
+    )
+
+
+def nodes_match_log(root: Path) -> None:
+    leaves = [
+        leaf_hash(f.payload)
+        for f in Binlog(root / "audit").iter_frames()
+        if isinstance(f, frames.Frame)
+    ]
+    with MMR.open(root / "audit" / "mmr.nodes", readonly=True) as mmr:
+        assert mmr.size == len(leaves)
+        assert mmr.root() == MMR.root_of(leaves)
+        for i, h in enumerate(leaves):
+            assert mmr.leaf(i) == h
+
+
+def wait_released(s: Store) -> None:
+    deadline = time.monotonic() + 5
+    while s._writer is not None and s._writer.lock.held and time.monotonic() < deadline:
+        time.sleep(0.02)
+
+
+@pytest.fixture
+def root(tmp_path: Path) -> Path:
+    r = tmp_path / "store"
+    Store.init(r, allow_temp=True).close()
+    return r
+
+
+def test_long_lived_writer_and_cli_writes_keep_the_node_file_right(root: Path) -> None:
+    with Store.open(root, allow_temp=True) as s:
+        s.put(f"{F}/a.md", "one\n", actor=ANA)
+        for i in range(3):
+            wait_released(s)
+            assert brain(root, "put", f"{F}/cli-{i}.md", "-", stdin=b"cli\n").returncode == 0
+            assert brain(root, "checkpoint").returncode == 0
+            s.put(f"{F}/tui-{i}.md", f"tui {i}\n", actor=ANA)  # re-reads the node file first
+            s.checkpoint()
+        head = s.state().head_seq
+    nodes_match_log(root)
+    p = brain(root, "doctor", "--json")
+    assert p.returncode == 0, p.stdout.decode()[-2000:]
+    with Store.open(root, allow_temp=True) as s:
+        for seq in (1, head // 2, head):
+            bundle = s.prove(seq)
+            assert bundle["seq"] == seq
+
+
+def test_a_verdict_found_in_one_process_is_kept_by_every_process(root: Path) -> None:
+    with Store.open(root, allow_temp=True) as tui:
+        tui.put(f"{F}/a.md", "one\n", actor=ANA)
+        wait_released(tui)
+        verdict.record(tui.layout, verdict.FROZEN_HUMAN, "a test found tampering", "doctor")
+        # Another process (the CLI) refuses and reports the same state.
+        p = brain(root, "put", f"{F}/b.md", "-", stdin=b"two\n")
+        assert p.returncode == 1 and b"FROZEN_HUMAN" in p.stderr
+        p = brain(root, "state", "--json")
+        assert b'"FROZEN_HUMAN"' in p.stdout
+        # The long-lived process refuses too, though it opened READY.
+        with pytest.raises(Frozen, match="a test found tampering"):
+            tui.put(f"{F}/c.md", "three\n", actor=ANA)
+        assert tui.state().state == "FROZEN_HUMAN"
+    p = brain(root, "doctor", "--repair")
+    assert p.returncode != 0 and b"--reason" in p.stderr  # a person's verdict needs a reason
+    p = brain(root, "doctor", "--repair", "--reason", "checked by hand: a test's verdict")
+    assert p.returncode == 0, p.stdout.decode()[-2000:] + p.stderr.decode()
+    assert not verdict.path_of(Store.open(root, allow_temp=True, read_only=True).layout).exists()
+    assert brain(root, "put", f"{F}/b.md", "-", stdin=b"two\n").returncode == 0
+
+
+def test_doctor_records_what_it_finds_for_the_next_process(root: Path) -> None:
+    with Store.open(root, allow_temp=True) as s:
+        for i in range(4):
+            s.put(f"{F}/{i}.md", f"{i}\n", actor=ANA)
+        s.checkpoint()
+    data = bytearray((root / "audit/mmr.nodes").read_bytes())
+    data[-5] ^= 0xFF  # the node file is derived: doctor finds it, writes wait for --repair
+    (root / "audit/mmr.nodes").write_bytes(bytes(data))
+    p = brain(root, "doctor")
+    assert p.returncode != 0
+    assert verdict.read(Store.open(root, allow_temp=True, read_only=True).layout) is not None
+    p = brain(root, "put", f"{F}/x.md", "-", stdin=b"x\n")
+    assert p.returncode == 1 and b"FROZEN_RECOVERABLE" in p.stderr
+    p = brain(root, "doctor", "--repair")
+    assert p.returncode == 0, p.stdout.decode()[-2000:]
+    assert brain(root, "put", f"{F}/x.md", "-", stdin=b"x\n").returncode == 0
+    nodes_match_log(root)
+
+
+def test_open_verifies_from_the_newest_checkpoint_not_the_last_open(root: Path) -> None:
+    with Store.open(root, allow_temp=True) as s:
+        for i in range(3):
+            s.put(f"{F}/{i}.md", f"{i}\n", actor=ANA)
+        s.checkpoint()  # seq 4
+        for i in range(3, 6):
+            s.put(f"{F}/{i}.md", f"{i}\n", actor=ANA)
+    Store.open(root, allow_temp=True).close()  # an open READY at seq 7
+    # Flip a payload byte of seq 5: after the checkpoint, before the last open's position.
+    data = bytearray((root / "audit/current.binlog").read_bytes())
+    f5 = next(f for f in frames.iter_frames(bytes(data)) if f.seq == 5)
+    data[f5.offset + frames.HEADER_SIZE + 10] ^= 0x01
+    (root / "audit/current.binlog").write_bytes(bytes(data))
+    with Store.open(root, allow_temp=True) as s:
+        assert s.state().state == "FROZEN_HUMAN"
+        with pytest.raises(Frozen):
+            s.put(f"{F}/late.md", "late\n", actor=ANA)
+    with pytest.raises(Frozen):  # and stays frozen for the next process too
+        with Store.open(root, allow_temp=True) as s:
+            s.put(f"{F}/late.md", "late\n", actor=ANA)
+
+
+def test_index_refuses_a_gap_and_the_applier_fills_it_from_the_log(root: Path) -> None:
+    with Store.open(root, allow_temp=True) as s:
+        for i in range(5):
+            s.put(f"{F}/{i}.md", f"{i}\n", actor=ANA)
+        rows = [r for r, _p in s.rows()]
+    ix = IndexWriter(root / "index" / "brain.sqlite", root)
+    try:
+        ix.conn.execute("UPDATE meta SET value = '2' WHERE key = 'last_applied'")
+        with pytest.raises(IndexGap):
+            ix.apply(rows[3:], 0)
+        assert ix.last_applied()[0] == 2
+    finally:
+        ix.close()
+    # A process that hands the index rows past the gap (as a writer replaying a crashed
+    # holder's journal does) gets every row indexed, in order.
+    with Store.open(root, allow_temp=True) as s:
+        s._start_writer()
+        s._applier.enqueue(rows[4:], 0)
+        s._applier.wait_for(5)
+        seqs = [r.seq for r in s.tail(1)]
+        assert seqs == list(range(1, len(seqs) + 1)) and seqs[-1] >= 5
+
+
+def test_garbage_index_is_rebuilt_and_read_only_opens_do_not_create_one(root: Path) -> None:
+    with Store.open(root, allow_temp=True) as s:
+        s.put(f"{F}/a.md", "findable ledger words\n", actor=ANA)
+    for suffix in ("-wal", "-shm"):
+        Path(f"{root}/index/brain.sqlite{suffix}").unlink(missing_ok=True)
+    (root / "index/brain.sqlite").write_bytes(b"this is not a database" * 100)
+    p = brain(root, "search", "ledger")
+    assert p.returncode == 0 and b"a.md" in p.stdout, p.stderr
+    assert brain(root, "reindex").returncode == 0
+    # Read-only: no index file appears.
+    import shutil
+
+    shutil.rmtree(root / "index")
+    with Store.open(root, allow_temp=True, read_only=True) as s:
+        assert s.state().head_seq == 1
+        assert s.view(f"{F}/a.md").body == b"findable ledger words\n"
+    assert not (root / "index").exists() or not any((root / "index").iterdir())
+
+
+def test_a_failed_apply_is_replayed_by_the_next_request(root: Path, monkeypatch) -> None:
+    from core import writer as writer_mod
+
+    with Store.open(root, allow_temp=True) as s:
+        s.put(f"{F}/a.md", "one\n", actor=ANA)
+        real = writer_mod.apply_files
+        calls = {"n": 0}
+
+        def failing(*a, **kw):
+            calls["n"] += 1
+            if calls["n"] == 1:
+                raise OSError(28, "No space left on device")
+            return real(*a, **kw)
+
+        monkeypatch.setattr(writer_mod, "apply_files", failing)
+        with pytest.raises(Frozen, match="safe in the journal"):
+            s.put(f"{F}/b.md", "two\n", actor=ANA)
+        assert s.state().state == "FROZEN_RECOVERABLE"
+        # The record was committed: the next request replays it, then writes its own.
+        s.put(f"{F}/c.md", "three\n", actor=ANA)
+        assert s.view(f"{F}/b.md").body == b"two\n"
+        assert s.state().state == "READY"
+    nodes_match_log(root)
+    p = brain(root, "doctor")
+    assert p.returncode == 0, p.stdout.decode()[-2000:]
+
+
+def test_a_wrong_leaf_for_another_process_row_is_rebuilt_at_the_fence(root: Path) -> None:
+    with Store.open(root, allow_temp=True) as s:
+        s.put(f"{F}/a.md", "one\n", actor=ANA)
+        wait_released(s)
+        assert brain(root, "put", f"{F}/b.md", "-", stdin=b"two\n").returncode == 0
+        data = bytearray((root / "audit/mmr.nodes").read_bytes())
+        data[16 + 32 * 1] ^= 0xFF  # leaf 1 (seq 2, the CLI's row): node 1 in post-order
+        (root / "audit/mmr.nodes").write_bytes(bytes(data))
+        s.put(f"{F}/c.md", "three\n", actor=ANA)
+        s.checkpoint()
+    nodes_match_log(root)
+    p = brain(root, "doctor")
+    assert p.returncode == 0, p.stdout.decode()[-2000:]
