@@ -41,7 +41,6 @@ def released(store: Store) -> None:
     assert w is None or not w.lock.held
 
 
-@pytest.mark.xfail(strict=False, reason="issue 9: writer does not fence mmr.nodes (bug a)")
 @pytest.mark.parametrize("other", ["put", "checkpoint"])
 def test_long_lived_writer_after_another_process_wrote(tmp_path: Path, other: str) -> None:
     root = tmp_path / "s"
@@ -65,7 +64,6 @@ def test_long_lived_writer_after_another_process_wrote(tmp_path: Path, other: st
     assert base64.b64decode(note[2]) == want, "the checkpoint signs a root that is not the log's"
 
 
-@pytest.mark.xfail(strict=False, reason="issue 9: FROZEN_HUMAN verdict not shared (bug c)")
 def test_frozen_human_verdict_is_seen_by_other_processes(tmp_path: Path) -> None:
     root = tmp_path / "s"
     with Store.init(root, allow_temp=True) as s:

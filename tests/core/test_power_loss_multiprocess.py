@@ -38,7 +38,6 @@ from tests.core.stress_harness import brain
 
 OTHERS = ["put", "checkpoint", "put-died-after-commit"]
 N_POINTS = 8  # crash points sampled per scenario
-XFAIL = "issue 9: writer does not fence mmr.nodes after another process wrote (bug a)"
 
 
 @pytest.fixture(autouse=True)
@@ -154,7 +153,6 @@ def points(tmp_path_factory) -> dict[str, list[int]]:
     return out
 
 
-@pytest.mark.xfail(strict=False, reason=XFAIL)
 @pytest.mark.parametrize("i", range(N_POINTS))
 @pytest.mark.parametrize("other", OTHERS)
 def test_power_loss_after_another_process_wrote(tmp_path, monkeypatch, points, other, i):
