@@ -65,13 +65,28 @@ class Applier:
         if self.error is not None:
             raise BrainError(f"the search index could not be updated: {self.error}")
         if not ok:
-            raise BrainError(f"the search index did not reach seq {seq} within {timeout:g} s")
+            raise BrainError(
+                f"the search index did not reach seq {seq} within {timeout:g} s"
+                f" (it holds rows up to seq {self.applied}); `brain reindex` rebuilds it"
+            )
 
     def wait_past(self, seq: int, timeout: float) -> int:
         """Wait until a row beyond seq is applied or timeout passes; returns the applied seq."""
         with self._cond:
             self._cond.wait_for(lambda: self.applied > seq or self.error, timeout)
             return self.applied
+
+    def _sync_applied(self) -> None:
+        """A task may have applied rows itself (open's catch-up, a rebuild): what the index
+        holds, not what passed through this queue, is what waiters wait for."""
+        try:
+            last, _ = self.index.last_applied()
+        except Exception:  # noqa: BLE001 - a task that closed or replaced the connection
+            return
+        with self._cond:
+            if last > self.applied:
+                self.applied = last
+                self._cond.notify_all()
 
     def _apply(self, rows: list[Row], end: int) -> int:
         try:
@@ -95,6 +110,7 @@ class Applier:
                 continue
             if callable(task):
                 task(self.index)
+                self._sync_applied()
                 continue
             rows, end = list(task[0]), task[1]  # type: ignore[index]
             stop = False
@@ -126,5 +142,6 @@ class Applier:
                     self._cond.notify_all()
             if pending_call is not None:
                 pending_call(self.index)
+                self._sync_applied()
             if stop:
                 return

@@ -30,7 +30,7 @@ class StoreIndex:
                 self._applier.enqueue(rows, scan.tip.offset)
                 self._applier.wait_for(scan.tip.seq)
             elif self._index is not None:
-                self._index.apply(rows, scan.tip.offset)
+                self._catch_up_on(self._index)  # from the index's own position (no gaps)
         return self.tip.seq
 
     def wait_index(self) -> None:
@@ -87,16 +87,24 @@ class StoreIndex:
         return rows_after(self.binlog, offset, up_to, after=last)[0]
 
     def _catch_up_index(self) -> None:
+        """Bring the index up to the tip from the log. With an applier running, on its thread:
+        it must know what the index holds (waiters wait on it)."""
         if self._index is None:
             return
-        last, offset = self._index.last_applied()
+        if self._applier is not None:
+            self._applier.call(self._catch_up_on)
+        else:
+            self._catch_up_on(self._index)
+
+    def _catch_up_on(self, index: IndexWriter) -> None:
+        last, offset = index.last_applied()
         if last >= self.tip.seq:
             return
         from core.index_rebuild import rows_after
 
         rows, end = rows_after(self.binlog, offset, self.tip.seq, after=last)
         if rows:
-            self._index.apply(rows, end)
+            index.apply(rows, end)
 
     def _fold_access(self) -> None:
         if self._index is None:
