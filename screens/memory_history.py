@@ -14,13 +14,14 @@ from textual.binding import Binding
 from textual.content import Content
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from core.errors import NotFound
 from core.models import Row
 from screens.memory_common import store_of
 from widgets.diff_view import DiffView
 from widgets.header import StoreHeader
+from widgets.key_footer import KeyFooter
 from widgets.status import guarded
 
 NS = 1_000_000_000
@@ -73,7 +74,7 @@ class HistoryScreen(Screen):
         )
         yield DataTable(id="history-table", cursor_type="row", zebra_stripes=False)
         yield DiffView(id="history-diff")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
