@@ -27,7 +27,7 @@ from brain_tui import messages, workers
 from brain_tui.config import Config
 from brain_tui.follow import FollowMixin
 from brain_tui.keymap import Registry, unknown_ids
-from brain_tui.services import REBALANCE_EVERY_S, ServicesMixin
+from brain_tui.services import ServicesMixin
 from brain_tui.theme import BRAIN_THEME
 from brain_tui.watcher import HeadWatcher
 from core.store import Store, resolve_root
@@ -98,7 +98,6 @@ class BrainApp(FollowMixin, ServicesMixin, App[int]):
         store_kw: dict[str, Any] | None = None,
         actor: str = "human:tui@localhost",
         services: bool = True,
-        rebalance_every: float = REBALANCE_EVERY_S,
     ) -> None:
         super().__init__()
         self.root = Path(root) if root is not None else (store.root if store else resolve_root())
@@ -118,10 +117,9 @@ class BrainApp(FollowMixin, ServicesMixin, App[int]):
         self._activities: dict[str, str] = {}
         self._watcher: HeadWatcher | None = None
         self._init_follow()
-        # Model warm-up, embedding and periodic rebalance (brain_tui.services); tests and
-        # snapshots turn them off so nothing writes or loads behind their back.
+        # Model warm-up and embedding (brain_tui.services); tests and snapshots turn them
+        # off so nothing loads behind their back.
         self.services = services
-        self.rebalance_every = rebalance_every
         self._init_services()
         self.register_theme(BRAIN_THEME)
         self.theme = "brain"
@@ -169,6 +167,7 @@ class BrainApp(FollowMixin, ServicesMixin, App[int]):
         # The header's state counts memories (~50 ms of SQLite at 100k): after the first
         # frame, which needs only the rows the store's opening already read.
         self.call_after_refresh(self.request_state)
+        self.start_freeze_poll()
         if self.services:
             self.call_after_refresh(self.start_services)  # after the first frame
 
@@ -254,8 +253,16 @@ class BrainApp(FollowMixin, ServicesMixin, App[int]):
 
     # -- errors and activity -------------------------------------------------------------
 
+    def notify(self, message: str, *, markup: bool = True, **kw: Any) -> None:  # type: ignore[override]
+        """Notifications carry paths, engine errors and install hints (`brain-tui[semantic]`),
+        never styling: all of them are plain text, so Rich markup cannot eat a bracket."""
+        super().notify(message, markup=False, **kw)
+
     def on_work_failed(self, message: messages.WorkFailed) -> None:
         self._error(message.doing, message.error)
+        # A refused write (the store froze meanwhile) must show in the header at once.
+        if message.doing != workers.READING_STATE:
+            self.request_state()
 
     def _error(self, doing: str, error: BaseException, severity: str = "error") -> None:
         text = describe(error)
