@@ -76,6 +76,7 @@ def scopes(app_cls: type) -> list[Scope]:
     from widgets.audit_list import AuditList
     from widgets.kind_tree import KindTree
     from widgets.memory_list import MemoryList
+    from widgets.preview_scroll import PreviewScroll
     from widgets.search_input import SearchInput
     from widgets.similar_panel import SimilarPanel
 
@@ -83,7 +84,11 @@ def scopes(app_cls: type) -> list[Scope]:
         Scope(GLOBAL, (app_cls,)),
         Scope("Audit tail (1)", (AuditScreen,), (AuditList,)),
         Scope("Row detail (enter on an audit row)", (RowDetailScreen,)),
-        Scope("Memories (2)", (MemoriesScreen,), (MemoryList, SearchInput, KindTree, SimilarPanel)),
+        Scope(
+            "Memories (2)",
+            (MemoriesScreen,),
+            (MemoryList, SearchInput, KindTree, PreviewScroll, SimilarPanel),
+        ),
         Scope("Memory view (enter on a memory)", (MemoryViewScreen,)),
         Scope("Memory history (h)", (HistoryScreen,)),
         Scope("Memory editor (n, e)", (EditorModal,)),

@@ -29,6 +29,7 @@ from screens.memory_view import MemoryViewScreen, body_markdown, meta_text
 from screens.pane import PaneScreen
 from widgets.kind_tree import KindTree, Scope
 from widgets.memory_list import MemoryList
+from widgets.preview_scroll import PreviewScroll
 from widgets.search_input import SearchInput
 from widgets.similar_panel import SimilarPanel
 from widgets.status import ActivityChanged, StoreChanged, guarded
@@ -115,7 +116,7 @@ class MemoriesScreen(ActionsMixin, TiersMixin, SemanticMixin, PaneScreen):
                 yield box
                 yield MemoryList(now=lambda: now_of(self), id="mem-list")
                 yield Static("", id="mem-meta")
-                with VerticalScroll(id="mem-preview-box"):
+                with PreviewScroll(id="mem-preview-box"):
                     yield Markdown("", id="mem-preview")
                 yield SimilarPanel(id="mem-similar")
 
