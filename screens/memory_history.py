@@ -42,6 +42,21 @@ def detail(row: Row) -> str:
     return ""
 
 
+def carry_across_moves(
+    rows: list[Row], bodies: dict[int, str], metas: dict[int, dict[str, str]]
+) -> None:
+    """A move carries the body of the row before it (a put, or an earlier move) without
+    archiving a copy, so that row has no version of its own in the store: its body is the
+    move's (the next version row)."""
+    written = [r for r in rows if r.op in ("put", "move")]
+    for i in range(len(written) - 2, -1, -1):  # backwards: a put before two moves works too
+        row, after = written[i], written[i + 1]
+        if row.seq not in bodies and after.op == "move":
+            if after.seq in bodies:
+                bodies[row.seq] = bodies[after.seq]
+                metas[row.seq] = metas.get(after.seq, {})
+
+
 class HistoryScreen(Screen):
     BINDINGS = [
         Binding("escape,q", "back", "Back", id="history.back"),
@@ -105,6 +120,7 @@ class HistoryScreen(Screen):
                 "sync_class": side.sync_class,
                 "classification": side.classification,
             }
+        carry_across_moves(rows, bodies, metas)
         self.post_message(self.Loaded(rows, bodies, metas))
 
     def on_history_screen_loaded(self, message: Loaded) -> None:
@@ -162,7 +178,8 @@ class HistoryScreen(Screen):
     def action_diff(self) -> None:
         row = self._current()
         if row is None or row.seq not in self.bodies:
-            self.notify("put the cursor on a version (a put or move row)", severity="warning")
+            what = f"seq {row.seq} ({row.op})" if row is not None else "this row"
+            self.notify(f"{what} has no body to compare (purged)", severity="warning")
             return
         base = self.marked
         if base is None or base == row.seq:

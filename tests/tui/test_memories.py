@@ -494,3 +494,31 @@ async def test_the_focused_panel_has_a_visible_bar(store):
         await pilot.pause()
         assert tree.styles.border_left[1] == focused
         assert screen.list.styles.border_left[1] != focused
+
+
+async def test_history_across_a_move_diffs_any_two_versions(store):
+    """The put before a move has no archived copy (the move carries its body): it can still
+    be marked and diffed, against the move and against later versions."""
+    moves = [r for r in store.tail(1, limit=100_000) if r.op == "move"]
+    path = next(m.path for m in moves if store.history(m.path)[-1].op != "delete")
+    app = make_app(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_pane(pilot)
+        app.push_screen(HistoryScreen(path, store=store))
+        await settle(pilot)
+        hist = app.screen
+        assert isinstance(hist, HistoryScreen)
+        versions = [r for r in hist.rows if r.op in ("put", "move")]
+        assert any(r.op == "put" for r in versions) and any(r.op == "move" for r in versions)
+        assert all(r.seq in hist.bodies for r in versions)  # every version can be compared
+        first_put = next(i for i, r in enumerate(hist.rows) if r.op == "put")
+        table = hist.query_one("#history-table")
+        table.move_cursor(row=first_put)
+        await pilot.press("space")  # mark the put
+        table.move_cursor(row=len(hist.rows) - 1)
+        await pilot.press("d")
+        await settle(pilot)
+        text = str(hist.query_one(DiffView).query_one("#diff-text").render())
+        old, new = hist.rows[first_put].seq, hist.rows[-1].seq
+        assert f"seq {old} → seq {new}" in text
+        assert app.errors == [] and screen is not None
