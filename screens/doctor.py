@@ -218,7 +218,7 @@ class DoctorScreen(PaneScreen):
             self._banner(
                 Content.assemble(
                     ("cancelled", "bold $warning"),
-                    f"  {len(results)}{of} invariants checked before the cancel; r runs all",
+                    f"  {len(results)}{of} checked, no verdict",
                     ran,
                 ),
                 "-recoverable",

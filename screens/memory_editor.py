@@ -92,6 +92,7 @@ class EditorModal(ModalScreen[Edited | None]):
                 placeholder="memories/<kind>/<folder>/<slug>.md",
                 id="editor-path",
                 disabled=not self.new,
+                select_on_focus=False,  # typing adds the name after the folder offered
             )
             yield Input(self.title_text, placeholder="title (optional)", id="editor-title")
             yield TextArea(self.body, id="editor-body", soft_wrap=True, show_line_numbers=False)

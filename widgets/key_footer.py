@@ -10,8 +10,11 @@ is room. Every key is clickable (it presses the key). What is left out is in `?`
 
 from __future__ import annotations
 
+import string
+
 from textual.binding import Binding
 from textual.content import Content
+from textual.keys import _character_to_key, key_to_character
 from textual.widgets import Static
 
 # Keys shown at the right end on every screen that binds them, in this order.
@@ -19,6 +22,13 @@ PINNED = ("question_mark", "q")
 PALETTE = "ctrl+p"
 GAP = 2
 Item = tuple[str, Binding, bool]  # (key, binding, enabled)
+# Textual knows `?` is question_mark but not that `slash` is `/`: the characters of the
+# punctuation keys, so a key a text field would type is never offered in the footer.
+_CHARS = {_character_to_key(c): c for c in string.punctuation}
+
+
+def char_of(key: str) -> str | None:
+    return key_to_character(key) or _CHARS.get(key)
 
 
 class KeyFooter(Static):
@@ -43,7 +53,12 @@ class KeyFooter(Static):
     def entries(self) -> tuple[list[Item], list[Item]]:
         """(the keys in order, the pinned ones), one entry per action. A disabled key (say
         `enter` before the list has rows) stays, dimmed: the line does not jump about."""
-        active = self.screen.active_bindings
+        focused = self.screen.focused
+        active = {
+            key: item
+            for key, item in self.screen.active_bindings.items()
+            if focused is None or not focused.check_consume_key(key, char_of(key))
+        }
         pinned = [
             (key, active[key].binding, active[key].enabled) for key in PINNED if key in active
         ]

@@ -385,6 +385,37 @@ def test_snapshot_history_diff_80x24(store, snap_compare):
     assert snap_compare(make_app(store), terminal_size=(80, 24), run_before=_to_diff)
 
 
+async def _to_search_typing(pilot) -> None:
+    """After `/ query enter` the box keeps focus (its border lit) and shows the results."""
+    await open_pane(pilot)
+    await pilot.press("slash", *"retry", "enter")
+    await settle(pilot)
+
+
+async def _to_discard_draft(pilot) -> None:
+    await open_pane(pilot)
+    await pilot.press("n")
+    await settle(pilot)
+    await pilot.press(*"draft", "escape")
+    await settle(pilot)
+
+
+async def _to_preview_focus(pilot) -> None:
+    await _to_memories(pilot)
+    await pilot.press("tab")  # list -> preview: the focus bar moves with it
+    await settle(pilot)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
+@pytest.mark.parametrize(
+    "steps",
+    [_to_search_typing, _to_discard_draft, _to_preview_focus],
+    ids=["search", "discard", "preview"],
+)
+def test_snapshot_focus_and_input(store, snap_compare, size, steps):
+    assert snap_compare(make_app(store), terminal_size=size, run_before=steps)
+
+
 # -- focus and input (issue 12) ---------------------------------------------------------------
 
 
