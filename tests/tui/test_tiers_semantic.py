@@ -344,7 +344,7 @@ async def test_mode_toggle_changes_the_search_mode(sem_store):
         paths = [r.path for r in screen.list.rows]
         assert ESPRESSO in paths[:5]
         assert "· semantic" in str(screen.bar.render())
-        await pilot.press("M")  # in the list: M
+        await pilot.press("down", "M")  # focus stays in the box after enter; in the list: M
         await settle(pilot)
         assert screen.search_mode == "hybrid" and screen._results_mode == "hybrid"
         assert ESPRESSO in [r.path for r in screen.list.rows][:5]
