@@ -10,7 +10,7 @@ from __future__ import annotations
 import inspect
 import time
 from collections.abc import Callable, Iterable
-from functools import partial
+from functools import cache, partial
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -26,12 +26,12 @@ import styles
 from brain_tui import messages, workers
 from brain_tui.config import Config
 from brain_tui.follow import FollowMixin
-from brain_tui.services import REBALANCE_EVERY_S, ServicesMixin
+from brain_tui.keymap import Registry, unknown_ids
+from brain_tui.services import ServicesMixin
 from brain_tui.theme import BRAIN_THEME
 from brain_tui.watcher import HeadWatcher
 from core.store import Store, resolve_root
 from screens.audit import AuditScreen
-from screens.confirm import ConfirmModal
 from screens.doctor import DoctorScreen
 from screens.error import ErrorModal
 from screens.first_run import FirstRunScreen
@@ -39,9 +39,7 @@ from screens.help import HelpScreen, Section
 from screens.pii import PiiScreen
 from screens.placeholder import MemoriesPlaceholder
 from screens.proposals import ProposalsScreen
-from screens.row_detail import RowDetailScreen
 from screens.sync import SyncScreen
-from widgets.audit_list import AuditList
 from widgets.header import PANES, HeaderInfo, short_root
 from widgets.status import describe
 
@@ -100,7 +98,6 @@ class BrainApp(FollowMixin, ServicesMixin, App[int]):
         store_kw: dict[str, Any] | None = None,
         actor: str = "human:tui@localhost",
         services: bool = True,
-        rebalance_every: float = REBALANCE_EVERY_S,
     ) -> None:
         super().__init__()
         self.root = Path(root) if root is not None else (store.root if store else resolve_root())
@@ -120,10 +117,9 @@ class BrainApp(FollowMixin, ServicesMixin, App[int]):
         self._activities: dict[str, str] = {}
         self._watcher: HeadWatcher | None = None
         self._init_follow()
-        # Model warm-up, embedding and periodic rebalance (brain_tui.services); tests and
-        # snapshots turn them off so nothing writes or loads behind their back.
+        # Model warm-up and embedding (brain_tui.services); tests and snapshots turn them
+        # off so nothing loads behind their back.
         self.services = services
-        self.rebalance_every = rebalance_every
         self._init_services()
         self.register_theme(BRAIN_THEME)
         self.theme = "brain"
@@ -148,10 +144,12 @@ class BrainApp(FollowMixin, ServicesMixin, App[int]):
             else:
                 problems.append(f"unknown theme {cfg.theme!r}; try one of: brain, nord, gruvbox")
         if cfg.keys:
-            unknown = sorted(set(cfg.keys) - known_binding_ids())
+            unknown = unknown_ids(cfg.keys, registry())
             if unknown:
                 problems.append(f"unknown binding ids in [keys]: {', '.join(unknown)} (see ?)")
-            self.set_keymap({k: v for k, v in cfg.keys.items() if k not in unknown})
+            keymap = {k: v for k, v in cfg.keys.items() if k not in unknown}
+            problems += registry().conflicts(keymap)
+            self.set_keymap(keymap)
         self.config_problems = problems
         for text in problems:
             self.notify(text, title="config", severity="warning", timeout=8)
@@ -169,6 +167,7 @@ class BrainApp(FollowMixin, ServicesMixin, App[int]):
         # The header's state counts memories (~50 ms of SQLite at 100k): after the first
         # frame, which needs only the rows the store's opening already read.
         self.call_after_refresh(self.request_state)
+        self.start_freeze_poll()
         if self.services:
             self.call_after_refresh(self.start_services)  # after the first frame
 
@@ -254,8 +253,16 @@ class BrainApp(FollowMixin, ServicesMixin, App[int]):
 
     # -- errors and activity -------------------------------------------------------------
 
+    def notify(self, message: str, *, markup: bool = True, **kw: Any) -> None:  # type: ignore[override]
+        """Notifications carry paths, engine errors and install hints (`brain-tui[semantic]`),
+        never styling: all of them are plain text, so Rich markup cannot eat a bracket."""
+        super().notify(message, markup=False, **kw)
+
     def on_work_failed(self, message: messages.WorkFailed) -> None:
         self._error(message.doing, message.error)
+        # A refused write (the store froze meanwhile) must show in the header at once.
+        if message.doing != workers.READING_STATE:
+            self.request_state()
 
     def _error(self, doing: str, error: BaseException, severity: str = "error") -> None:
         text = describe(error)
@@ -289,31 +296,19 @@ class BrainApp(FollowMixin, ServicesMixin, App[int]):
             self.switch_mode(pane)
 
     def action_help(self) -> None:
-        if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen(self.help_sections(), help_intro()))
+        """`?` opens the help at the section of the screen it was pressed on."""
+        if isinstance(self.screen, HelpScreen):
+            return
+        scope = registry().scope_of(type(self.screen))
+        start = scope.title if scope is not None else None
+        self.push_screen(HelpScreen(self.help_sections(), help_intro(), start=start))
 
     def key_text(self, binding: Binding) -> str:
         keys = self._keymap.get(binding.id, binding.key) if binding.id else binding.key
         return ", ".join(format_key(k.strip()) for k in keys.split(","))
 
     def help_sections(self) -> list[Section]:
-        out: list[Section] = [("Everywhere", [*self._rows(BrainApp.BINDINGS)])]
-        for title, classes in help_groups():
-            rows = [row for cls in classes for row in self._rows(getattr(cls, "BINDINGS", []))]
-            if rows:
-                out.append((title, rows))
-        return out
-
-    def _rows(self, bindings: Iterable[Any]) -> list[tuple[str, str]]:
-        rows = []
-        for b in bindings:
-            if not isinstance(b, Binding):
-                b = Binding(*b)
-            what = b.description or b.action
-            if b.id:
-                what = f"{what}  [{b.id}]"
-            rows.append((self.key_text(b), what))
-        return rows
+        return registry().sections(self._keymap, self.key_text)
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
@@ -327,8 +322,7 @@ class BrainApp(FollowMixin, ServicesMixin, App[int]):
                 continue
             seen.add(b.action)
             node = active.node
-            title = getattr(node, "TITLE_TEXT", "") or getattr(node.screen, "TITLE_TEXT", "")
-            title = title or type(node).__name__
+            title = registry().title_of(type(node)) or type(node).__name__
             yield SystemCommand(
                 f"{title}: {b.description}",
                 f"key {self.key_text(b)}",
@@ -336,24 +330,14 @@ class BrainApp(FollowMixin, ServicesMixin, App[int]):
             )
 
 
-def help_groups() -> list[tuple[str, list[type]]]:
-    groups: list[tuple[str, list[type]]] = [
-        ("Audit tail (1)", [AuditList, AuditScreen]),
-        ("Row detail (enter on a row)", [RowDetailScreen]),
-    ]
-    memories = memories_screen_class()
-    if memories is not None:
-        groups.append(("Memories (2)", [memories]))
-    groups += [("Doctor (3)", [DoctorScreen]), ("Confirmations", [ConfirmModal])]
-    return groups
+@cache
+def registry() -> Registry:
+    """Built once: the classes' BINDINGS are fixed; the user's keymap is applied on top."""
+    return Registry(BrainApp)
 
 
 def known_binding_ids() -> set[str]:
-    ids = {b.id for b in BrainApp.BINDINGS if isinstance(b, Binding) and b.id}
-    extra = [HelpScreen, ErrorModal, FirstRunScreen]
-    for cls in [c for _t, cs in help_groups() for c in cs] + extra:
-        ids |= {b.id for b in getattr(cls, "BINDINGS", []) if isinstance(b, Binding) and b.id}
-    return ids
+    return registry().known_ids()
 
 
 def help_intro() -> str:

@@ -28,6 +28,9 @@ LAG_RETRIES = 20  # ~20 s in all, backing off: how long we wait for another writ
 STATE_EVERY_S = 1.0
 TAIL_EVERY_S = 0.1  # ten tail moves a second at most: smooth, and a frame's work each
 TAIL_RETRIES = 20  # 2 s in all: HEAD is published a moment before the writer's index has it
+# Another process may freeze the store (`brain doctor` records a verdict) without moving HEAD:
+# the header asks the engine this often whether writes are refused (a small file read).
+FREEZE_EVERY_S = 2.0
 
 
 class FollowMixin:
@@ -41,6 +44,7 @@ class FollowMixin:
     def _init_follow(self) -> None:
         self._state_running = False
         self._state_dirty = False
+        self._freeze_running = False
         self._lag_retries = 0
         self._state_started = float("-inf")
         self._state_timer: Timer | None = None
@@ -144,3 +148,24 @@ class FollowMixin:
 
     def on_store_changed(self, _message: messages.StoreChanged) -> None:
         self.request_state()
+
+    # -- the recorded verdict ------------------------------------------------------------
+
+    def start_freeze_poll(self) -> None:
+        self.set_interval(FREEZE_EVERY_S, self._poll_freeze)
+
+    def _poll_freeze(self) -> None:
+        if self.store is None or self._freeze_running or self.header_info is None:
+            return
+        self._freeze_running = True
+        job = partial(workers.check_frozen, self, self.store)
+        self.run_worker(job, thread=True, group="freeze", exit_on_error=False)
+
+    def on_freeze_checked(self, message: messages.FreezeChecked) -> None:
+        self._freeze_running = False
+        info = self.header_info
+        if info is None:
+            return
+        state, problem = message.frozen or ("READY", None)
+        if (state, problem) != (info.state, info.problem):
+            self.request_state()  # the header shows store.state(), read again in full

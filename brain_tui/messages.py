@@ -33,6 +33,7 @@ __all__ = [
     "RebalanceRequested",
     "SemanticWanted",
     "StateLoaded",
+    "FreezeChecked",
     "StoreChanged",
     "StoreOpenFailed",
     "StoreOpened",
@@ -79,6 +80,15 @@ class StateLoaded(Message):
         super().__init__()
         self.info = info
         self.lagging = lagging  # the index is behind HEAD: ask again in a moment
+
+
+class FreezeChecked(Message):
+    """`store.frozen()` read by the header's poll: (state, why), or None when writes are
+    accepted. A change makes the app read the whole state (the header's one source)."""
+
+    def __init__(self, frozen: tuple[str, str] | None) -> None:
+        super().__init__()
+        self.frozen = frozen
 
 
 class HeadMoved(Message):

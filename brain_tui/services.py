@@ -6,8 +6,9 @@
 - Embedding: one pass per wake-up (the index's newest row moved, the state was re-read, the
   model became ready), coalesced like the header's state refresh, so an idle app runs nothing
   and a new memory is findable by meaning well within a second of its put.
-- Tiers: a rebalance shortly after start and then every `rebalance_every` seconds (a timer,
-  never a loop), and on demand (`b` in the memory browser).
+- Tiers: only on demand (`b` in the memory browser). Reading never writes: opening, quitting
+  or leaving the workstation idle appends nothing to the ledger (a rebalance is a
+  `tier.changed` row); the engine rebalances as part of writes.
 
 Every engine call runs in a thread worker and ends by posting a message; failures become
 notifications. `ServicesMixin` is the app's half; the module functions are the workers' bodies.
@@ -30,8 +31,6 @@ from brain_tui.messages import (
 from brain_tui.workers import Target
 from widgets.status import describe
 
-REBALANCE_FIRST_S = 5.0  # after start, once the first pane has loaded
-REBALANCE_EVERY_S = 600.0
 EMBED_BATCH = 64
 READY_NOTE_S = 4.0  # how long the status line says "semantic ready"
 
@@ -105,7 +104,6 @@ class ServicesMixin:
     semantic_state: str
     tiers_version: int
     services: bool
-    rebalance_every: float
 
     def _init_services(self) -> None:
         self._cancel_embed = threading.Event()
@@ -121,7 +119,7 @@ class ServicesMixin:
         return self.store is not None and not getattr(self.store, "read_only", False)
 
     def start_services(self) -> None:
-        """Called once after the first frame: warm the model, schedule the rebalances."""
+        """Called once after the first frame: warm the model (a read; nothing is written)."""
         if self.store is None:
             return
         if hasattr(self, "index_head"):
@@ -129,9 +127,6 @@ class ServicesMixin:
             # refresh is throttled): new rows there may need vectors.
             self.watch(self, "index_head", self._index_moved, init=False)
         self.warm_semantic()
-        if self._writable():
-            self.set_timer(REBALANCE_FIRST_S, self._periodic_rebalance)
-            self.set_interval(self.rebalance_every, self._periodic_rebalance)
 
     def stop_services(self) -> None:
         """Stop an embedding pass between batches and stop hosting (before the store closes)."""
@@ -203,9 +198,6 @@ class ServicesMixin:
 
     # -- tiers ---------------------------------------------------------------------------
 
-    def _periodic_rebalance(self) -> None:
-        self.rebalance_tiers(None, manual=False)
-
     def rebalance_tiers(self, actor: str | None, *, manual: bool) -> None:
         if self.store is None:
             return
@@ -235,7 +227,7 @@ class ServicesMixin:
             self.notify(rebalance_text(message.result), timeout=4)
 
     def _background_error(self, doing: str, error: BaseException) -> None:
-        """A background service failed: say so once per distinct error, not every 10 minutes."""
+        """A background service failed: say so once per distinct error, not at every wake-up."""
         text = describe(error)
         if text in self._service_errors:
             return

@@ -17,6 +17,7 @@ from typing import Any, Protocol
 
 from brain_tui.messages import (
     ActivityChanged,
+    FreezeChecked,
     IndexHeadLoaded,
     NoStore,
     StateLoaded,
@@ -33,6 +34,7 @@ from core.writer import read_head
 from widgets.audit_pager import PAGE_SIZE
 from widgets.header import HeaderInfo
 
+READING_STATE = "reading the store's state"
 TAIL_ROWS = 200  # more than a tall terminal shows
 
 # One engine-state call at a time: `refresh()` moves the store's tip and applies the index.
@@ -137,9 +139,20 @@ def load_state(target: Target, store: Store) -> None:
             # up; the app asks again shortly while the index lags the published head.
             head = read_head(store.layout) or 0
     except Exception as e:  # noqa: BLE001
-        target.post_message(WorkFailed("reading the store's state", e))
+        target.post_message(WorkFailed(READING_STATE, e))
         target.post_message(StateLoaded(None))
     else:
         if head > info.head_seq:
             info = replace(info, head_seq=head)
         target.post_message(StateLoaded(info, lagging=info.index_seq < head))
+
+
+def check_frozen(target: Target, store: Store) -> None:
+    """Whether writes are refused now: this process's finding or the verdict any process
+    recorded in the store (`local/verdict.json`, which the HEAD watcher does not see)."""
+    try:
+        frozen = store.frozen()
+    except Exception as e:  # noqa: BLE001
+        target.post_message(WorkFailed(READING_STATE, e))
+    else:
+        target.post_message(FreezeChecked(frozen))

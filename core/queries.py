@@ -169,8 +169,10 @@ def audit_page(
         where.append("op = ?")
         args.append(op)
     if actor:
-        where.append("actor = ?")
-        args.append(actor)
+        # A prefix, as path is: `human:ana` finds `human:ana@laptop` (the index on
+        # (actor, seq) still serves the range).
+        where.append("actor >= ? AND actor < ?")
+        args += [actor, actor + "\U0010ffff"]
     if path_prefix:
         where.append("path >= ? AND path < ?")
         args += [path_prefix, path_prefix + "\U0010ffff"]

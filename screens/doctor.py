@@ -18,21 +18,28 @@ from textual.widgets import ProgressBar, Static
 from core.store import Store
 from screens.confirm import ConfirmModal
 from screens.pane import PaneScreen
-from widgets.header import STATE_STYLE
+from widgets.header import STATE_STYLE, age
 from widgets.invariant_table import InvariantTable
 from widgets.status import ActivityChanged, StoreChanged, WorkFailed
 
 NO_DOCTOR = "The doctor arrives with the verifiable ledger: this pane will run it."
 
+# What core/doctor/repair.py does, and nothing more (keep these in step with it).
 REPAIR_TEXT = (
-    "Repair rebuilds what can be rebuilt from the log and the files (a torn tail, the index,"
-    " the MMR node file, a stale lease) and records a `repair` row in the audit log."
-    " Nothing already in the ledger is rewritten."
+    "Repair rebuilds derived state from the log and the files, where the doctor found it"
+    " wrong: it replays the journal and rewrites HEAD, rebuilds the MMR node file, reindexes,"
+    " clears a stale lease note, deletes an export that holds a private key, and lifts a"
+    " freeze once the checks pass. It writes no audit row and rewrites nothing in the ledger;"
+    " the doctor then checks again."
 )
 REPAIR_HUMAN_TEXT = (
-    "The store is FROZEN_HUMAN: the chain or a signature does not verify. Repair will record"
-    " your reason in the audit log, permanently, and rebuild what can be rebuilt. Check the"
-    " FAIL rows first: a broken chain can mean the log was tampered with."
+    "The store is FROZEN_HUMAN. With your reason, repair accepts a rolled-back or truncated"
+    " log, a witness ahead of it or a bad checkpoint signature as the store now is: it writes"
+    " one `repair` row holding your reason (kept for good), moves the checkpoint notes the log"
+    " no longer reaches to local/rejected-checkpoints/ and resets the witness, then rebuilds"
+    " derived state. A damaged log, body or sidecar cannot be repaired in place: then nothing"
+    " is written and the doctor says to restore from a backup. Check the FAIL rows first: a"
+    " broken chain can mean the log was tampered with."
 )
 
 
@@ -73,6 +80,9 @@ class DoctorScreen(PaneScreen):
         self.report: Any = None
         self._cancel: threading.Event | None = None
         self._ran = False
+        self._finished_ns: int | None = None  # when the shown results were found
+        self._cancelled = False
+        self._total: int | None = None  # invariants in a full run (from the progress)
 
     @property
     def available(self) -> bool:
@@ -97,6 +107,10 @@ class DoctorScreen(PaneScreen):
             self.bar.show("(waiting for the engine's doctor)")
         else:
             self._banner(Content("press r to check every invariant"), "-idle")
+        # The results age (and the store's state may change under them): say how old they
+        # are, and show the state the header shows, from the same engine read.
+        self.set_interval(30, self._show_summary)
+        self.watch(self.app, "header_info", self._show_summary, init=False)
 
     def on_screen_resume(self) -> None:
         if self.available and not self._ran:  # first visit runs it: the pane's purpose
@@ -153,6 +167,7 @@ class DoctorScreen(PaneScreen):
         self.post_message(self.Finished(report, cancel.is_set(), repair))
 
     def on_doctor_screen_progress(self, message: Progress) -> None:
+        self._total = message.total
         self.query_one(ProgressBar).update(total=max(1, message.total), progress=message.done)
         step = f"{message.done}/{message.total}  {message.label}"
         self.query_one("#doctor-step", Static).update(Content(step))
@@ -163,22 +178,57 @@ class DoctorScreen(PaneScreen):
         self.refresh_bindings()
         self.query_one("#doctor-progress").remove_class("-running")
         self.post_message(ActivityChanged("doctor", None))
+        # The doctor records what it finds in the store (a freeze is for every process):
+        # the header reads the store's state again, and this pane shows that state.
+        self.post_message(StoreChanged())
         report = message.report
         if report is None:
+            if message.cancelled:
+                self._banner(Content.styled("cancelled before any result", "$warning"), "-idle")
             self.bar.show("cancelled" if message.cancelled else "failed (see the notification)")
             return
         self.report = report
+        self._cancelled = message.cancelled or bool(getattr(report, "cancelled", False))
+        self._finished_ns = self._now()
         results = list(getattr(report, "results", []) or [])
         self.query_one(InvariantTable).show(results, timings=self.timings)
-        self._show_summary(report, results, message)
-        if message.repair:
-            self.post_message(StoreChanged())
+        self._show_summary()
 
-    def _show_summary(self, report: Any, results: list[Any], message: Finished) -> None:
+    def _now(self) -> int:
+        now = getattr(self.app, "now", None)
+        return now() if now is not None else time.time_ns()
+
+    def _store_state(self) -> str:
+        """The state every pane and command shows: the store's (the header reads it)."""
+        info = getattr(self.app, "header_info", None)
+        if info is not None:
+            return str(info.state)
+        return str(getattr(self.report, "state", "?"))
+
+    def _show_summary(self, _changed: object = None) -> None:
+        report = self.report
+        if report is None or self.running:
+            return
+        results = list(getattr(report, "results", []) or [])
+        total = self._total
+        ran = ("  ran " + age((self._now() - (self._finished_ns or 0)) / 1e9), "dim")
+        if self._cancelled:
+            # Partial results decide nothing: no state, no "n pass" that reads as a verdict.
+            of = f" of {total}" if total else ""
+            self._banner(
+                Content.assemble(
+                    ("cancelled", "bold $warning"),
+                    f"  {len(results)}{of} checked, no verdict",
+                    ran,
+                ),
+                "-recoverable",
+            )
+            self.bar.show(f"cancelled: partial results ({len(results)})  r re-run")
+            return
         counts = {
             s: sum(1 for r in results if str(r.status) == s) for s in ("PASS", "WARN", "FAIL")
         }
-        state = str(getattr(report, "state", "?"))
+        state = self._store_state()
         parts: list[str | tuple[str, str]] = [
             (state, STATE_STYLE.get(state, "bold")),
             "  ",
@@ -187,12 +237,11 @@ class DoctorScreen(PaneScreen):
             (f"{counts['WARN']} warn", "$warning" if counts["WARN"] else ""),
             " · ",
             (f"{counts['FAIL']} fail", "$error" if counts["FAIL"] else ""),
+            ran,
         ]
         repaired = list(getattr(report, "repaired", []) or [])
         if repaired:
             parts += ["  ", ("repaired: ", "dim"), ", ".join(map(str, repaired))]
-        if message.cancelled or getattr(report, "cancelled", False):
-            parts += ["  ", ("cancelled: partial results", "$warning")]
         cls = {"READY": "-ready", "FROZEN_RECOVERABLE": "-recoverable"}.get(state, "-human")
         self._banner(Content.assemble(*parts), cls)
         self.bar.show(f"{len(results)} invariants checked  r re-run · R repair")
@@ -229,10 +278,9 @@ class DoctorScreen(PaneScreen):
     # -- repair --------------------------------------------------------------------------
 
     def _state(self) -> str:
-        """The latest report's state, else the header's (the doctor may not have run yet)."""
-        if self.report is not None:
-            return str(getattr(self.report, "state", ""))
-        return str(getattr(getattr(self.app, "header_info", None), "state", ""))
+        """FROZEN_HUMAN when the store is, or when the latest full run found it so."""
+        found = "" if self.report is None or self._cancelled else str(self.report.state)
+        return "FROZEN_HUMAN" if "FROZEN_HUMAN" in (found, self._store_state()) else found
 
     def action_repair(self) -> None:
         if not self.available:

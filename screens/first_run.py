@@ -8,9 +8,10 @@ from textual.containers import Center, Vertical
 from textual.content import Content
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Static
+from textual.widgets import Button, Static
 
 from widgets.header import short_root
+from widgets.key_footer import KeyFooter
 
 
 class FirstRunScreen(Screen[None]):
@@ -54,7 +55,7 @@ class FirstRunScreen(Screen[None]):
                     id="first-run-demo-where",
                 )
                 yield Static("", id="first-run-status")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one("#first-run-create", Button).focus()

@@ -23,14 +23,14 @@ from core.models import Memory
 from core.queries import MemoryRow
 from screens.memory_actions import ActionsMixin
 from screens.memory_common import actor_of, now_of, store_of
-from screens.memory_editor import EditorModal
-from screens.memory_modals import MoveModal, PurgeModal
 from screens.memory_semantic import SemanticMixin
 from screens.memory_tiers import TiersMixin
 from screens.memory_view import MemoryViewScreen, body_markdown, meta_text
 from screens.pane import PaneScreen
 from widgets.kind_tree import KindTree, Scope
 from widgets.memory_list import MemoryList
+from widgets.preview_scroll import PreviewScroll
+from widgets.search_input import SearchInput
 from widgets.similar_panel import SimilarPanel
 from widgets.status import ActivityChanged, StoreChanged, guarded
 from widgets.tier_summary import TierSummaryView
@@ -43,24 +43,32 @@ class MemoriesScreen(ActionsMixin, TiersMixin, SemanticMixin, PaneScreen):
     PANE = "memories"
     TITLE_TEXT = "Memories"
     AUTO_FOCUS = "#mem-list"
+    # Order is the footer's: what a person reaches for first leads (the rest is in `?`).
     BINDINGS = [
         Binding("slash", "search", "Search", id="memories.search"),
-        Binding("escape", "clear", "Clear", show=False, id="memories.clear"),
-        Binding("n", "new", "New", id="memories.new"),
         Binding("e", "edit", "Edit", id="memories.edit"),
-        Binding("E", "edit_external", "$EDITOR", show=False, id="memories.editor"),
+        Binding("n", "new", "New", id="memories.new"),
+        Binding("h", "history", "History", id="memories.history"),
+        Binding("s", "similar", "Similar", id="memories.similar"),
         Binding("m", "move", "Move", id="memories.move"),
         Binding("t", "tombstone", "Tombstone", id="memories.tombstone"),
         Binding("P", "purge", "Purge", id="memories.purge"),
-        Binding("h", "history", "History", id="memories.history"),
-        Binding("y", "copy_path", "Copy path", show=False, id="memories.copy"),
-        Binding("s", "similar", "Similar", id="memories.similar"),
         Binding("T", "tier_filter", "Tier filter", id="memories.tier_filter"),
+        Binding("escape", "clear", "Clear", show=False, id="memories.clear"),
+        Binding("E", "edit_external", "$EDITOR", show=False, id="memories.editor"),
+        Binding("y", "copy_path", "Copy path", show=False, id="memories.copy"),
         Binding("M,ctrl+t", "search_mode", "Search mode", show=False, id="memories.search_mode"),
         Binding("p", "pin", "Pin", show=False, id="memories.pin"),
         Binding("u", "unpin", "Unpin", show=False, id="memories.unpin"),
         Binding("b", "rebalance", "Rebalance tiers", show=False, id="memories.rebalance"),
-        Binding("tab", "tab", "Next (similar panel first)", show=False, id="memories.tab"),
+        Binding(
+            "tab",
+            "tab",
+            "Next panel",
+            show=False,
+            id="memories.tab",
+            tooltip="the similar panel first when shown",
+        ),
     ]
 
     class Counts(Message):
@@ -101,12 +109,14 @@ class MemoriesScreen(ActionsMixin, TiersMixin, SemanticMixin, PaneScreen):
                 tiers.border_title = "tiers"
                 yield tiers
             with Vertical(id="mem-main"):
-                box = Input(placeholder="search memories", id="mem-search", classes="filter-input")
-                box.border_subtitle = "enter search · ctrl+t mode · esc clears"
+                box = SearchInput(
+                    placeholder="search memories", id="mem-search", classes="filter-input"
+                )
+                box.border_subtitle = "enter search · ↓ results · ctrl+t mode · esc clears"
                 yield box
                 yield MemoryList(now=lambda: now_of(self), id="mem-list")
                 yield Static("", id="mem-meta")
-                with VerticalScroll(id="mem-preview-box"):
+                with PreviewScroll(id="mem-preview-box"):
                     yield Markdown("", id="mem-preview")
                 yield SimilarPanel(id="mem-similar")
 
@@ -249,7 +259,12 @@ class MemoriesScreen(ActionsMixin, TiersMixin, SemanticMixin, PaneScreen):
         if not text:
             self._clear_search()
             return
+        # Focus stays in the box: letters typed next edit the query, never run the list's
+        # one-letter commands (`h` would open History). `down` or `tab` reach the results.
         self._search(text)
+
+    def on_search_input_to_results(self, message: SearchInput.ToResults) -> None:
+        message.stop()
         self.list.focus()
 
     def _search(self, text: str) -> None:
@@ -312,14 +327,3 @@ class MemoriesScreen(ActionsMixin, TiersMixin, SemanticMixin, PaneScreen):
             self._search(self.query_text)
         else:
             self.list.reload_from(reload, select=select)
-
-def help_groups() -> list[tuple[str, list[type]]]:
-    """Binding groups for the help screen and for checking remapped binding ids."""
-    from screens.memory_history import HistoryScreen
-
-    return [
-        ("Memories (2)", [MemoriesScreen, MemoryList, KindTree, SimilarPanel]),
-        ("Memory view (enter)", [MemoryViewScreen]),
-        ("Memory history (h)", [HistoryScreen]),
-        ("Memory dialogs", [EditorModal, MoveModal, PurgeModal]),
-    ]

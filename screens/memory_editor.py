@@ -17,6 +17,7 @@ from textual.widgets import Button, Input, Static, TextArea
 
 from core import paths
 from core.errors import BrainError
+from screens.confirm import ConfirmModal
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,11 +63,16 @@ def run_editor(app: App, text: str, *, name: str = "memory") -> str | None:
 
 
 class EditorModal(ModalScreen[Edited | None]):
-    """New memory (path editable) or edit (path fixed). ctrl+s saves, ctrl+e opens $EDITOR."""
+    """New memory (path editable) or edit (path fixed). ctrl+s saves, ctrl+e opens $EDITOR.
+
+    Both keys have priority: the text fields bind ctrl+e themselves (end of line), and the
+    editor's keys must work from whichever field has the cursor. `esc` with a typed draft
+    asks before throwing it away.
+    """
 
     BINDINGS = [
-        Binding("ctrl+s", "save", "Save", id="editor.save"),
-        Binding("ctrl+e", "external", "$EDITOR", id="editor.external"),
+        Binding("ctrl+s", "save", "Save", priority=True, id="editor.save"),
+        Binding("ctrl+e", "external", "$EDITOR", priority=True, id="editor.external"),
         Binding("escape", "cancel", "Cancel", id="editor.cancel"),
     ]
 
@@ -86,6 +92,7 @@ class EditorModal(ModalScreen[Edited | None]):
                 placeholder="memories/<kind>/<folder>/<slug>.md",
                 id="editor-path",
                 disabled=not self.new,
+                select_on_focus=False,  # typing adds the name after the folder offered
             )
             yield Input(self.title_text, placeholder="title (optional)", id="editor-title")
             yield TextArea(self.body, id="editor-body", soft_wrap=True, show_line_numbers=False)
@@ -133,8 +140,27 @@ class EditorModal(ModalScreen[Edited | None]):
             area.load_text(text)
         self.app.refresh()
 
+    def _fields(self) -> tuple[str, str, str]:
+        return (
+            self.query_one("#editor-path", Input).value,
+            self.query_one("#editor-title", Input).value,
+            self.query_one("#editor-body", TextArea).text,
+        )
+
+    def draft_changed(self) -> bool:
+        return self._fields() != (self.path, self.title_text, self.body)
+
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        if not self.draft_changed():
+            self.dismiss(None)
+            return
+        ask = ConfirmModal(
+            "Discard the draft?",
+            "What you typed here has not been saved. Discard it, or go back to editing"
+            " (ctrl+s saves it).",
+            confirm_label="Discard",
+        )
+        self.app.push_screen(ask, lambda ok: self.dismiss(None) if ok is not None else None)
 
     def _error(self, text: str) -> None:
         self.query_one("#editor-error", Static).update(text)

@@ -14,13 +14,14 @@ from textual.binding import Binding
 from textual.content import Content
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from core.errors import NotFound
 from core.models import Row
 from screens.memory_common import store_of
 from widgets.diff_view import DiffView
 from widgets.header import StoreHeader
+from widgets.key_footer import KeyFooter
 from widgets.status import guarded
 
 NS = 1_000_000_000
@@ -39,6 +40,21 @@ def detail(row: Row) -> str:
     if row.commit:
         return f"commit {row.commit[:10]}"
     return ""
+
+
+def carry_across_moves(
+    rows: list[Row], bodies: dict[int, str], metas: dict[int, dict[str, str]]
+) -> None:
+    """A move carries the body of the row before it (a put, or an earlier move) without
+    archiving a copy, so that row has no version of its own in the store: its body is the
+    move's (the next version row)."""
+    written = [r for r in rows if r.op in ("put", "move")]
+    for i in range(len(written) - 2, -1, -1):  # backwards: a put before two moves works too
+        row, after = written[i], written[i + 1]
+        if row.seq not in bodies and after.op == "move":
+            if after.seq in bodies:
+                bodies[row.seq] = bodies[after.seq]
+                metas[row.seq] = metas.get(after.seq, {})
 
 
 class HistoryScreen(Screen):
@@ -73,7 +89,7 @@ class HistoryScreen(Screen):
         )
         yield DataTable(id="history-table", cursor_type="row", zebra_stripes=False)
         yield DiffView(id="history-diff")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
@@ -104,6 +120,7 @@ class HistoryScreen(Screen):
                 "sync_class": side.sync_class,
                 "classification": side.classification,
             }
+        carry_across_moves(rows, bodies, metas)
         self.post_message(self.Loaded(rows, bodies, metas))
 
     def on_history_screen_loaded(self, message: Loaded) -> None:
@@ -161,7 +178,8 @@ class HistoryScreen(Screen):
     def action_diff(self) -> None:
         row = self._current()
         if row is None or row.seq not in self.bodies:
-            self.notify("put the cursor on a version (a put or move row)", severity="warning")
+            what = f"seq {row.seq} ({row.op})" if row is not None else "this row"
+            self.notify(f"{what} has no body to compare (purged)", severity="warning")
             return
         base = self.marked
         if base is None or base == row.seq:

@@ -2,7 +2,7 @@
 unpin (`u`) and rebalance now (`b`).
 
 A mixin of `MemoriesScreen`: it uses the screen's list, `_selected` and `_reload`. Pins are written here (a `tier.changed` row through the engine); the
-rebalance is the app's (it also runs one every ten minutes), which bumps `app.tiers_version`
+rebalance is the app's (only on `b`: reading never writes), which bumps `app.tiers_version`
 when it ends so this pane reloads its tiers.
 """
 

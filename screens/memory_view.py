@@ -8,10 +8,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Markdown, Static
+from textual.widgets import Markdown, Static
 
 from core.models import TOMBSTONE_STUB, Memory
 from widgets.header import StoreHeader
+from widgets.key_footer import KeyFooter
 
 
 def meta_text(mem: Memory, accesses: int | None = None, *, lines: int = 3) -> Text:
@@ -58,7 +59,7 @@ class MemoryViewScreen(Screen):
         yield Static(meta_text(self.memory, self.accesses), id="view-meta")
         with VerticalScroll(id="view-body"):
             yield Markdown(body_markdown(self.memory), id="view-markdown")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one("#view-body").focus()

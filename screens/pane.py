@@ -5,9 +5,10 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from widgets.header import PaneTabs, StoreHeader
+from widgets.key_footer import KeyFooter
 
 
 class PaneBar(Static):
@@ -38,7 +39,7 @@ class PaneScreen(Screen):
         yield PaneTabs(self.PANE)
         yield PaneBar(self.TITLE_TEXT, id="pane-bar")
         yield from self.compose_body()
-        yield Footer()
+        yield KeyFooter()
 
     def compose_body(self) -> ComposeResult:
         yield from ()

@@ -12,12 +12,13 @@ from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
 from textual.message import Message
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from core import queries
 from core.models import Row
 from core.store import Store
 from widgets.audit_format import clean, utc
+from widgets.key_footer import KeyFooter
 from widgets.proof_view import ProofView
 from widgets.status import ActivityChanged, WorkFailed
 
@@ -57,7 +58,7 @@ class RowDetailScreen(ModalScreen[None]):
             with VerticalScroll(id="detail-body"):
                 yield Static(self._fields(None, checked=False), id="detail-fields")
                 yield ProofView("press p to prove this row is in the signed log", id="detail-proof")
-            yield Footer()
+            yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one("#detail-body").focus()

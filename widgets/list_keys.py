@@ -5,7 +5,7 @@ from __future__ import annotations
 from textual.binding import Binding
 
 
-def list_bindings(prefix: str, open_label: str = "Open", unit: str = "") -> list[Binding]:
+def list_bindings(prefix: str, open_note: str = "", unit: str = "") -> list[Binding]:
     """j/k, page, g/G and enter, with ids `<prefix>.down` … for the user's keymap."""
     return [
         Binding("j,down", "move(1)", "Down", show=False, id=f"{prefix}.down"),
@@ -14,5 +14,6 @@ def list_bindings(prefix: str, open_label: str = "Open", unit: str = "") -> list
         Binding("pageup,ctrl+u", "page(-1)", "Page up", show=False, id=f"{prefix}.page_up"),
         Binding("g,home", "first", f"First {unit}".strip(), show=False, id=f"{prefix}.first"),
         Binding("G,end", "last", f"Last {unit}".strip(), show=False, id=f"{prefix}.last"),
-        Binding("enter", "open", open_label, id=f"{prefix}.open"),
+        # The footer shows "Open"; the help adds the note (what opening also does).
+        Binding("enter", "open", "Open", id=f"{prefix}.open", tooltip=open_note),
     ]

@@ -32,7 +32,7 @@ PREFETCH = 50  # rows from the end of what is loaded at which the next page is f
 
 
 class MemoryList(ScrollView, can_focus=True):
-    BINDINGS = list_bindings("memories", "Open (journals an access)")
+    BINDINGS = list_bindings("memories", "journals an access")
     COMPONENT_CLASSES = {
         "memory-list--header",
         "memory-list--cursor",
@@ -74,7 +74,7 @@ class MemoryList(ScrollView, can_focus=True):
         self._fetch: Fetch | None = None
         self.rows: list[MemoryRow] = []
         self.more = False
-        self.loading = False
+        self.fetching = False
         self._gen = 0
         self._want: str | None = None  # a path to put the cursor on once it is loaded
         self._want_end = False
@@ -86,7 +86,7 @@ class MemoryList(ScrollView, can_focus=True):
         """Page rows from fetch, starting over; `select` puts the cursor on that path."""
         self._gen += 1
         self._fetch = fetch
-        self.rows, self.more, self.loading = [], True, False
+        self.rows, self.more, self.fetching = [], True, False
         self._want, self._want_end = select, False
         self._last_highlight = None
         self.cursor = 0
@@ -97,7 +97,7 @@ class MemoryList(ScrollView, can_focus=True):
         """A fixed list (search results): no paging."""
         self._gen += 1
         self._fetch = None
-        self.rows, self.more, self.loading = list(rows), False, False
+        self.rows, self.more, self.fetching = list(rows), False, False
         self._want = None
         self._last_highlight = None
         self.cursor = 0
@@ -114,7 +114,7 @@ class MemoryList(ScrollView, can_focus=True):
         self._last_highlight = None  # the row under the cursor may have changed: re-announce
         keep = max(PAGE, len(self.rows) - i + 1)
         self.rows = self.rows[:i]
-        self.more, self.loading = True, False
+        self.more, self.fetching = True, False
         self._want = select
         self._changed()
         self._load_more(limit=keep)
@@ -125,10 +125,10 @@ class MemoryList(ScrollView, can_focus=True):
     # -- paging (thread workers) ------------------------------------------------------------
 
     def _load_more(self, limit: int | None = None) -> None:
-        if self._fetch is None or not self.more or self.loading:
+        if self._fetch is None or not self.more or self.fetching:
             return
         limit = limit or PAGE
-        self.loading = True
+        self.fetching = True
         after = self.rows[-1].path if self.rows else ""
         job = partial(self._load, self._gen, self._fetch, after, limit)
         self.run_worker(job, thread=True, group="memory-pages", exit_on_error=False)
@@ -148,7 +148,7 @@ class MemoryList(ScrollView, can_focus=True):
         message.stop()
         if message.gen != self._gen:
             return
-        self.loading = False
+        self.fetching = False
         if message.rows is None:
             self.more = False
         else:
@@ -203,7 +203,7 @@ class MemoryList(ScrollView, can_focus=True):
         if index < len(self.rows):
             cells = row_cells(self.rows[index], cols, self._now())
             return self._strip(cells, width, index == self.cursor)
-        if index == len(self.rows) and (self.more or self.loading):
+        if index == len(self.rows) and (self.more or self.fetching):
             return self._strip([("  loading…", "memory-list--pending")], width, False)
         if index == 0 and not self.rows:
             return self._strip([("  no memories here", "memory-list--pending")], width, False)

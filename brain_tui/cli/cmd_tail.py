@@ -35,7 +35,12 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--from", dest="from_seq", type=_seq, metavar="SEQ", help="first seq")
     p.add_argument("--limit", type=_seq, metavar="N", help="at most N rows")
     p.add_argument("--op", help="only rows with this op (put, move, delete, ...)")
-    p.add_argument("--actor", dest="actor_filter", metavar="A", help="only rows by this actor")
+    p.add_argument(
+        "--actor",
+        dest="actor_filter",
+        metavar="A",
+        help="only rows by actors starting with A (human:ana finds human:ana@laptop)",
+    )
     p.add_argument("--path-prefix", metavar="P", help="only rows whose path starts with P")
     p.add_argument("-f", "--follow", action="store_true", help="keep printing new rows")
     return p

@@ -249,3 +249,19 @@ async def test_proof_scrolls_into_view_at_80x24(small_store):
         body = app.screen.query_one("#detail-body")
         assert body.max_scroll_y > 0
         assert body.scroll_y == body.max_scroll_y
+
+
+async def test_the_actor_filter_matches_a_prefix(small_store):
+    """The documented `actor:human:ana` finds `human:ana@laptop` (the query layer's prefix)."""
+    conn = small_store.reader.conn
+    app = make_app(small_store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        lst = audit_list(app)
+        await pilot.press("slash", *"actor:human:ana", "enter")
+        await settle(pilot)
+        want = [r for r in queries.audit_page(conn, 0, 1000) if r.actor == "human:ana@laptop"]
+        assert lst.filter.actor == "human:ana" and lst.total == len(want) > 0
+        assert lst.current_row().actor == "human:ana@laptop"
+    assert queries.audit_page(conn, 0, 1000, actor="human:ana@laptop") == want  # exact too
+    assert queries.audit_page(conn, 0, 1000, actor="human:bob") == []

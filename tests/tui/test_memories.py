@@ -383,3 +383,173 @@ async def _to_diff(pilot) -> None:
 
 def test_snapshot_history_diff_80x24(store, snap_compare):
     assert snap_compare(make_app(store), terminal_size=(80, 24), run_before=_to_diff)
+
+
+async def _to_search_typing(pilot) -> None:
+    """After `/ query enter` the box keeps focus (its border lit) and shows the results."""
+    await open_pane(pilot)
+    await pilot.press("slash", *"retry", "enter")
+    await settle(pilot)
+
+
+async def _to_discard_draft(pilot) -> None:
+    await open_pane(pilot)
+    await pilot.press("n")
+    await settle(pilot)
+    await pilot.press(*"draft", "escape")
+    await settle(pilot)
+
+
+async def _to_preview_focus(pilot) -> None:
+    await _to_memories(pilot)
+    await pilot.press("tab")  # list -> preview: the focus bar moves with it
+    await settle(pilot)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
+@pytest.mark.parametrize(
+    "steps",
+    [_to_search_typing, _to_discard_draft, _to_preview_focus],
+    ids=["search", "discard", "preview"],
+)
+def test_snapshot_focus_and_input(store, snap_compare, size, steps):
+    assert snap_compare(make_app(store), terminal_size=size, run_before=steps)
+
+
+# -- focus and input (issue 12) ---------------------------------------------------------------
+
+
+async def test_esc_with_a_typed_draft_asks_before_discarding(store):
+    app = make_app(store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_pane(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        editor = app.screen
+        assert isinstance(editor, EditorModal)
+        await pilot.press("escape")  # nothing typed: closes at once
+        await settle(pilot)
+        assert app.screen is screen
+        await pilot.press("n")
+        await settle(pilot)
+        editor = app.screen
+        await pilot.press(*"draft-note.md")
+        await pilot.press("escape")
+        await settle(pilot)
+        from screens.confirm import ConfirmModal
+
+        assert isinstance(app.screen, ConfirmModal)
+        await pilot.press("n")  # keep editing: the draft is still there
+        await settle(pilot)
+        assert app.screen is editor
+        assert editor.query_one("#editor-path", Input).value.endswith("draft-note.md")
+        await pilot.press("escape")
+        await settle(pilot)
+        await pilot.press("y")  # discard
+        await settle(pilot)
+        assert app.screen is screen
+
+
+async def test_editor_key_works_from_every_field(store, tmp_path, monkeypatch):
+    script = tmp_path / "editor.py"
+    script.write_text(
+        "import sys\nwith open(sys.argv[1], 'a') as f:\n    f.write('From $EDITOR.\\n')\n"
+    )
+    monkeypatch.setenv("EDITOR", f"{sys.executable} {script}")
+    monkeypatch.delenv("VISUAL", raising=False)
+    app = make_app(store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_pane(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        editor = app.screen
+        body = editor.query_one("#editor-body", TextArea)
+        for field in ("#editor-path", "#editor-title", "#editor-body"):
+            editor.query_one(field).focus()
+            await pilot.pause()
+            before = body.text.count("From $EDITOR.")
+            await pilot.press("ctrl+e")
+            await settle(pilot)
+            assert body.text.count("From $EDITOR.") == before + 1, field
+
+
+async def test_typed_letters_after_a_search_edit_the_query(store):
+    """`/ query enter` keeps focus in the box: `h` types, it does not open History."""
+    app = make_app(store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_pane(pilot)
+        await pilot.press("slash", *"retry", "enter")
+        await settle(pilot)
+        box = screen.query_one("#mem-search", Input)
+        assert box.has_focus and screen.query_text == "retry"
+        await pilot.press("h")
+        await settle(pilot)
+        assert app.screen is screen and box.value == "retryh"
+        await pilot.press("down")  # to the results
+        assert screen.list.has_focus
+        await pilot.press("escape")
+        await settle(pilot)
+        assert screen.query_text == "" and screen.list.has_focus
+
+
+async def test_tab_stops_only_where_keys_work(store):
+    app = make_app(store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_pane(pilot)
+        stops = []
+        for _ in range(4):
+            await pilot.press("tab")
+            await pilot.pause()
+            stops.append(app.focused)
+        for widget in stops:  # every stop answers keys of its own, listed in `?`
+            own = [b for b in type(widget).BINDINGS if getattr(b, "id", None)]
+            assert own, f"tab stopped on {widget!r}, which has no keys"
+        # the preview scrolls with j like the list moves with it
+        preview = screen.query_one("#mem-preview-box")
+        preview.focus()
+        await pilot.pause()
+        await pilot.press("G")
+        await pilot.pause()
+        assert preview.scroll_y == preview.max_scroll_y
+
+
+async def test_the_focused_panel_has_a_visible_bar(store):
+    app = make_app(store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_pane(pilot)
+        tree = screen.query_one(KindTree)
+        focused = screen.list.styles.border_left[1]
+        assert screen.list.has_focus and tree.styles.border_left[1] != focused
+        assert focused.hex.upper() == app.current_theme.to_color_system().generate()["accent"]
+        tree.focus()
+        await pilot.pause()
+        assert tree.styles.border_left[1] == focused
+        assert screen.list.styles.border_left[1] != focused
+
+
+async def test_history_across_a_move_diffs_any_two_versions(store):
+    """The put before a move has no archived copy (the move carries its body): it can still
+    be marked and diffed, against the move and against later versions."""
+    moves = [r for r in store.tail(1, limit=100_000) if r.op == "move"]
+    path = next(m.path for m in moves if store.history(m.path)[-1].op != "delete")
+    app = make_app(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_pane(pilot)
+        app.push_screen(HistoryScreen(path, store=store))
+        await settle(pilot)
+        hist = app.screen
+        assert isinstance(hist, HistoryScreen)
+        versions = [r for r in hist.rows if r.op in ("put", "move")]
+        assert any(r.op == "put" for r in versions) and any(r.op == "move" for r in versions)
+        assert all(r.seq in hist.bodies for r in versions)  # every version can be compared
+        first_put = next(i for i, r in enumerate(hist.rows) if r.op == "put")
+        table = hist.query_one("#history-table")
+        table.move_cursor(row=first_put)
+        await pilot.press("space")  # mark the put
+        table.move_cursor(row=len(hist.rows) - 1)
+        await pilot.press("d")
+        await settle(pilot)
+        text = str(hist.query_one(DiffView).query_one("#diff-text").render())
+        old, new = hist.rows[first_put].seq, hist.rows[-1].seq
+        assert f"seq {old} → seq {new}" in text
+        assert app.errors == [] and screen is not None

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import pytest
 
+from core.doctor.model import DoctorReport
 from tests.tui.conftest import make_app, settle
 from tests.tui.test_doctor import ScriptedDoctor, result
 
@@ -122,3 +123,25 @@ def test_error_modal(snap_compare, home, size):
     (root / "manifest.json").write_text("{not json")
     app = snap_app(root=root, allow_temp=True)
     assert snap_compare(app, terminal_size=size, run_before=keys_then_settle())
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_help_opens_at_the_memories_pane(snap_compare, small_store, size):
+    app = snap_app(small_store)
+    assert snap_compare(app, terminal_size=size, run_before=keys_then_settle("2", "question_mark"))
+
+
+class CancelledDoctor(ScriptedDoctor):
+    """Cancelled after two of 27 invariants, every time (a real cancel depends on timing)."""
+
+    def __call__(self, repair=False, reason=None, progress=None, cancel=None, *, actor="x"):
+        if progress is not None:
+            progress(2, 27, "chain.hash")
+        return DoctorReport("READY", self.results[:2], [], 0, 0.0, cancelled=True)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_doctor_cancelled(snap_compare, small_store, size):
+    small_store.doctor = CancelledDoctor()
+    app = snap_app(small_store)
+    assert snap_compare(app, terminal_size=size, run_before=keys_then_settle("3"))
