@@ -6,6 +6,7 @@ from collections import defaultdict
 
 from core import access
 from core.index import IndexWriter
+from core.index_schema import transaction
 from core.layout import Layout
 
 
@@ -20,12 +21,10 @@ def fold(index: IndexWriter, layout: Layout) -> int:
         a[0] += 1
         a[1] = max(a[1], ts)
     c = index.conn
-    c.execute("BEGIN IMMEDIATE")
-    try:
+    with transaction(c):
         # Another process may have folded the same entries meanwhile: re-read inside the lock.
         if int(index.get_meta("access_offset") or 0) != offset:
-            c.execute("ROLLBACK")
-            return 0
+            return 0  # the transaction commits nothing
         c.executemany(
             "INSERT INTO access(path, count, last_ns) VALUES (?, ?, ?) ON CONFLICT(path) DO UPDATE"
             " SET count = count + excluded.count, last_ns = MAX(last_ns, excluded.last_ns)",
@@ -33,8 +32,4 @@ def fold(index: IndexWriter, layout: Layout) -> int:
         )
         c.executemany("INSERT INTO access_events(path, ts_ns) VALUES (?, ?)", entries)
         index.set_meta("access_offset", str(end))
-        c.execute("COMMIT")
-    except BaseException:
-        c.execute("ROLLBACK")
-        raise
     return len(entries)

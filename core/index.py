@@ -10,7 +10,7 @@ from pathlib import Path
 
 from core import paths
 from core.errors import BrainError
-from core.index_schema import connect, create, current
+from core.index_schema import connect, create, current, transaction
 from core.models import Row, Sidecar
 from core.state_view import read_sidecar
 
@@ -81,8 +81,7 @@ class IndexWriter:
     def apply(self, rows: Iterable[Row], end_offset: int) -> int:
         """Apply rows beyond last_applied; returns the new last_applied."""
         c = self.conn
-        c.execute("BEGIN IMMEDIATE")
-        try:
+        with transaction(c):
             done, _ = self.last_applied()
             last = done
             for row in rows:
@@ -99,10 +98,6 @@ class IndexWriter:
                     "UPDATE meta SET value = ? WHERE key = ?",
                     [(str(last), "last_applied"), (str(end_offset), "last_applied_offset")],
                 )
-            c.execute("COMMIT")
-        except BaseException:
-            c.execute("ROLLBACK")
-            raise
         return last
 
     def _apply_row(self, row: Row) -> None:

@@ -8,6 +8,7 @@ import os
 from core import frames
 from core.binlog import Binlog
 from core.index import IndexWriter
+from core.index_schema import transaction
 from core.layout import Layout
 from core.ledger_state import decode_row, start_tip
 from core.models import Row
@@ -54,8 +55,7 @@ def _from_offset(binlog: Binlog, offset: int, up_to: int) -> tuple[list[Row], in
 def rebuild(index: IndexWriter, layout: Layout, binlog: Binlog) -> int:
     """Audit rows from the log, memories from a walk of the files."""
     c = index.conn
-    c.execute("BEGIN IMMEDIATE")
-    try:
+    with transaction(c):
         c.execute("DELETE FROM audit")
         c.execute("DELETE FROM memories")
         c.execute("DELETE FROM memories_fts")
@@ -90,10 +90,6 @@ def rebuild(index: IndexWriter, layout: Layout, binlog: Binlog) -> int:
             "UPDATE meta SET value = ? WHERE key = ?",
             [(str(last), "last_applied"), (str(end), "last_applied_offset")],
         )
-        c.execute("COMMIT")
-    except BaseException:
-        c.execute("ROLLBACK")
-        raise
     return n
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 SCHEMA_VERSION = 2
 
@@ -20,6 +22,21 @@ def connect(path: str, *, readonly: bool = False) -> sqlite3.Connection:
     # Freed pages are zeroed, so a purged body leaves nothing in the file's free list.
     conn.execute("PRAGMA secure_delete = ON")
     return conn
+
+
+@contextmanager
+def transaction(conn: sqlite3.Connection, mode: str = "IMMEDIATE") -> Iterator[sqlite3.Connection]:
+    """BEGIN … COMMIT, or ROLLBACK on any error. SQLite rolls back by itself when a statement
+    or the COMMIT fails with a full disk or an I/O error: a second ROLLBACK would then hide the
+    real error behind "cannot rollback - no transaction is active"."""
+    conn.execute(f"BEGIN {mode}")
+    try:
+        yield conn
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
 
 
 def _connect_readonly(path: str) -> sqlite3.Connection:
@@ -41,8 +58,10 @@ def current(conn: sqlite3.Connection) -> bool:
     """True when the file holds our schema version (else it is dropped and rebuilt)."""
     try:
         hit = conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
-    except sqlite3.OperationalError:
-        return False
+    except sqlite3.OperationalError as e:
+        if "no such table" in str(e):
+            return False
+        raise  # a full disk, an I/O error: the index may be fine; never drop it for that
     return hit is not None and hit[0] == str(SCHEMA_VERSION)
 
 
@@ -58,10 +77,8 @@ def create(conn: sqlite3.Connection) -> None:
     db = sqlite_utils.Database(conn)
     if "meta" in db.table_names():
         return
-    conn.execute("BEGIN IMMEDIATE")
-    try:
+    with transaction(conn):
         if "meta" in db.table_names():
-            conn.execute("COMMIT")
             return
         db["memories"].create(
             {
@@ -126,7 +143,3 @@ def create(conn: sqlite3.Connection) -> None:
             "INSERT INTO meta(key, value) VALUES (?, ?)",
             [("schema", str(SCHEMA_VERSION)), ("last_applied", "0"), ("last_applied_offset", "0")],
         )
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise

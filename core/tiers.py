@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import msgspec
 
 from core.errors import BrainError
+from core.index_schema import transaction
 from core.intents import Note
 
 if TYPE_CHECKING:
@@ -232,11 +233,6 @@ class Tiers:
 
 def _store_scores(ix, scores: list[tuple[int, str]], now: int) -> None:
     c = ix.conn
-    c.execute("BEGIN IMMEDIATE")
-    try:
+    with transaction(c):
         c.executemany("UPDATE memories SET score = ? WHERE path = ?", scores)
         ix.set_meta("last_rebalance_ns", str(now))
-        c.execute("COMMIT")
-    except BaseException:
-        c.execute("ROLLBACK")
-        raise

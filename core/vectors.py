@@ -16,6 +16,7 @@ import threading
 from typing import Any
 
 from core.embeddings import require_numpy
+from core.index_schema import transaction
 
 SCHEMA = 1  # of the objects below; a new one is added to the tuple with SCHEMA + 1
 LOG_KEEP = 20_000  # generations kept in embedding_log; a cache further behind reloads whole
@@ -40,8 +41,7 @@ def ensure_schema(conn: sqlite3.Connection) -> None:
     hit = conn.execute("SELECT value FROM meta WHERE key = 'embedding_schema'").fetchone()
     if hit is not None and hit[0] == str(SCHEMA):
         return
-    conn.execute("BEGIN IMMEDIATE")
-    try:
+    with transaction(conn):
         for stmt in _SCHEMA:
             conn.execute(stmt)
         conn.execute(
@@ -51,10 +51,6 @@ def ensure_schema(conn: sqlite3.Connection) -> None:
         conn.execute(
             "INSERT OR REPLACE INTO meta(key, value) VALUES ('embedding_schema', ?)", (str(SCHEMA),)
         )
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
 
 
 def write(
@@ -63,8 +59,7 @@ def write(
     """Store vectors for (id, seq, blob); a memory rewritten or removed since it was read
     (its seq moved on, or it is gone) gets none. Runs on the index writer, so it is ordered
     with row application and purge: a purged memory can never get its vector back."""
-    conn.execute("BEGIN IMMEDIATE")
-    try:
+    with transaction(conn):
         cur = conn.executemany(
             "INSERT OR REPLACE INTO embeddings (id, model, dim, vec) SELECT ?, ?, ?, ?"
             " WHERE EXISTS (SELECT 1 FROM memories WHERE id = ? AND seq = ? AND state = 'active')",
@@ -75,10 +70,6 @@ def write(
             "DELETE FROM embedding_log WHERE gen <= (SELECT MAX(gen) FROM embedding_log) - ?",
             (LOG_KEEP,),
         )
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
     return written
 
 
@@ -107,11 +98,8 @@ class VectorCache:
 
     def sync(self, conn: sqlite3.Connection) -> None:
         """Catch up with the table (call with self.lock held); one read snapshot."""
-        conn.execute("BEGIN")
-        try:
+        with transaction(conn, "DEFERRED"):
             self._sync(conn)
-        finally:
-            conn.execute("COMMIT")
 
     def _sync(self, conn: sqlite3.Connection) -> None:
         hit = conn.execute("SELECT value FROM meta WHERE key = 'embedding_epoch'").fetchone()
