@@ -55,11 +55,17 @@ def read(path: Path) -> PendingList:
 
 
 def updated(
-    path: Path, *, add: Iterable[int] = (), drop: int | None = None, keep_junk: bool = True
+    path: Path,
+    *,
+    add: Iterable[int] = (),
+    drop: int | None = None,
+    keep_junk: bool = True,
+    only: Iterable[int] | None = None,
 ) -> bytes:
-    """The file's new content with seqs added or one dropped; junk is kept for the doctor
-    to name (its repair passes keep_junk=False). b"" means the list is empty."""
+    """The file's new content with seqs added or one dropped (or `only` these seqs); junk is
+    kept for the doctor to name (its repair passes keep_junk=False). b"" means empty."""
     cur = read(path)
-    seqs = sorted({*cur.seqs, *add} - {drop})
+    seqs = set(only) if only is not None else {*cur.seqs, *add}
+    seqs.discard(drop)  # type: ignore[arg-type]
     junk = cur.raw_junk if keep_junk else []
-    return "".join(f"{s}\n" for s in seqs).encode() + b"".join(j + b"\n" for j in junk)
+    return "".join(f"{s}\n" for s in sorted(seqs)).encode() + b"".join(j + b"\n" for j in junk)
