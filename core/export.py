@@ -26,7 +26,7 @@ import io
 import json
 import os
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -54,6 +54,7 @@ class ExportResult:
     head_seq: int
     checkpoint: int | None  # size of the newest signed checkpoint inside
     recorded: str  # "manifest" (inside exports/) or "local/exports.json" (outside the store)
+    notes: list[str] = field(default_factory=list)  # e.g. sidecars written before extra.meta
 
 
 def export(store: Store, out: Path) -> ExportResult:
@@ -69,7 +70,7 @@ def export(store: Store, out: Path) -> ExportResult:
     store._start_writer_checked()
     w = store._writer
     assert w is not None
-    head, files = w.run_locked(lambda: _snapshot_locked(store))  # type: ignore[misc]
+    head, files, notes = w.run_locked(lambda: _snapshot_locked(store))  # type: ignore[misc]
     data = build_zip(files)
     fsio.mkdirs(out.parent)
     fsio.write_file(out, data, durable=True)
@@ -82,6 +83,7 @@ def export(store: Store, out: Path) -> ExportResult:
         head_seq=head,
         checkpoint=_newest(store),
         recorded=recorded,  # type: ignore[arg-type]
+        notes=notes,
     )
 
 
@@ -101,12 +103,51 @@ def build_zip(files: list[tuple[str, bytes]]) -> bytes:
 # -- under the lock -------------------------------------------------------------------------
 
 
-def _snapshot_locked(store: Store) -> tuple[int, list[tuple[str, bytes]]]:
+def _snapshot_locked(store: Store) -> tuple[int, list[tuple[str, bytes]], list[str]]:
     w = store._writer
     assert w is not None
     if w.tip.seq and _uncovered(store):
         verifiable.checkpoint_locked(store)
-    return w.tip.seq, collect(store.root)
+    files = collect(store.root)
+    return w.tip.seq, files, check_sidecars(store, files)
+
+
+def check_sidecars(store: Store, files: list[tuple[str, bytes]]) -> list[str]:
+    """An importer selects memories by the sidecar's sync_class: a sidecar whose governing
+    fields differ from what its row committed (`extra.meta`) would carry a private memory out
+    as shareable, so the export is refused. Sidecars written before the rule cannot be
+    checked: they go out, and the result says how many."""
+    from core.models import Sidecar
+    from core.sidecar_trust import TAMPERED, UNPROTECTED, judge, log_rows
+
+    rows = log_rows(store.binlog)
+    bad: list[str] = []
+    loose = 0
+    for rel, data in files:
+        if not rel.endswith(".meta.json") or not rel.startswith(("memories/", "versions/")):
+            continue
+        try:
+            side = msgspec.json.decode(data, type=Sidecar)
+        except (msgspec.DecodeError, msgspec.ValidationError):
+            bad.append(f"{rel}: not a valid sidecar")
+            continue
+        verdict = judge(side, rows.get(side.seq))
+        if verdict.status == TAMPERED:
+            bad.append(f"{rel}: {verdict.why}")
+        elif verdict.status == UNPROTECTED:
+            loose += 1
+    if bad:
+        more = f" (and {len(bad) - 1} more)" if len(bad) > 1 else ""
+        raise BrainError(
+            f"export refused: {bad[0]}{more}; its sync_class cannot be trusted. Run `brain"
+            " doctor` (an edited sidecar is tampering: restore it from a backup)"
+        )
+    if not loose:
+        return []
+    return [
+        f"{loose} sidecars were written before committed sidecars (no extra.meta on their"
+        " rows): their sync_class and other fields were exported unchecked"
+    ]
 
 
 def _uncovered(store: Store) -> bool:

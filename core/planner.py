@@ -9,7 +9,7 @@ import msgspec
 
 from core import canonical, paths, tags
 from core.errors import BrainError, InvalidMeta, NotFound, PreconditionFailed
-from core.hashing import commitment
+from core.hashing import commitment, meta_commitment, sidecar_meta
 from core.intents import Delete, Intent, Move, Note, Put
 from core.journal import VersionMove, Write
 from core.models import PURGE_REASONS, TOMBSTONE_STUB, Row, Sidecar
@@ -112,7 +112,11 @@ class Planner:
             self._keep_version(path, live)
         salt = self.rng(32)
         commit = commitment(salt, it.body)
-        row = self.seqr.row("put", path, actor, commit, it.row_extra or {})
+        fields = {"category": category, "classification": classification, "kind": kind}
+        fields |= {"sync_class": sync_class, "tags": tag_list, "title": title}
+        # The sidecar's governing fields are committed beside the body (PROTOCOL "Rows").
+        meta = meta_commitment(salt, fields)
+        row = self.seqr.row("put", path, actor, commit, {**(it.row_extra or {}), "meta": meta})
         sidecar = Sidecar(
             kind=kind,
             state="active",
@@ -150,7 +154,15 @@ class Planner:
         if paths.kind_of(src) != paths.kind_of(dst):
             raise BrainError(f"{src} -> {dst}: a move keeps the kind (folder memories/<kind>/)")
         body = self.view.body(src) or b""
-        row = self.seqr.row("move", dst, actor, cur.commit, {"from": src})
+        extra: dict[str, object] = {"from": src}
+        if cur.salt:  # a move repeats the meta commitment (a tombstone has none)
+            try:
+                extra["meta"] = sidecar_meta(cur, cur.salt)
+            except ValueError:
+                raise BrainError(
+                    f"{src}: the sidecar's salt is not hex; run `brain doctor`"
+                ) from None
+        row = self.seqr.row("move", dst, actor, cur.commit, extra)
         seqs = self.view.version_seqs(src)
         for s in seqs:
             old_v, new_v = paths.version_paths(src, s)[0], paths.version_paths(dst, s)[0]

@@ -1,16 +1,20 @@
 """Finishing purges listed in `audit/purge.pending` (redo-logged legal erasure).
 
 Runs on the commit loop under the lock, at every acquisition and after a group that purged.
-A seq leaves the pending list only when every artefact of the purged memory is gone.
+A seq leaves the pending list only when every artefact of the purged memory is gone. An entry
+whose row is not a purge (a forged or damaged list) is ignored and reported, never acted on;
+it stays in the list for `brain doctor` to name, and `brain doctor --repair` drops it.
 """
 
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from core import fsio, paths, queries
+from core import fsio, paths, purge_list, queries
 from core.layout import Layout, sidecar_path
+from core.models import Row
 from core.state_view import read_sidecar
 
 if TYPE_CHECKING:
@@ -19,40 +23,76 @@ if TYPE_CHECKING:
 
 
 def finish_purges(layout: Layout, applier: Applier, writer: Writer) -> list[str]:
-    from core.writer import read_pending_purges
-
-    pending = read_pending_purges(layout)
-    if not pending:
-        return []
-    notes: list[str] = []
-    for seq in pending:
+    pending = purge_list.read(layout.purge_pending)
+    notes = [f"audit/purge.pending: ignored {j!r}, which is not a seq" for j in pending.junk]
+    for seq in pending.seqs:
+        if seq > writer.tip.seq:
+            notes.append(f"{_IGNORED} {seq}: the log has no such row")
+            continue
         rows = applier.call(lambda ix, s=seq: queries.audit_page(ix.conn, s - 1, 1))
         if not rows or rows[0].seq != seq:
             notes.append(f"purge seq {seq}: row not found in the index; will retry")
             continue
-        path = rows[0].path
-        earlier = applier.call(lambda ix, p=path: queries.history(ix.conn, p))
-        all_paths = {path} | {
-            r.extra["from"] for r in earlier if r.op == "move" and "from" in r.extra
-        }
-        for p in sorted(all_paths):
-            _remove_tree(layout.root / paths.versions_dir_of(p))
+        row = rows[0]
+        if not is_purge(row):
+            # A forged or damaged entry: acting on it would destroy a live memory's history.
+            notes.append(f"{_IGNORED} {seq}: row {seq} is a {row.op}, not a purge")
+            continue
+        mine = applier.call(lambda ix, r=row: queries.history(ix.conn, r.path, at_seq=r.seq))
+        scope = Scope.of(mine)
+        for p in sorted(scope.paths):
+            for s in scope.version_seqs:
+                for f in paths.version_paths(p, s):
+                    fsio.unlink(layout.root / f)
+            _prune_empty(layout, paths.versions_dir_of(p))
+        for p in sorted(scope.conflict_paths | {row.path}):
             for origin in _children(layout.conflicts):
                 fsio.unlink(layout.conflicts / origin / p)
                 fsio.unlink(layout.conflicts / origin / sidecar_path(p))
-        side = read_sidecar(layout.root, path)
+        side = read_sidecar(layout.root, row.path)
         if side is not None and side.state == "purged" and side.seq == seq:
-            fsio.unlink(layout.root / path)
+            fsio.unlink(layout.root / row.path)
         notes.extend(_purge_exports(layout))
 
-        purged = tuple(sorted(all_paths))
+        purged = tuple(sorted(scope.paths))
         warning = applier.call(lambda ix, ps=purged: _scrub(ix, ps))
         if warning:
             notes.append(f"purge seq {seq}: {warning}")
         writer.flush()
         _drop_pending(layout, seq)
-        notes.append(f"purge seq {seq}: every copy of {path} destroyed")
+        notes.append(f"purge seq {seq}: every copy of {row.path} destroyed")
     return notes
+
+
+_IGNORED = "audit/purge.pending: ignored seq"
+
+
+def is_purge(row: Row) -> bool:
+    return row.op == "delete" and row.extra.get("mode") == "purge"
+
+
+@dataclass
+class Scope:
+    """What one memory's own rows wrote, and so what its purge destroys (PROTOCOL "Memory
+    file, sidecar, versions"): the versions named by the seqs of its `put` and `move` rows (a
+    version file carries the seq of the row that wrote it) at every path it lived at, and the
+    conflict copies recorded while it lived there. Never a nested path's versions folder, nor
+    anything of a later memory that reused one of its paths."""
+
+    paths: set[str]
+    version_seqs: list[int]
+    conflict_paths: set[str]
+
+    @classmethod
+    def of(cls, rows: list[Row]) -> Scope:
+        lived = {r.path for r in rows if r.op in _MEMORY_OPS}
+        lived |= {r.extra["from"] for r in rows if r.op == "move" and "from" in r.extra}
+        seqs = [r.seq for r in rows if r.op in ("put", "move")]
+        conflicts = {r.path for r in rows if r.op == "sync.conflict"}
+        return cls(lived, seqs, conflicts)
+
+
+_MEMORY_OPS = frozenset({"put", "move", "delete"})
 
 
 def _scrub(ix, purged_paths: tuple[str, ...]) -> str | None:
@@ -88,24 +128,22 @@ def _children(d) -> list[str]:
         return []
 
 
-def _remove_tree(d) -> None:
-    if not os.path.isdir(d):
-        return
-    for dirpath, dirs, files in os.walk(d, topdown=False):
-        for name in files:
-            fsio.unlink(os.path.join(dirpath, name))
-        for name in dirs:
-            fsio.rmdir(os.path.join(dirpath, name))
-    fsio.rmdir(d)
+def _prune_empty(layout: Layout, vdir: str) -> None:
+    """Remove a versions folder the purge emptied, and parents it leaves empty (never
+    versions/<kind>/ itself); a folder that still holds anything, such as a nested path's
+    versions, stays."""
+    parts = vdir.split("/")
+    while len(parts) > 2:
+        try:
+            fsio.rmdir(layout.root / "/".join(parts))
+        except OSError:  # not empty, absent or not a folder: nothing more to prune
+            return
+        parts.pop()
 
 
 def _drop_pending(layout: Layout, seq: int) -> None:
-    from core.writer import read_pending_purges
-
-    rest = [s for s in read_pending_purges(layout) if s != seq]
-    if rest:
-        fsio.write_file(
-            layout.purge_pending, "".join(f"{s}\n" for s in rest).encode(), durable=True
-        )
+    data = purge_list.updated(layout.purge_pending, drop=seq)
+    if data:
+        fsio.write_file(layout.purge_pending, data, durable=True)
     else:
         fsio.unlink(layout.purge_pending)

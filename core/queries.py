@@ -197,23 +197,55 @@ def _seq(row: Row) -> int:
     return row.seq
 
 
-def history(conn: sqlite3.Connection, path: str) -> list[Row]:
-    """Rows that touched this memory, following moves back to earlier paths."""
-    seen, todo, out = set(), [path], []
-    while todo:
-        p = todo.pop()
-        if p in seen:
-            continue
-        seen.add(p)
-        for t in conn.execute(
-            f"SELECT {_ROW_COLS} FROM audit WHERE path = ? ORDER BY seq", (p,)
-        ).fetchall():
-            r = _row(t)
+def history(conn: sqlite3.Connection, path: str, *, at_seq: int | None = None) -> list[Row]:
+    """The rows of one memory, oldest first, following its moves back to earlier paths.
+
+    A memory is an identity, not a path: it begins with the `put` that created it (or the
+    `move` that brought it to a path) and keeps its rows across moves and tombstones. A path
+    reused after its memory moved away or was purged holds a different memory, whose rows are
+    never merged in. Without `at_seq` the memory is the one most recently at `path` (when it
+    has moved away, its rows up to and including that move); with it, the memory that row
+    `at_seq` (at `path`) belongs to.
+    """
+    out: list[Row] = []
+    below = _U63 if at_seq is None else min(at_seq + 1, _U63)
+    at: str | None = path
+    while at is not None:
+        here, at = at, None
+        for r in _touching(conn, here, below):
+            if r.path != here:  # a move away from `here`
+                if out:
+                    return _oldest_first(out)  # an earlier memory left `here`
+                out.append(r)  # the memory asked about has since moved on
+                continue
+            if out and r.op == "delete" and r.extra.get("mode") == "purge":
+                return _oldest_first(out)  # an earlier memory was purged here
             out.append(r)
-            if r.op == "move" and "from" in r.extra:
-                todo.append(r.extra["from"])
-    out.sort(key=lambda r: r.seq)
-    return out
+            src = r.extra.get("from") if r.op == "move" else None
+            if isinstance(src, str) and src:
+                at, below = src, r.seq  # it came from there: go on before the move
+                break
+    return _oldest_first(out)
+
+
+_U63 = 2**63 - 1  # SQLite's largest integer
+
+
+def _touching(conn: sqlite3.Connection, path: str, below: int) -> list[Row]:
+    """Rows at `path` and moves away from it, before `below`, newest first."""
+    rows = conn.execute(
+        f"SELECT {_ROW_COLS} FROM audit WHERE path = ? AND seq < ?"
+        f" UNION ALL SELECT {_ROW_COLS} FROM audit WHERE op = 'move'"
+        " AND json_extract(extra, '$.from') = ? AND path != ? AND seq < ?"
+        " ORDER BY seq DESC",
+        (path, below, path, path, below),
+    ).fetchall()
+    return [_row(t) for t in rows]
+
+
+def _oldest_first(rows: list[Row]) -> list[Row]:
+    rows.sort(key=_seq)
+    return rows
 
 
 _MEM_COLS = (

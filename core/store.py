@@ -508,7 +508,9 @@ class Store(StoreServices, StoreIndex):
         assert self._writer is not None and self._applier is not None
         self._feed_index(self._writer.tip.seq)
         self._applier.wait_for(self._writer.tip.seq)
-        self.notes.extend(finish_purges(self.layout, self._applier, self._writer))
+        # Ignored entries are met again at every acquisition: say so once.
+        news = finish_purges(self.layout, self._applier, self._writer)
+        self.notes.extend(n for n in dict.fromkeys(news) if n not in self.notes)
         self._view_cache.clear()
         if self._semantic is not None:  # purge rules: in-memory caches of vectors go too
             self._semantic.cache.forget()
@@ -552,8 +554,11 @@ class Store(StoreServices, StoreIndex):
         cur = read_sidecar(self.root, path)
         if cur is not None and cur.seq == seq and cur.state == "active":
             return self.view(path)
-        for p in [path, *[r.extra.get("from") for r in self.history(path) if r.op == "move"]]:
-            if not p:
+        rows = self.history(path)  # this memory's rows only: a reused path is another memory
+        if seq not in {r.seq for r in rows if r.op in ("put", "move")}:
+            raise NotFound(f"{path}: no version written by seq {seq}")
+        for p in [path, *[r.extra.get("from") for r in rows if r.op == "move"]]:
+            if not isinstance(p, str) or not p:
                 continue
             vbody, _ = paths.version_paths(p, seq)
             side = read_sidecar(self.root, vbody)

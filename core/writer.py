@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from core import frames, fsio, verdict
+from core import frames, fsio, purge_list, verdict
 from core.apply import apply_files
 from core.binlog import Binlog
 from core.errors import BrainError, CorruptLog, Frozen, PreconditionFailed
@@ -567,17 +567,12 @@ def read_head(layout: Layout) -> int | None:
 
 
 def add_pending_purges(layout: Layout, seqs: list[int]) -> None:
-    current = read_pending_purges(layout)
-    merged = sorted(set(current) | set(seqs))
-    fsio.write_file(layout.purge_pending, "".join(f"{s}\n" for s in merged).encode())
+    fsio.write_file(layout.purge_pending, purge_list.updated(layout.purge_pending, add=seqs))
 
 
 def read_pending_purges(layout: Layout) -> list[int]:
-    try:
-        text = layout.purge_pending.read_text()
-    except FileNotFoundError:
-        return []
-    return [int(s) for s in text.split() if s.isdigit()]
+    """Well-formed seqs only: junk in the file is named by core.purge and the doctor."""
+    return purge_list.read(layout.purge_pending).seqs
 
 
 def _paths_of(intents: Sequence[Intent]) -> set[str]:

@@ -33,4 +33,6 @@ def run(args: argparse.Namespace) -> int:
             f"exported {res.files} files ({res.bytes:,} bytes) to {common.clean(res.path)}"
             f"  head seq {res.head_seq}  checkpoint {res.checkpoint}  sha256 {res.sha256[:16]}"
         )
+        for note in res.notes:
+            common.out(f"note: {common.clean(note)}")
     return 0

@@ -3,6 +3,9 @@
     chain     frames, seqs, ops, links, hashes, HEAD, the journal    (core/doctor/chain.py)
     layout    known entries, no links, no machine paths, sync copies, manifest
     memories  sidecars, salted commitments, tombstones and purges
+    sidecars  each sidecar's governing fields against its row's extra.meta
+    versions  every version the log kept is on disk
+    purges    audit/purge.pending names only purge rows
     merkle    node file, checkpoint signatures and consistency, rollback, witness
     derived   index coverage and head, the lease note
     exports   no private key or local/ state in an export

@@ -8,9 +8,10 @@ with what was signed (a person's problem).
 from __future__ import annotations
 
 import hashlib
+import os
 
 from core import checkpoints, keys, notes
-from core.doctor.model import Finding, Invariant, fail, ok, some
+from core.doctor.model import Finding, Invariant, fail, ok, some, warn
 from core.errors import BrainError
 from core.mmr import _HEADER_BYTES, HEADER_SIZE, MMR, _leaves_for_nodes, node_count
 from core.proofs import EMPTY_ROOT, verify_consistency
@@ -228,6 +229,28 @@ def witness(ctx) -> Finding:
     return ok(f"the witness ({w.size} rows) is not ahead of the store")
 
 
+def signing_key(ctx) -> Finding:
+    """Each verifier key in keys/ keeps its private half (in keys/ or keys/retired/), and some
+    key is active: without one, no new checkpoint can be signed."""
+    kdir = ctx.layout.keys
+    try:
+        names = sorted(os.listdir(kdir))
+        retired = set(os.listdir(kdir / keys.RETIRED)) if (kdir / keys.RETIRED).is_dir() else set()
+    except FileNotFoundError:
+        names, retired = [], set()
+    vkeys = [n for n in names if n.endswith(".vkey")]
+    lost = [f"keys/{n[:-5]}.key" for n in vkeys if f"{n[:-5]}.key" not in {*names, *retired}]
+    active = [n for n in names if n.endswith(".key")]
+    if lost or not active:
+        what = f"{some(lost)} missing" if lost else "no active private key in keys/"
+        return warn(
+            f"{what}: new checkpoints cannot be signed by it; restore it from a backup, or"
+            " `brain rotate-key` to make a new one (existing checkpoints stay valid)",
+            lost or ["keys/"],
+        )
+    return ok(f"{len(active)} active signing key{'s' if len(active) > 1 else ''} present")
+
+
 INVARIANTS = [
     Invariant("merkle.nodes", "error", NODES, nodes, True, "MMR node file vs recomputed"),
     Invariant(
@@ -238,4 +261,5 @@ INVARIANTS = [
     ),
     Invariant("merkle.rollback", "error", "audit/current.binlog", rollback, False, "rollback"),
     Invariant("merkle.witness", "error", "witness", witness, False, "witness not ahead"),
+    Invariant("merkle.signing_key", "warning", "keys/", signing_key, False, "private key kept"),
 ]

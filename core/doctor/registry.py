@@ -2,13 +2,27 @@
 
 from __future__ import annotations
 
-from core.doctor import chain, derived, engine, exports, layout, memories, merkle
+from core.doctor import (
+    chain,
+    derived,
+    engine,
+    exports,
+    layout,
+    memories,
+    merkle,
+    purges,
+    sidecars,
+    versions,
+)
 from core.doctor.model import Invariant
 
 REGISTRY: list[Invariant] = [
     *chain.INVARIANTS,
     *layout.INVARIANTS,
     *memories.INVARIANTS,
+    *sidecars.INVARIANTS,
+    *versions.INVARIANTS,
+    *purges.INVARIANTS,
     *merkle.INVARIANTS,  # merkle.nodes runs before the consistency proofs that read the file
     *derived.INVARIANTS,
     *exports.INVARIANTS,

@@ -2,7 +2,8 @@
 
 Recoverable (no reason): replay the journal and rewrite HEAD (by taking the lock), rebuild
 `mmr.nodes` from the binlog, reindex, clear a stale lease note, delete an export that holds a
-private key, and lift a freeze that open made from derived state.
+private key, drop entries of `audit/purge.pending` that name no purge row, and lift a freeze
+that open made from derived state.
 
 A person's repair (needs a reason, writes one `repair` row): accept a rollback or a
 truncation as the store now is (checkpoint notes the log no longer reaches and notes that fail
@@ -86,6 +87,8 @@ def _repair(store: Store, report: DoctorReport, reason: str | None, actor: str) 
         _attempt(out, "lease note", lambda: _clear_lease(store))
     if "exports.no_secrets" in ids:
         _attempt(out, "exports", lambda: _drop_leaking_exports(store))
+    if "purges.pending" in ids:
+        _attempt(out, "purge list", lambda: _drop_bogus_purges(store))
     frozen = report.result("engine.frozen")
     if frozen is not None and frozen.status == FAIL:
         _attempt(out, "freeze", lambda: _lift(store))
@@ -231,6 +234,38 @@ def _drop_leaking_exports(store: Store) -> str:
         fsio.unlink(store.root / rel)
         gone.append(rel)
     return f"deleted {', '.join(gone)} (it held a private key or local/ state)" if gone else ""
+
+
+def _drop_bogus_purges(store: Store) -> str:
+    """Keep only the seqs of real purge rows in audit/purge.pending (judged under the lock,
+    against the index once it holds every row)."""
+    from core import purge_list, queries
+    from core.purge import is_purge
+
+    w = _writer(store)
+    layout = store.layout
+
+    def task() -> int:
+        assert store._applier is not None
+        store._applier.wait_for(w.tip.seq)
+        pend = purge_list.read(layout.purge_pending)
+        keep = []
+        for seq in pend.seqs:
+            rows = queries.audit_page(store.reader.conn, seq - 1, 1) if seq <= w.tip.seq else []
+            if rows and rows[0].seq == seq and is_purge(rows[0]):
+                keep.append(seq)
+        if keep:
+            fsio.write_file(
+                layout.purge_pending,
+                purge_list.updated(layout.purge_pending, drop=None, keep_junk=False, only=keep),
+                durable=True,
+            )
+        else:
+            fsio.unlink(layout.purge_pending)
+        return len(pend.seqs) - len(keep) + len(pend.junk) + int(pend.truncated)
+
+    n = w.run_locked(task)
+    return f"removed {n} entries that name no purge from audit/purge.pending" if n else ""
 
 
 def _lift(store: Store) -> str:

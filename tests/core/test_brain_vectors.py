@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from core import canonical, frames
 from core.crc import crc32c
 from core.errors import CanonicalError
-from core.hashing import GENESIS_CHAIN, chain_hash, commitment
+from core.hashing import GENESIS_CHAIN, META_FIELDS, chain_hash, commitment, meta_commitment
 from core.ledger_state import Tip, scan_current
 from core.mmr import MMR, leaf_hash
 from core.store import Store
@@ -73,8 +73,19 @@ def test_store_reproduces_chain_vector(tmp_path: Path, vec: dict) -> None:
     try:
         r1, r2, r3 = (r["row"] for r in rows)
         clock.now = r1["ts_ns"]
-        res = store.put(r1["path"], body, actor=r1["actor"])
+        fields = vec["commitment"]["meta_fields"]
+        res = store.put(
+            r1["path"],
+            body,
+            actor=r1["actor"],
+            title=fields["title"],
+            category=fields["category"],
+            classification=fields["classification"],
+            sync_class=fields["sync_class"],
+            tags=fields["tags"],
+        )
         assert res.commit == vec["commitment"]["commit"]
+        assert store.history(r1["path"])[0].extra["meta"] == vec["commitment"]["meta"]
         clock.now = r2["ts_ns"]
         store.move(r2["extra"]["from"], r2["path"], actor=r2["actor"])
         clock.now = r3["ts_ns"]
@@ -123,6 +134,13 @@ def test_vector_commitment_and_crc(vec: dict) -> None:
     c = vec["commitment"]
     got = commitment(bytes.fromhex(c["salt_hex"]), base64.b64decode(c["body_b64"]))
     assert got == c["commit"]
+    fields = c["meta_fields"]
+    assert sorted(fields) == list(META_FIELDS)
+    assert canonical.encode(fields).decode("utf-8") == c["meta_canonical"]
+    assert meta_commitment(bytes.fromhex(c["salt_hex"]), fields) == c["meta"]
+    # put and move rows carry it; the tombstone does not.
+    metas = [r["row"]["extra"].get("meta") for r in vec["rows"]]
+    assert metas == [c["meta"], c["meta"], None]
     check = vec["crc32c_check"]
     assert crc32c(check["input"].encode()) == int(check["value"], 16) == 0xE3069283
 

@@ -14,6 +14,7 @@ from brain_tui.cli.main import main as brain
 from core.errors import BrainError
 from core.export import build_zip
 from core.foreign import ImportRefused
+from core.hashing import meta_commitment, meta_fields
 from core.models import Sidecar
 from core.store import Store
 
@@ -189,7 +190,11 @@ def test_import_brings_only_shareable_and_team_public(a: Store, b: Store, tmp_pa
     )  # fmt: skip
     put = next(r for r in rows if r.path == "memories/decisions/atlas/db.md")
     key = {"store": a.manifest.store_id, "seq": src.seq}
-    assert put.extra == {"imported_from": key, "foreign_chain": origin_rows[src.seq].chain}
+    assert put.extra == {
+        "imported_from": key,
+        "foreign_chain": origin_rows[src.seq].chain,
+        "meta": meta_commitment(bytes.fromhex(side.salt), meta_fields(side)),
+    }
     assert side.extra["imported_from"] == key
     with pytest.raises(BrainError):
         b.view("memories/people/ana.md")

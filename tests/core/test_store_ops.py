@@ -126,7 +126,9 @@ def test_move_carries_body_sidecar_and_versions(store: Store, root: Path) -> Non
     v1 = store.put(src, "v1\n", actor=ANA)
     v2 = store.put(src, "v2\n", actor=ANA)
     mv = store.move(src, dst, actor=BOT)
-    assert mv.commit == v2.commit and mv.row is not None and mv.row.extra == {"from": src}
+    assert mv.commit == v2.commit and mv.row is not None
+    # A move repeats the meta commitment of the version it moves (PROTOCOL "Rows").
+    assert mv.row.extra == {"from": src, "meta": v2.row.extra["meta"]}
     assert not (root / src).exists() and not (root / (src[:-3] + ".meta.json")).exists()
     assert not (root / "versions/projects/old/plan").exists()
     assert (root / "versions/projects/new/plan/00000000000000000001.md").read_bytes() == b"v1\n"
