@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from brain_tui.cli import common
+from brain_tui.cli import common, outfile
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -33,7 +33,9 @@ def _size(text: str) -> int:
     try:
         return notes.parse_note(Path(text).read_text("utf-8"))[0].size
     except OSError as e:
-        raise BrainError(f"{text}: not a checkpoint size or a readable note ({e.strerror})") from None
+        raise BrainError(
+            f"{text}: not a checkpoint size or a readable note ({e.strerror})"
+        ) from None
 
 
 def run(args: argparse.Namespace) -> int:
@@ -41,13 +43,15 @@ def run(args: argparse.Namespace) -> int:
 
     from core import proofbundle
 
+    if args.out:
+        outfile.check_out(args.out, "the bundle")
     with common.open_store(args, signing=True) as store:
         bundle = store.consistency(_size(args.old), _size(args.new))
     verdict = proofbundle.verify(bundle)
     if args.out:
-        from pathlib import Path
-
-        Path(args.out).write_bytes(msgspec.json.encode(bundle, order="sorted") + b"\n")
+        outfile.write_out(
+            args.out, msgspec.json.encode(bundle, order="sorted") + b"\n", "the bundle"
+        )
     if args.json:
         common.print_json({**bundle, "valid": verdict.valid, "reason": verdict.reason})
     else:
