@@ -56,6 +56,11 @@ class Foreign:
     signers: list[str]
     memories: list[ForeignMemory]  # active memories, sorted by path
     states: dict[str, int] = field(default_factory=dict)  # memories per state
+    # For origin key pinning (core.pins): the source's own keys, every note's (size, text)
+    # in size order, and the (seq, extra) of every `key.rotated` row.
+    verifiers: list[Verifier] = field(default_factory=list)
+    notes: list[tuple[int, str]] = field(default_factory=list)
+    rotations: list[tuple[int, dict]] = field(default_factory=list)
 
 
 def verify(src: Source) -> Foreign:
@@ -63,7 +68,7 @@ def verify(src: Source) -> Foreign:
     store_id = _manifest(src)
     verifiers = _verifiers(src, names)
     rows, leaves = _log(src, names)
-    checkpoint, signers = _notes(src, names, store_id, verifiers, rows, leaves)
+    checkpoint, signers, texts = _notes(src, names, store_id, verifiers, rows, leaves)
     memories, states = _memories(src, names, rows)
     head = rows[-1] if rows else None
     return Foreign(
@@ -74,6 +79,9 @@ def verify(src: Source) -> Foreign:
         signers=signers,
         memories=memories,
         states=states,
+        verifiers=verifiers,
+        notes=texts,
+        rotations=[(r.seq, r.extra) for r in rows if r.op == "key.rotated"],
     )
 
 
@@ -263,7 +271,7 @@ def _notes(
     verifiers: list[Verifier],
     rows: list[Row],
     leaves: list[bytes],
-) -> tuple[int, list[str]]:
+) -> tuple[int, list[str], list[tuple[int, str]]]:
     notes = sorted((int(m.group(1)), n) for n in names if (m := _NOTE.match(n)))
     if not notes:
         if rows:
@@ -271,20 +279,19 @@ def _notes(
                 f"{src.label}: the log has {len(rows)} rows but no signed checkpoint; run"
                 " `brain checkpoint` (or `brain export`, which signs one) at the source"
             )
-        return 0, []
+        return 0, [], []
     want = {size for size, _n in notes}
     for r in rows:
         if r.op == "checkpoint" and isinstance(r.extra.get("size"), int):
             want.add(r.extra["size"])
     roots = _roots(leaves, want)
     signers: list[str] = []
+    texts: list[tuple[int, str]] = []
     for size, n in notes:
+        text = (src.read(n, limits.MAX_NOTE_BYTES) or b"").decode("utf-8", "replace")
+        texts.append((size, text))
         try:
-            cp, signers = verify_note(
-                (src.read(n, limits.MAX_NOTE_BYTES) or b"").decode("utf-8", "replace"),
-                verifiers,
-                origin=f"brain/{store_id}",
-            )
+            cp, signers = verify_note(text, verifiers, origin=f"brain/{store_id}")
         except BrainError as e:
             raise ImportRefused(f"{src.label}: {n}: {e}") from None
         if cp.size != size:
@@ -303,7 +310,7 @@ def _notes(
         size = r.extra.get("size") if r.op == "checkpoint" else None
         if isinstance(size, int) and size <= len(rows) and roots[size].hex() != r.extra.get("root"):
             raise ImportRefused(f"{src.label}: checkpoint row {r.seq} names a root the log lacks")
-    return notes[-1][0], signers
+    return notes[-1][0], signers, texts
 
 
 def _roots(leaves: list[bytes], sizes: set[int]) -> dict[int, bytes]:
