@@ -12,6 +12,10 @@ open), `exports/` (outputs, not state), `audit/journal.wal` (empty after the flu
 files. Then the snapshot is verified as a stranger would (`core.foreign.verify`: every frame,
 the chain, every note and root, every memory against the log), checked to end at the same seq
 and chain as the store, and opened read-only.
+
+All of that happens in a hidden folder beside DIR (`.<name>.<random>.backup-partial`), renamed
+to DIR only once it verifies: a backup that fails at any step leaves no partial copy (and no
+copy of the private keys) behind.
 """
 
 from __future__ import annotations

@@ -8,6 +8,10 @@ signature by a key in `keys/`, origin `brain/<store id>`, its size within the lo
 equal to the RFC 6962 root recomputed from the leaves); the root named by every `checkpoint`
 row; and every memory file against the log (the sidecar's row is the last row for its path,
 the body matches its commitment, tombstones carry the stub).
+
+Every read is bounded (`core.foreign_source`, `core.limits`): sizes are checked before and while
+entries stream, segments are read a frame at a time, only regular files are read. The origin's
+key pin is checked by the importer (`core.pins`) with the note texts and rotations kept here.
 """
 
 from __future__ import annotations

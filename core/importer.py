@@ -1,8 +1,9 @@
 """`brain import SRC`: verify a foreign export (or store folder), then write its selected
 memories here as fresh local puts.
 
-Nothing is written unless the whole source verifies (`core.foreign.verify`). Then, with the
-writer lock held, each selected memory (default: sync_class shareable or team-public) is decided
+Nothing is written unless the whole source verifies (`core.foreign.verify`) and is signed by
+the key pinned for its origin store id (`core.pins`: trust on first use; the first import pins
+it). Then, with the writer lock held, each selected memory (default: sync_class shareable or team-public) is decided
 against the local state, keyed by `imported_from = {"store": <origin id>, "seq": <origin seq of
 the row that wrote that version>}`:
 
