@@ -12,6 +12,10 @@ open), `exports/` (outputs, not state), `audit/journal.wal` (empty after the flu
 files. Then the snapshot is verified as a stranger would (`core.foreign.verify`: every frame,
 the chain, every note and root, every memory against the log), checked to end at the same seq
 and chain as the store, and opened read-only.
+
+All of that happens in a hidden folder beside DIR (`.<name>.<random>.backup-partial`), renamed
+to DIR only once it verifies: a backup that fails at any step leaves no partial copy (and no
+copy of the private keys) behind.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import errno
 import os
 import shutil
 import stat
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -36,6 +41,7 @@ if TYPE_CHECKING:
 
 _SKIP_TOP = {".lock", "index", "exports"}
 _SKIP_AUDIT = {"journal.wal"}
+PARTIAL = ".backup-partial"  # suffix of the folder a backup is built in, beside DIR
 
 
 @dataclass
@@ -51,8 +57,9 @@ class BackupResult:
 
 
 def backup(store: Store, dest: Path, *, allow_temp: bool | None = None) -> BackupResult:
-    from core.store import Store
-
+    """Build the snapshot in a hidden folder beside `dest`, verify it there, then rename it to
+    `dest` in one step: a backup that fails at any point (a file that cannot be copied, a copy
+    that does not verify, an interrupted run) leaves no partial copy behind, keys included."""
     dest = Path(os.path.abspath(dest))
     if allow_temp is None:  # a store in a temp folder was opened with the opt-in
         allow_temp = paths.is_temp_root(store.root)
@@ -63,24 +70,42 @@ def backup(store: Store, dest: Path, *, allow_temp: bool | None = None) -> Backu
     if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
         raise BrainError(f"{dest} exists and is not an empty folder; choose a new one")
     store._start_writer_checked()
+    fsio.mkdirs(dest.parent)
+    work = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=PARTIAL, dir=dest.parent))
+    try:
+        result = _build(store, work, allow_temp)
+        try:
+            fsio.rename(work, dest)  # replaces dest only if it is (still) an empty folder
+        except OSError as e:
+            raise BrainError(f"{dest}: cannot move the finished backup into place ({e})") from None
+        fsio.fsync_dir(dest.parent)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    result.dest = str(dest)
+    return result
+
+
+def _build(store: Store, work: Path, allow_temp: bool) -> BackupResult:
+    """Copy, under the lock bring up to date, sync, verify and open the snapshot at `work`."""
+    from core.store import Store
+
     w = store._writer
     assert w is not None
-    copier = _Copier(root, dest)
+    copier = _Copier(Path(os.path.abspath(store.root)), work)
     copier.sync(locked=False)  # the bulk, without holding writers up
     res = w.run_locked(lambda: _finish_locked(store, copier))
     assert isinstance(res, tuple)
     result, tip = res
     try:
-        foreign = verify(DirSource(dest))
+        foreign = verify(DirSource(work))
     except BrainError as e:
-        raise BrainError(f"the backup at {dest} does not verify: {e}") from None
+        raise BrainError(f"the backup does not verify: {e}") from None
     if (foreign.head, foreign.head_chain) != (tip.seq, tip.chain):
-        raise BrainError(
-            f"the backup at {dest} ends at seq {foreign.head}, not at the store's seq {tip.seq}"
-        )
-    with Store.open(dest, read_only=True, allow_temp=allow_temp) as b:
+        raise BrainError(f"the backup ends at seq {foreign.head}, not at the store's seq {tip.seq}")
+    with Store.open(work, read_only=True, allow_temp=allow_temp) as b:
         if b.problem is not None or b.tip.seq != tip.seq:
-            raise BrainError(f"the backup at {dest} does not open cleanly: {b.problem}")
+            raise BrainError(f"the backup does not open cleanly: {b.problem}")
     result.verified = True
     return result
 

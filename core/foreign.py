@@ -8,22 +8,26 @@ signature by a key in `keys/`, origin `brain/<store id>`, its size within the lo
 equal to the RFC 6962 root recomputed from the leaves); the root named by every `checkpoint`
 row; and every memory file against the log (the sidecar's row is the last row for its path,
 the body matches its commitment, tombstones carry the stub).
+
+Every read is bounded (`core.foreign_source`, `core.limits`): sizes are checked before and while
+entries stream, segments are read a frame at a time, only regular files are read. The origin's
+key pin is checked by the importer (`core.pins`) with the note texts and rotations kept here.
 """
 
 from __future__ import annotations
 
-import os
 import re
-import zipfile
-import zlib
+import struct
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
+from typing import BinaryIO
 
 import msgspec
 
-from core import frames, paths
+from core import frames, limits, paths
 from core.binlog import _SEGMENT
 from core.errors import BrainError
+from core.foreign_source import DirSource, ImportRefused, Source, ZipSource, open_source
 from core.hashing import commitment
 from core.ledger_state import Tip, decode_row, verify_row
 from core.mmr import leaf_hash
@@ -34,120 +38,6 @@ from core.proofs import EMPTY_ROOT, node_hash
 _NOTE = re.compile(r"^audit/checkpoints/(\d{20})\.note$")
 _STORE_ID = re.compile(r"^[0-9a-f]{32}$")
 _sidecar = msgspec.json.Decoder(Sidecar)
-
-
-class ImportRefused(BrainError):
-    """The source failed verification; nothing was written."""
-
-
-# -- sources ----------------------------------------------------------------------------------
-
-
-class Source:
-    label: str
-
-    def names(self) -> list[str]:
-        raise NotImplementedError
-
-    def read(self, name: str) -> bytes | None:
-        raise NotImplementedError
-
-    def close(self) -> None:
-        pass
-
-
-class ZipSource(Source):
-    def __init__(self, path: Path) -> None:
-        self.label = str(path)
-        try:
-            self.zf = zipfile.ZipFile(path)
-        except (zipfile.BadZipFile, OSError) as e:
-            raise ImportRefused(f"{path}: not a readable zip file ({e})") from None
-        self._infos: dict[str, zipfile.ZipInfo] = {}
-        for zi in self.zf.infolist():
-            if zi.is_dir():
-                continue
-            _check_entry(path, zi.filename)
-            if zi.filename in self._infos:
-                raise ImportRefused(f"{path}: entry {zi.filename!r} appears twice")
-            self._infos[zi.filename] = zi
-
-    def names(self) -> list[str]:
-        return sorted(self._infos)
-
-    def read(self, name: str) -> bytes | None:
-        zi = self._infos.get(name)
-        if zi is None:
-            return None
-        try:
-            return self.zf.read(zi)
-        except (zipfile.BadZipFile, OSError, ValueError, EOFError, zlib.error) as e:
-            raise ImportRefused(f"{self.label}: entry {name} is damaged ({e})") from None
-
-    def close(self) -> None:
-        self.zf.close()
-
-
-class DirSource(Source):
-    """A store folder; only what an export would hold is read (never index/, local/, keys)."""
-
-    def __init__(self, root: Path) -> None:
-        self.label = str(root)
-        self.root = root
-        found = ["manifest.json"] if (root / "manifest.json").is_file() else []
-        for sub in ("keys", "audit", "audit/checkpoints"):
-            try:
-                found += [f"{sub}/{e.name}" for e in os.scandir(root / sub) if _plain(e)]
-            except FileNotFoundError:
-                pass
-        stack = ["memories"]
-        while stack:
-            rel = stack.pop()
-            try:
-                entries = list(os.scandir(root / rel))
-            except FileNotFoundError:
-                continue
-            for e in entries:
-                if e.name.startswith("."):
-                    continue
-                if e.is_symlink():
-                    raise ImportRefused(f"{root}: {rel}/{e.name} is a symlink")
-                (stack if e.is_dir() else found).append(f"{rel}/{e.name}")
-        self._names = sorted(found)
-
-    def names(self) -> list[str]:
-        return self._names
-
-    def read(self, name: str) -> bytes | None:
-        try:
-            return (self.root / name).read_bytes()
-        except FileNotFoundError:
-            return None
-
-
-def _plain(e: os.DirEntry) -> bool:
-    return not e.name.startswith(".") and e.is_file(follow_symlinks=False)
-
-
-def _check_entry(zpath: Path, name: str) -> None:
-    parts = name.split("/")
-    if (
-        name.startswith("/")
-        or "\\" in name
-        or any(p in ("", ".", "..") for p in parts)
-        or any(ord(c) < 0x20 for c in name)
-    ):
-        raise ImportRefused(f"{zpath}: unsafe entry name {name!r}")
-
-
-def open_source(src: Path) -> Source:
-    if src.is_dir():
-        if not (src / "manifest.json").is_file():
-            raise ImportRefused(f"{src}: no manifest.json; not a store folder or unpacked export")
-        return DirSource(src)
-    if src.is_file():
-        return ZipSource(src)
-    raise ImportRefused(f"{src}: no such file or folder")
 
 
 # -- verification -----------------------------------------------------------------------------
@@ -170,6 +60,11 @@ class Foreign:
     signers: list[str]
     memories: list[ForeignMemory]  # active memories, sorted by path
     states: dict[str, int] = field(default_factory=dict)  # memories per state
+    # For origin key pinning (core.pins): the source's own keys, every note's (size, text)
+    # in size order, and the (seq, extra) of every `key.rotated` row.
+    verifiers: list[Verifier] = field(default_factory=list)
+    notes: list[tuple[int, str]] = field(default_factory=list)
+    rotations: list[tuple[int, dict]] = field(default_factory=list)
 
 
 def verify(src: Source) -> Foreign:
@@ -177,7 +72,7 @@ def verify(src: Source) -> Foreign:
     store_id = _manifest(src)
     verifiers = _verifiers(src, names)
     rows, leaves = _log(src, names)
-    checkpoint, signers = _notes(src, names, store_id, verifiers, rows, leaves)
+    checkpoint, signers, texts = _notes(src, names, store_id, verifiers, rows, leaves)
     memories, states = _memories(src, names, rows)
     head = rows[-1] if rows else None
     return Foreign(
@@ -188,11 +83,14 @@ def verify(src: Source) -> Foreign:
         signers=signers,
         memories=memories,
         states=states,
+        verifiers=verifiers,
+        notes=texts,
+        rotations=[(r.seq, r.extra) for r in rows if r.op == "key.rotated"],
     )
 
 
 def _manifest(src: Source) -> str:
-    raw = src.read("manifest.json")
+    raw = src.read("manifest.json", limits.MAX_MANIFEST_BYTES)
     if raw is None:
         raise ImportRefused(f"{src.label}: manifest.json is missing")
     try:
@@ -209,7 +107,8 @@ def _verifiers(src: Source, names: list[str]) -> list[Verifier]:
     for n in names:
         if n.startswith("keys/") and n.count("/") == 1 and n.endswith(".vkey"):
             try:
-                out.append(Verifier.parse((src.read(n) or b"").decode("utf-8").rstrip("\n")))
+                raw = src.read(n, limits.MAX_VKEY_BYTES) or b""
+                out.append(Verifier.parse(raw.decode("utf-8").rstrip("\n")))
             except (BrainError, UnicodeDecodeError) as e:
                 raise ImportRefused(f"{src.label}: {n}: {e}") from None
     return out
@@ -229,11 +128,8 @@ def _log(src: Source, names: list[str]) -> tuple[list[Row], list[bytes]]:
     leaves: list[bytes] = []
     tip = Tip()
     for first, name in segments:
-        data = src.read(name) or b""
-        if name.endswith(".zst"):
-            data = _unzstd(src, name, data)
         start = len(rows)
-        for item in frames.iter_frames(data):
+        for item in _segment_frames(src, name):
             if isinstance(item, frames.BadFrame):
                 raise ImportRefused(
                     f"{src.label}: {name}: bad frame at byte {item.offset} after seq {tip.seq}"
@@ -258,13 +154,118 @@ def _log(src: Source, names: list[str]) -> tuple[list[Row], list[bytes]]:
     return rows, leaves
 
 
-def _unzstd(src: Source, name: str, data: bytes) -> bytes:
+def _segment_frames(src: Source, name: str) -> Iterator[frames.Frame | frames.BadFrame]:
+    """The frames of one segment, read one at a time (a zstd segment decompressed as it
+    streams): memory holds one frame, whatever the segment's size."""
+    with src.stream(name, limits.MAX_SEGMENT_BYTES) as raw:
+        if raw is None:
+            return
+        if not name.endswith(".zst"):
+            yield from _read_frames(raw)
+            return
+        yield from _zstd_frames(src, name, raw)
+
+
+def _zstd_frames(src: Source, name: str, raw: BinaryIO) -> Iterator[frames.Frame | frames.BadFrame]:
+    """A sealed segment is one zstd frame that declares its size (consolidate writes it so):
+    the size must be declared, within the cap, and what comes out must match it exactly."""
     import zstandard
 
+    where = f"{src.label}: {name}"
+    head = raw.read(18)  # the longest zstd frame header
     try:
-        return zstandard.ZstdDecompressor().decompress(data, max_output_size=1 << 34)
+        declared = zstandard.get_frame_parameters(head).content_size
     except zstandard.ZstdError as e:
-        raise ImportRefused(f"{src.label}: {name}: not a valid zstd segment ({e})") from None
+        raise ImportRefused(f"{where}: not a valid zstd segment ({e})") from None
+    if declared == zstandard.CONTENTSIZE_UNKNOWN:
+        raise ImportRefused(f"{where}: the zstd frame does not declare its size; refused")
+    if declared > limits.MAX_SEGMENT_BYTES:
+        raise ImportRefused(
+            f"{where}: declares {declared} bytes, over the {limits.MAX_SEGMENT_BYTES}-byte"
+            " segment limit"
+        )
+    dctx = zstandard.ZstdDecompressor(max_window_size=limits.ZSTD_MAX_WINDOW)
+    counted = _Counted(dctx.stream_reader(_Prefixed(head, raw), read_across_frames=False), declared)
+    try:
+        yield from _read_frames(counted)
+    except zstandard.ZstdError as e:
+        raise ImportRefused(f"{where}: not a valid zstd segment ({e})") from None
+    except _Overrun:
+        raise ImportRefused(
+            f"{where}: decompresses past the {declared} bytes its header declares"
+        ) from None
+    if counted.count != declared:
+        raise ImportRefused(
+            f"{where}: decompressed to {counted.count} bytes, not the {declared} it declares"
+        )
+
+
+class _Overrun(Exception):
+    pass
+
+
+class _Prefixed:
+    """`head` (already read to parse the frame header) followed by the rest of `rest`."""
+
+    def __init__(self, head: bytes, rest: BinaryIO) -> None:
+        self.head, self.rest = head, rest
+
+    def read(self, n: int = -1) -> bytes:
+        if self.head:
+            out, self.head = (self.head, b"") if n < 0 else (self.head[:n], self.head[n:])
+            return out
+        return self.rest.read(n)
+
+
+class _Counted:
+    """Counts what a reader yields; past `cap` bytes it stops (a lying or endless stream)."""
+
+    def __init__(self, inner, cap: int) -> None:
+        self.inner, self.cap, self.count = inner, cap, 0
+
+    def read(self, n: int) -> bytes:
+        data = self.inner.read(n)
+        self.count += len(data)
+        if self.count > self.cap:
+            raise _Overrun
+        return data
+
+
+def _read_exact(f, n: int) -> bytes:
+    parts, got = [], 0
+    while got < n:
+        chunk = f.read(n - got)
+        if not chunk:
+            break
+        parts.append(chunk)
+        got += len(chunk)
+    return b"".join(parts)
+
+
+def _read_frames(f) -> Iterator[frames.Frame | frames.BadFrame]:
+    """Frames from a stream, checked exactly as `frames.iter_frames` checks a buffer."""
+    off = 0
+    while True:
+        head = _read_exact(f, frames.HEADER_SIZE)
+        if not head:
+            return
+        if len(head) < frames.HEADER_SIZE:
+            yield frames.BadFrame(off, "header cut short", True)
+            return
+        (length,) = struct.unpack_from(">I", head)
+        if length > limits.MAX_FRAME_PAYLOAD:
+            yield frames.BadFrame(off, f"length {length} exceeds the 1 MiB frame limit", False)
+            return
+        payload = _read_exact(f, length)
+        if len(payload) < length:
+            yield frames.BadFrame(off, "payload cut short", True)
+            return
+        for item in frames.iter_frames(head + payload):
+            if isinstance(item, frames.BadFrame):
+                yield frames.BadFrame(off + item.offset, item.reason, item.torn)
+                return
+            yield item
+        off += frames.HEADER_SIZE + length
 
 
 def _notes(
@@ -274,7 +275,7 @@ def _notes(
     verifiers: list[Verifier],
     rows: list[Row],
     leaves: list[bytes],
-) -> tuple[int, list[str]]:
+) -> tuple[int, list[str], list[tuple[int, str]]]:
     notes = sorted((int(m.group(1)), n) for n in names if (m := _NOTE.match(n)))
     if not notes:
         if rows:
@@ -282,20 +283,19 @@ def _notes(
                 f"{src.label}: the log has {len(rows)} rows but no signed checkpoint; run"
                 " `brain checkpoint` (or `brain export`, which signs one) at the source"
             )
-        return 0, []
+        return 0, [], []
     want = {size for size, _n in notes}
     for r in rows:
         if r.op == "checkpoint" and isinstance(r.extra.get("size"), int):
             want.add(r.extra["size"])
     roots = _roots(leaves, want)
     signers: list[str] = []
+    texts: list[tuple[int, str]] = []
     for size, n in notes:
+        text = (src.read(n, limits.MAX_NOTE_BYTES) or b"").decode("utf-8", "replace")
+        texts.append((size, text))
         try:
-            cp, signers = verify_note(
-                (src.read(n) or b"").decode("utf-8", "replace"),
-                verifiers,
-                origin=f"brain/{store_id}",
-            )
+            cp, signers = verify_note(text, verifiers, origin=f"brain/{store_id}")
         except BrainError as e:
             raise ImportRefused(f"{src.label}: {n}: {e}") from None
         if cp.size != size:
@@ -314,7 +314,7 @@ def _notes(
         size = r.extra.get("size") if r.op == "checkpoint" else None
         if isinstance(size, int) and size <= len(rows) and roots[size].hex() != r.extra.get("root"):
             raise ImportRefused(f"{src.label}: checkpoint row {r.seq} names a root the log lacks")
-    return notes[-1][0], signers
+    return notes[-1][0], signers, texts
 
 
 def _roots(leaves: list[bytes], sizes: set[int]) -> dict[int, bytes]:
@@ -351,14 +351,14 @@ def _memories(src: Source, names: list[str], rows: list[Row]) -> tuple[list[Fore
             path = paths.validate(n)
         except BrainError as e:
             raise ImportRefused(f"{where}: {e}") from None
-        raw = src.read(paths.sidecar_of(path))
+        raw = src.read(paths.sidecar_of(path), limits.MAX_SIDECAR_BYTES)
         if raw is None:
             raise ImportRefused(f"{where}: the sidecar is missing")
         try:
             side = _sidecar.decode(raw)
         except (msgspec.DecodeError, msgspec.ValidationError) as e:
             raise ImportRefused(f"{where}: the sidecar is invalid ({e})") from None
-        body = src.read(n) or b""
+        body = src.read(n, limits.MAX_BODY_BYTES) or b""
         if not 1 <= side.seq <= len(rows) or last.get(path) != side.seq:
             raise ImportRefused(
                 f"{where}: the sidecar says seq {side.seq} but the log's last row for this path"
@@ -395,4 +395,13 @@ def _memories(src: Source, names: list[str], rows: list[Row]) -> tuple[list[Fore
     return out, states
 
 
-__all__ = ["Foreign", "ForeignMemory", "ImportRefused", "open_source", "verify"]
+__all__ = [
+    "DirSource",
+    "Foreign",
+    "ForeignMemory",
+    "ImportRefused",
+    "Source",
+    "ZipSource",
+    "open_source",
+    "verify",
+]

@@ -229,18 +229,29 @@ def append(path: Path | str, data: bytes) -> None:
         close(fd)
 
 
-def write_file(path: Path | str, data: bytes, *, durable: bool = False) -> None:
+def write_file(
+    path: Path | str, data: bytes, *, durable: bool = False, mode: int | None = None
+) -> None:
     """Replace path with data via a temp file and rename.
 
     durable=True also fsyncs the file and its folder (used outside the journal's protection:
-    init, manifest, keys, checkpoint notes).
+    init, manifest, keys, checkpoint notes). `mode` (a private key: 0o600) is the temp file's
+    mode from its creation, before a byte is written: a fresh file (O_EXCL, after removing a
+    stale temp a crash left, whose wider mode O_TRUNC would keep), then fchmod so the umask
+    cannot change it.
     """
     # Plain strings, not Path: this runs twice per memory written (pathlib costs ~4x).
     path = os.fspath(path)
     folder, name = os.path.split(path)
     tmp = os.path.join(folder, f".{name}.tmp{os.getpid()}")
-    fd = open_fd(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+    if mode is None:
+        fd = open_fd(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+    else:
+        unlink(tmp)
+        fd = open_fd(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
     try:
+        if mode is not None:
+            os.fchmod(fd, mode)
         write(fd, data)
         if durable:
             fsync(fd)

@@ -1,8 +1,9 @@
 """`brain import SRC`: verify a foreign export (or store folder), then write its selected
 memories here as fresh local puts.
 
-Nothing is written unless the whole source verifies (`core.foreign.verify`). Then, with the
-writer lock held, each selected memory (default: sync_class shareable or team-public) is decided
+Nothing is written unless the whole source verifies (`core.foreign.verify`) and is signed by
+the key pinned for its origin store id (`core.pins`: trust on first use; the first import pins
+it). Then, with the writer lock held, each selected memory (default: sync_class shareable or team-public) is decided
 against the local state, keyed by `imported_from = {"store": <origin id>, "seq": <origin seq of
 the row that wrote that version>}`:
 
@@ -30,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
-from core import fsio, queries
+from core import fsio, pins, queries
 from core.errors import BrainError
 from core.foreign import Foreign, ForeignMemory, open_source, verify
 from core.intents import Intent, Note, Put
@@ -57,6 +58,9 @@ class ImportResult:
     skipped: dict[str, int] = field(default_factory=dict)  # reason -> memories
     first_seq: int = 0  # local rows written; 0 when the import changed nothing
     last_seq: int = 0
+    # The origin's key pin (core.pins): "first use" (pinned now), "pinned" (signed by the
+    # pinned key), "rotated" (a key.rotated row the pinned key vouched for added a key).
+    key_pin: str = ""
 
 
 def parse_filter(spec: str | None) -> tuple[str, ...]:
@@ -121,6 +125,7 @@ def _import_locked(
     store._applier.wait_for(w.tip.seq)  # decisions read the local audit rows
     conn = store.reader.conn
     origin = foreign.store_id
+    _check_pin(store, foreign, result)  # under the lock: two imports cannot both pin
     puts: list[Intent] = []
     notes: list[Intent] = []
     files: list[tuple[str, bytes, bytes]] = []
@@ -169,6 +174,23 @@ def _import_locked(
     result.first_seq, result.last_seq = done[0].seq, done[-1].seq
     store._acked = max(store._acked, result.last_seq)
     return result
+
+
+def _check_pin(store: Store, foreign: Foreign, result: ImportResult) -> None:
+    """Trust on first use: refuse a source whose key is not the one pinned for its store id
+    (or a successor it vouched for); pin it when this is the first import from that id."""
+    known = pins.load(store.root)
+    entry = known.get(foreign.store_id)
+    keys, result.key_pin = pins.trusted_keys(
+        foreign, entry["keys"] if entry else None, result.source
+    )
+    if keys and (entry is None or entry["keys"] != keys):
+        since = entry.get("pinned_ns") if entry else None
+        known[foreign.store_id] = {
+            "keys": keys,
+            "pinned_ns": since if isinstance(since, int) else store.clock(),
+        }
+        pins.save(store.root, known)  # durable before any row this import writes
 
 
 def _decide(store: Store, conn, m: ForeignMemory, key: dict[str, Any]) -> str:

@@ -62,10 +62,15 @@ def _kdf(passphrase: str, salt: bytes, n: int, r: int, p: int) -> bytes:
 
 
 def _ensure_dir(path: Path) -> None:
-    # 0700 when we create it: write_file makes the temp file 0644 before we chmod it 0600,
-    # and the folder's mode is what closes that window.
+    """The folder holding private keys is 0700 before a key is written into it, whoever made
+    it (`Store.init` creates `keys/` with the other folders, under the umask)."""
     if not path.is_dir():
-        fsio.mkdirs(path)
+        fsio.mkdirs(path.parent)
+        try:
+            os.mkdir(path, 0o700)  # never wider than 0700, even for an instant
+        except FileExistsError:
+            pass
+    if path.stat().st_mode & 0o777 != 0o700:
         os.chmod(path, 0o700)
 
 
@@ -105,8 +110,8 @@ def generate(
         )  # fmt: skip
     else:
         doc["seed"] = _b64(seed)
-    fsio.write_file(key_path, msgspec.json.encode(doc, order="sorted") + b"\n", durable=True)
-    os.chmod(key_path, 0o600)
+    data = msgspec.json.encode(doc, order="sorted") + b"\n"
+    fsio.write_file(key_path, data, durable=True, mode=0o600)  # 0600 from its creation
     vkey = signer.verifier.vkey() + "\n"
     fsio.write_file(keys_dir / f"{stem}.vkey", vkey.encode("utf-8"), durable=True)
     return signer

@@ -106,6 +106,15 @@ def _validate_cached(path: str) -> str:
         raise _refuse(path, "the file name needs a slug before '.md'")
     if slug.casefold().endswith(".meta"):
         raise _refuse(path, "a slug may not end in '.meta' (it would clash with a sidecar)")
+    for seg in segments[2:]:
+        # PROTOCOL's "no dot segments": a leading '.' marks the store's temp files, which
+        # export, backup, import and the index skip, so such a memory could not travel.
+        if seg.startswith("."):
+            raise _refuse(
+                path,
+                f"segment {seg!r} starts with '.': such names are reserved for temporary files"
+                " (export, backup and import skip them); drop the leading '.'",
+            )
     return path
 
 

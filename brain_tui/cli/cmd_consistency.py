@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from brain_tui.cli import common
+from brain_tui.cli import common, outfile
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -43,13 +43,15 @@ def run(args: argparse.Namespace) -> int:
 
     from core import proofbundle
 
+    if args.out:
+        outfile.check_out(args.out, "the bundle")
     with common.open_store(args, signing=True) as store:
         bundle = store.consistency(_size(args.old), _size(args.new))
     verdict = proofbundle.verify(bundle)
     if args.out:
-        from pathlib import Path
-
-        Path(args.out).write_bytes(msgspec.json.encode(bundle, order="sorted") + b"\n")
+        outfile.write_out(
+            args.out, msgspec.json.encode(bundle, order="sorted") + b"\n", "the bundle"
+        )
     if args.json:
         common.print_json({**bundle, "valid": verdict.valid, "reason": verdict.reason})
     else:

@@ -40,6 +40,13 @@ def run(args: argparse.Namespace) -> int:
         f"verified {common.clean(res.source)}: store {res.origin}, {res.source_head} rows,"
         f" checkpoint {res.checkpoint} signed by {', '.join(res.signers) or '-'}"
     )
+    pin = {
+        "first use": "key pinned now (first import from this store id; later imports must match)",
+        "pinned": "key matches the pinned one",
+        "rotated": "key rotation vouched for by the pinned key: the new key is pinned too",
+    }.get(res.key_pin)
+    if pin:
+        common.out(f"  {pin}")
     rows = f"  seq {res.first_seq}..{res.last_seq}" if res.first_seq else "  (no rows written)"
     common.out(
         f"imported {len(res.written)}, conflicts {len(res.conflicts)}, skipped: {skipped}{rows}"

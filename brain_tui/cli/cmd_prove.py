@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from brain_tui.cli import common
+from brain_tui.cli import common, outfile
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -24,13 +24,13 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> int:
     import msgspec
 
+    if args.out:
+        outfile.check_out(args.out, "the proof bundle")
     with common.open_store(args, signing=True) as store:
         bundle = store.prove(args.seq)
     data = msgspec.json.encode(bundle, order="sorted") + b"\n"
     if args.out:
-        from pathlib import Path
-
-        Path(args.out).write_bytes(data)
+        outfile.write_out(args.out, data, "the proof bundle")
         common.err(
             f"wrote the proof of seq {args.seq} (tree size {bundle['tree_size']}) to {args.out}"
         )

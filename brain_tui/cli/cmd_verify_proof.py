@@ -15,7 +15,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         "verify a proof bundle offline",
         description="Verify a brain-proof/v1 or brain-consistency/v1 bundle (FILE, or - for"
         " stdin) using only the bundle: the leaf, the audit path, the signed checkpoint and its"
-        " verifier key. --key pins the verifier key you trust. Exit 0 when valid, 1 when not.",
+        " verifier key. --key pins the verifier key you trust; without it the bundle is only checked"
+        " against the key it carries, and the answer says the key is not pinned. Exit 0 when"
+        " valid, 1 when not.",
     )
     p.add_argument("file", metavar="FILE")
     p.add_argument(
@@ -36,9 +38,28 @@ def run(args: argparse.Namespace) -> int:
         verdict = proofbundle.Verdict(False, f"not JSON: {e}")
     else:
         verdict = proofbundle.verify(bundle, args.key)
+    # Without --key the bundle vouches for itself: anyone can make a store, sign a bundle with
+    # their own key and ship that key inside it. Say so instead of a bare "valid".
+    pinned = bool(args.key)
     if args.json:
         common.print_json(
-            {"valid": verdict.valid, "reason": verdict.reason, "signer": verdict.signer}
+            {
+                "valid": verdict.valid,
+                "reason": verdict.reason,
+                "signer": verdict.signer,
+                "key_pinned": pinned,
+            }
+        )
+    elif verdict.valid and not pinned:
+        signer = verdict.signer or "the key inside the bundle"
+        common.out(
+            f"valid against the bundle's own key only (key not pinned): {verdict.reason}"
+            f" (signed by {signer})"
+        )
+        common.err(
+            "note: the signing key was not pinned, so this shows only that the bundle is"
+            " self-consistent; pass --key VKEY (the store's keys/*.vkey you trust) to check it"
+            " was signed by that store"
         )
     else:
         word = "valid" if verdict.valid else "invalid"

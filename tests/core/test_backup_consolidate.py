@@ -102,6 +102,51 @@ def test_backup_refuses_non_empty_or_inner_destinations(store: Store, tmp_path: 
         store.backup(store.root / "local" / "bk")
 
 
+def _leftovers(parent: Path, keep: set[str]) -> list[str]:
+    return sorted(p.name for p in parent.iterdir() if p.name not in keep)
+
+
+def test_failed_backup_leaves_no_partial_copy(store: Store, tmp_path: Path, monkeypatch) -> None:
+    """A backup that fails half-way (here a symlink the store must not hold, met after keys/
+    was copied) leaves nothing at DIR and nothing beside it: no partial copy, no keys."""
+    link = store.root / "memories" / "facts" / "zz-link"
+    link.symlink_to(tmp_path)
+    out = tmp_path / "out"
+    out.mkdir()
+    with pytest.raises(BrainError, match="symlink"):
+        store.backup(out / "bk")
+    assert _leftovers(out, set()) == []
+    link.unlink()
+    # A copy that does not verify: DIR, given empty, stays empty and nothing sits beside it.
+    (out / "empty").mkdir()
+
+    def bad(_src):
+        raise BrainError("simulated verification failure")
+
+    monkeypatch.setattr("core.backup.verify", bad)
+    with pytest.raises(BrainError, match="simulated verification failure"):
+        store.backup(out / "empty")
+    assert _leftovers(out, {"empty"}) == [] and list((out / "empty").iterdir()) == []
+    monkeypatch.undo()
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "xdg-state"))
+    res = store.backup(out / "empty")  # then it works, into the same empty folder
+    assert res.verified and res.dest == str(out / "empty")
+    assert _leftovers(out, {"empty"}) == [] and (out / "empty" / "keys").is_dir()
+
+
+def test_dot_named_memories_are_refused_at_write_time(store: Store, tmp_path: Path) -> None:
+    """PROTOCOL: a name the layout cannot carry everywhere is refused when written. A leading
+    '.' marks temp files, which export, backup and import skip, so no memory may use one."""
+    from core.errors import InvalidPath
+
+    for bad in ("memories/facts/.hidden.md", "memories/facts/.d/x.md"):
+        with pytest.raises(InvalidPath, match="starts with '.'"):
+            store.put(bad, "x\n", actor=ANA)
+        with pytest.raises(InvalidPath, match="starts with '.'"):
+            store.move("memories/facts/n002.md", bad, actor=ANA)
+    assert store.backup(tmp_path / "bk").verified
+
+
 def test_backup_is_consistent_with_a_concurrent_writer(store: Store, tmp_path: Path) -> None:
     stop = threading.Event()
     errors: list[BaseException] = []

@@ -188,3 +188,47 @@ def test_renamed_key_file_detected(kd: Path) -> None:
     b.write_bytes(a_bytes)
     with pytest.raises(KeyError_, match="does not hold key"):
         keys.load_signer(kd, NAME, passphrase=None, key_id=other.verifier.key_id.hex())
+
+
+def test_key_temp_file_is_0600_before_a_byte_is_written(kd: Path, monkeypatch) -> None:
+    """The private key never sits in a wider file, even for an instant: the temp file is
+    created 0600 (a stale 0644 temp a crash left is not reused), keys/ is 0700 before it."""
+    import os
+
+    from core import fsio
+
+    seen: list[tuple[str, int, int]] = []
+    fds: dict[int, str] = {}
+
+    class Spy(fsio.RealIO):
+        def open(self, path, flags, mode=0o644):
+            fd = super().open(path, flags, mode)
+            fds[fd] = path
+            return fd
+
+        def write(self, fd, data):
+            path = fds.get(fd, "")
+            if path.endswith(f".tmp{os.getpid()}"):
+                folder = os.path.dirname(path)
+                seen.append((path, os.fstat(fd).st_mode & 0o777, os.stat(folder).st_mode & 0o777))
+            super().write(fd, data)
+
+    kd.mkdir(parents=True, mode=0o755)
+    os.chmod(kd, 0o755)  # as Store.init's skeleton leaves it under a 022 umask
+    signer = keys.Signer.from_seed(NAME, bytes([4]) * 32)
+    stale = kd / f".{keys._stem(NAME, signer.verifier.key_id.hex())}.key.tmp{os.getpid()}"
+    stale.write_bytes(b"")
+    os.chmod(stale, 0o644)
+    monkeypatch.setattr(fsio, "backend", Spy())
+    keys.generate(kd, NAME, passphrase=None, clock_ns=1, rng=_rng(4))
+    key_writes = [s for s in seen if ".key.tmp" in s[0]]
+    assert key_writes and all(m == 0o600 and d == 0o700 for _p, m, d in key_writes), seen
+    assert stat.S_IMODE(_only(kd, "*.key").stat().st_mode) == 0o600
+
+
+def test_init_makes_keys_folder_0700(tmp_path: Path) -> None:
+    from core.store import Store
+
+    with Store.init(tmp_path / "s", allow_temp=True) as st:
+        assert stat.S_IMODE(st.layout.keys.stat().st_mode) == 0o700
+        assert all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in st.layout.keys.glob("*.key"))

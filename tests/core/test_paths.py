@@ -23,7 +23,6 @@ from core.models import KINDS
         "memories/people/caf\u00e9.md",
         "memories/refinements/with space inside.md",
         "memories/drift/x.y.z.md",
-        "memories/projects/.hidden.md",
         "memories/preferences/" + "a" * 197 + ".md",  # segment of exactly 200 bytes
     ],
 )
@@ -95,6 +94,9 @@ def test_whole_path_length_boundary() -> None:
         ("memories/facts/.md", "needs a slug before '.md'"),
         ("memories/facts/x.meta.md", "may not end in '.meta'"),
         ("memories/facts/x.META.md", "may not end in '.meta'"),
+        ("memories/projects/.hidden.md", "segment '.hidden.md' starts with '.'"),
+        ("memories/projects/.git/a.md", "segment '.git' starts with '.'"),
+        ("memories/projects/a/.x.tmp1/b.md", "starts with '.'"),
     ],
 )
 def test_each_rule_is_refused_with_its_message(path: str, message: str) -> None:
@@ -187,6 +189,7 @@ _SEG_CHARS = st.characters(exclude_categories=("Cs", "Cc"), exclude_characters="
 def _good_segment(s: str) -> bool:
     return (
         s not in ("", ".", "..")
+        and not s.startswith(".")
         and s == s.strip()
         and len(s.encode()) <= 200
         and not s.casefold().endswith((".md", ".meta.json"))
@@ -197,7 +200,9 @@ _SEGMENT = st.text(alphabet=_SEG_CHARS, min_size=1, max_size=12).map(
     lambda s: unicodedata.normalize("NFC", s)
 )
 _FOLDER = _SEGMENT.filter(_good_segment)
-_SLUG = _SEGMENT.filter(lambda s: s == s.lstrip() and not s.casefold().endswith(".meta"))
+_SLUG = _SEGMENT.filter(
+    lambda s: s == s.lstrip() and not s.startswith(".") and not s.casefold().endswith(".meta")
+)
 
 
 @st.composite

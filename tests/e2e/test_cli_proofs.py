@@ -32,7 +32,8 @@ def test_prove_then_verify_without_the_store(tmp_path):
     assert bundle["format"] == "brain-proof/v1" and bundle["seq"] == 2
     # The verifier needs nothing but the bundle: no --store, and the store is gone.
     (store / "manifest.json").rename(store / "manifest.gone")
-    ok = brain(None, "verify-proof", str(out))
+    vkey = next((store / "keys").glob("*.vkey")).read_text().strip()
+    ok = brain(None, "verify-proof", str(out), "--key", vkey)
     assert ok.stdout.startswith("valid: row 2 is included")
     bundle["root"] = bundle["leaf_hash"]
     out.write_text(json.dumps(bundle))
@@ -65,3 +66,28 @@ def test_checkpoint_consistency_and_rotation_commands(tmp_path):
     assert rot["phase"] == "start"
     fin = json.loads(brain(store, "rotate-key", "--finish", "--json", env_extra=env).stdout)
     assert fin["active"] == rot["new"]
+
+
+def test_verify_proof_without_key_says_not_pinned_and_prove_out_missing_folder(tmp_path):
+    store = tmp_path / "s"
+    env = {"XDG_STATE_HOME": str(tmp_path / "state")}
+    brain(store, "init", env_extra=env)
+    brain(store, "put", "memories/facts/a.md", input="a\n", env_extra=env)
+    missing = tmp_path / "no" / "such" / "proof.json"
+    bad = brain(store, "prove", "--seq", "1", "--out", str(missing), check=False, env_extra=env)
+    assert bad.returncode != 0 and "Traceback" not in bad.stderr
+    assert "does not exist" in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
+    assert not missing.parent.exists()
+    out = tmp_path / "proof.json"
+    brain(store, "prove", "--seq", "1", "--out", str(out), env_extra=env)
+    # No --key: valid only against the key the bundle carries, and it says so.
+    p = brain(None, "verify-proof", str(out))
+    assert p.stdout.startswith("valid against the bundle's own key only (key not pinned)")
+    assert "--key" in p.stderr
+    assert json.loads(brain(None, "verify-proof", str(out), "--json").stdout)["key_pinned"] is False
+    vkey = next((store / "keys").glob("*.vkey")).read_text().strip()
+    p = brain(None, "verify-proof", str(out), "--key", vkey)
+    assert p.stdout.startswith("valid: row 1 is included")
+    assert json.loads(brain(None, "verify-proof", str(out), "--key", vkey, "--json").stdout)[
+        "key_pinned"
+    ]
