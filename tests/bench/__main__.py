@@ -17,6 +17,7 @@ import time
 
 from tests.bench import (
     bench_baseline,
+    bench_cli,
     bench_doctor,
     bench_export,
     bench_foreign,
@@ -42,6 +43,7 @@ ALL: list[Bench] = [
     *bench_search_quality.BENCHES,
     *bench_semantic.BENCHES,
     *bench_tui.BENCHES,
+    *bench_cli.BENCHES,
 ]
 BY_NAME = {b.name: b for b in ALL}
 
@@ -92,6 +94,8 @@ def main(argv: list[str] | None = None) -> int:
         cleanup()
     load = (load_before, os.getloadavg()[0])
     print(render(benches, raw, baselines, reps, ctx.quick, load))
+    for note in ctx.shared.get("notes", []):  # what a benchmark could not measure, and why
+        print(f"note: {note}")
     log(f"total {time.monotonic() - started:.0f} s")
     if args.json:
         with open(args.json, "w") as f:
@@ -134,20 +138,28 @@ def render(benches, raw, baselines, reps, quick, load=(0.0, 0.0)) -> str:
         ),
     ]
     for b in benches:
-        runs = raw[b.name]
         for m in b.metrics:
+            runs = [(bs, r) for bs, r in raw[b.name] if m.key in r]
+            if not runs:  # not measured here (a tool or strace missing): see the notes
+                continue
             med = statistics.median(r[m.key] for _base, r in runs)
             base = ratio = None
+            unit = ""
             if m.base:
                 base = statistics.median(bs[m.base] for bs, _r in runs)
                 ratio = statistics.median(r[m.key] / bs[m.base] for bs, r in runs)
+                unit = "ops/s" if m.base == "ops" else "µs"
+            elif m.pair and (paired := [r for _bs, r in runs if r.get(m.pair)]):
+                base = statistics.median(r[m.pair] for r in paired)
+                ratio = statistics.median(r[m.key] / r[m.pair] for r in paired)
+                unit = f"{m.unit} {m.pair_label}".rstrip()
             met = "" if m.check is None else ("yes" if m.check(med, ratio) else "NO")
             rows.append(
                 (
                     m.label,
                     _num(med),
                     m.unit,
-                    "" if base is None else f"{_num(base)} {'ops/s' if m.base == 'ops' else 'µs'}",
+                    "" if base is None else f"{_num(base)} {unit}",
                     "" if ratio is None else f"{ratio:.2f}×",
                     m.goal,
                     met,
@@ -166,7 +178,8 @@ def render(benches, raw, baselines, reps, quick, load=(0.0, 0.0)) -> str:
     sep = "|" + "|".join("-" * (w + 2) for w in widths) + "|"
     note = (
         f"medians of {reps} repetitions{' (--quick)' if quick else ''}; each repetition ran right"
-        " after its own baseline loop; ratio = median of per-repetition ratios.\n"
+        " after its own baseline loop; ratio = median of per-repetition ratios (to the paired\n"
+        "tool's figure of the same repetition where the baseline column names one).\n"
         f"{os.cpu_count()} CPUs, load average {load[0]:.1f} at the start and {load[1]:.1f} at the"
         f" end; bench dir {bench_dir()}"
     )

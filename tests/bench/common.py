@@ -88,6 +88,10 @@ class Metric:
     base: str | None = None  # "ops": figure / baseline ops/s; "p50": figure / baseline p50
     goal: str = ""  # shown in the table
     check: Callable[[float, float | None], bool] | None = None  # (median, ratio) -> met?
+    # A figure of the same run to compare with instead of the baseline loop (another tool's
+    # time for the same command): shown in the baseline column, ratio = figure / pair.
+    pair: str | None = None
+    pair_label: str = ""
 
 
 @dataclass

@@ -1,0 +1,427 @@
+"""Whole-process CLI latency, paired with the public reference implementation (issue 11 item 5).
+
+Every figure is one fresh process, started the way a user starts it: the `brain` console script
+next to this interpreter (else the same entry point via `python -c`), with PYTHONPATH set to
+this repo. Measured: `brain --help`, `brain view PATH`, `brain put PATH` with the body on stdin
+(a new path each time, and overwriting one path with a new body each time) and `brain search
+WORD`, on a 200-memory store; and, for one `brain put`, the device syncs strace counts, on
+that store and on one that 100 one-shot puts wrote (see _age_store). Every repetition first
+opens and closes the main store in-process, which checkpoints its index WAL, so the run's own
+one-shot puts never push it past SQLite's auto-checkpoint: the aged store shows that case.
+
+The reference is `cyberos` (its `modules/memory`), set up for this benchmark only under the
+bench dir: extracted from a local mirror ($BRAIN_BENCH_CYBEROS_MIRROR, else the default below),
+installed with pip into its own venv made by this interpreter's base Python (same version as
+brain's), its store given the same 200 memories through its own CLI entry point. Its commands
+run interleaved with brain's (the order alternates every round), so each ratio compares runs
+made moments apart. Without the mirror or the install, brain's figures are printed alone, with
+the reason.
+
+`python -m tests.bench cli [--quick] [--reps N] [--rebuild]` (--rebuild reinstalls cyberos).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tarfile
+import tempfile
+from collections import Counter
+from pathlib import Path
+
+from core.store import Store
+from tests.bench.common import REPO, Bench, Ctx, Metric, bench_dir, log, now, scratch
+from tests.bench.corpus import Corpus
+
+MEMORIES = 200
+AGED_PUTS = 100  # one-shot puts before the "aged store" sync count
+MIRROR = Path(
+    os.environ.get("BRAIN_BENCH_CYBEROS_MIRROR") or "/work/.mirror/cyberskill-official+cyberos/repo"
+)
+SYNCS = ("fsync", "fdatasync", "syncfs", "msync")
+TIMEOUT = 120  # s, one command
+
+
+# --- the two tools -------------------------------------------------------------------------
+
+
+def _env() -> dict[str, str]:
+    d = bench_dir()
+    env = {**os.environ, "PYTHONPATH": str(REPO), "BRAIN_ALLOW_TEMP_STORE": "1"}
+    env["BRAIN_ACTOR"] = "agent:bench@localhost"
+    env["XDG_STATE_HOME"] = str(d / "xdg-state")  # checkpoint witnesses stay in the bench dir
+    env["XDG_CONFIG_HOME"] = str(d / "xdg-config")
+    for k in ("BRAIN_PASSPHRASE", "BRAIN_DEBUG", "CYBEROS_STORE", "CYBEROS_BRAIN_HOME"):
+        env.pop(k, None)
+    return env
+
+
+def _brain_cmd() -> list[str]:
+    script = Path(sys.executable).parent / "brain"
+    if script.is_file() and os.access(script, os.X_OK):
+        return [str(script)]
+    return [
+        sys.executable,
+        "-c",
+        "import sys; from brain_tui.cli.main import entry; sys.exit(entry())",
+    ]
+
+
+def _run(cmd: list[str], body: bytes | None = None) -> float:
+    """Seconds from spawn to exit of one command; it must succeed."""
+    t0 = now()
+    out = subprocess.run(
+        cmd,
+        input=body,
+        stdin=None if body is not None else subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env=_env(),
+        cwd=bench_dir(),
+        timeout=TIMEOUT,
+    )
+    took = now() - t0
+    if out.returncode:
+        err = out.stderr.decode(errors="replace")[-2000:]
+        raise RuntimeError(f"{' '.join(cmd[-4:])} exited {out.returncode}:\n{err}")
+    return took
+
+
+def _syncs(cmd: list[str], body: bytes) -> float:
+    """Device syncs (fsync, fdatasync, syncfs, msync) the command makes, its children included;
+    NaN when strace is missing or not allowed here."""
+    strace = shutil.which("strace")
+    if not strace:
+        return float("nan")
+    with tempfile.NamedTemporaryFile("r", dir=bench_dir(), suffix=".strace") as f:
+        trace = [strace, "-f", "-c", "-o", f.name, "-e", f"trace={','.join(SYNCS)}"]
+        try:
+            _run([*trace, *cmd], body)
+        except RuntimeError as e:
+            log(f"cli: strace failed, no sync count: {str(e).splitlines()[-1]}")
+            return float("nan")
+        calls = 0
+        for line in f.read().splitlines():
+            parts = line.split()
+            if len(parts) >= 5 and parts[-1] in SYNCS:
+                calls += int(parts[3])
+    return float(calls)
+
+
+# --- cyberos: extract, install, store ------------------------------------------------------
+
+
+def _commit() -> str:
+    out = subprocess.run(
+        ["git", "-C", str(MIRROR), "rev-parse", "HEAD"], capture_output=True, text=True
+    )
+    if out.returncode:
+        raise RuntimeError(f"no cyberos mirror at {MIRROR}: {out.stderr.strip()}")
+    return out.stdout.strip()
+
+
+def _base_python() -> str:
+    """The interpreter this venv was made from: both tools then run the same Python."""
+    v = sys.version_info
+    cand = Path(sys.base_prefix) / "bin" / f"python{v.major}.{v.minor}"
+    return str(cand) if cand.exists() else (shutil.which("python3") or sys.executable)
+
+
+def _install_cyberos(rebuild: bool) -> Path:
+    """cyberos's console script in its own venv under the bench dir, reused while the mirror's
+    commit and this Python's version stay the same."""
+    home = bench_dir() / "cyberos-ref"
+    stamp = bench_dir() / "cyberos-ref.ok"
+    key = f"{_commit()} python {sys.version.split()[0]}"
+    script = home / "venv" / "bin" / "cyberos"
+    if not rebuild and stamp.exists() and stamp.read_text() == key and script.exists():
+        return script
+    stamp.unlink(missing_ok=True)
+    shutil.rmtree(home, ignore_errors=True)
+    src = home / "src"
+    src.mkdir(parents=True)
+    log(f"cli: installing cyberos {key[:12]} from {MIRROR} into {home} ...")
+    t0 = now()
+    archive = subprocess.run(
+        ["git", "-C", str(MIRROR), "archive", "HEAD", "modules/memory"],
+        capture_output=True,
+        check=True,
+    )
+    with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
+        tar.extractall(src, filter="data")
+    steps = [
+        [_base_python(), "-m", "venv", str(home / "venv")],
+        [str(home / "venv" / "bin" / "pip"), "install", "-q", str(src / "modules" / "memory")],
+    ]
+    for step in steps:
+        out = subprocess.run(step, capture_output=True, text=True, timeout=600)
+        if out.returncode:
+            tail = (out.stderr or out.stdout).strip().splitlines()[-3:]
+            raise RuntimeError(f"`{' '.join(step[:3])} ...` failed: {' | '.join(tail)}")
+    if not script.exists():
+        raise RuntimeError(f"the install made no {script}")
+    log(f"  installed in {now() - t0:.1f} s")
+    stamp.write_text(key)
+    return script
+
+
+def _cyberos_body(path: str, body: str, tags: list[str], n: int) -> bytes:
+    """cyberos wants a JSON frontmatter block on every memory."""
+    kind = path.split("/")[1].removesuffix("s")
+    fm = {
+        "actor": "agent:bench@localhost",
+        "id": f"BENCH-{n}",
+        "kind": kind,
+        "tags": tags,
+        "ts_ns": 1_715_126_400_000_000_000 + n,
+    }
+    return f"---\n{json.dumps(fm, sort_keys=True, separators=(',', ':'))}\n---\n{body}".encode()
+
+
+def _fill_cyberos(python: Path, root: Path, mems: list) -> None:
+    """The 200 memories, written by one process through cyberos's own CLI entry point."""
+    with scratch("cli-cyberos-bodies") as staged:
+        staged.mkdir(parents=True)
+    listing = []
+    for i, m in enumerate(mems):
+        f = staged / f"{i}.md"
+        f.write_bytes(_cyberos_body(m.path, m.body, m.tags, i))
+        listing.append(f"{m.path}\t{f}")
+    (staged / "list.tsv").write_text("\n".join(listing) + "\n")
+    prog = (
+        "import sys\n"
+        "from cyberos.__main__ import main\n"
+        "store, listing = sys.argv[1:3]\n"
+        "for line in open(listing):\n"
+        "    path, body = line.rstrip('\\n').split('\\t')\n"
+        "    if main(['--store', store, 'put', path, body]):\n"
+        "        sys.exit(f'put {path} failed')\n"
+    )
+    _run([str(python), "-c", prog, str(root), str(staged / "list.tsv")])
+
+
+# --- setup, one repetition, teardown -------------------------------------------------------
+
+
+def _word(mems: list) -> str:
+    """The most common plain word among the tags: a search with several hits."""
+    words = Counter(t for m in mems for t in m.tags if re.fullmatch(r"[a-z]{4,}", t))
+    return words.most_common(1)[0][0]
+
+
+def setup(ctx: Ctx) -> None:
+    mems = Corpus(seed=23).memories(MEMORIES)
+    sh = ctx.shared
+    sh["cli-word"] = _word(mems)
+    sh["cli-view"] = mems[MEMORIES // 2].path
+    sh["cli-brain"] = _brain_cmd()
+    with scratch("cli-brain") as root:
+        t0 = now()
+        with Store.init(root, allow_temp=True) as store:
+            store.batch(
+                [Store.put_intent(m.path, m.body, tags=m.tags, category=m.category) for m in mems],
+                "agent:bench@localhost",
+            )
+            store.wait_index()
+        sh["cli-brain-store"] = root
+        log(f"cli: brain store of {MEMORIES} memories in {now() - t0:.1f} s: {root}")
+    try:
+        script = _install_cyberos(ctx.rebuild)
+        with scratch("cli-cyberos") as root:
+            t0 = now()
+            _run([str(script), "--store", str(root), "init"])
+            _fill_cyberos(script.parent / "python", root, mems)
+            sh["cli-cyberos"] = [str(script), "--store", str(root)]
+            log(f"cli: cyberos store of {MEMORIES} memories in {now() - t0:.1f} s: {root}")
+    except (RuntimeError, OSError, subprocess.SubprocessError) as e:
+        why = f"cyberos reference skipped: {e}"
+        sh.setdefault("notes", []).append(why)
+        log(f"cli: {why}")
+    if not shutil.which("strace"):
+        sh.setdefault("notes", []).append("strace not found: device syncs not counted")
+    if shutil.which("strace"):
+        _age_store(ctx)
+    # Warm-up: compiled bytecode on disk, both tools' files in the page cache.
+    for _ in range(2):
+        _round(ctx, first_brain=True, tag="warm")
+
+
+def _age_store(ctx: Ctx) -> None:
+    """A store written only by one-shot CLI puts: they exit without SQLite's close-time
+    checkpoint, so the index's WAL only grows; past 1,000 pages (~70 puts) SQLite's
+    auto-checkpoint runs in every later put."""
+    with scratch("cli-brain-aged") as root:
+        Store.init(root, allow_temp=True).close()
+        t0 = now()
+        for i in range(AGED_PUTS):
+            text = f"# aged {i}\n\nOne of {AGED_PUTS} one-shot puts, number {i}.\n"
+            _run(
+                [
+                    *ctx.shared["cli-brain"],
+                    "--store",
+                    str(root),
+                    "put",
+                    f"memories/facts/aged/m{i}.md",
+                ],
+                text.encode(),
+            )
+        wal = root / "index" / "brain.sqlite-wal"
+        size = wal.stat().st_size if wal.exists() else 0
+        log(f"cli: {AGED_PUTS} one-shot puts in {now() - t0:.1f} s; index WAL {size / 1e6:.1f} MB")
+        ctx.shared["cli-brain-aged"] = root
+
+
+def _round(ctx: Ctx, first_brain: bool, tag: str) -> dict[str, float]:
+    """One run of every command, brain's and cyberos's in turn (which goes first alternates)."""
+    sh = ctx.shared
+    brain = [*sh["cli-brain"], "--store", str(sh["cli-brain-store"])]
+    cy = sh.get("cli-cyberos")
+    sh["cli-n"] = n = sh.get("cli-n", 0) + 1
+    text = f"# bench {tag} {n}\n\nA body written by the cli benchmark, run {n} ({tag}).\n"
+    new = f"memories/facts/cli/{tag}-{n}.md"
+    over = "memories/facts/cli/overwritten.md"
+    cy_body = _cyberos_body(new, text, ["bench"], 10_000 + n)
+    pairs: list[tuple[str, list[str], bytes | None, list[str] | None, bytes | None]] = [
+        (
+            "view",
+            [*brain, "view", sh["cli-view"]],
+            None,
+            cy and [*cy, "view", sh["cli-view"]],
+            None,
+        ),
+        (
+            "put_new",
+            [*brain, "put", new],
+            text.encode(),
+            cy and [*cy, "put", new, "/dev/stdin"],
+            cy_body,
+        ),
+        (
+            "put_over",
+            [*brain, "put", over],
+            text.encode(),
+            cy and [*cy, "put", over, "/dev/stdin"],
+            cy_body,
+        ),
+        (
+            "search",
+            [*brain, "search", sh["cli-word"]],
+            None,
+            cy and [*cy, "search", sh["cli-word"]],
+            None,
+        ),
+        ("help", [*sh["cli-brain"], "--help"], None, cy and [cy[0], "--help"], None),
+    ]
+    res = {"python": _run([sys.executable, "-c", "pass"])}
+    for key, bcmd, bbody, ccmd, cbody in pairs:
+        order = [("brain", bcmd, bbody), ("cy", ccmd, cbody)]
+        for who, cmd, body in order if first_brain else order[::-1]:
+            if cmd:
+                res[f"{who}_{key}"] = _run(cmd, body)
+    return res
+
+
+def run(ctx: Ctx) -> dict[str, float]:
+    Store.open(ctx.shared["cli-brain-store"], allow_temp=True).close()  # WAL checkpointed
+    rounds = [_round(ctx, first_brain=i % 2 == 0, tag=f"r{ctx.rep}") for i in range(ctx.n(5, 3))]
+    res = {k: statistics.median(r[k] for r in rounds) * 1000 for k in rounds[0]}  # ms
+    sh = ctx.shared
+    body = f"# synced\n\nstrace run {ctx.rep}\n".encode()
+    path = f"memories/facts/cli/strace-{ctx.rep}.md"
+    res["brain_syncs"] = _syncs(
+        [*sh["cli-brain"], "--store", str(sh["cli-brain-store"]), "put", path], body
+    )
+    if sh.get("cli-brain-aged"):
+        res["brain_syncs_aged"] = _syncs(
+            [*sh["cli-brain"], "--store", str(sh["cli-brain-aged"]), "put", path], body
+        )
+    if sh.get("cli-cyberos"):
+        cy_body = _cyberos_body(path, body.decode(), ["bench"], 20_000 + ctx.rep)
+        res["cy_syncs"] = _syncs([*sh["cli-cyberos"], "put", path, "/dev/stdin"], cy_body)
+    return {k: v for k, v in res.items() if v == v}  # NaN: not measured, left out of the table
+
+
+def _ms_at_most(limit: float, ratio: float | None = None):
+    def check(med: float, r: float | None) -> bool:
+        return med <= limit and (ratio is None or r is None or r <= ratio)
+
+    return check
+
+
+BENCHES = [
+    Bench(
+        "cli",
+        run,
+        [
+            Metric("python", "cli: `python -c pass` (interpreter start, floor)", "ms"),
+            Metric(
+                "brain_help",
+                "cli: brain --help",
+                "ms",
+                goal="≤ 40 ms",
+                check=_ms_at_most(40),
+                pair_label="cyberos",
+                pair="cy_help",
+            ),
+            Metric(
+                "brain_view",
+                f"cli: brain view ({MEMORIES}-memory store)",
+                "ms",
+                goal="≤ 60 ms, ≤ 0.50×",
+                check=_ms_at_most(60, 0.5),
+                pair_label="cyberos",
+                pair="cy_view",
+            ),
+            Metric(
+                "brain_put_new",
+                "cli: brain put, new path (stdin body)",
+                "ms",
+                goal="≤ 120 ms, ≤ 0.50×",
+                check=_ms_at_most(120, 0.5),
+                pair_label="cyberos",
+                pair="cy_put_new",
+            ),
+            Metric(
+                "brain_put_over",
+                "cli: brain put, overwrite (stdin body)",
+                "ms",
+                goal="≤ 120 ms, ≤ 0.50×",
+                check=_ms_at_most(120, 0.5),
+                pair_label="cyberos",
+                pair="cy_put_over",
+            ),
+            Metric(
+                "brain_search",
+                f"cli: brain search WORD ({MEMORIES}-memory store)",
+                "ms",
+                pair_label="cyberos",
+                pair="cy_search",
+            ),
+            Metric(
+                "brain_syncs",
+                "cli: device syncs of one brain put (strace)",
+                "syncs",
+                goal="≤ 2",
+                check=lambda med, _r: med <= 2,
+                pair_label="cyberos",
+                pair="cy_syncs",
+            ),
+            Metric(
+                "brain_syncs_aged",
+                f"  same, store written by {AGED_PUTS} one-shot puts before",
+                "syncs",
+                goal="≤ 2",
+                check=lambda med, _r: med <= 2,
+                pair_label="cyberos",
+                pair="cy_syncs",
+            ),
+        ],
+        setup=setup,
+    )
+]
