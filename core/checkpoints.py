@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import msgspec
 
-from core import fsio, keys, notes
+from core import fsio
 from core.errors import BrainError, ProofError
 from core.layout import Layout
 from core.mmr import MMR
+from core.note_cache import Verified
+
+if TYPE_CHECKING:
+    from core import notes
 
 _NOTE = re.compile(r"^(\d{20})\.note$")
 
@@ -54,14 +58,6 @@ def read_note(layout: Layout, size: int) -> str:
         raise ProofError(f"{rel}: not a checkpoint note (not UTF-8 at byte {e.start})") from None
 
 
-@dataclass(frozen=True)
-class Verified:
-    size: int
-    root: bytes
-    signers: list[str]
-    note: str
-
-
 def verify_latest(layout: Layout, store_id: str, mmr: MMR, head: int) -> Verified | None:
     """Check the newest note: signature by a store key, and its root against our MMR.
 
@@ -72,6 +68,8 @@ def verify_latest(layout: Layout, store_id: str, mmr: MMR, head: int) -> Verifie
         return None
     size = all_sizes[-1]
     text = read_note(layout, size)
+    from core import keys, notes  # cryptography: loaded only when a signature is checked
+
     cp, signers = notes.verify_note(
         text, keys.load_verifiers(layout.keys), origin=origin_of(store_id)
     )
@@ -91,6 +89,8 @@ def make(layout: Layout, store_id: str, mmr: MMR, size: int, signers: list[notes
     """Sign the tree head of `size` durable rows and write the note durably."""
     if not signers:
         raise BrainError("no signing key is available; checkpoints cannot be signed")
+    from core import notes
+
     cp = notes.Checkpoint(origin_of(store_id), size, mmr.root(size))
     text = notes.sign_note(cp, signers)
     fsio.mkdirs(layout.checkpoints)

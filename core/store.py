@@ -13,8 +13,7 @@ from typing import TYPE_CHECKING
 
 import msgspec
 
-from core import access, frontmatter, fsio, paths, queries, verdict
-from core.applier import Applier
+from core import access, fsio, paths, purge_list, queries, verdict
 from core.binlog import Binlog
 from core.errors import (
     BrainError,
@@ -27,25 +26,27 @@ from core.errors import (
     StoreExists,
     StoreNotFound,
 )
+from core.head import read_head
 from core.index import IndexReader, IndexWriter
-from core.intents import Delete, Intent, Move, Note, Put
 from core.layout import Layout, sidecar_path
 from core.ledger_state import Tip, scan_current, scan_from, start_tip
 from core.mmr import MMR
 from core.models import PROTOCOL_VERSION, Manifest, Memory, Row
-from core.planner import Plan, Result
-from core.purge import finish_purges
 from core.state_view import read_sidecar
 from core.store_index import StoreIndex
 from core.store_services import StoreServices
 from core.store_state import StoreState, compute_state
-from core.writer import Writer, read_head, read_pending_purges
 
 if TYPE_CHECKING:
-    pass
+    # The write path is imported when a write starts: a read-only command never loads it.
+    from core.applier import Applier
+    from core.intents import Intent, Put
+    from core.planner import Plan, Result
+    from core.writer import Writer
 
 DEFAULT_ROOT = "~/.cyberos-memory"
 _LEFT_OPEN: list = []  # index connections kept open until a fast process exit
+WAL_CHECKPOINT_BYTES = 2 << 20  # below SQLite's own 1,000-page auto-checkpoint
 Clock = Callable[[], int]
 Rng = Callable[[int], bytes]
 
@@ -226,7 +227,7 @@ class Store(StoreServices, StoreIndex):
         self.tip = scan.tip
         needs_recovery = (
             (self.layout.journal.exists() and self.layout.journal.stat().st_size > 0)
-            or bool(read_pending_purges(self.layout))
+            or bool(_pending_purges(self.layout))
             or start_tip(self.binlog).offset > 0  # a consolidation cut short by a crash
         )
         if scan.bad or scan.broken:
@@ -268,20 +269,53 @@ class Store(StoreServices, StoreIndex):
         elif self.problem is None and head is not None and head > self.tip.seq:
             self._check_head(head)
         if self.problem is None:
-            from core import verifiable  # signatures: writable opens only
-
-            self.problem = verifiable.check_on_open(self)
+            self.problem = self._check_checkpoint()
         if self.problem is not None:
             # Every process must refuse from now on, not only this one (one verdict).
             try:
                 verdict.record(self.layout, verdict.FROZEN_HUMAN, self.problem, self.program)
             except OSError as e:
                 self.notes.append(f"could not record the freeze in local/: {e.strerror or e}")
-        if rebuild:
-            self.notes.append("rebuilt the index from the files and the log")
-            self._rebuild_index()
-        self._catch_up_index()
-        self._record_verified(scan)
+        try:
+            if rebuild:
+                self.notes.append("rebuilt the index from the files and the log")
+                self._rebuild_index()
+            self._catch_up_index()
+            self._record_verified(scan)
+        except sqlite3.OperationalError as e:
+            self._degrade(e)  # a full disk: the index cannot take the rows now; reads go on
+
+    def _check_checkpoint(self) -> str | None:
+        """Open's check of the newest checkpoint and the witness (writable opens only). When an
+        earlier open verified the same note bytes, keys and root, and the witness agrees, the
+        signature is not checked again (core.note_cache): no cryptography on a one-shot put."""
+        from core import checkpoints, note_cache
+
+        ix = self._index
+        if ix is not None and self.mmr.size >= self.tip.seq:
+            w = checkpoints.read_witness(self.manifest.store_id)
+            hit = note_cache.recall(
+                self.layout,
+                ix.get_meta(note_cache.META_KEY),
+                self.mmr,
+                self.tip.seq,
+                (w.size, w.root) if w else None,
+            )
+            if hit is not None:
+                self.last_checkpoint = hit
+                return None
+        from core import verifiable
+
+        why = verifiable.check_on_open(self)
+        cp = self.last_checkpoint
+        if why is None and cp is not None and ix is not None:
+            fp = note_cache.fingerprint(self.layout, cp.size)
+            if fp is not None:
+                try:
+                    ix.set_meta(note_cache.META_KEY, note_cache.encode(cp, fp[0]))
+                except sqlite3.Error:
+                    pass  # a full disk: the next open checks the signature again
+        return why
 
     def _probe_index(self) -> str | None:
         """Can a read-only open query the index? (A damaged or missing one cannot; a writable
@@ -307,6 +341,10 @@ class Store(StoreServices, StoreIndex):
         )
         self.notes.append(self.cannot_write)
         self.read_only = True
+        for part in (self._writer, self._applier, self._index):
+            if part is not None:
+                part.close()
+        self._writer = self._applier = self._index = None
         self.reader.close()
         self.reader = IndexReader(self.layout.index_db, readonly=True)
 
@@ -331,7 +369,14 @@ class Store(StoreServices, StoreIndex):
             # The process exits right after (a one-shot CLI command, through os._exit):
             # closing the last SQLite connection would checkpoint the WAL, two more device
             # syncs than the write needs. The index is derived; the next opener reads the WAL.
-            _LEFT_OPEN.append((self._index, self.reader))
+            # Only a WAL grown past a few MB is checkpointed here, once in many commands.
+            self.reader.close()
+            if self._index is not None and _wal_bytes(self.layout.index_db) > WAL_CHECKPOINT_BYTES:
+                try:
+                    self._index.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+                except sqlite3.Error:
+                    pass  # busy (another process reads): a later command tries again
+            _LEFT_OPEN.append(self._index)
         else:
             if self._index is not None:
                 self._index.close()
@@ -376,6 +421,8 @@ class Store(StoreServices, StoreIndex):
             body = _decode_body(body)
         if isinstance(body, str):
             if parse_frontmatter:
+                from core import frontmatter
+
                 meta, text = frontmatter.parse(body)
                 for name in ("title", "category", "tags", "sync_class", "classification"):
                     v = getattr(meta, name)
@@ -390,9 +437,13 @@ class Store(StoreServices, StoreIndex):
                     fields["extra"] = meta.extra
                 body = text
             body = body.encode("utf-8")
+        from core.intents import Put
+
         return Put(path, body, expect=expect, **fields)
 
     def move(self, src: str, dst: str, *, actor: str) -> Result:
+        from core.intents import Move
+
         return self.batch([Move(src, dst)], actor)[0]
 
     def delete(
@@ -404,9 +455,13 @@ class Store(StoreServices, StoreIndex):
         reason: str | None = None,
         ticket: str | None = None,
     ) -> Result:
+        from core.intents import Delete
+
         return self.batch([Delete(path, mode, reason, ticket)], actor)[0]
 
     def note(self, op: str, *, actor: str, path: str = "", extra: dict | None = None) -> Result:
+        from core.intents import Note
+
         return self.batch([Note(op, path, "", extra or {})], actor)[0]
 
     def batch(self, intents: Sequence[Intent], actor: str) -> list[Result]:
@@ -442,7 +497,11 @@ class Store(StoreServices, StoreIndex):
         refuse_network_fs(self.root)
         if self._applier is None:
             assert self._index is not None
+            from core.applier import Applier
+
             self._applier = Applier(self._index, self._backfill)
+        from core.writer import Writer
+
         self._writer = Writer(
             self.layout,
             self.tip,
@@ -503,12 +562,14 @@ class Store(StoreServices, StoreIndex):
             self._finish_purges()
 
     def _finish_purges(self) -> None:
-        if not read_pending_purges(self.layout):
+        if not _pending_purges(self.layout):
             return
         assert self._writer is not None and self._applier is not None
         self._feed_index(self._writer.tip.seq)
         self._applier.wait_for(self._writer.tip.seq)
         # Ignored entries are met again at every acquisition: say so once.
+        from core.purge import finish_purges
+
         news = finish_purges(self.layout, self._applier, self._writer)
         self.notes.extend(n for n in dict.fromkeys(news) if n not in self.notes)
         self._view_cache.clear()
@@ -606,6 +667,17 @@ class Store(StoreServices, StoreIndex):
     def state(self) -> StoreState:
         self.refresh()
         return compute_state(self)
+
+
+def _pending_purges(layout: Layout) -> list[int]:
+    return purge_list.read(layout.purge_pending).seqs
+
+
+def _wal_bytes(db: Path) -> int:
+    try:
+        return os.stat(f"{db}-wal").st_size
+    except FileNotFoundError:
+        return 0
 
 
 def _env_passphrase() -> str | None:

@@ -6,7 +6,6 @@ import shutil
 import sqlite3
 
 from core import frames
-from core.applier import Applier
 from core.errors import ReadOnly
 from core.index import IndexWriter
 from core.ledger_state import Tip, offset_valid, scan_from
@@ -58,6 +57,8 @@ class StoreIndex:
         n = self._rebuild_index()
         self._catch_up_index()
         if self._writer is not None:  # a running writer hands its rows to an applier
+            from core.applier import Applier
+
             self._applier = Applier(self._index, self._backfill)
         return n
 

@@ -19,6 +19,7 @@ from core import frames, fsio, purge_list, verdict
 from core.apply import apply_files
 from core.binlog import Binlog
 from core.errors import BrainError, CorruptLog, Frozen, PreconditionFailed
+from core.head import read_head, write_head
 from core.intents import Delete, Intent, Move, Put
 from core.journal import Journal, Record
 from core.layout import Layout
@@ -435,9 +436,11 @@ class Writer:
             notes.append(f"cut a torn journal record ({self.journal.size - good_end} bytes)")
             self.journal.cut(good_end, durable=True)
         first_j = records[0].first_seq if records else None
-        from core.consolidate import finish_seal  # it imports the signing keys: not at start-up
+        sealed = None
+        if self.binlog.sealed():  # only a consolidated log can hold an interrupted seal
+            from core.consolidate import finish_seal  # it loads the signing code: not at start-up
 
-        sealed = finish_seal(self.binlog)  # a consolidation a crash interrupted
+            sealed = finish_seal(self.binlog)  # a consolidation a crash interrupted
         if sealed:
             notes.append(sealed)
             base = self.binlog.base_tip()
@@ -537,33 +540,6 @@ class Writer:
             if isinstance(f, frames.Frame) and f.seq <= self.tip.seq
         ]
         self.mmr.append(missing)
-
-
-def write_head(layout: Layout, seq: int) -> None:
-    # Overwritten in place, not temp + rename: HEAD is a hint (PROTOCOL), 8 bytes at offset 0
-    # never tear, and a watcher on the root still sees one change per group. A rename cost a new
-    # inode per group (~0.2 ms a put; far more on ext4 without a journal, which skips inodes
-    # freed in the last minutes when it allocates one).
-    data = seq.to_bytes(8, "little")
-    try:
-        fd = fsio.open_fd(layout.head, os.O_WRONLY)
-    except FileNotFoundError:
-        fsio.write_file(layout.head, data)
-        return
-    try:
-        fsio.pwrite(fd, data, 0)
-        if os.fstat(fd).st_size != 8:
-            fsio.ftruncate(fd, 8)  # a damaged, longer HEAD
-    finally:
-        fsio.close(fd)
-
-
-def read_head(layout: Layout) -> int | None:
-    try:
-        data = layout.head.read_bytes()
-    except FileNotFoundError:
-        return None
-    return int.from_bytes(data, "little") if len(data) == 8 else None
 
 
 def add_pending_purges(layout: Layout, seqs: list[int]) -> None:

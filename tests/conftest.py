@@ -11,7 +11,11 @@ def _session_home_state(tmp_path_factory):
     session-wide set, never this machine's real witnesses or config."""
     mp = pytest.MonkeyPatch()
     base = tmp_path_factory.mktemp("session-xdg")
-    for var, sub in (("XDG_STATE_HOME", "state"), ("XDG_CONFIG_HOME", "config"), ("XDG_DATA_HOME", "data")):
+    for var, sub in (
+        ("XDG_STATE_HOME", "state"),
+        ("XDG_CONFIG_HOME", "config"),
+        ("XDG_DATA_HOME", "data"),
+    ):
         mp.setenv(var, str(base / sub))
     yield
     mp.undo()
@@ -20,7 +24,11 @@ def _session_home_state(tmp_path_factory):
 @pytest.fixture(autouse=True)
 def _isolated_home_state(tmp_path_factory, monkeypatch):
     base = tmp_path_factory.mktemp("xdg")
-    for var, sub in (("XDG_STATE_HOME", "state"), ("XDG_CONFIG_HOME", "config"), ("XDG_DATA_HOME", "data")):
+    for var, sub in (
+        ("XDG_STATE_HOME", "state"),
+        ("XDG_CONFIG_HOME", "config"),
+        ("XDG_DATA_HOME", "data"),
+    ):
         monkeypatch.setenv(var, str(base / sub))
     monkeypatch.delenv("BRAIN_PASSPHRASE", raising=False)
     monkeypatch.delenv("CYBEROS_BRAIN_HOME", raising=False)

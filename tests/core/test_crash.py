@@ -24,11 +24,11 @@ import pytest
 
 from core.binlog import Binlog
 from core.hashing import commitment
+from core.head import read_head
 from core.ledger_state import Tip, scan_current
 from core.models import TOMBSTONE_STUB, Row
 from core.store import Store
 from core.store_state import READY
-from core.writer import read_head
 from tests.core.crash_writer import POOL, pool_path
 
 REPO = Path(__file__).resolve().parents[2]

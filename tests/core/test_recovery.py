@@ -16,12 +16,12 @@ import pytest
 from core.binlog import Binlog
 from core.errors import Frozen
 from core.hashing import commitment
+from core.head import read_head
 from core.journal import Journal
 from core.ledger_state import Tip, scan_current
 from core.mmr import MMR
 from core.store import Store
 from core.store_state import FROZEN_HUMAN, READY
-from core.writer import read_head
 
 REPO = Path(__file__).resolve().parents[2]
 ANA = "human:ana@laptop"

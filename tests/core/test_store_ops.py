@@ -13,11 +13,11 @@ import pytest
 from core.binlog import Binlog
 from core.errors import BrainError, InvalidMeta, InvalidPath, NotFound, PreconditionFailed
 from core.hashing import commitment
+from core.head import read_head
 from core.intents import Delete, Put
 from core.ledger_state import Tip, scan_current
 from core.models import TOMBSTONE_STUB
 from core.store import Store
-from core.writer import read_head
 
 ANA = "human:ana@laptop"
 BOT = "agent:claude-code@laptop"

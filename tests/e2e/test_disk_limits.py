@@ -139,7 +139,10 @@ def test_full_disk_refuses_writes_and_loses_nothing(small_disk: Path) -> None:
     for args in (("state",), ("doctor",), ("view", next(iter(acked)))):
         p = brain(root, *args)
         if not (args[0] == "doctor" and p.returncode == 3):  # 3: its verdict, on stdout
-            _one_clear_line(p, f"brain {' '.join(args)} on a full disk rc={p.returncode} {p.stdout.decode()[-3000:]}")
+            _one_clear_line(
+                p,
+                f"brain {' '.join(args)} on a full disk rc={p.returncode} {p.stdout.decode()[-3000:]}",
+            )
         if p.returncode not in (0, 3):
             problems.append(f"brain {' '.join(args)}: rc {p.returncode}: {p.stderr.decode()}")
 
