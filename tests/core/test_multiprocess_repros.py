@@ -79,9 +79,6 @@ def test_frozen_human_verdict_is_seen_by_other_processes(tmp_path: Path) -> None
     assert p.returncode != 0, "a write was accepted by a store doctor found FROZEN_HUMAN"
 
 
-@pytest.mark.xfail(
-    strict=False, reason="issue 9: purge of a moved memory deletes a later memory's versions"
-)
 def test_purge_after_move_keeps_versions_of_a_later_memory_at_the_old_path(
     tmp_path: Path,
 ) -> None:

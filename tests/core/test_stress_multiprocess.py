@@ -53,10 +53,6 @@ FAST_STEPS = 300
 SLOW_STEPS = int(os.environ.get("BRAIN_STRESS_STEPS", "3000"))
 # Ordinary outcomes of racing on a small pool, plus a lock wait that ran out under load.
 CLI_EXPECTED = (*EXPECTED, "is being written by")
-XFAIL = (
-    "issue 9: purge of a moved memory deletes a later memory's versions at the old path;"
-    " export/consolidate wait 30 s for the index after kills"
-)
 
 
 class Stop(Exception):
@@ -310,12 +306,10 @@ def run_stress(tmp_path: Path, steps: int, sequential: bool = False) -> None:
     )
 
 
-@pytest.mark.xfail(strict=False, reason=XFAIL)
 def test_stress_writers_and_cli(tmp_path: Path) -> None:
     run_stress(tmp_path, int(os.environ.get("BRAIN_STRESS_FAST_STEPS", FAST_STEPS)))
 
 
-@pytest.mark.xfail(strict=False, reason=XFAIL)
 def test_stress_one_process_at_a_time(tmp_path: Path) -> None:
     """The same mix with never two processes alive at once: every writer starts from a fresh
     open, so what this finds is about kills and recovery, not about fencing."""
@@ -326,6 +320,5 @@ def test_stress_one_process_at_a_time(tmp_path: Path) -> None:
 @pytest.mark.skipif(
     "BRAIN_STRESS_STEPS" not in os.environ, reason="long variant: set BRAIN_STRESS_STEPS=N"
 )
-@pytest.mark.xfail(strict=False, reason=XFAIL)
 def test_stress_writers_and_cli_long(tmp_path: Path) -> None:
     run_stress(tmp_path, SLOW_STEPS)

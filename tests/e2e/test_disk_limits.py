@@ -175,10 +175,6 @@ def _snapshot(root: Path) -> dict[str, tuple[int, int, str]]:
     return out
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="issue 9: brain view on read-only media fails creating audit/access.binlog (EROFS)",
-)
 def test_read_only_mount_reads_work_and_nothing_is_written(read_only_view) -> None:
     src, dst = read_only_view
     root_src, root = src / "store", dst / "store"
