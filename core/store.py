@@ -535,7 +535,7 @@ class Store(StoreServices, StoreIndex):
     def view(self, path: str, *, actor: str | None = None) -> Memory:
         """Read a memory; naming an actor journals the read as an access."""
         path = paths.validate(path)
-        if actor:
+        if actor is not None and actor != "":
             validate.actor(actor)
         root = str(self.root)  # plain strings on this hot path: a pathlib join costs ~3 µs
         try:

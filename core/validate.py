@@ -110,7 +110,7 @@ def choice(name: str, value: object, allowed: Sequence[str], *, optional: bool =
     if value is None and optional:
         return
     if not isinstance(value, str) or value not in allowed:
-        raise BrainError(f"{name}: {show(value)} is not allowed; use one of: {', '.join(allowed)}")
+        raise BrainError(f"{name}: {show(value)} is unknown; use one of: {', '.join(allowed)}")
 
 
 def path(value: object, name: str = "path") -> str:
