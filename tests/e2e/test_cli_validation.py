@@ -31,7 +31,7 @@ def test_actor_newline_cannot_forge_tail_rows(tmp_path: Path) -> None:
     p = brain("--store", s, "--actor", forged, "put", "memories/facts/b.md", "-", input=b"x\n")
     assert "not an actor" in one_line_error(p)
     lines = ok("--store", s, "tail").stdout.decode().splitlines()
-    assert len(lines) == 1 and "99" not in lines[0]
+    assert len(lines) == 1 and "z.md" not in lines[0]
 
 
 def test_non_hex_if_commit_is_refused_without_a_row(tmp_path: Path) -> None:
@@ -64,8 +64,44 @@ def test_purge_names_exports_outside_the_store(tmp_path: Path) -> None:
     ok("--store", s, "put", "memories/facts/b.md", "-", input=b"b\n")
     ok("--store", s, "export", str(out))
     p = ok(
-        "--store", s, "--json", "delete", "memories/facts/b.md", "--mode", "purge",
-        "--reason", "other", "--yes",
+        "--store",
+        s,
+        "--json",
+        "delete",
+        "memories/facts/b.md",
+        "--mode",
+        "purge",
+        "--reason",
+        "other",
+        "--yes",
     )
     notes = json.loads(p.stdout)["notes"]
     assert any(str(out) in n for n in notes)
+
+
+def test_text_output_escapes_odd_characters_in_old_rows() -> None:
+    """A row written before the actor grammar still prints on one line."""
+    from brain_tui.cli.common import format_row
+    from core.models import Row
+
+    row = Row(
+        7, 0, "put", "memories/facts/a.md", "agent:x\n  8  fake\u2028row", "", "0", "ab" * 32, {}
+    )
+    line = format_row(row)
+    assert "\n" not in line and "\u2028" not in line and "\\u000a" in line
+
+
+def test_deep_config_falls_back_to_defaults(tmp_path: Path) -> None:
+    from brain_tui.config import load_config
+
+    cfg = tmp_path / "config.toml"
+    cfg.write_text("theme = " + "[" * 5000 + "]" * 5000 + "\n")
+    got = load_config(cfg)
+    assert got.theme is None and any("nested" in p or "TOML" in p for p in got.problems)
+
+
+def test_deep_proof_bundle_is_one_line(tmp_path: Path) -> None:
+    f = tmp_path / "deep.json"
+    f.write_bytes(b"[" * 100_000 + b"]" * 100_000)
+    p = brain("verify-proof", str(f))
+    assert p.returncode == 1 and b"nested deeper" in p.stdout and b"Recursion" not in p.stderr
