@@ -49,6 +49,9 @@ def load_config(path: Path | None = None) -> Config:
         data = tomllib.loads(raw.decode("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
         return Config(path=path, problems=(f"{path}: not valid TOML ({e}); using defaults",))
+    except RecursionError:
+        # tomllib recurses once per nesting level: a broken config must never stop the app.
+        return Config(path=path, problems=(f"{path}: nested too deeply; using defaults",))
     problems: list[str] = []
     theme = data.get("theme")
     if theme is not None and not isinstance(theme, str):

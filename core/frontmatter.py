@@ -229,11 +229,17 @@ def _value(line: int, text: str) -> _Value:
 
 
 def _lines(text: str) -> tuple[list[tuple[int, str]], str] | None:
-    """The frontmatter lines (numbered from the opening '---' as line 1) and the body after."""
-    if text.startswith("---\n"):
-        pos = 4
-    elif text.startswith("---\r\n"):
-        pos = 5
+    """The frontmatter lines (numbered from the opening '---' as line 1) and the body after.
+
+    A byte order mark before the opening line (editors on Windows write one) belongs to the
+    file, not to the body: it is dropped with the frontmatter. Without frontmatter the text,
+    BOM included, stays byte-exact.
+    """
+    bom = 1 if text.startswith("\ufeff") else 0
+    if text.startswith("---\n", bom):
+        pos = bom + 4
+    elif text.startswith("---\r\n", bom):
+        pos = bom + 5
     else:
         return None
     lines: list[tuple[int, str]] = []

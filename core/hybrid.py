@@ -108,11 +108,8 @@ def _size(conn) -> int:
 def _snippets(conn, fts: str | None, ids: list[int]) -> dict[int, str]:
     if fts is None or not ids:
         return {}
-    sql = (
-        "SELECT rowid, snippet(memories_fts, 1, '[', ']', '…', 12) FROM memories_fts"
-        f" WHERE memories_fts MATCH ? AND rowid IN ({','.join('?' * len(ids))})"
-    )
-    return dict(conn.execute(sql, [fts, *ids]).fetchall())
+    # One at a time through the bounded snippet (a huge body must not cost its square).
+    return {i: queries.snippet(conn, fts, i) for i in ids}
 
 
 def _texts(conn, ids: list[int]) -> dict[int, str]:

@@ -26,6 +26,9 @@ class Result:
     commit: str
     changed: bool = True
     row: Row | None = None
+    # What the caller must be told: after a purge, exports outside the store that may still
+    # hold the content (the engine cannot delete those).
+    notes: list[str] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -146,6 +149,12 @@ class Planner:
             raise BrainError(f"{src}: source and destination are the same path")
         cur = self._live(src)
         target = self.view.sidecar(dst)
+        if target is not None and target.state == "tombstoned":
+            # Its history stays at that path: moving onto it would merge two memories.
+            raise BrainError(
+                f"{dst}: a tombstoned memory is there (its history stays at that path); choose"
+                " another path, or purge it first (brain delete --mode purge --reason ...)"
+            )
         if target is not None and target.state != "purged":
             raise BrainError(f"{dst}: a memory already exists there; move or delete it first")
         other = self.view.case_conflict(dst)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
+import threading
 
 import msgspec
 
@@ -127,7 +128,7 @@ def _search(conn, q, kind, category, tag, tier, limit) -> list[tuple[int, Search
     rows.sort(key=lambda t: (rank[t[0]], t[1]))  # path breaks ties: stable across reindex
     # Snippets only for the hits: inside the ranking query SQLite builds one for every match.
     return [
-        (i, SearchHit(p, t, k, c, json.loads(tg), tr, u, -float(rank[i]), _snippet(conn, q, i)))
+        (i, SearchHit(p, t, k, c, json.loads(tg), tr, u, -float(rank[i]), snippet(conn, q, i)))
         for i, p, t, k, c, tg, tr, u in rows[:limit]
     ]
 
@@ -139,11 +140,50 @@ _SNIPPET = (
     "SELECT snippet(memories_fts, 1, '[', ']', '…', 12) FROM memories_fts"
     " WHERE memories_fts MATCH ? AND rowid = ?"
 )
+# FTS5's snippet() scores every phrase hit of the column against every other: its cost grows
+# with the square of a body's size (a 4 MB memory took 77 s). A snippet therefore reads at
+# most this many bytes of a body: bigger ones are cut to their first SNIPPET_WINDOW bytes,
+# which are highlighted in a scratch FTS5 table with the same tokenizer.
+SNIPPET_WINDOW = 8 * 1024
+_TOKENIZER = "porter unicode61 remove_diacritics 2"  # as memories_fts (core/index_schema.py)
+_scratch = threading.local()
 
 
-def _snippet(conn: sqlite3.Connection, q: str, rowid: int) -> str:
-    hit = conn.execute(_SNIPPET, (q, rowid)).fetchone()
-    return hit[0] if hit else ""
+def snippet(conn: sqlite3.Connection, q: str, rowid: int) -> str:
+    """The highlighted snippet of one hit's body, bounded in time by SNIPPET_WINDOW."""
+    try:
+        # The blob handle gives the size without reading the value (length() would read it).
+        with conn.blobopen("memories_fts_content", "c1", rowid, readonly=True) as blob:
+            if len(blob) > SNIPPET_WINDOW:
+                head = blob.read(SNIPPET_WINDOW)
+            else:
+                head = None
+    except sqlite3.Error:
+        head = None  # no such row (removed since ranked), or NULL: FTS5 answers as before
+    if head is None:
+        hit = conn.execute(_SNIPPET, (q, rowid)).fetchone()
+        return hit[0] if hit else ""
+    return _window_snippet(head.decode("utf-8", "ignore"), q)
+
+
+def _window_snippet(text: str, q: str) -> str:
+    db = getattr(_scratch, "conn", None)
+    if db is None:
+        db = _scratch.conn = sqlite3.connect(":memory:", check_same_thread=False)
+        db.execute(f"CREATE VIRTUAL TABLE w USING fts5(body, tokenize = '{_TOKENIZER}')")
+    db.execute("INSERT INTO w(rowid, body) VALUES (1, ?)", (text,))
+    try:
+        # Any word will do here: the AND of the ranking query may need the title or tags.
+        any_word = q.replace('" AND "', '" OR "')
+        hit = db.execute(
+            "SELECT snippet(w, 0, '[', ']', '…', 12) FROM w WHERE w MATCH ?", (any_word,)
+        ).fetchone()
+    finally:
+        db.execute("DELETE FROM w")
+    if hit:
+        return hit[0]
+    words = text.split(maxsplit=12)[:12]
+    return " ".join(words) + "…"
 
 
 _ROW_COLS = "seq, ts_ns, op, path, actor, commit_, prev_chain, chain, extra"

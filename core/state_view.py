@@ -8,11 +8,17 @@ from pathlib import Path
 import msgspec
 
 from core import paths
+from core.errors import BrainError
 from core.layout import sidecar_path
 from core.models import Sidecar
 
 _ABSENT = object()
 _sidecar_decoder = msgspec.json.Decoder(Sidecar)
+
+
+class UnreadableSidecar(BrainError, msgspec.ValidationError):
+    """A sidecar that is not valid JSON or not a sidecar: one clear line for people, and still
+    a msgspec decode error for the walkers (doctor, export) that catch those."""
 
 
 def read_sidecar(root: Path, path: str) -> Sidecar | None:
@@ -22,6 +28,10 @@ def read_sidecar(root: Path, path: str) -> Sidecar | None:
             return _sidecar_decoder.decode(f.readall())
     except FileNotFoundError:
         return None
+    except msgspec.DecodeError as e:  # ValidationError included
+        raise UnreadableSidecar(
+            f"{sidecar_path(path)}: unreadable sidecar ({e}); run `brain doctor`"
+        ) from None
 
 
 class StateView:

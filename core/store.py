@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import msgspec
 
-from core import access, fsio, paths, purge_list, queries, verdict
+from core import access, fsio, paths, purge_list, queries, validate, verdict
 from core.binlog import Binlog
 from core.errors import (
     BrainError,
@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from core.writer import Writer
 
 DEFAULT_ROOT = "~/.cyberos-memory"
+_OPENERS = (b"---", b"\xef\xbb\xbf---")  # frontmatter, with or without a UTF-8 BOM before it
 _LEFT_OPEN: list = []  # index connections kept open until a fast process exit
 WAL_CHECKPOINT_BYTES = 2 << 20  # below SQLite's own 1,000-page auto-checkpoint
 Clock = Callable[[], int]
@@ -110,6 +111,7 @@ class Store(StoreServices, StoreIndex):
         self._acked = 0
         self._access_size = -1
         self._view_cache: dict[str, tuple[int, int, object]] = {}
+        self._purge_notes: dict[int, list[str]] = {}
         self._semantic = None  # core.semantic.SemanticIndex, made on first semantic use
 
     @property
@@ -131,6 +133,8 @@ class Store(StoreServices, StoreIndex):
     ) -> Store:
         layout = Layout(resolve_root(root))
         paths.check_root_allowed(layout.root, allow_temp)
+        if not layout.root.is_dir() and (layout.root.exists() or _file_above(layout.root)):
+            raise StoreExists(_not_a_folder(layout.root))
         if layout.manifest.exists():
             raise StoreExists(f"a store already exists at {layout.root}")
         if layout.root.exists() and any(layout.root.iterdir()):
@@ -190,6 +194,8 @@ class Store(StoreServices, StoreIndex):
                 f"no store at {layout.root}; create one with `brain init`"
                 " (or pass --store / set CYBEROS_BRAIN_HOME)"
             ) from None
+        except NotADirectoryError:
+            raise StoreNotFound(_not_a_folder(layout.root)) from None
         try:
             manifest = msgspec.json.decode(raw, type=Manifest)
         except (msgspec.DecodeError, msgspec.ValidationError) as e:
@@ -407,6 +413,8 @@ class Store(StoreServices, StoreIndex):
         )[0]
 
     def put_if(self, path: str, body: bytes | str, expect: str, *, actor: str, **fields) -> Result:
+        if expect is None:
+            raise BrainError("put_if needs the expected commitment ('' = only if absent)")
         return self.put(path, body, actor=actor, expect=expect, **fields)
 
     @staticmethod
@@ -417,7 +425,8 @@ class Store(StoreServices, StoreIndex):
         expect: str | None = None,
         **fields,
     ) -> Put:
-        if isinstance(body, bytes) and parse_frontmatter and body.startswith(b"---"):
+        validate.put(path, body, parse_frontmatter, expect, fields)
+        if isinstance(body, bytes) and parse_frontmatter and body.startswith(_OPENERS):
             body = _decode_body(body)
         if isinstance(body, str):
             if parse_frontmatter:
@@ -437,6 +446,7 @@ class Store(StoreServices, StoreIndex):
                     fields["extra"] = meta.extra
                 body = text
             body = body.encode("utf-8")
+        validate.put_fields(fields)  # frontmatter may have added some
         from core.intents import Put
 
         return Put(path, body, expect=expect, **fields)
@@ -457,17 +467,19 @@ class Store(StoreServices, StoreIndex):
     ) -> Result:
         from core.intents import Delete
 
-        return self.batch([Delete(path, mode, reason, ticket)], actor)[0]
+        res = self.batch([Delete(path, mode, reason, ticket)], actor)[0]
+        res.notes = self._purge_notes.pop(res.seq, [])
+        return res
 
     def note(self, op: str, *, actor: str, path: str = "", extra: dict | None = None) -> Result:
+        validate.note(op, path, extra)
         from core.intents import Note
 
         return self.batch([Note(op, path, "", extra or {})], actor)[0]
 
     def batch(self, intents: Sequence[Intent], actor: str) -> list[Result]:
         """Commit intents as one request: all of them or none."""
-        if not actor:
-            raise BrainError("every write names an actor (e.g. human:ana@laptop)")
+        validate.batch(intents, actor)
         try:
             results = self._writer_call(intents, actor)
         except PreconditionFailed:
@@ -559,11 +571,13 @@ class Store(StoreServices, StoreIndex):
 
     def _after_group(self, rows: list[Row], plan: Plan) -> None:
         if plan.purges:
-            self._finish_purges()
+            news = self._finish_purges()
+            for s in plan.purges:  # handed to the caller of delete() (Result.notes)
+                self._purge_notes[s] = news
 
-    def _finish_purges(self) -> None:
+    def _finish_purges(self) -> list[str]:
         if not _pending_purges(self.layout):
-            return
+            return []
         assert self._writer is not None and self._applier is not None
         self._feed_index(self._writer.tip.seq)
         self._applier.wait_for(self._writer.tip.seq)
@@ -575,12 +589,15 @@ class Store(StoreServices, StoreIndex):
         self._view_cache.clear()
         if self._semantic is not None:  # purge rules: in-memory caches of vectors go too
             self._semantic.cache.forget()
+        return news
 
     # -- reads --------------------------------------------------------------------------
 
     def view(self, path: str, *, actor: str | None = None) -> Memory:
         """Read a memory; naming an actor journals the read as an access."""
         path = paths.validate(path)
+        if actor is not None and actor != "":
+            validate.actor(actor)
         root = str(self.root)  # plain strings on this hot path: a pathlib join costs ~3 µs
         try:
             st = os.stat(f"{root}/{sidecar_path(path)}")
@@ -612,6 +629,7 @@ class Store(StoreServices, StoreIndex):
     def version(self, path: str, seq: int) -> Memory:
         """An earlier version of a memory (by the seq of the row that wrote it)."""
         path = paths.validate(path)
+        validate.seq(seq)
         cur = read_sidecar(self.root, path)
         if cur is not None and cur.seq == seq and cur.state == "active":
             return self.view(path)
@@ -628,17 +646,20 @@ class Store(StoreServices, StoreIndex):
         raise NotFound(f"{path}: no version written by seq {seq}")
 
     def tail(self, from_seq: int = 1, limit: int = 1000, **filters) -> list[Row]:
+        validate.tail(from_seq, limit, filters)
         self.wait_index()
         return queries.audit_page(self.reader.conn, from_seq - 1, limit, **filters)
 
     def history(self, path: str) -> list[Row]:
+        path = paths.validate(path)
         self.wait_index()
-        return queries.history(self.reader.conn, paths.validate(path))
+        return queries.history(self.reader.conn, path)
 
     def search(
         self, query: str, *, mode: str = "lexical", limit: int = 10, **filters
     ) -> list[queries.SearchHit]:
         """mode: "lexical" (FTS5 bm25), "semantic" (cosine) or "hybrid" (both, fused)."""
+        validate.search(query, mode, limit, filters)
         if mode != "lexical":
             from core import semantic
 
@@ -649,11 +670,13 @@ class Store(StoreServices, StoreIndex):
         return queries.search(self.reader.conn, query, limit=limit, **filters)
 
     def memories(self, after: str = "", limit: int = 100, **filters) -> list[queries.MemoryRow]:
+        validate.memories(after, limit, filters)
         self.wait_index()
         return queries.memory_page(self.reader.conn, after, limit, **filters)
 
     def rows(self, from_seq: int = 1) -> list[tuple[Row, bytes]]:
         """Rows with their exact payloads, straight from the binlog (for proofs, export)."""
+        validate.seq(from_seq, "from_seq")
         from core import frames
         from core.ledger_state import decode_row
 
@@ -678,6 +701,18 @@ def _wal_bytes(db: Path) -> int:
         return os.stat(f"{db}-wal").st_size
     except FileNotFoundError:
         return 0
+
+
+def _file_above(root: Path) -> bool:
+    return any(p.exists() and not p.is_dir() for p in root.parents)
+
+
+def _not_a_folder(root: Path) -> str:
+    where = root if root.exists() else next(p for p in root.parents if p.exists())
+    return (
+        f"{where} is a file, not a folder; a store is a folder: pass --store with a folder"
+        " (or set CYBEROS_BRAIN_HOME)"
+    )
 
 
 def _env_passphrase() -> str | None:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import msgspec
 
-from core import fsio, paths, queries
+from core import fsio, paths, queries, validate
 from core.errors import BrainError, ReadOnly
 
 if TYPE_CHECKING:
@@ -36,6 +36,8 @@ class StoreServices:
         """At most 300 memories to start an agent session with, each with its reason."""
         from core.context import context
 
+        validate.text("project", project, validate.MAX_FILTER_CHARS)
+        validate.limit(limit)
         return context(self, project=project, limit=limit)
 
     def set_active_project(self, name: str) -> None:
@@ -67,11 +69,14 @@ class StoreServices:
         """A `brain-proof/v1` bundle for row seq (checkpointing first if none covers it)."""
         from core import verifiable
 
+        validate.seq(seq)
         return verifiable.prove(self, seq)
 
     def consistency(self, size1: int, size2: int) -> dict:
         from core import verifiable
 
+        validate.integer("size1", size1, 1, validate.MAX_SEQ)
+        validate.integer("size2", size2, 1, validate.MAX_SEQ)
         return verifiable.consistency(self, size1, size2)
 
     def rotate_key(self, *, finish: bool = False) -> dict:
@@ -145,6 +150,8 @@ class StoreServices:
     def similar(self, path: str, *, limit: int = 10, **filters) -> list[queries.SearchHit]:
         from core import semantic
 
+        paths.validate(path)
+        validate.search("", "semantic", limit, filters)
         return semantic.similar(self, path, limit=limit, **filters)
 
     def embed_pending(self, *, batch: int = 64, progress=None, cancel=None) -> int:

@@ -27,11 +27,12 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    from core import paths
+    from core import validate
 
-    path = paths.validate(args.path)
-    # An invalid reason is refused by the engine; asking first would waste the user's answer.
-    if args.mode == "purge" and args.reason in PURGE_REASONS and not args.yes:
+    path = args.path
+    # The engine's own checks, before asking: a refused purge would waste the user's answer.
+    validate.delete(path, args.mode, args.reason, args.ticket)
+    if args.mode == "purge" and not args.yes:
         _confirm_purge(path)
     with common.open_store(args) as store:
         res = store.delete(
@@ -42,10 +43,12 @@ def run(args: argparse.Namespace) -> int:
             ticket=args.ticket,
         )
     if args.json:
-        common.print_json(res)
+        common.print_json(res)  # res.notes names exports outside the store
     else:
         done = "purged" if args.mode == "purge" else "tombstoned"
         common.out(f"{done}  seq {res.seq}  {common.clean(res.path)}")
+        for note in res.notes:
+            common.out(f"note: {common.clean(note)}")
     return 0
 
 

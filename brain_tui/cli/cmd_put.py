@@ -51,8 +51,8 @@ def run(args: argparse.Namespace) -> int:
     from core import paths
     from core.errors import BrainError
 
-    path = paths.validate(args.path)
-    if args.kind is not None and args.kind != paths.kind_of(path):
+    path = args.path  # the engine validates it, with every other argument
+    if args.kind is not None and args.kind != paths.kind_of(paths.validate(path)):
         raise BrainError(
             f"{path}: --kind {args.kind} does not match the path's kind"
             f" {paths.kind_of(path)!r} (memories/<kind>/...)"

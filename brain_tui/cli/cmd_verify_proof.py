@@ -29,13 +29,15 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> int:
     import msgspec
 
-    from core import proofbundle
+    from core import proofbundle, validate
+    from core.errors import BrainError
 
     raw = sys.stdin.buffer.read() if args.file == "-" else _read(args.file)
     try:
+        validate.bundle_depth(raw)  # a bundle is two levels deep; decoders recurse per level
         bundle = msgspec.json.decode(raw)
-    except msgspec.DecodeError as e:
-        verdict = proofbundle.Verdict(False, f"not JSON: {e}")
+    except (msgspec.DecodeError, BrainError) as e:
+        verdict = proofbundle.Verdict(False, f"not a proof bundle: {e}")
     else:
         verdict = proofbundle.verify(bundle, args.key)
     # Without --key the bundle vouches for itself: anyone can make a store, sign a bundle with

@@ -112,6 +112,9 @@ def default_actor() -> str:
     except Exception:  # noqa: BLE001 - no $USER and no passwd entry (some containers)
         user = f"uid{os.getuid()}"
     host = socket.gethostname().split(".")[0] or "localhost"
+    # The actor grammar (core.validate) allows no spaces or odd characters: a user name
+    # holding one still makes a valid default.
+    user, host = (re.sub(r"[^\w.+=#~-]", "-", x)[:48] or "x" for x in (user, host))
     return f"human:{user}@{host}"
 
 
@@ -209,6 +212,19 @@ def clean(text: str) -> str:
     return _UNSAFE.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
+# In one field of a one-line record nothing may start a new line or reorder the text: tabs,
+# newlines, Unicode line separators and bidi controls are escaped too (an actor holding a
+# newline once printed fake rows in `brain tail`).
+_UNSAFE_FIELD = re.compile(
+    r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]"
+)
+
+
+def field(text: str) -> str:
+    """One field of a one-line record, every control character shown escaped."""
+    return _UNSAFE_FIELD.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
 def one_line(text: str) -> str:
     return clean(" ".join(text.split()))
 
@@ -222,8 +238,8 @@ def iso(ts_ns: int) -> str:
 def format_row(row: Row) -> str:
     """seq, time, op, actor, path, short chain: one audit row on one line."""
     return (
-        f"{row.seq:>6}  {iso(row.ts_ns)}  {row.op:<16} {clean(row.actor)}"
-        f"  {clean(row.path) or '-'}  {row.chain[:12]}"
+        f"{row.seq:>6}  {iso(row.ts_ns)}  {field(row.op):<16} {field(row.actor)}"
+        f"  {field(row.path) or '-'}  {field(row.chain[:12])}"
     )
 
 

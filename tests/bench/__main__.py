@@ -17,6 +17,7 @@ import time
 
 from tests.bench import (
     bench_baseline,
+    bench_bigbody,
     bench_cli,
     bench_doctor,
     bench_export,
@@ -35,6 +36,7 @@ ALL: list[Bench] = [
     *bench_puts.BENCHES,
     *bench_baseline.BENCHES,
     *bench_reads.BENCHES,
+    *bench_bigbody.BENCHES,
     *bench_doctor.BENCHES,
     *bench_proofs.BENCHES,
     *bench_tiers.BENCHES,

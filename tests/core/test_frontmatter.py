@@ -14,9 +14,18 @@ from core.frontmatter import RESERVED, STR_FIELDS, MetaFields, parse, split
 
 
 def test_no_frontmatter_is_identity() -> None:
-    for text in ["", "# Title\n", "--- not a fence\n", " ---\nx: 1\n---\n", "--\n", "\ufeff---\n"]:
+    for text in ["", "# Title\n", "--- not a fence\n", " ---\nx: 1\n---\n", "--\n", "\ufeffhi\n"]:
         assert split(text) == ({}, text)
         assert parse(text) == (MetaFields(), text)
+
+
+def test_bom_before_frontmatter_is_dropped_with_it() -> None:
+    """Issue 10 item 11: editors on Windows write a BOM; it must not stay in the body."""
+    meta, body = parse("\ufeff---\ntitle: T\n---\nbody\n")
+    assert meta.title == "T" and body == "body\n"
+    assert split("\ufeff---\r\nx: 1\r\n---\r\nb") == ({"x": 1}, "b")
+    with pytest.raises(InvalidMeta, match="no closing"):
+        parse("\ufeff---\n")
 
 
 def test_scalars() -> None:
