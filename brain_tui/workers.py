@@ -27,10 +27,10 @@ from brain_tui.messages import (
 )
 from core import queries
 from core.errors import StoreNotFound
+from core.head import read_head
 from core.layout import Layout
 from core.models import Row
 from core.store import Store
-from core.writer import read_head
 from widgets.audit_pager import PAGE_SIZE
 from widgets.header import HeaderInfo
 

@@ -24,7 +24,7 @@ from typing import BinaryIO
 
 import msgspec
 
-from core import frames, limits, paths
+from core import frames, limits, paths, sidecar_trust
 from core.binlog import _SEGMENT
 from core.errors import BrainError
 from core.foreign_source import DirSource, ImportRefused, Source, ZipSource, open_source
@@ -385,6 +385,10 @@ def _memories(src: Source, names: list[str], rows: list[Row]) -> tuple[list[Fore
             raise ImportRefused(
                 f"{where}: the body does not match its commitment (row {row.seq}): altered"
             )
+        trust = sidecar_trust.judge(side, sidecar_trust.row_meta(row.op, row.path, row.extra))
+        if trust.status == sidecar_trust.TAMPERED:
+            # An edited sync_class or title would decide what this store keeps or shares.
+            raise ImportRefused(f"{where}: the sidecar was altered: {trust.why}")
         out.append(ForeignMemory(path, body, side, row))
     for path, seq in last.items():
         r = rows[seq - 1]

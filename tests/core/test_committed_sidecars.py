@@ -158,3 +158,18 @@ def test_rows_before_the_rule_are_unprotected_not_tampered(
         assert s.history(P)[-1].extra["meta"] == meta_commitment(
             bytes.fromhex(side.salt), meta_fields(side)
         )
+
+
+def test_import_refuses_an_edited_sync_class_in_a_foreign_store(tmp_path: Path) -> None:
+    """A crafted source (a store folder here; an export zip is read the same way) whose
+    sidecar says team-public where the row committed private is refused, nothing imported."""
+    src = tmp_path / "src"
+    _build(src)
+    with Store.open(src, allow_temp=True) as s:
+        s.checkpoint()
+    _edit(_side(src, P), sync_class="team-public")
+    with Store.init(tmp_path / "dst", allow_temp=True) as dst:
+        before = dst.state().head_seq
+        with pytest.raises(BrainError, match="sidecar was altered"):
+            dst.import_(src, filter="all", actor=ANA)
+        assert dst.state().head_seq == before
