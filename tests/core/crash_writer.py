@@ -34,7 +34,7 @@ from core.store import Store  # noqa: E402
 
 THREADS = 3
 POOL = 12
-EXPECTED = ("already exists", "already tombstoned", "same path")
+EXPECTED = ("already exists", "already tombstoned", "same path", "a tombstoned memory is there")
 _out = threading.Lock()
 
 

@@ -45,6 +45,7 @@ POOL = 16
 # Failures that are the ordinary outcome of racing on a small pool of paths.
 EXPECTED = (
     "already exists",
+    "a tombstoned memory is there",
     "already tombstoned",
     "already purged",
     "same path",

@@ -108,7 +108,7 @@ def test_filters_apply_to_semantic_and_hybrid(store: Store) -> None:
 
 
 def test_unknown_mode_is_refused(store: Store) -> None:
-    with pytest.raises(Exception, match="unknown search mode"):
+    with pytest.raises(Exception, match="is unknown; use one of: lexical, semantic, hybrid"):
         store.search("x", mode="fuzzy")
 
 
