@@ -19,11 +19,11 @@ from pathlib import Path
 from brain_tui import demo_plan
 from brain_tui.demo_corpus import Corpus, Draft
 from brain_tui.demo_plan import NS, Session
-from core import checkpoints
 from core.errors import BrainError, PreconditionFailed
-from core.intents import Delete, Intent, Move, Note
 from core.paths import casefold_key
 from core.store import Store
+from core.verify import checkpoints
+from core.write.intents import Delete, Intent, Move, Note
 
 DEFAULT_SEED = 20_260_214
 PURGE_TICKET = "dsr-2291"

@@ -39,7 +39,7 @@ READY_NOTE_S = 4.0  # how long the status line says "semantic ready"
 
 
 def warm(target: Target, store: Any) -> None:
-    from core.embeddings import SemanticUnavailable
+    from core.search.embeddings import SemanticUnavailable
 
     try:
         store.warm_semantic()

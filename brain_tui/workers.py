@@ -25,10 +25,10 @@ from brain_tui.messages import (
     StoreOpenFailed,
     WorkFailed,
 )
-from core import queries
 from core.errors import StoreNotFound
-from core.head import read_head
+from core.index import queries
 from core.layout import Layout
+from core.log.head import read_head
 from core.models import Row
 from core.store import Store
 from widgets.audit_pager import PAGE_SIZE

@@ -15,8 +15,8 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
-from core.canonical import U64_MAX
 from core.errors import InvalidMeta
+from core.log.canonical import U64_MAX
 from core.tags import validate_fields, validate_tags
 
 STR_FIELDS = ("kind", "title", "category", "sync_class", "classification")

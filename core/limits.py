@@ -7,14 +7,12 @@ before reading it; the validation layer applies the same figure to puts.
 
 from __future__ import annotations
 
-from core.frames import MAX_PAYLOAD
-
 MAX_BODY_BYTES = 64 << 20  # a memory body (the put limit)
 MAX_SIDECAR_BYTES = 1 << 20  # a memory's .meta.json
 MAX_MANIFEST_BYTES = 1 << 20  # manifest.json
 MAX_VKEY_BYTES = 4 << 10  # keys/*.vkey: one line of ~100 bytes
 MAX_NOTE_BYTES = 64 << 10  # audit/checkpoints/*.note: a body and a few signature lines
-MAX_FRAME_PAYLOAD = MAX_PAYLOAD  # a row (1 MiB), so a segment is read one frame at a time
+MAX_FRAME_PAYLOAD = 1 << 20  # a row (PROTOCOL: ≤ 1 MiB), so a segment is read one frame at a time
 # A segment (current.binlog or a sealed one, compressed or not) is streamed, never held whole;
 # this cap only keeps a hostile header from promising an endless stream. 16 GiB is ~50 million
 # rows.

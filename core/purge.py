@@ -12,14 +12,16 @@ import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from core import fsio, paths, purge_list, queries
+from core import fsio, paths
+from core.index import queries
 from core.layout import Layout, sidecar_path
 from core.models import Row
-from core.state_view import read_sidecar
+from core.write import purge_list
+from core.write.file_view import read_sidecar
 
 if TYPE_CHECKING:
-    from core.applier import Applier
-    from core.writer import Writer
+    from core.index.applier import Applier
+    from core.write.writer import Writer
 
 
 def finish_purges(layout: Layout, applier: Applier, writer: Writer) -> list[str]:
@@ -104,7 +106,7 @@ def _scrub(ix, purged_paths: tuple[str, ...]) -> str | None:
 def _purge_exports(layout: Layout) -> list[str]:
     """Exports inside the store may hold the purged body: they are deleted whole. Exports
     written outside it (listed in local/exports.json) are named for the user to delete."""
-    from core.export import forget_exports, read_local
+    from core.portable.export import forget_exports, read_local
 
     out = []
     listed = forget_exports(layout)

@@ -13,8 +13,7 @@ from typing import TYPE_CHECKING
 
 import msgspec
 
-from core import access, fsio, paths, purge_list, queries, validate, verdict
-from core.binlog import Binlog
+from core import fsio, paths, validate, verdict
 from core.errors import (
     BrainError,
     CorruptLog,
@@ -26,23 +25,26 @@ from core.errors import (
     StoreExists,
     StoreNotFound,
 )
-from core.head import read_head
-from core.index import IndexReader, IndexWriter
+from core.index import access, queries
+from core.index.db import IndexReader, IndexWriter
 from core.layout import Layout, sidecar_path
-from core.ledger_state import Tip, scan_current, scan_from, start_tip
-from core.mmr import MMR
+from core.log.binlog import Binlog
+from core.log.head import read_head
+from core.log.tip import Tip, scan_current, scan_from, start_tip
 from core.models import PROTOCOL_VERSION, Manifest, Memory, Row
-from core.state_view import read_sidecar
 from core.store_index import StoreIndex
 from core.store_services import StoreServices
 from core.store_state import StoreState, compute_state
+from core.verify.mmr import MMR
+from core.write import purge_list
+from core.write.file_view import read_sidecar
 
 if TYPE_CHECKING:
     # The write path is imported when a write starts: a read-only command never loads it.
-    from core.applier import Applier
-    from core.intents import Intent, Put
-    from core.planner import Plan, Result
-    from core.writer import Writer
+    from core.index.applier import Applier
+    from core.write.intents import Intent, Put
+    from core.write.planner import Plan, Result
+    from core.write.writer import Writer
 
 DEFAULT_ROOT = "~/.cyberos-memory"
 _OPENERS = (b"---", b"\xef\xbb\xbf---")  # frontmatter, with or without a UTF-8 BOM before it
@@ -83,7 +85,7 @@ class Store(StoreServices, StoreIndex):
         self.program = program
         self.lock_timeout_s = lock_timeout_s
         self.binlog = Binlog(layout.audit)
-        # BRAIN_PASSPHRASE (core.keys.PASSPHRASE_ENV), read here: importing core.keys loads
+        # BRAIN_PASSPHRASE (core.verify.keys.PASSPHRASE_ENV), read here: importing core.verify.keys loads
         # cryptography, which a read-only command never needs.
         self.passphrase = passphrase if passphrase is not None else _env_passphrase()
         self.service = service  # long-running host: time-based checkpoints
@@ -112,7 +114,7 @@ class Store(StoreServices, StoreIndex):
         self._access_size = -1
         self._view_cache: dict[str, tuple[int, int, object]] = {}
         self._purge_notes: dict[int, list[str]] = {}
-        self._semantic = None  # core.semantic.SemanticIndex, made on first semantic use
+        self._semantic = None  # core.search.semantic.SemanticIndex, made on first semantic use
 
     @property
     def mmr(self) -> MMR:
@@ -158,7 +160,7 @@ class Store(StoreServices, StoreIndex):
             layout.manifest, msgspec.json.encode(manifest, order="sorted"), durable=True
         )
         MMR.open(layout.mmr_nodes).close()
-        from core import keys
+        from core.verify import keys
 
         passphrase = kw.get("passphrase")
         keys.generate(
@@ -238,7 +240,7 @@ class Store(StoreServices, StoreIndex):
         )
         if scan.bad or scan.broken:
             if not needs_recovery or self.read_only:
-                from core.ledger_state import require_clean
+                from core.log.tip import require_clean
 
                 try:
                     require_clean(scan, str(self.root))
@@ -294,8 +296,8 @@ class Store(StoreServices, StoreIndex):
     def _check_checkpoint(self) -> str | None:
         """Open's check of the newest checkpoint and the witness (writable opens only). When an
         earlier open verified the same note bytes, keys and root, and the witness agrees, the
-        signature is not checked again (core.note_cache): no cryptography on a one-shot put."""
-        from core import checkpoints, note_cache
+        signature is not checked again (core.verify.note_cache): no cryptography on a one-shot put."""
+        from core.verify import checkpoints, note_cache
 
         ix = self._index
         if ix is not None and self.mmr.size >= self.tip.seq:
@@ -447,12 +449,12 @@ class Store(StoreServices, StoreIndex):
                 body = text
             body = body.encode("utf-8")
         validate.put_fields(fields)  # frontmatter may have added some
-        from core.intents import Put
+        from core.write.intents import Put
 
         return Put(path, body, expect=expect, **fields)
 
     def move(self, src: str, dst: str, *, actor: str) -> Result:
-        from core.intents import Move
+        from core.write.intents import Move
 
         return self.batch([Move(src, dst)], actor)[0]
 
@@ -465,7 +467,7 @@ class Store(StoreServices, StoreIndex):
         reason: str | None = None,
         ticket: str | None = None,
     ) -> Result:
-        from core.intents import Delete
+        from core.write.intents import Delete
 
         res = self.batch([Delete(path, mode, reason, ticket)], actor)[0]
         res.notes = self._purge_notes.pop(res.seq, [])
@@ -473,7 +475,7 @@ class Store(StoreServices, StoreIndex):
 
     def note(self, op: str, *, actor: str, path: str = "", extra: dict | None = None) -> Result:
         validate.note(op, path, extra)
-        from core.intents import Note
+        from core.write.intents import Note
 
         return self.batch([Note(op, path, "", extra or {})], actor)[0]
 
@@ -504,15 +506,15 @@ class Store(StoreServices, StoreIndex):
     def _start_writer_locked(self) -> None:
         if self._writer is not None:
             return
-        from core.lock import refuse_network_fs
+        from core.write.lock import refuse_network_fs
 
         refuse_network_fs(self.root)
         if self._applier is None:
             assert self._index is not None
-            from core.applier import Applier
+            from core.index.applier import Applier
 
             self._applier = Applier(self._index, self._backfill)
-        from core.writer import Writer
+        from core.write.writer import Writer
 
         self._writer = Writer(
             self.layout,
@@ -661,7 +663,7 @@ class Store(StoreServices, StoreIndex):
         """mode: "lexical" (FTS5 bm25), "semantic" (cosine) or "hybrid" (both, fused)."""
         validate.search(query, mode, limit, filters)
         if mode != "lexical":
-            from core import semantic
+            from core.search import semantic
 
             if mode not in semantic.MODES:
                 raise BrainError(f"unknown search mode {mode!r}; use lexical, semantic or hybrid")
@@ -677,8 +679,8 @@ class Store(StoreServices, StoreIndex):
     def rows(self, from_seq: int = 1) -> list[tuple[Row, bytes]]:
         """Rows with their exact payloads, straight from the binlog (for proofs, export)."""
         validate.seq(from_seq, "from_seq")
-        from core import frames
-        from core.ledger_state import decode_row
+        from core.log import frames
+        from core.log.tip import decode_row
 
         out = []
         for f in self.binlog.iter_frames(from_seq):

@@ -12,15 +12,16 @@ from typing import TYPE_CHECKING
 
 import msgspec
 
-from core import fsio, paths, queries, validate
+from core import fsio, paths, validate
 from core.errors import BrainError, ReadOnly
+from core.index import queries
 
 if TYPE_CHECKING:
-    from core.backup import BackupResult
-    from core.consolidate import ConsolidateResult
     from core.doctor.model import DoctorReport
-    from core.export import ExportResult
-    from core.importer import ImportResult
+    from core.portable.backup import BackupResult
+    from core.portable.consolidate import ConsolidateResult
+    from core.portable.export import ExportResult
+    from core.portable.importer import ImportResult
 
 
 class StoreServices:
@@ -111,7 +112,7 @@ class StoreServices:
 
     def export(self, out: str | os.PathLike[str]) -> ExportResult:
         """A deterministic zip of the verifiable store (no private keys, index or local/)."""
-        from core.export import export
+        from core.portable.export import export
 
         return export(self, Path(out))
 
@@ -119,7 +120,7 @@ class StoreServices:
         self, src: str | os.PathLike[str], *, filter: str | None = None, actor: str
     ) -> ImportResult:
         """Verify a foreign export or store folder, then write its selected memories here."""
-        from core.importer import import_store
+        from core.portable.importer import import_store
 
         return import_store(self, Path(src), filter=filter, actor=actor)
 
@@ -127,13 +128,13 @@ class StoreServices:
         self, dest: str | os.PathLike[str], *, allow_temp: bool | None = None
     ) -> BackupResult:
         """A verified snapshot: immutable files hard-linked, everything else copied."""
-        from core.backup import backup
+        from core.portable.backup import backup
 
         return backup(self, Path(dest), allow_temp=allow_temp)
 
     def consolidate(self, *, min_rows: int = 1) -> ConsolidateResult:
         """Seal current.binlog into a zstd segment and checkpoint."""
-        from core.consolidate import consolidate
+        from core.portable.consolidate import consolidate
 
         return consolidate(self, min_rows)
 
@@ -142,13 +143,13 @@ class StoreServices:
     @property
     def semantic(self):
         if self._semantic is None:
-            from core.semantic import SemanticIndex
+            from core.search.semantic import SemanticIndex
 
             self._semantic = SemanticIndex(self)
         return self._semantic
 
     def similar(self, path: str, *, limit: int = 10, **filters) -> list[queries.SearchHit]:
-        from core import semantic
+        from core.search import semantic
 
         paths.validate(path)
         validate.search("", "semantic", limit, filters)
@@ -156,12 +157,12 @@ class StoreServices:
 
     def embed_pending(self, *, batch: int = 64, progress=None, cancel=None) -> int:
         """Compute the missing embeddings; progress(done, total); cancel: threading.Event."""
-        from core import semantic
+        from core.search import semantic
 
         return semantic.embed_pending(self, batch=batch, progress=progress, cancel=cancel)
 
     def semantic_pending(self) -> int:
-        from core import semantic
+        from core.search import semantic
 
         return semantic.pending(self)
 
@@ -173,7 +174,7 @@ class StoreServices:
         """Run the embedding loop in the calling (host worker) thread until stop is set:
         each memory a row leaves without a vector gets one, so a put is findable by semantic
         search well within a second. Returns how many vectors it stored."""
-        from core.semantic import Embedder
+        from core.search.semantic import Embedder
 
         return Embedder(self, progress=progress).run(stop)
 

@@ -6,7 +6,8 @@ from typing import TYPE_CHECKING
 
 import msgspec
 
-from core import lock, queries
+from core.index import queries
+from core.write import lock
 
 if TYPE_CHECKING:
     from core.store import Store
@@ -34,7 +35,7 @@ class StoreState(msgspec.Struct):
 
 
 def compute_state(store: Store) -> StoreState:
-    from core.writer import read_pending_purges
+    from core.write.writer import read_pending_purges
 
     counts = {"memories": 0, "active": 0, "tombstoned": 0}
     index_seq = 0

@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING
 import msgspec
 
 from core.errors import BrainError
-from core.index_schema import transaction
-from core.intents import Note
+from core.index.schema import transaction
+from core.write.intents import Note
 
 if TYPE_CHECKING:
     from core.store import Store

@@ -18,11 +18,12 @@ import unicodedata
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from core import canonical, paths, tags
+from core import paths, tags
 from core.errors import BrainError, InvalidMeta
-from core.intents import Delete, Move, Note, Put
 from core.limits import MAX_BODY_BYTES
+from core.log import canonical
 from core.models import KINDS, OPS, PURGE_REASONS, STATES
+from core.write.intents import Delete, Move, Note, Put
 
 MAX_TITLE_CHARS = 256
 MAX_ACTOR_CHARS = 128

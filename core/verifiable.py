@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from core import canonical, checkpoints, keys, notes, proofbundle, queries
 from core.errors import BrainError, NotFound, ProofError
-from core.intents import Note
-from core.mmr import MMR, leaf_hash
+from core.index import queries
+from core.log import canonical
+from core.verify import checkpoints, keys, proofbundle, signed_note
+from core.verify.mmr import MMR, leaf_hash
+from core.write.intents import Note
 
 if TYPE_CHECKING:
     from core.store import Store
@@ -15,7 +17,7 @@ if TYPE_CHECKING:
 SYSTEM_ACTOR = "system:brain"
 
 
-def signers(store: Store) -> list[notes.Signer]:
+def signers(store: Store) -> list[signed_note.Signer]:
     if store._signers is None:
         store._signers = keys.load_signers(store.layout.keys, store.passphrase)
     if not store._signers:
@@ -58,7 +60,7 @@ def _mmr(store: Store) -> MMR:
 
 
 def _vkey_for(store: Store, note: str) -> str:
-    _cp, sigs = notes.parse_note(note)
+    _cp, sigs = signed_note.parse_note(note)
     by_id = {(v.name, v.key_id): v for v in keys.load_verifiers(store.layout.keys)}
     for name, kid, _sig in sigs:
         v = by_id.get((name, kid))

@@ -10,7 +10,7 @@ from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import Input
 
-from core import queries
+from core.index import queries
 from core.models import Row
 from core.store import Store
 from screens.pane import PaneScreen

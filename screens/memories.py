@@ -17,10 +17,10 @@ from textual.content import Content
 from textual.message import Message
 from textual.widgets import Input, Markdown, Static
 
-from core import queries
 from core.errors import BrainError
+from core.index import queries
+from core.index.queries import MemoryRow
 from core.models import Memory
-from core.queries import MemoryRow
 from screens.memory_actions import ActionsMixin
 from screens.memory_common import actor_of, now_of, store_of
 from screens.memory_semantic import SemanticMixin
@@ -273,7 +273,7 @@ class MemoriesScreen(ActionsMixin, TiersMixin, SemanticMixin, PaneScreen):
     @work(thread=True, exclusive=True, group="mem-search", exit_on_error=False)
     @guarded("searching")
     def _search_worker(self, text: str, mode: str, tier: str | None) -> None:
-        from core.embeddings import SemanticUnavailable
+        from core.search.embeddings import SemanticUnavailable
 
         store = store_of(self)
         limit = SEARCH_LIMIT if mode == "lexical" else SEMANTIC_LIMIT

@@ -10,8 +10,8 @@ from __future__ import annotations
 from textual import work
 from textual.message import Message
 
+from core.index.queries import MemoryRow
 from core.models import Memory
-from core.queries import MemoryRow
 from screens.memory_common import actor_of, store_of
 from screens.memory_editor import Edited, EditorModal, run_editor
 from screens.memory_modals import MoveModal, PurgeModal, PurgeRequest

@@ -14,7 +14,7 @@ from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from core import queries
+from core.index import queries
 from core.models import Row
 from core.store import Store
 from widgets.audit_format import clean, utc
@@ -143,7 +143,7 @@ class RowDetailScreen(ModalScreen[None]):
         self.post_message(ActivityChanged("prove", f"proving row {seq}…"))
         try:
             try:  # these land with the verifiable ledger; until then, say so
-                from core.proofbundle import verify_bundle
+                from core.verify.proofbundle import verify_bundle
             except ImportError:
                 verify_bundle = None
             prove = getattr(self.store, "prove", None)

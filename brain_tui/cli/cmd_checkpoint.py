@@ -18,11 +18,11 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    from core import notes
+    from core.verify import signed_note
 
     with common.open_store(args, signing=True) as store:
         text = store.checkpoint()
-    cp, sigs = notes.parse_note(text)
+    cp, sigs = signed_note.parse_note(text)
     if args.json:
         common.print_json(
             {

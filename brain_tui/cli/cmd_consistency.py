@@ -25,13 +25,13 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 def _size(text: str) -> int:
     from pathlib import Path
 
-    from core import notes
     from core.errors import BrainError
+    from core.verify import signed_note
 
     if text.isdigit():
         return int(text)
     try:
-        return notes.parse_note(Path(text).read_text("utf-8"))[0].size
+        return signed_note.parse_note(Path(text).read_text("utf-8"))[0].size
     except OSError as e:
         raise BrainError(
             f"{text}: not a checkpoint size or a readable note ({e.strerror})"
@@ -41,7 +41,7 @@ def _size(text: str) -> int:
 def run(args: argparse.Namespace) -> int:
     import msgspec
 
-    from core import proofbundle
+    from core.verify import proofbundle
 
     if args.out:
         outfile.check_out(args.out, "the bundle")

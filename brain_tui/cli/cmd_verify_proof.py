@@ -29,8 +29,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> int:
     import msgspec
 
-    from core import proofbundle, validate
+    from core import validate
     from core.errors import BrainError
+    from core.verify import proofbundle
 
     raw = sys.stdin.buffer.read() if args.file == "-" else _read(args.file)
     try:

@@ -148,7 +148,7 @@ def open_store(
 def _needs_writer(root) -> bool:
     """A read-only open would show less than a writable one: the index is missing, or a
     journal holds committed rows nobody has applied yet."""
-    from core.lock import is_locked
+    from core.write.lock import is_locked
 
     try:
         if not (root / "index" / "brain.sqlite").exists():
@@ -161,8 +161,8 @@ def _needs_writer(root) -> bool:
 
 
 def _passphrase_if_needed(args: argparse.Namespace) -> str | None:
-    from core import keys
     from core.store import resolve_root
+    from core.verify import keys
 
     if keys.passphrase_from_env() or not sys.stdin.isatty():
         return None

@@ -13,13 +13,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from core import checkpoints, keys, notes
-from core.binlog import Binlog
-from core.crc import crc32c
 from core.errors import BrainError
-from core.frames import HEADER, HEADER_SIZE
-from core.ledger_state import decode_row
-from core.proofs import leaf_hash, verify_inclusion
+from core.log.binlog import Binlog
+from core.log.crc import crc32c
+from core.log.frames import HEADER, HEADER_SIZE
+from core.log.tip import decode_row
+from core.verify import checkpoints, keys, signed_note
+from core.verify.proofs import leaf_hash, verify_inclusion
 
 MARK_KEY = "doctor_mark"
 
@@ -48,7 +48,7 @@ def find_anchor(ctx, facts) -> Anchor | None:
             return None
         size = sizes[-1]
         text = checkpoints.read_note(layout, size)
-        cp, _signers = notes.verify_note(
+        cp, _signers = signed_note.verify_note(
             text,
             keys.load_verifiers(layout.keys),
             origin=checkpoints.origin_of(store.manifest.store_id),

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from core import frames
 from core.doctor.model import Finding, Invariant, fail, ok, warn
+from core.log import frames
 
 LOG = "audit/current.binlog"
 

@@ -79,8 +79,8 @@ class Ctx:
         """Files the journal's complete records write, move or remove: a writer that died
         after its commit point left them half applied, and the next writer replays them."""
         if "replay" not in self.cache:
-            from core.journal import Journal
             from core.layout import sidecar_path
+            from core.write.journal import Journal
 
             out: set[str] = set()
             try:
@@ -101,7 +101,7 @@ class Ctx:
     def live(self) -> bool:
         """A writer (ours or another process's) holds the lock: files may move under us."""
         if "live" not in self.cache:
-            from core import lock
+            from core.write import lock
 
             w = self.store._writer
             held = w is not None and w.lock.held

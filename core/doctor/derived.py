@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import socket
 
-from core import lock
 from core.doctor.logwalk import pid_alive
 from core.doctor.model import Finding, Invariant, fail, ok, some
+from core.write import lock
 
 INDEX = "index/brain.sqlite"
 

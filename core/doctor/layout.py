@@ -8,10 +8,10 @@ import re
 
 import msgspec
 
-from core import canonical
 from core.doctor.filewalk import strings_in
 from core.doctor.logwalk import looks_absolute, pid_alive
 from core.doctor.model import Finding, Invariant, fail, ok, some, warn
+from core.log import canonical
 from core.models import PROTOCOL_VERSION, Manifest
 
 ROOT = "store root"

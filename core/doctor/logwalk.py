@@ -15,13 +15,15 @@ from pathlib import Path
 
 import msgspec
 
-from core import canonical, lock, paths
-from core.binlog import Binlog
-from core.crc import crc32c
-from core.frames import HEADER, HEADER_SIZE, MAX_PAYLOAD
-from core.hashing import GENESIS_CHAIN, chain_hash
+from core import paths
+from core.log import canonical
+from core.log.binlog import Binlog
+from core.log.crc import crc32c
+from core.log.frames import HEADER, HEADER_SIZE, MAX_PAYLOAD
+from core.log.hashing import GENESIS_CHAIN, chain_hash
 from core.models import OPS, Row
-from core.proofs import leaf_hash
+from core.verify.proofs import leaf_hash
+from core.write import lock
 
 
 def _no_float(text: str):
@@ -161,7 +163,7 @@ def walk_log(ctx) -> LogFacts:
 def _current_start(binlog: Binlog) -> int:
     """Where current.binlog's own rows start: past rows a consolidation sealed but a crash
     kept it from cutting (the next writer cuts them; they are in the segment already)."""
-    from core.ledger_state import start_tip
+    from core.log.tip import start_tip
 
     try:
         return start_tip(binlog).offset
@@ -170,7 +172,7 @@ def _current_start(binlog: Binlog) -> int:
 
 
 def _checkpoint_sizes(layout) -> set[int]:
-    from core import checkpoints
+    from core.verify import checkpoints
 
     return set(checkpoints.sizes(layout))
 

@@ -11,7 +11,7 @@ import os
 from core import paths
 from core.doctor.filewalk import SIDE, Side, read_side, slurp
 from core.doctor.model import Finding, Invariant, fail, ok, some
-from core.hashing import commitment
+from core.log.hashing import commitment
 from core.models import STATES, TOMBSTONE_STUB
 
 SCOPE = "memories/ versions/"

@@ -10,11 +10,11 @@ from __future__ import annotations
 import hashlib
 import os
 
-from core import checkpoints, keys, notes
 from core.doctor.model import Finding, Invariant, fail, ok, some, warn
 from core.errors import BrainError
-from core.mmr import _HEADER_BYTES, HEADER_SIZE, MMR, _leaves_for_nodes, node_count
-from core.proofs import EMPTY_ROOT, verify_consistency
+from core.verify import checkpoints, keys, signed_note
+from core.verify.mmr import _HEADER_BYTES, HEADER_SIZE, MMR, _leaves_for_nodes, node_count
+from core.verify.proofs import EMPTY_ROOT, verify_consistency
 
 NODES = "audit/mmr.nodes"
 CPS = "audit/checkpoints/"
@@ -131,7 +131,7 @@ def checkpoint_signature(ctx) -> Finding:
         rel = f"{CPS}{size:020d}.note"
         try:
             text = checkpoints.note_path(ctx.layout, size).read_bytes()
-            cp, signers = notes.verify_note(text, trusted, origin=origin)
+            cp, signers = signed_note.verify_note(text, trusted, origin=origin)
         except (BrainError, OSError) as e:
             bad.append((rel, str(e)))
             continue
@@ -151,7 +151,7 @@ def checkpoint_consistency(ctx) -> Finding:
         if size < lf.start or size > lf.head:
             continue  # before the anchor (quick), or beyond the log (merkle.rollback says so)
         try:
-            cp, _sigs = notes.parse_note(checkpoints.note_path(ctx.layout, size).read_bytes())
+            cp, _sigs = signed_note.parse_note(checkpoints.note_path(ctx.layout, size).read_bytes())
         except (BrainError, OSError):
             continue  # merkle.checkpoint_signature reports it
         parsed.append((size, cp.root))

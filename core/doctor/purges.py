@@ -9,8 +9,8 @@ still listed is one being finished (or to be finished at the next open).
 
 from __future__ import annotations
 
-from core import purge_list
 from core.doctor.model import Finding, Invariant, fail, ok, some
+from core.write import purge_list
 
 SCOPE = "audit/purge.pending"
 REL = "audit/purge.pending"

@@ -19,12 +19,14 @@ import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from core import checkpoints, frames, fsio, keys, notes, verdict, verifiable
+from core import fsio, verdict, verifiable
 from core.doctor.exports import leaking
 from core.doctor.model import FAIL, DoctorReport, InvariantResult
 from core.errors import BrainError
-from core.intents import Note
-from core.mmr import MMR, leaf_hash
+from core.log import frames
+from core.verify import checkpoints, keys, signed_note
+from core.verify.mmr import MMR, leaf_hash
+from core.write.intents import Note
 
 if TYPE_CHECKING:
     from core.store import Store
@@ -164,7 +166,7 @@ def _set_aside_notes(store: Store, head: int) -> list[str]:
         bad = size > head
         if not bad:
             try:
-                cp, _ = notes.verify_note(path.read_bytes(), trusted, origin=origin)
+                cp, _ = signed_note.verify_note(path.read_bytes(), trusted, origin=origin)
                 bad = cp.size != size
             except BrainError:
                 bad = True
@@ -239,8 +241,9 @@ def _drop_leaking_exports(store: Store) -> str:
 def _drop_bogus_purges(store: Store) -> str:
     """Keep only the seqs of real purge rows in audit/purge.pending (judged under the lock,
     against the index once it holds every row)."""
-    from core import purge_list, queries
+    from core.index import queries
     from core.purge import is_purge
+    from core.write import purge_list
 
     w = _writer(store)
     layout = store.layout

@@ -11,7 +11,7 @@ from __future__ import annotations
 from core.doctor.filewalk import Side
 from core.doctor.memories import _changed, _in_flight, _result, _side_path
 from core.doctor.model import Finding, Invariant, ok, some
-from core.sidecar_trust import TAMPERED, UNPROTECTED, judge, row_meta
+from core.verify.sidecar_trust import TAMPERED, UNPROTECTED, judge, row_meta
 
 SCOPE = "memories/ versions/ (sidecars)"
 

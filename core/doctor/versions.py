@@ -84,7 +84,7 @@ def versions_kept(ctx) -> Finding:
 
 
 def _log_grew(ctx) -> bool:
-    from core.binlog import Binlog
+    from core.log.binlog import Binlog
 
     return Binlog(ctx.layout.audit).current_size() != ctx.log.snapshot
 

@@ -12,8 +12,8 @@ import os
 import random
 import shutil
 
-from core.intents import Delete, Move, Note
 from core.store import Store
+from core.write.intents import Delete, Move, Note
 from tests.bench.common import ACTOR, Bench, Ctx, Metric, bench_dir, log, now
 from tests.bench.corpus import Corpus
 
@@ -103,7 +103,7 @@ def run(ctx: Ctx) -> dict[str, float]:
 
 
 def _sizes(store: Store) -> list[int]:
-    from core import checkpoints
+    from core.verify import checkpoints
 
     return checkpoints.sizes(store.layout)
 

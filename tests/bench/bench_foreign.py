@@ -22,8 +22,8 @@ BOMBS_VERSION = "1"
 _CHILD = r"""
 import json, resource, sys, time
 from core.store import Store
-from core.foreign import ImportRefused
-from core.importer import import_store
+from core.portable.foreign import ImportRefused
+from core.portable.importer import import_store
 
 def rss_mb():
     # ru_maxrss survives exec on Linux (a child of a big parent would report the parent's

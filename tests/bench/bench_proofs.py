@@ -9,9 +9,9 @@ from __future__ import annotations
 import os
 import random
 
-from core import notes, proofs
-from core.mmr import MMR
 from core.store import Store
+from core.verify import proofs, signed_note
+from core.verify.mmr import MMR
 from tests.bench.common import ACTOR, Bench, Ctx, Metric, bench_dir, log, now, pct, scratch
 
 LEAVES = 1_000_000
@@ -76,7 +76,7 @@ def _sign(ctx: Ctx) -> float:
             t = now()
             note = store.checkpoint()
             times.append(now() - t)
-        assert notes.parse_note(note)[0].size > 0
+        assert signed_note.parse_note(note)[0].size > 0
     times.sort()
     return pct(times, 50) * 1e3
 

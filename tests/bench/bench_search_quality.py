@@ -15,7 +15,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from core import fusion, hybrid
+from core.search import fusion, hybrid
 from tests.bench.common import Bench, Ctx, Metric, log
 from tests.bench.eval_store import TYPES, cached, evaluate, load, table
 

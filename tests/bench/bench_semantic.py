@@ -14,8 +14,8 @@ from __future__ import annotations
 import random
 import threading
 
+from core.search.vectors import ensure_schema, write
 from core.store import Store
-from core.vectors import ensure_schema, write
 from tests.bench import bench_reads
 from tests.bench.common import ACTOR, Bench, Ctx, Metric, bench_dir, log, now, pct
 from tests.bench.eval_store import load

@@ -225,8 +225,8 @@ async def live(root: str, seconds: float, rate: int) -> dict:
 
 def append(root: str, seconds: float, rate: int) -> dict:
     """Small Note and Put rows at a fixed rate, in one batch every 25 ms (catching up if late)."""
-    from core.intents import Note
     from core.store import Store
+    from core.write.intents import Note
     from tests.bench.common import ACTOR
 
     tick = 0.025

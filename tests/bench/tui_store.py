@@ -16,11 +16,11 @@ import sys
 import time
 from pathlib import Path
 
-from core.index_schema import SCHEMA_VERSION
-from core.intents import Intent, Note
+from core.index.schema import SCHEMA_VERSION
 from core.layout import Layout
 from core.models import PROTOCOL_VERSION
 from core.store import Store
+from core.write.intents import Intent, Note
 from tests.bench.common import ACTOR, bench_dir, log
 from tests.bench.corpus import Corpus
 

@@ -16,19 +16,19 @@ from pathlib import Path
 import pytest
 
 from core import fsio
-from core import writer as writer_mod
 from core.errors import BrainError, PreconditionFailed
-from core.hashing import commitment
-from core.intents import Delete, Move
-from core.ledger_state import Tip, scan_current
-from core.mmr import MMR, leaf_hash
+from core.log.hashing import commitment
+from core.log.tip import Tip, scan_current
 from core.models import TOMBSTONE_STUB, Row
 from core.paths import version_paths
-from core.planner import Result
-from core.state_view import read_sidecar
 from core.store import Store
 from core.store_state import READY
-from core.writer import read_pending_purges
+from core.verify.mmr import MMR, leaf_hash
+from core.write import writer as writer_mod
+from core.write.file_view import read_sidecar
+from core.write.intents import Delete, Move
+from core.write.planner import Result
+from core.write.writer import read_pending_purges
 from tests.core.powerloss import PowerLossIO, SimulatedCrash
 
 ACTOR = "human:test@host"

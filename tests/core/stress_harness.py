@@ -24,9 +24,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from core.mmr import MMR, leaf_hash
 from core.models import Row
 from core.store import Store
+from core.verify.mmr import MMR, leaf_hash
 
 REPO = Path(__file__).resolve().parents[2]
 PROCS = Path(__file__).with_name("stress_procs.py")

@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 
 from brain_tui.cli.main import main as brain
-from core import frames
-from core.binlog import Binlog
 from core.errors import BrainError
-from core.ledger_state import Tip
+from core.log import frames
+from core.log.binlog import Binlog
+from core.log.tip import Tip
 from core.store import Store
 from core.store_state import READY
 
@@ -50,7 +50,7 @@ def _seqs(s: Store) -> list[int]:
 
 def _check_chain(s: Store) -> None:
     """Every row from genesis, across segments, chains onto the one before it."""
-    from core.ledger_state import verify_row
+    from core.log.tip import verify_row
 
     tip = Tip()
     for row, payload in s.rows():
@@ -123,7 +123,7 @@ def test_failed_backup_leaves_no_partial_copy(store: Store, tmp_path: Path, monk
     def bad(_src):
         raise BrainError("simulated verification failure")
 
-    monkeypatch.setattr("core.backup.verify", bad)
+    monkeypatch.setattr("core.portable.backup.verify", bad)
     with pytest.raises(BrainError, match="simulated verification failure"):
         store.backup(out / "empty")
     assert _leftovers(out, {"empty"}) == [] and list((out / "empty").iterdir()) == []
@@ -188,7 +188,7 @@ def test_consolidate_keeps_reads_transparent(store: Store) -> None:
     assert store.version("memories/facts/n000.md", 1).body == b"fact 0 about kafka\n"
     assert len(store.search("kafka", limit=100)) == 6
     bundle = store.prove(2)
-    from core.proofbundle import verify_bundle
+    from core.verify.proofbundle import verify_bundle
 
     assert verify_bundle(bundle).valid
     _fill(store, 3, 50)  # new writes chain onto the sealed tip

@@ -14,13 +14,13 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from core import canonical, frames
-from core.crc import crc32c
 from core.errors import CanonicalError
-from core.hashing import GENESIS_CHAIN, META_FIELDS, chain_hash, commitment, meta_commitment
-from core.ledger_state import Tip, scan_current
-from core.mmr import MMR, leaf_hash
+from core.log import canonical, frames
+from core.log.crc import crc32c
+from core.log.hashing import GENESIS_CHAIN, META_FIELDS, chain_hash, commitment, meta_commitment
+from core.log.tip import Tip, scan_current
 from core.store import Store
+from core.verify.mmr import MMR, leaf_hash
 
 SHARED = Path(__file__).resolve().parents[2].parent / "shared"
 CHAIN = SHARED / "vectors/brain/chain.json"
@@ -146,7 +146,7 @@ def test_vector_commitment_and_crc(vec: dict) -> None:
 
 
 def test_scan_current_verifies_vector(tmp_path: Path, vec: dict) -> None:
-    from core.binlog import Binlog
+    from core.log.binlog import Binlog
 
     audit = tmp_path / "audit"
     audit.mkdir()

@@ -9,10 +9,10 @@ import shutil
 import msgspec
 import pytest
 
-from core import checkpoints, notes, proofbundle
 from core.errors import Frozen, KeyError_
 from core.models import Manifest
 from core.store import Store
+from core.verify import checkpoints, proofbundle, signed_note
 
 ACTOR = "agent:test@host"
 
@@ -33,8 +33,10 @@ def _store(tmp_path, n=10, **kw) -> Store:
 def test_checkpoint_note_is_signed_and_logged(tmp_path):
     with _store(tmp_path) as s:
         text = s.checkpoint()
-        vkeys = [v for v in __import__("core.keys", fromlist=["x"]).load_verifiers(s.layout.keys)]
-        cp, signers = notes.verify_note(text, vkeys)
+        vkeys = [
+            v for v in __import__("core.verify.keys", fromlist=["x"]).load_verifiers(s.layout.keys)
+        ]
+        cp, signers = signed_note.verify_note(text, vkeys)
         assert cp.size == 10 and cp.root == s.mmr.root(10)
         assert len(signers) == 1
         row = s.tail(11, 1)[0]
@@ -138,11 +140,11 @@ def test_rotation_signs_with_both_keys_then_the_new_one(tmp_path):
     with _store(tmp_path, n=2) as s:
         started = s.rotate_key()
         note = checkpoints.read_note(s.layout, checkpoints.sizes(s.layout)[-1])
-        assert len(notes.parse_note(note)[1]) == 2
+        assert len(signed_note.parse_note(note)[1]) == 2
         finished = s.rotate_key(finish=True)
         assert finished["active"] == started["new"]
         note = checkpoints.read_note(s.layout, checkpoints.sizes(s.layout)[-1])
-        sigs = notes.parse_note(note)[1]
+        sigs = signed_note.parse_note(note)[1]
         assert len(sigs) == 1 and started["new"].split("+")[1] == sigs[0][1].hex()
         ops = [r.op for r in s.tail()]
         assert ops.count("key.rotated") == 2
@@ -159,7 +161,7 @@ def test_rollback_below_latest_checkpoint_refuses_writes(tmp_path):
         binlog = s.layout.audit / "current.binlog"
     data = binlog.read_bytes()
     # Keep the first 3 frames only: a log shorter than its signed checkpoint.
-    from core import frames
+    from core.log import frames
 
     good, _ = frames.scan(data)
     binlog.write_bytes(data[: good[2].end])
@@ -198,4 +200,4 @@ def test_sealed_key_needs_the_right_passphrase(tmp_path):
         with pytest.raises(KeyError_, match="BRAIN_PASSPHRASE"):
             s.checkpoint()
     with Store.open(tmp_path / "s", allow_temp=True, passphrase="correct horse") as s:
-        assert notes.parse_note(s.checkpoint())[0].size == 1
+        assert signed_note.parse_note(s.checkpoint())[0].size == 1

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 
 from core.errors import BrainError
-from core.hashing import meta_commitment, meta_fields
+from core.log.hashing import meta_commitment, meta_fields
 from core.models import Sidecar
-from core.sequencer import Sequencer
 from core.store import Store
+from core.write.sequencer import Sequencer
 
 ANA = "human:ana@laptop"
 P = "memories/facts/secret.md"

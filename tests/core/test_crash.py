@@ -22,10 +22,10 @@ from pathlib import Path
 
 import pytest
 
-from core.binlog import Binlog
-from core.hashing import commitment
-from core.head import read_head
-from core.ledger_state import Tip, scan_current
+from core.log.binlog import Binlog
+from core.log.hashing import commitment
+from core.log.head import read_head
+from core.log.tip import Tip, scan_current
 from core.models import TOMBSTONE_STUB, Row
 from core.store import Store
 from core.store_state import READY

@@ -16,12 +16,12 @@ from pathlib import Path
 import msgspec
 import pytest
 
-from core import checkpoints
 from core.doctor import REGISTRY, context
 from core.errors import BrainError, Frozen, ReadOnly
-from core.intents import Note
 from core.models import LockHolder
 from core.store import Store
+from core.verify import checkpoints
+from core.write.intents import Note
 from tests.core import test_tamper
 from tests.core.test_tamper import ACTOR, PURGED, delete_middle_frame, flip
 

@@ -12,10 +12,10 @@ import pytest
 
 from brain_tui.cli.main import main as brain
 from core.errors import BrainError
-from core.export import build_zip
-from core.foreign import ImportRefused
-from core.hashing import meta_commitment, meta_fields
+from core.log.hashing import meta_commitment, meta_fields
 from core.models import Sidecar
+from core.portable.export import build_zip
+from core.portable.foreign import ImportRefused
 from core.store import Store
 
 ANA = "human:ana@laptop"

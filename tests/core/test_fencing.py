@@ -12,12 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from core import frames, verdict
-from core.binlog import Binlog
+from core import verdict
 from core.errors import Frozen
-from core.index import IndexGap, IndexWriter
-from core.mmr import MMR, leaf_hash
+from core.index.db import IndexGap, IndexWriter
+from core.log import frames
+from core.log.binlog import Binlog
 from core.store import Store
+from core.verify.mmr import MMR, leaf_hash
 
 REPO = Path(__file__).resolve().parents[2]
 ANA = "human:ana@laptop"
@@ -189,7 +190,7 @@ def test_garbage_index_is_rebuilt_and_read_only_opens_do_not_create_one(root: Pa
 
 
 def test_a_failed_apply_is_replayed_by_the_next_request(root: Path, monkeypatch) -> None:
-    from core import writer as writer_mod
+    from core.write import writer as writer_mod
 
     with Store.open(root, allow_temp=True) as s:
         s.put(f"{F}/a.md", "one\n", actor=ANA)

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from core import limits
-from core.foreign import ImportRefused
-from core.importer import import_store
+from core.portable.foreign import ImportRefused
+from core.portable.importer import import_store
 from core.store import Store
 from tests.bench.bench_foreign import BODY, make_bombs, measure
 from tests.bench.bombs import deflate_zeros, with_entry, zstd_zeros

@@ -22,7 +22,7 @@ F = "memories/facts"
 HALF_APPLIED = """
 import os, sys
 from core import fsio
-from core import apply as apply_mod
+from core.write import apply_files as apply_mod
 from core.store import Store
 root, fill = sys.argv[1], sys.argv[2]
 real = fsio.write_file

@@ -9,9 +9,9 @@ from pathlib import Path
 import msgspec
 import pytest
 
-from core import keys
 from core.errors import KeyError_
-from core.notes import Checkpoint, Verifier, sign_note, verify_note
+from core.verify import keys
+from core.verify.signed_note import Checkpoint, Verifier, sign_note, verify_note
 
 NAME = "brain/7d4c1f0e9a2b4c6d8e0f1a2b3c4d5e6f"
 CP = Checkpoint(NAME, 5, bytes(range(32)))

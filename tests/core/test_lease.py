@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from core.binlog import Binlog
 from core.errors import LeaseHeld
-from core.ledger_state import Tip, scan_current
-from core.lock import is_locked
+from core.log.binlog import Binlog
+from core.log.tip import Tip, scan_current
 from core.store import Store
+from core.write.lock import is_locked
 
 REPO = Path(__file__).resolve().parents[2]
 ANA = "human:ana@laptop"
@@ -24,7 +24,7 @@ ANA = "human:ana@laptop"
 HOLDER = """
 import sys, time
 from core.store import Store
-from core.lock import WriterLock
+from core.write.lock import WriterLock
 root = sys.argv[1]
 with Store.open(root, allow_temp=True, program="holder-test") as s:
     s.put("memories/facts/from-holder.md", "written by the holder\\n", actor="agent:holder@box")

@@ -13,8 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from core.errors import CorruptLog, ProofError, ReadOnly
-from core.mmr import EMPTY_ROOT, MMR, leaf_hash, node_count, node_hash
-from core.proofs import root_from_inclusion, verify_consistency, verify_inclusion
+from core.verify.mmr import EMPTY_ROOT, MMR, leaf_hash, node_count, node_hash
+from core.verify.proofs import root_from_inclusion, verify_consistency, verify_inclusion
 
 HEADER = 16
 

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from core import writer as writer_mod
-from core.mmr import MMR, leaf_hash
 from core.store import Store
+from core.verify.mmr import MMR, leaf_hash
+from core.write import writer as writer_mod
 from tests.core.stress_harness import brain
 
 A = "agent:repro@test"

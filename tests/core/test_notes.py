@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from core.errors import KeyError_, ProofError
-from core.notes import (
+from core.verify.signed_note import (
     Checkpoint,
     Signer,
     Verifier,

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from core.foreign import ImportRefused
+from core.portable.foreign import ImportRefused
 from core.store import Store
 
 ANA = "human:ana@laptop"

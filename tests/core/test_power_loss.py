@@ -32,10 +32,10 @@ import time
 import pytest
 
 from core import fsio
-from core import writer as writer_mod
 from core.errors import BrainError
-from core.journal import Journal
 from core.store import Store
+from core.write import writer as writer_mod
+from core.write.journal import Journal
 from tests.core.crashcheck import (
     ACTOR,
     CLOSE_TIMEOUT_S,
@@ -60,16 +60,16 @@ N_DOUBLE = 16  # a second power loss during recovery
 def volatile_index(monkeypatch):
     """index/ is volatile in this model (dropped at every crash), so its SQLite need not sync;
     its fsyncs would only slow the sweep down on a busy disk."""
-    import core.index
+    import core.index.db
 
-    real = core.index.connect
+    real = core.index.db.connect
 
     def connect(path: str, **kw):
         conn = real(path, **kw)
         conn.execute("PRAGMA synchronous = OFF")
         return conn
 
-    monkeypatch.setattr(core.index, "connect", connect)
+    monkeypatch.setattr(core.index.db, "connect", connect)
 
 
 @pytest.fixture

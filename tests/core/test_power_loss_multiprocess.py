@@ -112,9 +112,9 @@ def _check_synced_nodes(root: Path, where: str) -> None:
     """mmr.nodes is derived, and entries at or after the journal's first seq may be rebuilt by
     recovery; every entry before that (rows a flush made durable) must already match the log,
     before any open repairs what it finds."""
-    from core import frames
-    from core.binlog import Binlog
-    from core.mmr import HEADER_SIZE, MMR, leaf_hash, node_count
+    from core.log import frames
+    from core.log.binlog import Binlog
+    from core.verify.mmr import HEADER_SIZE, MMR, leaf_hash, node_count
 
     payloads = []
     for f in Binlog(root / "audit").iter_frames(1):

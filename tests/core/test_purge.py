@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from core.binlog import Binlog
 from core.errors import NotFound
-from core.hashing import commitment
-from core.ledger_state import Tip, scan_current
+from core.log.binlog import Binlog
+from core.log.hashing import commitment
+from core.log.tip import Tip, scan_current
 from core.store import Store
 from core.store_state import READY
 

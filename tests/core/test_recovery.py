@@ -13,15 +13,15 @@ from pathlib import Path
 
 import pytest
 
-from core.binlog import Binlog
 from core.errors import Frozen
-from core.hashing import commitment
-from core.head import read_head
-from core.journal import Journal
-from core.ledger_state import Tip, scan_current
-from core.mmr import MMR
+from core.log.binlog import Binlog
+from core.log.hashing import commitment
+from core.log.head import read_head
+from core.log.tip import Tip, scan_current
 from core.store import Store
 from core.store_state import FROZEN_HUMAN, READY
+from core.verify.mmr import MMR
+from core.write.journal import Journal
 
 REPO = Path(__file__).resolve().parents[2]
 ANA = "human:ana@laptop"
@@ -140,7 +140,7 @@ def test_replay_of_overwrite_and_move_keeps_versions(tmp_path: Path, root: Path)
     crash_after_commit(
         tmp_path,
         root,
-        "from core.intents import Move, Put\n"
+        "from core.write.intents import Move, Put\n"
         "s.batch([Put('memories/facts/a.md', b'alpha three\\n'),"
         " Move('memories/facts/a.md', 'memories/facts/z.md')], 'x:y')",
     )
@@ -231,7 +231,7 @@ def test_torn_tail_with_empty_journal_is_corruption(root: Path) -> None:
 
 def test_broken_chain_freezes(root: Path) -> None:
     """A frame that is CRC-good and canonical but does not chain: re-encoded with a new CRC."""
-    from core import canonical, frames
+    from core.log import canonical, frames
 
     binlog = Binlog(root / "audit")
     fr = list(binlog.iter_frames())

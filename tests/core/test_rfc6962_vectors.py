@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from core.errors import ProofError
-from core.mmr import MMR, leaf_hash
-from core.proofs import verify_consistency, verify_inclusion
+from core.verify.mmr import MMR, leaf_hash
+from core.verify.proofs import verify_consistency, verify_inclusion
 
 # shared/ sits beside the repository root (../shared), not inside it.
 REPO_ROOT = Path(__file__).resolve().parents[2]

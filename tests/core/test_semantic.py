@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from core import embeddings, fusion, semantic
+from core.search import embeddings, fusion, semantic
 from core.store import Store
 
-# Not importorskip: importing the stack here would happen before core.embeddings switches the
+# Not importorskip: importing the stack here would happen before core.search.embeddings switches the
 # hub offline (it does so before its own first import).
 if importlib.util.find_spec("sentence_transformers") is None:
     pytest.skip("the optional extra brain-tui[semantic] is not installed", allow_module_level=True)

@@ -10,14 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from core.binlog import Binlog
 from core.errors import BrainError, InvalidMeta, InvalidPath, NotFound, PreconditionFailed
-from core.hashing import commitment
-from core.head import read_head
-from core.intents import Delete, Put
-from core.ledger_state import Tip, scan_current
+from core.log.binlog import Binlog
+from core.log.hashing import commitment
+from core.log.head import read_head
+from core.log.tip import Tip, scan_current
 from core.models import TOMBSTONE_STUB
 from core.store import Store
+from core.write.intents import Delete, Put
 
 ANA = "human:ana@laptop"
 BOT = "agent:claude-code@laptop"
@@ -431,7 +431,7 @@ def test_reusing_a_path_after_a_move_pruned_its_versions(store: Store, root: Pat
     ],
 )
 def test_one_request_touching_a_path_twice(store: Store, root: Path, intents: str) -> None:
-    from core.intents import Move
+    from core.write.intents import Move
 
     p, q = "memories/facts/p.md", "memories/facts/q.md"
     if intents != "new-put put":

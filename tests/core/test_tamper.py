@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from core import frames
-from core.crc import crc32c
 from core.doctor import REGISTRY, DoctorReport
-from core.mmr import HEADER_SIZE
+from core.log import frames
+from core.log.crc import crc32c
 from core.store import Store
+from core.verify.mmr import HEADER_SIZE
 
 ACTOR = "human:ana@laptop"
 LOG = "audit/current.binlog"

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from core import tiers
-from core.intents import Put
 from core.store import Store
 from core.tiers import DAY_NS, WEEK_NS, Stats, place
+from core.write.intents import Put
 
 T0 = 1_800_000_000_000_000_000
 W = dict(tiers.DEFAULT_WEIGHTS)

@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 
 from core import validate
 from core.errors import BrainError
-from core.intents import Delete, Move, Note, Put
 from core.store import Store
+from core.write.intents import Delete, Move, Note, Put
 
 ACTOR = "human:ana@laptop"
 LIVE = "memories/facts/live.md"

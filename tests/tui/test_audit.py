@@ -6,8 +6,9 @@ import json
 import subprocess
 import sys
 
-from core import checkpoints, queries
+from core.index import queries
 from core.store import Store
+from core.verify import checkpoints
 from screens.audit import AuditScreen
 from screens.row_detail import NO_PROOFS, RowDetailScreen
 from tests.tui.conftest import make_app, settle, wait_until

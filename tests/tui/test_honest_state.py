@@ -5,7 +5,7 @@ cancelled run says so; the repair dialog promises only what the repair does."""
 from __future__ import annotations
 
 from core import verdict
-from core.embeddings import SemanticUnavailable
+from core.search.embeddings import SemanticUnavailable
 from screens.confirm import ConfirmModal
 from screens.doctor import REPAIR_TEXT, DoctorScreen
 from screens.memories import MemoriesScreen

@@ -19,8 +19,8 @@ from textual.widgets import Input, TextArea
 from brain_tui import services
 from brain_tui.app import BrainApp
 from brain_tui.demo import build_demo
-from core.embeddings import INSTALL_HINT, SemanticUnavailable
-from core.queries import MemoryRow
+from core.index.queries import MemoryRow
+from core.search.embeddings import INSTALL_HINT, SemanticUnavailable
 from core.store import Store
 from screens.memories import MemoriesScreen
 from widgets.memory_format import columns, row_cells

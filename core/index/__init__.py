@@ -1,0 +1,1 @@
+"""The derived SQLite index: schema, the applier, rebuild, queries and access stats."""

@@ -1,0 +1,147 @@
+"""The index applier thread: the writer hands it rows; searches wait on its progress."""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from core.errors import BrainError
+from core.index.db import IndexGap, IndexWriter
+from core.models import Row
+
+# (index, up_to) -> the log's rows after the index's last_applied, up to seq up_to.
+Backfill = Callable[[IndexWriter, int], list[Row]]
+_Task = tuple[list[Row], int] | Callable[[IndexWriter], Any] | object | None
+_FLUSH = object()  # a reader is waiting: stop holding rows back and apply now
+# Rows wait this long for company before they are applied: one transaction for many rows costs
+# a fraction of one per row, and nobody is waiting for them (a waiter sends _FLUSH).
+HOLD_S = 0.01
+MAX_BATCH = 4096
+
+
+class Applier:
+    def __init__(self, index: IndexWriter, backfill: Backfill) -> None:
+        self.index = index
+        self.backfill = backfill
+        self.applied, _ = index.last_applied()
+        self.error: BaseException | None = None
+        self._cond = threading.Condition()
+        self._q: queue.Queue[_Task] = queue.Queue()
+        self._thread = threading.Thread(target=self._loop, name="brain-index", daemon=True)
+        self._thread.start()
+
+    def enqueue(self, rows: list[Row], end_offset: int) -> None:
+        self._q.put((rows, end_offset))
+
+    def call(self, fn: Callable[[IndexWriter], Any]) -> Any:
+        """Run fn on the applier's connection, after everything queued before it."""
+        box: dict[str, Any] = {}
+        done = threading.Event()
+
+        def task(ix: IndexWriter) -> None:
+            try:
+                box["value"] = fn(ix)
+            except BaseException as e:  # noqa: BLE001 - handed back to the caller
+                box["error"] = e
+            finally:
+                done.set()
+
+        self._q.put(task)
+        done.wait()
+        if "error" in box:
+            raise box["error"]
+        return box.get("value")
+
+    def wait_for(self, seq: int, timeout: float = 30.0) -> None:
+        with self._cond:
+            if self.applied >= seq and not self.error:
+                return
+        self._q.put(_FLUSH)
+        with self._cond:
+            ok = self._cond.wait_for(lambda: self.applied >= seq or self.error, timeout)
+        if self.error is not None:
+            raise BrainError(f"the search index could not be updated: {self.error}")
+        if not ok:
+            raise BrainError(
+                f"the search index did not reach seq {seq} within {timeout:g} s"
+                f" (it holds rows up to seq {self.applied}); `brain reindex` rebuilds it"
+            )
+
+    def wait_past(self, seq: int, timeout: float) -> int:
+        """Wait until a row beyond seq is applied or timeout passes; returns the applied seq."""
+        with self._cond:
+            self._cond.wait_for(lambda: self.applied > seq or self.error, timeout)
+            return self.applied
+
+    def _sync_applied(self) -> None:
+        """A task may have applied rows itself (open's catch-up, a rebuild): what the index
+        holds, not what passed through this queue, is what waiters wait for."""
+        try:
+            last, _ = self.index.last_applied()
+        except Exception:  # noqa: BLE001 - a task that closed or replaced the connection
+            return
+        with self._cond:
+            if last > self.applied:
+                self.applied = last
+                self._cond.notify_all()
+
+    def _apply(self, rows: list[Row], end: int) -> int:
+        try:
+            return self.index.apply(rows, end)
+        except IndexGap as gap:
+            # Read what the index lacks from the log (the log wins) and apply it first.
+            missing = self.backfill(self.index, gap.next_seq - 1)
+            return self.index.apply(missing + rows, end)
+
+    def close(self) -> None:
+        if self._thread.is_alive():
+            self._q.put(None)
+            self._thread.join()
+
+    def _loop(self) -> None:
+        while True:
+            task = self._q.get()
+            if task is None:
+                return
+            if task is _FLUSH:
+                continue
+            if callable(task):
+                task(self.index)
+                self._sync_applied()
+                continue
+            rows, end = list(task[0]), task[1]  # type: ignore[index]
+            stop = False
+            pending_call = None
+            deadline = time.monotonic() + HOLD_S
+            while len(rows) < MAX_BATCH:  # gather what follows into one transaction
+                try:
+                    nxt = self._q.get(timeout=max(0.0, deadline - time.monotonic()))
+                except queue.Empty:
+                    break
+                if nxt is _FLUSH:
+                    break
+                if nxt is None:
+                    stop = True
+                    break
+                if callable(nxt):
+                    pending_call = nxt
+                    break
+                rows.extend(nxt[0])  # type: ignore[index]
+                end = nxt[1]  # type: ignore[index]
+            try:
+                last = self._apply(rows, end)
+                with self._cond:
+                    self.applied = max(self.applied, last)
+                    self._cond.notify_all()
+            except BaseException as e:  # noqa: BLE001 - reported through wait_for and state
+                with self._cond:
+                    self.error = e
+                    self._cond.notify_all()
+            if pending_call is not None:
+                pending_call(self.index)
+                self._sync_applied()
+            if stop:
+                return

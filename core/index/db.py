@@ -1,0 +1,268 @@
+"""The derived index: applies audit rows (reading the files, which win) and answers queries."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterable
+from pathlib import Path
+
+from core import paths
+from core.errors import BrainError
+from core.index.schema import connect, create, current, transaction
+from core.models import Row, Sidecar
+from core.write.file_view import read_sidecar
+
+_MEM_COLS = (
+    "path, ckey, kind, folder, title, category, tags, sync_class, classification, state,"
+    " created_ns, updated_ns, actor, seq, pii_status"
+)
+_UPSERT = (
+    f"INSERT INTO memories ({_MEM_COLS}) VALUES ({', '.join('?' * 15)})"
+    " ON CONFLICT(path) DO UPDATE SET "
+    + ", ".join(f"{c.strip()} = excluded.{c.strip()}" for c in _MEM_COLS.split(",")[1:])
+    + " RETURNING id"
+)
+
+
+_DAMAGED = {11, 26}  # SQLITE_CORRUPT, SQLITE_NOTADB
+
+
+class IndexGap(BrainError):
+    def __init__(self, last: int, next_seq: int) -> None:
+        super().__init__(
+            f"the index holds rows up to seq {last} but was handed seq {next_seq};"
+            " `brain reindex` rebuilds it"
+        )
+        self.last, self.next_seq = last, next_seq
+
+
+def folder_of(path: str) -> str:
+    return path[len("memories/") :].rsplit("/", 1)[0]
+
+
+class IndexWriter:
+    """One connection that applies rows. Safe across processes: each batch re-reads
+    `last_applied` inside BEGIN IMMEDIATE and skips what another process already applied."""
+
+    def __init__(self, db_path: Path, root: Path) -> None:
+        db_path.parent.mkdir(parents=True, exist_ok=True)
+        existed = db_path.exists()
+        self.damaged: str | None = None
+        try:
+            self.conn = connect(str(db_path))
+            usable = not existed or current(self.conn)
+        except sqlite3.DatabaseError as e:
+            if getattr(e, "sqlite_errorcode", None) not in _DAMAGED:
+                raise  # disk full, read-only media, I/O: the file may be fine; never drop it
+            # Not a database at all (garbage, a foreign file): derived state, so rebuild it.
+            self.conn, usable, self.damaged = None, False, str(e)  # type: ignore[assignment]
+        if not usable:
+            # An index from another schema version, or damaged: drop it and rebuild.
+            if self.conn is not None:
+                self.conn.close()
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{db_path}{suffix}").unlink(missing_ok=True)
+            self.conn = connect(str(db_path))
+            existed = False
+        create(self.conn)
+        self.fresh = not existed  # the caller rebuilds a fresh index from files and log
+        self.root = root
+
+    def last_applied(self) -> tuple[int, int]:
+        rows = dict(
+            self.conn.execute(
+                "SELECT key, value FROM meta WHERE key IN ('last_applied', 'last_applied_offset')"
+            ).fetchall()
+        )
+        return int(rows.get("last_applied", 0)), int(rows.get("last_applied_offset", 0))
+
+    def apply(self, rows: Iterable[Row], end_offset: int) -> int:
+        """Apply rows beyond last_applied; returns the new last_applied."""
+        c = self.conn
+        with transaction(c):
+            done, _ = self.last_applied()
+            last = done
+            for row in rows:
+                if row.seq <= last:
+                    continue
+                if row.seq != last + 1:
+                    # Rows the index never saw (another process died before indexing them):
+                    # applying past them would leave a hole that nothing fills later.
+                    raise IndexGap(last, row.seq)
+                self._apply_row(row)
+                last = row.seq
+            if last != done:
+                c.executemany(
+                    "UPDATE meta SET value = ? WHERE key = ?",
+                    [(str(last), "last_applied"), (str(end_offset), "last_applied_offset")],
+                )
+        return last
+
+    def _apply_row(self, row: Row) -> None:
+        self.conn.execute(
+            "INSERT OR REPLACE INTO audit (seq, ts_ns, op, path, actor, commit_, prev_chain, chain,"
+            " extra) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                row.seq,
+                row.ts_ns,
+                row.op,
+                row.path,
+                row.actor,
+                row.commit,
+                row.prev_chain,
+                row.chain,
+                json.dumps(row.extra, sort_keys=True, ensure_ascii=False),
+            ),
+        )
+        if row.op == "move":
+            self._move(row.extra.get("from", ""), row.path)
+        elif row.op in ("put", "delete"):
+            self.refresh(row.path)
+        elif row.op == "tier.changed":
+            self.apply_tier_row(row.extra)
+
+    def apply_tier_row(self, extra: dict) -> None:
+        """tier.changed rows carry rebalance moves and pins; the index mirrors them."""
+        moves = extra.get("moves") or []
+        self.conn.executemany(
+            "UPDATE memories SET tier = ? WHERE path = ?", [(m[2], m[0]) for m in moves]
+        )
+        for key, value in (("pin", 1), ("unpin", 0)):
+            for path in extra.get(key) or []:
+                self.conn.execute("UPDATE memories SET pinned = ? WHERE path = ?", (value, path))
+
+    def _move(self, src: str, dst: str) -> None:
+        """A move keeps the memory's tier, pin, score and embedding."""
+        c = self.conn
+        kept = c.execute(
+            "SELECT id, tier, pinned, score FROM memories WHERE path = ?", (src,)
+        ).fetchone()
+        vec = None
+        if kept is not None:
+            vec = c.execute(
+                "SELECT model, dim, vec FROM embeddings WHERE id = ?", (kept[0],)
+            ).fetchone()
+        self.remove(src)
+        self.refresh(dst)
+        new = c.execute("SELECT id FROM memories WHERE path = ?", (dst,)).fetchone()
+        if kept is None or new is None:
+            return
+        c.execute(
+            "UPDATE memories SET tier = ?, pinned = ?, score = ? WHERE id = ?", (*kept[1:], new[0])
+        )
+        if vec is not None:
+            c.execute(
+                "INSERT OR REPLACE INTO embeddings (id, model, dim, vec) VALUES (?, ?, ?, ?)",
+                (new[0], *vec),
+            )
+
+    def refresh(self, path: str) -> None:
+        """Make the index mirror the files at path (the files win)."""
+        side = read_sidecar(self.root, path)
+        if side is None:
+            # Mid-replacement: the writer has moved this version aside and not yet renamed the
+            # next into place. The row that writes it refreshes the path again; a memory that
+            # really left (move) is removed by the move itself.
+            return
+        if side.state == "purged":
+            self.remove(path)
+            return
+        body = b""
+        if side.state == "active":
+            try:
+                with open(f"{self.root}/{path}", "rb", buffering=0) as f:  # no pathlib, no buffer
+                    body = f.readall()
+            except FileNotFoundError:
+                body = b""
+        self.upsert(path, side, body)
+
+    def upsert(self, path: str, side: Sidecar, body: bytes) -> None:
+        (mem_id,) = self.conn.execute(
+            _UPSERT,
+            (
+                path,
+                paths.casefold_key(path),
+                side.kind,
+                folder_of(path),
+                side.title,
+                side.category,
+                json.dumps(side.tags),
+                side.sync_class,
+                side.classification,
+                side.state,
+                side.created_ns,
+                side.updated_ns,
+                side.actor,
+                side.seq,
+                side.pii_status,
+            ),
+        ).fetchone()
+        self.conn.execute("DELETE FROM memories_fts WHERE rowid = ?", (mem_id,))
+        # A new version needs a new vector; the embedder picks up memories that lack one.
+        self.conn.execute("DELETE FROM embeddings WHERE id = ?", (mem_id,))
+        if side.state == "active":
+            self.conn.execute(
+                "INSERT INTO memories_fts (rowid, title, body, tags) VALUES (?, ?, ?, ?)",
+                (mem_id, side.title, body.decode("utf-8", "replace"), " ".join(side.tags)),
+            )
+
+    def remove(self, path: str) -> None:
+        hit = self.conn.execute("SELECT id FROM memories WHERE path = ?", (path,)).fetchone()
+        if hit is None:
+            return
+        self.conn.execute("DELETE FROM memories_fts WHERE rowid = ?", hit)
+        self.conn.execute("DELETE FROM embeddings WHERE id = ?", hit)
+        self.conn.execute("DELETE FROM memories WHERE id = ?", hit)
+
+    def scrub(self) -> str | None:
+        """After a purge: merge FTS segments (dropping deleted terms) and empty the WAL."""
+        self.conn.execute("INSERT INTO memories_fts(memories_fts) VALUES ('optimize')")
+        for _ in range(50):
+            busy, _log, _ckpt = self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            if not busy:
+                return None
+            threading.Event().wait(0.02)
+        return "the index WAL could not be truncated (a reader holds it); purged text may remain in index/brain.sqlite-wal until the next checkpoint"
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.conn.execute(
+            "INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )
+
+    def get_meta(self, key: str) -> str | None:
+        hit = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return hit[0] if hit else None
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+class IndexReader:
+    """Thread-local read connections for queries (the TUI reads from worker threads)."""
+
+    def __init__(self, db_path: Path, *, readonly: bool = False) -> None:
+        self.db_path = db_path
+        self.readonly = readonly
+        self._local = threading.local()
+        self._all: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        c = getattr(self._local, "conn", None)
+        if c is None:
+            c = connect(str(self.db_path), readonly=self.readonly)
+            self._local.conn = c
+            with self._lock:
+                self._all.append(c)
+        return c
+
+    def close(self) -> None:
+        with self._lock:
+            for c in self._all:
+                c.close()
+            self._all.clear()
+        self._local = threading.local()

@@ -1,0 +1,130 @@
+"""Rebuilding the derived index from the files and the log (the files win)."""
+
+from __future__ import annotations
+
+import json
+import os
+
+from core.index.db import IndexWriter
+from core.index.schema import transaction
+from core.layout import Layout
+from core.log import frames
+from core.log.binlog import Binlog
+from core.log.tip import decode_row, start_tip
+from core.models import Row
+from core.write.file_view import read_sidecar
+
+
+def rows_after(
+    binlog: Binlog, offset: int, up_to: int, after: int | None = None
+) -> tuple[list[Row], int]:
+    """Rows of the log after seq `after` (read from byte offset of current.binlog) up to seq
+    up_to, and the offset after them.
+
+    The offset is a hint recorded with `after`: when it is stale (a consolidation sealed the
+    log since) or wrong (it does not lead to row after + 1), the rows are found by seq.
+    """
+    if after is None:
+        return _from_offset(binlog, offset, up_to)
+    start = start_tip(binlog)
+    stale = after < start.seq or (after == start.seq and offset != start.offset)
+    if not stale and offset <= binlog.current_size():
+        rows, end = _from_offset(binlog, offset, up_to)
+        if (rows and rows[0].seq == after + 1) or (not rows and after >= up_to):
+            return rows, end
+    rows, end = [], start.offset
+    for f in binlog.iter_frames(after + 1):
+        if isinstance(f, frames.BadFrame) or f.seq > up_to:
+            break
+        rows.append(decode_row(f.payload))
+        end = f.end if f.seq > start.seq else end
+    return rows, end
+
+
+def _from_offset(binlog: Binlog, offset: int, up_to: int) -> tuple[list[Row], int]:
+    data = binlog.current_bytes(offset)
+    rows, end = [], 0
+    for f in frames.iter_frames(data):
+        if isinstance(f, frames.BadFrame) or f.seq > up_to:
+            break
+        rows.append(decode_row(f.payload))
+        end = f.end
+    return rows, offset + end
+
+
+def rebuild(index: IndexWriter, layout: Layout, binlog: Binlog) -> int:
+    """Audit rows from the log, memories from a walk of the files."""
+    c = index.conn
+    with transaction(c):
+        c.execute("DELETE FROM audit")
+        c.execute("DELETE FROM memories")
+        c.execute("DELETE FROM memories_fts")
+        start = start_tip(binlog)
+        last, end = 0, start.offset
+        batch: list[tuple] = []
+        for f in binlog.iter_frames():
+            if isinstance(f, frames.BadFrame):
+                break
+            r = decode_row(f.payload)
+            batch.append(_audit_tuple(r))
+            # Offsets count bytes of current.binlog: a row from a sealed segment has none.
+            last, end = r.seq, (f.end if r.seq > start.seq else end)
+            if len(batch) >= 5000:
+                _flush(c, batch)
+        _flush(c, batch)
+        n = 0
+        for rel in walk_memories(layout):
+            side = read_sidecar(layout.root, rel)
+            if side is None or side.state == "purged":
+                continue
+            body = b""
+            if side.state == "active":
+                body = (layout.root / rel).read_bytes()
+            index.upsert(rel, side, body)
+            n += 1
+        for (extra,) in c.execute(
+            "SELECT extra FROM audit WHERE op = 'tier.changed' ORDER BY seq"
+        ).fetchall():
+            index.apply_tier_row(json.loads(extra))
+        c.executemany(
+            "UPDATE meta SET value = ? WHERE key = ?",
+            [(str(last), "last_applied"), (str(end), "last_applied_offset")],
+        )
+    return n
+
+
+def walk_memories(layout: Layout):
+    """Every memory body path (relative), sorted."""
+    out = []
+    base = layout.root
+    for dirpath, _dirs, files in os.walk(layout.memories):
+        rel_dir = os.path.relpath(dirpath, base).replace(os.sep, "/")
+        for name in files:
+            if name.endswith(".md") and not name.startswith("."):
+                out.append(f"{rel_dir}/{name}")
+    return sorted(out)
+
+
+def _audit_tuple(r: Row) -> tuple:
+    import json
+
+    return (
+        r.seq,
+        r.ts_ns,
+        r.op,
+        r.path,
+        r.actor,
+        r.commit,
+        r.prev_chain,
+        r.chain,
+        json.dumps(r.extra, sort_keys=True, ensure_ascii=False),
+    )
+
+
+def _flush(c, batch: list[tuple]) -> None:
+    c.executemany(
+        "INSERT OR REPLACE INTO audit (seq, ts_ns, op, path, actor, commit_, prev_chain, chain,"
+        " extra) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        batch,
+    )
+    batch.clear()

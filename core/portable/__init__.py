@@ -1,0 +1,1 @@
+"""What crosses machines: export, import and its source reader, backup, consolidate."""

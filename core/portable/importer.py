@@ -1,0 +1,248 @@
+"""`brain import SRC`: verify a foreign export (or store folder), then write its selected
+memories here as fresh local puts.
+
+Nothing is written unless the whole source verifies (`core.portable.foreign.verify`) and is signed by
+the key pinned for its origin store id (`core.portable.pins`: trust on first use; the first import pins
+it). Then, with the writer lock held, each selected memory (default: sync_class shareable or team-public) is decided
+against the local state, keyed by `imported_from = {"store": <origin id>, "seq": <origin seq of
+the row that wrote that version>}`:
+
+- local path absent: a put;
+- local version last written by an import from the same origin: a put if the incoming version
+  is newer, nothing if it is the same (re-import) or older;
+- anything else (a local memory, another origin, a local edit or move of an imported memory, a
+  local tombstone of a different version, a letter-case clash): the incoming version goes to
+  `conflicts/<origin>/<path>` (body and sidecar) with a `sync.conflict` row, once per key;
+- locally purged, or tombstoned after importing this very version: nothing (erasure wins).
+
+Puts carry `row_extra = {"imported_from", "foreign_chain"}` (also kept in the sidecar's extra)
+and keep title, tags, category, classification and sync_class. All rows of one import are one
+request, bracketed by `session.start` / `session.end`: it commits whole or not at all. A
+re-import that finds nothing to do writes no rows at all, not even the session pair.
+Memories written by rows after the source's newest signed checkpoint are not imported (they
+are chained but unsigned) and are counted as skipped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import msgspec
+
+from core import fsio
+from core.errors import BrainError
+from core.index import queries
+from core.layout import sidecar_path
+from core.models import SYNC_CLASSES
+from core.portable import pins
+from core.portable.foreign import Foreign, ForeignMemory, open_source, verify
+from core.write.file_view import read_sidecar
+from core.write.intents import Intent, Note, Put
+
+if TYPE_CHECKING:
+    from core.store import Store
+
+DEFAULT_CLASSES = ("shareable", "team-public")
+
+
+@dataclass
+class ImportResult:
+    origin: str
+    source: str
+    source_head: int
+    checkpoint: int
+    signers: list[str]
+    selected: int
+    written: list[str] = field(default_factory=list)  # paths put (new or newer from origin)
+    conflicts: list[str] = field(default_factory=list)  # conflicts/<origin>/<path> written
+    skipped: dict[str, int] = field(default_factory=dict)  # reason -> memories
+    first_seq: int = 0  # local rows written; 0 when the import changed nothing
+    last_seq: int = 0
+    # The origin's key pin (core.portable.pins): "first use" (pinned now), "pinned" (signed by the
+    # pinned key), "rotated" (a key.rotated row the pinned key vouched for added a key).
+    key_pin: str = ""
+
+
+def parse_filter(spec: str | None) -> tuple[str, ...]:
+    """None: shareable and team-public; "all": every class; else comma-separated classes."""
+    if spec is None or not spec.strip():
+        return DEFAULT_CLASSES
+    if spec.strip() == "all":
+        return SYNC_CLASSES
+    parts = [p.strip() for p in spec.split(",") if p.strip()]
+    bad = [p for p in parts if p not in SYNC_CLASSES]
+    if bad:
+        raise BrainError(
+            f"--filter: unknown sync class {bad[0]!r}; use all or a comma-separated list of"
+            f" {', '.join(SYNC_CLASSES)}"
+        )
+    return tuple(parts)
+
+
+def import_store(store: Store, src: Path, *, filter: str | None, actor: str) -> ImportResult:
+    if not actor:
+        raise BrainError("every write names an actor (e.g. human:ana@laptop)")
+    classes = parse_filter(filter)
+    source = open_source(src)
+    try:
+        foreign = verify(source)  # before the lock: it can take a while and writes nothing
+    finally:
+        source.close()
+    if foreign.store_id == store.manifest.store_id:
+        raise BrainError(f"{src} is this very store (id {foreign.store_id}); nothing to import")
+    result = ImportResult(
+        origin=foreign.store_id,
+        source=str(src),
+        source_head=foreign.head,
+        checkpoint=foreign.checkpoint,
+        signers=foreign.signers,
+        selected=0,
+    )
+    chosen = []
+    for m in foreign.memories:
+        if m.sidecar.sync_class not in classes:
+            _skip(result, "filtered")
+        elif m.sidecar.seq > foreign.checkpoint:
+            _skip(result, "unsigned")
+        else:
+            chosen.append(m)
+    result.selected = len(chosen)
+    store._start_writer_checked()
+    w = store._writer
+    assert w is not None
+    return w.run_locked(lambda: _import_locked(store, foreign, chosen, actor, result))  # type: ignore[return-value]
+
+
+def _skip(result: ImportResult, why: str) -> None:
+    result.skipped[why] = result.skipped.get(why, 0) + 1
+
+
+def _import_locked(
+    store: Store, foreign: Foreign, chosen: list[ForeignMemory], actor: str, result: ImportResult
+) -> ImportResult:
+    w = store._writer
+    assert w is not None and store._applier is not None
+    store._applier.wait_for(w.tip.seq)  # decisions read the local audit rows
+    conn = store.reader.conn
+    origin = foreign.store_id
+    _check_pin(store, foreign, result)  # under the lock: two imports cannot both pin
+    puts: list[Intent] = []
+    notes: list[Intent] = []
+    files: list[tuple[str, bytes, bytes]] = []
+    for m in chosen:
+        key = {"store": origin, "seq": m.row.seq}
+        verdict = _decide(store, conn, m, key)
+        if verdict == "put":
+            puts.append(_put(m, key))
+            result.written.append(m.path)
+        elif verdict == "conflict":
+            copy = f"conflicts/{origin}/{m.path}"
+            if _conflict_recorded(conn, m.path, key):
+                _skip(result, "conflict-recorded")
+                if not (store.root / copy).exists():
+                    files.append(_conflict_files(copy, m, key))
+                continue
+            files.append(_conflict_files(copy, m, key))
+            extra = {"imported_from": key, "foreign_chain": m.row.chain, "copy": copy}
+            notes.append(Note("sync.conflict", m.path, "", extra))
+            result.conflicts.append(copy)
+        else:
+            _skip(result, verdict)
+    for copy, body, side in files:
+        fsio.mkdirs((store.root / copy).parent)
+        fsio.write_file(store.root / copy, body)
+        fsio.write_file(store.root / sidecar_path(copy), side)
+    if files:
+        fsio.syncfs(store.root)  # the copies are durable before the rows that name them
+    if not puts and not notes:
+        return result
+    counts = {
+        "conflicts": len(notes),
+        "origin": origin,
+        "purpose": "import",
+        "skipped": sum(result.skipped.values()),
+        "written": len(puts),
+    }
+    start = dict(counts, source_head=foreign.head, checkpoint=foreign.checkpoint)
+    batch = [
+        Note("session.start", "", "", start),
+        *puts,
+        *notes,
+        Note("session.end", "", "", counts),
+    ]
+    done = w.write_now(batch, actor)
+    result.first_seq, result.last_seq = done[0].seq, done[-1].seq
+    store._acked = max(store._acked, result.last_seq)
+    return result
+
+
+def _check_pin(store: Store, foreign: Foreign, result: ImportResult) -> None:
+    """Trust on first use: refuse a source whose key is not the one pinned for its store id
+    (or a successor it vouched for); pin it when this is the first import from that id."""
+    known = pins.load(store.root)
+    entry = known.get(foreign.store_id)
+    keys, result.key_pin = pins.trusted_keys(
+        foreign, entry["keys"] if entry else None, result.source
+    )
+    if keys and (entry is None or entry["keys"] != keys):
+        since = entry.get("pinned_ns") if entry else None
+        known[foreign.store_id] = {
+            "keys": keys,
+            "pinned_ns": since if isinstance(since, int) else store.clock(),
+        }
+        pins.save(store.root, known)  # durable before any row this import writes
+
+
+def _decide(store: Store, conn, m: ForeignMemory, key: dict[str, Any]) -> str:
+    """put, conflict, or the reason to skip."""
+    local = read_sidecar(store.root, m.path)
+    if local is None:
+        assert store._writer is not None
+        clash = store._writer.view.case_conflict(m.path)
+        return "put" if clash is None else "conflict"
+    if local.state == "purged":
+        return "purged-here"
+    if local.state == "tombstoned":
+        return "deleted-here" if local.extra.get("imported_from") == key else "conflict"
+    rows = queries.audit_page(conn, local.seq - 1, 1)
+    came = rows[0].extra.get("imported_from") if rows and rows[0].seq == local.seq else None
+    if not isinstance(came, dict) or came.get("store") != key["store"]:
+        return "conflict"
+    if came.get("seq") == key["seq"]:
+        return "already-imported"
+    if isinstance(came.get("seq"), int) and came["seq"] > key["seq"]:
+        return "older-than-local"
+    return "put"
+
+
+def _put(m: ForeignMemory, key: dict[str, Any]) -> Put:
+    side = m.sidecar
+    extra = dict(side.extra, imported_from=key, foreign_chain=m.row.chain)
+    return Put(
+        m.path,
+        m.body,
+        title=side.title,
+        category=side.category,
+        tags=list(side.tags),
+        sync_class=side.sync_class,
+        classification=side.classification,
+        extra=extra,
+        row_extra={"foreign_chain": m.row.chain, "imported_from": key},
+    )
+
+
+def _conflict_recorded(conn, path: str, key: dict[str, Any]) -> bool:
+    rows = queries.audit_page(conn, 0, 10_000, op="sync.conflict", path_prefix=path)
+    return any(r.path == path and r.extra.get("imported_from") == key for r in rows)
+
+
+def _conflict_files(copy: str, m: ForeignMemory, key: dict[str, Any]) -> tuple[str, bytes, bytes]:
+    side = msgspec.structs.replace(
+        m.sidecar, extra=dict(m.sidecar.extra, imported_from=key, foreign_chain=m.row.chain)
+    )
+    return copy, m.body, msgspec.json.encode(side, order="sorted")
+
+
+__all__ = ["ImportResult", "import_store", "parse_filter"]

@@ -1,0 +1,1 @@
+"""Semantic and hybrid search: embeddings, vectors, fusion."""

@@ -1,0 +1,305 @@
+"""Semantic and hybrid search, `similar`, and keeping the index's embeddings current.
+
+Nothing here runs on its own: a one-shot caller (the CLI) gets the few missing vectors
+computed inline by its search; a long-running host (the TUI, `brain mcp`) runs an `Embedder`
+in one of its workers, which embeds what each new row left without a vector (the engine's only
+threads stay the writer and the applier). Vectors are written through the index writer, so
+they are ordered with row application and purge.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import msgspec
+
+from core import paths
+from core.errors import NotFound
+from core.index import queries
+from core.search import embeddings
+from core.search.vectors import VectorCache, ensure_schema, write
+
+if TYPE_CHECKING:
+    from core.store import Store
+
+MODES = ("lexical", "semantic", "hybrid")
+INLINE_EMBED = 64  # a one-shot search embeds at most this many missing memories first
+SNIPPET_CHARS = 160
+Progress = Callable[[int, int], None]
+
+
+class SemanticIndex:
+    """A Store's semantic state: which model, the in-memory vectors, and who embeds."""
+
+    def __init__(self, store: Store) -> None:
+        self.model = embeddings.model_name(store.manifest.settings.embed_model)
+        self.cache = VectorCache(self.model)
+        self.embed_lock = threading.Lock()  # one embedding pass at a time per process
+        self.checked: tuple[int, str | None] | None = None  # index state with nothing missing
+        self.hosted = 0  # embedder loops running: while > 0, searches leave embedding to them
+
+    def encoder(self) -> embeddings.Encoder:
+        return embeddings.encoder(self.model)
+
+
+# -- keeping embeddings current ----------------------------------------------------------------
+
+
+def _index_state(conn) -> tuple[int, str | None]:
+    rows = dict(
+        conn.execute(
+            "SELECT key, value FROM meta WHERE key IN ('last_applied', 'embedding_epoch')"
+        ).fetchall()
+    )
+    return int(rows.get("last_applied", 0)), rows.get("embedding_epoch")
+
+
+# A memory can only lose its vector (or be new) through a row: a complete pass at applied seq L
+# proves every active memory with seq <= L has one, so the next pass looks only at seq > L
+# (through the memories_seq index). The proof is kept in meta for the next process too; a
+# rebuilt index has a new epoch and another model another name, and both start from 0.
+_WATERMARK = "embedded_through"
+_MISSING = (
+    "FROM memories m WHERE m.seq > ? AND m.state = 'active'"
+    " AND NOT EXISTS (SELECT 1 FROM embeddings e WHERE e.id = m.id AND e.model = ?)"
+)
+
+
+def _watermark(conn, model: str, epoch: str | None) -> int:
+    hit = conn.execute("SELECT value FROM meta WHERE key = ?", (_WATERMARK,)).fetchone()
+    if hit is None or epoch is None:
+        return 0
+    m, e, seq = hit[0].rsplit("\t", 2)
+    return int(seq) if (m, e) == (model, epoch) else 0
+
+
+def pending(store: Store) -> int:
+    """Active memories without a vector from the current model."""
+    store.wait_index()
+    conn = store.reader.conn
+    since = _watermark(conn, store.semantic.model, _index_state(conn)[1])
+    return conn.execute(f"SELECT COUNT(*) {_MISSING}", (since, store.semantic.model)).fetchone()[0]
+
+
+def embed_pending(
+    store: Store,
+    *,
+    batch: int = 64,
+    progress: Progress | None = None,
+    cancel: threading.Event | None = None,
+    limit: int | None = None,
+) -> int:
+    """Compute vectors for active memories that lack one; returns how many were stored.
+    progress(done, total) after each batch; cancel stops between batches."""
+    sem = store.semantic
+    enc = sem.encoder()
+    with sem.embed_lock:
+        store._index_call(lambda ix: ensure_schema(ix.conn))
+        conn = store.reader.conn
+        state = _index_state(conn)
+        since = _watermark(conn, sem.model, state[1])
+        missing = conn.execute(f"SELECT COUNT(*) {_MISSING}", (since, sem.model)).fetchone()[0]
+        total = missing if limit is None else min(missing, limit)
+        done = stored = after = 0
+        while done < total and not (cancel is not None and cancel.is_set()):
+            rows = conn.execute(
+                "SELECT m.id, m.seq, m.title, f.body FROM memories m"
+                " JOIN memories_fts f ON f.rowid = m.id WHERE m.seq > ? AND m.state = 'active'"
+                " AND m.id > ?"
+                " AND NOT EXISTS (SELECT 1 FROM embeddings e WHERE e.id = m.id AND e.model = ?)"
+                " ORDER BY m.id LIMIT ?",
+                (since, after, sem.model, min(batch, total - done)),
+            ).fetchall()
+            if not rows:
+                break
+            vecs = enc.encode([embeddings.embed_text(t or "", b or "") for _i, _s, t, b in rows])
+            items = [
+                (i, s, v.astype("<f4").tobytes())
+                for (i, s, _t, _b), v in zip(rows, vecs, strict=True)
+            ]
+            stored += store._index_call(lambda ix, it=items: write(ix.conn, sem.model, it, enc.dim))
+            done += len(rows)
+            after = rows[-1][0]
+            if progress is not None:
+                progress(done, total)
+        if done >= missing:  # nothing is missing at `state`; rows after it: look again
+            sem.checked = state
+            if state[0] > since:
+                mark = f"{sem.model}\t{state[1]}\t{state[0]}"
+                store._index_call(lambda ix: ix.set_meta(_WATERMARK, mark))
+    return stored
+
+
+def maybe_embed(store: Store) -> None:
+    """Before a one-shot search: embed what is missing, unless a host's embedder does it."""
+    sem = store.semantic
+    if sem.hosted or store.read_only:
+        return
+    if _index_state(store.reader.conn) == sem.checked:
+        return
+    embed_pending(store, limit=INLINE_EMBED)
+
+
+class Embedder:
+    """The host-driven embedding loop: run(stop) blocks in the host's worker thread, embedding
+    what each new row leaves without a vector, until stop is set."""
+
+    def __init__(self, store: Store, *, batch: int = 64, progress: Progress | None = None) -> None:
+        self.store = store
+        self.batch = batch
+        self.progress = progress
+        self.embedded = 0
+
+    def run(self, stop: threading.Event, *, poll_s: float = 0.2) -> int:
+        sem = self.store.semantic
+        sem.hosted += 1
+        try:
+            sem.encoder()  # warm the model before the first row needs it
+            seen = -1
+            while not stop.is_set():
+                now = _index_state(self.store.reader.conn)
+                if now != sem.checked:
+                    seen = now[0]
+                    self.embedded += embed_pending(
+                        self.store, batch=self.batch, progress=self.progress, cancel=stop
+                    )
+                seen = self.store.wait_for_change(seen, poll_s)
+        finally:
+            sem.hosted -= 1
+        return self.embedded
+
+
+# -- queries ----------------------------------------------------------------------------------
+
+
+def search(
+    store: Store, query: str, *, mode: str, limit: int, **filters: Any
+) -> list[queries.SearchHit]:
+    if mode == "hybrid":
+        from core.search import hybrid
+
+        return hybrid.search(store, query, limit=limit, **filters)
+    conn, qv = prepare(store, query)
+    return hits(conn, top_k(store.semantic, conn, qv, limit, filters), {})
+
+
+def prepare(store: Store, query: str):
+    """Load the model, catch the index up, embed what is missing; (connection, query vector)."""
+    enc = store.semantic.encoder()
+    store.wait_index()
+    maybe_embed(store)
+    return store.reader.conn, enc.encode([query])[0]
+
+
+def similar(store: Store, path: str, *, limit: int = 10, **filters: Any) -> list[queries.SearchHit]:
+    """Memories nearest in meaning to the memory at path (itself left out)."""
+    path = paths.validate(path)
+    sem = store.semantic
+    enc = sem.encoder()
+    store.wait_index()
+    maybe_embed(store)
+    conn = store.reader.conn
+    hit = conn.execute(
+        "SELECT m.id, m.title, f.body FROM memories m JOIN memories_fts f ON f.rowid = m.id"
+        " WHERE m.path = ? AND m.state = 'active'",
+        (path,),
+    ).fetchone()
+    if hit is None:
+        raise NotFound(f"{path}: no such active memory")
+    mem_id, title, body = hit
+    with sem.cache.lock:
+        sem.cache.sync(conn)
+        k = sem.cache.pos.get(mem_id)
+        vec = None if k is None else sem.cache.mat[k].copy()
+    if vec is None:
+        vec = enc.encode([embeddings.embed_text(title or "", body or "")])[0]
+    ranked = [t for t in top_k(sem, conn, vec, limit + 1, filters) if t[0] != mem_id]
+    return hits(conn, ranked[:limit], {})
+
+
+def top_k(sem: SemanticIndex, conn, qv, k: int, filters: dict) -> list[tuple[int, float]]:
+    """Cosine top-k; with filters, over the memories they allow (checked in SQL)."""
+    filters = {key: v for key, v in filters.items() if v}
+    cache = sem.cache
+    with cache.lock:
+        cache.sync(conn)
+        if not filters:
+            return cache.top(qv, k)
+        wide = min(cache.n, max(10 * k, 200))  # usually enough survive the filters
+        cand = cache.top(qv, wide)
+        ok = _allowed(conn, filters, [i for i, _s in cand])
+        kept = [t for t in cand if t[0] in ok]
+        if len(kept) >= k or wide >= cache.n:
+            return kept[:k]
+        return cache.top(qv, k, cache.mask(_allowed(conn, filters, None)))
+
+
+def _allowed(conn, filters: dict, ids: list[int] | None) -> set[int]:
+    where, args = ["state = 'active'"], []
+    for col in ("kind", "category", "tier"):
+        if filters.get(col):
+            where.append(f"{col} = ?")
+            args.append(filters[col])
+    if filters.get("tag"):
+        where.append("EXISTS (SELECT 1 FROM json_each(tags) WHERE value = ?)")
+        args.append(filters["tag"])
+    unknown = set(filters) - {"kind", "category", "tier", "tag"}
+    if unknown:
+        raise TypeError(f"unknown search filter(s): {', '.join(sorted(unknown))}")
+    if ids is not None:
+        if not ids:
+            return set()
+        where.append(f"id IN ({','.join('?' * len(ids))})")
+        args.extend(ids)
+    return {
+        r[0] for r in conn.execute(f"SELECT id FROM memories WHERE {' AND '.join(where)}", args)
+    }
+
+
+def cosines(sem: SemanticIndex, ids: list[int], qv) -> dict[int, float]:
+    out = {}
+    with sem.cache.lock:
+        for i in ids:
+            k = sem.cache.pos.get(i)
+            if k is not None:
+                out[i] = float(sem.cache.mat[k] @ qv)
+    return out
+
+
+_HIT_SQL = (
+    "SELECT m.id, m.path, m.title, m.kind, m.category, m.tags, m.tier, m.updated_ns,"
+    " substr(f.body, 1, 400) FROM memories m JOIN memories_fts f ON f.rowid = m.id"
+    " WHERE m.state = 'active' AND m.id IN ({})"
+)
+
+
+def hits(
+    conn, ranked: list[tuple[int, float]], snippets: dict[int, str]
+) -> list[queries.SearchHit]:
+    """SearchHits in ranked order. The snippet is the given one (a highlighted FTS snippet)
+    or else the start of the body."""
+    rows = {}
+    if ranked:
+        ids = [i for i, _s in ranked]
+        for r in conn.execute(_HIT_SQL.format(",".join("?" * len(ids))), ids):
+            rows[r[0]] = r
+    out = []
+    for i, score in ranked:
+        if i not in rows:  # removed since it was ranked
+            continue
+        _i, p, t, k, c, tg, tr, u, body = rows[i]
+        snip = snippets.get(i) or _snippet(body or "")
+        tags = msgspec.json.decode(tg)
+        out.append(queries.SearchHit(p, t, k, c, tags, tr, u, float(score), snip))
+    return out
+
+
+def _snippet(body: str) -> str:
+    """The body's first ~160 characters on one line, cut at a word."""
+    text = " ".join(body.split())
+    if len(text) <= SNIPPET_CHARS:
+        return text
+    cut = text.rfind(" ", 0, SNIPPET_CHARS)
+    return text[: cut if cut > SNIPPET_CHARS // 2 else SNIPPET_CHARS] + "…"

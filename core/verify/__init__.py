@@ -1,0 +1,1 @@
+"""Merkle Mountain Range, proofs, signed notes, checkpoints, keys and the open checks."""

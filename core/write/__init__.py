@@ -1,0 +1,1 @@
+"""The single writer: intents, planning, the journal's commit point, applying, the lock."""

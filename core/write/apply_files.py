@@ -1,0 +1,108 @@
+"""Applying a committed journal record to the files. Idempotent, so replay can reuse it."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import msgspec
+
+from core import fsio, paths
+from core.layout import sidecar_path
+from core.write.journal import Record
+
+_DirCache = set[str]
+
+
+def apply_files(root: Path, record: Record, dirs: _DirCache, *, replay: bool = False) -> None:
+    for v in record.versions:
+        _move_version(root, v.src, v.dst, v.seq, dirs, replay)
+    for w in record.writes:
+        # Versions folders can be pruned behind the cache's back (moves, purges, other
+        # processes); memory folders never are, so only those are trusted to the cache.
+        if w.path.startswith("versions/"):
+            dirs.discard(os.path.dirname(w.path))
+        _ensure_dir(root, os.path.dirname(w.path), dirs)
+        side = msgspec.json.encode(w.sidecar, order="sorted")
+        if replay:
+            _drop_stale_temps(root, w.path)
+        if w.body is None:
+            fsio.unlink(root / w.path)
+        else:
+            fsio.write_file(root / w.path, w.body)
+        fsio.write_file(root / sidecar_path(w.path), side)
+    for rel in record.removes:
+        fsio.unlink(root / rel)
+        fsio.unlink(root / sidecar_path(rel))
+        vdir = paths.versions_dir_of(rel)
+        _prune_empty(root, vdir)
+        dirs.discard(vdir)  # it may be gone now: never trust the cache for it again
+
+
+def _drop_stale_temps(root: Path, rel: str) -> None:
+    """Temp files a writer that died mid-write left beside the files it was writing (we hold
+    the lock, so no live writer owns them)."""
+    folder, name = os.path.split(rel)
+    for n in (name, os.path.basename(sidecar_path(rel))):
+        prefix = f".{n}.tmp"
+        try:
+            names = [x for x in os.listdir(root / folder) if x.startswith(prefix)]
+        except FileNotFoundError:
+            return
+        for x in names:
+            fsio.unlink(root / folder / x)
+
+
+def _move_version(root: Path, src: str, dst: str, seq: int, dirs: _DirCache, replay: bool) -> None:
+    src_side, dst_side = root / sidecar_path(src), root / sidecar_path(dst)
+    if replay:
+        # Never move whatever sits at a path now: only the version the record names (its
+        # sidecar still carries that seq). Body and sidecar move by two renames, so a crash
+        # between them leaves the body moved and the sidecar not: finish the missing half.
+        # While the source carries the seq it is the right copy (the original, or rewritten
+        # from an earlier record of this replay): it replaces whatever a crash left at the
+        # target, which may be a name whose never-synced contents were lost (empty, torn).
+        if not _carries_seq(src_side, seq):
+            return
+        if (root / src).exists():
+            _rename_into(root, src, dst, dirs)
+        _rename_into(root, sidecar_path(src), sidecar_path(dst), dirs)
+        return
+    _rename_into(root, src, dst, dirs)
+    fsio.rename(src_side, dst_side)
+
+
+def _rename_into(root: Path, src: str, dst: str, dirs: _DirCache) -> None:
+    parent = os.path.dirname(dst)
+    _ensure_dir(root, parent, dirs)
+    try:
+        fsio.rename(root / src, root / dst)
+    except FileNotFoundError:
+        if not (root / src).exists():
+            raise
+        # The folder cache said the target folder exists, but it was pruned since (a move,
+        # a purge, another process): create it again.
+        dirs.discard(parent)
+        _ensure_dir(root, parent, dirs)
+        fsio.rename(root / src, root / dst)
+
+
+def _carries_seq(sidecar: Path, seq: int) -> bool:
+    try:
+        return msgspec.json.decode(sidecar.read_bytes()).get("seq") == seq
+    except (OSError, msgspec.DecodeError, AttributeError):
+        return False
+
+
+def _ensure_dir(root: Path, rel: str, dirs: _DirCache) -> None:
+    if rel in dirs:
+        return
+    fsio.mkdirs(root / rel)
+    dirs.add(rel)
+
+
+def _prune_empty(root: Path, rel: str) -> None:
+    try:
+        fsio.rmdir(root / rel)
+    except OSError:
+        pass

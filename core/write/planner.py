@@ -1,0 +1,297 @@
+"""Turns intents into rows and file operations, validated against the current state."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import msgspec
+
+from core import paths, tags
+from core.errors import BrainError, InvalidMeta, NotFound, PreconditionFailed
+from core.log import canonical
+from core.log.hashing import commitment, meta_commitment, sidecar_meta
+from core.models import PURGE_REASONS, TOMBSTONE_STUB, Row, Sidecar
+from core.write.file_view import StateView
+from core.write.intents import Delete, Intent, Move, Note, Put
+from core.write.journal import VersionMove, Write
+from core.write.sequencer import Sequencer
+
+
+@dataclass(slots=True)
+class Result:
+    """What a caller gets back for one intent."""
+
+    seq: int
+    path: str
+    commit: str
+    changed: bool = True
+    row: Row | None = None
+    # What the caller must be told: after a purge, exports outside the store that may still
+    # hold the content (the engine cannot delete those).
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Plan:
+    writes: list[Write] = field(default_factory=list)
+    versions: list[VersionMove] = field(default_factory=list)
+    removes: list[str] = field(default_factory=list)
+    purges: list[int] = field(default_factory=list)
+
+
+class Planner:
+    def __init__(
+        self, view: StateView, seqr: Sequencer, plan: Plan, rng: Callable[[int], bytes]
+    ) -> None:
+        self.view = view
+        self.seqr = seqr
+        self.plan = plan
+        self.rng = rng
+
+    def apply(self, intent: Intent, actor: str) -> Result:
+        if isinstance(intent, Put):
+            return self._put(intent, actor)
+        if isinstance(intent, Move):
+            return self._move(intent, actor)
+        if isinstance(intent, Delete):
+            return self._delete(intent, actor)
+        if isinstance(intent, Note):
+            row = self.seqr.row(intent.op, intent.path, actor, intent.commit, intent.extra)
+            return Result(row.seq, intent.path, intent.commit, row=row)
+        raise BrainError(f"unknown intent {intent!r}")
+
+    # -- put ----------------------------------------------------------------------------
+
+    def _put(self, it: Put, actor: str) -> Result:
+        path = self._checked(it.path)
+        try:
+            text = it.body.decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise InvalidMeta(
+                f"{path}: the body is not valid UTF-8 ({e.reason} at byte {e.start})"
+            ) from None
+        del text
+        cur = self.view.sidecar(path)
+        live = cur if cur is not None and cur.state != "purged" else None
+        if it.expect is not None:
+            actual = live.commit if live is not None and live.state == "active" else ""
+            if actual != it.expect:
+                err = PreconditionFailed(
+                    f"{path}: put_if expected commitment {it.expect or '(absent)'} but the current"
+                    f" one is {actual or '(absent)'}; re-read the memory and retry"
+                )
+                err.intent = it  # the writer logs put_if.rejected for this intent
+                raise err
+        kind = paths.kind_of(path)
+        base = live or Sidecar(kind=kind)
+        title = it.title if it.title is not None else (base.title or _title_from(it.body, path))
+        category = it.category if it.category is not None else base.category
+        tag_list = tags.validate_tags(it.tags) if it.tags is not None else list(base.tags)
+        sync_class = it.sync_class if it.sync_class is not None else base.sync_class
+        classification = it.classification if it.classification is not None else base.classification
+        tags.validate_fields(kind, category, classification, sync_class)
+        extra = dict(it.extra) if it.extra is not None else dict(base.extra)
+        if (
+            live is not None
+            and live.state == "active"
+            and (
+                live.title,
+                live.category,
+                live.tags,
+                live.sync_class,
+                live.classification,
+                live.extra,
+            )
+            == (title, category, tag_list, sync_class, classification, extra)
+            and commitment(bytes.fromhex(live.salt), it.body) == live.commit
+            and not it.row_extra
+        ):
+            return Result(live.seq, path, live.commit, changed=False)
+        if live is None:
+            other = self.view.case_conflict(path)
+            if other is not None:
+                raise InvalidPath_(path, other)
+        if live is not None and live.state == "active":
+            self._keep_version(path, live)
+        salt = self.rng(32)
+        commit = commitment(salt, it.body)
+        fields = {"category": category, "classification": classification, "kind": kind}
+        fields |= {"sync_class": sync_class, "tags": tag_list, "title": title}
+        # The sidecar's governing fields are committed beside the body (PROTOCOL "Rows").
+        meta = meta_commitment(salt, fields)
+        row = self.seqr.row("put", path, actor, commit, {**(it.row_extra or {}), "meta": meta})
+        sidecar = Sidecar(
+            kind=kind,
+            state="active",
+            seq=row.seq,
+            title=title,
+            category=category,
+            tags=tag_list,
+            sync_class=sync_class,
+            classification=classification,
+            created_ns=live.created_ns if live is not None else row.ts_ns,
+            updated_ns=row.ts_ns,
+            actor=actor,
+            commit=commit,
+            salt=salt.hex(),
+            pii_status=base.pii_status,
+            pii_findings=list(base.pii_findings),
+            extra=extra,
+        )
+        self._write(path, it.body, sidecar)
+        return Result(row.seq, path, commit, row=row)
+
+    # -- move ---------------------------------------------------------------------------
+
+    def _move(self, it: Move, actor: str) -> Result:
+        src, dst = self._checked(it.src), self._checked(it.dst)
+        if src == dst:
+            raise BrainError(f"{src}: source and destination are the same path")
+        cur = self._live(src)
+        target = self.view.sidecar(dst)
+        if target is not None and target.state == "tombstoned":
+            # Its history stays at that path: moving onto it would merge two memories.
+            raise BrainError(
+                f"{dst}: a tombstoned memory is there (its history stays at that path); choose"
+                " another path, or purge it first (brain delete --mode purge --reason ...)"
+            )
+        if target is not None and target.state != "purged":
+            raise BrainError(f"{dst}: a memory already exists there; move or delete it first")
+        other = self.view.case_conflict(dst)
+        if other is not None and other != src:
+            raise InvalidPath_(dst, other)
+        if paths.kind_of(src) != paths.kind_of(dst):
+            raise BrainError(f"{src} -> {dst}: a move keeps the kind (folder memories/<kind>/)")
+        body = self.view.body(src) or b""
+        extra: dict[str, object] = {"from": src}
+        if cur.salt:  # a move repeats the meta commitment (a tombstone has none)
+            try:
+                extra["meta"] = sidecar_meta(cur, cur.salt)
+            except ValueError:
+                raise BrainError(
+                    f"{src}: the sidecar's salt is not hex; run `brain doctor`"
+                ) from None
+        row = self.seqr.row("move", dst, actor, cur.commit, extra)
+        seqs = self.view.version_seqs(src)
+        for s in seqs:
+            old_v, new_v = paths.version_paths(src, s)[0], paths.version_paths(dst, s)[0]
+            # A version this request wrote (see _keep_version) is not on disk for a move to
+            # find: write it at its new place instead. (The writer never groups two requests
+            # that touch one path, so the entry belongs to this request and rolls back with it.)
+            kept = next((w for w in self.plan.writes if w.path == old_v), None)
+            if kept is not None:
+                kept.path = new_v
+            else:
+                self.plan.versions.append(VersionMove(old_v, new_v, s))
+        self.view.set_versions(src, [])
+        self.view.set_versions(dst, seqs)
+        moved = msgspec.structs.replace(cur, seq=row.seq, updated_ns=row.ts_ns)
+        self._write(dst, body, moved)
+        self.plan.removes.append(src)
+        self.view.put(src, None, None)
+        return Result(row.seq, dst, cur.commit, row=row)
+
+    # -- delete -------------------------------------------------------------------------
+
+    def _delete(self, it: Delete, actor: str) -> Result:
+        path = self._checked(it.path)
+        cur = self.view.sidecar(path)
+        if cur is None:
+            raise NotFound(f"{path}: no such memory")
+        if it.mode == "tombstone":
+            if cur.state != "active":
+                raise BrainError(f"{path}: already {cur.state}; nothing to tombstone")
+            self._keep_version(path, cur)
+            row = self.seqr.row("delete", path, actor, "", {"mode": "tombstone"})
+            stub = msgspec.structs.replace(
+                cur,
+                state="tombstoned",
+                seq=row.seq,
+                updated_ns=row.ts_ns,
+                actor=actor,
+                commit="",
+                salt="",
+            )
+            self._write(path, TOMBSTONE_STUB, stub)
+            return Result(row.seq, path, "", row=row)
+        if it.mode != "purge":
+            raise BrainError(f"delete mode {it.mode!r} is unknown: use tombstone or purge")
+        if cur.state == "purged":
+            raise BrainError(f"{path}: already purged")
+        if it.reason not in PURGE_REASONS:
+            raise InvalidMeta(
+                f"a purge needs --reason, one of: {', '.join(PURGE_REASONS)}"
+                f" (got {it.reason!r}); free-text notes belong in local/"
+            )
+        destroyed = cur.commit or self._latest_version_commit(path)
+        extra: dict[str, object] = {"mode": "purge", "reason": it.reason, "destroyed": destroyed}
+        if it.ticket:
+            extra["ticket"] = it.ticket
+        row = self.seqr.row("delete", path, actor, "", extra)
+        stub = {"kind": cur.kind, "state": "purged", "seq": row.seq}
+        self.plan.writes.append(Write(path, None, stub))
+        self.view.put(path, Sidecar(kind=cur.kind, state="purged", seq=row.seq), None)
+        self.view.set_versions(path, [])
+        self.plan.purges.append(row.seq)
+        return Result(row.seq, path, "", row=row)
+
+    # -- helpers ------------------------------------------------------------------------
+
+    def _checked(self, path: str) -> str:
+        path = paths.validate(path)
+        paths.check_no_symlink(self.view.root, path, self.view.safe_dirs)
+        return path
+
+    def _live(self, path: str) -> Sidecar:
+        cur = self.view.sidecar(path)
+        if cur is None or cur.state == "purged":
+            raise NotFound(f"{path}: no such memory")
+        return cur
+
+    def _keep_version(self, path: str, cur: Sidecar) -> None:
+        dst = paths.version_paths(path, cur.seq)[0]
+        if self.view.pending(path):
+            # The current version was written earlier in this request and is not on disk yet;
+            # version moves are applied before writes, so write the kept version instead.
+            self.plan.writes.append(Write(dst, self.view.body(path), msgspec.to_builtins(cur)))
+        else:
+            self.plan.versions.append(VersionMove(path, dst, cur.seq))
+        self.view.set_versions(path, [*self.view.version_seqs(path), cur.seq])
+
+    def _latest_version_commit(self, path: str) -> str:
+        seqs = self.view.version_seqs(path)
+        if not seqs:
+            return ""
+        from core.write.file_view import read_sidecar
+
+        side = read_sidecar(self.view.root, paths.version_paths(path, seqs[-1])[0])
+        return side.commit if side else ""
+
+    def _write(self, path: str, body: bytes, sidecar: Sidecar) -> None:
+        if path in self.plan.removes:
+            # Removals are applied after every write of the record: a path this request moved
+            # away and then wrote again must not be removed at the end.
+            self.plan.removes.remove(path)
+        side = msgspec.to_builtins(sidecar)
+        # The journal record is encoded unchecked: user text (title, extra) is checked here.
+        canonical.validate({"title": side["title"], "extra": side["extra"]}, f"{path} sidecar")
+        self.plan.writes.append(Write(path, body, side))
+        self.view.put(path, sidecar, body)
+
+
+def InvalidPath_(path: str, other: str) -> BrainError:
+    from core.errors import InvalidPath
+
+    return InvalidPath(
+        f"{path}: differs only in letter case from the existing {other}; paths are unique"
+        " under case folding, so use the existing spelling"
+    )
+
+
+def _title_from(body: bytes, path: str) -> str:
+    for line in body.decode("utf-8", "replace").splitlines():
+        s = line.strip().lstrip("#").strip()
+        if s:
+            return s[:120]
+    return path.rsplit("/", 1)[-1][:-3]
