@@ -279,11 +279,13 @@ class Store(StoreServices, StoreIndex):
         if self.problem is None:
             self.problem = self._check_checkpoint()
         if self.problem is not None:
-            # Every process must refuse from now on, not only this one (one verdict).
-            try:
-                verdict.record(self.layout, verdict.FROZEN_HUMAN, self.problem, self.program)
-            except OSError as e:
-                self.notes.append(f"could not record the freeze in local/: {e.strerror or e}")
+            confirmed = self._confirm_under_lock()
+            if confirmed:
+                # Every process must refuse from now on, not only this one (one verdict).
+                try:
+                    verdict.record(self.layout, verdict.FROZEN_HUMAN, self.problem, self.program)
+                except OSError as e:
+                    self.notes.append(f"could not record the freeze in local/: {e.strerror or e}")
         try:
             if rebuild:
                 self.notes.append("rebuilt the index from the files and the log")
@@ -292,6 +294,34 @@ class Store(StoreServices, StoreIndex):
             self._record_verified(scan)
         except sqlite3.OperationalError as e:
             self._degrade(e)  # a full disk: the index cannot take the rows now; reads go on
+
+    def _confirm_under_lock(self) -> bool:
+        """Open read the log without the lock: a writer recovering a crashed holder's journal
+        may have been rewriting its unsynced tail at that instant (a log that looked shorter
+        than its checkpoint, a torn frame). Before a person's freeze is recorded for every
+        process, look again as the lock holder, after replay. True: the problem stands."""
+        problem, self.problem = self.problem, None
+        try:
+            self._start_writer()
+            assert self._writer is not None
+            # Whatever open read may be what was being rewritten: verify from genesis (rare).
+            if not self._writer.lock.held:
+                self._writer.tip = Tip()
+            self._writer.run_locked(lambda: None)  # acquisition: fence, replay, verify the scan
+        except LeaseHeld as e:
+            self.problem = problem
+            self.notes.append(f"could not confirm the freeze (the lock is busy): {e}")
+            return False
+        except (CorruptLog, Frozen) as e:
+            self.problem = str(e) if isinstance(e, CorruptLog) else problem
+            return isinstance(e, CorruptLog)
+        except BrainError as e:
+            self.problem = problem
+            self.notes.append(f"could not confirm the freeze: {e}")
+            return False
+        self.tip = self._writer.tip
+        self.problem = self._check_checkpoint()
+        return self.problem is not None
 
     def _check_checkpoint(self) -> str | None:
         """Open's check of the newest checkpoint and the witness (writable opens only). When an

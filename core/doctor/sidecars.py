@@ -69,7 +69,7 @@ def _moves_repeat(lf) -> list[tuple[str, str]]:
 
 def meta_matches(ctx) -> Finding:
     bad, _loose, checked = _judged(ctx)
-    return _result(bad, f"{checked:,} sidecars match the fields their rows committed")
+    return _result(ctx, bad, f"{checked:,} sidecars match the fields their rows committed")
 
 
 def unprotected(ctx) -> Finding:

@@ -74,11 +74,15 @@ class WriterLock:
             program=self.program,
             since_ns=time.time_ns(),
         )
-        # The holder note is advisory (for messages), so it is written without a sync.
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, msgspec.json.encode(holder), 0)
-        self._fd = fd
+        self._fd = fd  # held from here on: whatever fails below, release() can drop it
         self.acquired_at = time.monotonic()
+        # The holder note is advisory (for messages), so it is written without a sync, and a
+        # full disk that refuses it must not leave the lock held by an fd nobody owns.
+        try:
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, msgspec.json.encode(holder), 0)
+        except OSError:
+            pass
 
     def contended(self) -> bool:
         """Is another process waiting for the lock? (It holds a POSIX read lock on byte 0.)"""
