@@ -76,8 +76,10 @@ class Ctx:
 
     @property
     def replay_pending(self) -> frozenset[str]:
-        """Files the journal's complete records write, move or remove: a writer that died
-        after its commit point left them half applied, and the next writer replays them."""
+        """Files that the journal's complete records write, move or remove and whose rows are
+        not in the log yet: a writer that died after its commit point (or ran out of disk)
+        left them half applied, and the next writer replays them. (Files are applied before
+        a record's rows reach the log, so a record whose rows are there was applied whole.)"""
         if "replay" not in self.cache:
             from core.layout import sidecar_path
             from core.write.journal import Journal
@@ -87,7 +89,10 @@ class Ctx:
                 records, _end = Journal.read_path(self.layout.journal)
             except Exception:  # noqa: BLE001 - a damaged journal is chain.journal's finding
                 records = []
+            head = self.log.head
             for rec in records:
+                if rec.last_seq <= head:
+                    continue  # its rows are in the log: its files were applied before them
                 for w in rec.writes:
                     out.update((w.path, sidecar_path(w.path)))
                 for v in rec.versions:
