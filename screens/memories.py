@@ -17,10 +17,9 @@ from textual.content import Content
 from textual.message import Message
 from textual.widgets import Input, Markdown, Static
 
-from core import queries
 from core.errors import BrainError
 from core.models import Memory
-from core.queries import MemoryRow
+from core.read_types import FolderCount, MemoryRow
 from screens.memory_actions import ActionsMixin
 from screens.memory_common import actor_of, now_of, store_of
 from screens.memory_semantic import SemanticMixin
@@ -72,7 +71,7 @@ class MemoriesScreen(ActionsMixin, TiersMixin, SemanticMixin, PaneScreen):
     ]
 
     class Counts(Message):
-        def __init__(self, counts: list[tuple[str, str, int]]) -> None:
+        def __init__(self, counts: list[FolderCount]) -> None:
             super().__init__()
             self.counts = counts
 
@@ -91,9 +90,8 @@ class MemoriesScreen(ActionsMixin, TiersMixin, SemanticMixin, PaneScreen):
             super().__init__()
             self.memory, self.accesses = memory, accesses
 
-    def __init__(self, store=None) -> None:
+    def __init__(self) -> None:
         super().__init__()
-        self._store = store
         self.scope = Scope()
         self.query_text = ""
         self._results_mode = "lexical"  # the mode the shown results came from
@@ -139,10 +137,8 @@ class MemoriesScreen(ActionsMixin, TiersMixin, SemanticMixin, PaneScreen):
 
     def _fetch(self, scope: Scope, tier: str | None):
         def fetch(after: str, limit: int) -> list[MemoryRow]:
-            store = store_of(self)  # runs in a worker thread: its own SQLite connection
-            store.wait_index()
-            return queries.memory_page(
-                store.reader.conn,
+            # Runs in a worker thread: the engine reads on that thread's own connection.
+            return store_of(self).memory_page(
                 after,
                 limit,
                 kind=scope.kind,
@@ -183,9 +179,7 @@ class MemoriesScreen(ActionsMixin, TiersMixin, SemanticMixin, PaneScreen):
     @work(thread=True, exclusive=True, group="mem-counts", exit_on_error=False)
     @guarded("counting memories")
     def _load_counts(self) -> None:
-        store = store_of(self)
-        store.wait_index()
-        self.post_message(self.Counts(queries.folder_counts(store.reader.conn)))
+        self.post_message(self.Counts(store_of(self).folder_counts()))
 
     def on_memories_screen_counts(self, message: Counts) -> None:
         self.query_one(KindTree).set_counts(message.counts)
@@ -289,7 +283,7 @@ class MemoriesScreen(ActionsMixin, TiersMixin, SemanticMixin, PaneScreen):
             if slow:
                 self.post_message(ActivityChanged("memories-search", None))
         # One index read for the rows (pin, sync class, state); gone since the search: left out.
-        rows = queries.memory_rows(store.reader.conn, [h.path for h in hits])
+        rows = store.memory_rows([h.path for h in hits])
         self.post_message(self.Results(text, mode, rows))
 
     def on_memories_screen_results(self, message: Results) -> None:

@@ -21,7 +21,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.worker import get_current_worker
 
-from core.queries import MemoryRow
+from core.read_types import MemoryRow
 from widgets.list_keys import list_bindings
 from widgets.memory_format import columns, header_cells, row_cells
 from widgets.status import WorkFailed

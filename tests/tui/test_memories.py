@@ -535,7 +535,7 @@ async def test_history_across_a_move_diffs_any_two_versions(store):
     app = make_app(store)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_pane(pilot)
-        app.push_screen(HistoryScreen(path, store=store))
+        app.push_screen(HistoryScreen(path))
         await settle(pilot)
         hist = app.screen
         assert isinstance(hist, HistoryScreen)
