@@ -27,7 +27,7 @@ from screens.memory_tiers import TiersMixin
 from screens.memory_view import MemoryViewScreen, body_markdown, meta_text
 from screens.pane import PaneScreen
 from widgets.kind_tree import KindTree, Scope
-from widgets.memory_list import MemoryList
+from widgets.memory_list import MemoryList, Source
 from widgets.preview_scroll import PreviewScroll
 from widgets.search_input import SearchInput
 from widgets.similar_panel import SimilarPanel
@@ -135,22 +135,25 @@ class MemoriesScreen(ActionsMixin, TiersMixin, SemanticMixin, PaneScreen):
 
     # -- data sources ---------------------------------------------------------------------------
 
-    def _fetch(self, scope: Scope, tier: str | None):
-        def fetch(after: str, limit: int) -> list[MemoryRow]:
-            # Runs in a worker thread: the engine reads on that thread's own connection.
-            return store_of(self).memory_page(
-                after,
-                limit,
-                kind=scope.kind,
-                folder_prefix=scope.folder,
-                tier=tier,
-                state="active" if tier else None,  # tiers are for active memories
-            )
+    def _source(self, scope: Scope, tier: str | None) -> Source:
+        # Both run in worker threads: the engine reads on that thread's own connection.
+        filters = {
+            "kind": scope.kind,
+            "folder_prefix": scope.folder,
+            "tier": tier,
+            "state": "active" if tier else None,  # tiers are for active memories
+        }
 
-        return fetch
+        def page(after: str, limit: int, descending: bool) -> list[MemoryRow]:
+            return store_of(self).memory_page(after, limit, descending=descending, **filters)
+
+        def count() -> int:
+            return store_of(self).memory_count(**filters)
+
+        return Source(page, count)
 
     def _show_scope(self, select: str | None = None) -> None:
-        self.list.set_source(self._fetch(self.scope, self.tier), select=select)
+        self.list.set_source(self._source(self.scope, self.tier), select=select)
         self._update_bar()
 
     def _reload(self, keep_cursor: bool = True) -> None:

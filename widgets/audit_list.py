@@ -84,6 +84,7 @@ class AuditList(VirtualList):
         self._head = 0
         self._rescan = False
         self._cols = columns(80, 1)
+
     # -- data -------------------------------------------------------------------------------
 
     @property
