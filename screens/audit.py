@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import msgspec
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -57,10 +59,10 @@ class AuditScreen(PaneScreen):
     def audit_list(self) -> AuditList:
         return self.query_one(AuditList)
 
+    @dataclass(eq=False)
     class HeadProbed(Message):
-        def __init__(self, seq: int, tail: list[Row]) -> None:
-            super().__init__()
-            self.seq, self.tail = seq, tail
+        seq: int
+        tail: list[Row]
 
     def on_mount(self) -> None:
         lst = self.audit_list

@@ -9,6 +9,8 @@ in `memory_semantic` (mixins of this screen).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -70,25 +72,32 @@ class MemoriesScreen(ActionsMixin, TiersMixin, SemanticMixin, PaneScreen):
         ),
     ]
 
+    @dataclass(eq=False)
     class Counts(Message):
-        def __init__(self, counts: list[FolderCount]) -> None:
-            super().__init__()
-            self.counts = counts
+        counts: list[FolderCount]
 
+        def can_replace(self, message: Message) -> bool:
+            return isinstance(message, type(self))  # writes in a burst: the newest counts
+
+    @dataclass(eq=False)
     class Preview(Message):
-        def __init__(self, path: str, memory: Memory | None, accesses: int) -> None:
-            super().__init__()
-            self.path, self.memory, self.accesses = path, memory, accesses
+        path: str
+        memory: Memory | None
+        accesses: int
 
+        def can_replace(self, message: Message) -> bool:
+            return isinstance(message, type(self))  # only the newest preview is shown
+
+    @dataclass(eq=False)
     class Results(Message):
-        def __init__(self, query: str, mode: str, rows: list[MemoryRow]) -> None:
-            super().__init__()
-            self.query, self.mode, self.rows = query, mode, rows
+        query: str
+        mode: str
+        rows: list[MemoryRow]
 
+    @dataclass(eq=False)
     class Opened(Message):
-        def __init__(self, memory: Memory, accesses: int | None) -> None:
-            super().__init__()
-            self.memory, self.accesses = memory, accesses
+        memory: Memory
+        accesses: int | None
 
     def __init__(self) -> None:
         super().__init__()
