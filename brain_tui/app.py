@@ -7,7 +7,6 @@ talk to the shell with the messages in `brain_tui.messages`.
 
 from __future__ import annotations
 
-import inspect
 import time
 from collections.abc import Callable, Iterable
 from functools import cache, partial
@@ -36,11 +35,12 @@ from screens.doctor import DoctorScreen
 from screens.error import ErrorModal
 from screens.first_run import FirstRunScreen
 from screens.help import HelpScreen, Section
+from screens.memories import MemoriesScreen
 from screens.pii import PiiScreen
-from screens.placeholder import MemoriesPlaceholder
 from screens.proposals import ProposalsScreen
 from screens.sync import SyncScreen
 from widgets.header import PANES, HeaderInfo, short_root
+from widgets.shell import Shell
 from widgets.status import describe
 
 STYLES_DIR = Path(styles.__file__).parent
@@ -50,14 +50,6 @@ def style_paths() -> list[Path]:
     """base.tcss first, then every pane's file (a new pane's .tcss is picked up as it lands)."""
     rest = sorted(p for p in STYLES_DIR.glob("*.tcss") if p.name != "base.tcss")
     return [STYLES_DIR / "base.tcss", *rest]
-
-
-def memories_screen_class() -> type[Screen] | None:
-    try:
-        from screens.memories import MemoriesScreen
-    except ImportError:
-        return None
-    return MemoriesScreen
 
 
 class BrainApp(FollowMixin, ServicesMixin, App[int]):
@@ -94,7 +86,7 @@ class BrainApp(FollowMixin, ServicesMixin, App[int]):
         watch: bool = True,
         timings: bool = True,
         demo_root: Path | None = None,
-        demo_builder: Callable[..., None] | None = None,
+        demo_builder: workers.DemoBuilder | None = None,
         store_kw: dict[str, Any] | None = None,
         actor: str = "human:tui@localhost",
         services: bool = True,
@@ -177,12 +169,7 @@ class BrainApp(FollowMixin, ServicesMixin, App[int]):
         if pane == "audit":
             return AuditScreen(store)
         if pane == "memories":
-            cls = memories_screen_class()
-            if cls is None:
-                return MemoriesPlaceholder()
-            # The browser finds the store on the app (`app.store`) unless it takes one.
-            takes_store = "store" in inspect.signature(cls).parameters
-            return cls(store) if takes_store else cls()  # type: ignore[call-arg]
+            return MemoriesScreen()  # it reads the store from the shell (widgets.shell)
         if pane == "doctor":
             return DoctorScreen(store, timings=self.timings)
         return {"pii": PiiScreen, "proposals": ProposalsScreen, "sync": SyncScreen}[pane]()
@@ -328,6 +315,12 @@ class BrainApp(FollowMixin, ServicesMixin, App[int]):
                 f"key {self.key_text(b)}",
                 partial(self.run_action, b.action, active.node),
             )
+
+
+def as_shell(app: BrainApp) -> Shell:
+    """The shell contract panes and widgets read (widgets.shell): mypy checks BrainApp
+    implements every member here, and a test checks it at run time."""
+    return app
 
 
 @cache

@@ -346,17 +346,12 @@ class _Builder:
 
     def rebalance_tiers(self) -> None:
         """Weekly, as a long-running host would: hot, warm and cold from the accesses so far."""
-        if not hasattr(type(self.store), "tiers"):
-            return  # an engine without tiers: every memory stays in the default tier
         self.store.tiers.rebalance()
         self.head = self.store.tip.seq
 
     def final_checkpoint(self) -> None:
-        checkpoint = getattr(self.store, "checkpoint", None)
-        if checkpoint is None:
-            return
         try:
-            checkpoint()
+            self.store.checkpoint()
         except BrainError:
             return  # no signing key, say: the demo is still a demo without checkpoints
         self.head = self.store.tip.seq

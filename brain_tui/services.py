@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import threading
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from brain_tui.messages import (
     ActivityChanged,
@@ -30,6 +30,9 @@ from brain_tui.messages import (
 )
 from brain_tui.workers import Target
 from widgets.status import describe
+
+if TYPE_CHECKING:
+    from core.store import Store
 
 EMBED_BATCH = 64
 READY_NOTE_S = 4.0  # how long the status line says "semantic ready"
@@ -100,9 +103,10 @@ class ServicesMixin:
     `semantic_state` ("off", "warming", "ready", "unavailable", "failed") and `tiers_version`
     (bumped after every rebalance, so panes showing tiers reload)."""
 
-    store: Any
+    store: Store | None
     semantic_state: str
     tiers_version: int
+    index_head: int
     services: bool
 
     def _init_services(self) -> None:
@@ -116,16 +120,15 @@ class ServicesMixin:
         self.semantic_hint = ""  # the install hint, once semantic search is known unavailable
 
     def _writable(self) -> bool:
-        return self.store is not None and not getattr(self.store, "read_only", False)
+        return self.store is not None and not self.store.read_only
 
     def start_services(self) -> None:
         """Called once after the first frame: warm the model (a read; nothing is written)."""
         if self.store is None:
             return
-        if hasattr(self, "index_head"):
-            # The shell's newest indexed row follows every HEAD move (the header's state
-            # refresh is throttled): new rows there may need vectors.
-            self.watch(self, "index_head", self._index_moved, init=False)
+        # The shell's newest indexed row follows every HEAD move (the header's state refresh
+        # is throttled): new rows there may need vectors.
+        self.watch(self, "index_head", self._index_moved, init=False)
         self.warm_semantic()
 
     def stop_services(self) -> None:

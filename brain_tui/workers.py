@@ -7,7 +7,6 @@ Nothing here raises: every failure becomes a message the app turns into a notifi
 
 from __future__ import annotations
 
-import inspect
 import threading
 from collections.abc import Callable
 from dataclasses import replace
@@ -26,10 +25,9 @@ from brain_tui.messages import (
     WorkFailed,
 )
 from core.errors import StoreNotFound
-from core.index import queries
 from core.layout import Layout
 from core.log.head import read_head
-from core.models import Row
+from core.read_types import Row
 from core.store import Store
 from widgets.audit_pager import PAGE_SIZE
 from widgets.header import HeaderInfo
@@ -74,18 +72,19 @@ def create_store(target: Target, root: Path, allow_temp: bool, **kw: Any) -> Non
         target.post_message(StoreOpened(store, note=f"created a store at {root}"))
 
 
-def build_demo(
-    target: Target, root: Path, allow_temp: bool, build: Callable[..., None], **kw: Any
-) -> None:
+class DemoBuilder(Protocol):
+    """How the shell builds the demo store (brain_tui.demo.build_demo, its size bound)."""
+
+    def __call__(
+        self, root: Path, *, allow_temp: bool, progress: Callable[[int, int], None]
+    ) -> None: ...
+
+
+def build_demo(target: Target, root: Path, allow_temp: bool, build: DemoBuilder) -> None:
     """Build the demo store at root (unless one is already there), then open it."""
     try:
         if not Layout(root).manifest.exists():
-            params = _params(build)
-            if "allow_temp" in params:
-                kw.setdefault("allow_temp", allow_temp)
-            if "progress" in params:
-                kw.setdefault("progress", partial(_demo_progress, target))
-            build(root, **kw)
+            build(root, allow_temp=allow_temp, progress=partial(_demo_progress, target))
         store = Store.open(root, allow_temp=allow_temp)
     except Exception as e:  # noqa: BLE001
         target.post_message(StoreOpenFailed(root, e, "building the demo store"))
@@ -93,13 +92,6 @@ def build_demo(
         target.post_message(StoreOpened(store, note=f"opened the demo store at {root}"))
     finally:
         target.post_message(ActivityChanged("demo", None))
-
-
-def _params(fn: Callable[..., Any]) -> set[str]:
-    try:
-        return set(inspect.signature(fn).parameters)
-    except (TypeError, ValueError):
-        return set()
 
 
 def _demo_progress(target: Target, done: int, total: int) -> None:
@@ -110,10 +102,9 @@ def newest_rows(store: Store) -> tuple[int, list[Row]]:
     """The newest seq in the index, and the rows up to it from a page boundary, enough for a
     screenful: the audit tail draws them in the frame that moves it (rows are contiguous, so
     `seq > after LIMIT n` is exactly after+1..seq)."""
-    conn = store.reader.conn
-    seq = queries.last_seq(conn)
+    seq = store.indexed_seq()
     after = (max(0, seq - 1 - TAIL_ROWS) // PAGE_SIZE) * PAGE_SIZE
-    return seq, (queries.audit_page(conn, after, seq - after) if seq else [])
+    return seq, (store.audit_page(after, seq - after) if seq else [])
 
 
 def load_index_head(target: Target, store: Store) -> None:

@@ -25,8 +25,8 @@ from core.errors import (
     StoreExists,
     StoreNotFound,
 )
-from core.index import access, queries
-from core.index.db import IndexReader, IndexWriter
+from core.index.db import access, queries
+from core.index.db.db import IndexReader, IndexWriter
 from core.layout import Layout, sidecar_path
 from core.log.binlog import Binlog
 from core.log.head import read_head
@@ -41,7 +41,7 @@ from core.write.file_view import read_sidecar
 
 if TYPE_CHECKING:
     # The write path is imported when a write starts: a read-only command never loads it.
-    from core.index.applier import Applier
+    from core.index.db.applier import Applier
     from core.write.intents import Intent, Put
     from core.write.planner import Plan, Result
     from core.write.writer import Writer
@@ -541,7 +541,7 @@ class Store(StoreServices, StoreIndex):
         refuse_network_fs(self.root)
         if self._applier is None:
             assert self._index is not None
-            from core.index.applier import Applier
+            from core.index.db.applier import Applier
 
             self._applier = Applier(self._index, self._backfill)
         from core.write.writer import Writer
@@ -722,6 +722,104 @@ class Store(StoreServices, StoreIndex):
     def state(self) -> StoreState:
         self.refresh()
         return compute_state(self)
+
+    # -- reads for the workstation ------------------------------------------------------
+    # What the TUI's panes draw: pages by key (never OFFSET), single rows and counts, as
+    # typed values (core.read_types). No SQL and no index connection leave core: the panes
+    # call these from thread workers, and each call uses that thread's own connection.
+
+    def audit_page(
+        self,
+        after: int = 0,
+        limit: int = 256,
+        *,
+        descending: bool = False,
+        op: str | None = None,
+        actor: str | None = None,
+        path_prefix: str | None = None,
+    ) -> list[Row]:
+        """Audit rows with seq > after, oldest first; descending: seq < after, newest first
+        (`after` past the end, e.g. 2**62, reads the newest rows). As the index holds them
+        now: the tail follows the index's own end and never waits for the applier."""
+        return queries.audit_page(
+            self.reader.conn,
+            after,
+            limit,
+            op=op,
+            actor=actor,
+            path_prefix=path_prefix,
+            descending=descending,
+        )
+
+    def audit_row(self, seq: int) -> Row | None:
+        """One audit row by seq, or None when the index does not hold it (yet)."""
+        if seq < 1:
+            return None
+        rows = queries.audit_page(self.reader.conn, seq - 1, 1)
+        return rows[0] if rows and rows[0].seq == seq else None
+
+    def indexed_seq(self) -> int:
+        """The newest row the index holds (one lookup at the end of the primary key)."""
+        return queries.last_seq(self.reader.conn)
+
+    def memory_page(
+        self,
+        after: str = "",
+        limit: int = 100,
+        *,
+        descending: bool = False,
+        kind: str | None = None,
+        folder_prefix: str | None = None,
+        tier: str | None = None,
+        state: str | None = None,
+    ) -> list[queries.MemoryRow]:
+        """Memories by path: > after, ascending; descending: < after ("" = from the end),
+        nearest first. Sees every write this process has had acknowledged."""
+        from core.index import memory_pages
+
+        self.wait_index()
+        return memory_pages.page(
+            self.reader.conn,
+            after,
+            limit,
+            descending=descending,
+            kind=kind,
+            folder_prefix=folder_prefix,
+            tier=tier,
+            state=state,
+        )
+
+    def memory_count(
+        self,
+        *,
+        kind: str | None = None,
+        folder_prefix: str | None = None,
+        tier: str | None = None,
+        state: str | None = None,
+    ) -> int:
+        """How many memories memory_page's filters select (a virtual list's height)."""
+        from core.index import memory_pages
+
+        self.wait_index()
+        return memory_pages.count(
+            self.reader.conn, kind=kind, folder_prefix=folder_prefix, tier=tier, state=state
+        )
+
+    def memory_rows(self, paths: Sequence[str]) -> list[queries.MemoryRow]:
+        """The list rows of these paths in the order given (search hits shown as rows);
+        paths no longer in the index are left out."""
+        self.wait_index()
+        return queries.memory_rows(self.reader.conn, list(paths))
+
+    def folder_counts(self) -> list[tuple[str, str, int]]:
+        """(kind, folder, active memories), ordered, for the browser's tree."""
+        self.wait_index()
+        return queries.folder_counts(self.reader.conn)
+
+    def counts(self) -> dict[str, int]:
+        """Memories by state ("memories", "active", "tombstoned") and "rows" in the index."""
+        self.wait_index()
+        return queries.counts(self.reader.conn)
 
 
 def _pending_purges(layout: Layout) -> list[int]:

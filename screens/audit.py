@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import msgspec
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -10,13 +12,13 @@ from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import Input
 
-from core.index import queries
-from core.models import Row
+from core.read_types import Row
 from core.store import Store
 from screens.pane import PaneScreen
 from screens.row_detail import RowDetailScreen
 from widgets.audit_list import AuditList
 from widgets.audit_pager import PAGE_SIZE, AuditFilter, parse_filter
+from widgets.shell import shell
 from widgets.status import WorkFailed
 
 FILTER_HINT = "op:put actor:human:ana path:memories/decisions"
@@ -51,46 +53,43 @@ class AuditScreen(PaneScreen):
 
     def _fetch(self, after: int, limit: int, filt: AuditFilter) -> list[Row]:
         # Runs in a worker thread: the reader hands each thread its own SQLite connection.
-        return queries.audit_page(self.store.reader.conn, after, limit, **filt.kwargs())
+        return self.store.audit_page(after, limit, **filt.kwargs())
 
     @property
     def audit_list(self) -> AuditList:
         return self.query_one(AuditList)
 
+    @dataclass(eq=False)
     class HeadProbed(Message):
-        def __init__(self, seq: int, tail: list[Row]) -> None:
-            super().__init__()
-            self.seq, self.tail = seq, tail
+        seq: int
+        tail: list[Row]
 
     def on_mount(self) -> None:
         lst = self.audit_list
-        if getattr(self.app, "tail_read", False):
+        app = shell(self)
+        if app.tail_read:
             self.probed = True  # the shell read the newest rows as it opened the store
         else:
             # The header's full state (counts) can take a moment on a big store; the tail
             # only needs the newest rows, an indexed lookup away: it draws without waiting.
             job, group = self._probe_head, "audit-head"
             self.run_worker(job, thread=True, group=group, exit_on_error=False)
-        if hasattr(self.app, "index_head"):
-            # The shell reads the index's newest rows on every HEAD move (and after the
-            # header's state): the tail moves with those rows in hand, never to placeholders.
-            self.watch(self.app, "index_head", self._index_moved, init=True)
-        else:
-            self.watch(self.app, "header_info", self._head_moved, init=True)
+        # The shell reads the index's newest rows on every HEAD move (and after the header's
+        # state): the tail moves with those rows in hand, never to placeholders.
+        self.watch(self.app, "index_head", self._index_moved, init=True)
         for name in ("total", "cursor", "follow", "scanning"):
             self.watch(lst, name, self._update_bar, init=False)
         self._update_bar()
         lst.focus()
 
     def _probe_head(self) -> None:
-        conn = self.store.reader.conn
+        store = self.store
         try:
-            last = queries.audit_page(conn, 1 << 62, 1, descending=True)
-            head = last[0].seq if last else 0
+            head = store.indexed_seq()
             # The page the tail opens on, read here too: the first screenful of a big ledger
             # then draws in the frame that learns its size, not one worker round trip later.
             after = (max(0, head - 1) // PAGE_SIZE) * PAGE_SIZE
-            tail = queries.audit_page(conn, after, PAGE_SIZE) if head else []
+            tail = store.audit_page(after, PAGE_SIZE) if head else []
         except Exception as e:  # noqa: BLE001 - the header's refresh will bring the head
             self.post_message(WorkFailed("reading the newest audit row", e))
             return
@@ -102,15 +101,9 @@ class AuditScreen(PaneScreen):
         if message.seq >= lst.total and not lst.filter.active:
             lst.set_head(message.seq, message.tail)
 
-    def _head_moved(self, info: object) -> None:
-        index_seq = getattr(info, "index_seq", None)
-        # A state read before the head probe may land after it: the head never goes back.
-        if index_seq is not None and index_seq >= self.audit_list.total:
-            self.audit_list.set_head(index_seq)
-
     def _index_moved(self, seq: int) -> None:
         if seq >= self.audit_list.total:
-            self.audit_list.set_head(seq, getattr(self.app, "index_tail", None))
+            self.audit_list.set_head(seq, shell(self).index_tail)
 
     def _update_bar(self, _value: object = None) -> None:
         lst = self.audit_list

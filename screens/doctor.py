@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import inspect
 import threading
 import time
 from functools import partial
-from typing import Any
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -15,14 +13,14 @@ from textual.content import Content
 from textual.message import Message
 from textual.widgets import ProgressBar, Static
 
+from core.doctor.model import DoctorReport
 from core.store import Store
 from screens.confirm import ConfirmModal
 from screens.pane import PaneScreen
 from widgets.header import STATE_STYLE, age
 from widgets.invariant_table import InvariantTable
+from widgets.shell import shell
 from widgets.status import ActivityChanged, StoreChanged, WorkFailed
-
-NO_DOCTOR = "The doctor arrives with the verifiable ledger: this pane will run it."
 
 # What core/doctor/repair.py does, and nothing more (keep these in step with it).
 REPAIR_TEXT = (
@@ -43,17 +41,6 @@ REPAIR_HUMAN_TEXT = (
 )
 
 
-def doctor_kwargs(fn: Any, **wanted: Any) -> dict[str, Any]:
-    """Pass only the keyword arguments the engine's doctor accepts (its API is growing)."""
-    try:
-        params = inspect.signature(fn).parameters
-    except (TypeError, ValueError):
-        return wanted
-    if any(p.kind is p.VAR_KEYWORD for p in params.values()):
-        return wanted
-    return {k: v for k, v in wanted.items() if k in params}
-
-
 class DoctorScreen(PaneScreen):
     PANE = "doctor"
     TITLE_TEXT = "Doctor"
@@ -69,7 +56,7 @@ class DoctorScreen(PaneScreen):
             self.done, self.total, self.label = done, total, label
 
     class Finished(Message):
-        def __init__(self, report: Any, cancelled: bool, repair: bool) -> None:
+        def __init__(self, report: DoctorReport | None, cancelled: bool, repair: bool) -> None:
             super().__init__()
             self.report, self.cancelled, self.repair = report, cancelled, repair
 
@@ -77,16 +64,12 @@ class DoctorScreen(PaneScreen):
         super().__init__()
         self.store = store
         self.timings = timings
-        self.report: Any = None
+        self.report: DoctorReport | None = None
         self._cancel: threading.Event | None = None
         self._ran = False
         self._finished_ns: int | None = None  # when the shown results were found
         self._cancelled = False
         self._total: int | None = None  # invariants in a full run (from the progress)
-
-    @property
-    def available(self) -> bool:
-        return callable(getattr(self.store, "doctor", None))
 
     @property
     def running(self) -> bool:
@@ -102,18 +85,14 @@ class DoctorScreen(PaneScreen):
 
     def on_mount(self) -> None:
         self.query_one(InvariantTable).focus()
-        if not self.available:
-            self._banner(Content(NO_DOCTOR), "-idle")
-            self.bar.show("(waiting for the engine's doctor)")
-        else:
-            self._banner(Content("press r to check every invariant"), "-idle")
+        self._banner(Content("press r to check every invariant"), "-idle")
         # The results age (and the store's state may change under them): say how old they
         # are, and show the state the header shows, from the same engine read.
         self.set_interval(30, self._show_summary)
         self.watch(self.app, "header_info", self._show_summary, init=False)
 
     def on_screen_resume(self) -> None:
-        if self.available and not self._ran:  # first visit runs it: the pane's purpose
+        if not self._ran:  # first visit runs it: the pane's purpose
             self._ran = True
             self.action_run()
 
@@ -125,9 +104,6 @@ class DoctorScreen(PaneScreen):
     # -- running -------------------------------------------------------------------------
 
     def action_run(self, repair: bool = False, reason: str | None = None) -> None:
-        if not self.available:
-            self.notify(NO_DOCTOR, severity="warning")
-            return
         if self.running:
             self.notify("the doctor is already running (esc cancels)", severity="warning")
             return
@@ -154,12 +130,13 @@ class DoctorScreen(PaneScreen):
 
         report = None
         try:
-            fn = self.store.doctor
-            actor = getattr(self.app, "actor", None) or "human:tui@localhost"
-            kw = doctor_kwargs(
-                fn, repair=repair, reason=reason, progress=progress, cancel=cancel, actor=actor
+            report = self.store.doctor(
+                repair=repair,
+                reason=reason,
+                progress=progress,
+                cancel=cancel,
+                actor=shell(self).actor,
             )
-            report = fn(**kw)
         except Exception as e:  # noqa: BLE001 - reported, the pane stays
             self.post_message(
                 WorkFailed("repairing the store" if repair else "running the doctor", e)
@@ -188,28 +165,27 @@ class DoctorScreen(PaneScreen):
             self.bar.show("cancelled" if message.cancelled else "failed (see the notification)")
             return
         self.report = report
-        self._cancelled = message.cancelled or bool(getattr(report, "cancelled", False))
+        self._cancelled = message.cancelled or report.cancelled
         self._finished_ns = self._now()
-        results = list(getattr(report, "results", []) or [])
+        results = report.results
         self.query_one(InvariantTable).show(results, timings=self.timings)
         self._show_summary()
 
     def _now(self) -> int:
-        now = getattr(self.app, "now", None)
-        return now() if now is not None else time.time_ns()
+        return shell(self).now()
 
     def _store_state(self) -> str:
         """The state every pane and command shows: the store's (the header reads it)."""
-        info = getattr(self.app, "header_info", None)
+        info = shell(self).header_info
         if info is not None:
             return str(info.state)
-        return str(getattr(self.report, "state", "?"))
+        return self.report.state if self.report is not None else "?"
 
     def _show_summary(self, _changed: object = None) -> None:
         report = self.report
         if report is None or self.running:
             return
-        results = list(getattr(report, "results", []) or [])
+        results = report.results
         total = self._total
         ran = ("  ran " + age((self._now() - (self._finished_ns or 0)) / 1e9), "dim")
         if self._cancelled:
@@ -239,7 +215,7 @@ class DoctorScreen(PaneScreen):
             (f"{counts['FAIL']} fail", "$error" if counts["FAIL"] else ""),
             ran,
         ]
-        repaired = list(getattr(report, "repaired", []) or [])
+        repaired = report.repaired
         if repaired:
             parts += ["  ", ("repaired: ", "dim"), ", ".join(map(str, repaired))]
         cls = {"READY": "-ready", "FROZEN_RECOVERABLE": "-recoverable"}.get(state, "-human")
@@ -253,9 +229,9 @@ class DoctorScreen(PaneScreen):
         if result is None:
             detail.update("")
             return
-        paths = list(getattr(result, "paths", []) or [])
-        if not paths and getattr(result, "path", ""):
-            paths = [str(result.path)]
+        paths = list(result.paths)
+        if not paths and result.path:
+            paths = [result.path]
         where = ", ".join(paths[:5]) + (f" and {len(paths) - 5} more" if len(paths) > 5 else "")
         detail.update(
             Content.assemble(
@@ -283,9 +259,6 @@ class DoctorScreen(PaneScreen):
         return "FROZEN_HUMAN" if "FROZEN_HUMAN" in (found, self._store_state()) else found
 
     def action_repair(self) -> None:
-        if not self.available:
-            self.notify(NO_DOCTOR, severity="warning")
-            return
         if self.running:
             self.notify("wait for the running check to finish (or esc)", severity="warning")
             return

@@ -9,6 +9,8 @@ in `memory_semantic` (mixins of this screen).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -18,9 +20,8 @@ from textual.message import Message
 from textual.widgets import Input, Markdown, Static
 
 from core.errors import BrainError
-from core.index import queries
-from core.index.queries import MemoryRow
 from core.models import Memory
+from core.read_types import FolderCount, MemoryRow
 from screens.memory_actions import ActionsMixin
 from screens.memory_common import actor_of, now_of, store_of
 from screens.memory_semantic import SemanticMixin
@@ -28,7 +29,7 @@ from screens.memory_tiers import TiersMixin
 from screens.memory_view import MemoryViewScreen, body_markdown, meta_text
 from screens.pane import PaneScreen
 from widgets.kind_tree import KindTree, Scope
-from widgets.memory_list import MemoryList
+from widgets.memory_list import MemoryList, Source
 from widgets.preview_scroll import PreviewScroll
 from widgets.search_input import SearchInput
 from widgets.similar_panel import SimilarPanel
@@ -71,29 +72,35 @@ class MemoriesScreen(ActionsMixin, TiersMixin, SemanticMixin, PaneScreen):
         ),
     ]
 
+    @dataclass(eq=False)
     class Counts(Message):
-        def __init__(self, counts: list[tuple[str, str, int]]) -> None:
-            super().__init__()
-            self.counts = counts
+        counts: list[FolderCount]
 
+        def can_replace(self, message: Message) -> bool:
+            return isinstance(message, type(self))  # writes in a burst: the newest counts
+
+    @dataclass(eq=False)
     class Preview(Message):
-        def __init__(self, path: str, memory: Memory | None, accesses: int) -> None:
-            super().__init__()
-            self.path, self.memory, self.accesses = path, memory, accesses
+        path: str
+        memory: Memory | None
+        accesses: int
 
+        def can_replace(self, message: Message) -> bool:
+            return isinstance(message, type(self))  # only the newest preview is shown
+
+    @dataclass(eq=False)
     class Results(Message):
-        def __init__(self, query: str, mode: str, rows: list[MemoryRow]) -> None:
-            super().__init__()
-            self.query, self.mode, self.rows = query, mode, rows
+        query: str
+        mode: str
+        rows: list[MemoryRow]
 
+    @dataclass(eq=False)
     class Opened(Message):
-        def __init__(self, memory: Memory, accesses: int | None) -> None:
-            super().__init__()
-            self.memory, self.accesses = memory, accesses
+        memory: Memory
+        accesses: int | None
 
-    def __init__(self, store=None) -> None:
+    def __init__(self) -> None:
         super().__init__()
-        self._store = store
         self.scope = Scope()
         self.query_text = ""
         self._results_mode = "lexical"  # the mode the shown results came from
@@ -137,24 +144,25 @@ class MemoriesScreen(ActionsMixin, TiersMixin, SemanticMixin, PaneScreen):
 
     # -- data sources ---------------------------------------------------------------------------
 
-    def _fetch(self, scope: Scope, tier: str | None):
-        def fetch(after: str, limit: int) -> list[MemoryRow]:
-            store = store_of(self)  # runs in a worker thread: its own SQLite connection
-            store.wait_index()
-            return queries.memory_page(
-                store.reader.conn,
-                after,
-                limit,
-                kind=scope.kind,
-                folder_prefix=scope.folder,
-                tier=tier,
-                state="active" if tier else None,  # tiers are for active memories
-            )
+    def _source(self, scope: Scope, tier: str | None) -> Source:
+        # Both run in worker threads: the engine reads on that thread's own connection.
+        filters = {
+            "kind": scope.kind,
+            "folder_prefix": scope.folder,
+            "tier": tier,
+            "state": "active" if tier else None,  # tiers are for active memories
+        }
 
-        return fetch
+        def page(after: str, limit: int, descending: bool) -> list[MemoryRow]:
+            return store_of(self).memory_page(after, limit, descending=descending, **filters)
+
+        def count() -> int:
+            return store_of(self).memory_count(**filters)
+
+        return Source(page, count)
 
     def _show_scope(self, select: str | None = None) -> None:
-        self.list.set_source(self._fetch(self.scope, self.tier), select=select)
+        self.list.set_source(self._source(self.scope, self.tier), select=select)
         self._update_bar()
 
     def _reload(self, keep_cursor: bool = True) -> None:
@@ -183,9 +191,7 @@ class MemoriesScreen(ActionsMixin, TiersMixin, SemanticMixin, PaneScreen):
     @work(thread=True, exclusive=True, group="mem-counts", exit_on_error=False)
     @guarded("counting memories")
     def _load_counts(self) -> None:
-        store = store_of(self)
-        store.wait_index()
-        self.post_message(self.Counts(queries.folder_counts(store.reader.conn)))
+        self.post_message(self.Counts(store_of(self).folder_counts()))
 
     def on_memories_screen_counts(self, message: Counts) -> None:
         self.query_one(KindTree).set_counts(message.counts)
@@ -289,7 +295,7 @@ class MemoriesScreen(ActionsMixin, TiersMixin, SemanticMixin, PaneScreen):
             if slow:
                 self.post_message(ActivityChanged("memories-search", None))
         # One index read for the rows (pin, sync class, state); gone since the search: left out.
-        rows = queries.memory_rows(store.reader.conn, [h.path for h in hits])
+        rows = store.memory_rows([h.path for h in hits])
         self.post_message(self.Results(text, mode, rows))
 
     def on_memories_screen_results(self, message: Results) -> None:

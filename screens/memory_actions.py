@@ -10,8 +10,8 @@ from __future__ import annotations
 from textual import work
 from textual.message import Message
 
-from core.index.queries import MemoryRow
 from core.models import Memory
+from core.read_types import MemoryRow
 from screens.memory_common import actor_of, store_of
 from screens.memory_editor import Edited, EditorModal, run_editor
 from screens.memory_modals import MoveModal, PurgeModal, PurgeRequest
@@ -52,7 +52,7 @@ class ActionsMixin:
         if row is not None:
             from screens.memory_history import HistoryScreen
 
-            self.app.push_screen(HistoryScreen(row.path, store=self._store))
+            self.app.push_screen(HistoryScreen(row.path))
 
     def action_new(self) -> None:
         folder = self.scope.folder or self.scope.kind or "facts"

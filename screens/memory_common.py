@@ -1,33 +1,28 @@
-"""What the memory screens ask of the app: its store, who is acting, and the time.
-
-The app shell exposes `store`, `actor` and `now()` (ns); a screen may also be handed a store
-directly (tests, or a pane opened on another store).
-"""
+"""What the memory screens ask of the shell: its store, who is acting, and the time."""
 
 from __future__ import annotations
 
-import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from core.errors import BrainError
+from widgets.shell import shell
 
 if TYPE_CHECKING:
+    from textual.dom import DOMNode
+
     from core.store import Store
 
-DEFAULT_ACTOR = "human:tui@localhost"
 
-
-def store_of(screen: Any) -> Store:
-    store = getattr(screen, "_store", None) or getattr(screen.app, "store", None)
+def store_of(node: DOMNode) -> Store:
+    store = shell(node).store
     if store is None:
-        from core.errors import BrainError
-
         raise BrainError("no store is open")
     return store
 
 
-def actor_of(screen: Any) -> str:
-    return getattr(screen.app, "actor", None) or DEFAULT_ACTOR
+def actor_of(node: DOMNode) -> str:
+    return shell(node).actor
 
 
-def now_of(screen: Any) -> int:
-    now = getattr(screen.app, "now", None)
-    return int(now()) if callable(now) else time.time_ns()
+def now_of(node: DOMNode) -> int:
+    return shell(node).now()

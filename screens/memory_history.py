@@ -73,10 +73,9 @@ class HistoryScreen(Screen):
             super().__init__()
             self.rows, self.bodies, self.metas = rows, bodies, metas
 
-    def __init__(self, path: str, store=None) -> None:
+    def __init__(self, path: str) -> None:
         super().__init__()
         self.path = path
-        self._store = store
         self.rows: list[Row] = []
         self.bodies: dict[int, str] = {}
         self.metas: dict[int, dict[str, str]] = {}

@@ -17,6 +17,7 @@ from core import paths
 from core.errors import BrainError, NotFound
 from screens.memory_common import store_of
 from widgets.kind_tree import KindTree, Scope
+from widgets.shell import shell
 from widgets.similar_panel import SimilarPanel
 from widgets.status import SemanticWanted, describe
 
@@ -37,13 +38,10 @@ class SemanticMixin:
     _similar_done = False  # the panel holds the answer for panel.path (not a placeholder)
 
     def _semantic_state(self) -> str:
-        return getattr(self.app, "semantic_state", "off")
+        return shell(self).semantic_state
 
     def _watch_semantic(self) -> None:
-        if hasattr(self.app, "semantic_state"):
-            self.watch(self.app, "semantic_state", self._semantic_changed, init=True)
-        else:
-            self._show_mode()
+        self.watch(self.app, "semantic_state", self._semantic_changed, init=True)
 
     def _semantic_changed(self, state: str = "off") -> None:
         if state == "ready" and not self._mode_chosen:
@@ -119,7 +117,7 @@ class SemanticMixin:
             return
         state = self._semantic_state()
         if state in UNUSABLE:
-            hint = getattr(self.app, "semantic_hint", "") or "semantic search is unavailable"
+            hint = shell(self).semantic_hint or "semantic search is unavailable"
             panel.show_message(row.path, hint)
             return
         if row.state != "active":

@@ -31,8 +31,7 @@ class TiersMixin:
 
     def _watch_tiers(self) -> None:
         """On mount: reload tiers when a rebalance (ours, periodic, or `b`) has ended."""
-        if hasattr(self.app, "tiers_version"):
-            self.watch(self.app, "tiers_version", self._tiers_moved, init=False)
+        self.watch(self.app, "tiers_version", self._tiers_moved, init=False)
         self._load_summary()
 
     def _tiers_moved(self, _version: int = 0) -> None:

@@ -19,15 +19,3 @@ class PlaceholderPane(PaneScreen):
     def on_mount(self) -> None:
         self.bar.show("(not built yet)")
         self.query_one(VerticalScroll).focus()
-
-
-class MemoriesPlaceholder(PlaceholderPane):
-    """Shown until the memory browser (screens/memories.py) is installed."""
-
-    PANE = "memories"
-    TITLE_TEXT = "Memories"
-    BODY = """\
-This pane will hold the **memory browser**: a kind/folder tree with counts, a virtual list
-with tier, sync class and state, search, a Markdown preview, version history with diffs,
-and actions to write, edit, move, tombstone and purge memories.
-"""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 from textual.app import ComposeResult
@@ -14,7 +14,6 @@ from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from core.index import queries
 from core.models import Row
 from core.store import Store
 from widgets.audit_format import clean, utc
@@ -22,7 +21,8 @@ from widgets.key_footer import KeyFooter
 from widgets.proof_view import ProofView
 from widgets.status import ActivityChanged, WorkFailed
 
-NO_PROOFS = "proofs arrive with the verifiable ledger"
+if TYPE_CHECKING:
+    from core.verify.proofbundle import Verdict  # loaded with the first proof, not at start-up
 
 
 class RowDetailScreen(ModalScreen[None]):
@@ -40,7 +40,9 @@ class RowDetailScreen(ModalScreen[None]):
             self.prev = prev
 
     class ProofReady(Message):
-        def __init__(self, bundle: dict[str, Any] | None, verdict: Any, note: str = "") -> None:
+        def __init__(
+            self, bundle: dict[str, Any] | None, verdict: Verdict | None, note: str = ""
+        ) -> None:
             super().__init__()
             self.bundle, self.verdict, self.note = bundle, verdict, note
 
@@ -118,8 +120,7 @@ class RowDetailScreen(ModalScreen[None]):
         try:
             prev = None
             if self.row.seq > 1:
-                rows = queries.audit_page(self.store.reader.conn, self.row.seq - 2, 1)
-                prev = rows[0] if rows and rows[0].seq == self.row.seq - 1 else None
+                prev = self.store.audit_row(self.row.seq - 1)
             self.post_message(self.ChainChecked(prev))
         except Exception as e:  # noqa: BLE001 - reported, the modal stays
             self.post_message(WorkFailed("checking the chain link", e))
@@ -142,15 +143,9 @@ class RowDetailScreen(ModalScreen[None]):
         seq = self.row.seq
         self.post_message(ActivityChanged("prove", f"proving row {seq}…"))
         try:
-            try:  # these land with the verifiable ledger; until then, say so
-                from core.verify.proofbundle import verify_bundle
-            except ImportError:
-                verify_bundle = None
-            prove = getattr(self.store, "prove", None)
-            if prove is None or verify_bundle is None:
-                self.post_message(self.ProofReady(None, None, NO_PROOFS))
-                return
-            bundle = prove(seq)
+            from core.verify.proofbundle import verify_bundle
+
+            bundle = self.store.prove(seq)
             self.post_message(self.ProofReady(bundle, verify_bundle(bundle)))
         except Exception as e:  # noqa: BLE001 - reported, the modal stays
             self.post_message(WorkFailed(f"proving row {seq}", e))
@@ -166,11 +161,12 @@ class RowDetailScreen(ModalScreen[None]):
             return
         self.bundle = message.bundle
         v = message.verdict
+        assert v is not None  # a bundle comes with its verdict
         view.show_proof(
             message.bundle,
-            bool(getattr(v, "valid", False)),
-            str(getattr(v, "reason", "")),
-            str(getattr(v, "signer", "")),
+            v.valid,
+            v.reason,
+            v.signer,
         )
         # At 80x24 the proof starts below the fold: bring it into view.
         body = self.query_one("#detail-body")

@@ -1,28 +1,22 @@
-"""The audit tail: a virtual list drawn line by line over pages fetched by key.
+"""The audit tail: the virtual list (widgets.virtual_list) over audit pages fetched by key.
 
-Modelled on toolong's log view: a `ScrollView` whose `render_line` draws only what is on screen,
-an LRU cache of pages, and workers that fetch missing pages in threads. The widget never knows
-how big the ledger is beyond a row count, so a million rows open as fast as ten.
-
-Line 0 of the viewport is the column header; viewport line y >= 1 shows row scroll_y + y - 1,
-and the virtual height is rows + 1, so the last row is reachable and the header never scrolls.
+An LRU cache of pages, and workers that fetch missing pages in threads. The widget never knows
+how big the ledger is beyond a row count, so a million rows open as fast as ten. Unfiltered,
+row i is seq i + 1, so `G` asks for the last page alone; filtered, a background scan records
+the key each page starts after (widgets.audit_pager).
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
 from functools import partial
 
-from rich.segment import Segment
-from rich.style import Style
 from textual import events
-from textual.cache import LRUCache
-from textual.geometry import Region, Size
+from textual.geometry import Size
 from textual.message import Message
 from textual.reactive import reactive
-from textual.scroll_view import ScrollView
-from textual.strip import Strip
 from textual.worker import get_current_worker
 
 from core.models import Row
@@ -30,13 +24,15 @@ from widgets.audit_format import columns, header_cells, pending_cells, row_cells
 from widgets.audit_pager import SCAN_CHUNK, AuditFilter, PageCache, Pager
 from widgets.list_keys import list_bindings
 from widgets.status import ActivityChanged, WorkFailed
+from widgets.virtual_list import Cells, VirtualList
 
 Fetch = Callable[[int, int, AuditFilter], list[Row]]
 """fetch(after_seq, limit, filter) -> rows with seq > after_seq, ascending (runs in a thread)."""
 
 
-class AuditList(ScrollView, can_focus=True):
+class AuditList(VirtualList):
     BINDINGS = list_bindings("audit", unit="row")
+    CURSOR_CLASS = "audit-list--cursor"
     COMPONENT_CLASSES = {
         "audit-list--header",
         "audit-list--cursor",
@@ -53,27 +49,29 @@ class AuditList(ScrollView, can_focus=True):
         "audit-list--op-other",
     }
 
-    cursor: reactive[int] = reactive(0, repaint=False)
     follow: reactive[bool] = reactive(True, repaint=False)
-    total: reactive[int] = reactive(0, repaint=False)
     scanning: reactive[bool] = reactive(False, repaint=False)
 
+    @dataclass(eq=False)
+    class Highlighted(VirtualList.Highlighted):
+        row: Row | None
+
+    @dataclass(eq=False)
+    class Opened(VirtualList.Opened):
+        row: Row
+
+    @dataclass(eq=False)
     class PageLoaded(Message):
-        def __init__(self, gen: int, page: int, rows: list[Row] | None, total: int) -> None:
-            super().__init__()
-            self.gen, self.page, self.rows, self.total = gen, page, rows, total
+        gen: int
+        page: int
+        rows: list[Row] | None
+        total: int
 
+    @dataclass(eq=False)
     class ScanChunk(Message):
-        def __init__(self, gen: int, seqs: list[int], done: bool) -> None:
-            super().__init__()
-            self.gen, self.seqs, self.done = gen, seqs, done
-
-    class Opened(Message):
-        """Enter (or a click on the cursor row) on a loaded row."""
-
-        def __init__(self, row: Row) -> None:
-            super().__init__()
-            self.row = row
+        gen: int
+        seqs: list[int]
+        done: bool
 
     def __init__(self, fetch: Fetch, *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -85,15 +83,7 @@ class AuditList(ScrollView, can_focus=True):
         self._failed: set[int] = set()
         self._head = 0
         self._rescan = False
-        # Drawn rows, keyed by what changes their look; cleared when the theme or CSS does.
-        self._strips: LRUCache[tuple[int, int, int, bool], Strip] = LRUCache(1024)
         self._cols = columns(80, 1)
-        # Looked up once per frame (render_lines), not once per line or cell: Textual computes
-        # each of these afresh on every access, and they were half of a frame's cost.
-        self._styles: dict[tuple[str, bool], Style] = {}
-        self._frame_top = 0
-        self._frame_width = 80
-        self._frame_style = Style()
 
     # -- data -------------------------------------------------------------------------------
 
@@ -146,30 +136,19 @@ class AuditList(ScrollView, can_focus=True):
         if not self.pager.filtered and self._pages.seed(head, rows):
             self.refresh()
 
-    def current_row(self) -> Row | None:
-        return self._row(self.cursor) if self.total else None
-
     def _total_changed(self, reset: bool = False) -> None:
-        self.total = self.pager.total
-        self.virtual_size = Size(self.scrollable_content_region.width, self.total + 1)
+        self.set_total(self.pager.total, reset=reset)
         if self.follow:
             self.cursor = max(0, self.total - 1)
-        elif reset or self.cursor >= self.total:
-            self.cursor = max(0, min(self.cursor, self.total - 1))
-        self.refresh()
 
-    def _row(self, index: int) -> Row | None:
+    def row_at(self, index: int) -> Row | None:
         return self._pages.row(index)
 
     # -- workers ----------------------------------------------------------------------------
 
-    def _request_visible(self) -> None:
-        if not self.total:
-            return
-        top = int(self.scroll_offset.y)
-        height = self.scrollable_content_region.height
-        first = self.pager.page_of(max(0, top - 1))
-        last = self.pager.page_of(min(self.total - 1, top + height))
+    def request_rows(self, first_row: int, last_row: int) -> None:
+        first = self.pager.page_of(first_row)
+        last = self.pager.page_of(last_row)
         waiting = [page for page in range(first, last + 1) if not self._request(page)]
         if waiting:
             return  # what is on screen first: prefetches would compete with it for the GIL
@@ -219,10 +198,9 @@ class AuditList(ScrollView, can_focus=True):
             return
         if not self._pages.put(message.page, message.rows, message.total):
             return  # a slower fetch from before the tail moved
-        top = int(self.scroll_offset.y)
-        first, last = max(0, top - 1), top + self.scrollable_content_region.height
-        if self.pager.page_of(first) <= message.page <= self.pager.page_of(last):
-            self.refresh()  # a prefetched page waits, undrawn, until it scrolls into view
+        # A prefetched page waits, undrawn, until it scrolls into view.
+        first = message.page * self.pager.size
+        self.rows_arrived(first, first + len(message.rows) - 1)
 
     def _start_scan(self) -> None:
         self.scanning = True
@@ -264,69 +242,23 @@ class AuditList(ScrollView, can_focus=True):
 
     # -- drawing ----------------------------------------------------------------------------
 
-    def notify_style_update(self) -> None:
-        super().notify_style_update()
-        self._clear_styles()
-
-    def _clear_styles(self) -> None:
-        self._strips.clear()
-        self._styles.clear()
-
-    # The cursor's style depends on focus (`AuditList:focus > .audit-list--cursor`).
-    on_focus = on_blur = _clear_styles
-
-    def render_lines(self, crop: Region) -> list[Strip]:
-        self._request_visible()
-        width = self.scrollable_content_region.width
+    def prepare_frame(self, width: int) -> None:
         self._cols = columns(width, max(self.total, self._head))  # once per frame, not line
-        self._frame_top = int(self.scroll_offset.y)
-        self._frame_width = width
-        style = self.rich_style
-        if style != self._frame_style:  # e.g. an ancestor's background: cached looks are stale
-            self._clear_styles()
-            self._frame_style = style
-        return super().render_lines(crop)
 
-    def render_line(self, y: int) -> Strip:
-        width = self._frame_width
-        cols = self._cols
-        if y == 0:
-            return self._strip(header_cells(cols), width, False)
-        index = self._frame_top + y - 1
-        if index >= self.total:
-            return Strip.blank(width, self._frame_style)
-        row = self._row(index)
-        if row is None:
-            cells = pending_cells(None if self.pager.filtered else index + 1, cols)
-            return self._strip(cells, width, index == self.cursor)
-        key = (row.seq, width, cols.seq, index == self.cursor)
-        strip = self._strips.get(key)
-        if strip is None:
-            strip = self._strip(row_cells(row, cols), width, index == self.cursor)
-            self._strips.set(key, strip)
-        return strip
+    def header_cells(self) -> Cells:
+        return header_cells(self._cols)
 
-    def _style(self, cls: str, cursor: bool) -> Style:
-        """The full style of a cell of this class (on the cursor line or not), cached until
-        the theme, the CSS or the focus changes."""
-        key = (cls, cursor)
-        style = self._styles.get(key)
-        if style is None:
-            style = self._frame_style
-            if cls:
-                style = style + self.get_component_rich_style(cls, partial=True)
-            if cursor:
-                style = style + self.get_component_rich_style("audit-list--cursor", partial=True)
-            self._styles[key] = style
-        return style
+    def row_cells(self, row: Row) -> Cells:
+        return row_cells(row, self._cols)
 
-    def _strip(self, cells: list[tuple[str, str]], width: int, cursor: bool) -> Strip:
-        segments = [Segment(text, self._style(cls, cursor)) for text, cls in cells]
-        return Strip(segments).adjust_cell_length(width, self._style("", cursor))
+    def pending_cells(self, index: int) -> Cells:
+        return pending_cells(None if self.pager.filtered else index + 1, self._cols)
 
-    def on_resize(self) -> None:
-        self.virtual_size = Size(self.scrollable_content_region.width, self.total + 1)
-        self._scroll_to_cursor()
+    def strip_key(self, row: Row) -> Hashable:
+        return (row.seq, self._cols.seq)
+
+    def row_identity(self, row: Row) -> Hashable:
+        return row.seq
 
     def _size_updated(
         self, size: Size, virtual_size: Size, container_size: Size, layout: bool = True
@@ -334,63 +266,37 @@ class AuditList(ScrollView, can_focus=True):
         # The scroll limits are only known once layout has applied a new row count; keeping
         # the cursor in view (the end, when following) has to happen here, not when rows arrive.
         changed = super()._size_updated(size, virtual_size, container_size, layout)
-        self._scroll_to_cursor()
+        self.scroll_to_cursor()
         return changed
 
     # -- cursor -----------------------------------------------------------------------------
 
-    def watch_cursor(self, old: int, new: int) -> None:
-        top = self.scroll_offset.y
-        self._scroll_to_cursor()
-        if self.scroll_offset.y == top:
-            # Only the two cursor lines change (a scroll repaints everything by itself): a
-            # whole repaint per j/k was most of a key's time on a busy machine.
-            self.refresh_lines(old + 1)  # row i is virtual line i + 1 (line 0: the header)
-            self.refresh_lines(new + 1)
-
     def watch_follow(self, follow: bool) -> None:
         if follow and self.total:
             self.cursor = self.total - 1
-            self._scroll_to_cursor()
+            self.scroll_to_cursor()
 
-    def _scroll_to_cursor(self) -> None:
-        rows_visible = max(1, self.scrollable_content_region.height - 1)
-        top = int(self.scroll_offset.y)
-        if self.cursor < top:
-            self.scroll_to(y=self.cursor, animate=False, immediate=True)
-        elif self.cursor > top + rows_visible - 1:
-            self.scroll_to(y=self.cursor - rows_visible + 1, animate=False, immediate=True)
-
-    def _set_cursor(self, index: int, follow: bool | None = None) -> None:
-        self.cursor = max(0, min(index, self.total - 1))
+    def set_cursor(self, index: int, follow: bool | None = None) -> None:
+        super().set_cursor(index)
         if follow is not None:
             self.follow = follow
 
     def action_move(self, delta: int) -> None:
-        self._set_cursor(self.cursor + delta, follow=False if delta < 0 else None)
+        self.set_cursor(self.cursor + delta, follow=False if delta < 0 else None)
 
     def action_page(self, direction: int) -> None:
         step = max(1, self.scrollable_content_region.height - 2)
-        self._set_cursor(self.cursor + direction * step, follow=False if direction < 0 else None)
+        self.set_cursor(self.cursor + direction * step, follow=False if direction < 0 else None)
 
     def action_first(self) -> None:
-        self._set_cursor(0, follow=False)
+        self.set_cursor(0, follow=False)
 
     def action_last(self) -> None:
-        self._set_cursor(self.total - 1, follow=True)
-
-    def action_open(self) -> None:
-        row = self.current_row()
-        if row is not None:
-            self.post_message(self.Opened(row))
+        # Unfiltered, the last row's page is known from the count alone (row i is seq i + 1):
+        # drawing it asks for that one page by key, never for the pages before it.
+        self.set_cursor(self.total - 1, follow=True)
 
     def on_click(self, event: events.Click) -> None:
-        if event.y < 1:
-            return
-        index = int(self.scroll_offset.y) + event.y - 1
-        if index >= self.total:
-            return
-        if index == self.cursor:
-            self.action_open()
-        else:
-            self._set_cursor(index, follow=False)
+        if event.y >= 1 and int(self.scroll_offset.y) + event.y - 1 != self.cursor:
+            self.follow = False
+        super().on_click(event)

@@ -7,7 +7,6 @@ one state refresh in the app repaints every pane's header: widgets may not impor
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from textual.app import ComposeResult
@@ -16,6 +15,7 @@ from textual.content import Content
 from textual.widgets import Static
 
 from core.store_state import StoreState
+from widgets.shell import shell
 
 # (key, pane id, tab label): the number keys, the mode names and the tabs agree on this.
 PANES: tuple[tuple[str, str, str], ...] = (
@@ -50,7 +50,6 @@ class HeaderInfo:
 
     @classmethod
     def from_state(cls, st: StoreState) -> HeaderInfo:
-        # Checkpoint fields arrive with the verifiable ledger; older engines lack them.
         # A store that has written keeps its own tip and does not rescan the log for other
         # processes' rows; the shared index has them, so the header shows the larger head.
         return cls(
@@ -63,8 +62,8 @@ class HeaderInfo:
             active=st.active,
             tombstoned=st.tombstoned,
             pending_purges=st.pending_purges,
-            last_checkpoint_ns=getattr(st, "last_checkpoint_ns", None),
-            last_checkpoint_size=getattr(st, "last_checkpoint_size", None),
+            last_checkpoint_ns=st.last_checkpoint_ns,
+            last_checkpoint_size=st.last_checkpoint_size,
         )
 
 
@@ -131,11 +130,10 @@ class StoreHeader(Static):
         self.set_interval(30, self._repaint)  # the checkpoint age ages; one wake-up per 30 s
 
     def _now(self) -> int:
-        now: Callable[[], int] | None = getattr(self.app, "now", None)
-        return now() if now is not None else 0
+        return shell(self).now()
 
     def _repaint(self, _info: object = None) -> None:
-        info = getattr(self.app, "header_info", None)
+        info = shell(self).header_info
         self.update(header_content(info, self.size.width or 80, self._now()), layout=False)
 
     def on_resize(self) -> None:
@@ -168,5 +166,5 @@ class PaneTabs(Horizontal):
         self.watch(self.app, "activity", self._activity, init=True)
 
     def _activity(self, _value: object = None) -> None:
-        text = getattr(self.app, "activity", "") or ""
+        text = shell(self).activity
         self.query_one(".activity", Static).update(Content(text), layout=False)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from textual.content import Content
 from textual.widgets import DataTable
+
+from core.doctor.model import InvariantResult
 
 STATUS_STYLE = {"PASS": "bold $success", "WARN": "bold $warning", "FAIL": "bold $error"}
 _ORDER = {"FAIL": 0, "WARN": 1, "PASS": 2}
@@ -25,28 +25,25 @@ class InvariantTable(DataTable):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self.results: list[Any] = []
+        self.results: list[InvariantResult] = []
 
-    def result_at(self, row: int) -> Any:
+    def result_at(self, row: int) -> InvariantResult | None:
         return self.results[row] if 0 <= row < len(self.results) else None
 
-    def show(self, results: list[Any], timings: bool = True) -> None:
-        """Results are the doctor's items: .id, .level, .status, .detail, .path, .elapsed_ms."""
+    def show(self, results: list[InvariantResult], timings: bool = True) -> None:
         self.clear()
         ordered = sorted(results, key=lambda r: (_ORDER.get(str(r.status), 3), str(r.id)))
         self.results = ordered
         for r in ordered:
             status = str(r.status)
-            detail = str(getattr(r, "detail", "") or "")
-            path = getattr(r, "path", None)
-            if path:
-                detail = f"{detail} ({path})" if detail else str(path)
-            ms = getattr(r, "elapsed_ms", None)
-            ms_text = f"{ms:.0f}" if timings and isinstance(ms, int | float) else "·"
+            detail = r.detail
+            if r.path:
+                detail = f"{detail} ({r.path})" if detail else r.path
+            ms_text = f"{r.elapsed_ms:.0f}" if timings else "·"
             self.add_row(
                 Content.styled(status, STATUS_STYLE.get(status, "bold")),
                 str(r.id),
-                str(getattr(r, "level", "")),
+                r.level,
                 ms_text,
                 " ".join(detail.split()),
                 key=str(r.id),

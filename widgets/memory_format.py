@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as _dt
 
-from core.index.queries import MemoryRow
+from core.read_types import MemoryRow
 
 NS = 1_000_000_000
 

@@ -7,7 +7,6 @@ in place or to open the demo store. Textual is imported only here, when the TUI 
 from __future__ import annotations
 
 import argparse
-import os
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
@@ -15,22 +14,16 @@ from typing import Any
 
 from brain_tui.cli import common
 
-DEMO_ROOT = "~/.local/share/brain-tui/demo"
-
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     return common.command_parser(subparsers, "tui", "open the workstation (the default command)")
 
 
-def demo_parts() -> tuple[Path | None, Callable[..., None] | None]:
-    """Where the demo store lives and how to build it, once brain_tui.demo is installed."""
-    try:
-        from brain_tui import demo
-    except ImportError:
-        return None, None
-    root = demo.demo_root() if hasattr(demo, "demo_root") else Path(DEMO_ROOT)
-    build = partial(demo.build_demo, size="full")
-    return Path(os.path.expanduser(str(root))).absolute(), build
+def demo_parts() -> tuple[Path, Callable[..., None]]:
+    """Where the demo store lives and how to build it (brain_tui.demo, loaded only now)."""
+    from brain_tui import demo
+
+    return demo.demo_root(), partial(demo.build_demo, size="full")
 
 
 def launch(root: Path, *, allow_temp: bool, actor: str | None = None, **app_kw: Any) -> int:

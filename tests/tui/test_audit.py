@@ -6,11 +6,11 @@ import json
 import subprocess
 import sys
 
-from core.index import queries
+from core.index.db import queries
 from core.store import Store
 from core.verify import checkpoints
 from screens.audit import AuditScreen
-from screens.row_detail import NO_PROOFS, RowDetailScreen
+from screens.row_detail import RowDetailScreen
 from tests.tui.conftest import make_app, settle, wait_until
 from tests.tui.store_fixture import build_rows
 from widgets.audit_list import AuditList
@@ -178,16 +178,6 @@ async def test_prove_key_on_the_list_opens_the_detail_with_the_proof(small_store
         await pilot.press("p")
         await settle(pilot)
         assert isinstance(app.screen, RowDetailScreen) and app.screen.bundle is not None
-
-
-async def test_proofs_missing_from_the_engine_are_explained(small_store, monkeypatch):
-    monkeypatch.setattr(Store, "prove", None)
-    app = make_app(small_store)
-    async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot)
-        await pilot.press("enter", "p")
-        await settle(pilot)
-        assert NO_PROOFS in str(app.screen.query_one(ProofView).render())
 
 
 async def test_a_failing_proof_is_a_notification_not_a_crash(small_store, home):

@@ -11,7 +11,7 @@ import pytest
 from core.doctor.model import DoctorReport, InvariantResult
 from core.store import Store
 from screens.confirm import ConfirmModal
-from screens.doctor import NO_DOCTOR, DoctorScreen
+from screens.doctor import DoctorScreen
 from tests.tui.conftest import make_app, settle, wait_until
 from widgets.invariant_table import InvariantTable
 
@@ -159,18 +159,6 @@ async def test_a_doctor_that_raises_is_a_notification(small_store):
         await settle(pilot)
         assert any("disk on fire" in e for e in app.errors)
         assert isinstance(app.screen, DoctorScreen) and not app.screen.running
-
-
-async def test_without_the_engine_doctor_the_pane_says_so(small_store, monkeypatch):
-    monkeypatch.setattr(Store, "doctor", None, raising=False)
-    app = make_app(small_store)
-    async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot)
-        await pilot.press("3")
-        await settle(pilot)
-        assert NO_DOCTOR in str(app.screen.query_one("#doctor-banner").render())
-        await pilot.press("r")
-        assert app.is_running
 
 
 def test_scripted_doctor_matches_the_engine_signature():

@@ -119,13 +119,23 @@ async def test_paging_by_key_reaches_the_end(store, monkeypatch):
         screen = await open_pane(pilot)
         lst = screen.list
         assert len(lst.rows) < 100  # only what is near the viewport was fetched
+        every = [r.path for r in store.memories(limit=1000)]
+        assert lst.total == len(every) > 100
         await pilot.press("G")
         await settle(pilot, 6)
-        every = [r.path for r in store.memories(limit=1000)]
-        assert [r.path for r in lst.rows] == every
-        assert lst.cursor == len(every) - 1
+        # The last page by key, from the end: not every page from the first.
+        assert lst.cursor == len(every) - 1 and lst.current().path == every[-1]
+        assert len(lst.rows) < 100
+        assert [r.path for r in lst.model.tail] == every[-len(lst.model.tail) :]
         await pilot.press("g")
-        assert lst.cursor == 0
+        assert lst.cursor == 0 and lst.current().path == every[0]
+        for _ in range(20):  # page down through the gap: both ends meet and join
+            await pilot.press("pagedown", "pagedown", "pagedown")
+            await settle(pilot, 3)
+        while lst.more:
+            lst.cursor = len(lst.model.head) + 1
+            await settle(pilot, 3)
+        assert [r.path for r in lst.rows] == every
 
 
 async def test_tree_counts_and_folder_filter(store):
@@ -535,7 +545,7 @@ async def test_history_across_a_move_diffs_any_two_versions(store):
     app = make_app(store)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_pane(pilot)
-        app.push_screen(HistoryScreen(path, store=store))
+        app.push_screen(HistoryScreen(path))
         await settle(pilot)
         hist = app.screen
         assert isinstance(hist, HistoryScreen)
