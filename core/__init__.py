@@ -4,7 +4,7 @@
 on-disk and wire types are msgspec Structs in `core.models`. Names load on first use, so
 `import core` stays cheap for the CLI. Packages by concern (see docs/architecture.md):
 `core.log` (the chained log's bytes), `core.write` (the single writer), `core.verify` (Merkle
-ranges, proofs, signed notes, keys), `core.index.db` (the derived SQLite index), `core.search`,
+ranges, proofs, signed notes, keys), `core.index` (the derived SQLite index), `core.search`,
 `core.portable` (export, import, backup, consolidate), `core.doctor` (invariants and repair).
 """
 

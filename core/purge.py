@@ -13,14 +13,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from core import fsio, paths
-from core.index.db import queries
+from core.index import queries
 from core.layout import Layout, sidecar_path
 from core.models import Row
 from core.write import purge_list
 from core.write.file_view import read_sidecar
 
 if TYPE_CHECKING:
-    from core.index.db.applier import Applier
+    from core.index.applier import Applier
     from core.write.writer import Writer
 
 

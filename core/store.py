@@ -25,8 +25,8 @@ from core.errors import (
     StoreExists,
     StoreNotFound,
 )
-from core.index.db import access, queries
-from core.index.db.db import IndexReader, IndexWriter
+from core.index import access, queries
+from core.index.db import IndexReader, IndexWriter
 from core.layout import Layout, sidecar_path
 from core.log.binlog import Binlog
 from core.log.head import read_head
@@ -41,7 +41,7 @@ from core.write.file_view import read_sidecar
 
 if TYPE_CHECKING:
     # The write path is imported when a write starts: a read-only command never loads it.
-    from core.index.db.applier import Applier
+    from core.index.applier import Applier
     from core.write.intents import Intent, Put
     from core.write.planner import Plan, Result
     from core.write.writer import Writer
@@ -541,7 +541,7 @@ class Store(StoreServices, StoreIndex):
         refuse_network_fs(self.root)
         if self._applier is None:
             assert self._index is not None
-            from core.index.db.applier import Applier
+            from core.index.applier import Applier
 
             self._applier = Applier(self._index, self._backfill)
         from core.write.writer import Writer

@@ -6,7 +6,7 @@ import shutil
 import sqlite3
 
 from core.errors import ReadOnly
-from core.index.db.db import IndexWriter
+from core.index.db import IndexWriter
 from core.log import frames
 from core.log.tip import Tip, offset_valid, scan_from
 
@@ -57,13 +57,13 @@ class StoreIndex:
         n = self._rebuild_index()
         self._catch_up_index()
         if self._writer is not None:  # a running writer hands its rows to an applier
-            from core.index.db.applier import Applier
+            from core.index.applier import Applier
 
             self._applier = Applier(self._index, self._backfill)
         return n
 
     def _rebuild_index(self) -> int:
-        from core.index.db.rebuild import rebuild
+        from core.index.rebuild import rebuild
 
         assert self._index is not None
         return rebuild(self._index, self.layout, self.binlog)
@@ -75,14 +75,14 @@ class StoreIndex:
         last, offset = self._applier.call(lambda ix: ix.last_applied())
         if last >= seq:
             return
-        from core.index.db.rebuild import rows_after
+        from core.index.rebuild import rows_after
 
         rows, end = rows_after(self.binlog, offset, seq, after=last)
         if rows:
             self._applier.enqueue(rows, end)
 
     def _backfill(self, index: IndexWriter, up_to: int) -> list:
-        from core.index.db.rebuild import rows_after
+        from core.index.rebuild import rows_after
 
         last, offset = index.last_applied()
         return rows_after(self.binlog, offset, up_to, after=last)[0]
@@ -101,7 +101,7 @@ class StoreIndex:
         last, offset = index.last_applied()
         if last >= self.tip.seq:
             return
-        from core.index.db.rebuild import rows_after
+        from core.index.rebuild import rows_after
 
         rows, end = rows_after(self.binlog, offset, self.tip.seq, after=last)
         if rows:
@@ -117,7 +117,7 @@ class StoreIndex:
         if size == self._access_size:
             return
         self._access_size = size
-        from core.index.db.access_fold import fold
+        from core.index.access_fold import fold
 
         if self._applier is not None:
             self._applier.call(lambda ix: fold(ix, self.layout))

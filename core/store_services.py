@@ -14,7 +14,7 @@ import msgspec
 
 from core import fsio, paths, validate
 from core.errors import BrainError, ReadOnly
-from core.index.db import queries
+from core.index import queries
 
 if TYPE_CHECKING:
     from core.doctor.model import DoctorReport

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import msgspec
 
-from core.index.db import queries
+from core.index import queries
 from core.write import lock
 
 if TYPE_CHECKING:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import msgspec
 
 from core.errors import BrainError
-from core.index.db.schema import transaction
+from core.index.schema import transaction
 from core.write.intents import Note
 
 if TYPE_CHECKING:

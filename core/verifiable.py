@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from core.errors import BrainError, NotFound, ProofError
-from core.index.db import queries
+from core.index import queries
 from core.log import canonical
 from core.verify import checkpoints, keys, proofbundle, signed_note
 from core.verify.mmr import MMR, leaf_hash

@@ -241,7 +241,7 @@ def _drop_leaking_exports(store: Store) -> str:
 def _drop_bogus_purges(store: Store) -> str:
     """Keep only the seqs of real purge rows in audit/purge.pending (judged under the lock,
     against the index once it holds every row)."""
-    from core.index.db import queries
+    from core.index import queries
     from core.purge import is_purge
     from core.write import purge_list
 

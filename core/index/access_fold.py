@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from core.index.db import access
-from core.index.db.db import IndexWriter
-from core.index.db.schema import transaction
+from core.index import access
+from core.index.db import IndexWriter
+from core.index.schema import transaction
 from core.layout import Layout
 
 

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from core.errors import BrainError
-from core.index.db.db import IndexGap, IndexWriter
+from core.index.db import IndexGap, IndexWriter
 from core.models import Row
 
 # (index, up_to) -> the log's rows after the index's last_applied, up to seq up_to.

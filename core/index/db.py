@@ -10,7 +10,7 @@ from pathlib import Path
 
 from core import paths
 from core.errors import BrainError
-from core.index.db.schema import connect, create, current, transaction
+from core.index.schema import connect, create, current, transaction
 from core.models import Row, Sidecar
 from core.write.file_view import read_sidecar
 

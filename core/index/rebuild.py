@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 import os
 
-from core.index.db.db import IndexWriter
-from core.index.db.schema import transaction
+from core.index.db import IndexWriter
+from core.index.schema import transaction
 from core.layout import Layout
 from core.log import frames
 from core.log.binlog import Binlog

@@ -33,7 +33,7 @@ import msgspec
 
 from core import fsio
 from core.errors import BrainError
-from core.index.db import queries
+from core.index import queries
 from core.layout import sidecar_path
 from core.models import SYNC_CLASSES
 from core.portable import pins

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from core.index.db import queries
+from core.index import queries
 from core.search import fusion
 from core.search.semantic import cosines, hits, prepare, top_k
 

@@ -17,7 +17,7 @@ import msgspec
 
 from core import paths
 from core.errors import NotFound
-from core.index.db import queries
+from core.index import queries
 from core.search import embeddings
 from core.search.vectors import VectorCache, ensure_schema, write
 

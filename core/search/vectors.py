@@ -15,7 +15,7 @@ import sqlite3
 import threading
 from typing import Any
 
-from core.index.db.schema import transaction
+from core.index.schema import transaction
 from core.search.embeddings import require_numpy
 
 SCHEMA = 1  # of the objects below; a new one is added to the tuple with SCHEMA + 1

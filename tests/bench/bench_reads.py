@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from core.index.db.schema import SCHEMA_VERSION
+from core.index.schema import SCHEMA_VERSION
 
 from core.models import PROTOCOL_VERSION
 from core.store import Store

@@ -16,7 +16,7 @@ import sys
 import time
 from pathlib import Path
 
-from core.index.db.schema import SCHEMA_VERSION
+from core.index.schema import SCHEMA_VERSION
 
 from core.layout import Layout
 from core.models import PROTOCOL_VERSION

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from core.index.db.db import IndexGap, IndexWriter
+from core.index.db import IndexGap, IndexWriter
 
 from core import verdict
 from core.errors import Frozen

@@ -60,16 +60,16 @@ N_DOUBLE = 16  # a second power loss during recovery
 def volatile_index(monkeypatch):
     """index/ is volatile in this model (dropped at every crash), so its SQLite need not sync;
     its fsyncs would only slow the sweep down on a busy disk."""
-    import core.index.db.db
+    import core.index.db
 
-    real = core.index.db.db.connect
+    real = core.index.db.connect
 
     def connect(path: str, **kw):
         conn = real(path, **kw)
         conn.execute("PRAGMA synchronous = OFF")
         return conn
 
-    monkeypatch.setattr(core.index.db.db, "connect", connect)
+    monkeypatch.setattr(core.index.db, "connect", connect)
 
 
 @pytest.fixture

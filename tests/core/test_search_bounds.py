@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from core.index.db import queries
+from core.index import queries
 from core.store import Store
 
 ACTOR = "agent:t@x"

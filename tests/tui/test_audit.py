@@ -6,7 +6,7 @@ import json
 import subprocess
 import sys
 
-from core.index.db import queries
+from core.index import queries
 from core.store import Store
 from core.verify import checkpoints
 from screens.audit import AuditScreen

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from core.index.db import queries
+from core.index import queries
 from core.models import Row
 from tests.tui.store_fixture import build_small
 from widgets.audit_pager import PageCache

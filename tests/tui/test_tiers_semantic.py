@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
-from core.index.db.queries import MemoryRow
+from core.index.queries import MemoryRow
 from textual.widgets import Input, TextArea
 
 from brain_tui import services
