@@ -5,7 +5,6 @@ from __future__ import annotations
 import random
 
 from core.index.schema import SCHEMA_VERSION
-
 from core.models import PROTOCOL_VERSION
 from core.store import Store
 from tests.bench.common import ACTOR, Bench, Ctx, Metric, bench_dir, discard, log, now, pct

@@ -17,7 +17,6 @@ import time
 from pathlib import Path
 
 from core.index.schema import SCHEMA_VERSION
-
 from core.layout import Layout
 from core.models import PROTOCOL_VERSION
 from core.store import Store

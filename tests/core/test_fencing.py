@@ -11,10 +11,10 @@ import time
 from pathlib import Path
 
 import pytest
-from core.index.db import IndexGap, IndexWriter
 
 from core import verdict
 from core.errors import Frozen
+from core.index.db import IndexGap, IndexWriter
 from core.log import frames
 from core.log.binlog import Binlog
 from core.store import Store

@@ -14,12 +14,12 @@ import time
 from pathlib import Path
 
 import pytest
-from core.index.queries import MemoryRow
 from textual.widgets import Input, TextArea
 
 from brain_tui import services
 from brain_tui.app import BrainApp
 from brain_tui.demo import build_demo
+from core.index.queries import MemoryRow
 from core.search.embeddings import INSTALL_HINT, SemanticUnavailable
 from core.store import Store
 from screens.memories import MemoriesScreen
