@@ -53,8 +53,12 @@ def checkpoint(store: Store) -> str:
 
 
 def _mmr(store: Store) -> MMR:
-    if store._writer is not None:
-        return store._writer.mmr
+    """A node file view for proofs: the writer's while it holds the lock (nobody else can
+    append), else a fresh read-only handle (another process may have appended since; the
+    writer's own handle may not be open yet)."""
+    w = store._writer
+    if w is not None and w.mmr is not None and w.lock.held:
+        return w.mmr
     store.refresh()
     return MMR.open(store.layout.mmr_nodes, readonly=True)
 
