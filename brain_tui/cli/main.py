@@ -88,11 +88,40 @@ def find_command(argv: Sequence[str]) -> str | None:
     return None
 
 
+DIST = "brain-tui"
+
+
+def version() -> str:
+    """The installed distribution's version, read from its metadata only when asked (so
+    `brain --help` and every command pay nothing for it)."""
+    from importlib import metadata
+
+    try:
+        return metadata.version(DIST)
+    except metadata.PackageNotFoundError:  # run from a source tree that was never installed
+        return "0+unknown"
+
+
+class _VersionAction(argparse.Action):
+    """Like argparse's "version" action, but the version is looked up only when the flag is
+    given, not while the parser is built."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kw) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kw)
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        sys.stdout.write(f"{PROG} {version()}\n")
+        parser.exit(0)
+
+
 def build_parser(selected: str | None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROG,
         description="BRAIN: a local-first, append-only, verifiable memory ledger.",
         epilog="Run `brain COMMAND --help` for a command's options.",
+    )
+    parser.add_argument(
+        "--version", action=_VersionAction, help="print the installed version and exit"
     )
     common.add_global_options(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")

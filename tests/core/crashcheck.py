@@ -31,6 +31,14 @@ from core.write.planner import Result
 from core.write.writer import read_pending_purges
 from tests.core.powerloss import PowerLossIO, SimulatedCrash
 
+
+def crash_points(n: int) -> list:
+    """Parameters 0..n-1 for a power-loss matrix: the first runs in every lane, the rest are
+    marked slow (`./dev test` runs them, `./dev test --fast` does not), so the fast lane still
+    crashes each scenario once."""
+    return [0, *(pytest.param(i, marks=pytest.mark.slow) for i in range(1, n))]
+
+
 ACTOR = "human:test@host"
 F = "memories/facts"
 P = "memories/projects/alpha"

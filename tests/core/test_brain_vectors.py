@@ -21,9 +21,7 @@ from core.log.hashing import GENESIS_CHAIN, META_FIELDS, chain_hash, commitment,
 from core.log.tip import Tip, scan_current
 from core.store import Store
 from core.verify.mmr import MMR, leaf_hash
-
-SHARED = Path(__file__).resolve().parents[2].parent / "shared"
-CHAIN = SHARED / "vectors/brain/chain.json"
+from tests.vectors import vector_file
 
 
 @pytest.fixture(autouse=True)
@@ -34,9 +32,7 @@ def _own_witness_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture(scope="module")
 def vec() -> dict:
-    if not CHAIN.is_file():
-        pytest.skip(f"shared vectors not found at {CHAIN}")
-    return json.loads(CHAIN.read_text("utf-8"))
+    return json.loads(vector_file("brain/chain.json").read_text("utf-8"))
 
 
 class ScriptedClock:

@@ -37,6 +37,9 @@ KILLS_PER_STORE = 50
 STORES = 4
 SEED = 20251125
 
+# About 20 s a store on a laptop: the full lane (`./dev test`) runs them, `--fast` does not.
+pytestmark = pytest.mark.slow
+
 
 @dataclass(frozen=True)
 class Ack:

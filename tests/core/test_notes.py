@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import json
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -21,16 +20,14 @@ from core.verify.signed_note import (
     sign_note,
     verify_note,
 )
+from tests.vectors import vector_file
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-VECTOR = REPO_ROOT.parent / "shared" / "vectors/brain/checkpoint.json"
+CHECKPOINT = "brain/checkpoint.json"
 
 
 @pytest.fixture(scope="module")
 def vec() -> dict:
-    if not VECTOR.is_file():
-        pytest.skip(f"shared vectors not found at {VECTOR}")
-    return json.loads(VECTOR.read_text("utf-8"))
+    return json.loads(vector_file(CHECKPOINT).read_text("utf-8"))
 
 
 @pytest.fixture(scope="module")
@@ -266,16 +263,10 @@ def _mutated(draw: st.DrawFn, note: str) -> str:
     return text
 
 
-def _vector_note() -> tuple[str, Verifier]:
-    data = json.loads(VECTOR.read_text("utf-8"))
-    return data["note"], Verifier.parse(data["vkey"])
-
-
-@pytest.mark.skipif(not VECTOR.is_file(), reason="shared vectors missing")
 @settings(max_examples=400, deadline=None)
 @given(data=st.data())
-def test_mutations_only_raise_proof_error(data: st.DataObject) -> None:
-    note, verifier = _vector_note()
+def test_mutations_only_raise_proof_error(vec: dict, data: st.DataObject) -> None:
+    note, verifier = vec["note"], Verifier.parse(vec["vkey"])
     text = data.draw(_mutated(note))
     original, _ = parse_note(note)
     try:

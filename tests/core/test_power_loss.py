@@ -41,6 +41,7 @@ from tests.core.crashcheck import (
     CLOSE_TIMEOUT_S,
     F,
     close_dead,
+    crash_points,
     crash_run,
     open_kw,
     recover_and_check,
@@ -106,7 +107,7 @@ def test_workload_is_deterministic(tmp_path_factory, single_points):
     assert a == b and a > 300
 
 
-@pytest.mark.parametrize("i", range(N_STRICT))
+@pytest.mark.parametrize("i", crash_points(N_STRICT))
 def test_crash_drop_unsynced(
     i, single_points, tmp_path, monkeypatch, deterministic_writer, quiet_crash_threads
 ):
@@ -114,7 +115,7 @@ def test_crash_drop_unsynced(
     recover_and_check(tmp_path, monkeypatch, run)
 
 
-@pytest.mark.parametrize("i", range(N_PARTIAL))
+@pytest.mark.parametrize("i", crash_points(N_PARTIAL))
 def test_crash_partial_writeback(
     i, single_points, tmp_path, monkeypatch, deterministic_writer, quiet_crash_threads
 ):
@@ -128,7 +129,7 @@ def two_thread_total(tmp_path_factory) -> int:
     return total_calls(tmp_path_factory, two_thread_workload, max_hold_s=0.005)
 
 
-@pytest.mark.parametrize("i", range(N_THREADS))
+@pytest.mark.parametrize("i", crash_points(N_THREADS))
 def test_crash_two_threads(i, two_thread_total, tmp_path, monkeypatch, quiet_crash_threads):
     """Real idle timer, a short hold limit (releases and flushes mid-run, where an error that
     ends the commit loop can strand the other thread's request: see the regression test), two
@@ -140,7 +141,7 @@ def test_crash_two_threads(i, two_thread_total, tmp_path, monkeypatch, quiet_cra
     recover_and_check(tmp_path, monkeypatch, run)
 
 
-@pytest.mark.parametrize("i", range(N_DOUBLE))
+@pytest.mark.parametrize("i", crash_points(N_DOUBLE))
 def test_crash_during_recovery(
     i, single_points, tmp_path, monkeypatch, deterministic_writer, quiet_crash_threads
 ):

@@ -31,6 +31,7 @@ from tests.core.crashcheck import (
     _NoSyncIO,
     check_store,
     close_dead,
+    crash_points,
     open_kw,
 )
 from tests.core.powerloss import PowerLossIO, SimulatedCrash
@@ -153,7 +154,7 @@ def points(tmp_path_factory) -> dict[str, list[int]]:
     return out
 
 
-@pytest.mark.parametrize("i", range(N_POINTS))
+@pytest.mark.parametrize("i", crash_points(N_POINTS))
 @pytest.mark.parametrize("other", OTHERS)
 def test_power_loss_after_another_process_wrote(tmp_path, monkeypatch, points, other, i):
     if i >= len(points[other]):

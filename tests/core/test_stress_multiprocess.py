@@ -306,10 +306,12 @@ def run_stress(tmp_path: Path, steps: int, sequential: bool = False) -> None:
     )
 
 
+@pytest.mark.slow  # 100-180 s on a laptop
 def test_stress_writers_and_cli(tmp_path: Path) -> None:
     run_stress(tmp_path, int(os.environ.get("BRAIN_STRESS_FAST_STEPS", FAST_STEPS)))
 
 
+@pytest.mark.slow  # 20-30 s on a laptop
 def test_stress_one_process_at_a_time(tmp_path: Path) -> None:
     """The same mix with never two processes alive at once: every writer starts from a fresh
     open, so what this finds is about kills and recovery, not about fencing."""

@@ -356,3 +356,25 @@ def test_put_view_search_do_not_import_the_ui(store: str, tmp_path: Path) -> Non
     p = subprocess.run([sys.executable, "-c", code], capture_output=True, env=_env(), timeout=60)
     assert p.returncode == 0, p.stderr.decode()
     assert b"LOADED []" in p.stderr
+
+
+def test_version_prints_the_installed_version() -> None:
+    from importlib import metadata
+
+    p = ok("--version")
+    assert p.stdout.decode() == f"brain {metadata.version('brain-tui')}\n"
+    assert p.stderr == b""
+    assert ok("--store", "/nonexistent", "--version").stdout == p.stdout
+
+
+def test_help_does_not_look_up_the_version() -> None:
+    # --version reads package metadata (importlib.metadata costs ~20 ms); --help must not.
+    code = (
+        "import sys; from brain_tui.cli.main import main\n"
+        "assert main(['--help']) == 0\n"
+        "print('LOADED', 'importlib.metadata' in sys.modules, file=sys.stderr)\n"
+    )
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, env=_env(), timeout=60)
+    assert p.returncode == 0, p.stderr.decode()
+    assert b"LOADED False" in p.stderr
+    assert b"--version" in p.stdout
