@@ -229,3 +229,13 @@ def test_a_wrong_leaf_for_another_process_row_is_rebuilt_at_the_fence(root: Path
     nodes_match_log(root)
     p = brain(root, "doctor")
     assert p.returncode == 0, p.stdout.decode()[-2000:]
+
+
+def test_prove_works_when_the_writer_has_not_taken_the_lock_yet(root: Path) -> None:
+    with Store.open(root, allow_temp=True) as s:
+        s.put(f"{F}/a.md", "one\n", actor=ANA)
+        s.checkpoint()
+    with Store.open(root, allow_temp=True) as s:
+        s._start_writer()  # as open's recovery leaves it when another process held the lock
+        assert s._writer is not None and s._writer.mmr is None
+        assert s.prove(1)["seq"] == 1
