@@ -6,6 +6,8 @@ import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+import msgspec
+
 from core.log import canonical
 from core.log.crc import crc32c
 
@@ -97,7 +99,7 @@ def iter_frames(
 def _check_row_payload(payload: bytes, seq: int, ts: int) -> str | None:
     try:
         obj = canonical.decode(payload)
-    except Exception:
+    except msgspec.DecodeError:
         return "payload is not JSON"
     if not isinstance(obj, dict):
         return "payload is not a JSON object"

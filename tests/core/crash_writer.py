@@ -29,8 +29,8 @@ from pathlib import Path
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from core.errors import BrainError, NotFound  # noqa: E402
-from core.store import Store  # noqa: E402
+from core.errors import BrainError, NotFound
+from core.store import Store
 
 THREADS = 3
 POOL = 12

@@ -38,8 +38,8 @@ from pathlib import Path
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from core.errors import BrainError, NotFound, PreconditionFailed  # noqa: E402
-from core.store import Store  # noqa: E402
+from core.errors import BrainError, NotFound, PreconditionFailed
+from core.store import Store
 
 POOL = 16
 # Failures that are the ordinary outcome of racing on a small pool of paths.
@@ -178,9 +178,9 @@ def run_cli(d: str, argv: list[str]) -> None:
     for n, name in ((1, "out"), (2, "err")):
         fd = os.open(os.path.join(d, name), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
         os.dup2(fd, n)
-    sys.stdin = open(0, closefd=False)  # noqa: SIM115 - the process ends below
-    sys.stdout = open(1, "w", closefd=False)  # noqa: SIM115
-    sys.stderr = open(2, "w", closefd=False)  # noqa: SIM115
+    sys.stdin = open(0, closefd=False)
+    sys.stdout = open(1, "w", closefd=False)
+    sys.stderr = open(2, "w", closefd=False)
     try:
         rc = main(argv)
     except SystemExit as e:
