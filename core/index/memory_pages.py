@@ -9,28 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from core.index.queries import MemoryRow, memory_page, memory_rows
-
-
-def _where(
-    kind: str | None, folder_prefix: str | None, tier: str | None, state: str | None
-) -> tuple[list[str], list[object]]:
-    # The same filters as queries.memory_page, so both ends of a listing agree.
-    where: list[str] = []
-    args: list[object] = []
-    if kind:
-        where.append("kind = ?")
-        args.append(kind)
-    if folder_prefix:
-        where.append("(folder = ? OR folder >= ? AND folder < ?)")
-        args += [folder_prefix, folder_prefix + "/", folder_prefix + "/\U0010ffff"]
-    if tier:
-        where.append("tier = ?")
-        args.append(tier)
-    if state:
-        where.append("state = ?")
-        args.append(state)
-    return where, args
+from core.index.queries import MemoryRow, memory_filters, memory_page, memory_rows
 
 
 def page(
@@ -50,7 +29,7 @@ def page(
         return memory_page(
             conn, after, limit, kind=kind, folder_prefix=folder_prefix, tier=tier, state=state
         )
-    where, args = _where(kind, folder_prefix, tier, state)
+    where, args = memory_filters(kind, folder_prefix, tier, state)
     if after:
         where.append("path < ?")
         args.append(after)
@@ -68,6 +47,6 @@ def count(
     tier: str | None = None,
     state: str | None = None,
 ) -> int:
-    where, args = _where(kind, folder_prefix, tier, state)
+    where, args = memory_filters(kind, folder_prefix, tier, state)
     cond = f" WHERE {' AND '.join(where)}" if where else ""
     return conn.execute(f"SELECT COUNT(*) FROM memories{cond}", args).fetchone()[0]

@@ -294,6 +294,33 @@ _MEM_COLS = (
 )
 
 
+def memory_filters(
+    kind: str | None,
+    folder_prefix: str | None,
+    tier: str | None,
+    state: str | None,
+    *,
+    alias: str = "",
+) -> tuple[list[str], list[object]]:
+    """WHERE terms and arguments of a memory listing's filters (one definition, so every page
+    and count of a listing agrees). A folder prefix matches the folder and everything below."""
+    where: list[str] = []
+    args: list[object] = []
+    if kind:
+        where.append(f"{alias}kind = ?")
+        args.append(kind)
+    if folder_prefix:
+        where.append(f"({alias}folder = ? OR {alias}folder >= ? AND {alias}folder < ?)")
+        args += [folder_prefix, folder_prefix + "/", folder_prefix + "/\U0010ffff"]
+    if tier:
+        where.append(f"{alias}tier = ?")
+        args.append(tier)
+    if state:
+        where.append(f"{alias}state = ?")
+        args.append(state)
+    return where, args
+
+
 def memory_page(
     conn: sqlite3.Connection,
     after_path: str = "",
@@ -304,19 +331,9 @@ def memory_page(
     tier: str | None = None,
     state: str | None = None,
 ) -> list[MemoryRow]:
-    where, args = ["m.path > ?"], [after_path]
-    if kind:
-        where.append("m.kind = ?")
-        args.append(kind)
-    if folder_prefix:
-        where.append("(m.folder = ? OR m.folder >= ? AND m.folder < ?)")
-        args += [folder_prefix, folder_prefix + "/", folder_prefix + "/\U0010ffff"]
-    if tier:
-        where.append("m.tier = ?")
-        args.append(tier)
-    if state:
-        where.append("m.state = ?")
-        args.append(state)
+    where, args = memory_filters(kind, folder_prefix, tier, state, alias="m.")
+    where.insert(0, "m.path > ?")
+    args.insert(0, after_path)
     sql = (
         f"SELECT {_MEM_COLS} FROM memories m LEFT JOIN access a ON a.path = m.path"
         f" WHERE {' AND '.join(where)} ORDER BY m.path LIMIT ?"
