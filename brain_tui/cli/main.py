@@ -48,6 +48,8 @@ COMMANDS: list[tuple[str, str]] = [
     ("backup", "snapshot the store into a new folder and verify it"),
     ("consolidate", "seal the current log segment (zstd) and checkpoint"),
     ("demo", "build the demo store and open the workstation on it"),
+    ("mcp", "serve the store to agents over MCP (stdio, or HTTP on loopback)"),
+    ("hook", "agent and git hooks: capture sessions and commits, install the hooks"),
 ]
 
 PROG = "brain"
