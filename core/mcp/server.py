@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import secrets
+import threading
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote
 
@@ -88,6 +90,8 @@ class BrainServer:
         self.resources = MemoryResources(store)
         self._connection_session = new_session_id()  # stdio: one connection per process
         self._tool_list = _tool_list()
+        self._closing = threading.Lock()
+        self._closed = False
         self.server: Server[Any] = Server(
             "brain",
             version=_version(),
@@ -225,17 +229,28 @@ class BrainServer:
         from mcp.server.stdio import stdio_server
 
         async with anyio.create_task_group() as tg:
-            tg.start_soon(_cancel_on_signal, tg.cancel_scope)
+            tg.start_soon(self._exit_on_signal)
             async with stdio_server() as (read, write):
                 await self.server.run(read, write, self.server.create_initialization_options())
             tg.cancel_scope.cancel()
 
+    async def _exit_on_signal(self) -> None:
+        """A client stopping us (SIGTERM) while stdin stays open: the read of stdin sits in a
+        thread no cancellation reaches, so close the sessions and the Store here and exit."""
+        await wait_for_signal()
+        await anyio.to_thread.run_sync(self.close, "closed")
+        os._exit(0)
+
     def close(self, reason: str = "closed") -> None:
-        """End every open session (session.end rows), then close the Store."""
-        try:
-            self.sessions.end_all(reason)
-        finally:
-            self.store.close()
+        """End every open session (session.end rows), then close the Store. Idempotent."""
+        with self._closing:
+            if self._closed:
+                return
+            self._closed = True
+            try:
+                self.sessions.end_all(reason)
+            finally:
+                self.store.close()
 
 
 RESOURCE_NOT_FOUND = -32002  # the MCP spec's code for an unknown resource
@@ -259,11 +274,6 @@ async def wait_for_signal() -> None:
     with anyio.open_signal_receiver(signal.SIGTERM, signal.SIGINT, signal.SIGHUP) as signals:
         async for _ in signals:
             return
-
-
-async def _cancel_on_signal(scope: anyio.CancelScope) -> None:
-    await wait_for_signal()
-    scope.cancel()
 
 
 def _version() -> str:

@@ -203,7 +203,8 @@ class Tools:
         filters = {k: a[k] for k in ("op", "actor", "path_prefix") if a.get(k) is not None}
         head = self.store.refresh()
         if a.get("from_seq") is None:
-            rows = self.store.tail(head + 1, limit, descending=True, **filters)[::-1]
+            # tail(N) reads after N - 1; descending it reads below that: head + 2 includes head.
+            rows = self.store.tail(head + 2, limit, descending=True, **filters)[::-1]
         else:
             rows = self.store.tail(a["from_seq"], limit, **filters)
         return {"rows": [_row(r) for r in rows], "head_seq": head}
