@@ -71,7 +71,7 @@ def fence(text: str) -> str:
 
 
 def render(result: dict[str, Any]) -> str:
-    text = json.dumps(result, ensure_ascii=False, indent=1)
+    text = json.dumps(result, ensure_ascii=False, separators=(",", ":"))
     return fence(text) if result.get("untrusted_content") else text
 
 

@@ -10,9 +10,8 @@ rows at all. Rows carry no body text (PROTOCOL): the session rows hold ids, name
 
 from __future__ import annotations
 
+import os
 import re
-import secrets
-import socket
 import threading
 import time
 from dataclasses import dataclass, field
@@ -28,7 +27,9 @@ _SESSION_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
 
 
 def host_name() -> str:
-    host = socket.gethostname().split(".")[0] or "localhost"
+    # os.uname, not socket.gethostname: the same name, without importing socket (hooks are
+    # on an agent's hot path).
+    host = os.uname().nodename.split(".")[0] or "localhost"
     return _UNSAFE.sub("-", host)[:48] or "localhost"
 
 
@@ -46,6 +47,8 @@ def clean_session_id(raw: object) -> str | None:
 
 
 def new_session_id() -> str:
+    import secrets
+
     return secrets.token_hex(8)
 
 

@@ -22,6 +22,7 @@ from tests.bench import (
     bench_doctor,
     bench_export,
     bench_foreign,
+    bench_mcp,
     bench_proofs,
     bench_puts,
     bench_reads,
@@ -46,6 +47,7 @@ ALL: list[Bench] = [
     *bench_semantic.BENCHES,
     *bench_tui.BENCHES,
     *bench_cli.BENCHES,
+    *bench_mcp.BENCHES,
 ]
 BY_NAME = {b.name: b for b in ALL}
 

@@ -16,7 +16,6 @@ from mcp import ClientSession, StdioServerParameters, stdio_client
 
 REPO = Path(__file__).resolve().parents[2]
 CLIENT = "Claude Code"
-HOST = socket.gethostname().split(".")[0]
 
 
 def env(**extra: str) -> dict[str, str]:
