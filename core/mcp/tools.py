@@ -186,16 +186,19 @@ class Tools:
 
     def search(self, a: dict[str, Any], s: Session) -> dict[str, Any]:
         filters = {k: a[k] for k in ("kind", "category", "tag", "tier") if a.get(k) is not None}
+        self.store.refresh()  # rows other processes wrote since (a long-lived reader)
         hits = self.store.search(
             a["query"], mode=a.get("mode", "lexical"), limit=a.get("limit", 10), **filters
         )
         return {"hits": _plain(hits), "untrusted_content": True}
 
     def context(self, a: dict[str, Any], s: Session) -> dict[str, Any]:
+        self.store.refresh()
         items = self.store.context(project=a.get("project"), limit=a.get("limit", 300))
         return {"items": _plain(items), "untrusted_content": True}
 
     def history(self, a: dict[str, Any], s: Session) -> dict[str, Any]:
+        self.store.refresh()
         return {"rows": [_row(r) for r in self.store.history(a["path"])]}
 
     def audit_tail(self, a: dict[str, Any], s: Session) -> dict[str, Any]:

@@ -7,13 +7,14 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from core import Store
 from core.mcp.sessions import host_name
-from tests.e2e.mcp_client import brain, init_store
+from tests.e2e.mcp_client import REPO, brain, init_store
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "hooks" / "claude-code"
 SID = "9f1c2e4a-7b3d-4c55-a0e1-2d9b8f6c1e01"
@@ -279,3 +280,24 @@ def test_claude_code_install_merges_and_uninstall_restores(tmp_path):
     fresh.mkdir()
     p = brain("hook", "install", "claude-code", "--project", str(fresh))
     assert p.returncode == 0 and (fresh / ".claude" / "settings.json").exists()
+
+
+def test_the_hook_path_loads_neither_the_ui_nor_the_mcp_sdk(world):
+    root, cwd, transcript, env = world
+    code = (
+        "import sys, io\n"
+        "from brain_tui.cli.main import main\n"
+        f"sys.stdin = io.TextIOWrapper(io.BytesIO({event('stop', cwd, transcript)!r}))\n"
+        f"assert main(['hook', 'claude-code', '--store', {str(root)!r}]) == 0\n"
+        "bad = ('textual', 'rich', 'mcp', 'pydantic', 'starlette', 'anyio', 'jsonschema')\n"
+        "print('LOADED', sorted(m for m in sys.modules if m.split('.')[0] in bad))\n"
+    )
+    p = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        env={**os.environ, **env, "BRAIN_ALLOW_TEMP_STORE": "1", "PYTHONPATH": str(REPO)},
+        timeout=60,
+    )
+    assert p.returncode == 0, p.stderr.decode()
+    assert "LOADED []" in p.stdout.decode()
+    assert len(all_rows(root)) == 1  # it did capture

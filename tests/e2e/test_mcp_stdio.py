@@ -264,12 +264,14 @@ def test_a_cli_writer_beside_the_server_loses_nothing(store):
                 await anyio.sleep(0.01)
             await anyio.to_thread.run_sync(th.join)
             # The server sees the CLI's rows while it runs.
-            hits = structured(await s.call_tool("brain_audit_tail", {"limit": 1000}))
-            return hits
+            tail = structured(await s.call_tool("brain_audit_tail", {"limit": 1000}))
+            found = structured(await s.call_tool("brain_search", {"query": "cli", "limit": 100}))
+            return tail, found
 
-    tail = anyio.run(go)
+    tail, found = anyio.run(go)
     assert errors == []
     assert {r["path"] for r in tail["rows"]} >= set(cli_paths)
+    assert {h["path"] for h in found["hits"]} >= set(cli_paths)  # the index follows the CLI
     with Store.open(store, allow_temp=True, read_only=True) as s:
         for p in cli_paths + mcp_paths:
             assert s.view(p).body == p.encode()
