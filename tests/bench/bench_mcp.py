@@ -170,8 +170,11 @@ def hook_run(ctx: Ctx) -> dict[str, float]:
         transcript = d / "t.jsonl"
         lines = []
         for i in range(400):  # a few hundred turns, ~30 edits
-            block = {"type": "tool_use", "name": "Edit" if i % 13 == 0 else "Read"}
-            block["input"] = {"file_path": f"{d}/src/mod{i % 40}.py"}
+            block = {
+                "type": "tool_use",
+                "name": "Edit" if i % 13 == 0 else "Read",
+                "input": {"file_path": f"{d}/src/mod{i % 40}.py"},
+            }
             lines.append(json.dumps({"type": "assistant", "message": {"content": [block]}}))
         transcript.write_text("\n".join(lines) + "\n")
         hook = [*_brain(), "hook", "claude-code", "--store"]
