@@ -17,8 +17,11 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from core.write.intents import Intent, Note
+
 if TYPE_CHECKING:
     from core.store import Store
+    from core.write.planner import Result
 
 PROGRAM = "brain mcp"
 MAX_SEQS = 1000  # seqs listed on a session.end row; past that only first/last/count
@@ -64,6 +67,7 @@ class Session:
     writes: int = 0
     last_used: float = field(default_factory=time.monotonic)
     ended: bool = False
+    gate: threading.Lock = field(default_factory=threading.Lock)  # one first write at a time
 
 
 class SessionBook:
@@ -101,10 +105,7 @@ class SessionBook:
         with self._lock:
             return [s for s in self._sessions.values() if not s.ended]
 
-    def before_write(self, s: Session) -> None:
-        """Write the session.start row before the session's first write (once)."""
-        if s.started_seq:
-            return
+    def _start_note(self, s: Session) -> Note:
         extra = {
             "session": s.id,
             "program": PROGRAM,
@@ -113,8 +114,25 @@ class SessionBook:
         }
         if s.client_version:
             extra["client_version"] = s.client_version[:100]
-        res = self.store.note("session.start", actor=s.actor, extra=extra)
-        s.started_seq = res.seq
+        return Note("session.start", extra=extra)
+
+    def write(self, s: Session, intent: Intent) -> Result:
+        """Commit one write of the session; its first goes in one request with the
+        session.start row, so a write that fails leaves no session behind either."""
+        if not s.started_seq:
+            with s.gate:
+                if not s.started_seq:
+                    start, res = self.store.batch([self._start_note(s), intent], s.actor)
+                    s.started_seq = start.seq
+                    return res
+        return self.store.batch([intent], s.actor)[0]
+
+    def before_write(self, s: Session) -> None:
+        """The session.start row on its own (for a put_if, whose failure is itself a row)."""
+        with s.gate:
+            if not s.started_seq:
+                note = self._start_note(s)
+                s.started_seq = self.store.note(note.op, actor=s.actor, extra=note.extra).seq
 
     def wrote(self, s: Session, seq: int, changed: bool) -> None:
         if not changed:

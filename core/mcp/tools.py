@@ -16,6 +16,7 @@ import msgspec
 from core.errors import BrainError
 from core.mcp.schema import BY_NAME, ToolSpec
 from core.mcp.sessions import Session, SessionBook
+from core.write.intents import Delete, Move
 
 if TYPE_CHECKING:
     from core.models import Row
@@ -117,8 +118,6 @@ class Tools:
             raise ToolFailure(f"unknown tool {name!r}; known: {', '.join(BY_NAME)}")
         checked = check_arguments(spec, args)
         try:
-            if spec.writes:
-                self.sessions.before_write(session)
             return self._table[name](checked, session)
         except BrainError as e:
             raise ToolFailure(f"{name}: {one_line(str(e))}") from None
@@ -137,25 +136,25 @@ class Tools:
         }
 
     def put(self, a: dict[str, Any], s: Session) -> dict[str, Any]:
-        res = self.store.put(
-            a["path"],
-            a["body"],
-            actor=s.actor,
-            expect=a.get("if_commit"),
-            title=a.get("title"),
-            category=a.get("category"),
-            tags=a.get("tags"),
-            sync_class=a.get("sync_class"),
-            classification=a.get("classification"),
-        )
+        from core.store import Store
+
+        fields: dict[str, Any] = {
+            k: a.get(k) for k in ("title", "category", "tags", "sync_class", "classification")
+        }
+        expect = a.get("if_commit")
+        if expect is not None:
+            self.sessions.before_write(s)  # a failed put_if is itself a row (put_if.rejected)
+            res = self.store.put(a["path"], a["body"], actor=s.actor, expect=expect, **fields)
+        else:
+            res = self.sessions.write(s, Store.put_intent(a["path"], a["body"], **fields))
         return self._written(s, res.seq, res.path, res.commit, res.changed)
 
     def move(self, a: dict[str, Any], s: Session) -> dict[str, Any]:
-        res = self.store.move(a["src"], a["dst"], actor=s.actor)
+        res = self.sessions.write(s, Move(a["src"], a["dst"]))
         return self._written(s, res.seq, res.path, res.commit, res.changed)
 
     def delete(self, a: dict[str, Any], s: Session) -> dict[str, Any]:
-        res = self.store.delete(a["path"], actor=s.actor, mode="tombstone")
+        res = self.sessions.write(s, Delete(a["path"], "tombstone"))
         return self._written(s, res.seq, res.path, res.commit, res.changed)
 
     # -- reads ----------------------------------------------------------------------------
