@@ -228,11 +228,19 @@ class BrainServer:
     async def run_stdio(self) -> None:
         from mcp.server.stdio import stdio_server
 
-        async with anyio.create_task_group() as tg:
-            tg.start_soon(self._exit_on_signal)
-            async with stdio_server() as (read, write):
-                await self.server.run(read, write, self.server.create_initialization_options())
-            tg.cancel_scope.cancel()
+        from core.mcp import pipes
+
+        wire = pipes.claim()  # pipes (every MCP client): no thread hop per line
+        streams: tuple[Any, Any] = wire.streams() if wire is not None else (None, None)
+        try:
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(self._exit_on_signal)
+                async with stdio_server(*streams) as (read, write):
+                    await self.server.run(read, write, self.server.create_initialization_options())
+                tg.cancel_scope.cancel()
+        finally:
+            if wire is not None:
+                wire.release()
 
     async def _exit_on_signal(self) -> None:
         """A client stopping us (SIGTERM) while stdin stays open: the read of stdin sits in a

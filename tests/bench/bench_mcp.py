@@ -1,8 +1,10 @@
 """The agents' door (issue 13): `brain mcp` over stdio and `brain hook claude-code`.
 
-- mcp: a `brain_put` round trip through the SDK's own stdio client, interleaved one for one
-  with an in-process `Store.put` on a store of its own on the same disk (ratio ≤ 2×); and
-  `brain_search` (lexical) through the same client on the cached 10k-memory corpus (p95 ≤ 15 ms).
+- mcp: a `brain_put` round trip over stdio, interleaved one for one with an in-process
+  `Store.put` on a store of its own on the same disk (ratio ≤ 2×); `brain_search` (lexical) on
+  the cached 10k-memory corpus (p95 ≤ 15 ms), interleaved with the same query in process. The
+  client is plain JSON-RPC on the pipes (what the server costs); the put through the Python
+  SDK's own client (its parsing and output-schema checks included) is shown beside it.
 - hook: `brain hook claude-code` as a whole process, the way Claude Code runs it: a Stop event
   (capture of the session memory, an unchanged one after the first) on a small store
   (median ≤ 150 ms), and SessionStart on the 10k corpus (median ≤ 200 ms); `python -c pass`
@@ -64,6 +66,50 @@ async def _with_client(root: Path, fn):
                 return await fn(s)
 
 
+class RawClient:
+    """JSON-RPC over the server's pipes with no SDK on this side: what the server itself costs
+    (Claude Code and Cursor are not Python; the SDK client's own parsing and output-schema
+    validation are measured apart)."""
+
+    def __init__(self, root: Path) -> None:
+        self.proc = subprocess.Popen(
+            [*_brain(), "mcp", "--store", str(root)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            env=_env(),
+        )
+        self.next_id = 0
+        info = {"name": "bench", "version": "1"}
+        self.request(
+            "initialize", {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": info}
+        )
+        self.send({"jsonrpc": "2.0", "method": "notifications/initialized"})
+
+    def send(self, msg: dict) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write((json.dumps(msg) + "\n").encode())
+        self.proc.stdin.flush()
+
+    def request(self, method: str, params: dict) -> dict:
+        self.next_id += 1
+        self.send({"jsonrpc": "2.0", "id": self.next_id, "method": method, "params": params})
+        assert self.proc.stdout is not None
+        while True:
+            msg = json.loads(self.proc.stdout.readline())
+            if msg.get("id") == self.next_id:
+                return msg
+
+    def call(self, name: str, args: dict) -> dict:
+        res = self.request("tools/call", {"name": name, "arguments": args})["result"]
+        assert not res.get("isError"), res
+        return res
+
+    def close(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(timeout=30)
+
+
 # -- mcp: put round trip and search over stdio ---------------------------------------------
 
 
@@ -74,59 +120,67 @@ def mcp_setup(ctx: Ctx) -> None:
 
 def mcp_run(ctx: Ctx) -> dict[str, float]:
     n = ctx.n(200, 60)
+    body = Corpus(seed=3).memory(1).body
     with scratch("mcp-put") as d:
-        server_root, local_root = d / "served", d / "local"
-        Store.init(server_root, allow_temp=True).close()
+        raw_root, sdk_root, local_root = d / "raw", d / "sdk", d / "local"
+        for r in (raw_root, sdk_root):
+            Store.init(r, allow_temp=True).close()
         local = Store.init(local_root, allow_temp=True)
-        body = Corpus(seed=3).memory(1).body
-
-        async def puts(s) -> tuple[list[float], list[float]]:
-            remote, inproc = [], []
+        raw = RawClient(raw_root)
+        remote, inproc = [], []
+        try:
             for i in range(5):  # warm both: the first write starts the writer threads
-                await s.call_tool("brain_put", {"path": f"memories/facts/w{i}.md", "body": body})
+                raw.call("brain_put", {"path": f"memories/facts/w{i}.md", "body": body})
                 local.put(f"memories/facts/w{i}.md", body, actor=ACTOR)
-            for i in range(n):
+            for i in range(n):  # interleaved one for one
                 a = now()
-                res = await s.call_tool(
-                    "brain_put", {"path": f"memories/facts/m{i}.md", "body": f"{body} {i}"}
-                )
+                raw.call("brain_put", {"path": f"memories/facts/m{i}.md", "body": f"{body} {i}"})
                 remote.append(now() - a)
-                assert not res.is_error, res.content
                 a = now()
                 local.put(f"memories/facts/m{i}.md", f"{body} {i}", actor=ACTOR)
                 inproc.append(now() - a)
-            return sorted(remote), sorted(inproc)
+        finally:
+            raw.close()
+
+        async def sdk_puts(s) -> list[float]:
+            lat = []
+            for i in range(n // 2):
+                a = now()
+                res = await s.call_tool(
+                    "brain_put", {"path": f"memories/facts/s{i}.md", "body": f"{body} {i}"}
+                )
+                lat.append(now() - a)
+                assert not res.is_error, res.content
+            return lat
 
         try:
-            remote, inproc = anyio.run(_with_client, server_root, puts)
+            sdk = anyio.run(_with_client, sdk_root, sdk_puts)
         finally:
             local.close()
 
     qs = list(ctx.shared[("mcp-queries",)])[: ctx.n(300, 100)]
-
-    async def searches(s) -> list[float]:
-        for q in qs[:20]:  # warm the server's page cache and connections
-            await s.call_tool("brain_search", {"query": q})
-        lat = []
-        for q in qs:
-            a = now()
-            res = await s.call_tool("brain_search", {"query": q, "limit": 10})
-            lat.append(now() - a)
-            assert not res.is_error, res.content
-        return sorted(lat)
-
     corpus = corpus_store(ctx, 10_000)
-    search = anyio.run(_with_client, corpus.root, searches)
-    direct = []
-    for q in qs:  # the same queries in process, right after (the engine's own cost)
-        a = now()
-        corpus.search(q, limit=10)
-        direct.append(now() - a)
-    direct.sort()
+    raw = RawClient(corpus.root)
+    search, direct = [], []
+    try:
+        for q in qs[:20]:  # warm the server's page cache
+            raw.call("brain_search", {"query": q})
+        for q in qs:  # interleaved with the same query in process
+            a = now()
+            raw.call("brain_search", {"query": q, "limit": 10})
+            search.append(now() - a)
+            a = now()
+            corpus.search(q, limit=10)
+            direct.append(now() - a)
+    finally:
+        raw.close()
+    for xs in (remote, inproc, sdk, search, direct):
+        xs.sort()
     return {
         "put_p50": pct(remote, 50) * 1e3,
         "put_p95": pct(remote, 95) * 1e3,
         "inproc_p50": pct(inproc, 50) * 1e3,
+        "sdk_put_p50": pct(sdk, 50) * 1e3,
         "search_p50": pct(search, 50) * 1e3,
         "search_p95": pct(search, 95) * 1e3,
         "search_inproc_p95": pct(direct, 95) * 1e3,
@@ -258,6 +312,13 @@ BENCHES = [
                 pair_label="in-process",
             ),
             Metric("put_p95", "mcp: brain_put round trip p95", "ms"),
+            Metric(
+                "sdk_put_p50",
+                "mcp: brain_put via the Python SDK client p50",
+                "ms",
+                pair="inproc_p50",
+                pair_label="in-process",
+            ),
             Metric("search_p50", "mcp: brain_search lexical p50, 10k, stdio", "ms"),
             Metric("search_inproc_p95", "mcp: Store.search in-process p95 (pair)", "ms"),
             Metric(
