@@ -142,3 +142,38 @@ def test_transcript_reads_only_the_tail(tmp_path, monkeypatch):
     monkeypatch.setattr(transcript, "MAX_BYTES", 1000)
     assert transcript.read(str(path), "/w").touched == ["new.py"]
     assert transcript.read(str(tmp_path / "missing"), "/w").touched == []
+
+
+def test_pipe_lines_and_large_writes_without_threads():
+    import os
+
+    import anyio
+
+    from core.mcp.pipes import LineReader, Writer
+
+    r, w = os.pipe()
+    os.set_blocking(r, False)
+    os.set_blocking(w, False)
+    big = "x" * 300_000  # past the pipe's buffer: the writer must wait for the reader
+
+    async def go():
+        got: list[str] = []
+
+        async def read():
+            async for line in LineReader(r):
+                got.append(line)
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(read)
+            out = Writer(w)
+            await out.write('{"a": 1}\n{"b":')
+            await out.flush()
+            await anyio.sleep(0.01)
+            await out.write(" 2}\n\xe9\n" + big + "\n" + "tail")
+            await out.flush()
+            os.close(w)
+        return got
+
+    got = anyio.run(go)
+    os.close(r)
+    assert got == ['{"a": 1}\n', '{"b": 2}\n', "\xe9\n", big + "\n", "tail"]
