@@ -232,18 +232,20 @@ def hook_run(ctx: Ctx) -> dict[str, float]:
             lines.append(json.dumps({"type": "assistant", "message": {"content": [block]}}))
         transcript.write_text("\n".join(lines) + "\n")
         hook = [*_brain(), "hook", "claude-code", "--store"]
-        floor, stop, start = [], [], []
+        floor, stop, start, put = [], [], [], []
         for i in range(n):
             floor.append(_time([sys.executable, "-c", "pass"], b""))
+            path = f"memories/facts/p{i}.md"
+            put.append(_time([*_brain(), "put", "--store", str(small), path, "-"], b"body"))
             stop.append(
                 _time([*hook, str(small)], _event("Stop", str(d), f"s{i % 3}", str(transcript)))
             )
             start.append(_time([*hook, str(big)], _event("SessionStart", str(d), "x", "")))
-        floor.sort()
-        stop.sort()
-        start.sort()
+        for xs in (floor, stop, start, put):
+            xs.sort()
     return {
         "python": pct(floor, 50) * 1e3,
+        "put": pct(put, 50) * 1e3,
         "stop": pct(stop, 50) * 1e3,
         "start10k": pct(start, 50) * 1e3,
     }
@@ -340,6 +342,7 @@ BENCHES = [
         hook_run,
         [
             Metric("python", "hook: `python -c pass` (floor)", "ms"),
+            Metric("put", "hook: `brain put` whole process (the CLI's hot path)", "ms"),
             Metric(
                 "stop",
                 "hook: claude-code Stop (capture), whole process",
@@ -347,8 +350,8 @@ BENCHES = [
                 None,
                 "≤ 150 ms",
                 lambda m, _r: m <= 150,
-                pair="python",
-                pair_label="python",
+                pair="put",
+                pair_label="brain put",
             ),
             Metric(
                 "start10k",
