@@ -1,0 +1,186 @@
+"""E-mail addresses and phone numbers.
+
+Phone numbers are validated with `phonenumbers` (libphonenumber's metadata), but only for
+candidates that look like a phone number to a reader: an international `+` prefix, a phone
+keyword before it (`tel`, `mobile`, `Telefon`, …), or the grouping people write numbers in
+(`(415) 555-2671`, `020 7946 0958`). A bare run of digits without a keyword is an order or
+record number, not a phone; so is anything a reference keyword (`order`, `invoice`, `#`) precedes.
+Dates and dotted quads are never phones.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from core.pii.context import before, keywords
+from core.pii.findings import EMAIL, PHONE, Finding
+
+_EMAIL = re.compile(
+    r"(?<![\w.%+-])[\w][\w.%+-]{0,63}@(?:[^\W_](?:[\w-]{0,61}[^\W_])?\.)+[^\W\d_]{2,24}(?![\w-])"
+)
+# `icon@2x.png`, `pkg@1.2.js`: a file name, not an address.
+_NOT_TLD = frozenset(
+    "png jpg jpeg gif svg webp ico bmp tif tiff js mjs ts tsx jsx css scss py rb go rs java "
+    "json yaml yml toml lock txt md html htm xml pdf zip gz tar".split()
+)
+_SSH_USERS = frozenset({"git", "hg", "svn"})
+
+
+def emails(text: str) -> Iterator[Finding]:
+    if "@" not in text:
+        return
+    for m in _EMAIL.finditer(text):
+        s = m.group()
+        local, _, domain = s.rpartition("@")
+        tld = domain.rsplit(".", 1)[-1].lower()
+        if tld in _NOT_TLD or local.endswith("."):
+            continue
+        if local.lower() in _SSH_USERS and text.startswith(":", m.end()):
+            continue  # git@github.com:org/repo.git is a remote, not a person
+        yield Finding(m.start(), m.end(), EMAIL, 950, "email")
+
+
+# A run of digits with the separators people write phone numbers with, on one line.
+_PHONE = re.compile(
+    r"(?<![\w#@/=:.+-])(?:\+[ ]?|\b00[ ]?)?(?:\(\d{1,5}\)[ ]?)?\d[\d \t().-]{4,22}\d(?![\w@/]|[.-]\d)"
+)
+_DATE = re.compile(
+    r"\d{4}[-./ ]\d{1,2}[-./ ]\d{1,2}|\d{1,2}[-./ ]\d{1,2}[-./ ]\d{2,4}$|\d{1,2}[-./]\d{1,2}[-./]\d{2,4}"
+)
+_QUAD = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}")
+_PHONE_WORDS = keywords(
+    "phone",
+    "tel",
+    "tél",
+    "tfno",
+    "telephone",
+    "téléphone",
+    "telefon",
+    "telefono",
+    "teléfono",
+    "telefoon",
+    "mobile",
+    "mobil",
+    "mob",
+    "móvil",
+    "cellulare",
+    "portable",
+    "handy",
+    "cell",
+    "fax",
+    "call",
+    "ring",
+    "text",
+    "sms",
+    "whatsapp",
+    "signal",
+    "contact",
+    "reach",
+    "dial",
+    "hotline",
+    "ph",
+    "[mtfp][.:]",
+)
+_REF_WORDS = keywords(
+    "order",
+    "invoice",
+    "ticket",
+    "ref",
+    "reference",
+    "id",
+    "no",
+    "nr",
+    "num",
+    "account",
+    "acct",
+    "tracking",
+    "po",
+    "sku",
+    "serial",
+    "build",
+    "version",
+    "isbn",
+    "case",
+    "customer",
+    "transaction",
+    "txn",
+    "batch",
+    "lot",
+    "bestellung",
+    "rechnung",
+    "commande",
+    "facture",
+    "pedido",
+    "iban",
+    "card",
+    "ssn",
+    "bsn",
+)
+_US_SHAPE = re.compile(r"(?:\+?1[ .-]?)?(?:\(\d{3}\)[ ]?|\d{3}[ .-])\d{3}[ .-]\d{4}")
+_REGIONS = ("GB", "DE", "FR", "NL", "ES", "IT", "CH", "AT", "BE", "SE", "IE", "AU", "IN", "PL")
+
+
+def _valid(number: str, regions: tuple[str | None, ...]) -> bool:
+    pn = _phonenumbers()
+    for region in regions:
+        try:
+            parsed = pn.parse(number, region)
+        except pn.NumberParseException:
+            continue
+        if pn.is_valid_number(parsed):
+            return True
+    return False
+
+
+_PN: Any = None
+
+
+def _phonenumbers() -> Any:
+    global _PN
+    if _PN is None:
+        import phonenumbers
+
+        _PN = phonenumbers
+    return _PN
+
+
+def phones(text: str) -> Iterator[Finding]:
+    for m in _PHONE.finditer(text):
+        s = m.group().rstrip(" \t(.-")
+        start = m.start()
+        end = start + len(s)
+        if s.startswith("(") and ")" not in s:
+            s = s[1:]
+            start += 1
+        if s.count("(") != s.count(")") or "\t" in s:
+            continue
+        digits = sum(c.isdigit() for c in s)
+        if digits < 7 or digits > 15:
+            continue
+        if _DATE.fullmatch(s) or _DATE.match(s) or _QUAD.fullmatch(s):
+            continue
+        if re.search(r"[ .-]{2}|\.\d+\.\d+\.\d+\.", s):
+            continue
+        intl = s.startswith("+") or s.startswith("00")
+        ctx = before(text, start, 32)
+        keyword = bool(_PHONE_WORDS.search(ctx))
+        if not intl and _REF_WORDS.search(ctx[-16:]) and not keyword:
+            continue
+        grouped = bool(re.search(r"\d[ .-]\d|\(\d", s))
+        if intl:
+            if _valid(s, (None,)) or (s.startswith("00") and _valid("+" + s[2:].lstrip(), (None,))):
+                yield Finding(start, end, PHONE, 900, "phone")
+            continue
+        if not (keyword or grouped):
+            continue
+        regions: tuple[str | None, ...]
+        if _US_SHAPE.fullmatch(s):
+            regions = ("US", *_REGIONS)
+        elif s.startswith("0"):
+            regions = _REGIONS
+        else:
+            regions = ("US", *_REGIONS)
+        if _valid(s, regions):
+            yield Finding(start, end, PHONE, 850 if keyword else 750, "phone")
