@@ -16,6 +16,7 @@ from typing import Any
 
 from core.pii.context import before, keywords
 from core.pii.findings import EMAIL, PHONE, Finding
+from core.pii.prepared import Prepared
 
 _EMAIL = re.compile(
     r"(?<![\w.%+-])[\w][\w.%+-]{0,63}@(?:[^\W_](?:[\w-]{0,61}[^\W_])?\.)+[^\W\d_]{2,24}(?![\w-])"
@@ -28,10 +29,14 @@ _NOT_TLD = frozenset(
 _SSH_USERS = frozenset({"git", "hg", "svn"})
 
 
-def emails(text: str) -> Iterator[Finding]:
-    if "@" not in text:
-        return
-    for m in _EMAIL.finditer(text):
+def emails(p: Prepared) -> Iterator[Finding]:
+    text = p.text
+    for lo, hi in p.around("@", 66, 260):
+        yield from _emails(text, lo, hi)
+
+
+def _emails(text: str, lo: int, hi: int) -> Iterator[Finding]:
+    for m in _EMAIL.finditer(text, lo, hi):
         s = m.group()
         local, _, domain = s.rpartition("@")
         tld = domain.rsplit(".", 1)[-1].lower()
@@ -39,6 +44,9 @@ def emails(text: str) -> Iterator[Finding]:
             continue
         if local.lower() in _SSH_USERS and text.startswith(":", m.end()):
             continue  # git@github.com:org/repo.git is a remote, not a person
+        ws = max(text.rfind(" ", 0, m.start()), text.rfind("\n", 0, m.start()))
+        if "://" in text[ws + 1 : m.start()]:
+            continue  # user:password@host in a URL: the password is the secret, not an address
         yield Finding(m.start(), m.end(), EMAIL, 950, "email")
 
 
@@ -49,6 +57,8 @@ _PHONE = re.compile(
 _DATE = re.compile(
     r"\d{4}[-./ ]\d{1,2}[-./ ]\d{1,2}|\d{1,2}[-./ ]\d{1,2}[-./ ]\d{2,4}$|\d{1,2}[-./]\d{1,2}[-./]\d{2,4}"
 )
+_NOT_PHONE = re.compile(r"[ .-]{2}|\.\d+\.\d+\.\d+\.")
+_THOUSANDS = re.compile(r"\d{1,3}(?:([.,'])\d{3})(?:\1\d{3})*")  # 12.345.678
 _QUAD = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}")
 _PHONE_WORDS = keywords(
     "phone",
@@ -146,8 +156,15 @@ def _phonenumbers() -> Any:
     return _PN
 
 
-def phones(text: str) -> Iterator[Finding]:
-    for m in _PHONE.finditer(text):
+def phones(p: Prepared) -> Iterator[Finding]:
+    text = p.text
+    for lo, hi, digits in p.clusters():
+        if digits >= 7:
+            yield from _phones(text, lo, hi)
+
+
+def _phones(text: str, lo: int, hi: int) -> Iterator[Finding]:
+    for m in _PHONE.finditer(text, lo, hi):
         s = m.group().rstrip(" \t(.-")
         start = m.start()
         end = start + len(s)
@@ -161,7 +178,7 @@ def phones(text: str) -> Iterator[Finding]:
             continue
         if _DATE.fullmatch(s) or _DATE.match(s) or _QUAD.fullmatch(s):
             continue
-        if re.search(r"[ .-]{2}|\.\d+\.\d+\.\d+\.", s):
+        if _NOT_PHONE.search(s) or _THOUSANDS.fullmatch(s):
             continue
         intl = s.startswith("+") or s.startswith("00")
         ctx = before(text, start, 32)

@@ -6,7 +6,9 @@ import re
 from collections.abc import Iterator
 
 from core.pii.checksums import luhn_ok, mod97_ok
+from core.pii.context import before, keywords
 from core.pii.findings import CARD, IBAN, Finding
+from core.pii.prepared import Prepared
 
 # 13–19 digits, optionally grouped by single spaces or dashes; not inside a longer number,
 # a decimal or an identifier.
@@ -41,8 +43,15 @@ def issuer(digits: str) -> str | None:
     return None
 
 
-def cards(text: str) -> Iterator[Finding]:
-    for m in _CARD.finditer(text):
+def cards(p: Prepared) -> Iterator[Finding]:
+    text = p.text
+    for lo, hi, digits in p.clusters():
+        if digits >= 13:
+            yield from _cards(text, lo, hi)
+
+
+def _cards(text: str, lo: int, hi: int) -> Iterator[Finding]:
+    for m in _CARD.finditer(text, lo, hi):
         s = m.group()
         seps = {c for c in s if not c.isdigit()}
         if len(seps) > 1:
@@ -62,11 +71,16 @@ def cards(text: str) -> Iterator[Finding]:
         name = issuer(digits)
         if name is None:
             continue
+        if not seps and _BARCODE_WORDS.search(before(text, m.start(), 24)):
+            continue  # an EAN or tracking number that happens to pass Luhn
         yield Finding(m.start(), m.end(), CARD, 950 if seps else 900, name)
 
 
-_IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]){10,32}\b")
-_IBAN_LOWER = re.compile(r"\b[a-z]{2}\d{2}[a-z0-9]{10,30}\b")
+# The first letter before the lookbehind, so the engine can skip ahead to capitals.
+_IBAN = re.compile(r"[A-Z](?<![\w][A-Z])[A-Z]\d{2}(?:[ ]?[A-Z0-9]){10,32}\b")
+_BARCODE_WORDS = keywords(
+    "ean", "gtin", "upc", "isbn", "sku", "barcode", "tracking", "order", "invoice", "imei", "serial"
+)
 
 
 def _iban_is_valid(compact: str) -> bool:
@@ -77,7 +91,8 @@ def _iban_is_valid(compact: str) -> bool:
     return bool(stdnum_iban.is_valid(compact))
 
 
-def ibans(text: str) -> Iterator[Finding]:
+def ibans(p: Prepared) -> Iterator[Finding]:
+    text = p.text
     for m in _IBAN.finditer(text):
         s = m.group()
         # The greedy match may run into the next word ("… 00 EUR"): try each group end,
@@ -90,7 +105,12 @@ def ibans(text: str) -> Iterator[Finding]:
             if len(compact) <= 34 and _iban_is_valid(compact):
                 yield Finding(m.start(), m.start() + e, IBAN, 950, compact[:2].lower())
                 break
-    for m in _IBAN_LOWER.finditer(text):
-        compact = m.group().upper()
-        if _iban_is_valid(compact):
-            yield Finding(m.start(), m.end(), IBAN, 800, compact[:2].lower())
+
+
+def iban_token(text: str, start: int, end: int) -> Finding | None:
+    """A compact IBAN written in lower case (the upper-case pass does not see it)."""
+    tok = text[start:end]
+    if 15 <= len(tok) <= 34 and tok.isalnum() and tok[:2].isalpha() and tok[2:4].isdigit():
+        if tok[:2].islower() and _iban_is_valid(tok.upper()):
+            return Finding(start, end, IBAN, 800, tok[:2])
+    return None

@@ -15,127 +15,125 @@ from typing import Any
 
 from core.pii.context import before, keywords
 from core.pii.findings import NATIONAL_ID, Finding
+from core.pii.prepared import Prepared
 
 
 class _Rule:
-    __slots__ = ("confidence", "context", "detail", "module", "pattern")
+    __slots__ = ("confidence", "context", "detail", "digits", "module", "shape", "words")
 
     def __init__(
         self,
         detail: str,
-        pattern: str,
+        shape: str,
         module: str,
+        digits: tuple[int, ...],
         context: tuple[str, ...] = (),
         confidence: int = 850,
     ) -> None:
         self.detail = detail
-        self.pattern = re.compile(pattern)
+        self.shape = re.compile(shape)  # matched against a whole candidate
         self.module = module
+        self.digits = digits  # how many digits the id holds
+        self.words = context
         self.context = keywords(*context) if context else None
         self.confidence = confidence
 
-
-_B = r"(?<![\w.\-/])"  # not inside a longer token
-_E = r"(?![\w/]|[.\-]\w)"
 
 _SSN_WORDS = ("ssn", "social security", "social sec", "ss#", "ss no", "ss number", "tin", "ssn#")
 
 _RULES: tuple[_Rule, ...] = (
     # United States: area-group-serial, never 000/666/9xx, group 00 or serial 0000
-    _Rule("us_ssn", _B + r"\d{3}-\d{2}-\d{4}" + _E, "stdnum.us.ssn", confidence=850),
-    _Rule("us_ssn", _B + r"\d{3} \d{2} \d{4}" + _E, "stdnum.us.ssn", _SSN_WORDS, 850),
-    _Rule("us_ssn", _B + r"\d{9}" + _E, "stdnum.us.ssn", _SSN_WORDS, 800),
+    _Rule("us_ssn", r"\d{3}-\d{2}-\d{4}", "stdnum.us.ssn", (9,)),
+    _Rule("us_ssn", r"\d{3} \d{2} \d{4}|\d{9}", "stdnum.us.ssn", (9,), _SSN_WORDS, 800),
     # Spain: DNI (8 digits and a check letter), NIE (X/Y/Z, 7 digits, check letter)
-    _Rule("es_dni", _B + r"\d{8}-?[A-HJ-NP-TV-Z]" + _E, "stdnum.es.dni"),
-    _Rule("es_nie", _B + r"[XYZ]-?\d{7}-?[A-HJ-NP-TV-Z]" + _E, "stdnum.es.nie"),
-    # Italy: codice fiscale (16 characters, check letter)
-    _Rule(
-        "it_codice_fiscale",
-        r"\b[A-Z]{6}\d{2}[A-EHLMPR-T]\d{2}[A-Z]\d{3}[A-Z]\b",
-        "stdnum.it.codicefiscale",
-        confidence=900,
-    ),
+    _Rule("es_dni", r"\d{8}-?[A-HJ-NP-TV-Z]", "stdnum.es.dni", (8,)),
+    _Rule("es_nie", r"[XYZ]-?\d{7}-?[A-HJ-NP-TV-Z]", "stdnum.es.nie", (7,)),
     # France: NIR / numéro de sécurité sociale (15 digits, key mod 97)
     _Rule(
         "fr_nir",
-        _B
-        + r"[12][ ]?\d{2}[ ]?(?:0[1-9]|1[0-2]|[2-9]\d)[ ]?(?:\d{2}|2[AB])[ ]?\d{3}[ ]?\d{3}[ ]?\d{2}"
-        + _E,
+        r"[12] ?\d{2} ?(?:0[1-9]|1[0-2]|[2-9]\d) ?\d{2} ?\d{3} ?\d{3} ?\d{2}",
         "stdnum.fr.nir",
-        confidence=850,
+        (15,),
     ),
     # Germany: Steuer-Identifikationsnummer (11 digits, ISO 7064 check)
     _Rule(
         "de_idnr",
-        _B + r"\d{2}[ ]?\d{3}[ ]?\d{3}[ ]?\d{3}" + _E,
+        r"\d{2} ?\d{3} ?\d{3} ?\d{3}",
         "stdnum.de.idnr",
-        (
-            "steuer-id",
-            "steuerid",
-            "steuer id",
-            "idnr",
-            "identifikationsnummer",
-            "steuer-idnr",
-            "tax id",
-            "tin",
-            "steueridentifikationsnummer",
-        ),
+        (11,),
+        ("steuer-id", "steuerid", "steuer id", "idnr", "identifikationsnummer", "steuer-idnr",
+         "tax id", "tin", "steueridentifikationsnummer"),
     ),
     # Netherlands: BSN (9 digits, 11-proof)
     _Rule(
         "nl_bsn",
-        _B + r"\d{4}\.?\d{2}\.?\d{3}|" + _B + r"\d{9}" + _E,
+        r"\d{4}\.?\d{2}\.?\d{3}|\d{9}",
         "stdnum.nl.bsn",
+        (9,),
         ("bsn", "burgerservicenummer", "sofinummer", "sofi"),
     ),
     # United Kingdom: NHS number (10 digits, mod 11)
-    _Rule(
-        "gb_nhs",
-        _B + r"\d{3}[ -]?\d{3}[ -]?\d{4}" + _E,
-        "stdnum.gb.nhs",
-        ("nhs", "nhs no", "nhs number"),
-    ),
+    _Rule("gb_nhs", r"\d{3}[ -]?\d{3}[ -]?\d{4}", "stdnum.gb.nhs", (10,), ("nhs",)),
     # Sweden: personnummer (date and Luhn)
     _Rule(
-        "se_personnummer",
-        _B + r"(?:19|20)?\d{6}[-+]\d{4}" + _E,
-        "stdnum.se.personnummer",
+        "se_personnummer", r"(?:19|20)?\d{6}[-+]\d{4}", "stdnum.se.personnummer", (10, 12),
         confidence=800,
     ),
     # Finland: henkilötunnus (date, century sign, check character)
     _Rule(
-        "fi_hetu", _B + r"\d{6}[-+ABCDEFUVWXY]\d{3}[0-9A-Y]" + _E, "stdnum.fi.hetu", confidence=900
+        "fi_hetu", r"\d{6}[-+A-FU-Y]\d{3}[0-9A-Y]", "stdnum.fi.hetu", (9, 10), confidence=900
     ),
     # Denmark: CPR (a date: only with a keyword)
-    _Rule("dk_cpr", _B + r"\d{6}-?\d{4}" + _E, "stdnum.dk.cpr", ("cpr", "cpr-nr", "personnummer")),
+    _Rule("dk_cpr", r"\d{6}-?\d{4}", "stdnum.dk.cpr", (10,), ("cpr", "cpr-nr")),
     # Poland: PESEL (date and check digit)
-    _Rule("pl_pesel", _B + r"\d{11}" + _E, "stdnum.pl.pesel", ("pesel",)),
+    _Rule("pl_pesel", r"\d{11}", "stdnum.pl.pesel", (11,), ("pesel",)),
     # Belgium: national number (date and mod 97)
     _Rule(
         "be_nn",
-        _B + r"\d{2}\.?\d{2}\.?\d{2}[-. ]?\d{3}[-. ]?\d{2}" + _E,
+        r"\d{2}\.?\d{2}\.?\d{2}[-. ]?\d{3}[-. ]?\d{2}",
         "stdnum.be.nn",
-        ("rijksregisternummer", "numéro national", "national number", "rrn", "nn", "insz"),
+        (11,),
+        ("rijksregisternummer", "numéro national", "national number", "rrn", "insz"),
     ),
     # Switzerland: AHV/AVS number (756, EAN-13 check)
-    _Rule("ch_ahv", _B + r"756\.?\d{4}\.?\d{4}\.?\d{2}" + _E, "stdnum.ch.ssn", confidence=900),
+    _Rule("ch_ahv", r"756\.?\d{4}\.?\d{4}\.?\d{2}", "stdnum.ch.ssn", (13,), confidence=900),
     # Brazil: CPF (two check digits)
-    _Rule("br_cpf", _B + r"\d{3}\.\d{3}\.\d{3}-\d{2}" + _E, "stdnum.br.cpf", confidence=900),
-    _Rule("br_cpf", _B + r"\d{11}" + _E, "stdnum.br.cpf", ("cpf",)),
+    _Rule("br_cpf", r"\d{3}\.\d{3}\.\d{3}-\d{2}", "stdnum.br.cpf", (11,), confidence=900),
+    _Rule("br_cpf", r"\d{11}", "stdnum.br.cpf", (11,), ("cpf",)),
     # India: Aadhaar (Verhoeff)
     _Rule(
         "in_aadhaar",
-        _B + r"[2-9]\d{3}[ -]?\d{4}[ -]?\d{4}" + _E,
+        r"[2-9]\d{3}[ -]?\d{4}[ -]?\d{4}",
         "stdnum.in_.aadhaar",
-        ("aadhaar", "aadhar", "uidai", "uid"),
+        (12,),
+        ("aadhaar", "aadhar", "uidai"),
     ),
     # Canada: social insurance number (Luhn)
     _Rule(
         "ca_sin",
-        _B + r"\d{3}[ -]?\d{3}[ -]?\d{3}" + _E,
+        r"\d{3}[ -]?\d{3}[ -]?\d{3}",
         "stdnum.ca.sin",
+        (9,),
         ("sin", "social insurance", "nas"),
     ),
+)
+_BY_DIGITS: dict[int, tuple[_Rule, ...]] = {
+    n: tuple(r for r in _RULES if n in r.digits) for n in {d for r in _RULES for d in r.digits}
+}
+
+# An id-like run: digits with the separators ids are written with, an optional NIE letter
+# before and a check character after; a hetu's century letter may sit inside.
+_CAND = re.compile(
+    r"(?<![\w.\-/+])[XYZ]?-?\d(?:[\d .\-+]|[A-FU-Y](?=\d))*\d(?:-?[A-Z])?(?![\w/]|[.\-]\w)"
+)
+
+# Italy: codice fiscale (16 characters, check letter)
+_CF = _Rule(
+    "it_codice_fiscale",
+    r"[A-Z]{6}\d{2}[A-EHLMPR-T]\d{2}[A-Z]\d{3}[A-Z]",
+    "stdnum.it.codicefiscale",
+    (7,),
+    confidence=900,
 )
 
 # The UK National Insurance number has no checksum, only a tight shape: two prefix letters
@@ -154,18 +152,61 @@ def _validator(module: str) -> Any:
     return mod
 
 
-def national_ids(text: str) -> Iterator[Finding]:
-    if not any(c.isdigit() for c in text):
+def _valid(rule: _Rule, text: str, start: int, end: int) -> bool:
+    if rule.context is not None and not rule.context.search(before(text, start, 40)):
+        return False
+    try:
+        return bool(_validator(rule.module).is_valid(text[start:end].replace(" ", "")))
+    except Exception:  # noqa: BLE001 - a validator's internal error is a non-match
+        return False
+
+
+def national_ids(p: Prepared) -> Iterator[Finding]:
+    windows = p.clusters()
+    if not windows:
         return
-    for rule in _RULES:
-        for m in rule.pattern.finditer(text):
-            if rule.context is not None and not rule.context.search(before(text, m.start(), 40)):
+    text = p.text
+    low = p.low
+    enabled = {id(r) for r in _RULES if not r.words or any(w in low for w in r.words)}
+    for lo, hi, digits in windows:
+        if digits < 6:
+            continue
+        for m in _NINO.finditer(text, lo, hi):
+            yield Finding(m.start(), m.end(), NATIONAL_ID, 800, "gb_nino")
+        if digits >= 7:
+            for m in _CAND.finditer(text, lo, hi):
+                yield from _candidate(text, m.start(), m.group(), enabled)
+
+
+def _candidate(text: str, base: int, cand: str, enabled: set[int]) -> Iterator[Finding]:
+    """Every run of whole space-separated chunks of `cand` that has an id's digit count."""
+    chunks = []
+    pos = 0
+    for part in cand.split(" "):
+        if part:
+            chunks.append((pos, pos + len(part), sum(map(str.isdigit, part))))
+        pos += len(part) + 1
+    for i in range(len(chunks)):
+        digits = 0
+        for j in range(i, min(len(chunks), i + 7)):
+            digits += chunks[j][2]
+            if digits > 15:
+                break
+            rules = _BY_DIGITS.get(digits)
+            if not rules:
                 continue
-            try:
-                ok = _validator(rule.module).is_valid(m.group())
-            except Exception:  # noqa: BLE001 - a validator's internal error is a non-match
-                ok = False
-            if ok:
-                yield Finding(m.start(), m.end(), NATIONAL_ID, rule.confidence, rule.detail)
-    for m in _NINO.finditer(text):
-        yield Finding(m.start(), m.end(), NATIONAL_ID, 800, "gb_nino")
+            s, e = chunks[i][0], chunks[j][1]
+            sub = cand[s:e]
+            for rule in rules:
+                if id(rule) in enabled and rule.shape.fullmatch(sub):
+                    if _valid(rule, text, base + s, base + e):
+                        yield Finding(
+                            base + s, base + e, NATIONAL_ID, rule.confidence, rule.detail
+                        )
+
+
+def codice_fiscale(text: str, start: int, end: int) -> Iterator[Finding]:
+    """The Italian codice fiscale is mostly letters: it comes from the token pass."""
+    if end - start == 16 and _CF.shape.fullmatch(text, start, end):
+        if _valid(_CF, text, start, end):
+            yield Finding(start, end, NATIONAL_ID, _CF.confidence, _CF.detail)

@@ -15,8 +15,10 @@ from collections.abc import Iterator
 
 from core.pii.context import before
 from core.pii.findings import IP, Finding
+from core.pii.prepared import Prepared
 
 _OCTET = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
+_CIDR = re.compile(r"/(\d{1,2})(?!\d)")
 _V4 = re.compile(rf"(?<![\w.])(?:{_OCTET}\.){{3}}{_OCTET}(?![\w]|\.\d)")
 # the word right before the quad (an optional "is"/"number" between) says it is a version
 _VERSION_WORDS = re.compile(
@@ -38,27 +40,45 @@ def _version_context(text: str, start: int) -> bool:
     return bool(_VERSION_WORDS.search(ctx.rstrip(" :=(")))
 
 
-def ips(text: str) -> Iterator[Finding]:
-    if "." in text:
-        for m in _V4.finditer(text):
-            s = m.group()
-            if s.startswith("255.") or _version_context(text, m.start()):
-                continue
-            addr = ipaddress.IPv4Address(s)
-            if addr.is_loopback or addr.is_unspecified:
-                continue
-            private = addr.is_private or addr.is_link_local
-            yield Finding(m.start(), m.end(), IP, 700 if private else 900, "ipv4")
-    if "::" in text or text.count(":") >= 7:
-        for m in _V6.finditer(text):
-            s = m.group()
-            if sum(1 for g in s.split(":") if g) < 2:
-                continue
-            try:
-                addr6 = ipaddress.IPv6Address(s)
-            except ValueError:
-                continue
-            if addr6.is_loopback or addr6.is_unspecified:
-                continue
-            private = addr6.is_private or addr6.is_link_local
-            yield Finding(m.start(), m.end(), IP, 700 if private else 900, "ipv6")
+def ips(p: Prepared) -> Iterator[Finding]:
+    text = p.text
+    for lo, hi, digits in p.clusters():
+        if digits >= 4 and "." in text[lo:hi]:
+            yield from _v4(text, lo, hi)
+    if "::" in text:
+        for lo, hi in p.around("::", 40, 40):
+            yield from _v6(text, lo, hi)
+    if text.count(":") >= 7:  # a full eight-group address has no "::"
+        yield from _v6(text, 0, p.n)
+
+
+def _v4(text: str, lo: int, hi: int) -> Iterator[Finding]:
+    for m in _V4.finditer(text, lo, hi):
+        s = m.group()
+        if s.startswith("255.") or _version_context(text, m.start()):
+            continue
+        addr = ipaddress.IPv4Address(s)
+        if addr.is_loopback or addr.is_unspecified:
+            continue
+        cidr = _CIDR.match(text, m.end())
+        if cidr and int(cidr.group(1)) <= 32:
+            net = ipaddress.IPv4Network(f"{s}/{cidr.group(1)}", strict=False)
+            if net.network_address == addr and net.prefixlen < 32:
+                continue  # 10.0.0.0/8 names a range, not a host
+        private = addr.is_private or addr.is_link_local
+        yield Finding(m.start(), m.end(), IP, 700 if private else 900, "ipv4")
+
+
+def _v6(text: str, lo: int, hi: int) -> Iterator[Finding]:
+    for m in _V6.finditer(text, lo, hi):
+        s = m.group()
+        if sum(1 for g in s.split(":") if g) < 2:
+            continue
+        try:
+            addr = ipaddress.IPv6Address(s)
+        except ValueError:
+            continue
+        if addr.is_loopback or addr.is_unspecified:
+            continue
+        private = addr.is_private or addr.is_link_local
+        yield Finding(m.start(), m.end(), IP, 700 if private else 900, "ipv6")

@@ -7,6 +7,7 @@ from core.pii.financial import cards, ibans
 from core.pii.findings import Finding, resolve
 from core.pii.national_ids import national_ids
 from core.pii.network import ips
+from core.pii.prepared import Prepared
 from core.pii.secrets import secrets
 
 _DETECTORS = (secrets, emails, cards, ibans, national_ids, phones, ips)
@@ -14,9 +15,10 @@ _DETECTORS = (secrets, emails, cards, ibans, national_ids, phones, ips)
 
 def scan(text: str) -> list[Finding]:
     """Every PII and secret finding in `text`, in text order, none overlapping another."""
+    p = Prepared(text)
     found: list[Finding] = []
     for detect in _DETECTORS:
-        found.extend(detect(text))
+        found.extend(detect(p))
     return resolve(found)
 
 

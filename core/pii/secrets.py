@@ -18,62 +18,97 @@ from collections.abc import Iterator
 
 from core.pii.checksums import class_switches, entropy
 from core.pii.context import before, keywords
+from core.pii.financial import iban_token
 from core.pii.findings import SECRET, Finding
+from core.pii.national_ids import codice_fiscale
+from core.pii.prepared import Prepared
 
 _B = r"(?<![A-Za-z0-9_])"
 _E = r"(?![A-Za-z0-9_])"
 
-# (detail, pattern, confidence); the whole match is the span unless the pattern has a group 1
-_TOKENS: tuple[tuple[str, re.Pattern[str], int], ...] = tuple(
-    (d, re.compile(p), c)
-    for d, p, c in (
+# Vendor tokens, found in the token pass: (detail, pattern, confidence, the prefixes a token
+# starts with, or a hint it contains).
+_VENDOR: tuple[tuple[str, re.Pattern[str], int, tuple[str, ...], str], ...] = tuple(
+    (d, re.compile(p), c, starts, hint)
+    for d, p, c, starts, hint in (
         (
             "aws_access_key_id",
             _B + r"(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|ANPA|AIPA)[A-Z2-7]{16}" + _E,
             980,
+            ("AKIA", "ASIA", "ABIA", "ACCA", "AGPA", "AIDA", "AROA", "ANPA", "AIPA"),
+            "",
         ),
+        ("gcp_api_key", _B + r"AIza[0-9A-Za-z_-]{35}" + _E, 970, ("AIza",), ""),
+        ("gcp_oauth_secret", _B + r"GOCSPX-[0-9A-Za-z_-]{28}" + _E, 970, ("GOCSPX-",), ""),
         (
-            "aws_secret_access_key",
-            r"(?i:aws_?secret_?(?:access_?)?key|secret_?access_?key|aws_secret)[\"']?\s*[:=]\s*[\"']?([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+])",
-            970,
+            "github_token",
+            _B + r"gh[pousr]_[A-Za-z0-9]{36,251}" + _E,
+            980,
+            ("ghp_", "gho_", "ghu_", "ghs_", "ghr_"),
+            "",
         ),
-        ("gcp_api_key", _B + r"AIza[0-9A-Za-z_-]{35}" + _E, 970),
-        ("gcp_oauth_secret", _B + r"GOCSPX-[0-9A-Za-z_-]{28}" + _E, 970),
-        ("github_token", _B + r"gh[pousr]_[A-Za-z0-9]{36,251}" + _E, 980),
-        ("github_pat", _B + r"github_pat_[A-Za-z0-9_]{60,255}" + _E, 980),
+        ("github_pat", _B + r"github_pat_[A-Za-z0-9_]{60,255}" + _E, 980, ("github_pat_",), ""),
         (
             "gitlab_token",
             _B + r"gl(?:pat|dt|ptt|rt|cbt|oas|soat|ft|imt|agent)-[0-9A-Za-z_-]{20,64}" + _E,
             970,
+            ("glpat-", "gldt-", "glptt-", "glrt-", "glcbt-", "gloas-", "glsoat-", "glft-", "glimt-",
+             "glagent-"),
+            "",
         ),
-        ("slack_token", _B + r"xox[abposr]-[0-9A-Za-z-]{10,250}" + _E, 970),
         (
-            "slack_webhook",
-            r"https://hooks\.slack\.com/(?:services|workflows)/[A-Za-z0-9+/_-]{20,}",
+            "slack_token",
+            _B + r"xox[abposr]-[0-9A-Za-z-]{10,250}" + _E,
             970,
+            ("xoxa-", "xoxb-", "xoxp-", "xoxo-", "xoxs-", "xoxr-"),
+            "",
         ),
-        ("stripe_key", _B + r"(?:sk|rk)_(?:live|test)_[0-9A-Za-z]{16,247}" + _E, 970),
+        (
+            "stripe_key",
+            _B + r"(?:sk|rk)_(?:live|test)_[0-9A-Za-z]{16,247}" + _E,
+            970,
+            ("sk_live_", "sk_test_", "rk_live_", "rk_test_"),
+            "",
+        ),
         (
             "openai_key",
             _B + r"sk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{20,}T3BlbkFJ[A-Za-z0-9_-]{20,}" + _E,
             970,
+            ("sk-",),
+            "",
         ),
-        ("anthropic_key", _B + r"sk-ant-(?:api|admin)\d\d-[A-Za-z0-9_-]{80,}" + _E, 970),
-        ("npm_token", _B + r"npm_[A-Za-z0-9]{36}" + _E, 960),
-        ("pypi_token", _B + r"pypi-AgEIcHlwaS5vcmc[A-Za-z0-9_-]{50,}" + _E, 970),
-        ("twilio_key", _B + r"SK[0-9a-f]{32}" + _E, 800),
-        ("sendgrid_key", _B + r"SG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}" + _E, 970),
-        ("mailgun_key", _B + r"key-[0-9a-z]{32}" + _E, 850),
-        ("azure_storage_key", r"(?i:AccountKey)=([A-Za-z0-9+/]{86}==)", 970),
-        ("azure_sas_signature", r"[?&]sig=([A-Za-z0-9%+/]{40,}(?:%3D|=){0,2})", 900),
-        ("azure_client_secret", _B + r"[A-Za-z0-9_~.-]{3}\dQ~[A-Za-z0-9_~.-]{31,34}" + _E, 950),
+        ("anthropic_key", _B + r"sk-ant-(?:api|admin)\d\d-[A-Za-z0-9_-]{80,}" + _E, 970, ("sk-ant-",), ""),
+        ("npm_token", _B + r"npm_[A-Za-z0-9]{36}" + _E, 960, ("npm_",), ""),
+        ("pypi_token", _B + r"pypi-AgEIcHlwaS5vcmc[A-Za-z0-9_-]{50,}" + _E, 970, ("pypi-",), ""),
+        ("twilio_key", _B + r"SK[0-9a-f]{32}" + _E, 800, ("SK",), ""),
+        ("sendgrid_key", _B + r"SG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}" + _E, 970, ("SG.",), ""),
+        ("mailgun_key", _B + r"key-[0-9a-z]{32}" + _E, 850, ("key-",), ""),
         (
-            "connection_string_password",
-            r"\b[a-z][a-z0-9+.-]{1,20}://[^\s:/@]{1,64}:([^\s:/@]{3,128})@[\w.-]+",
-            920,
+            "azure_client_secret",
+            _B + r"[A-Za-z0-9_~.-]{3}\dQ~[A-Za-z0-9_~.-]{31,34}" + _E,
+            950,
+            (),
+            "Q~",
         ),
     )
 )
+
+# Found on the lines that hold a keyword; group 1 is the span.
+_KEYED: tuple[tuple[str, re.Pattern[str], int], ...] = tuple(
+    (d, re.compile(p), c)
+    for d, p, c in (
+        (
+            "aws_secret_access_key",
+            r"(?i:aws_?secret_?(?:access_?)?key|secret_?access_?key|aws_secret)[\"']?\s*[:=]\s*[\"']?"
+            r"([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+])",
+            970,
+        ),
+        ("azure_storage_key", r"(?i:AccountKey)=([A-Za-z0-9+/]{86}==)", 970),
+        ("azure_sas_signature", r"[?&]sig=([A-Za-z0-9%+/]{40,}(?:%3D|=){0,2})", 900),
+    )
+)
+_CONN = re.compile(r"\b[a-z][a-z0-9+.-]{1,20}://[^\s:/@]{1,64}:([^\s:/@]{3,128})@[\w.-]+")
+_SLACK_HOOK = re.compile(r"https://hooks\.slack\.com/(?:services|workflows)/[A-Za-z0-9+/_-]{20,}")
 
 _KEY_BLOCK = re.compile(
     r"-----BEGIN ((?:RSA |DSA |EC |OPENSSH |ENCRYPTED |PGP |SSH2 ENCRYPTED )?PRIVATE KEY(?: BLOCK)?)-----"
@@ -89,12 +124,17 @@ _ASSIGN = re.compile(
     r"(?:password|passwd|passphrase|pwd|pass|secret|secret[_-]?key|client[_-]?secret|api[_-]?key|"
     r"apikey|access[_-]?token|auth[_-]?token|refresh[_-]?token|bearer|token|private[_-]?key|"
     r"credentials?|kennwort|passwort|mot[_ ]de[_ ]passe|contraseña)(?:[_.-][A-Za-z0-9]+)?)"
-    r"[\"']?[ \t]*(?::=|=>|[:=])[ \t]*(?:(\"[^\"\n]{1,200}\"|'[^'\n]{1,200}')|([^\s\"',;#)}\]]{1,200}))"
+    r"[\"']?[ \t]*(?::=|=>|[:=])[ \t]*(?:(\"[^\"\n]{1,200}\"|'[^'\n]{1,200}')|([^\s\"',;)}\]]{1,200}))"
 )
 # "my password is hunter2", "Authorization: Bearer abc..."
 _PROSE = re.compile(
     r"(?i)\b(?:password|passwort|passcode|pin|mot de passe|contraseña)\s+(?:is|was|ist|est|es|:)\s+"
     r"[\"'`]?([^\s\"'`]{4,64})"
+)
+# on a line that speaks of a password: "… the temp one is hunter2!"
+_PROSE_LATER = re.compile(r"(?i)\b(?:is|was|ist|est|es|it's)\s+[\"'`]?([^\s\"'`]{6,64})")
+_PASSWORD_WORDS = keywords(
+    "password", "passwort", "passcode", "passphrase", "mot de passe", "contraseña", "kennwort"
 )
 _BEARER = re.compile(r"(?i)\b(?:bearer|token)\s+([A-Za-z0-9._~+/-]{20,}=*)")
 
@@ -105,6 +145,7 @@ _PLACEHOLDER = re.compile(
     r"env\(.*|os\..*|process\.env.*|settings\..*|config\..*|getenv.*|input|prompt|todo|tbd|n/?a|"
     r"!.*|\d{1,7}|.*\(\)?)$"
 )
+_SHOUTY = re.compile(r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+")
 _IDENT = re.compile(r"[a-z_][a-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*|[A-Z][A-Z0-9_]*_[A-Z0-9_]+")
 _SECRET_WORDS = keywords(
     "key",
@@ -134,8 +175,8 @@ _NOT_SECRET_KEY = re.compile(
 
 def _assignment_value_ok(value: str, quoted: bool) -> bool:
     v = value.strip()
-    if len(v) < 4 or _PLACEHOLDER.match(v):
-        return False
+    if len(v) < 4 or _PLACEHOLDER.match(v) or _SHOUTY.fullmatch(v):
+        return False  # REPLACE_ME, YOUR_API_KEY: a placeholder or an environment variable's name
     if not quoted:
         if _IDENT.fullmatch(v) and ("_" in v or "." in v):
             return False  # password = user_password, pwd = self.password, KEY=SOME_ENV_NAME
@@ -164,7 +205,7 @@ def _looks_random(tok: str) -> bool:
 
 
 _RUN = re.compile(r"(?<![A-Za-z0-9+/=_-])[A-Za-z0-9+/_-]{20,512}={0,2}(?![A-Za-z0-9+/=_-])")
-_NOT_SECRET_BEFORE = re.compile(r"(?:sha\d{1,3}|md5|integrity|sha)[-:=\"' ]*$")
+_NOT_SECRET_BEFORE = re.compile(r"(?:sha\d{1,3}|md5|integrity|sha|base64,)[-:=\"' ]*$")
 
 
 def _jwt_ok(tok: str) -> bool:
@@ -176,22 +217,78 @@ def _jwt_ok(tok: str) -> bool:
     return raw.startswith(b"{") and (b'"alg"' in raw or b'"typ"' in raw)
 
 
-def secrets(text: str) -> Iterator[Finding]:
-    for detail, pat, conf in _TOKENS:
-        for m in pat.finditer(text):
-            g = 1 if pat.groups else 0
-            yield Finding(m.start(g), m.end(g), SECRET, conf, detail)
+_LINE_WORDS = (
+    "pass", "pwd", "secret", "token", "key", "credential", "bearer", "auth", "kennwort",
+    "contraseña", "pin ", "sig=",
+)
+
+
+def secrets(p: Prepared) -> Iterator[Finding]:
+    text = p.text
+    n = p.n
+    for s, e in p.tokens():
+        yield from _token(text, s, e, n)
+    if "://" in text:
+        for lo, hi in p.around("://", 24, 200):
+            for m in _CONN.finditer(text, lo, hi):
+                yield Finding(m.start(1), m.end(1), SECRET, 920, "connection_string_password")
+    if "hooks.slack.com" in text:
+        for m in _SLACK_HOOK.finditer(text):
+            yield Finding(m.start(), m.end(), SECRET, 970, "slack_webhook")
     if "-----BEGIN" in text:
         for m in _KEY_BLOCK.finditer(text):
             end_marker = f"-----END {m.group(1)}-----"
             end = text.find(end_marker, m.end())
-            stop = end + len(end_marker) if end >= 0 else len(text)
+            stop = end + len(end_marker) if end >= 0 else n
             yield Finding(m.start(), stop, SECRET, 990, "private_key")
-    if "eyJ" in text:
-        for m in _JWT.finditer(text):
+    for ls, le in p.lines_with(_LINE_WORDS):
+        yield from _line(text, ls, le)
+
+
+def _token(text: str, s: int, e: int, n: int) -> Iterator[Finding]:
+    tok = text[s:e]
+    lo, hi = max(0, s - 1), min(n, e + 2)
+    for detail, pat, conf, starts, hint in _VENDOR:
+        if (starts and tok.startswith(starts)) or (hint and hint in tok):
+            for m in pat.finditer(text, lo, hi):
+                yield Finding(m.start(), m.end(), SECRET, conf, detail)
+    if "eyJ" in tok:
+        for m in _JWT.finditer(text, lo, hi):
             if _jwt_ok(m.group()):
                 yield Finding(m.start(), m.end(), SECRET, 960, "jwt")
-    for m in _ASSIGN.finditer(text):
+    if len(tok) == 16 and tok.isupper():
+        yield from codice_fiscale(text, s, e)
+    if tok[:2].islower() and tok[2:4].isdigit():
+        f = iban_token(text, s, e)
+        if f is not None:
+            yield f
+    if len(tok) >= 20 and tok.lower() != tok and tok.upper() != tok and not tok.isalpha():
+        for m in _RUN.finditer(text, lo, hi):
+            yield from _high_entropy(text, m)
+
+
+def _high_entropy(text: str, m: re.Match[str]) -> Iterator[Finding]:
+    tok = m.group()
+    if not _looks_random(tok.rstrip("=")):
+        return
+    ctx = before(text, m.start(), 40)
+    if _NOT_SECRET_BEFORE.search(ctx):
+        return  # sha512-… integrity strings, base64 data URIs, digests
+    keyed = bool(_SECRET_WORDS.search(ctx))
+    if not keyed:
+        if "/" in tok:
+            return  # a path piece unless a key word names it
+        ws = max(text.rfind(" ", 0, m.start()), text.rfind("\n", 0, m.start()))
+        if "://" in text[ws + 1 : m.start()] and "?" not in text[ws + 1 : m.start()]:
+            return  # a document id in a URL's path
+    yield Finding(m.start(), m.end(), SECRET, 800 if keyed else 700, "high_entropy")
+
+
+def _line(text: str, ls: int, le: int) -> Iterator[Finding]:
+    for detail, pat, conf in _KEYED:
+        for m in pat.finditer(text, ls, le):
+            yield Finding(m.start(1), m.end(1), SECRET, conf, detail)
+    for m in _ASSIGN.finditer(text, ls, le):
         if _NOT_SECRET_KEY.search(m.group(1)):
             continue
         quoted = m.group(2) is not None
@@ -204,22 +301,18 @@ def secrets(text: str) -> Iterator[Finding]:
             start, end = m.start(g), m.end(g)
         if _assignment_value_ok(value, quoted):
             yield Finding(start, end, SECRET, 900, "password_assignment")
-    for m in _PROSE.finditer(text):
-        v = m.group(1).rstrip(".,;:!?)")
+    for m in _PROSE.finditer(text, ls, le):
+        v = m.group(1).rstrip(".,;:)")
         if any(not c.isalpha() for c in v) or (v != v.lower() and v != v.upper()):
             if not _PLACEHOLDER.match(v):
                 yield Finding(m.start(1), m.start(1) + len(v), SECRET, 850, "password_prose")
-    for m in _BEARER.finditer(text):
+    kw = _PASSWORD_WORDS.search(text[ls:le].lower())
+    if kw is not None:
+        for m in _PROSE_LATER.finditer(text, ls + kw.end(), le):
+            v = m.group(1).rstrip(".,;:)")
+            letters = sum(c.isalpha() for c in v)
+            if 0 < letters < len(v) and len(v) >= 6 and not _PLACEHOLDER.match(v):
+                yield Finding(m.start(1), m.start(1) + len(v), SECRET, 750, "password_prose")
+    for m in _BEARER.finditer(text, ls, le):
         if _looks_random(m.group(1)) or len(m.group(1)) >= 32:
             yield Finding(m.start(1), m.end(1), SECRET, 900, "bearer_token")
-    for m in _RUN.finditer(text):
-        tok = m.group()
-        if not _looks_random(tok.rstrip("=")):
-            continue
-        ctx = before(text, m.start(), 40)
-        if _NOT_SECRET_BEFORE.search(ctx):
-            continue  # sha512-… integrity strings, digests in base64
-        if "/" in tok and not _SECRET_WORDS.search(ctx):
-            continue  # a path or URL piece unless a key word names it
-        conf = 800 if _SECRET_WORDS.search(ctx) else 700
-        yield Finding(m.start(), m.end(), SECRET, conf, "high_entropy")

@@ -1,0 +1,190 @@
+"""The PII detector (issue 14): precision and recall per type on the labelled corpus
+tests/data/pii_corpus.jsonl, and the detector's time on 10 KB bodies.
+
+`./dev bench pii` runs it with the harness (figures paired with the baseline loop like every
+benchmark); `python -m tests.bench.bench_pii` prints the per-type table and the timings alone,
+and `--misses` lists every false positive and false negative.
+
+A finding counts only with the labelled type and the exact span. Two kinds of 10 KB body are
+timed: memory notes (the search evaluation corpus's bodies joined up to 10 KB: what a put
+usually carries) and dense ones (the PII corpus's snippets joined up: every few lines a
+candidate). Goals: recall ≥ 0.95 and precision ≥ 0.90 overall; p95 ≤ 2 ms on a 10 KB body.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+from tests.bench.common import Bench, Ctx, Metric, pct
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+CORPUS = DATA / "pii_corpus.jsonl"
+TYPES = ("email", "phone", "card", "iban", "national_id", "ip", "secret")
+BODY = 10 * 1024
+
+
+def load(path: Path = CORPUS) -> list[dict]:
+    with path.open(encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def evaluate(rows: list[dict], scan=None) -> dict:
+    """Counts per type: tp, fp, fn; and the misses, for a report."""
+    if scan is None:
+        from core.pii import scan
+    tp: Counter[str] = Counter()
+    fp: Counter[str] = Counter()
+    fn: Counter[str] = Counter()
+    misses: list[str] = []
+    for row in rows:
+        text = row["text"]
+        want = {(lab["type"], lab["start"], lab["end"]) for lab in row["labels"]}
+        got = {(f.type, f.start, f.end) for f in scan(text)}
+        for t, s, e in got & want:
+            tp[t] += 1
+        for t, s, e in got - want:
+            fp[t] += 1
+            misses.append(f"FP {row['id']} {t} {text[s:e]!r}")
+        for t, s, e in want - got:
+            fn[t] += 1
+            misses.append(f"FN {row['id']} {t} {text[s:e]!r}")
+    return {"tp": tp, "fp": fp, "fn": fn, "misses": misses}
+
+
+def scores(res: dict) -> dict[str, float]:
+    out: dict[str, float] = {}
+    tp, fp, fn = res["tp"], res["fp"], res["fn"]
+    for t in (*TYPES, "all"):
+        a = sum(tp.values()) if t == "all" else tp[t]
+        b = sum(fp.values()) if t == "all" else fp[t]
+        c = sum(fn.values()) if t == "all" else fn[t]
+        out[f"precision.{t}"] = a / (a + b) if a + b else 1.0
+        out[f"recall.{t}"] = a / (a + c) if a + c else 1.0
+        out[f"support.{t}"] = a + c
+    return out
+
+
+def bodies(kind: str, n: int, seed: int = 0) -> list[str]:
+    """n bodies of exactly 10 KB (characters, ASCII-heavy) built from a corpus's texts."""
+    if kind == "notes":
+        texts = [m["body"] for m in json.loads((DATA / "eval" / "corpus.json").read_text())]
+    else:
+        texts = [r["text"] for r in load()]
+    rng = random.Random(seed)
+    out = []
+    for _ in range(n):
+        parts: list[str] = []
+        size = 0
+        while size < BODY:
+            t = rng.choice(texts)
+            parts.append(t)
+            size += len(t) + 2
+        out.append("\n\n".join(parts)[:BODY])
+    return out
+
+
+def timing(kind: str, n_bodies: int = 40, reps: int = 5) -> dict[str, float]:
+    from core.pii import scan
+
+    docs = bodies(kind, n_bodies)
+    scan(docs[0])  # load phonenumbers and stdnum outside the timing
+    lat = []
+    for _ in range(reps):
+        for d in docs:
+            t0 = time.perf_counter()
+            scan(d)
+            lat.append(time.perf_counter() - t0)
+    lat.sort()
+    return {"p50": pct(lat, 50) * 1e3, "p95": pct(lat, 95) * 1e3}
+
+
+def cold_ms() -> float:
+    """The first scan in a fresh interpreter: imports and regex compilation included."""
+    import subprocess
+
+    code = (
+        "import time; t=time.perf_counter(); from core.pii import scan; "
+        "scan('call +44 20 7946 0958, SSN 536-22-8726, id 12345678Z'); "
+        "print((time.perf_counter()-t)*1e3)"
+    )
+    repo = Path(__file__).resolve().parents[2]
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=repo)
+    return float(p.stdout.strip() or "nan")
+
+
+def run(ctx: Ctx) -> dict[str, float]:
+    out = scores(evaluate(load()))
+    n = ctx.n(40, 15)
+    for kind in ("notes", "dense"):
+        t = timing(kind, n_bodies=n, reps=ctx.n(5, 3))
+        out[f"{kind}.p50"] = t["p50"]
+        out[f"{kind}.p95"] = t["p95"]
+    return out
+
+
+def _metrics() -> list[Metric]:
+    out = []
+    for t in TYPES:
+        out.append(Metric(f"precision.{t}", f"pii precision, {t}", ""))
+        out.append(Metric(f"recall.{t}", f"pii recall, {t}", ""))
+    out.append(
+        Metric("precision.all", "pii precision, overall", "", goal="≥ 0.90", check=lambda m, _r: m >= 0.90)
+    )
+    out.append(
+        Metric("recall.all", "pii recall, overall", "", goal="≥ 0.95", check=lambda m, _r: m >= 0.95)
+    )
+    for kind in ("notes", "dense"):
+        out.append(Metric(f"{kind}.p50", f"pii scan of a 10 KB body ({kind}), p50", "ms"))
+        out.append(
+            Metric(
+                f"{kind}.p95",
+                f"pii scan of a 10 KB body ({kind}), p95",
+                "ms",
+                goal="≤ 2 ms",
+                check=lambda m, _r: m <= 2.0,
+            )
+        )
+    return out
+
+
+BENCHES = [Bench("pii", run, _metrics())]
+
+
+def table(sc: dict[str, float]) -> str:
+    lines = [f"{'type':<12} {'precision':>9} {'recall':>7} {'labels':>6}"]
+    for t in (*TYPES, "all"):
+        lines.append(
+            f"{t:<12} {sc[f'precision.{t}']:>9.3f} {sc[f'recall.{t}']:>7.3f} "
+            f"{int(sc[f'support.{t}']):>6}"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m tests.bench.bench_pii", description=__doc__.split("\n")[0])
+    ap.add_argument("--corpus", type=Path, default=CORPUS, help="a labelled JSONL corpus")
+    ap.add_argument("--misses", action="store_true", help="list false positives and negatives")
+    ap.add_argument("--no-timing", action="store_true")
+    args = ap.parse_args(argv)
+    rows = load(args.corpus)
+    res = evaluate(rows)
+    print(f"{len(rows)} snippets, {sum(1 for r in rows if r['labels'])} with PII")
+    print(table(scores(res)))
+    if args.misses:
+        print("\n".join(res["misses"]))
+    if not args.no_timing:
+        print(f"first scan in a fresh interpreter (imports included): {cold_ms():.1f} ms")
+        for kind in ("notes", "dense"):
+            t = timing(kind)
+            print(f"10 KB body ({kind}): p50 {t['p50']:.3f} ms, p95 {t['p95']:.3f} ms (goal p95 ≤ 2 ms)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
