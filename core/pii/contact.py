@@ -128,13 +128,48 @@ _REF_WORDS = keywords(
     "ssn",
     "bsn",
 )
-_US_SHAPE = re.compile(r"(?:\+?1[ .-]?)?(?:\(\d{3}\)[ ]?|\d{3}[ .-])\d{3}[ .-]\d{4}")
-_REGIONS = ("GB", "DE", "FR", "NL", "ES", "IT", "CH", "AT", "BE", "SE", "IE", "AU", "IN", "PL")
+# Numbers written nationally: with a leading trunk 0 (or Italy's kept 0), or without one.
+_TRUNK_REGIONS = (
+    "GB",
+    "DE",
+    "FR",
+    "NL",
+    "CH",
+    "AT",
+    "BE",
+    "SE",
+    "IE",
+    "AU",
+    "IN",
+    "IT",
+    "FI",
+    "NZ",
+)
+_PLAIN_REGIONS = ("US", "ES", "IT", "PL", "PT", "DK", "NO")
+_LENGTHS: dict[str, frozenset[int]] = {}
+
+
+def _possible(region: str, digits: str) -> bool:
+    """Whether a national number of this many digits can be valid in `region` at all."""
+    lengths = _LENGTHS.get(region)
+    if lengths is None:
+        pn = _phonenumbers()
+        meta = pn.PhoneMetadata.metadata_for_region(region)
+        lengths = _LENGTHS[region] = frozenset(meta.general_desc.possible_length or ())
+    n = len(digits)
+    if region == "US" and n == 11 and digits.startswith("1"):
+        n = 10
+    elif digits.startswith("0") and region != "IT":
+        n -= 1
+    return n in lengths
 
 
 def _valid(number: str, regions: tuple[str | None, ...]) -> bool:
     pn = _phonenumbers()
+    digits = "".join(c for c in number if c.isdigit())
     for region in regions:
+        if region is not None and not _possible(region, digits):
+            continue
         try:
             parsed = pn.parse(number, region)
         except pn.NumberParseException:
@@ -192,12 +227,7 @@ def _phones(text: str, lo: int, hi: int) -> Iterator[Finding]:
             continue
         if not (keyword or grouped):
             continue
-        regions: tuple[str | None, ...]
-        if _US_SHAPE.fullmatch(s):
-            regions = ("US", *_REGIONS)
-        elif s.startswith("0"):
-            regions = _REGIONS
-        else:
-            regions = ("US", *_REGIONS)
+        first = s.lstrip("(")
+        regions = _TRUNK_REGIONS if first.startswith("0") else _PLAIN_REGIONS
         if _valid(s, regions):
             yield Finding(start, end, PHONE, 850 if keyword else 750, "phone")

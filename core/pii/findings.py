@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import bisect
+
 import msgspec
 
 EMAIL = "email"
@@ -40,9 +42,14 @@ def resolve(findings: list[Finding]) -> list[Finding]:
     if len(findings) < 2:
         return list(findings)
     ranked = sorted(findings, key=lambda f: (-f.confidence, -(f.end - f.start), f.start))
-    kept: list[Finding] = []
+    starts: list[int] = []
+    kept: list[Finding] = []  # sorted by start, never overlapping
     for f in ranked:
-        if not any(f.overlaps(k) for k in kept):
-            kept.append(f)
-    kept.sort()
+        i = bisect.bisect_left(starts, f.start)
+        if i > 0 and kept[i - 1].end > f.start:
+            continue
+        if i < len(kept) and kept[i].start < f.end:
+            continue
+        starts.insert(i, f.start)
+        kept.insert(i, f)
     return kept

@@ -61,8 +61,17 @@ _RULES: tuple[_Rule, ...] = (
         r"\d{2} ?\d{3} ?\d{3} ?\d{3}",
         "stdnum.de.idnr",
         (11,),
-        ("steuer-id", "steuerid", "steuer id", "idnr", "identifikationsnummer", "steuer-idnr",
-         "tax id", "tin", "steueridentifikationsnummer"),
+        (
+            "steuer-id",
+            "steuerid",
+            "steuer id",
+            "idnr",
+            "identifikationsnummer",
+            "steuer-idnr",
+            "tax id",
+            "tin",
+            "steueridentifikationsnummer",
+        ),
     ),
     # Netherlands: BSN (9 digits, 11-proof)
     _Rule(
@@ -76,13 +85,14 @@ _RULES: tuple[_Rule, ...] = (
     _Rule("gb_nhs", r"\d{3}[ -]?\d{3}[ -]?\d{4}", "stdnum.gb.nhs", (10,), ("nhs",)),
     # Sweden: personnummer (date and Luhn)
     _Rule(
-        "se_personnummer", r"(?:19|20)?\d{6}[-+]\d{4}", "stdnum.se.personnummer", (10, 12),
+        "se_personnummer",
+        r"(?:19|20)?\d{6}[-+]\d{4}",
+        "stdnum.se.personnummer",
+        (10, 12),
         confidence=800,
     ),
     # Finland: henkilötunnus (date, century sign, check character)
-    _Rule(
-        "fi_hetu", r"\d{6}[-+A-FU-Y]\d{3}[0-9A-Y]", "stdnum.fi.hetu", (9, 10), confidence=900
-    ),
+    _Rule("fi_hetu", r"\d{6}[-+A-FU-Y]\d{3}[0-9A-Y]", "stdnum.fi.hetu", (9, 10), confidence=900),
     # Denmark: CPR (a date: only with a keyword)
     _Rule("dk_cpr", r"\d{6}-?\d{4}", "stdnum.dk.cpr", (10,), ("cpr", "cpr-nr")),
     # Poland: PESEL (date and check digit)
@@ -200,9 +210,7 @@ def _candidate(text: str, base: int, cand: str, enabled: set[int]) -> Iterator[F
             for rule in rules:
                 if id(rule) in enabled and rule.shape.fullmatch(sub):
                     if _valid(rule, text, base + s, base + e):
-                        yield Finding(
-                            base + s, base + e, NATIONAL_ID, rule.confidence, rule.detail
-                        )
+                        yield Finding(base + s, base + e, NATIONAL_ID, rule.confidence, rule.detail)
 
 
 def codice_fiscale(text: str, start: int, end: int) -> Iterator[Finding]:

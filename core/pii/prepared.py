@@ -82,7 +82,9 @@ class Prepared:
             self._tokens = spans
         return self._tokens
 
-    def around(self, needle: str, left: int, right: int, low: bool = False) -> list[tuple[int, int]]:
+    def around(
+        self, needle: str, left: int, right: int, low: bool = False
+    ) -> list[tuple[int, int]]:
         """Merged windows around every occurrence of `needle`."""
         hay = self.low if low else self.text
         spans = []

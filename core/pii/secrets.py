@@ -52,8 +52,18 @@ _VENDOR: tuple[tuple[str, re.Pattern[str], int, tuple[str, ...], str], ...] = tu
             "gitlab_token",
             _B + r"gl(?:pat|dt|ptt|rt|cbt|oas|soat|ft|imt|agent)-[0-9A-Za-z_-]{20,64}" + _E,
             970,
-            ("glpat-", "gldt-", "glptt-", "glrt-", "glcbt-", "gloas-", "glsoat-", "glft-", "glimt-",
-             "glagent-"),
+            (
+                "glpat-",
+                "gldt-",
+                "glptt-",
+                "glrt-",
+                "glcbt-",
+                "gloas-",
+                "glsoat-",
+                "glft-",
+                "glimt-",
+                "glagent-",
+            ),
             "",
         ),
         (
@@ -77,7 +87,13 @@ _VENDOR: tuple[tuple[str, re.Pattern[str], int, tuple[str, ...], str], ...] = tu
             ("sk-",),
             "",
         ),
-        ("anthropic_key", _B + r"sk-ant-(?:api|admin)\d\d-[A-Za-z0-9_-]{80,}" + _E, 970, ("sk-ant-",), ""),
+        (
+            "anthropic_key",
+            _B + r"sk-ant-(?:api|admin)\d\d-[A-Za-z0-9_-]{80,}" + _E,
+            970,
+            ("sk-ant-",),
+            "",
+        ),
         ("npm_token", _B + r"npm_[A-Za-z0-9]{36}" + _E, 960, ("npm_",), ""),
         ("pypi_token", _B + r"pypi-AgEIcHlwaS5vcmc[A-Za-z0-9_-]{50,}" + _E, 970, ("pypi-",), ""),
         ("twilio_key", _B + r"SK[0-9a-f]{32}" + _E, 800, ("SK",), ""),
@@ -107,6 +123,8 @@ _KEYED: tuple[tuple[str, re.Pattern[str], int], ...] = tuple(
         ("azure_sas_signature", r"[?&]sig=([A-Za-z0-9%+/]{40,}(?:%3D|=){0,2})", 900),
     )
 )
+_ASCII_LOWER = {c: c + 32 for c in range(65, 91)}
+_KEYED_HINTS = ("secret", "accountkey=", "sig=")
 _CONN = re.compile(r"\b[a-z][a-z0-9+.-]{1,20}://[^\s:/@]{1,64}:([^\s:/@]{3,128})@[\w.-]+")
 _SLACK_HOOK = re.compile(r"https://hooks\.slack\.com/(?:services|workflows)/[A-Za-z0-9+/_-]{20,}")
 
@@ -119,14 +137,19 @@ _JWT = re.compile(
 )
 
 # key [:=] value, in code, configs, env files and YAML; the value is the span
-_ASSIGN = re.compile(
-    r"(?i)(?<![A-Za-z0-9])((?:[A-Za-z0-9]+[_.-])*"
-    r"(?:password|passwd|passphrase|pwd|pass|secret|secret[_-]?key|client[_-]?secret|api[_-]?key|"
-    r"apikey|access[_-]?token|auth[_-]?token|refresh[_-]?token|bearer|token|private[_-]?key|"
-    r"credentials?|kennwort|passwort|mot[_ ]de[_ ]passe|contraseña)(?:[_.-][A-Za-z0-9]+)?)"
-    r"[\"']?[ \t]*(?::=|=>|[:=])[ \t]*(?:(\"[^\"\n]{1,200}\"|'[^'\n]{1,200}')|([^\s\"',;)}\]]{1,200}))"
+# A secret's key word, found in the lower-cased line (longest alternatives first) ...
+_KEY_WORD = re.compile(
+    r"password|passwort|passwd|passphrase|pass|pwd|client[_-]?secret|secret[_-]?key|secret|"
+    r"api[_-]?key|apikey|access[_-]?token|auth[_-]?token|refresh[_-]?token|token|bearer|"
+    r"private[_-]?key|credentials?|kennwort|mot[_ ]de[_ ]passe|contraseña"
 )
-# "my password is hunter2", "Authorization: Bearer abc..."
+# ... the identifier it is part of (`db_password`, `SMTP.pass`) ...
+_KEY_PREFIX = re.compile(r"(?:[A-Za-z0-9]+[_.-])*$")
+# ... and what follows it: more of the key (`_secret`, camelCase `Key`), an assignment, a value.
+_ASSIGN_TAIL = re.compile(
+    r"((?:[_.-][A-Za-z0-9]+|[A-Z][a-z0-9]*)*)[\"']?[ \t]*(?::=|=>|[:=])[ \t]*"
+    r"(?:(\"[^\"\n]{1,200}\"|'[^'\n]{1,200}')|([^\s\"',;)}\]]{1,200}))"
+)
 _PROSE = re.compile(
     r"(?i)\b(?:password|passwort|passcode|pin|mot de passe|contraseña)\s+(?:is|was|ist|est|es|:)\s+"
     r"[\"'`]?([^\s\"'`]{4,64})"
@@ -187,17 +210,20 @@ def _assignment_value_ok(value: str, quoted: bool) -> bool:
     return True
 
 
+_DEL_DIGITS = str.maketrans("", "", "0123456789")
+_DEL_UPPER = str.maketrans("", "", "ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+_DEL_LOWER = str.maketrans("", "", "abcdefghijklmnopqrstuvwxyz")
+_HEXISH = re.compile(r"[0-9a-fA-F-]+")
+
+
 def _looks_random(tok: str) -> bool:
     """A run that reads as generated: mixed classes switching often, high entropy, not hex."""
     n = len(tok)
-    if n < 20:
-        return False
-    if re.fullmatch(r"[0-9a-fA-F-]+", tok):
+    if n < 20 or _HEXISH.fullmatch(tok):
         return False  # hex digests, git hashes, UUIDs
-    lower = sum(c.islower() for c in tok)
-    upper = sum(c.isupper() for c in tok)
-    digit = sum(c.isdigit() for c in tok)
-    if min(lower, upper) < 2 or digit < 2:
+    if n - len(tok.translate(_DEL_DIGITS)) < 2:
+        return False
+    if n - len(tok.translate(_DEL_UPPER)) < 2 or n - len(tok.translate(_DEL_LOWER)) < 2:
         return False
     if class_switches(tok) < n * 0.35:
         return False
@@ -218,8 +244,18 @@ def _jwt_ok(tok: str) -> bool:
 
 
 _LINE_WORDS = (
-    "pass", "pwd", "secret", "token", "key", "credential", "bearer", "auth", "kennwort",
-    "contraseña", "pin ", "sig=",
+    "pass",
+    "pwd",
+    "secret",
+    "token",
+    "key",
+    "credential",
+    "bearer",
+    "auth",
+    "kennwort",
+    "contraseña",
+    "pin ",
+    "sig=",
 )
 
 
@@ -285,11 +321,23 @@ def _high_entropy(text: str, m: re.Match[str]) -> Iterator[Finding]:
 
 
 def _line(text: str, ls: int, le: int) -> Iterator[Finding]:
-    for detail, pat, conf in _KEYED:
-        for m in pat.finditer(text, ls, le):
-            yield Finding(m.start(1), m.end(1), SECRET, conf, detail)
-    for m in _ASSIGN.finditer(text, ls, le):
-        if _NOT_SECRET_KEY.search(m.group(1)):
+    low = text[ls:le].lower()
+    if len(low) != le - ls:  # keep offsets aligned ("İ" lowers to two code points)
+        low = text[ls:le].translate(_ASCII_LOWER)
+    for (detail, pat, conf), hint in zip(_KEYED, _KEYED_HINTS, strict=True):
+        if hint in low:
+            for m in pat.finditer(text, ls, le):
+                yield Finding(m.start(1), m.end(1), SECRET, conf, detail)
+    for k in _KEY_WORD.finditer(low):
+        ks, ke = ls + k.start(), ls + k.end()
+        if ks > 0 and text[ks - 1].isalnum():
+            continue  # bypass, compass: the word is inside another
+        m = _ASSIGN_TAIL.match(text, ke, le)
+        if m is None:
+            continue
+        pre = _KEY_PREFIX.search(text, max(ls, ks - 40), ks)
+        key = text[pre.start() if pre else ks : m.end(1)]
+        if _NOT_SECRET_KEY.search(key):
             continue
         quoted = m.group(2) is not None
         g = 2 if quoted else 3
@@ -301,18 +349,21 @@ def _line(text: str, ls: int, le: int) -> Iterator[Finding]:
             start, end = m.start(g), m.end(g)
         if _assignment_value_ok(value, quoted):
             yield Finding(start, end, SECRET, 900, "password_assignment")
+    if "bearer" in low or "token" in low:
+        for m in _BEARER.finditer(text, ls, le):
+            if _looks_random(m.group(1)) or len(m.group(1)) >= 32:
+                yield Finding(m.start(1), m.end(1), SECRET, 900, "bearer_token")
+    if not ("pass" in low or "pin" in low or "contraseña" in low):
+        return
     for m in _PROSE.finditer(text, ls, le):
         v = m.group(1).rstrip(".,;:)")
         if any(not c.isalpha() for c in v) or (v != v.lower() and v != v.upper()):
             if not _PLACEHOLDER.match(v):
                 yield Finding(m.start(1), m.start(1) + len(v), SECRET, 850, "password_prose")
-    kw = _PASSWORD_WORDS.search(text[ls:le].lower())
+    kw = _PASSWORD_WORDS.search(low)
     if kw is not None:
         for m in _PROSE_LATER.finditer(text, ls + kw.end(), le):
             v = m.group(1).rstrip(".,;:)")
             letters = sum(c.isalpha() for c in v)
             if 0 < letters < len(v) and len(v) >= 6 and not _PLACEHOLDER.match(v):
                 yield Finding(m.start(1), m.start(1) + len(v), SECRET, 750, "password_prose")
-    for m in _BEARER.finditer(text, ls, le):
-        if _looks_random(m.group(1)) or len(m.group(1)) >= 32:
-            yield Finding(m.start(1), m.end(1), SECRET, 900, "bearer_token")

@@ -46,7 +46,7 @@ def evaluate(rows: list[dict], scan=None) -> dict:
         text = row["text"]
         want = {(lab["type"], lab["start"], lab["end"]) for lab in row["labels"]}
         got = {(f.type, f.start, f.end) for f in scan(text)}
-        for t, s, e in got & want:
+        for t, _s, _e in got & want:
             tp[t] += 1
         for t, s, e in got - want:
             fp[t] += 1
@@ -134,10 +134,18 @@ def _metrics() -> list[Metric]:
         out.append(Metric(f"precision.{t}", f"pii precision, {t}", ""))
         out.append(Metric(f"recall.{t}", f"pii recall, {t}", ""))
     out.append(
-        Metric("precision.all", "pii precision, overall", "", goal="≥ 0.90", check=lambda m, _r: m >= 0.90)
+        Metric(
+            "precision.all",
+            "pii precision, overall",
+            "",
+            goal="≥ 0.90",
+            check=lambda m, _r: m >= 0.90,
+        )
     )
     out.append(
-        Metric("recall.all", "pii recall, overall", "", goal="≥ 0.95", check=lambda m, _r: m >= 0.95)
+        Metric(
+            "recall.all", "pii recall, overall", "", goal="≥ 0.95", check=lambda m, _r: m >= 0.95
+        )
     )
     for kind in ("notes", "dense"):
         out.append(Metric(f"{kind}.p50", f"pii scan of a 10 KB body ({kind}), p50", "ms"))
@@ -167,7 +175,9 @@ def table(sc: dict[str, float]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m tests.bench.bench_pii", description=__doc__.split("\n")[0])
+    ap = argparse.ArgumentParser(
+        prog="python -m tests.bench.bench_pii", description=__doc__.split("\n")[0]
+    )
     ap.add_argument("--corpus", type=Path, default=CORPUS, help="a labelled JSONL corpus")
     ap.add_argument("--misses", action="store_true", help="list false positives and negatives")
     ap.add_argument("--no-timing", action="store_true")
@@ -182,7 +192,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"first scan in a fresh interpreter (imports included): {cold_ms():.1f} ms")
         for kind in ("notes", "dense"):
             t = timing(kind)
-            print(f"10 KB body ({kind}): p50 {t['p50']:.3f} ms, p95 {t['p95']:.3f} ms (goal p95 ≤ 2 ms)")
+            print(
+                f"10 KB body ({kind}): p50 {t['p50']:.3f} ms, p95 {t['p95']:.3f} ms (goal p95 ≤ 2 ms)"
+            )
     return 0
 
 

@@ -27,7 +27,11 @@ T: list[tuple[str, str, int]] = [
     # ---- notes and prose
     ("note", "Met «email» at the conference; follow up next week about the pilot.", 3),
     ("note", "Customer callback: «phone_us» (after 5pm ET). Ticket was escalated.", 3),
-    ("note", "Frau Müller aus der Hauptstraße 12, 10115 Berlin, erreichbar unter Tel. «phone_national».", 3),
+    (
+        "note",
+        "Frau Müller aus der Hauptstraße 12, 10115 Berlin, erreichbar unter Tel. «phone_national».",
+        3,
+    ),
     ("note", "Numéro de téléphone de M. Dubois : «phone_intl», e-mail «email».", 3),
     ("note", "Reminder: send the contract to «email» and cc «email».", 2),
     ("note", "Her SSN is «ssn» — do not paste it into the shared doc again.", 3),
@@ -43,55 +47,79 @@ T: list[tuple[str, str, int]] = [
     ("note", "Li Wei — 北京市朝阳区 — mobile «phone_intl», mail «email».", 2),
     ("note", "The VPN gateway moved to «ipv4»; old one is decommissioned.", 2),
     ("note", "Learned today: git bisect found the regression in «git_sha» after 7 steps.", 2),
-    ("note", "Upgraded Postgres to version «version4» and the planner stopped choosing the seq scan.", 2),
+    (
+        "note",
+        "Upgraded Postgres to version «version4» and the planner stopped choosing the seq scan.",
+        2,
+    ),
     ("note", "Order «order_no» shipped on «date»; tracking page says in transit.", 3),
     ("note", "Invoice #«order_no» for «amount» EUR is overdue since «date».", 2),
-    ("note", "The card ending in 4242 was declined; test with «bad_card» failed Luhn as expected.", 2),
+    (
+        "note",
+        "The card ending in 4242 was declined; test with «bad_card» failed Luhn as expected.",
+        2,
+    ),
     ("note", "Meeting notes «date»: decided to shard by tenant id, rollout in «semver».", 2),
     ("note", "Call with Aoife Murphy (Dublin) went well. Next steps: pricing, SSO, audit logs.", 1),
     ("note", "Ahmed's flat: Rue de la Paix 5, 75002 Paris. Dinner at 19:30 on Friday.", 1),
     ("note", "Kwame Mensah moved to Accra; the team gift is on the way to his new office.", 1),
     ("note", "Dr. Tanaka Yuki, 東京都港区六本木 1-2-3, will review the paper by 12/15.", 1),
     ("note", "Quarterly numbers: revenue up 12.5%, churn 3.1%, NPS 41. Board deck v3 sent.", 1),
-    ("note", "Reading list: DDIA ch. 5, the Raft paper, and the 2019 Jepsen report on etcd 3.4.3.", 1),
+    (
+        "note",
+        "Reading list: DDIA ch. 5, the Raft paper, and the 2019 Jepsen report on etcd 3.4.3.",
+        1,
+    ),
     ("note", "Pick up dry cleaning, ticket 20931. Pharmacy closes at 18:00.", 1),
     ("note", "Flight LH 1234 departs 07:45 from gate B12, seat 14C, booking ref XK7P2Q.", 1),
     ("note", "Wifi at the cabin: network «uuid», ask the owner for the code.", 1),
-    ("note", "Room 404, building 3, floor 2. The printer is HP-4050 on 10.0.0.0/8? no, on «ipv4».", 2),
+    (
+        "note",
+        "Room 404, building 3, floor 2. The printer is HP-4050 on 10.0.0.0/8? no, on «ipv4».",
+        2,
+    ),
     # ---- code
-    ("code", "AWS_ACCESS_KEY_ID = \"«aws_key»\"\nAWS_SECRET_ACCESS_KEY = \"«aws_secret»\"", 3),
-    ("code", "client = boto3.client('s3', aws_access_key_id='«aws_key»', region_name='eu-west-1')", 2),
-    ("code", "const firebaseConfig = { apiKey: \"«gcp_key»\", projectId: \"demo-app\" };", 3),
-    ("code", "headers = {\"Authorization\": f\"token «github_token»\"}", 3),
+    ("code", 'AWS_ACCESS_KEY_ID = "«aws_key»"\nAWS_SECRET_ACCESS_KEY = "«aws_secret»"', 3),
+    (
+        "code",
+        "client = boto3.client('s3', aws_access_key_id='«aws_key»', region_name='eu-west-1')",
+        2,
+    ),
+    ("code", 'const firebaseConfig = { apiKey: "«gcp_key»", projectId: "demo-app" };', 3),
+    ("code", 'headers = {"Authorization": f"token «github_token»"}', 3),
     ("code", "git clone https://oauth2:«gitlab_token»@gitlab.com/team/infra.git", 2),
     ("code", "SLACK_BOT_TOKEN=«slack_token»", 2),
-    ("code", "stripe.api_key = \"«stripe_key»\"", 2),
-    ("code", "db_password = \"«password»\"\nconn = connect(host=HOST, password=db_password)", 3),
-    ("code", "DATABASE_URL = \"«pg_url»\"", 3),
-    ("code", "token = \"«jwt»\"\nresp = requests.get(url, headers={\"Authorization\": f\"Bearer {token}\"})", 3),
-    ("code", "def test_parse():\n    assert parse(\"«email»\") == Address(local=..., domain=...)", 2),
+    ("code", 'stripe.api_key = "«stripe_key»"', 2),
+    ("code", 'db_password = "«password»"\nconn = connect(host=HOST, password=db_password)', 3),
+    ("code", 'DATABASE_URL = "«pg_url»"', 3),
+    (
+        "code",
+        'token = "«jwt»"\nresp = requests.get(url, headers={"Authorization": f"Bearer {token}"})',
+        3,
+    ),
+    ("code", 'def test_parse():\n    assert parse("«email»") == Address(local=..., domain=...)', 2),
     ("code", "# TODO(«email»): remove after the migration", 2),
-    ("code", "password = os.environ[\"DB_PASSWORD\"]\nuser = getpass.getuser()", 1),
-    ("code", "password = getpass.getpass(\"Password: \")\nif not check(password): raise Denied", 1),
+    ("code", 'password = os.environ["DB_PASSWORD"]\nuser = getpass.getuser()', 1),
+    ("code", 'password = getpass.getpass("Password: ")\nif not check(password): raise Denied', 1),
     ("code", "self.password = password\nself.token = token_factory()", 1),
-    ("code", "id = \"«uuid»\"\nrev = \"«git_sha»\"", 3),
-    ("code", "EXPECTED_SHA256 = \"«sha256»\"", 3),
-    ("code", "__version__ = \"«semver»\"\nBUILD = «order_no»", 2),
+    ("code", 'id = "«uuid»"\nrev = "«git_sha»"', 3),
+    ("code", 'EXPECTED_SHA256 = "«sha256»"', 3),
+    ("code", '__version__ = "«semver»"\nBUILD = «order_no»', 2),
     ("code", "for i in range(1024):\n    buf[i] = (i * 2654435761) % 4294967296", 1),
-    ("code", "assert luhn_ok(\"«bad_card»\") is False", 2),
+    ("code", 'assert luhn_ok("«bad_card»") is False', 2),
     ("code", "timeout_ms = 30000\nmax_tokens = 4096\ntoken_count = 12000", 1),
-    ("code", "api_key = \"«api_token»\"", 3),
+    ("code", 'api_key = "«api_token»"', 3),
     ("code", "const API_TOKEN = '«api_token»';", 2),
-    ("code", "ALLOWED_HOSTS = [\"«ipv4»\", \"localhost\", \"127.0.0.1\"]", 2),
-    ("code", "img.src = \"data:image/png;base64,«b64_blob»\";", 2),
-    ("code", "\"integrity\": \"sha512-«b64_blob»\"", 2),
+    ("code", 'ALLOWED_HOSTS = ["«ipv4»", "localhost", "127.0.0.1"]', 2),
+    ("code", 'img.src = "data:image/png;base64,«b64_blob»";', 2),
+    ("code", '"integrity": "sha512-«b64_blob»"', 2),
     ("code", "color: #ff8800; margin: 0 auto; transition: all 0.3s ease-in-out;", 1),
-    ("code", "std::vector<int> v; std::map<std::string, int> m; auto it = m.find(\"key\");", 1),
+    ("code", 'std::vector<int> v; std::map<std::string, int> m; auto it = m.find("key");', 1),
     ("code", "let ts = «unix_ts»; // epoch millis from the API", 2),
-    ("code", "PRIVATE_KEY = \"\"\"«private_key»\"\"\"", 2),
-    ("code", "SECRET_KEY = \"«django_key»\"", 2),
-    ("code", "ssh_key = open(os.path.expanduser(\"~/.ssh/id_ed25519\")).read()", 1),
-    ("code", "user = User(email=\"«email»\", phone=\"«phone_intl»\")", 2),
+    ("code", 'PRIVATE_KEY = """«private_key»"""', 2),
+    ("code", 'SECRET_KEY = "«django_key»"', 2),
+    ("code", 'ssh_key = open(os.path.expanduser("~/.ssh/id_ed25519")).read()', 1),
+    ("code", 'user = User(email="«email»", phone="«phone_intl»")', 2),
     # ---- logs
     ("log", "«date» INFO auth: login ok user=«email» ip=«ipv4»", 4),
     ("log", "«date» WARN rate limit exceeded for «ipv4» (120 req/min)", 3),
@@ -116,21 +144,41 @@ T: list[tuple[str, str, int]] = [
     ("config", "database:\n  password: ${DB_PASSWORD}\n  pool: 10", 1),
     ("config", "SMTP_USER=«email»\nSMTP_PASSWORD=«password»\nSMTP_PORT=587", 3),
     ("config", "redis:\n  url: «pg_url»", 2),
-    ("config", "{\"type\": \"service_account\", \"private_key\": \"«private_key»\", \"client_email\": \"«email»\"}", 2),
-    ("config", "server {\n  listen 443 ssl;\n  server_name example.com;\n  allow «ipv4»;\n  deny all;\n}", 2),
+    (
+        "config",
+        '{"type": "service_account", "private_key": "«private_key»", "client_email": "«email»"}',
+        2,
+    ),
+    (
+        "config",
+        "server {\n  listen 443 ssl;\n  server_name example.com;\n  allow «ipv4»;\n  deny all;\n}",
+        2,
+    ),
     ("config", "interface eth0\n  address «ipv6»/64\n  gateway «ipv6»", 2),
     ("config", "GITHUB_TOKEN=«github_token»\nNPM_REGISTRY=https://registry.npmjs.org/", 2),
-    ("config", "password: \"<your password here>\"\napi_key: \"REPLACE_ME\"\ntoken: \"\"", 1),
-    ("config", "[tool.poetry.dependencies]\npython = \"^3.11\"\nrequests = \"==2.31.0\"\nurllib3 = \"1.26.18\"", 1),
+    ("config", 'password: "<your password here>"\napi_key: "REPLACE_ME"\ntoken: ""', 1),
+    (
+        "config",
+        '[tool.poetry.dependencies]\npython = "^3.11"\nrequests = "==2.31.0"\nurllib3 = "1.26.18"',
+        1,
+    ),
     ("config", "image: registry.example.com/app@sha256:«sha256»", 2),
-    ("config", "version: \"3.9\"\nservices:\n  web:\n    ports: [\"8080:80\"]\n    environment:\n      - RELEASE=«version4»", 2),
+    (
+        "config",
+        'version: "3.9"\nservices:\n  web:\n    ports: ["8080:80"]\n    environment:\n      - RELEASE=«version4»',
+        2,
+    ),
     ("config", "[user]\n  name = Sven Johansson\n  email = «email»\n  signingkey = «git_sha»", 2),
     ("config", "x-api-key: «api_token»\naccept: application/json", 2),
     ("config", "bank:\n  iban: «iban»\n  bic: COBADEFFXXX", 2),
     ("config", "ntp_servers: [«ipv4», «ipv4»]", 2),
     ("config", "jwt_secret: «api_token»\njwt_ttl: 3600", 2),
     # ---- tables, csv, chat
-    ("table", "name,email,phone\nAnna Schmidt,«email»,«phone_intl»\nJoão Silva,«email»,«phone_intl»", 3),
+    (
+        "table",
+        "name,email,phone\nAnna Schmidt,«email»,«phone_intl»\nJoão Silva,«email»,«phone_intl»",
+        3,
+    ),
     ("table", "| id | sku | qty | price |\n| «order_no» | «order_no» | 2 | 19.99 |", 2),
     ("table", "date,amount,reference\n«date»,«amount»,«order_no»\n«date»,«amount»,«order_no»", 2),
     ("table", "patient,nhs_or_id,dob\nM. Rossi,«national_id»,1984-02-11", 2),
@@ -158,7 +206,9 @@ def _prose_password(r: random.Random) -> list[V.Piece]:
 
 GEN = dict(V.GEN)
 GEN["password_prose"] = _prose_password
-GEN["django_key"] = lambda r: [("django-insecure-" + V.rtoken(r, V.ALNUM + "!@#%^&*(-_=+)", 50), "secret", "password")]
+GEN["django_key"] = lambda r: [
+    ("django-insecure-" + V.rtoken(r, V.ALNUM + "!@#%^&*(-_=+)", 50), "secret", "password")
+]
 
 
 def build() -> list[dict]:
@@ -173,8 +223,14 @@ def build() -> list[dict]:
                 text += template[pos : m.start()]
                 for piece, typ, detail in GEN[m.group(1)](r):
                     if typ:
-                        labels.append({"type": "secret" if typ == "secret" else typ, "start": len(text),
-                                       "end": len(text) + len(piece), "detail": detail})
+                        labels.append(
+                            {
+                                "type": "secret" if typ == "secret" else typ,
+                                "start": len(text),
+                                "end": len(text) + len(piece),
+                                "detail": detail,
+                            }
+                        )
                     text += piece
                 pos = m.end()
             text += template[pos:]

@@ -48,28 +48,75 @@ def until(r: random.Random, make, ok, tries: int = 200_000) -> str:
 
 
 FIRST = [
-    "anna", "jose", "li.wei", "fatima", "olivier", "sven", "priya", "mehmet", "chloe", "joao",
-    "yuki", "ahmed", "marta", "lukas", "sofia", "dmitri", "aoife", "kwame", "ines", "tomasz",
+    "anna",
+    "jose",
+    "li.wei",
+    "fatima",
+    "olivier",
+    "sven",
+    "priya",
+    "mehmet",
+    "chloe",
+    "joao",
+    "yuki",
+    "ahmed",
+    "marta",
+    "lukas",
+    "sofia",
+    "dmitri",
+    "aoife",
+    "kwame",
+    "ines",
+    "tomasz",
 ]
 LAST = [
-    "schmidt", "garcia", "nguyen", "kowalski", "rossi", "dubois", "okafor", "tanaka", "silva",
-    "johansson", "murphy", "haddad", "novak", "fischer", "moreau", "patel", "kim", "costa",
+    "schmidt",
+    "garcia",
+    "nguyen",
+    "kowalski",
+    "rossi",
+    "dubois",
+    "okafor",
+    "tanaka",
+    "silva",
+    "johansson",
+    "murphy",
+    "haddad",
+    "novak",
+    "fischer",
+    "moreau",
+    "patel",
+    "kim",
+    "costa",
 ]
 DOMAINS = [
-    "example.com", "mail.example.org", "firma.de", "correo.es", "posteo.net", "uni-heidelberg.de",
-    "company.co.uk", "startup.io", "laposte.fr", "gmail.com", "outlook.com", "proton.me",
+    "example.com",
+    "mail.example.org",
+    "firma.de",
+    "correo.es",
+    "posteo.net",
+    "uni-heidelberg.de",
+    "company.co.uk",
+    "startup.io",
+    "laposte.fr",
+    "gmail.com",
+    "outlook.com",
+    "proton.me",
 ]
 
 
 def email(r: random.Random) -> list[Piece]:
     f, last = r.choice(FIRST), r.choice(LAST)
-    local = r.choice([f"{f}.{last}", f"{f[0]}{last}", f"{f}_{last}{r.randint(1, 99)}", f"{f}+news", last])
+    local = r.choice(
+        [f"{f}.{last}", f"{f[0]}{last}", f"{f}_{last}{r.randint(1, 99)}", f"{f}+news", last]
+    )
     return [(f"{local}@{r.choice(DOMAINS)}", "email", "email")]
 
 
 def _phone(r: random.Random, region: str, fmt) -> str:
     ex = phonenumbers.example_number_for_type(
-        region, r.choice([phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE])
+        region,
+        r.choice([phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE]),
     )
     nsn = phonenumbers.national_significant_number(ex)
 
@@ -92,7 +139,11 @@ US_AREAS = ["212", "415", "617", "312", "206", "303", "512", "646", "718", "202"
 
 def phone_us(r: random.Random) -> list[Piece]:
     def make(r):
-        return r.choice(US_AREAS), f"{r.randint(2, 9)}{r.randint(0, 9)}{r.randint(0, 9)}", f"{r.randint(0, 9999):04d}"
+        return (
+            r.choice(US_AREAS),
+            f"{r.randint(2, 9)}{r.randint(0, 9)}{r.randint(0, 9)}",
+            f"{r.randint(0, 9999):04d}",
+        )
 
     while True:
         a, b, c = make(r)
@@ -100,12 +151,16 @@ def phone_us(r: random.Random) -> list[Piece]:
             continue
         if phonenumbers.is_valid_number(phonenumbers.parse(f"+1{a}{b}{c}")):
             break
-    s = r.choice([f"({a}) {b}-{c}", f"{a}-{b}-{c}", f"+1 {a} {b} {c}", f"{a}.{b}.{c}", f"+1-{a}-{b}-{c}"])
+    s = r.choice(
+        [f"({a}) {b}-{c}", f"{a}-{b}-{c}", f"+1 {a} {b} {c}", f"{a}.{b}.{c}", f"+1-{a}-{b}-{c}"]
+    )
     return [(s, "phone", "phone")]
 
 
 def phone_intl(r: random.Random) -> list[Piece]:
-    region = r.choice(["GB", "DE", "FR", "ES", "IT", "NL", "IN", "AU", "SE", "PL", "CH", "IE", "BR", "JP"])
+    region = r.choice(
+        ["GB", "DE", "FR", "ES", "IT", "NL", "IN", "AU", "SE", "PL", "CH", "IE", "BR", "JP"]
+    )
     return [(_phone(r, region, phonenumbers.PhoneNumberFormat.INTERNATIONAL), "phone", "phone")]
 
 
@@ -149,8 +204,18 @@ def bad_card(r: random.Random) -> list[Piece]:
 
 
 _IBAN_SHAPES = {
-    "DE": "n18", "GB": "a4n14", "FR": "n23", "NL": "a4n10", "IT": "a1n22", "ES": "n20",
-    "BE": "n12", "CH": "n17", "AT": "n16", "PL": "n24", "IE": "a4n14", "PT": "n21",
+    "DE": "n18",
+    "GB": "a4n14",
+    "FR": "n23",
+    "NL": "a4n10",
+    "IT": "a1n22",
+    "ES": "n20",
+    "BE": "n12",
+    "CH": "n17",
+    "AT": "n16",
+    "PL": "n24",
+    "IE": "a4n14",
+    "PT": "n21",
 }
 
 
@@ -194,7 +259,11 @@ def bad_iban(r: random.Random) -> list[Piece]:
 def ssn(r: random.Random) -> list[Piece]:
     from stdnum.us import ssn as s
 
-    v = until(r, lambda r: f"{r.randint(1, 899):03d}-{r.randint(1, 99):02d}-{r.randint(1, 9999):04d}", s.is_valid)
+    v = until(
+        r,
+        lambda r: f"{r.randint(1, 899):03d}-{r.randint(1, 99):02d}-{r.randint(1, 9999):04d}",
+        s.is_valid,
+    )
     return [(v, "national_id", "us_ssn")]
 
 
@@ -203,8 +272,14 @@ def ssn_bare(r: random.Random) -> list[Piece]:
 
 
 def bad_ssn(r: random.Random) -> list[Piece]:
-    v = r.choice([f"000-{r.randint(10, 99)}-{r.randint(1000, 9999)}", f"666-{r.randint(10, 99)}-{r.randint(1000, 9999)}",
-                  f"9{r.randint(10, 99)}-{r.randint(10, 99)}-{r.randint(1000, 9999)}", f"{r.randint(100, 599)}-00-{r.randint(1000, 9999)}"])
+    v = r.choice(
+        [
+            f"000-{r.randint(10, 99)}-{r.randint(1000, 9999)}",
+            f"666-{r.randint(10, 99)}-{r.randint(1000, 9999)}",
+            f"9{r.randint(10, 99)}-{r.randint(10, 99)}-{r.randint(1000, 9999)}",
+            f"{r.randint(100, 599)}-00-{r.randint(1000, 9999)}",
+        ]
+    )
     return [(v, None, "")]
 
 
@@ -222,37 +297,85 @@ def national_id(r: random.Random) -> list[Piece]:
     from stdnum.it import codicefiscale as cf
     from stdnum.se import personnummer as pnr
 
-    kind = r.choice(["es_dni", "es_nie", "it_cf", "fr_nir", "fi_hetu", "ch_ahv", "br_cpf", "gb_nino", "se_pnr"])
+    kind = r.choice(
+        ["es_dni", "es_nie", "it_cf", "fr_nir", "fi_hetu", "ch_ahv", "br_cpf", "gb_nino", "se_pnr"]
+    )
     if kind == "es_dni":
         n = rs(r, string.digits, 8)
         v = n + dni.calc_check_digit(n)
     elif kind == "es_nie":
-        v = until(r, lambda r: r.choice("XYZ") + rs(r, string.digits, 7) + r.choice("TRWAGMYFPDXBNJZSQVHLCKE"), nie.is_valid)
+        v = until(
+            r,
+            lambda r: (
+                r.choice("XYZ") + rs(r, string.digits, 7) + r.choice("TRWAGMYFPDXBNJZSQVHLCKE")
+            ),
+            nie.is_valid,
+        )
     elif kind == "it_cf":
-        base = (rs(r, "BCDFGLMNPRSTVZ", 3) + rs(r, "BCDFGLMNPRSTVZ", 3) + f"{r.randint(40, 99)}"
-                + r.choice("ABCDEHLMPRST") + f"{r.randint(1, 28) + r.choice([0, 40]):02d}"
-                + r.choice("ABCDEFGHILM") + f"{r.randint(1, 999):03d}")
+        base = (
+            rs(r, "BCDFGLMNPRSTVZ", 3)
+            + rs(r, "BCDFGLMNPRSTVZ", 3)
+            + f"{r.randint(40, 99)}"
+            + r.choice("ABCDEHLMPRST")
+            + f"{r.randint(1, 28) + r.choice([0, 40]):02d}"
+            + r.choice("ABCDEFGHILM")
+            + f"{r.randint(1, 999):03d}"
+        )
         v = base + cf.calc_check_digit(base)
     elif kind == "fr_nir":
+
         def mk(r):
             b = f"{r.randint(1, 2)}{r.randint(40, 99)}{r.randint(1, 12):02d}{r.randint(1, 95):02d}{r.randint(1, 999):03d}{r.randint(1, 999):03d}"
             return b + nir.calc_check_digits(b)
+
         v = mk(r)
         if r.random() < 0.5:
             v = nir.format(v)
     elif kind == "fi_hetu":
-        v = until(r, lambda r: _date6(r) + "-" + f"{r.randint(2, 899):03d}" + r.choice("0123456789ABCDEFHJKLMNPRSTUVWXY"), hetu.is_valid)
+        v = until(
+            r,
+            lambda r: (
+                _date6(r)
+                + "-"
+                + f"{r.randint(2, 899):03d}"
+                + r.choice("0123456789ABCDEFHJKLMNPRSTUVWXY")
+            ),
+            hetu.is_valid,
+        )
     elif kind == "ch_ahv":
-        v = until(r, lambda r: "756." + rs(r, string.digits, 4) + "." + rs(r, string.digits, 4) + "." + rs(r, string.digits, 2), ahv.is_valid)
+        v = until(
+            r,
+            lambda r: (
+                "756."
+                + rs(r, string.digits, 4)
+                + "."
+                + rs(r, string.digits, 4)
+                + "."
+                + rs(r, string.digits, 2)
+            ),
+            ahv.is_valid,
+        )
     elif kind == "br_cpf":
         v = until(r, lambda r: rs(r, string.digits, 9) + rs(r, string.digits, 2), cpf.is_valid)
         v = f"{v[:3]}.{v[3:6]}.{v[6:9]}-{v[9:]}"
     elif kind == "se_pnr":
-        v = until(r, lambda r: f"{r.choice(['19', '20', ''])}{r.randint(40, 99)}{r.randint(1, 12):02d}{r.randint(1, 28):02d}-{r.randint(0, 9999):04d}", pnr.is_valid)
+        v = until(
+            r,
+            lambda r: (
+                f"{r.choice(['19', '20', ''])}{r.randint(40, 99)}{r.randint(1, 12):02d}{r.randint(1, 28):02d}-{r.randint(0, 9999):04d}"
+            ),
+            pnr.is_valid,
+        )
         if v.startswith("20") and len(v) == 13:
             v = "19" + v[2:] if pnr.is_valid("19" + v[2:]) else v
     else:
-        v = r.choice("ABCEHJKLMPRSTWXY") + r.choice("ABCEHJKLMNPRSTWXY") + " ".join(["", *(f"{r.randint(10, 99)}" for _ in range(3))]) + " " + r.choice("ABCD")
+        v = (
+            r.choice("ABCEHJKLMPRSTWXY")
+            + r.choice("ABCEHJKLMNPRSTWXY")
+            + " ".join(["", *(f"{r.randint(10, 99)}" for _ in range(3))])
+            + " "
+            + r.choice("ABCD")
+        )
         v = v.replace(" ", "", 1)
     return [(v, "national_id", kind)]
 
@@ -268,20 +391,39 @@ def keyed_id(r: random.Random) -> list[Piece]:
 
     kind = r.choice(["bsn", "idnr", "nhs", "pesel", "aadhaar", "sin", "ssn"])
     if kind == "bsn":
-        return [("BSN: ", None, ""), (until(r, lambda r: rs(r, string.digits, 9), bsn.is_valid), "national_id", "nl_bsn")]
+        return [
+            ("BSN: ", None, ""),
+            (until(r, lambda r: rs(r, string.digits, 9), bsn.is_valid), "national_id", "nl_bsn"),
+        ]
     if kind == "idnr":
-        return [(r.choice(["Steuer-ID ", "Steuer-IdNr.: ", "Identifikationsnummer "]), None, ""),
-                (until(r, lambda r: str(r.randint(1, 9)) + rs(r, string.digits, 10), idnr.is_valid), "national_id", "de_idnr")]
+        return [
+            (r.choice(["Steuer-ID ", "Steuer-IdNr.: ", "Identifikationsnummer "]), None, ""),
+            (
+                until(r, lambda r: str(r.randint(1, 9)) + rs(r, string.digits, 10), idnr.is_valid),
+                "national_id",
+                "de_idnr",
+            ),
+        ]
     if kind == "nhs":
         v = until(r, lambda r: rs(r, string.digits, 10), nhs.is_valid)
         return [("NHS number ", None, ""), (f"{v[:3]} {v[3:6]} {v[6:]}", "national_id", "gb_nhs")]
     if kind == "pesel":
-        v = until(r, lambda r: f"{r.randint(40, 99)}{r.randint(1, 12):02d}{r.randint(1, 28):02d}" + rs(r, string.digits, 5), pesel.is_valid)
+        v = until(
+            r,
+            lambda r: (
+                f"{r.randint(40, 99)}{r.randint(1, 12):02d}{r.randint(1, 28):02d}"
+                + rs(r, string.digits, 5)
+            ),
+            pesel.is_valid,
+        )
         return [("PESEL ", None, ""), (v, "national_id", "pl_pesel")]
     if kind == "aadhaar":
         b = str(r.randint(2, 9)) + rs(r, string.digits, 10)
         v = b + verhoeff.calc_check_digit(b)
-        return [("Aadhaar no. ", None, ""), (f"{v[:4]} {v[4:8]} {v[8:]}", "national_id", "in_aadhaar")]
+        return [
+            ("Aadhaar no. ", None, ""),
+            (f"{v[:4]} {v[4:8]} {v[8:]}", "national_id", "in_aadhaar"),
+        ]
     if kind == "sin":
         v = until(r, lambda r: str(r.randint(1, 7)) + rs(r, string.digits, 8), sin.is_valid)
         return [("SIN ", None, ""), (f"{v[:3]} {v[3:6]} {v[6:]}", "national_id", "ca_sin")]
@@ -289,28 +431,38 @@ def keyed_id(r: random.Random) -> list[Piece]:
 
 
 def ipv4(r: random.Random) -> list[Piece]:
-    v = r.choice([
-        f"{r.choice([23, 31, 45, 52, 81, 91, 104, 142, 185, 203, 213])}.{r.randint(0, 255)}.{r.randint(0, 255)}.{r.randint(1, 254)}",
-        f"10.{r.randint(0, 255)}.{r.randint(0, 255)}.{r.randint(1, 254)}",
-        f"192.168.{r.randint(0, 255)}.{r.randint(1, 254)}",
-        f"172.{r.randint(16, 31)}.{r.randint(0, 255)}.{r.randint(1, 254)}",
-    ])
+    v = r.choice(
+        [
+            f"{r.choice([23, 31, 45, 52, 81, 91, 104, 142, 185, 203, 213])}.{r.randint(0, 255)}.{r.randint(0, 255)}.{r.randint(1, 254)}",
+            f"10.{r.randint(0, 255)}.{r.randint(0, 255)}.{r.randint(1, 254)}",
+            f"192.168.{r.randint(0, 255)}.{r.randint(1, 254)}",
+            f"172.{r.randint(16, 31)}.{r.randint(0, 255)}.{r.randint(1, 254)}",
+        ]
+    )
     return [(v, "ip", "ipv4")]
 
 
 def ipv6(r: random.Random) -> list[Piece]:
     g = [f"{r.randint(0, 0xFFFF):x}" for _ in range(8)]
-    v = r.choice([
-        "2001:db8:" + ":".join(g[:6]),
-        f"2a02:{g[0]}:{g[1]}::{g[2]}",
-        f"fe80::{g[0]}:{g[1]}:{g[2]}:{g[3]}",
-        f"2606:4700:{g[0]}::{g[1]}",
-    ])
+    v = r.choice(
+        [
+            "2001:db8:" + ":".join(g[:6]),
+            f"2a02:{g[0]}:{g[1]}::{g[2]}",
+            f"fe80::{g[0]}:{g[1]}:{g[2]}:{g[3]}",
+            f"2606:4700:{g[0]}::{g[1]}",
+        ]
+    )
     return [(v, "ip", "ipv6")]
 
 
 def aws_key(r: random.Random) -> list[Piece]:
-    return [(r.choice(["AKIA", "ASIA"]) + rs(r, "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 16), "secret", "aws_access_key_id")]
+    return [
+        (
+            r.choice(["AKIA", "ASIA"]) + rs(r, "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 16),
+            "secret",
+            "aws_access_key_id",
+        )
+    ]
 
 
 def aws_secret(r: random.Random) -> list[Piece]:
@@ -323,7 +475,13 @@ def gcp_key(r: random.Random) -> list[Piece]:
 
 def github_token(r: random.Random) -> list[Piece]:
     if r.random() < 0.25:
-        return [("github_pat_" + rtoken(r, ALNUM, 22) + "_" + rtoken(r, ALNUM, 59), "secret", "github_pat")]
+        return [
+            (
+                "github_pat_" + rtoken(r, ALNUM, 22) + "_" + rtoken(r, ALNUM, 59),
+                "secret",
+                "github_pat",
+            )
+        ]
     return [(r.choice(["ghp_", "gho_", "ghs_"]) + rtoken(r, ALNUM, 36), "secret", "github_token")]
 
 
@@ -353,17 +511,41 @@ def _b64url(b: bytes) -> str:
 
 def jwt(r: random.Random) -> list[Piece]:
     head = _b64url(json.dumps({"alg": r.choice(["HS256", "RS256"]), "typ": "JWT"}).encode())
-    body = _b64url(json.dumps({"sub": str(r.randint(1, 10**6)), "name": r.choice(FIRST), "iat": r.randint(1.6e9, 1.8e9)}).encode())
+    body = _b64url(
+        json.dumps(
+            {
+                "sub": str(r.randint(1, 10**6)),
+                "name": r.choice(FIRST),
+                "iat": r.randint(1.6e9, 1.8e9),
+            }
+        ).encode()
+    )
     sig = _b64url(r.randbytes(32))
     return [(f"{head}.{body}.{sig}", "secret", "jwt")]
 
 
-PASSWORDS = ["hunter2!", "Tr0ub4dor&3", "correct-horse-battery-9", "S3cr3tP@ss", "Winter2024!", "p4ssw0rd#77",
-             "Zx9!qL2#vB", "m0nkey$Bus", "kaffee&Kuchen7", "Contraseña_2023"]
+PASSWORDS = [
+    "hunter2!",
+    "Tr0ub4dor&3",
+    "correct-horse-battery-9",
+    "S3cr3tP@ss",
+    "Winter2024!",
+    "p4ssw0rd#77",
+    "Zx9!qL2#vB",
+    "m0nkey$Bus",
+    "kaffee&Kuchen7",
+    "Contraseña_2023",
+]
 
 
 def password(r: random.Random) -> list[Piece]:
-    return [(r.choice(PASSWORDS) + (str(r.randint(0, 99)) if r.random() < 0.5 else ""), "secret", "password")]
+    return [
+        (
+            r.choice(PASSWORDS) + (str(r.randint(0, 99)) if r.random() < 0.5 else ""),
+            "secret",
+            "password",
+        )
+    ]
 
 
 def api_token(r: random.Random) -> list[Piece]:
@@ -376,7 +558,11 @@ def pg_url(r: random.Random) -> list[Piece]:
     user = r.choice(["app", "admin", "svc_reports", "deploy"])
     pw = r.choice(PASSWORDS).replace("@", "x").replace("/", "x").replace(":", "x").replace("#", "x")
     host = r.choice(["db.internal", "prod-db.example.com", "cache.example.net"])
-    return [(f"{scheme}://{user}:", None, ""), (pw, "secret", "connection_string_password"), (f"@{host}:5432/app", None, "")]
+    return [
+        (f"{scheme}://{user}:", None, ""),
+        (pw, "secret", "connection_string_password"),
+        (f"@{host}:5432/app", None, ""),
+    ]
 
 
 # ---- near misses: values that look like PII and are not -----------------------------------------
@@ -396,7 +582,9 @@ def git_sha(r: random.Random) -> list[Piece]:
 
 
 def version4(r: random.Random) -> list[Piece]:
-    return [(f"{r.randint(1, 20)}.{r.randint(0, 30)}.{r.randint(0, 9)}.{r.randint(0, 200)}", None, "")]
+    return [
+        (f"{r.randint(1, 20)}.{r.randint(0, 30)}.{r.randint(0, 9)}.{r.randint(0, 200)}", None, "")
+    ]
 
 
 def semver(r: random.Random) -> list[Piece]:
@@ -409,7 +597,20 @@ def order_no(r: random.Random) -> list[Piece]:
 
 def date(r: random.Random) -> list[Piece]:
     y, m, d = r.randint(2015, 2026), r.randint(1, 12), r.randint(1, 28)
-    return [(r.choice([f"{y}-{m:02d}-{d:02d}", f"{d:02d}.{m:02d}.{y}", f"{m:02d}/{d:02d}/{y}", f"{y}-{m:02d}-{d:02d}T{r.randint(0, 23):02d}:{r.randint(0, 59):02d}:{r.randint(0, 59):02d}Z"]), None, "")]
+    return [
+        (
+            r.choice(
+                [
+                    f"{y}-{m:02d}-{d:02d}",
+                    f"{d:02d}.{m:02d}.{y}",
+                    f"{m:02d}/{d:02d}/{y}",
+                    f"{y}-{m:02d}-{d:02d}T{r.randint(0, 23):02d}:{r.randint(0, 59):02d}:{r.randint(0, 59):02d}Z",
+                ]
+            ),
+            None,
+            "",
+        )
+    ]
 
 
 def unix_ts(r: random.Random) -> list[Piece]:
@@ -421,12 +622,23 @@ def b64_blob(r: random.Random) -> list[Piece]:
 
 
 def amount(r: random.Random) -> list[Piece]:
-    return [(f"{r.randint(1, 999)},{r.randint(0, 999):03d},{r.randint(0, 999):03d}.{r.randint(0, 99):02d}", None, "")]
+    return [
+        (
+            f"{r.randint(1, 999)},{r.randint(0, 999):03d},{r.randint(0, 999):03d}.{r.randint(0, 99):02d}",
+            None,
+            "",
+        )
+    ]
 
 
 def mac(r: random.Random) -> list[Piece]:
     return [(":".join(f"{r.randint(0, 255):02X}" for _ in range(6)), None, "")]
 
 
-GEN = {k: v for k, v in globals().items() if callable(v) and not k.startswith("_") and k not in {
-    "rs", "rtoken", "until", "card_digits", "iban_compact"}}
+GEN = {
+    k: v
+    for k, v in globals().items()
+    if callable(v)
+    and not k.startswith("_")
+    and k not in {"rs", "rtoken", "until", "card_digits", "iban_compact"}
+}
