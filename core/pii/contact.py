@@ -52,7 +52,7 @@ def _emails(text: str, lo: int, hi: int) -> Iterator[Finding]:
 
 # A run of digits with the separators people write phone numbers with, on one line.
 _PHONE = re.compile(
-    r"(?<![\w#@/=:.+-])(?:\+[ ]?|\b00[ ]?)?(?:\(\d{1,5}\)[ ]?)?\d[\d \t().-]{4,22}\d(?![\w@/]|[.-]\d)"
+    r"(?<![\w#@/=.+-])(?:\+[ ]?|\b00[ ]?)?(?:\(\d{1,5}\)[ ]?)?\d[\d \t().-]{4,22}\d(?![\w@/]|[.-]\d)"
 )
 _DATE = re.compile(
     r"\d{4}[-./ ]\d{1,2}[-./ ]\d{1,2}|\d{1,2}[-./ ]\d{1,2}[-./ ]\d{2,4}$|\d{1,2}[-./]\d{1,2}[-./]\d{2,4}"

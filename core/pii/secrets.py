@@ -126,6 +126,11 @@ _KEYED: tuple[tuple[str, re.Pattern[str], int], ...] = tuple(
 _ASCII_LOWER = {c: c + 32 for c in range(65, 91)}
 _KEYED_HINTS = ("secret", "accountkey=", "sig=")
 _CONN = re.compile(r"\b[a-z][a-z0-9+.-]{1,20}://[^\s:/@]{1,64}:([^\s:/@]{3,128})@[\w.-]+")
+# credentials on a command line: curl -u user:pass, mysql -pPASS
+_CLI_AUTH = re.compile(
+    r"\b(?:curl|wget|http)\b[^\n]*?\s(?:-u|--user)[ =]['\"]?[^\s:'\"]+:([^\s'\"]{3,128})"
+    r"|\bmysql(?:dump|admin)?\b[^\n]*?\s-p([^\s'\"]{3,128})"
+)
 _SLACK_HOOK = re.compile(r"https://hooks\.slack\.com/(?:services|workflows)/[A-Za-z0-9+/_-]{20,}")
 
 _KEY_BLOCK = re.compile(
@@ -155,7 +160,9 @@ _PROSE = re.compile(
     r"[\"'`]?([^\s\"'`]{4,64})"
 )
 # on a line that speaks of a password: "… the temp one is hunter2!"
-_PROSE_LATER = re.compile(r"(?i)\b(?:is|was|ist|est|es|it's)\s+[\"'`]?([^\s\"'`]{6,64})")
+_PROSE_LATER = re.compile(
+    r"(?i)(?:\b(?:is|was|ist|lautet|est|es|är|er|è|é|it's|now|to)|:)\s+[\"'`]?([^\s\"'`]{6,64})"
+)
 _PASSWORD_WORDS = keywords(
     "password", "passwort", "passcode", "passphrase", "mot de passe", "contraseña", "kennwort"
 )
@@ -230,8 +237,17 @@ def _looks_random(tok: str) -> bool:
     return entropy(tok) >= 4.0
 
 
-_RUN = re.compile(r"(?<![A-Za-z0-9+/=_-])[A-Za-z0-9+/_-]{20,512}={0,2}(?![A-Za-z0-9+/=_-])")
-_NOT_SECRET_BEFORE = re.compile(r"(?:sha\d{1,3}|md5|integrity|sha|base64,)[-:=\"' ]*$")
+_RUN = re.compile(r"(?<![A-Za-z0-9+/_-])[A-Za-z0-9+/_-]{20,512}={0,2}(?![A-Za-z0-9+/=_-])")
+# digests and public material: sha512-… integrity, go.sum h1:…, data URIs, ssh public keys
+_NOT_SECRET_BEFORE = re.compile(
+    r"(?:sha\d{1,3}|md5|integrity|sha|base64,|\bh1:|ssh-rsa|ssh-ed25519|ssh-dss|"
+    r"ecdsa-sha2-nistp\d+|sk-ssh-ed25519@openssh\.com)[-:=\"' ]*$"
+)
+# blocks of public material whose base64 lines are random but no secret
+_PUBLIC_BLOCK = re.compile(
+    r"-----BEGIN ((?:X509 |TRUSTED )?CERTIFICATE|PUBLIC KEY|RSA PUBLIC KEY|PGP PUBLIC KEY BLOCK|"
+    r"CERTIFICATE REQUEST|X509 CRL|PGP SIGNATURE|SSH2 PUBLIC KEY)-----"
+)
 
 
 def _jwt_ok(tok: str) -> bool:
@@ -262,12 +278,24 @@ _LINE_WORDS = (
 def secrets(p: Prepared) -> Iterator[Finding]:
     text = p.text
     n = p.n
+    public: list[tuple[int, int]] = []
+    if "-----BEGIN" in text:
+        for m in _PUBLIC_BLOCK.finditer(text):
+            end = text.find(f"-----END {m.group(1)}-----", m.end())
+            public.append((m.start(), end if end >= 0 else n))
     for s, e in p.tokens():
+        if public and any(lo <= s < hi for lo, hi in public):
+            continue
         yield from _token(text, s, e, n)
     if "://" in text:
         for lo, hi in p.around("://", 24, 200):
             for m in _CONN.finditer(text, lo, hi):
                 yield Finding(m.start(1), m.end(1), SECRET, 920, "connection_string_password")
+    for ls, le in p.lines_with(("curl", "wget", "http ", "mysql")):
+        for m in _CLI_AUTH.finditer(text, ls, le):
+            g = 1 if m.group(1) is not None else 2
+            if not _PLACEHOLDER.match(m.group(g)):
+                yield Finding(m.start(g), m.end(g), SECRET, 900, "cli_credentials")
     if "hooks.slack.com" in text:
         for m in _SLACK_HOOK.finditer(text):
             yield Finding(m.start(), m.end(), SECRET, 970, "slack_webhook")

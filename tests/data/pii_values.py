@@ -642,3 +642,93 @@ GEN = {
     and not k.startswith("_")
     and k not in {"rs", "rtoken", "until", "card_digits", "iban_compact"}
 }
+
+
+def phone_uk_zero(r: random.Random) -> list[Piece]:
+    """+44 (0)20 7946 0958: the trunk zero kept in brackets, as British signatures write it."""
+    v = _phone(r, "GB", phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    cc, rest = v.split(" ", 1)
+    return [(f"{cc} (0){rest}", "phone", "phone")]
+
+
+def phone_e164(r: random.Random) -> list[Piece]:
+    region = r.choice(["US", "GB", "DE", "FR", "AU", "NL"])
+    return [(_phone(r, region, phonenumbers.PhoneNumberFormat.E164), "phone", "phone")]
+
+
+def ssh_pubkey(r: random.Random) -> list[Piece]:
+    kind = r.choice(
+        ["ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQ", "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI"]
+    )
+    return [(kind + rs(r, B64, r.choice([44, 200])) + f" {r.choice(FIRST)}@laptop", None, "")]
+
+
+def cert_block(r: random.Random) -> list[Piece]:
+    kind = r.choice(["CERTIFICATE", "PUBLIC KEY"])
+    lines = [rs(r, B64, 64) for _ in range(r.randint(3, 6))]
+    return [(f"-----BEGIN {kind}-----\n" + "\n".join(lines) + f"\n-----END {kind}-----", None, "")]
+
+
+def go_sum(r: random.Random) -> list[Piece]:
+    return [
+        (
+            f"github.com/{r.choice(LAST)}/lib v1.{r.randint(0, 9)}.{r.randint(0, 9)} h1:{rs(r, B64, 43)}=",
+            None,
+            "",
+        )
+    ]
+
+
+def isbn(r: random.Random) -> list[Piece]:
+    from stdnum import isbn as std_isbn
+
+    b = "978" + rs(r, string.digits, 9)
+    v = b + std_isbn.ean.calc_check_digit(b)
+    return [(f"{v[:3]}-{v[3]}-{v[4:7]}-{v[7:12]}-{v[12]}", None, "")]
+
+
+def ean(r: random.Random) -> list[Piece]:
+    from stdnum import ean as std_ean
+
+    b = r.choice(["40", "50", "76", "87"]) + rs(r, string.digits, 10)
+    return [(b + std_ean.calc_check_digit(b), None, "")]
+
+
+def coords(r: random.Random) -> list[Piece]:
+    return [(f"{r.uniform(-80, 80):.4f}, {r.uniform(-170, 170):.4f}", None, "")]
+
+
+def k8s_b64_secret(r: random.Random) -> list[Piece]:
+    return [(base64.b64encode(r.choice(PASSWORDS).encode()).decode(), "secret", "password")]
+
+
+def ipv4_public(r: random.Random) -> list[Piece]:
+    v = f"{r.choice([23, 31, 45, 52, 81, 91, 104, 142, 185, 203, 213])}.{r.randint(0, 255)}.{r.randint(0, 255)}.{r.randint(1, 254)}"
+    return [(v, "ip", "ipv4")]
+
+
+def amazon_order(r: random.Random) -> list[Piece]:
+    return [
+        (
+            f"{r.randint(100, 999)}-{r.randint(10**6, 10**7 - 1)}-{r.randint(10**6, 10**7 - 1)}",
+            None,
+            "",
+        )
+    ]
+
+
+def npm_token(r: random.Random) -> list[Piece]:
+    return [("npm_" + rtoken(r, ALNUM, 36), "secret", "npm_token")]
+
+
+def gcp_oauth(r: random.Random) -> list[Piece]:
+    return [("GOCSPX-" + rtoken(r, ALNUM + "_-", 28), "secret", "gcp_oauth_secret")]
+
+
+GEN = {
+    k: v
+    for k, v in globals().items()
+    if callable(v)
+    and not k.startswith("_")
+    and k not in {"rs", "rtoken", "until", "card_digits", "iban_compact"}
+}
