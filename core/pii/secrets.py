@@ -33,7 +33,7 @@ _VENDOR: tuple[tuple[str, re.Pattern[str], int, tuple[str, ...], str], ...] = tu
     for d, p, c, starts, hint in (
         (
             "aws_access_key_id",
-            _B + r"(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|ANPA|AIPA)[A-Z2-7]{16}" + _E,
+            _B + r"(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|ANPA|AIPA)[A-Z0-9]{16}" + _E,
             980,
             ("AKIA", "ASIA", "ABIA", "ACCA", "AGPA", "AIDA", "AROA", "ANPA", "AIPA"),
             "",
@@ -360,21 +360,21 @@ def _line(text: str, ls: int, le: int) -> Iterator[Finding]:
         ks, ke = ls + k.start(), ls + k.end()
         if ks > 0 and text[ks - 1].isalnum():
             continue  # bypass, compass: the word is inside another
-        m = _ASSIGN_TAIL.match(text, ke, le)
-        if m is None:
+        a = _ASSIGN_TAIL.match(text, ke, le)
+        if a is None:
             continue
         pre = _KEY_PREFIX.search(text, max(ls, ks - 40), ks)
-        key = text[pre.start() if pre else ks : m.end(1)]
+        key = text[pre.start() if pre else ks : a.end(1)]
         if _NOT_SECRET_KEY.search(key):
             continue
-        quoted = m.group(2) is not None
+        quoted = a.group(2) is not None
         g = 2 if quoted else 3
-        value = m.group(g)
+        value = a.group(g)
         if quoted:
-            start, end = m.start(g) + 1, m.end(g) - 1
+            start, end = a.start(g) + 1, a.end(g) - 1
             value = value[1:-1]
         else:
-            start, end = m.start(g), m.end(g)
+            start, end = a.start(g), a.end(g)
         if _assignment_value_ok(value, quoted):
             yield Finding(start, end, SECRET, 900, "password_assignment")
     if "bearer" in low or "token" in low:

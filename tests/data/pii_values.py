@@ -516,7 +516,7 @@ def jwt(r: random.Random) -> list[Piece]:
             {
                 "sub": str(r.randint(1, 10**6)),
                 "name": r.choice(FIRST),
-                "iat": r.randint(1.6e9, 1.8e9),
+                "iat": r.randint(1_600_000_000, 1_800_000_000),
             }
         ).encode()
     )
