@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 
 
@@ -37,23 +38,20 @@ def entropy(s: str) -> float:
     return -sum(c / n * math.log2(c / n) for c in Counter(s).values())
 
 
+_NON_DIGITS = re.compile(r"\D+")
+
+
+def digits_of(s: str) -> str:
+    """The ASCII and other decimal digits of `s`, in order."""
+    return _NON_DIGITS.sub("", s)
+
+
+_CLASS_RUNS = re.compile(r"[a-z]+|[A-Z]+|[0-9]+|[^a-zA-Z0-9]+")
+
+
 def class_switches(s: str) -> int:
-    """How often adjacent characters change class (lower, upper, digit, other).
+    """How often adjacent characters change class (lower, upper, digit, other; ASCII).
 
     Random tokens switch at about two pairs in three; identifiers and words rarely do.
     """
-    prev = -1
-    n = 0
-    for ch in s:
-        if ch.islower():
-            c = 0
-        elif ch.isupper():
-            c = 1
-        elif ch.isdigit():
-            c = 2
-        else:
-            c = 3
-        if prev >= 0 and c != prev:
-            n += 1
-        prev = c
-    return n
+    return max(0, len(_CLASS_RUNS.findall(s)) - 1)

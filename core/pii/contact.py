@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+from core.pii.checksums import digits_of
 from core.pii.context import before, keywords
 from core.pii.findings import EMAIL, PHONE, Finding
 from core.pii.prepared import Prepared
@@ -166,7 +167,7 @@ def _possible(region: str, digits: str) -> bool:
 
 def _valid(number: str, regions: tuple[str | None, ...]) -> bool:
     pn = _phonenumbers()
-    digits = "".join(c for c in number if c.isdigit())
+    digits = digits_of(number)
     for region in regions:
         if region is not None and not _possible(region, digits):
             continue
@@ -208,7 +209,7 @@ def _phones(text: str, lo: int, hi: int) -> Iterator[Finding]:
             start += 1
         if s.count("(") != s.count(")") or "\t" in s:
             continue
-        digits = sum(c.isdigit() for c in s)
+        digits = len(digits_of(s))
         if digits < 7 or digits > 15:
             continue
         if _DATE.fullmatch(s) or _DATE.match(s) or _QUAD.fullmatch(s):

@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+from core.pii.checksums import digits_of
 from core.pii.context import before, keywords
 from core.pii.findings import NATIONAL_ID, Finding
 from core.pii.prepared import Prepared
@@ -194,7 +195,7 @@ def _candidate(text: str, base: int, cand: str, enabled: set[int]) -> Iterator[F
     pos = 0
     for part in cand.split(" "):
         if part:
-            chunks.append((pos, pos + len(part), sum(map(str.isdigit, part))))
+            chunks.append((pos, pos + len(part), len(digits_of(part))))
         pos += len(part) + 1
     for i in range(len(chunks)):
         digits = 0

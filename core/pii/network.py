@@ -153,8 +153,12 @@ def ips(p: Prepared) -> Iterator[Finding]:
     if "::" in text:
         for lo, hi in p.around("::", 40, 40):
             yield from _v6(text, lo, hi)
-    if text.count(":") >= 7:  # a full eight-group address has no "::"
-        yield from _v6(text, 0, p.n)
+    if text.count(":") >= 7:  # a full eight-group address has no "::": lines with 7 colons
+        pos = 0
+        for line in text.split("\n"):
+            if line.count(":") >= 7:
+                yield from _v6(text, pos, pos + len(line))
+            pos += len(line) + 1
 
 
 def _v4(text: str, lo: int, hi: int) -> Iterator[Finding]:

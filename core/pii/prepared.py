@@ -17,6 +17,7 @@ _CLUSTER = re.compile(r"\d[\d \-./()]{5,}\d")
 # Long runs of the characters keys and tokens are made of.
 _TOKEN = re.compile(r"[A-Za-z0-9+/_.~%-]{15,}={0,2}")
 
+_NON_DIGITS = re.compile(r"\D+")
 _ASCII_LOWER = {c: c + 32 for c in range(65, 91)}
 
 LEFT = 5  # room before a cluster for "+", "(", "00", a country code, an id's letter prefix
@@ -66,7 +67,7 @@ class Prepared:
             ]
             text = self.text
             self._clusters = [
-                (lo, hi, sum(map(str.isdigit, text[lo:hi]))) for lo, hi in merge(spans)
+                (lo, hi, len(_NON_DIGITS.sub("", text[lo:hi]))) for lo, hi in merge(spans)
             ]
         return self._clusters
 

@@ -309,13 +309,18 @@ def secrets(p: Prepared) -> Iterator[Finding]:
         yield from _line(text, ls, le)
 
 
+_ALL_STARTS = tuple(p for *_, starts, _hint in _VENDOR for p in starts)
+_ALL_HINTS = tuple(hint for *_, hint in _VENDOR if hint)
+
+
 def _token(text: str, s: int, e: int, n: int) -> Iterator[Finding]:
     tok = text[s:e]
     lo, hi = max(0, s - 1), min(n, e + 2)
-    for detail, pat, conf, starts, hint in _VENDOR:
-        if (starts and tok.startswith(starts)) or (hint and hint in tok):
-            for m in pat.finditer(text, lo, hi):
-                yield Finding(m.start(), m.end(), SECRET, conf, detail)
+    if tok.startswith(_ALL_STARTS) or any(h in tok for h in _ALL_HINTS):
+        for detail, pat, conf, starts, hint in _VENDOR:
+            if (starts and tok.startswith(starts)) or (hint and hint in tok):
+                for m in pat.finditer(text, lo, hi):
+                    yield Finding(m.start(), m.end(), SECRET, conf, detail)
     if "eyJ" in tok:
         for m in _JWT.finditer(text, lo, hi):
             if _jwt_ok(m.group()):

@@ -90,18 +90,31 @@ def bodies(kind: str, n: int, seed: int = 0) -> list[str]:
 
 
 def timing(kind: str, n_bodies: int = 40, reps: int = 5) -> dict[str, float]:
+    """Percentiles of the detector's time per 10 KB body, in ms: CPU time of the scanning
+    thread (what the detector costs; a machine shared with other work preempts the wall clock
+    for whole scheduler slices) and wall time beside it."""
     from core.pii import scan
 
     docs = bodies(kind, n_bodies)
-    scan(docs[0])  # load phonenumbers and stdnum outside the timing
-    lat = []
+    for d in docs[:3]:
+        scan(d)  # load phonenumbers and stdnum outside the timing
+    cpu = []
+    wall = []
     for _ in range(reps):
         for d in docs:
-            t0 = time.perf_counter()
+            c0 = time.thread_time_ns()
+            t0 = time.perf_counter_ns()
             scan(d)
-            lat.append(time.perf_counter() - t0)
-    lat.sort()
-    return {"p50": pct(lat, 50) * 1e3, "p95": pct(lat, 95) * 1e3}
+            wall.append((time.perf_counter_ns() - t0) / 1e6)
+            cpu.append((time.thread_time_ns() - c0) / 1e6)
+    cpu.sort()
+    wall.sort()
+    return {
+        "p50": pct(cpu, 50),
+        "p95": pct(cpu, 95),
+        "wall_p50": pct(wall, 50),
+        "wall_p95": pct(wall, 95),
+    }
 
 
 def cold_ms() -> float:
@@ -123,8 +136,8 @@ def run(ctx: Ctx) -> dict[str, float]:
     n = ctx.n(40, 15)
     for kind in ("notes", "dense"):
         t = timing(kind, n_bodies=n, reps=ctx.n(5, 3))
-        out[f"{kind}.p50"] = t["p50"]
-        out[f"{kind}.p95"] = t["p95"]
+        for k, v in t.items():
+            out[f"{kind}.{k}"] = v
     return out
 
 
@@ -148,16 +161,18 @@ def _metrics() -> list[Metric]:
         )
     )
     for kind in ("notes", "dense"):
-        out.append(Metric(f"{kind}.p50", f"pii scan of a 10 KB body ({kind}), p50", "ms"))
+        out.append(Metric(f"{kind}.p50", f"pii scan of a 10 KB body ({kind}), CPU p50", "ms"))
         out.append(
             Metric(
                 f"{kind}.p95",
-                f"pii scan of a 10 KB body ({kind}), p95",
+                f"pii scan of a 10 KB body ({kind}), CPU p95",
                 "ms",
                 goal="≤ 2 ms",
                 check=lambda m, _r: m <= 2.0,
             )
         )
+        out.append(Metric(f"{kind}.wall_p50", f"pii scan of a 10 KB body ({kind}), wall p50", "ms"))
+        out.append(Metric(f"{kind}.wall_p95", f"pii scan of a 10 KB body ({kind}), wall p95", "ms"))
     return out
 
 
@@ -193,7 +208,8 @@ def main(argv: list[str] | None = None) -> int:
         for kind in ("notes", "dense"):
             t = timing(kind)
             print(
-                f"10 KB body ({kind}): p50 {t['p50']:.3f} ms, p95 {t['p95']:.3f} ms (goal p95 ≤ 2 ms)"
+                f"10 KB body ({kind}): CPU p50 {t['p50']:.3f} ms, p95 {t['p95']:.3f} ms "
+                f"(goal p95 ≤ 2 ms); wall p50 {t['wall_p50']:.3f} ms, p95 {t['wall_p95']:.3f} ms"
             )
     return 0
 
