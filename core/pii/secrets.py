@@ -156,8 +156,9 @@ _ASSIGN_TAIL = re.compile(
     r"(?:(\"[^\"\n]{1,200}\"|'[^'\n]{1,200}')|([^\s\"',;)}\]]{1,200}))"
 )
 _PROSE = re.compile(
-    r"(?i)\b(?:password|passwort|passcode|pin|mot de passe|contraseña)\s+(?:is|was|ist|est|es|:)\s+"
-    r"[\"'`]?([^\s\"'`]{4,64})"
+    r"(?i)\b(?:password|passwort|passcode|passphrase|pin|mot de passe|contraseña)\s*"
+    r"(?:is|was|ist|lautet|est|es|:)\s+"
+    r"(?:\"([^\"\n]{4,64})\"|'([^'\n]{4,64})'|`([^`\n]{4,64})`|([^\s\"'`]{4,64}))"
 )
 # on a line that speaks of a password: "… the temp one is hunter2!"
 _PROSE_LATER = re.compile(
@@ -389,10 +390,15 @@ def _line(text: str, ls: int, le: int) -> Iterator[Finding]:
     if not ("pass" in low or "pin" in low or "contraseña" in low):
         return
     for m in _PROSE.finditer(text, ls, le):
-        v = m.group(1).rstrip(".,;:)")
-        if any(not c.isalpha() for c in v) or (v != v.lower() and v != v.upper()):
-            if not _PLACEHOLDER.match(v):
-                yield Finding(m.start(1), m.start(1) + len(v), SECRET, 850, "password_prose")
+        g = next(i for i in (1, 2, 3, 4) if m.group(i) is not None)
+        v = m.group(g)
+        if _PLACEHOLDER.match(v):
+            continue
+        if g == 4:  # unquoted: a word is prose ("the password is stored …"), not a password
+            v = v.rstrip(".,;:)")
+            if v.isalpha() and (v == v.lower() or v == v.upper()):
+                continue
+        yield Finding(m.start(g), m.start(g) + len(v), SECRET, 850, "password_prose")
     kw = _PASSWORD_WORDS.search(low)
     if kw is not None:
         for m in _PROSE_LATER.finditer(text, ls + kw.end(), le):
