@@ -153,6 +153,35 @@ _NINO = re.compile(
     r"\b(?!BG|GB|NK|KN|TN|NT|ZZ)[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z] ?\d{2} ?\d{2} ?\d{2} ?[A-D]\b"
 )
 
+# what precedes a record number, not an id (for ids that need no keyword)
+_REF_WORDS = keywords(
+    "order",
+    "invoice",
+    "ticket",
+    "build",
+    "job",
+    "run",
+    "ref",
+    "tracking",
+    "case",
+    "issue",
+    "pr",
+    "commit",
+    "version",
+    "release",
+    "batch",
+    "lot",
+    "serial",
+    "sku",
+    "part",
+    "item",
+    "request",
+    "req",
+    "txn",
+    "transaction",
+    "#",
+)
+
 _MODULES: dict[str, Any] = {}
 
 
@@ -210,6 +239,8 @@ def _candidate(text: str, base: int, cand: str, enabled: set[int]) -> Iterator[F
             sub = cand[s:e]
             for rule in rules:
                 if id(rule) in enabled and rule.shape.fullmatch(sub):
+                    if rule.context is None and _REF_WORDS.search(before(text, base + s, 16)):
+                        continue  # "job 19811218-9876": a record number shaped like an id
                     if _valid(rule, text, base + s, base + e):
                         yield Finding(base + s, base + e, NATIONAL_ID, rule.confidence, rule.detail)
 

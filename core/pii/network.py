@@ -23,7 +23,9 @@ _V4 = re.compile(rf"(?<![\w.])(?:{_OCTET}\.){{3}}{_OCTET}(?![\w]|\.\d)")
 # the word right before the quad (an optional "is"/"number" between) says it is a version
 _VERSION_WORDS = re.compile(
     r"(?<![a-z])(?:version|versions|ver|v|release|build|rev|revision|firmware|fw|sdk|patch|"
-    r"upgrade to|upgraded to|bump to|bumped to|tag|oid|vers[ií]on)\.?"
+    r"upgrade to|upgraded to|bump to|bumped to|tag|oid|vers[ií]on|"
+    r"see|section|sec|§|chapter|ch|clause|step|item|figure|fig|table|paragraph|para|article|"
+    r"art|rule|requirement|appendix|annex|rfc)\.?"
     r"(?:\s+(?:is|was|number|no\.?|string))?$"
 )
 _NET_WORDS = keywords(

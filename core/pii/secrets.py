@@ -213,14 +213,15 @@ def _assignment_value_ok(value: str, quoted: bool) -> bool:
             return False  # password = user_password, pwd = self.password, KEY=SOME_ENV_NAME
         if v[0] in "([{" or v.endswith((",", "(")):
             return False
-        if v.lower() in {"required", "str", "string", "text", "bool", "int", "varchar"}:
-            return False
+        if v.isalpha() and (v.islower() or v.isupper() or v[1:].islower()):
+            return False  # "Token: expired", "Secret: unknown": a word, not a password
     return True
 
 
 _DEL_DIGITS = str.maketrans("", "", "0123456789")
 _DEL_UPPER = str.maketrans("", "", "ABCDEFGHIJKLMNOPQRSTUVWXYZ")
 _DEL_LOWER = str.maketrans("", "", "abcdefghijklmnopqrstuvwxyz")
+_WORDISH = re.compile(r"[a-z]{4,}|[A-Z][a-z]{3,}")
 _HEXISH = re.compile(r"[0-9a-fA-F-]+")
 
 
@@ -235,6 +236,8 @@ def _looks_random(tok: str) -> bool:
         return False
     if class_switches(tok) < n * 0.35:
         return False
+    if sum(len(w) for w in _WORDISH.findall(tok)) >= n * 0.4:
+        return False  # i18nLocalizationKeyV2: mostly words, an identifier
     return entropy(tok) >= 4.0
 
 
@@ -348,6 +351,8 @@ def _high_entropy(text: str, m: re.Match[str]) -> Iterator[Finding]:
     if not keyed:
         if "/" in tok:
             return  # a path piece unless a key word names it
+        if len(tok) > 100:
+            return  # a blob of encoded data: keys are shorter, or named
         ws = max(text.rfind(" ", 0, m.start()), text.rfind("\n", 0, m.start()))
         if "://" in text[ws + 1 : m.start()] and "?" not in text[ws + 1 : m.start()]:
             return  # a document id in a URL's path

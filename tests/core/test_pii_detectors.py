@@ -224,6 +224,7 @@ def test_national_id(text: str, want: str, detail: str) -> None:
         "DNI 12345678A",  # wrong check letter
         "part no 86095742719",  # a valid Steuer-ID checksum without its keyword
         "ISBN 978-3-16-148410-0",
+        "job 19811218-9876 finished",  # a personnummer's shape after a record word
     ],
 )
 def test_national_id_near_misses(text: str) -> None:
@@ -263,6 +264,7 @@ def test_ip(text: str, want: str) -> None:
         'ALLOWED = ["10.0.0.0/8", "172.16.0.0/12"]',  # ranges, not hosts
         "MAC 00:1A:2B:3C:4D:5E at 12:30:45",
         "std::vector<int> and Foo::Bar::baz",
+        "see 3.2.1.5 in the manual; Section 4.1.2.3 says otherwise",
     ],
 )
 def test_ip_near_misses(text: str) -> None:
@@ -354,6 +356,9 @@ def test_high_entropy_needs_a_generated_look() -> None:
         'api_key: "REPLACE_ME"',
         "max_tokens = 4096\ntoken_count = 12000\npassword_min_length: 12",
         "passwordless login is enabled; the password policy is strict",
+        "Token: expired\nSecret: unknown",
+        "base64EncodeUTF8StringToB64Url and i18nLocalizationKeyV2ForUSEnglish",
+        'blob = "d09GMgABAAAAAAZkAA0AAAAADSgAAAYPAAEAAAAAAAAAAAAAAAAAAAAAAAAAAAAAGhYbHhwgBmAAbBEICoo0iBsLEAABNgIkAxwEIAWDJgdWG4EKUZQNkgGTvu8LzwKOx3YkDD9sxGs5jaR6bHDn"',
         "-----BEGIN CERTIFICATE-----\nMIIDdzCCAl+gAwIBAgIEAgAAuTANBgkqhkiG9w0BAQUFADBaMQswCQYDVQQGEwJJ\n"
         "RTESMBAGA1UEChMJQmFsdGltb3JlMRMwEQYDVQQLEwpDeWJlclRydXN0MSIwIAYD\n-----END CERTIFICATE-----",
     ],
