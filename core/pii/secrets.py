@@ -218,9 +218,9 @@ def _assignment_value_ok(value: str, quoted: bool) -> bool:
     return True
 
 
-_DEL_DIGITS = str.maketrans("", "", "0123456789")
-_DEL_UPPER = str.maketrans("", "", "ABCDEFGHIJKLMNOPQRSTUVWXYZ")
-_DEL_LOWER = str.maketrans("", "", "abcdefghijklmnopqrstuvwxyz")
+_TWO_DIGITS = re.compile(r"\d\D*\d")
+_TWO_UPPER = re.compile(r"[A-Z][^A-Z]*[A-Z]")
+_TWO_LOWER = re.compile(r"[a-z][^a-z]*[a-z]")
 _WORDISH = re.compile(r"[a-z]{4,}|[A-Z][a-z]{3,}")
 _HEXISH = re.compile(r"[0-9a-fA-F-]+")
 
@@ -230,9 +230,7 @@ def _looks_random(tok: str) -> bool:
     n = len(tok)
     if n < 20 or _HEXISH.fullmatch(tok):
         return False  # hex digests, git hashes, UUIDs
-    if n - len(tok.translate(_DEL_DIGITS)) < 2:
-        return False
-    if n - len(tok.translate(_DEL_UPPER)) < 2 or n - len(tok.translate(_DEL_LOWER)) < 2:
+    if not (_TWO_DIGITS.search(tok) and _TWO_UPPER.search(tok) and _TWO_LOWER.search(tok)):
         return False
     if class_switches(tok) < n * 0.35:
         return False
