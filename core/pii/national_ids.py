@@ -20,7 +20,7 @@ from core.pii.prepared import Prepared
 
 
 class _Rule:
-    __slots__ = ("confidence", "context", "detail", "digits", "module", "shape", "words")
+    __slots__ = ("confidence", "context", "detail", "digits", "module", "shape")
 
     def __init__(
         self,
@@ -35,7 +35,6 @@ class _Rule:
         self.shape = re.compile(shape)  # matched against a whole candidate
         self.module = module
         self.digits = digits  # how many digits the id holds
-        self.words = context
         self.context = keywords(*context) if context else None
         self.confidence = confidence
 
@@ -206,8 +205,6 @@ def national_ids(p: Prepared) -> Iterator[Finding]:
     if not windows:
         return
     text = p.text
-    low = p.low
-    enabled = {id(r) for r in _RULES if not r.words or any(w in low for w in r.words)}
     for lo, hi, digits in windows:
         if digits < 6:
             continue
@@ -215,10 +212,10 @@ def national_ids(p: Prepared) -> Iterator[Finding]:
             yield Finding(m.start(), m.end(), NATIONAL_ID, 800, "gb_nino")
         if digits >= 7:
             for m in _CAND.finditer(text, lo, hi):
-                yield from _candidate(text, m.start(), m.group(), enabled)
+                yield from _candidate(text, m.start(), m.group())
 
 
-def _candidate(text: str, base: int, cand: str, enabled: set[int]) -> Iterator[Finding]:
+def _candidate(text: str, base: int, cand: str) -> Iterator[Finding]:
     """Every run of whole space-separated chunks of `cand` that has an id's digit count."""
     chunks = []
     pos = 0
@@ -238,7 +235,7 @@ def _candidate(text: str, base: int, cand: str, enabled: set[int]) -> Iterator[F
             s, e = chunks[i][0], chunks[j][1]
             sub = cand[s:e]
             for rule in rules:
-                if id(rule) in enabled and rule.shape.fullmatch(sub):
+                if rule.shape.fullmatch(sub):
                     if rule.context is None and _REF_WORDS.search(before(text, base + s, 16)):
                         continue  # "job 19811218-9876": a record number shaped like an id
                     if _valid(rule, text, base + s, base + e):
