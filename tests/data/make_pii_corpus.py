@@ -275,6 +275,40 @@ T: list[tuple[str, str, int]] = [
     ("chat", "use card «card» for the team lunch, exp 04/27 cvv on the back", 1),
     ("chat", "lol the build number was 20240315.1842, not a phone number", 1),
     ("chat", "the api key is «api_token» but only for staging", 2),
+    # ---- memory-note style: debugging logs, incidents, customer notes
+    (
+        "note",
+        "Debugged the OOM in the ingest worker: heap grew to 3.2 GB because the cache key included the request id «uuid».",
+        1,
+    ),
+    ("note", "Fixed flaky test test_retry_backoff (seed 1337) by freezing time at «date».", 1),
+    (
+        "note",
+        "Customer Jane Roe («email», «phone_us») asked for a data export under GDPR art. 15.",
+        2,
+    ),
+    (
+        "note",
+        "Le client Pierre Martin, «phone_national», souhaite être rappelé avant le «date».",
+        2,
+    ),
+    ("note", "Sra. López — móvil «phone_intl» — DNI «es_dni»", 2),
+    ("note", "Postgres at «ipv4»:5432 was refusing connections after the failover.", 2),
+    (
+        "note",
+        "Load balancer health checks from 35.191.0.0/16 and 130.211.0.0/22 must be allowed.",
+        1,
+    ),
+    ("note", "Rotated the leaked key «aws_key» and audited CloudTrail for «date».", 2),
+    ("note", "We pinned urllib3 to «semver» and requests to «semver» until the proxy is fixed.", 1),
+    ("note", "PR #5521 merged; release «version4» tagged from commit «git_sha».", 2),
+    ("note", "Invoice INV-2024-00042 total €1.249,00, due «date»; Kundennummer «order_no».", 1),
+    ("note", "Reset my VPN password to «password» for now.", 2),
+    ("note", "Ping latency to «ipv4_public» was 12 ms; traceroute via «ipv4».", 1),
+    ("code", "OPENAI_API_KEY=«openai_key»", 2),
+    ("code", "kubectl create secret generic db --from-literal=password=«password»", 2),
+    ("code", 'SHA1 = "«git_sha»"  # of the artefact', 1),
+    ("config", "X-Api-Key: «api_token»", 1),
 ]
 
 SLOT = re.compile(r"«(\w+)»")

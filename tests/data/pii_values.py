@@ -732,3 +732,24 @@ GEN = {
     and not k.startswith("_")
     and k not in {"rs", "rtoken", "until", "card_digits", "iban_compact"}
 }
+
+
+def openai_key(r: random.Random) -> list[Piece]:
+    v = "sk-proj-" + rtoken(r, ALNUM, 32) + "T3BlbkFJ" + rtoken(r, ALNUM, 32)
+    return [(v, "secret", "openai_key")]
+
+
+def es_dni(r: random.Random) -> list[Piece]:
+    from stdnum.es import dni
+
+    n = rs(r, string.digits, 8)
+    return [(n + dni.calc_check_digit(n), "national_id", "es_dni")]
+
+
+GEN = {
+    k: v
+    for k, v in globals().items()
+    if callable(v)
+    and not k.startswith("_")
+    and k not in {"rs", "rtoken", "until", "card_digits", "iban_compact"}
+}
