@@ -38,7 +38,7 @@ def entropy(s: str) -> float:
     return -sum(c / n * math.log2(c / n) for c in Counter(s).values())
 
 
-_NON_DIGITS = re.compile(r"\D+")
+_NON_DIGITS = re.compile(r"\D+", re.ASCII)
 
 
 def digits_of(s: str) -> str:

@@ -53,14 +53,16 @@ def _emails(text: str, lo: int, hi: int) -> Iterator[Finding]:
 
 # A run of digits with the separators people write phone numbers with, on one line.
 _PHONE = re.compile(
-    r"(?<![\w#@/=.+-])(?:\+[ ]?|\b00[ ]?)?(?:\(\d{1,5}\)[ ]?)?\d[\d \t().-]{4,22}\d(?![\w@/]|[.-]\d)"
+    r"(?<![\w#@/=.+-])(?:\+[ ]?|\b00[ ]?)?(?:\(\d{1,5}\)[ ]?)?\d[\d \t().-]{4,22}\d(?![\w@/]|[.-]\d)",
+    re.ASCII,
 )
 _DATE = re.compile(
-    r"\d{4}[-./ ]\d{1,2}[-./ ]\d{1,2}|\d{1,2}[-./ ]\d{1,2}[-./ ]\d{2,4}$|\d{1,2}[-./]\d{1,2}[-./]\d{2,4}"
+    r"\d{4}[-./ ]\d{1,2}[-./ ]\d{1,2}|\d{1,2}[-./ ]\d{1,2}[-./ ]\d{2,4}$|\d{1,2}[-./]\d{1,2}[-./]\d{2,4}",
+    re.ASCII,
 )
-_NOT_PHONE = re.compile(r"[ .-]{2}|\.\d+\.\d+\.\d+\.")
-_THOUSANDS = re.compile(r"\d{1,3}(?:([.,'])\d{3})(?:\1\d{3})*")  # 12.345.678
-_QUAD = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}")
+_NOT_PHONE = re.compile(r"[ .-]{2}|\.\d+\.\d+\.\d+\.", re.ASCII)
+_THOUSANDS = re.compile(r"\d{1,3}(?:([.,'])\d{3})(?:\1\d{3})*", re.ASCII)  # 12.345.678
+_QUAD = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}", re.ASCII)
 _PHONE_WORDS = keywords(
     "phone",
     "tel",

@@ -12,7 +12,7 @@ from core.pii.prepared import Prepared
 
 # 13–19 digits, optionally grouped by single spaces or dashes; not inside a longer number,
 # a decimal or an identifier.
-_CARD = re.compile(r"(?<![\w.,/-])\d(?:[ -]?\d){12,18}(?![\w]|[.,-]\d)")
+_CARD = re.compile(r"(?<![\w.,/-])\d(?:[ -]?\d){12,18}(?![\w]|[.,-]\d)", re.ASCII)
 
 # (name, prefix ranges as (low, high) over the leading digits, allowed lengths)
 _ISSUERS: tuple[tuple[str, tuple[tuple[int, int], ...], tuple[int, ...]], ...] = (
@@ -77,7 +77,7 @@ def _cards(text: str, lo: int, hi: int) -> Iterator[Finding]:
 
 
 # The first letter before the lookbehind, so the engine can skip ahead to capitals.
-_IBAN = re.compile(r"[A-Z](?<![\w][A-Z])[A-Z]\d{2}(?:[ ]?[A-Z0-9]){10,32}\b")
+_IBAN = re.compile(r"[A-Z](?<![\w][A-Z])[A-Z]\d{2}(?:[ ]?[A-Z0-9]){10,32}\b", re.ASCII)
 _BARCODE_WORDS = keywords(
     "ean", "gtin", "upc", "isbn", "sku", "barcode", "tracking", "order", "invoice", "imei", "serial"
 )

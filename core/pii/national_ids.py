@@ -134,7 +134,8 @@ _BY_DIGITS: dict[int, tuple[_Rule, ...]] = {
 # An id-like run: digits with the separators ids are written with, an optional NIE letter
 # before and a check character after; a hetu's century letter may sit inside.
 _CAND = re.compile(
-    r"(?<![\w.\-/+])[XYZ]?-?\d(?:[\d .\-+]|[A-FU-Y](?=\d))*\d(?:-?[A-Z])?(?![\w/]|[.\-]\w)"
+    r"(?<![\w.\-/+])[XYZ]?-?\d(?:[\d .\-+]|[A-FU-Y](?=\d))*\d(?:-?[A-Z])?(?![\w/]|[.\-]\w)",
+    re.ASCII,
 )
 
 # Italy: codice fiscale (16 characters, check letter)
@@ -149,7 +150,8 @@ _CF = _Rule(
 # The UK National Insurance number has no checksum, only a tight shape: two prefix letters
 # from a closed set (never BG, GB, NK, KN, TN, NT, ZZ), six digits, suffix A–D.
 _NINO = re.compile(
-    r"\b(?!BG|GB|NK|KN|TN|NT|ZZ)[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z] ?\d{2} ?\d{2} ?\d{2} ?[A-D]\b"
+    r"\b(?!BG|GB|NK|KN|TN|NT|ZZ)[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z] ?\d{2} ?\d{2} ?\d{2} ?[A-D]\b",
+    re.ASCII,
 )
 
 # what precedes a record number, not an id (for ids that need no keyword)

@@ -18,8 +18,8 @@ from core.pii.findings import IP, Finding
 from core.pii.prepared import Prepared
 
 _OCTET = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
-_CIDR = re.compile(r"/(\d{1,2})(?!\d)")
-_V4 = re.compile(rf"(?<![\w.])(?:{_OCTET}\.){{3}}{_OCTET}(?![\w]|\.\d)")
+_CIDR = re.compile(r"/(\d{1,2})(?!\d)", re.ASCII)
+_V4 = re.compile(rf"(?<![\w.])(?:{_OCTET}\.){{3}}{_OCTET}(?![\w]|\.\d)", re.ASCII)
 # the word right before the quad (an optional "is"/"number" between) says it is a version
 _VERSION_WORDS = re.compile(
     r"(?<![a-z])(?:version|versions|ver|v|release|build|rev|revision|firmware|fw|sdk|patch|"
@@ -105,9 +105,10 @@ _VERSION_ANYWHERE = keywords(
     "changelog",
     "notes for",
 )
-_PORT = re.compile(r"[:/]\d")
+_PORT = re.compile(r"[:/]\d", re.ASCII)
 _V6 = re.compile(
-    r"(?<![\w:.])(?=[0-9A-Fa-f:]*\d)(?:[0-9A-Fa-f]{1,4}|(?=::))(?::[0-9A-Fa-f]{0,4}){2,7}(?![\w:]|\.\d)"
+    r"(?<![\w:.])(?=[0-9A-Fa-f:]*\d)(?:[0-9A-Fa-f]{1,4}|(?=::))(?::[0-9A-Fa-f]{0,4}){2,7}(?![\w:]|\.\d)",
+    re.ASCII,
 )
 
 

@@ -13,11 +13,11 @@ from __future__ import annotations
 import re
 
 # Seven or more characters of digits and the separators numbers are written with.
-_CLUSTER = re.compile(r"\d[\d \-./()]{5,}\d")
+_CLUSTER = re.compile(r"\d[\d \-./()]{5,}\d", re.ASCII)
 # Long runs of the characters keys and tokens are made of.
 _TOKEN = re.compile(r"[A-Za-z0-9+/_.~%-]{15,}={0,2}")
 
-_NON_DIGITS = re.compile(r"\D+")
+_NON_DIGITS = re.compile(r"\D+", re.ASCII)
 _ASCII_LOWER = {c: c + 32 for c in range(65, 91)}
 
 LEFT = 5  # room before a cluster for "+", "(", "00", a country code, an id's letter prefix

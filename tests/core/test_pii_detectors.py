@@ -4,6 +4,8 @@ quiet (invalid checksums, versions, UUIDs, digests, order numbers, dates, placeh
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from core.pii import TYPES, Finding, scan, scan_path
 from core.pii.checksums import class_switches, entropy, luhn_ok, mod97_ok
@@ -383,3 +385,47 @@ def test_scan_path_reports_spans_in_the_path() -> None:
 def test_scan_path_clean_and_slugs() -> None:
     assert scan_path("memories/facts/captured/notes/standup-2024-03-15-3f7a9c1.md") == []
     assert scan_path("memories/facts/meridian/mer-361-the-model-server.md") == []
+
+
+# ---- robustness ---------------------------------------------------------------------------
+
+_ALPHABET = (
+    "0123456789٠١٢٣٤٥٦٧٨٩０１２３ .,:;-+/()#@=_'\"\n\tabcXYZéİßΣ中AKIAghp_eyJ-----BEGIN PRIVATE KEY"
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=_ALPHABET, max_size=200))
+def test_scan_never_raises_and_spans_are_sound(text: str) -> None:
+    found = scan(text)
+    for a, b in zip(found, found[1:], strict=False):
+        assert a.end <= b.start  # in order, never overlapping
+    for f in found:
+        assert 0 <= f.start < f.end <= len(text)
+        assert f.type in TYPES
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                "+44 20 7946 0958",
+                "١٢٣.٤٥.٦٧.٨٩",
+                "4111 1111 1111 1111",
+                "536-22-8726",
+                "10.0.0.1",
+                "::",
+                "İstanbul",
+                "x",
+                " ",
+                "\n",
+            ]
+        ),
+        max_size=12,
+    )
+)
+def test_scan_of_joined_fragments(parts: list[str]) -> None:
+    text = "".join(parts)
+    for f in scan(text):
+        assert 0 <= f.start < f.end <= len(text)
