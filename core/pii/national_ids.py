@@ -219,12 +219,15 @@ def national_ids(p: Prepared) -> Iterator[Finding]:
 
 def _candidate(text: str, base: int, cand: str) -> Iterator[Finding]:
     """Every run of whole space-separated chunks of `cand` that has an id's digit count."""
-    chunks = []
-    pos = 0
-    for part in cand.split(" "):
-        if part:
-            chunks.append((pos, pos + len(part), len(digits_of(part))))
-        pos += len(part) + 1
+    if " " not in cand:  # one chunk: the common case
+        chunks = [(0, len(cand), len(digits_of(cand)))]
+    else:
+        chunks = []
+        pos = 0
+        for part in cand.split(" "):
+            if part:
+                chunks.append((pos, pos + len(part), len(digits_of(part))))
+            pos += len(part) + 1
     for i in range(len(chunks)):
         digits = 0
         for j in range(i, min(len(chunks), i + 7)):
