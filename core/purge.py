@@ -20,11 +20,11 @@ from core.write import purge_list
 from core.write.file_view import read_sidecar
 
 if TYPE_CHECKING:
-    from core.index.applier import Applier
+    from core.index.follower import Follower
     from core.write.writer import Writer
 
 
-def finish_purges(layout: Layout, applier: Applier, writer: Writer) -> list[str]:
+def finish_purges(layout: Layout, applier: Follower, writer: Writer) -> list[str]:
     pending = purge_list.read(layout.purge_pending)
     notes = [f"audit/purge.pending: ignored {j!r}, which is not a seq" for j in pending.junk]
     for seq in pending.seqs:

@@ -177,7 +177,7 @@ class Tiers:
         if intents:
             s.batch(intents, actor)
         scores = [(p.score, p.path) for p in placements if stored.get(p.path) != p.score]
-        s._index_call(lambda ix: _store_scores(ix, scores, s.clock()))
+        s.follower.call(lambda ix: _store_scores(ix, scores, s.clock()))
         counts = {t: 0 for t in TIERS}
         for p in placements:
             counts[p.tier] += 1

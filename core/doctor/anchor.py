@@ -131,13 +131,10 @@ def get_mark(store) -> str | None:
 
 def set_mark(store, size: int, start: int, end: int) -> None:
     """Remember where row `size` sits, for the next quick run (derived, like the index)."""
-    if store.read_only or store._index is None:
+    if store.read_only or not store.follower.writable:
         return
     value = f"{size}:{start}:{end}"
     try:
-        if store._applier is not None:
-            store._applier.call(lambda ix: ix.set_meta(MARK_KEY, value))
-        else:
-            store._index.set_meta(MARK_KEY, value)
+        store.follower.set_meta(MARK_KEY, value)
     except Exception:  # noqa: BLE001 - the mark is an optimisation only
         pass

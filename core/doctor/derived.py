@@ -19,9 +19,9 @@ def _conn(ctx):
     if not ctx.layout.index_db.exists():
         return None
     store = ctx.store
-    if store._applier is not None:
+    if store.follower.threaded:
         try:
-            store._applier.wait_for(store.tip.seq, timeout=10.0)
+            store.follower.wait_for(store.tip.seq, timeout=10.0)
         except Exception:  # noqa: BLE001 - a stuck applier shows up as a stale index below
             pass
     return store.reader.conn
@@ -100,8 +100,7 @@ def lease(ctx) -> Finding:
         raw = path.read_bytes()
     except FileNotFoundError:
         return ok("no lock file yet")
-    w = ctx.store._writer
-    if (w is not None and w.lock.held) or lock.is_locked(path):
+    if ctx.store.session.held or lock.is_locked(path):
         return ok(f"held now by {lock.describe(path)}")
     if not raw.strip():
         return ok("free; no holder note")

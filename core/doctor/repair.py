@@ -25,11 +25,12 @@ from core.doctor.model import FAIL, DoctorReport, InvariantResult
 from core.errors import BrainError
 from core.log import frames
 from core.verify import checkpoints, keys, signed_note
-from core.verify.mmr import MMR, leaf_hash
+from core.verify.mmr import leaf_hash
 from core.write.intents import Note
 
 if TYPE_CHECKING:
     from core.store import Store
+    from core.write.writer import Writer
 
 # What a person may accept by writing a repair row: the store's own history still chains.
 ACCEPTABLE = {
@@ -53,8 +54,7 @@ def repair(store: Store, report: DoctorReport, reason: str | None, actor: str) -
     try:
         return _repair(store, report, reason, actor)
     finally:
-        if store._writer is not None:
-            store._writer.allow_frozen = False
+        store.session.end_repair()
 
 
 def _repair(store: Store, report: DoctorReport, reason: str | None, actor: str) -> Outcome:
@@ -115,15 +115,10 @@ def _attempt(out: Outcome, what: str, fn) -> None:
         out.repaired.append(done)
 
 
-def _writer(store: Store):
-    w = store._writer
-    if w is not None and w.frozen:
-        w.close()  # a writer that froze itself only thaws by starting afresh (and replaying)
-        store._writer = None
-    store._start_writer()
-    assert store._writer is not None
-    store._writer.allow_frozen = True  # the repair itself writes while the verdict stands
-    return store._writer
+def _writer(store: Store) -> Writer:
+    # The repair itself writes while the verdict stands; a writer that froze itself only
+    # thaws by starting afresh (and replaying).
+    return store.session.restart_for_repair()
 
 
 def _accept(store: Store, human: list[InvariantResult], reason: str, actor: str) -> str:
@@ -203,8 +198,7 @@ def _rebuild_nodes(store: Store) -> str:
         return len(leaves)
 
     n = w.run_locked(task)
-    old, store._mmr_ro = store._mmr_ro, MMR.open(store.layout.mmr_nodes, readonly=True)
-    old.close()
+    store.reopen_nodes()
     return f"rebuilt audit/mmr.nodes from the log ({n:,} leaves)"
 
 
@@ -249,8 +243,7 @@ def _drop_bogus_purges(store: Store) -> str:
     layout = store.layout
 
     def task() -> int:
-        assert store._applier is not None
-        store._applier.wait_for(w.tip.seq)
+        store.follower.wait_for(w.tip.seq)
         pend = purge_list.read(layout.purge_pending)
         keep = []
         for seq in pend.seqs:
@@ -274,8 +267,7 @@ def _drop_bogus_purges(store: Store) -> str:
 def _lift(store: Store) -> str:
     """Re-run open's checks now that derived state is rebuilt; lift the freeze (this
     process's and the one recorded in the store) if they pass."""
-    w = store._writer
-    if w is not None and w.frozen:
+    if store.session.frozen:
         _take_lock(store)
     recorded = verdict.read(store.layout)
     if store.problem is None and recorded is None:

@@ -42,7 +42,7 @@ class MemoryRow(msgspec.Struct):
 
 
 _WORD = re.compile(r"\w+", re.UNICODE)
-_FTS_WEIGHTS = "bm25(memories_fts, 5.0, 1.0, 3.0)"
+FTS_WEIGHTS = "bm25(memories_fts, 5.0, 1.0, 3.0)"
 
 
 def fts_query(text: str, op: str = "AND") -> str | None:
@@ -86,13 +86,13 @@ def search_ranked(
         q = fts_query(text, op)
         if q is None:
             return [], ""
-        hits = _search(conn, q, kind, category, tag, tier, limit)
+        hits = search_filtered(conn, q, kind, category, tag, tier, limit)
         if hits:
             return hits, op
     return [], ""
 
 
-def _search(conn, q, kind, category, tag, tier, limit) -> list[tuple[int, SearchHit]]:
+def search_filtered(conn, q, kind, category, tag, tier, limit) -> list[tuple[int, SearchHit]]:
     where, args = ["memories_fts MATCH ?"], [q]
     for col, val in (("kind", kind), ("category", category), ("tier", tier)):
         if val:
@@ -105,13 +105,13 @@ def _search(conn, q, kind, category, tag, tier, limit) -> list[tuple[int, Search
         # Rank inside FTS5 alone and join only the top: joining every match just to break
         # ties by path costs 2-3x on common words at 100k memories.
         sql = (
-            f"SELECT rowid, {_FTS_WEIGHTS} AS rank_ FROM memories_fts WHERE memories_fts MATCH ?"
+            f"SELECT rowid, {FTS_WEIGHTS} AS rank_ FROM memories_fts WHERE memories_fts MATCH ?"
             " ORDER BY rank_, rowid LIMIT ?"
         )
         ranked = conn.execute(sql, (q, limit + _TIE_SLACK)).fetchall()
     else:
         sql = (
-            f"SELECT m.id, {_FTS_WEIGHTS} AS rank_"
+            f"SELECT m.id, {FTS_WEIGHTS} AS rank_"
             " FROM memories_fts JOIN memories m ON m.id = memories_fts.rowid"
             f" WHERE {' AND '.join(where)} ORDER BY rank_, m.id LIMIT ?"
         )
@@ -382,3 +382,33 @@ def counts(conn: sqlite3.Connection) -> dict[str, int]:
 def last_seq(conn: sqlite3.Connection) -> int:
     """The newest row the index holds (one lookup at the end of the primary key)."""
     return conn.execute("SELECT COALESCE(MAX(seq), 0) FROM audit").fetchone()[0]
+
+
+def meta(conn: sqlite3.Connection, key: str) -> str | None:
+    """A value of the index's meta table (raises when the index cannot be read)."""
+    hit = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+    return hit[0] if hit else None
+
+
+def last_applied(conn: sqlite3.Connection) -> int:
+    """The newest row the index has applied, as its meta table says."""
+    (cur,) = conn.execute(
+        "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'last_applied'"
+    ).fetchone()
+    return int(cur)
+
+
+def rows_beyond(conn: sqlite3.Connection, seq: int, but_op: str) -> bool:
+    """Does the index hold a row after seq whose op is not but_op?"""
+    hit = conn.execute(
+        "SELECT 1 FROM audit WHERE seq > ? AND op != ? LIMIT 1", (seq, but_op)
+    ).fetchone()
+    return hit is not None
+
+
+def purges_after(conn: sqlite3.Connection, seq: int) -> list[int]:
+    """The seqs of purge rows after seq, in order."""
+    found = conn.execute(
+        "SELECT seq, extra FROM audit WHERE seq > ? AND op = 'delete' ORDER BY seq", (seq,)
+    ).fetchall()
+    return [s for s, x in found if json.loads(x).get("mode") == "purge"]

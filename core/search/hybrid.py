@@ -82,12 +82,12 @@ def _bm25(conn, fts: str | None, filters: dict) -> list[tuple[int, float]]:
         return []
     if any(filters.values()):
         f = filters
-        ranked = queries._search(
+        ranked = queries.search_filtered(
             conn, fts, f.get("kind"), f.get("category"), f.get("tag"), f.get("tier"), CANDIDATES
         )
         return [(i, h.score) for i, h in ranked]
     return conn.execute(  # the FTS table alone: no join and no snippet per match
-        f"SELECT rowid, -{queries._FTS_WEIGHTS} AS s FROM memories_fts"
+        f"SELECT rowid, -{queries.FTS_WEIGHTS} AS s FROM memories_fts"
         " WHERE memories_fts MATCH ? ORDER BY s DESC, rowid LIMIT ?",
         (fts, CANDIDATES),
     ).fetchall()

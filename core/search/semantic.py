@@ -96,7 +96,7 @@ def embed_pending(
     sem = store.semantic
     enc = sem.encoder()
     with sem.embed_lock:
-        store._index_call(lambda ix: ensure_schema(ix.conn))
+        store.follower.call(lambda ix: ensure_schema(ix.conn))
         conn = store.reader.conn
         state = _index_state(conn)
         since = _watermark(conn, sem.model, state[1])
@@ -119,7 +119,9 @@ def embed_pending(
                 (i, s, v.astype("<f4").tobytes())
                 for (i, s, _t, _b), v in zip(rows, vecs, strict=True)
             ]
-            stored += store._index_call(lambda ix, it=items: write(ix.conn, sem.model, it, enc.dim))
+            stored += store.follower.call(
+                lambda ix, it=items: write(ix.conn, sem.model, it, enc.dim)
+            )
             done += len(rows)
             after = rows[-1][0]
             if progress is not None:
@@ -128,7 +130,7 @@ def embed_pending(
             sem.checked = state
             if state[0] > since:
                 mark = f"{sem.model}\t{state[1]}\t{state[0]}"
-                store._index_call(lambda ix: ix.set_meta(_WATERMARK, mark))
+                store.follower.call(lambda ix: ix.set_meta(_WATERMARK, mark))
     return stored
 
 

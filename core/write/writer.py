@@ -56,7 +56,9 @@ class Request:
     value: object = None
 
 
-Listener = Callable[[list[Row]], None]
+# The hand-off: rows made durable, with the plan that wrote them (None for rows read back
+# from the log: replayed, or another process's).
+Listener = Callable[[list[Row], Plan | None], None]
 
 
 class Writer:
@@ -418,7 +420,7 @@ class Writer:
         write_head(self.layout, self.tip.seq)
         if plan.purges:
             add_pending_purges(self.layout, plan.purges)
-        self._on_rows(rows)
+        self._on_rows(rows, plan)
         self._after_group(rows, plan)
         active = sum(1 for r in rows if r.op not in _NOT_ACTIVITY)
         if active:
@@ -490,7 +492,7 @@ class Writer:
             )
         if foreign:
             self.view.forget_names()
-            self._on_rows(foreign)
+            self._on_rows(foreign, None)
         write_head(self.layout, self.tip.seq)
         return notes
 
