@@ -741,7 +741,7 @@ class Store:
                 access.record(self.layout, path, actor, self.clock())
             except OSError as e:  # read-only media or a full disk: the read still succeeds
                 self.notes.append(f"the access was not recorded ({e.strerror or e})")
-        return Memory(path, body, side)  # type: ignore[arg-type]
+        return Memory(path, body, side)
 
     def version(self, path: str, seq: int) -> Memory:
         """An earlier version of a memory (by the seq of the row that wrote it)."""

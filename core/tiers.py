@@ -93,7 +93,9 @@ def place(stats: list[Stats], now: int, w: dict[str, int], project: str) -> list
     scored = [(score(s, now, max_log, w, project), s) for s in stats]
     # Ties break by path so a rebalance is deterministic.
     scored.sort(key=lambda t: (-t[0], t[1].path))
-    hot, warm, out = [], [], []
+    hot: list[tuple[int, Stats, str]] = []
+    warm: list[tuple[int, Stats, str]] = []
+    out: list[Placement] = []
     for sc, s in scored:
         protected = s.pinned or s.kind == "preferences"
         used_today = now - max(s.updated_ns, s.last_access_ns) <= DAY_NS

@@ -98,14 +98,18 @@ class WriteSession:
             program=self.program,
             lock_timeout_s=self.lock_timeout_s,
             on_rows=self._hand_off,
-            on_acquire=self._finish_purges,
+            on_acquire=self._on_acquire,
             after_group=self._after_group,
         )
         settings = self.manifest.settings
         w.checkpoint_every_rows = settings.checkpoint_every_rows
         if self.service:
             w.checkpoint_every_s = settings.checkpoint_every_ms / 1000
-        w.checkpoint_hook = lambda: self.checkpointer.sign(w)
+
+        def checkpoint() -> None:
+            self.checkpointer.sign(w)
+
+        w.checkpoint_hook = checkpoint
         return w
 
     def restart_for_repair(self) -> Writer:
@@ -207,6 +211,9 @@ class WriteSession:
             news = self._finish_purges()
             for s in plan.purges:  # handed to the caller of delete() (Result.notes)
                 self._purge_notes[s] = news
+
+    def _on_acquire(self) -> None:
+        self._finish_purges()
 
     def _finish_purges(self) -> list[str]:
         if not purge_list.read(self.layout.purge_pending).seqs:

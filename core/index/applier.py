@@ -6,7 +6,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from core.errors import BrainError
 from core.index.db import IndexGap, IndexWriter, Known
@@ -117,7 +117,7 @@ class Applier:
             rows, end = list(task[0]), task[1]
             known: dict[tuple[str, int], tuple[dict[str, Any], bytes | None]] = dict(task[2] or {})
             stop = False
-            pending_call = None
+            pending_call: Callable[[IndexWriter], Any] | None = None
             deadline = time.monotonic() + HOLD_S
             while len(rows) < MAX_BATCH:  # gather what follows into one transaction
                 try:
@@ -130,7 +130,7 @@ class Applier:
                     stop = True
                     break
                 if callable(nxt):
-                    pending_call = nxt
+                    pending_call = cast("Callable[[IndexWriter], Any]", nxt)
                     break
                 assert isinstance(nxt, tuple)
                 rows.extend(nxt[0])

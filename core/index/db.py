@@ -172,11 +172,12 @@ class IndexWriter:
         """Make the index mirror the files at path (the files win), or what the writer wrote
         there (`mine`: the sidecar and body of the row being applied, still in memory)."""
         if mine is not None:
-            side = msgspec.convert(mine[0], Sidecar)
-            if side.state == "purged":
+            written = msgspec.convert(mine[0], Sidecar)
+            if written.state == "purged":
                 self.remove(path)
             else:
-                self.upsert(path, side, (mine[1] or b"") if side.state == "active" else b"")
+                body = (mine[1] or b"") if written.state == "active" else b""
+                self.upsert(path, written, body)
             return
         side = read_sidecar(self.root, path)
         if side is None:

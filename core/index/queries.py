@@ -204,7 +204,8 @@ def audit_page(
     path_prefix: str | None = None,
     descending: bool = False,
 ) -> list[Row]:
-    where, args = ["seq < ?" if descending else "seq > ?"], [after_seq]
+    where = ["seq < ?" if descending else "seq > ?"]
+    args: list[int | str] = [after_seq]
     if op:
         where.append("op = ?")
         args.append(op)

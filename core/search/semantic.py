@@ -119,9 +119,7 @@ def embed_pending(
                 (i, s, v.astype("<f4").tobytes())
                 for (i, s, _t, _b), v in zip(rows, vecs, strict=True)
             ]
-            stored += store.follower.call(
-                lambda ix, it=items: write(ix.conn, sem.model, it, enc.dim)
-            )
+            stored += store.follower.call(_vector_writer(sem.model, items, enc.dim))
             done += len(rows)
             after = rows[-1][0]
             if progress is not None:
@@ -305,3 +303,8 @@ def _snippet(body: str) -> str:
         return text
     cut = text.rfind(" ", 0, SNIPPET_CHARS)
     return text[: cut if cut > SNIPPET_CHARS // 2 else SNIPPET_CHARS] + "…"
+
+
+def _vector_writer(model: str, items: list[tuple[int, int, bytes]], dim: int) -> Callable[..., int]:
+    """A task for the index's writing connection: store these vectors."""
+    return lambda ix: write(ix.conn, model, items, dim)

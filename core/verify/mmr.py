@@ -161,7 +161,7 @@ class MMR:
         if not buf:
             return
         try:
-            fsio.write(self._fd, buf)
+            fsio.write(self._fd, memoryview(buf))
         except BaseException:
             # A partial write would leave nodes the in-memory state does not know about; the
             # next append would land after them and shift every position.

@@ -412,6 +412,7 @@ class Writer:
         return later
 
     def _apply(self, record: Record, rows: list[Row], payloads: list[bytes], plan: Plan) -> None:
+        assert self.mmr is not None  # opened at the first acquisition
         apply_files(self.layout.root, record, self.dirs)
         blob = b"".join(record.frames)
         self.binlog.append(blob)
@@ -434,7 +435,7 @@ class Writer:
 
     def recover(self) -> list[str]:
         """Replay a crashed holder's journal, then catch up with rows other processes wrote."""
-        assert self.journal is not None
+        assert self.journal is not None and self.mmr is not None
         notes: list[str] = []
         records, good_end = self.journal.read()
         if good_end < self.journal.size:
@@ -497,6 +498,7 @@ class Writer:
         return notes
 
     def _replay(self, records: list[Record]) -> list[Row]:
+        assert self.mmr is not None
         rows: list[Row] = []
         purges: list[int] = []
         for rec in records:
@@ -534,6 +536,7 @@ class Writer:
 
     def _resync_mmr(self) -> None:
         """The node file is derived: cut it back or extend it from the log."""
+        assert self.mmr is not None
         if self.mmr.size > self.tip.seq:
             self.mmr.truncate(self.tip.seq)
             return
