@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core.errors import BrainError
+from core.index import queries
 from core.log.binlog import Binlog
 from core.log.crc import crc32c
 from core.log.frames import HEADER, HEADER_SIZE
@@ -121,12 +122,9 @@ def _by_headers(data: bytes, size: int) -> tuple[int, int] | None:
 
 def get_mark(store) -> str | None:
     try:
-        hit = store.reader.conn.execute(
-            "SELECT value FROM meta WHERE key = ?", (MARK_KEY,)
-        ).fetchone()
+        return queries.meta(store.reader.conn, MARK_KEY)
     except Exception:  # noqa: BLE001 - a missing or broken index only means no mark
         return None
-    return hit[0] if hit else None
 
 
 def set_mark(store, size: int, start: int, end: int) -> None:

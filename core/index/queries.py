@@ -413,3 +413,21 @@ def purges_after(conn: sqlite3.Connection, seq: int) -> list[int]:
         "SELECT seq, extra FROM audit WHERE seq > ? AND op = 'delete' ORDER BY seq", (seq,)
     ).fetchall()
     return [s for s, x in found if json.loads(x).get("mode") == "purge"]
+
+
+def audit_count(conn: sqlite3.Connection) -> int:
+    """Rows in the audit table (a full scan: the doctor's full run only)."""
+    return int(conn.execute("SELECT COUNT(*) FROM audit").fetchone()[0])
+
+
+def memory_states(conn: sqlite3.Connection, scope: list[str] | None) -> list[tuple[str, int, str]]:
+    """(path, seq, state) of every memory, or of the paths in scope."""
+    if scope is None:
+        return conn.execute("SELECT path, seq, state FROM memories").fetchall()
+    rows: list[tuple[str, int, str]] = []
+    for i in range(0, len(scope), 500):
+        part = scope[i : i + 500]
+        marks = ",".join("?" * len(part))
+        sql = f"SELECT path, seq, state FROM memories WHERE path IN ({marks})"
+        rows += conn.execute(sql, part).fetchall()
+    return rows

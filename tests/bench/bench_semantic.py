@@ -14,7 +14,7 @@ from __future__ import annotations
 import random
 import threading
 
-from core.search.vectors import ensure_schema, write
+from core.index.vectors import ensure_schema, write
 from core.store import Store
 from tests.bench import bench_reads
 from tests.bench.common import ACTOR, Bench, Ctx, Metric, bench_dir, log, now, pct
