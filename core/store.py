@@ -33,7 +33,6 @@ from core.log.head import read_head
 from core.log.tip import Tip, offset_valid, scan_current, scan_from, start_tip
 from core.models import PROTOCOL_VERSION, Manifest, Memory, Row
 from core.store_state import StoreState
-from core.verifiable import Checkpointer
 from core.verify.mmr import MMR
 from core.write import purge_list
 from core.write.file_view import read_sidecar
@@ -47,6 +46,7 @@ if TYPE_CHECKING:
     from core.portable.importer import ImportResult
     from core.search.semantic import SemanticIndex
     from core.tiers import Tiers
+    from core.verifiable import Checkpointer
 
     # The write path is imported when a write starts: a read-only command never loads it.
     from core.write.intents import Intent, Put
@@ -109,7 +109,7 @@ class Store:
             layout,
             manifest,
             self.follower,
-            Checkpointer(layout, manifest.store_id, self.passphrase, clock, rng),
+            self._new_checkpointer,
             clock=clock,
             rng=rng,
             program=program,
@@ -122,6 +122,13 @@ class Store:
         )
         self._view_cache: dict[str, tuple[int, int, Any]] = {}
         self._semantic: Any = None  # core.search.semantic.SemanticIndex, on first semantic use
+
+    def _new_checkpointer(self) -> Checkpointer:
+        from core.verifiable import Checkpointer
+
+        return Checkpointer(
+            self.layout, self.manifest.store_id, self.passphrase, self.clock, self.rng
+        )
 
     @property
     def reader(self) -> IndexReader:

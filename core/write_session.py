@@ -17,11 +17,12 @@ from core.index.follower import Follower, known_of
 from core.layout import Layout
 from core.log.tip import Tip
 from core.models import Manifest, Row
-from core.verifiable import Checkpointer
 from core.write import purge_list
 
 if TYPE_CHECKING:
-    # The write path is imported when a write starts: a read-only command never loads it.
+    # The write path and the signing keys (cryptography) are imported when a write starts: a
+    # read-only command never loads them.
+    from core.verifiable import Checkpointer
     from core.verify.mmr import MMR
     from core.write.intents import Intent
     from core.write.planner import Plan, Result
@@ -36,7 +37,7 @@ class WriteSession:
         layout: Layout,
         manifest: Manifest,
         follower: Follower,
-        checkpointer: Checkpointer,
+        checkpointer: Callable[[], Checkpointer],
         *,
         clock: Callable[[], int],
         rng: Callable[[int], bytes],
@@ -51,7 +52,8 @@ class WriteSession:
         self.layout = layout
         self.manifest = manifest
         self.follower = follower
-        self.checkpointer = checkpointer
+        self._make_checkpointer = checkpointer
+        self._checkpointer: Checkpointer | None = None
         self.clock = clock
         self.rng = rng
         self.program = program
@@ -66,6 +68,13 @@ class WriteSession:
         self._purge_notes: dict[int, list[str]] = {}
 
     # -- the writer ---------------------------------------------------------------------
+
+    @property
+    def checkpointer(self) -> Checkpointer:
+        """Signs tree heads for our writer (made on first use: it loads the keys)."""
+        if self._checkpointer is None:
+            self._checkpointer = self._make_checkpointer()
+        return self._checkpointer
 
     @property
     def writer(self) -> Writer | None:

@@ -17,7 +17,7 @@ import shutil
 import sqlite3
 import time
 from collections.abc import Callable
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from core.errors import ReadOnly
 from core.index import queries
@@ -28,7 +28,9 @@ from core.log import frames
 from core.log.binlog import Binlog
 from core.log.tip import Scan, Tip
 from core.models import Row
-from core.write.journal import Write
+
+if TYPE_CHECKING:
+    from core.write.journal import Write
 
 T = TypeVar("T")
 _LEFT_OPEN: list[IndexWriter] = []  # index connections kept open until a fast process exit
