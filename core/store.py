@@ -328,7 +328,7 @@ class Store:
             # Whatever open read may be what was being rewritten: verify from genesis (rare).
             if not w.lock.held:
                 w.tip = Tip()
-            w.run_locked(lambda: None)  # acquisition: fence, replay, verify the scan
+            self.session.run(lambda _w: None, checked=False)  # fence, replay, verify the scan
         except LeaseHeld as e:
             self.problem = problem
             self.notes.append(f"could not confirm the freeze (the lock is busy): {e}")
