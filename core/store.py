@@ -9,7 +9,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import msgspec
 
@@ -31,7 +31,7 @@ from core.layout import Layout, sidecar_path
 from core.log.binlog import Binlog
 from core.log.head import read_head
 from core.log.tip import Tip, offset_valid, scan_current, scan_from, start_tip
-from core.models import PROTOCOL_VERSION, Manifest, Memory, Row
+from core.models import PROTOCOL_VERSION, Manifest, Memory, Row, Sidecar
 from core.store_state import StoreState
 from core.verify.mmr import MMR
 from core.write import purge_list
@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     from core.search.semantic import SemanticIndex
     from core.tiers import Tiers
     from core.verifiable import Checkpointer
+    from core.verify.checkpoints import Verified
 
     # The write path is imported when a write starts: a read-only command never loads it.
     from core.write.intents import Intent, Put
@@ -95,7 +96,7 @@ class Store:
         # cryptography, which a read-only command never needs.
         self.passphrase = passphrase if passphrase is not None else _env_passphrase()
         self.service = service  # long-running host: time-based checkpoints
-        self.last_checkpoint: Any = None  # core.verify.checkpoints.Checkpoint
+        self.last_checkpoint: Verified | None = None  # the newest checkpoint open verified
         self.problem: str | None = None
         self.cannot_write: str | None = None  # set when a writable open had to degrade
         self.exit_without_checkpoint = False  # see close()
@@ -120,8 +121,8 @@ class Store:
             on_rows=self._on_rows,
             on_purged=self._on_purged,
         )
-        self._view_cache: dict[str, tuple[int, int, Any]] = {}
-        self._semantic: Any = None  # core.search.semantic.SemanticIndex, on first semantic use
+        self._view_cache: dict[str, tuple[int, int, Sidecar]] = {}  # path -> mtime, inode, sidecar
+        self._semantic: SemanticIndex | None = None  # made on first semantic use
 
     def _new_checkpointer(self) -> Checkpointer:
         from core.verifiable import Checkpointer
@@ -732,9 +733,10 @@ class Store:
             side = hit[2]
         else:
             paths.check_no_symlink(self.root, path)
-            side = read_sidecar(self.root, path)
-            if side is None:
+            found = read_sidecar(self.root, path)
+            if found is None:
                 raise NotFound(f"{path}: no such memory")
+            side = found
             self._view_cache[path] = (st.st_mtime_ns, st.st_ino, side)
         if side.state == "purged":
             raise NotFound(f"{path}: purged (seq {side.seq}); its content is gone for good")
