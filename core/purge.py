@@ -26,14 +26,14 @@ if TYPE_CHECKING:
     from core.write.writer import Writer
 
 
-def finish_purges(layout: Layout, applier: Follower, writer: Writer) -> list[str]:
+def finish_purges(layout: Layout, follower: Follower, writer: Writer) -> list[str]:
     pending = purge_list.read(layout.purge_pending)
     notes = [f"audit/purge.pending: ignored {j!r}, which is not a seq" for j in pending.junk]
     for seq in pending.seqs:
         if seq > writer.tip.seq:
             notes.append(f"{_IGNORED} {seq}: the log has no such row")
             continue
-        rows = applier.call(partial(_audit_row, seq=seq))
+        rows = follower.call(partial(_audit_row, seq=seq))
         if not rows or rows[0].seq != seq:
             notes.append(f"purge seq {seq}: row not found in the index; will retry")
             continue
@@ -42,7 +42,7 @@ def finish_purges(layout: Layout, applier: Follower, writer: Writer) -> list[str
             # A forged or damaged entry: acting on it would destroy a live memory's history.
             notes.append(f"{_IGNORED} {seq}: row {seq} is a {row.op}, not a purge")
             continue
-        mine = applier.call(partial(_history_at, row=row))
+        mine = follower.call(partial(_history_at, row=row))
         scope = Scope.of(mine)
         for p in sorted(scope.paths):
             for s in scope.version_seqs:
@@ -59,7 +59,7 @@ def finish_purges(layout: Layout, applier: Follower, writer: Writer) -> list[str
         notes.extend(_purge_exports(layout))
 
         purged = tuple(sorted(scope.paths))
-        warning = applier.call(partial(_scrub, purged_paths=purged))
+        warning = follower.call(partial(_scrub, purged_paths=purged))
         if warning:
             notes.append(f"purge seq {seq}: {warning}")
         writer.flush()
