@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING
 
 from core import fsio, paths
 from core.errors import BrainError
-from core.log.binlog import _SEGMENT
+from core.log.binlog import SEGMENT_NAME
 from core.log.tip import Tip
 from core.portable.export import uncovered
 from core.portable.foreign import DirSource, verify
@@ -198,7 +198,7 @@ class _Copier:
 
 def _immutable(rel_dir: str, name: str) -> bool:
     if rel_dir == "audit":
-        return bool(_SEGMENT.match(name))
+        return bool(SEGMENT_NAME.match(name))
     return rel_dir == "audit/checkpoints" and name.endswith(".note")
 
 

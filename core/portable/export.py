@@ -174,9 +174,9 @@ def collect(root: Path) -> list[tuple[str, bytes]]:
 
 
 def _audit_file(name: str) -> bool:
-    from core.log.binlog import _SEGMENT
+    from core.log.binlog import SEGMENT_NAME
 
-    return name in ("current.binlog", "mmr.nodes", SEALED_TIP) or bool(_SEGMENT.match(name))
+    return name in ("current.binlog", "mmr.nodes", SEALED_TIP) or bool(SEGMENT_NAME.match(name))
 
 
 def _manifest_bytes(root: Path) -> bytes:

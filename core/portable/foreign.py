@@ -27,7 +27,7 @@ import msgspec
 from core import limits, paths
 from core.errors import BrainError
 from core.log import frames
-from core.log.binlog import _SEGMENT
+from core.log.binlog import SEGMENT_NAME
 from core.log.hashing import commitment
 from core.log.tip import Tip, decode_row, verify_row
 from core.models import TOMBSTONE_STUB, Manifest, Row, Sidecar
@@ -120,7 +120,7 @@ def _log(src: Source, names: list[str]) -> tuple[list[Row], list[bytes]]:
     """Every row from genesis, verified; and its leaf hash."""
     segments = []
     for n in names:
-        m = _SEGMENT.match(n[len("audit/") :]) if n.startswith("audit/") else None
+        m = SEGMENT_NAME.match(n[len("audit/") :]) if n.startswith("audit/") else None
         if m and n.count("/") == 1:
             segments.append((int(m.group(1)), n))
     segments.sort()

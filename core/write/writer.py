@@ -23,7 +23,7 @@ from core.log.binlog import Binlog
 from core.log.head import read_head, write_head
 from core.log.tip import Tip, decode_row, scan_from
 from core.models import Row
-from core.verify.mmr import _HEADER_BYTES as _NODES_HEADER
+from core.verify.mmr import HEADER_BYTES as _NODES_HEADER
 from core.verify.mmr import MMR, leaf_hash
 from core.write import purge_list
 from core.write.apply_files import apply_files
