@@ -6,11 +6,13 @@ ones; each entry says why it was chosen and carries its tier score.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import msgspec
 
 from core import tiers
+from core.index import tier_rows
 
 if TYPE_CHECKING:
     from core.store import Store
@@ -34,42 +36,28 @@ def context(
     store.wait_index()
     project = store.manifest.settings.active_project if project is None else project
     conn = store.reader.conn
-    base = (
-        "SELECT m.path, m.title, m.kind, m.tier, m.score FROM memories m"
-        " LEFT JOIN access a ON a.path = m.path WHERE m.state = 'active'"
-    )
-    groups: list[tuple[str, str, tuple]] = [
-        (
-            "preference",
-            base + " AND m.kind = 'preferences' ORDER BY m.score DESC, m.path LIMIT ?",
-            (),
-        ),
+    week_ago = store.clock() - tiers.WEEK_NS
+    # Each group is read only when the ones before it left room.
+    groups: list[tuple[str, Callable[[], list[tier_rows.ContextRow]]]] = [
+        ("preference", lambda: tier_rows.preferences(conn, limit)),
     ]
     if project:
         groups.append(
             (
                 f"active project {project}",
-                base
-                + " AND (m.folder = ? OR m.folder LIKE ?) ORDER BY m.score DESC, m.updated_ns DESC LIMIT ?",
-                (f"projects/{project}", f"projects/{project}/%"),
+                lambda: tier_rows.project_memories(conn, project, limit),
             )
         )
-    week_ago = store.clock() - tiers.WEEK_NS
     groups += [
-        (
-            "recent, often used",
-            base
-            + " AND a.count >= 3 AND a.last_ns >= ? ORDER BY a.last_ns DESC, a.count DESC LIMIT ?",
-            (week_ago,),
-        ),
-        ("recent", base + " ORDER BY m.updated_ns DESC, m.path LIMIT ?", ()),
+        ("recent, often used", lambda: tier_rows.often_used(conn, week_ago, limit)),
+        ("recent", lambda: tier_rows.recent(conn, limit)),
     ]
     out: list[ContextItem] = []
     seen: set[str] = set()
-    for reason, sql, args in groups:
+    for reason, read in groups:
         if len(out) >= limit:
             break
-        for path, title, kind, tier, score in conn.execute(sql, (*args, limit)):
+        for path, title, kind, tier, score in read():
             if path in seen:
                 continue
             seen.add(path)

@@ -34,6 +34,8 @@ class NotFound(BrainError):
 class PreconditionFailed(BrainError):
     """A put_if whose expected commitment is not the current one."""
 
+    intent: object = None  # the rejected intent (the writer logs put_if.rejected for it)
+
 
 class LeaseHeld(BrainError):
     """Another process holds the writer lock."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING
 
 from core import fsio, paths
@@ -20,18 +21,19 @@ from core.write import purge_list
 from core.write.file_view import read_sidecar
 
 if TYPE_CHECKING:
-    from core.index.applier import Applier
+    from core.index.db import IndexWriter
+    from core.index.follower import Follower
     from core.write.writer import Writer
 
 
-def finish_purges(layout: Layout, applier: Applier, writer: Writer) -> list[str]:
+def finish_purges(layout: Layout, follower: Follower, writer: Writer) -> list[str]:
     pending = purge_list.read(layout.purge_pending)
     notes = [f"audit/purge.pending: ignored {j!r}, which is not a seq" for j in pending.junk]
     for seq in pending.seqs:
         if seq > writer.tip.seq:
             notes.append(f"{_IGNORED} {seq}: the log has no such row")
             continue
-        rows = applier.call(lambda ix, s=seq: queries.audit_page(ix.conn, s - 1, 1))
+        rows = follower.call(partial(_audit_row, seq=seq))
         if not rows or rows[0].seq != seq:
             notes.append(f"purge seq {seq}: row not found in the index; will retry")
             continue
@@ -40,7 +42,7 @@ def finish_purges(layout: Layout, applier: Applier, writer: Writer) -> list[str]
             # A forged or damaged entry: acting on it would destroy a live memory's history.
             notes.append(f"{_IGNORED} {seq}: row {seq} is a {row.op}, not a purge")
             continue
-        mine = applier.call(lambda ix, r=row: queries.history(ix.conn, r.path, at_seq=r.seq))
+        mine = follower.call(partial(_history_at, row=row))
         scope = Scope.of(mine)
         for p in sorted(scope.paths):
             for s in scope.version_seqs:
@@ -57,7 +59,7 @@ def finish_purges(layout: Layout, applier: Applier, writer: Writer) -> list[str]
         notes.extend(_purge_exports(layout))
 
         purged = tuple(sorted(scope.paths))
-        warning = applier.call(lambda ix, ps=purged: _scrub(ix, ps))
+        warning = follower.call(partial(_scrub, purged_paths=purged))
         if warning:
             notes.append(f"purge seq {seq}: {warning}")
         writer.flush()
@@ -97,7 +99,15 @@ class Scope:
 _MEMORY_OPS = frozenset({"put", "move", "delete"})
 
 
-def _scrub(ix, purged_paths: tuple[str, ...]) -> str | None:
+def _audit_row(ix: IndexWriter, seq: int) -> list[Row]:
+    return queries.audit_page(ix.conn, seq - 1, 1)
+
+
+def _history_at(ix: IndexWriter, row: Row) -> list[Row]:
+    return queries.history(ix.conn, row.path, at_seq=row.seq)
+
+
+def _scrub(ix: IndexWriter, purged_paths: tuple[str, ...]) -> str | None:
     for p in purged_paths:
         ix.refresh(p)
     return ix.scrub()

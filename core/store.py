@@ -13,43 +13,49 @@ from typing import TYPE_CHECKING
 
 import msgspec
 
-from core import fsio, paths, validate, verdict
+from core import fsio, paths, store_state, validate, verdict
 from core.errors import (
     BrainError,
     CorruptLog,
     Frozen,
     LeaseHeld,
     NotFound,
-    PreconditionFailed,
     ReadOnly,
     StoreExists,
     StoreNotFound,
 )
 from core.index import access, queries
-from core.index.db import IndexReader, IndexWriter
+from core.index.db import IndexReader
+from core.index.follower import Follower
 from core.layout import Layout, sidecar_path
 from core.log.binlog import Binlog
 from core.log.head import read_head
-from core.log.tip import Tip, scan_current, scan_from, start_tip
-from core.models import PROTOCOL_VERSION, Manifest, Memory, Row
-from core.store_index import StoreIndex
-from core.store_services import StoreServices
-from core.store_state import StoreState, compute_state
+from core.log.tip import Tip, offset_valid, scan_current, scan_from, start_tip
+from core.models import PROTOCOL_VERSION, Manifest, Memory, Row, Sidecar
+from core.store_state import StoreState
 from core.verify.mmr import MMR
 from core.write import purge_list
 from core.write.file_view import read_sidecar
+from core.write_session import WriteSession
 
 if TYPE_CHECKING:
+    from core.doctor.model import DoctorReport
+    from core.portable.backup import BackupResult
+    from core.portable.consolidate import ConsolidateResult
+    from core.portable.export import ExportResult
+    from core.portable.importer import ImportResult
+    from core.search.semantic import SemanticIndex
+    from core.tiers import Tiers
+    from core.verifiable import Checkpointer
+    from core.verify.checkpoints import Verified
+
     # The write path is imported when a write starts: a read-only command never loads it.
-    from core.index.applier import Applier
     from core.write.intents import Intent, Put
-    from core.write.planner import Plan, Result
+    from core.write.planner import Result
     from core.write.writer import Writer
 
 DEFAULT_ROOT = "~/.cyberos-memory"
 _OPENERS = (b"---", b"\xef\xbb\xbf---")  # frontmatter, with or without a UTF-8 BOM before it
-_LEFT_OPEN: list = []  # index connections kept open until a fast process exit
-WAL_CHECKPOINT_BYTES = 2 << 20  # below SQLite's own 1,000-page auto-checkpoint
 Clock = Callable[[], int]
 Rng = Callable[[int], bytes]
 
@@ -60,8 +66,9 @@ def resolve_root(store: str | os.PathLike[str] | None = None) -> Path:
     return Path(os.path.expanduser(str(raw))).absolute()
 
 
-class Store(StoreServices, StoreIndex):
-    """Open once per process; see the module docstrings of the mixins for the rest."""
+class Store:
+    """Open once per process. It owns its collaborators: the index follower (`follower`),
+    the write session (`session`, which owns the writer and the checkpointer)."""
 
     def __init__(
         self,
@@ -89,37 +96,54 @@ class Store(StoreServices, StoreIndex):
         # cryptography, which a read-only command never needs.
         self.passphrase = passphrase if passphrase is not None else _env_passphrase()
         self.service = service  # long-running host: time-based checkpoints
-        self._signers: list | None = None
-        self.last_checkpoint = None
+        self.last_checkpoint: Verified | None = None  # the newest checkpoint open verified
         self.problem: str | None = None
         self.cannot_write: str | None = None  # set when a writable open had to degrade
         self.exit_without_checkpoint = False  # see close()
         self.index_problem: str | None = None  # a read-only open found the index unusable
         self.media_read_only = False
-        # The node file is derived: the writer creates or rebuilds it under the lock at its
-        # first acquisition (never here: another process may be appending to it). Until then
-        # reads use a read-only handle, or an empty stand-in when it is missing or damaged.
-        try:
-            self._mmr_ro = MMR.open(layout.mmr_nodes, readonly=True)
-        except (FileNotFoundError, CorruptLog):
-            self._mmr_ro = MMR(layout.mmr_nodes, -1, 0, True)
+        self._mmr_ro = _open_nodes(layout)
         self.tip = Tip()
         self.notes: list[str] = []
-        self._writer: Writer | None = None
-        self._writer_start = threading.Lock()  # two first writes on two threads: one writer
-        self._applier: Applier | None = None
-        self._index: IndexWriter | None = None
-        self.reader = IndexReader(layout.index_db, readonly=read_only)
-        self._acked = 0
-        self._access_size = -1
-        self._view_cache: dict[str, tuple[int, int, object]] = {}
-        self._purge_notes: dict[int, list[str]] = {}
-        self._semantic = None  # core.search.semantic.SemanticIndex, made on first semantic use
+        self.follower = Follower(layout, self.binlog, read_only=read_only)
+        self.session = WriteSession(
+            layout,
+            manifest,
+            self.follower,
+            self._new_checkpointer,
+            clock=clock,
+            rng=rng,
+            program=program,
+            lock_timeout_s=lock_timeout_s,
+            service=service,
+            tip=lambda: self.tip,
+            guard=self._refuse_if_frozen,
+            on_rows=self._on_rows,
+            on_purged=self._on_purged,
+        )
+        self._view_cache: dict[str, tuple[int, int, Sidecar]] = {}  # path -> mtime, inode, sidecar
+        self._semantic: SemanticIndex | None = None  # made on first semantic use
+
+    def _new_checkpointer(self) -> Checkpointer:
+        from core.verifiable import Checkpointer
+
+        return Checkpointer(
+            self.layout, self.manifest.store_id, self.passphrase, self.clock, self.rng
+        )
+
+    @property
+    def reader(self) -> IndexReader:
+        """This thread's read connection to the index (core.index.db.IndexReader)."""
+        return self.follower.reader
 
     @property
     def mmr(self) -> MMR:
-        w = self._writer
-        return w.mmr if w is not None and w.mmr is not None else self._mmr_ro
+        return self.session.writer_mmr() or self._mmr_ro
+
+    def reopen_nodes(self) -> None:
+        """The node file was rebuilt: reads open it again."""
+        old, self._mmr_ro = self._mmr_ro, _open_nodes(self.layout)
+        old.close()
 
     # -- lifecycle ----------------------------------------------------------------------
 
@@ -221,13 +245,13 @@ class Store(StoreServices, StoreIndex):
         return store
 
     def _open(self) -> None:
+        rebuild = False
         if not self.read_only:
             try:
-                self._index = IndexWriter(self.layout.index_db, self.root)
+                rebuild = self.follower.open_writable()
             except (sqlite3.OperationalError, OSError) as e:
                 self._degrade(e)
-        rebuild = self._index is not None and self._index.fresh
-        start = self._verified_tip()
+        start = self.follower.verified_tip()
         # HEAD before the scan: writers append frames before HEAD, so a live writer can never
         # make this read look ahead of the log.
         head = read_head(self.layout)
@@ -247,13 +271,12 @@ class Store(StoreServices, StoreIndex):
                 except BrainError as e:
                     self.problem = str(e)
         if self.read_only:
-            self.index_problem = self._probe_index()
+            self.index_problem = self.follower.probe()
             return
         if self.problem is None and (needs_recovery or scan.bad or scan.broken):
-            self._start_writer()
-            assert self._writer is not None and self._applier is not None
+            self.session.start()
             try:
-                self._writer_call([])  # acquire the lock: replay, fence, finish purges
+                self.session.submit([], "system")  # acquire the lock: replay, fence, purges
             except LeaseHeld as e:
                 # A live writer holds the lock: its journal is not a crash; it recovers itself.
                 self.notes.append(f"recovery left to the current writer: {e}")
@@ -269,11 +292,9 @@ class Store(StoreServices, StoreIndex):
                     " every committed row and the next write replays it once this is fixed"
                 )
                 self.notes.append(self.cannot_write)
-            self.notes.extend(self._writer.notes)  # what recovery repaired, reported as info
-            self._writer.notes.clear()
-            # Replayed rows may still be queued on the applier thread; the index rebuild and
-            # catch-up below use the same connection from this thread, so drain it first.
-            self._applier.call(lambda ix: None)
+            self.notes.extend(self.session.take_notes())  # what recovery repaired, as info
+            # Replayed rows may still be queued on the applier thread: drain it first.
+            self.follower.drain()
         elif self.problem is None and head is not None and head > self.tip.seq:
             self._check_head(head)
         if self.problem is None:
@@ -289,9 +310,11 @@ class Store(StoreServices, StoreIndex):
         try:
             if rebuild:
                 self.notes.append("rebuilt the index from the files and the log")
-                self._rebuild_index()
-            self._catch_up_index()
-            self._record_verified(scan)
+                self.follower.rebuild()
+            self.follower.catch_up(self.tip.seq)
+            cp = self.last_checkpoint
+            if self.problem is None and cp is not None:
+                self.follower.record_verified(scan, cp.size)
         except sqlite3.OperationalError as e:
             self._degrade(e)  # a full disk: the index cannot take the rows now; reads go on
 
@@ -302,12 +325,11 @@ class Store(StoreServices, StoreIndex):
         process, look again as the lock holder, after replay. True: the problem stands."""
         problem, self.problem = self.problem, None
         try:
-            self._start_writer()
-            assert self._writer is not None
+            w = self.session.start()
             # Whatever open read may be what was being rewritten: verify from genesis (rare).
-            if not self._writer.lock.held:
-                self._writer.tip = Tip()
-            self._writer.run_locked(lambda: None)  # acquisition: fence, replay, verify the scan
+            if not w.lock.held:
+                w.tip = Tip()
+            self.session.run(lambda _w: None, checked=False)  # fence, replay, verify the scan
         except LeaseHeld as e:
             self.problem = problem
             self.notes.append(f"could not confirm the freeze (the lock is busy): {e}")
@@ -319,7 +341,7 @@ class Store(StoreServices, StoreIndex):
             self.problem = problem
             self.notes.append(f"could not confirm the freeze: {e}")
             return False
-        self.tip = self._writer.tip
+        self.tip = w.tip
         self.problem = self._check_checkpoint()
         return self.problem is not None
 
@@ -329,12 +351,12 @@ class Store(StoreServices, StoreIndex):
         signature is not checked again (core.verify.note_cache): no cryptography on a one-shot put."""
         from core.verify import checkpoints, note_cache
 
-        ix = self._index
-        if ix is not None and self.mmr.size >= self.tip.seq:
+        fol = self.follower
+        if fol.writable and self.mmr.size >= self.tip.seq:
             w = checkpoints.read_witness(self.manifest.store_id)
             hit = note_cache.recall(
                 self.layout,
-                ix.get_meta(note_cache.META_KEY),
+                fol.get_meta(note_cache.META_KEY),
                 self.mmr,
                 self.tip.seq,
                 (w.size, w.root) if w else None,
@@ -346,23 +368,14 @@ class Store(StoreServices, StoreIndex):
 
         why = verifiable.check_on_open(self)
         cp = self.last_checkpoint
-        if why is None and cp is not None and ix is not None:
+        if why is None and cp is not None and fol.writable:
             fp = note_cache.fingerprint(self.layout, cp.size)
             if fp is not None:
                 try:
-                    ix.set_meta(note_cache.META_KEY, note_cache.encode(cp, fp[0]))
+                    fol.set_meta(note_cache.META_KEY, note_cache.encode(cp, fp[0]))
                 except sqlite3.Error:
                     pass  # a full disk: the next open checks the signature again
         return why
-
-    def _probe_index(self) -> str | None:
-        """Can a read-only open query the index? (A damaged or missing one cannot; a writable
-        open rebuilds it.)"""
-        try:
-            self.reader.conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
-        except sqlite3.Error as e:
-            return f"the index cannot be read ({e}); a writable open rebuilds it (`brain reindex`)"
-        return None
 
     def _degrade(self, e: BaseException) -> None:
         """The store cannot be written here (read-only media, a full disk, an I/O error): open
@@ -379,12 +392,8 @@ class Store(StoreServices, StoreIndex):
         )
         self.notes.append(self.cannot_write)
         self.read_only = True
-        for part in (self._writer, self._applier, self._index):
-            if part is not None:
-                part.close()
-        self._writer = self._applier = self._index = None
-        self.reader.close()
-        self.reader = IndexReader(self.layout.index_db, readonly=True)
+        self.session.close()
+        self.follower.degrade()
 
     def _check_head(self, head: int) -> None:
         """HEAD ahead of the log with no journal to replay: synced rows were lost."""
@@ -397,29 +406,10 @@ class Store(StoreServices, StoreIndex):
         )
 
     def close(self) -> None:
-        if self._writer is not None:
-            self._writer.close()
-            self._writer = None
-        if self._applier is not None:
-            self._applier.close()
-            self._applier = None
-        if self.exit_without_checkpoint:
-            # The process exits right after (a one-shot CLI command, through os._exit):
-            # closing the last SQLite connection would checkpoint the WAL, two more device
-            # syncs than the write needs. The index is derived; the next opener reads the WAL.
-            # Only a WAL grown past a few MB is checkpointed here, once in many commands.
-            self.reader.close()
-            if self._index is not None and _wal_bytes(self.layout.index_db) > WAL_CHECKPOINT_BYTES:
-                try:
-                    self._index.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
-                except sqlite3.Error:
-                    pass  # busy (another process reads): a later command tries again
-            _LEFT_OPEN.append(self._index)
-        else:
-            if self._index is not None:
-                self._index.close()
-            self.reader.close()
-        self._index = None
+        self.session.close()
+        # exit_without_checkpoint: the process exits right after (a one-shot CLI command,
+        # through os._exit); the follower leaves the index connection open (no WAL checkpoint).
+        self.follower.close(fast_exit=self.exit_without_checkpoint)
         self._mmr_ro.close()
 
     def __enter__(self) -> Store:
@@ -500,7 +490,7 @@ class Store(StoreServices, StoreIndex):
         from core.write.intents import Delete
 
         res = self.batch([Delete(path, mode, reason, ticket)], actor)[0]
-        res.notes = self._purge_notes.pop(res.seq, [])
+        res.notes = self.session.take_purge_notes(res.seq)
         return res
 
     def note(self, op: str, *, actor: str, path: str = "", extra: dict | None = None) -> Result:
@@ -512,64 +502,7 @@ class Store(StoreServices, StoreIndex):
     def batch(self, intents: Sequence[Intent], actor: str) -> list[Result]:
         """Commit intents as one request: all of them or none."""
         validate.batch(intents, actor)
-        try:
-            results = self._writer_call(intents, actor)
-        except PreconditionFailed:
-            # The rejection is itself a durable row (put_if.rejected): a history or tail that
-            # follows must wait for the index to hold it, as for any row this caller caused.
-            self._acked = max(self._acked, self.tip.seq)
-            raise
-        if results:
-            self._acked = max(self._acked, max(r.seq for r in results))
-        return results
-
-    def _writer_call(self, intents: Sequence[Intent], actor: str = "system") -> list[Result]:
-        self._refuse_if_frozen()
-        self._start_writer()
-        assert self._writer is not None
-        return self._writer.submit(intents, actor)
-
-    def _start_writer(self) -> None:
-        with self._writer_start:
-            self._start_writer_locked()
-
-    def _start_writer_locked(self) -> None:
-        if self._writer is not None:
-            return
-        from core.write.lock import refuse_network_fs
-
-        refuse_network_fs(self.root)
-        if self._applier is None:
-            assert self._index is not None
-            from core.index.applier import Applier
-
-            self._applier = Applier(self._index, self._backfill)
-        from core.write.writer import Writer
-
-        self._writer = Writer(
-            self.layout,
-            self.tip,
-            clock=self.clock,
-            rng=self.rng,
-            program=self.program,
-            lock_timeout_s=self.lock_timeout_s,
-            on_rows=self._rows_applied,
-            on_acquire=self._finish_purges,
-            after_group=self._after_group,
-        )
-        self._writer.checkpoint_every_rows = self.manifest.settings.checkpoint_every_rows
-        if self.service:
-            self._writer.checkpoint_every_s = self.manifest.settings.checkpoint_every_ms / 1000
-        self._writer.checkpoint_hook = self._checkpoint_locked
-
-    def _checkpoint_locked(self) -> str:
-        from core import verifiable
-
-        return verifiable.checkpoint_locked(self)
-
-    def _start_writer_checked(self) -> None:
-        self._refuse_if_frozen()
-        self._start_writer()
+        return self.session.submit(intents, actor)
 
     def _refuse_if_frozen(self) -> None:
         if self.cannot_write:
@@ -578,7 +511,7 @@ class Store(StoreServices, StoreIndex):
             raise ReadOnly(f"{self.root} was opened read-only")
         # The writer's own freeze is not checked here: it retries (replays) on the next request.
         frozen = self.frozen(own_writer=False)
-        if frozen is not None and not (self._writer is not None and self._writer.allow_frozen):
+        if frozen is not None and not self.session.allow_frozen:
             raise Frozen(f"writes are refused: the store is {frozen[0]}: {frozen[1]}")
 
     def frozen(self, *, own_writer: bool = True) -> tuple[str, str] | None:
@@ -589,39 +522,199 @@ class Store(StoreServices, StoreIndex):
         if self.cannot_write and not self.media_read_only:
             # A full disk or an I/O error; read-only media is not a freeze (a note says why).
             return verdict.FROZEN_RECOVERABLE, self.cannot_write
-        w = self._writer
-        if own_writer and w is not None and w.frozen:
-            return verdict.FROZEN_RECOVERABLE, w.frozen
+        own = self.session.frozen
+        if own_writer and own:
+            return verdict.FROZEN_RECOVERABLE, own
         v = verdict.read(self.layout)
         return (v.state, v.reason) if v is not None else None
 
-    def _rows_applied(self, rows: list[Row]) -> None:
-        assert self._writer is not None and self._applier is not None
-        self.tip = self._writer.tip
-        self._applier.enqueue(rows, self._writer.tip.offset)
-        self._view_cache.clear() if any(r.op in ("move", "delete") for r in rows) else None
+    def _on_rows(self, rows: list[Row], w: Writer) -> None:
+        """The writer made rows durable (on its commit loop)."""
+        self.tip = w.tip
+        if any(r.op in ("move", "delete") for r in rows):
+            self._view_cache.clear()
 
-    def _after_group(self, rows: list[Row], plan: Plan) -> None:
-        if plan.purges:
-            news = self._finish_purges()
-            for s in plan.purges:  # handed to the caller of delete() (Result.notes)
-                self._purge_notes[s] = news
-
-    def _finish_purges(self) -> list[str]:
-        if not _pending_purges(self.layout):
-            return []
-        assert self._writer is not None and self._applier is not None
-        self._feed_index(self._writer.tip.seq)
-        self._applier.wait_for(self._writer.tip.seq)
+    def _on_purged(self, news: list[str]) -> None:
         # Ignored entries are met again at every acquisition: say so once.
-        from core.purge import finish_purges
-
-        news = finish_purges(self.layout, self._applier, self._writer)
         self.notes.extend(n for n in dict.fromkeys(news) if n not in self.notes)
         self._view_cache.clear()
         if self._semantic is not None:  # purge rules: in-memory caches of vectors go too
             self._semantic.cache.forget()
-        return news
+
+    # -- tiers and session context ------------------------------------------------------
+
+    @property
+    def tiers(self) -> Tiers:
+        from core.tiers import Tiers
+
+        return Tiers(self)
+
+    def context(self, *, project: str | None = None, limit: int = 300) -> list:
+        """At most 300 memories to start an agent session with, each with its reason."""
+        from core.context import context
+
+        validate.text("project", project, validate.MAX_FILTER_CHARS)
+        validate.limit(limit)
+        return context(self, project=project, limit=limit)
+
+    def set_active_project(self, name: str) -> None:
+        """`brain project use NAME`: memories under memories/projects/NAME/ weigh most."""
+        if name and (not paths.slugify(name) == name):
+            raise BrainError(f"project name {name!r} must be a slug like {paths.slugify(name)!r}")
+        self.manifest.settings.active_project = name
+        fsio.write_file(
+            self.layout.manifest, msgspec.json.encode(self.manifest, order="sorted"), durable=True
+        )
+
+    # -- verifiable ledger --------------------------------------------------------------
+
+    def checkpoint(self) -> str:
+        """Sign the current tree head now; returns the note text."""
+        from core import verifiable
+
+        return verifiable.checkpoint(self)
+
+    def prove(self, seq: int) -> dict:
+        """A `brain-proof/v1` bundle for row seq (checkpointing first if none covers it)."""
+        from core import verifiable
+
+        validate.seq(seq)
+        return verifiable.prove(self, seq)
+
+    def consistency(self, size1: int, size2: int) -> dict:
+        from core import verifiable
+
+        validate.integer("size1", size1, 1, validate.MAX_SEQ)
+        validate.integer("size2", size2, 1, validate.MAX_SEQ)
+        return verifiable.consistency(self, size1, size2)
+
+    def rotate_key(self, *, finish: bool = False) -> dict:
+        from core import verifiable
+
+        return verifiable.rotate_key(self, finish=finish)
+
+    def doctor(
+        self,
+        repair: bool = False,
+        reason: str | None = None,
+        progress: Callable[[int, int, str], None] | None = None,
+        cancel: threading.Event | None = None,
+        full: bool = True,
+        *,
+        actor: str = "system:doctor",
+    ) -> DoctorReport:
+        """Check every invariant (core/doctor/); repair=True fixes what can be fixed."""
+        from core import doctor
+
+        return doctor.run(
+            self,
+            repair=repair,
+            reason=reason,
+            progress=progress,
+            cancel=cancel,
+            full=full,
+            actor=actor,
+        )
+
+    # -- portability: export, import, backup, consolidate -------------------------------
+
+    def export(self, out: str | os.PathLike[str]) -> ExportResult:
+        """A deterministic zip of the verifiable store (no private keys, index or local/)."""
+        from core.portable.export import export
+
+        return export(self, Path(out))
+
+    def import_(
+        self, src: str | os.PathLike[str], *, filter: str | None = None, actor: str
+    ) -> ImportResult:
+        """Verify a foreign export or store folder, then write its selected memories here."""
+        from core.portable.importer import import_store
+
+        return import_store(self, Path(src), filter=filter, actor=actor)
+
+    def backup(
+        self, dest: str | os.PathLike[str], *, allow_temp: bool | None = None
+    ) -> BackupResult:
+        """A verified snapshot: immutable files hard-linked, everything else copied."""
+        from core.portable.backup import backup
+
+        return backup(self, Path(dest), allow_temp=allow_temp)
+
+    def consolidate(self, *, min_rows: int = 1) -> ConsolidateResult:
+        """Seal current.binlog into a zstd segment and checkpoint."""
+        from core.portable.consolidate import consolidate
+
+        return consolidate(self, min_rows)
+
+    # -- semantic search (core/semantic.py; the model loads on first use) -------------------
+
+    @property
+    def semantic(self) -> SemanticIndex:
+        if self._semantic is None:
+            from core.search.semantic import SemanticIndex
+
+            self._semantic = SemanticIndex(self)
+        return self._semantic
+
+    def similar(self, path: str, *, limit: int = 10, **filters) -> list[queries.SearchHit]:
+        from core.search import semantic
+
+        paths.validate(path)
+        validate.search("", "semantic", limit, filters)
+        return semantic.similar(self, path, limit=limit, **filters)
+
+    def embed_pending(self, *, batch: int = 64, progress=None, cancel=None) -> int:
+        """Compute the missing embeddings; progress(done, total); cancel: threading.Event."""
+        from core.search import semantic
+
+        return semantic.embed_pending(self, batch=batch, progress=progress, cancel=cancel)
+
+    def semantic_pending(self) -> int:
+        from core.search import semantic
+
+        return semantic.pending(self)
+
+    def warm_semantic(self) -> None:
+        """Load the embedding model now (a host calls it in a worker after start-up)."""
+        self.semantic.encoder()
+
+    def start_embedder(self, stop: threading.Event, *, progress=None) -> int:
+        """Run the embedding loop in the calling (host worker) thread until stop is set:
+        each memory a row leaves without a vector gets one, so a put is findable by semantic
+        search well within a second. Returns how many vectors it stored."""
+        from core.search.semantic import Embedder
+
+        return Embedder(self, progress=progress).run(stop)
+
+    # -- the index: following the log ----------------------------------------------------
+
+    def refresh(self) -> int:
+        """Pick up rows other processes appended; returns the head seq."""
+        if self.session.held:
+            return self.tip.seq  # nobody else can append while our writer holds the lock
+        if self.binlog.current_size() == self.tip.offset and offset_valid(self.binlog, self.tip):
+            return self.tip.seq
+        scan = scan_from(self.binlog, self.tip)  # another process may have consolidated
+        if scan.rows and scan.tip.seq > self.tip.seq:
+            self.tip = scan.tip
+            self.follower.follow([r for r, _p, _o in scan.rows], scan.tip.offset, scan.tip.seq)
+        return self.tip.seq
+
+    def wait_index(self) -> None:
+        """Reads see at least every row this process's callers have had acknowledged
+        (writes, and the rows of tasks such as checkpoints and rotations)."""
+        self.follower.wait_acked()
+
+    def reindex(self) -> int:
+        """Drop and rebuild the index from the files and the log. Returns memories indexed."""
+        if self.read_only:
+            raise ReadOnly(f"{self.root} was opened read-only")
+        return self.follower.reindex(self.tip.seq)
+
+    def wait_for_change(self, after_seq: int, timeout: float) -> int:
+        """Wait until the index has applied a row beyond after_seq (from this process or
+        another) or timeout passes; returns the index's applied seq."""
+        return self.follower.wait_for_change(after_seq, timeout)
 
     # -- reads --------------------------------------------------------------------------
 
@@ -640,9 +733,10 @@ class Store(StoreServices, StoreIndex):
             side = hit[2]
         else:
             paths.check_no_symlink(self.root, path)
-            side = read_sidecar(self.root, path)
-            if side is None:
+            found = read_sidecar(self.root, path)
+            if found is None:
                 raise NotFound(f"{path}: no such memory")
+            side = found
             self._view_cache[path] = (st.st_mtime_ns, st.st_ino, side)
         if side.state == "purged":
             raise NotFound(f"{path}: purged (seq {side.seq}); its content is gone for good")
@@ -656,7 +750,7 @@ class Store(StoreServices, StoreIndex):
                 access.record(self.layout, path, actor, self.clock())
             except OSError as e:  # read-only media or a full disk: the read still succeeds
                 self.notes.append(f"the access was not recorded ({e.strerror or e})")
-        return Memory(path, body, side)  # type: ignore[arg-type]
+        return Memory(path, body, side)
 
     def version(self, path: str, seq: int) -> Memory:
         """An earlier version of a memory (by the seq of the row that wrote it)."""
@@ -721,7 +815,7 @@ class Store(StoreServices, StoreIndex):
 
     def state(self) -> StoreState:
         self.refresh()
-        return compute_state(self)
+        return store_state.compute(self)
 
     # -- reads for the workstation ------------------------------------------------------
     # What the TUI's panes draw: pages by key (never OFFSET), single rows and counts, as
@@ -826,11 +920,14 @@ def _pending_purges(layout: Layout) -> list[int]:
     return purge_list.read(layout.purge_pending).seqs
 
 
-def _wal_bytes(db: Path) -> int:
+def _open_nodes(layout: Layout) -> MMR:
+    """The node file is derived: the writer creates or rebuilds it under the lock at its
+    first acquisition (never here: another process may be appending to it). Until then reads
+    use a read-only handle, or an empty stand-in when it is missing or damaged."""
     try:
-        return os.stat(f"{db}-wal").st_size
-    except FileNotFoundError:
-        return 0
+        return MMR.open(layout.mmr_nodes, readonly=True)
+    except (FileNotFoundError, CorruptLog):
+        return MMR(layout.mmr_nodes, -1, 0, True)
 
 
 def _file_above(root: Path) -> bool:

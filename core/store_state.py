@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import msgspec
 
 from core.index import queries
+from core.models import Row
 from core.write import lock
 
 if TYPE_CHECKING:
@@ -34,12 +35,12 @@ class StoreState(msgspec.Struct):
     last_checkpoint_ns: int | None = None
 
 
-def compute_state(store: Store) -> StoreState:
+def compute(store: Store) -> StoreState:
     from core.write.writer import read_pending_purges
 
     counts = {"memories": 0, "active": 0, "tombstoned": 0}
     index_seq = 0
-    last_cp = []
+    last_cp: list[Row] = []
     try:
         store.wait_index()
         counts.update(queries.counts(store.reader.conn))
@@ -66,7 +67,7 @@ def compute_state(store: Store) -> StoreState:
         index_seq=index_seq,
         pending_purges=len(read_pending_purges(store.layout)),
         writer=holder,
-        notes=list(store.notes) + (list(store._writer.notes) if store._writer else []),
+        notes=list(store.notes) + store.session.notes(),
         last_checkpoint_size=last_cp[0].extra.get("size") if last_cp else None,
         last_checkpoint_ns=last_cp[0].ts_ns if last_cp else None,
     )

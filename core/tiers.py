@@ -9,13 +9,14 @@ normalised by the store's maximum, type = the manifest's per-mille weight of the
 from __future__ import annotations
 
 import math
+import sqlite3
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import msgspec
 
 from core.errors import BrainError
-from core.index.schema import transaction
+from core.index import queries, tier_rows
 from core.write.intents import Note
 
 if TYPE_CHECKING:
@@ -93,7 +94,9 @@ def place(stats: list[Stats], now: int, w: dict[str, int], project: str) -> list
     scored = [(score(s, now, max_log, w, project), s) for s in stats]
     # Ties break by path so a rebalance is deterministic.
     scored.sort(key=lambda t: (-t[0], t[1].path))
-    hot, warm, out = [], [], []
+    hot: list[tuple[int, Stats, str]] = []
+    warm: list[tuple[int, Stats, str]] = []
+    out: list[Placement] = []
     for sc, s in scored:
         protected = s.pinned or s.kind == "preferences"
         used_today = now - max(s.updated_ns, s.last_access_ns) <= DAY_NS
@@ -122,16 +125,8 @@ def place(stats: list[Stats], now: int, w: dict[str, int], project: str) -> list
     return out
 
 
-def load_stats(conn, now: int) -> list[Stats]:
-    week_ago = now - WEEK_NS
-    rows = conn.execute(
-        "SELECT m.path, m.kind, m.folder, m.updated_ns, m.pinned, m.tier,"
-        " COALESCE(a.count, 0), COALESCE(a.last_ns, 0), COALESCE(w.n, 0), m.score"
-        " FROM memories m LEFT JOIN access a ON a.path = m.path"
-        " LEFT JOIN (SELECT path, COUNT(*) AS n FROM access_events WHERE ts_ns >= ? GROUP BY path) w"
-        " ON w.path = m.path WHERE m.state = 'active'",
-        (week_ago,),
-    ).fetchall()
+def load_stats(conn: sqlite3.Connection, now: int) -> list[Stats]:
+    rows = tier_rows.stat_rows(conn, now - WEEK_NS)
     return [
         Stats(p, k, f, u, bool(pin), t, accesses=c, accesses_7d=n, last_access_ns=la, score=sc)
         for p, k, f, u, pin, t, c, la, n, sc in rows
@@ -177,7 +172,7 @@ class Tiers:
         if intents:
             s.batch(intents, actor)
         scores = [(p.score, p.path) for p in placements if stored.get(p.path) != p.score]
-        s._index_call(lambda ix: _store_scores(ix, scores, s.clock()))
+        s.follower.call(lambda ix: tier_rows.store_scores(ix, scores, s.clock()))
         counts = {t: 0 for t in TIERS}
         for p in placements:
             counts[p.tier] += 1
@@ -193,31 +188,21 @@ class Tiers:
         extra: dict = {"pin" if pinned else "unpin": [path]}
         if pinned:  # a pin takes effect now, not at the next rebalance
             self.store.wait_index()
-            hit = self.store.reader.conn.execute(
-                "SELECT tier FROM memories WHERE path = ?", (path,)
-            ).fetchone()
-            if hit and hit[0] != "hot":
-                extra["moves"] = [[path, hit[0], "hot"]]
+            tier = tier_rows.tier_of(self.store.reader.conn, path)
+            if tier and tier != "hot":
+                extra["moves"] = [[path, tier, "hot"]]
         self.store.note("tier.changed", actor=actor, extra=extra)
 
     def summary(self, top: int = 5) -> TierSummary:
         s = self.store
         s.wait_index()
         conn = s.reader.conn
-        counts = {t: 0 for t in TIERS}
-        for t, n in conn.execute(
-            "SELECT tier, COUNT(*) FROM memories WHERE state = 'active' GROUP BY tier"
-        ):
-            counts[t] = n
-        last = conn.execute("SELECT value FROM meta WHERE key = 'last_rebalance_ns'").fetchone()
+        counts = {t: 0 for t in TIERS} | tier_rows.tier_counts(conn)
+        last = queries.meta(conn, "last_rebalance_ns")
         tops = {
             t: [
                 {"path": p, "title": ti, "score": sc, "pinned": bool(pin)}
-                for p, ti, sc, pin in conn.execute(
-                    "SELECT path, title, score, pinned FROM memories WHERE state = 'active' AND tier = ?"
-                    " ORDER BY score DESC, path LIMIT ?",
-                    (t, top),
-                )
+                for p, ti, sc, pin in tier_rows.tier_top(conn, t, top)
             ]
             for t in TIERS
         }
@@ -225,14 +210,7 @@ class Tiers:
             counts,
             HOT_CAP,
             WARM_CAP,
-            int(last[0]) if last else None,
+            int(last) if last else None,
             s.manifest.settings.active_project,
             tops,
         )
-
-
-def _store_scores(ix, scores: list[tuple[int, str]], now: int) -> None:
-    c = ix.conn
-    with transaction(c):
-        c.executemany("UPDATE memories SET score = ? WHERE path = ?", scores)
-        ix.set_meta("last_rebalance_ns", str(now))

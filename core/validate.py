@@ -152,7 +152,7 @@ def ticket(value: object) -> str | None:
 def expect(value: object) -> str | None:
     """put_if's expected commitment: 64 lowercase hex digits, or "" for "absent"."""
     if value is None or value == "":
-        return value  # type: ignore[return-value]
+        return value
     if not isinstance(value, str) or not _HEX64.fullmatch(value):
         # The value itself is never echoed: it may be text typed in the wrong field.
         what = f"{len(value)} characters" if isinstance(value, str) else type(value).__name__

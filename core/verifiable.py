@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from core.errors import BrainError, NotFound, ProofError
@@ -12,53 +13,103 @@ from core.verify.mmr import MMR, leaf_hash
 from core.write.intents import Note
 
 if TYPE_CHECKING:
+    from core.layout import Layout
     from core.store import Store
+    from core.write.writer import Writer
 
 SYSTEM_ACTOR = "system:brain"
 
 
-def signers(store: Store) -> list[signed_note.Signer]:
-    if store._signers is None:
-        store._signers = keys.load_signers(store.layout.keys, store.passphrase)
-    if not store._signers:
-        raise BrainError(f"no signing key in {store.layout.keys}; checkpoints cannot be signed")
-    return store._signers
+class Checkpointer:
+    """Signs tree heads for the writer that holds the lock; owns the signing keys (loaded on
+    first use: a read-only command never loads cryptography)."""
 
+    def __init__(
+        self,
+        layout: Layout,
+        store_id: str,
+        passphrase: str | None,
+        clock: Callable[[], int],
+        rng: Callable[[int], bytes],
+    ) -> None:
+        self.layout = layout
+        self.store_id = store_id
+        self.passphrase = passphrase
+        self.clock = clock
+        self.rng = rng
+        self._signers: list[signed_note.Signer] | None = None
 
-def checkpoint_locked(store: Store) -> str:
-    """On the commit loop with the lock held: sign the durable tree head, then log it."""
-    w = store._writer
-    assert w is not None
-    size = w.tip.seq
-    if size == 0:
-        raise BrainError("the log is empty: there is nothing to checkpoint yet")
-    existing = checkpoints.sizes(store.layout)
-    if existing and existing[-1] == size:
-        return checkpoints.read_note(store.layout, size)
-    text = checkpoints.make(store.layout, store.manifest.store_id, w.mmr, size, signers(store))
-    root = w.mmr.root(size)
-    w.write_now([Note("checkpoint", "", "", {"root": root.hex(), "size": size})], SYSTEM_ACTOR)
-    checkpoints.record_witness(store.manifest.store_id, size, root)
-    return text
+    def signers(self) -> list[signed_note.Signer]:
+        if self._signers is None:
+            self._signers = keys.load_signers(self.layout.keys, self.passphrase)
+        if not self._signers:
+            raise BrainError(f"no signing key in {self.layout.keys}; checkpoints cannot be signed")
+        return self._signers
+
+    def sign(self, w: Writer) -> str:
+        """On the commit loop with the lock held: sign the durable tree head, then log it."""
+        size = w.tip.seq
+        if size == 0:
+            raise BrainError("the log is empty: there is nothing to checkpoint yet")
+        existing = checkpoints.sizes(self.layout)
+        if existing and existing[-1] == size:
+            return checkpoints.read_note(self.layout, size)
+        assert w.mmr is not None
+        text = checkpoints.make(self.layout, self.store_id, w.mmr, size, self.signers())
+        root = w.mmr.root(size)
+        w.write_now([Note("checkpoint", "", "", {"root": root.hex(), "size": size})], SYSTEM_ACTOR)
+        checkpoints.record_witness(self.store_id, size, root)
+        return text
+
+    def rotate(self, w: Writer, *, finish: bool) -> dict[str, Any]:
+        """Under the lock: start a rotation (a new key; both sign during the overlap) or
+        finish it (retire the old keys), log it and checkpoint."""
+        current = self.signers()
+        extra: dict[str, Any]
+        if finish:
+            if len(current) < 2:
+                raise BrainError("no rotation in progress: there is only one active key")
+            keep = current[-1]
+            for old in current[:-1]:
+                keys.retire(self.layout.keys, old.verifier.key_id.hex())
+            self._signers = [keep]
+            extra = {
+                "phase": "finish",
+                "active": keep.verifier.vkey(),
+                "retired": [o.verifier.vkey() for o in current[:-1]],
+            }
+        else:
+            new = keys.generate(
+                self.layout.keys,
+                checkpoints.origin_of(self.store_id),
+                passphrase=self.passphrase,
+                clock_ns=self.clock(),
+                rng=self.rng,
+            )
+            self._signers = [*current, new]
+            extra = {
+                "phase": "start",
+                "new": new.verifier.vkey(),
+                "old": [o.verifier.vkey() for o in current],
+            }
+        w.write_now([Note("key.rotated", "", "", extra)], SYSTEM_ACTOR)
+        self.sign(w)
+        return extra
 
 
 def checkpoint(store: Store) -> str:
-    store._start_writer_checked()
-    assert store._writer is not None
-    text = store._writer.run_locked(lambda: checkpoint_locked(store))
     # The checkpoint row is this caller's write too: reads that wait for the caller's own
-    # acknowledged rows (tail, search) must see it.
-    store._acked = max(store._acked, store._writer.tip.seq)
-    return text  # type: ignore[return-value]
+    # acknowledged rows (tail, search) must see it (the session records it).
+    return store.session.run(store.session.checkpointer.sign)
 
 
 def _mmr(store: Store) -> MMR:
     """A node file view for proofs: the writer's while it holds the lock (nobody else can
     append), else a fresh read-only handle (another process may have appended since; the
     writer's own handle may not be open yet)."""
-    w = store._writer
-    if w is not None and w.mmr is not None and w.lock.held:
-        return w.mmr
+    held = store.session.locked_mmr()
+    if held is not None:
+        return held
     store.refresh()
     return MMR.open(store.layout.mmr_nodes, readonly=True)
 
@@ -104,7 +155,7 @@ def prove(store: Store, seq: int) -> dict[str, Any]:
             _vkey_for(store, note),
         )
     finally:
-        if mmr is not (store._writer.mmr if store._writer else None):
+        if mmr is not store.session.writer_mmr():
             mmr.close()
 
 
@@ -132,51 +183,14 @@ def consistency(store: Store, size1: int, size2: int) -> dict[str, Any]:
             _vkey_for(store, n2),
         )
     finally:
-        if mmr is not (store._writer.mmr if store._writer else None):
+        if mmr is not store.session.writer_mmr():
             mmr.close()
 
 
 def rotate_key(store: Store, *, finish: bool = False) -> dict[str, Any]:
     """Start a rotation (new key; both sign during the overlap) or finish it (retire old keys)."""
-    store._start_writer_checked()
-    assert store._writer is not None
-    origin = checkpoints.origin_of(store.manifest.store_id)
-
-    def task() -> dict[str, Any]:
-        current = signers(store)
-        if finish:
-            if len(current) < 2:
-                raise BrainError("no rotation in progress: there is only one active key")
-            keep = current[-1]
-            for old in current[:-1]:
-                keys.retire(store.layout.keys, old.verifier.key_id.hex())
-            store._signers = [keep]
-            extra = {
-                "phase": "finish",
-                "active": keep.verifier.vkey(),
-                "retired": [o.verifier.vkey() for o in current[:-1]],
-            }
-        else:
-            new = keys.generate(
-                store.layout.keys,
-                origin,
-                passphrase=store.passphrase,
-                clock_ns=store.clock(),
-                rng=store.rng,
-            )
-            store._signers = [*current, new]
-            extra = {
-                "phase": "start",
-                "new": new.verifier.vkey(),
-                "old": [o.verifier.vkey() for o in current],
-            }
-        store._writer.write_now([Note("key.rotated", "", "", extra)], SYSTEM_ACTOR)
-        checkpoint_locked(store)
-        return extra
-
-    info = store._writer.run_locked(task)
-    store._acked = max(store._acked, store._writer.tip.seq)  # the rotation rows are ours
-    return info  # type: ignore[return-value]
+    cp = store.session.checkpointer
+    return store.session.run(lambda w: cp.rotate(w, finish=finish))  # the rows are ours
 
 
 def check_on_open(store: Store) -> str | None:

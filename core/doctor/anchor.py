@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core.errors import BrainError
+from core.index import queries
 from core.log.binlog import Binlog
 from core.log.crc import crc32c
 from core.log.frames import HEADER, HEADER_SIZE
@@ -121,23 +122,17 @@ def _by_headers(data: bytes, size: int) -> tuple[int, int] | None:
 
 def get_mark(store) -> str | None:
     try:
-        hit = store.reader.conn.execute(
-            "SELECT value FROM meta WHERE key = ?", (MARK_KEY,)
-        ).fetchone()
+        return queries.meta(store.reader.conn, MARK_KEY)
     except Exception:  # noqa: BLE001 - a missing or broken index only means no mark
         return None
-    return hit[0] if hit else None
 
 
 def set_mark(store, size: int, start: int, end: int) -> None:
     """Remember where row `size` sits, for the next quick run (derived, like the index)."""
-    if store.read_only or store._index is None:
+    if store.read_only or not store.follower.writable:
         return
     value = f"{size}:{start}:{end}"
     try:
-        if store._applier is not None:
-            store._applier.call(lambda ix: ix.set_meta(MARK_KEY, value))
-        else:
-            store._index.set_meta(MARK_KEY, value)
+        store.follower.set_meta(MARK_KEY, value)
     except Exception:  # noqa: BLE001 - the mark is an optimisation only
         pass

@@ -108,8 +108,7 @@ class Ctx:
         if "live" not in self.cache:
             from core.write import lock
 
-            w = self.store._writer
-            held = w is not None and w.lock.held
+            held = self.store.session.held
             self.cache["live"] = held or lock.is_locked(self.layout.lock)
         return self.cache["live"]
 

@@ -10,6 +10,7 @@ import socket
 
 from core.doctor.logwalk import pid_alive
 from core.doctor.model import Finding, Invariant, fail, ok, some
+from core.index import queries
 from core.write import lock
 
 INDEX = "index/brain.sqlite"
@@ -19,9 +20,9 @@ def _conn(ctx):
     if not ctx.layout.index_db.exists():
         return None
     store = ctx.store
-    if store._applier is not None:
+    if store.follower.threaded:
         try:
-            store._applier.wait_for(store.tip.seq, timeout=10.0)
+            store.follower.wait_for(store.tip.seq, timeout=10.0)
         except Exception:  # noqa: BLE001 - a stuck applier shows up as a stale index below
             pass
     return store.reader.conn
@@ -41,17 +42,7 @@ def index_coverage(ctx) -> Finding:
     }
     unreadable = {p for p, s in ff.memories.items() if s.side is None}  # sidecar_valid says so
     try:
-        if ff.scope is None:
-            rows = conn.execute("SELECT path, seq, state FROM memories").fetchall()
-        else:
-            scope = sorted(ff.scope)
-            rows = []
-            for i in range(0, len(scope), 500):
-                part = scope[i : i + 500]
-                rows += conn.execute(
-                    f"SELECT path, seq, state FROM memories WHERE path IN ({','.join('?' * len(part))})",
-                    part,
-                ).fetchall()
+        rows = queries.memory_states(conn, None if ff.scope is None else sorted(ff.scope))
     except Exception as e:  # noqa: BLE001 - any SQLite error means the index needs rebuilding
         return fail(f"the index cannot be read ({e}); `--repair` rebuilds it", [INDEX])
     indexed = {p: (seq, state) for p, seq, state in rows if seq <= head and p not in unreadable}
@@ -76,10 +67,9 @@ def index_head(ctx) -> Finding:
         return fail("the index is missing; `--repair` rebuilds it", [INDEX])
     head = ctx.log.head
     try:
-        meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
-        last = int(meta.get("last_applied", 0))
-        top = conn.execute("SELECT MAX(seq) FROM audit").fetchone()[0] or 0
-        count = conn.execute("SELECT COUNT(*) FROM audit").fetchone()[0] if ctx.full else top
+        last = int(queries.meta(conn, "last_applied") or 0)
+        top = queries.last_seq(conn)
+        count = queries.audit_count(conn) if ctx.full else top
     except Exception as e:  # noqa: BLE001
         return fail(f"the index cannot be read ({e}); `--repair` rebuilds it", [INDEX])
     grown = ctx.store.binlog.current_size() > ctx.log.snapshot
@@ -100,8 +90,7 @@ def lease(ctx) -> Finding:
         raw = path.read_bytes()
     except FileNotFoundError:
         return ok("no lock file yet")
-    w = ctx.store._writer
-    if (w is not None and w.lock.held) or lock.is_locked(path):
+    if ctx.store.session.held or lock.is_locked(path):
         return ok(f"held now by {lock.describe(path)}")
     if not raw.strip():
         return ok("free; no holder note")

@@ -14,18 +14,18 @@ from core.doctor.model import FAIL, Finding, Invariant, fail, ok
 
 def frozen(ctx) -> Finding:
     store = ctx.store
-    w = store._writer
     found = store.frozen()
     if found is None:
         note = ""
-        if w is not None and w.checkpoint_error:
-            note = f" (the last automatic checkpoint failed: {w.checkpoint_error})"
+        failed = store.session.checkpoint_error
+        if failed:
+            note = f" (the last automatic checkpoint failed: {failed})"
         return ok("the store accepts writes" + note)
     state, problem = found
     confirmed = any(
         r.status == FAIL and not r.recoverable and r.id != "engine.frozen" for r in ctx.results
     )
-    if store.problem is None and w is not None and w.frozen:
+    if store.problem is None and store.session.frozen:
         # The writer froze itself: a committed group was not applied.
         return fail(f"writes are refused: {problem}", ["audit/journal.wal"], recoverable=True)
     recorded = verdict.read(store.layout)

@@ -63,7 +63,7 @@ def slurp(full_path: str) -> bytes:
     """A whole small file with raw syscalls (a third of open()'s cost over 10^4 files)."""
     fd = os.open(full_path, os.O_RDONLY | os.O_CLOEXEC)
     try:
-        chunks = []
+        chunks: list[bytes] = []
         while True:
             b = os.read(fd, 1 << 16)
             if not b:
@@ -217,11 +217,11 @@ def _quick(ctx, facts: FileFacts) -> None:
             _version_file(facts, f"{vdir}/{n}", n, frozenset(names), root)
     for parent in sorted(parents):
         try:
-            names = frozenset(os.listdir(os.path.join(root, parent)))
+            here = frozenset(os.listdir(os.path.join(root, parent)))
         except (FileNotFoundError, NotADirectoryError):
             continue
-        for n in sorted(names):
-            if conflict_base(n, names):
+        for n in sorted(here):
+            if conflict_base(n, here):
                 facts.conflicts.append(f"{parent}/{n}")
 
 

@@ -178,10 +178,7 @@ def _checkpoint_sizes(layout) -> set[int]:
 
 
 def _lock_held(ctx) -> bool:
-    w = ctx.store._writer
-    if w is not None and w.lock.held:
-        return True
-    return lock.is_locked(ctx.layout.lock)
+    return ctx.store.session.held or lock.is_locked(ctx.layout.lock)
 
 
 def _unsynced(facts: LogFacts, state: _State) -> bool:

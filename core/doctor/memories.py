@@ -18,7 +18,7 @@ SCOPE = "memories/ versions/"
 PURGED_KEYS = frozenset({"kind", "state", "seq"})
 
 
-def _side_path(body: str) -> str:
+def side_path(body: str) -> str:
     return body[:-3] + SIDE
 
 
@@ -27,12 +27,12 @@ def _replayed(path: str, replay: frozenset[str]) -> bool:
     return path in replay or any(p.startswith(folder) for p in replay)
 
 
-def _in_flight(ctx, side: Side) -> bool:
+def in_flight(ctx, side: Side) -> bool:
     """Written after the log was read by a live writer: not judged this run."""
     return side.side is not None and side.side.seq > ctx.log.head and ctx.live
 
 
-def _result(ctx, bad: list[tuple[str, str]], passed: str) -> Finding:
+def result(ctx, bad: list[tuple[str, str]], passed: str) -> Finding:
     # Files a committed journal record writes, moves or removes are half applied by a writer
     # that died (or ran out of disk): the next writer replays them, so they are not judged.
     replay = ctx.replay_pending
@@ -50,13 +50,13 @@ def sidecar_valid(ctx) -> Finding:
     bad: list[tuple[str, str]] = []
     replay = ctx.replay_pending
     for body, s in sorted(ff.memories.items()):
-        sp = _side_path(body)
+        sp = side_path(body)
         if body in replay:
             continue  # half applied by a writer that died; the next writer replays it
         if s.side is None:
             bad.append((sp, s.error))
             continue
-        if _in_flight(ctx, s):
+        if in_flight(ctx, s):
             continue
         if s.side.kind != paths.kind_of(body):
             bad.append(
@@ -69,7 +69,7 @@ def sidecar_valid(ctx) -> Finding:
     for body in sorted(ff.bodies - ff.memories.keys() - replay):
         bad.append((body, "a body without a sidecar (no row wrote it)"))
     for vbody, s in sorted(ff.versions.items()):
-        sp = _side_path(vbody)
+        sp = side_path(vbody)
         if s.side is None:
             bad.append((sp, s.error))
         elif s.side.seq != int(vbody.rsplit("/", 1)[1][:20]):
@@ -79,7 +79,7 @@ def sidecar_valid(ctx) -> Finding:
     for vbody in sorted(ff.version_bodies - ff.versions.keys()):
         bad.append((vbody, "a version body without its sidecar"))
     n = len(ff.memories)
-    return _result(ctx, bad, f"{n:,} sidecars and {len(ff.versions):,} versions are well formed")
+    return result(ctx, bad, f"{n:,} sidecars and {len(ff.versions):,} versions are well formed")
 
 
 def commitment_matches(ctx) -> Finding:
@@ -92,21 +92,21 @@ def commitment_matches(ctx) -> Finding:
     checked = 0
     for i, (body, s) in enumerate(sorted(items, key=lambda x: x[0])):
         ctx.tick(i + 1, len(items), "bodies")
-        if _in_flight(ctx, s):
+        if in_flight(ctx, s):
             continue
         why, where = _check_commit(root, body, s, by_seq)
-        if why and _changed(root, body, s):
+        if why and changed(root, body, s):
             continue  # rewritten while we read it: a live writer, not damage
         if why:
             bad.append((where, why))
         checked += 1
-    return _result(ctx, bad, f"{checked:,} bodies match their salted commitments")
+    return result(ctx, bad, f"{checked:,} bodies match their salted commitments")
 
 
 def _check_commit(root: str, body: str, s: Side, by_seq) -> tuple[str, str]:
     side = s.side
     assert side is not None
-    sp = _side_path(body)
+    sp = side_path(body)
     row = by_seq.get(side.seq)
     if row is not None and row.commit != side.commit:
         return f"the sidecar's commit differs from row seq {side.seq}'s", sp
@@ -125,8 +125,8 @@ def _check_commit(root: str, body: str, s: Side, by_seq) -> tuple[str, str]:
     return "", ""
 
 
-def _changed(root: str, body: str, s: Side) -> bool:
-    again = read_side(os.path.join(root, _side_path(body)))
+def changed(root: str, body: str, s: Side) -> bool:
+    again = read_side(os.path.join(root, side_path(body)))
     return again is None or again.side is None or s.side is None or again.side.seq != s.side.seq
 
 
@@ -137,9 +137,9 @@ def states_consistent(ctx) -> Finding:
     bad: list[tuple[str, str]] = []
     for body, s in sorted(ff.memories.items()):
         side = s.side
-        if side is None or _in_flight(ctx, s):
+        if side is None or in_flight(ctx, s):
             continue
-        sp = _side_path(body)
+        sp = side_path(body)
         if side.state == "tombstoned":
             if side.commit or side.salt:
                 bad.append((sp, 'a tombstone keeps a commit or salt (it must be "")'))
@@ -162,14 +162,14 @@ def states_consistent(ctx) -> Finding:
         s = ff.memories.get(path)
         if s is None or s.side is None or s.side.state != "purged" or s.side.seq != seq:
             if ff.scope is None or path in ff.scope:
-                bad.append((_side_path(path), f"purge row seq {seq} left no purged sidecar here"))
+                bad.append((side_path(path), f"purge row seq {seq} left no purged sidecar here"))
     for vdir in sorted(ff.version_dirs):
         body = "memories/" + vdir[len("versions/") :] + ".md"
         s = ff.memories.get(body)
         if s is None or s.side is None:
             bad.append((vdir, "versions of a memory that no longer exists"))
     n = sum(1 for s in ff.memories.values() if s.side and s.side.state != "active")
-    return _result(ctx, bad, f"{n:,} tombstoned or purged memories are consistent")
+    return result(ctx, bad, f"{n:,} tombstoned or purged memories are consistent")
 
 
 def _read(root: str, rel: str) -> bytes | None:
@@ -189,24 +189,24 @@ def seq_agreement(ctx) -> Finding:
         if ff.scope is not None and path not in ff.scope:
             continue
         s = ff.memories.get(path)
-        if s is not None and _in_flight(ctx, s):
+        if s is not None and in_flight(ctx, s):
             continue
         have = s.side.seq if s is not None and s.side is not None else None
         if here and s is None:
             bad.append(
-                (_side_path(path), f"row seq {seq} wrote this memory but its sidecar is gone")
+                (side_path(path), f"row seq {seq} wrote this memory but its sidecar is gone")
             )
         elif here and have is not None and have != seq:
             bad.append(
-                (_side_path(path), f"the sidecar says seq {have}, the latest row is seq {seq}")
+                (side_path(path), f"the sidecar says seq {have}, the latest row is seq {seq}")
             )
         elif not here and s is not None:
-            bad.append((_side_path(path), f"moved away at seq {seq}, yet a sidecar remains"))
+            bad.append((side_path(path), f"moved away at seq {seq}, yet a sidecar remains"))
     if lf.start == 0:
         for path, s in sorted(ff.memories.items()):
-            if path not in lf.latest and not _in_flight(ctx, s):
-                bad.append((_side_path(path), "no row in the log ever wrote this memory"))
-    return _result(
+            if path not in lf.latest and not in_flight(ctx, s):
+                bad.append((side_path(path), "no row in the log ever wrote this memory"))
+    return result(
         ctx, bad, f"{len(ff.memories):,} sidecars agree with the latest row of their path"
     )
 

@@ -13,7 +13,7 @@ import os
 from core.doctor.model import Finding, Invariant, fail, ok, some, warn
 from core.errors import BrainError
 from core.verify import checkpoints, keys, signed_note
-from core.verify.mmr import _HEADER_BYTES, HEADER_SIZE, MMR, _leaves_for_nodes, node_count
+from core.verify.mmr import HEADER_BYTES, HEADER_SIZE, MMR, leaves_for_nodes, node_count
 from core.verify.proofs import EMPTY_ROOT, verify_consistency
 
 NODES = "audit/mmr.nodes"
@@ -74,10 +74,10 @@ def nodes(ctx) -> Finding:
     if got is None:
         return fail("the node file is missing; `--repair` rebuilds it from the log", [NODES])
     header, have, size = got
-    if header != _HEADER_BYTES:
+    if header != HEADER_BYTES:
         return fail("the node file's header is damaged; `--repair` rebuilds it", [NODES])
     count, torn = divmod(size - HEADER_SIZE, 32)
-    file_leaves = _leaves_for_nodes(count)
+    file_leaves = leaves_for_nodes(count)
     clean = lf.clean_leaves if lf.damaged else len(lf.leaves)
     exp = expect[: (node_count(lf.start + clean) - node_count(lf.start)) * 32]
     have = have[: len(exp)]

@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import fcntl
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from core import fsio, verdict, verifiable
 from core.doctor.exports import leaking
@@ -25,11 +26,14 @@ from core.doctor.model import FAIL, DoctorReport, InvariantResult
 from core.errors import BrainError
 from core.log import frames
 from core.verify import checkpoints, keys, signed_note
-from core.verify.mmr import MMR, leaf_hash
+from core.verify.mmr import leaf_hash
 from core.write.intents import Note
 
 if TYPE_CHECKING:
     from core.store import Store
+    from core.write.writer import Writer
+
+T = TypeVar("T")
 
 # What a person may accept by writing a repair row: the store's own history still chains.
 ACCEPTABLE = {
@@ -53,8 +57,7 @@ def repair(store: Store, report: DoctorReport, reason: str | None, actor: str) -
     try:
         return _repair(store, report, reason, actor)
     finally:
-        if store._writer is not None:
-            store._writer.allow_frozen = False
+        store.session.end_repair()
 
 
 def _repair(store: Store, report: DoctorReport, reason: str | None, actor: str) -> Outcome:
@@ -62,9 +65,9 @@ def _repair(store: Store, report: DoctorReport, reason: str | None, actor: str) 
     failing = report.failing()
     human = [r for r in failing if r.status == FAIL and not r.recoverable]
     if human and not (reason and reason.strip()):
-        ids = ", ".join(r.id for r in human)
+        named = ", ".join(r.id for r in human)
         raise BrainError(
-            f"the store is FROZEN_HUMAN ({ids}); a repair must say why: pass --reason"
+            f"the store is FROZEN_HUMAN ({named}); a repair must say why: pass --reason"
             ' "what happened" (it is written to the log in a repair row)'
         )
     if human:
@@ -115,15 +118,16 @@ def _attempt(out: Outcome, what: str, fn) -> None:
         out.repaired.append(done)
 
 
-def _writer(store: Store):
-    w = store._writer
-    if w is not None and w.frozen:
-        w.close()  # a writer that froze itself only thaws by starting afresh (and replaying)
-        store._writer = None
-    store._start_writer()
-    assert store._writer is not None
-    store._writer.allow_frozen = True  # the repair itself writes while the verdict stands
-    return store._writer
+def _writer(store: Store) -> Writer:
+    # The repair itself writes while the verdict stands; a writer that froze itself only
+    # thaws by starting afresh (and replaying).
+    return store.session.restart_for_repair()
+
+
+def _locked(store: Store, task: Callable[[], T]) -> T:
+    """Run task under the lock with the repair's writer (its rows are the caller's)."""
+    _writer(store)
+    return store.session.run(lambda _w: task(), checked=False)
 
 
 def _accept(store: Store, human: list[InvariantResult], reason: str, actor: str) -> str:
@@ -140,13 +144,14 @@ def _accept(store: Store, human: list[InvariantResult], reason: str, actor: str)
             head = w.tip.seq
             extra = {"reason": reason, "invariants": ids, "accepted_head": head}
             res = w.write_now([Note("repair", "", "", extra)], actor)
+            assert w.mmr is not None
             latest = checkpoints.verify_latest(store.layout, sid, w.mmr, w.tip.seq)
             store.last_checkpoint = latest
             if latest is not None:
                 checkpoints.record_witness(sid, latest.size, latest.root)
             return res[0].seq, head, moved
 
-        seq, head, moved = w.run_locked(task)  # type: ignore[misc]
+        seq, head, moved = _locked(store, task)
     except BaseException:
         store.problem = before
         raise
@@ -182,7 +187,7 @@ def _set_aside_notes(store: Store, head: int) -> list[str]:
 
 def _take_lock(store: Store) -> str:
     """Acquiring the lock replays the journal, cuts a torn tail and rewrites HEAD."""
-    _writer(store).run_locked(lambda: None)
+    _locked(store, lambda: None)
     return "took the writer lock: replayed the journal and rewrote HEAD"
 
 
@@ -202,15 +207,14 @@ def _rebuild_nodes(store: Store) -> str:
         w.mmr.append(leaves)
         return len(leaves)
 
-    n = w.run_locked(task)
-    old, store._mmr_ro = store._mmr_ro, MMR.open(store.layout.mmr_nodes, readonly=True)
-    old.close()
+    n = _locked(store, task)
+    store.reopen_nodes()
     return f"rebuilt audit/mmr.nodes from the log ({n:,} leaves)"
 
 
 def _reindex(store: Store) -> str:
     # Under the lock, on the commit loop: no group is applied while the applier is replaced.
-    n = _writer(store).run_locked(store.reindex)
+    n = _locked(store, store.reindex)
     return f"reindexed {n:,} memories"
 
 
@@ -249,8 +253,7 @@ def _drop_bogus_purges(store: Store) -> str:
     layout = store.layout
 
     def task() -> int:
-        assert store._applier is not None
-        store._applier.wait_for(w.tip.seq)
+        store.follower.wait_for(w.tip.seq)
         pend = purge_list.read(layout.purge_pending)
         keep = []
         for seq in pend.seqs:
@@ -267,15 +270,14 @@ def _drop_bogus_purges(store: Store) -> str:
             fsio.unlink(layout.purge_pending)
         return len(pend.seqs) - len(keep) + len(pend.junk) + int(pend.truncated)
 
-    n = w.run_locked(task)
+    n = _locked(store, task)
     return f"removed {n} entries that name no purge from audit/purge.pending" if n else ""
 
 
 def _lift(store: Store) -> str:
     """Re-run open's checks now that derived state is rebuilt; lift the freeze (this
     process's and the one recorded in the store) if they pass."""
-    w = store._writer
-    if w is not None and w.frozen:
+    if store.session.frozen:
         _take_lock(store)
     recorded = verdict.read(store.layout)
     if store.problem is None and recorded is None:

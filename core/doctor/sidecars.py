@@ -9,7 +9,7 @@ rule carry no `extra.meta`: their sidecars are reported as unprotected (info), n
 from __future__ import annotations
 
 from core.doctor.filewalk import Side
-from core.doctor.memories import _changed, _in_flight, _result, _side_path
+from core.doctor.memories import changed, in_flight, result, side_path
 from core.doctor.model import Finding, Invariant, ok, some
 from core.verify.sidecar_trust import TAMPERED, UNPROTECTED, judge, row_meta
 
@@ -29,16 +29,16 @@ def _judged(ctx) -> tuple[list[tuple[str, str]], list[str], int]:
     for i, (body, s) in enumerate(sorted(items, key=lambda x: x[0])):
         ctx.tick(i + 1, len(items), "sidecars")
         side = s.side
-        if side is None or side.state == "purged" or _in_flight(ctx, s):
+        if side is None or side.state == "purged" or in_flight(ctx, s):
             continue  # unreadable sidecars and purge stubs are judged by memories.*
         info = lf.by_seq.get(side.seq)
         if info is None and (side.seq <= lf.start or lf.damaged):
             continue  # before the quick walk's anchor, or the log is unreadable there
         verdict = judge(side, row_meta(info.op, info.path, info.extra) if info else None)
-        if verdict.status == TAMPERED and not _changed(root, body, s):
-            bad.append((_side_path(body), verdict.why))
+        if verdict.status == TAMPERED and not changed(root, body, s):
+            bad.append((side_path(body), verdict.why))
         elif verdict.status == UNPROTECTED:
-            loose.append(_side_path(body))
+            loose.append(side_path(body))
         checked += 1
     bad += _moves_repeat(lf)
     ctx.cache["sidecars"] = (bad, loose, checked)
@@ -58,7 +58,7 @@ def _moves_repeat(lf) -> list[tuple[str, str]]:
             if prev is not None and prev[1] is not None and meta != prev[1]:
                 bad.append(
                     (
-                        _side_path(info.path),
+                        side_path(info.path),
                         f"move seq {seq} commits other sidecar fields than seq {prev[0]}, the"
                         " version it moved (the sidecar was edited before the move)",
                     )
@@ -69,7 +69,7 @@ def _moves_repeat(lf) -> list[tuple[str, str]]:
 
 def meta_matches(ctx) -> Finding:
     bad, _loose, checked = _judged(ctx)
-    return _result(ctx, bad, f"{checked:,} sidecars match the fields their rows committed")
+    return result(ctx, bad, f"{checked:,} sidecars match the fields their rows committed")
 
 
 def unprotected(ctx) -> Finding:

@@ -6,15 +6,16 @@ import queue
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from core.errors import BrainError
-from core.index.db import IndexGap, IndexWriter
+from core.index.db import IndexGap, IndexWriter, Known
 from core.models import Row
 
 # (index, up_to) -> the log's rows after the index's last_applied, up to seq up_to.
 Backfill = Callable[[IndexWriter, int], list[Row]]
-_Task = tuple[list[Row], int] | Callable[[IndexWriter], Any] | object | None
+_Rows = tuple[list[Row], int, Known | None]
+_Task = _Rows | Callable[[IndexWriter], Any] | object | None
 _FLUSH = object()  # a reader is waiting: stop holding rows back and apply now
 # Rows wait this long for company before they are applied: one transaction for many rows costs
 # a fraction of one per row, and nobody is waiting for them (a waiter sends _FLUSH).
@@ -33,8 +34,8 @@ class Applier:
         self._thread = threading.Thread(target=self._loop, name="brain-index", daemon=True)
         self._thread.start()
 
-    def enqueue(self, rows: list[Row], end_offset: int) -> None:
-        self._q.put((rows, end_offset))
+    def enqueue(self, rows: list[Row], end_offset: int, known: Known | None = None) -> None:
+        self._q.put((rows, end_offset, known))
 
     def call(self, fn: Callable[[IndexWriter], Any]) -> Any:
         """Run fn on the applier's connection, after everything queued before it."""
@@ -88,13 +89,13 @@ class Applier:
                 self.applied = last
                 self._cond.notify_all()
 
-    def _apply(self, rows: list[Row], end: int) -> int:
+    def _apply(self, rows: list[Row], end: int, known: Known | None) -> int:
         try:
-            return self.index.apply(rows, end)
+            return self.index.apply(rows, end, known)
         except IndexGap as gap:
             # Read what the index lacks from the log (the log wins) and apply it first.
             missing = self.backfill(self.index, gap.next_seq - 1)
-            return self.index.apply(missing + rows, end)
+            return self.index.apply(missing + rows, end, known)
 
     def close(self) -> None:
         if self._thread.is_alive():
@@ -112,9 +113,11 @@ class Applier:
                 task(self.index)
                 self._sync_applied()
                 continue
-            rows, end = list(task[0]), task[1]  # type: ignore[index]
+            assert isinstance(task, tuple)
+            rows, end = list(task[0]), task[1]
+            known: dict[tuple[str, int], tuple[dict[str, Any], bytes | None]] = dict(task[2] or {})
             stop = False
-            pending_call = None
+            pending_call: Callable[[IndexWriter], Any] | None = None
             deadline = time.monotonic() + HOLD_S
             while len(rows) < MAX_BATCH:  # gather what follows into one transaction
                 try:
@@ -127,12 +130,14 @@ class Applier:
                     stop = True
                     break
                 if callable(nxt):
-                    pending_call = nxt
+                    pending_call = cast("Callable[[IndexWriter], Any]", nxt)
                     break
-                rows.extend(nxt[0])  # type: ignore[index]
-                end = nxt[1]  # type: ignore[index]
+                assert isinstance(nxt, tuple)
+                rows.extend(nxt[0])
+                end = nxt[1]
+                known.update(nxt[2] or {})
             try:
-                last = self._apply(rows, end)
+                last = self._apply(rows, end, known)
                 with self._cond:
                     self.applied = max(self.applied, last)
                     self._cond.notify_all()

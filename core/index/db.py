@@ -5,8 +5,11 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import Any
+
+import msgspec
 
 from core import paths
 from core.errors import BrainError
@@ -36,6 +39,11 @@ class IndexGap(BrainError):
             " `brain reindex` rebuilds it"
         )
         self.last, self.next_seq = last, next_seq
+
+
+# What the writer wrote, handed over with its rows so the index need not read the files
+# again: (path, seq of the row that wrote it) -> (the sidecar as written, the body or None).
+Known = Mapping[tuple[str, int], tuple[dict[str, Any], bytes | None]]
 
 
 def folder_of(path: str) -> str:
@@ -78,8 +86,9 @@ class IndexWriter:
         )
         return int(rows.get("last_applied", 0)), int(rows.get("last_applied_offset", 0))
 
-    def apply(self, rows: Iterable[Row], end_offset: int) -> int:
-        """Apply rows beyond last_applied; returns the new last_applied."""
+    def apply(self, rows: Iterable[Row], end_offset: int, known: Known | None = None) -> int:
+        """Apply rows beyond last_applied; returns the new last_applied. `known`: what the
+        writer wrote for these rows (else the files are read: the files win)."""
         c = self.conn
         with transaction(c):
             done, _ = self.last_applied()
@@ -91,7 +100,7 @@ class IndexWriter:
                     # Rows the index never saw (another process died before indexing them):
                     # applying past them would leave a hole that nothing fills later.
                     raise IndexGap(last, row.seq)
-                self._apply_row(row)
+                self._apply_row(row, known)
                 last = row.seq
             if last != done:
                 c.executemany(
@@ -100,7 +109,7 @@ class IndexWriter:
                 )
         return last
 
-    def _apply_row(self, row: Row) -> None:
+    def _apply_row(self, row: Row, known: Known | None) -> None:
         self.conn.execute(
             "INSERT OR REPLACE INTO audit (seq, ts_ns, op, path, actor, commit_, prev_chain, chain,"
             " extra) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -116,10 +125,11 @@ class IndexWriter:
                 json.dumps(row.extra, sort_keys=True, ensure_ascii=False),
             ),
         )
+        mine = known.get((row.path, row.seq)) if known else None
         if row.op == "move":
-            self._move(row.extra.get("from", ""), row.path)
+            self._move(row.extra.get("from", ""), row.path, mine)
         elif row.op in ("put", "delete"):
-            self.refresh(row.path)
+            self.refresh(row.path, mine)
         elif row.op == "tier.changed":
             self.apply_tier_row(row.extra)
 
@@ -133,7 +143,7 @@ class IndexWriter:
             for path in extra.get(key) or []:
                 self.conn.execute("UPDATE memories SET pinned = ? WHERE path = ?", (value, path))
 
-    def _move(self, src: str, dst: str) -> None:
+    def _move(self, src: str, dst: str, mine: tuple[dict[str, Any], bytes | None] | None) -> None:
         """A move keeps the memory's tier, pin, score and embedding."""
         c = self.conn
         kept = c.execute(
@@ -145,7 +155,7 @@ class IndexWriter:
                 "SELECT model, dim, vec FROM embeddings WHERE id = ?", (kept[0],)
             ).fetchone()
         self.remove(src)
-        self.refresh(dst)
+        self.refresh(dst, mine)
         new = c.execute("SELECT id FROM memories WHERE path = ?", (dst,)).fetchone()
         if kept is None or new is None:
             return
@@ -158,8 +168,17 @@ class IndexWriter:
                 (new[0], *vec),
             )
 
-    def refresh(self, path: str) -> None:
-        """Make the index mirror the files at path (the files win)."""
+    def refresh(self, path: str, mine: tuple[dict[str, Any], bytes | None] | None = None) -> None:
+        """Make the index mirror the files at path (the files win), or what the writer wrote
+        there (`mine`: the sidecar and body of the row being applied, still in memory)."""
+        if mine is not None:
+            written = msgspec.convert(mine[0], Sidecar)
+            if written.state == "purged":
+                self.remove(path)
+            else:
+                body = (mine[1] or b"") if written.state == "active" else b""
+                self.upsert(path, written, body)
+            return
         side = read_sidecar(self.root, path)
         if side is None:
             # Mid-replacement: the writer has moved this version aside and not yet renamed the
@@ -225,6 +244,13 @@ class IndexWriter:
                 return None
             threading.Event().wait(0.02)
         return "the index WAL could not be truncated (a reader holds it); purged text may remain in index/brain.sqlite-wal until the next checkpoint"
+
+    def checkpoint_wal(self) -> None:
+        """Fold the WAL into the database file now (best effort)."""
+        try:
+            self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        except sqlite3.Error:
+            pass  # busy (another process reads): a later command tries again
 
     def set_meta(self, key: str, value: str) -> None:
         self.conn.execute(

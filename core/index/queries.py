@@ -42,7 +42,7 @@ class MemoryRow(msgspec.Struct):
 
 
 _WORD = re.compile(r"\w+", re.UNICODE)
-_FTS_WEIGHTS = "bm25(memories_fts, 5.0, 1.0, 3.0)"
+FTS_WEIGHTS = "bm25(memories_fts, 5.0, 1.0, 3.0)"
 
 
 def fts_query(text: str, op: str = "AND") -> str | None:
@@ -86,13 +86,13 @@ def search_ranked(
         q = fts_query(text, op)
         if q is None:
             return [], ""
-        hits = _search(conn, q, kind, category, tag, tier, limit)
+        hits = search_filtered(conn, q, kind, category, tag, tier, limit)
         if hits:
             return hits, op
     return [], ""
 
 
-def _search(conn, q, kind, category, tag, tier, limit) -> list[tuple[int, SearchHit]]:
+def search_filtered(conn, q, kind, category, tag, tier, limit) -> list[tuple[int, SearchHit]]:
     where, args = ["memories_fts MATCH ?"], [q]
     for col, val in (("kind", kind), ("category", category), ("tier", tier)):
         if val:
@@ -105,13 +105,13 @@ def _search(conn, q, kind, category, tag, tier, limit) -> list[tuple[int, Search
         # Rank inside FTS5 alone and join only the top: joining every match just to break
         # ties by path costs 2-3x on common words at 100k memories.
         sql = (
-            f"SELECT rowid, {_FTS_WEIGHTS} AS rank_ FROM memories_fts WHERE memories_fts MATCH ?"
+            f"SELECT rowid, {FTS_WEIGHTS} AS rank_ FROM memories_fts WHERE memories_fts MATCH ?"
             " ORDER BY rank_, rowid LIMIT ?"
         )
         ranked = conn.execute(sql, (q, limit + _TIE_SLACK)).fetchall()
     else:
         sql = (
-            f"SELECT m.id, {_FTS_WEIGHTS} AS rank_"
+            f"SELECT m.id, {FTS_WEIGHTS} AS rank_"
             " FROM memories_fts JOIN memories m ON m.id = memories_fts.rowid"
             f" WHERE {' AND '.join(where)} ORDER BY rank_, m.id LIMIT ?"
         )
@@ -204,7 +204,8 @@ def audit_page(
     path_prefix: str | None = None,
     descending: bool = False,
 ) -> list[Row]:
-    where, args = ["seq < ?" if descending else "seq > ?"], [after_seq]
+    where = ["seq < ?" if descending else "seq > ?"]
+    args: list[int | str] = [after_seq]
     if op:
         where.append("op = ?")
         args.append(op)
@@ -382,3 +383,51 @@ def counts(conn: sqlite3.Connection) -> dict[str, int]:
 def last_seq(conn: sqlite3.Connection) -> int:
     """The newest row the index holds (one lookup at the end of the primary key)."""
     return conn.execute("SELECT COALESCE(MAX(seq), 0) FROM audit").fetchone()[0]
+
+
+def meta(conn: sqlite3.Connection, key: str) -> str | None:
+    """A value of the index's meta table (raises when the index cannot be read)."""
+    hit = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+    return hit[0] if hit else None
+
+
+def last_applied(conn: sqlite3.Connection) -> int:
+    """The newest row the index has applied, as its meta table says."""
+    (cur,) = conn.execute(
+        "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'last_applied'"
+    ).fetchone()
+    return int(cur)
+
+
+def rows_beyond(conn: sqlite3.Connection, seq: int, but_op: str) -> bool:
+    """Does the index hold a row after seq whose op is not but_op?"""
+    hit = conn.execute(
+        "SELECT 1 FROM audit WHERE seq > ? AND op != ? LIMIT 1", (seq, but_op)
+    ).fetchone()
+    return hit is not None
+
+
+def purges_after(conn: sqlite3.Connection, seq: int) -> list[int]:
+    """The seqs of purge rows after seq, in order."""
+    found = conn.execute(
+        "SELECT seq, extra FROM audit WHERE seq > ? AND op = 'delete' ORDER BY seq", (seq,)
+    ).fetchall()
+    return [s for s, x in found if json.loads(x).get("mode") == "purge"]
+
+
+def audit_count(conn: sqlite3.Connection) -> int:
+    """Rows in the audit table (a full scan: the doctor's full run only)."""
+    return int(conn.execute("SELECT COUNT(*) FROM audit").fetchone()[0])
+
+
+def memory_states(conn: sqlite3.Connection, scope: list[str] | None) -> list[tuple[str, int, str]]:
+    """(path, seq, state) of every memory, or of the paths in scope."""
+    if scope is None:
+        return conn.execute("SELECT path, seq, state FROM memories").fetchall()
+    rows: list[tuple[str, int, str]] = []
+    for i in range(0, len(scope), 500):
+        part = scope[i : i + 500]
+        marks = ",".join("?" * len(part))
+        sql = f"SELECT path, seq, state FROM memories WHERE path IN ({marks})"
+        rows += conn.execute(sql, part).fetchall()
+    return rows

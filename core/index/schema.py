@@ -80,7 +80,7 @@ def create(conn: sqlite3.Connection) -> None:
     with transaction(conn):
         if "meta" in db.table_names():
             return
-        db["memories"].create(
+        db.table("memories").create(
             {
                 "id": int,
                 "path": str,
@@ -106,11 +106,11 @@ def create(conn: sqlite3.Connection) -> None:
             not_null=["path", "kind", "state"],
             defaults={"tier": "cold", "score": 0, "pinned": 0},
         )
-        db["memories"].create_index(["path"], unique=True)
-        db["memories"].create_index(["kind", "folder"])
-        db["memories"].create_index(["updated_ns"])
-        db["memories"].create_index(["ckey"])
-        db["audit"].create(
+        db.table("memories").create_index(["path"], unique=True)
+        db.table("memories").create_index(["kind", "folder"])
+        db.table("memories").create_index(["updated_ns"])
+        db.table("memories").create_index(["ckey"])
+        db.table("audit").create(
             {
                 "seq": int,
                 "ts_ns": int,
@@ -124,17 +124,17 @@ def create(conn: sqlite3.Connection) -> None:
             },
             pk="seq",
         )
-        db["audit"].create_index(["path", "seq"])
-        db["audit"].create_index(["op", "seq"])
-        db["audit"].create_index(["actor", "seq"])
-        db["access"].create({"path": str, "count": int, "last_ns": int}, pk="path")
+        db.table("audit").create_index(["path", "seq"])
+        db.table("audit").create_index(["op", "seq"])
+        db.table("audit").create_index(["actor", "seq"])
+        db.table("access").create({"path": str, "count": int, "last_ns": int}, pk="path")
         # Single accesses too: tiering counts accesses inside time windows (24 h, 7 days).
-        db["access_events"].create({"path": str, "ts_ns": int})
-        db["access_events"].create_index(["path", "ts_ns"])
-        db["access_events"].create_index(["ts_ns"])
+        db.table("access_events").create({"path": str, "ts_ns": int})
+        db.table("access_events").create_index(["path", "ts_ns"])
+        db.table("access_events").create_index(["ts_ns"])
         # One vector per active memory (float32, normalised), keyed like memories.id.
-        db["embeddings"].create({"id": int, "model": str, "dim": int, "vec": bytes}, pk="id")
-        db["meta"].create({"key": str, "value": str}, pk="key")
+        db.table("embeddings").create({"id": int, "model": str, "dim": int, "vec": bytes}, pk="id")
+        db.table("meta").create({"key": str, "value": str}, pk="key")
         conn.execute(
             "CREATE VIRTUAL TABLE memories_fts USING fts5("
             "title, body, tags, tokenize = 'porter unicode61 remove_diacritics 2')"

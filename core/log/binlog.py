@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from core.log.tip import Tip
 
 SEALED_TIP = "sealed.tip"
-_SEGMENT = re.compile(r"^(\d{20})\.binlog(\.zst)?$")
+SEGMENT_NAME = re.compile(r"^(\d{20})\.binlog(\.zst)?$")
 
 
 def decode_row(payload: bytes) -> Row:
@@ -41,7 +41,7 @@ class Binlog:
         out = []
         if self.dir.is_dir():
             for p in self.dir.iterdir():
-                m = _SEGMENT.match(p.name)
+                m = SEGMENT_NAME.match(p.name)
                 if m:
                     out.append((int(m.group(1)), p))
         return sorted(out)

@@ -29,16 +29,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from core import fsio, paths, verifiable
+from core import fsio, paths
 from core.errors import BrainError
-from core.log.binlog import _SEGMENT
+from core.log.binlog import SEGMENT_NAME
 from core.log.tip import Tip
-from core.portable.export import _uncovered
+from core.portable.export import uncovered
 from core.portable.foreign import DirSource, verify
 from core.verify import checkpoints
 
 if TYPE_CHECKING:
     from core.store import Store
+    from core.write.writer import Writer
 
 _SKIP_TOP = {".lock", "index", "exports"}
 _SKIP_AUDIT = {"journal.wal"}
@@ -70,7 +71,7 @@ def backup(store: Store, dest: Path, *, allow_temp: bool | None = None) -> Backu
         raise BrainError(f"{dest} is inside the store; back up to a folder outside it")
     if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
         raise BrainError(f"{dest} exists and is not an empty folder; choose a new one")
-    store._start_writer_checked()
+    store.session.checked()
     fsio.mkdirs(dest.parent)
     work = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=PARTIAL, dir=dest.parent))
     try:
@@ -91,13 +92,9 @@ def _build(store: Store, work: Path, allow_temp: bool) -> BackupResult:
     """Copy, under the lock bring up to date, sync, verify and open the snapshot at `work`."""
     from core.store import Store
 
-    w = store._writer
-    assert w is not None
     copier = _Copier(Path(os.path.abspath(store.root)), work)
     copier.sync(locked=False)  # the bulk, without holding writers up
-    res = w.run_locked(lambda: _finish_locked(store, copier))
-    assert isinstance(res, tuple)
-    result, tip = res
+    result, tip = store.session.run(lambda w: _finish_locked(store, w, copier))
     try:
         foreign = verify(DirSource(work))
     except BrainError as e:
@@ -111,12 +108,10 @@ def _build(store: Store, work: Path, allow_temp: bool) -> BackupResult:
     return result
 
 
-def _finish_locked(store: Store, copier: _Copier) -> tuple[BackupResult, Tip]:
+def _finish_locked(store: Store, w: Writer, copier: _Copier) -> tuple[BackupResult, Tip]:
     """Under the lock: bring the copy up to date with what changed since the first pass."""
-    w = store._writer
-    assert w is not None
-    if w.tip.seq and _uncovered(store):
-        verifiable.checkpoint_locked(store)
+    if w.tip.seq and uncovered(store, w):
+        store.session.checkpointer.sign(w)
     w.flush()
     copier.sync(locked=True)
     fsio.syncfs(copier.dest)
@@ -203,7 +198,7 @@ class _Copier:
 
 def _immutable(rel_dir: str, name: str) -> bool:
     if rel_dir == "audit":
-        return bool(_SEGMENT.match(name))
+        return bool(SEGMENT_NAME.match(name))
     return rel_dir == "audit/checkpoints" and name.endswith(".note")
 
 

@@ -20,13 +20,14 @@ import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from core import fsio, verifiable
+from core import fsio
 from core.errors import BrainError
 from core.log.tip import Tip, require_clean, scan_current, start_tip
 from core.verify import checkpoints
 
 if TYPE_CHECKING:
     from core.store import Store
+    from core.write.writer import Writer
 
 ZSTD_LEVEL = 3
 # Crash tests only: exit right after a step ("segment" or "tip"), as a power cut would.
@@ -48,17 +49,12 @@ class ConsolidateResult:
 def consolidate(store: Store, min_rows: int = 1) -> ConsolidateResult:
     if min_rows < 1:
         raise BrainError("--min-rows must be at least 1")
-    store._start_writer_checked()
-    w = store._writer
-    assert w is not None
-    return w.run_locked(lambda: _consolidate_locked(store, min_rows))  # type: ignore[return-value]
+    return store.session.run(lambda w: _consolidate_locked(store, w, min_rows))
 
 
-def _consolidate_locked(store: Store, min_rows: int) -> ConsolidateResult:
+def _consolidate_locked(store: Store, w: Writer, min_rows: int) -> ConsolidateResult:
     import zstandard
 
-    w = store._writer
-    assert w is not None and store._applier is not None
     binlog = w.binlog
     w.flush()
     start = start_tip(binlog)
@@ -87,13 +83,13 @@ def _consolidate_locked(store: Store, min_rows: int) -> ConsolidateResult:
     w.tip = base
     store.tip = base
     # Every sealed row is in the index; its byte offsets now count the new, empty file.
-    store._applier.wait_for(last.seq)
-    store._applier.call(lambda ix: _reset_offsets(ix, base))
+    store.follower.wait_for(last.seq)
+    store.follower.call(lambda ix: _reset_offsets(ix, base))
     result = ConsolidateResult(name, n, first, last.seq, len(data), len(blob))
     newest = _newest(store)
     if newest is None or newest < last.seq:
         try:
-            verifiable.checkpoint_locked(store)
+            store.session.checkpointer.sign(w)
         except BrainError as e:  # the seal stands; the next checkpoint covers it
             result.notes.append(f"no checkpoint was signed: {e}")
     result.checkpoint = _newest(store)

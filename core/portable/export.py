@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import json
 import os
 import zipfile
 from dataclasses import dataclass, field
@@ -32,13 +31,15 @@ from typing import TYPE_CHECKING
 
 import msgspec
 
-from core import fsio, verifiable
+from core import fsio
 from core.errors import BrainError
+from core.index import queries
 from core.log.binlog import SEALED_TIP
 from core.verify import checkpoints
 
 if TYPE_CHECKING:
     from core.store import Store
+    from core.write.writer import Writer
 
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 ZIP_LEVEL = 6
@@ -68,14 +69,12 @@ def export(store: Store, out: Path) -> ExportResult:
         )
     if out.suffix.lower() != ".zip":
         raise BrainError(f"{out}: an export is a .zip file; name it OUT.zip")
-    store._start_writer_checked()
-    w = store._writer
-    assert w is not None
-    head, files, notes = w.run_locked(lambda: _snapshot_locked(store))  # type: ignore[misc]
+    session = store.session
+    head, files, notes = session.run(lambda w: _snapshot_locked(store, w))
     data = build_zip(files)
     fsio.mkdirs(out.parent)
     fsio.write_file(out, data, durable=True)
-    recorded = w.run_locked(lambda: _record_locked(store, out, rel, head))
+    recorded = session.run(lambda w: _record_locked(store, w, out, rel, head))
     return ExportResult(
         path=str(out),
         files=len(files),
@@ -83,7 +82,7 @@ def export(store: Store, out: Path) -> ExportResult:
         sha256=hashlib.sha256(data).hexdigest(),
         head_seq=head,
         checkpoint=_newest(store),
-        recorded=recorded,  # type: ignore[arg-type]
+        recorded=recorded,
         notes=notes,
     )
 
@@ -104,11 +103,9 @@ def build_zip(files: list[tuple[str, bytes]]) -> bytes:
 # -- under the lock -------------------------------------------------------------------------
 
 
-def _snapshot_locked(store: Store) -> tuple[int, list[tuple[str, bytes]], list[str]]:
-    w = store._writer
-    assert w is not None
-    if w.tip.seq and _uncovered(store):
-        verifiable.checkpoint_locked(store)
+def _snapshot_locked(store: Store, w: Writer) -> tuple[int, list[tuple[str, bytes]], list[str]]:
+    if w.tip.seq and uncovered(store, w):
+        store.session.checkpointer.sign(w)
     files = collect(store.root)
     return w.tip.seq, files, check_sidecars(store, files)
 
@@ -151,18 +148,12 @@ def check_sidecars(store: Store, files: list[tuple[str, bytes]]) -> list[str]:
     ]
 
 
-def _uncovered(store: Store) -> bool:
-    """Rows beyond the newest checkpoint other than `checkpoint` rows themselves."""
+def uncovered(store: Store, w: Writer) -> bool:
+    """Rows beyond the newest checkpoint other than `checkpoint` rows themselves (asked of
+    the index once it holds every row: on the commit loop, nobody adds any)."""
     sizes = checkpoints.sizes(store.layout)
-    sql = "SELECT 1 FROM audit WHERE seq > ? AND op != 'checkpoint' LIMIT 1"
-    return bool(_index_rows(store, sql, sizes[-1] if sizes else 0))
-
-
-def _index_rows(store: Store, sql: str, *args: object) -> list[tuple]:
-    """A query on the index once it holds every row (on the commit loop: nobody adds any)."""
-    assert store._writer is not None and store._applier is not None
-    store._applier.wait_for(store._writer.tip.seq)
-    return store.reader.conn.execute(sql, args).fetchall()
+    store.follower.wait_for(w.tip.seq)
+    return queries.rows_beyond(store.reader.conn, sizes[-1] if sizes else 0, "checkpoint")
 
 
 def collect(root: Path) -> list[tuple[str, bytes]]:
@@ -183,9 +174,9 @@ def collect(root: Path) -> list[tuple[str, bytes]]:
 
 
 def _audit_file(name: str) -> bool:
-    from core.log.binlog import _SEGMENT
+    from core.log.binlog import SEGMENT_NAME
 
-    return name in ("current.binlog", "mmr.nodes", SEALED_TIP) or bool(_SEGMENT.match(name))
+    return name in ("current.binlog", "mmr.nodes", SEALED_TIP) or bool(SEGMENT_NAME.match(name))
 
 
 def _manifest_bytes(root: Path) -> bytes:
@@ -229,10 +220,10 @@ def _walk(root: Path, top: str) -> list[str]:
     return out
 
 
-def _record_locked(store: Store, out: Path, rel: str | None, head: int) -> str:
+def _record_locked(store: Store, w: Writer, out: Path, rel: str | None, head: int) -> str:
     """Remember where the export went, so a purge can delete or name it."""
-    sql = "SELECT seq, extra FROM audit WHERE seq > ? AND op = 'delete' ORDER BY seq"
-    purged = [s for s, x in _index_rows(store, sql, head) if json.loads(x).get("mode") == "purge"]
+    store.follower.wait_for(w.tip.seq)
+    purged = queries.purges_after(store.reader.conn, head)
     if purged:
         fsio.unlink(out)
         raise BrainError(

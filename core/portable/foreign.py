@@ -20,14 +20,14 @@ import re
 import struct
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import BinaryIO
+from typing import IO, BinaryIO, cast
 
 import msgspec
 
 from core import limits, paths
 from core.errors import BrainError
 from core.log import frames
-from core.log.binlog import _SEGMENT
+from core.log.binlog import SEGMENT_NAME
 from core.log.hashing import commitment
 from core.log.tip import Tip, decode_row, verify_row
 from core.models import TOMBSTONE_STUB, Manifest, Row, Sidecar
@@ -120,7 +120,7 @@ def _log(src: Source, names: list[str]) -> tuple[list[Row], list[bytes]]:
     """Every row from genesis, verified; and its leaf hash."""
     segments = []
     for n in names:
-        m = _SEGMENT.match(n[len("audit/") :]) if n.startswith("audit/") else None
+        m = SEGMENT_NAME.match(n[len("audit/") :]) if n.startswith("audit/") else None
         if m and n.count("/") == 1:
             segments.append((int(m.group(1)), n))
     segments.sort()
@@ -187,7 +187,10 @@ def _zstd_frames(src: Source, name: str, raw: BinaryIO) -> Iterator[frames.Frame
             " segment limit"
         )
     dctx = zstandard.ZstdDecompressor(max_window_size=limits.ZSTD_MAX_WINDOW)
-    counted = _Counted(dctx.stream_reader(_Prefixed(head, raw), read_across_frames=False), declared)
+    counted = _Counted(
+        dctx.stream_reader(cast("IO[bytes]", _Prefixed(head, raw)), read_across_frames=False),
+        declared,
+    )
     try:
         yield from _read_frames(counted)
     except zstandard.ZstdError as e:
@@ -313,8 +316,12 @@ def _notes(
                 f" {size} rows"
             )
     for r in rows:
-        size = r.extra.get("size") if r.op == "checkpoint" else None
-        if isinstance(size, int) and size <= len(rows) and roots[size].hex() != r.extra.get("root"):
+        named = r.extra.get("size") if r.op == "checkpoint" else None
+        if (
+            isinstance(named, int)
+            and named <= len(rows)
+            and roots[named].hex() != r.extra.get("root")
+        ):
             raise ImportRefused(f"{src.label}: checkpoint row {r.seq} names a root the log lacks")
     return notes[-1][0], signers, texts
 

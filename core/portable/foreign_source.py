@@ -18,7 +18,7 @@ import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO, BinaryIO
 
 from core.errors import BrainError
 
@@ -64,14 +64,14 @@ class Source:
 class _Bounded(io.RawIOBase):
     """A reader that refuses (ImportRefused) once more than `limit` bytes came out of `inner`."""
 
-    def __init__(self, inner: BinaryIO, limit: int, label: str, name: str) -> None:
+    def __init__(self, inner: IO[bytes], limit: int, label: str, name: str) -> None:
         self.inner, self.limit, self.label, self.name = inner, limit, label, name
         self.count = 0
 
     def readable(self) -> bool:
         return True
 
-    def readinto(self, buf) -> int:  # type: ignore[override]
+    def readinto(self, buf) -> int:
         want = min(len(buf), self.limit + 1 - self.count)
         try:
             data = self.inner.read(max(want, 1))
@@ -83,7 +83,7 @@ class _Bounded(io.RawIOBase):
         buf[: len(data)] = data
         return len(data)
 
-    def read(self, size: int = -1) -> bytes:  # type: ignore[override]
+    def read(self, size: int = -1) -> bytes:
         if size is None or size < 0:
             parts = []
             while chunk := super().read(_CHUNK):
@@ -126,7 +126,7 @@ class ZipSource(Source):
         except _DAMAGED as e:
             raise ImportRefused(f"{self.label}: entry {name} is damaged ({e})") from None
         with raw:
-            yield io.BufferedReader(_Bounded(raw, limit, self.label, name), _CHUNK)  # type: ignore[arg-type]
+            yield io.BufferedReader(_Bounded(raw, limit, self.label, name), _CHUNK)
 
     def close(self) -> None:
         fp = self.zf.fp
@@ -175,7 +175,7 @@ class DirSource(Source):
             yield None
             return
         with fh:
-            yield io.BufferedReader(_Bounded(fh, limit, self.label, name), _CHUNK)  # type: ignore[arg-type]
+            yield io.BufferedReader(_Bounded(fh, limit, self.label, name), _CHUNK)
 
 
 def open_regular(

@@ -42,7 +42,10 @@ from core.write.file_view import read_sidecar
 from core.write.intents import Intent, Note, Put
 
 if TYPE_CHECKING:
+    import sqlite3
+
     from core.store import Store
+    from core.write.writer import Writer
 
 DEFAULT_CLASSES = ("shareable", "team-public")
 
@@ -109,10 +112,8 @@ def import_store(store: Store, src: Path, *, filter: str | None, actor: str) -> 
         else:
             chosen.append(m)
     result.selected = len(chosen)
-    store._start_writer_checked()
-    w = store._writer
-    assert w is not None
-    return w.run_locked(lambda: _import_locked(store, foreign, chosen, actor, result))  # type: ignore[return-value]
+    # The rows it writes are the caller's: the session records them as acknowledged.
+    return store.session.run(lambda w: _import_locked(store, w, foreign, chosen, actor, result))
 
 
 def _skip(result: ImportResult, why: str) -> None:
@@ -120,11 +121,14 @@ def _skip(result: ImportResult, why: str) -> None:
 
 
 def _import_locked(
-    store: Store, foreign: Foreign, chosen: list[ForeignMemory], actor: str, result: ImportResult
+    store: Store,
+    w: Writer,
+    foreign: Foreign,
+    chosen: list[ForeignMemory],
+    actor: str,
+    result: ImportResult,
 ) -> ImportResult:
-    w = store._writer
-    assert w is not None and store._applier is not None
-    store._applier.wait_for(w.tip.seq)  # decisions read the local audit rows
+    store.follower.wait_for(w.tip.seq)  # decisions read the local audit rows
     conn = store.reader.conn
     origin = foreign.store_id
     _check_pin(store, foreign, result)  # under the lock: two imports cannot both pin
@@ -133,7 +137,7 @@ def _import_locked(
     files: list[tuple[str, bytes, bytes]] = []
     for m in chosen:
         key = {"store": origin, "seq": m.row.seq}
-        verdict = _decide(store, conn, m, key)
+        verdict = _decide(store, w, conn, m, key)
         if verdict == "put":
             puts.append(_put(m, key))
             result.written.append(m.path)
@@ -174,7 +178,6 @@ def _import_locked(
     ]
     done = w.write_now(batch, actor)
     result.first_seq, result.last_seq = done[0].seq, done[-1].seq
-    store._acked = max(store._acked, result.last_seq)
     return result
 
 
@@ -195,12 +198,13 @@ def _check_pin(store: Store, foreign: Foreign, result: ImportResult) -> None:
         pins.save(store.root, known)  # durable before any row this import writes
 
 
-def _decide(store: Store, conn, m: ForeignMemory, key: dict[str, Any]) -> str:
+def _decide(
+    store: Store, w: Writer, conn: sqlite3.Connection, m: ForeignMemory, key: dict[str, Any]
+) -> str:
     """put, conflict, or the reason to skip."""
     local = read_sidecar(store.root, m.path)
     if local is None:
-        assert store._writer is not None
-        clash = store._writer.view.case_conflict(m.path)
+        clash = w.view.case_conflict(m.path)
         return "put" if clash is None else "conflict"
     if local.state == "purged":
         return "purged-here"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from core.index import queries
+from core.index import queries, search_rows
 from core.search import fusion
 from core.search.semantic import cosines, hits, prepare, top_k
 
@@ -82,15 +82,11 @@ def _bm25(conn, fts: str | None, filters: dict) -> list[tuple[int, float]]:
         return []
     if any(filters.values()):
         f = filters
-        ranked = queries._search(
+        ranked = queries.search_filtered(
             conn, fts, f.get("kind"), f.get("category"), f.get("tag"), f.get("tier"), CANDIDATES
         )
         return [(i, h.score) for i, h in ranked]
-    return conn.execute(  # the FTS table alone: no join and no snippet per match
-        f"SELECT rowid, -{queries._FTS_WEIGHTS} AS s FROM memories_fts"
-        " WHERE memories_fts MATCH ? ORDER BY s DESC, rowid LIMIT ?",
-        (fts, CANDIDATES),
-    ).fetchall()
+    return search_rows.bm25_only(conn, fts, CANDIDATES)
 
 
 def _df(conn, token: str, cap: int) -> int:
@@ -98,12 +94,11 @@ def _df(conn, token: str, cap: int) -> int:
     fts = queries.fts_query(token)
     if fts is None:
         return 0
-    sql = "SELECT count(*) FROM (SELECT 1 FROM memories_fts WHERE memories_fts MATCH ? LIMIT ?)"
-    return conn.execute(sql, (fts, cap + 1)).fetchone()[0]
+    return search_rows.doc_count(conn, fts, cap)
 
 
 def _size(conn) -> int:
-    return conn.execute("SELECT COALESCE(MAX(rowid), 0) FROM memories_fts").fetchone()[0]
+    return search_rows.fts_size(conn)
 
 
 def _snippets(conn, fts: str | None, ids: list[int]) -> dict[int, str]:
@@ -114,10 +109,4 @@ def _snippets(conn, fts: str | None, ids: list[int]) -> dict[int, str]:
 
 
 def _texts(conn, ids: list[int]) -> dict[int, str]:
-    if not ids:
-        return {}
-    sql = (
-        "SELECT rowid, title || ' ' || tags || ' ' || substr(body, 1, 2000) FROM memories_fts"
-        f" WHERE rowid IN ({','.join('?' * len(ids))})"
-    )
-    return dict(conn.execute(sql, ids).fetchall())
+    return search_rows.texts(conn, ids)

@@ -9,6 +9,7 @@ they are ordered with row application and purge.
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -17,9 +18,10 @@ import msgspec
 
 from core import paths
 from core.errors import NotFound
-from core.index import queries
+from core.index import queries, search_rows
+from core.index.vectors import ensure_schema, write
 from core.search import embeddings
-from core.search.vectors import VectorCache, ensure_schema, write
+from core.search.vectors import VectorCache
 
 if TYPE_CHECKING:
     from core.store import Store
@@ -47,13 +49,8 @@ class SemanticIndex:
 # -- keeping embeddings current ----------------------------------------------------------------
 
 
-def _index_state(conn) -> tuple[int, str | None]:
-    rows = dict(
-        conn.execute(
-            "SELECT key, value FROM meta WHERE key IN ('last_applied', 'embedding_epoch')"
-        ).fetchall()
-    )
-    return int(rows.get("last_applied", 0)), rows.get("embedding_epoch")
+def _index_state(conn: sqlite3.Connection) -> tuple[int, str | None]:
+    return search_rows.embed_state(conn)
 
 
 # A memory can only lose its vector (or be new) through a row: a complete pass at applied seq L
@@ -61,17 +58,13 @@ def _index_state(conn) -> tuple[int, str | None]:
 # (through the memories_seq index). The proof is kept in meta for the next process too; a
 # rebuilt index has a new epoch and another model another name, and both start from 0.
 _WATERMARK = "embedded_through"
-_MISSING = (
-    "FROM memories m WHERE m.seq > ? AND m.state = 'active'"
-    " AND NOT EXISTS (SELECT 1 FROM embeddings e WHERE e.id = m.id AND e.model = ?)"
-)
 
 
-def _watermark(conn, model: str, epoch: str | None) -> int:
-    hit = conn.execute("SELECT value FROM meta WHERE key = ?", (_WATERMARK,)).fetchone()
+def _watermark(conn: sqlite3.Connection, model: str, epoch: str | None) -> int:
+    hit = queries.meta(conn, _WATERMARK)
     if hit is None or epoch is None:
         return 0
-    m, e, seq = hit[0].rsplit("\t", 2)
+    m, e, seq = hit.rsplit("\t", 2)
     return int(seq) if (m, e) == (model, epoch) else 0
 
 
@@ -80,7 +73,7 @@ def pending(store: Store) -> int:
     store.wait_index()
     conn = store.reader.conn
     since = _watermark(conn, store.semantic.model, _index_state(conn)[1])
-    return conn.execute(f"SELECT COUNT(*) {_MISSING}", (since, store.semantic.model)).fetchone()[0]
+    return search_rows.missing_count(conn, since, store.semantic.model)
 
 
 def embed_pending(
@@ -96,22 +89,17 @@ def embed_pending(
     sem = store.semantic
     enc = sem.encoder()
     with sem.embed_lock:
-        store._index_call(lambda ix: ensure_schema(ix.conn))
+        store.follower.call(lambda ix: ensure_schema(ix.conn))
         conn = store.reader.conn
         state = _index_state(conn)
         since = _watermark(conn, sem.model, state[1])
-        missing = conn.execute(f"SELECT COUNT(*) {_MISSING}", (since, sem.model)).fetchone()[0]
+        missing = search_rows.missing_count(conn, since, sem.model)
         total = missing if limit is None else min(missing, limit)
         done = stored = after = 0
         while done < total and not (cancel is not None and cancel.is_set()):
-            rows = conn.execute(
-                "SELECT m.id, m.seq, m.title, f.body FROM memories m"
-                " JOIN memories_fts f ON f.rowid = m.id WHERE m.seq > ? AND m.state = 'active'"
-                " AND m.id > ?"
-                " AND NOT EXISTS (SELECT 1 FROM embeddings e WHERE e.id = m.id AND e.model = ?)"
-                " ORDER BY m.id LIMIT ?",
-                (since, after, sem.model, min(batch, total - done)),
-            ).fetchall()
+            rows = search_rows.missing_batch(
+                conn, since, after, sem.model, min(batch, total - done)
+            )
             if not rows:
                 break
             vecs = enc.encode([embeddings.embed_text(t or "", b or "") for _i, _s, t, b in rows])
@@ -119,7 +107,7 @@ def embed_pending(
                 (i, s, v.astype("<f4").tobytes())
                 for (i, s, _t, _b), v in zip(rows, vecs, strict=True)
             ]
-            stored += store._index_call(lambda ix, it=items: write(ix.conn, sem.model, it, enc.dim))
+            stored += store.follower.call(_vector_writer(sem.model, items, enc.dim))
             done += len(rows)
             after = rows[-1][0]
             if progress is not None:
@@ -128,7 +116,7 @@ def embed_pending(
             sem.checked = state
             if state[0] > since:
                 mark = f"{sem.model}\t{state[1]}\t{state[0]}"
-                store._index_call(lambda ix: ix.set_meta(_WATERMARK, mark))
+                store.follower.call(lambda ix: ix.set_meta(_WATERMARK, mark))
     return stored
 
 
@@ -201,11 +189,7 @@ def similar(store: Store, path: str, *, limit: int = 10, **filters: Any) -> list
     store.wait_index()
     maybe_embed(store)
     conn = store.reader.conn
-    hit = conn.execute(
-        "SELECT m.id, m.title, f.body FROM memories m JOIN memories_fts f ON f.rowid = m.id"
-        " WHERE m.path = ? AND m.state = 'active'",
-        (path,),
-    ).fetchone()
+    hit = search_rows.active_text(conn, path)
     if hit is None:
         raise NotFound(f"{path}: no such active memory")
     mem_id, title, body = hit
@@ -236,26 +220,8 @@ def top_k(sem: SemanticIndex, conn, qv, k: int, filters: dict) -> list[tuple[int
         return cache.top(qv, k, cache.mask(_allowed(conn, filters, None)))
 
 
-def _allowed(conn, filters: dict, ids: list[int] | None) -> set[int]:
-    where, args = ["state = 'active'"], []
-    for col in ("kind", "category", "tier"):
-        if filters.get(col):
-            where.append(f"{col} = ?")
-            args.append(filters[col])
-    if filters.get("tag"):
-        where.append("EXISTS (SELECT 1 FROM json_each(tags) WHERE value = ?)")
-        args.append(filters["tag"])
-    unknown = set(filters) - {"kind", "category", "tier", "tag"}
-    if unknown:
-        raise TypeError(f"unknown search filter(s): {', '.join(sorted(unknown))}")
-    if ids is not None:
-        if not ids:
-            return set()
-        where.append(f"id IN ({','.join('?' * len(ids))})")
-        args.extend(ids)
-    return {
-        r[0] for r in conn.execute(f"SELECT id FROM memories WHERE {' AND '.join(where)}", args)
-    }
+def _allowed(conn: sqlite3.Connection, filters: dict, ids: list[int] | None) -> set[int]:
+    return search_rows.allowed_ids(conn, filters, ids)
 
 
 def cosines(sem: SemanticIndex, ids: list[int], qv) -> dict[int, float]:
@@ -268,23 +234,12 @@ def cosines(sem: SemanticIndex, ids: list[int], qv) -> dict[int, float]:
     return out
 
 
-_HIT_SQL = (
-    "SELECT m.id, m.path, m.title, m.kind, m.category, m.tags, m.tier, m.updated_ns,"
-    " substr(f.body, 1, 400) FROM memories m JOIN memories_fts f ON f.rowid = m.id"
-    " WHERE m.state = 'active' AND m.id IN ({})"
-)
-
-
 def hits(
     conn, ranked: list[tuple[int, float]], snippets: dict[int, str]
 ) -> list[queries.SearchHit]:
     """SearchHits in ranked order. The snippet is the given one (a highlighted FTS snippet)
     or else the start of the body."""
-    rows = {}
-    if ranked:
-        ids = [i for i, _s in ranked]
-        for r in conn.execute(_HIT_SQL.format(",".join("?" * len(ids))), ids):
-            rows[r[0]] = r
+    rows = search_rows.hit_rows(conn, [i for i, _s in ranked])
     out = []
     for i, score in ranked:
         if i not in rows:  # removed since it was ranked
@@ -303,3 +258,8 @@ def _snippet(body: str) -> str:
         return text
     cut = text.rfind(" ", 0, SNIPPET_CHARS)
     return text[: cut if cut > SNIPPET_CHARS // 2 else SNIPPET_CHARS] + "…"
+
+
+def _vector_writer(model: str, items: list[tuple[int, int, bytes]], dim: int) -> Callable[..., int]:
+    """A task for the index's writing connection: store these vectors."""
+    return lambda ix: write(ix.conn, model, items, dim)

@@ -1,76 +1,20 @@
 """The in-memory copy of the index's `embeddings` table, and cosine top-k over it.
 
-Vectors live in SQLite (derived state, rebuilt like the rest of the index); queries run on a
-numpy matrix held in memory. To keep that matrix current without reloading 100k vectors after
-every put, triggers append the id of every changed embedding to `embedding_log`; a cache that
-has seen the log up to generation g re-reads only the ids logged after g. The log holds ids
-only (no content), is pruned by the embedder, and carries an epoch in `meta` so a rebuilt
-index (whose generations restart) is noticed.
+Vectors live in SQLite (derived state, rebuilt like the rest of the index; its SQL is in
+core.index.vectors); queries run on a numpy matrix held in memory. To keep that matrix current
+without reloading 100k vectors after every put, the cache re-reads only the ids the table's
+change log names after the generation it has seen.
 """
 
 from __future__ import annotations
 
-import secrets
 import sqlite3
 import threading
 from typing import Any
 
+from core.index import vectors as table
 from core.index.schema import transaction
 from core.search.embeddings import require_numpy
-
-SCHEMA = 1  # of the objects below; a new one is added to the tuple with SCHEMA + 1
-LOG_KEEP = 20_000  # generations kept in embedding_log; a cache further behind reloads whole
-
-_SCHEMA = (
-    "CREATE TABLE IF NOT EXISTS embedding_log ("
-    " gen INTEGER PRIMARY KEY AUTOINCREMENT, id INTEGER NOT NULL)",
-    "CREATE TRIGGER IF NOT EXISTS embeddings_ai AFTER INSERT ON embeddings"
-    " BEGIN INSERT INTO embedding_log(id) VALUES (new.id); END",
-    "CREATE TRIGGER IF NOT EXISTS embeddings_au AFTER UPDATE ON embeddings"
-    " BEGIN INSERT INTO embedding_log(id) VALUES (old.id);"
-    " INSERT INTO embedding_log(id) VALUES (new.id); END",
-    "CREATE TRIGGER IF NOT EXISTS embeddings_ad AFTER DELETE ON embeddings"
-    " BEGIN INSERT INTO embedding_log(id) VALUES (old.id); END",
-    # The embedder looks for memories written since its last complete pass (core/semantic.py).
-    "CREATE INDEX IF NOT EXISTS memories_seq ON memories(seq)",
-)
-
-
-def ensure_schema(conn: sqlite3.Connection) -> None:
-    """Create the change log, its triggers and the seq index (idempotent; on the index writer)."""
-    hit = conn.execute("SELECT value FROM meta WHERE key = 'embedding_schema'").fetchone()
-    if hit is not None and hit[0] == str(SCHEMA):
-        return
-    with transaction(conn):
-        for stmt in _SCHEMA:
-            conn.execute(stmt)
-        conn.execute(
-            "INSERT OR IGNORE INTO meta(key, value) VALUES ('embedding_epoch', ?)",
-            (secrets.token_hex(8),),
-        )
-        conn.execute(
-            "INSERT OR REPLACE INTO meta(key, value) VALUES ('embedding_schema', ?)", (str(SCHEMA),)
-        )
-
-
-def write(
-    conn: sqlite3.Connection, model: str, items: list[tuple[int, int, bytes]], dim: int
-) -> int:
-    """Store vectors for (id, seq, blob); a memory rewritten or removed since it was read
-    (its seq moved on, or it is gone) gets none. Runs on the index writer, so it is ordered
-    with row application and purge: a purged memory can never get its vector back."""
-    with transaction(conn):
-        cur = conn.executemany(
-            "INSERT OR REPLACE INTO embeddings (id, model, dim, vec) SELECT ?, ?, ?, ?"
-            " WHERE EXISTS (SELECT 1 FROM memories WHERE id = ? AND seq = ? AND state = 'active')",
-            [(i, model, dim, blob, i, seq) for i, seq, blob in items],
-        )
-        written = cur.rowcount  # rows this statement stored (the log's trigger rows excluded)
-        conn.execute(
-            "DELETE FROM embedding_log WHERE gen <= (SELECT MAX(gen) FROM embedding_log) - ?",
-            (LOG_KEEP,),
-        )
-    return written
 
 
 class VectorCache:
@@ -102,31 +46,22 @@ class VectorCache:
             self._sync(conn)
 
     def _sync(self, conn: sqlite3.Connection) -> None:
-        hit = conn.execute("SELECT value FROM meta WHERE key = 'embedding_epoch'").fetchone()
-        if hit is None:  # nothing was ever embedded in this index
+        epoch = table.epoch(conn)
+        if epoch is None:  # nothing was ever embedded in this index
             if self.n or self.epoch is not None:
                 self._clear()
             return
-        lo, hi = conn.execute("SELECT MIN(gen), MAX(gen) FROM embedding_log").fetchone()
-        hi = hi or 0
-        if hit[0] != self.epoch or (lo is not None and lo > self.gen + 1) or hi < self.gen:
-            self._reload(conn, hit[0], hi)
+        lo, hi = table.log_range(conn)
+        if epoch != self.epoch or (lo is not None and lo > self.gen + 1) or hi < self.gen:
+            self._reload(conn, epoch, hi)
         elif hi > self.gen:
-            changed = [
-                r[0]
-                for r in conn.execute(
-                    "SELECT DISTINCT id FROM embedding_log WHERE gen > ?", (self.gen,)
-                )
-            ]
-            self._patch(conn, changed)
+            self._patch(conn, table.changed_since(conn, self.gen))
             self.gen = hi
 
     def _reload(self, conn: sqlite3.Connection, epoch: str, gen: int) -> None:
         np = require_numpy()
         self._clear()
-        rows = conn.execute(
-            "SELECT id, dim, vec FROM embeddings WHERE model = ? ORDER BY id", (self.model,)
-        ).fetchall()
+        rows = table.all_vectors(conn, self.model)
         dim = rows[0][1] if rows else 0
         rows = [r for r in rows if r[1] == dim and len(r[2]) == 4 * dim]
         self.dim = dim
@@ -145,25 +80,19 @@ class VectorCache:
     def _patch(self, conn: sqlite3.Connection, changed: list[int]) -> None:
         np = require_numpy()
         fresh: dict[int, bytes] = {}
-        for start in range(0, len(changed), 500):
-            chunk = changed[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            for i, dim, vec in conn.execute(
-                f"SELECT id, dim, vec FROM embeddings WHERE model = ? AND id IN ({marks})",
-                [self.model, *chunk],
-            ):
-                if self.dim == 0:
-                    self.dim = dim
-                    self.mat = np.zeros((max(16, len(changed)), dim), dtype=np.float32)
-                    self.ids = np.zeros(len(self.mat), dtype=np.int64)
-                if dim == self.dim and len(vec) == 4 * dim:
-                    fresh[i] = vec
+        for i, dim, vec in table.vectors_of(conn, self.model, changed):
+            if self.dim == 0:
+                self.dim = dim
+                self.mat = np.zeros((max(16, len(changed)), dim), dtype=np.float32)
+                self.ids = np.zeros(len(self.mat), dtype=np.int64)
+            if dim == self.dim and len(vec) == 4 * dim:
+                fresh[i] = vec
         for i in changed:
-            vec = fresh.get(i)
-            if vec is None:
+            got = fresh.get(i)
+            if got is None:
                 self._remove(i)
             else:
-                self._set(i, np.frombuffer(vec, dtype="<f4"))
+                self._set(i, np.frombuffer(got, dtype="<f4"))
 
     def _set(self, mem_id: int, vec: Any) -> None:
         np = require_numpy()

@@ -29,7 +29,7 @@ MAGIC = b"BRAINMMR"
 VERSION = 1
 HEADER = struct.Struct(">8sII")  # magic, version, node size
 HEADER_SIZE = HEADER.size  # 16
-_HEADER_BYTES = HEADER.pack(MAGIC, VERSION, HASH_SIZE)
+HEADER_BYTES = HEADER.pack(MAGIC, VERSION, HASH_SIZE)
 
 _sha256 = hashlib.sha256
 
@@ -49,7 +49,7 @@ def _pos(height: int, index: int) -> int:
     return 2 * last - last.bit_count() + height
 
 
-def _leaves_for_nodes(nodes: int) -> int:
+def leaves_for_nodes(nodes: int) -> int:
     """Largest n with node_count(n) <= nodes (node_count is strictly increasing)."""
     # popcount(n) <= bit_length(n), so n <= (nodes + bit_length) / 2: start there and step down.
     n = (nodes + nodes.bit_length() + 1) // 2
@@ -96,7 +96,7 @@ class MMR:
         path = Path(path)
         if not readonly and locked and not path.exists():
             # temp + rename: a crash never leaves a file with half a header.
-            fsio.write_file(path, _HEADER_BYTES, durable=True)
+            fsio.write_file(path, HEADER_BYTES, durable=True)
         flags = os.O_RDONLY if readonly else os.O_RDWR | os.O_APPEND
         fd = fsio.open_fd(path, flags)
         try:
@@ -161,7 +161,7 @@ class MMR:
         if not buf:
             return
         try:
-            fsio.write(self._fd, buf)
+            fsio.write(self._fd, memoryview(buf))
         except BaseException:
             # A partial write would leave nodes the in-memory state does not know about; the
             # next append would land after them and shift every position.
@@ -326,7 +326,7 @@ def _complete_leaves(path: Path, fd: int, *, cut: bool) -> int:
     """Leaves in the largest complete MMR the file holds; with cut, drop a torn tail."""
     length = os.fstat(fd).st_size
     _check_header(path, os.pread(fd, HEADER_SIZE, 0))
-    leaves = _leaves_for_nodes((length - HEADER_SIZE) // HASH_SIZE)
+    leaves = leaves_for_nodes((length - HEADER_SIZE) // HASH_SIZE)
     valid = HEADER_SIZE + node_count(leaves) * HASH_SIZE
     if valid != length and cut:
         fsio.ftruncate(fd, valid)

@@ -116,7 +116,11 @@ class Planner:
             self._keep_version(path, live)
         salt = self.rng(32)
         commit = commitment(salt, it.body)
-        fields = {"category": category, "classification": classification, "kind": kind}
+        fields: dict[str, object] = {
+            "category": category,
+            "classification": classification,
+            "kind": kind,
+        }
         fields |= {"sync_class": sync_class, "tags": tag_list, "title": title}
         # The sidecar's governing fields are committed beside the body (PROTOCOL "Rows").
         meta = meta_commitment(salt, fields)
@@ -229,8 +233,8 @@ class Planner:
         if it.ticket:
             extra["ticket"] = it.ticket
         row = self.seqr.row("delete", path, actor, "", extra)
-        stub = {"kind": cur.kind, "state": "purged", "seq": row.seq}
-        self.plan.writes.append(Write(path, None, stub))
+        purged: dict[str, object] = {"kind": cur.kind, "state": "purged", "seq": row.seq}
+        self.plan.writes.append(Write(path, None, purged))
         self.view.put(path, Sidecar(kind=cur.kind, state="purged", seq=row.seq), None)
         self.view.set_versions(path, [])
         self.plan.purges.append(row.seq)

@@ -66,6 +66,6 @@ def updated(
     kept for the doctor to name (its repair passes keep_junk=False). b"" means empty."""
     cur = read(path)
     seqs = set(only) if only is not None else {*cur.seqs, *add}
-    seqs.discard(drop)  # type: ignore[arg-type]
+    seqs.discard(drop)
     junk = cur.raw_junk if keep_junk else []
     return "".join(f"{s}\n" for s in sorted(seqs)).encode() + b"".join(j + b"\n" for j in junk)

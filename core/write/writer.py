@@ -23,7 +23,7 @@ from core.log.binlog import Binlog
 from core.log.head import read_head, write_head
 from core.log.tip import Tip, decode_row, scan_from
 from core.models import Row
-from core.verify.mmr import _HEADER_BYTES as _NODES_HEADER
+from core.verify.mmr import HEADER_BYTES as _NODES_HEADER
 from core.verify.mmr import MMR, leaf_hash
 from core.write import purge_list
 from core.write.apply_files import apply_files
@@ -56,7 +56,9 @@ class Request:
     value: object = None
 
 
-Listener = Callable[[list[Row]], None]
+# The hand-off: rows made durable, with the plan that wrote them (None for rows read back
+# from the log: replayed, or another process's).
+Listener = Callable[[list[Row], Plan | None], None]
 
 
 class Writer:
@@ -410,6 +412,7 @@ class Writer:
         return later
 
     def _apply(self, record: Record, rows: list[Row], payloads: list[bytes], plan: Plan) -> None:
+        assert self.mmr is not None  # opened at the first acquisition
         apply_files(self.layout.root, record, self.dirs)
         blob = b"".join(record.frames)
         self.binlog.append(blob)
@@ -418,7 +421,7 @@ class Writer:
         write_head(self.layout, self.tip.seq)
         if plan.purges:
             add_pending_purges(self.layout, plan.purges)
-        self._on_rows(rows)
+        self._on_rows(rows, plan)
         self._after_group(rows, plan)
         active = sum(1 for r in rows if r.op not in _NOT_ACTIVITY)
         if active:
@@ -432,7 +435,7 @@ class Writer:
 
     def recover(self) -> list[str]:
         """Replay a crashed holder's journal, then catch up with rows other processes wrote."""
-        assert self.journal is not None
+        assert self.journal is not None and self.mmr is not None
         notes: list[str] = []
         records, good_end = self.journal.read()
         if good_end < self.journal.size:
@@ -490,11 +493,12 @@ class Writer:
             )
         if foreign:
             self.view.forget_names()
-            self._on_rows(foreign)
+            self._on_rows(foreign, None)
         write_head(self.layout, self.tip.seq)
         return notes
 
     def _replay(self, records: list[Record]) -> list[Row]:
+        assert self.mmr is not None
         rows: list[Row] = []
         purges: list[int] = []
         for rec in records:
@@ -532,6 +536,7 @@ class Writer:
 
     def _resync_mmr(self) -> None:
         """The node file is derived: cut it back or extend it from the log."""
+        assert self.mmr is not None
         if self.mmr.size > self.tip.seq:
             self.mmr.truncate(self.tip.seq)
             return

@@ -14,7 +14,7 @@ from __future__ import annotations
 import random
 import threading
 
-from core.search.vectors import ensure_schema, write
+from core.index.vectors import ensure_schema, write
 from core.store import Store
 from tests.bench import bench_reads
 from tests.bench.common import ACTOR, Bench, Ctx, Metric, bench_dir, log, now, pct
@@ -54,13 +54,13 @@ def _synthetic_vectors(store: Store) -> None:
     rows = store.reader.conn.execute(
         "SELECT id, seq FROM memories WHERE state = 'active' ORDER BY id"
     ).fetchall()
-    store._index_call(lambda ix: ensure_schema(ix.conn))
+    store.follower.call(lambda ix: ensure_schema(ix.conn))
     for start in range(0, len(rows), 10_000):
         chunk = rows[start : start + 10_000]
         v = rng.standard_normal((len(chunk), 384)).astype(np.float32)
         v /= np.linalg.norm(v, axis=1, keepdims=True)
         items = [(i, s, v[k].tobytes()) for k, (i, s) in enumerate(chunk)]
-        store._index_call(lambda ix, it=items: write(ix.conn, model, it, 384))
+        store.follower.call(lambda ix, it=items: write(ix.conn, model, it, 384))
 
 
 def _close(ctx: Ctx) -> None:

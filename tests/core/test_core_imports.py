@@ -33,3 +33,20 @@ def test_every_core_module_imports_without_the_ui() -> None:
     )
     assert p.returncode == 0, p.stderr
     assert "LOADED []" in p.stdout, p.stdout
+
+
+def test_the_store_facade_loads_neither_keys_nor_the_writer() -> None:
+    """Importing the Store (every CLI command does) loads no cryptography, no checkpointer
+    and no commit loop: a read-only command never needs them (the write session makes its
+    writer and checkpointer on first use)."""
+    code = (
+        "import sys\n"
+        "import core.store\n"
+        "bad = ('cryptography', 'core.verifiable', 'core.verify.keys', 'core.write.writer')\n"
+        "print('LOADED', sorted(m for m in sys.modules if m.startswith(bad)))\n"
+    )
+    p = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=120
+    )
+    assert p.returncode == 0, p.stderr
+    assert "LOADED []" in p.stdout, p.stdout

@@ -54,7 +54,7 @@ def nodes_match_log(root: Path) -> None:
 
 def wait_released(s: Store) -> None:
     deadline = time.monotonic() + 5
-    while s._writer is not None and s._writer.lock.held and time.monotonic() < deadline:
+    while s.session.held and time.monotonic() < deadline:
         time.sleep(0.02)
 
 
@@ -163,9 +163,9 @@ def test_index_refuses_a_gap_and_the_applier_fills_it_from_the_log(root: Path) -
     # A process that hands the index rows past the gap (as a writer replaying a crashed
     # holder's journal does) gets every row indexed, in order.
     with Store.open(root, allow_temp=True) as s:
-        s._start_writer()
-        s._applier.enqueue(rows[4:], 0)
-        s._applier.wait_for(5)
+        s.session.start()
+        s.follower.hand_off(rows[4:], 0)
+        s.follower.wait_for(5)
         seqs = [r.seq for r in s.tail(1)]
         assert seqs == list(range(1, len(seqs) + 1)) and seqs[-1] >= 5
 
@@ -236,6 +236,6 @@ def test_prove_works_when_the_writer_has_not_taken_the_lock_yet(root: Path) -> N
         s.put(f"{F}/a.md", "one\n", actor=ANA)
         s.checkpoint()
     with Store.open(root, allow_temp=True) as s:
-        s._start_writer()  # as open's recovery leaves it when another process held the lock
-        assert s._writer is not None and s._writer.mmr is None
+        w = s.session.start()  # as open's recovery leaves it when another process held the lock
+        assert w.mmr is None
         assert s.prove(1)["seq"] == 1

@@ -34,7 +34,7 @@ def fails(doc: dict) -> list[str]:
 def released(store: Store) -> None:
     """Wait until the store's commit loop let the lock go (idle release), as a TUI does
     between keystrokes."""
-    w = store._writer
+    w = store.session.writer
     end = time.monotonic() + 5
     while w is not None and w.lock.held and time.monotonic() < end:
         time.sleep(0.01)

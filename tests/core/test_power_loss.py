@@ -194,7 +194,7 @@ def test_dead_commit_loop_wakes_queued_callers(tmp_path, monkeypatch, quiet_cras
     other = threading.Thread(target=put_b, daemon=True)
 
     def queue_another_request() -> None:  # in the writer thread, just before the crash
-        writer = store._writer
+        writer = store.session.writer
         assert writer is not None
         other.start()
         deadline = time.monotonic() + CLOSE_TIMEOUT_S

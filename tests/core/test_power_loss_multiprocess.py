@@ -53,7 +53,7 @@ def quiet_crash_threads(monkeypatch):
 
 
 def _released(store: Store, sim: PowerLossIO) -> None:
-    w = store._writer
+    w = store.session.writer
     end = time.monotonic() + 10
     while w is not None and w.lock.held and not sim.crashed and time.monotonic() < end:
         time.sleep(0.005)

@@ -1,0 +1,315 @@
+"""The index follower: the one way the derived SQLite index comes up to the log.
+
+Every path that brings the index up to date goes through it: open's catch-up, a refresh after
+another process wrote, the writer's hand-off of what it just made durable (rows with their
+sidecars and bodies, so the process's own writes are indexed without reading the files again),
+purge recovery, and rebuilds. It is also the one object that answers "is row N applied yet"
+(`wait_for`) and "has every row this process's callers were acknowledged been applied"
+(`wait_acked`), after tessera's Follower and PublicationAwaiter.
+
+While a writer runs, rows are applied on the applier thread (`core.index.applier`); before that
+(open's catch-up) and in read-only opens, on the calling thread.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TypeVar
+
+from core.errors import ReadOnly
+from core.index import queries
+from core.index.applier import Applier
+from core.index.db import IndexReader, IndexWriter, Known
+from core.layout import Layout
+from core.log import frames
+from core.log.binlog import Binlog
+from core.log.tip import Scan, Tip
+from core.models import Row
+
+if TYPE_CHECKING:
+    from core.write.journal import Write
+
+T = TypeVar("T")
+_LEFT_OPEN: list[IndexWriter] = []  # index connections kept open until a fast process exit
+WAL_CHECKPOINT_BYTES = 2 << 20  # below SQLite's own 1,000-page auto-checkpoint
+VERIFIED_KEY = "verified_checkpoint"
+
+
+class Follower:
+    def __init__(self, layout: Layout, binlog: Binlog, *, read_only: bool) -> None:
+        self.layout = layout
+        self.binlog = binlog
+        self.index: IndexWriter | None = None  # the writing connection (writable opens)
+        self.reader = IndexReader(layout.index_db, readonly=read_only)
+        self._applier: Applier | None = None
+        self._acked = 0  # the newest row this process's callers were acknowledged
+        self._access_size = -1
+
+    # -- opening and closing ------------------------------------------------------------
+
+    def open_writable(self) -> bool:
+        """Open (create, or drop and recreate when damaged) the index for writing. True when
+        it is fresh and must be rebuilt from the files and the log (`rebuild`)."""
+        self.index = IndexWriter(self.layout.index_db, self.layout.root)
+        return self.index.fresh
+
+    @property
+    def writable(self) -> bool:
+        return self.index is not None
+
+    @property
+    def threaded(self) -> bool:
+        return self._applier is not None
+
+    def start_thread(self) -> None:
+        """A writer is starting: from now on rows are applied on the applier thread."""
+        if self._applier is None:
+            if self.index is None:
+                raise ReadOnly(f"{self.layout.root} was opened read-only")
+            self._applier = Applier(self.index, self._backfill)
+
+    def degrade(self) -> None:
+        """The store cannot be written here: keep reads on a read-only connection."""
+        if self._applier is not None:
+            self._applier.close()
+            self._applier = None
+        if self.index is not None:
+            self.index.close()
+            self.index = None
+        self.reader.close()
+        self.reader = IndexReader(self.layout.index_db, readonly=True)
+
+    def close(self, *, fast_exit: bool = False) -> None:
+        if self._applier is not None:
+            self._applier.close()
+            self._applier = None
+        self.reader.close()
+        ix, self.index = self.index, None
+        if ix is None:
+            return
+        if not fast_exit:
+            ix.close()
+            return
+        # The process exits right after (a one-shot CLI command, through os._exit): closing
+        # the last SQLite connection would checkpoint the WAL, two more device syncs than the
+        # write needs. The index is derived; the next opener reads the WAL. Only a WAL grown
+        # past a few MB is checkpointed here, once in many commands.
+        if _wal_bytes(self.layout) > WAL_CHECKPOINT_BYTES:
+            ix.checkpoint_wal()
+        _LEFT_OPEN.append(ix)
+
+    def probe(self) -> str | None:
+        """Can a read-only open query the index? (A damaged or missing one cannot.)"""
+        try:
+            queries.meta(self.reader.conn, "schema")
+        except sqlite3.Error as e:
+            return f"the index cannot be read ({e}); a writable open rebuilds it (`brain reindex`)"
+        return None
+
+    # -- running work where the index is written ----------------------------------------
+
+    def call(self, fn: Callable[[IndexWriter], T]) -> T:
+        """Run fn(index_writer) where the index is written: on the applier thread if any,
+        after everything queued before it."""
+        if self._applier is not None:
+            return self._applier.call(fn)
+        if self.index is None:
+            raise ReadOnly(f"{self.layout.root} was opened read-only")
+        return fn(self.index)
+
+    def drain(self) -> None:
+        """Wait until everything queued so far is applied."""
+        if self._applier is not None:
+            self._applier.call(lambda ix: None)
+
+    # -- following the log ----------------------------------------------------------------
+
+    def hand_off(self, rows: list[Row], end_offset: int, known: Known | None = None) -> None:
+        """The writer made rows durable (with `known`, what it wrote for them)."""
+        if self._applier is not None:
+            self._applier.enqueue(rows, end_offset, known)
+        elif self.index is not None:
+            self.index.apply(rows, end_offset, known)
+
+    def follow(self, rows: list[Row], end_offset: int, tip_seq: int) -> None:
+        """Rows another process appended (read by a refresh): apply them and wait."""
+        if self._applier is not None:
+            # Our writer re-reads these when it next takes the lock; the applier skips rows
+            # it already has, so handing them over twice is harmless.
+            self._applier.enqueue(rows, end_offset)
+            self._applier.wait_for(tip_seq)
+        elif self.index is not None:
+            self._catch_up_on(self.index, tip_seq)  # from the index's own position (no gaps)
+
+    def catch_up(self, tip_seq: int) -> None:
+        """Bring the index up to tip_seq from the log (open's catch-up). With the applier
+        running, on its thread: it must know what the index holds (waiters wait on it)."""
+        if self.index is None:
+            return
+        self.call(lambda ix: self._catch_up_on(ix, tip_seq))
+
+    def feed(self, seq: int) -> None:
+        """Queue the log rows the index lacks up to seq and wait for them: after a crash (or
+        with the index lost) recovery finishes purges, which read the index, before open
+        catches it up."""
+        if self._applier is None:
+            self.catch_up(seq)
+            return
+        last, offset = self._applier.call(lambda ix: ix.last_applied())
+        if last < seq:
+            from core.index.rebuild import rows_after
+
+            rows, end = rows_after(self.binlog, offset, seq, after=last)
+            if rows:
+                self._applier.enqueue(rows, end)
+        self._applier.wait_for(seq)
+
+    def rebuild(self) -> int:
+        """Fill a fresh index from the files and the log. Returns memories indexed."""
+        from core.index.rebuild import rebuild
+
+        return self.call(lambda ix: rebuild(ix, self.layout, self.binlog))
+
+    def reindex(self, tip_seq: int) -> int:
+        """Drop the index and rebuild it from the files and the log."""
+        threaded = self._applier is not None
+        if self._applier is not None:
+            self._applier.close()
+            self._applier = None
+        self.reader.close()
+        if self.index is not None:
+            self.index.close()
+        shutil.rmtree(self.layout.index_dir, ignore_errors=True)
+        self.index = IndexWriter(self.layout.index_db, self.layout.root)
+        n = self.rebuild()
+        self.catch_up(tip_seq)
+        if threaded:  # a running writer hands its rows to the applier
+            self.start_thread()
+        return n
+
+    def _backfill(self, index: IndexWriter, up_to: int) -> list[Row]:
+        from core.index.rebuild import rows_after
+
+        last, offset = index.last_applied()
+        return rows_after(self.binlog, offset, up_to, after=last)[0]
+
+    def _catch_up_on(self, index: IndexWriter, tip_seq: int) -> None:
+        last, offset = index.last_applied()
+        if last >= tip_seq:
+            return
+        from core.index.rebuild import rows_after
+
+        rows, end = rows_after(self.binlog, offset, tip_seq, after=last)
+        if rows:
+            index.apply(rows, end)
+
+    # -- waiting ----------------------------------------------------------------------------
+
+    def ack(self, seq: int) -> None:
+        """Rows up to seq were acknowledged to a caller of this process: its reads see them."""
+        self._acked = max(self._acked, seq)
+
+    @property
+    def acked(self) -> int:
+        return self._acked
+
+    def wait_for(self, seq: int, timeout: float = 30.0) -> None:
+        """Return once the index holds row seq (rows are applied synchronously when no
+        applier thread runs)."""
+        if self._applier is not None:
+            self._applier.wait_for(seq, timeout)
+
+    def wait_acked(self) -> None:
+        """Reads see at least every row this process's callers have had acknowledged
+        (writes, and the rows of tasks such as checkpoints and rotations)."""
+        if self._applier is not None and self._acked:
+            self._applier.wait_for(self._acked)
+        self.fold_access()
+
+    def applied_seq(self) -> int:
+        """The newest row the index has applied (from this process or another)."""
+        cur = queries.last_applied(self.reader.conn)
+        if self._applier is not None:
+            cur = max(cur, self._applier.applied)
+        return cur
+
+    def wait_for_change(self, after_seq: int, timeout: float) -> int:
+        """Wait until the index has applied a row beyond after_seq (from this process or
+        another) or timeout passes; returns the index's applied seq."""
+        deadline = time.monotonic() + timeout
+        while True:
+            cur = self.applied_seq()
+            left = deadline - time.monotonic()
+            if cur > after_seq or left <= 0:
+                return cur
+            if self._applier is not None:  # own writes wake us at once; others' within 50 ms
+                self._applier.wait_past(after_seq, min(left, 0.05))
+            else:
+                time.sleep(min(left, 0.05))
+
+    # -- derived bookkeeping ----------------------------------------------------------------
+
+    def fold_access(self) -> None:
+        if self.index is None:
+            return
+        try:
+            size = self.layout.access_log.stat().st_size
+        except FileNotFoundError:
+            return
+        if size == self._access_size:
+            return
+        self._access_size = size
+        from core.index.access_fold import fold
+
+        self.call(lambda ix: fold(ix, self.layout))
+
+    def get_meta(self, key: str) -> str | None:
+        if self.index is None:
+            return None
+        return self.call(lambda ix: ix.get_meta(key))
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.call(lambda ix: ix.set_meta(key, value))
+
+    def verified_tip(self) -> Tip:
+        """Where open starts verifying: the row of the newest checkpoint that open verified
+        (PROTOCOL: open is O(tail)). Anything after it, even rows a previous open already
+        read, is verified again, so a frame changed since then is caught before it is
+        written or signed on top."""
+        try:
+            raw = queries.meta(self.reader.conn, VERIFIED_KEY)
+        except sqlite3.Error:
+            return Tip()
+        if not raw:
+            return Tip()
+        try:
+            seq, ts, chain, off = raw.split(":")
+            tip = Tip(int(seq), int(ts), chain, int(off))
+        except ValueError:
+            return Tip()
+        return tip if tip.offset <= self.binlog.current_size() else Tip()
+
+    def record_verified(self, scan: Scan, checkpoint_size: int) -> None:
+        """Remember the newest checkpoint's row as the next open's starting point."""
+        if self.index is None:
+            return
+        for row, payload, off in scan.rows:
+            if row.seq == checkpoint_size and off >= 0:
+                end = off + frames.HEADER_SIZE + len(payload)
+                self.set_meta(VERIFIED_KEY, f"{row.seq}:{row.ts_ns}:{row.chain}:{end}")
+                return
+
+
+def _wal_bytes(layout: Layout) -> int:
+    try:
+        return (layout.index_db.parent / f"{layout.index_db.name}-wal").stat().st_size
+    except FileNotFoundError:
+        return 0
+
+
+def known_of(writes: list[Write]) -> Known:
+    """(path, seq of its row) -> (sidecar, body) of what a commit group wrote."""
+    return {(w.path, w.sidecar.get("seq", 0)): (w.sidecar, w.body) for w in writes}

@@ -1,0 +1,94 @@
+"""The index follower: every path that brings the index up to the log, and the writer's
+hand-off of what it wrote (a process's own writes are indexed without reading the files)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from core.index import db
+from core.store import Store
+from core.write.intents import Delete, Move, Put
+
+ANA = "human:ana@laptop"
+F = "memories/facts"
+
+
+@pytest.fixture(autouse=True)
+def _own_witness_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "xdg-state"))
+
+
+@pytest.fixture
+def root(tmp_path: Path) -> Path:
+    Store.init(tmp_path / "store", allow_temp=True).close()
+    return tmp_path / "store"
+
+
+def _no_file_reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    read: list[str] = []
+
+    def refuse(root: Path, path: str):  # the index must not read what the writer handed over
+        read.append(path)
+        raise AssertionError(f"the index read {path} from the files")
+
+    monkeypatch.setattr(db, "read_sidecar", refuse)
+    return read
+
+
+def test_own_writes_are_indexed_from_the_hand_off(
+    root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with Store.open(root, allow_temp=True) as s:
+        s.put(f"{F}/warm.md", "a first body\n", actor=ANA)  # the writer and applier start
+        read = _no_file_reads(monkeypatch)
+        s.put(f"{F}/a.md", "apples grow on trees\n", actor=ANA, tags=["fruit"])
+        s.batch(
+            [
+                Put(f"{F}/b.md", b"bananas are yellow\n", title="Bananas"),
+                Put(f"{F}/b.md", b"bananas are yellow and curved\n", title="Bananas"),
+                Move(f"{F}/warm.md", f"{F}/moved.md"),
+                Put(f"{F}/c.md", b"cherries are red\n"),
+                Delete(f"{F}/c.md"),
+            ],
+            ANA,
+        )
+        assert [h.path for h in s.search("apples")] == [f"{F}/a.md"]
+        assert [h.path for h in s.search("curved")] == [f"{F}/b.md"]
+        assert [h.path for h in s.search("first")] == [f"{F}/moved.md"]
+        assert s.search("cherries") == []
+        rows = {m.path: m for m in s.memories()}
+        assert rows[f"{F}/c.md"].state == "tombstoned"
+        assert rows[f"{F}/b.md"].title == "Bananas"
+        assert f"{F}/warm.md" not in rows
+        assert read == []
+        monkeypatch.undo()
+    # What the hand-off indexed is what a rebuild from the files makes.
+    with Store.open(root, allow_temp=True) as s:
+        before = [(m.path, m.state, m.title, m.seq) for m in s.memories()]
+        hits = [h.path for h in s.search("bananas")]
+        s.reindex()
+        assert [(m.path, m.state, m.title, m.seq) for m in s.memories()] == before
+        assert [h.path for h in s.search("bananas")] == hits
+
+
+def test_another_process_rows_come_through_refresh(root: Path) -> None:
+    with Store.open(root, allow_temp=True) as reader, Store.open(root, allow_temp=True) as w:
+        w.put(f"{F}/x.md", "xylophones\n", actor=ANA)
+        assert reader.search("xylophones") == []  # not yet followed
+        assert reader.refresh() == w.tip.seq
+        assert [h.path for h in reader.search("xylophones")] == [f"{F}/x.md"]
+
+
+def test_one_object_answers_is_row_n_applied(root: Path) -> None:
+    with Store.open(root, allow_temp=True) as s:
+        res = s.put(f"{F}/a.md", "one\n", actor=ANA)
+        s.follower.wait_for(res.seq)
+        assert s.follower.applied_seq() >= res.seq
+        assert s.follower.acked >= res.seq
+        assert s.wait_for_change(res.seq - 1, 1.0) >= res.seq
+        text = s.checkpoint()  # a task's rows are the caller's too
+        assert text
+        assert s.follower.acked == s.tip.seq
+        assert s.tail(1)[-1].op == "checkpoint"
