@@ -26,7 +26,13 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         subparsers,
         "hook",
         "agent and git hooks: capture sessions and commits, install the hooks",
-        description=__doc__.split("\n\n")[0] if __doc__ else None,
+        description="Claude Code and git hooks. `brain hook claude-code` reads one hook event"
+        " (JSON) on stdin: SessionStart prints `brain context` for the project; Stop, SessionEnd"
+        " and PreCompact write the session memory; UserPromptSubmit and PostToolUse act when"
+        " installed with --opt-in. `brain hook git` captures the commit just made. Both always"
+        " exit 0 and log problems to $XDG_STATE_HOME/brain-tui/hooks.log; the policy is in"
+        " $XDG_CONFIG_HOME/brain-tui/hooks.toml. `brain hook install|uninstall claude-code|git"
+        " [--project DIR]` writes or removes the hook configuration.",
     )
     sub = p.add_subparsers(dest="hook_command", metavar="HOOK", required=True)
     common.command_parser(
@@ -94,6 +100,9 @@ def _opener(args: argparse.Namespace):
 def _claude_code(args: argparse.Namespace) -> None:
     from core.hooks import claude_code, policy
 
+    if sys.stdin is None or sys.stdin.isatty():
+        policy.log("brain hook claude-code: no event on stdin (Claude Code pipes one in)")
+        return
     raw = sys.stdin.buffer.read(claude_code.MAX_EVENT_BYTES + 1)
     pol = policy.load()
     for problem in pol.problems:

@@ -301,3 +301,24 @@ def test_the_hook_path_loads_neither_the_ui_nor_the_mcp_sdk(world):
     assert p.returncode == 0, p.stderr.decode()
     assert "LOADED []" in p.stdout.decode()
     assert len(all_rows(root)) == 1  # it did capture
+
+
+def test_a_terminal_on_stdin_is_not_waited_on(world):
+    import pty
+
+    root, _cwd, _t, env = world
+    master, slave = pty.openpty()
+    try:
+        p = subprocess.run(
+            [sys.executable, "-m", "brain_tui.cli.main", "hook", "claude-code"]
+            + ["--store", str(root)],
+            stdin=slave,
+            capture_output=True,
+            env={**os.environ, **env, "PYTHONPATH": str(REPO), "BRAIN_ALLOW_TEMP_STORE": "1"},
+            timeout=30,
+        )
+    finally:
+        os.close(master)
+        os.close(slave)
+    assert p.returncode == 0 and p.stdout == b""
+    assert "no event on stdin" in log_of(env)
