@@ -48,6 +48,11 @@ COMMANDS: list[tuple[str, str]] = [
     ("backup", "snapshot the store into a new folder and verify it"),
     ("consolidate", "seal the current log segment (zstd) and checkpoint"),
     ("demo", "build the demo store and open the workstation on it"),
+    ("watch", "capture a folder's text files as memories"),
+    ("unwatch", "stop capturing a folder"),
+    ("capture", "capture a text or a file once"),
+    ("capture-daemon", "capture watched folders until stopped"),
+    ("status", "watched folders, captures, pending PII, sync"),
 ]
 
 PROG = "brain"
