@@ -77,7 +77,12 @@ BINARY_EXT = frozenset(
 
 
 def ignored_rel(rel: str, globs: list[str] | tuple[str, ...] = ()) -> bool:
-    """Is this relative path ignored by name alone (before any read)?"""
+    """Is this relative path ignored by name alone (before any read)? A name that is not
+    UTF-8 (bytes a file system allows) is ignored: no state, title or log could carry it."""
+    try:
+        rel.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
     parts = rel.split("/")
     if any(p in IGNORED_DIRS or p.endswith(".egg-info") for p in parts[:-1]):
         return True

@@ -35,7 +35,8 @@ MAX_WAIT_MS = 3000
 STEP_MS = 50  # the notifier groups events closer than this
 CONFIG_CHECK_S = 1.0  # how often `brain watch`/`unwatch` changes are looked for
 RESCAN_MISSING_S = 10.0  # how often a missing watched folder is looked for again
-RETRY_S = 1.0  # a busy or frozen store: try again after this
+RETRY_S = 1.0  # a busy or frozen store: try again after this, doubling up to RETRY_MAX_S
+RETRY_MAX_S = 30.0
 ROUND = 256  # captures per round before events are read again
 
 
@@ -95,6 +96,8 @@ class CaptureLoop:
         self._last_beat = 0.0
         self._next_cfg = 0.0
         self._next_missing = 0.0
+        self._retry_s = RETRY_S
+        self._retry_why = ""
 
     # -- hosting ------------------------------------------------------------------------
 
@@ -334,7 +337,11 @@ class CaptureLoop:
         fs = self._state.of(p.folder.id)
         known = fs.files.get(p.rel)
         if r.skip == "gone":
-            return False  # deleted (its memory stays: the ledger is append-only)
+            # Deleted (its memory stays: the ledger is append-only). Forgotten here so the state
+            # file does not grow forever; if it comes back, the idempotent put guards it.
+            if fs.files.pop(p.rel, None) is not None:
+                self._dirty = True
+            return False
         if r.body is None:
             if known is None or known.skip != r.skip:
                 fs.skipped += 1
@@ -369,9 +376,14 @@ class CaptureLoop:
             results = pipeline.capture_many(self.store, items, actor=self.actor)
         except pipeline.RETRYABLE as e:
             for p, _r in batch:  # everything goes back; what was written is a no-op next time
-                self._pend(p.folder, p.rel, now + RETRY_S, p.first)
-            self._emit(Event("retry", "", detail=" ".join(str(e).split())))
+                self._pend(p.folder, p.rel, now + self._retry_s, p.first)
+            self._retry_s = min(self._retry_s * 2, RETRY_MAX_S)
+            why = " ".join(str(e).split())
+            if why != self._retry_why:  # say it once, not at every retry
+                self._retry_why = why
+                self._emit(Event("retry", "", detail=why))
             return
+        self._retry_s, self._retry_why = RETRY_S, ""
         now_ns = time.time_ns()
         for (p, r), res in zip(batch, results, strict=True):
             fs = self._state.of(p.folder.id)

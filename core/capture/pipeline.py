@@ -15,6 +15,7 @@ committing them: items whose sync class is not `private` are scanned and a held 
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -56,7 +57,10 @@ class Captured:
 
 
 def title_of(text: str) -> str:
-    """A one-line title from a name or a first line (control characters dropped)."""
+    """A one-line title from a name or a first line: NFC (macOS names are NFD; rows and
+    sidecars take NFC only), control characters and undecodable bytes dropped."""
+    text = text.encode("utf-8", "replace").decode("utf-8")
+    text = unicodedata.normalize("NFC", text)
     line = next((ln.strip() for ln in text.splitlines() if ln.strip()), "")
     line = _CONTROL.sub(" ", line).strip().lstrip("#").strip()
     return line[:TITLE_CHARS] or "capture"

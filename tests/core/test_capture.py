@@ -129,6 +129,24 @@ def test_paths_never_hold_file_or_folder_names(store, tmp_path) -> None:
     assert store.view(rows[0].path).sidecar.title == "Call with Dana Reyes.md"
 
 
+def test_odd_file_names(store, notes) -> None:
+    """An NFD name (macOS) becomes an NFC title; a name that is not UTF-8 is never captured
+    (no state file, title or log line could carry it); neither stops the others."""
+    (notes / "Cafe\u0301.md").write_text("coffee\n")
+    with open(os.fsencode(notes) + b"/bad-\xff.md", "wb") as f:
+        f.write(b"latin name\n")
+    (notes / "plain.md").write_text("plain\n")
+    watch(store, notes)
+    run = Running(store)
+    try:
+        rows = settle(store, 2, quiet=1.5)
+    finally:
+        run.stop()
+    assert len(rows) == 2
+    titles = sorted(store.view(r.path).sidecar.title for r in rows)
+    assert titles == ["Caf\u00e9.md", "plain.md"]
+
+
 def test_folder_defaults_apply_and_frontmatter_is_content(store, notes) -> None:
     watch(store, notes, sync_class="shareable", classification="confidential")
     body = "---\nsync_class: team-public\ntitle: x\n---\nbody\n"
