@@ -173,10 +173,15 @@ class CaptureLoop:
                 self._mark(path, now)
         if now >= self._next_cfg:
             self._reload()
-        if self.missing and now >= self._next_missing:
+        if now >= self._next_missing:
             self._next_missing = now + RESCAN_MISSING_S
-            if any(os.path.isdir(w.path) for w in self.missing):
-                self._reload(force=True)
+            gone = [w.id for w in self.folders if not os.path.isdir(w.path)]
+            if gone != [w.id for w in self.missing]:
+                self._reload(force=True)  # a folder went away or came back
+            elif self._watcher is None and self.folders:
+                for w in self.folders:  # no notifier (see _reload): walk instead
+                    if w not in self.missing:
+                        self._scan(w)
         self._capture_due(now)
         if now - self._last_beat >= self.heartbeat_s:
             self._save()
@@ -231,13 +236,30 @@ class CaptureLoop:
             self._watcher.close()
             self._watcher = None
         if live:
-            from watchfiles._rust_notify import RustNotify
-
-            self._watcher = RustNotify([w.path for w in live], False, False, 300, True, True)
+            self._watcher = self._notifier([w.path for w in live])
         # Walk after the notifier started: a file written in between is seen by one or both.
         for w in live:
             if force or w.id not in old:
                 self._scan(w)
+
+    def _notifier(self, paths: list[str]) -> Any:
+        """watchfiles' Rust notifier (its low-level class: it takes a timeout per wait, which
+        the debounce needs). Where the OS refuses (inotify's watch limit on a huge tree), the
+        loop walks the folders every RESCAN_MISSING_S instead, and says so."""
+        from watchfiles._rust_notify import RustNotify
+
+        try:
+            return RustNotify(paths, False, False, 300, True, True)
+        except Exception as e:  # noqa: BLE001 - any refusal: fall back, never stop capturing
+            self._emit(
+                Event(
+                    "error",
+                    "",
+                    detail=f"cannot watch for events ({e}); walking the folders every"
+                    f" {RESCAN_MISSING_S:g} s instead",
+                )
+            )
+            return None
 
     def _scan(self, w: config.Watched) -> None:
         known = self._state.of(w.id).files

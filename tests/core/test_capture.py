@@ -465,3 +465,37 @@ def test_doctor_daemon_stuck(store) -> None:
     finally:
         lock.release()
     assert run_doctor(store).result("capture.daemon").detail == "no capture loop is running"
+
+
+def test_folder_removed_and_restored_while_running(store, notes, monkeypatch) -> None:
+    from core.capture import loop as loop_mod
+
+    monkeypatch.setattr(loop_mod, "RESCAN_MISSING_S", 0.3)
+    watch(store, notes)
+    run = Running(store)
+    try:
+        time.sleep(0.5)
+        notes.rmdir()
+        wait_for(lambda: run.loop.missing, "the folder to be noticed missing")
+        notes.mkdir()
+        (notes / "back.md").write_text("back\n")
+        rows = settle(store, 1)
+    finally:
+        run.stop()
+    assert store.view(rows[0].path).body == b"back\n"
+
+
+def test_without_a_notifier_the_folders_are_walked(store, notes, monkeypatch) -> None:
+    from core.capture import loop as loop_mod
+
+    monkeypatch.setattr(loop_mod, "RESCAN_MISSING_S", 0.3)
+    monkeypatch.setattr(loop_mod.CaptureLoop, "_notifier", lambda self, paths: None)
+    watch(store, notes)
+    run = Running(store)
+    try:
+        time.sleep(0.5)
+        (notes / "walked.md").write_text("found by walking\n")
+        rows = settle(store, 1)
+    finally:
+        run.stop()
+    assert len(rows) == 1
