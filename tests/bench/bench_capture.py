@@ -80,7 +80,9 @@ def run(ctx: Ctx) -> dict[str, float]:
         env = _env()
         subprocess.run(_brain(root, "init"), env=env, check=True, capture_output=True)
         for folder in (live, drop):
-            subprocess.run(_brain(root, "watch", str(folder)), env=env, check=True)
+            subprocess.run(
+                _brain(root, "watch", str(folder)), env=env, check=True, capture_output=True
+            )
         p = subprocess.Popen(
             _brain(root, "capture-daemon", "--quiet"), env=env, stderr=subprocess.DEVNULL
         )
