@@ -124,7 +124,11 @@ class CaptureLoop:
         try:
             self._setup()
             while not self.stop_event.is_set():
-                self.step()
+                try:
+                    self.step()
+                except Exception as e:  # noqa: BLE001 - a daemon reports and carries on
+                    self._emit(Event("error", "", detail=f"{type(e).__name__}: {e}"))
+                    self.stop_event.wait(RETRY_S)
         finally:
             self._teardown()
 
@@ -396,7 +400,7 @@ class CaptureLoop:
             )
         try:
             results = pipeline.capture_many(self.store, items, actor=self.actor)
-        except pipeline.RETRYABLE as e:
+        except Exception as e:  # noqa: BLE001 - RETRYABLE, or the store failed (I/O, SQLite)
             for p, _r in batch:  # everything goes back; what was written is a no-op next time
                 self._pend(p.folder, p.rel, now + self._retry_s, p.first)
             self._retry_s = min(self._retry_s * 2, RETRY_MAX_S)

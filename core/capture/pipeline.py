@@ -19,7 +19,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from core.errors import BrainError, Frozen, LeaseHeld, ReadOnly
+from core.errors import BrainError, CorruptLog, Frozen, KeyError_, LeaseHeld, ReadOnly
 
 if TYPE_CHECKING:
     from core.store import Store
@@ -31,7 +31,7 @@ TITLE_CHARS = 120
 
 # Failures that say nothing about the item: the store is busy or refusing writes. The caller
 # keeps the item and retries later (a capture is delayed, never dropped).
-RETRYABLE = (LeaseHeld, Frozen, ReadOnly)
+RETRYABLE = (LeaseHeld, Frozen, ReadOnly, CorruptLog, KeyError_)
 
 
 @dataclass
