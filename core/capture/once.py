@@ -8,6 +8,7 @@ defaults (so the loop later finds it already captured); any other file lands und
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -72,6 +73,16 @@ def file_item(
     )
 
 
+_FILE_NAME = re.compile(r"[^.\s]+\.[A-Za-z0-9]{1,8}")
+
+
+def _looks_like_path(what: str) -> bool:
+    """One word with a slash or a file extension: a mistyped path, not a note."""
+    if any(c.isspace() for c in what):
+        return False
+    return "/" in what or what.startswith("~") or bool(_FILE_NAME.fullmatch(what))
+
+
 def capture_once(
     store: Store,
     what: str,
@@ -86,6 +97,8 @@ def capture_once(
         raise BrainError(f"{what} is a folder: watch it with `brain watch` (or pass --text)")
     if not as_text and os.path.isfile(os.path.expanduser(what)):
         item = file_item(store, what, sync_class=sync_class, classification=classification)
+    elif not as_text and _looks_like_path(what):
+        raise BrainError(f"{what}: no such file (pass --text to capture these words as text)")
     else:
         item = text_item(store, what, sync_class=sync_class, classification=classification)
     return pipeline.capture(store, item, actor=actor)

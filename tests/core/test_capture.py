@@ -374,6 +374,10 @@ def test_capture_once(store, notes, tmp_path) -> None:
         capture_once(store, str(notes), actor=ACTOR)
     with pytest.raises(BrainError, match="empty"):
         capture_once(store, "   ", actor=ACTOR)
+    for typo in ("notes/todo.md", "todo.md", "~/x"):
+        with pytest.raises(BrainError, match="no such file"):
+            capture_once(store, typo, actor=ACTOR)
+    assert capture_once(store, "todo.md", actor=ACTOR, as_text=True).changed
     # The loop later finds the file captured already: no second row.
     run = Running(store)
     try:
