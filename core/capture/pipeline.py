@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from core.errors import BrainError, CorruptLog, Frozen, KeyError_, LeaseHeld, ReadOnly
@@ -53,7 +53,6 @@ class Captured:
     commit: str = ""
     changed: bool = False
     error: str = ""  # set when this item alone was refused (bad body, a rule it breaks)
-    extra: dict = field(default_factory=dict)
 
 
 def title_of(text: str) -> str:
