@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from core.capture import config, filters, naming, pipeline
+from core.capture import config, filters, naming, pipeline, walk
 from core.capture import state as st
 from core.capture.ratelimit import Bucket
 
@@ -266,30 +266,9 @@ class CaptureLoop:
             return None
 
     def _scan(self, w: config.Watched) -> None:
-        known = self._state.of(w.id).files
         now = time.monotonic()
-        store_root = str(self.layout.root)
-        for dirpath, dirnames, filenames in os.walk(w.path):
-            rel_dir = os.path.relpath(dirpath, w.path)
-            rel_dir = "" if rel_dir == "." else rel_dir.replace(os.sep, "/") + "/"
-            dirnames[:] = [
-                d
-                for d in dirnames
-                if not filters.ignored_dir(d, rel_dir + d, w.ignore)
-                and os.path.join(dirpath, d) != store_root
-            ]
-            for name in filenames:
-                rel = rel_dir + name
-                if filters.ignored_rel(rel, w.ignore):
-                    continue
-                try:
-                    s = os.stat(os.path.join(dirpath, name), follow_symlinks=False)
-                except OSError:
-                    continue
-                f = known.get(rel)
-                if f is not None and f.mtime_ns == s.st_mtime_ns and f.size == s.st_size:
-                    continue
-                self._pend(w, rel, now, now)
+        for rel in walk.changed(w, self._state.of(w.id).files, skip=str(self.layout.root)):
+            self._pend(w, rel, now, now)
 
     def _folder_of(self, path: str) -> config.Watched | None:
         for w in self.folders:
@@ -322,14 +301,8 @@ class CaptureLoop:
         self._pend(w, rel, min(now + self.debounce, first + self.max_wait), first)
 
     def _scan_dir(self, w: config.Watched, path: str, now: float) -> None:
-        base = w.path.rstrip("/") + "/"
-        for dirpath, dirnames, filenames in os.walk(path):
-            rel_dir = dirpath[len(base) :] + "/"
-            dirnames[:] = [d for d in dirnames if not filters.ignored_dir(d, rel_dir + d, w.ignore)]
-            for name in filenames:
-                rel = rel_dir + name
-                if not filters.ignored_rel(rel, w.ignore):
-                    self._pend(w, rel, now + self.debounce, now)
+        for rel, _abs in walk.files(w, path, skip=str(self.layout.root)):
+            self._pend(w, rel, now + self.debounce, now)
 
     def _pend(self, w: config.Watched, rel: str, due: float, first: float) -> None:
         self.pending[os.path.join(w.path, rel)] = _Pending(w, rel, due, first)
