@@ -18,7 +18,7 @@ from textual.widgets import DataTable, Static
 
 from core.errors import NotFound
 from core.models import Row
-from screens.memory_common import store_of
+from screens.memories.common import store_of
 from widgets.diff_view import DiffView
 from widgets.header import StoreHeader
 from widgets.key_footer import KeyFooter
