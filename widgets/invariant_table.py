@@ -1,7 +1,12 @@
-"""The doctor's invariants: one row each, failures first, with detail and timing."""
+"""The doctor's invariants: one row each, failures first, with detail and timing.
+
+The detail column takes the width the others leave and wraps (a row grows a line or two), so
+at 80 columns a failure's explanation is read whole, not cut at the edge.
+"""
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual.content import Content
 from textual.widgets import DataTable
 
@@ -14,27 +19,45 @@ _ORDER = {"FAIL": 0, "WARN": 1, "PASS": 2}
 class InvariantTable(DataTable):
     DEFAULT_CLASSES = "invariant-table"
 
-    def on_mount(self) -> None:
-        self.cursor_type = "row"
-        self.zebra_stripes = True
-        self.add_column("status", key="status", width=6)
-        self.add_column("invariant", key="id")
-        self.add_column("level", key="level", width=7)
-        self.add_column("ms", key="ms", width=6)
-        self.add_column("detail", key="detail")
-
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.results: list[InvariantResult] = []
+        self.timings = True
+        self._detail_width = 0
+
+    def on_mount(self) -> None:
+        self.cursor_type = "row"
+        self.zebra_stripes = True
+
+    def on_resize(self) -> None:
+        if self._width_for_detail() != self._detail_width:
+            self._fill()
+
+    def _width_for_detail(self) -> int:
+        """What the other columns leave (each has a cell of padding either side)."""
+        id_w = max((len(str(r.id)) for r in self.results), default=9)
+        fixed = (6 + 2) + (id_w + 2) + (7 + 2) + (6 + 2) + 1  # + the scroll bar
+        return max(20, self.scrollable_content_region.width - fixed)
 
     def result_at(self, row: int) -> InvariantResult | None:
         return self.results[row] if 0 <= row < len(self.results) else None
 
     def show(self, results: list[InvariantResult], timings: bool = True) -> None:
-        self.clear()
-        ordered = sorted(results, key=lambda r: (_ORDER.get(str(r.status), 3), str(r.id)))
-        self.results = ordered
-        for r in ordered:
+        self.results = sorted(results, key=lambda r: (_ORDER.get(str(r.status), 3), str(r.id)))
+        self.timings = timings
+        self._fill()
+
+    def _fill(self) -> None:
+        row = self.cursor_row
+        self.clear(columns=True)
+        self._detail_width = self._width_for_detail()
+        self.add_column("status", key="status", width=6)
+        self.add_column("invariant", key="id")
+        self.add_column("level", key="level", width=7)
+        self.add_column("ms", key="ms", width=6)
+        self.add_column("detail", key="detail", width=self._detail_width)
+        timings = self.timings
+        for r in self.results:
             status = str(r.status)
             detail = r.detail
             if r.path:
@@ -45,6 +68,9 @@ class InvariantTable(DataTable):
                 str(r.id),
                 r.level,
                 ms_text,
-                " ".join(detail.split()),
+                Text(" ".join(detail.split())),  # wraps in the column's width
                 key=str(r.id),
+                height=None,
             )
+        if self.results:
+            self.move_cursor(row=min(max(row, 0), len(self.results) - 1))
