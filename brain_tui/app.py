@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from functools import cache, partial
 from importlib import resources
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any
 
 from textual.actions import ActionParseResult
@@ -52,7 +52,7 @@ from widgets.status import describe
 STYLES_DIR = Path(styles.__file__).parent
 
 
-def style_paths() -> list[Path]:
+def style_paths() -> list[str | PurePath]:
     """base.tcss first, then every pane's file (a new pane's .tcss is picked up as it lands)."""
     rest = sorted(p for p in STYLES_DIR.glob("*.tcss") if p.name != "base.tcss")
     return [STYLES_DIR / "base.tcss", *rest]

@@ -68,11 +68,14 @@ class Follow:
     def start_watcher(self) -> None:
         app = self.app
         assert app.store is not None
-        self.watcher = HeadWatcher(
-            app.store.root,
-            on_change=lambda: app.post_message(messages.HeadMoved()),
-            on_error=lambda e: app.post_message(messages.WatchFailed(e)),
-        )
+
+        def moved() -> None:
+            app.post_message(messages.HeadMoved())
+
+        def failed(error: BaseException) -> None:
+            app.post_message(messages.WatchFailed(error))
+
+        self.watcher = HeadWatcher(app.store.root, on_change=moved, on_error=failed)
         self.watcher.start()
 
     def stop_watcher(self) -> None:

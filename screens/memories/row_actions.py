@@ -96,7 +96,7 @@ class RowActions(Widget):
         text = mem.body.decode("utf-8", "replace")
         if message.action == "edit":
             modal = EditorModal(path=mem.path, title=mem.sidecar.title, body=text, new=False)
-            self.app.push_screen(modal, lambda e: self._put(e, "saved") if e else None)
+            self.app.push_screen(modal, self._save)
             return
         edited = run_editor(self.app, text, name=mem.path.rsplit("/", 1)[-1][:-3])
         if edited is None or edited == text:
@@ -108,10 +108,22 @@ class RowActions(Widget):
 
     def new(self, folder: str) -> None:
         modal = EditorModal(path=f"memories/{folder}/", new=True)
-        self.app.push_screen(modal, lambda e: self._put(e, "created") if e else None)
+        self.app.push_screen(modal, self._create)
+
+    def _save(self, edited: Edited | None) -> None:
+        if edited is not None:
+            self._put(edited, "saved")
+
+    def _create(self, edited: Edited | None) -> None:
+        if edited is not None:
+            self._put(edited, "created")
 
     def move(self, row: MemoryRow) -> None:
-        self.app.push_screen(MoveModal(row.path), lambda dst: self._move(row.path, dst))
+        def moved(dst: str | None) -> None:
+            if dst is not None:
+                self._move(row.path, dst)
+
+        self.app.push_screen(MoveModal(row.path), moved)
 
     def tombstone(self, row: MemoryRow) -> None:
         if row.state != "active":
@@ -122,12 +134,19 @@ class RowActions(Widget):
             " in its history and the audit trail; nothing is destroyed."
         )
         modal = ConfirmModal("Tombstone memory?", message, confirm_label="Tombstone")
-        self.app.push_screen(
-            modal, lambda ok: self._tombstone(row.path) if ok is not None else None
-        )
+
+        def confirmed(ok: str | None) -> None:
+            if ok is not None:
+                self._tombstone(row.path)
+
+        self.app.push_screen(modal, confirmed)
 
     def purge(self, row: MemoryRow) -> None:
-        self.app.push_screen(PurgeModal(row.path), lambda req: self._purge(row.path, req))
+        def asked(req: PurgeRequest | None) -> None:
+            if req is not None:
+                self._purge(row.path, req)
+
+        self.app.push_screen(PurgeModal(row.path), asked)
 
     def pin(self, row: MemoryRow, pinned: bool) -> None:
         if row.pinned == pinned:
@@ -155,9 +174,7 @@ class RowActions(Widget):
 
     @work(thread=True, group="mem-write", exit_on_error=False)
     @guarded("moving the memory")
-    def _move(self, src: str, dst: str | None) -> None:
-        if dst is None:
-            return
+    def _move(self, src: str, dst: str) -> None:
         res = store_of(self).move(src, dst, actor=actor_of(self))
         self._done(f"moved to {res.path} (seq {res.seq})", min(src, dst), dst)
 
@@ -169,9 +186,7 @@ class RowActions(Widget):
 
     @work(thread=True, group="mem-write", exit_on_error=False)
     @guarded("purging the memory")
-    def _purge(self, path: str, req: PurgeRequest | None) -> None:
-        if req is None:
-            return
+    def _purge(self, path: str, req: PurgeRequest) -> None:
         res = store_of(self).delete(
             path, actor=actor_of(self), mode="purge", reason=req.reason, ticket=req.ticket
         )
