@@ -33,11 +33,17 @@ class InvariantTable(DataTable):
         if self._width_for_detail() != self._detail_width:
             self._fill()
 
+    @property
+    def show_ms(self) -> bool:
+        # Under 100 columns the timings give their room to the detail (`brain doctor` and a
+        # wider terminal show them).
+        return self.scrollable_content_region.width >= 100
+
     def _width_for_detail(self) -> int:
         """What the other columns leave (each has a cell of padding either side)."""
         id_w = max((len(str(r.id)) for r in self.results), default=9)
-        fixed = (6 + 2) + (id_w + 2) + (7 + 2) + (6 + 2) + 1  # + the scroll bar
-        return max(20, self.scrollable_content_region.width - fixed)
+        fixed = (6 + 2) + (id_w + 2) + (7 + 2) + (6 + 2 if self.show_ms else 0) + 1
+        return max(20, self.scrollable_content_region.width - fixed)  # + 1: the scroll bar
 
     def result_at(self, row: int) -> InvariantResult | None:
         return self.results[row] if 0 <= row < len(self.results) else None
@@ -54,7 +60,9 @@ class InvariantTable(DataTable):
         self.add_column("status", key="status", width=6)
         self.add_column("invariant", key="id")
         self.add_column("level", key="level", width=7)
-        self.add_column("ms", key="ms", width=6)
+        show_ms = self.show_ms
+        if show_ms:
+            self.add_column("ms", key="ms", width=6)
         self.add_column("detail", key="detail", width=self._detail_width)
         timings = self.timings
         for r in self.results:
@@ -63,14 +71,13 @@ class InvariantTable(DataTable):
             if r.path:
                 detail = f"{detail} ({r.path})" if detail else r.path
             ms_text = f"{r.elapsed_ms:.0f}" if timings else "·"
-            self.add_row(
+            cells = [
                 Content.styled(status, STATUS_STYLE.get(status, "bold")),
                 str(r.id),
                 r.level,
-                ms_text,
+                *([ms_text] if show_ms else []),
                 Text(" ".join(detail.split())),  # wraps in the column's width
-                key=str(r.id),
-                height=None,
-            )
+            ]
+            self.add_row(*cells, key=str(r.id), height=None)
         if self.results:
             self.move_cursor(row=min(max(row, 0), len(self.results) - 1))

@@ -168,3 +168,23 @@ def test_scripted_doctor_matches_the_engine(small_store):
         stop.set()
         report = doctor(cancel=stop)
         assert isinstance(report, DoctorReport) and report.cancelled, doctor
+
+
+async def test_at_80x24_the_detail_column_is_read_whole(small_store):
+    long = "the index stops at seq 20 while the log goes on to seq 29; rebuild it with repair"
+    small_store.doctor = ScriptedDoctor(results=[result("derived.index_head", "FAIL", detail=long)])
+    app = make_app(small_store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("3")
+        screen = app.screen
+        assert await wait_until(pilot, lambda: screen.report is not None)
+        await settle(pilot)
+        table = screen.query_one(InvariantTable)
+        shown = " ".join(
+            line.text.strip()
+            for line in table.render_lines(table.region.reset_offset)
+            if line.text.strip()
+        )
+        words = [w for w in " ".join(shown.split("│")).split() if w]
+        assert all(w in words for w in long.split()), shown  # wrapped, not cut at the edge
