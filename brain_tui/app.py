@@ -66,7 +66,8 @@ class BrainApp(App[int]):
             Binding(key, f"pane('{pane}')", f"{label} pane", show=False, id=f"app.pane.{pane}")
             for key, pane, label in PANES
         ),
-        Binding("question_mark", "help", "Help", id="app.help"),
+        # f1 too: where a text field has the focus, `?` types itself; f1 still opens help.
+        Binding("question_mark,f1", "help", "Help", id="app.help"),
         # Declaring any palette binding stops Textual adding its own ctrl+p, so both are here.
         Binding(
             "ctrl+p", "command_palette", "Commands", show=False, priority=True, id="app.palette"

@@ -102,3 +102,10 @@ async def test_footers_fit_80_columns_with_help_shown(store):
             assert len(text) <= 80 and "? Help" in text, (pane, text)
             shown = [b.description for _k, b, _e in footer.entries()[0] if b.description in text]
             assert len(shown) >= 3, (pane, text)  # whole entries: the most useful keys lead
+        await pilot.press("2", "slash")  # a text field has the focus: `?` types itself
+        await settle(pilot)
+        text = app.screen.query_one(KeyFooter).content_for(80).plain
+        assert "f1 help" in text.lower() and "?" not in text, text
+        await pilot.press("f1")
+        await settle(pilot)
+        assert type(app.screen).__name__ == "HelpScreen"
