@@ -224,11 +224,11 @@ class VirtualList(ScrollView, can_focus=True):
         # A new row count moves the scroll limits: keep the cursor (the end, when the tail
         # follows) in view as rows arrive.
         self.scroll_to_cursor()
-        self.call_after_refresh(self._sync_scrollbar)
 
-    def _sync_scrollbar(self) -> None:
-        # A scroll made before the next layout showed the bar leaves its thumb at the top.
-        if self.show_vertical_scrollbar:
+    def watch_show_vertical_scrollbar(self, shown: bool) -> None:
+        # A scroll made before the layout that shows the bar (rows just arrived) would leave
+        # its thumb at the top: the bar starts where the list is.
+        if shown:
             self.vertical_scrollbar.position = self.scroll_y
 
     # -- cursor -----------------------------------------------------------------------------
