@@ -62,9 +62,7 @@ class KeyFooter(Static):
             if focused is None or not focused.check_consume_key(key, char_of(key))
         }
         keys = [k if k in active else ALTERNATE.get(k, k) for k in PINNED]
-        pinned = [
-            (key, active[key].binding, active[key].enabled) for key in keys if key in active
-        ]
+        pinned = [(key, active[key].binding, active[key].enabled) for key in keys if key in active]
         seen: set[str] = {b.action for _k, b, _e in pinned}
         out: list[Item] = []
         for key, item in active.items():
