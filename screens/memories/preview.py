@@ -8,7 +8,6 @@ it passes. A load that comes back for a row the cursor has left is dropped.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 
 from textual import on, work
@@ -16,7 +15,6 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.content import Content
 from textual.message import Message
-from textual.timer import Timer
 from textual.widgets import Markdown, Static
 
 from core.errors import BrainError
@@ -24,6 +22,7 @@ from core.models import Memory
 from core.read_types import MemoryRow
 from screens.memories.common import store_of
 from screens.memories.view import body_markdown, meta_text
+from widgets.debounce import Debounced
 from widgets.preview_scroll import PreviewScroll
 from widgets.status import guarded
 
@@ -48,10 +47,12 @@ class PreviewPane(Vertical):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.path: str | None = None  # the row the pane shows (or is loading)
-        self.reads = 0  # loads started: a test checks a fast cursor does not read every row
-        self._want: MemoryRow | None = None
-        self._timer: Timer | None = None
-        self._last = float("-inf")
+        self._debounced = Debounced(self, DEBOUNCE_S, self._start)
+
+    @property
+    def reads(self) -> int:
+        """Loads started: a test checks a fast cursor does not read every row."""
+        return self._debounced.calls
 
     def compose(self) -> ComposeResult:
         yield Static("", id="mem-meta")
@@ -60,30 +61,15 @@ class PreviewPane(Vertical):
 
     def show(self, row: MemoryRow | None) -> None:
         """Show this row (None: nothing selected) once the cursor rests on it."""
-        self._want = row
         self.path = row.path if row is not None else None
         if row is None:
+            self._debounced.cancel()
             self.query_one("#mem-meta", Static).update("")
             self.query_one("#mem-preview", Markdown).update("")
             return
-        if self._timer is not None:
-            return  # a load is due: it takes the newest row
-        wait = self._last + DEBOUNCE_S - time.monotonic()
-        if wait <= 0:
-            self._start()
-        else:
-            self._timer = self.set_timer(wait, self._fire)
+        self._debounced(row)
 
-    def _fire(self) -> None:
-        self._timer = None
-        if self._want is not None:
-            self._start()
-
-    def _start(self) -> None:
-        row = self._want
-        assert row is not None
-        self._last = time.monotonic()
-        self.reads += 1
+    def _start(self, row: MemoryRow) -> None:
         self._load(row.path, row.accesses)
 
     @work(thread=True, exclusive=True, group="mem-preview", exit_on_error=False)

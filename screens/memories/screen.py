@@ -212,7 +212,10 @@ class MemoriesScreen(PaneScreen):
     @on(MemoryList.Highlighted, "#mem-list")
     def _highlighted(self, message: MemoryList.Highlighted) -> None:
         self.query_one(PreviewPane).show(message.row)
-        self.similar.follow(message.row)
+        if self.similar.display:
+            self.similar.follow_cursor(message.row)
+        else:
+            self.similar.row = message.row
 
     @on(MemoryList.Opened, "#mem-list")
     def _opened(self, message: MemoryList.Opened) -> None:

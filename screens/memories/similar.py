@@ -17,11 +17,13 @@ from core.errors import BrainError, NotFound
 from core.read_types import MemoryRow
 from screens.memories.common import store_of
 from screens.memories.search import UNUSABLE
+from widgets.debounce import Debounced
 from widgets.shell import shell
 from widgets.similar_panel import SimilarPanel
 from widgets.status import SemanticWanted, describe
 
 SIMILAR_K = 8
+DEBOUNCE_S = 0.15
 
 
 class SimilarPane(SimilarPanel):
@@ -40,6 +42,8 @@ class SimilarPane(SimilarPanel):
         super().__init__(id=id)
         self.row: MemoryRow | None = None  # the list's current row
         self.done = False  # the panel holds the answer for self.path (not a message)
+        # The list's cursor, debounced: a cursor held down does not rank every row it passes.
+        self.follow_cursor = Debounced(self, DEBOUNCE_S, self.follow)
 
     def on_mount(self) -> None:
         self.watch(self.app, "semantic_state", self._semantic_changed, init=False)
