@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+import pytest
 from textual.worker_manager import WorkerManager
 
 from brain_tui.app import BrainApp
@@ -80,14 +81,16 @@ async def test_the_preview_does_not_read_every_row_the_cursor_passes(store):
         assert pane.reads - before == 1
 
 
-async def test_at_80x24_the_list_shows_seven_rows_and_titles_are_wide(store):
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
+async def test_the_list_shows_seven_rows_and_titles_are_wide(store, size):
     app = make_app(store)
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with app.run_test(size=size) as pilot:
         screen = await open_pane(pilot)
         lst = screen.list
-        assert lst.scrollable_content_region.height - 1 >= 7  # rows under the header
-        title = next(c for c in columns(lst.scrollable_content_region.width) if c[0] == "title")
-        assert title[2] > 22
+        assert lst.scrollable_content_region.height - 1 >= (7 if size[1] == 24 else 14)
+        cols = {c[0]: c[2] for c in columns(lst.scrollable_content_region.width)}
+        assert cols["title"] > (22 if size[0] == 80 else 40)
+        assert ("sync" in cols) == (size[0] > 80)  # the preview's meta line has it at 80
 
 
 async def test_footers_fit_80_columns_with_help_shown(store):

@@ -6,6 +6,8 @@ from __future__ import annotations
 import threading
 import time
 
+import pytest
+
 from core.doctor.model import DoctorReport, InvariantResult
 from core.store import Store
 from screens.confirm import ConfirmModal
@@ -170,11 +172,12 @@ def test_scripted_doctor_matches_the_engine(small_store):
         assert isinstance(report, DoctorReport) and report.cancelled, doctor
 
 
-async def test_at_80x24_the_detail_column_is_read_whole(small_store):
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
+async def test_the_detail_column_is_read_whole(small_store, size):
     long = "the index stops at seq 20 while the log goes on to seq 29; rebuild it with repair"
     small_store.doctor = ScriptedDoctor(results=[result("derived.index_head", "FAIL", detail=long)])
     app = make_app(small_store)
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with app.run_test(size=size) as pilot:
         await settle(pilot)
         await pilot.press("3")
         screen = app.screen
@@ -188,3 +191,4 @@ async def test_at_80x24_the_detail_column_is_read_whole(small_store):
         )
         words = [w for w in " ".join(shown.split("│")).split() if w]
         assert all(w in words for w in long.split()), shown  # wrapped, not cut at the edge
+        assert ("ms" in words) == (size[0] >= 100)  # timings give their room at 80 columns
