@@ -1,22 +1,28 @@
 """The workstation: one `App` over one open `Store`, six panes reached by number keys.
 
-The shell owns the store, the header's state, the HEAD watcher and the error policy (every
-failure is a notification; the app stays up). Panes do their own paging in thread workers and
-talk to the shell with the messages in `brain_tui.messages`.
+The shell owns the store, the header's state and the error policy (every failure is a
+notification; the app stays up). It is composed of two parts, not mixed from them:
+`follow` (brain_tui.follow: the HEAD watcher, the header's state and the tail's newest rows)
+and `background` (brain_tui.services: the semantic model, embedding, tier rebalances); the
+App's message handlers hand their messages to them. Panes do their own paging in thread
+workers and talk to the shell with the messages in `brain_tui.messages`.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from functools import cache, partial
 from importlib import resources
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any
 
+from textual.actions import ActionParseResult
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
+from textual.dom import DOMNode
 from textual.keys import format_key
+from textual.notifications import SeverityLevel
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Static
@@ -24,11 +30,11 @@ from textual.widgets import Static
 import styles
 from brain_tui import messages, workers
 from brain_tui.config import Config
-from brain_tui.follow import FollowMixin
+from brain_tui.follow import Follow
 from brain_tui.keymap import Registry, unknown_ids
-from brain_tui.services import ServicesMixin
+from brain_tui.services import Background
 from brain_tui.theme import BRAIN_THEME
-from brain_tui.watcher import HeadWatcher
+from core.models import Row
 from core.store import Store, resolve_root
 from screens.audit import AuditScreen
 from screens.doctor import DoctorScreen
@@ -46,13 +52,13 @@ from widgets.status import describe
 STYLES_DIR = Path(styles.__file__).parent
 
 
-def style_paths() -> list[Path]:
+def style_paths() -> list[str | PurePath]:
     """base.tcss first, then every pane's file (a new pane's .tcss is picked up as it lands)."""
     rest = sorted(p for p in STYLES_DIR.glob("*.tcss") if p.name != "base.tcss")
     return [STYLES_DIR / "base.tcss", *rest]
 
 
-class BrainApp(FollowMixin, ServicesMixin, App[int]):
+class BrainApp(App[int]):
     TITLE = "brain"
     CSS_PATH = style_paths()
     BINDINGS = [
@@ -60,7 +66,8 @@ class BrainApp(FollowMixin, ServicesMixin, App[int]):
             Binding(key, f"pane('{pane}')", f"{label} pane", show=False, id=f"app.pane.{pane}")
             for key, pane, label in PANES
         ),
-        Binding("question_mark", "help", "Help", id="app.help"),
+        # f1 too: where a text field has the focus, `?` types itself; f1 still opens help.
+        Binding("question_mark,f1", "help", "Help", id="app.help"),
         # Declaring any palette binding stops Textual adding its own ctrl+p, so both are here.
         Binding(
             "ctrl+p", "command_palette", "Commands", show=False, priority=True, id="app.palette"
@@ -107,12 +114,13 @@ class BrainApp(FollowMixin, ServicesMixin, App[int]):
         self.errors: list[str] = []
         self.config_problems: list[str] = []
         self._activities: dict[str, str] = {}
-        self._watcher: HeadWatcher | None = None
-        self._init_follow()
-        # Model warm-up and embedding (brain_tui.services); tests and snapshots turn them
-        # off so nothing loads behind their back.
-        self.services = services
-        self._init_services()
+        self.index_tail: list[Row] = []  # the newest rows, from a page boundary to index_head
+        self.tail_read = False  # index_head and index_tail have been read at least once
+        self.semantic_hint = ""  # the install hint, once semantic search is known unavailable
+        self.follow = Follow(self)
+        # Model warm-up and embedding; tests and snapshots turn them off (services=False)
+        # so nothing loads behind their back.
+        self.background = Background(self, enabled=services)
         self.register_theme(BRAIN_THEME)
         self.theme = "brain"
 
@@ -155,13 +163,12 @@ class BrainApp(FollowMixin, ServicesMixin, App[int]):
             self.add_mode(pane, partial(self._make_pane, pane))
         self.switch_mode("audit")
         if self.watch_head:
-            self._start_watcher()
+            self.follow.start_watcher()
         # The header's state counts memories (~50 ms of SQLite at 100k): after the first
         # frame, which needs only the rows the store's opening already read.
-        self.call_after_refresh(self.request_state)
-        self.start_freeze_poll()
-        if self.services:
-            self.call_after_refresh(self.start_services)  # after the first frame
+        self.call_after_refresh(self.follow.request_state)
+        self.follow.start_freeze_poll()
+        self.call_after_refresh(self.background.start)  # after the first frame
 
     def _make_pane(self, pane: str) -> Screen:
         store = self.store
@@ -174,26 +181,44 @@ class BrainApp(FollowMixin, ServicesMixin, App[int]):
             return DoctorScreen(store, timings=self.timings)
         return {"pii": PiiScreen, "proposals": ProposalsScreen, "sync": SyncScreen}[pane]()
 
-    def _start_watcher(self) -> None:
-        assert self.store is not None
-        self._watcher = HeadWatcher(
-            self.store.root,
-            on_change=lambda: self.post_message(messages.HeadMoved()),
-            on_error=lambda e: self.post_message(messages.WatchFailed(e)),
-        )
-        self._watcher.start()
-
-    def stop_watcher(self) -> None:
-        if self._watcher is not None:
-            self._watcher.stop()
-            self._watcher = None
-
     def on_unmount(self) -> None:
-        self.stop_watcher()
-        self.stop_services()
+        self.follow.stop_watcher()
+        self.background.stop()
+
+    # -- what the parts handle -----------------------------------------------------------
 
     def on_watch_failed(self, message: messages.WatchFailed) -> None:
-        self._error("live follow stopped (HEAD watcher)", message.error, severity="warning")
+        self.show_error("live follow stopped (HEAD watcher)", message.error, severity="warning")
+
+    def on_head_moved(self, _message: messages.HeadMoved) -> None:
+        self.follow.head_moved()
+
+    def on_state_loaded(self, message: messages.StateLoaded) -> None:
+        self.follow.state_loaded(message)
+
+    def on_index_head_loaded(self, message: messages.IndexHeadLoaded) -> None:
+        self.follow.index_head_loaded(message)
+
+    def on_freeze_checked(self, message: messages.FreezeChecked) -> None:
+        self.follow.freeze_checked(message)
+
+    def on_store_changed(self, _message: messages.StoreChanged) -> None:
+        self.follow.store_changed()
+
+    def on_semantic_wanted(self, _message: messages.SemanticWanted) -> None:
+        self.background.warm_semantic()
+
+    def on_semantic_state_changed(self, message: messages.SemanticStateChanged) -> None:
+        self.background.semantic_state_changed(message)
+
+    def on_embed_finished(self, message: messages.EmbedFinished) -> None:
+        self.background.embed_finished(message)
+
+    def on_rebalance_requested(self, message: messages.RebalanceRequested) -> None:
+        self.background.rebalance(message.actor, manual=True)
+
+    def on_rebalanced(self, message: messages.Rebalanced) -> None:
+        self.background.rebalanced(message)
 
     # -- opening, first run --------------------------------------------------------------
 
@@ -240,30 +265,46 @@ class BrainApp(FollowMixin, ServicesMixin, App[int]):
 
     # -- errors and activity -------------------------------------------------------------
 
-    def notify(self, message: str, *, markup: bool = True, **kw: Any) -> None:  # type: ignore[override]
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
         """Notifications carry paths, engine errors and install hints (`brain-tui[semantic]`),
         never styling: all of them are plain text, so Rich markup cannot eat a bracket."""
-        super().notify(message, markup=False, **kw)
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
 
     def on_work_failed(self, message: messages.WorkFailed) -> None:
-        self._error(message.doing, message.error)
+        self.show_error(message.doing, message.error)
         # A refused write (the store froze meanwhile) must show in the header at once.
         if message.doing != workers.READING_STATE:
-            self.request_state()
+            self.follow.request_state()
 
-    def _error(self, doing: str, error: BaseException, severity: str = "error") -> None:
+    def show_error(
+        self, doing: str, error: BaseException, severity: SeverityLevel = "error"
+    ) -> None:
         text = describe(error)
         self.errors.append(f"{doing}: {text}")
         self.log.error(doing, repr(error))
-        self.notify(text, title=doing, severity=severity, timeout=8)  # type: ignore[arg-type]
+        self.notify(text, title=doing, severity=severity, timeout=8)
 
-    async def _dispatch_action(self, namespace: Any, action_name: str, params: Any) -> bool:
-        """Every key-bound action of every pane runs through here: a bug in one becomes an
-        error notification and the app stays up (Textual would exit with a traceback)."""
+    async def run_action(
+        self,
+        action: str | ActionParseResult,
+        default_namespace: DOMNode | None = None,
+        namespaces: Mapping[str, DOMNode] | None = None,
+    ) -> bool:
+        """Every key, click and palette action of every pane runs through here (Textual's
+        public entry point): a bug in one becomes an error notification and the app stays up
+        (Textual would exit with a traceback)."""
         try:
-            return await super()._dispatch_action(namespace, action_name, params)
+            return await super().run_action(action, default_namespace, namespaces)
         except Exception as error:  # noqa: BLE001 - shown to the person, logged for a report
-            self._error(f"{action_name} failed (the app stays up; please report it)", error)
+            self.show_error(f"{action} failed (the app stays up; please report it)", error)
             return True
 
     def on_activity_changed(self, message: messages.ActivityChanged) -> None:

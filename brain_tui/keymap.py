@@ -68,10 +68,10 @@ def scopes(app_cls: type) -> list[Scope]:
     from screens.first_run import FirstRunScreen
     from screens.help import HelpScreen
     from screens.memories import MemoriesScreen
-    from screens.memory_editor import EditorModal
-    from screens.memory_history import HistoryScreen
-    from screens.memory_modals import MoveModal, PurgeModal
-    from screens.memory_view import MemoryViewScreen
+    from screens.memories.editor import EditorModal
+    from screens.memories.history import HistoryScreen
+    from screens.memories.modals import MoveModal, PurgeModal
+    from screens.memories.view import MemoryViewScreen
     from screens.row_detail import RowDetailScreen
     from widgets.audit_list import AuditList
     from widgets.kind_tree import KindTree

@@ -6,10 +6,15 @@ import `brain_tui` (import contract), so the messages they post up to the shell 
 screen that owns them (`AuditList.PageLoaded`, `AuditList.ScanChunk`, `AuditList.Opened`,
 `RowDetailScreen.ChainChecked`, `RowDetailScreen.ProofReady`, `DoctorScreen.Progress`,
 `DoctorScreen.Finished`, `FirstRunScreen.Chosen`), Textual's convention for widget messages.
+
+All are small dataclasses. Those that come in bursts say which pending message a newer one
+replaces (`can_replace`): a burst of HEAD moves is one move, a burst of activity for one key
+is its newest text, a burst of store changes is one refresh.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from textual.message import Message
@@ -45,97 +50,89 @@ __all__ = [
 ]
 
 
+@dataclass(eq=False)
 class StoreOpened(Message):
     """The store is open (found, created, or the demo built): the panes can be installed."""
 
-    def __init__(
-        self, store: Store, note: str = "", tail: tuple[int, list[Row]] | None = None
-    ) -> None:
-        super().__init__()
-        self.store = store
-        self.note = note
-        self.tail = tail  # (newest seq in the index, rows up to it), read as it opened
+    store: Store
+    note: str = ""
+    tail: tuple[int, list[Row]] | None = None  # (newest seq in the index, rows up to it)
 
 
+@dataclass(eq=False)
 class NoStore(Message):
     """Nothing at the resolved root: show the first-run screen."""
 
-    def __init__(self, root: Path) -> None:
-        super().__init__()
-        self.root = root
+    root: Path
 
 
+@dataclass(eq=False)
 class StoreOpenFailed(Message):
-    def __init__(self, root: Path, error: BaseException, doing: str) -> None:
-        super().__init__()
-        self.root = root
-        self.error = error
-        self.doing = doing
+    root: Path
+    error: BaseException
+    doing: str
 
 
+@dataclass(eq=False)
 class StateLoaded(Message):
     """A fresh `store.state()`, reduced to what the header shows."""
 
-    def __init__(self, info: HeaderInfo | None, lagging: bool = False) -> None:
-        super().__init__()
-        self.info = info
-        self.lagging = lagging  # the index is behind HEAD: ask again in a moment
+    info: HeaderInfo | None
+    lagging: bool = False  # the index is behind HEAD: ask again in a moment
 
 
+@dataclass(eq=False)
 class FreezeChecked(Message):
     """`store.frozen()` read by the header's poll: (state, why), or None when writes are
     accepted. A change makes the app read the whole state (the header's one source)."""
 
-    def __init__(self, frozen: tuple[str, str] | None) -> None:
-        super().__init__()
-        self.frozen = frozen
+    frozen: tuple[str, str] | None
 
 
+@dataclass(eq=False)
 class HeadMoved(Message):
     """The watcher saw HEAD replaced: the end of the log moved (possibly many rows)."""
 
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, HeadMoved)  # a burst of moves is one move
 
+
+@dataclass(eq=False)
 class IndexHeadLoaded(Message):
     """The newest seq the shared index holds (None: the read failed), HEAD's seq, and the
     newest rows from a page boundary up to seq (for the audit tail)."""
 
-    def __init__(self, seq: int | None, head: int, tail: list[Row] | None = None) -> None:
-        super().__init__()
-        self.seq, self.head, self.tail = seq, head, tail or []
+    seq: int | None
+    head: int
+    tail: list[Row] = field(default_factory=list)
 
 
+@dataclass(eq=False)
 class WatchFailed(Message):
-    def __init__(self, error: BaseException) -> None:
-        super().__init__()
-        self.error = error
+    error: BaseException
 
 
+@dataclass(eq=False)
 class SemanticStateChanged(Message):
     """The embedding model: "warming", "ready", "unavailable" (extra not installed; `detail` is
     the install hint) or "failed" (`detail` says why)."""
 
-    def __init__(self, state: str, detail: str = "") -> None:
-        super().__init__()
-        self.state = state
-        self.detail = detail
+    state: str
+    detail: str = ""
 
 
+@dataclass(eq=False)
 class EmbedFinished(Message):
     """One embedding pass ended (stored vectors, or error set)."""
 
-    def __init__(self, stored: int, error: BaseException | None = None) -> None:
-        super().__init__()
-        self.stored = stored
-        self.error = error
+    stored: int
+    error: BaseException | None = None
 
 
+@dataclass(eq=False)
 class Rebalanced(Message):
     """A tier rebalance ended: the engine's result (counts and moves), or error set."""
 
-    def __init__(
-        self, result: dict[str, int] | None, manual: bool, error: BaseException | None = None
-    ) -> None:
-        super().__init__()
-        self.result = result
-        self.manual = manual
-        self.error = error
+    result: dict[str, int] | None
+    manual: bool
+    error: BaseException | None = None

@@ -11,7 +11,8 @@
   `tier.changed` row); the engine rebalances as part of writes.
 
 Every engine call runs in a thread worker and ends by posting a message; failures become
-notifications. `ServicesMixin` is the app's half; the module functions are the workers' bodies.
+notifications. `Background` is the app's part (composed, not mixed in); the module functions
+are the workers' bodies.
 """
 
 from __future__ import annotations
@@ -24,15 +25,13 @@ from brain_tui.messages import (
     ActivityChanged,
     EmbedFinished,
     Rebalanced,
-    RebalanceRequested,
     SemanticStateChanged,
-    SemanticWanted,
 )
 from brain_tui.workers import Target
 from widgets.status import describe
 
 if TYPE_CHECKING:
-    from core.store import Store
+    from brain_tui.app import BrainApp
 
 EMBED_BATCH = 64
 READY_NOTE_S = 4.0  # how long the status line says "semantic ready"
@@ -95,84 +94,85 @@ def rebalance_text(result: dict[str, int]) -> str:
     return f"rebalanced: {n:,} move{'s' if n != 1 else ''} ({counts})"
 
 
-# -- the app's half -----------------------------------------------------------------------------
+# -- the app's part ----------------------------------------------------------------------------
 
 
-class ServicesMixin:
-    """Mixed into BrainApp, which provides store, actor, the Textual App API and the reactives
-    `semantic_state` ("off", "warming", "ready", "unavailable", "failed") and `tiers_version`
-    (bumped after every rebalance, so panes showing tiers reload)."""
+class Background:
+    """The App's background services. It sets the app's reactives `semantic_state` ("off",
+    "warming", "ready", "unavailable", "failed") and `tiers_version` (bumped after every
+    rebalance, so panes showing tiers reload), and `semantic_hint` (the install hint)."""
 
-    store: Store | None
-    semantic_state: str
-    tiers_version: int
-    index_head: int
-    services: bool
-
-    def _init_services(self) -> None:
-        self._cancel_embed = threading.Event()
-        self._embed_running = False
+    def __init__(self, app: BrainApp, *, enabled: bool) -> None:
+        self.app = app
+        # Tests and snapshots turn the model warm-up and embedding off so nothing loads
+        # behind their back (a rebalance on `b` still runs).
+        self.enabled = enabled
+        self.cancel_embed = threading.Event()
+        self.embed_running = False
         self._embed_dirty = False
         self._hosting = False  # we told the engine our embedder keeps vectors current
         self._warm_started = False
-        self._rebalancing = False
-        self._service_errors: set[str] = set()  # background failures already shown once
-        self.semantic_hint = ""  # the install hint, once semantic search is known unavailable
+        self.rebalancing = False
+        self._errors: set[str] = set()  # background failures already shown once
 
     def _writable(self) -> bool:
-        return self.store is not None and not self.store.read_only
+        store = self.app.store
+        return store is not None and not store.read_only
 
-    def start_services(self) -> None:
+    def start(self) -> None:
         """Called once after the first frame: warm the model (a read; nothing is written)."""
-        if self.store is None:
+        app = self.app
+        if app.store is None or not self.enabled:
             return
         # The shell's newest indexed row follows every HEAD move (the header's state refresh
         # is throttled): new rows there may need vectors.
-        self.watch(self, "index_head", self._index_moved, init=False)
+        app.watch(app, "index_head", self._index_moved, init=False)
         self.warm_semantic()
 
-    def stop_services(self) -> None:
+    def stop(self) -> None:
         """Stop an embedding pass between batches and stop hosting (before the store closes)."""
-        self._cancel_embed.set()
-        if self._hosting and self.store is not None:
+        self.cancel_embed.set()
+        store = self.app.store
+        if self._hosting and store is not None:
             self._hosting = False
-            self.store.semantic.hosted -= 1
+            store.semantic.hosted -= 1
 
     # -- semantic model ------------------------------------------------------------------
 
     def warm_semantic(self) -> None:
-        if self._warm_started or self.store is None:
+        app = self.app
+        if self._warm_started or app.store is None:
             return
         self._warm_started = True
-        self.semantic_state = "warming"
-        self.post_message(ActivityChanged("semantic", "warming semantic model…"))
-        job = partial(warm, self, self.store)
-        self.run_worker(job, thread=True, group="semantic-warm", exit_on_error=False)
+        app.semantic_state = "warming"
+        app.post_message(ActivityChanged("semantic", "warming semantic model…"))
+        job = partial(warm, app, app.store)
+        app.run_worker(job, thread=True, group="semantic-warm", exit_on_error=False)
 
-    def on_semantic_wanted(self, _message: SemanticWanted) -> None:
-        self.warm_semantic()
-
-    def on_semantic_state_changed(self, message: SemanticStateChanged) -> None:
-        self.semantic_state = message.state
+    def semantic_state_changed(self, message: SemanticStateChanged) -> None:
+        app = self.app
+        app.semantic_state = message.state
         if message.state == "ready":
-            self.post_message(ActivityChanged("semantic", "semantic ready"))
-            self.set_timer(READY_NOTE_S, self._clear_semantic_note)
-            if self.services and self._writable() and not self._cancel_embed.is_set():
-                # From here on our embedder keeps vectors current: searches stop embedding
-                # inline (they would wait behind a long first pass for the embedding lock).
-                self.store.semantic.hosted += 1
-                self._hosting = True
-                self.request_embed()
+            app.post_message(ActivityChanged("semantic", "semantic ready"))
+            app.set_timer(READY_NOTE_S, self._clear_semantic_note)
+            store = app.store
+            if self.enabled and store is not None and self._writable():
+                if not self.cancel_embed.is_set():
+                    # From here on our embedder keeps vectors current: searches stop
+                    # embedding inline (they would wait behind a long first pass).
+                    store.semantic.hosted += 1
+                    self._hosting = True
+                    self.request_embed()
             return
         self._clear_semantic_note()
         if message.state == "unavailable":
-            self.semantic_hint = message.detail
-            self.notify(message.detail, title="lexical search only", severity="warning", timeout=10)
+            app.semantic_hint = message.detail
+            app.notify(message.detail, title="lexical search only", severity="warning", timeout=10)
         elif message.state == "failed":
-            self.notify(message.detail, title="semantic search", severity="error", timeout=10)
+            app.notify(message.detail, title="semantic search", severity="error", timeout=10)
 
     def _clear_semantic_note(self) -> None:
-        self.post_message(ActivityChanged("semantic", None))
+        self.app.post_message(ActivityChanged("semantic", None))
 
     # -- embedding -----------------------------------------------------------------------
 
@@ -181,17 +181,18 @@ class ServicesMixin:
 
     def request_embed(self) -> None:
         """Embed what is missing; bursts of wake-ups fold into one pass at a time."""
-        if not self._hosting or self._cancel_embed.is_set():
+        if not self._hosting or self.cancel_embed.is_set():
             return
-        if self._embed_running:
+        if self.embed_running:
             self._embed_dirty = True
             return
-        self._embed_running = True
-        job = partial(embed_pass, self, self.store, self._cancel_embed)
-        self.run_worker(job, thread=True, group="embed", exit_on_error=False)
+        self.embed_running = True
+        app = self.app
+        job = partial(embed_pass, app, app.store, self.cancel_embed)
+        app.run_worker(job, thread=True, group="embed", exit_on_error=False)
 
-    def on_embed_finished(self, message: EmbedFinished) -> None:
-        self._embed_running = False
+    def embed_finished(self, message: EmbedFinished) -> None:
+        self.embed_running = False
         if message.error is not None:
             self._background_error("embedding memories", message.error)
             return  # the next wake-up tries again; no retry loop on a persistent failure
@@ -201,38 +202,37 @@ class ServicesMixin:
 
     # -- tiers ---------------------------------------------------------------------------
 
-    def rebalance_tiers(self, actor: str | None, *, manual: bool) -> None:
-        if self.store is None:
+    def rebalance(self, actor: str | None, *, manual: bool) -> None:
+        app = self.app
+        if app.store is None:
             return
-        if self._rebalancing:
+        if self.rebalancing:
             if manual:
-                self.notify("a rebalance is already running", timeout=3)
+                app.notify("a rebalance is already running", timeout=3)
             return
-        self._rebalancing = True
-        job = partial(rebalance, self, self.store, actor, manual)
-        self.run_worker(job, thread=True, group="rebalance", exit_on_error=False)
+        self.rebalancing = True
+        job = partial(rebalance, app, app.store, actor, manual)
+        app.run_worker(job, thread=True, group="rebalance", exit_on_error=False)
 
-    def on_rebalance_requested(self, message: RebalanceRequested) -> None:
-        self.rebalance_tiers(message.actor, manual=True)
-
-    def on_rebalanced(self, message: Rebalanced) -> None:
-        self._rebalancing = False
+    def rebalanced(self, message: Rebalanced) -> None:
+        app = self.app
+        self.rebalancing = False
         if message.error is not None:
             if message.manual:
-                self.notify(describe(message.error), title="rebalance", severity="error", timeout=8)
+                app.notify(describe(message.error), title="rebalance", severity="error", timeout=8)
             else:
                 self._background_error("rebalancing tiers", message.error)
             return
         assert message.result is not None
-        self.tiers_version += 1
-        self.request_state()
+        app.tiers_version += 1
+        app.follow.store_changed()
         if message.manual:
-            self.notify(rebalance_text(message.result), timeout=4)
+            app.notify(rebalance_text(message.result), timeout=4)
 
     def _background_error(self, doing: str, error: BaseException) -> None:
         """A background service failed: say so once per distinct error, not at every wake-up."""
         text = describe(error)
-        if text in self._service_errors:
+        if text in self._errors:
             return
-        self._service_errors.add(text)
-        self._error(doing, error, severity="warning")
+        self._errors.add(text)
+        self.app.show_error(doing, error, severity="warning")

@@ -53,7 +53,13 @@ class AuditScreen(PaneScreen):
 
     def _fetch(self, after: int, limit: int, filt: AuditFilter) -> list[Row]:
         # Runs in a worker thread: the reader hands each thread its own SQLite connection.
-        return self.store.audit_page(after, limit, **filt.kwargs())
+        return self.store.audit_page(
+            after,
+            limit,
+            op=filt.op or None,
+            actor=filt.actor or None,
+            path_prefix=filt.path_prefix or None,
+        )
 
     @property
     def audit_list(self) -> AuditList:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from dataclasses import dataclass
 from functools import partial
 
 from textual.app import ComposeResult
@@ -50,15 +51,20 @@ class DoctorScreen(PaneScreen):
         Binding("escape", "cancel", "Cancel run", id="doctor.cancel"),
     ]
 
+    @dataclass(eq=False)
     class Progress(Message):
-        def __init__(self, done: int, total: int, label: str) -> None:
-            super().__init__()
-            self.done, self.total, self.label = done, total, label
+        done: int
+        total: int
+        label: str
 
+        def can_replace(self, message: Message) -> bool:
+            return isinstance(message, type(self))  # a fast check: only the newest step
+
+    @dataclass(eq=False)
     class Finished(Message):
-        def __init__(self, report: DoctorReport | None, cancelled: bool, repair: bool) -> None:
-            super().__init__()
-            self.report, self.cancelled, self.repair = report, cancelled, repair
+        report: DoctorReport | None
+        cancelled: bool
+        repair: bool
 
     def __init__(self, store: Store, *, timings: bool = True) -> None:
         super().__init__()

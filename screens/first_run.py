@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Center, Vertical
@@ -20,10 +22,9 @@ class FirstRunScreen(Screen[None]):
         Binding("d", "choose('demo')", "Open the demo", id="first_run.demo"),
     ]
 
+    @dataclass(eq=False)
     class Chosen(Message):
-        def __init__(self, choice: str) -> None:
-            super().__init__()
-            self.choice = choice
+        choice: str
 
     def __init__(self, root: str, demo_root: str | None) -> None:
         super().__init__()

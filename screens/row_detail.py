@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import msgspec
@@ -34,17 +35,15 @@ class RowDetailScreen(ModalScreen[None]):
         Binding("w", "wrap", "Wrap", id="detail.wrap"),
     ]
 
+    @dataclass(eq=False)
     class ChainChecked(Message):
-        def __init__(self, prev: Row | None) -> None:
-            super().__init__()
-            self.prev = prev
+        prev: Row | None
 
+    @dataclass(eq=False)
     class ProofReady(Message):
-        def __init__(
-            self, bundle: dict[str, Any] | None, verdict: Verdict | None, note: str = ""
-        ) -> None:
-            super().__init__()
-            self.bundle, self.verdict, self.note = bundle, verdict, note
+        bundle: dict[str, Any] | None
+        verdict: Verdict | None
+        note: str = ""
 
     def __init__(self, store: Store, row: Row, *, prove_now: bool = False) -> None:
         super().__init__()

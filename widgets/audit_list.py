@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from functools import partial
 
 from textual import events
-from textual.geometry import Size
 from textual.message import Message
 from textual.reactive import reactive
 from textual.worker import get_current_worker
@@ -259,15 +258,6 @@ class AuditList(VirtualList):
 
     def row_identity(self, row: Row) -> Hashable:
         return row.seq
-
-    def _size_updated(
-        self, size: Size, virtual_size: Size, container_size: Size, layout: bool = True
-    ) -> bool:
-        # The scroll limits are only known once layout has applied a new row count; keeping
-        # the cursor in view (the end, when following) has to happen here, not when rows arrive.
-        changed = super()._size_updated(size, virtual_size, container_size, layout)
-        self.scroll_to_cursor()
-        return changed
 
     # -- cursor -----------------------------------------------------------------------------
 

@@ -99,9 +99,6 @@ class Pager:
             return page * self.size
         return self.afters[page]
 
-    def pages_count(self) -> int:
-        return (self.total + self.size - 1) // self.size
-
     def absorb(self, seqs: list[int]) -> None:
         """Filtered scan: append the seqs of newly found matching rows, in ascending order."""
         for seq in seqs:

@@ -17,8 +17,10 @@ from textual.content import Content
 from textual.keys import _character_to_key, key_to_character
 from textual.widgets import Static
 
-# Keys shown at the right end on every screen that binds them, in this order.
+# Keys shown at the right end on every screen that binds them, in this order; where a text
+# field has the focus (it types `?`), help's other key is shown instead.
 PINNED = ("question_mark", "q")
+ALTERNATE = {"question_mark": "f1"}
 PALETTE = "ctrl+p"
 GAP = 2
 Item = tuple[str, Binding, bool]  # (key, binding, enabled)
@@ -59,9 +61,8 @@ class KeyFooter(Static):
             for key, item in self.screen.active_bindings.items()
             if focused is None or not focused.check_consume_key(key, char_of(key))
         }
-        pinned = [
-            (key, active[key].binding, active[key].enabled) for key in PINNED if key in active
-        ]
+        keys = [k if k in active else ALTERNATE.get(k, k) for k in PINNED]
+        pinned = [(key, active[key].binding, active[key].enabled) for key in keys if key in active]
         seen: set[str] = {b.action for _k, b, _e in pinned}
         out: list[Item] = []
         for key, item in active.items():

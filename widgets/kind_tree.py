@@ -56,10 +56,19 @@ class KindTree(Tree[Scope]):
         Binding("k", "cursor_up", "Up", show=False, id="memories.tree.up"),
     ]
 
+    @dataclass(eq=False)
     class Filter(Message):
-        def __init__(self, scope: Scope) -> None:
-            super().__init__()
-            self.scope = scope
+        """A node was chosen: the list shows this scope."""
+
+        tree: KindTree
+        scope: Scope
+
+        @property
+        def control(self) -> KindTree:
+            return self.tree
+
+        def can_replace(self, message: Message) -> bool:
+            return isinstance(message, type(self))  # arrowing fast: the newest scope
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__("all memories", data=Scope(), id=id)
@@ -115,7 +124,7 @@ class KindTree(Tree[Scope]):
     def on_tree_node_selected(self, event: Tree.NodeSelected[Scope]) -> None:
         event.stop()
         if event.node.data is not None:
-            self.post_message(self.Filter(event.node.data))
+            self.post_message(self.Filter(self, event.node.data))
 
 
 def _label(name: str, count: int) -> Text:

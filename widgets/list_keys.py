@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 
 
-def list_bindings(prefix: str, open_note: str = "", unit: str = "") -> list[Binding]:
+def list_bindings(prefix: str, open_note: str = "", unit: str = "") -> list[BindingType]:
     """j/k, page, g/G and enter, with ids `<prefix>.down` … for the user's keymap."""
     return [
         Binding("j,down", "move(1)", "Down", show=False, id=f"{prefix}.down"),

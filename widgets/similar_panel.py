@@ -7,6 +7,7 @@ The screen computes the neighbours with `store.similar` in a worker and hands th
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from rich.text import Text
@@ -23,10 +24,16 @@ class SimilarPanel(OptionList):
         Binding("k", "cursor_up", "Up", show=False, id="memories.similar.up"),
     ]
 
+    @dataclass(eq=False)
     class Jump(Message):
-        def __init__(self, path: str) -> None:
-            super().__init__()
-            self.path = path
+        """`enter` on a hit: the browser puts its cursor on that memory."""
+
+        panel: SimilarPanel
+        path: str
+
+        @property
+        def control(self) -> SimilarPanel:
+            return self.panel
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -51,7 +58,7 @@ class SimilarPanel(OptionList):
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
         if event.option.id:
-            self.post_message(self.Jump(event.option.id))
+            self.post_message(self.Jump(self, event.option.id))
 
 
 def _hit_line(hit: Any) -> Text:

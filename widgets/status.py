@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from textual.message import Message
@@ -17,22 +18,24 @@ from textual.message import Message
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+@dataclass(eq=False)
 class ActivityChanged(Message):
     """A worker started (text) or finished (text None): the status line says what runs."""
 
-    def __init__(self, key: str, text: str | None) -> None:
-        super().__init__()
-        self.key = key
-        self.text = text
+    key: str
+    text: str | None
+
+    def can_replace(self, message: Message) -> bool:
+        # Progress comes in bursts ("embedding 64/9,000", "128/9,000", ...): the newest wins.
+        return isinstance(message, ActivityChanged) and message.key == self.key
 
 
+@dataclass(eq=False)
 class WorkFailed(Message):
     """Something the user asked for failed; the shell shows a notification and stays up."""
 
-    def __init__(self, doing: str, error: BaseException) -> None:
-        super().__init__()
-        self.doing = doing
-        self.error = error
+    doing: str
+    error: BaseException
 
 
 def describe(error: BaseException) -> str:
@@ -79,17 +82,24 @@ def guarded(doing: str) -> Callable[[F], F]:
     return deco
 
 
+@dataclass(eq=False)
 class StoreChanged(Message):
     """A pane changed the store or its state (repair, create): refresh the header now."""
 
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, StoreChanged)  # a burst of writes is one refresh
 
+
+@dataclass(eq=False)
 class SemanticWanted(Message):
     """A pane asked for semantic search: the app warms the model now unless it has already."""
 
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, SemanticWanted)
 
+
+@dataclass(eq=False)
 class RebalanceRequested(Message):
     """Recompute the memory tiers now (the `b` key); the app runs it and says what moved."""
 
-    def __init__(self, actor: str) -> None:
-        super().__init__()
-        self.actor = actor
+    actor: str

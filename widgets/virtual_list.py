@@ -220,6 +220,17 @@ class VirtualList(ScrollView, can_focus=True):
         self.virtual_size = Size(self.scrollable_content_region.width, self.total + 1)
         self.scroll_to_cursor()
 
+    def watch_virtual_size(self) -> None:
+        # A new row count moves the scroll limits: keep the cursor (the end, when the tail
+        # follows) in view as rows arrive.
+        self.scroll_to_cursor()
+
+    def watch_show_vertical_scrollbar(self, shown: bool) -> None:
+        # A scroll made before the layout that shows the bar (rows just arrived) would leave
+        # its thumb at the top: the bar starts where the list is.
+        if shown:
+            self.vertical_scrollbar.position = self.scroll_y
+
     # -- cursor -----------------------------------------------------------------------------
 
     def watch_cursor(self, old: int, new: int) -> None:
@@ -237,12 +248,17 @@ class VirtualList(ScrollView, can_focus=True):
         self.announce()
 
     def scroll_to_cursor(self) -> None:
+        if not self.scrollable_content_region.height:
+            return  # not laid out yet: the scroll limits are unknown; on_resize comes next
         rows_visible = max(1, self.scrollable_content_region.height - 1)
         top = int(self.scroll_offset.y)
+        # force: rows that just arrived may need a scroll bar that the next layout adds (an
+        # `auto` overflow refuses to scroll until then); the limit is the virtual size.
         if self.cursor < top:
-            self.scroll_to(y=self.cursor, animate=False, immediate=True)
+            self.scroll_to(y=self.cursor, animate=False, immediate=True, force=True)
         elif self.cursor > top + rows_visible - 1:
-            self.scroll_to(y=self.cursor - rows_visible + 1, animate=False, immediate=True)
+            y = self.cursor - rows_visible + 1
+            self.scroll_to(y=y, animate=False, immediate=True, force=True)
 
     def set_cursor(self, index: int) -> None:
         self.cursor = max(0, min(index, self.total - 1))

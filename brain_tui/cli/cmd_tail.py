@@ -1,9 +1,8 @@
 """`brain tail`: audit rows, one per line; `--follow` keeps printing new ones.
 
-Following watches the store root for HEAD being replaced (the writer renames a new HEAD into
-place after every durable group; an inode watch on HEAD itself would die after the first
-rename), then picks the new rows up with `store.refresh()`. A slow periodic poll backs the
-watch up on file systems that do not deliver events.
+Following uses the workstation's HEAD watcher (`brain_tui.watcher.head_moves`: the store root
+watched for HEAD being replaced), then picks the new rows up with `store.refresh()`. A slow
+periodic poll backs the watch up on file systems that do not deliver events.
 """
 
 from __future__ import annotations
@@ -104,22 +103,11 @@ def _stop_on_signals() -> threading.Event:
 
 
 def _follow(args, store: Store, head: int, filters: dict, stop: threading.Event) -> int:
-    import watchfiles
+    from brain_tui.watcher import head_moves  # the workstation's watcher too
 
-    head_path = str(store.layout.head)
     seen = head
     try:
-        for _changes in watchfiles.watch(
-            store.root,
-            watch_filter=lambda _change, path: path == head_path,
-            recursive=False,
-            debounce=50,
-            step=20,
-            rust_timeout=POLL_MS,
-            yield_on_timeout=True,
-            stop_event=stop,
-            raise_interrupt=False,
-        ):
+        for _ in head_moves(store.root, stop, debounce_ms=50, step_ms=20, poll_ms=POLL_MS):
             new_head = store.refresh()
             if new_head > seen:
                 # Rows past new_head may already be indexed and printed: never print twice.

@@ -44,8 +44,8 @@ def launch(root: Path, *, allow_temp: bool, actor: str | None = None, **app_kw: 
     try:
         code = app.run()
     finally:
-        app.stop_watcher()
-        app.stop_services()
+        app.follow.stop_watcher()
+        app.background.stop()
         if app.owns_store and app.store is not None:
             app.store.close()
     return app.return_code or int(code or 0)

@@ -15,6 +15,7 @@ import os
 import sys
 from collections.abc import Sequence
 from types import ModuleType
+from typing import NoReturn
 
 from brain_tui.cli import common
 
@@ -71,7 +72,7 @@ def load(command: str) -> ModuleType:
 class _PreParser(argparse.ArgumentParser):
     """Only finds the command name (global options before it may take values); silent."""
 
-    def error(self, message: str):  # type: ignore[override]
+    def error(self, message: str) -> NoReturn:
         raise ValueError(message)
 
 

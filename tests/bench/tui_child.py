@@ -295,9 +295,9 @@ async def idle(root: str, seconds: float, services: bool) -> dict:
     if services:
         settle = lambda: (  # noqa: E731
             app.tiers_version >= 1
-            and not app._rebalancing
+            and not app.background.rebalancing
             and app.semantic_state != "warming"
-            and not app._embed_running
+            and not app.background.embed_running
         )
     ready = lambda: _ready(app, probe) and app.header_info is not None  # noqa: E731
     return await _idle(app, ready, seconds, watch, settle=settle)

@@ -118,7 +118,9 @@ async def test_live_tail_follows_rows_another_process_appends(small_store):
         await settle(pilot)
         lst = audit_list(app)
         head = lst.total
-        await wait_until(pilot, lambda: app._watcher is not None and app._watcher.ready.is_set())
+        await wait_until(
+            pilot, lambda: app.follow.watcher is not None and app.follow.watcher.ready.is_set()
+        )
         await pilot.pause(0.3)  # the watcher's inotify watch is set up just after `ready`
         _append_rows(small_store.root, 5, "live")
         assert await wait_until(pilot, lambda: lst.total == head + 5)
@@ -134,7 +136,7 @@ async def test_live_tail_follows_rows_another_process_appends(small_store):
         assert lst.cursor == cursor
         await pilot.press("f")
         assert lst.follow and lst.cursor == head + 6
-    app.stop_watcher()
+    app.follow.stop_watcher()
 
 
 async def test_row_detail_shows_the_chain_link_and_proves_the_row(small_store):
@@ -220,13 +222,15 @@ async def test_a_filtered_tail_also_follows_new_matching_rows(small_store):
         await settle(pilot)
         lst = audit_list(app)
         assert lst.filter.actor == "agent:other" and lst.total == 0
-        await wait_until(pilot, lambda: app._watcher is not None and app._watcher.ready.is_set())
+        await wait_until(
+            pilot, lambda: app.follow.watcher is not None and app.follow.watcher.ready.is_set()
+        )
         await pilot.pause(0.3)
         _append_rows(small_store.root, 3, "filtered")
         assert await wait_until(pilot, lambda: lst.total == 3)
         await settle(pilot)
         assert lst.follow and lst.current_row().path == "memories/facts/filtered-2.md"
-    app.stop_watcher()
+    app.follow.stop_watcher()
 
 
 async def test_proof_scrolls_into_view_at_80x24(small_store):

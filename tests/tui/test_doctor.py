@@ -6,6 +6,8 @@ from __future__ import annotations
 import threading
 import time
 
+import pytest
+
 from core.doctor.model import DoctorReport, InvariantResult
 from core.store import Store
 from screens.confirm import ConfirmModal
@@ -168,3 +170,25 @@ def test_scripted_doctor_matches_the_engine(small_store):
         stop.set()
         report = doctor(cancel=stop)
         assert isinstance(report, DoctorReport) and report.cancelled, doctor
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
+async def test_the_detail_column_is_read_whole(small_store, size):
+    long = "the index stops at seq 20 while the log goes on to seq 29; rebuild it with repair"
+    small_store.doctor = ScriptedDoctor(results=[result("derived.index_head", "FAIL", detail=long)])
+    app = make_app(small_store)
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        await pilot.press("3")
+        screen = app.screen
+        assert await wait_until(pilot, lambda: screen.report is not None)
+        await settle(pilot)
+        table = screen.query_one(InvariantTable)
+        shown = " ".join(
+            line.text.strip()
+            for line in table.render_lines(table.region.reset_offset)
+            if line.text.strip()
+        )
+        words = [w for w in " ".join(shown.split("│")).split() if w]
+        assert all(w in words for w in long.split()), shown  # wrapped, not cut at the edge
+        assert ("ms" in words) == (size[0] >= 100)  # timings give their room at 80 columns

@@ -24,8 +24,8 @@ def our_classes() -> list[type]:
     """Every screen and widget class written in this project (and the App)."""
     found: dict[str, type] = {"BrainApp": BrainApp}
     for pkg in (screens, widgets):
-        for info in pkgutil.iter_modules(pkg.__path__):
-            module = importlib.import_module(f"{pkg.__name__}.{info.name}")
+        for info in pkgutil.walk_packages(pkg.__path__, prefix=f"{pkg.__name__}."):
+            module = importlib.import_module(info.name)
             for _name, obj in inspect.getmembers(module, inspect.isclass):
                 if issubclass(obj, DOMNode) and obj.__module__ == module.__name__:
                     found[f"{obj.__module__}.{obj.__qualname__}"] = obj

@@ -18,10 +18,10 @@ from brain_tui.demo import build_demo
 from core.errors import NotFound
 from core.store import Store
 from screens.memories import MemoriesScreen
-from screens.memory_editor import EditorModal
-from screens.memory_history import HistoryScreen
-from screens.memory_modals import PurgeModal
-from screens.memory_view import MemoryViewScreen
+from screens.memories.editor import EditorModal
+from screens.memories.history import HistoryScreen
+from screens.memories.modals import PurgeModal
+from screens.memories.view import MemoryViewScreen
 from widgets import memory_list
 from widgets.diff_view import DiffView
 from widgets.kind_tree import KindTree, Scope
@@ -125,7 +125,7 @@ async def test_paging_by_key_reaches_the_end(store, monkeypatch):
         await settle(pilot, 6)
         # The last page by key, from the end: not every page from the first.
         assert lst.cursor == len(every) - 1 and lst.current().path == every[-1]
-        assert len(lst.rows) < 100
+        assert len(lst.rows) <= 100  # the pages near each end (PREFETCH + viewport), not all
         assert [r.path for r in lst.model.tail] == every[-len(lst.model.tail) :]
         await pilot.press("g")
         assert lst.cursor == 0 and lst.current().path == every[0]

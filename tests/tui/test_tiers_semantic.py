@@ -371,7 +371,7 @@ async def test_similar_panel_lists_related_memories_and_enter_jumps(sem_store):
         await pilot.press("s")
         panel = screen.query_one(SimilarPanel)
         assert panel.display
-        assert await until(pilot, lambda: screen._similar_done, 60)
+        assert await until(pilot, lambda: screen.similar.done, 60)
         await pilot.pause()
         ids = [panel.get_option_at_index(i).id for i in range(panel.option_count)]
         assert BEANS in ids[:3] and ESPRESSO not in ids
@@ -381,7 +381,7 @@ async def test_similar_panel_lists_related_memories_and_enter_jumps(sem_store):
         await settle(pilot)
         assert await until(pilot, lambda: panel.path == screen.list.current().path, 10)
         first = screen.list.current().path
-        assert await until(pilot, lambda: screen._similar_done, 60)
+        assert await until(pilot, lambda: screen.similar.done, 60)
         target = panel.get_option_at_index(0).id
         await pilot.press("tab")  # the panel is next in the focus chain
         assert panel.has_focus

@@ -160,7 +160,11 @@ class EditorModal(ModalScreen[Edited | None]):
             " (ctrl+s saves it).",
             confirm_label="Discard",
         )
-        self.app.push_screen(ask, lambda ok: self.dismiss(None) if ok is not None else None)
+        self.app.push_screen(ask, self._discard)
+
+    def _discard(self, ok: str | None) -> None:
+        if ok is not None:
+            self.dismiss(None)
 
     def _error(self, text: str) -> None:
         self.query_one("#editor-error", Static).update(text)

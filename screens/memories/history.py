@@ -7,6 +7,7 @@ under the cursor. Bodies come from `store.version(path, seq)`; reading them is n
 from __future__ import annotations
 
 import datetime as _dt
+from dataclasses import dataclass
 
 from textual import work
 from textual.app import ComposeResult
@@ -18,7 +19,7 @@ from textual.widgets import DataTable, Static
 
 from core.errors import NotFound
 from core.models import Row
-from screens.memory_common import store_of
+from screens.memories.common import store_of
 from widgets.diff_view import DiffView
 from widgets.header import StoreHeader
 from widgets.key_footer import KeyFooter
@@ -66,12 +67,11 @@ class HistoryScreen(Screen):
         Binding("k", "up", "Up", show=False, id="history.up"),
     ]
 
+    @dataclass(eq=False)
     class Loaded(Message):
-        def __init__(
-            self, rows: list[Row], bodies: dict[int, str], metas: dict[int, dict[str, str]]
-        ) -> None:
-            super().__init__()
-            self.rows, self.bodies, self.metas = rows, bodies, metas
+        rows: list[Row]
+        bodies: dict[int, str]
+        metas: dict[int, dict[str, str]]
 
     def __init__(self, path: str) -> None:
         super().__init__()

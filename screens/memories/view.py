@@ -72,7 +72,7 @@ class MemoryViewScreen(Screen):
         box.scroll_relative(y=delta, animate=False)
 
     def action_history(self) -> None:
-        from screens.memory_history import HistoryScreen
+        from screens.memories.history import HistoryScreen
 
         self.app.push_screen(HistoryScreen(self.memory.path))
 
