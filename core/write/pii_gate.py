@@ -107,3 +107,11 @@ def held_extra(put_seq: int, findings: Findings) -> dict[str, Any]:
         "in_path": sum(1 for f in findings if f["where"] == PATH),
         "total": len(findings),
     }
+
+
+def held_note(path: str, findings: Findings) -> str:
+    kinds = ", ".join(f"{n} {t}" for t, n in counts(findings).items())
+    return (
+        f"{path}: held for PII review ({kinds}); it is not shared until resolved:"
+        " see `brain pending`"
+    )

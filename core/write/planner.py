@@ -150,7 +150,10 @@ class Planner:
             extra=extra,
         )
         self._write(path, it.body, sidecar)
-        return Result(row.seq, path, commit, row=row)
+        res = Result(row.seq, path, commit, row=row)
+        if pii_status == pii_gate.HELD:
+            res.notes.append(pii_gate.held_note(path, findings))
+        return res
 
     # -- move ---------------------------------------------------------------------------
 
