@@ -265,3 +265,17 @@ def test_export_carries_held_memories_and_import_skips_them(tmp_path: Path) -> N
     assert dest.view(P).sidecar.pii_status == "held" and dest.pii_pending_count() == 1
     origin.close()
     dest.close()
+
+
+def test_doctor_warns_when_a_sidecar_disagrees_with_the_chains_hold(store: Store) -> None:
+    store.put(P, BODY, actor=ANA, sync_class="shareable")
+    store.put("memories/facts/k.md", BODY, actor=ANA, sync_class="team-public")
+    store.pii.resolve("memories/facts/k.md", "release", actor=ANA, reason="test-data")
+    assert store.doctor().result("pii.hold").status == "PASS"
+    side_file = store.root / "memories/people/contractor.meta.json"
+    raw = side_file.read_bytes()
+    side_file.write_bytes(raw.replace(b'"pii_status":"held"', b'"pii_status":"clean"'))
+    report = store.doctor()
+    found = report.result("pii.hold")
+    assert found.status == "WARN" and found.paths == ["memories/people/contractor.meta.json"]
+    assert report.state == "READY"  # sharing follows the chain: a warning, not a freeze
