@@ -31,6 +31,10 @@ def run(args: argparse.Namespace) -> int:
     with common.open_store(args) as store:
         mem = store.view(args.path)
         before = mem.sidecar.sync_class
+        if mem.sidecar.state != "active":
+            from core.errors import BrainError
+
+            raise BrainError(f"{mem.path}: {mem.sidecar.state}; only a live memory is reclassed")
         if args.sync_class == "private" and mem.sidecar.pii_status == "held":
             res = store.pii.resolve(mem.path, "keep-private", actor=actor)
             seq, notes, changed = res.write_seq or res.seq, res.notes, True

@@ -147,3 +147,18 @@ def test_release_with_a_wrong_answer_changes_nothing(env) -> None:
     rc, out = _in_pty(env, ["pending", "resolve", P, "--release", "--reason", "other"], "yes")
     assert rc == 1 and "cancelled" in out, out
     assert P in brain(env, "pending").stdout
+
+
+def test_reclass_refuses_a_tombstone_and_reclassing_a_held_memory_private_resolves_it(env) -> None:
+    brain(env, "put", "memories/facts/t.md", stdin="# gone\n")
+    brain(env, "delete", "memories/facts/t.md")
+    dead = brain(env, "reclass", "memories/facts/t.md", "shareable")
+    assert dead.returncode == 1 and "tombstoned" in dead.stderr
+    brain(env, "put", P, "--sync-class", "shareable", stdin=BODY)
+    same = brain(env, "reclass", P, "shareable")
+    assert same.returncode == 0 and same.stdout.startswith("unchanged")
+    back = brain(env, "reclass", P, "private", "--json")
+    assert back.returncode == 0 and json.loads(back.stdout)["to"] == "private"
+    ops = [json.loads(line)["op"] for line in brain(env, "tail", "--json").stdout.splitlines()]
+    assert ops[-2:] == ["pii.resolved", "put"]
+    assert json.loads(brain(env, "pending", "--json").stdout) == []
