@@ -2,8 +2,8 @@
 
 A put whose sync class is not `private` is scanned for PII and secrets; a memory with findings
 is held (never shared or imported elsewhere) until a person resolves it here. Findings are
-shown by number, type, place and span (offsets into the body, title or path), never the
-matched text: `brain view PATH` shows the body. Releasing a memory as it is needs an
+shown by number, type, place and span (offsets into the body, title or path); the matched
+text only with `--show` (for a person reviewing them; lists stay safe to log without it). Releasing a memory as it is needs an
 interactive terminal and a typed confirmation (PROTOCOL, threat model): an agent with a shell
 cannot release what a person has not read.
 """
@@ -50,6 +50,11 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         f" {', '.join(PURGE_REASONS)}",
     )
     p.add_argument("--ticket", metavar="ID", help="purge: a ticket or request id kept on the row")
+    p.add_argument(
+        "--show",
+        action="store_true",
+        help="list: print what each finding matched (off by default, so the list can be logged)",
+    )
     return p
 
 
@@ -81,8 +86,13 @@ def _action(args: argparse.Namespace) -> str | None:
 
 
 def _list(args: argparse.Namespace) -> int:
+    shown: dict[str, dict[str, str]] = {}
     with common.open_store(args, read_only=True) as store:
         items = store.pii.pending()
+        if args.show:
+            for it in items:
+                body = store.view(it.path).body.decode("utf-8", "replace")
+                shown[it.path] = {"body": body, "title": it.title, "path": it.path}
     if args.json:
         common.print_json(items)
         return 0
@@ -98,6 +108,9 @@ def _list(args: argparse.Namespace) -> int:
                 f"  {n:>3}. {f['type']:<11} {f['where']:<5} {f['start']}-{f['end']}"
                 f"  {f['detail']} ({f['confidence'] / 10:.0f}%)"
             )
+            if it.path in shown:
+                text = shown[it.path].get(f["where"], "")[f["start"] : f["end"]]
+                common.out(f"       {common.clean(common.one_line(text))}")
     common.out("resolve: brain pending resolve PATH --keep-private | --redact [N ...] |")
     common.out("         --release --reason R | --purge --reason R")
     return 0

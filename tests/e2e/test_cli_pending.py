@@ -59,6 +59,8 @@ def test_reclass_holds_and_pending_lists_without_the_text(env) -> None:
     assert listed.returncode == 0 and P in listed.stdout
     assert "email" in listed.stdout and "aws_access_key_id" in listed.stdout
     assert "jane.roe" not in listed.stdout and "AKIA" not in listed.stdout
+    shown = brain(env, "pending", "--show").stdout
+    assert "jane.roe@example.org" in shown and "AKIAIOSFODNN7EXAMPLQ" in shown
     [item] = json.loads(brain(env, "pending", "--json").stdout)
     assert item["path"] == P and item["counts"] == {"email": 1, "secret": 1}
     tail = brain(env, "tail", "--json").stdout
