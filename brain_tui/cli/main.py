@@ -52,6 +52,11 @@ COMMANDS: list[tuple[str, str]] = [
     ("demo", "build the demo store and open the workstation on it"),
     ("mcp", "serve the store to agents over MCP (stdio, or HTTP on loopback)"),
     ("hook", "agent and git hooks: capture sessions and commits, install the hooks"),
+    ("watch", "capture a folder's text files as memories"),
+    ("unwatch", "stop capturing a folder"),
+    ("capture", "capture a text or a file once"),
+    ("capture-daemon", "capture watched folders until stopped"),
+    ("status", "watched folders, captures, pending PII, sync"),
 ]
 
 PROG = "brain"

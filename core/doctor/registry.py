@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from core.doctor import (
+    capture,
     chain,
     derived,
     engine,
@@ -28,6 +29,7 @@ REGISTRY: list[Invariant] = [
     *merkle.INVARIANTS,  # merkle.nodes runs before the consistency proofs that read the file
     *derived.INVARIANTS,
     *exports.INVARIANTS,
+    *capture.INVARIANTS,
     *engine.INVARIANTS,  # last: it weighs every result before it
 ]
 BY_ID = {inv.id: inv for inv in REGISTRY}

@@ -18,6 +18,7 @@ import time
 from tests.bench import (
     bench_baseline,
     bench_bigbody,
+    bench_capture,
     bench_cli,
     bench_doctor,
     bench_export,
@@ -50,6 +51,7 @@ ALL: list[Bench] = [
     *bench_search_quality.BENCHES,
     *bench_semantic.BENCHES,
     *bench_tui.BENCHES,
+    *bench_capture.BENCHES,
     *bench_cli.BENCHES,
     *bench_mcp.BENCHES,
 ]

@@ -1,0 +1,61 @@
+"""`brain capture-daemon`: run the capture loop in the foreground (for systemd or launchd)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+from brain_tui.cli import common
+
+
+def add_parser(subparsers) -> argparse.ArgumentParser:
+    p = common.command_parser(
+        subparsers,
+        "capture-daemon",
+        "capture watched folders until stopped",
+        description="Watch every folder `brain watch` added and capture its text files as they"
+        " change, until SIGTERM or Ctrl-C. One capture loop runs per store (the daemon or the"
+        " workstation): a second one is refused. Logs one line per capture on stderr.",
+    )
+    p.add_argument(
+        "--debounce-ms",
+        type=int,
+        default=250,
+        metavar="MS",
+        help="capture a file once it has been quiet this long (default 250)",
+    )
+    p.add_argument("--quiet", action="store_true", help="log errors only")
+    return p
+
+
+def run(args: argparse.Namespace) -> int:
+    from core.capture import daemon
+    from core.store import Store
+
+    if not 0 <= args.debounce_ms <= 60_000:
+        raise common.UsageError("--debounce-ms must be between 0 and 60000")
+    actor = getattr(args, "actor", None) or "agent:capture-daemon"
+
+    def out(line: str) -> None:
+        if not args.quiet or line.startswith(("error", "retry")):
+            common.err(line)
+
+    store = Store.open(
+        args.store,
+        allow_temp=args.allow_temp_store,
+        program="brain capture-daemon",
+        service=True,
+    )
+    try:
+        return daemon.run(
+            store,
+            actor=actor,
+            debounce_ms=args.debounce_ms,
+            out=out,
+            ready=lambda _loop: common.err(
+                f"capture-daemon: started (pid {os.getpid()}) for the store at"
+                f" {common.clean(str(store.root))}"
+            ),
+        )
+    finally:
+        store.close()
