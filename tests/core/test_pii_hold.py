@@ -279,3 +279,15 @@ def test_doctor_warns_when_a_sidecar_disagrees_with_the_chains_hold(store: Store
     found = report.result("pii.hold")
     assert found.status == "WARN" and found.paths == ["memories/people/contractor.meta.json"]
     assert report.state == "READY"  # sharing follows the chain: a warning, not a freeze
+
+
+def test_a_shareable_capture_is_held_and_status_counts_it(store: Store) -> None:
+    from core.capture.once import capture_once
+    from core.capture.status import status
+
+    capture_once(store, BODY, actor=ANA, sync_class="shareable", as_text=True)
+    capture_once(store, "# plain note\n", actor=ANA, sync_class="shareable", as_text=True)
+    capture_once(store, BODY + "\nprivate copy\n", actor=ANA, as_text=True)  # private: not held
+    assert store.pii_pending_count() == 1
+    assert status(store).pending_pii == 1
+    assert [r.op for r in _rows(store)].count("pii.held") == 1
