@@ -40,6 +40,7 @@ from core.write_session import WriteSession
 
 if TYPE_CHECKING:
     from core.doctor.model import DoctorReport
+    from core.pii_review import PiiReview
     from core.portable.backup import BackupResult
     from core.portable.consolidate import ConsolidateResult
     from core.portable.export import ExportResult
@@ -502,6 +503,9 @@ class Store:
     def batch(self, intents: Sequence[Intent], actor: str) -> list[Result]:
         """Commit intents as one request: all of them or none."""
         validate.batch(intents, actor)
+        from core.write.pii_gate import prescan
+
+        prescan(intents)  # the PII gate's scan, before the commit loop (not under the lock)
         return self.session.submit(intents, actor)
 
     def _refuse_if_frozen(self) -> None:
@@ -540,6 +544,21 @@ class Store:
         self._view_cache.clear()
         if self._semantic is not None:  # purge rules: in-memory caches of vectors go too
             self._semantic.cache.forget()
+
+    # -- PII review (core/pii_review.py) -------------------------------------------------
+
+    @property
+    def pii(self) -> PiiReview:
+        from core.pii_review import PiiReview
+
+        return PiiReview(self)
+
+    def pii_pending_count(self) -> int:
+        """Memories held for PII review (the header's pending count)."""
+        from core.index import pii_queries
+
+        self.wait_index()
+        return pii_queries.held_count(self.reader.conn)
 
     # -- tiers and session context ------------------------------------------------------
 

@@ -38,10 +38,10 @@ MAX_BATCH = 100_000  # intents in one request
 PUT_FIELDS = ("title", "category", "tags", "sync_class", "classification", "extra")
 DELETE_MODES = ("tombstone", "purge")
 # Rows a caller may add through `note`: the memory ops need their intents (a `put` row without
-# a file would be a forgery), and a checkpoint needs a signed note.
-NOTE_OPS = tuple(
-    o for o in OPS if o not in ("put", "move", "delete", "put_if.rejected", "checkpoint")
-)
+# a file would be a forgery), a checkpoint needs a signed note, and the PII gate's rows go
+# with the put or sidecar change they describe (core.write.pii_gate, core.pii_review).
+_NOT_NOTES = ("put", "move", "delete", "put_if.rejected", "checkpoint", "pii.held", "pii.resolved")
+NOTE_OPS = tuple(o for o in OPS if o not in _NOT_NOTES)
 TIERS = ("hot", "warm", "cold")
 SEARCH_MODES = ("lexical", "semantic", "hybrid")
 

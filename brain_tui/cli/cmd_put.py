@@ -72,4 +72,6 @@ def run(args: argparse.Namespace) -> int:
     else:
         status = "put" if res.changed else "unchanged"
         common.out(f"{status}  seq {res.seq}  {common.clean(res.path)}  commit {res.commit}")
+        for note in res.notes:  # e.g. held for PII review
+            common.out(f"note: {common.clean(note)}")
     return 0

@@ -26,6 +26,8 @@ COMMANDS: list[tuple[str, str]] = [
     ("view", "print a memory's body (or its metadata)"),
     ("move", "move a memory to another path"),
     ("delete", "tombstone a memory, or purge it for good"),
+    ("reclass", "change a memory's sync class (scanned for PII when widened)"),
+    ("pending", "memories held for PII review, and resolving them"),
     ("state", "show the store's state"),
     ("tail", "print audit rows (and follow new ones)"),
     ("history", "audit rows of one memory, across moves"),

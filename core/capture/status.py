@@ -126,7 +126,7 @@ def status(store: Store) -> Status:
         watched=folders,
         captured_total=captured_total,
         daemon=daemon_status(store),
-        pending_pii=0,
-        pending_pii_note="the write-time PII hold has not landed yet: nothing is held",
+        pending_pii=store.pii_pending_count(),
+        pending_pii_note="held for PII review: `brain pending`",
         last_sync="never",
     )

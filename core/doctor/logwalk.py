@@ -64,6 +64,7 @@ class LogFacts:
     leaves: list[bytes] = field(default_factory=list)  # leaf hashes after `start`, log order
     clean_leaves: int = -1  # leaves before the first chain problem (-1: no problem)
     by_seq: dict[int, RowInfo] = field(default_factory=dict)  # put / move / delete rows
+    pii: list[tuple[int, str, str]] = field(default_factory=list)  # (seq, op, path) of pii.*
     latest: dict[str, tuple[int, bool]] = field(default_factory=dict)  # path -> (seq, here)
     touched: set[str] = field(default_factory=set)
     purges: list[tuple[int, str, str]] = field(default_factory=list)  # seq, path, destroyed
@@ -319,6 +320,8 @@ def _note_row(facts: LogFacts, row: Row, payload: bytes) -> None:
             paths.validate(path)
         except Exception:  # noqa: BLE001 - any refusal is the finding
             facts.bad_paths.append((row.seq, path))
+    if op in ("pii.held", "pii.resolved"):
+        facts.pii.append((row.seq, op, path))
     if op in _MEMORY_OPS:
         facts.by_seq[row.seq] = RowInfo(op, path, row.commit, row.extra)
         facts.latest[path] = (row.seq, True)

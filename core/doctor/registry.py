@@ -11,6 +11,7 @@ from core.doctor import (
     layout,
     memories,
     merkle,
+    pii,
     purges,
     sidecars,
     versions,
@@ -22,6 +23,7 @@ REGISTRY: list[Invariant] = [
     *layout.INVARIANTS,
     *memories.INVARIANTS,
     *sidecars.INVARIANTS,
+    *pii.INVARIANTS,
     *versions.INVARIANTS,
     *purges.INVARIANTS,
     *merkle.INVARIANTS,  # merkle.nodes runs before the consistency proofs that read the file

@@ -128,7 +128,7 @@ class IndexWriter:
         mine = known.get((row.path, row.seq)) if known else None
         if row.op == "move":
             self._move(row.extra.get("from", ""), row.path, mine)
-        elif row.op in ("put", "delete"):
+        elif row.op in ("put", "delete", "pii.resolved"):  # a release rewrites the sidecar
             self.refresh(row.path, mine)
         elif row.op == "tier.changed":
             self.apply_tier_row(row.extra)

@@ -71,6 +71,12 @@ def export(store: Store, out: Path) -> ExportResult:
         raise BrainError(f"{out}: an export is a .zip file; name it OUT.zip")
     session = store.session
     head, files, notes = session.run(lambda w: _snapshot_locked(store, w))
+    held = store.pii_pending_count()
+    if held:
+        notes.append(
+            f"{held} memories are held for PII review (`brain pending`): the export carries"
+            " them for verification, and an importer skips them until they are resolved"
+        )
     data = build_zip(files)
     fsio.mkdirs(out.parent)
     fsio.write_file(out, data, durable=True)

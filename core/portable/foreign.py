@@ -31,6 +31,7 @@ from core.log.binlog import SEGMENT_NAME
 from core.log.hashing import commitment
 from core.log.tip import Tip, decode_row, verify_row
 from core.models import TOMBSTONE_STUB, Manifest, Row, Sidecar
+from core.pii.held import held_paths
 from core.portable.foreign_source import DirSource, ImportRefused, Source, ZipSource, open_source
 from core.verify import sidecar_trust
 from core.verify.mmr import leaf_hash
@@ -67,6 +68,9 @@ class Foreign:
     verifiers: list[Verifier] = field(default_factory=list)
     notes: list[tuple[int, str]] = field(default_factory=list)
     rotations: list[tuple[int, dict]] = field(default_factory=list)
+    # Paths held for PII review by the chain (core.pii.held): never imported until resolved.
+    # A resolution the newest checkpoint does not cover is not trusted yet.
+    held: set[str] = field(default_factory=set)
 
 
 def verify(src: Source) -> Foreign:
@@ -88,6 +92,7 @@ def verify(src: Source) -> Foreign:
         verifiers=verifiers,
         notes=texts,
         rotations=[(r.seq, r.extra) for r in rows if r.op == "key.rotated"],
+        held=held_paths(rows) | held_paths(rows[:checkpoint]),
     )
 
 

@@ -20,7 +20,8 @@ and keep title, tags, category, classification and sync_class. All rows of one i
 request, bracketed by `session.start` / `session.end`: it commits whole or not at all. A
 re-import that finds nothing to do writes no rows at all, not even the session pair.
 Memories written by rows after the source's newest signed checkpoint are not imported (they
-are chained but unsigned) and are counted as skipped.
+are chained but unsigned) and are counted as skipped; so are memories the source holds for PII
+review (its chain's `pii.held` rows, core.pii.held), until it resolves them.
 """
 
 from __future__ import annotations
@@ -109,6 +110,8 @@ def import_store(store: Store, src: Path, *, filter: str | None, actor: str) -> 
             _skip(result, "filtered")
         elif m.sidecar.seq > foreign.checkpoint:
             _skip(result, "unsigned")
+        elif m.path in foreign.held or m.sidecar.pii_status == "held":
+            _skip(result, "pii-held")  # held for PII review at its origin: not shared yet
         else:
             chosen.append(m)
     result.selected = len(chosen)

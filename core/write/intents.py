@@ -18,6 +18,7 @@ class Put:
     extra: dict[str, Any] | None = None
     row_extra: dict[str, Any] | None = None  # goes on the audit row (e.g. imported_from)
     expect: str | None = None  # put_if: the commitment that must be current ("" = absent)
+    pii_scan: list[dict[str, Any]] | None = None  # set by the PII gate only (core.write.pii_gate)
 
 
 @dataclass(slots=True)

@@ -12,6 +12,7 @@ from core.errors import BrainError, InvalidMeta, NotFound, PreconditionFailed
 from core.log import canonical
 from core.log.hashing import commitment, meta_commitment, sidecar_meta
 from core.models import PURGE_REASONS, TOMBSTONE_STUB, Row, Sidecar
+from core.write import pii_gate
 from core.write.file_view import StateView
 from core.write.intents import Delete, Intent, Move, Note, Put
 from core.write.journal import VersionMove, Write
@@ -57,6 +58,8 @@ class Planner:
         if isinstance(intent, Delete):
             return self._delete(intent, actor)
         if isinstance(intent, Note):
+            if intent.op == "pii.resolved":
+                self._pii_resolved(intent)
             row = self.seqr.row(intent.op, intent.path, actor, intent.commit, intent.extra)
             return Result(row.seq, intent.path, intent.commit, row=row)
         raise BrainError(f"unknown intent {intent!r}")
@@ -125,6 +128,9 @@ class Planner:
         # The sidecar's governing fields are committed beside the body (PROTOCOL "Rows").
         meta = meta_commitment(salt, fields)
         row = self.seqr.row("put", path, actor, commit, {**(it.row_extra or {}), "meta": meta})
+        pii_status, findings = pii_gate.decide(path, it.body, title, sync_class, it.pii_scan, live)
+        if pii_status == pii_gate.HELD:  # the hold commits with its put (same request)
+            self.seqr.row("pii.held", path, actor, "", pii_gate.held_extra(row.seq, findings))
         sidecar = Sidecar(
             kind=kind,
             state="active",
@@ -139,12 +145,15 @@ class Planner:
             actor=actor,
             commit=commit,
             salt=salt.hex(),
-            pii_status=base.pii_status,
-            pii_findings=list(base.pii_findings),
+            pii_status=pii_status,
+            pii_findings=findings,
             extra=extra,
         )
         self._write(path, it.body, sidecar)
-        return Result(row.seq, path, commit, row=row)
+        res = Result(row.seq, path, commit, row=row)
+        if pii_status == pii_gate.HELD:
+            res.notes.append(pii_gate.held_note(path, findings))
+        return res
 
     # -- move ---------------------------------------------------------------------------
 
@@ -216,6 +225,8 @@ class Planner:
                 actor=actor,
                 commit="",
                 salt="",
+                pii_status=pii_gate.CLEAN,
+                pii_findings=[],
             )
             self._write(path, TOMBSTONE_STUB, stub)
             return Result(row.seq, path, "", row=row)
@@ -239,6 +250,19 @@ class Planner:
         self.view.set_versions(path, [])
         self.plan.purges.append(row.seq)
         return Result(row.seq, path, "", row=row)
+
+    # -- PII review ---------------------------------------------------------------------
+
+    def _pii_resolved(self, it: Note) -> None:
+        """A `pii.resolved` row resolves a held memory (core.pii_review); a release also
+        marks the sidecar, with no new put. The memory's own put or purge follows it."""
+        path = self._checked(it.path)
+        cur = self._live(path)
+        if cur.state != "active" or cur.pii_status != pii_gate.HELD:
+            raise BrainError(f"{path}: not held for PII review (pii_status {cur.pii_status})")
+        if it.extra.get("action") == "release":
+            released = msgspec.structs.replace(cur, pii_status=pii_gate.RELEASED)
+            self._write(path, self.view.body(path) or b"", released)
 
     # -- helpers ------------------------------------------------------------------------
 

@@ -115,7 +115,7 @@ def test_watch_unwatch_status_json(root, tmp_path) -> None:
     w = s["watched"][0]
     assert (w["sync_class"], w["classification"]) == ("personal", "confidential")
     assert s["daemon"]["running"] is False and s["last_sync"] == "never"
-    assert s["pending_pii"] == 0 and "not landed" in s["pending_pii_note"]
+    assert s["pending_pii"] == 0 and "brain pending" in s["pending_pii_note"]
     assert s["state"] == "READY" and s["head_seq"] == 0
     human = ok(root, "status").stdout.decode()
     assert "not running" in human and str(notes.resolve()) in human

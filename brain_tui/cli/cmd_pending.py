@@ -1,0 +1,177 @@
+"""`brain pending`: memories held for PII review, and `brain pending resolve PATH ACTION`.
+
+A put whose sync class is not `private` is scanned for PII and secrets; a memory with findings
+is held (never shared or imported elsewhere) until a person resolves it here. Findings are
+shown by number, type, place and span (offsets into the body, title or path); the matched
+text only with `--show` (for a person reviewing them; lists stay safe to log without it). Releasing a memory as it is needs an
+interactive terminal and a typed confirmation (PROTOCOL, threat model): an agent with a shell
+cannot release what a person has not read.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from brain_tui.cli import common
+from core.models import PURGE_REASONS
+
+RELEASE_REASONS = ("false-positive", "consented", "public", "test-data", "other")  # core.pii_review
+
+
+def add_parser(subparsers) -> argparse.ArgumentParser:
+    p = common.command_parser(
+        subparsers,
+        "pending",
+        "memories held for PII review, and resolving them",
+        description="List memories held for PII review (`brain pending`), or resolve one:"
+        " `brain pending resolve PATH --keep-private | --redact [N ...] | --release --reason R"
+        " | --purge --reason R`. --keep-private makes it private; --redact masks the findings"
+        " numbered N (default all but the path's) in a new version, scanned again; --release"
+        " shares it as it is (an interactive terminal and a typed confirmation are required);"
+        " --purge destroys it (brain delete --mode purge).",
+    )
+    p.add_argument("verb", nargs="?", choices=("resolve",), metavar="resolve")
+    p.add_argument("path", nargs="?", metavar="PATH")
+    how = p.add_mutually_exclusive_group()
+    how.add_argument("--keep-private", action="store_true", help="reclass it to private")
+    how.add_argument(
+        "--redact",
+        nargs="*",
+        type=int,
+        metavar="N",
+        help="mask these findings (numbers from the list; default all in the body and title)",
+    )
+    how.add_argument("--release", action="store_true", help="share it as it is (asks first)")
+    how.add_argument("--purge", action="store_true", help="destroy it for good")
+    p.add_argument(
+        "--reason",
+        help=f"release: one of {', '.join(RELEASE_REASONS)}; purge: one of"
+        f" {', '.join(PURGE_REASONS)}",
+    )
+    p.add_argument("--ticket", metavar="ID", help="purge: a ticket or request id kept on the row")
+    p.add_argument(
+        "--show",
+        action="store_true",
+        help="list: print what each finding matched (off by default, so the list can be logged)",
+    )
+    return p
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.verb is None:
+        if args.path is not None or _action(args) is not None:
+            raise common.UsageError("to resolve a memory: brain pending resolve PATH --ACTION")
+        return _list(args)
+    if args.path is None:
+        raise common.UsageError("brain pending resolve PATH: name the memory to resolve")
+    action = _action(args)
+    if action is None:
+        raise common.UsageError(
+            "choose one: --keep-private, --redact [N ...], --release --reason R, --purge --reason R"
+        )
+    return _resolve(args, action)
+
+
+def _action(args: argparse.Namespace) -> str | None:
+    if args.keep_private:
+        return "keep-private"
+    if args.redact is not None:
+        return "redact"
+    if args.release:
+        return "release"
+    if args.purge:
+        return "purge"
+    return None
+
+
+def _list(args: argparse.Namespace) -> int:
+    shown: dict[str, dict[str, str]] = {}
+    with common.open_store(args, read_only=True) as store:
+        items = store.pii.pending()
+        if args.show:
+            for it in items:
+                body = store.view(it.path).body.decode("utf-8", "replace")
+                shown[it.path] = {"body": body, "title": it.title, "path": it.path}
+    if args.json:
+        common.print_json(items)
+        return 0
+    if not items:
+        common.out("nothing is held for PII review")
+        return 0
+    common.out(f"{len(items)} held for PII review")
+    for it in items:
+        kinds = ", ".join(f"{n} {t}" for t, n in it.counts.items())
+        common.out(f"{common.clean(it.path)}  {it.sync_class}  seq {it.seq}  {kinds}")
+        for n, f in enumerate(it.findings, 1):
+            common.out(
+                f"  {n:>3}. {f['type']:<11} {f['where']:<5} {f['start']}-{f['end']}"
+                f"  {f['detail']} ({f['confidence'] / 10:.0f}%)"
+            )
+            if it.path in shown:
+                text = shown[it.path].get(f["where"], "")[f["start"] : f["end"]]
+                common.out(f"       {common.clean(common.one_line(text))}")
+    common.out("resolve: brain pending resolve PATH --keep-private | --redact [N ...] |")
+    common.out("         --release --reason R | --purge --reason R")
+    return 0
+
+
+def _resolve(args: argparse.Namespace, action: str) -> int:
+    from core import paths
+    from core.errors import BrainError
+
+    path = paths.validate(args.path)
+    if action == "release":
+        if args.reason not in RELEASE_REASONS:
+            raise BrainError(
+                f"a release needs --reason, one of: {', '.join(RELEASE_REASONS)}"
+                f" (got {args.reason!r})"
+            )
+        _confirm_release(path)
+    with common.open_store(args) as store:
+        res = store.pii.resolve(
+            path,
+            action,
+            actor=common.actor_of(args),
+            reason=args.reason,
+            spans=args.redact or None,
+            ticket=args.ticket,
+        )
+    if args.json:
+        common.print_json(res)
+        return 0
+    done = {
+        "keep-private": "kept private",
+        "redact": "redacted",
+        "release": "released",
+        "purge": "purged",
+    }[action]
+    where = f"  put seq {res.write_seq}" if res.write_seq and action != "purge" else ""
+    common.out(f"{done}  seq {res.seq}{where}  {common.clean(res.path)}")
+    for note in res.notes:
+        common.out(f"note: {common.clean(note)}")
+    return 0
+
+
+def _confirm_release(path: str) -> None:
+    """PROTOCOL, threat model: releasing held PII needs a person at an interactive terminal."""
+    from core.errors import BrainError
+
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise BrainError(
+            "releasing held PII needs an interactive terminal and a typed confirmation;"
+            " run `brain pending resolve PATH --release --reason R` yourself in a terminal"
+            " (or choose --keep-private, --redact or --purge)"
+        )
+    sys.stdout.write(
+        f"Releasing {path} shares it as it is, with the PII and secrets `brain pending`"
+        " lists, wherever its sync class allows.\n"
+        f"Type the path or 'release' to confirm: "
+    )
+    sys.stdout.flush()
+    try:
+        answer = sys.stdin.readline().strip()
+    except EOFError:
+        answer = ""
+    if answer not in (path, "release"):
+        raise BrainError("release cancelled; nothing was changed")

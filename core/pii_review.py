@@ -1,0 +1,232 @@
+"""`store.pii`: the review queue of memories held for PII (issue 14, item 4).
+
+A put whose sync class is not `private` and whose body or path holds PII is held
+(core.write.pii_gate). Here a person sees the queue and resolves each memory one way:
+
+- `keep-private`: a put of the same body with sync class `private` (private memories are
+  neither scanned nor shared);
+- `redact`: a put of the body (and title) with the chosen findings (default all but the
+  path's) masked as `[REDACTED:<type>]`; it is scanned again and stays held if anything is left (a finding in
+  the path cannot be redacted: paths are permanent chain data);
+- `release`: the memory is shared as it is; its sidecar says `released` (no new put). The
+  CLI asks for an interactive terminal and a typed confirmation before it calls this;
+- `purge`: the existing purge (core/purge.py), with its reason.
+
+Each resolution is a `pii.resolved` row (action, reason code, counts by type; never the
+matched text) committed in one request with the put or purge it describes, and the commit
+loop checks that the memory is still held when it commits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from core import paths, validate
+from core.errors import BrainError
+from core.models import PURGE_REASONS
+
+if TYPE_CHECKING:
+    from core.store import Store
+
+ACTIONS = ("keep-private", "redact", "release", "purge")
+# Reason codes a release may give (rows carry codes, never free text that may hold PII).
+RELEASE_REASONS = ("false-positive", "consented", "public", "test-data", "other")
+MAX_PENDING = 10_000
+
+
+@dataclass
+class Pending:
+    """One held memory. `findings` as its sidecar lists them (where, type, start, end,
+    confidence, detail); a person or the CLI names them by position, from 1."""
+
+    path: str
+    title: str
+    sync_class: str
+    seq: int
+    updated_ns: int
+    commit: str
+    counts: dict[str, int]
+    findings: list[dict[str, Any]]
+
+
+@dataclass
+class Resolution:
+    path: str
+    action: str
+    seq: int  # the pii.resolved row
+    write_seq: int | None = None  # the put (keep-private, redact) or purge that went with it
+    still_held: bool = False  # a redaction left findings (or the path has some)
+    counts: dict[str, int] = field(default_factory=dict)  # what was resolved, by type
+    notes: list[str] = field(default_factory=list)
+
+
+class PiiReview:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def count(self) -> int:
+        """Held memories (the header's pending count)."""
+        return self.store.pii_pending_count()
+
+    def pending(self, limit: int = MAX_PENDING) -> list[Pending]:
+        """Held memories, oldest write first."""
+        from core.index import pii_queries
+
+        validate.integer("limit", limit, 1, MAX_PENDING)
+        self.store.wait_index()
+        out = []
+        for p in pii_queries.held_paths(self.store.reader.conn, limit):
+            item = self._held(p)
+            if item is not None:
+                out.append(item)
+        return out
+
+    def get(self, path: str) -> Pending:
+        path = paths.validate(path)
+        item = self._held(path)
+        if item is None:
+            raise BrainError(f"{path}: not held for PII review (see `brain pending`)")
+        return item
+
+    def _held(self, path: str) -> Pending | None:
+        from core.errors import NotFound
+
+        try:
+            side = self.store.view(path).sidecar
+        except NotFound:
+            return None
+        if side.state != "active" or side.pii_status != "held":
+            return None
+        from core.write.pii_gate import counts
+
+        return Pending(
+            path=path,
+            title=side.title,
+            sync_class=side.sync_class,
+            seq=side.seq,
+            updated_ns=side.updated_ns,
+            commit=side.commit,
+            counts=counts(side.pii_findings),
+            findings=[dict(f) for f in side.pii_findings],
+        )
+
+    def redacted(self, path: str, spans: Sequence[int] | None = None) -> bytes:
+        """The body a redaction would write (spans: finding positions from 1; None: all
+        of the body's findings)."""
+        item = self.get(path)
+        body = self.store.view(path).body
+        return _mask(body, [f for f in _chosen(item, spans) if f["where"] == "body"])
+
+    def resolve(
+        self,
+        path: str,
+        action: str,
+        *,
+        actor: str,
+        reason: str | None = None,
+        spans: Sequence[int] | None = None,
+        ticket: str | None = None,
+    ) -> Resolution:
+        """Resolve one held memory (see the module's docstring)."""
+        from core.write.intents import Delete, Intent, Note, Put
+        from core.write.pii_gate import counts
+
+        validate.actor(actor)
+        if action not in ACTIONS:
+            raise BrainError(f"unknown resolution {action!r}; use one of {', '.join(ACTIONS)}")
+        if action == "release" and reason not in RELEASE_REASONS:
+            raise BrainError(
+                f"a release needs --reason, one of: {', '.join(RELEASE_REASONS)} (got {reason!r})"
+            )
+        if action == "purge" and reason not in PURGE_REASONS:
+            raise BrainError(
+                f"a purge needs --reason, one of: {', '.join(PURGE_REASONS)} (got {reason!r})"
+            )
+        if action in ("keep-private", "redact") and reason is not None:
+            if reason not in RELEASE_REASONS + PURGE_REASONS:
+                raise BrainError(f"unknown reason code {reason!r}")
+        if spans is not None and action != "redact":
+            raise BrainError("spans are chosen for --redact only")
+        item = self.get(path)
+        path = item.path
+        chosen = item.findings
+        extra: dict[str, Any] = {"action": action}
+        if reason is not None:
+            extra["reason"] = reason
+        intents: list[Intent] = []
+        if action == "keep-private":
+            body = self.store.view(path).body
+            intents.append(Put(path, body, sync_class="private", expect=item.commit))
+        elif action == "redact":
+            chosen = _chosen(item, spans)
+            body = _mask(self.store.view(path).body, [f for f in chosen if f["where"] == "body"])
+            in_title = [f for f in chosen if f["where"] == "title"]
+            title = _mask(item.title.encode(), in_title).decode() if in_title else None
+            extra["redacted"] = len(chosen)
+            intents.append(
+                Put(path, body, title=title, sync_class=item.sync_class, expect=item.commit)
+            )
+        elif action == "purge":
+            intents.append(Delete(path, "purge", reason, ticket))
+        extra["counts"] = counts(chosen)
+        extra["total"] = len(item.findings)
+        for it in intents:
+            validate.intent(it)
+        note = Note("pii.resolved", path, "", extra)
+        validate.extra(extra)
+        from core.write.pii_gate import prescan
+
+        prescan(intents)
+        # Not through Store.batch: `pii.resolved` is no caller's note (validate.NOTE_OPS).
+        results = self.store.session.submit([note, *intents], actor)
+        res = Resolution(path, action, results[0].seq, counts=extra["counts"])
+        if len(results) > 1:
+            res.write_seq = results[1].seq
+        if action == "purge":
+            res.notes = self.store.session.take_purge_notes(results[1].seq)
+        elif action == "redact":
+            res.still_held = self._held(path) is not None
+            if res.still_held:
+                res.notes.append(
+                    f"{path}: still held: the redacted body or the path has findings left"
+                )
+        return res
+
+
+def _chosen(item: Pending, spans: Sequence[int] | None) -> list[dict[str, Any]]:
+    body = [f for f in item.findings if f.get("where") in ("body", "title")]
+    if spans is None or len(spans) == 0:
+        if not body:
+            raise BrainError(
+                f"{item.path}: only the path holds PII, and a path cannot be redacted (it is"
+                " permanent chain data): keep it private, release it or purge it"
+            )
+        return body
+    out = []
+    for n in spans:
+        if not isinstance(n, int) or isinstance(n, bool) or not 1 <= n <= len(item.findings):
+            raise BrainError(
+                f"span {n!r}: name a finding by its number, 1 to {len(item.findings)}"
+                " (see `brain pending`)"
+            )
+        f = item.findings[n - 1]
+        if f.get("where") not in ("body", "title"):
+            raise BrainError(
+                f"span {n} is in the path, which cannot be redacted (paths are permanent):"
+                " keep it private, release it or purge it"
+            )
+        if f not in out:
+            out.append(f)
+    return out
+
+
+def _mask(body: bytes, findings: list[dict[str, Any]]) -> bytes:
+    text = body.decode("utf-8")
+    for f in sorted(findings, key=lambda f: f["start"], reverse=True):
+        start, end = int(f["start"]), int(f["end"])
+        if not 0 <= start < end <= len(text):
+            raise BrainError("a finding's span lies outside the body; run `brain doctor`")
+        text = f"{text[:start]}[REDACTED:{f['type']}]{text[end:]}"
+    return text.encode("utf-8")
