@@ -13,6 +13,7 @@ its first frame; on a built demo the workstation warms it just after its first f
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import sys
 import threading
@@ -52,7 +53,8 @@ def run(args: argparse.Namespace) -> int:
     root = demo.demo_root()
     allow_temp = bool(args.allow_temp_store)
     tui = not args.no_tui and sys.stdout.isatty()
-    if args.rebuild:
+    if args.rebuild and root.exists():
+        common.err(f"removing the old demo store at {common.clean(str(root))} …")
         remove_demo(root)
     if not (root / "manifest.json").exists():
         if tui:
@@ -88,14 +90,19 @@ def warm_model() -> None:
 
 
 def remove_demo(root: Path) -> None:
-    """Only ever a store (or an empty folder) at the demo path: never anything else."""
+    """Only ever a store (or an empty folder) at the demo path: never anything else. It is
+    renamed aside first, so an interrupted removal leaves the whole demo or none of it (the
+    leftover aside is removed next time)."""
+    aside = root.with_name(f".{root.name}.removing")
+    shutil.rmtree(aside, ignore_errors=True)
     if not root.exists():
         return
     if not (root / "manifest.json").exists() and any(root.iterdir()):
         raise common.UsageError(
             f"{root} holds files but no store; it is not the demo, so it is left alone"
         )
-    shutil.rmtree(root)
+    os.replace(root, aside)
+    shutil.rmtree(aside)
 
 
 def build(root: Path, size: str, allow_temp: bool) -> None:
