@@ -114,6 +114,8 @@ def build_demo(
                 progress(builder.head, total)
         builder.rebalance_tiers()
         builder.final_checkpoint()
+        if progress is not None:
+            progress(builder.head, builder.head)  # the estimate was close; this is exact
         store.wait_index()  # fold the access journal into the index before handing it over
         if vectors:
             embed(store, embed_progress)
