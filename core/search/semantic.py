@@ -116,7 +116,7 @@ def embed_pending(
         since = _watermark(conn, sem.model, state[1])
         missing = conn.execute(f"SELECT COUNT(*) {_MISSING}", (since, sem.model)).fetchone()[0]
         total = missing if limit is None else min(missing, limit)
-        done = stored = after = 0
+        done = stored = after = encoded = 0
         while done < total and not (cancel is not None and cancel.is_set()):
             rows = conn.execute(
                 "SELECT m.id, m.seq, m.title, f.body FROM memories m"
@@ -146,6 +146,7 @@ def embed_pending(
                         )
                     dim = enc.dim
                 vecs = enc.encode([texts[k] for k in todo], batch_size=ENCODE_BATCH)
+                encoded += len(todo)
                 for k, v in zip(todo, vecs, strict=True):
                     blobs[k] = v.astype("<f4").tobytes()
             items = [(i, s, blob) for (i, s, _t, _b), blob in zip(rows, blobs, strict=True)]
@@ -156,12 +157,28 @@ def embed_pending(
             after = rows[-1][0]
             if progress is not None:
                 progress(done, total)
+        if encoded >= ENCODE_BATCH:
+            _release_freed_memory()
         if done >= missing:  # nothing is missing at `state`; rows after it: look again
             sem.checked = state
             if state[0] > since:
                 mark = f"{sem.model}\t{state[1]}\t{state[0]}"
                 store._index_call(lambda ix: ix.set_meta(_WATERMARK, mark))
     return stored
+
+
+def _release_freed_memory() -> None:
+    """Hand the heap's free pages back to the OS after a long pass (glibc only). The model's
+    activations are freed after each forward pass, but glibc keeps the pages: measured, a
+    process at 773 MB after embedding 640 memories fell to 533 MB (the model loaded holds
+    ~450 MB), which is what a long-running host (the workstation) then keeps."""
+    try:
+        import ctypes
+
+        trim = ctypes.CDLL("libc.so.6").malloc_trim
+    except (OSError, AttributeError):
+        return
+    trim(0)
 
 
 def embedded_texts(store: Store) -> list[tuple[str, bytes]]:
