@@ -682,11 +682,14 @@ class Store:
         validate.search("", "semantic", limit, filters)
         return semantic.similar(self, path, limit=limit, **filters)
 
-    def embed_pending(self, *, batch: int = 64, progress=None, cancel=None) -> int:
-        """Compute the missing embeddings; progress(done, total); cancel: threading.Event."""
+    def embed_pending(self, *, batch: int = 64, progress=None, cancel=None, known=None) -> int:
+        """Compute the missing embeddings; progress(done, total); cancel: threading.Event;
+        known(text): a vector this store's model computed for that text, or None."""
         from core.search import semantic
 
-        return semantic.embed_pending(self, batch=batch, progress=progress, cancel=cancel)
+        return semantic.embed_pending(
+            self, batch=batch, progress=progress, cancel=cancel, known=known
+        )
 
     def semantic_pending(self) -> int:
         from core.search import semantic
