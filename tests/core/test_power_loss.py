@@ -198,7 +198,7 @@ def test_dead_commit_loop_wakes_queued_callers(tmp_path, monkeypatch, quiet_cras
         assert writer is not None
         other.start()
         deadline = time.monotonic() + CLOSE_TIMEOUT_S
-        while writer._q.qsize() == 0 and time.monotonic() < deadline:
+        while writer.pending() == 0 and time.monotonic() < deadline:
             time.sleep(0.001)
 
     sim.before_crash = queue_another_request
