@@ -26,7 +26,7 @@ from core.models import Row
 from core.verify.mmr import _HEADER_BYTES as _NODES_HEADER
 from core.verify.mmr import MMR, leaf_hash
 from core.write import purge_list
-from core.write.apply_files import apply_files
+from core.write.apply_files import Staged, apply_files, drop_staged, stage_files
 from core.write.file_view import StateView
 from core.write.intents import Delete, Intent, Move, Put
 from core.write.journal import Journal, Record
@@ -491,10 +491,20 @@ class Writer:
             )
             assert self.journal is not None
             before = self.journal.size
+            made: list[str] = []
+            staged: Staged = []
+
+            def stage() -> None:
+                staged.extend(stage_files(self.layout.root, record, self.dirs, made))
+
             try:
-                self.journal.commit(record)  # the commit point
-            except OSError as e:
+                # The commit point; the files are staged under temp names while it syncs.
+                self.journal.commit(record, during=stage)
+            except BaseException as e:
+                drop_staged(made)
                 self.journal.cut(before, durable=True)  # the caller hears: not written
+                if not isinstance(e, OSError):
+                    raise
                 raise BrainError(
                     f"could not make the write durable ({e.strerror or e}); nothing was written."
                     " Free disk space and retry."
@@ -503,7 +513,7 @@ class Writer:
                 os._exit(9)  # test hook: die between the commit point and applying it
             tip_before = self.tip
             try:
-                self._apply(record, rows, payloads, plan)
+                self._apply(record, rows, payloads, plan, staged)
             except BaseException as e:
                 # Whatever stopped the apply (a full disk, an I/O error, KeyboardInterrupt in
                 # the caller that was committing), the group is committed and our state may
@@ -527,8 +537,10 @@ class Writer:
             req.finish()
         return later
 
-    def _apply(self, record: Record, rows: list[Row], payloads: list[bytes], plan: Plan) -> None:
-        apply_files(self.layout.root, record, self.dirs)
+    def _apply(
+        self, record: Record, rows: list[Row], payloads: list[bytes], plan: Plan, staged: Staged
+    ) -> None:
+        apply_files(self.layout.root, record, self.dirs, staged=staged)
         blob = b"".join(record.frames)
         self.binlog.append(blob)
         self.mmr.append([leaf_hash(p) for p in payloads])

@@ -277,10 +277,10 @@ def test_meta_missing_journal_sync_is_caught(
 
     real_commit = Journal.commit
 
-    def commit_without_sync(self, record):
+    def commit_without_sync(self, record, during=None):
         with pytest.MonkeyPatch.context() as m:  # only the commit's own sync is skipped
             m.setattr(fsio, "fdatasync", lambda fd: None)
-            real_commit(self, record)
+            real_commit(self, record, during)
 
     monkeypatch.setattr(Journal, "commit", commit_without_sync)
     caught = []
