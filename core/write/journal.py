@@ -1,17 +1,39 @@
-"""`audit/journal.wal`: one record per commit group; its fdatasync is the commit point."""
+"""`audit/journal.wal`: one record per commit group; its fdatasync is the commit point.
+
+A record is a frame (PROTOCOL "Frames": header with the seq and ts_ns of its first row) around
+a payload holding the group's frames, file writes, version moves and removals. Records are
+written in the binary layout below (PROTOCOL allows it: the journal is local and transient);
+the canonical-JSON layout of PROTOCOL is still read, so a journal an older writer left behind
+replays. The two are told apart by the first payload byte (`{` for JSON). Binary layout, all
+integers big-endian, every string UTF-8 with a u32 byte length before it:
+
+    b"BJR1"
+    u32 n, then n times: u32 length, an encoded binlog frame
+    u32 n, then n times: path, u8 has_body, [u32 length, body], u32 length, sidecar JSON
+    u32 n, then n times: from path, to path, u64 seq
+    u32 n, then n times: path
+"""
 
 from __future__ import annotations
 
 import base64
 import os
+import struct
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import msgspec
+
 from core import fsio
+from core.errors import CorruptLog
 from core.log import canonical, frames
+
+BINARY_MAGIC = b"BJR1"
+_U32 = struct.Struct(">I")
+_U64 = struct.Struct(">Q")
 
 
 @dataclass(slots=True)
@@ -39,6 +61,37 @@ class Record:
     last_seq: int = 0
 
     def encode(self) -> bytes:
+        """The record as one journal frame, in the binary layout."""
+        out = bytearray(BINARY_MAGIC)
+        u32 = _U32.pack
+        out += u32(len(self.frames))
+        for f in self.frames:
+            out += u32(len(f))
+            out += f
+        out += u32(len(self.writes))
+        for w in self.writes:
+            _put_str(out, w.path)
+            if w.body is None:
+                out += b"\x00"
+            else:
+                out += b"\x01"
+                out += u32(len(w.body))
+                out += w.body
+            side = _encode_sidecar(w.sidecar)
+            out += u32(len(side))
+            out += side
+        out += u32(len(self.versions))
+        for v in self.versions:
+            _put_str(out, v.src)
+            _put_str(out, v.dst)
+            out += _U64.pack(v.seq)
+        out += u32(len(self.removes))
+        for rel in self.removes:
+            _put_str(out, rel)
+        return frames.encode(self.first_seq, self.first_ts, bytes(out), limit=None)
+
+    def encode_json(self) -> bytes:
+        """PROTOCOL's canonical-JSON layout (read by every version; written by tests only)."""
         obj = {
             "frames": [_b64(f) for f in self.frames],
             "writes": [
@@ -61,7 +114,87 @@ def _b64(b: bytes) -> str:
     return base64.b64encode(b).decode("ascii")
 
 
+_encode_sidecar = msgspec.json.Encoder(order="sorted").encode
+_decode_sidecar = msgspec.json.decode
+
+
+def _put_str(out: bytearray, s: str) -> None:
+    b = s.encode("utf-8")
+    out += _U32.pack(len(b))
+    out += b
+
+
+class _Reader:
+    __slots__ = ("buf", "off")
+
+    def __init__(self, buf: bytes, off: int) -> None:
+        self.buf, self.off = buf, off
+
+    def u32(self) -> int:
+        (n,) = _U32.unpack_from(self.buf, self.off)
+        self.off += 4
+        return n
+
+    def u64(self) -> int:
+        (n,) = _U64.unpack_from(self.buf, self.off)
+        self.off += 8
+        return n
+
+    def u8(self) -> int:
+        n = self.buf[self.off]
+        self.off += 1
+        return n
+
+    def raw(self) -> bytes:
+        n = self.u32()
+        end = self.off + n
+        if end > len(self.buf):
+            raise ValueError("a length runs past the record")
+        b = self.buf[self.off : end]
+        self.off = end
+        return b
+
+    def str(self) -> str:
+        return self.raw().decode("utf-8")
+
+
+def _decode_binary(frame: frames.Frame) -> Record:
+    r = _Reader(frame.payload, len(BINARY_MAGIC))
+    rec = Record(first_seq=frame.seq, first_ts=frame.ts_ns)
+    rec.frames = [r.raw() for _ in range(r.u32())]
+    for _ in range(r.u32()):
+        path = r.str()
+        body = r.raw() if r.u8() else None
+        rec.writes.append(Write(path, body, _decode_sidecar(r.raw())))
+    for _ in range(r.u32()):
+        src, dst = r.str(), r.str()
+        rec.versions.append(VersionMove(src, dst, r.u64()))
+    rec.removes = [r.str() for _ in range(r.u32())]
+    if r.off != len(frame.payload):
+        raise ValueError(f"{len(frame.payload) - r.off} bytes after the record's content")
+    return rec
+
+
 def _decode(frame: frames.Frame) -> Record:
+    """A record in either layout. A complete frame (its CRC holds) that does not decode was
+    written by a broken or newer writer: never cut it as if torn."""
+    try:
+        if frame.payload.startswith(BINARY_MAGIC):
+            rec = _decode_binary(frame)
+        else:
+            rec = _decode_json(frame)
+    except (ValueError, KeyError, TypeError, IndexError, struct.error, msgspec.DecodeError) as e:
+        raise CorruptLog(
+            f"journal record at byte {frame.offset} (seq {frame.seq}) is complete but does not"
+            f" decode ({e}); run `brain doctor`"
+        ) from None
+    if rec.frames:
+        last = frames.HEADER.unpack_from(rec.frames[-1], 0)
+        rec.last_seq = last[2]
+    return rec
+
+
+def _decode_json(frame: frames.Frame) -> Record:
     obj = canonical.decode(frame.payload)
     rec = Record(first_seq=frame.seq, first_ts=frame.ts_ns)
     rec.frames = [base64.b64decode(f) for f in obj["frames"]]
@@ -75,9 +208,6 @@ def _decode(frame: frames.Frame) -> Record:
     ]
     rec.versions = [VersionMove(v["from"], v["to"], v["seq"]) for v in obj["versions"]]
     rec.removes = list(obj["removes"])
-    if rec.frames:
-        last = frames.HEADER.unpack_from(rec.frames[-1], 0)
-        rec.last_seq = last[2]
     return rec
 
 
