@@ -227,29 +227,30 @@ class Journal:
             fsio.fsync_dir(path.parent)
         self.size = os.fstat(self._fd).st_size
         fsio.preallocate(self._fd, PREALLOCATE)
-        self._syncer: _Syncer | None = None
+        self._helper: _Helper | None = None
 
     def commit(self, record: Record, during: Callable[[], None] | None = None) -> None:
         """Append and fdatasync: once this returns, the group survives a power loss.
 
-        `during` runs while the device syncs (on the real backend the fdatasync runs on a
-        helper thread meanwhile; under a test backend it runs first, then the sync, so the
-        call order stays deterministic). If either fails, the error is raised after both
-        ended: the caller decides whether the record stands (the size counts it either way
-        once written)."""
+        `during` runs while the device syncs: on the real backend on a helper thread while
+        this one waits in fdatasync (which releases the GIL); under a test backend first, then
+        the sync, so the call order stays deterministic. If either fails, the error is raised
+        after both ended (the sync's first): the caller decides whether the record stands."""
         data = record.encode()
         fsio.write(self._fd, data)
         self.size += len(data)
         if during is None:
             fsio.fdatasync(self._fd)
         elif type(fsio.backend) is fsio.RealIO:
-            if self._syncer is None:
-                self._syncer = _Syncer()
-            self._syncer.start(self._fd)
+            if self._helper is None:
+                self._helper = _Helper()
+            self._helper.start(during)
             try:
-                during()
-            finally:
-                self._syncer.wait()
+                fsio.fdatasync(self._fd)
+            except BaseException:
+                self._helper.wait(quiet=True)  # never return while it still writes
+                raise
+            self._helper.wait()
         else:
             during()
             fsio.fdatasync(self._fd)
@@ -287,36 +288,36 @@ class Journal:
         fsio.preallocate(self._fd, PREALLOCATE)  # truncation gave the blocks back
 
     def close(self) -> None:
-        if self._syncer is not None:
-            self._syncer.stop()
-            self._syncer = None
+        if self._helper is not None:
+            self._helper.stop()
+            self._helper = None
         fsio.close(self._fd)
 
 
-class _Syncer:
-    """One helper thread that runs a journal fdatasync while the committing thread stages the
-    group's files (the sync releases the GIL; creating files costs as much as the sync)."""
+class _Helper:
+    """One helper thread that stages a group's files while the committing thread waits in
+    the journal's fdatasync (creating small files costs about as much as the sync)."""
 
     def __init__(self) -> None:
         self._go = threading.Event()
         self._done = threading.Event()
-        self._fd = -1
+        self._fn: Callable[[], None] | None = None
         self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, name="brain-journal-sync", daemon=True)
+        self._thread = threading.Thread(target=self._run, name="brain-journal-stage", daemon=True)
         self._thread.start()
 
-    def start(self, fd: int) -> None:
-        self._fd, self._error = fd, None
+    def start(self, fn: Callable[[], None]) -> None:
+        self._fn, self._error = fn, None
         self._done.clear()
         self._go.set()
 
-    def wait(self) -> None:
+    def wait(self, *, quiet: bool = False) -> None:
         self._done.wait()
-        if self._error is not None:
+        if self._error is not None and not quiet:
             raise self._error
 
     def stop(self) -> None:
-        self._fd = -1
+        self._fn = None
         self._go.set()
         self._thread.join()
 
@@ -324,10 +325,11 @@ class _Syncer:
         while True:
             self._go.wait()
             self._go.clear()
-            if self._fd < 0:
+            fn = self._fn
+            if fn is None:
                 return
             try:
-                fsio.fdatasync(self._fd)
+                fn()
             except BaseException as e:  # noqa: BLE001 - raised in the committing thread
                 self._error = e
             self._done.set()

@@ -156,23 +156,34 @@ def test_many_threads_commit_in_groups(tmp_path: Path) -> None:
     assert scan.bad is None and scan.broken is None and scan.tip.seq == 150
 
 
-def test_a_failed_commit_point_leaves_no_staged_file(tmp_path: Path, monkeypatch) -> None:
-    """The journal's fdatasync fails (the staged temps were written meanwhile): the caller
-    hears that nothing was written, the temps and the record are gone, the next put works."""
+@pytest.mark.parametrize("parallel", [True, False])
+def test_a_failed_commit_point_leaves_no_staged_file(
+    parallel: bool, tmp_path: Path, monkeypatch
+) -> None:
+    """The journal's fdatasync fails (the staged temps were written meanwhile, on the helper
+    thread with the real backend): the caller hears that nothing was written, the temps and
+    the record are gone, the next put works."""
     root = tmp_path / "s"
     with Store.init(root, allow_temp=True) as s:
         s.put(f"{F}/a.md", "alpha\n", actor=ANA)
+        fail = [1]
+        real_sync = os.fdatasync
 
-        class FailingSync(fsio.RealIO):
-            fail = 1
+        def fdatasync(fd: int) -> None:
+            if fail[0]:
+                fail[0] -= 1
+                raise OSError(errno.EIO, "Input/output error")
+            real_sync(fd)
 
-            def fdatasync(self, fd: int) -> None:
-                if self.fail:
-                    self.fail -= 1
-                    raise OSError(errno.EIO, "Input/output error")
-                super().fdatasync(fd)
+        if parallel:
+            monkeypatch.setattr(os, "fdatasync", fdatasync)
+        else:
 
-        monkeypatch.setattr(fsio, "backend", FailingSync())
+            class FailingSync(fsio.RealIO):  # not the real backend: staged, then synced
+                def fdatasync(self, fd: int) -> None:
+                    fdatasync(fd)
+
+            monkeypatch.setattr(fsio, "backend", FailingSync())
         with pytest.raises(BrainError, match="nothing was written"):
             s.put(f"{F}/new/b.md", "beta\n", actor=ANA)
         assert not [p for p in (root / F).rglob(".*") if ".tmp" in p.name]
