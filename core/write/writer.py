@@ -124,6 +124,11 @@ class Writer:
         self._loop_has = False  # ... and was handed it
         self._loop_sleeping = False  # in an untimed wait: wake it when the lock is taken
         self._last_done = time.monotonic()
+        # fds kept open between groups of one lock tenure (an open per group costs more than
+        # the write): dropped at every fence, after tasks (a consolidation replaces
+        # current.binlog) and at release.
+        self._log_fd: int | None = None
+        self._head_fd: int | None = None
         self._thread = threading.Thread(target=self._loop, name="brain-writer", daemon=True)
         self._thread.start()
 
@@ -311,6 +316,7 @@ class Writer:
             if not req.finished:
                 req.error = BrainError("the store's writer stopped before this request ran")
                 req.finish()
+        self._drop_fds()
         if self.journal is not None:
             self.journal.close()
             self.journal = None
@@ -355,9 +361,12 @@ class Writer:
             for req in batch:
                 if req.task is not None:
                     try:
+                        self._drop_fds()  # the task may replace the files behind them
                         req.value = req.task()
                     except BaseException as e:  # noqa: BLE001 - handed back to the caller
                         req.error = e
+                    finally:
+                        self._drop_fds()
                     req.finish()
         except BaseException as e:  # every waiter must wake, whatever happened
             for req in batch:
@@ -382,6 +391,7 @@ class Writer:
     def _fence(self) -> None:
         """Forget what another process may have changed since the lock was last ours, and
         refuse to write on a store that some process found frozen (PROTOCOL, Writers)."""
+        self._drop_fds()
         v = verdict.read(self.layout)
         if v is not None and not self.allow_frozen:
             raise Frozen(f"writes are refused: the store is {v.state}: {v.reason}")
@@ -426,7 +436,30 @@ class Writer:
             raise Frozen(f"{why} (retried: {e})") from e
         self._tip_before = None
 
+    def _drop_fds(self) -> None:
+        for fd in (self._log_fd, self._head_fd):
+            if fd is not None:
+                fsio.close(fd)
+        self._log_fd = self._head_fd = None
+
+    def _append_log(self, blob: bytes) -> None:
+        if self._log_fd is None:
+            self._log_fd = fsio.open_fd(self.binlog.current, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+        fsio.write(self._log_fd, blob)
+
+    def _write_head(self, seq: int) -> None:
+        """HEAD in place (as `write_head`, which recovery ran at this acquisition: the file
+        exists and holds 8 bytes)."""
+        if self._head_fd is None:
+            try:
+                self._head_fd = fsio.open_fd(self.layout.head, os.O_WRONLY)
+            except FileNotFoundError:
+                write_head(self.layout, seq)
+                return
+        fsio.pwrite(self._head_fd, seq.to_bytes(8, "little"), 0)
+
     def _release(self) -> None:
+        self._drop_fds()
         if not self.lock.held:
             return
         try:
@@ -527,6 +560,7 @@ class Writer:
                 self._tip_before = tip_before
                 # Without the flush: the journal must keep the record. Another process (or
                 # our next request) replays it when it takes the lock, as after a crash.
+                self._drop_fds()
                 self.lock.release()
                 if isinstance(e, Exception):
                     raise Frozen(self.frozen) from e
@@ -542,10 +576,10 @@ class Writer:
     ) -> None:
         apply_files(self.layout.root, record, self.dirs, staged=staged)
         blob = b"".join(record.frames)
-        self.binlog.append(blob)
+        self._append_log(blob)
         self.mmr.append([leaf_hash(p) for p in payloads])
         self.tip = Tip(rows[-1].seq, rows[-1].ts_ns, rows[-1].chain, self.tip.offset + len(blob))
-        write_head(self.layout, self.tip.seq)
+        self._write_head(self.tip.seq)
         if plan.purges:
             add_pending_purges(self.layout, plan.purges)
         self._on_rows(rows)
