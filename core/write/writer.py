@@ -367,6 +367,7 @@ class Writer:
                         req.error = e
                     finally:
                         self._drop_fds()
+                        self.view.forget_names()  # it may have written files itself
                     req.finish()
         except BaseException as e:  # every waiter must wake, whatever happened
             for req in batch:
