@@ -2,8 +2,8 @@
 
 Producers (threads) submit requests; the caller holding the commit token groups what is
 queued, makes the group durable with one fdatasync of the journal, applies it without further
-syncs and wakes the callers. Flushing (syncfs, then emptying the journal) happens only under the lock, before the
-lock is released and when the journal grows past a few MB.
+syncs and wakes the callers. Flushing (syncfs, then emptying the journal) happens only under
+the lock, before the lock is released and when the journal grows past a few MB.
 """
 
 from __future__ import annotations
