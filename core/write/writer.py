@@ -533,7 +533,7 @@ class Writer:
 
             try:
                 # The commit point; the files are staged under temp names while it syncs.
-                self.journal.commit(record, during=stage)
+                self.journal.commit(record, during=stage if record.writes else None)
             except BaseException as e:
                 drop_staged(made)
                 self.journal.cut(before, durable=True)  # the caller hears: not written
