@@ -438,10 +438,15 @@ class Writer:
         self._tip_before = None
 
     def _drop_fds(self) -> None:
-        for fd in (self._log_fd, self._head_fd):
+        # Forgotten before closing: a close that fails must never be retried (the number may
+        # belong to another file by then).
+        fds, self._log_fd, self._head_fd = (self._log_fd, self._head_fd), None, None
+        for fd in fds:
             if fd is not None:
-                fsio.close(fd)
-        self._log_fd = self._head_fd = None
+                try:
+                    fsio.close(fd)
+                except OSError:
+                    pass
 
     def _append_log(self, blob: bytes) -> None:
         if self._log_fd is None:
