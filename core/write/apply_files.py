@@ -25,7 +25,9 @@ def stage_files(root: Path, record: Record, dirs: _DirCache, made: list[str]) ->
     appended to `made` as it is created, so the caller can remove them if the group fails.
     A path written twice in one record is left to apply time (one temp name per path)."""
     seen: set[str] = set()
-    dup = {w.path for w in record.writes if w.path in seen or seen.add(w.path)}
+    dup: set[str] = set()
+    for w in record.writes:
+        (dup if w.path in seen else seen).add(w.path)
     out: Staged = []
     pid = os.getpid()
     base = os.fspath(root)
