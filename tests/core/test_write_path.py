@@ -143,7 +143,7 @@ def test_many_threads_commit_in_groups(tmp_path: Path) -> None:
             t.join(60)
         assert not errors, errors
         assert sorted(r.seq for r in results) == list(range(1, 151))
-        writer = s._writer
+        writer = s.session.writer
         assert writer is not None
         for _ in range(200):
             if not writer.lock.held:
