@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from core.errors import BrainError
 
 if TYPE_CHECKING:
-    from core.models import Row
+    from core.models import Memory, Row
     from core.store import Store
 
 ACTOR_ENV = "BRAIN_ACTOR"
@@ -145,11 +145,37 @@ def open_store(
     return store
 
 
+def view_memory(args: argparse.Namespace, path: str, actor: str | None) -> Memory:
+    """`brain view`'s read. A view reads only the memory's files (core.view), so when nothing
+    must run before a read (see _needs_writer) it reads them without opening the Store: no
+    SQLite, no log scan, and ~15 ms less of imports for a one-shot process. Anything unusual
+    (no store, an unreadable manifest, a journal to replay) takes the full read-only open, which
+    reports it or repairs it first."""
+    import time
+
+    import msgspec
+
+    from core import view
+    from core.layout import Layout, resolve_root
+    from core.models import Manifest
+    from core.paths import check_root_allowed
+
+    layout = Layout(resolve_root(args.store))
+    check_root_allowed(layout.root, args.allow_temp_store)
+    try:
+        msgspec.json.decode(layout.manifest.read_bytes(), type=Manifest)
+        direct = not _needs_writer(layout.root)
+    except (OSError, msgspec.DecodeError):
+        direct = False
+    if direct:
+        return view.view(layout, path, actor=actor, clock=time.time_ns)
+    with open_store(args, read_only=True) as store:
+        return store.view(path, actor=actor)
+
+
 def _needs_writer(root) -> bool:
     """A read-only open would show less than a writable one: the index is missing, or a
     journal holds committed rows nobody has applied yet."""
-    from core.write.lock import is_locked
-
     try:
         if not (root / "index" / "brain.sqlite").exists():
             return True
@@ -157,6 +183,8 @@ def _needs_writer(root) -> bool:
             return False
     except FileNotFoundError:
         return False
+    from core.write.lock import is_locked
+
     return not is_locked(root / ".lock")  # a live writer's journal is its own business
 
 
