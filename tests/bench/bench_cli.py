@@ -57,7 +57,11 @@ def _env() -> dict[str, str]:
     env["BRAIN_ACTOR"] = "agent:bench@localhost"
     env["XDG_STATE_HOME"] = str(d / "xdg-state")  # checkpoint witnesses stay in the bench dir
     env["XDG_CONFIG_HOME"] = str(d / "xdg-config")
-    for k in ("BRAIN_PASSPHRASE", "BRAIN_DEBUG", "CYBEROS_STORE", "CYBEROS_BRAIN_HOME"):
+    # PYTHONDONTWRITEBYTECODE (set in some dev shells) would make brain compile every module
+    # from source on every run (~30 ms), while cyberos, installed by pip, runs from bytecode
+    # compiled at install: both run from cached bytecode, as installed tools do.
+    drop = ("BRAIN_PASSPHRASE", "BRAIN_DEBUG", "CYBEROS_STORE", "CYBEROS_BRAIN_HOME")
+    for k in (*drop, "PYTHONDONTWRITEBYTECODE"):
         env.pop(k, None)
     return env
 

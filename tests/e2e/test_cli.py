@@ -358,6 +358,53 @@ def test_put_view_search_do_not_import_the_ui(store: str, tmp_path: Path) -> Non
     assert b"LOADED []" in p.stderr
 
 
+def test_read_commands_load_no_cryptography_and_write_no_index(store: str) -> None:
+    """view, search, tail and history (issue 11): no signature is checked, so cryptography is
+    never imported, nor the UI; and a read-only open leaves the index's files untouched."""
+    put(store, MEM, b"read-only penguins\n")
+    index = Path(store) / "index"
+
+    def snapshot() -> dict[str, tuple[int, int]]:
+        # The WAL's shared-memory file takes a reader's read marks: SQLite's own bookkeeping,
+        # not a write to the index (the database and its WAL).
+        files = [f for f in index.iterdir() if not f.name.endswith("-shm")]
+        return {f.name: (f.stat().st_size, f.stat().st_mtime_ns) for f in files}
+
+    before = snapshot()
+    code = (
+        "import sys; from brain_tui.cli.main import main\n"
+        f"s = {store!r}\n"
+        f"assert main(['--store', s, 'view', {MEM!r}]) == 0\n"
+        f"assert main(['--store', s, 'view', '--meta', {MEM!r}]) == 0\n"
+        "assert main(['--store', s, 'search', 'penguins']) == 0\n"
+        "assert main(['--store', s, 'tail']) == 0\n"
+        f"assert main(['--store', s, 'history', {MEM!r}]) == 0\n"
+        "bad = ('cryptography', 'textual', 'rich', 'screens', 'widgets')\n"
+        "loaded = sorted({m.split('.')[0] for m in sys.modules if m.split('.')[0] in bad})\n"
+        "print('LOADED', loaded, file=sys.stderr)\n"
+    )
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, env=_env(), timeout=60)
+    assert p.returncode == 0, p.stderr.decode()
+    assert b"LOADED []" in p.stderr, p.stderr.decode()
+    assert snapshot() == before
+
+
+def test_view_reads_without_opening_the_store(store: str) -> None:
+    """A one-shot `brain view` reads the memory's files: no SQLite, no log scan (the Store
+    is not even imported) when no journal waits to be replayed."""
+    put(store, MEM, b"direct\n")
+    code = (
+        "import sys; from brain_tui.cli.main import main\n"
+        f"assert main(['--store', {store!r}, 'view', {MEM!r}]) == 0\n"
+        "print('LOADED', sorted(m for m in ('core.store', 'sqlite3') if m in sys.modules),"
+        " file=sys.stderr)\n"
+    )
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, env=_env(), timeout=60)
+    assert p.returncode == 0, p.stderr.decode()
+    assert p.stdout == b"direct\n"
+    assert b"LOADED []" in p.stderr, p.stderr.decode()
+
+
 def test_version_prints_the_installed_version() -> None:
     from importlib import metadata
 
