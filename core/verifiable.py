@@ -7,17 +7,23 @@ from typing import TYPE_CHECKING, Any
 from core.errors import BrainError, NotFound, ProofError
 from core.index import queries
 from core.log import canonical
-from core.verify import checkpoints, keys, proofbundle, signed_note
+from core.verify import checkpoints
 from core.verify.mmr import MMR, leaf_hash
 from core.write.intents import Note
 
 if TYPE_CHECKING:
     from core.store import Store
+    from core.verify import signed_note
+
+# core.verify.keys, signed_note and proofbundle load cryptography (~20 ms): imported by the functions that
+# sign or read keys, so an open's check_on_open on a store with no checkpoint yet never loads it.
 
 SYSTEM_ACTOR = "system:brain"
 
 
 def signers(store: Store) -> list[signed_note.Signer]:
+    from core.verify import keys
+
     if store._signers is None:
         store._signers = keys.load_signers(store.layout.keys, store.passphrase)
     if not store._signers:
@@ -64,6 +70,8 @@ def _mmr(store: Store) -> MMR:
 
 
 def _vkey_for(store: Store, note: str) -> str:
+    from core.verify import keys, signed_note
+
     _cp, sigs = signed_note.parse_note(note)
     by_id = {(v.name, v.key_id): v for v in keys.load_verifiers(store.layout.keys)}
     for name, kid, _sig in sigs:
@@ -83,6 +91,8 @@ def _covering(store: Store, size: int) -> int:
 
 
 def prove(store: Store, seq: int) -> dict[str, Any]:
+    from core.verify import proofbundle
+
     head = store.refresh()
     if not 1 <= seq <= head:
         raise NotFound(f"seq {seq} is not in the log (it holds rows 1..{head})")
@@ -109,6 +119,8 @@ def prove(store: Store, seq: int) -> dict[str, Any]:
 
 
 def consistency(store: Store, size1: int, size2: int) -> dict[str, Any]:
+    from core.verify import proofbundle
+
     sizes = checkpoints.sizes(store.layout)
     for s in (size1, size2):
         if s not in sizes:
@@ -138,6 +150,8 @@ def consistency(store: Store, size1: int, size2: int) -> dict[str, Any]:
 
 def rotate_key(store: Store, *, finish: bool = False) -> dict[str, Any]:
     """Start a rotation (new key; both sign during the overlap) or finish it (retire old keys)."""
+    from core.verify import keys
+
     store._start_writer_checked()
     assert store._writer is not None
     origin = checkpoints.origin_of(store.manifest.store_id)
