@@ -389,6 +389,29 @@ def test_read_commands_load_no_cryptography_and_write_no_index(store: str) -> No
     assert snapshot() == before
 
 
+def _put_loads_cryptography(store: str, path: str) -> bool:
+    code = (
+        "import sys; from brain_tui.cli.main import main\n"
+        f"assert main(['--store', {store!r}, 'put', {path!r}, '-']) == 0\n"
+        "print('CRYPTO', 'cryptography' in sys.modules, file=sys.stderr)\n"
+    )
+    p = subprocess.run(
+        [sys.executable, "-c", code], input=b"body\n", capture_output=True, env=_env(), timeout=60
+    )
+    assert p.returncode == 0, p.stderr.decode()
+    return b"CRYPTO True" in p.stderr
+
+
+def test_one_shot_put_checks_no_signature_it_checked_before(store: str) -> None:
+    """A writable open verifies the newest checkpoint once, then trusts the recorded check
+    while nothing changed (core.verify.note_cache); with no checkpoint yet there is no
+    signature to check. Either way a one-shot put does not load cryptography."""
+    assert not _put_loads_cryptography(store, "memories/facts/one.md")
+    ok("--store", store, "checkpoint")
+    _put_loads_cryptography(store, "memories/facts/two.md")  # a new note: verified, recorded
+    assert not _put_loads_cryptography(store, "memories/facts/three.md")
+
+
 def test_view_reads_without_opening_the_store(store: str) -> None:
     """A one-shot `brain view` reads the memory's files: no SQLite, no log scan (the Store
     is not even imported) when no journal waits to be replayed."""
