@@ -437,6 +437,22 @@ def test_version_prints_the_installed_version() -> None:
     assert ok("--store", "/nonexistent", "--version").stdout == p.stdout
 
 
+def test_precomputed_help_is_what_argparse_prints() -> None:
+    """`brain --help` prints help_text.py (no argparse) where argparse would print the same:
+    the text must match the parsers (refresh: `python -m brain_tui.cli.parsing`)."""
+    from brain_tui.cli import help_text, parsing
+
+    if sys.version_info[:2] != help_text.PYTHON:
+        pytest.skip(f"help_text.py was made by Python {help_text.PYTHON}'s argparse")
+    assert parsing.render_help(help_text.COLUMNS) == help_text.TEXT, (
+        "help_text.py is stale: run `python -m brain_tui.cli.parsing`"
+    )
+    assert ok("--help", env=_env(COLUMNS="80")).stdout.decode() == help_text.TEXT
+    assert ok("-h", env=_env(COLUMNS="80")).stdout.decode() == help_text.TEXT
+    wide = ok("--help", env=_env(COLUMNS="120")).stdout.decode()  # argparse's own, wider
+    assert wide == parsing.render_help(120) != help_text.TEXT
+
+
 def test_help_does_not_look_up_the_version() -> None:
     # --version reads package metadata (importlib.metadata costs ~20 ms); --help must not.
     code = (
