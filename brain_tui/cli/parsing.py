@@ -24,7 +24,18 @@ def _pre_parser() -> argparse.ArgumentParser:
     return p
 
 
+_found: dict[tuple[str, ...], str | None] = {}
+
+
 def find_command(argv: Sequence[str]) -> str | None:
+    """The command named in argv, or None (main and entry both ask: parsed once)."""
+    key = tuple(argv)
+    if key not in _found:
+        _found[key] = _find_command(argv)
+    return _found[key]
+
+
+def _find_command(argv: Sequence[str]) -> str | None:
     names = {n for n, _ in COMMANDS}
     try:
         _ns, rest = _pre_parser().parse_known_args(list(argv))
@@ -64,7 +75,7 @@ def build_parser(selected: str | None) -> argparse.ArgumentParser:
     for name, help_ in COMMANDS:
         if name == selected:
             load(name).add_parser(sub)
-        else:
+        elif selected is None:  # listed in --help and in "invalid choice" errors
             sub.add_parser(name, help=help_, add_help=False)
     return parser
 
