@@ -65,8 +65,17 @@ def add_global_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def help_formatter(prog: str) -> argparse.HelpFormatter:
+    """argparse's own formatter at the width argparse would pick (the terminal's), found
+    without shutil: argparse makes a formatter in every add_argument, and its default one
+    imports shutil, which loads bz2 and lzma (~2 ms of every command)."""
+    from brain_tui.cli.main import terminal_columns
+
+    return argparse.HelpFormatter(prog, width=terminal_columns() - 2)
+
+
 def global_parent() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(add_help=False)
+    p = argparse.ArgumentParser(add_help=False, formatter_class=help_formatter)
     add_global_options(p)
     return p
 
@@ -83,6 +92,7 @@ def command_parser(subparsers: Any, name: str, help: str, **kw: Any) -> argparse
         description=kw.pop("description", help),
         parents=[global_parent()],
         conflict_handler="resolve",
+        formatter_class=help_formatter,
         **kw,
     )
 

@@ -19,7 +19,9 @@ class _PreParser(argparse.ArgumentParser):
 
 
 def _pre_parser() -> argparse.ArgumentParser:
-    p = _PreParser(prog=PROG, add_help=False, allow_abbrev=False)
+    p = _PreParser(
+        prog=PROG, add_help=False, allow_abbrev=False, formatter_class=common.help_formatter
+    )
     common.add_global_options(p)
     return p
 
@@ -66,6 +68,7 @@ def build_parser(selected: str | None) -> argparse.ArgumentParser:
         prog=PROG,
         description="BRAIN: a local-first, append-only, verifiable memory ledger.",
         epilog="Run `brain COMMAND --help` for a command's options.",
+        formatter_class=common.help_formatter,
     )
     parser.add_argument(
         "--version", action=_VersionAction, help="print the installed version and exit"
@@ -76,7 +79,7 @@ def build_parser(selected: str | None) -> argparse.ArgumentParser:
         if name == selected:
             load(name).add_parser(sub)
         elif selected is None:  # listed in --help and in "invalid choice" errors
-            sub.add_parser(name, help=help_, add_help=False)
+            sub.add_parser(name, help=help_, add_help=False, formatter_class=common.help_formatter)
     return parser
 
 
