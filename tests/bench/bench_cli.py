@@ -219,9 +219,30 @@ def _word(mems: list) -> str:
     return words.most_common(1)[0][0]
 
 
+def _editable_finder() -> str | None:
+    """An editable install made as an import hook (setuptools' "finder", written when the
+    project's layout once needed one) runs at every interpreter start: ~10 ms of pathlib, re
+    and urllib before brain's first line. The current pyproject gets a plain .pth line."""
+    import site
+    import sysconfig
+
+    dirs = {sysconfig.get_paths()["purelib"], *getattr(site, "getsitepackages", list)()}
+    for d in dirs:
+        for pth in Path(d).glob("__editable__*brain_tui*.pth"):
+            if "import " in pth.read_text(errors="replace"):
+                return str(pth)
+    return None
+
+
 def setup(ctx: Ctx) -> None:
     mems = Corpus(seed=23).memories(MEMORIES)
     sh = ctx.shared
+    if finder := _editable_finder():
+        sh.setdefault("notes", []).append(
+            f"brain's venv starts an editable-install import hook ({finder}): ~10 ms of every"
+            " brain figure, `python -c pass` included; `pip install -e .` again writes a plain"
+            " path line instead"
+        )
     sh["cli-word"] = _word(mems)
     sh["cli-view"] = mems[MEMORIES // 2].path
     sh["cli-brain"] = _brain_cmd()
