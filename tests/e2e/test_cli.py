@@ -428,6 +428,24 @@ def test_view_reads_without_opening_the_store(store: str) -> None:
     assert b"LOADED []" in p.stderr, p.stderr.decode()
 
 
+def test_view_after_a_crashed_put_shows_the_committed_body(store: str) -> None:
+    """A put that died after its commit point left its row in the journal only: `brain view`
+    does not read the files directly then, it opens the store writable (replay) first."""
+    put(store, MEM, b"before\n")
+    p = brain(
+        "--store",
+        store,
+        "put",
+        MEM,
+        "-",
+        input=b"after\n",
+        env=_env(BRAIN_TEST_CRASH_AFTER_COMMIT="1"),
+    )
+    assert p.returncode == 9, p.stderr.decode()
+    assert (Path(store) / "audit" / "journal.wal").stat().st_size > 0
+    assert ok("--store", store, "view", MEM).stdout == b"after\n"
+
+
 def test_version_prints_the_installed_version() -> None:
     from importlib import metadata
 
