@@ -412,6 +412,36 @@ def test_one_shot_put_checks_no_signature_it_checked_before(store: str) -> None:
     assert not _put_loads_cryptography(store, "memories/facts/three.md")
 
 
+def test_one_shot_put_makes_at_most_two_device_syncs(store: str, tmp_path: Path) -> None:
+    """The commit point (the journal's fdatasync) and the flush (syncfs): SQLite's checkpoint
+    syncs are left out of a one-shot put (docs/durability.md), counted by strace."""
+    import shutil
+
+    strace = shutil.which("strace")
+    if strace is None:
+        pytest.skip("strace is not installed")
+    put(store, MEM, b"first\n")  # the first write of a store builds the node file: not timed
+    out = tmp_path / "syncs.txt"
+    calls = "fsync,fdatasync,syncfs,msync,sync,sync_file_range"
+    cmd = [strace, "-f", "-c", "-o", str(out), "-e", f"trace={calls}"]
+    p = subprocess.run(
+        [*cmd, sys.executable, "-m", "brain_tui.cli.main", "--store", store, "put", MEM, "-"],
+        input=b"second\n",
+        capture_output=True,
+        env=_env(),
+        timeout=60,
+    )
+    if p.returncode and b"ptrace" in p.stderr:
+        pytest.skip(f"strace cannot trace here: {p.stderr.decode().strip()[:200]}")
+    assert p.returncode == 0, p.stderr.decode()
+    counted = {
+        parts[-1]: int(parts[3])
+        for parts in (line.split() for line in out.read_text().splitlines())
+        if len(parts) >= 5 and parts[-1] in calls.split(",")
+    }
+    assert sum(counted.values()) <= 2, counted
+
+
 def test_view_reads_without_opening_the_store(store: str) -> None:
     """A one-shot `brain view` reads the memory's files: no SQLite, no log scan (the Store
     is not even imported) when no journal waits to be replayed."""
