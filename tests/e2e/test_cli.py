@@ -499,6 +499,16 @@ def test_precomputed_help_is_what_argparse_prints() -> None:
     assert ok("-h", env=_env(COLUMNS="80")).stdout.decode() == help_text.TEXT
     wide = ok("--help", env=_env(COLUMNS="120")).stdout.decode()  # argparse's own, wider
     assert wide == parsing.render_help(120) != help_text.TEXT
+    code = (
+        "import sys; from brain_tui.cli.main import main\n"
+        "assert main(['--help']) == 0\n"
+        "bad = ('argparse', 'core', 'msgspec', 'textual', 'rich')\n"
+        "print('LOADED', sorted({m.split('.')[0] for m in sys.modules} & set(bad)), file=sys.stderr)\n"
+    )
+    p = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, env=_env(COLUMNS="80"), timeout=60
+    )
+    assert p.returncode == 0 and b"LOADED []" in p.stderr, p.stderr.decode()
 
 
 def test_help_does_not_look_up_the_version() -> None:
