@@ -2,7 +2,8 @@
 
 Every figure is one fresh process, started the way a user starts it: the `brain` console script
 next to this interpreter (else the same entry point via `python -c`), with PYTHONPATH set to
-this repo. Measured: `brain --help`, `brain view PATH`, `brain put PATH` with the body on stdin
+this repo ($BRAIN_BENCH_BRAIN names another command, e.g. the script of a fresh venv's install).
+Measured: `brain --help`, `brain view PATH`, `brain put PATH` with the body on stdin
 (a new path each time, and overwriting one path with a new body each time) and `brain search
 WORD`, on a 200-memory store; and, for one `brain put`, the device syncs strace counts, on
 that store and on one that 100 one-shot puts wrote (see _age_store). Every repetition first
@@ -26,6 +27,7 @@ import io
 import json
 import os
 import re
+import shlex
 import shutil
 import statistics
 import subprocess
@@ -67,6 +69,8 @@ def _env() -> dict[str, str]:
 
 
 def _brain_cmd() -> list[str]:
+    if os.environ.get("BRAIN_BENCH_BRAIN"):  # another install's console script, e.g. a fresh venv
+        return shlex.split(os.environ["BRAIN_BENCH_BRAIN"])
     script = Path(sys.executable).parent / "brain"
     if script.is_file() and os.access(script, os.X_OK):
         return [str(script)]
@@ -237,7 +241,7 @@ def _editable_finder() -> str | None:
 def setup(ctx: Ctx) -> None:
     mems = Corpus(seed=23).memories(MEMORIES)
     sh = ctx.shared
-    if finder := _editable_finder():
+    if not os.environ.get("BRAIN_BENCH_BRAIN") and (finder := _editable_finder()):
         sh.setdefault("notes", []).append(
             f"brain's venv starts an editable-install import hook ({finder}): ~10 ms of every"
             " brain figure, `python -c pass` included; `pip install -e .` again writes a plain"
