@@ -208,7 +208,7 @@ def _needs_writer(root) -> bool:
 
 
 def _passphrase_if_needed(args: argparse.Namespace) -> str | None:
-    from core.store import resolve_root
+    from core.layout import resolve_root
     from core.verify import keys
 
     if keys.passphrase_from_env() or not sys.stdin.isatty():
