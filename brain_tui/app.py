@@ -17,6 +17,7 @@ from importlib import resources
 from pathlib import Path, PurePath
 from typing import Any
 
+from textual import events
 from textual.actions import ActionParseResult
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
@@ -46,7 +47,7 @@ from screens.pii import PiiScreen
 from screens.proposals import ProposalsScreen
 from screens.sync import SyncScreen
 from widgets.header import PANES, HeaderInfo, short_root
-from widgets.shell import Shell
+from widgets.shell import Shell, TypeAhead
 from widgets.status import describe
 
 STYLES_DIR = Path(styles.__file__).parent
@@ -180,6 +181,14 @@ class BrainApp(App[int]):
         if pane == "doctor":
             return DoctorScreen(store, timings=self.timings)
         return {"pii": PiiScreen, "proposals": ProposalsScreen, "sync": SyncScreen}[pane]()
+
+    async def on_key(self, event: events.Key) -> None:
+        # Runs before App's own key handler (which checks the bindings): a key that bubbled up
+        # here before a just-opened search box got the focus is the query's, not a command.
+        screen = self.screen
+        if isinstance(screen, TypeAhead) and await screen.type_ahead(event.key, event.character):
+            event.stop()
+            event.prevent_default()
 
     def on_unmount(self) -> None:
         self.follow.stop_watcher()

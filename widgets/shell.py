@@ -33,6 +33,14 @@ class Shell(Protocol):
     tiers_version: int  # bumped after every rebalance: panes showing tiers reload
 
 
+@runtime_checkable
+class TypeAhead(Protocol):
+    """A screen whose text field can be opened by a key: the keys that reach the app before
+    the field has the focus (a paste, a fast typist) are offered to it before any binding."""
+
+    async def type_ahead(self, key: str, character: str | None) -> bool: ...
+
+
 def shell(node: DOMNode) -> Shell:
     """The running app as the shell contract (BrainApp, the only app these widgets run in)."""
     return cast(Shell, node.app)

@@ -226,6 +226,11 @@ class MemoriesScreen(PaneScreen):
     def action_search(self) -> None:
         self.search.open()
 
+    async def type_ahead(self, key: str, character: str | None) -> bool:
+        """Keys typed right after `/` reach the app before the focus reaches the search box:
+        they belong to the query, never to the list's one-letter commands (`e`: the editor)."""
+        return self.search.awaiting_focus and await self.search.type_ahead(key, character)
+
     @on(SearchBox.Query, "#mem-search")
     def _query(self, message: SearchBox.Query) -> None:
         self._search(message.text)

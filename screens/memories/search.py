@@ -58,6 +58,7 @@ class SearchBox(SearchInput):
         super().__init__(placeholder="search memories", id=id, classes=classes)
         self.mode = "lexical"
         self._chosen = False  # the person picked a mode: the model getting warm leaves it alone
+        self._awaiting_focus = False
         self.border_subtitle = "enter search · ↓ results · ctrl+t mode · esc clears"
 
     def on_mount(self) -> None:
@@ -71,12 +72,42 @@ class SearchBox(SearchInput):
     def is_open(self) -> bool:
         return self.has_class("-open")
 
+    @property
+    def awaiting_focus(self) -> bool:
+        """Opened, and no key has reached the box itself yet: the focus lands after the keys
+        already queued (a fast typist's or a paste's `/query enter`), which the app hands
+        here. The first key the box gets itself, or leaving it, ends that."""
+        return self._awaiting_focus
+
     def open(self) -> None:
         self.add_class("-open")
+        self._awaiting_focus = True
+        # A query already there is selected (typing replaces it); an empty box may receive
+        # type-ahead before the focus arrives, which selecting would make the next key replace.
+        self.select_on_focus = bool(self.value)
         self.focus()
+
+    def on_key(self) -> None:
+        self._awaiting_focus = False
+
+    def on_blur(self) -> None:
+        self._awaiting_focus = False
+
+    async def type_ahead(self, key: str, character: str | None) -> bool:
+        """Take a key that reached the list before the focus reached this box."""
+        if key == "enter":
+            await self.action_submit()
+        elif key == "backspace":
+            self.action_delete_left()
+        elif character is not None and character.isprintable():
+            self.insert_text_at_cursor(character)
+        else:
+            return False
+        return True
 
     def close(self) -> None:
         self.value = ""
+        self._awaiting_focus = False
         self.remove_class("-open")
 
     def _semantic_changed(self, state: str) -> None:

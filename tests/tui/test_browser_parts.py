@@ -112,3 +112,29 @@ async def test_footers_fit_80_columns_with_help_shown(store):
         await pilot.press("f1")
         await settle(pilot)
         assert type(app.screen).__name__ == "HelpScreen"
+
+
+async def test_keys_typed_right_after_slash_go_to_the_query(store):
+    """`/retry enter` in one burst (a paste, tmux send-keys, a fast typist): the letters that
+    arrive before the focus reaches the search box are the query's, never list commands."""
+    from textual import events
+
+    from screens.memories.search import SearchBox
+
+    app = make_app(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_pane(pilot)
+        screen.list.focus()
+        await settle(pilot)
+        burst = [("slash", "/")] + [(c, c) for c in "retry"] + [("enter", None)]
+        for key, char in burst:  # queued together: no pause between them
+            app.post_message(events.Key(key, char))
+        await pilot.pause(0.3)
+        await settle(pilot)
+        box = screen.query_one(SearchBox)
+        assert box.value == "retry"
+        assert app.screen is screen  # `e` did not open the editor, `r` ran nothing
+        assert app.focused is box
+        assert screen.query_text == "retry"
+        await pilot.press("s")  # typing on extends the query: the type-ahead is not selected
+        assert box.value == "retrys"
