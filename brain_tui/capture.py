@@ -40,12 +40,11 @@ def start_loop(target: Target, store: Store, actor: str = ACTOR) -> None:
         if not folders:
             target.post_message(CaptureStarted(None))
             return
-        loop = CaptureLoop(
-            store,
-            actor=actor,
-            program=PROGRAM,
-            on_event=lambda ev: target.post_message(CaptureEvent(ev)),
-        )
+
+        def on_event(ev: Event) -> None:  # the loop's thread; posting does not block
+            target.post_message(CaptureEvent(ev))
+
+        loop = CaptureLoop(store, actor=actor, program=PROGRAM, on_event=on_event)
         loop.start()
     except CaptureBusy as e:
         target.post_message(CaptureStarted(None, daemon=str(e) or "daemon"))

@@ -59,7 +59,7 @@ class PiiScreen(PaneScreen):
     BINDINGS = [
         Binding("n", "finding(1)", "Next finding", id="pii.next"),
         Binding("N", "finding(-1)", "Prev finding", show=False, id="pii.prev"),
-        Binding("space", "toggle", "Toggle redact", id="pii.toggle"),
+        Binding("space", "toggle_span", "Toggle redact", id="pii.toggle"),
         Binding("a", "toggle_all", "All", show=False, id="pii.toggle_all"),
         Binding("r", "redact", "Redact", id="pii.redact"),
         Binding("p", "keep_private", "Keep private", id="pii.keep_private"),
@@ -209,7 +209,7 @@ class PiiScreen(PaneScreen):
         self.current = ((self.current or 1) - 1 + step) % n + 1
         self._paint()
 
-    def action_toggle(self) -> None:
+    def action_toggle_span(self) -> None:
         item, n = self.item, self.current
         if item is None or n is None:
             self.app.bell()
