@@ -57,14 +57,22 @@ class PiiScreen(PaneScreen):
     TITLE_TEXT = "PII review"
 
     BINDINGS = [
-        Binding("n", "finding(1)", "Next finding", id="pii.next"),
-        Binding("N", "finding(-1)", "Prev finding", show=False, id="pii.prev"),
-        Binding("space", "toggle_span", "Toggle redact", id="pii.toggle"),
-        Binding("a", "toggle_all", "All", show=False, id="pii.toggle_all"),
-        Binding("r", "redact", "Redact", id="pii.redact"),
-        Binding("p", "keep_private", "Keep private", id="pii.keep_private"),
-        Binding("R", "release", "Release…", id="pii.release"),
-        Binding("P", "purge", "Purge…", id="pii.purge"),
+        Binding("n", "finding(1)", "Next", id="pii.next", tooltip="the next finding"),
+        Binding("N", "finding(-1)", "Previous finding", show=False, id="pii.prev"),
+        Binding(
+            "space", "toggle_span", "Toggle", id="pii.toggle", tooltip="redact this finding or not"
+        ),
+        Binding("a", "toggle_all", "Toggle all findings", show=False, id="pii.toggle_all"),
+        Binding("r", "redact", "Redact", id="pii.redact", tooltip="a new put, chosen spans masked"),
+        Binding("p", "keep_private", "Private", id="pii.keep_private", tooltip="keep it private"),
+        Binding(
+            "R",
+            "release",
+            "Release",
+            id="pii.release",
+            tooltip="share as it is; typed confirmation",
+        ),
+        Binding("P", "purge", "Purge", id="pii.purge", tooltip="legal erasure, with a reason"),
         Binding("tab", "switch_focus", "Body", show=False, id="pii.focus"),
     ]
 
@@ -141,7 +149,7 @@ class PiiScreen(PaneScreen):
             self.bar.show(Content.styled("nothing held", "$text-muted"))
             return
         totals = counts_text(queue_totals(self.items))
-        self.bar.show(Content.assemble((f"{n} held", "bold $warning"), "  ", totals))
+        self.bar.show(Content.assemble((f"{n} held  ", "bold $warning"), (totals, "")))
 
     @on(PiiQueue.Highlighted, "#pii-queue")
     def _highlighted(self, message: PiiQueue.Highlighted) -> None:
@@ -195,7 +203,9 @@ class PiiScreen(PaneScreen):
             found.update("")
             return
         title.update(f"{item.path}  ({item.sync_class}) · {item.title}")
-        text.update(highlighted_body(self.text, item.findings, self.chosen, self.current))
+        text.update(
+            highlighted_body(self.text.rstrip("\n"), item.findings, self.chosen, self.current)
+        )
         found.update(findings_lines(item.findings, self.chosen, self.current))
 
     # -- findings -----------------------------------------------------------------------------

@@ -7,8 +7,10 @@ screen reads it whole in a worker and hands the rows over with `set_rows`.
 from __future__ import annotations
 
 from collections.abc import Hashable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
+
+from textual.binding import Binding
 
 from widgets.list_keys import list_bindings
 from widgets.pii_format import counts_text
@@ -19,7 +21,11 @@ if TYPE_CHECKING:
 
 
 class PiiQueue(VirtualList):
-    BINDINGS = list_bindings("pii.queue", "focuses the findings", "held memory")
+    # Enter (focus the body) is in the help, not the footer: the four actions need the room.
+    BINDINGS = [
+        replace(b, show=False) if isinstance(b, Binding) and b.action == "open" else b
+        for b in list_bindings("pii.queue", "focuses the body", "held memory")
+    ]
     CURSOR_CLASS = "pii-queue--cursor"
     COMPONENT_CLASSES = {"pii-queue--header", "pii-queue--cursor", "pii-queue--dim"}
 
