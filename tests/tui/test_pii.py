@@ -198,3 +198,17 @@ async def test_empty_queue(small_store):
         assert screen.items == [] and "nothing held" in str(screen.bar.render())
         await pilot.press("r", "p", "R", "P")  # nothing to act on: a bell, no dialog
         assert app.screen is screen
+
+
+async def test_help_opens_at_the_pii_keys(held_store):
+    from screens.help import HelpScreen
+
+    app = make_app(held_store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_pane(pilot)
+        await pilot.press("question_mark")
+        await settle(pilot)
+        assert isinstance(app.screen, HelpScreen) and app.screen.start == "PII review (4)"
+        ids = {i for _title, rows in app.help_sections() for _k, i in rows}
+        for key in ("pii.redact", "pii.keep_private", "pii.release", "pii.purge", "pii.toggle"):
+            assert any(f"[{key}]" in text for text in ids)
