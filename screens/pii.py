@@ -47,7 +47,7 @@ class PiiDetail(VerticalScroll, can_focus=True):
     ]
 
     def compose(self) -> ComposeResult:
-        yield Static("", id="pii-title", markup=False)
+        yield Static("", id="pii-title")
         yield Static("", id="pii-text")
         yield Static("", id="pii-findings")
 
@@ -202,7 +202,12 @@ class PiiScreen(PaneScreen):
             text.update(Content.styled("Nothing to review.", "$text-muted"))
             found.update("")
             return
-        title.update(f"{item.path}  ({item.sync_class}) · {item.title}")
+        title.update(
+            Content.assemble(
+                f"{item.path}  ({item.sync_class}) · ",
+                highlighted_body(item.title, item.findings, self.chosen, self.current, "title"),
+            )
+        )
         text.update(
             highlighted_body(self.text.rstrip("\n"), item.findings, self.chosen, self.current)
         )

@@ -45,15 +45,19 @@ def queue_totals(items: Sequence[Any]) -> dict[str, int]:
 
 
 def highlighted_body(
-    text: str, findings: Sequence[Mapping[str, Any]], chosen: set[int], current: int | None
+    text: str,
+    findings: Sequence[Mapping[str, Any]],
+    chosen: set[int],
+    current: int | None,
+    where: str = "body",
 ) -> Content:
-    """The body with each body finding styled by its type: a finding chosen for redaction is
+    """The body (or the title: `where`) with each of its findings styled by its type: a finding chosen for redaction is
     struck through and shows the mask it would get; the current one is reversed. Findings are
     numbered from 1 as the engine names them (core.pii_review)."""
     spans = sorted(
         (int(f["start"]), int(f["end"]), n)
         for n, f in enumerate(findings, 1)
-        if f.get("where") == "body" and 0 <= int(f["start"]) < int(f["end"]) <= len(text)
+        if f.get("where", "body") == where and 0 <= int(f["start"]) < int(f["end"]) <= len(text)
     )
     parts: list[str | tuple[str, str]] = []
     at = 0

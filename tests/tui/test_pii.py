@@ -212,3 +212,26 @@ async def test_help_opens_at_the_pii_keys(held_store):
         ids = {i for _title, rows in app.help_sections() for _k, i in rows}
         for key in ("pii.redact", "pii.keep_private", "pii.release", "pii.purge", "pii.toggle"):
             assert any(f"[{key}]" in text for text in ids)
+
+
+def test_title_findings_highlight_in_the_title_only():
+    f = [{"where": "title", "type": "email", "start": 0, "end": 5, "confidence": 950}]
+    assert "[REDACTED:email]" in highlighted_body("a@b.c x", f, {1}, None, "title").plain
+    assert "[REDACTED" not in highlighted_body("a@b.c x", f, {1}, None).plain
+
+
+async def test_queue_follows_the_index_head(held_store):
+    """Another process (or the capture loop) holds a memory: the queue picks it up when the
+    index head moves, as the audit tail does."""
+    app = make_app(held_store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_pane(pilot)
+        held_store.put(
+            "memories/facts/ip-note.md",
+            "The NAS answers at 203.0.113.7 and mail goes to ops@example.com.\n",
+            actor=ACTORS[1],
+            sync_class="shareable",
+        )
+        held_store.wait_index()
+        app.index_head = held_store.indexed_seq()
+        assert await wait_until(pilot, lambda: len(screen.items) == 4)
