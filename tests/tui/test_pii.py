@@ -235,3 +235,21 @@ async def test_queue_follows_the_index_head(held_store):
         held_store.wait_index()
         app.index_head = held_store.indexed_seq()
         assert await wait_until(pilot, lambda: len(screen.items) == 4)
+
+
+async def test_a_refused_resolution_is_a_notification(held_store, monkeypatch):
+    from core.errors import BrainError
+    from core.pii_review import PiiReview
+
+    def refuse(self, path, action, **kw):
+        raise BrainError("the store is frozen: writes are refused")
+
+    monkeypatch.setattr(PiiReview, "resolve", refuse)
+    app = make_app(held_store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_pane(pilot)
+        await pilot.press("p")
+        assert await wait_until(pilot, lambda: bool(app.errors) and not screen.busy)
+        assert "frozen" in app.errors[-1] and len(screen.items) == 3
+        await pilot.press("p")  # not stuck busy: it tries again
+        assert await wait_until(pilot, lambda: len(app.errors) == 2)
