@@ -30,6 +30,7 @@ from textual.widgets import Static
 
 import styles
 from brain_tui import messages, workers
+from brain_tui.capture import Capture
 from brain_tui.config import Config
 from brain_tui.follow import Follow
 from brain_tui.keymap import Registry, unknown_ids
@@ -98,6 +99,7 @@ class BrainApp(App[int]):
         store_kw: dict[str, Any] | None = None,
         actor: str = "human:tui@localhost",
         services: bool = True,
+        capture: bool = True,
     ) -> None:
         super().__init__()
         self.root = Path(root) if root is not None else (store.root if store else resolve_root())
@@ -122,6 +124,9 @@ class BrainApp(App[int]):
         # Model warm-up and embedding; tests and snapshots turn them off (services=False)
         # so nothing loads behind their back.
         self.background = Background(self, enabled=services)
+        # The capture loop of the store's watched folders, unless a daemon runs it
+        # (brain_tui.capture); tests turn it off (capture=False) unless they test it.
+        self.capture = Capture(self, enabled=capture)
         self.register_theme(BRAIN_THEME)
         self.theme = "brain"
 
@@ -170,6 +175,7 @@ class BrainApp(App[int]):
         self.call_after_refresh(self.follow.request_state)
         self.follow.start_freeze_poll()
         self.call_after_refresh(self.background.start)  # after the first frame
+        self.call_after_refresh(self.capture.start)
 
     def _make_pane(self, pane: str) -> Screen:
         store = self.store
@@ -193,6 +199,7 @@ class BrainApp(App[int]):
     def on_unmount(self) -> None:
         self.follow.stop_watcher()
         self.background.stop()
+        self.capture.stop()
 
     # -- what the parts handle -----------------------------------------------------------
 
@@ -228,6 +235,12 @@ class BrainApp(App[int]):
 
     def on_rebalanced(self, message: messages.Rebalanced) -> None:
         self.background.rebalanced(message)
+
+    def on_capture_started(self, message: messages.CaptureStarted) -> None:
+        self.capture.started(message)
+
+    def on_capture_event(self, message: messages.CaptureEvent) -> None:
+        self.capture.event(message)
 
     # -- opening, first run --------------------------------------------------------------
 

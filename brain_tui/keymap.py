@@ -72,10 +72,13 @@ def scopes(app_cls: type) -> list[Scope]:
     from screens.memories.history import HistoryScreen
     from screens.memories.modals import MoveModal, PurgeModal
     from screens.memories.view import MemoryViewScreen
+    from screens.pii import PiiDetail, PiiScreen
+    from screens.pii_modals import ReleaseModal
     from screens.row_detail import RowDetailScreen
     from widgets.audit_list import AuditList
     from widgets.kind_tree import KindTree
     from widgets.memory_list import MemoryList
+    from widgets.pii_queue import PiiQueue
     from widgets.preview_scroll import PreviewScroll
     from widgets.search_input import SearchInput
     from widgets.similar_panel import SimilarPanel
@@ -94,6 +97,8 @@ def scopes(app_cls: type) -> list[Scope]:
         Scope("Memory editor (n, e)", (EditorModal,)),
         Scope("Move and purge dialogs (m, P)", (MoveModal, PurgeModal)),
         Scope("Doctor (3)", (DoctorScreen,)),
+        Scope("PII review (4)", (PiiScreen,), (PiiQueue, PiiDetail)),
+        Scope("Release dialog (R in PII review)", (ReleaseModal,)),
         Scope("Confirmations and errors", (ConfirmModal, ErrorModal)),
         Scope("First run", (FirstRunScreen,)),
         Scope("Help (?)", (HelpScreen,)),

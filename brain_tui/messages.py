@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from textual.message import Message
 
@@ -32,6 +33,8 @@ from widgets.status import (
 
 __all__ = [
     "ActivityChanged",
+    "CaptureEvent",
+    "CaptureStarted",
     "HeadMoved",
     "IndexHeadLoaded",
     "NoStore",
@@ -136,3 +139,20 @@ class Rebalanced(Message):
     result: dict[str, int] | None
     manual: bool
     error: BaseException | None = None
+
+
+@dataclass(eq=False)
+class CaptureStarted(Message):
+    """The loop runs (loop set), a daemon runs (daemon), or there is nothing to watch."""
+
+    loop: Any | None  # core.capture.CaptureLoop
+    folders: int = 0
+    daemon: str = ""  # who holds the capture lock, when the daemon runs
+    error: BaseException | None = None
+
+
+@dataclass(eq=False)
+class CaptureEvent(Message):
+    """One event from the loop's thread (core.capture.Event)."""
+
+    event: Any

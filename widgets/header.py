@@ -47,6 +47,7 @@ class HeaderInfo:
     pending_purges: int
     last_checkpoint_ns: int | None = None
     last_checkpoint_size: int | None = None
+    pii_pending: int = 0  # memories held for PII review (pane 4's queue)
 
     @classmethod
     def from_state(cls, st: StoreState) -> HeaderInfo:
@@ -100,6 +101,8 @@ def header_content(info: HeaderInfo | None, width: int, now_ns: int) -> Content:
         counts += f" · {info.tombstoned:,} tombstoned"
     if info.pending_purges:
         counts += f" · {info.pending_purges} purge pending"
+    if info.pii_pending:
+        counts += f" · {info.pii_pending} PII held"
     tail: list[str | tuple[str, str]] = [
         ("seq ", "dim"),
         (f"{info.head_seq:,}", "bold"),

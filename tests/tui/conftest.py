@@ -66,6 +66,7 @@ def make_app(store=None, **kw) -> BrainApp:
     kw.setdefault("timings", False)
     kw.setdefault("actor", "human:tester@ci")
     kw.setdefault("services", False)  # no model warm-up, embedding or rebalance behind tests
+    kw.setdefault("capture", False)  # no capture loop unless a test asks for one
     app = BrainApp(store=store, **kw)
     app.animation_level = "none"
     return app

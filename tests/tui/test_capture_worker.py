@@ -1,0 +1,52 @@
+"""The capture loop as a workstation worker: started when the store watches folders and no
+daemon runs, `capture: daemon` when one does, stopped (lock released) on quit."""
+
+from __future__ import annotations
+
+from core.capture import config
+from core.capture import state as capture_state
+from tests.tui.conftest import make_app, settle, wait_until
+
+
+async def test_capture_runs_in_the_workstation_and_stops_on_quit(small_store, tmp_path):
+    folder = tmp_path / "notes"
+    folder.mkdir()
+    config.watch(small_store.layout, folder)
+    app = make_app(small_store, capture=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert await wait_until(pilot, lambda: app.capture.state == "on")
+        assert "capture: 1 folder" in app.activity
+        assert capture_state.is_running(small_store.layout)
+        (folder / "idea.md").write_text("A captured idea about tides.\n")
+        assert await wait_until(pilot, lambda: app.capture.captured >= 1, timeout=20)
+    assert not capture_state.is_running(small_store.layout)  # stopped on quit
+    small_store.wait_index()
+    rows = small_store.audit_page(0, 10_000)
+    assert any(r.path and r.path.startswith("memories/facts/captured/") for r in rows)
+
+
+async def test_a_running_daemon_is_left_alone(small_store, tmp_path):
+    folder = tmp_path / "notes"
+    folder.mkdir()
+    config.watch(small_store.layout, folder)
+    daemon = capture_state.CaptureLock(small_store.layout, "brain capture-daemon")
+    daemon.acquire()
+    try:
+        app = make_app(small_store, capture=True)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            assert await wait_until(pilot, lambda: app.capture.state == "daemon")
+            assert "capture: daemon" in app.activity
+            assert app.errors == []  # no error: the daemon captures
+    finally:
+        daemon.release()
+
+
+async def test_no_watched_folders_no_loop(small_store):
+    app = make_app(small_store, capture=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert app.capture.state == "off" and app.capture.loop is None
+        assert "capture" not in app.activity
+    assert not capture_state.is_running(small_store.layout)
