@@ -218,6 +218,8 @@ def put_fields(fields: Mapping[str, Any]) -> None:
     tags.validate_fields(
         None, fields.get("category"), fields.get("classification"), fields.get("sync_class")
     )
+    if fields.get("tags") is not None and isinstance(fields.get("category"), str):
+        tags.validate_category_tags(fields["category"], fields["tags"])
     extra(fields.get("extra"))
 
 
