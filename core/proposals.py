@@ -30,7 +30,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from core import paths, tags
+from core import paths, tags, validate
 from core.errors import BrainError, InvalidMeta
 
 if TYPE_CHECKING:
@@ -257,6 +257,24 @@ def session_id(session: str | None = None) -> str:
 class Proposals:
     def __init__(self, store: Store) -> None:
         self.store = store
+
+    def _submit(self, intents: Sequence[Any], actor: str) -> list[Any]:
+        """Commit intents and their proposal row in one request. Not through Store.batch:
+        `proposal.filed` and `proposal.decided` are no caller's note (validate.NOTE_OPS), so
+        no one forges a decision with `store.note`."""
+        from core.write.intents import Note
+        from core.write.pii_gate import prescan
+
+        validate.actor(actor)
+        rest = []
+        for it in intents:
+            if isinstance(it, Note) and it.op in ("proposal.filed", "proposal.decided"):
+                validate.extra(it.extra)
+            else:
+                validate.intent(it)
+                rest.append(it)
+        prescan(rest)
+        return self.store.session.submit(list(intents), actor)
 
     # -- filing ---------------------------------------------------------------------------------
 
@@ -494,7 +512,7 @@ class Proposals:
             extra=extra,
         )
         note = Note("proposal.filed", path, "", {"session": sess, "gate": "passed"})
-        res = self.store.batch([put, note], actor)
+        res = self._submit([put, note], actor)
         return Filed("proposal", path, res[0].seq, status="pending", gate=checks, session=sess)
 
     # -- reading --------------------------------------------------------------------------------
@@ -590,7 +608,7 @@ class Proposals:
                 )
             )
         intents.append(Note("proposal.decided", path, "", row))
-        res = self.store.batch(intents, actor)
+        res = self._submit(intents, actor)
         return Decision(path, decision, new_status, res[-1].seq, applied)
 
     def _action_intents(self, action: Mapping[str, Any]) -> tuple[list[Any], list[str]]:
@@ -736,7 +754,7 @@ class Proposals:
             extra={"session": sess, "action": action, "gate": [], "maintenance": True},
         )
         note = Note("proposal.filed", path, "", {"session": sess, "maintenance": op})
-        res = self.store.batch([put, note], actor)
+        res = self._submit([put, note], actor)
         return Filed("proposal", path, res[0].seq, status="pending", session=sess)
 
 

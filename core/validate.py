@@ -40,7 +40,17 @@ DELETE_MODES = ("tombstone", "purge")
 # Rows a caller may add through `note`: the memory ops need their intents (a `put` row without
 # a file would be a forgery), a checkpoint needs a signed note, and the PII gate's rows go
 # with the put or sidecar change they describe (core.write.pii_gate, core.pii_review).
-_NOT_NOTES = ("put", "move", "delete", "put_if.rejected", "checkpoint", "pii.held", "pii.resolved")
+_NOT_NOTES = (
+    "put",
+    "move",
+    "delete",
+    "put_if.rejected",
+    "checkpoint",
+    "pii.held",
+    "pii.resolved",
+    "proposal.filed",  # core.proposals writes these, with the memory they describe
+    "proposal.decided",
+)
 NOTE_OPS = tuple(o for o in OPS if o not in _NOT_NOTES)
 TIERS = ("hot", "warm", "cold")
 SEARCH_MODES = ("lexical", "semantic", "hybrid")

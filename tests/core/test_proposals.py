@@ -361,3 +361,11 @@ def test_maintain_demotes_stale(store):
     assert p.extra["action"]["op"] == "demote"
     store.proposals.decide(p.path, "accept", actor=HUMAN)
     assert "signal:stale" in store.view("memories/facts/old.md").sidecar.tags
+
+
+@pytest.mark.parametrize("op", ["proposal.filed", "proposal.decided"])
+def test_proposal_rows_cannot_be_forged_with_a_note(store, op):
+    f = file(store)
+    with pytest.raises(BrainError, match="op"):
+        store.note(op, actor=AGENT, path=f.path, extra={"decision": "accept", "human": HUMAN})
+    assert store.proposals.show(f.path).status == "pending"
