@@ -65,6 +65,20 @@ SECURITY_PATHS = (
     ".brain/",
 )
 DECISIONS = ("accept", "reject", "defer", "deprecate")
+PATTERNS = "memories/refinements/patterns/"
+RESERVED_OPS = ("proposal.filed", "proposal.decided", "pattern.outcome")
+EMA_RATE = 0.1  # effectiveness: score += rate * (outcome - score)
+PATTERN_START = 0.5
+PRUNE_BELOW = 0.3  # ineffective: below this after more than PRUNE_USES uses
+PRUNE_USES = 10
+PRUNE_AGE_NS = 7 * 86_400 * 10**9
+SUGGEST_ABOVE = 0.7
+SUGGEST_TOP = 5
+_STOP = frozenset(
+    "the a an and or but of to in on at by for with from into that this these those was were is"
+    " are be been it its not no when then than as we our they their there which what who how"
+    " because after before while".split()
+)
 _PLACEHOLDERS = {
     "it broke",
     "be careful",
@@ -268,7 +282,7 @@ class Proposals:
         validate.actor(actor)
         rest = []
         for it in intents:
-            if isinstance(it, Note) and it.op in ("proposal.filed", "proposal.decided"):
+            if isinstance(it, Note) and it.op in RESERVED_OPS:
                 validate.extra(it.extra)
             else:
                 validate.intent(it)
@@ -333,6 +347,7 @@ class Proposals:
         extra_tags: Sequence[str] = (),
         semantic: bool = False,
         session: str | None = None,
+        project: str = "",
         _check_dup: bool = True,
     ) -> Filed:
         sections = {k.upper(): v for k, v in sections.items() if v is not None}
@@ -345,17 +360,134 @@ class Proposals:
         if _check_dup:
             self._refuse_duplicate(title, body, semantic)
         path = self._free_path(LESSONS, title, body)
-        res = self.store.put(
+        sig = signature(category, sections["ROOT CAUSE"])
+        extra: dict[str, Any] = {"session": self._session(session), "signature": sig}
+        if project:
+            extra["project"] = project
+        put = self.store.put_intent(
+            path, body, False, "", title=title, category=category, tags=tag_list, extra=extra
+        )
+        intents = [put, self._pattern_intent(sig, path, category, sections, project)]
+        res = self.store.batch(intents, actor)
+        return Filed("lesson", path, res[0].seq, session=self._session(session))
+
+    # -- patterns -------------------------------------------------------------------------------
+
+    def _pattern_intent(
+        self, sig: str, lesson: str, category: str, sections: Mapping[str, str], project: str
+    ) -> Any:
+        """The lesson's pattern: made on its first lesson, a recurring pattern from its second
+        (each lesson is evidence); put_if on the commitment read here."""
+        path = pattern_path(sig)
+        rows = self.store.memory_rows([path])
+        if rows and rows[0].state == "active":
+            m = self.store.view(path)
+            extra = dict(m.sidecar.extra)
+            extra["lessons"] = [*extra.get("lessons", []), lesson][-50:]
+            if project and project not in extra.get("projects", []):
+                extra["projects"] = [*extra.get("projects", []), project]
+            return self.store.put_intent(path, m.body, False, m.sidecar.commit, extra=extra)
+        body = render(
+            {"PATTERN": sections["ROOT CAUSE"], "PREVENTION": sections["PREVENTION"]},
+            ("PATTERN", "PREVENTION"),
+        )
+        extra = {
+            "signature": sig,
+            "lessons": [lesson],
+            "projects": [project] if project else [],
+            "score_ppm": int(PATTERN_START * PPM),  # canonical JSON: integers only
+            "uses": 0,
+            "created_ns": time.time_ns(),
+        }
+        return self.store.put_intent(
             path,
             body,
-            actor=actor,
-            parse_frontmatter=False,
-            title=title,
+            False,
+            "",
+            title=f"pattern: {sections['ROOT CAUSE'][:120]}",
             category=category,
-            tags=tag_list,
-            extra={"session": self._session(session)},
+            tags=["pattern"],
+            extra=extra,
         )
-        return Filed("lesson", path, res.seq, session=self._session(session))
+
+    def patterns(self) -> list[Any]:
+        out = []
+        after = PATTERNS
+        while True:
+            page = self.store.memories(after, 1000, kind="refinements", state="active")
+            out += [m for m in page if m.path.startswith(PATTERNS)]
+            if len(page) < 1000 or not page[-1].path.startswith(PATTERNS):
+                return out
+            after = page[-1].path
+
+    def record_outcome(self, path: str, worked: bool, *, actor: str) -> dict[str, Any]:
+        """An outcome of applying a pattern: its score moves by the EMA (rate 0.1), in one
+        request with the `pattern.outcome` row; put_if on the commitment it read."""
+        from core.write.intents import Note
+
+        path = paths.validate(path)
+        if not path.startswith(PATTERNS):
+            raise BrainError(f"{path} is not a pattern (patterns live under {PATTERNS})")
+        m = self.store.view(path)
+        extra = dict(m.sidecar.extra)
+        old = score_of(extra)
+        new = round(old + EMA_RATE * ((1.0 if worked else 0.0) - old), 6)
+        extra["score_ppm"] = round(new * PPM)
+        extra["uses"] = int(extra.get("uses", 0)) + 1
+        put = self.store.put_intent(path, m.body, False, m.sidecar.commit, extra=extra)
+        row = {
+            "worked": worked,
+            "score_ppm": extra["score_ppm"],
+            "previous_ppm": round(old * PPM),
+            "uses": extra["uses"],
+        }
+        res = self._submit([put, Note("pattern.outcome", path, "", row)], actor)
+        return {"path": path, "seq": res[-1].seq, "score": new, "previous": old, **row}
+
+    def prune(self, *, actor: str, now_ns: int | None = None) -> list[str]:
+        """Tombstone ineffective patterns: score < 0.3 after more than 10 uses, older than 7
+        days."""
+        from core.write.intents import Delete
+
+        now = now_ns if now_ns is not None else time.time_ns()
+        gone = []
+        for r in self.patterns():
+            ex = self.store.view(r.path).sidecar.extra
+            if (
+                score_of(ex) < PRUNE_BELOW
+                and int(ex.get("uses", 0)) > PRUNE_USES
+                and now - int(ex.get("created_ns", now)) > PRUNE_AGE_NS
+            ):
+                gone.append(r.path)
+        if gone:
+            self.store.batch([Delete(p) for p in gone], actor)
+        return gone
+
+    def suggest(self, project: str | None = None, limit: int = SUGGEST_TOP) -> list[dict[str, Any]]:
+        """Recurring patterns (two lessons or more) scoring above 0.7, best first, with their
+        evidence; only those seen in `project` when one is named."""
+        out = []
+        for r in self.patterns():
+            m = self.store.view(r.path)
+            ex = m.sidecar.extra
+            score = score_of(ex)
+            lessons = list(ex.get("lessons", []))
+            if score <= SUGGEST_ABOVE or len(lessons) < 2:
+                continue
+            if project and project not in ex.get("projects", []):
+                continue
+            out.append(
+                {
+                    "path": r.path,
+                    "title": m.sidecar.title,
+                    "score": score,
+                    "uses": int(ex.get("uses", 0)),
+                    "evidence": lessons,
+                    "body": m.body.decode("utf-8", "replace"),
+                }
+            )
+        out.sort(key=lambda d: (-d["score"], -len(d["evidence"]), d["path"]))
+        return out[:limit]
 
     def filed_in_session(self, session: str) -> int:
         n = 0
@@ -756,6 +888,25 @@ class Proposals:
         note = Note("proposal.filed", path, "", {"session": sess, "maintenance": op})
         res = self._submit([put, note], actor)
         return Filed("proposal", path, res[0].seq, status="pending", session=sess)
+
+
+PPM = 1_000_000
+
+
+def score_of(extra: Mapping[str, Any]) -> float:
+    """A pattern's effectiveness score in [0, 1] (stored as integer millionths)."""
+    return int(extra.get("score_ppm", PATTERN_START * PPM)) / PPM
+
+
+def signature(category: str, root_cause: str) -> str:
+    """A lesson's signature: its category and the sorted distinct content words of its root
+    cause (so the same cause worded in another order recurs)."""
+    words = sorted({w for w in _WORDS.findall(root_cause.lower()) if len(w) > 2} - _STOP)
+    return f"{category}:" + " ".join(words[:12])
+
+
+def pattern_path(sig: str) -> str:
+    return f"{PATTERNS}p-{hashlib.sha256(sig.encode()).hexdigest()[:16]}.md"
 
 
 def _scope_ok(s: str) -> bool:

@@ -50,6 +50,7 @@ _NOT_NOTES = (
     "pii.resolved",
     "proposal.filed",  # core.proposals writes these, with the memory they describe
     "proposal.decided",
+    "pattern.outcome",
 )
 NOTE_OPS = tuple(o for o in OPS if o not in _NOT_NOTES)
 TIERS = ("hot", "warm", "cold")

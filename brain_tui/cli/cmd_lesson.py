@@ -32,6 +32,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--category", default="learning", choices=CATEGORIES)
     p.add_argument("--tag", dest="tags", action="append", default=[], metavar="TAG")
     p.add_argument("--semantic", action="store_true", help="also search by meaning for duplicates")
+    p.add_argument("--project", default="", metavar="P", help="the project it happened in")
     return p
 
 
@@ -66,6 +67,7 @@ def run(args: argparse.Namespace) -> int:
             category=args.category,
             extra_tags=args.tags,
             semantic=args.semantic,
+            project=args.project,
         )
     if args.json:
         common.print_json(res)

@@ -62,6 +62,7 @@ COMMANDS: list[tuple[str, str]] = [
     ("propose", "file a proposal for a person to approve (gate, duplicates, budget)"),
     ("proposals", "list and decide proposals (approve/reject need a person at a terminal)"),
     ("maintain", "propose maintenance: merge near duplicates, demote stale memories"),
+    ("suggest", "patterns from recurring lessons that worked (top 5 above 0.7)"),
 ]
 
 PROG = "brain"

@@ -369,3 +369,83 @@ def test_proposal_rows_cannot_be_forged_with_a_note(store, op):
     with pytest.raises(BrainError, match="op"):
         store.note(op, actor=AGENT, path=f.path, extra={"decision": "accept", "human": HUMAN})
     assert store.proposals.show(f.path).status == "pending"
+
+
+# -- patterns (item 4) ------------------------------------------------------------------------
+
+
+CASES = [
+    ("the nightly zip job crashed at midnight", "guard the loop", "a unit test per folder"),
+    ("a customer backup stopped halfway through", "retry reading gone files", "fuzz purges"),
+    ("the release pipeline showed a red build", "check tombstones earlier", "lint for reads"),
+]
+
+
+def _lesson(store, n, cause="the exporter read a purged versions folder", project="web"):
+    failure, fix, prevention = CASES[n % 3]
+    body = {
+        "FAILURE": failure,
+        "ROOT CAUSE": cause,
+        "FIX": f"we now {fix} in that code",
+        "PREVENTION": f"we added {prevention} to the suite",
+    }
+    return store.proposals.lesson(f"Failure {n}", body, actor=AGENT, project=project)
+
+
+def test_recurring_lessons_become_a_pattern(store):
+    a = _lesson(store, 0)
+    b = _lesson(store, 1, cause="a purged versions folder was read by the exporter")
+    pats = store.proposals.patterns()
+    assert len(pats) == 1
+    ex = store.view(pats[0].path).sidecar.extra
+    assert (
+        ex["lessons"] == [a.path, b.path]
+        and ex["score_ppm"] == 500_000
+        and ex["projects"] == ["web"]
+    )
+    _lesson(store, 2, cause="the index writer lost a race with the reader")
+    assert len(store.proposals.patterns()) == 2
+
+
+def test_outcomes_move_the_score_by_ema_and_suggest_top_above_07(store):
+    _lesson(store, 0)
+    _lesson(store, 1)
+    path = store.proposals.patterns()[0].path
+    assert store.proposals.suggest() == []  # 0.5: not above 0.7
+    score = 0.5
+    for _ in range(6):
+        out = store.proposals.record_outcome(path, True, actor=AGENT)
+        score = round(score + 0.1 * (1 - score), 6)
+        assert out["score"] == pytest.approx(score, abs=1e-5)
+    assert score > 0.7
+    got = store.proposals.suggest(project="web")
+    assert [g["path"] for g in got] == [path] and len(got[0]["evidence"]) == 2
+    assert store.proposals.suggest(project="other") == []
+    rows = store.tail(1, 100, op="pattern.outcome")
+    assert len(rows) == 6 and rows[-1].extra["uses"] == 6
+    with pytest.raises(BrainError, match="op"):
+        store.note("pattern.outcome", actor=AGENT, path=path, extra={"worked": True})
+
+
+def test_single_lesson_is_not_suggested(store):
+    _lesson(store, 0)
+    path = store.proposals.patterns()[0].path
+    for _ in range(10):
+        store.proposals.record_outcome(path, True, actor=AGENT)
+    assert store.proposals.suggest() == []
+
+
+def test_ineffective_patterns_pruned_after_10_uses_and_7_days(store):
+    import time
+
+    _lesson(store, 0)
+    _lesson(store, 1)
+    path = store.proposals.patterns()[0].path
+    for _ in range(11):
+        store.proposals.record_outcome(path, False, actor=AGENT)
+    assert store.view(path).sidecar.extra["score_ppm"] < 300_000
+    now = time.time_ns()
+    assert store.proposals.prune(actor=AGENT, now_ns=now) == []  # younger than 7 days
+    week = 7 * 86_400 * 10**9
+    assert store.proposals.prune(actor=AGENT, now_ns=now + week + 10**9) == [path]
+    assert store.proposals.patterns() == []

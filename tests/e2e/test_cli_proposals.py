@@ -144,3 +144,24 @@ def test_maintain_then_approve_applies_it(env) -> None:
     assert rc == 0 and "applied  memories/facts/deploy-b.md" in out, out
     meta = json.loads(brain(env, "view", "memories/facts/deploy-b.md", "--meta", "--json").stdout)
     assert "status:deprecated" in json.dumps(meta)
+
+
+def test_suggest_after_recurring_lessons_and_outcomes(env) -> None:
+    cause = ["--root-cause", "the exporter read a purged versions folder", "--project", "web"]
+    for failure, fix, prev in (
+        ("the nightly zip job crashed", "guard the loop now", "a unit test per folder"),
+        ("a customer backup stopped halfway", "retry reading gone files", "a fuzzer for purges"),
+    ):
+        r = brain(
+            env, "lesson", failure, "--failure", failure, "--fix", fix, "--prevention", prev, *cause
+        )
+        assert r.returncode == 0, r.stderr
+    assert "no pattern scores above 0.7" in brain(env, "suggest").stdout
+    path = json.loads(brain(env, "search", "purged", "--json").stdout)
+    pats = [h["path"] for h in path if h["path"].startswith("memories/refinements/patterns/")]
+    assert len(pats) == 1
+    for _ in range(6):
+        r = brain(env, "suggest", "--worked", pats[0])
+        assert r.returncode == 0 and "score" in r.stdout, r.stderr
+    out = brain(env, "suggest", "--project", "web").stdout
+    assert pats[0] in out and "evidence: memories/refinements/lessons/" in out
