@@ -296,8 +296,13 @@ class Proposals:
         s = session_id(session)
         if s:
             return s
-        rows = self.store.tail(0, 1, op="session.start", descending=True)
-        return f"seq-{rows[0].seq}" if rows else "default"
+        self.store.wait_index()
+        head = self.store.indexed_seq()  # tail(N) descending reads below N - 1
+        rows = self.store.tail(head + 2, 1, op="session.start", descending=True)
+        if not rows:
+            return "default"
+        named = (rows[0].extra or {}).get("session")
+        return str(named) if named else f"seq-{rows[0].seq}"
 
     def find_duplicate(self, title: str, body: str, *, semantic: bool = False) -> str | None:
         """A memory under refinements/ whose title and body nearly equal these, or None."""

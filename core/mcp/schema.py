@@ -447,6 +447,7 @@ PROPOSAL_TOOLS: tuple[ToolSpec, ...] = (
                     "maxItems": 8,
                     "description": "extra bare tags",
                 },
+                "project": _s("the project it happened in (patterns are suggested per project)"),
             },
             ("title", "failure", "root_cause", "fix", "prevention"),
         ),

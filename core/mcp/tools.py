@@ -268,6 +268,7 @@ class Tools:
             category=a.get("category", "learning"),
             extra_tags=a.get("tags", []),
             session=s.id,
+            project=a.get("project", ""),
         )
         self.sessions.wrote(s, res.seq, True)
         return _plain_filed(res)

@@ -449,3 +449,14 @@ def test_ineffective_patterns_pruned_after_10_uses_and_7_days(store):
     week = 7 * 86_400 * 10**9
     assert store.proposals.prune(actor=AGENT, now_ns=now + week + 10**9) == [path]
     assert store.proposals.patterns() == []
+
+
+def test_session_from_the_latest_session_start_row(store, monkeypatch):
+    monkeypatch.delenv("BRAIN_SESSION", raising=False)
+    from core.write.intents import Note
+
+    store.batch([Note("session.start", "", "", {"session": "mcp-42"})], AGENT)
+    f = store.proposals.propose(
+        "Paging", proposal(), ANSWERS, actor=AGENT, scope=["widgets/memory_list.py"]
+    )
+    assert f.session == "mcp-42"
