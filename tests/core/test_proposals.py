@@ -140,12 +140,16 @@ def test_raw_error_log_refused_in_a_lesson(store):
 # -- categories and tags ----------------------------------------------------------------------
 
 
-def test_bug_fix_lesson_only(store):
-    with pytest.raises(BrainError, match="category bug-fix allows type: lesson"):
-        # the gate records the tag failure; a structural refusal comes first only for bodies
-        f = file(store, category="bug-fix")
-        assert not f.filed
-        raise BrainError(next(c.reason for c in f.gate if c.name == "tags"))
+def test_bug_fix_is_lesson_only(store):
+    f = file(store, category="bug-fix")  # the gate's tags check fails: stored as a lesson
+    assert not f.filed
+    tags_check = next(c for c in f.gate if c.name == "tags")
+    assert not tags_check.ok
+    assert tags_check.reason == (
+        "tags: category bug-fix allows type: lesson, not type:proposal (seed 004)"
+    )
+    lesson = store.proposals.lesson("Export after purge", LESSON, actor=AGENT, category="bug-fix")
+    assert store.view(lesson.path).sidecar.category == "bug-fix"
 
 
 # -- duplicates -------------------------------------------------------------------------------
