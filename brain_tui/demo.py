@@ -3,7 +3,11 @@
 The demo lives at `$XDG_DATA_HOME/brain-tui/demo`, never in the user's resolved store. It is
 built in a sibling folder and renamed into place, so a half-built demo never looks finished.
 Text comes from `assets/demo/` (templates and word lists); with a fixed clock and RNG the build
-is deterministic, which the snapshot tests rely on.
+is deterministic, which the snapshot tests rely on. `brain demo` uses both too: its eight weeks
+always end on DEMO_END (the text quotes dates from its own timeline), so its words, and with
+them their embeddings, are the same on every machine and every day. The build stores those
+embeddings from `assets/demo/vectors.npz` (brain_tui.demo_vectors) and computes any the asset
+lacks, so semantic search is ready when the workstation opens.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from core.verify import checkpoints
 from core.write.intents import Delete, Intent, Move, Note
 
 DEFAULT_SEED = 20_260_214
+DEMO_END_NS = 1_780_272_000 * 10**9  # 2026-06-01T00:00:00Z: the demo's weeks end here
 PURGE_TICKET = "dsr-2291"
 Progress = Callable[[int, int], None]
 WEEK_NS = 7 * 86_400 * NS
@@ -71,18 +76,24 @@ def build_demo(
     rng: random.Random | None = None,
     progress: Progress | None = None,
     allow_temp: bool = False,
+    vectors: bool = False,
+    embed_progress: Progress | None = None,
 ) -> None:
     """Build the demo store at `root`, which must not exist yet (or be empty).
 
-    `clock()` is read once: the simulated weeks end there. `rng` drives text, timeline and
-    (when given) the store's salts and id, so a fixed clock and RNG give the same store.
+    `clock()` is read once (default: DEMO_END): the simulated weeks end there. `rng` drives
+    text, timeline and (when given) the store's salts and id, so a fixed clock and RNG give the
+    same store. With `vectors` (`brain demo` and the first-run screen ask for them; tests
+    mostly do not) every memory gets its embedding: the shipped one where the text and model
+    match, else the model's (embed_progress(done, total) after each batch). Without the
+    semantic extra there are none, and search stays lexical.
     """
     if size not in demo_plan.SIZES:
         raise BrainError(f"demo size {size!r} is unknown; use one of: {', '.join(demo_plan.SIZES)}")
     root = Path(root)
     if root.exists() and any(root.iterdir()):
         raise BrainError(f"{root} already exists; remove it first (`brain demo --rebuild`)")
-    end_ns = (clock or time.time_ns)()
+    end_ns = clock() if clock is not None else DEMO_END_NS
     rnd = rng if rng is not None else random.Random(DEFAULT_SEED)
     store_rng = random.Random(rnd.getrandbits(64)).randbytes if rng is not None else None
     partial = root.with_name(f".{root.name}.partial")
@@ -103,12 +114,30 @@ def build_demo(
                 progress(builder.head, total)
         builder.rebalance_tiers()
         builder.final_checkpoint()
+        if progress is not None:
+            progress(builder.head, builder.head)  # the estimate was close; this is exact
         store.wait_index()  # fold the access journal into the index before handing it over
+        if vectors:
+            embed(store, embed_progress)
     finally:
         store.close()
     if root.exists():
         root.rmdir()  # empty (checked above)
     os.replace(partial, root)
+
+
+def embed(store: Store, progress: Progress | None = None) -> int:
+    """Store every memory's embedding: the shipped vector where the asset holds one for that
+    exact text and this store's model, else the model's. Without the semantic extra: none."""
+    from brain_tui import demo_vectors
+    from core.search.embeddings import SemanticUnavailable
+
+    try:
+        shipped = demo_vectors.load(store.semantic.model)
+        known = shipped.lookup if shipped is not None else None
+        return store.embed_pending(batch=128, progress=progress, known=known)
+    except SemanticUnavailable:
+        return 0  # lexical search only; the workstation says how to add the extra
 
 
 def _init_fresh(partial: Path, allow_temp: bool, sim: SimClock, kw: dict) -> Store:
@@ -206,6 +235,7 @@ class _Builder:
                 path = f"memories/{kind}/{draft.folder}/{draft.slug}.md"
                 if draft.title not in self.titles and casefold_key(path) not in self.taken:
                     break
+            assert draft is not None  # the loop ran at least once
             self.titles.add(draft.title)
         path = self._free_path(draft.kind, draft.folder, draft.slug)
         heat = heat or self.rng.choices(list(HEAT), weights=[6, 24, 70])[0]

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 _EXPORTS = {
     "Store": "core.store",
-    "resolve_root": "core.store",
+    "resolve_root": "core.layout",
     "StoreState": "core.store_state",
     "BrainError": "core.errors",
     "CorruptLog": "core.errors",
@@ -69,8 +69,9 @@ if TYPE_CHECKING:
         StoreExists,
         StoreNotFound,
     )
+    from core.layout import resolve_root
     from core.models import Memory, Row, Sidecar
-    from core.store import Store, resolve_root
+    from core.store import Store
     from core.store_state import StoreState
 
 

@@ -7,7 +7,7 @@ show a missing fsync because the page cache survives it.
 
 from __future__ import annotations
 
-import ctypes
+import functools
 import os
 import sys
 from pathlib import Path
@@ -66,7 +66,8 @@ class RealIO:
         """Flush the whole file system holding root: one call instead of one per file."""
         fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
         try:
-            if _libc_syncfs is not None and _libc_syncfs(fd) == 0:
+            fn = _libc_syncfs()
+            if fn is not None and fn(fd) == 0:
                 return
             self._sync_tree(root)
         finally:
@@ -91,8 +92,9 @@ class RealIO:
 
     def preallocate(self, fd: int, size: int) -> None:
         """Reserve blocks up to size without changing the file's size (a hint: may no-op)."""
-        if _libc_fallocate is not None:
-            _libc_fallocate(fd, _FALLOC_FL_KEEP_SIZE, 0, size)
+        fn = _libc_fallocate()
+        if fn is not None:
+            fn(fd, _FALLOC_FL_KEEP_SIZE, 0, size)
 
     def fsync_dir(self, path: str) -> None:
         fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
@@ -102,7 +104,11 @@ class RealIO:
             os.close(fd)
 
 
+# libc is loaded on first use (syncfs, fallocate), not at import: ctypes costs ~1.5 ms of every
+# one-shot command, and a read never syncs.
 def _libc():
+    import ctypes
+
     # libc.so.6 by name first: ctypes.util.find_library costs ~5 ms of every CLI start-up.
     try:
         return ctypes.CDLL("libc.so.6", use_errno=True)
@@ -112,7 +118,10 @@ def _libc():
         return ctypes.CDLL(util.find_library("c") or "libc.so.6", use_errno=True)
 
 
-def _load_syncfs():
+@functools.cache
+def _libc_syncfs():
+    import ctypes
+
     if not sys.platform.startswith("linux"):
         return None
     try:
@@ -125,11 +134,13 @@ def _load_syncfs():
         return None
 
 
-_libc_syncfs = _load_syncfs()
 _FALLOC_FL_KEEP_SIZE = 1
 
 
-def _load_fallocate():
+@functools.cache
+def _libc_fallocate():
+    import ctypes
+
     if not sys.platform.startswith("linux"):
         return None
     try:
@@ -140,9 +151,6 @@ def _load_fallocate():
         return fn
     except (OSError, AttributeError):
         return None
-
-
-_libc_fallocate = _load_fallocate()
 
 
 def _full_fsync(fd: int) -> None:

@@ -2,8 +2,17 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
+
+DEFAULT_ROOT = "~/.cyberos-memory"
+
+
+def resolve_root(store: str | os.PathLike[str] | None = None) -> Path:
+    """--store, then CYBEROS_BRAIN_HOME, then ~/.cyberos-memory."""
+    raw = store or os.environ.get("CYBEROS_BRAIN_HOME") or DEFAULT_ROOT
+    return Path(os.path.expanduser(str(raw))).absolute()
 
 
 @dataclass(frozen=True)

@@ -7,11 +7,9 @@ refusal names the rule broken and how to fix it. See PROTOCOL.md, "Paths".
 from __future__ import annotations
 
 import functools
-import hashlib
 import os
 import re
 import stat
-import tempfile
 import unicodedata
 from pathlib import Path
 
@@ -212,6 +210,8 @@ def slug_with_hash(text: str, *, max_len: int = 60) -> str:
     """
     if max_len < 10:
         raise ValueError("max_len must be at least 10 (slug, '-', 8 hex digits)")
+    import hashlib  # here, not at the top: a one-shot `brain view` never needs it (~2 ms)
+
     digest = hashlib.sha256(unicodedata.normalize("NFC", text).encode("utf-8")).hexdigest()[:8]
     return f"{slugify(text, max_len=max_len - 9)}-{digest}"
 
@@ -222,6 +222,8 @@ def slug_with_hash(text: str, *, max_len: int = 60) -> str:
 def _temp_dirs() -> list[Path]:
     """Resolved temporary folders. A candidate that is '/' or holds $HOME is ignored: a
     mis-set $TMPDIR must not make every store count as temporary."""
+    import tempfile  # here, not at the top: it loads shutil, bz2, lzma and random (~2 ms)
+
     names = ["/tmp", "/var/tmp", "/dev/shm", tempfile.gettempdir()]
     if os.environ.get("TMPDIR"):
         names.append(os.environ["TMPDIR"])

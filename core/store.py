@@ -24,16 +24,17 @@ from core.errors import (
     StoreExists,
     StoreNotFound,
 )
-from core.index import access, queries
+from core.index import queries
 from core.index.db import IndexReader
 from core.index.follower import Follower
-from core.layout import Layout, sidecar_path
+from core.layout import Layout, resolve_root
 from core.log.binlog import Binlog
 from core.log.head import read_head
 from core.log.tip import Tip, offset_valid, scan_current, scan_from, start_tip
 from core.models import PROTOCOL_VERSION, Manifest, Memory, Row, Sidecar
 from core.store_state import StoreState
 from core.verify.mmr import MMR
+from core.view import view as view_memory
 from core.write import purge_list
 from core.write.file_view import read_sidecar
 from core.write_session import WriteSession
@@ -56,16 +57,9 @@ if TYPE_CHECKING:
     from core.write.planner import Result
     from core.write.writer import Writer
 
-DEFAULT_ROOT = "~/.cyberos-memory"
 _OPENERS = (b"---", b"\xef\xbb\xbf---")  # frontmatter, with or without a UTF-8 BOM before it
 Clock = Callable[[], int]
 Rng = Callable[[int], bytes]
-
-
-def resolve_root(store: str | os.PathLike[str] | None = None) -> Path:
-    """--store, then CYBEROS_BRAIN_HOME, then ~/.cyberos-memory."""
-    raw = store or os.environ.get("CYBEROS_BRAIN_HOME") or DEFAULT_ROOT
-    return Path(os.path.expanduser(str(raw))).absolute()
 
 
 class Store:
@@ -690,11 +684,14 @@ class Store:
         validate.search("", "semantic", limit, filters)
         return semantic.similar(self, path, limit=limit, **filters)
 
-    def embed_pending(self, *, batch: int = 64, progress=None, cancel=None) -> int:
-        """Compute the missing embeddings; progress(done, total); cancel: threading.Event."""
+    def embed_pending(self, *, batch: int = 64, progress=None, cancel=None, known=None) -> int:
+        """Compute the missing embeddings; progress(done, total); cancel: threading.Event;
+        known(text): a vector this store's model computed for that text, or None."""
         from core.search import semantic
 
-        return semantic.embed_pending(self, batch=batch, progress=progress, cancel=cancel)
+        return semantic.embed_pending(
+            self, batch=batch, progress=progress, cancel=cancel, known=known
+        )
 
     def semantic_pending(self) -> int:
         from core.search import semantic
@@ -746,38 +743,15 @@ class Store:
     # -- reads --------------------------------------------------------------------------
 
     def view(self, path: str, *, actor: str | None = None) -> Memory:
-        """Read a memory; naming an actor journals the read as an access."""
-        path = paths.validate(path)
-        if actor is not None and actor != "":
-            validate.actor(actor)
-        root = str(self.root)  # plain strings on this hot path: a pathlib join costs ~3 µs
-        try:
-            st = os.stat(f"{root}/{sidecar_path(path)}")
-        except FileNotFoundError:
-            raise NotFound(f"{path}: no such memory") from None
-        hit = self._view_cache.get(path)
-        if hit is not None and hit[0] == st.st_mtime_ns and hit[1] == st.st_ino:
-            side = hit[2]
-        else:
-            paths.check_no_symlink(self.root, path)
-            found = read_sidecar(self.root, path)
-            if found is None:
-                raise NotFound(f"{path}: no such memory")
-            side = found
-            self._view_cache[path] = (st.st_mtime_ns, st.st_ino, side)
-        if side.state == "purged":
-            raise NotFound(f"{path}: purged (seq {side.seq}); its content is gone for good")
-        try:
-            with open(f"{root}/{path}", "rb", buffering=0) as f:  # no BufferedReader: -3 µs
-                body = f.readall()
-        except FileNotFoundError:
-            raise NotFound(f"{path}: the body file is missing; run `brain doctor`") from None
-        if actor:
-            try:
-                access.record(self.layout, path, actor, self.clock())
-            except OSError as e:  # read-only media or a full disk: the read still succeeds
-                self.notes.append(f"the access was not recorded ({e.strerror or e})")
-        return Memory(path, body, side)
+        """Read a memory; naming an actor journals the read as an access (core.view)."""
+        return view_memory(
+            self.layout,
+            path,
+            actor=actor,
+            clock=self.clock,
+            cache=self._view_cache,
+            notes=self.notes,
+        )
 
     def version(self, path: str, seq: int) -> Memory:
         """An earlier version of a memory (by the seq of the row that wrote it)."""

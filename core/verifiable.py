@@ -8,14 +8,19 @@ from typing import TYPE_CHECKING, Any
 from core.errors import BrainError, NotFound, ProofError
 from core.index import queries
 from core.log import canonical
-from core.verify import checkpoints, keys, proofbundle, signed_note
+from core.verify import checkpoints
 from core.verify.mmr import MMR, leaf_hash
 from core.write.intents import Note
 
 if TYPE_CHECKING:
     from core.layout import Layout
     from core.store import Store
+    from core.verify import signed_note
     from core.write.writer import Writer
+
+# core.verify.keys, signed_note and proofbundle load cryptography (~20 ms): they are imported by
+# the functions that sign, prove or read keys, so a writable open of a store with no checkpoint
+# yet never loads it.
 
 SYSTEM_ACTOR = "system:brain"
 
@@ -40,6 +45,8 @@ class Checkpointer:
         self._signers: list[signed_note.Signer] | None = None
 
     def signers(self) -> list[signed_note.Signer]:
+        from core.verify import keys
+
         if self._signers is None:
             self._signers = keys.load_signers(self.layout.keys, self.passphrase)
         if not self._signers:
@@ -64,6 +71,8 @@ class Checkpointer:
     def rotate(self, w: Writer, *, finish: bool) -> dict[str, Any]:
         """Under the lock: start a rotation (a new key; both sign during the overlap) or
         finish it (retire the old keys), log it and checkpoint."""
+        from core.verify import keys
+
         current = self.signers()
         extra: dict[str, Any]
         if finish:
@@ -115,6 +124,8 @@ def _mmr(store: Store) -> MMR:
 
 
 def _vkey_for(store: Store, note: str) -> str:
+    from core.verify import keys, signed_note
+
     _cp, sigs = signed_note.parse_note(note)
     by_id = {(v.name, v.key_id): v for v in keys.load_verifiers(store.layout.keys)}
     for name, kid, _sig in sigs:
@@ -134,6 +145,8 @@ def _covering(store: Store, size: int) -> int:
 
 
 def prove(store: Store, seq: int) -> dict[str, Any]:
+    from core.verify import proofbundle
+
     head = store.refresh()
     if not 1 <= seq <= head:
         raise NotFound(f"seq {seq} is not in the log (it holds rows 1..{head})")
@@ -160,6 +173,8 @@ def prove(store: Store, seq: int) -> dict[str, Any]:
 
 
 def consistency(store: Store, size1: int, size2: int) -> dict[str, Any]:
+    from core.verify import proofbundle
+
     sizes = checkpoints.sizes(store.layout)
     for s in (size1, size2):
         if s not in sizes:

@@ -19,7 +19,13 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         " (needs the optional extra brain-tui[semantic]). Progress goes to stderr; Ctrl-C"
         " stops after the current batch and keeps what was stored.",
     )
-    p.add_argument("--batch", type=positive, default=64, metavar="N", help="texts per batch")
+    p.add_argument(
+        "--batch",
+        type=positive,
+        default=64,
+        metavar="N",
+        help="memories per step: read, embedded (the model takes 16 at a time), stored",
+    )
     return p
 
 

@@ -23,7 +23,7 @@ def demo_parts() -> tuple[Path, Callable[..., None]]:
     """Where the demo store lives and how to build it (brain_tui.demo, loaded only now)."""
     from brain_tui import demo
 
-    return demo.demo_root(), partial(demo.build_demo, size="full")
+    return demo.demo_root(), partial(demo.build_demo, size="full", vectors=True)
 
 
 def launch(root: Path, *, allow_temp: bool, actor: str | None = None, **app_kw: Any) -> int:

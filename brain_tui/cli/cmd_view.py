@@ -23,8 +23,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    with common.open_store(args, read_only=True) as store:
-        mem = store.view(args.path, actor=common.actor_of(args))
+    mem = common.view_memory(args, args.path, common.actor_of(args))
     if args.json:
         doc = {"path": mem.path, "sidecar": mem.sidecar}
         if not args.meta:

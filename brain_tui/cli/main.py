@@ -2,22 +2,23 @@
 
 Start-up time matters (agents call `brain put` from hooks), so only the module of the command
 being run is imported: the others are listed in `--help` from the table below without loading
-them. A command lives in `brain_tui/cli/cmd_<name>.py` (dashes become underscores) and exposes
-`add_parser(subparsers)` and `run(args) -> int`; adding one is a module plus one line here.
+them (the parsers are built in parsing.py). A command lives in `brain_tui/cli/cmd_<name>.py`
+(dashes become underscores) and exposes `add_parser(subparsers)` and `run(args) -> int`; adding
+one is a module plus one line here, then `python -m brain_tui.cli.parsing` to refresh the
+precomputed `brain --help` (help_text.py; a test says when it is stale).
 """
 
 from __future__ import annotations
 
-import argparse
 import importlib
-import importlib.util
 import os
 import sys
-from collections.abc import Sequence
-from types import ModuleType
-from typing import NoReturn
 
-from brain_tui.cli import common
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (~2 ms of `--help`)
+if TYPE_CHECKING:
+    import argparse
+    from collections.abc import Sequence
+    from types import ModuleType
 
 # (name, one-line help) in the order `brain --help` lists them.
 COMMANDS: list[tuple[str, str]] = [
@@ -76,33 +77,6 @@ def load(command: str) -> ModuleType:
     return importlib.import_module(module_name(command))
 
 
-class _PreParser(argparse.ArgumentParser):
-    """Only finds the command name (global options before it may take values); silent."""
-
-    def error(self, message: str) -> NoReturn:
-        raise ValueError(message)
-
-
-def _pre_parser() -> argparse.ArgumentParser:
-    p = _PreParser(prog=PROG, add_help=False, allow_abbrev=False)
-    common.add_global_options(p)
-    return p
-
-
-def find_command(argv: Sequence[str]) -> str | None:
-    names = {n for n, _ in COMMANDS}
-    try:
-        _ns, rest = _pre_parser().parse_known_args(list(argv))
-    except ValueError:  # e.g. `--store` without a value: the real parser reports it
-        return None
-    for tok in rest:
-        if tok == "--":
-            return None
-        if not tok.startswith("-"):
-            return tok if tok in names else None
-    return None
-
-
 DIST = "brain-tui"
 
 
@@ -117,39 +91,19 @@ def version() -> str:
         return "0+unknown"
 
 
-class _VersionAction(argparse.Action):
-    """Like argparse's "version" action, but the version is looked up only when the flag is
-    given, not while the parser is built."""
-
-    def __init__(self, option_strings: Sequence[str], dest: str, **kw) -> None:
-        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kw)
-
-    def __call__(self, parser, namespace, values, option_string=None) -> None:
-        sys.stdout.write(f"{PROG} {version()}\n")
-        parser.exit(0)
-
-
-def build_parser(selected: str | None) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog=PROG,
-        description="BRAIN: a local-first, append-only, verifiable memory ledger.",
-        epilog="Run `brain COMMAND --help` for a command's options.",
-    )
-    parser.add_argument(
-        "--version", action=_VersionAction, help="print the installed version and exit"
-    )
-    common.add_global_options(parser)
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name, help_ in COMMANDS:
-        if name == selected:
-            load(name).add_parser(sub)
-        else:
-            sub.add_parser(name, help=help_, add_help=False)
-    return parser
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv in _HELP and (text := static_help()) is not None:
+        try:
+            sys.stdout.write(text)
+            sys.stdout.flush()
+        except BrokenPipeError:
+            _silence_stdout()
+            return 141
+        return 0
+    from brain_tui.cli import common
+    from brain_tui.cli.parsing import build_parser, find_command
+
     try:
         selected = find_command(argv)
         parser = build_parser(selected)
@@ -177,8 +131,40 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
 
 
+_HELP = (["--help"], ["-h"])
+
+
+def static_help() -> str | None:
+    """`brain --help` from the text argparse made of the same parser (help_text.py, kept equal
+    by a test): no argparse, no command table to build, ~12 ms less. None when argparse would
+    print something else: another terminal width, another Python's argparse."""
+    from brain_tui.cli import help_text
+
+    if sys.version_info[:2] != help_text.PYTHON or terminal_columns() != help_text.COLUMNS:
+        return None
+    return help_text.TEXT
+
+
+def terminal_columns() -> int:
+    """The width argparse formats help for (shutil.get_terminal_size's columns, without
+    importing shutil): $COLUMNS, else the terminal's, else 80."""
+    try:
+        columns = int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
+        except (AttributeError, ValueError, OSError):
+            columns = 0
+        columns = columns or 80
+    return columns
+
+
 def _no_command(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     """`brain` alone opens the workstation when it is installed, else prints help."""
+    import importlib.util
+
     if importlib.util.find_spec(module_name("tui")) is not None:
         return int(load("tui").run(args) or 0)
     parser.print_help()
@@ -186,17 +172,23 @@ def _no_command(parser: argparse.ArgumentParser, args: argparse.Namespace) -> in
 
 
 def _fail(e: BaseException, code: int) -> int:
+    from brain_tui.cli import common
+
     _debug_traceback()
     common.err(f"{PROG}: error: {_first_line(e)}")
     return code
 
 
 def _first_line(e: BaseException) -> str:
+    from brain_tui.cli import common
+
     text = " ".join(str(e).split()) or type(e).__name__
     return common.clean(text)
 
 
 def _debug() -> bool:
+    from brain_tui.cli import common
+
     return os.environ.get(common.DEBUG_ENV, "") not in ("", "0")
 
 
@@ -225,8 +217,11 @@ def entry() -> None:
     """The console script: main(), then a fast exit for one-shot commands."""
     argv = sys.argv[1:]
     code = main(argv)
-    if find_command(argv) in _LONG_LIVED:
-        sys.exit(code)
+    if argv not in _HELP:
+        from brain_tui.cli.parsing import find_command
+
+        if find_command(argv) in _LONG_LIVED:
+            sys.exit(code)
     try:
         sys.stdout.flush()
         sys.stderr.flush()

@@ -12,12 +12,86 @@ from core.layout import sidecar_path
 from core.write.journal import Record
 
 _DirCache = set[str]
+# Per write of a record: the temp names its body (None: no body) and sidecar were staged at,
+# or None when the write was not staged (written at apply time).
+Staged = list[tuple[str | None, str] | None]
 
 
-def apply_files(root: Path, record: Record, dirs: _DirCache, *, replay: bool = False) -> None:
+def stage_files(root: Path, record: Record, dirs: _DirCache, made: list[str]) -> Staged:
+    """Before the commit point (while the journal syncs): write each new body and sidecar to
+    the temp name `fsio.write_file` uses, beside its target, so that applying the record only
+    renames. Nothing is visible until the renames; a crash leaves temps that replay (for a
+    committed record) or the doctor (dead writer's temps) removes. Every temp created is
+    appended to `made` as it is created, so the caller can remove them if the group fails.
+    A path written twice in one record is left to apply time (one temp name per path)."""
+    seen: set[str] = set()
+    dup: set[str] = set()
+    for w in record.writes:
+        (dup if w.path in seen else seen).add(w.path)
+    out: Staged = []
+    pid = os.getpid()
+    base = os.fspath(root)
+    for w in record.writes:
+        if w.path in dup:
+            out.append(None)
+            continue
+        if w.path.startswith("versions/"):
+            dirs.discard(os.path.dirname(w.path))  # see apply_files
+        _ensure_dir(root, os.path.dirname(w.path), dirs)
+        body_tmp = None
+        if w.body is not None:
+            body_tmp = _temp_of(base, w.path, pid)
+            _write_new(body_tmp, w.body, made)
+        side_tmp = _temp_of(base, sidecar_path(w.path), pid)
+        _write_new(side_tmp, msgspec.json.encode(w.sidecar, order="sorted"), made)
+        out.append((body_tmp, side_tmp))
+    return out
+
+
+def _temp_of(base: str, rel: str, pid: int) -> str:
+    folder, name = os.path.split(rel)
+    return f"{base}/{folder}/.{name}.tmp{pid}"
+
+
+def _write_new(tmp: str, data: bytes, made: list[str]) -> None:
+    fd = fsio.open_fd(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+    made.append(tmp)
+    try:
+        fsio.write(fd, data)
+    finally:
+        fsio.close(fd)
+
+
+def drop_staged(made: list[str]) -> None:
+    """The group failed before its commit point: remove what stage_files created."""
+    for tmp in made:
+        try:
+            fsio.unlink(tmp)
+        except OSError:
+            pass
+
+
+def apply_files(
+    root: Path,
+    record: Record,
+    dirs: _DirCache,
+    *,
+    replay: bool = False,
+    staged: Staged | None = None,
+) -> None:
     for v in record.versions:
         _move_version(root, v.src, v.dst, v.seq, dirs, replay)
-    for w in record.writes:
+    base = os.fspath(root)
+    for i, w in enumerate(record.writes):
+        done = staged[i] if staged is not None else None
+        if done is not None:
+            body_tmp, side_tmp = done
+            if body_tmp is None:
+                fsio.unlink(f"{base}/{w.path}")
+            else:
+                fsio.rename(body_tmp, f"{base}/{w.path}")
+            fsio.rename(side_tmp, f"{base}/{sidecar_path(w.path)}")
+            continue
         # Versions folders can be pruned behind the cache's back (moves, purges, other
         # processes); memory folders never are, so only those are trusted to the cache.
         if w.path.startswith("versions/"):

@@ -86,6 +86,18 @@ class StateView:
             return self._side[path]
         return read_sidecar(self.root, path)
 
+    def live_sidecar(self, path: str) -> Sidecar | None:
+        """As `sidecar`, except that a purged stub may read as None: when the folder's listing
+        is cached (it is kept current for this process's own writes and dropped at every
+        fence and after tasks) and names no such file, there is nothing to read. A new path,
+        the common put, then costs no failed open."""
+        if path not in self._side:
+            parent, _, name = path.rpartition("/")
+            names = self._names.get(parent)
+            if names is not None and paths.casefold_key(name) not in names:
+                return None
+        return self.sidecar(path)
+
     def pending(self, path: str) -> bool:
         """True when this group already wrote (or removed) path: its files are not on disk yet."""
         return path in self._side

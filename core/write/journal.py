@@ -1,15 +1,39 @@
-"""`audit/journal.wal`: one record per commit group; its fdatasync is the commit point."""
+"""`audit/journal.wal`: one record per commit group; its fdatasync is the commit point.
+
+A record is a frame (PROTOCOL "Frames": header with the seq and ts_ns of its first row) around
+a payload holding the group's frames, file writes, version moves and removals. Records are
+written in the binary layout below (PROTOCOL allows it: the journal is local and transient);
+the canonical-JSON layout of PROTOCOL is still read, so a journal an older writer left behind
+replays. The two are told apart by the first payload byte (`{` for JSON). Binary layout, all
+integers big-endian, every string UTF-8 with a u32 byte length before it:
+
+    b"BJR1"
+    u32 n, then n times: u32 length, an encoded binlog frame
+    u32 n, then n times: path, u8 has_body, [u32 length, body], u32 length, sidecar JSON
+    u32 n, then n times: from path, to path, u64 seq
+    u32 n, then n times: path
+"""
 
 from __future__ import annotations
 
 import base64
 import os
+import struct
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import msgspec
+
 from core import fsio
+from core.errors import CorruptLog
 from core.log import canonical, frames
+
+BINARY_MAGIC = b"BJR1"
+_U32 = struct.Struct(">I")
+_U64 = struct.Struct(">Q")
 
 
 @dataclass(slots=True)
@@ -37,6 +61,37 @@ class Record:
     last_seq: int = 0
 
     def encode(self) -> bytes:
+        """The record as one journal frame, in the binary layout."""
+        out = bytearray(BINARY_MAGIC)
+        u32 = _U32.pack
+        out += u32(len(self.frames))
+        for f in self.frames:
+            out += u32(len(f))
+            out += f
+        out += u32(len(self.writes))
+        for w in self.writes:
+            _put_str(out, w.path)
+            if w.body is None:
+                out += b"\x00"
+            else:
+                out += b"\x01"
+                out += u32(len(w.body))
+                out += w.body
+            side = _encode_sidecar(w.sidecar)
+            out += u32(len(side))
+            out += side
+        out += u32(len(self.versions))
+        for v in self.versions:
+            _put_str(out, v.src)
+            _put_str(out, v.dst)
+            out += _U64.pack(v.seq)
+        out += u32(len(self.removes))
+        for rel in self.removes:
+            _put_str(out, rel)
+        return frames.encode(self.first_seq, self.first_ts, bytes(out), limit=None)
+
+    def encode_json(self) -> bytes:
+        """PROTOCOL's canonical-JSON layout (read by every version; written by tests only)."""
         obj = {
             "frames": [_b64(f) for f in self.frames],
             "writes": [
@@ -59,7 +114,87 @@ def _b64(b: bytes) -> str:
     return base64.b64encode(b).decode("ascii")
 
 
+_encode_sidecar = msgspec.json.Encoder(order="sorted").encode
+_decode_sidecar = msgspec.json.decode
+
+
+def _put_str(out: bytearray, s: str) -> None:
+    b = s.encode("utf-8")
+    out += _U32.pack(len(b))
+    out += b
+
+
+class _Reader:
+    __slots__ = ("buf", "off")
+
+    def __init__(self, buf: bytes, off: int) -> None:
+        self.buf, self.off = buf, off
+
+    def u32(self) -> int:
+        (n,) = _U32.unpack_from(self.buf, self.off)
+        self.off += 4
+        return n
+
+    def u64(self) -> int:
+        (n,) = _U64.unpack_from(self.buf, self.off)
+        self.off += 8
+        return n
+
+    def u8(self) -> int:
+        n = self.buf[self.off]
+        self.off += 1
+        return n
+
+    def raw(self) -> bytes:
+        n = self.u32()
+        end = self.off + n
+        if end > len(self.buf):
+            raise ValueError("a length runs past the record")
+        b = self.buf[self.off : end]
+        self.off = end
+        return b
+
+    def str(self) -> str:
+        return self.raw().decode("utf-8")
+
+
+def _decode_binary(frame: frames.Frame) -> Record:
+    r = _Reader(frame.payload, len(BINARY_MAGIC))
+    rec = Record(first_seq=frame.seq, first_ts=frame.ts_ns)
+    rec.frames = [r.raw() for _ in range(r.u32())]
+    for _ in range(r.u32()):
+        path = r.str()
+        body = r.raw() if r.u8() else None
+        rec.writes.append(Write(path, body, _decode_sidecar(r.raw())))
+    for _ in range(r.u32()):
+        src, dst = r.str(), r.str()
+        rec.versions.append(VersionMove(src, dst, r.u64()))
+    rec.removes = [r.str() for _ in range(r.u32())]
+    if r.off != len(frame.payload):
+        raise ValueError(f"{len(frame.payload) - r.off} bytes after the record's content")
+    return rec
+
+
 def _decode(frame: frames.Frame) -> Record:
+    """A record in either layout. A complete frame (its CRC holds) that does not decode was
+    written by a broken or newer writer: never cut it as if torn."""
+    try:
+        if frame.payload.startswith(BINARY_MAGIC):
+            rec = _decode_binary(frame)
+        else:
+            rec = _decode_json(frame)
+    except (ValueError, KeyError, TypeError, IndexError, struct.error, msgspec.DecodeError) as e:
+        raise CorruptLog(
+            f"journal record at byte {frame.offset} (seq {frame.seq}) is complete but does not"
+            f" decode ({e}); run `brain doctor`"
+        ) from None
+    if rec.frames:
+        last = frames.HEADER.unpack_from(rec.frames[-1], 0)
+        rec.last_seq = last[2]
+    return rec
+
+
+def _decode_json(frame: frames.Frame) -> Record:
     obj = canonical.decode(frame.payload)
     rec = Record(first_seq=frame.seq, first_ts=frame.ts_ns)
     rec.frames = [base64.b64decode(f) for f in obj["frames"]]
@@ -73,9 +208,6 @@ def _decode(frame: frames.Frame) -> Record:
     ]
     rec.versions = [VersionMove(v["from"], v["to"], v["seq"]) for v in obj["versions"]]
     rec.removes = list(obj["removes"])
-    if rec.frames:
-        last = frames.HEADER.unpack_from(rec.frames[-1], 0)
-        rec.last_seq = last[2]
     return rec
 
 
@@ -95,13 +227,33 @@ class Journal:
             fsio.fsync_dir(path.parent)
         self.size = os.fstat(self._fd).st_size
         fsio.preallocate(self._fd, PREALLOCATE)
+        self._helper: _Helper | None = None
 
-    def commit(self, record: Record) -> None:
-        """Append and fdatasync: once this returns, the group survives a power loss."""
+    def commit(self, record: Record, during: Callable[[], None] | None = None) -> None:
+        """Append and fdatasync: once this returns, the group survives a power loss.
+
+        `during` runs while the device syncs: on the real backend on a helper thread while
+        this one waits in fdatasync (which releases the GIL); under a test backend first, then
+        the sync, so the call order stays deterministic. If either fails, the error is raised
+        after both ended (the sync's first): the caller decides whether the record stands."""
         data = record.encode()
         fsio.write(self._fd, data)
-        fsio.fdatasync(self._fd)
         self.size += len(data)
+        if during is None:
+            fsio.fdatasync(self._fd)
+        elif type(fsio.backend) is fsio.RealIO:
+            if self._helper is None:
+                self._helper = _Helper()
+            self._helper.start(during)
+            try:
+                fsio.fdatasync(self._fd)
+            except BaseException:
+                self._helper.wait(quiet=True)  # never return while it still writes
+                raise
+            self._helper.wait()
+        else:
+            during()
+            fsio.fdatasync(self._fd)
 
     def read(self) -> tuple[list[Record], int]:
         """Complete records and the byte length they span; a torn tail is left out."""
@@ -136,4 +288,48 @@ class Journal:
         fsio.preallocate(self._fd, PREALLOCATE)  # truncation gave the blocks back
 
     def close(self) -> None:
+        if self._helper is not None:
+            self._helper.stop()
+            self._helper = None
         fsio.close(self._fd)
+
+
+class _Helper:
+    """One helper thread that stages a group's files while the committing thread waits in
+    the journal's fdatasync (creating small files costs about as much as the sync)."""
+
+    def __init__(self) -> None:
+        self._go = threading.Event()
+        self._done = threading.Event()
+        self._fn: Callable[[], None] | None = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="brain-journal-stage", daemon=True)
+        self._thread.start()
+
+    def start(self, fn: Callable[[], None]) -> None:
+        self._fn, self._error = fn, None
+        self._done.clear()
+        self._go.set()
+
+    def wait(self, *, quiet: bool = False) -> None:
+        self._done.wait()
+        if self._error is not None and not quiet:
+            raise self._error
+
+    def stop(self) -> None:
+        self._fn = None
+        self._go.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while True:
+            self._go.wait()
+            self._go.clear()
+            fn = self._fn
+            if fn is None:
+                return
+            try:
+                fn()
+            except BaseException as e:  # noqa: BLE001 - raised in the committing thread
+                self._error = e
+            self._done.set()

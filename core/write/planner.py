@@ -75,7 +75,7 @@ class Planner:
                 f"{path}: the body is not valid UTF-8 ({e.reason} at byte {e.start})"
             ) from None
         del text
-        cur = self.view.sidecar(path)
+        cur = self.view.live_sidecar(path)  # a purged stub reads as None here: same outcome
         live = cur if cur is not None and cur.state != "purged" else None
         if it.expect is not None:
             actual = live.commit if live is not None and live.state == "active" else ""

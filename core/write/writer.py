@@ -1,17 +1,17 @@
 """The single writer: lock, group commit, the journal's commit point, apply, recovery.
 
-Producers (threads) submit requests; one commit loop groups what is queued, makes the group
-durable with one fdatasync of the journal, applies it without further syncs and wakes the
-callers. Flushing (syncfs, then emptying the journal) happens only under the lock, before the
-lock is released and when the journal grows past a few MB.
+Producers (threads) submit requests; the caller holding the commit token groups what is
+queued, makes the group durable with one fdatasync of the journal, applies it without further
+syncs and wakes the callers. Flushing (syncfs, then emptying the journal) happens only under
+the lock, before the lock is released and when the journal grows past a few MB.
 """
 
 from __future__ import annotations
 
 import os
-import queue
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -26,7 +26,7 @@ from core.models import Row
 from core.verify.mmr import HEADER_BYTES as _NODES_HEADER
 from core.verify.mmr import MMR, leaf_hash
 from core.write import purge_list
-from core.write.apply_files import apply_files
+from core.write.apply_files import Staged, apply_files, drop_staged, stage_files
 from core.write.file_view import StateView
 from core.write.intents import Delete, Intent, Move, Put
 from core.write.journal import Journal, Record
@@ -49,11 +49,19 @@ _CRASH_AFTER_COMMIT = os.environ.get("BRAIN_TEST_CRASH_AFTER_COMMIT") == "1"
 class Request:
     intents: Sequence[Intent]
     actor: str
-    done: threading.Event = field(default_factory=threading.Event)
+    # Set when the request has run (finished) or when its caller is handed the commit token
+    # (lead): one wake-up either way.
+    wake: threading.Event = field(default_factory=threading.Event)
+    finished: bool = False
+    lead: bool = False
     results: list[Result] | None = None
     error: BaseException | None = None
-    task: Callable[[], object] | None = None  # runs on the commit loop, under the lock
+    task: Callable[[], object] | None = None  # runs under the lock, holding the commit token
     value: object = None
+
+    def finish(self) -> None:
+        self.finished = True
+        self.wake.set()
 
 
 # The hand-off: rows made durable, with the plan that wrote them (None for rows read back
@@ -62,7 +70,12 @@ Listener = Callable[[list[Row], Plan | None], None]
 
 
 class Writer:
-    """Owns the commit loop thread. `submit` blocks until the request is durable and applied."""
+    """Group commit without a hand-off: the caller that finds nobody committing commits its own
+    request and whatever queued meanwhile (it holds the commit token), then hands the token to
+    the first request still queued, whose caller wakes up to commit the next group. A
+    housekeeping thread takes the token only to release the lock when idle, for time-based
+    checkpoints and to drain at close. `submit` blocks until the request is durable and
+    applied."""
 
     def __init__(
         self,
@@ -102,31 +115,35 @@ class Writer:
         self._on_rows = on_rows
         self._on_acquire = on_acquire
         self._after_group = after_group
-        self._q: queue.Queue[Request | None] = queue.Queue()
-        self._stopped = False  # the loop has ended: set under _gate, so no request is stranded
-        self._gate = threading.Lock()
+        # The commit token: whoever holds it (busy) is the only thread touching the lock, the
+        # journal and the files. Everything below is guarded by _cv's lock.
+        self._cv = threading.Condition(threading.Lock())
+        self._pending: deque[Request] = deque()
+        self._busy = False
+        self._closing = False  # close() was called: no new requests, the loop drains
+        self._stopped = False  # the loop has ended: no request is accepted or stranded
+        self._loop_wants = False  # the housekeeping loop waits for the token
+        self._loop_has = False  # ... and was handed it
+        self._loop_sleeping = False  # in an untimed wait: wake it when the lock is taken
+        self._last_done = time.monotonic()
+        # fds kept open between groups of one lock tenure (an open per group costs more than
+        # the write): dropped at every fence, after tasks (a consolidation replaces
+        # current.binlog) and at release.
+        self._log_fd: int | None = None
+        self._head_fd: int | None = None
         self._thread = threading.Thread(target=self._loop, name="brain-writer", daemon=True)
         self._thread.start()
 
     # -- producer side ------------------------------------------------------------------
 
     def submit(self, intents: Sequence[Intent], actor: str) -> list[Result]:
-        req = Request(intents, actor)
-        self._enqueue(req)
-        req.done.wait()
-        if req.error is not None:
-            raise req.error
+        req = self._call(Request(intents, actor))
         assert req.results is not None
         return req.results
 
     def run_locked(self, task: Callable[[], object]) -> object:
-        """Run task on the commit loop with the lock held (checkpoints, repairs)."""
-        req = Request((), "system", task=task)
-        self._enqueue(req)
-        req.done.wait()
-        if req.error is not None:
-            raise req.error
-        return req.value
+        """Run task with the lock held and the commit token (checkpoints, repairs)."""
+        return self._call(Request((), "system", task=task)).value
 
     def write_now(self, intents: Sequence[Intent], actor: str) -> list[Result]:
         """From inside a task: commit intents as their own group right away."""
@@ -137,72 +154,184 @@ class Writer:
         assert req.results is not None
         return req.results
 
-    def _enqueue(self, req: Request) -> None:
-        with self._gate:
-            if self._stopped:
+    def pending(self) -> int:
+        """Requests queued behind the group being committed (tests)."""
+        with self._cv:
+            return len(self._pending)
+
+    def _call(self, req: Request) -> Request:
+        with self._cv:
+            if self._stopped or self._closing:
                 raise BrainError("the store is closed")
-            self._q.put(req)
+            self._pending.append(req)
+            if not self._busy:
+                self._busy = req.lead = True
+        if not req.lead:
+            req.wake.wait()
+        if not req.finished:
+            self._lead()  # nobody was committing, or the last leader handed us the token
+        if req.error is not None:
+            raise req.error
+        return req
+
+    def _lead(self) -> None:
+        """Holding the token: commit what is queued (our own request first), then pass it on."""
+        with self._cv:
+            batch = self._take()
+        try:
+            self._run(batch, leader=True)
+        finally:
+            try:
+                self._after_run()
+            except BaseException:  # noqa: BLE001 - as when an error ended the commit loop
+                # Our rows are durable (the flush that failed comes after the commit point);
+                # the writer stops: queued and later requests are refused, never stranded.
+                self._stop()
+            else:
+                with self._cv:
+                    self._last_done = time.monotonic()
+                    if self._loop_sleeping and self.lock.held:
+                        self._cv.notify_all()  # start the idle-release timer
+                    self._pass_token()
+
+    def _take(self) -> list[Request]:
+        """Under _cv: the front of the queue, up to MAX_GROUP_ROWS rows (at least one)."""
+        batch = [self._pending.popleft()]
+        rows = len(batch[0].intents)
+        while self._pending and rows < MAX_GROUP_ROWS:
+            nxt = self._pending.popleft()
+            batch.append(nxt)
+            rows += len(nxt.intents)
+        return batch
+
+    def _pass_token(self) -> None:
+        """Under _cv: hand the token to the housekeeping loop if it asked, else to the first
+        queued request's caller, else put it down."""
+        if self._loop_wants:
+            self._loop_has = True
+            self._cv.notify_all()
+        elif self._pending:
+            nxt = self._pending[0]
+            nxt.lead = True
+            nxt.wake.set()
+        else:
+            self._busy = False
+
+    def _get_token(self) -> bool:
+        """Housekeeping loop, under _cv: take the token, waiting for the holder to pass it.
+        False when a leader stopped the writer meanwhile (it keeps the token)."""
+        if self._busy:
+            self._loop_wants = True
+            while not self._loop_has and not self._stopped:
+                self._cv.wait()
+            self._loop_wants = self._loop_has = False
+        if self._stopped:
+            return False
+        self._busy = True
+        return True
 
     def close(self) -> None:
         if self._thread.is_alive():
-            self._q.put(None)
+            with self._cv:
+                self._closing = True
+                self._cv.notify_all()
             self._thread.join()
 
-    # -- the commit loop ----------------------------------------------------------------
+    # -- housekeeping -------------------------------------------------------------------
 
     def _loop(self) -> None:
+        """Sleeps until there is housekeeping to do, takes the token for it, passes it on."""
         try:
+            if not self._housekeeping():
+                return  # a leader stopped the writer (a failed flush) and keeps the token
+        except BaseException:
+            self._die()  # holding the token: every queued request fails
+            raise
+        try:  # holding the token, closing: drain what is queued, then stop
             while True:
-                try:
-                    first = self._q.get(timeout=self._wait_s())
-                except queue.Empty:
-                    if self._checkpoint_due():
-                        self._run([Request((), "system", task=self._checkpoint)])
-                    else:
-                        self._release()
-                    continue
-                if first is None:
-                    break
-                batch, stop = self._drain(first)
+                with self._cv:
+                    if not self._pending:
+                        break
+                    batch = self._take()
                 self._run(batch)
-                if stop:
-                    break
-                if self.lock.held and time.monotonic() - self.lock.acquired_at > MAX_HOLD_S:
-                    if self.lock.contended():
-                        self._release()  # flock is not fair: let the waiting process in
-                        time.sleep(0.002)
-                    else:
-                        self.lock.acquired_at = time.monotonic()  # nobody waits: keep going
         finally:
-            try:
+            self._die()
+
+    def _die(self) -> None:
+        try:
+            self._release()
+        finally:
+            self._stop()
+
+    def _housekeeping(self) -> bool:
+        """Until close: False if a leader stopped the writer, True holding the token."""
+        with self._cv:
+            while True:
+                if self._stopped:
+                    return False
+                if self._closing:
+                    return self._get_token()
+                wait = self._wait_s()
+                if wait is None:
+                    self._loop_sleeping = True
+                    self._cv.wait()
+                    self._loop_sleeping = False
+                    continue
+                if wait > 0:
+                    self._cv.wait(wait)
+                    continue
+                if not self._get_token():
+                    return False
+                self._cv.release()
+                try:
+                    self._housekeep()
+                finally:
+                    self._cv.acquire()  # an error ends the loop holding the token
+                self._last_done = time.monotonic()
+                self._pass_token()
+
+    def _housekeep(self) -> None:
+        if self._checkpoint_due():
+            self._run([Request((), "system", task=self._checkpoint)])
+        elif self.lock.held and time.monotonic() - self._last_done >= IDLE_RELEASE_S:
+            self._release()
+
+    def _after_run(self) -> None:
+        """Holding the token, after a group: flock is not fair, so after MAX_HOLD_S of holding
+        the lock, let a waiting process in."""
+        if self.lock.held and time.monotonic() - self.lock.acquired_at > MAX_HOLD_S:
+            if self.lock.contended():
                 self._release()
-            finally:
-                self._stop()
+                time.sleep(0.002)
+            else:
+                self.lock.acquired_at = time.monotonic()  # nobody waits: keep going
 
     def _stop(self) -> None:
         """The loop is ending (close, or an error escaped it, e.g. from a flush): wake every
         request still queued, or its caller would wait forever."""
-        with self._gate:
+        with self._cv:
             self._stopped = True
-        while True:
-            try:
-                req = self._q.get_nowait()
-            except queue.Empty:
-                break
-            if req is not None and not req.done.is_set():
+            left = list(self._pending)
+            self._pending.clear()
+            self._cv.notify_all()
+        for req in left:
+            if not req.finished:
                 req.error = BrainError("the store's writer stopped before this request ran")
-                req.done.set()
+                req.finish()
+        self._drop_fds()
         if self.journal is not None:
             self.journal.close()
             self.journal = None
 
     def _wait_s(self) -> float | None:
+        """Under _cv: seconds until the loop has housekeeping to do (None: nothing planned)."""
+        now = time.monotonic()
         waits = []
         if self.lock.held:
-            waits.append(IDLE_RELEASE_S)
+            waits.append(self._last_done + IDLE_RELEASE_S - now)
         if self.activity and self.checkpoint_every_s is not None:
-            waits.append(max(0.0, self.activity_since + self.checkpoint_every_s - time.monotonic()))
-        return min(waits) if waits else None
+            waits.append(self.activity_since + self.checkpoint_every_s - now)
+        return max(0.0, min(waits)) if waits else None
 
     def _checkpoint_due(self) -> bool:
         return bool(
@@ -223,20 +352,7 @@ class Writer:
                 self.checkpoint_error = None
         self.activity = 0
 
-    def _drain(self, first: Request) -> tuple[list[Request], bool]:
-        batch, rows = [first], len(first.intents)
-        while rows < MAX_GROUP_ROWS:
-            try:
-                nxt = self._q.get_nowait()
-            except queue.Empty:
-                break
-            if nxt is None:
-                return batch, True
-            batch.append(nxt)
-            rows += len(nxt.intents)
-        return batch, False
-
-    def _run(self, batch: list[Request]) -> None:
+    def _run(self, batch: list[Request], *, leader: bool = False) -> None:
         try:
             if self.frozen:
                 self._thaw()
@@ -247,15 +363,21 @@ class Writer:
             for req in batch:
                 if req.task is not None:
                     try:
+                        self._drop_fds()  # the task may replace the files behind them
                         req.value = req.task()
                     except BaseException as e:  # noqa: BLE001 - handed back to the caller
                         req.error = e
-                    req.done.set()
-        except BaseException as e:  # noqa: BLE001 - every waiter must wake, whatever happened
+                    finally:
+                        self._drop_fds()
+                        self.view.forget_names()  # it may have written files itself
+                    req.finish()
+        except BaseException as e:  # every waiter must wake, whatever happened
             for req in batch:
-                if not req.done.is_set():
+                if not req.finished:
                     req.error = e if isinstance(e, BrainError) else _wrap(e)
-                    req.done.set()
+                    req.finish()
+            if leader and not isinstance(e, Exception):
+                raise  # KeyboardInterrupt, SystemExit: the caller's own thread hears it
 
     def _acquire(self) -> None:
         if self.lock.held:
@@ -272,6 +394,7 @@ class Writer:
     def _fence(self) -> None:
         """Forget what another process may have changed since the lock was last ours, and
         refuse to write on a store that some process found frozen (PROTOCOL, Writers)."""
+        self._drop_fds()
         v = verdict.read(self.layout)
         if v is not None and not self.allow_frozen:
             raise Frozen(f"writes are refused: the store is {v.state}: {v.reason}")
@@ -316,7 +439,35 @@ class Writer:
             raise Frozen(f"{why} (retried: {e})") from e
         self._tip_before = None
 
+    def _drop_fds(self) -> None:
+        # Forgotten before closing: a close that fails must never be retried (the number may
+        # belong to another file by then).
+        fds, self._log_fd, self._head_fd = (self._log_fd, self._head_fd), None, None
+        for fd in fds:
+            if fd is not None:
+                try:
+                    fsio.close(fd)
+                except OSError:
+                    pass
+
+    def _append_log(self, blob: bytes) -> None:
+        if self._log_fd is None:
+            self._log_fd = fsio.open_fd(self.binlog.current, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+        fsio.write(self._log_fd, blob)
+
+    def _write_head(self, seq: int) -> None:
+        """HEAD in place (as `write_head`, which recovery ran at this acquisition: the file
+        exists and holds 8 bytes)."""
+        if self._head_fd is None:
+            try:
+                self._head_fd = fsio.open_fd(self.layout.head, os.O_WRONLY)
+            except FileNotFoundError:
+                write_head(self.layout, seq)
+                return
+        fsio.pwrite(self._head_fd, seq.to_bytes(8, "little"), 0)
+
     def _release(self) -> None:
+        self._drop_fds()
         if not self.lock.held:
             return
         try:
@@ -381,10 +532,20 @@ class Writer:
             )
             assert self.journal is not None
             before = self.journal.size
+            made: list[str] = []
+            staged: Staged = []
+
+            def stage() -> None:
+                staged.extend(stage_files(self.layout.root, record, self.dirs, made))
+
             try:
-                self.journal.commit(record)  # the commit point
-            except OSError as e:
+                # The commit point; the files are staged under temp names while it syncs.
+                self.journal.commit(record, during=stage if record.writes else None)
+            except BaseException as e:
+                drop_staged(made)
                 self.journal.cut(before, durable=True)  # the caller hears: not written
+                if not isinstance(e, OSError):
+                    raise
                 raise BrainError(
                     f"could not make the write durable ({e.strerror or e}); nothing was written."
                     " Free disk space and retry."
@@ -393,32 +554,41 @@ class Writer:
                 os._exit(9)  # test hook: die between the commit point and applying it
             tip_before = self.tip
             try:
-                self._apply(record, rows, payloads, plan)
-            except OSError as e:
+                self._apply(record, rows, payloads, plan, staged)
+            except BaseException as e:
+                # Whatever stopped the apply (a full disk, an I/O error, KeyboardInterrupt in
+                # the caller that was committing), the group is committed and our state may
+                # be half updated: start again from the files, as after a crash.
+                why = e.strerror or e if isinstance(e, OSError) else type(e).__name__
                 self.frozen = (
-                    f"a committed write could not be applied ({e.strerror or e}); it is safe"
+                    f"a committed write could not be applied ({why}); it is safe"
                     " in the journal and is replayed by the next write once the cause is fixed"
                     " (or by `brain doctor --repair`)"
                 )
                 self._tip_before = tip_before
                 # Without the flush: the journal must keep the record. Another process (or
                 # our next request) replays it when it takes the lock, as after a crash.
+                self._drop_fds()
                 self.lock.release()
-                raise Frozen(self.frozen) from e
+                if isinstance(e, Exception):
+                    raise Frozen(self.frozen) from e
+                raise
             if self.journal.size > JOURNAL_FLUSH_BYTES:
                 self.flush()
         for req in batch:
-            req.done.set()
+            req.finish()
         return later
 
-    def _apply(self, record: Record, rows: list[Row], payloads: list[bytes], plan: Plan) -> None:
+    def _apply(
+        self, record: Record, rows: list[Row], payloads: list[bytes], plan: Plan, staged: Staged
+    ) -> None:
         assert self.mmr is not None  # opened at the first acquisition
-        apply_files(self.layout.root, record, self.dirs)
+        apply_files(self.layout.root, record, self.dirs, staged=staged)
         blob = b"".join(record.frames)
-        self.binlog.append(blob)
+        self._append_log(blob)
         self.mmr.append([leaf_hash(p) for p in payloads])
         self.tip = Tip(rows[-1].seq, rows[-1].ts_ns, rows[-1].chain, self.tip.offset + len(blob))
-        write_head(self.layout, self.tip.seq)
+        self._write_head(self.tip.seq)
         if plan.purges:
             add_pending_purges(self.layout, plan.purges)
         self._on_rows(rows, plan)

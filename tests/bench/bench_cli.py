@@ -2,7 +2,8 @@
 
 Every figure is one fresh process, started the way a user starts it: the `brain` console script
 next to this interpreter (else the same entry point via `python -c`), with PYTHONPATH set to
-this repo. Measured: `brain --help`, `brain view PATH`, `brain put PATH` with the body on stdin
+this repo ($BRAIN_BENCH_BRAIN names another command, e.g. the script of a fresh venv's install).
+Measured: `brain --help`, `brain view PATH`, `brain put PATH` with the body on stdin
 (a new path each time, and overwriting one path with a new body each time) and `brain search
 WORD`, on a 200-memory store; and, for one `brain put`, the device syncs strace counts, on
 that store and on one that 100 one-shot puts wrote (see _age_store). Every repetition first
@@ -26,6 +27,7 @@ import io
 import json
 import os
 import re
+import shlex
 import shutil
 import statistics
 import subprocess
@@ -57,12 +59,18 @@ def _env() -> dict[str, str]:
     env["BRAIN_ACTOR"] = "agent:bench@localhost"
     env["XDG_STATE_HOME"] = str(d / "xdg-state")  # checkpoint witnesses stay in the bench dir
     env["XDG_CONFIG_HOME"] = str(d / "xdg-config")
-    for k in ("BRAIN_PASSPHRASE", "BRAIN_DEBUG", "CYBEROS_STORE", "CYBEROS_BRAIN_HOME"):
+    # PYTHONDONTWRITEBYTECODE (set in some dev shells) would make brain compile every module
+    # from source on every run (~30 ms), while cyberos, installed by pip, runs from bytecode
+    # compiled at install: both run from cached bytecode, as installed tools do.
+    drop = ("BRAIN_PASSPHRASE", "BRAIN_DEBUG", "CYBEROS_STORE", "CYBEROS_BRAIN_HOME")
+    for k in (*drop, "PYTHONDONTWRITEBYTECODE"):
         env.pop(k, None)
     return env
 
 
 def _brain_cmd() -> list[str]:
+    if os.environ.get("BRAIN_BENCH_BRAIN"):  # another install's console script, e.g. a fresh venv
+        return shlex.split(os.environ["BRAIN_BENCH_BRAIN"])
     script = Path(sys.executable).parent / "brain"
     if script.is_file() and os.access(script, os.X_OK):
         return [str(script)]
@@ -215,9 +223,30 @@ def _word(mems: list) -> str:
     return words.most_common(1)[0][0]
 
 
+def _editable_finder() -> str | None:
+    """An editable install made as an import hook (setuptools' "finder", written when the
+    project's layout once needed one) runs at every interpreter start: ~10 ms of pathlib, re
+    and urllib before brain's first line. The current pyproject gets a plain .pth line."""
+    import site
+    import sysconfig
+
+    dirs = {sysconfig.get_paths()["purelib"], *getattr(site, "getsitepackages", list)()}
+    for d in dirs:
+        for pth in Path(d).glob("__editable__*brain_tui*.pth"):
+            if "import " in pth.read_text(errors="replace"):
+                return str(pth)
+    return None
+
+
 def setup(ctx: Ctx) -> None:
     mems = Corpus(seed=23).memories(MEMORIES)
     sh = ctx.shared
+    if not os.environ.get("BRAIN_BENCH_BRAIN") and (finder := _editable_finder()):
+        sh.setdefault("notes", []).append(
+            f"brain's venv starts an editable-install import hook ({finder}): ~10 ms of every"
+            " brain figure, `python -c pass` included; `pip install -e .` again writes a plain"
+            " path line instead"
+        )
     sh["cli-word"] = _word(mems)
     sh["cli-view"] = mems[MEMORIES // 2].path
     sh["cli-brain"] = _brain_cmd()

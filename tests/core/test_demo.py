@@ -184,7 +184,22 @@ def test_brain_demo_command_builds_once_and_prints_state(tmp_path, monkeypatch, 
     assert main([*argv, "--rebuild"]) == 0
     assert "building the demo store" in capsys.readouterr().err
     assert (root / "manifest.json").read_bytes() != first_id
-    assert not list(root.parent.glob(".*partial"))
+    assert not list(root.parent.glob(".*partial")) and not list(root.parent.glob(".*removing"))
+
+
+def test_an_interrupted_rebuild_leaves_nothing_in_the_way(tmp_path, monkeypatch):
+    """--rebuild renames the old demo aside before deleting it: a removal killed halfway
+    leaves `.demo.removing` (deleted next time), never a half-deleted demo that the next
+    --rebuild would refuse as a foreign folder."""
+    from brain_tui.cli.cmd_demo import remove_demo
+
+    root = tmp_path / "data" / "brain-tui" / "demo"
+    aside = root.with_name(".demo.removing")
+    (aside / "memories").mkdir(parents=True)  # what a killed removal left
+    root.mkdir()
+    (root / "manifest.json").write_text("{}")
+    remove_demo(root)
+    assert not root.exists() and not aside.exists()
 
 
 def test_brain_demo_rebuild_leaves_foreign_folders_alone(tmp_path, monkeypatch):

@@ -25,9 +25,9 @@ from core import fsio
 from core.write import apply_files as apply_mod
 from core.store import Store
 root, fill = sys.argv[1], sys.argv[2]
-real = fsio.write_file
-def write_file(path, data, durable=False):
-    if str(path).endswith('.meta.json') and 'half.meta' in str(path):
+real = fsio.rename
+def rename(src, dst):  # applying the committed group: its sidecar's temp takes its name
+    if str(dst).endswith('half.meta.json'):
         with open(fill, 'wb') as f:  # the disk fills up right now
             try:
                 while True:
@@ -35,8 +35,8 @@ def write_file(path, data, durable=False):
             except OSError:
                 pass
         os._exit(9)
-    return real(path, data, durable=durable)
-apply_mod.fsio.write_file = write_file
+    return real(src, dst)
+apply_mod.fsio.rename = rename
 s = Store.open(root, allow_temp=True)
 s.put('memories/facts/half.md', 'committed, half applied\\n', actor='human:ana@laptop')
 """

@@ -198,7 +198,7 @@ def test_dead_commit_loop_wakes_queued_callers(tmp_path, monkeypatch, quiet_cras
         assert writer is not None
         other.start()
         deadline = time.monotonic() + CLOSE_TIMEOUT_S
-        while writer._q.qsize() == 0 and time.monotonic() < deadline:
+        while writer.pending() == 0 and time.monotonic() < deadline:
             time.sleep(0.001)
 
     sim.before_crash = queue_another_request
@@ -277,10 +277,10 @@ def test_meta_missing_journal_sync_is_caught(
 
     real_commit = Journal.commit
 
-    def commit_without_sync(self, record):
+    def commit_without_sync(self, record, during=None):
         with pytest.MonkeyPatch.context() as m:  # only the commit's own sync is skipped
             m.setattr(fsio, "fdatasync", lambda fd: None)
-            real_commit(self, record)
+            real_commit(self, record, during)
 
     monkeypatch.setattr(Journal, "commit", commit_without_sync)
     caught = []

@@ -21,7 +21,7 @@ from core.log.tip import Tip, scan_current
 from core.store import Store
 from core.store_state import FROZEN_HUMAN, READY
 from core.verify.mmr import MMR
-from core.write.journal import Journal
+from core.write.journal import BINARY_MAGIC, Journal
 
 REPO = Path(__file__).resolve().parents[2]
 ANA = "human:ana@laptop"
@@ -328,7 +328,25 @@ def test_read_only_open_does_not_replay(tmp_path: Path, root: Path) -> None:
         assert s.view("memories/facts/c.md").body == b"gamma\n"
 
 
-def test_journal_record_body_is_base64(tmp_path: Path, root: Path) -> None:
+def test_journal_record_is_binary(tmp_path: Path, root: Path) -> None:
+    """docs/durability.md: records are written in the binary layout (raw bodies, no base64)."""
     crash_after_commit(tmp_path, root, "s.put('memories/facts/c.md', 'gamma\\n', actor='x:y')")
     raw = (root / "audit" / "journal.wal").read_bytes()
-    assert base64.b64encode(b"gamma\n") in raw
+    assert raw[24:28] == BINARY_MAGIC
+    assert b"gamma\n" in raw and base64.b64encode(b"gamma\n") not in raw
+
+
+def test_an_older_writers_json_record_replays(tmp_path: Path, root: Path) -> None:
+    """A journal left in PROTOCOL's canonical-JSON layout (an older writer crashed after its
+    commit point) is still replayed."""
+    crash_after_commit(tmp_path, root, "s.put('memories/facts/c.md', 'gamma\\n', actor='x:y')")
+    (rec,) = _journal_records(root)
+    old = rec.encode_json()
+    assert old[24:25] == b"{"
+    (root / "audit" / "journal.wal").write_bytes(old)
+    with Store.open(root, allow_temp=True) as s:
+        st = s.state()
+        assert st.state == READY and st.head_seq == 4, st.problem
+        assert any("replayed 1 journal record" in n for n in st.notes), st.notes
+        assert s.view("memories/facts/c.md").body == b"gamma\n"
+    assert (root / "audit" / "journal.wal").stat().st_size == 0

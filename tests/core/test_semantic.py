@@ -287,3 +287,30 @@ def test_maybe_embed_is_skipped_while_a_host_embeds(store: Store) -> None:
         assert store.semantic_pending() == len(MEMS)
     finally:
         store.semantic.hosted -= 1
+
+
+def test_known_vectors_are_stored_and_only_the_rest_is_encoded(
+    store: Store, model: embeddings.Encoder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """embed_pending(known=...) stores a known vector as it is (a demo ships its corpus's)
+    and asks the model only for the texts it does not know, in small length-sorted passes."""
+    texts = semantic.active_texts(store)
+    computed = model.encode(texts)
+    known = {t: v.astype("<f4").tobytes() for t, v in zip(texts[1:], computed[1:], strict=True)}
+    asked: list[tuple[list[str], int]] = []
+    encode = embeddings.Encoder.encode
+
+    def spy(self, batch: list[str], batch_size: int = 64):
+        asked.append((batch, batch_size))
+        return encode(self, batch, batch_size)
+
+    monkeypatch.setattr(embeddings.Encoder, "encode", spy)
+    assert store.embed_pending(known=known.get) == len(texts)
+    assert asked == [([texts[0]], semantic.ENCODE_BATCH)]
+    for path in MEMS:
+        assert _vec(store, path) is not None
+    assert semantic.embedded_texts(store) and store.semantic_pending() == 0
+    stored = dict(semantic.embedded_texts(store))
+    assert all(stored[t] == blob for t, blob in known.items())
+    hits = store.search("Apple phone alerts stop when the credential lapses", mode="semantic")
+    assert hits[0].path == "memories/facts/falcon/apns.md"

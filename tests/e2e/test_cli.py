@@ -358,6 +358,124 @@ def test_put_view_search_do_not_import_the_ui(store: str, tmp_path: Path) -> Non
     assert b"LOADED []" in p.stderr
 
 
+def test_read_commands_load_no_cryptography_and_write_no_index(store: str) -> None:
+    """view, search, tail and history (issue 11): no signature is checked, so cryptography is
+    never imported, nor the UI; and a read-only open leaves the index's files untouched."""
+    put(store, MEM, b"read-only penguins\n")
+    index = Path(store) / "index"
+
+    def snapshot() -> dict[str, tuple[int, int]]:
+        # The WAL's shared-memory file takes a reader's read marks: SQLite's own bookkeeping,
+        # not a write to the index (the database and its WAL).
+        files = [f for f in index.iterdir() if not f.name.endswith("-shm")]
+        return {f.name: (f.stat().st_size, f.stat().st_mtime_ns) for f in files}
+
+    before = snapshot()
+    code = (
+        "import sys; from brain_tui.cli.main import main\n"
+        f"s = {store!r}\n"
+        f"assert main(['--store', s, 'view', {MEM!r}]) == 0\n"
+        f"assert main(['--store', s, 'view', '--meta', {MEM!r}]) == 0\n"
+        "assert main(['--store', s, 'search', 'penguins']) == 0\n"
+        "assert main(['--store', s, 'tail']) == 0\n"
+        f"assert main(['--store', s, 'history', {MEM!r}]) == 0\n"
+        "bad = ('cryptography', 'textual', 'rich', 'screens', 'widgets')\n"
+        "loaded = sorted({m.split('.')[0] for m in sys.modules if m.split('.')[0] in bad})\n"
+        "print('LOADED', loaded, file=sys.stderr)\n"
+    )
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, env=_env(), timeout=60)
+    assert p.returncode == 0, p.stderr.decode()
+    assert b"LOADED []" in p.stderr, p.stderr.decode()
+    assert snapshot() == before
+
+
+def _put_loads_cryptography(store: str, path: str) -> bool:
+    code = (
+        "import sys; from brain_tui.cli.main import main\n"
+        f"assert main(['--store', {store!r}, 'put', {path!r}, '-']) == 0\n"
+        "print('CRYPTO', 'cryptography' in sys.modules, file=sys.stderr)\n"
+    )
+    p = subprocess.run(
+        [sys.executable, "-c", code], input=b"body\n", capture_output=True, env=_env(), timeout=60
+    )
+    assert p.returncode == 0, p.stderr.decode()
+    return b"CRYPTO True" in p.stderr
+
+
+def test_one_shot_put_checks_no_signature_it_checked_before(store: str) -> None:
+    """A writable open verifies the newest checkpoint once, then trusts the recorded check
+    while nothing changed (core.verify.note_cache); with no checkpoint yet there is no
+    signature to check. Either way a one-shot put does not load cryptography."""
+    assert not _put_loads_cryptography(store, "memories/facts/one.md")
+    ok("--store", store, "checkpoint")
+    _put_loads_cryptography(store, "memories/facts/two.md")  # a new note: verified, recorded
+    assert not _put_loads_cryptography(store, "memories/facts/three.md")
+
+
+def test_one_shot_put_makes_at_most_two_device_syncs(store: str, tmp_path: Path) -> None:
+    """The commit point (the journal's fdatasync) and the flush (syncfs): SQLite's checkpoint
+    syncs are left out of a one-shot put (docs/durability.md), counted by strace."""
+    import shutil
+
+    strace = shutil.which("strace")
+    if strace is None:
+        pytest.skip("strace is not installed")
+    put(store, MEM, b"first\n")  # the first write of a store builds the node file: not timed
+    out = tmp_path / "syncs.txt"
+    calls = "fsync,fdatasync,syncfs,msync,sync,sync_file_range"
+    cmd = [strace, "-f", "-c", "-o", str(out), "-e", f"trace={calls}"]
+    p = subprocess.run(
+        [*cmd, sys.executable, "-m", "brain_tui.cli.main", "--store", store, "put", MEM, "-"],
+        input=b"second\n",
+        capture_output=True,
+        env=_env(),
+        timeout=60,
+    )
+    if p.returncode and b"ptrace" in p.stderr:
+        pytest.skip(f"strace cannot trace here: {p.stderr.decode().strip()[:200]}")
+    assert p.returncode == 0, p.stderr.decode()
+    counted = {
+        parts[-1]: int(parts[3])
+        for parts in (line.split() for line in out.read_text().splitlines())
+        if len(parts) >= 5 and parts[-1] in calls.split(",")
+    }
+    assert sum(counted.values()) <= 2, counted
+
+
+def test_view_reads_without_opening_the_store(store: str) -> None:
+    """A one-shot `brain view` reads the memory's files: no SQLite, no log scan (the Store
+    is not even imported) when no journal waits to be replayed."""
+    put(store, MEM, b"direct\n")
+    code = (
+        "import sys; from brain_tui.cli.main import main\n"
+        f"assert main(['--store', {store!r}, 'view', {MEM!r}]) == 0\n"
+        "print('LOADED', sorted(m for m in ('core.store', 'sqlite3') if m in sys.modules),"
+        " file=sys.stderr)\n"
+    )
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, env=_env(), timeout=60)
+    assert p.returncode == 0, p.stderr.decode()
+    assert p.stdout == b"direct\n"
+    assert b"LOADED []" in p.stderr, p.stderr.decode()
+
+
+def test_view_after_a_crashed_put_shows_the_committed_body(store: str) -> None:
+    """A put that died after its commit point left its row in the journal only: `brain view`
+    does not read the files directly then, it opens the store writable (replay) first."""
+    put(store, MEM, b"before\n")
+    p = brain(
+        "--store",
+        store,
+        "put",
+        MEM,
+        "-",
+        input=b"after\n",
+        env=_env(BRAIN_TEST_CRASH_AFTER_COMMIT="1"),
+    )
+    assert p.returncode == 9, p.stderr.decode()
+    assert (Path(store) / "audit" / "journal.wal").stat().st_size > 0
+    assert ok("--store", store, "view", MEM).stdout == b"after\n"
+
+
 def test_version_prints_the_installed_version() -> None:
     from importlib import metadata
 
@@ -365,6 +483,32 @@ def test_version_prints_the_installed_version() -> None:
     assert p.stdout.decode() == f"brain {metadata.version('brain-tui')}\n"
     assert p.stderr == b""
     assert ok("--store", "/nonexistent", "--version").stdout == p.stdout
+
+
+def test_precomputed_help_is_what_argparse_prints() -> None:
+    """`brain --help` prints help_text.py (no argparse) where argparse would print the same:
+    the text must match the parsers (refresh: `python -m brain_tui.cli.parsing`)."""
+    from brain_tui.cli import help_text, parsing
+
+    if sys.version_info[:2] != help_text.PYTHON:
+        pytest.skip(f"help_text.py was made by Python {help_text.PYTHON}'s argparse")
+    assert parsing.render_help(help_text.COLUMNS) == help_text.TEXT, (
+        "help_text.py is stale: run `python -m brain_tui.cli.parsing`"
+    )
+    assert ok("--help", env=_env(COLUMNS="80")).stdout.decode() == help_text.TEXT
+    assert ok("-h", env=_env(COLUMNS="80")).stdout.decode() == help_text.TEXT
+    wide = ok("--help", env=_env(COLUMNS="120")).stdout.decode()  # argparse's own, wider
+    assert wide == parsing.render_help(120) != help_text.TEXT
+    code = (
+        "import sys; from brain_tui.cli.main import main\n"
+        "assert main(['--help']) == 0\n"
+        "bad = ('argparse', 'core', 'msgspec', 'textual', 'rich')\n"
+        "print('LOADED', sorted({m.split('.')[0] for m in sys.modules} & set(bad)), file=sys.stderr)\n"
+    )
+    p = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, env=_env(COLUMNS="80"), timeout=60
+    )
+    assert p.returncode == 0 and b"LOADED []" in p.stderr, p.stderr.decode()
 
 
 def test_help_does_not_look_up_the_version() -> None:
