@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     from core.portable.consolidate import ConsolidateResult
     from core.portable.export import ExportResult
     from core.portable.importer import ImportResult
+    from core.proposals import Proposals
     from core.search.semantic import SemanticIndex
     from core.tiers import Tiers
     from core.verifiable import Checkpointer
@@ -546,6 +547,13 @@ class Store:
         from core.pii_review import PiiReview
 
         return PiiReview(self)
+
+    @property
+    def proposals(self) -> Proposals:
+        """Lessons, proposals and their decisions (core/proposals.py)."""
+        from core.proposals import Proposals
+
+        return Proposals(self)
 
     def pii_pending_count(self) -> int:
         """Memories held for PII review (the header's pending count)."""

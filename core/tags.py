@@ -14,6 +14,18 @@ from core.models import CATEGORIES, CLASSIFICATIONS, KINDS, SYNC_CLASSES
 MAX_TAGS = 10
 MAX_TAG_LEN = 64
 PREFIXES = ("type", "status", "signal", "source", "gate")
+# Seed 004 (the lesson/proposal constitution): a proposal's status is one of these, closed.
+STATUSES = ("pending", "accepted", "rejected", "deprecated")
+# Seed 004: each category allows these `type:` values. bug-fix and debugging record what went
+# wrong (lessons); a proposal is about design, code or learning, never a bug-fix.
+CATEGORY_TYPES: dict[str, tuple[str, ...]] = {
+    "bug-fix": ("lesson",),
+    "debugging": ("lesson",),
+    "architecture": ("lesson", "proposal", "decision"),
+    "code-solution": ("lesson", "proposal", "decision"),
+    "learning": ("lesson", "proposal"),
+    "project-context": ("proposal", "decision"),
+}
 
 _WORD = re.compile(r"[a-z0-9][a-z0-9._-]*")
 
@@ -46,8 +58,14 @@ def _check_one(tag: object) -> str:
     if prefix not in PREFIXES:
         raise InvalidMeta(f"tags: {tag!r} has uppercase letters; use {tag.lower()!r}")
     if not value:
-        raise InvalidMeta(f"tags: {tag!r} needs a value after ':' (e.g. {prefix}:open)")
+        example = "pending" if prefix == "status" else "high" if prefix == "signal" else "x"
+        raise InvalidMeta(f"tags: {tag!r} needs a value after ':' (e.g. {prefix}:{example})")
     _check_word(tag, value)
+    if prefix == "status" and value not in STATUSES:
+        raise InvalidMeta(
+            f"tags: {tag!r}: statuses are closed (seed 004); use one of: "
+            + ", ".join("status:" + s for s in STATUSES)
+        )
     return tag
 
 
@@ -73,13 +91,32 @@ def validate_tags(tags: Sequence[str]) -> list[str]:
         raise InvalidMeta(f"tags: at most one status: tag is allowed, got {', '.join(statuses)}")
     kind = types[0][len("type:") :] if types else None
     if kind == "proposal" and not statuses:
-        raise InvalidMeta("tags: a type:proposal must carry a status: tag (e.g. status:open)")
+        raise InvalidMeta(
+            "tags: a type:proposal must carry a status: tag (a new one is status:pending)"
+        )
     if kind in ("lesson", "decision") and statuses:
         raise InvalidMeta(
             f"tags: a type:{kind} carries no status: tag; remove {statuses[0]} "
             "(only a type:proposal has a status)"
         )
     return out
+
+
+def validate_category_tags(category: str, tag_list: Sequence[str]) -> None:
+    """Seed 004: a category allows only its `type:` values (bug-fix is lesson-only). A memory
+    without a category or without a `type:` tag is not constrained here."""
+    allowed = CATEGORY_TYPES.get(category)
+    if not allowed:
+        return
+    for t in tag_list:
+        if t.startswith("type:"):
+            kind = t[len("type:") :]
+            if kind in ("lesson", "proposal", "decision") and kind not in allowed:
+                raise InvalidMeta(
+                    f"tags: category {category} allows type: "
+                    + ", ".join(allowed)
+                    + f", not {t} (seed 004)"
+                )
 
 
 def _check_in(field: str, value: object, allowed: Sequence[str], *, empty_ok: bool) -> None:

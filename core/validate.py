@@ -40,7 +40,18 @@ DELETE_MODES = ("tombstone", "purge")
 # Rows a caller may add through `note`: the memory ops need their intents (a `put` row without
 # a file would be a forgery), a checkpoint needs a signed note, and the PII gate's rows go
 # with the put or sidecar change they describe (core.write.pii_gate, core.pii_review).
-_NOT_NOTES = ("put", "move", "delete", "put_if.rejected", "checkpoint", "pii.held", "pii.resolved")
+_NOT_NOTES = (
+    "put",
+    "move",
+    "delete",
+    "put_if.rejected",
+    "checkpoint",
+    "pii.held",
+    "pii.resolved",
+    "proposal.filed",  # core.proposals writes these, with the memory they describe
+    "proposal.decided",
+    "pattern.outcome",
+)
 NOTE_OPS = tuple(o for o in OPS if o not in _NOT_NOTES)
 TIERS = ("hot", "warm", "cold")
 SEARCH_MODES = ("lexical", "semantic", "hybrid")
@@ -218,6 +229,8 @@ def put_fields(fields: Mapping[str, Any]) -> None:
     tags.validate_fields(
         None, fields.get("category"), fields.get("classification"), fields.get("sync_class")
     )
+    if fields.get("tags") is not None and isinstance(fields.get("category"), str):
+        tags.validate_category_tags(fields["category"], fields["tags"])
     extra(fields.get("extra"))
 
 

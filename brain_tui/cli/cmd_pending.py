@@ -11,7 +11,6 @@ cannot release what a person has not read.
 from __future__ import annotations
 
 import argparse
-import sys
 
 from brain_tui.cli import common
 from core.models import PURGE_REASONS
@@ -155,23 +154,13 @@ def _resolve(args: argparse.Namespace, action: str) -> int:
 
 def _confirm_release(path: str) -> None:
     """PROTOCOL, threat model: releasing held PII needs a person at an interactive terminal."""
-    from core.errors import BrainError
-
-    if not (sys.stdin.isatty() and sys.stdout.isatty()):
-        raise BrainError(
-            "releasing held PII needs an interactive terminal and a typed confirmation;"
-            " run `brain pending resolve PATH --release --reason R` yourself in a terminal"
-            " (or choose --keep-private, --redact or --purge)"
-        )
-    sys.stdout.write(
+    common.confirm_typed(
         f"Releasing {path} shares it as it is, with the PII and secrets `brain pending`"
         " lists, wherever its sync class allows.\n"
-        f"Type the path or 'release' to confirm: "
+        f"Type the path or 'release' to confirm: ",
+        (path, "release"),
+        "releasing held PII needs an interactive terminal and a typed confirmation;"
+        " run `brain pending resolve PATH --release --reason R` yourself in a terminal"
+        " (or choose --keep-private, --redact or --purge)",
+        "release cancelled; nothing was changed",
     )
-    sys.stdout.flush()
-    try:
-        answer = sys.stdin.readline().strip()
-    except EOFError:
-        answer = ""
-    if answer not in (path, "release"):
-        raise BrainError("release cancelled; nothing was changed")

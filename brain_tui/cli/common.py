@@ -113,6 +113,23 @@ def actor_of(args: argparse.Namespace) -> str:
     return getattr(args, "actor", None) or os.environ.get(ACTOR_ENV) or default_actor()
 
 
+def confirm_typed(prompt: str, accepted: tuple[str, ...], refusal: str, cancelled: str) -> None:
+    """PROTOCOL, threat model: an action reserved for people needs an interactive terminal and
+    a typed confirmation (one of `accepted`); otherwise BrainError(refusal or cancelled)."""
+    from core.errors import BrainError
+
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise BrainError(refusal)
+    sys.stdout.write(prompt)
+    sys.stdout.flush()
+    try:
+        answer = sys.stdin.readline().strip()
+    except EOFError:
+        answer = ""
+    if answer not in accepted:
+        raise BrainError(cancelled)
+
+
 def default_actor() -> str:
     import getpass
 

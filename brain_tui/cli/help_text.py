@@ -55,6 +55,16 @@ positional arguments:
     capture           capture a text or a file once
     capture-daemon    capture watched folders until stopped
     status            watched folders, captures, pending PII, sync
+    lesson            record a lesson: what failed, why, the fix, how to
+                      prevent it
+    propose           file a proposal for a person to approve (gate,
+                      duplicates, budget)
+    proposals         list and decide proposals (approve/reject need a person
+                      at a terminal)
+    maintain          propose maintenance: merge near duplicates, demote stale
+                      memories
+    suggest           patterns from recurring lessons that worked (top 5 above
+                      0.7)
 
 options:
   -h, --help          show this help message and exit

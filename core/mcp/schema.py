@@ -404,4 +404,139 @@ TOOLS: tuple[ToolSpec, ...] = (
     ),
 )
 
+_SECTION = {"type": "string", "description": "one section's text (not a placeholder)"}
+_CHECK = _open_obj(
+    {"name": _s("the question or check"), "ok": _b("passed"), "reason": _s("why")},
+    ("name", "ok", "reason"),
+)
+FILED = _open_obj(
+    {
+        "kind": _s("lesson or proposal"),
+        "path": _s("where it was stored ('' when the gate failed)"),
+        "seq": _i("the audit row that wrote it"),
+        "filed": _b("false: the gate failed and lesson_path holds the rejection"),
+        "status": _s("pending for a filed proposal (always)"),
+        "gate": {"type": "array", "items": _CHECK},
+        "lesson_path": _s("the lesson recording a failed gate"),
+        "session": _s("the session the budget counts against"),
+    },
+    ("kind", "path", "seq", "filed"),
+)
+PROPOSAL_TOOLS: tuple[ToolSpec, ...] = (
+    ToolSpec(
+        "brain_lesson",
+        "Record a lesson",
+        "Record what went wrong (seed 004): failure, root_cause, fix, prevention (context"
+        " optional), each a real sentence, never a placeholder such as 'it broke'. Secrets"
+        " and raw stack traces are refused; a near duplicate is refused, naming it.",
+        _obj(
+            {
+                "title": _s("a short title", minLength=1, maxLength=200),
+                "failure": _SECTION,
+                "root_cause": _SECTION,
+                "fix": _SECTION,
+                "prevention": _SECTION,
+                "context": _SECTION,
+                "category": _s(
+                    "bug-fix, debugging, architecture, code-solution, learning",
+                    enum=[c for c in CATEGORIES if c != "project-context"],
+                ),
+                "tags": {
+                    "type": "array",
+                    "items": {"type": "string"},
+                    "maxItems": 8,
+                    "description": "extra bare tags",
+                },
+                "project": _s("the project it happened in (patterns are suggested per project)"),
+            },
+            ("title", "failure", "root_cause", "fix", "prevention"),
+        ),
+        FILED,
+        read_only=False,
+        destructive=False,
+        idempotent=False,
+        writes=True,
+    ),
+    ToolSpec(
+        "brain_propose",
+        "Propose an improvement",
+        "File a proposal (seed 004) for a person to approve: proposal, problem, solution,"
+        " benefit, context (at most 500 characters together), scope (the paths it would"
+        " change) and answers to the gate's five questions: observed, evidence, answer_scope,"
+        " reversible, safety. It is filed status:pending; nothing takes effect until a person"
+        " approves it at a terminal. A failed gate stores the rejection as a lesson. At most"
+        " 3 proposals per session; a near duplicate is refused, naming it.",
+        _obj(
+            {
+                "title": _s("a short title", minLength=1, maxLength=200),
+                "proposal": _SECTION,
+                "problem": _SECTION,
+                "solution": _SECTION,
+                "benefit": _SECTION,
+                "context": _SECTION,
+                "scope": {
+                    "type": "array",
+                    "items": {"type": "string"},
+                    "maxItems": 20,
+                    "description": "repo-relative paths the proposal would change",
+                },
+                "observed": _s("gate: what did you observe that this fixes?"),
+                "evidence": _s("gate: what evidence backs it?"),
+                "answer_scope": _s("gate: what does it change, and leave alone?"),
+                "reversible": _s("gate: how is it undone?"),
+                "safety": _s("gate: does it weaken a security or integrity guarantee? (no, why)"),
+                "category": _s(
+                    "architecture, code-solution, learning or project-context",
+                    enum=["architecture", "code-solution", "learning", "project-context"],
+                ),
+            },
+            ("title", "proposal", "problem", "solution", "benefit", "context", "scope"),
+        ),
+        FILED,
+        read_only=False,
+        destructive=False,
+        idempotent=False,
+        writes=True,
+    ),
+    ToolSpec(
+        "brain_proposals",
+        "List proposals",
+        "Proposals by status (default pending), oldest first, with their gate. Read-only:"
+        " approving or rejecting is for a person at a terminal (`brain proposals approve`). "
+        + UNTRUSTED_NOTE,
+        _obj(
+            {
+                "status": _s(
+                    "pending, accepted, rejected or deprecated",
+                    enum=["pending", "accepted", "rejected", "deprecated"],
+                ),
+                "limit": LIMIT,
+            }
+        ),
+        _open_obj(
+            {
+                "proposals": {
+                    "type": "array",
+                    "items": _open_obj(
+                        {
+                            "path": _s("where"),
+                            "title": _s("title"),
+                            "status": _s("status"),
+                            "seq": _i("the row that wrote it"),
+                            "body": _s("the body (untrusted)"),
+                        },
+                        ("path", "status"),
+                    ),
+                },
+                "untrusted_content": _b("always true"),
+            },
+            ("proposals",),
+        ),
+        read_only=True,
+        destructive=False,
+        idempotent=True,
+    ),
+)
+TOOLS = TOOLS + PROPOSAL_TOOLS
+
 BY_NAME: dict[str, ToolSpec] = {t.name: t for t in TOOLS}

@@ -110,6 +110,9 @@ class Tools:
             "brain_verify_proof": self.verify_proof,
             "brain_state": self.state,
             "brain_doctor": self.doctor,
+            "brain_lesson": self.lesson,
+            "brain_propose": self.propose,
+            "brain_proposals": self.proposals,
         }
 
     def call(self, name: str, args: object, session: Session) -> dict[str, Any]:
@@ -250,3 +253,69 @@ class Tools:
             ],
             "notes": list(report.notes),
         }
+
+    # -- lessons and proposals (core/proposals.py) -------------------------------------------
+
+    def lesson(self, a: dict[str, Any], s: Session) -> dict[str, Any]:
+        names = {"failure": "FAILURE", "root_cause": "ROOT CAUSE", "fix": "FIX"}
+        names |= {"prevention": "PREVENTION", "context": "CONTEXT"}
+        sections = {v: a[k] for k, v in names.items() if a.get(k)}
+        self.sessions.before_write(s)
+        res = self.store.proposals.lesson(
+            a["title"],
+            sections,
+            actor=s.actor,
+            category=a.get("category", "learning"),
+            extra_tags=a.get("tags", []),
+            session=s.id,
+            project=a.get("project", ""),
+        )
+        self.sessions.wrote(s, res.seq, True)
+        return _plain_filed(res)
+
+    def propose(self, a: dict[str, Any], s: Session) -> dict[str, Any]:
+        keys = ("proposal", "problem", "solution", "benefit", "context")
+        sections = {k.upper(): a[k] for k in keys if a.get(k)}
+        answers = {
+            "observed": a.get("observed", ""),
+            "evidence": a.get("evidence", ""),
+            "scope": a.get("answer_scope", ""),
+            "reversible": a.get("reversible", ""),
+            "safety": a.get("safety", ""),
+        }
+        self.sessions.before_write(s)
+        res = self.store.proposals.propose(
+            a["title"],
+            sections,
+            answers,
+            actor=s.actor,
+            scope=a.get("scope", []),
+            category=a.get("category", "architecture"),
+            session=s.id,
+        )
+        self.sessions.wrote(s, res.seq, True)
+        return _plain_filed(res)
+
+    def proposals(self, a: dict[str, Any], s: Session) -> dict[str, Any]:
+        self.store.refresh()
+        items = self.store.proposals.items(a.get("status", "pending"), a.get("limit", 100))
+        return {
+            "proposals": [
+                {
+                    "path": p.path,
+                    "title": p.title,
+                    "status": p.status,
+                    "seq": p.seq,
+                    "body": p.body,
+                    "gate": p.extra.get("gate", []),
+                }
+                for p in items
+            ],
+            "untrusted_content": True,
+        }
+
+
+def _plain_filed(res: Any) -> dict[str, Any]:
+    from dataclasses import asdict
+
+    return asdict(res)

@@ -94,6 +94,7 @@ class Planner:
         sync_class = it.sync_class if it.sync_class is not None else base.sync_class
         classification = it.classification if it.classification is not None else base.classification
         tags.validate_fields(kind, category, classification, sync_class)
+        tags.validate_category_tags(category, tag_list)
         extra = dict(it.extra) if it.extra is not None else dict(base.extra)
         if (
             live is not None

@@ -103,7 +103,7 @@ def test_parse_maps_to_sidecar_fields() -> None:
         "kind: decisions\n"
         "title: Use SQLite for the index\n"
         "category: architecture\n"
-        "tags: [type:proposal, status:open, sqlite, sqlite]\n"
+        "tags: [type:proposal, status:pending, sqlite, sqlite]\n"
         "sync-class: shareable\n"
         "classification: confidential\n"
         "owner: ada\n"
@@ -120,7 +120,7 @@ def test_parse_maps_to_sidecar_fields() -> None:
         kind="decisions",
         title="Use SQLite for the index",
         category="architecture",
-        tags=["type:proposal", "status:open", "sqlite"],
+        tags=["type:proposal", "status:pending", "sqlite"],
         sync_class="shareable",
         classification="confidential",
         extra={"owner": "ada", "priority": 2, "draft": True, "refs": ["12", "x"]},
@@ -210,7 +210,7 @@ def test_malformed_frontmatter_names_its_line(text: str, line: int, message: str
         ("---\nsync-class: everyone\n---\n", 2, "sync_class: 'everyone'"),
         ("---\ntags: [type:proposal]\n---\n", 2, "tags: a type:proposal must carry a status: tag"),
         (
-            "---\ntags:\n  - type:lesson\n  - status:open\n---\n",
+            "---\ntags:\n  - type:lesson\n  - status:pending\n---\n",
             2,
             "tags: a type:lesson carries no status",
         ),

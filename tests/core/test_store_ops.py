@@ -196,7 +196,7 @@ def test_purge_requires_a_reason(store: Store) -> None:
 def test_batch_is_all_or_nothing(store: Store, root: Path) -> None:
     store.put("memories/facts/keep.md", "keep\n", actor=ANA)
     good = [Put(f"memories/facts/b{i}.md", f"body {i}\n".encode()) for i in range(5)]
-    bad = Put("memories/facts/bad.md", b"x\n", tags=["type:lesson", "status:open"])
+    bad = Put("memories/facts/bad.md", b"x\n", tags=["type:lesson", "status:pending"])
     with pytest.raises(InvalidMeta, match="type:lesson carries no status"):
         store.batch([*good, bad], ANA)
     with pytest.raises(NotFound):
@@ -275,9 +275,9 @@ def test_symlink_escape_refused(store: Store, root: Path, tmp_path: Path) -> Non
 @pytest.mark.parametrize(
     ("fields", "rule"),
     [
-        ({"tags": ["type:lesson", "status:open"]}, "type:lesson carries no status"),
+        ({"tags": ["type:lesson", "status:pending"]}, "type:lesson carries no status"),
         ({"tags": ["type:proposal"]}, "must carry a status"),
-        ({"tags": ["type:decision", "status:done"]}, "type:decision carries no status"),
+        ({"tags": ["type:decision", "status:accepted"]}, "type:decision carries no status"),
         ({"tags": [f"t{i}" for i in range(11)]}, "at most 10"),
         ({"tags": ["Upper"]}, "uppercase"),
         ({"tags": ["colour:red"]}, "unknown prefix"),

@@ -13,7 +13,7 @@ from core.tags import MAX_TAG_LEN, MAX_TAGS, PREFIXES, validate_fields, validate
 
 @pytest.mark.parametrize(
     "tag",
-    ["sqlite", "v1.2", "a_b-c", "0day", "type:note", "status:open", "signal:high", "source:cli"]
+    ["sqlite", "v1.2", "a_b-c", "0day", "type:note", "status:pending", "signal:high", "source:cli"]
     + ["gate:ci", "x" * MAX_TAG_LEN, "source:" + "y" * (MAX_TAG_LEN - 7)],
 )
 def test_valid_tags(tag: str) -> None:
@@ -84,14 +84,14 @@ def test_at_most_one_type() -> None:
 
 def test_at_most_one_status() -> None:
     with pytest.raises(InvalidMeta, match="at most one status: tag"):
-        validate_tags(["type:proposal", "status:open", "status:closed"])
+        validate_tags(["type:proposal", "status:pending", "status:rejected"])
 
 
 def test_proposal_must_carry_status() -> None:
-    assert validate_tags(["type:proposal", "status:open"]) == ["type:proposal", "status:open"]
+    assert validate_tags(["type:proposal", "status:pending"]) == ["type:proposal", "status:pending"]
     with pytest.raises(
         InvalidMeta,
-        match=r"^tags: a type:proposal must carry a status: tag \(e\.g\. status:open\)$",
+        match=r"^tags: a type:proposal must carry a status: tag \(a new one is status:pending\)$",
     ):
         validate_tags(["type:proposal", "sqlite"])
 
@@ -99,12 +99,14 @@ def test_proposal_must_carry_status() -> None:
 @pytest.mark.parametrize("kind", ["lesson", "decision"])
 def test_lesson_and_decision_carry_no_status(kind: str) -> None:
     assert validate_tags([f"type:{kind}"]) == [f"type:{kind}"]
-    with pytest.raises(InvalidMeta, match=f"a type:{kind} carries no status: tag; remove status:x"):
-        validate_tags([f"type:{kind}", "status:x"])
+    with pytest.raises(
+        InvalidMeta, match=f"a type:{kind} carries no status: tag; remove status:rejected"
+    ):
+        validate_tags([f"type:{kind}", "status:rejected"])
 
 
 def test_status_without_type_is_allowed() -> None:
-    assert validate_tags(["status:open"]) == ["status:open"]
+    assert validate_tags(["status:pending"]) == ["status:pending"]
 
 
 def test_other_prefixes_combine_freely() -> None:
@@ -171,3 +173,82 @@ def test_bad_field_refused(kwargs: dict[str, object], message: str) -> None:
 
 def test_prefixes_constant() -> None:
     assert PREFIXES == ("type", "status", "signal", "source", "gate")
+
+
+# Seed 004: closed statuses, categories with their allowed type: values.
+
+
+@pytest.mark.parametrize("status", ["pending", "accepted", "rejected", "deprecated"])
+def test_closed_statuses_accepted(status: str) -> None:
+    assert validate_tags(["type:proposal", f"status:{status}"])[1] == f"status:{status}"
+
+
+@pytest.mark.parametrize("status", ["open", "bogus", "done", "closed"])
+def test_other_statuses_refused_naming_the_rule(status: str) -> None:
+    with pytest.raises(
+        InvalidMeta,
+        match=rf"^tags: 'status:{status}': statuses are closed \(seed 004\); use one of: "
+        r"status:pending, status:accepted, status:rejected, status:deprecated$",
+    ):
+        validate_tags(["type:proposal", f"status:{status}"])
+
+
+def test_empty_status_suggests_pending_never_open() -> None:
+    with pytest.raises(InvalidMeta, match=r"e\.g\. status:pending") as e:
+        validate_tags(["status:"])
+    assert "open" not in str(e.value)
+
+
+@pytest.mark.parametrize(
+    ("category", "kind", "ok"),
+    [
+        ("bug-fix", "lesson", True),
+        ("bug-fix", "proposal", False),
+        ("bug-fix", "decision", False),
+        ("debugging", "proposal", False),
+        ("architecture", "proposal", True),
+        ("architecture", "decision", True),
+        ("learning", "decision", False),
+        ("project-context", "lesson", False),
+        ("code-solution", "proposal", True),
+        ("", "proposal", True),
+    ],
+)
+def test_category_allows_its_types(category: str, kind: str, ok: bool) -> None:
+    from core.tags import validate_category_tags
+
+    if ok:
+        validate_category_tags(category, [f"type:{kind}"])
+        return
+    with pytest.raises(
+        InvalidMeta,
+        match=rf"^tags: category {category} allows type: .*, not type:{kind} \(seed 004\)$",
+    ):
+        validate_category_tags(category, [f"type:{kind}"])
+
+
+def test_bug_fix_proposal_with_bogus_status_refused_by_the_store(tmp_path) -> None:
+    from core.store import Store
+
+    with Store.init(tmp_path / "s", allow_temp=True) as s:
+        with pytest.raises(InvalidMeta, match="statuses are closed"):
+            s.put(
+                "memories/refinements/p.md",
+                "x\n",
+                actor="t",
+                category="bug-fix",
+                tags=["type:proposal", "status:bogus"],
+            )
+        with pytest.raises(
+            InvalidMeta, match="category bug-fix allows type: lesson, not type:proposal"
+        ):
+            s.put(
+                "memories/refinements/p.md",
+                "x\n",
+                actor="t",
+                category="bug-fix",
+                tags=["type:proposal", "status:pending"],
+            )
+        s.put(
+            "memories/refinements/l.md", "x\n", actor="t", category="bug-fix", tags=["type:lesson"]
+        )

@@ -19,6 +19,7 @@ from mcp import ClientSession
 from mcp.client.streamable_http import streamable_http_client
 
 from core import Store
+from core.mcp.schema import TOOLS
 from core.mcp.sessions import host_name
 from tests.e2e.mcp_client import REPO, brain, env, free_port, init_store, structured, wait_for_port
 
@@ -109,7 +110,7 @@ def test_two_clients_write_in_their_own_sessions_beside_a_cli_writer(server):
         th.start()
         async with http_session(port, "Claude Code") as s1:
             tools = (await s1.list_tools()).tools
-            assert len(tools) == 12
+            assert len(tools) == len(TOOLS)
             one = structured(await s1.call_tool("brain_put", {"path": a, "body": "from claude"}))
             async with http_session(port, "Cursor") as s2:
                 two = structured(
