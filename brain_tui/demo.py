@@ -42,6 +42,22 @@ def demo_root() -> Path:
     return Path(base) / "brain-tui" / "demo"
 
 
+# The corpus's proposal flow (open, needs-info, accepted, rejected, superseded) in seed 004's
+# closed statuses. Only the tag is mapped: the bodies' narrative ("status is now needs-info")
+# is the corpus's, and the shipped vectors are computed from it.
+_PROPOSAL_STATUS = {"open": "pending", "needs-info": "pending", "superseded": "deprecated"}
+
+
+def _ledger_tags(tags: list[str]) -> list[str]:
+    if "type:proposal" not in tags:
+        return tags
+    out = []
+    for t in tags:
+        prefix, _, value = t.partition(":")
+        out.append(f"status:{_PROPOSAL_STATUS.get(value, value)}" if prefix == "status" else t)
+    return out
+
+
 class SimClock:
     """The store's clock during the build: set to a session's start, it ticks on every call
     (every row and every access asks it once), so a session spans a few realistic minutes."""
@@ -321,7 +337,7 @@ class _Builder:
             d.body(),
             title=d.title,
             category=d.category,
-            tags=d.tags,
+            tags=_ledger_tags(d.tags),
             sync_class=d.sync_class,
             classification=d.classification,
         )

@@ -61,11 +61,6 @@ def _check_one(tag: object) -> str:
         example = "pending" if prefix == "status" else "high" if prefix == "signal" else "x"
         raise InvalidMeta(f"tags: {tag!r} needs a value after ':' (e.g. {prefix}:{example})")
     _check_word(tag, value)
-    if prefix == "status" and value not in STATUSES:
-        raise InvalidMeta(
-            f"tags: {tag!r}: statuses are closed (seed 004); use one of: "
-            + ", ".join("status:" + s for s in STATUSES)
-        )
     return tag
 
 
@@ -93,6 +88,13 @@ def validate_tags(tags: Sequence[str]) -> list[str]:
     if kind == "proposal" and not statuses:
         raise InvalidMeta(
             "tags: a type:proposal must carry a status: tag (a new one is status:pending)"
+        )
+    # Seed 004 closes a proposal's statuses. Other memories (a project's `status:active`) are
+    # not governed by it: closing theirs would refuse every later put of memories that exist.
+    if kind == "proposal" and statuses[0][len("status:") :] not in STATUSES:
+        raise InvalidMeta(
+            f"tags: {statuses[0]!r}: statuses are closed (seed 004); use one of: "
+            + ", ".join("status:" + s for s in STATUSES)
         )
     if kind in ("lesson", "decision") and statuses:
         raise InvalidMeta(

@@ -193,6 +193,12 @@ def test_other_statuses_refused_naming_the_rule(status: str) -> None:
         validate_tags(["type:proposal", f"status:{status}"])
 
 
+@pytest.mark.parametrize("tags", [["type:project", "status:active"], ["status:done"]])
+def test_statuses_outside_proposals_are_not_seed_004s(tags: list[str]) -> None:
+    # A project's status:active was valid before seed 004's rules: its later puts still are.
+    assert validate_tags(tags) == tags
+
+
 def test_empty_status_suggests_pending_never_open() -> None:
     with pytest.raises(InvalidMeta, match=r"e\.g\. status:pending") as e:
         validate_tags(["status:"])
