@@ -539,4 +539,42 @@ PROPOSAL_TOOLS: tuple[ToolSpec, ...] = (
 )
 TOOLS = TOOLS + PROPOSAL_TOOLS
 
+PII_TOOLS: tuple[ToolSpec, ...] = (
+    ToolSpec(
+        "brain_pending",
+        "List memories held for PII review",
+        "Memories held because a shareable write holds personal data or a secret, oldest first:"
+        " where, the counts by type and each finding's type, place, span and confidence (never"
+        " the matched text). Read-only: resolving a hold is for a person (`brain pending"
+        " resolve`, pane 4 of the workstation).",
+        _obj({"limit": LIMIT}),
+        _open_obj(
+            {
+                "pending": {
+                    "type": "array",
+                    "items": _open_obj(
+                        {
+                            "path": _s("where"),
+                            "sync_class": _s("the class that asked for the scan"),
+                            "seq": _i("the row that wrote it"),
+                            "counts": {"type": "object", "description": "findings by type"},
+                            "findings": {
+                                "type": "array",
+                                "description": "where, type, start, end, confidence, detail",
+                            },
+                        },
+                        ("path", "counts"),
+                    ),
+                },
+                "total": _i("held memories in the store"),
+            },
+            ("pending", "total"),
+        ),
+        read_only=True,
+        destructive=False,
+        idempotent=True,
+    ),
+)
+TOOLS = TOOLS + PII_TOOLS
+
 BY_NAME: dict[str, ToolSpec] = {t.name: t for t in TOOLS}

@@ -113,6 +113,7 @@ class Tools:
             "brain_lesson": self.lesson,
             "brain_propose": self.propose,
             "brain_proposals": self.proposals,
+            "brain_pending": self.pending,
         }
 
     def call(self, name: str, args: object, session: Session) -> dict[str, Any]:
@@ -312,6 +313,23 @@ class Tools:
                 for p in items
             ],
             "untrusted_content": True,
+        }
+
+    def pending(self, a: dict[str, Any], s: Session) -> dict[str, Any]:
+        self.store.refresh()
+        held = self.store.pii.pending(a.get("limit", 100))
+        return {
+            "pending": [
+                {
+                    "path": p.path,
+                    "sync_class": p.sync_class,
+                    "seq": p.seq,
+                    "counts": p.counts,
+                    "findings": p.findings,
+                }
+                for p in held
+            ],
+            "total": self.store.pii.count(),
         }
 
 
