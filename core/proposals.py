@@ -728,11 +728,6 @@ class Proposals:
             )
         return out
 
-    def lessons(self, after: str = "", limit: int = 100) -> list[Any]:
-        """Lessons by path (> after), as list rows."""
-        page = self.store.memories(after or LESSONS, limit, kind="refinements", state="active")
-        return [m for m in page if m.path.startswith(LESSONS)]
-
     def show(self, path: str) -> Proposal:
         path = paths.validate(path)
         if not path.startswith(PROPOSALS):

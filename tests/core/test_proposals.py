@@ -282,7 +282,13 @@ def test_no_code_path_accepts_automatically():
         for p in (repo / d).rglob("*.py")
         if "proposals.decide(" in p.read_text()
     )
-    assert callers in ([], ["brain_tui/cli/cmd_proposals.py"])
+    # The TUI's one caller is pane 5's worker, behind DecideModal's typed slug (approve,
+    # reject) or the defer key (tests/tui/test_proposals_pane.py).
+    assert callers in (
+        [],
+        ["brain_tui/cli/cmd_proposals.py"],
+        ["brain_tui/cli/cmd_proposals.py", "screens/proposals.py"],
+    )
     assert "status:accepted" not in src.replace('f"status:{new_status}"', "")
 
 
