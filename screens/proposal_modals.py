@@ -68,9 +68,10 @@ class DecideModal(ModalScreen[DecideRequest | None]):
             yield Static("", id="decide-error", classes="dialog-error")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Cancel (esc)", id="decide-cancel")
-                label = "Approve" if self.decision == "accept" else "Reject"
-                variant = "success" if self.decision == "accept" else "error"
-                yield Button(label, variant=variant, id="decide-ok")
+                if self.decision == "accept":
+                    yield Button("Approve", variant="success", id="decide-ok")
+                else:
+                    yield Button("Reject", variant="error", id="decide-ok")
 
     def on_mount(self) -> None:
         first = "#decide-reason" if self.decision == "reject" else "#decide-slug"

@@ -95,8 +95,9 @@ def proposal_detail(p: Any, similar: list[tuple[str, float]], preview: list) -> 
             str(c.get("reason", "")),
             "\n",
         ]
-        key = str(c.get("name", "")).removeprefix("q:")
-        if key in answers and answers[key]:
+        name = str(c.get("name", ""))
+        key = name.removeprefix("q:")
+        if name.startswith("q:") and answers.get(key):
             parts += [("    " + str(answers[key])[:200], "$text-muted"), "\n"]
     if not gate:
         parts += [("no gate recorded (an engine-made maintenance proposal)", "$text-muted"), "\n"]
@@ -113,7 +114,7 @@ def proposal_detail(p: Any, similar: list[tuple[str, float]], preview: list) -> 
                 "\n",
             ]
     dups = [(path, score) for path, score in similar if score >= DUPLICATE_JACCARD]
-    if not similar:
+    if not similar and action.get("op") != "merge":
         parts += [("none: no memory shares its words", "$text-muted"), "\n"]
     for path, score in similar:
         near = (path, score) in dups
@@ -160,9 +161,9 @@ def lesson_detail(path: str, title: str, body: str, extra: dict, pattern: Any | 
             "\n",
             ("score ", "bold"),
             f"{score_of(pex):.2f}",
-            ("  uses ", "bold"),
+            ("   uses ", "bold"),
             str(pex.get("uses", 0)),
-            ("  lessons ", "bold"),
+            ("   lessons ", "bold"),
             f"{len(lessons)}{'  (recurring)' if len(lessons) > 1 else ''}",
             "\n",
             pbody.rstrip("\n"),
@@ -322,6 +323,12 @@ class ProposalsScreen(PaneScreen):
 
     # -- views and focus ----------------------------------------------------------------------
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # Decisions are made in the pending view: elsewhere their keys show greyed out.
+        if action in ("decide", "defer") and self.view != "pending":
+            return None
+        return True
+
     def action_cycle_view(self) -> None:
         self.view = VIEWS[(VIEWS.index(self.view) + 1) % len(VIEWS)]
         assert self.view in SOURCES
@@ -329,6 +336,7 @@ class ProposalsScreen(PaneScreen):
         self._paint(None)
         self.plist.show_view(self.view)
         self._update_bar()
+        self.refresh_bindings()
 
     def action_switch_focus(self) -> None:
         detail = self.query_one(ProposalDetail)

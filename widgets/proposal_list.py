@@ -222,16 +222,16 @@ class ProposalList(VirtualList):
     # -- drawing ------------------------------------------------------------------------------
 
     def prepare_frame(self, width: int) -> None:
-        self._title_w = max(12, width - (17 if self.source.view == "decided" else 19))
+        self._title_w = max(12, width - (17 if self.source.view == "decided" else 21))
 
     def header_cells(self) -> Cells:
         w = self._title_w
         if self.source.view == "lessons":
-            return [(f" {'lesson':<{w}} {'category':<12} age", "proposal-list--header")]
+            return [(f" {'lesson':<{w}} {'category':<14} age", "proposal-list--header")]
         if self.source.view == "decided":
             head = f" {'decided proposal':<{w}} {'status':<10} age"
         else:
-            head = f" {'pending proposal (oldest first)':<{w}} {'category':<12} age"
+            head = f" {'pending proposal (oldest first)':<{w}} {'category':<14} age"
         return [(head, "proposal-list--header")]
 
     def row_cells(self, row: MemoryRow) -> Cells:
@@ -243,13 +243,13 @@ class ProposalList(VirtualList):
         if self.source.view == "lessons":
             return [
                 (f" {title:<{w}} ", ""),
-                (f"{row.category[:12]:<12} {when}", "proposal-list--dim"),
+                (f"{row.category[:14]:<14} {when}", "proposal-list--dim"),
             ]
         if self.source.view == "decided":
             st = status_of(row)
             style = "proposal-list--accepted" if st == "accepted" else "proposal-list--rejected"
             return [(f" {title:<{w}} ", ""), (f"{st:<10} ", style), (when, "proposal-list--dim")]
-        return [(f" {title:<{w}} ", ""), (f"{row.category[:12]:<12} {when}", "proposal-list--dim")]
+        return [(f" {title:<{w}} ", ""), (f"{row.category[:14]:<14} {when}", "proposal-list--dim")]
 
     def empty_cells(self) -> Cells | None:
         if not self.loaded:
