@@ -22,7 +22,7 @@ from widgets.status import WorkFailed
 from widgets.virtual_list import Cells, VirtualList
 
 if TYPE_CHECKING:
-    from core.index.queries import MemoryRow
+    from core.read_types import MemoryRow
     from core.store import Store
 
 PAGE = 200
