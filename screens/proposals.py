@@ -72,8 +72,10 @@ def proposal_detail(p: Any, similar: list[tuple[str, float]], preview: list) -> 
         Content.styled(p.title, "bold"),
         "\n",
         Content.styled(
-            f"{p.path}  status:{p.status}  filed by {ex.get('filed_by', p.actor)}"
-            f"  session {ex.get('session', '—')}  row {p.seq:,}",
+            f"{p.path}  status:{p.status}"
+            # A decision rewrites the proposal: its last writer is then the person deciding.
+            + (f"  filed by {p.actor}" if p.status == "pending" else "")
+            + f"  session {ex.get('session', '—')}  row {p.seq:,}",
             "$text-muted",
         ),
         "\n\n",
@@ -176,7 +178,9 @@ class ProposalsScreen(PaneScreen):
     TITLE_TEXT = "Proposals"
 
     BINDINGS = [
-        Binding("a", "decide('accept')", "Approve", id="proposals.approve", tooltip="typed"),
+        Binding(
+            "a", "decide('accept')", "Approve", id="proposals.approve", tooltip="slug typed back"
+        ),
         Binding("x", "decide('reject')", "Reject", id="proposals.reject", tooltip="with a reason"),
         Binding("d", "defer", "Defer", id="proposals.defer", tooltip="leave it pending"),
         Binding(
