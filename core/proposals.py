@@ -657,6 +657,8 @@ class Proposals:
 
     def items(self, status: str | None = "pending", limit: int = 1000) -> list[Proposal]:
         """Proposals (oldest first), by status (None: all)."""
+        if status is not None and limit <= 1000:
+            return [self.show(r.path) for r in self.page(status, 0, limit)]
         rows = [r for r in self._rows() if status is None or f"status:{status}" in r.tags]
         rows.sort(key=lambda r: r.seq)
         return [self.show(r.path) for r in rows[:limit]]
