@@ -195,6 +195,7 @@ async def test_history_and_lessons(prop_store):
         assert [r.path for r in screen.plist.rows] == [first[0].path, first[1].path]
         text = detail_text(screen)
         assert "Decision" in text and "by human:ana@laptop" in text and "On approval" not in text
+        assert "filed by" not in text  # its last writer is the person who decided
         await pilot.press("a")  # no decisions outside the pending view
         await settle(pilot)
         assert app.screen is screen
