@@ -74,12 +74,15 @@ def scopes(app_cls: type) -> list[Scope]:
     from screens.memories.view import MemoryViewScreen
     from screens.pii import PiiDetail, PiiScreen
     from screens.pii_modals import ReleaseModal
+    from screens.proposal_modals import DecideModal
+    from screens.proposals import ProposalDetail, ProposalsScreen
     from screens.row_detail import RowDetailScreen
     from widgets.audit_list import AuditList
     from widgets.kind_tree import KindTree
     from widgets.memory_list import MemoryList
     from widgets.pii_queue import PiiQueue
     from widgets.preview_scroll import PreviewScroll
+    from widgets.proposal_list import ProposalList
     from widgets.search_input import SearchInput
     from widgets.similar_panel import SimilarPanel
 
@@ -99,6 +102,8 @@ def scopes(app_cls: type) -> list[Scope]:
         Scope("Doctor (3)", (DoctorScreen,)),
         Scope("PII review (4)", (PiiScreen,), (PiiQueue, PiiDetail)),
         Scope("Release dialog (R in PII review)", (ReleaseModal,)),
+        Scope("Proposals (5)", (ProposalsScreen,), (ProposalList, ProposalDetail)),
+        Scope("Approve and reject dialog (a, x in proposals)", (DecideModal,)),
         Scope("Confirmations and errors", (ConfirmModal, ErrorModal)),
         Scope("First run", (FirstRunScreen,)),
         Scope("Help (?)", (HelpScreen,)),

@@ -126,7 +126,11 @@ def load_state(target: Target, store: Store) -> None:
     try:
         with _state_lock:
             info = HeaderInfo.from_state(store.state())
-            info = replace(info, pii_pending=store.pii_pending_count())
+            info = replace(
+                info,
+                pii_pending=store.pii_pending_count(),
+                proposals_pending=store.proposals.count("pending"),
+            )
             # HEAD moves when another process commits, a moment before its index catches
             # up; the app asks again shortly while the index lags the published head.
             head = read_head(store.layout) or 0

@@ -64,6 +64,7 @@ SECURITY_PATHS = (
     "keys/",
     ".brain/",
 )
+DECIDED = ("accepted", "rejected", "deprecated")  # the statuses out of pending
 DECISIONS = ("accept", "reject", "defer", "deprecate")
 PATTERNS = "memories/refinements/patterns/"
 RESERVED_OPS = ("proposal.filed", "proposal.decided", "pattern.outcome")
@@ -656,6 +657,8 @@ class Proposals:
 
     def items(self, status: str | None = "pending", limit: int = 1000) -> list[Proposal]:
         """Proposals (oldest first), by status (None: all)."""
+        if status is not None and limit <= 1000:
+            return [self.show(r.path) for r in self.page(status, 0, limit)]
         rows = [r for r in self._rows() if status is None or f"status:{status}" in r.tags]
         rows.sort(key=lambda r: r.seq)
         return [self.show(r.path) for r in rows[:limit]]
@@ -671,7 +674,61 @@ class Proposals:
             after = page[-1].path
 
     def count(self, status: str = "pending") -> int:
-        return sum(1 for r in self._rows() if f"status:{status}" in r.tags)
+        """Proposals with this status ("decided": accepted, rejected or deprecated); an
+        indexed count, for the header and pane 5's list height."""
+        from core.index import proposal_rows
+
+        self.store.wait_index()
+        return proposal_rows.count(self.store.reader.conn, PROPOSALS, _statuses(status))
+
+    def page(self, status: str = "pending", after: int = 0, limit: int = 100) -> list[Any]:
+        """One page of proposals with this status ("decided" as in count), oldest write
+        first: list rows (`core.index.queries.MemoryRow`) with seq > after. Keyset paging:
+        the last row's seq is the next page's `after`; 10k pending read as fast as 10."""
+        from core.index import proposal_rows
+
+        self.store.wait_index()
+        return proposal_rows.page(
+            self.store.reader.conn, PROPOSALS, _statuses(status), after, min(limit, 1000)
+        )
+
+    def similar(self, path: str, limit: int = 3) -> list[tuple[str, float]]:
+        """Memories whose words overlap this proposal's most, with the overlap (Jaccard);
+        at or above DUPLICATE_JACCARD one is a near duplicate."""
+        p = self.show(path)
+        text = f"{p.title}\n{p.body}"
+        query = " ".join(sorted(_words(text), key=len, reverse=True)[:12])
+        out: list[tuple[str, float]] = []
+        for hit in self.store.search(query, limit=limit + 3) if query else []:
+            if hit.path == path:
+                continue
+            try:
+                other = self.store.view(hit.path).body.decode("utf-8", "replace")
+            except BrainError:
+                continue
+            out.append((hit.path, round(jaccard(text, f"{hit.title}\n{other}"), 2)))
+        return sorted(out, key=lambda t: -t[1])[:limit]
+
+    def preview(self, path: str) -> list[tuple[str, list[str], list[str]]]:
+        """What accepting would write, without writing: (path, tags now, tags after) for the
+        proposal and for each memory its maintenance action changes."""
+        p = self.show(path)
+        m = self.store.view(path)
+        after = [t for t in m.sidecar.tags if not t.startswith("status:")]
+        after.insert(1, f"status:{DECIDED[0]}")  # as decide() writes it; nothing is written here
+        out = [(path, list(m.sidecar.tags), after)]
+        action = p.extra.get("action") or {}
+        for t in (
+            action.get("targets", []) if action.get("op") in ("retire", "demote", "merge") else []
+        ):
+            try:
+                tm = self.store.view(t["path"])
+            except BrainError:
+                continue
+            out.append(
+                (t["path"], list(tm.sidecar.tags), _action_tags(action["op"], tm.sidecar.tags))
+            )
+        return out
 
     def show(self, path: str) -> Proposal:
         path = paths.validate(path)
@@ -757,11 +814,7 @@ class Proposals:
             for t in action.get("targets", []):
                 path, expect = t["path"], t["commit"]
                 m = self.store.view(path)
-                new_tags = [x for x in m.sidecar.tags if not x.startswith("status:")]
-                if op == "demote":
-                    new_tags = [*new_tags, "signal:stale"][: tags.MAX_TAGS]
-                else:
-                    new_tags = [*new_tags, "status:deprecated"][: tags.MAX_TAGS]
+                new_tags = _action_tags(op, m.sidecar.tags)
                 extra = dict(m.sidecar.extra)
                 if op == "merge":
                     extra["merged_into"] = action.get("keep", "")
@@ -896,6 +949,21 @@ class Proposals:
 
 
 PPM = 1_000_000
+
+
+def _statuses(status: str) -> tuple[str, ...]:
+    if status == "decided":
+        return DECIDED
+    if status != "pending" and status not in DECIDED:
+        raise BrainError(f"status {status!r}; use pending, accepted, rejected, deprecated, decided")
+    return (status,)
+
+
+def _action_tags(op: str, old: Sequence[str]) -> list[str]:
+    """A maintenance target's tags after its action (demote: stale; merge, retire: deprecated)."""
+    new_tags = [x for x in old if not x.startswith("status:")]
+    mark = "signal:stale" if op == "demote" else "status:deprecated"
+    return [*new_tags, mark][: tags.MAX_TAGS]
 
 
 def score_of(extra: Mapping[str, Any]) -> float:

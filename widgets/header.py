@@ -48,6 +48,7 @@ class HeaderInfo:
     last_checkpoint_ns: int | None = None
     last_checkpoint_size: int | None = None
     pii_pending: int = 0  # memories held for PII review (pane 4's queue)
+    proposals_pending: int = 0  # proposals waiting for a person (pane 5's queue)
 
     @classmethod
     def from_state(cls, st: StoreState) -> HeaderInfo:
@@ -103,6 +104,8 @@ def header_content(info: HeaderInfo | None, width: int, now_ns: int) -> Content:
         counts += f" · {info.pending_purges} purge pending"
     if info.pii_pending:
         counts += f" · {info.pii_pending} PII held"
+    if info.proposals_pending:
+        counts += f" · {info.proposals_pending:,} proposals pending"
     tail: list[str | tuple[str, str]] = [
         ("seq ", "dim"),
         (f"{info.head_seq:,}", "bold"),

@@ -282,7 +282,13 @@ def test_no_code_path_accepts_automatically():
         for p in (repo / d).rglob("*.py")
         if "proposals.decide(" in p.read_text()
     )
-    assert callers in ([], ["brain_tui/cli/cmd_proposals.py"])
+    # The TUI's one caller is pane 5's worker, behind DecideModal's typed slug (approve,
+    # reject) or the defer key (tests/tui/test_proposals_pane.py).
+    assert callers in (
+        [],
+        ["brain_tui/cli/cmd_proposals.py"],
+        ["brain_tui/cli/cmd_proposals.py", "screens/proposals.py"],
+    )
     assert "status:accepted" not in src.replace('f"status:{new_status}"', "")
 
 
@@ -464,3 +470,36 @@ def test_session_from_the_latest_session_start_row(store, monkeypatch):
         "Paging", proposal(), ANSWERS, actor=AGENT, scope=["widgets/memory_list.py"]
     )
     assert f.session == "mcp-42"
+
+
+# -- pane 5's reads: keyset pages, counts, preview, similar -------------------------------------
+
+
+def test_page_is_oldest_first_by_keyset(store):
+    made = [file(store, n, session=f"s{n}") for n in range(5)]
+    first = store.proposals.page("pending", 0, 2)
+    assert [r.path for r in first] == [f.path for f in made[:2]]
+    rest = store.proposals.page("pending", first[-1].seq, 10)
+    assert [r.path for r in rest] == [f.path for f in made[2:]]
+    assert store.proposals.count("pending") == 5
+    store.proposals.decide(made[1].path, "reject", actor=HUMAN, reason="not now")
+    store.proposals.decide(made[3].path, "accept", actor=HUMAN)
+    assert store.proposals.count("pending") == 3
+    assert store.proposals.count("decided") == 2
+    # decided: ordered by the decision's write
+    assert [r.path for r in store.proposals.page("decided")] == [made[1].path, made[3].path]
+    with pytest.raises(BrainError, match="status"):
+        store.proposals.page("nope")
+
+
+def test_preview_writes_nothing(store):
+    p = _maintain(store)
+    head = store.indexed_seq()
+    changes = dict((path, (old, new)) for path, old, new in store.proposals.preview(p.path))
+    assert "status:accepted" in changes[p.path][1] and "status:pending" in changes[p.path][0]
+    old, new = changes["memories/facts/deploy-b.md"]
+    assert "status:deprecated" in new and "status:deprecated" not in old
+    assert store.indexed_seq() == head
+    assert store.proposals.show(p.path).status == "pending"
+    near = store.proposals.similar(p.path)
+    assert all(path != p.path for path, _ in near)
