@@ -99,6 +99,28 @@ def run(ctx: Ctx) -> dict[str, float]:
     return out
 
 
+def pane_open(ctx: Ctx) -> dict[str, float]:
+    """What pane 5 reads when it opens: the pending count and the first two pages (keyset),
+    on a queue of 10 and of 10,000 (target: 10k opens as fast as 10)."""
+    from tests.tui.test_proposals_pane import bulk_pending
+
+    out: dict[str, float] = {}
+    for n in (10, ctx.n(10_000, 10_000)):
+        with scratch(f"pane5-{n}") as root, Store.init(root, allow_temp=True) as store:
+            bulk_pending(store, n)
+            times = []
+            for _ in range(20):
+                t0 = time.perf_counter_ns()
+                store.proposals.count("pending")
+                page = store.proposals.page("pending", 0, 200)
+                store.proposals.page("pending", page[-1].seq, 200)
+                times.append((time.perf_counter_ns() - t0) / 1e6)
+            times.sort()
+            out["open10" if n == 10 else "open10k"] = pct(times, 50)
+    out["open_ratio"] = out["open10k"] / max(out["open10"], 1e-6)
+    return out
+
+
 BENCHES = [
     Bench(
         "proposals",
@@ -116,5 +138,14 @@ BENCHES = [
             Metric("dup.p95", "duplicate search alone, p95", "ms"),
             Metric("memories", "memories in the store", ""),
         ],
-    )
+    ),
+    Bench(
+        "proposals-pane",
+        pane_open,
+        [
+            Metric("open10", "pane 5 opens on 10 pending (count + 2 pages), p50", "ms"),
+            Metric("open10k", "pane 5 opens on 10k pending (count + 2 pages), p50", "ms"),
+            Metric("open_ratio", "10k ÷ 10", "×", goal="as fast as 10"),
+        ],
+    ),
 ]

@@ -6,8 +6,6 @@ On a real store: the small fixture plus lessons, proposals and one maintenance p
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from screens.proposal_modals import DecideModal
@@ -224,23 +222,21 @@ async def test_empty_queue(small_store):
         assert app.screen is screen
 
 
-def test_ten_thousand_pending_open_as_fast_as_ten(home):
-    """Keyset paging: the count and the first two pages of 10k pending stay within a frame's
-    budget (one indexed path-range read, no OFFSET, never the whole set; about 8 ms here)."""
+def test_ten_thousand_pending_are_read_a_page_at_a_time(home):
+    """Keyset paging: the count is the whole queue, a page is at most its limit, and the next
+    page starts after the last seq (no OFFSET, never the whole set). The time of the count and
+    the first pages at 10 and at 10k is `./dev bench proposals` (pane-open rows)."""
     from core.store import Store
 
-    def timed(n: int) -> float:
-        with Store.init(home / f"s{n}", allow_temp=True) as store:
-            bulk_pending(store, n)
-            t = time.perf_counter()
-            for _ in range(5):
-                assert store.proposals.count("pending") == n
-                page = store.proposals.page("pending", 0, 200)
-                store.proposals.page("pending", page[-1].seq, 200)
-            return (time.perf_counter() - t) / 5
-
-    small, large = timed(10), timed(10_000)
-    assert small < 0.05 and large < 0.1
+    with Store.init(home / "s10k", allow_temp=True) as store:
+        bulk_pending(store, 10_000)
+        assert store.proposals.count("pending") == 10_000
+        first = store.proposals.page("pending", 0, 200)
+        second = store.proposals.page("pending", first[-1].seq, 200)
+        assert len(first) == len(second) == 200
+        assert first[-1].seq < second[0].seq
+        assert [r.title for r in first[:2]] == ["p 00000", "p 00001"]
+        assert second[0].title == "p 00200"
 
 
 def bulk_pending(store, n: int) -> None:
