@@ -524,7 +524,7 @@ class Store:
         own = self.session.frozen
         if own_writer and own:
             return verdict.FROZEN_RECOVERABLE, own
-        v = verdict.read(self.layout)
+        v = verdict.read_cached(self.layout)  # a stat per put (core/verdict.py)
         return (v.state, v.reason) if v is not None else None
 
     def _on_rows(self, rows: list[Row], w: Writer) -> None:
