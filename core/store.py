@@ -426,9 +426,9 @@ class Store:
         expect: str | None = None,
         **fields,
     ) -> Result:
-        return self.batch(
-            [self.put_intent(path, body, parse_frontmatter, expect, **fields)], actor
-        )[0]
+        it = self.put_intent(path, body, parse_frontmatter, expect, **fields)
+        validate.actor(actor)
+        return self._submit([it], actor)[0]  # put_intent validated the intent it made
 
     def put_if(self, path: str, body: bytes | str, expect: str, *, actor: str, **fields) -> Result:
         if expect is None:
@@ -444,6 +444,7 @@ class Store:
         **fields,
     ) -> Put:
         validate.put(path, body, parse_frontmatter, expect, fields)
+        added = False  # fields the frontmatter supplied (validated again below)
         if isinstance(body, bytes) and parse_frontmatter and body.startswith(_OPENERS):
             body = _decode_body(body)
         if isinstance(body, str):
@@ -455,6 +456,7 @@ class Store:
                     v = getattr(meta, name)
                     if v is not None and fields.get(name) is None:
                         fields[name] = v
+                        added = True
                 if meta.kind is not None and meta.kind != paths.kind_of(paths.validate(path)):
                     raise BrainError(
                         f"{path}: frontmatter says kind {meta.kind!r} but the path is under"
@@ -462,9 +464,11 @@ class Store:
                     )
                 if meta.extra and fields.get("extra") is None:
                     fields["extra"] = meta.extra
+                    added = True
                 body = text
             body = body.encode("utf-8")
-        validate.put_fields(fields)  # frontmatter may have added some
+        if added:
+            validate.put_fields(fields)
         from core.write.intents import Put
 
         return Put(path, body, expect=expect, **fields)
@@ -498,6 +502,10 @@ class Store:
     def batch(self, intents: Sequence[Intent], actor: str) -> list[Result]:
         """Commit intents as one request: all of them or none."""
         validate.batch(intents, actor)
+        return self._submit(intents, actor)
+
+    def _submit(self, intents: Sequence[Intent], actor: str) -> list[Result]:
+        """Validated intents (and actor) to the writer."""
         from core.write.pii_gate import prescan
 
         prescan(intents)  # the PII gate's scan, before the commit loop (not under the lock)
@@ -524,7 +532,7 @@ class Store:
         own = self.session.frozen
         if own_writer and own:
             return verdict.FROZEN_RECOVERABLE, own
-        v = verdict.read(self.layout)
+        v = verdict.read_cached(self.layout)  # a stat per put (core/verdict.py)
         return (v.state, v.reason) if v is not None else None
 
     def _on_rows(self, rows: list[Row], w: Writer) -> None:

@@ -62,6 +62,42 @@ def read(layout: Layout) -> Verdict | None:
     return v
 
 
+# path -> (stat key, verdict): the last verdict file read there, for `read_cached`.
+_CACHE: dict[str, tuple[tuple[int, int, int, int, int], Verdict]] = {}
+
+
+def read_cached(layout: Layout) -> Verdict | None:
+    """`read`, for the check before every put: one stat when there is no verdict (the common
+    case), and the file read again only when its (device, inode, size, mtime, ctime) changed.
+
+    Never hides a verdict: None only when the stat finds no file, so a file another process
+    records at any time is seen by the next call. What a hit may return stale is at most the
+    text of a verdict that a new file (same inode, size and timestamps) replaced: it still
+    refuses writes."""
+    p = f"{layout.root}/local/verdict.json"
+    try:
+        st = os.stat(p)
+    except FileNotFoundError:
+        return None
+    except OSError:
+        return read(layout)  # says why it is unreadable (and freezes)
+    key = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+    hit = _CACHE.get(p)
+    if hit is not None and hit[0] == key:
+        return hit[1]
+    v = read(layout)
+    if v is None:
+        _CACHE.pop(p, None)
+        return None
+    try:
+        st2 = os.stat(p)
+    except OSError:
+        return v
+    if (st2.st_dev, st2.st_ino, st2.st_size, st2.st_mtime_ns, st2.st_ctime_ns) == key:
+        _CACHE[p] = (key, v)  # unchanged while we read it: what we read is what the key names
+    return v
+
+
 def record(layout: Layout, state: str, reason: str, program: str) -> Verdict:
     """Write the verdict (atomically, durably). A FROZEN_HUMAN verdict is never downgraded."""
     old = read(layout)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import queue
 import threading
-import time
 from collections.abc import Callable
 from typing import Any, cast
 
@@ -18,7 +17,9 @@ _Rows = tuple[list[Row], int, Known | None]
 _Task = _Rows | Callable[[IndexWriter], Any] | object | None
 _FLUSH = object()  # a reader is waiting: stop holding rows back and apply now
 # Rows wait this long for company before they are applied: one transaction for many rows costs
-# a fraction of one per row, and nobody is waiting for them (a waiter sends _FLUSH).
+# a fraction of one per row, and nobody is waiting for them (a waiter sends _FLUSH). The thread
+# sleeps through the hold (rows queued meanwhile do not wake it: a wake-up per put costs CPU the
+# writer needs) unless something urgent is queued: a flush, a call, close.
 HOLD_S = 0.01
 MAX_BATCH = 4096
 
@@ -31,6 +32,7 @@ class Applier:
         self.error: BaseException | None = None
         self._cond = threading.Condition()
         self._q: queue.Queue[_Task] = queue.Queue()
+        self._urgent = threading.Event()  # set with every urgent item: ends a hold early
         self._thread = threading.Thread(target=self._loop, name="brain-index", daemon=True)
         self._thread.start()
 
@@ -50,7 +52,7 @@ class Applier:
             finally:
                 done.set()
 
-        self._q.put(task)
+        self._urgent_put(task)
         done.wait()
         if "error" in box:
             raise box["error"]
@@ -60,7 +62,7 @@ class Applier:
         with self._cond:
             if self.applied >= seq and not self.error:
                 return
-        self._q.put(_FLUSH)
+        self._urgent_put(_FLUSH)
         with self._cond:
             ok = self._cond.wait_for(lambda: self.applied >= seq or self.error, timeout)
         if self.error is not None:
@@ -99,8 +101,12 @@ class Applier:
 
     def close(self) -> None:
         if self._thread.is_alive():
-            self._q.put(None)
+            self._urgent_put(None)
             self._thread.join()
+
+    def _urgent_put(self, task: _Task) -> None:
+        self._q.put(task)
+        self._urgent.set()
 
     def _loop(self) -> None:
         while True:
@@ -118,10 +124,17 @@ class Applier:
             known: dict[tuple[str, int], tuple[dict[str, Any], bytes | None]] = dict(task[2] or {})
             stop = False
             pending_call: Callable[[IndexWriter], Any] | None = None
-            deadline = time.monotonic() + HOLD_S
-            while len(rows) < MAX_BATCH:  # gather what follows into one transaction
+            # Gather what follows into one transaction: sleep through the hold (an urgent item
+            # ends it), then take what was queued meanwhile. Cleared before taking: an urgent
+            # item queued after the clear is either taken below or ends the next hold.
+            self._urgent.wait(HOLD_S)
+            self._urgent.clear()
+            while True:
+                if len(rows) >= MAX_BATCH:
+                    self._urgent.set()  # more may be queued: no hold for the next batch
+                    break
                 try:
-                    nxt = self._q.get(timeout=max(0.0, deadline - time.monotonic()))
+                    nxt = self._q.get_nowait()
                 except queue.Empty:
                     break
                 if nxt is _FLUSH:

@@ -29,6 +29,11 @@ _UPSERT = (
 )
 
 
+_AUDIT = (
+    "INSERT OR REPLACE INTO audit (seq, ts_ns, op, path, actor, commit_, prev_chain, chain,"
+    " extra) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
 _DAMAGED = {11, 26}  # SQLITE_CORRUPT, SQLITE_NOTADB
 
 
@@ -93,6 +98,7 @@ class IndexWriter:
         with transaction(c):
             done, _ = self.last_applied()
             last = done
+            audit: list[tuple[Any, ...]] = []  # one executemany for the batch's audit rows
             for row in rows:
                 if row.seq <= last:
                     continue
@@ -100,8 +106,10 @@ class IndexWriter:
                     # Rows the index never saw (another process died before indexing them):
                     # applying past them would leave a hole that nothing fills later.
                     raise IndexGap(last, row.seq)
-                self._apply_row(row, known)
+                self._apply_row(row, known, audit)
                 last = row.seq
+            if audit:
+                c.executemany(_AUDIT, audit)
             if last != done:
                 c.executemany(
                     "UPDATE meta SET value = ? WHERE key = ?",
@@ -109,10 +117,9 @@ class IndexWriter:
                 )
         return last
 
-    def _apply_row(self, row: Row, known: Known | None) -> None:
-        self.conn.execute(
-            "INSERT OR REPLACE INTO audit (seq, ts_ns, op, path, actor, commit_, prev_chain, chain,"
-            " extra) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    def _apply_row(self, row: Row, known: Known | None, audit: list[tuple[Any, ...]]) -> None:
+        # The audit table is only written here, and read by no step of applying a row.
+        audit.append(
             (
                 row.seq,
                 row.ts_ns,
@@ -123,7 +130,7 @@ class IndexWriter:
                 row.prev_chain,
                 row.chain,
                 json.dumps(row.extra, sort_keys=True, ensure_ascii=False),
-            ),
+            )
         )
         mine = known.get((row.path, row.seq)) if known else None
         if row.op == "move":

@@ -239,3 +239,24 @@ def test_prove_works_when_the_writer_has_not_taken_the_lock_yet(root: Path) -> N
         w = s.session.start()  # as open's recovery leaves it when another process held the lock
         assert w.mmr is None
         assert s.prove(1)["seq"] == 1
+
+
+def test_the_per_put_verdict_check_sees_every_new_verdict_file(root: Path) -> None:
+    """The check before each put caches the verdict by stat (core/verdict.read_cached): a
+    file recorded, cleared and recorded again between puts is seen every time."""
+    with Store.open(root, allow_temp=True) as s:
+        for n in range(3):
+            s.put(f"{F}/ok{n}.md", "fine\n", actor=ANA)
+            verdict.record(s.layout, verdict.FROZEN_RECOVERABLE, f"reason {n}", "test")
+            with pytest.raises(Frozen, match=f"reason {n}"):
+                s.put(f"{F}/no{n}.md", "refused\n", actor=ANA)
+            with pytest.raises(Frozen, match=f"reason {n}"):
+                s.put(f"{F}/no{n}.md", "refused again (cached)\n", actor=ANA)
+            assert verdict.clear(s.layout)
+        path = verdict.path_of(s.layout)
+        path.parent.mkdir(exist_ok=True)
+        path.write_bytes(b"not json")  # written in place, not by record(): still refuses
+        with pytest.raises(Frozen, match="damaged"):
+            s.put(f"{F}/no.md", "refused\n", actor=ANA)
+        path.unlink()
+        s.put(f"{F}/ok.md", "fine again\n", actor=ANA)
