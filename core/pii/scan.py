@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from core.pii.contact import emails, phones
 from core.pii.financial import cards, ibans
 from core.pii.findings import Finding, resolve
@@ -34,7 +36,14 @@ def scan_path(path: str) -> list[Finding]:
     for seg in path.split("/"):
         stem = seg[:-3] if seg.endswith(".md") else seg
         if stem:
-            for f in scan(stem.replace("_", " ")):
+            for f in _segment(stem):
                 out.append(Finding(f.start + pos, f.end + pos, f.type, f.confidence, f.detail))
         pos += len(seg) + 1
     return out
+
+
+@lru_cache(maxsize=4096)
+def _segment(stem: str) -> tuple[Finding, ...]:
+    # The same folders (`memories`, `facts`, a project's name) lead most paths: scan each once.
+    # Findings are frozen, so sharing them between calls is safe.
+    return tuple(scan(stem.replace("_", " ")))
