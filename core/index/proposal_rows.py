@@ -10,8 +10,7 @@ from core.index.queries import MemoryRow, memory_rows
 # JSON array: the quoted tag is matched as text (a tag never holds a quote, `%` or `_` is
 # not in a status): at 10k pending the pane's reads take half the time json_each took.
 _WHERE = (
-    "state = 'active' AND path > ? AND path < ?"
-    " AND (tags LIKE ? OR tags LIKE ? OR tags LIKE ?)"
+    "state = 'active' AND path > ? AND path < ? AND (tags LIKE ? OR tags LIKE ? OR tags LIKE ?)"
 )
 
 
