@@ -23,6 +23,7 @@ import msgspec
 from core import fsio
 from core.errors import BrainError
 from core.layout import Layout
+from core.write import lock
 
 HEARTBEAT_S = 5.0
 
@@ -159,15 +160,4 @@ def holder(layout: Layout) -> str:
 
 def is_running(layout: Layout) -> bool:
     """Does some process hold the capture lock right now?"""
-    try:
-        fd = os.open(lock_path(layout), os.O_RDONLY | os.O_CLOEXEC)
-    except FileNotFoundError:
-        return False
-    try:
-        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        return False
-    except BlockingIOError:
-        return True
-    finally:
-        os.close(fd)
+    return lock.is_locked(lock_path(layout))
