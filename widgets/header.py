@@ -100,12 +100,20 @@ def header_content(info: HeaderInfo | None, width: int, now_ns: int) -> Content:
     counts = f"{info.active:,} memories"
     if info.tombstoned and width >= 110:
         counts += f" · {info.tombstoned:,} tombstoned"
-    if info.pending_purges:
-        counts += f" · {info.pending_purges} purge pending"
-    if info.pii_pending:
-        counts += f" · {info.pii_pending} PII held"
-    if info.proposals_pending:
-        counts += f" · {info.proposals_pending:,} proposals pending"
+    # What waits for a person, long and short: when the line is narrow the short form stays
+    # after the memory count has gone.
+    waiting = [
+        (n, long, short)
+        for n, long, short in (
+            (info.pending_purges, "purge pending", "purge"),
+            (info.pii_pending, "PII held", "PII"),
+            (info.proposals_pending, "proposals pending", "prop."),
+        )
+        if n
+    ]
+    for n, long, _short in waiting:
+        counts += f" · {n:,} {long}"
+    short_counts = " · ".join(f"{n:,} {short}" for n, _long, short in waiting)
     tail: list[str | tuple[str, str]] = [
         ("seq ", "dim"),
         (f"{info.head_seq:,}", "bold"),
@@ -119,7 +127,10 @@ def header_content(info: HeaderInfo | None, width: int, now_ns: int) -> Content:
     ]
     fixed = len("brain  ") + 2 + sum(len(t if isinstance(t, str) else t[0]) for t in tail)
     room = width - fixed
-    if room < 8:  # narrow: drop the counts before the path
+    if room < 8 and short_counts and room + len(counts) - len(short_counts) >= 8:
+        tail[-1] = short_counts  # narrow: the queues' short form before the path
+        room += len(counts) - len(short_counts)
+    elif room < 8:  # narrower still: drop the counts before the path
         tail = tail[:-2]
         room = width - fixed + 2 + len(counts)
     root = cut_left(short_root(info.root), max(room, 8))

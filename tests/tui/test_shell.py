@@ -14,7 +14,7 @@ from screens.proposals import ProposalsScreen
 from screens.sync import SyncScreen
 from tests.tui.conftest import NOW, make_app, settle
 from widgets.audit_list import AuditList
-from widgets.header import PANES, StoreHeader, age, header_content
+from widgets.header import PANES, HeaderInfo, StoreHeader, age, header_content
 
 
 async def test_number_keys_reach_every_pane_and_back(small_store):
@@ -191,3 +191,15 @@ async def test_a_bug_in_a_key_handler_is_a_notification_not_a_crash(small_store,
         await pilot.press("3")  # still answers keys
         await settle(pilot)
         assert isinstance(app.screen, DoctorScreen)
+
+
+def test_the_queues_keep_a_short_form_at_80_columns():
+    """What waits for a person stays on a narrow header: the long line would not fit, so the
+    memory count goes and the queues shorten (they used to vanish with it)."""
+    info = HeaderInfo(
+        "/tmp/together/store", 237, 237, "READY", None, 220, 220, 0, 0, NOW, None, 1, 1
+    )
+    narrow = header_content(info, 80, NOW).plain
+    assert narrow.endswith("1 PII · 1 prop.") and "memories" not in narrow
+    wide = header_content(info, 120, NOW).plain
+    assert wide.endswith("220 memories · 1 PII held · 1 proposals pending")
