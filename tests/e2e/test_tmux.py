@@ -143,8 +143,9 @@ def test_brain_on_a_store_presses_through_every_pane(tmp_path):
     cmd = f"{shlex.quote(sys.executable)} -m brain_tui.cli.main --store {home / 'store'} --allow-temp-store"
     tmux = Tmux(cmd, env)
     try:
-        screen = tmux.wait_for("Audit tail")
-        assert "~/store" in screen and "READY" in screen
+        # The pane bar is drawn before the store has opened; the header's verdict comes after.
+        screen = tmux.wait_for("READY", timeout=60)
+        assert "~/store" in screen and "Audit tail" in screen
         tmux.press("k", "Enter")
         tmux.wait_for("equals the chain of row")
         tmux.press("p")
