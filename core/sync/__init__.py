@@ -1,0 +1,1 @@
+"""Sync across a person's devices and with a team hub (docs/sync.md)."""
