@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 
 LESSONS = "memories/refinements/lessons/"
 PROPOSALS = "memories/refinements/proposals/"
+_FOLDER = PROPOSALS[len("memories/") : -1]  # the index's folder column for PROPOSALS
 LESSON_SECTIONS = ("FAILURE", "ROOT CAUSE", "FIX", "PREVENTION")
 LESSON_OPTIONAL = ("CONTEXT",)
 PROPOSAL_SECTIONS = ("PROPOSAL", "PROBLEM", "SOLUTION", "BENEFIT", "CONTEXT")
@@ -674,12 +675,13 @@ class Proposals:
             after = page[-1].path
 
     def count(self, status: str = "pending") -> int:
-        """Proposals with this status ("decided": accepted, rejected or deprecated); an
-        indexed count, for the header and pane 5's list height."""
+        """Proposals with this status ("decided": accepted, rejected or deprecated): the
+        index's maintained counts (one lookup however long the queue), for the header and
+        pane 5's list height."""
         from core.index import proposal_rows
 
         self.store.wait_index()
-        return proposal_rows.count(self.store.reader.conn, PROPOSALS, _statuses(status))
+        return proposal_rows.count(self.store.reader.conn, _FOLDER, _statuses(status))
 
     def page(self, status: str = "pending", after: int = 0, limit: int = 100) -> list[Any]:
         """One page of proposals with this status ("decided" as in count), oldest write
@@ -689,7 +691,7 @@ class Proposals:
 
         self.store.wait_index()
         return proposal_rows.page(
-            self.store.reader.conn, PROPOSALS, _statuses(status), after, min(limit, 1000)
+            self.store.reader.conn, _FOLDER, _statuses(status), after, min(limit, 1000)
         )
 
     def similar(self, path: str, limit: int = 3) -> list[tuple[str, float]]:

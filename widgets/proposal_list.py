@@ -3,8 +3,9 @@ virtual list, read a page at a time by key (never OFFSET, never the whole set).
 
 A view says how to count its rows and read a page after a row's key (`Source`): proposals page
 by seq (`store.proposals.page`), lessons by path (`store.memory_page`). The rows read so far
-are a prefix of the listing; drawing past it asks for the next page in a thread worker, so the
-pane opens on 10k pending proposals as fast as on 10.
+are a prefix of the listing: the first read is a screenful, and drawing near its end asks for
+the next page in a thread worker. With the index's status column and maintained counts
+(core.index.proposal_rows) the pane opens on 10k pending proposals as fast as on 10.
 """
 
 from __future__ import annotations
@@ -27,6 +28,11 @@ if TYPE_CHECKING:
 
 PAGE = 200
 PREFETCH = 50
+# A listing's first read: what the list can show (styles/proposals.tcss caps it at 14 lines:
+# a border, the header and 12 rows) and the cursor's next row. The pane draws it at once;
+# the prefetch then reads a PAGE behind it in the worker. So opening reads about as many rows
+# on 10k pending as on 10 (a taller list is still filled: drawing past the rows asks for more).
+FIRST_PAGE = 13
 
 
 @dataclass(frozen=True)
@@ -146,7 +152,7 @@ class ProposalList(VirtualList):
             return
         self.fetching = True
         last = None if reset or not self.rows else self.rows[-1]
-        limit = max(PAGE, min(1000, want))
+        limit = max(FIRST_PAGE, self.size.height) if reset else max(PAGE, min(1000, want))
         gen, source = self._gen, self.source
 
         def load() -> None:

@@ -19,10 +19,10 @@ from core.write.file_view import read_sidecar
 
 _MEM_COLS = (
     "path, ckey, kind, folder, title, category, tags, sync_class, classification, state,"
-    " created_ns, updated_ns, actor, seq, pii_status"
+    " created_ns, updated_ns, actor, seq, pii_status, status"
 )
 _UPSERT = (
-    f"INSERT INTO memories ({_MEM_COLS}) VALUES ({', '.join('?' * 15)})"
+    f"INSERT INTO memories ({_MEM_COLS}) VALUES ({', '.join('?' * 16)})"
     " ON CONFLICT(path) DO UPDATE SET "
     + ", ".join(f"{c.strip()} = excluded.{c.strip()}" for c in _MEM_COLS.split(",")[1:])
     + " RETURNING id"
@@ -49,6 +49,11 @@ class IndexGap(BrainError):
 # What the writer wrote, handed over with its rows so the index need not read the files
 # again: (path, seq of the row that wrote it) -> (the sidecar as written, the body or None).
 Known = Mapping[tuple[str, int], tuple[dict[str, Any], bytes | None]]
+
+
+def status_of(tags: list[str]) -> str | None:
+    """The value of a memory's `status:` tag (core.tags allows at most one), or None."""
+    return next((t[7:] for t in tags if t.startswith("status:")), None)
 
 
 def folder_of(path: str) -> str:
@@ -223,6 +228,7 @@ class IndexWriter:
                 side.actor,
                 side.seq,
                 side.pii_status,
+                status_of(side.tags),
             ),
         ).fetchone()
         self.conn.execute("DELETE FROM memories_fts WHERE rowid = ?", (mem_id,))

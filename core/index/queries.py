@@ -289,7 +289,7 @@ def _oldest_first(rows: list[Row]) -> list[Row]:
     return rows
 
 
-_MEM_COLS = (
+MEM_COLS = (
     "m.path, m.title, m.kind, m.folder, m.category, m.tags, m.sync_class, m.classification,"
     " m.state, m.updated_ns, m.seq, m.tier, m.pinned, COALESCE(a.count, 0)"
 )
@@ -336,11 +336,11 @@ def memory_page(
     where.insert(0, "m.path > ?")
     args.insert(0, after_path)
     sql = (
-        f"SELECT {_MEM_COLS} FROM memories m LEFT JOIN access a ON a.path = m.path"
+        f"SELECT {MEM_COLS} FROM memories m LEFT JOIN access a ON a.path = m.path"
         f" WHERE {' AND '.join(where)} ORDER BY m.path LIMIT ?"
     )
     args.append(limit)
-    return [_mem(t) for t in conn.execute(sql, args)]
+    return [mem_row(t) for t in conn.execute(sql, args)]
 
 
 def memory_rows(conn: sqlite3.Connection, paths: list[str]) -> list[MemoryRow]:
@@ -349,16 +349,19 @@ def memory_rows(conn: sqlite3.Connection, paths: list[str]) -> list[MemoryRow]:
     if not paths:
         return []
     sql = (
-        f"SELECT {_MEM_COLS} FROM memories m LEFT JOIN access a ON a.path = m.path"
+        f"SELECT {MEM_COLS} FROM memories m LEFT JOIN access a ON a.path = m.path"
         f" WHERE m.path IN ({','.join('?' * len(paths))})"
     )
-    found = {r.path: r for r in map(_mem, conn.execute(sql, paths))}
+    found = {r.path: r for r in map(mem_row, conn.execute(sql, paths))}
     return [found[p] for p in paths if p in found]
 
 
-def _mem(t: tuple) -> MemoryRow:
+_TAGS = msgspec.json.Decoder(list[str])  # a tenth of json.loads' time on a row's tag list
+
+
+def mem_row(t: tuple) -> MemoryRow:
     p, ti, k, f, c, tg, sc, cl, st, u, s, tr, pin, acc = t
-    return MemoryRow(p, ti, k, f, c, json.loads(tg), sc, cl, st, u, s, tr, bool(pin), acc)
+    return MemoryRow(p, ti, k, f, c, _TAGS.decode(tg), sc, cl, st, u, s, tr, bool(pin), acc)
 
 
 def folder_counts(conn: sqlite3.Connection) -> list[tuple[str, str, int]]:

@@ -59,6 +59,7 @@ def rebuild(index: IndexWriter, layout: Layout, binlog: Binlog) -> int:
         c.execute("DELETE FROM audit")
         c.execute("DELETE FROM memories")
         c.execute("DELETE FROM memories_fts")
+        c.execute("DELETE FROM status_counts")  # the triggers emptied it; stale folders go too
         start = start_tip(binlog)
         last, end = 0, start.offset
         batch: list[tuple] = []

@@ -7,7 +7,10 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-SCHEMA_VERSION = 2
+# 3: memories.status (the `status:` tag's value), its partial index and the maintained
+# per-folder status counts (pane 5's queue: keyset pages and a count that cost the same at
+# 10k pending as at 10). An index of another version is dropped and rebuilt from the files.
+SCHEMA_VERSION = 3
 
 
 def connect(path: str, *, readonly: bool = False) -> sqlite3.Connection:
@@ -101,6 +104,7 @@ def create(conn: sqlite3.Connection) -> None:
                 "tier": str,
                 "score": int,
                 "pinned": int,
+                "status": str,
             },
             pk="id",
             not_null=["path", "kind", "state"],
@@ -110,6 +114,7 @@ def create(conn: sqlite3.Connection) -> None:
         db.table("memories").create_index(["kind", "folder"])
         db.table("memories").create_index(["updated_ns"])
         db.table("memories").create_index(["ckey"])
+        _status_queue(conn)
         db.table("audit").create(
             {
                 "seq": int,
@@ -143,3 +148,40 @@ def create(conn: sqlite3.Connection) -> None:
             "INSERT INTO meta(key, value) VALUES (?, ?)",
             [("schema", str(SCHEMA_VERSION)), ("last_applied", "0"), ("last_applied_offset", "0")],
         )
+
+
+# A memory counts under (folder, status) while it is active and carries a status. The
+# triggers keep the counts with every row change the index makes (upsert, move, removal,
+# rebuild), in the same transaction, so no caller can forget one.
+_COUNTED = "{r}.state = 'active' AND {r}.status IS NOT NULL"
+_CHANGED = (
+    "(OLD.state IS NOT NEW.state OR OLD.status IS NOT NEW.status OR OLD.folder IS NOT NEW.folder)"
+)
+_ADD = (
+    "INSERT INTO status_counts (folder, status, n) VALUES (NEW.folder, NEW.status, 1)"
+    " ON CONFLICT (folder, status) DO UPDATE SET n = n + 1;"
+)
+_SUB = "UPDATE status_counts SET n = n - 1 WHERE folder = OLD.folder AND status = OLD.status;"
+
+
+def _status_queue(conn: sqlite3.Connection) -> None:
+    """The status column's partial index (keyset pages by seq within one status) and the
+    maintained counts (a header's count is one lookup, not a scan of the queue)."""
+    conn.execute(
+        "CREATE INDEX memories_status_seq ON memories (status, seq)"
+        " WHERE state = 'active' AND status IS NOT NULL"
+    )
+    conn.execute(
+        "CREATE TABLE status_counts (folder TEXT NOT NULL, status TEXT NOT NULL,"
+        " n INTEGER NOT NULL, PRIMARY KEY (folder, status)) WITHOUT ROWID"
+    )
+    new, old = _COUNTED.format(r="NEW"), _COUNTED.format(r="OLD")
+    for sql in (
+        f"CREATE TRIGGER status_ins AFTER INSERT ON memories WHEN {new} BEGIN {_ADD} END",
+        f"CREATE TRIGGER status_del AFTER DELETE ON memories WHEN {old} BEGIN {_SUB} END",
+        f"CREATE TRIGGER status_upd_old AFTER UPDATE ON memories WHEN {old} AND {_CHANGED}"
+        f" BEGIN {_SUB} END",
+        f"CREATE TRIGGER status_upd_new AFTER UPDATE ON memories WHEN {new} AND {_CHANGED}"
+        f" BEGIN {_ADD} END",
+    ):
+        conn.execute(sql)

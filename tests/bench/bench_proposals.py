@@ -100,23 +100,36 @@ def run(ctx: Ctx) -> dict[str, float]:
 
 
 def pane_open(ctx: Ctx) -> dict[str, float]:
-    """What pane 5 reads when it opens: the pending count and the first two pages (keyset),
-    on a queue of 10 and of 10,000 (target: 10k opens as fast as 10)."""
+    """What pane 5 reads when it opens, on a queue of 10 and of 10,000 (target: 10k opens as
+    fast as 10): the pending count (the list's and the pane bar's) and the list's first read,
+    a screenful (widgets.proposal_list.FIRST_PAGE rows; 10 when only 10 wait). Beside it, the
+    page the list prefetches behind the screen once it is drawn (PAGE rows, by key after the
+    first read), which must not grow with the queue either."""
     from tests.tui.test_proposals_pane import bulk_pending
+    from widgets.proposal_list import FIRST_PAGE, PAGE
 
     out: dict[str, float] = {}
     for n in (10, ctx.n(10_000, 10_000)):
+        name = "10" if n == 10 else "10k"
         with scratch(f"pane5-{n}") as root, Store.init(root, allow_temp=True) as store:
             bulk_pending(store, n)
-            times = []
-            for _ in range(20):
+            props = store.proposals
+            opens, nexts = [], []
+            for _ in range(50):
                 t0 = time.perf_counter_ns()
-                store.proposals.count("pending")
-                page = store.proposals.page("pending", 0, 200)
-                store.proposals.page("pending", page[-1].seq, 200)
-                times.append((time.perf_counter_ns() - t0) / 1e6)
-            times.sort()
-            out["open10" if n == 10 else "open10k"] = pct(times, 50)
+                props.count("pending")
+                props.count("pending")
+                first = props.page("pending", 0, FIRST_PAGE)
+                t1 = time.perf_counter_ns()
+                props.page("pending", first[-1].seq, PAGE)
+                t2 = time.perf_counter_ns()
+                opens.append((t1 - t0) / 1e6)
+                nexts.append((t2 - t1) / 1e6)
+            assert props.count("pending") == n and len(first) == min(n, FIRST_PAGE)
+            opens.sort()
+            nexts.sort()
+            out[f"open{name}"] = pct(opens, 50)
+            out[f"next{name}.p50"] = pct(nexts, 50)
     out["open_ratio"] = out["open10k"] / max(out["open10"], 1e-6)
     return out
 
@@ -143,9 +156,16 @@ BENCHES = [
         "proposals-pane",
         pane_open,
         [
-            Metric("open10", "pane 5 opens on 10 pending (count + 2 pages), p50", "ms"),
-            Metric("open10k", "pane 5 opens on 10k pending (count + 2 pages), p50", "ms"),
-            Metric("open_ratio", "10k ÷ 10", "×", goal="as fast as 10"),
+            Metric("open10", "pane 5 opens on 10 pending (2 counts + first read), p50", "ms"),
+            Metric("open10k", "pane 5 opens on 10k pending (2 counts + first read), p50", "ms"),
+            Metric(
+                "open_ratio",
+                "10k ÷ 10",
+                "×",
+                goal="as fast as 10 (≤ 1.5×)",
+                check=lambda m, _r: m <= 1.5,
+            ),
+            Metric("next10k.p50", "the prefetched page behind it at 10k (200 rows), p50", "ms"),
         ],
     ),
 ]
