@@ -76,7 +76,7 @@ PRUNE_USES = 10
 PRUNE_AGE_NS = 7 * 86_400 * 10**9
 SUGGEST_ABOVE = 0.7
 SUGGEST_TOP = 5
-_STOP = frozenset(
+STOP_WORDS = frozenset(
     "the a an and or but of to in on at by for with from into that this these those was were is"
     " are be been it its not no when then than as we our they their there which what who how"
     " because after before while".split()
@@ -250,12 +250,12 @@ def _slug(title: str) -> str:
     return base[:60].strip("-") or "untitled"
 
 
-def _words(text: str) -> set[str]:
+def words(text: str) -> set[str]:
     return set(_WORDS.findall(text.lower()))
 
 
 def jaccard(a: str, b: str) -> float:
-    wa, wb = _words(a), _words(b)
+    wa, wb = words(a), words(b)
     if not wa or not wb:
         return 0.0
     return len(wa & wb) / len(wa | wb)
@@ -274,7 +274,7 @@ class Proposals:
     def __init__(self, store: Store) -> None:
         self.store = store
 
-    def _submit(self, intents: Sequence[Any], actor: str) -> list[Any]:
+    def submit(self, intents: Sequence[Any], actor: str) -> list[Any]:
         """Commit intents and their proposal row in one request. Not through Store.batch:
         `proposal.filed` and `proposal.decided` are no caller's note (validate.NOTE_OPS), so
         no one forges a decision with `store.note`."""
@@ -294,7 +294,7 @@ class Proposals:
 
     # -- filing ---------------------------------------------------------------------------------
 
-    def _session(self, session: str | None) -> str:
+    def session_of(self, session: str | None) -> str:
         s = session_id(session)
         if s:
             return s
@@ -309,7 +309,7 @@ class Proposals:
     def find_duplicate(self, title: str, body: str, *, semantic: bool = False) -> str | None:
         """A memory under refinements/ whose title and body nearly equal these, or None."""
         text = f"{title}\n{body}"
-        query = " ".join(sorted(_words(text), key=len, reverse=True)[:12])
+        query = " ".join(sorted(words(text), key=len, reverse=True)[:12])
         if query:
             for hit in self.store.search(query, limit=5, kind="refinements"):
                 try:
@@ -368,7 +368,7 @@ class Proposals:
             self._refuse_duplicate(title, body, semantic)
         path = self._free_path(LESSONS, title, body)
         sig = signature(category, sections["ROOT CAUSE"])
-        extra: dict[str, Any] = {"session": self._session(session), "signature": sig}
+        extra: dict[str, Any] = {"session": self.session_of(session), "signature": sig}
         if project:
             extra["project"] = project
         put = self.store.put_intent(
@@ -376,7 +376,7 @@ class Proposals:
         )
         intents = [put, self._pattern_intent(sig, path, category, sections, project)]
         res = self.store.batch(intents, actor)
-        return Filed("lesson", path, res[0].seq, session=self._session(session))
+        return Filed("lesson", path, res[0].seq, session=self.session_of(session))
 
     # -- patterns -------------------------------------------------------------------------------
 
@@ -448,7 +448,7 @@ class Proposals:
             "previous_ppm": round(old * PPM),
             "uses": extra["uses"],
         }
-        res = self._submit([put, Note("pattern.outcome", path, "", row)], actor)
+        res = self.submit([put, Note("pattern.outcome", path, "", row)], actor)
         return {"path": path, "seq": res[-1].seq, "score": new, "previous": old, **row}
 
     def prune(self, *, actor: str, now_ns: int | None = None) -> list[str]:
@@ -588,7 +588,7 @@ class Proposals:
         """File a proposal `status:pending` (never anything else), or, if the gate fails,
         store the rejection as a lesson. Raises on a structural error, a duplicate or an
         exhausted budget."""
-        sess = self._session(session)
+        sess = self.session_of(session)
         sections = {k.upper(): v for k, v in sections.items() if v is not None}
         check_body("proposal", sections)
         body = render(sections, PROPOSAL_SECTIONS)
@@ -651,7 +651,7 @@ class Proposals:
             extra=extra,
         )
         note = Note("proposal.filed", path, "", {"session": sess, "gate": "passed"})
-        res = self._submit([put, note], actor)
+        res = self.submit([put, note], actor)
         return Filed("proposal", path, res[0].seq, status="pending", gate=checks, session=sess)
 
     # -- reading --------------------------------------------------------------------------------
@@ -699,7 +699,7 @@ class Proposals:
         at or above DUPLICATE_JACCARD one is a near duplicate."""
         p = self.show(path)
         text = f"{p.title}\n{p.body}"
-        query = " ".join(sorted(_words(text), key=len, reverse=True)[:12])
+        query = " ".join(sorted(words(text), key=len, reverse=True)[:12])
         out: list[tuple[str, float]] = []
         for hit in self.store.search(query, limit=limit + 3) if query else []:
             if hit.path == path:
@@ -719,18 +719,9 @@ class Proposals:
         after = [t for t in m.sidecar.tags if not t.startswith("status:")]
         after.insert(1, f"status:{DECIDED[0]}")  # as decide() writes it; nothing is written here
         out = [(path, list(m.sidecar.tags), after)]
-        action = p.extra.get("action") or {}
-        for t in (
-            action.get("targets", []) if action.get("op") in ("retire", "demote", "merge") else []
-        ):
-            try:
-                tm = self.store.view(t["path"])
-            except BrainError:
-                continue
-            out.append(
-                (t["path"], list(tm.sidecar.tags), _action_tags(action["op"], tm.sidecar.tags))
-            )
-        return out
+        from core import maintain
+
+        return out + maintain.preview(self.store, p.extra.get("action") or {})
 
     def show(self, path: str) -> Proposal:
         path = paths.validate(path)
@@ -784,7 +775,9 @@ class Proposals:
         intents: list[Any] = []
         applied: list[str] = []
         if decision == "accept" and p.extra.get("action"):
-            acts, applied = self._action_intents(p.extra["action"])
+            from core import maintain
+
+            acts, applied = maintain.apply_intents(self.store, p.extra["action"])
             intents += acts
         row: dict[str, Any] = {"decision": decision, "status": new_status, "human": actor}
         if reason:
@@ -804,28 +797,8 @@ class Proposals:
                 )
             )
         intents.append(Note("proposal.decided", path, "", row))
-        res = self._submit(intents, actor)
+        res = self.submit(intents, actor)
         return Decision(path, decision, new_status, res[-1].seq, applied)
-
-    def _action_intents(self, action: Mapping[str, Any]) -> tuple[list[Any], list[str]]:
-        """Maintenance actions: each put carries `expect` = the commitment it was proposed on."""
-        op = action.get("op")
-        out: list[Any] = []
-        names: list[str] = []
-        if op in ("retire", "demote", "merge"):
-            for t in action.get("targets", []):
-                path, expect = t["path"], t["commit"]
-                m = self.store.view(path)
-                new_tags = _action_tags(op, m.sidecar.tags)
-                extra = dict(m.sidecar.extra)
-                if op == "merge":
-                    extra["merged_into"] = action.get("keep", "")
-                out.append(
-                    self.store.put_intent(path, m.body, False, expect, tags=new_tags, extra=extra)
-                )
-                names.append(path)
-            return out, names
-        raise BrainError(f"unknown maintenance action {op!r}")
 
     # -- maintenance --------------------------------------------------------------------------
 
@@ -838,116 +811,14 @@ class Proposals:
         now_ns: int | None = None,
         session: str | None = None,
     ) -> list[Filed]:
-        """Engine-made maintenance proposals: merge near-duplicate memories, demote stale ones.
-        Each is filed pending with its targets' body commitments as preconditions."""
-        now = now_ns if now_ns is not None else time.time_ns()
-        mems = [
-            m
-            for m in self.store.memories("", limit, state="active")
-            if not m.path.startswith("memories/refinements/")
-        ]
-        out: list[Filed] = []
-        seen: set[str] = set()
-        bodies: dict[str, str] = {}
+        """Engine-made maintenance proposals (core.maintain): merge near duplicates, retire
+        contradicted memories, demote stale ones. Each is filed pending with the body
+        commitments of the memories it reads as preconditions."""
+        from core import maintain
 
-        def text(path: str) -> str:
-            if path not in bodies:
-                bodies[path] = self.store.view(path).body.decode("utf-8", "replace")
-            return bodies[path]
-
-        by_path = {m.path: m for m in mems}
-        for m in mems:
-            if m.path in seen:
-                continue
-            query = " ".join(
-                sorted(_words(m.title + " " + text(m.path)), key=len, reverse=True)[:8]
-            )
-            if not query:
-                continue
-            for hit in self.store.search(query, limit=5):
-                if hit.path == m.path or hit.path in seen or hit.path not in by_path:
-                    continue
-                if jaccard(text(m.path), text(hit.path)) >= DUPLICATE_JACCARD:
-                    keep, dup = sorted((m.path, hit.path))
-                    seen.update((keep, dup))
-                    out.append(
-                        self._file_maintenance(
-                            "merge",
-                            f"merge {dup} into {keep}",
-                            f"{dup} nearly duplicates {keep} (same words)",
-                            f"mark {dup} status:deprecated, merged_into {keep}",
-                            [dup],
-                            actor=actor,
-                            session=session,
-                            keep=keep,
-                        )
-                    )
-                    break
-        cutoff = now - int(stale_days * 86400e9)
-        for m in mems:
-            if m.path in seen or m.updated_ns >= cutoff or "signal:stale" in m.tags:
-                continue
-            seen.add(m.path)
-            out.append(
-                self._file_maintenance(
-                    "demote",
-                    f"demote stale {m.path}",
-                    f"{m.path} has not changed in {stale_days:g} days",
-                    f"tag {m.path} signal:stale so context ranks it lower",
-                    [m.path],
-                    actor=actor,
-                    session=session,
-                )
-            )
-        return out
-
-    def _file_maintenance(
-        self,
-        op: str,
-        title: str,
-        problem: str,
-        solution: str,
-        targets: Sequence[str],
-        *,
-        actor: str,
-        session: str | None,
-        keep: str = "",
-    ) -> Filed:
-        from core.write.intents import Note
-
-        commits = {t: self.store.view(t).sidecar.commit for t in targets}
-        action: dict[str, Any] = {
-            "op": op,
-            "targets": [{"path": t, "commit": commits.get(t, "")} for t in targets],
-        }
-        if keep:
-            action["keep"] = keep
-        sections = {
-            "PROPOSAL": title[:120],
-            "PROBLEM": problem[:120],
-            "SOLUTION": solution[:120],
-            "BENEFIT": "the store stays lean and context stays relevant",
-            "CONTEXT": "made by brain maintain; applies only if the targets are unchanged",
-        }
-        body = render(sections, PROPOSAL_SECTIONS)
-        h = hashlib.sha256(("\n".join(f"{t}:{commits.get(t, '')}" for t in targets) + op).encode())
-        path = paths.validate(f"{PROPOSALS}maintain-{op}-{h.hexdigest()[:12]}.md")
-        sess = self._session(session)
-        if self.store.memory_rows([path]):
-            return Filed("proposal", path, 0, filed=False, status="pending", session=sess)
-        put = self.store.put_intent(
-            path,
-            body,
-            False,
-            "",
-            title=title[:200],
-            category="code-solution",
-            tags=["type:proposal", "status:pending", "source:maintain"],
-            extra={"session": sess, "action": action, "gate": [], "maintenance": True},
+        return maintain.generate(
+            self, actor=actor, limit=limit, stale_days=stale_days, now_ns=now_ns, session=session
         )
-        note = Note("proposal.filed", path, "", {"session": sess, "maintenance": op})
-        res = self._submit([put, note], actor)
-        return Filed("proposal", path, res[0].seq, status="pending", session=sess)
 
 
 PPM = 1_000_000
@@ -961,13 +832,6 @@ def _statuses(status: str) -> tuple[str, ...]:
     return (status,)
 
 
-def _action_tags(op: str, old: Sequence[str]) -> list[str]:
-    """A maintenance target's tags after its action (demote: stale; merge, retire: deprecated)."""
-    new_tags = [x for x in old if not x.startswith("status:")]
-    mark = "signal:stale" if op == "demote" else "status:deprecated"
-    return [*new_tags, mark][: tags.MAX_TAGS]
-
-
 def score_of(extra: Mapping[str, Any]) -> float:
     """A pattern's effectiveness score in [0, 1] (stored as integer millionths)."""
     return int(extra.get("score_ppm", PATTERN_START * PPM)) / PPM
@@ -976,7 +840,7 @@ def score_of(extra: Mapping[str, Any]) -> float:
 def signature(category: str, root_cause: str) -> str:
     """A lesson's signature: its category and the sorted distinct content words of its root
     cause (so the same cause worded in another order recurs)."""
-    words = sorted({w for w in _WORDS.findall(root_cause.lower()) if len(w) > 2} - _STOP)
+    words = sorted({w for w in _WORDS.findall(root_cause.lower()) if len(w) > 2} - STOP_WORDS)
     return f"{category}:" + " ".join(words[:12])
 
 

@@ -1,7 +1,8 @@
-"""`brain maintain`: file maintenance proposals (merge near duplicates, demote stale memories).
+"""`brain maintain`: file maintenance proposals (core.maintain): merge near duplicates,
+retire memories a newer one contradicts (tombstone), demote stale memories.
 
-Each is `status:pending` and names its targets' body commitments: approving it applies its
-puts only if every target is unchanged since, all of them or none.
+Each is `status:pending` and names the body commitment of every memory it reads: approving it
+applies its writes only if each of them is unchanged since, all of them or none.
 """
 
 from __future__ import annotations
@@ -15,10 +16,13 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p = common.command_parser(
         subparsers,
         "maintain",
-        "propose maintenance: merge near duplicates, demote stale memories",
+        "propose maintenance: merge duplicates, retire contradicted, demote stale",
         description="Look at up to --limit memories and file maintenance proposals, each"
-        " pending a person's approval (brain proposals approve). Approval applies it"
-        " atomically, and only if its targets are unchanged since it was made.",
+        " pending a person's approval (brain proposals approve): merge near duplicates (same"
+        " words), retire a memory contradicted by a newer one (same kind, folder and title,"
+        " different words; or named by another's `supersedes:` or `contradicts:`), demote"
+        " memories unchanged for --stale-days. Approval applies it atomically, and only if"
+        " every memory it read is unchanged since it was made.",
     )
     p.add_argument("--limit", type=int, default=500, help="memories looked at (default 500)")
     p.add_argument("--stale-days", type=float, default=180.0, help="stale after (default 180)")

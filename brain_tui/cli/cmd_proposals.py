@@ -74,6 +74,8 @@ def _show(args: argparse.Namespace) -> int:
     if act:
         targets = ", ".join(t["path"] for t in act.get("targets", []))
         common.out(f"applies on approval: {act.get('op')} {common.clean(targets)}")
+        for r in act.get("requires", []):  # read, not changed: its commitment is a precondition
+            common.out(f"  only if unchanged since: {common.clean(r['path'])}")
     return 0
 
 

@@ -61,8 +61,8 @@ positional arguments:
                       duplicates, budget)
     proposals         list and decide proposals (approve/reject need a person
                       at a terminal)
-    maintain          propose maintenance: merge near duplicates, demote stale
-                      memories
+    maintain          propose maintenance: merge duplicates, retire
+                      contradicted, demote stale
     suggest           patterns from recurring lessons that worked (top 5 above
                       0.7)
 

@@ -62,7 +62,7 @@ COMMANDS: list[tuple[str, str]] = [
     ("lesson", "record a lesson: what failed, why, the fix, how to prevent it"),
     ("propose", "file a proposal for a person to approve (gate, duplicates, budget)"),
     ("proposals", "list and decide proposals (approve/reject need a person at a terminal)"),
-    ("maintain", "propose maintenance: merge near duplicates, demote stale memories"),
+    ("maintain", "propose maintenance: merge duplicates, retire contradicted, demote stale"),
     ("suggest", "patterns from recurring lessons that worked (top 5 above 0.7)"),
 ]
 

@@ -146,6 +146,22 @@ def test_maintain_then_approve_applies_it(env) -> None:
     assert "status:deprecated" in json.dumps(meta)
 
 
+def test_maintain_retires_a_contradicted_memory_on_approval(env) -> None:
+    old, new = "memories/decisions/web/deploy.md", "memories/decisions/web/deploy-fly.md"
+    brain(env, "put", old, stdin="---\ntitle: Deploy target\n---\nHeroku, by git push.\n")
+    brain(env, "put", new, stdin="---\ntitle: Deploy target\n---\nFly.io machines, from CI.\n")
+    r = brain(env, "maintain")
+    assert r.returncode == 0 and "1 maintenance proposals filed" in r.stdout, r.stdout
+    path = json.loads(brain(env, "proposals", "--json").stdout)[0]["path"]
+    shown = brain(env, "proposals", "show", path).stdout
+    assert f"applies on approval: retire {old}" in shown and new in shown, shown
+    rc, out = _in_pty(env, ["proposals", "approve", path], "approve")
+    assert rc == 0 and f"applied  {old}" in out, out
+    meta = json.loads(brain(env, "view", old, "--meta", "--json").stdout)
+    assert "tombstoned" in json.dumps(meta), meta
+    assert decided(env)[0]["extra"]["applied"] == [old]
+
+
 def test_suggest_after_recurring_lessons_and_outcomes(env) -> None:
     cause = ["--root-cause", "the exporter read a purged versions folder", "--project", "web"]
     for failure, fix, prev in (

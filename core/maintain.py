@@ -1,0 +1,351 @@
+"""Engine-made maintenance proposals (issue 15, item 3): what `brain maintain` files and what
+approving one applies.
+
+Three generators, each filing a `status:pending` proposal (`source:maintain`) that a person
+approves or rejects like any other:
+
+- **merge** near duplicates: two active memories whose bodies share ≥ 0.8 of their words
+  (DUPLICATE_JACCARD). Approval marks the later path `status:deprecated`, `merged_into` the
+  earlier one.
+- **retire** a contradicted memory. A memory contradicts an older one when either
+  1. it says so: its sidecar's `extra` names the other under `supersedes` or `contradicts` (a
+     path or a list; frontmatter `supersedes: memories/…` puts it there), whatever their ages;
+     or
+  2. both are about one subject and say different things: same kind and folder, titles
+     sharing ≥ 0.8 of their content words (TITLE_JACCARD, stop words left out), bodies sharing
+     less than DUPLICATE_JACCARD of theirs (at or above, they are near duplicates: merge). The
+     newer write (updated_ns, then seq) supersedes the older.
+  Approval tombstones the contradicted memory (its content stays in its history; search and
+  context stop returning it); the one that supersedes it is left as it is.
+- **demote** a stale memory: unchanged for `stale_days`; approval tags it `signal:stale`.
+
+Every proposal names the body commitment of each memory it reads: the ones it changes
+(`targets`) and the ones it relies on without changing (`requires`: a merge's kept memory, a
+retirement's superseding one). Approval re-checks all of them with put_if preconditions in
+the decision's own request: if any of them changed since, nothing is applied, no decision is
+recorded, and the proposal stays pending.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from core import paths, tags
+from core.errors import BrainError, PreconditionFailed
+from core.proposals import (
+    DUPLICATE_JACCARD,
+    PROPOSAL_SECTIONS,
+    PROPOSALS,
+    STOP_WORDS,
+    Filed,
+    jaccard,
+    render,
+    words,
+)
+
+if TYPE_CHECKING:
+    from core.proposals import Proposals
+    from core.read_types import MemoryRow
+    from core.store import Store
+
+OPS = ("merge", "retire", "demote")
+TITLE_JACCARD = 0.8  # titles sharing this much of their content words are about one subject
+LINK_KEYS = ("supersedes", "contradicts")  # extra keys naming the memories one supersedes
+TOMBSTONED = "state:tombstoned"  # the preview's "after" for a retired memory (not a tag)
+
+
+@dataclass(frozen=True)
+class Contradiction:
+    older: str  # retired on approval
+    newer: str  # supersedes it; left as it is
+    why: str
+
+
+# -- finding ------------------------------------------------------------------------------------
+
+
+def title_words(title: str) -> frozenset[str]:
+    return frozenset(words(title) - STOP_WORDS)
+
+
+def _linked(extra: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(key, path) for each memory this sidecar's extra says it supersedes or contradicts."""
+    out: list[tuple[str, str]] = []
+    for key in LINK_KEYS:
+        v = extra.get(key)
+        for p in [v] if isinstance(v, str) else v if isinstance(v, list) else []:
+            if isinstance(p, str) and p.strip():
+                out.append((key, p.strip()))
+    return out
+
+
+def contradictions(
+    mems: Sequence[MemoryRow],
+    body: Callable[[str], str],
+    extra: Callable[[str], Mapping[str, Any]],
+    active: Callable[[str], bool],
+    skip: set[str],
+) -> list[Contradiction]:
+    """Pairs where a newer memory contradicts an older one (the module's rules 1 and 2),
+    each older memory at most once, none of `skip`."""
+    out: list[Contradiction] = []
+    retired: set[str] = set(skip)
+    for m in mems:  # rule 1: said explicitly
+        if m.path in retired:
+            continue
+        for key, other in _linked(extra(m.path)):
+            if other == m.path or other in retired or not active(other):
+                continue
+            retired.add(other)
+            out.append(Contradiction(other, m.path, f"{m.path} says it {key} {other}"))
+    groups: dict[tuple[str, str], list[MemoryRow]] = {}
+    for m in mems:  # rule 2: one subject, two statements
+        groups.setdefault((m.kind, m.folder), []).append(m)
+    for group in groups.values():
+        group.sort(key=lambda r: (r.updated_ns, r.seq), reverse=True)  # newest first
+        for i, new in enumerate(group):
+            if new.path in retired:
+                continue
+            tw = title_words(new.title)
+            if not tw:
+                continue
+            for old in group[i + 1 :]:
+                if old.path in retired or old.path in skip:
+                    continue
+                if _overlap(tw, title_words(old.title)) < TITLE_JACCARD:
+                    continue
+                if jaccard(body(new.path), body(old.path)) >= DUPLICATE_JACCARD:
+                    continue  # the same statement twice: a merge's business, not a retirement
+                retired.add(old.path)
+                out.append(
+                    Contradiction(
+                        old.path,
+                        new.path,
+                        f"{new.path} is newer, titled alike ({new.title!r}), and says otherwise",
+                    )
+                )
+    return out
+
+
+def _overlap(a: frozenset[str], b: frozenset[str]) -> float:
+    return len(a & b) / len(a | b) if a and b else 0.0
+
+
+def generate(
+    props: Proposals,
+    *,
+    actor: str,
+    limit: int,
+    stale_days: float,
+    now_ns: int | None,
+    session: str | None,
+) -> list[Filed]:
+    """File the maintenance proposals for up to `limit` active memories outside refinements/
+    (merges first, then retirements, then demotions; a memory is in one proposal at most)."""
+    store = props.store
+    now = now_ns if now_ns is not None else time.time_ns()
+    mems = [
+        m
+        for m in store.memories("", limit, state="active")
+        if not m.path.startswith("memories/refinements/")
+    ]
+    views: dict[str, Any] = {}
+
+    def view(path: str) -> Any:
+        if path not in views:
+            views[path] = store.view(path)
+        return views[path]
+
+    def text(path: str) -> str:
+        return str(view(path).body.decode("utf-8", "replace"))
+
+    def is_active(path: str) -> bool:
+        rows = store.memory_rows([path])
+        return bool(rows) and rows[0].state == "active" and not path.startswith(PROPOSALS)
+
+    def file(
+        op: str, title: str, problem: str, solution: str, targets: list[str], keep: str = ""
+    ) -> Filed:
+        return file_maintenance(
+            props, op, title, problem, solution, targets, actor=actor, session=session, keep=keep
+        )
+
+    out: list[Filed] = []
+    seen: set[str] = set()
+    by_path = {m.path: m for m in mems}
+    for m in mems:
+        if m.path in seen:
+            continue
+        query = " ".join(sorted(words(m.title + " " + text(m.path)), key=len, reverse=True)[:8])
+        if not query:
+            continue
+        for hit in store.search(query, limit=5):
+            if hit.path == m.path or hit.path in seen or hit.path not in by_path:
+                continue
+            if jaccard(text(m.path), text(hit.path)) >= DUPLICATE_JACCARD:
+                keep, dup = sorted((m.path, hit.path))
+                seen.update((keep, dup))
+                out.append(
+                    file(
+                        "merge",
+                        f"merge {dup} into {keep}",
+                        f"{dup} nearly duplicates {keep} (same words)",
+                        f"mark {dup} status:deprecated, merged_into {keep}",
+                        [dup],
+                        keep,
+                    )
+                )
+                break
+    for c in contradictions(mems, text, lambda p: dict(view(p).sidecar.extra), is_active, seen):
+        seen.update((c.older, c.newer))
+        out.append(
+            file(
+                "retire",
+                f"retire {c.older}, contradicted by {c.newer}",
+                c.why,
+                f"tombstone {c.older}; {c.newer} stays as it is",
+                [c.older],
+                c.newer,
+            )
+        )
+    cutoff = now - int(stale_days * 86400e9)
+    for m in mems:
+        if m.path in seen or m.updated_ns >= cutoff or "signal:stale" in m.tags:
+            continue
+        seen.add(m.path)
+        out.append(
+            file(
+                "demote",
+                f"demote stale {m.path}",
+                f"{m.path} has not changed in {stale_days:g} days",
+                f"tag {m.path} signal:stale so context ranks it lower",
+                [m.path],
+            )
+        )
+    return out
+
+
+def file_maintenance(
+    props: Proposals,
+    op: str,
+    title: str,
+    problem: str,
+    solution: str,
+    targets: Sequence[str],
+    *,
+    actor: str,
+    session: str | None,
+    keep: str = "",
+) -> Filed:
+    """One maintenance proposal, pending, naming the commitment of every memory it reads.
+    Filing it twice for the same memories at the same versions files nothing the second time."""
+    from core.write.intents import Note
+
+    store = props.store
+    commits = {t: store.view(t).sidecar.commit for t in [*targets, *([keep] if keep else [])]}
+    action: dict[str, Any] = {
+        "op": op,
+        "targets": [{"path": t, "commit": commits[t]} for t in targets],
+    }
+    if keep:
+        action["keep"] = keep
+        action["requires"] = [{"path": keep, "commit": commits[keep]}]
+    sections = {
+        "PROPOSAL": title[:120],
+        "PROBLEM": problem[:120],
+        "SOLUTION": solution[:120],
+        "BENEFIT": "the store stays lean and context stays relevant",
+        "CONTEXT": "made by brain maintain; applies only if the targets are unchanged",
+    }
+    body = render(sections, PROPOSAL_SECTIONS)
+    h = hashlib.sha256(("\n".join(f"{t}:{c}" for t, c in commits.items()) + op).encode())
+    path = paths.validate(f"{PROPOSALS}maintain-{op}-{h.hexdigest()[:12]}.md")
+    sess = props.session_of(session)
+    if store.memory_rows([path]):
+        return Filed("proposal", path, 0, filed=False, status="pending", session=sess)
+    put = store.put_intent(
+        path,
+        body,
+        False,
+        "",
+        title=title[:200],
+        category="code-solution",
+        tags=["type:proposal", "status:pending", "source:maintain"],
+        extra={"session": sess, "action": action, "gate": [], "maintenance": True},
+    )
+    note = Note("proposal.filed", path, "", {"session": sess, "maintenance": op})
+    res = props.submit([put, note], actor)
+    return Filed("proposal", path, res[0].seq, status="pending", session=sess)
+
+
+# -- applying -----------------------------------------------------------------------------------
+
+
+def unchanged(store: Store, path: str, commit: str) -> Any:
+    """A put_if that only checks: the memory as it is now (nothing written when it is
+    unchanged), preconditioned on the commitment the proposal named. Ahead of a deletion it
+    makes the deletion conditional too (a Delete has no precondition of its own)."""
+    try:
+        m = store.view(path)
+        state = m.sidecar.state
+    except BrainError:
+        state = "gone"
+    if state != "active":
+        raise PreconditionFailed(
+            f"{path}: the proposal expected commitment {commit} but the memory is no longer"
+            f" active ({state}); nothing was applied (reject the proposal, or run brain"
+            " maintain again)"
+        )
+    return store.put_intent(path, m.body, False, commit)
+
+
+def apply_intents(store: Store, action: Mapping[str, Any]) -> tuple[list[Any], list[str]]:
+    """The intents approving a maintenance action commits (with the decision, in one request)
+    and the paths it changes. Each memory the action reads is checked against the commitment
+    it was proposed on."""
+    from core.write.intents import Delete
+
+    op = action.get("op")
+    if op not in OPS:
+        raise BrainError(f"unknown maintenance action {op!r}; known: {', '.join(OPS)}")
+    out: list[Any] = [unchanged(store, r["path"], r["commit"]) for r in action.get("requires", [])]
+    names: list[str] = []
+    for t in action.get("targets", []):
+        path, expect = t["path"], t["commit"]
+        if op == "retire":
+            out += [unchanged(store, path, expect), Delete(path, "tombstone")]
+        else:
+            m = store.view(path)
+            extra = dict(m.sidecar.extra)
+            if op == "merge":
+                extra["merged_into"] = action.get("keep", "")
+            new_tags = action_tags(op, m.sidecar.tags)
+            out.append(store.put_intent(path, m.body, False, expect, tags=new_tags, extra=extra))
+        names.append(path)
+    return out, names
+
+
+def preview(store: Store, action: Mapping[str, Any]) -> list[tuple[str, list[str], list[str]]]:
+    """(path, tags now, tags after) for each memory the action changes; a retired memory's
+    "after" is TOMBSTONED."""
+    out = []
+    op = str(action.get("op"))
+    for t in action.get("targets", []) if op in OPS else []:
+        try:
+            tm = store.view(t["path"])
+        except BrainError:
+            continue
+        now = list(tm.sidecar.tags)
+        out.append((t["path"], now, [TOMBSTONED] if op == "retire" else action_tags(op, now)))
+    return out
+
+
+def action_tags(op: str, old: Iterable[str]) -> list[str]:
+    """A target's tags after its action (demote: signal:stale; merge: status:deprecated)."""
+    new_tags = [x for x in old if not x.startswith("status:")]
+    mark = "signal:stale" if op == "demote" else "status:deprecated"
+    return [*new_tags, mark][: tags.MAX_TAGS]
