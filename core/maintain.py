@@ -5,8 +5,8 @@ Three generators, each filing a `status:pending` proposal (`source:maintain`) th
 approves or rejects like any other:
 
 - **merge** near duplicates: two active memories whose bodies share ≥ 0.8 of their words
-  (DUPLICATE_JACCARD). Approval marks the later path `status:deprecated`, `merged_into` the
-  earlier one.
+  (DUPLICATE_JACCARD). Approval marks the later path `status:deprecated` (`signal:merged` on a
+  decision, which carries no status), `merged_into` the earlier one.
 - **retire** a contradicted memory. A memory contradicts an older one when either
   1. it says so: its sidecar's `extra` names the other under `supersedes` or `contradicts` (a
      path or a list; frontmatter `supersedes: memories/…` puts it there), whatever their ages;
@@ -175,7 +175,8 @@ def generate(
         )
 
     out: list[Filed] = []
-    seen: set[str] = set()
+    # A memory a merge already marked is done with: proposing it again would never end.
+    seen = {m.path for m in mems if {"status:deprecated", "signal:merged"} & set(m.tags)}
     by_path = {m.path: m for m in mems}
     for m in mems:
         if m.path in seen:
@@ -345,7 +346,15 @@ def preview(store: Store, action: Mapping[str, Any]) -> list[tuple[str, list[str
 
 
 def action_tags(op: str, old: Iterable[str]) -> list[str]:
-    """A target's tags after its action (demote: signal:stale; merge: status:deprecated)."""
-    new_tags = [x for x in old if not x.startswith("status:")]
-    mark = "signal:stale" if op == "demote" else "status:deprecated"
-    return [*new_tags, mark][: tags.MAX_TAGS]
+    """A target's tags after its action. demote: `signal:stale`. merge: `status:deprecated`,
+    or `signal:merged` on a memory whose type carries no status (a type:decision or
+    type:lesson: core.tags refuses a status there). The mark always goes in: at MAX_TAGS the
+    last other tag gives way (the preview shows it)."""
+    kept = [x for x in old if not x.startswith("status:")]
+    if op == "demote":
+        mark = "signal:stale"
+    elif any(t in ("type:decision", "type:lesson") for t in kept):
+        mark = "signal:merged"
+    else:
+        mark = "status:deprecated"
+    return [*[x for x in kept if x != mark][: tags.MAX_TAGS - 1], mark]

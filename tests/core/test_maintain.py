@@ -126,6 +126,37 @@ def test_a_merge_also_requires_the_kept_memory_unchanged(store):
     assert "status:deprecated" not in store.view("memories/facts/deploy-b.md").sidecar.tags
 
 
+def test_a_merge_of_decisions_applies_and_is_not_proposed_again(store):
+    """A type:decision carries no status: its merge marks it signal:merged instead."""
+    body = "Deploys go through the staging cluster first and then production after a soak.\n"
+    for name, text in (("a", body), ("b", body.replace("first", "first,"))):
+        store.put(
+            f"memories/decisions/{name}.md",
+            text,
+            actor=AGENT,
+            tags=["type:decision"],
+            category="architecture",
+        )
+    made = [f for f in store.proposals.maintain(actor=AGENT, stale_days=1e6) if f.filed]
+    assert len(made) == 1
+    store.proposals.decide(made[0].path, "accept", actor=HUMAN)
+    m = store.view("memories/decisions/b.md").sidecar
+    assert "signal:merged" in m.tags and m.extra["merged_into"] == "memories/decisions/a.md"
+    assert [f for f in store.proposals.maintain(actor=AGENT, stale_days=1e6) if f.filed] == []
+
+
+def test_demote_marks_a_memory_that_has_ten_tags(store):
+    full = [f"t{i}" for i in range(10)]
+    store.put(
+        "memories/facts/old.md", "An old fact about the build server.\n", actor=AGENT, tags=full
+    )
+    made = store.proposals.maintain(actor=AGENT, stale_days=0)
+    store.proposals.decide(made[0].path, "accept", actor=HUMAN)
+    tags = store.view("memories/facts/old.md").sidecar.tags
+    assert "signal:stale" in tags and len(tags) == 10
+    assert [f for f in store.proposals.maintain(actor=AGENT, stale_days=0) if f.filed] == []
+
+
 def _row(path: str, title: str, seq: int, folder: str = "web") -> MemoryRow:
     return MemoryRow(
         path, title, "decisions", folder, "", [], "personal", "internal", "active", seq, seq,
