@@ -23,6 +23,7 @@ from core.errors import ReadOnly
 from core.index import queries
 from core.index.applier import Applier
 from core.index.db import IndexReader, IndexWriter, Known
+from core.index.schema import SCHEMA_VERSION
 from core.layout import Layout
 from core.log import frames
 from core.log.binlog import Binlog
@@ -104,9 +105,16 @@ class Follower:
     def probe(self) -> str | None:
         """Can a read-only open query the index? (A damaged or missing one cannot.)"""
         try:
-            queries.meta(self.reader.conn, "schema")
+            found = queries.meta(self.reader.conn, "schema")
         except sqlite3.Error as e:
             return f"the index cannot be read ({e}); a writable open rebuilds it (`brain reindex`)"
+        if found != str(SCHEMA_VERSION):
+            # An index an older build wrote lacks what this one queries (schema 3: the status
+            # column and counts); the CLI then opens for writing, which rebuilds it.
+            return (
+                f"the index is schema {found}, this build reads schema {SCHEMA_VERSION};"
+                " a writable open rebuilds it (`brain reindex`)"
+            )
         return None
 
     # -- running work where the index is written ----------------------------------------

@@ -123,6 +123,9 @@ def test_an_index_of_the_previous_version_is_rebuilt(tmp_path):
     conn.execute("UPDATE meta SET value = '2' WHERE key = 'schema'")
     conn.commit()
     conn.close()
+    with Store.open(root, allow_temp=True, read_only=True) as s:
+        # A read-only open cannot rebuild it: it says so (the CLI then opens for writing).
+        assert s.index_problem is not None and "schema 2" in s.index_problem
     with Store.open(root, allow_temp=True) as s:
         assert schema.SCHEMA_VERSION == 3
         assert s.proposals.count("pending") == 1 and s.proposals.count("accepted") == 1
