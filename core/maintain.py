@@ -29,6 +29,7 @@ recorded, and the proposal stays pending.
 from __future__ import annotations
 
 import hashlib
+import re
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -286,6 +287,26 @@ def file_maintenance(
 # -- applying -----------------------------------------------------------------------------------
 
 
+def check_action(action: Mapping[str, Any]) -> None:
+    """Refuse an action approval could not apply (an agent may file one with its proposal):
+    a known op, and each memory named as {"path", "commit"} (the commitment read when it was
+    proposed, 64 hex digits)."""
+    op = action.get("op")
+    if op not in OPS:
+        raise BrainError(f"action: unknown op {op!r}; known: {', '.join(OPS)}")
+    targets, requires = action.get("targets"), action.get("requires", [])
+    if not isinstance(targets, list) or not targets or not isinstance(requires, list):
+        raise BrainError("action: targets is a non-empty list (and requires a list)")
+    for t in [*targets, *requires]:
+        commit = t.get("commit") if isinstance(t, dict) else None
+        if not isinstance(commit, str) or not re.fullmatch(r"[0-9a-f]{64}", commit):
+            raise BrainError(
+                f"action: each memory is {{'path': ..., 'commit': <64 hex digits>}} (the body"
+                f" commitment it was proposed on), got {t!r:.120}"
+            )
+        paths.validate(t.get("path"))
+
+
 def unchanged(store: Store, path: str, commit: str) -> Any:
     """A put_if that only checks: the memory as it is now (nothing written when it is
     unchanged), preconditioned on the commitment the proposal named. Ahead of a deletion it
@@ -310,9 +331,8 @@ def apply_intents(store: Store, action: Mapping[str, Any]) -> tuple[list[Any], l
     it was proposed on."""
     from core.write.intents import Delete
 
+    check_action(action)
     op = action.get("op")
-    if op not in OPS:
-        raise BrainError(f"unknown maintenance action {op!r}; known: {', '.join(OPS)}")
     out: list[Any] = [unchanged(store, r["path"], r["commit"]) for r in action.get("requires", [])]
     names: list[str] = []
     for t in action.get("targets", []):

@@ -639,6 +639,9 @@ class Proposals:
             "scope": list(scope),
         }
         if action:
+            from core.maintain import check_action
+
+            check_action(action)
             extra["action"] = dict(action)
         put = self.store.put_intent(
             path,

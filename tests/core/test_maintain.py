@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 import core.maintain as maintain_mod
-from core.errors import PreconditionFailed
+from core.errors import BrainError, PreconditionFailed
 from core.maintain import TOMBSTONED, contradictions
 from core.read_types import MemoryRow
 from core.store import Store
@@ -210,3 +210,22 @@ def test_the_contradiction_rule(rows, bodies, expect):
 def test_maintenance_never_accepts():
     src = inspect.getsource(maintain_mod)
     assert '"accepted"' not in src and "status:accepted" not in src and ".decide(" not in src
+
+
+@pytest.mark.parametrize(
+    "action",
+    [
+        {"op": "retire"},
+        {"op": "explode", "targets": [{"path": OLD, "commit": "0" * 64}]},
+        {"op": "retire", "targets": [{"path": OLD}]},
+        {"op": "merge", "targets": [{"path": "../etc/passwd", "commit": "0" * 64}]},
+    ],
+)
+def test_an_action_approval_could_not_apply_is_refused_at_filing(store, action):
+    from tests.core.test_proposals import ANSWERS, proposal
+
+    with pytest.raises(BrainError, match="action|segments"):
+        store.proposals.propose(
+            "Retire it", proposal(0), ANSWERS, actor=AGENT, scope=["docs/"], action=action
+        )
+    assert store.proposals.count("pending") == 0
