@@ -332,7 +332,7 @@ def apply_intents(store: Store, action: Mapping[str, Any]) -> tuple[list[Any], l
     from core.write.intents import Delete
 
     check_action(action)
-    op = action.get("op")
+    op = str(action["op"])
     out: list[Any] = [unchanged(store, r["path"], r["commit"]) for r in action.get("requires", [])]
     names: list[str] = []
     for t in action.get("targets", []):
