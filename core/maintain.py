@@ -95,14 +95,22 @@ def contradictions(
     each older memory at most once, none of `skip`."""
     out: list[Contradiction] = []
     retired: set[str] = set(skip)
+    # A memory that supersedes one in this run is not retired in it too: approving both would
+    # leave the first proposal relying on a tombstone (the next run proposes it, if still due).
+    keepers: set[str] = set()
+
+    def add(c: Contradiction) -> None:
+        retired.add(c.older)
+        keepers.add(c.newer)
+        out.append(c)
+
     for m in mems:  # rule 1: said explicitly
         if m.path in retired:
             continue
         for key, other in _linked(extra(m.path)):
-            if other == m.path or other in retired or not active(other):
+            if other == m.path or other in retired or other in keepers or not active(other):
                 continue
-            retired.add(other)
-            out.append(Contradiction(other, m.path, f"{m.path} says it {key} {other}"))
+            add(Contradiction(other, m.path, f"{m.path} says it {key} {other}"))
     groups: dict[tuple[str, str], list[MemoryRow]] = {}
     for m in mems:  # rule 2: one subject, two statements
         groups.setdefault((m.kind, m.folder), []).append(m)
@@ -115,20 +123,14 @@ def contradictions(
             if not tw:
                 continue
             for old in group[i + 1 :]:
-                if old.path in retired or old.path in skip:
+                if old.path in retired or old.path in keepers:
                     continue
                 if _overlap(tw, title_words(old.title)) < TITLE_JACCARD:
                     continue
                 if jaccard(body(new.path), body(old.path)) >= DUPLICATE_JACCARD:
                     continue  # the same statement twice: a merge's business, not a retirement
-                retired.add(old.path)
-                out.append(
-                    Contradiction(
-                        old.path,
-                        new.path,
-                        f"{new.path} is newer, titled alike ({new.title!r}), and says otherwise",
-                    )
-                )
+                why = f"{new.path} is newer, titled alike ({new.title!r}), and says otherwise"
+                add(Contradiction(old.path, new.path, why))
     return out
 
 
@@ -164,9 +166,11 @@ def generate(
     def text(path: str) -> str:
         return str(view(path).body.decode("utf-8", "replace"))
 
-    def is_active(path: str) -> bool:
+    def is_active(path: str) -> bool:  # a link's target, which may lie beyond `limit`
+        if path.startswith("memories/refinements/"):
+            return False  # lessons, proposals and patterns have their own lifecycle
         rows = store.memory_rows([path])
-        return bool(rows) and rows[0].state == "active" and not path.startswith(PROPOSALS)
+        return bool(rows) and rows[0].state == "active"
 
     def file(
         op: str, title: str, problem: str, solution: str, targets: list[str], keep: str = ""

@@ -190,6 +190,13 @@ def _row(path: str, title: str, seq: int, folder: str = "web") -> MemoryRow:
             {"a": "heroku", "b": "fly"},
             [],
         ),
+        # an explicit link and a title match in one chain: b supersedes a (said), c is newer
+        # than b and titled alike; b keeps a retired this run and is itself left for the next
+        (
+            [_row("a", "Ports", 1), _row("b", "Deploy target", 2), _row("c", "Deploy target", 3)],
+            {"a": "8080", "b": "heroku", "c": "fly"},
+            [("a", "b")],
+        ),
         # three alike: the newest retires both, each once
         (
             [
@@ -203,7 +210,10 @@ def _row(path: str, title: str, seq: int, folder: str = "web") -> MemoryRow:
     ],
 )
 def test_the_contradiction_rule(rows, bodies, expect):
-    found = contradictions(rows, bodies.__getitem__, lambda p: {}, lambda p: True, set())
+    links = {"b": {"supersedes": "a"}} if rows[0].title == "Ports" else {}
+    found = contradictions(
+        rows, bodies.__getitem__, lambda p: links.get(p, {}), lambda p: True, set()
+    )
     assert [(c.older, c.newer) for c in found] == expect
 
 
