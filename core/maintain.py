@@ -247,10 +247,9 @@ def file_maintenance(
     session: str | None,
     keep: str = "",
 ) -> Filed:
-    """One maintenance proposal, pending, naming the commitment of every memory it reads.
-    Filing it twice for the same memories at the same versions files nothing the second time."""
-    from core.write.intents import Note
-
+    """One maintenance proposal, pending, naming the commitment of every memory it reads
+    (filed by `Proposals.file_maintenance`). Filing it twice for the same memories at the same
+    versions files nothing the second time."""
     store = props.store
     commits = {t: store.view(t).sidecar.commit for t in [*targets, *([keep] if keep else [])]}
     action: dict[str, Any] = {
@@ -269,23 +268,8 @@ def file_maintenance(
     }
     body = render(sections, PROPOSAL_SECTIONS)
     h = hashlib.sha256(("\n".join(f"{t}:{c}" for t, c in commits.items()) + op).encode())
-    path = paths.validate(f"{PROPOSALS}maintain-{op}-{h.hexdigest()[:12]}.md")
-    sess = props.session_of(session)
-    if store.memory_rows([path]):
-        return Filed("proposal", path, 0, filed=False, status="pending", session=sess)
-    put = store.put_intent(
-        path,
-        body,
-        False,
-        "",
-        title=title[:200],
-        category="code-solution",
-        tags=["type:proposal", "status:pending", "source:maintain"],
-        extra={"session": sess, "action": action, "gate": [], "maintenance": True},
-    )
-    note = Note("proposal.filed", path, "", {"session": sess, "maintenance": op})
-    res = props.submit([put, note], actor)
-    return Filed("proposal", path, res[0].seq, status="pending", session=sess)
+    path = f"{PROPOSALS}maintain-{op}-{h.hexdigest()[:12]}.md"
+    return props.file_maintenance(path, title, body, action, actor=actor, session=session)
 
 
 # -- applying -----------------------------------------------------------------------------------

@@ -274,7 +274,7 @@ class Proposals:
     def __init__(self, store: Store) -> None:
         self.store = store
 
-    def submit(self, intents: Sequence[Any], actor: str) -> list[Any]:
+    def _submit(self, intents: Sequence[Any], actor: str) -> list[Any]:
         """Commit intents and their proposal row in one request. Not through Store.batch:
         `proposal.filed` and `proposal.decided` are no caller's note (validate.NOTE_OPS), so
         no one forges a decision with `store.note`."""
@@ -448,7 +448,7 @@ class Proposals:
             "previous_ppm": round(old * PPM),
             "uses": extra["uses"],
         }
-        res = self.submit([put, Note("pattern.outcome", path, "", row)], actor)
+        res = self._submit([put, Note("pattern.outcome", path, "", row)], actor)
         return {"path": path, "seq": res[-1].seq, "score": new, "previous": old, **row}
 
     def prune(self, *, actor: str, now_ns: int | None = None) -> list[str]:
@@ -654,7 +654,7 @@ class Proposals:
             extra=extra,
         )
         note = Note("proposal.filed", path, "", {"session": sess, "gate": "passed"})
-        res = self.submit([put, note], actor)
+        res = self._submit([put, note], actor)
         return Filed("proposal", path, res[0].seq, status="pending", gate=checks, session=sess)
 
     # -- reading --------------------------------------------------------------------------------
@@ -800,10 +800,48 @@ class Proposals:
                 )
             )
         intents.append(Note("proposal.decided", path, "", row))
-        res = self.submit(intents, actor)
+        res = self._submit(intents, actor)
         return Decision(path, decision, new_status, res[-1].seq, applied)
 
     # -- maintenance --------------------------------------------------------------------------
+
+    def file_maintenance(
+        self,
+        path: str,
+        title: str,
+        body: str,
+        action: Mapping[str, Any],
+        *,
+        actor: str,
+        session: str | None,
+    ) -> Filed:
+        """File one engine-made maintenance proposal (core.maintain builds its text and
+        action): always `status:pending`, tagged `source:maintain`, with its `proposal.filed`
+        row. Filing one whose path exists (the same memories at the same versions) files
+        nothing. The put is made here, not handed in: no caller chooses its status."""
+        from core.maintain import check_action
+        from core.write.intents import Note
+
+        path = paths.validate(path)
+        if not path.startswith(PROPOSALS):
+            raise BrainError(f"{path}: a maintenance proposal lives under {PROPOSALS}")
+        check_action(action)
+        sess = self.session_of(session)
+        if self.store.memory_rows([path]):
+            return Filed("proposal", path, 0, filed=False, status="pending", session=sess)
+        put = self.store.put_intent(
+            path,
+            body,
+            False,
+            "",
+            title=title[:200],
+            category="code-solution",
+            tags=["type:proposal", "status:pending", "source:maintain"],
+            extra={"session": sess, "action": dict(action), "gate": [], "maintenance": True},
+        )
+        note = Note("proposal.filed", path, "", {"session": sess, "maintenance": action["op"]})
+        res = self._submit([put, note], actor)
+        return Filed("proposal", path, res[0].seq, status="pending", session=sess)
 
     def maintain(
         self,
