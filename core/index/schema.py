@@ -154,6 +154,7 @@ def create(conn: sqlite3.Connection) -> None:
 # triggers keep the counts with every row change the index makes (upsert, move, removal,
 # rebuild), in the same transaction, so no caller can forget one.
 _COUNTED = "{r}.state = 'active' AND {r}.status IS NOT NULL"
+_COLS = "state, status, folder"  # tier, pin and score updates (tiering) fire no trigger
 _CHANGED = (
     "(OLD.state IS NOT NEW.state OR OLD.status IS NOT NEW.status OR OLD.folder IS NOT NEW.folder)"
 )
@@ -179,9 +180,11 @@ def _status_queue(conn: sqlite3.Connection) -> None:
     for sql in (
         f"CREATE TRIGGER status_ins AFTER INSERT ON memories WHEN {new} BEGIN {_ADD} END",
         f"CREATE TRIGGER status_del AFTER DELETE ON memories WHEN {old} BEGIN {_SUB} END",
-        f"CREATE TRIGGER status_upd_old AFTER UPDATE ON memories WHEN {old} AND {_CHANGED}"
+        f"CREATE TRIGGER status_upd_old AFTER UPDATE OF {_COLS} ON memories"
+        f" WHEN {old} AND {_CHANGED}"
         f" BEGIN {_SUB} END",
-        f"CREATE TRIGGER status_upd_new AFTER UPDATE ON memories WHEN {new} AND {_CHANGED}"
+        f"CREATE TRIGGER status_upd_new AFTER UPDATE OF {_COLS} ON memories"
+        f" WHEN {new} AND {_CHANGED}"
         f" BEGIN {_ADD} END",
     ):
         conn.execute(sql)
