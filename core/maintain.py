@@ -11,9 +11,9 @@ approves or rejects like any other:
   1. it says so: its sidecar's `extra` names the other under `supersedes` or `contradicts` (a
      path or a list; frontmatter `supersedes: memories/…` puts it there), whatever their ages;
      or
-  2. both are about one subject and say different things: same kind and folder, titles
-     sharing ≥ 0.8 of their content words (TITLE_JACCARD, stop words left out), bodies sharing
-     less than DUPLICATE_JACCARD of theirs (at or above, they are near duplicates: merge). The
+  2. both are about one subject and say different things: same kind and folder, titles with
+     the same words (case, order and stop words aside: `title_words`), bodies sharing less
+     than DUPLICATE_JACCARD of theirs (at or above, they are near duplicates: merge). The
      newer write (updated_ns, then seq) supersedes the older.
   Approval tombstones the contradicted memory (its content stays in its history; search and
   context stop returning it); the one that supersedes it is left as it is.
@@ -54,7 +54,6 @@ if TYPE_CHECKING:
     from core.store import Store
 
 OPS = ("merge", "retire", "demote")
-TITLE_JACCARD = 0.8  # titles sharing this much of their content words are about one subject
 LINK_KEYS = ("supersedes", "contradicts")  # extra keys naming the memories one supersedes
 TOMBSTONED = "state:tombstoned"  # the preview's "after" for a retired memory (not a tag)
 
@@ -70,6 +69,7 @@ class Contradiction:
 
 
 def title_words(title: str) -> frozenset[str]:
+    """A title's subject: its words less stop words ("The deploy target" = "deploy target")."""
     return frozenset(words(title) - STOP_WORDS)
 
 
@@ -111,31 +111,27 @@ def contradictions(
             if other == m.path or other in retired or other in keepers or not active(other):
                 continue
             add(Contradiction(other, m.path, f"{m.path} says it {key} {other}"))
-    groups: dict[tuple[str, str], list[MemoryRow]] = {}
-    for m in mems:  # rule 2: one subject, two statements
-        groups.setdefault((m.kind, m.folder), []).append(m)
+    # rule 2: one subject, two statements. A subject is (kind, folder, title words): equal
+    # word sets, not merely overlapping ones; titles differing in one word are mostly about
+    # different things ("pytest flag …" and "pytest-xdist flag …").
+    groups: dict[tuple[str, str, frozenset[str]], list[MemoryRow]] = {}
+    for m in mems:
+        tw = title_words(m.title)
+        if tw:
+            groups.setdefault((m.kind, m.folder, tw), []).append(m)
     for group in groups.values():
         group.sort(key=lambda r: (r.updated_ns, r.seq), reverse=True)  # newest first
         for i, new in enumerate(group):
             if new.path in retired:
                 continue
-            tw = title_words(new.title)
-            if not tw:
-                continue
             for old in group[i + 1 :]:
                 if old.path in retired or old.path in keepers:
-                    continue
-                if _overlap(tw, title_words(old.title)) < TITLE_JACCARD:
                     continue
                 if jaccard(body(new.path), body(old.path)) >= DUPLICATE_JACCARD:
                     continue  # the same statement twice: a merge's business, not a retirement
                 why = f"{new.path} is newer, titled alike ({new.title!r}), and says otherwise"
                 add(Contradiction(old.path, new.path, why))
     return out
-
-
-def _overlap(a: frozenset[str], b: frozenset[str]) -> float:
-    return len(a & b) / len(a | b) if a and b else 0.0
 
 
 def generate(

@@ -19,8 +19,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         "propose maintenance: merge duplicates, retire contradicted, demote stale",
         description="Look at up to --limit memories and file maintenance proposals, each"
         " pending a person's approval (brain proposals approve): merge near duplicates (same"
-        " words), retire a memory contradicted by a newer one (same kind, folder and title,"
-        " different words; or named by another's `supersedes:` or `contradicts:`), demote"
+        " words), retire a memory contradicted by a newer one (same kind, folder and title"
+        " words, different body; or named by another's `supersedes:` or `contradicts:`), demote"
         " memories unchanged for --stale-days. Approval applies it atomically, and only if"
         " every memory it read is unchanged since it was made.",
     )

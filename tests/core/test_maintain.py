@@ -179,6 +179,24 @@ def _row(path: str, title: str, seq: int, folder: str = "web") -> MemoryRow:
             {"a": "heroku git push main", "b": "heroku git push main"},
             [],
         ),
+        # the same words in another order are one subject (and here, opposite statements)
+        (
+            [
+                _row("a", "Keeps nginx instead of Kafka", 1),
+                _row("b", "Keeps Kafka instead of nginx", 2),
+            ],
+            {"a": "nginx stays for the queue", "b": "kafka replaces nginx now"},
+            [("a", "b")],
+        ),
+        # one word apart is another subject: a tool's flag is not its plugin's flag
+        (
+            [
+                _row("a", "Pytest flag that saves time on ledger", 1),
+                _row("b", "Pytest-xdist flag that saves time on ledger", 2),
+            ],
+            {"a": "use -x to stop early", "b": "use -n auto for workers"},
+            [],
+        ),
         # other subjects, or another folder: nothing contradicts
         (
             [_row("a", "Deploy target", 1), _row("b", "Database engine", 2)],
