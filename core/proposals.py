@@ -17,7 +17,8 @@ CLI calls after an interactive terminal and a typed confirmation.
   lesson instead. At most 3 proposals per session.
 - Lifecycle: pending -> accepted | rejected (reason required) -> deprecated; each decision is a
   `proposal.decided` row naming the human actor, committed in one request with the status
-  change (and, for a maintenance proposal, its body-commitment-preconditioned puts).
+  change (and, for a maintenance proposal, its writes under body-commitment preconditions:
+  core.maintain).
 """
 
 from __future__ import annotations
@@ -745,8 +746,9 @@ class Proposals:
 
         Called by the CLI only after an interactive terminal and a typed confirmation (and by
         the TUI after its own). The status change, the `proposal.decided` row naming the actor
-        and, when accepting an actionable proposal, its puts (each preconditioned on the body
-        commitment it was proposed against) commit in one request: all or nothing.
+        and, when accepting an actionable proposal, its writes (core.maintain.apply_intents:
+        puts and tombstones, each memory it reads preconditioned on the body commitment it was
+        proposed against) commit in one request: all or nothing.
         """
         from core.write.intents import Note
 
