@@ -49,6 +49,7 @@ class HubHandle:
         self.db_url = db_url
         self.port = port
         self.rate = rate
+        self.max_request_mb = 32  # takes effect at the next start()
         self.url = f"http://127.0.0.1:{port}"
         self.proc: subprocess.Popen[bytes] | None = None
         self.log = folder / "serve.out"
@@ -112,6 +113,7 @@ class HubHandle:
             str(self.folder),
         ]
         cmd += ["--bind", f"127.0.0.1:{self.port}", "--rate", str(self.rate)]
+        cmd += ["--max-request-mb", str(self.max_request_mb)]
         if self.db_url:
             cmd += ["--db", self.db_url]
         env = dict(os.environ, PYTHONPATH=str(REPO), PYTHONDONTWRITEBYTECODE="1")
