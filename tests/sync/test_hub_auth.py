@@ -162,3 +162,14 @@ def test_malformed_requests_are_400_naming_what_is_wrong(hub: HubHandle) -> None
     for q in ("after=-1", "after=x", "limit=0"):
         r = hc.call(hub.url, "GET", f"/v1/orgs/acme/pull?{q}", token)
         assert r.status == 400, q
+
+
+def test_refused_tokens_are_limited_per_address_and_logged(hub: HubHandle) -> None:
+    hub.token("acme", "ana")
+    statuses = [hc.whoami(hub.url, "acme", f"bad{i}").status for i in range(hub.rate)]
+    assert statuses == [401] * hub.rate
+    r = hc.whoami(hub.url, "acme", "bad")
+    assert r.status == 429 and int(r.headers["retry-after"]) >= 1
+    # The flood stops at the limit: hub_events keeps one row per refused request before it.
+    assert len(_events(hub, "acme", "unauthenticated")) == hub.rate
+    assert "refused unauthenticated org=acme" in (hub.folder / "hub.log").read_text()
