@@ -47,10 +47,11 @@ class Verified:
     size: int  # its tree size
 
 
-def build(store: Store, path: str) -> Envelope | None:
+def build(store: Store, path: str, proof: dict | None = None) -> Envelope | None:
     """The envelope of `path`'s current version (its sidecar names the row that wrote it);
     None when the path holds no active memory now. A write racing the read is caught by
-    reading the sidecar before and after the body."""
+    reading the sidecar before and after the body. `proof`: a bundle already made for that
+    row (Store.prove_many); used only when it is for the sidecar's seq."""
     for _ in range(3):
         side = read_sidecar(store.root, path)
         if side is None or side.state != "active":
@@ -61,7 +62,8 @@ def build(store: Store, path: str) -> Envelope | None:
             break
     else:
         raise BrainError(f"{path} kept changing while it was read for a push; try again")
-    proof = store.prove(side.seq)
+    if proof is None or proof.get("seq") != side.seq:
+        proof = store.prove(side.seq)
     return Envelope(
         origin=store.manifest.store_id,
         seq=side.seq,
@@ -73,8 +75,10 @@ def build(store: Store, path: str) -> Envelope | None:
     )
 
 
-def build_purge(store: Store, seq: int, path: str) -> PurgeNotice:
-    return PurgeNotice(origin=store.manifest.store_id, seq=seq, path=path, proof=store.prove(seq))
+def build_purge(store: Store, seq: int, path: str, proof: dict | None = None) -> PurgeNotice:
+    if proof is None or proof.get("seq") != seq:
+        proof = store.prove(seq)
+    return PurgeNotice(origin=store.manifest.store_id, seq=seq, path=path, proof=proof)
 
 
 def _proved_row(origin: str, seq: int, proof: dict, pinned: list[str] | None) -> tuple[Row, str]:
