@@ -15,7 +15,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         "capture watched folders until stopped",
         description="Watch every folder `brain watch` added and capture its text files as they"
         " change, until SIGTERM or Ctrl-C. One capture loop runs per store (the daemon or the"
-        " workstation): a second one is refused. Logs one line per capture on stderr.",
+        " workstation): a second one is refused. Logs one line per capture on stderr. It also"
+        " runs the sync orchestrator (`brain sync-mode`) when no TUI runs one.",
     )
     p.add_argument(
         "--debounce-ms",
@@ -46,6 +47,7 @@ def run(args: argparse.Namespace) -> int:
         program="brain capture-daemon",
         service=True,
     )
+    sync = _start_sync(store, out)
     try:
         return daemon.run(
             store,
@@ -58,4 +60,24 @@ def run(args: argparse.Namespace) -> int:
             ),
         )
     finally:
+        if sync is not None:
+            sync.stop()
         store.close()
+
+
+def _start_sync(store, out):
+    """The sync orchestrator beside the capture loop (docs/sync.md, "Modes"): it idles until
+    the store joins a hub, and a second one (the TUI's) is only reported."""
+    from core.sync.orchestrator import Orchestrator, SyncBusy
+
+    def said(rep) -> None:
+        for e in rep.errors:
+            out(f"error  sync  {e}")
+
+    orch = Orchestrator(store, program="brain capture-daemon", on_pass=said)
+    try:
+        orch.start()
+    except SyncBusy as e:
+        out(f"skipped  sync  ({e})")
+        return None
+    return orch

@@ -35,12 +35,23 @@ SCAN_PAGE = 1000
 
 
 def run(store: Store, q: Queue, hub: HubClient, report: SyncReport, *, actor: str) -> None:
+    from core.sync.client import TooLarge
+
     scan(store, q)
+    size = MAX_BATCH
     while True:
-        items = q.to_send(MAX_BATCH)
+        items = q.to_send(size)
         if not items:
             return
-        send(store, q, hub, items, report, actor=actor)
+        try:
+            send(store, q, hub, items, report, actor=actor)
+        except TooLarge as e:
+            if len(items) > 1:
+                size = max(1, len(items) // 2)  # the hub's request cap: smaller batches
+                continue
+            why = f"larger than the hub accepts in one request ({e})"
+            q.settle({items[0].seq: ("refused", why)}, store.clock())
+            report.refused.append((items[0].path, why))
 
 
 def _pushable(store: Store, path: str, seq: int) -> bool:

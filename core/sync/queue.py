@@ -151,8 +151,8 @@ class Queue:
                         (now_ns, path, seq),
                     )
                 cur = db.execute(
-                    "INSERT OR IGNORE INTO outbox (seq, path, kind, state, updated_ns)"
-                    " VALUES (?, ?, ?, 'pending-push', ?)",
+                    "INSERT INTO outbox (seq, path, kind, state, updated_ns)"
+                    " VALUES (?, ?, ?, 'pending-push', ?) ON CONFLICT (seq) DO NOTHING",
                     (seq, path, kind, now_ns),
                 )
                 n += cur.rowcount
@@ -221,8 +221,8 @@ class Queue:
         """One pulled page and the new pull cursor, together or not at all."""
         with self._tx() as db:
             db.executemany(
-                "INSERT OR IGNORE INTO inbox (cursor, kind, origin, seq, path, state, item,"
-                " updated_ns) VALUES (?, ?, ?, ?, ?, 'pending-pull', ?, ?)",
+                "INSERT INTO inbox (cursor, kind, origin, seq, path, state, item, updated_ns)"
+                " VALUES (?, ?, ?, ?, ?, 'pending-pull', ?, ?) ON CONFLICT (cursor) DO NOTHING",
                 [(i.cursor, i.kind, i.origin, i.seq, i.path, i.item, now_ns) for i in items],
             )
             _set(db, "pull", cursor)
