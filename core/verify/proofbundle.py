@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
@@ -124,11 +126,36 @@ def _verify_inclusion(b: dict[str, Any], trusted: list[str] | None) -> Verdict:
         raise ProofError("the leaf is not canonical JSON")
     root = _unb64(b["root"], "root")
     v = _verifier(b, trusted)
-    cp, signers = signed_note.verify_note(b["checkpoint"], [v])
+    cp, signers = _verified_note(b["checkpoint"], v)
     if cp.size != size or cp.root != root:
         raise ProofError("the checkpoint does not sign this tree size and root")
     proofs.verify_inclusion(index, size, leaf_hash, [_unb64(h, "proof") for h in b["proof"]], root)
     return Verdict(True, f"row {seq} is included in the signed tree of {size} rows", signers[0])
+
+
+_NOTES: OrderedDict[tuple[str, str], tuple[signed_note.Checkpoint, list[str]]] = OrderedDict()
+_NOTES_MAX = 64
+_notes_lock = threading.Lock()
+
+
+def _verified_note(text: Any, v: signed_note.Verifier) -> tuple[signed_note.Checkpoint, list[str]]:
+    """verify_note, remembering the last notes that verified: a sync batch carries hundreds
+    of bundles against one checkpoint, and its signature is the costly part. Only successes
+    are kept, keyed by the exact note text and key: a result depends on nothing else."""
+    if not isinstance(text, str):
+        return signed_note.verify_note(text, [v])
+    key = (text, v.vkey())
+    with _notes_lock:
+        hit = _NOTES.get(key)
+        if hit is not None:
+            _NOTES.move_to_end(key)
+            return hit[0], list(hit[1])
+    cp, signers = signed_note.verify_note(text, [v])
+    with _notes_lock:
+        _NOTES[key] = (cp, list(signers))
+        while len(_NOTES) > _NOTES_MAX:
+            _NOTES.popitem(last=False)
+    return cp, signers
 
 
 def _verify_consistency(b: dict[str, Any], trusted: list[str] | None) -> Verdict:
