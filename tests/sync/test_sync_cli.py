@@ -1,0 +1,80 @@
+"""`brain sync …` and `brain sync-mode` against a real hub (docs/sync.md, "Commands")."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from brain_tui.cli.main import main as brain
+from core.store import Store
+from tests.sync.fleet import ANA, ORG
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _argv(root: Path, *rest: str) -> list[str]:
+    return ["--store", str(root), "--allow-temp-store", *rest]
+
+
+def _json(capsys, root: Path, *rest: str) -> dict:
+    capsys.readouterr()
+    assert brain(_argv(root, *rest, "--json")) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_join_sync_status_mode_leave(hub, tmp_path: Path, capsys) -> None:
+    a, b = tmp_path / "a", tmp_path / "b"
+    for root, user in ((a, "ana"), (b, "bob")):
+        Store.init(root, allow_temp=True).close()
+        tok = tmp_path / f"{user}.token"
+        tok.write_text(hub.token(ORG, user, device=f"{user}-laptop") + "\n")
+        assert brain(_argv(root, "sync", "join", hub.url, "--token-file", str(tok))) == 0
+        assert f"org {ORG}, user {user} (member)" in capsys.readouterr().out
+    assert json.loads((a / "local" / "sync.json").read_text())["mode"] == "normal"
+    assert brain(_argv(a, "sync-mode", "manual")) == 0
+    with Store.open(a, allow_temp=True) as s:
+        s.put("memories/facts/x.md", "shared\n", actor=ANA, sync_class="shareable")
+        s.put("memories/facts/y.md", "mine\n", actor=ANA)
+    assert brain(_argv(a, "sync", "--push-only")) == 0
+    out = capsys.readouterr().out
+    assert "pushed: 1 accepted, 0 duplicate, 0 refused" in out and "pulled" not in out
+    rep = _json(capsys, b, "sync")
+    assert (rep["pulled"], rep["imported"], rep["errors"]) == (1, 1, [])
+    st = _json(capsys, a, "sync", "status")
+    assert st["outbox"]["confirmed"] == 1 and st["mode"] == "manual" and st["user"] == "ana"
+    assert "token" not in st
+    assert brain(_argv(b, "sync", "status")) == 0
+    out = capsys.readouterr().out
+    assert "1 imported" in out and f"org {ORG}" in out
+    assert brain(_argv(a, "sync", "leave")) == 0
+    assert not (a / "local" / "sync.json").exists()
+    capsys.readouterr()
+    assert brain(_argv(a, "sync")) == 1  # not joined: said, not a traceback
+    assert "has not joined a hub" in capsys.readouterr().err
+
+
+def test_usage_errors(tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = tmp_path / "a"
+    Store.init(root, allow_temp=True).close()
+    assert brain(_argv(root, "sync", "join", "http://127.0.0.1:9")) == 2
+    assert brain(_argv(root, "sync", "status", "--push-only")) == 2
+    assert brain(_argv(root, "sync-mode", "sometimes")) == 2
+    bad = tmp_path / "t"
+    bad.write_text("not a jwt")
+    assert brain(_argv(root, "sync", "join", "http://127.0.0.1:9", "--token-file", str(bad))) == 1
+    assert "not a hub token" in capsys.readouterr().err
+
+
+def test_help_loads_no_http_and_no_sync_module() -> None:
+    code = (
+        "import sys; from brain_tui.cli.main import main\n"
+        "assert main(['--help']) == 0\n"
+        "bad = [m for m in sys.modules if m.startswith(('http', 'core.sync', 'urllib'))]\n"
+        "print('LOADED', bad, file=sys.stderr)\n"
+    )
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, cwd=REPO, timeout=60)
+    assert p.returncode == 0 and b"LOADED []" in p.stderr, p.stderr.decode()
