@@ -47,21 +47,21 @@ def run(args: argparse.Namespace) -> int:
         program="brain capture-daemon",
         service=True,
     )
-    sync = _start_sync(store, out)
-    try:
-        return daemon.run(
-            store,
-            actor=actor,
-            debounce_ms=args.debounce_ms,
-            out=out,
-            ready=lambda _loop: common.err(
-                f"capture-daemon: started (pid {os.getpid()}) for the store at"
-                f" {common.clean(str(store.root))}"
-            ),
+    syncs: list = []
+
+    def ready(_loop) -> None:
+        # After the capture lock: a second daemon is refused before it touches sync.
+        common.err(
+            f"capture-daemon: started (pid {os.getpid()}) for the store at"
+            f" {common.clean(str(store.root))}"
         )
+        syncs.extend(o for o in [_start_sync(store, out)] if o is not None)
+
+    try:
+        return daemon.run(store, actor=actor, debounce_ms=args.debounce_ms, out=out, ready=ready)
     finally:
-        if sync is not None:
-            sync.stop()
+        for orch in syncs:
+            orch.stop()
         store.close()
 
 
