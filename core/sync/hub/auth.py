@@ -42,6 +42,10 @@ class Unauthenticated(BrainError):
 class Revoked(BrainError):
     """403: the token checks but its user or device has been revoked."""
 
+    def __init__(self, message: str, claims: Claims) -> None:
+        super().__init__(message)
+        self.org, self.user, self.device = claims.org, claims.user, claims.device
+
 
 @dataclass(frozen=True)
 class Claims:
@@ -148,6 +152,8 @@ class HubKey:
             ) from None
         except jwt.InvalidIssuerError:
             raise Unauthenticated("the token was issued by another hub") from None
+        except jwt.InvalidSignatureError:
+            raise Unauthenticated(self._why_bad_signature(token)) from None
         except jwt.MissingRequiredClaimError as e:
             raise Unauthenticated(f"the token lacks the {e.claim!r} claim") from None
         except jwt.InvalidTokenError as e:
@@ -163,6 +169,16 @@ class HubKey:
             jti=fields["jti"],
             iat=int(raw["iat"]),
         )
+
+    def _why_bad_signature(self, token: str) -> str:
+        """A message for a signature that fails; the unverified issuer only picks the words."""
+        try:
+            iss = jwt.decode(token, options={"verify_signature": False}).get("iss")
+        except jwt.InvalidTokenError:
+            iss = None
+        if isinstance(iss, str) and iss != self.id:
+            return f"the token was issued by another hub ({iss[:40]}), not {self.id}"
+        return "the token's signature does not check: it was altered or is not this hub's"
 
 
 def authenticate(key: HubKey, storage: Storage, header: str | None) -> Claims:
@@ -181,9 +197,9 @@ def authenticate(key: HubKey, storage: Storage, header: str | None) -> Claims:
             f"{claims.user} with device {claims.device} is not a member of {claims.org} here"
         )
     if user.revoked:
-        raise Revoked(f"user {claims.user} of {claims.org} has been revoked")
+        raise Revoked(f"user {claims.user} of {claims.org} has been revoked", claims)
     if device.revoked:
-        raise Revoked(f"device {claims.device} of {claims.org} has been revoked")
+        raise Revoked(f"device {claims.device} of {claims.org} has been revoked", claims)
     if device.jti != claims.jti:
         raise Unauthenticated(
             f"this token for device {claims.device} was replaced by a newer one; use that one"
