@@ -50,6 +50,7 @@ def test_join_sync_status_mode_leave(hub, tmp_path: Path, capsys) -> None:
     assert brain(_argv(b, "sync", "status")) == 0
     out = capsys.readouterr().out
     assert "1 imported" in out and f"org {ORG}" in out
+    assert hub.url in _json(capsys, a, "status")["last_sync"]  # `brain status`
     assert brain(_argv(a, "sync", "leave")) == 0
     assert not (a / "local" / "sync.json").exists()
     capsys.readouterr()
