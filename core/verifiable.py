@@ -197,7 +197,7 @@ def prove_many(store: Store, seqs: list[int]) -> dict[int, dict[str, Any]]:
             if leaf_hash(payload) != mmr.leaf(seq - 1):
                 payload = store.rows(seq)[0][1]  # the index disagrees: the log wins
             out[seq] = proofbundle.inclusion_bundle(
-                seq, payload, mmr.inclusion_proof(seq - 1, size), root, note, vkey
+                seq, payload, mmr.inclusion_proof(seq - 1, size), root, note, vkey, size
             )
         return out
     finally:

@@ -141,21 +141,20 @@ class Queue:
     def enqueue(self, items: Iterable[tuple[int, str, str]], scanned_to: int, now_ns: int) -> int:
         """Queue (seq, path, kind) items and move the scan cursor, in one transaction. A new
         put of a path supersedes its older unsent puts. Returns how many were queued."""
-        n = 0
+        items = list(items)
         with self._tx() as db:
-            for seq, path, kind in items:
-                if kind == "put":
-                    db.execute(
-                        "UPDATE outbox SET state = 'superseded', updated_ns = ?"
-                        " WHERE path = ? AND kind = 'put' AND state = 'pending-push' AND seq < ?",
-                        (now_ns, path, seq),
-                    )
-                cur = db.execute(
-                    "INSERT INTO outbox (seq, path, kind, state, updated_ns)"
-                    " VALUES (?, ?, ?, 'pending-push', ?) ON CONFLICT (seq) DO NOTHING",
-                    (seq, path, kind, now_ns),
-                )
-                n += cur.rowcount
+            before = db.total_changes
+            db.executemany(
+                "INSERT INTO outbox (seq, path, kind, state, updated_ns)"
+                " VALUES (?, ?, ?, 'pending-push', ?) ON CONFLICT (seq) DO NOTHING",
+                [(seq, path, kind, now_ns) for seq, path, kind in items],
+            )
+            n = db.total_changes - before
+            db.executemany(  # after the inserts: it also supersedes within this batch
+                "UPDATE outbox SET state = 'superseded', updated_ns = ?"
+                " WHERE path = ? AND kind = 'put' AND state = 'pending-push' AND seq < ?",
+                [(now_ns, path, seq) for seq, path, kind in items if kind == "put"],
+            )
             _set(db, "push_scan", scanned_to)
         return n
 

@@ -35,9 +35,17 @@ def _unb64(value: Any, what: str) -> bytes:
 
 
 def inclusion_bundle(
-    seq: int, payload: bytes, proof: list[bytes], root: bytes, note: str, vkey: str
+    seq: int,
+    payload: bytes,
+    proof: list[bytes],
+    root: bytes,
+    note: str,
+    vkey: str,
+    size: int | None = None,
 ) -> dict[str, Any]:
-    size = signed_note.parse_note(note)[0].size
+    """`size`: the note's tree size when the caller parsed it already (a batch of proofs)."""
+    if size is None:
+        size = signed_note.parse_note(note)[0].size
     return {
         "format": INCLUSION,
         "seq": seq,

@@ -119,3 +119,8 @@ def test_orchestrator_retries_with_backoff_then_keeps_the_mode_interval(
         assert doc is not None and doc.status == "PASS"  # the beat above is fresh
         cfg = s.sync.config()
         assert cfg is not None and cfg.mode == "realtime"
+
+
+def test_one_scan_with_two_versions_of_a_path_queues_only_the_newer(q: Queue) -> None:
+    assert q.enqueue([(3, "memories/facts/a.md", "put"), (5, "memories/facts/a.md", "put")], 5, 1)
+    assert [i.seq for i in q.to_send(10)] == [5]
