@@ -32,6 +32,7 @@ from tests.bench import (
     bench_reads,
     bench_search_quality,
     bench_semantic,
+    bench_sync,
     bench_tiers,
     bench_tui,
 )
@@ -56,6 +57,7 @@ ALL: list[Bench] = [
     *bench_capture.BENCHES,
     *bench_cli.BENCHES,
     *bench_mcp.BENCHES,
+    *bench_sync.BENCHES,
 ]
 BY_NAME = {b.name: b for b in ALL}
 
