@@ -210,6 +210,15 @@ class SyncApi:
                 q.set(next_retry_ns=0)
         return report
 
+    def resolve_conflict(self, path: str, origin: str, take: str, *, actor: str) -> int:
+        """Settle a conflict: take "mine" (the local memory stays) or "theirs" (the incoming
+        version is written as the pull would have); the copy under conflicts/ goes. Returns
+        the seq `theirs` wrote, 0 for `mine` (core/sync/conflicts.py)."""
+        from core.sync import conflicts
+
+        with self.lock:
+            return conflicts.resolve(self.store, self.queue, path, origin, take, actor)
+
     # -- reading ------------------------------------------------------------------------
 
     def status(self) -> SyncStatus:

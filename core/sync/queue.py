@@ -260,6 +260,16 @@ class Queue:
             )
         return cur.rowcount
 
+    def settle_conflict(self, origin: str, path: str, state: str, take: str) -> int:
+        """A person resolved the conflict of `path` from `origin` (core.sync.conflicts)."""
+        with self._tx() as db:
+            cur = db.execute(
+                "UPDATE inbox SET state = ?, reason = ?, copy = '' WHERE origin = ? AND path = ?"
+                " AND state = 'conflict'",
+                (state, f"conflict resolved: took {take}", origin, path),
+            )
+        return cur.rowcount
+
     def conflicts(self, limit: int = 1000) -> list[InItem]:
         with self._lock:
             rows = self._db.execute(

@@ -185,3 +185,30 @@ def test_purge_propagates_to_members_that_pulled(fleet: Fleet) -> None:
             if f.is_file() and f.suffix in (".md", ".json") and "sync" not in f.name:
                 assert b"erase me everywhere" not in f.read_bytes(), f
     fleet.check_all()
+
+
+@pytest.mark.parametrize("take", ["mine", "theirs"])
+def test_a_conflict_is_resolved_mine_or_theirs(fleet: Fleet, take: str) -> None:
+    a, b = fleet["ana1"], fleet["bob1"]
+    path = P.format("both")
+    put(b, path, "bob's own\n", "private", actor=BOB)
+    put(a, path, "ana's v1\n", "shareable")
+    fleet.sync("ana1", "bob1")
+    origin = a.manifest.store_id
+    seq = b.sync.resolve_conflict(path, origin, take, actor=BOB)
+    assert not (b.root / "conflicts" / origin / path).exists()
+    st = b.sync.status()
+    assert st.conflicts == [] and st.inbox["conflict"] == 0
+    want = b"bob's own\n" if take == "mine" else b"ana's v1\n"
+    assert b.view(path).body == want and (seq == 0) == (take == "mine")
+    put(a, path, "ana's v2\n", "shareable")  # the origin's next version
+    fleet.sync("ana1")
+    rep = fleet.sync("bob1")["bob1"]
+    if take == "theirs":  # it follows the origin now
+        assert rep.imported == 1 and b.view(path).body == b"ana's v2\n"
+        assert b.sync.state_of(path) == "imported"
+    else:  # still bob's: the new version is another conflict
+        assert rep.conflicts == [f"conflicts/{origin}/{path}"]
+    with pytest.raises(NotFound):
+        b.sync.resolve_conflict(P.format("none"), origin, "mine", actor=BOB)
+    fleet.check_all()

@@ -64,6 +64,18 @@ def test_usage_errors(tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch) -
     assert brain(_argv(root, "sync", "join", "http://127.0.0.1:9")) == 2
     assert brain(_argv(root, "sync", "status", "--push-only")) == 2
     assert brain(_argv(root, "sync-mode", "sometimes")) == 2
+    assert brain(_argv(root, "sync", "resolve", "memories/facts/x.md", "--take", "mine")) == 2
+    assert brain(_argv(root, "sync", "--take", "mine")) == 2
+    origin = "0" * 32
+    assert (
+        brain(
+            _argv(
+                root, "sync", "resolve", "memories/facts/x.md", "--origin", origin, "--take", "mine"
+            )
+        )
+        == 1
+    )
+    assert "no conflict copy" in capsys.readouterr().err
     bad = tmp_path / "t"
     bad.write_text("not a jwt")
     assert brain(_argv(root, "sync", "join", "http://127.0.0.1:9", "--token-file", str(bad))) == 1
