@@ -5,14 +5,13 @@ and the counts are exact."""
 from __future__ import annotations
 
 import base64
-import sqlite3
 from pathlib import Path
 
 import msgspec
 import pytest
 
 from core.errors import NotFound
-from tests.sync.fleet import ANA, BOB, ORG, Fleet, put
+from tests.sync.fleet import ANA, BOB, Fleet, hub_items, hub_set_payload, put
 
 P = "memories/facts/{}.md"
 CLASSES = ("private", "personal", "shareable", "team-public", "org-only")
@@ -128,25 +127,16 @@ def test_conflict_goes_to_conflicts_with_a_row(fleet: Fleet) -> None:
     fleet.check_all()
 
 
-def _hub_items(hub) -> sqlite3.Connection:
-    return sqlite3.connect(hub.folder / "orgs" / ORG / "hub.sqlite")
-
-
 def test_a_tampered_payload_is_refused_at_pull(fleet: Fleet) -> None:
     a = fleet["ana1"]
     put(a, P.format("t"), "the truth\n", "shareable")
     put(a, P.format("u"), "untouched\n", "shareable")
     fleet.sync("ana1")
     # Someone with the hub's disk edits the stored body (the hub is a relay, never trusted).
-    db = _hub_items(fleet.hub)
-    with db:
-        cur, raw = db.execute(
-            "SELECT cursor, payload FROM items WHERE path = ?", (P.format("t"),)
-        ).fetchone()
-        env = msgspec.json.decode(raw)
-        env["body"] = base64.b64encode(b"a lie\n").decode()
-        db.execute("UPDATE items SET payload = ? WHERE cursor = ?", (msgspec.json.encode(env), cur))
-    db.close()
+    cur, raw = next((c, b) for c, p, b in hub_items(fleet.hub) if p == P.format("t"))
+    env = msgspec.json.decode(raw)
+    env["body"] = base64.b64encode(b"a lie\n").decode()
+    hub_set_payload(fleet.hub, cur, msgspec.json.encode(env))
     rep = fleet.sync("bob1")["bob1"]
     assert rep.imported == 1 and rep.skipped == 1
     assert fleet.paths("bob1") == {P.format("u")}
@@ -176,9 +166,7 @@ def test_purge_propagates_to_members_that_pulled(fleet: Fleet) -> None:
         assert not (s.root / path).exists()
         assert fleet.paths(name) == {P.format("keep")}
     assert fleet.paths("bob2") == {P.format("keep")}  # never saw it
-    db = _hub_items(fleet.hub)
-    held = b"".join(r[0] for r in db.execute("SELECT payload FROM items"))
-    db.close()
+    held = b"".join(b for _, _, b in hub_items(fleet.hub))
     assert base64.b64encode(b"erase me everywhere\n") not in held
     for s in fleet.stores.values():
         for f in s.root.rglob("*"):
