@@ -32,7 +32,6 @@ from tests.bench import (
     bench_reads,
     bench_search_quality,
     bench_semantic,
-    bench_sync,
     bench_tiers,
     bench_tui,
 )
@@ -57,7 +56,6 @@ ALL: list[Bench] = [
     *bench_capture.BENCHES,
     *bench_cli.BENCHES,
     *bench_mcp.BENCHES,
-    *bench_sync.BENCHES,
 ]
 BY_NAME = {b.name: b for b in ALL}
 
