@@ -136,6 +136,20 @@ class Queue:
                 list(values.items()),
             )
 
+    def bind(self, hub_key: str) -> bool:
+        """Cursors and queues belong to one hub and org: joining another starts them over
+        (everything shareable is pushed there, everything readable pulled). True if reset."""
+        with self._tx() as db:
+            row = db.execute("SELECT value FROM meta WHERE key = 'hub'").fetchone()
+            if row is not None and row[0] == hub_key:
+                return False
+            if row is not None:
+                db.execute("DELETE FROM outbox")
+                db.execute("DELETE FROM inbox")
+                db.execute("DELETE FROM meta")
+            _set(db, "hub", hub_key)
+        return row is not None
+
     # -- outbox -----------------------------------------------------------------------------
 
     def enqueue(self, items: Iterable[tuple[int, str, str]], scanned_to: int, now_ns: int) -> int:
