@@ -117,6 +117,7 @@ class Orchestrator:
         self.due: float | None = None  # monotonic time of the next pass (None: now)
         self.asked = False  # "sync now" (the only way a pass runs in manual mode)
         self.problem = ""  # why the last turn could not even start a pass
+        self.last_ok: float | None = None  # monotonic time of the last good pass
         self._thread: threading.Thread | None = None
 
     # -- running --------------------------------------------------------------------------
@@ -170,6 +171,8 @@ class Orchestrator:
         asked, self.asked = self.asked, False
         if interval is None and not asked:
             return IDLE_S  # manual: only "sync now" runs a pass
+        if interval is not None and self.failures == 0 and self.last_ok is not None:
+            self.due = self.last_ok + interval  # follows a mode changed since the last pass
         if not asked and self.due is not None and now < self.due:
             return min(self.due - now, BEAT_S)
         try:
@@ -182,6 +185,7 @@ class Orchestrator:
         span = float(interval or config.MODES[config.DEFAULT_MODE] or 300)
         if not error:
             self.failures = 0
+            self.last_ok = now
             delay = span
         else:
             self.failures += 1
