@@ -207,6 +207,7 @@ def _purge_one(
     except (msgspec.DecodeError, msgspec.ValidationError, envelope.EnvelopeRefused) as e:
         return "skipped", f"refused purge notice: {e}", ""
     q.forget_path(notice.origin, notice.path)  # bodies still waiting here go first
+    q.scrub()
     _drop_conflict_copy(store, notice.origin, notice.path)
     side = read_sidecar(store.root, notice.path)
     came = side.extra.get("imported_from") if side is not None else None

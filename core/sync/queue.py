@@ -96,6 +96,8 @@ class Queue:
             self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")
+            # Pulled bodies pass through here: freed pages are zeroed, so a purge leaves none.
+            self._db.execute("PRAGMA secure_delete=ON")
             self._db.execute("PRAGMA busy_timeout=10000")
             self._db.executescript(_SCHEMA)
         except sqlite3.DatabaseError as e:
@@ -283,6 +285,12 @@ class Queue:
                 (state, f"conflict resolved: took {take}", origin, path),
             )
         return cur.rowcount
+
+    def scrub(self) -> None:
+        """After a purge: fold the WAL into the file and truncate it, so no old frame still
+        holds a pulled body (secure_delete zeroed the freed pages)."""
+        with self._lock:
+            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def conflicts(self, limit: int = 1000) -> list[InItem]:
         with self._lock:

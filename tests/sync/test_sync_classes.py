@@ -168,10 +168,12 @@ def test_purge_propagates_to_members_that_pulled(fleet: Fleet) -> None:
     assert fleet.paths("bob2") == {P.format("keep")}  # never saw it
     held = b"".join(b for _, _, b in hub_items(fleet.hub))
     assert base64.b64encode(b"erase me everywhere\n") not in held
-    for s in fleet.stores.values():
-        for f in s.root.rglob("*"):
-            if f.is_file() and f.suffix in (".md", ".json") and "sync" not in f.name:
-                assert b"erase me everywhere" not in f.read_bytes(), f
+    gone = (b"erase me everywhere", base64.b64encode(b"erase me everywhere\n"))
+    for name in ("bob1", "ana2", "bob2"):  # the members: bodies, sidecars, index, sync queue
+        for f in fleet[name].root.rglob("*"):
+            if f.is_file() and f.suffix != ".binlog":
+                data = f.read_bytes()
+                assert not any(g in data for g in gone), f
     fleet.check_all()
 
 
