@@ -188,7 +188,7 @@ class SyncApi:
 
         cfg = self.require()
         report = SyncReport()
-        with self.lock:
+        with self.lock, _PassLock(self.store.root):
             q = self.queue
             hub = self.client(cfg)
             now = self.store.clock
@@ -286,6 +286,46 @@ class SyncApi:
         if self._queue is not None:
             self._queue.close()
             self._queue = None
+
+
+class _PassLock:
+    """One pass at a time per store across processes (`brain sync` beside the daemon's
+    orchestrator): an flock on local/sync.pass.lock, waited for (a pass ends), within reason.
+    Two passes at once would lose nothing either, but would send and import twice."""
+
+    WAIT_S = 600.0
+
+    def __init__(self, root) -> None:
+        self.path = root / "local" / "sync.pass.lock"
+        self.fd: int | None = None
+
+    def __enter__(self) -> None:
+        import fcntl
+        import os
+        import time
+
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        deadline = time.monotonic() + self.WAIT_S
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    os.close(fd)
+                    raise BrainError(
+                        f"another sync pass has held {self.path} for {self.WAIT_S:.0f} s;"
+                        " is a `brain sync` stuck? stop it and try again"
+                    ) from None
+                time.sleep(0.05)
+        self.fd = fd
+
+    def __exit__(self, *exc) -> None:
+        import os
+
+        if self.fd is not None:
+            os.close(self.fd)  # closing drops the flock
+            self.fd = None
 
 
 def _wait(e: BaseException) -> float:
