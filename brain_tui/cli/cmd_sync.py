@@ -155,6 +155,10 @@ def _status(args: argparse.Namespace) -> int:
     if st.last_error:
         retry = f"; next try {_when(st.next_retry_ns)}" if st.next_retry_ns else ""
         common.out(f"error   {common.clean(st.last_error)}{retry}")
+    if st.refused:
+        common.out(f"{len(st.refused)} refused by the hub (not sent again):")
+        for r in st.refused:
+            common.out(f"  {common.clean(r.path)}  seq {r.seq}: {common.clean(r.reason)}")
     if st.conflicts:
         common.out(f"{len(st.conflicts)} conflicts (the incoming version is kept aside):")
         for c in st.conflicts:

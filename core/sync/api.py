@@ -48,6 +48,12 @@ class SyncConflict(msgspec.Struct):
     cursor: int  # the hub cursor it arrived at
 
 
+class SyncRefusal(msgspec.Struct):
+    path: str
+    seq: int  # the local row the hub refused
+    reason: str  # the hub's reason
+
+
 class SyncStatus(msgspec.Struct):
     joined: bool
     hub: str = ""
@@ -69,6 +75,7 @@ class SyncStatus(msgspec.Struct):
     conflicts: list[SyncConflict] = []
     orchestrator_alive: bool = False  # an orchestrator holds the lock for this store now
     heartbeat_ns: int = 0  # its last beat
+    refused: list[SyncRefusal] = []  # items the hub refused, newest first (at most 100)
 
 
 class SyncReport(msgspec.Struct):
@@ -255,6 +262,7 @@ class SyncApi:
             conflicts=conflicts,
             orchestrator_alive=orchestrator.is_running(self.store.layout),
             heartbeat_ns=int(q.get("heartbeat_ns", 0) or 0),
+            refused=[SyncRefusal(p, s, r) for p, s, r in q.refusals()],
         )
 
     def state_of(self, path: str) -> str:
@@ -356,6 +364,7 @@ __all__ = [
     "NotJoined",
     "SyncApi",
     "SyncConflict",
+    "SyncRefusal",
     "SyncReport",
     "SyncStatus",
 ]
