@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import msgspec
@@ -131,19 +132,29 @@ class SyncApi:
         from core.sync.client import HubClient
 
         c = self._client
-        if c is None or (c.url, c.org, c.token) != (cfg.hub, cfg.org, cfg.token):
+        want = (cfg.hub, cfg.org, cfg.token, cfg.ca_file)
+        if c is None or (c.url, c.org, c.token, c.ca_file) != want:
             if c is not None:
                 c.close()
-            c = self._client = HubClient(cfg.hub, cfg.org, cfg.token)
+            c = self._client = HubClient(cfg.hub, cfg.org, cfg.token, ca_file=cfg.ca_file)
         return c
 
-    def join(self, url: str, token: str, *, mode: str | None = None) -> SyncConfig:
-        """Check the token with whoami, then record hub, org and token in local/sync.json."""
+    def join(
+        self, url: str, token: str, *, mode: str | None = None, ca_file: str | None = None
+    ) -> SyncConfig:
+        """Check the token with whoami, then record hub, org and token in local/sync.json.
+        `ca_file`: the CA of a hub whose certificate the system does not trust."""
         from core.sync.client import HubClient, org_of_token
 
         token = token.strip()
         org = org_of_token(token)
-        probe = HubClient(url, org, token)
+        old = self.config()
+        ca = ca_file if ca_file is not None else (old.ca_file if old else "")
+        if ca:
+            ca = str(Path(ca).resolve())
+            if not Path(ca).is_file():
+                raise BrainError(f"--ca-file {ca}: no such file")
+        probe = HubClient(url, org, token, ca_file=ca)
         try:
             me = probe.whoami()
         finally:
@@ -154,7 +165,6 @@ class SyncApi:
                 f"device {me.device} already pushes as store {me.store}, not this store ({sid});"
                 " one store per device: ask the hub operator for a token for a new device"
             )
-        old = self.config()
         cfg = SyncConfig(
             hub=url.rstrip("/"),
             org=me.org,
@@ -164,6 +174,7 @@ class SyncApi:
             role=me.role,
             device=me.device,
             hub_id=me.hub,
+            ca_file=ca,
         )
         config.save(self.store.root, cfg)
         with self.lock:
