@@ -35,6 +35,7 @@ from brain_tui.config import Config
 from brain_tui.follow import Follow
 from brain_tui.keymap import Registry, unknown_ids
 from brain_tui.services import Background
+from brain_tui.sync import Sync
 from brain_tui.theme import BRAIN_THEME
 from core.models import Row
 from core.store import Store, resolve_root
@@ -100,6 +101,7 @@ class BrainApp(App[int]):
         actor: str = "human:tui@localhost",
         services: bool = True,
         capture: bool = True,
+        sync: bool | None = None,
     ) -> None:
         super().__init__()
         self.root = Path(root) if root is not None else (store.root if store else resolve_root())
@@ -127,6 +129,9 @@ class BrainApp(App[int]):
         # The capture loop of the store's watched folders, unless a daemon runs it
         # (brain_tui.capture); tests turn it off (capture=False) unless they test it.
         self.capture = Capture(self, enabled=capture)
+        # The sync orchestrator (brain_tui.sync), unless the daemon runs it; off wherever
+        # capture is off unless asked for (tests).
+        self.hub_sync = Sync(self, enabled=capture if sync is None else sync)
         self.register_theme(BRAIN_THEME)
         self.theme = "brain"
 
@@ -176,6 +181,7 @@ class BrainApp(App[int]):
         self.follow.start_freeze_poll()
         self.call_after_refresh(self.background.start)  # after the first frame
         self.call_after_refresh(self.capture.start)
+        self.call_after_refresh(self.hub_sync.start)
 
     def _make_pane(self, pane: str) -> Screen:
         store = self.store
@@ -200,6 +206,7 @@ class BrainApp(App[int]):
         self.follow.stop_watcher()
         self.background.stop()
         self.capture.stop()
+        self.hub_sync.stop()
 
     # -- what the parts handle -----------------------------------------------------------
 

@@ -48,6 +48,7 @@ if TYPE_CHECKING:
     from core.portable.importer import ImportResult
     from core.proposals import Proposals
     from core.search.semantic import SemanticIndex
+    from core.sync.api import SyncApi
     from core.tiers import Tiers
     from core.verifiable import Checkpointer
     from core.verify.checkpoints import Verified
@@ -119,6 +120,7 @@ class Store:
         )
         self._view_cache: dict[str, tuple[int, int, Sidecar]] = {}  # path -> mtime, inode, sidecar
         self._semantic: SemanticIndex | None = None  # made on first semantic use
+        self._sync: SyncApi | None = None  # made on first use (core/sync/api.py)
 
     def _new_checkpointer(self) -> Checkpointer:
         from core.verifiable import Checkpointer
@@ -402,6 +404,8 @@ class Store:
         )
 
     def close(self) -> None:
+        if self._sync is not None:
+            self._sync.close()
         self.session.close()
         # exit_without_checkpoint: the process exits right after (a one-shot CLI command,
         # through os._exit); the follower leaves the index connection open (no WAL checkpoint).
@@ -563,6 +567,16 @@ class Store:
 
         return Proposals(self)
 
+    @property
+    def sync(self) -> SyncApi:
+        """Hub sync: join, run a pass, status (core/sync/api.py). One per store: it holds the
+        queue's connection and the hub's keep-alive connection."""
+        if self._sync is None:
+            from core.sync.api import SyncApi
+
+            self._sync = SyncApi(self)
+        return self._sync
+
     def pii_pending_count(self) -> int:
         """Memories held for PII review (the header's pending count)."""
         from core.index import pii_queries
@@ -609,6 +623,14 @@ class Store:
 
         validate.seq(seq)
         return verifiable.prove(self, seq)
+
+    def prove_many(self, seqs: Sequence[int]) -> dict[int, dict]:
+        """`prove` for many rows, sharing one checkpoint and node file handle (sync pushes)."""
+        from core import verifiable
+
+        for seq in seqs:
+            validate.seq(seq)
+        return verifiable.prove_many(self, list(seqs))
 
     def consistency(self, size1: int, size2: int) -> dict:
         from core import verifiable

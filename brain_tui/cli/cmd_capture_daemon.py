@@ -15,7 +15,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         "capture watched folders until stopped",
         description="Watch every folder `brain watch` added and capture its text files as they"
         " change, until SIGTERM or Ctrl-C. One capture loop runs per store (the daemon or the"
-        " workstation): a second one is refused. Logs one line per capture on stderr.",
+        " workstation): a second one is refused. Logs one line per capture on stderr. It also"
+        " runs the sync orchestrator (`brain sync-mode`) when no TUI runs one.",
     )
     p.add_argument(
         "--debounce-ms",
@@ -46,16 +47,37 @@ def run(args: argparse.Namespace) -> int:
         program="brain capture-daemon",
         service=True,
     )
-    try:
-        return daemon.run(
-            store,
-            actor=actor,
-            debounce_ms=args.debounce_ms,
-            out=out,
-            ready=lambda _loop: common.err(
-                f"capture-daemon: started (pid {os.getpid()}) for the store at"
-                f" {common.clean(str(store.root))}"
-            ),
+    syncs: list = []
+
+    def ready(_loop) -> None:
+        # After the capture lock: a second daemon is refused before it touches sync.
+        common.err(
+            f"capture-daemon: started (pid {os.getpid()}) for the store at"
+            f" {common.clean(str(store.root))}"
         )
+        syncs.extend(o for o in [_start_sync(store, out)] if o is not None)
+
+    try:
+        return daemon.run(store, actor=actor, debounce_ms=args.debounce_ms, out=out, ready=ready)
     finally:
+        for orch in syncs:
+            orch.stop()
         store.close()
+
+
+def _start_sync(store, out):
+    """The sync orchestrator beside the capture loop (docs/sync.md, "Modes"): it idles until
+    the store joins a hub, and a second one (the TUI's) is only reported."""
+    from core.sync.orchestrator import Orchestrator, SyncBusy
+
+    def said(rep) -> None:
+        for e in rep.errors:
+            out(f"error  sync  {e}")
+
+    orch = Orchestrator(store, program="brain capture-daemon", on_pass=said)
+    try:
+        orch.start()
+    except SyncBusy as e:
+        out(f"skipped  sync  ({e})")
+        return None
+    return orch

@@ -55,6 +55,9 @@ positional arguments:
     capture           capture a text or a file once
     capture-daemon    capture watched folders until stopped
     status            watched folders, captures, pending PII, sync
+    sync              sync with the team hub now; status, join, leave
+    sync-mode         how often to sync: realtime, frequent, normal,
+                      infrequent, manual
     lesson            record a lesson: what failed, why, the fix, how to
                       prevent it
     propose           file a proposal for a person to approve (gate,

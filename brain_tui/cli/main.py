@@ -59,6 +59,8 @@ COMMANDS: list[tuple[str, str]] = [
     ("capture", "capture a text or a file once"),
     ("capture-daemon", "capture watched folders until stopped"),
     ("status", "watched folders, captures, pending PII, sync"),
+    ("sync", "sync with the team hub now; status, join, leave"),
+    ("sync-mode", "how often to sync: realtime, frequent, normal, infrequent, manual"),
     ("lesson", "record a lesson: what failed, why, the fix, how to prevent it"),
     ("propose", "file a proposal for a person to approve (gate, duplicates, budget)"),
     ("proposals", "list and decide proposals (approve/reject need a person at a terminal)"),

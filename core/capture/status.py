@@ -128,5 +128,23 @@ def status(store: Store) -> Status:
         daemon=daemon_status(store),
         pending_pii=store.pii_pending_count(),
         pending_pii_note="held for PII review: `brain pending`",
-        last_sync="never",
+        last_sync=_last_sync(store),
     )
+
+
+def _last_sync(store: Store) -> str:
+    """ "never" until this store has joined a hub and a pass ran; then when and how."""
+    from core.sync import config as sync_config
+
+    try:
+        if sync_config.load(store.root) is None:
+            return "never"
+        st = store.sync.status()
+    except Exception as e:  # noqa: BLE001 - a damaged sync file is shown, not raised
+        return f"unknown ({e})"
+    last = max(st.last_push_ns, st.last_pull_ns)
+    if not last:
+        return f"never (joined {st.hub}, mode {st.mode})"
+    when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(last / 1e9))
+    outcome = st.last_error or "ok"
+    return f"{when} with {st.hub} ({outcome}; mode {st.mode})"

@@ -14,6 +14,7 @@ from core.doctor import (
     pii,
     purges,
     sidecars,
+    sync,
     versions,
 )
 from core.doctor.model import Invariant
@@ -30,6 +31,7 @@ REGISTRY: list[Invariant] = [
     *derived.INVARIANTS,
     *exports.INVARIANTS,
     *capture.INVARIANTS,
+    *sync.INVARIANTS,
     *engine.INVARIANTS,  # last: it weighs every result before it
 ]
 BY_ID = {inv.id: inv for inv in REGISTRY}

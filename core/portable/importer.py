@@ -67,6 +67,8 @@ class ImportResult:
     # The origin's key pin (core.portable.pins): "first use" (pinned now), "pinned" (signed by the
     # pinned key), "rotated" (a key.rotated row the pinned key vouched for added a key).
     key_pin: str = ""
+    # (path, origin seq, verdict) per memory decided: "put", "conflict", or a skip reason.
+    verdicts: list[tuple[str, int, str]] = field(default_factory=list)
 
 
 def parse_filter(spec: str | None) -> tuple[str, ...]:
@@ -131,16 +133,34 @@ def _import_locked(
     actor: str,
     result: ImportResult,
 ) -> ImportResult:
+    _check_pin(store, foreign, result)  # under the lock: two imports cannot both pin
+    start = {"source_head": foreign.head, "checkpoint": foreign.checkpoint}
+    return write_foreign(store, w, foreign.store_id, chosen, actor, result, "import", start)
+
+
+def write_foreign(
+    store: Store,
+    w: Writer,
+    origin: str,
+    chosen: list[ForeignMemory],
+    actor: str,
+    result: ImportResult,
+    purpose: str,
+    start_extra: dict[str, Any],
+) -> ImportResult:
+    """With the writer lock held: decide and write already-verified memories of `origin` (an
+    import's whole verified source, or envelopes a sync pull verified one by one), as one
+    request bracketed by `session.start`/`session.end` with `purpose`. Each memory's verdict
+    is appended to `result.verdicts` (path, origin seq, "put" | "conflict" | a skip reason)."""
     store.follower.wait_for(w.tip.seq)  # decisions read the local audit rows
     conn = store.reader.conn
-    origin = foreign.store_id
-    _check_pin(store, foreign, result)  # under the lock: two imports cannot both pin
     puts: list[Intent] = []
     notes: list[Intent] = []
     files: list[tuple[str, bytes, bytes]] = []
     for m in chosen:
         key = {"store": origin, "seq": m.row.seq}
         verdict = _decide(store, w, conn, m, key)
+        result.verdicts.append((m.path, m.row.seq, verdict))
         if verdict == "put":
             puts.append(_put(m, key))
             result.written.append(m.path)
@@ -148,6 +168,7 @@ def _import_locked(
             copy = f"conflicts/{origin}/{m.path}"
             if _conflict_recorded(conn, m.path, key):
                 _skip(result, "conflict-recorded")
+                result.verdicts[-1] = (m.path, m.row.seq, "conflict-recorded")
                 if not (store.root / copy).exists():
                     files.append(_conflict_files(copy, m, key))
                 continue
@@ -168,13 +189,12 @@ def _import_locked(
     counts = {
         "conflicts": len(notes),
         "origin": origin,
-        "purpose": "import",
+        "purpose": purpose,
         "skipped": sum(result.skipped.values()),
         "written": len(puts),
     }
-    start = dict(counts, source_head=foreign.head, checkpoint=foreign.checkpoint)
     batch = [
-        Note("session.start", "", "", start),
+        Note("session.start", "", "", dict(counts, **start_extra)),
         *puts,
         *notes,
         Note("session.end", "", "", counts),
@@ -252,4 +272,4 @@ def _conflict_files(copy: str, m: ForeignMemory, key: dict[str, Any]) -> tuple[s
     return copy, m.body, msgspec.json.encode(side, order="sorted")
 
 
-__all__ = ["ImportResult", "import_store", "parse_filter"]
+__all__ = ["ImportResult", "import_store", "parse_filter", "write_foreign"]

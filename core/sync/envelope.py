@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -47,10 +48,11 @@ class Verified:
     size: int  # its tree size
 
 
-def build(store: Store, path: str) -> Envelope | None:
+def build(store: Store, path: str, proof: dict | None = None) -> Envelope | None:
     """The envelope of `path`'s current version (its sidecar names the row that wrote it);
     None when the path holds no active memory now. A write racing the read is caught by
-    reading the sidecar before and after the body."""
+    reading the sidecar before and after the body. `proof`: a bundle already made for that
+    row (Store.prove_many); used only when it is for the sidecar's seq."""
     for _ in range(3):
         side = read_sidecar(store.root, path)
         if side is None or side.state != "active":
@@ -61,7 +63,8 @@ def build(store: Store, path: str) -> Envelope | None:
             break
     else:
         raise BrainError(f"{path} kept changing while it was read for a push; try again")
-    proof = store.prove(side.seq)
+    if proof is None or proof.get("seq") != side.seq:
+        proof = store.prove(side.seq)
     return Envelope(
         origin=store.manifest.store_id,
         seq=side.seq,
@@ -73,8 +76,17 @@ def build(store: Store, path: str) -> Envelope | None:
     )
 
 
-def build_purge(store: Store, seq: int, path: str) -> PurgeNotice:
-    return PurgeNotice(origin=store.manifest.store_id, seq=seq, path=path, proof=store.prove(seq))
+def build_purge(store: Store, seq: int, path: str, proof: dict | None = None) -> PurgeNotice:
+    if proof is None or proof.get("seq") != seq:
+        proof = store.prove(seq)
+    return PurgeNotice(origin=store.manifest.store_id, seq=seq, path=path, proof=proof)
+
+
+@functools.lru_cache(maxsize=16)
+def _checkpoint_of(note: str) -> signed_note.Checkpoint:
+    """The parsed note (already verified by then): a batch shares one, and parsing checks every
+    character. Only strings are cached; the bundle check refused anything else before."""
+    return signed_note.parse_note(note)[0]
 
 
 def _proved_row(origin: str, seq: int, proof: dict, pinned: list[str] | None) -> tuple[Row, str]:
@@ -85,7 +97,7 @@ def _proved_row(origin: str, seq: int, proof: dict, pinned: list[str] | None) ->
     if not verdict.valid:
         raise EnvelopeRefused(f"the proof does not verify: {verdict.reason}")
     note = proof["checkpoint"]
-    cp, _ = signed_note.parse_note(note)
+    cp = _checkpoint_of(note)
     if cp.origin != f"brain/{origin}":
         raise EnvelopeRefused(f"the checkpoint is signed for {cp.origin}, not brain/{origin}")
     if len(note) > limits.MAX_NOTE_BYTES:
@@ -142,7 +154,7 @@ def verify(env: Envelope, pinned: list[str] | None) -> Verified:
     refusal = why_not_pushed(side.sync_class, side.pii_status, side.extra)
     if refusal:
         raise EnvelopeRefused(refusal)
-    cp, _ = signed_note.parse_note(env.proof["checkpoint"])
+    cp = _checkpoint_of(env.proof["checkpoint"])
     memory = ForeignMemory(path, body, side, row)
     return Verified(memory, vkey, env.proof["checkpoint"], cp.size)
 

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,9 +36,17 @@ def _unb64(value: Any, what: str) -> bytes:
 
 
 def inclusion_bundle(
-    seq: int, payload: bytes, proof: list[bytes], root: bytes, note: str, vkey: str
+    seq: int,
+    payload: bytes,
+    proof: list[bytes],
+    root: bytes,
+    note: str,
+    vkey: str,
+    size: int | None = None,
 ) -> dict[str, Any]:
-    size = signed_note.parse_note(note)[0].size
+    """`size`: the note's tree size when the caller parsed it already (a batch of proofs)."""
+    if size is None:
+        size = signed_note.parse_note(note)[0].size
     return {
         "format": INCLUSION,
         "seq": seq,
@@ -99,6 +110,15 @@ def _verifier(bundle: dict[str, Any], trusted: list[str] | None) -> signed_note.
     vkey = bundle["public_key"]
     if trusted is not None and vkey not in trusted:
         raise KeyError_("the bundle's public key is not one of the trusted keys")
+    if isinstance(vkey, str):
+        return _parsed_vkey(vkey)
+    return signed_note.Verifier.parse(vkey)
+
+
+@functools.lru_cache(maxsize=64)
+def _parsed_vkey(vkey: str) -> signed_note.Verifier:
+    """A batch of bundles names one key: parse it once (a Verifier is immutable). A key that
+    does not parse raises and is not cached."""
     return signed_note.Verifier.parse(vkey)
 
 
@@ -124,11 +144,38 @@ def _verify_inclusion(b: dict[str, Any], trusted: list[str] | None) -> Verdict:
         raise ProofError("the leaf is not canonical JSON")
     root = _unb64(b["root"], "root")
     v = _verifier(b, trusted)
-    cp, signers = signed_note.verify_note(b["checkpoint"], [v])
+    cp, signers = _verified_note(b["checkpoint"], v)
     if cp.size != size or cp.root != root:
         raise ProofError("the checkpoint does not sign this tree size and root")
     proofs.verify_inclusion(index, size, leaf_hash, [_unb64(h, "proof") for h in b["proof"]], root)
     return Verdict(True, f"row {seq} is included in the signed tree of {size} rows", signers[0])
+
+
+_NOTES: OrderedDict[tuple[str, signed_note.Verifier], tuple[signed_note.Checkpoint, list[str]]] = (
+    OrderedDict()
+)
+_NOTES_MAX = 64
+_notes_lock = threading.Lock()
+
+
+def _verified_note(text: Any, v: signed_note.Verifier) -> tuple[signed_note.Checkpoint, list[str]]:
+    """verify_note, remembering the last notes that verified: a sync batch carries hundreds
+    of bundles against one checkpoint, and its signature is the costly part. Only successes
+    are kept, keyed by the exact note text and key: a result depends on nothing else."""
+    if not isinstance(text, str):
+        return signed_note.verify_note(text, [v])
+    key = (text, v)
+    with _notes_lock:
+        hit = _NOTES.get(key)
+        if hit is not None:
+            _NOTES.move_to_end(key)
+            return hit[0], list(hit[1])
+    cp, signers = signed_note.verify_note(text, [v])
+    with _notes_lock:
+        _NOTES[key] = (cp, list(signers))
+        while len(_NOTES) > _NOTES_MAX:
+            _NOTES.popitem(last=False)
+    return cp, signers
 
 
 def _verify_consistency(b: dict[str, Any], trusted: list[str] | None) -> Verdict:
