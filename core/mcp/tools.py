@@ -255,7 +255,7 @@ class Tools:
             "notes": list(report.notes),
         }
 
-    # -- lessons and proposals (core/proposals.py) -------------------------------------------
+    # -- lessons and proposals (core/proposals/) ---------------------------------------------
 
     def lesson(self, a: dict[str, Any], s: Session) -> dict[str, Any]:
         names = {"failure": "FAILURE", "root_cause": "ROOT CAUSE", "fix": "FIX"}
