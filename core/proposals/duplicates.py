@@ -73,8 +73,10 @@ def find(
     if not run:
         searches["semantic"] = why
         return None, searches
+    # A query is one line of printable text (validate.search); the model reads 2,000 characters.
+    line = " ".join("".join(c if c.isprintable() else " " for c in text[:4000]).split())
     try:
-        hits = store.search(text, mode="semantic", limit=4, kind="refinements")
+        hits = store.search(line[:2000], mode="semantic", limit=4, kind="refinements")
     except BrainError as e:  # SemanticUnavailable included: filing goes on, lexical only
         searches["semantic"] = f"unavailable: {e}"
         return None, searches
