@@ -270,6 +270,7 @@ class Tools:
             extra_tags=a.get("tags", []),
             session=s.id,
             project=a.get("project", ""),
+            semantic=a.get("semantic"),
         )
         self.sessions.wrote(s, res.seq, True)
         return _plain_filed(res)
@@ -293,6 +294,7 @@ class Tools:
             scope=a.get("scope", []),
             category=a.get("category", "architecture"),
             session=s.id,
+            semantic=a.get("semantic"),
         )
         self.sessions.wrote(s, res.seq, True)
         return _plain_filed(res)
