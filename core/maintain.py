@@ -37,16 +37,8 @@ from typing import TYPE_CHECKING, Any
 
 from core import paths, tags
 from core.errors import BrainError, PreconditionFailed
-from core.proposals import (
-    DUPLICATE_JACCARD,
-    PROPOSAL_SECTIONS,
-    PROPOSALS,
-    STOP_WORDS,
-    Filed,
-    jaccard,
-    render,
-    words,
-)
+from core.proposals.bodies import PROPOSAL_SECTIONS, STOP_WORDS, jaccard, render, words
+from core.proposals.model import DUPLICATE_JACCARD, PROPOSALS, Filed
 
 if TYPE_CHECKING:
     from core.proposals import Proposals

@@ -562,7 +562,7 @@ class Store:
 
     @property
     def proposals(self) -> Proposals:
-        """Lessons, proposals and their decisions (core/proposals.py)."""
+        """Lessons, proposals and their decisions (core/proposals/)."""
         from core.proposals import Proposals
 
         return Proposals(self)
@@ -727,6 +727,15 @@ class Store:
         from core.search import semantic
 
         return semantic.pending(self)
+
+    def semantic_ready(self) -> bool:
+        """Whether this store has searched by meaning in this process: its model is loaded,
+        so one more semantic search costs milliseconds (the TUI after its warm-up)."""
+        if self._semantic is None:
+            return False
+        from core.search.embeddings import loaded
+
+        return loaded(self._semantic.model)
 
     def warm_semantic(self) -> None:
         """Load the embedding model now (a host calls it in a worker after start-up)."""

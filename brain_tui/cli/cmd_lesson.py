@@ -31,9 +31,26 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--context")
     p.add_argument("--category", default="learning", choices=CATEGORIES)
     p.add_argument("--tag", dest="tags", action="append", default=[], metavar="TAG")
-    p.add_argument("--semantic", action="store_true", help="also search by meaning for duplicates")
+    add_semantic_flags(p)
     p.add_argument("--project", default="", metavar="P", help="the project it happened in")
     return p
+
+
+def add_semantic_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--semantic",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="search by meaning for duplicates too: --semantic always (loads the embedding"
+        " model: seconds), --no-semantic never; by default only when it is cheap (the model"
+        " already loaded, or a long-lived host whose store has embeddings)",
+    )
+
+
+def searches_line(searches: dict[str, str]) -> str:
+    """Which duplicate searches ran: 'duplicates: lexical ran; semantic skipped: why'."""
+    parts = [f"{k} {common.clean(v)}" for k, v in searches.items() if k != "found"]
+    return "duplicates: " + "; ".join(parts)
 
 
 def sections_from(args: argparse.Namespace, names: dict[str, str]) -> dict[str, str]:
@@ -72,5 +89,6 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         common.print_json(res)
     else:
+        common.out(searches_line(res.searches))
         common.out(f"lesson  seq {res.seq}  {common.clean(res.path)}")
     return 0

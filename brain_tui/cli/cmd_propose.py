@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 
 from brain_tui.cli import common
-from brain_tui.cli.cmd_lesson import sections_from
+from brain_tui.cli.cmd_lesson import add_semantic_flags, searches_line, sections_from
 from core.models import CATEGORIES
 
 
@@ -42,7 +42,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--category", default="architecture", choices=CATEGORIES)
     p.add_argument("--tag", dest="tags", action="append", default=[], metavar="TAG")
     p.add_argument("--session", help="the session id (default: BRAIN_SESSION or the store's)")
-    p.add_argument("--semantic", action="store_true", help="also search by meaning for duplicates")
+    add_semantic_flags(p)
     return p
 
 
@@ -77,6 +77,7 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         common.print_json(res)
         return 0 if res.filed else 1
+    common.out(searches_line(res.searches))
     for c in res.gate:
         common.out(f"  [{'pass' if c.ok else 'FAIL'}] {c.name}: {common.clean(c.reason)}")
     if res.filed:

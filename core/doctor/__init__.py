@@ -7,7 +7,7 @@
     versions  every version the log kept is on disk
     purges    audit/purge.pending names only purge rows
     merkle    node file, checkpoint signatures and consistency, rollback, witness
-    derived   index coverage and head, the lease note
+    derived   index coverage and head, status counts against a recount, the lease note
     exports   no private key or local/ state in an export
     engine    whether this process opened the store frozen
 

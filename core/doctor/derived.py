@@ -1,4 +1,5 @@
-"""Invariants of derived state: the index mirrors the files and the log; the lease note.
+"""Invariants of derived state: the index mirrors the files and the log, its maintained status
+counts match a recount; the lease note.
 
 All of it is rebuildable, so a failure here is FROZEN_RECOVERABLE: `--repair` reindexes or
 clears the note, no reason needed.
@@ -10,7 +11,7 @@ import socket
 
 from core.doctor.logwalk import pid_alive
 from core.doctor.model import Finding, Invariant, fail, ok, some
-from core.index import queries
+from core.index import proposal_rows, queries
 from core.write import lock
 
 INDEX = "index/brain.sqlite"
@@ -84,6 +85,26 @@ def index_head(ctx) -> Finding:
     return ok(f"the index has applied every row (seq {last})")
 
 
+def status_counts(ctx) -> Finding:
+    """The per-(folder, status) counts the index's triggers keep (pane 5's header and list
+    height read them) agree with a recount of the active memories."""
+    conn = _conn(ctx)
+    if conn is None:
+        return fail("the index is missing; `--repair` rebuilds it", [INDEX])
+    try:
+        wrong = proposal_rows.count_disagreements(conn)
+    except Exception as e:  # noqa: BLE001 - any SQLite error means the index needs rebuilding
+        return fail(f"the index cannot be read ({e}); `--repair` rebuilds it", [INDEX])
+    if wrong:
+        shown = some([f"{f}/{s}: {k} kept, {c} counted" for f, s, k, c in wrong])
+        return fail(
+            f"the index's status counts disagree with a recount of the memories in"
+            f" {len(wrong)} (folder, status) pairs ({shown}); `--repair` recounts them",
+            [INDEX],
+        )
+    return ok("the index's status counts match a recount of the memories")
+
+
 def lease(ctx) -> Finding:
     path = ctx.layout.lock
     try:
@@ -112,5 +133,8 @@ def lease(ctx) -> Finding:
 INVARIANTS = [
     Invariant("derived.index_coverage", "error", INDEX, index_coverage, True, "index coverage"),
     Invariant("derived.index_head", "error", INDEX, index_head, True, "index last_applied"),
+    Invariant(
+        "derived.status_counts", "error", INDEX, status_counts, True, "status counts recount"
+    ),
     Invariant("derived.lease", "warning", ".lock", lease, True, "lease not stale"),
 ]

@@ -1,9 +1,9 @@
 """`brain doctor --repair`: fix derived state; with a reason, accept what only a person may.
 
 Recoverable (no reason): replay the journal and rewrite HEAD (by taking the lock), rebuild
-`mmr.nodes` from the binlog, reindex, clear a stale lease note, delete an export that holds a
-private key, drop entries of `audit/purge.pending` that name no purge row, and lift a freeze
-that open made from derived state.
+`mmr.nodes` from the binlog, reindex (or only recount the index's status counts), clear a stale
+lease note, delete an export that holds a private key, drop entries of `audit/purge.pending`
+that name no purge row, and lift a freeze that open made from derived state.
 
 A person's repair (needs a reason, writes one `repair` row): accept a rollback or a
 truncation as the store now is (checkpoint notes the log no longer reaches and notes that fail
@@ -87,7 +87,9 @@ def _repair(store: Store, report: DoctorReport, reason: str | None, actor: str) 
     if "merkle.nodes" in ids:
         _attempt(out, "node file", lambda: _rebuild_nodes(store))
     if ids & {"derived.index_coverage", "derived.index_head"}:
-        _attempt(out, "index", lambda: _reindex(store))
+        _attempt(out, "index", lambda: _reindex(store))  # the status counts come with it
+    elif "derived.status_counts" in ids:
+        _attempt(out, "status counts", lambda: _recount(store))
     if "derived.lease" in ids:
         _attempt(out, "lease note", lambda: _clear_lease(store))
     if "exports.no_secrets" in ids:
@@ -216,6 +218,14 @@ def _reindex(store: Store) -> str:
     # Under the lock, on the commit loop: no group is applied while the applier is replaced.
     n = _locked(store, store.reindex)
     return f"reindexed {n:,} memories"
+
+
+def _recount(store: Store) -> str:
+    from core.index import proposal_rows
+
+    # On the index writer, ordered with row application: no row lands between delete and count.
+    n = store.follower.call(lambda ix: proposal_rows.recount(ix.conn))
+    return f"recounted the index's status counts ({n:,} folder and status pairs)"
 
 
 def _clear_lease(store: Store) -> str:

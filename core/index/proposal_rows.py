@@ -54,3 +54,32 @@ def count(conn: sqlite3.Connection, folder: str, statuses: tuple[str, ...]) -> i
     return sum(
         int(conn.execute(_COUNT, [s, *where]).fetchone()[0]) for s in dict.fromkeys(statuses)
     )
+
+
+# The maintained counts against a recount of the memories, in one statement (one snapshot, so
+# a writer applying rows meanwhile cannot make them seem to disagree).
+_COUNTED = "SELECT folder, status, COUNT(*) AS n FROM memories"
+_COUNTED += " WHERE state = 'active' AND status IS NOT NULL GROUP BY folder, status"
+_DISAGREE = (
+    "SELECT folder, status, SUM(kept), SUM(counted) FROM ("
+    " SELECT folder, status, n AS kept, 0 AS counted FROM status_counts"
+    f" UNION ALL SELECT folder, status, 0, n FROM ({_COUNTED}))"
+    " GROUP BY folder, status HAVING SUM(kept) != SUM(counted) ORDER BY folder, status"
+)
+
+
+def count_disagreements(conn: sqlite3.Connection) -> list[tuple[str, str, int, int]]:
+    """(folder, status, kept, recounted) wherever the triggers' counts differ from a recount
+    of the active memories (core.doctor's derived.status_counts)."""
+    return [(f, s, int(k), int(c)) for f, s, k, c in conn.execute(_DISAGREE)]
+
+
+def recount(conn: sqlite3.Connection) -> int:
+    """Rewrite the maintained counts from the memories (the doctor's repair), in one
+    transaction on the index writer; returns how many (folder, status) pairs are counted."""
+    from core.index.schema import transaction
+
+    with transaction(conn):
+        conn.execute("DELETE FROM status_counts")
+        cur = conn.execute(f"INSERT INTO status_counts (folder, status, n) {_COUNTED}")
+        return cur.rowcount

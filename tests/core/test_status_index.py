@@ -130,3 +130,43 @@ def test_an_index_of_the_previous_version_is_rebuilt(tmp_path):
         assert schema.SCHEMA_VERSION == 3
         assert s.proposals.count("pending") == 1 and s.proposals.count("accepted") == 1
         assert [r.title for r in s.proposals.page("pending")] == ["p0"]
+
+
+def test_doctor_recounts_status_counts_that_disagree(tmp_path):
+    """derived.status_counts: counts corrupted behind the triggers' back (raw SQL) fail the
+    doctor naming the pairs; `--repair` recounts them (no reindex) and the store is READY."""
+    root = tmp_path / "s"
+    with Store.init(root, allow_temp=True) as s:
+        _put(s, "p0", "pending")
+        _put(s, "p1", "pending")
+        _put(s, "p2", "accepted")
+        r = s.doctor().result("derived.status_counts")
+        assert r.status == "PASS" and "match a recount" in r.detail
+        db = s.layout.index_db
+    conn = sqlite3.connect(db)
+    conn.execute("UPDATE status_counts SET n = 7 WHERE status = 'pending'")
+    conn.execute("DELETE FROM status_counts WHERE status = 'accepted'")
+    conn.execute("INSERT INTO status_counts VALUES ('facts', 'rejected', 2)")
+    conn.commit()
+    conn.close()
+    with Store.open(root, allow_temp=True) as s:
+        assert s.proposals.count("pending") == 7  # what pane 5's header would show
+        report = s.doctor()
+        assert report.state == "FROZEN_RECOVERABLE"
+        r = report.result("derived.status_counts")
+        assert r.status == "FAIL" and r.recoverable
+        assert "disagree with a recount of the memories in 3 (folder, status) pairs" in r.detail
+        assert f"{FOLDER}/pending: 7 kept, 2 counted" in r.detail
+        assert f"{FOLDER}/accepted: 0 kept, 1 counted" in r.detail
+        assert "facts/rejected: 2 kept, 0 counted" in r.detail
+        assert "`--repair` recounts them" in r.detail
+        assert report.result("derived.index_coverage").status == "PASS"
+        fixed = s.doctor(repair=True)
+        assert fixed.state == "READY", fixed.failing()
+        assert any(x.startswith("recounted the index's status counts") for x in fixed.repaired)
+        assert not any(x.startswith("reindexed") for x in fixed.repaired)
+        assert s.proposals.count("pending") == 2 and s.proposals.count("accepted") == 1
+        _agrees(s)
+        _put(s, "p3", "pending")  # the triggers count on from the recount
+        assert s.proposals.count("pending") == 3
+        assert s.doctor().result("derived.status_counts").status == "PASS"

@@ -119,3 +119,43 @@ def test_put_view_search_do_not_import_the_semantic_stack(store: str, tmp_path: 
     p = _python(code, timeout=60)
     assert p.returncode == 0, p.stderr.decode()
     assert b"LOADED []" in p.stderr, p.stderr.decode()
+
+
+def test_lesson_and_propose_search_duplicates_lexically_without_loading_the_model(
+    store: str,
+) -> None:
+    """A one-shot `brain lesson` / `brain propose` never imports the semantic stack unless
+    asked (--semantic), and prints which duplicate searches ran."""
+    code = (
+        "import sys; from brain_tui.cli.main import main\n"
+        f"s = {store!r}\n"
+        "assert main(['--store', s, 'lesson', 'Export fails after a purge',"
+        " '--failure', 'the nightly export failed on a purged store',"
+        " '--root-cause', 'the exporter read a purged versions folder',"
+        " '--fix', 'skip purged memories when collecting versions',"
+        " '--prevention', 'a regression test exports right after a purge']) == 0\n"
+        "assert main(['--store', s, 'propose', 'Keyset paging', '--no-semantic',"
+        " '--proposal', 'use keyset paging in the memory list',"
+        " '--problem', 'the list loads every row at once',"
+        " '--solution', 'fetch pages of one hundred rows',"
+        " '--benefit', 'the pane opens fast at 10k memories',"
+        " '--context', 'seen during the demo on a big store',"
+        " '--observed', 'the pane froze two seconds on open',"
+        " '--evidence', 'bench_tui p95 went to 2100 ms',"
+        " '--answer-scope', 'only the memory list widget paging',"
+        " '--reversible', 'revert the single commit cleanly',"
+        " '--safety', 'no, display only changes here',"
+        " '--scope', 'widgets/memory_list.py']) == 0\n"
+        "bad = ('numpy', 'torch', 'transformers', 'sentence_transformers')\n"
+        "print('LOADED', sorted(m for m in sys.modules if m.split('.')[0] in bad), file=sys.stderr)\n"
+    )
+    p = _python(code, timeout=120)
+    assert p.returncode == 0, p.stderr.decode()
+    assert b"LOADED []" in p.stderr, p.stderr.decode()
+    out = p.stdout.decode()
+    assert (
+        "duplicates: lexical ran; semantic skipped: the model is not loaded in this process"
+        " (--semantic loads it)" in out
+    )
+    assert "duplicates: lexical ran; semantic skipped: turned off (--no-semantic)" in out
+    assert "status:pending" in out
