@@ -267,6 +267,19 @@ class SyncApi:
             return "pending-push"  # written after the last scan: the next pass queues it
         return "local-only"
 
+    def conflict_copy(self, copy: str) -> bytes | None:
+        """The incoming version a conflict kept aside (`SyncConflict.copy`, under
+        `conflicts/`), or None once it is gone (a purge notice drops it)."""
+        parts = copy.split("/")
+        if parts[0] != "conflicts" or len(parts) < 3 or any(p in ("", ".", "..") for p in parts):
+            raise BrainError(f"{copy!r} is not a conflict copy (conflicts/<origin>/<path>)")
+        try:
+            return (self.store.root / copy).read_bytes()
+        except FileNotFoundError:
+            return None
+        except OSError as e:
+            raise BrainError(f"{copy}: cannot read the conflict copy ({e})") from None
+
     def close(self) -> None:
         if self._client is not None:
             self._client.close()
