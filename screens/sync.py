@@ -40,12 +40,14 @@ from widgets.key_footer import KeyFooter
 from widgets.shell import shell
 from widgets.status import ActivityChanged, StoreChanged, WorkFailed, guarded
 from widgets.sync_format import (
-    JOIN_HINT,
+    ROWS,
     bar_text,
     conflict_label,
+    conflicts_title,
+    join_content,
     mode_text,
     report_text,
-    status_content,
+    status_rows,
 )
 
 BUSY_POLL_S = 2.0
@@ -96,7 +98,12 @@ class SyncScreen(PaneScreen):
 
     def compose_body(self) -> ComposeResult:
         with VerticalScroll(id="sync-body"):
-            yield Static("", id="sync-status")
+            yield Static("", id="sync-join")
+            with Vertical(id="sync-status"):
+                for key, label, gap in ROWS:
+                    with Horizontal(classes="sync-row gap" if gap else "sync-row"):
+                        yield Static(label, classes="sync-label")
+                        yield Static("", id=f"sync-{key}", classes="sync-value")
             yield Static("", id="sync-conflicts-title")
             yield ConflictList(id="sync-conflicts")
 
@@ -107,6 +114,7 @@ class SyncScreen(PaneScreen):
     def on_mount(self) -> None:
         self.bar.show("reading the sync state…")
         self.query_one("#sync-conflicts").display = False
+        self.query_one("#sync-status").display = False
         self.query_one("#sync-body").focus()
         self.load()
         self.watch(self.app, "index_head", self._moved, init=False)
@@ -143,16 +151,18 @@ class SyncScreen(PaneScreen):
     @on(StatusLoaded)
     def _loaded(self, message: StatusLoaded) -> None:
         self.status = st = message.status
-        body = self.query_one("#sync-status", Static)
-        title = self.query_one("#sync-conflicts-title", Static)
-        clist = self.conflicts
+        join = self.query_one("#sync-join", Static)
+        rows = self.query_one("#sync-status")
         if not st.joined:
-            body.update(Content.assemble(("Not joined\n\n", "bold $warning"), JOIN_HINT))
-            title.update("")
-            clist.display = False
+            join.update(join_content())
+            join.display, rows.display = True, False
+            self.query_one("#sync-conflicts-title", Static).update("")
+            self.conflicts.display = False
             self._update_bar()
             return
-        body.update(status_content(st, now_of(self), shell(self).sync_runner))
+        join.display, rows.display = False, True
+        for key, value in status_rows(st, now_of(self), shell(self).sync_runner).items():
+            self.query_one(f"#sync-{key}", Static).update(value)
         self._show_conflicts(st.conflicts)
         self._update_bar()
 
@@ -160,18 +170,11 @@ class SyncScreen(PaneScreen):
         title = self.query_one("#sync-conflicts-title", Static)
         clist = self.conflicts
         if not conflicts:
-            title.update(Content.styled("\nNo conflicts.", "$text-muted"))
+            title.update(Content.styled("No conflicts.", "$text-muted"))
             clist.display = False
             return
         n = len(conflicts)
-        title.update(
-            Content.assemble(
-                ("\n", ""),
-                (f"Conflicts ({n})", "bold $warning"),
-                ("  an incoming copy met a local memory of the same path;", "$text-muted"),
-                (" enter compares them", "$text-muted"),
-            )
-        )
+        title.update(conflicts_title(n))
         keep = clist.highlighted
         width = max(20, (self.size.width or 80) - 4)
         clist.set_options(

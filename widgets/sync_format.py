@@ -35,6 +35,21 @@ Then come back here: this pane shows the hub, the queues and the last passes.
 """
 
 
+def join_content() -> Content:
+    lines: list[Content | str | tuple[str, str]] = [("Not joined\n\n", "bold $warning")]
+    for line in JOIN_HINT.splitlines(keepends=True):
+        style = "bold $accent" if line.startswith("    brain") else ""
+        lines.append((line, style))
+    return Content.assemble(*lines)
+
+
+def conflicts_title(n: int) -> Content:
+    return Content.assemble(
+        (f"Conflicts ({n})", "bold $warning"),
+        ("  a copy arrived for a path you hold; enter compares", "$text-muted"),
+    )
+
+
 def span(seconds: float) -> str:
     s = max(0, round(seconds))
     for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
@@ -62,10 +77,6 @@ def mode_text(mode: str) -> str:
     return f"{mode} (every {span(every)})" if every else f"{mode} (only when you press s)"
 
 
-def _label(text: str) -> tuple[str, str]:
-    return (f"{text:<{LABEL_W}}", "$text-muted")
-
-
 def _counts(counts: dict[str, int], order: tuple[str, ...]) -> list[str | tuple[str, str]]:
     out: list[str | tuple[str, str]] = []
     for i, state in enumerate(order):
@@ -82,42 +93,43 @@ def outcome_style(text: str) -> str:
     return "$error" if text.startswith("failed") else ""
 
 
-def status_content(st: SyncStatus, now_ns: int, runner: str = "") -> Content:
-    """The joined pane's body: one fact a line, labels in a column."""
+ROWS = (  # (key, label, blank line above)
+    ("hub", "Hub", False),
+    ("you", "You", False),
+    ("mode", "Mode", False),
+    ("runs", "Runs", False),
+    ("outbox", "Outbox", True),
+    ("inbox", "Inbox", False),
+    ("push", "Last push", True),
+    ("pull", "Last pull", False),
+    ("error", "Error", False),
+)
+
+
+def status_rows(st: SyncStatus, now_ns: int, runner: str = "") -> dict[str, Content]:
+    """The joined pane's values by row key (ROWS): one fact a row, beside its label."""
     who = " · ".join(x for x in (st.user, st.role) if x) or "—"
-    parts: list[Content | str | tuple[str, str]] = [
-        _label("Hub"),
-        (st.hub, "bold"),
-        (f"  org {st.org}" if st.org else "", "$text-muted"),
-        "\n",
-        _label("You"),
-        who,
-        (f"  device {st.device}" if st.device else "", "$text-muted"),
-        "\n",
-        _label("Mode"),
-        (mode_text(st.mode), "bold"),
-        "\n",
-        _label("Runs"),
-        orchestrator_text(st, runner),
-        "\n\n",
-        _label("Outbox"),
-        *_counts(st.outbox, OUT_ORDER),
-        "\n",
-        _label("Inbox"),
-        *_counts(st.inbox, IN_ORDER),
-        "\n\n",
-        _label("Last push"),
-        (f"{ago(st.last_push_ns, now_ns):<10}", "bold" if st.last_push_ns else "$text-muted"),
-        (st.last_push_outcome, outcome_style(st.last_push_outcome)),
-        "\n",
-        _label("Last pull"),
-        (f"{ago(st.last_pull_ns, now_ns):<10}", "bold" if st.last_pull_ns else "$text-muted"),
-        (st.last_pull_outcome, outcome_style(st.last_pull_outcome)),
-        "\n",
-        _label("Error"),
-        *error_parts(st, now_ns),
-    ]
-    return Content.assemble(*parts)
+    return {
+        "hub": Content.assemble((st.hub, "bold"), (f"  org {st.org}" if st.org else "", "")),
+        "you": Content.assemble(who, (f"  device {st.device}" if st.device else "", "")),
+        "mode": Content.assemble((mode_text(st.mode), "bold"), ("  m changes it", "$text-muted")),
+        "runs": orchestrator_text(st, runner),
+        "outbox": Content.assemble(*_counts(st.outbox, OUT_ORDER)),
+        "inbox": Content.assemble(*_counts(st.inbox, IN_ORDER)),
+        "push": _pass(st.last_push_ns, st.last_push_outcome, st, now_ns),
+        "pull": _pass(st.last_pull_ns, st.last_pull_outcome, st, now_ns),
+        "error": Content.assemble(*error_parts(st, now_ns)),
+    }
+
+
+def _pass(ts_ns: int, outcome: str, st: SyncStatus, now_ns: int) -> Content:
+    if not ts_ns:
+        return Content.styled("never", "$text-muted")
+    if outcome.startswith("failed") and st.last_error:
+        outcome = "failed (the error is below)"
+    return Content.assemble(
+        (f"{ago(ts_ns, now_ns):<9}", "bold"), " ", (outcome, outcome_style(outcome))
+    )
 
 
 def orchestrator_text(st: SyncStatus, runner: str) -> Content:
@@ -143,7 +155,9 @@ def error_parts(st: SyncStatus, now_ns: int) -> list[str | tuple[str, str]]:
         retry = f"next try {until(st.next_retry_ns, now_ns)}"
     else:
         retry = "next try at the next pass"
-    return [(retry, "bold $warning"), "\n", (" " * LABEL_W, ""), (st.last_error, "$error")]
+    # One line per half of the pass that failed ("push: …; pull: …").
+    errors = st.last_error.replace("; pull: ", "\npull: ")
+    return [(retry, "bold $warning"), "\n", (errors, "$error")]
 
 
 def conflict_label(c: SyncConflict, width: int) -> str:

@@ -31,7 +31,11 @@ def text_of(app, selector: str) -> str:
 
 
 def status_text(app) -> str:
-    return text_of(app, "#sync-status")
+    """What the pane body says: the join hint, or every row's value."""
+    screen = app.screen
+    if screen.query_one("#sync-join").display:
+        return text_of(app, "#sync-join")
+    return "\n".join(str(s.render()) for s in screen.query(".sync-value").results(Static))
 
 
 async def open_pane(pilot) -> SyncScreen:
