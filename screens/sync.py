@@ -371,10 +371,18 @@ class ConflictScreen(Screen):
         yield PaneBar("Conflict", id="pane-bar")
         with Horizontal(id="conflict-sides"):
             with VerticalScroll(id="conflict-local", classes="conflict-side"):
-                yield Static(Content.styled(f"here: {c.path}", "bold"), classes="side-title")
+                yield Static(
+                    Content.assemble(("here", "bold"), ("  this store's memory", "$text-muted")),
+                    classes="side-title",
+                )
                 yield Static("reading…", id="conflict-local-text", classes="side-text")
             with VerticalScroll(id="conflict-incoming", classes="conflict-side"):
-                yield Static(Content.styled(f"incoming: {c.copy}", "bold"), classes="side-title")
+                yield Static(
+                    Content.assemble(
+                        ("incoming", "bold"), (f"  from store {c.origin[:8]}…", "$text-muted")
+                    ),
+                    classes="side-title",
+                )
                 yield Static("reading…", id="conflict-incoming-text", classes="side-text")
         yield DiffView(id="conflict-diff")
         yield KeyFooter()
@@ -382,9 +390,7 @@ class ConflictScreen(Screen):
     def on_mount(self) -> None:
         c = self.conflict
         self.query_one(PaneBar).show(
-            Content.assemble(
-                (c.path, "bold"), (f"  from store {c.origin[:12]}…  cursor {c.cursor:,}", "")
-            )
+            Content.assemble((c.path, "bold"), (f"  the incoming copy is {c.copy}", "$text-muted"))
         )
         self.query_one("#conflict-diff").display = False
         self.query_one("#conflict-local").focus()

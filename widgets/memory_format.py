@@ -27,6 +27,16 @@ DROP_ORDER = ("sync", "tier")
 MIN_TITLE = 28
 
 PIN_MARK = "*"
+# The sync state (store.sync.states_of) as one character in the row's left margin; states
+# that mean "stays here" (local-only, private) have none. The preview spells the state out.
+SYNC_MARK = {
+    "pending-push": "↑",
+    "pushed": "↑",
+    "confirmed": "✓",
+    "refused": "!",
+    "imported": "↓",
+    "held": "⚑",
+}
 STATE_LABEL = {"active": "active", "tombstoned": "tomb", "purged": "purged"}
 
 
@@ -68,9 +78,11 @@ def header_cells(cols: list[tuple[str, str, int]]) -> list[tuple[str, str]]:
 
 
 def row_cells(
-    row: MemoryRow, cols: list[tuple[str, str, int]], now_ns: int
+    row: MemoryRow, cols: list[tuple[str, str, int]], now_ns: int, sync_state: str = ""
 ) -> list[tuple[str, str]]:
-    out = [(" ", "")]
+    mark = SYNC_MARK.get(sync_state, " ")
+    mark_cls = "memory-list--mark-refused" if sync_state == "refused" else "memory-list--mark"
+    out = [(mark, mark_cls if mark != " " else "")]
     dim = row.state != "active"
     for key, _h, w in cols:
         if key == "title":

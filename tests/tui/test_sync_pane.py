@@ -175,3 +175,45 @@ async def test_a_stopped_hub_is_an_error_with_its_next_try(hub, home):  # noqa: 
             assert "none" in status_text(app)
     finally:
         ana.close()
+
+
+async def test_the_memory_browser_shows_each_memory_s_sync_state(hub, home):  # noqa: F811
+    from widgets.memory_list import MemoryList
+
+    ana = joined(hub, home / "ana", "ana")
+    try:
+        ana.put(PATH, "ana's fact\n", actor=ANA, sync_class="shareable")
+        ana.put("memories/facts/mine.md", "mine\n", actor=ANA, sync_class="private")
+        assert ana.sync.run().ok
+        ana.put("memories/facts/later.md", "later\n", actor=ANA, sync_class="shareable")
+        ana.wait_index()
+        app = make_app(ana)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            await pilot.press("2")
+            await settle(pilot)
+            mlist = app.screen.query_one(MemoryList)
+            assert await wait_until(pilot, lambda: len(mlist.sync_states) == 3)
+            assert mlist.sync_states == {
+                "memories/facts/later.md": "pending-push",
+                "memories/facts/mine.md": "private",
+                PATH: "confirmed",
+            }
+            marks = {r.path: mlist.row_cells(r)[0][0] for r in mlist.rows}
+            assert marks == {
+                "memories/facts/later.md": "↑",
+                "memories/facts/mine.md": " ",
+                PATH: "✓",
+            }
+            for _ in range(3):
+                row = mlist.current()
+                if row is not None and row.path == PATH:
+                    break
+                await pilot.press("j")
+                await settle(pilot)
+            assert await wait_until(
+                pilot, lambda: "shareable: confirmed" in text_of(app, "#mem-meta")
+            )
+            assert app.errors == []
+    finally:
+        ana.close()
