@@ -18,6 +18,32 @@ _encoder = msgspec.json.Encoder(order="sorted")
 
 def validate(value: Any, where: str = "$") -> None:
     """Raise CanonicalError if value has a float, an out-of-range int or a non-NFC string."""
+    if _plainly_valid(value):
+        return  # the common case, without building a path per value (rows, proofs, envelopes)
+    _validate(value, where)
+
+
+def _plainly_valid(v: Any) -> bool:
+    """True only for plain JSON values that are certainly canonical; anything else (a float,
+    a Struct, a subclass, a bad value) goes to `_validate`, which decides and names where."""
+    t = type(v)
+    if t is str:
+        return unicodedata.is_normalized("NFC", v)
+    if t is int:
+        return -U64_MAX <= v <= U64_MAX
+    if t is bool or v is None:
+        return True
+    if t is dict:
+        return all(
+            type(k) is str and unicodedata.is_normalized("NFC", k) and _plainly_valid(x)
+            for k, x in v.items()
+        )
+    if t is list or t is tuple:
+        return all(_plainly_valid(x) for x in v)
+    return False
+
+
+def _validate(value: Any, where: str) -> None:
     if isinstance(value, bool) or value is None:
         return
     if isinstance(value, int):
@@ -34,15 +60,15 @@ def validate(value: Any, where: str = "$") -> None:
         for k, v in value.items():
             if not isinstance(k, str):
                 raise CanonicalError(f"{where}: object keys must be strings")
-            validate(k, where)
-            validate(v, f"{where}.{k}")
+            _validate(k, where)
+            _validate(v, f"{where}.{k}")
         return
     if isinstance(value, list | tuple):
         for i, v in enumerate(value):
-            validate(v, f"{where}[{i}]")
+            _validate(v, f"{where}[{i}]")
         return
     if isinstance(value, msgspec.Struct):
-        validate(msgspec.to_builtins(value), where)
+        _validate(msgspec.to_builtins(value), where)
         return
     raise CanonicalError(f"{where}: {type(value).__name__} has no canonical JSON form")
 

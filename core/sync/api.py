@@ -8,6 +8,7 @@ imported on first use, never by `import core.store`.
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from typing import TYPE_CHECKING
 
@@ -158,6 +159,8 @@ class SyncApi:
             hub_id=me.hub,
         )
         config.save(self.store.root, cfg)
+        with self.lock:
+            self.queue.bind(f"{me.hub}/{me.org}")
         return cfg
 
     def leave(self) -> bool:
@@ -185,7 +188,7 @@ class SyncApi:
 
         cfg = self.require()
         report = SyncReport()
-        with self.lock:
+        with self.lock, _PassLock(self.store.root):
             q = self.queue
             hub = self.client(cfg)
             now = self.store.clock
@@ -193,7 +196,7 @@ class SyncApi:
                 try:
                     push_pass.run(self.store, q, hub, report, actor=actor)
                     q.set(last_push_ns=now(), last_push_outcome=_push_summary(report))
-                except BrainError as e:
+                except (BrainError, OSError, sqlite3.Error) as e:
                     report.errors.append(f"push: {e}")
                     report.retry_after_s = max(report.retry_after_s, _wait(e))
                     q.set(last_push_ns=now(), last_push_outcome=f"failed: {e}")
@@ -201,7 +204,7 @@ class SyncApi:
                 try:
                     pull_pass.run(self.store, q, hub, report, actor=actor)
                     q.set(last_pull_ns=now(), last_pull_outcome=_pull_summary(report))
-                except BrainError as e:
+                except (BrainError, OSError, sqlite3.Error) as e:
                     report.errors.append(f"pull: {e}")
                     report.retry_after_s = max(report.retry_after_s, _wait(e))
                     q.set(last_pull_ns=now(), last_pull_outcome=f"failed: {e}")
@@ -209,6 +212,15 @@ class SyncApi:
             if not report.errors:
                 q.set(next_retry_ns=0)
         return report
+
+    def resolve_conflict(self, path: str, origin: str, take: str, *, actor: str) -> int:
+        """Settle a conflict: take "mine" (the local memory stays) or "theirs" (the incoming
+        version is written as the pull would have); the copy under conflicts/ goes. Returns
+        the seq `theirs` wrote, 0 for `mine` (core/sync/conflicts.py)."""
+        from core.sync import conflicts
+
+        with self.lock:
+            return conflicts.resolve(self.store, self.queue, path, origin, take, actor)
 
     # -- reading ------------------------------------------------------------------------
 
@@ -300,6 +312,46 @@ class SyncApi:
         if self._queue is not None:
             self._queue.close()
             self._queue = None
+
+
+class _PassLock:
+    """One pass at a time per store across processes (`brain sync` beside the daemon's
+    orchestrator): an flock on local/sync.pass.lock, waited for (a pass ends), within reason.
+    Two passes at once would lose nothing either, but would send and import twice."""
+
+    WAIT_S = 600.0
+
+    def __init__(self, root) -> None:
+        self.path = root / "local" / "sync.pass.lock"
+        self.fd: int | None = None
+
+    def __enter__(self) -> None:
+        import fcntl
+        import os
+        import time
+
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        deadline = time.monotonic() + self.WAIT_S
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    os.close(fd)
+                    raise BrainError(
+                        f"another sync pass has held {self.path} for {self.WAIT_S:.0f} s;"
+                        " is a `brain sync` stuck? stop it and try again"
+                    ) from None
+                time.sleep(0.05)
+        self.fd = fd
+
+    def __exit__(self, *exc) -> None:
+        import os
+
+        if self.fd is not None:
+            os.close(self.fd)  # closing drops the flock
+            self.fd = None
 
 
 def _wait(e: BaseException) -> float:
