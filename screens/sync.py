@@ -4,7 +4,8 @@ The body (widgets.sync_format) reads `store.sync.status()` in a thread worker: h
 user, role, device and mode; who runs the timed passes; the outbox and inbox counted per
 state; the last push and pull with their age and outcome; the last error with its next try.
 Below it, the conflicts: `enter` opens one, the local version beside the incoming copy
-(`conflicts/<origin>/<path>`), `d` there shows their diff.
+(`conflicts/<origin>/<path>`), `d` there shows their diff, `l` keeps the local version and `t`
+takes the incoming one (each asks first; `store.sync.resolve_conflict`).
 
 `s` syncs now: through this workstation's orchestrator when it runs here (so a failure is
 retried on its backoff), else `store.sync.run()` in a worker; the pane bar says it runs and
@@ -32,7 +33,8 @@ from textual.widgets.option_list import Option
 from core.errors import BrainError
 from core.sync.api import SyncConflict, SyncReport, SyncStatus
 from core.sync.config import MODES
-from screens.memories.common import now_of, store_of
+from screens.confirm import ConfirmModal
+from screens.memories.common import actor_of, now_of, store_of
 from screens.pane import PaneBar, PaneScreen
 from widgets.diff_view import DiffView
 from widgets.header import PaneTabs, StoreHeader
@@ -350,6 +352,20 @@ class ConflictScreen(Screen):
     BINDINGS = [
         Binding("escape,q", "back", "Back", id="sync.conflict.back"),
         Binding("d", "diff", "Diff", id="sync.conflict.diff", tooltip="side by side or diff"),
+        Binding(
+            "l",
+            "resolve('mine')",
+            "Keep here",
+            id="sync.conflict.mine",
+            tooltip="the local memory stays; the incoming copy goes",
+        ),
+        Binding(
+            "t",
+            "resolve('theirs')",
+            "Take incoming",
+            id="sync.conflict.theirs",
+            tooltip="a put of the incoming version; the copy goes",
+        ),
         Binding("tab", "switch", "Other side", show=False, id="sync.conflict.switch"),
     ]
 
@@ -358,11 +374,17 @@ class ConflictScreen(Screen):
         local: str | None
         incoming: str | None
 
+    @dataclass(eq=False)
+    class Resolved(Message):
+        take: str
+        seq: int
+
     def __init__(self, conflict: SyncConflict) -> None:
         super().__init__()
         self.conflict = conflict
         self.local: str | None = None
         self.incoming: str | None = None
+        self.resolving = False
 
     def compose(self) -> ComposeResult:
         c = self.conflict
@@ -438,3 +460,58 @@ class ConflictScreen(Screen):
 
     def action_back(self) -> None:
         self.app.pop_screen()
+
+    def action_resolve(self, take: str) -> None:
+        if self.resolving:
+            self.app.bell()
+            return
+        c = self.conflict
+        if take == "mine":
+            title, label = "Keep the local memory?", "Keep here"
+            what = (
+                f"{c.path} stays as it is here. The incoming copy from store {c.origin[:8]}…"
+                f" ({c.copy}) is deleted and the conflict leaves the sync pane."
+            )
+        else:
+            title, label = "Take the incoming version?", "Take incoming"
+            what = (
+                f"{c.path} gets a new version: the incoming one from store {c.origin[:8]}…"
+                " (a put naming you; the local version stays in its history). The copy"
+                " under conflicts/ is deleted; later versions from that store follow it."
+            )
+
+        def done(answer: str | None) -> None:
+            if answer is not None:
+                self.resolving = True
+                self._resolve(take)
+
+        self.app.push_screen(ConfirmModal(title, what, confirm_label=label), done)
+
+    @work(thread=True, group="sync-resolve", exit_on_error=False)
+    def _resolve(self, take: str) -> None:
+        c = self.conflict
+        self.post_message(ActivityChanged("sync-resolve", f"resolving {c.path}…"))
+        try:
+            seq = store_of(self).sync.resolve_conflict(c.path, c.origin, take, actor=actor_of(self))
+        except Exception as e:  # noqa: BLE001 - a notification; the screen stays
+            self.post_message(WorkFailed(f"resolving the conflict on {c.path}", e))
+            self.post_message(self.Resolved(take, -1))
+        else:
+            self.post_message(self.Resolved(take, seq))
+        finally:
+            self.post_message(ActivityChanged("sync-resolve", None))
+
+    @on(Resolved)
+    def _resolved(self, message: Resolved) -> None:
+        self.resolving = False
+        if message.seq < 0:
+            return
+        c = self.conflict
+        if message.take == "mine":
+            text = f"{c.path}: kept here; the incoming copy is gone"
+        else:
+            text = f"{c.path}: took the incoming version (row {message.seq:,})"
+        self.notify(text, title="sync conflict", timeout=5)
+        self.post_message(StoreChanged())
+        if self.is_current:
+            self.app.pop_screen()

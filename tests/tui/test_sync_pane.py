@@ -128,6 +128,60 @@ async def test_a_conflict_appears_and_opens_side_by_side(hub, home):  # noqa: F8
         bob.close()
 
 
+async def _open_conflict(hub, home):  # noqa: F811
+    ana = joined(hub, home / "ana", "ana")
+    bob = joined(hub, home / "bob", "bob")
+    bob.put(PATH, "bob's own\n", actor="human:bob@desk", sync_class="private")
+    ana.put(PATH, "ana's version\n", actor=ANA, sync_class="shareable")
+    assert ana.sync.run().ok
+    assert bob.sync.run().conflicts
+    ana.close()
+    return bob
+
+
+async def test_taking_the_incoming_version_resolves_the_conflict(hub, home):  # noqa: F811
+    bob = await _open_conflict(hub, home)
+    try:
+        app = make_app(bob)
+        async with app.run_test(size=(80, 24)) as pilot:
+            screen = await open_pane(pilot)
+            assert len(screen.status.conflicts) == 1
+            await pilot.press("enter")
+            await settle(pilot)
+            await pilot.press("t")
+            await settle(pilot)
+            await pilot.press("y")
+            await wait_until(pilot, lambda: app.screen is screen and not screen.status.conflicts)
+            assert screen.status.conflicts == []
+            assert "No conflicts." in text_of(app, "#sync-conflicts-title")
+            assert bob.view(PATH).body == b"ana's version\n"
+            assert app.errors == []
+    finally:
+        bob.close()
+
+
+async def test_keeping_the_local_version_resolves_the_conflict(hub, home):  # noqa: F811
+    bob = await _open_conflict(hub, home)
+    try:
+        app = make_app(bob)
+        async with app.run_test(size=(80, 24)) as pilot:
+            screen = await open_pane(pilot)
+            await pilot.press("enter")
+            await settle(pilot)
+            await pilot.press("l")
+            await settle(pilot)
+            await pilot.press("y")
+            await wait_until(pilot, lambda: app.screen is screen and not screen.status.conflicts)
+            assert screen.status.conflicts == []
+            assert bob.view(PATH).body == b"bob's own\n"
+            assert not (bob.root / "conflicts").exists() or not any(
+                p.is_file() for p in (bob.root / "conflicts").rglob("*")
+            )
+            assert app.errors == []
+    finally:
+        bob.close()
+
+
 async def test_the_mode_change_persists(hub, home):  # noqa: F811
     ana = joined(hub, home / "ana", "ana")
     try:
