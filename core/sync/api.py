@@ -257,6 +257,13 @@ class SyncApi:
             heartbeat_ns=int(q.get("heartbeat_ns", 0) or 0),
         )
 
+    def pending_error(self) -> str:
+        """The last failed pass's error ("" when joined and fine, or not joined): cheap enough
+        for the workstation's header on every state refresh."""
+        if self.config() is None:
+            return ""
+        return str(self.queue.get("last_error", "") or "")
+
     def state_of(self, path: str) -> str:
         """One of MEMORY_STATES for the memory at `path` now (the memory browser's column)."""
         return self.states_of([path])[path]

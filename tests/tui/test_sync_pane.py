@@ -216,17 +216,20 @@ async def test_a_stopped_hub_is_an_error_with_its_next_try(hub, home):  # noqa: 
             await pilot.press("s")
             assert await wait_until(pilot, lambda: bool(screen.status.last_error), timeout=20)
             await wait_until(pilot, lambda: "next try in" in status_text(app), timeout=20)
+            assert await wait_until(pilot, lambda: not screen.busy, timeout=20)  # the asked pass
             text = status_text(app)
             assert "next try in" in text and "push:" in text
             assert "error" in str(app.screen.bar.render()) or "failed" in str(
                 app.screen.bar.render()
             )
             assert app.screen is screen  # still up
+            assert await wait_until(pilot, lambda: app.header_info.sync_error, timeout=10)
             hub.start()
             await pilot.press("s")
             await wait_until(pilot, lambda: not screen.status.last_error, timeout=20)
             assert screen.status.outbox.get("confirmed", 0) == 1
             assert "none" in status_text(app)
+            assert await wait_until(pilot, lambda: not app.header_info.sync_error, timeout=10)
     finally:
         ana.close()
 
@@ -271,3 +274,25 @@ async def test_the_memory_browser_shows_each_memory_s_sync_state(hub, home):  # 
             assert app.errors == []
     finally:
         ana.close()
+
+
+def test_the_header_says_sync_is_failing_long_and_short():
+    from widgets.header import HeaderInfo, header_content
+
+    info = HeaderInfo("/home/ana/store", 29, 29, "READY", None, 23, 23, 0, 0, sync_error=True)
+    assert "23 memories · sync failing" in header_content(info, 80, 0).plain
+    narrow = HeaderInfo(
+        "/home/ana/a/rather/long/path/to/the/store",
+        12_345,
+        12_345,
+        "READY",
+        None,
+        23_000,
+        23_000,
+        0,
+        2,
+        pii_pending=3,
+        sync_error=True,
+    )
+    text = header_content(narrow, 80, 0).plain
+    assert "3 PII · sync!" in text and len(text) <= 80

@@ -71,6 +71,9 @@ class FixedSync(SyncApi):
     def state_of(self, path: str) -> str:
         return "confirmed"
 
+    def pending_error(self) -> str:
+        return self.fixed.last_error
+
 
 def fixed(store, status: SyncStatus = STATUS):
     store._sync = FixedSync(store, status)
