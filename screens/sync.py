@@ -48,6 +48,7 @@ from widgets.sync_format import (
     conflicts_title,
     join_content,
     mode_text,
+    report_bar,
     report_text,
     status_rows,
 )
@@ -240,7 +241,8 @@ class SyncScreen(PaneScreen):
         """The workstation's orchestrator ran a pass (asked for here or on its timer)."""
         if self.waiting_passes is not None and shell(self).sync_passes > self.waiting_passes:
             self.waiting_passes = None
-            self._done(shell(self).sync_report)
+            # The workstation's sync part has already notified a failure of its passes.
+            self._done(shell(self).sync_report, notify_errors=False)
         elif self.is_attached and self.app.screen is self:
             self.load()
 
@@ -248,14 +250,14 @@ class SyncScreen(PaneScreen):
     def _pass_done(self, message: PassDone) -> None:
         self._done(message.report)
 
-    def _done(self, report: SyncReport | None) -> None:
+    def _done(self, report: SyncReport | None, *, notify_errors: bool = True) -> None:
         self.busy = False
         self._set_poll()
         if report is not None:
-            text = report_text(report)
-            style = "bold $error" if report.errors else "bold $success"
-            self.report_line = Content.assemble(("last pass: ", "$text-muted"), (text, style))
-            self.notify(text, title="sync", severity="warning" if report.errors else "information")
+            self.report_line = report_bar(report)
+            if notify_errors or not report.errors:
+                severity = "warning" if report.errors else "information"
+                self.notify(report_text(report), title="sync", severity=severity)
         self.post_message(StoreChanged())
         self.load()
 

@@ -19,7 +19,7 @@ from textual.worker import get_current_worker
 
 from core.read_types import MemoryRow
 from widgets.list_keys import list_bindings
-from widgets.memory_format import columns, header_cells, row_cells
+from widgets.memory_format import SYNC_MARK, columns, header_cells, row_cells
 from widgets.memory_pages import TwoEnds, Want
 from widgets.status import WorkFailed
 from widgets.virtual_list import Cells, VirtualList
@@ -87,6 +87,7 @@ class MemoryList(VirtualList):
         self._cols = columns(80)
         self._frame_now = 0
         self.sync_states: dict[str, str] = {}  # path -> sync state, as pages bring them
+        self.marks = False  # some row has a sync marker: the left margin holds them
 
     @property
     def rows(self) -> list[MemoryRow]:
@@ -175,6 +176,9 @@ class MemoryList(VirtualList):
         self.fetching = False
         if message.states:
             self.sync_states.update(message.states)
+            if not self.marks and any(v in SYNC_MARK for v in message.states.values()):
+                self.marks = True  # a column for the markers from now on
+                self.refresh()
         model = self.model
         if message.total is not None:
             model.total = max(message.total, len(model.head))
@@ -235,14 +239,19 @@ class MemoryList(VirtualList):
     # -- drawing ------------------------------------------------------------------------------
 
     def prepare_frame(self, width: int) -> None:
-        self._cols = columns(width)
+        self._cols = columns(width, self.margin)
         self._frame_now = self._now()
 
     def header_cells(self) -> Cells:
-        return header_cells(self._cols)
+        return header_cells(self._cols, self.margin)
 
     def row_cells(self, row: MemoryRow) -> Cells:
-        return row_cells(row, self._cols, self._frame_now, self.sync_states.get(row.path, ""))
+        state = self.sync_states.get(row.path, "")
+        return row_cells(row, self._cols, self._frame_now, state, self.margin)
+
+    @property
+    def margin(self) -> int:
+        return 2 if self.marks else 1
 
     def pending_cells(self, index: int) -> Cells:
         return [("  …", "memory-list--pending")]
@@ -262,6 +271,7 @@ class MemoryList(VirtualList):
             row.state,
             row.sync_class,
             self.sync_states.get(row.path, ""),
+            self.marks,
             self._frame_now // 1_000_000_000,
         )
 

@@ -195,3 +195,12 @@ def bar_text(st: SyncStatus) -> Content:
     if st.last_error:
         bits.append(("  error", "bold $error"))
     return Content.assemble(*bits)
+
+
+def report_bar(r: SyncReport) -> Content:
+    """The pane bar after a pass: what moved, or that it failed (the Error row says why)."""
+    if r.errors:
+        return Content.assemble(
+            ("last pass failed", "bold $error"), ("  the error and the next try are below", "")
+        )
+    return Content.assemble(("last pass: ", "$text-muted"), (report_text(r), "bold $success"))

@@ -258,9 +258,9 @@ async def test_the_memory_browser_shows_each_memory_s_sync_state(hub, home):  # 
             }
             marks = {r.path: mlist.row_cells(r)[0][0] for r in mlist.rows}
             assert marks == {
-                "memories/facts/later.md": "↑",
-                "memories/facts/mine.md": " ",
-                PATH: "✓",
+                "memories/facts/later.md": "↑ ",
+                "memories/facts/mine.md": "  ",
+                PATH: "✓ ",
             }
             for _ in range(3):
                 row = mlist.current()

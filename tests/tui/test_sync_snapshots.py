@@ -68,11 +68,24 @@ class FixedSync(SyncApi):
     def conflict_copy(self, copy: str) -> bytes | None:
         return INCOMING
 
+    def states_of(self, paths: list[str]) -> dict[str, str]:
+        """Private memories stay private; the others take SHARED's states by name."""
+        real = super().states_of(paths)
+        return {p: SHARED.get(p, real[p]) if real[p] != "private" else "private" for p in paths}
+
     def state_of(self, path: str) -> str:
-        return "confirmed"
+        return self.states_of([path])[path]
 
     def pending_error(self) -> str:
         return self.fixed.last_error
+
+
+SHARED = {  # memories the marker snapshot adds, with the state each shows
+    "memories/decisions/a-pushed.md": "confirmed",
+    "memories/decisions/b-waiting.md": "pending-push",
+    "memories/decisions/c-pulled.md": "imported",
+    "memories/decisions/d-refused.md": "refused",
+}
 
 
 def fixed(store, status: SyncStatus = STATUS):
@@ -107,3 +120,14 @@ def test_sync_conflict_side_by_side(snap_compare, small_store, size):
 def test_sync_mode_dialog(snap_compare, small_store):
     app = snap_app(fixed(small_store))
     assert snap_compare(app, terminal_size=(80, 24), run_before=keys_then_settle("6", "m"))
+
+
+def test_sync_markers_in_the_memory_browser(snap_compare, small_store):
+    """Pane 2 of a joined store: a marker per memory (↑ to push, ✓ on the hub, ↓ pulled,
+    ! refused) and the state spelled out in the preview."""
+    for path, state in SHARED.items():
+        body = f"---\ntitle: Shared, {state}\n---\nA shareable memory, {state}.\n"
+        small_store.put(path, body, actor="human:ana@laptop", sync_class="shareable")
+    small_store.wait_index()
+    app = snap_app(fixed(small_store))
+    assert snap_compare(app, terminal_size=(80, 24), run_before=keys_then_settle("2"))
