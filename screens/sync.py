@@ -256,8 +256,10 @@ class SyncScreen(PaneScreen):
         if report is not None:
             self.report_line = report_bar(report)
             if notify_errors or not report.errors:
-                severity = "warning" if report.errors else "information"
-                self.notify(report_text(report), title="sync", severity=severity)
+                if report.errors:
+                    self.notify(report_text(report), title="sync", severity="warning")
+                else:
+                    self.notify(report_text(report), title="sync")
         self.post_message(StoreChanged())
         self.load()
 
