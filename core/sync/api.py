@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import msgspec
@@ -48,6 +49,12 @@ class SyncConflict(msgspec.Struct):
     cursor: int  # the hub cursor it arrived at
 
 
+class SyncRefusal(msgspec.Struct):
+    path: str
+    seq: int  # the local row the hub refused
+    reason: str  # the hub's reason
+
+
 class SyncStatus(msgspec.Struct):
     joined: bool
     hub: str = ""
@@ -69,6 +76,7 @@ class SyncStatus(msgspec.Struct):
     conflicts: list[SyncConflict] = []
     orchestrator_alive: bool = False  # an orchestrator holds the lock for this store now
     heartbeat_ns: int = 0  # its last beat
+    refused: list[SyncRefusal] = []  # items the hub refused, newest first (at most 100)
 
 
 class SyncReport(msgspec.Struct):
@@ -124,19 +132,29 @@ class SyncApi:
         from core.sync.client import HubClient
 
         c = self._client
-        if c is None or (c.url, c.org, c.token) != (cfg.hub, cfg.org, cfg.token):
+        want = (cfg.hub, cfg.org, cfg.token, cfg.ca_file)
+        if c is None or (c.url, c.org, c.token, c.ca_file) != want:
             if c is not None:
                 c.close()
-            c = self._client = HubClient(cfg.hub, cfg.org, cfg.token)
+            c = self._client = HubClient(cfg.hub, cfg.org, cfg.token, ca_file=cfg.ca_file)
         return c
 
-    def join(self, url: str, token: str, *, mode: str | None = None) -> SyncConfig:
-        """Check the token with whoami, then record hub, org and token in local/sync.json."""
+    def join(
+        self, url: str, token: str, *, mode: str | None = None, ca_file: str | None = None
+    ) -> SyncConfig:
+        """Check the token with whoami, then record hub, org and token in local/sync.json.
+        `ca_file`: the CA of a hub whose certificate the system does not trust."""
         from core.sync.client import HubClient, org_of_token
 
         token = token.strip()
         org = org_of_token(token)
-        probe = HubClient(url, org, token)
+        old = self.config()
+        ca = ca_file if ca_file is not None else (old.ca_file if old else "")
+        if ca:
+            ca = str(Path(ca).resolve())
+            if not Path(ca).is_file():
+                raise BrainError(f"--ca-file {ca}: no such file")
+        probe = HubClient(url, org, token, ca_file=ca)
         try:
             me = probe.whoami()
         finally:
@@ -147,7 +165,6 @@ class SyncApi:
                 f"device {me.device} already pushes as store {me.store}, not this store ({sid});"
                 " one store per device: ask the hub operator for a token for a new device"
             )
-        old = self.config()
         cfg = SyncConfig(
             hub=url.rstrip("/"),
             org=me.org,
@@ -157,6 +174,7 @@ class SyncApi:
             role=me.role,
             device=me.device,
             hub_id=me.hub,
+            ca_file=ca,
         )
         config.save(self.store.root, cfg)
         with self.lock:
@@ -255,6 +273,7 @@ class SyncApi:
             conflicts=conflicts,
             orchestrator_alive=orchestrator.is_running(self.store.layout),
             heartbeat_ns=int(q.get("heartbeat_ns", 0) or 0),
+            refused=[SyncRefusal(p, s, r) for p, s, r in q.refusals()],
         )
 
     def pending_error(self) -> str:
@@ -389,6 +408,7 @@ __all__ = [
     "NotJoined",
     "SyncApi",
     "SyncConflict",
+    "SyncRefusal",
     "SyncReport",
     "SyncStatus",
 ]

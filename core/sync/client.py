@@ -53,6 +53,12 @@ class RateLimited(SyncError):
     retry_after = 1.0
 
 
+class TlsFailed(SyncError):
+    """The hub's certificate did not verify (or TLS failed): nothing was sent."""
+
+    retry_after = 60.0
+
+
 class HubFailed(SyncError):
     """5xx, or a reply that is not `brain-sync/v1`."""
 
@@ -77,7 +83,9 @@ def org_of_token(token: str) -> str:
 
 
 class HubClient:
-    def __init__(self, url: str, org: str, token: str, *, timeout: float = TIMEOUT_S) -> None:
+    def __init__(
+        self, url: str, org: str, token: str, *, timeout: float = TIMEOUT_S, ca_file: str = ""
+    ) -> None:
         u = urllib.parse.urlsplit(url)
         if u.scheme not in ("http", "https") or not u.hostname:
             raise BrainError(f"hub URL {url!r}: use http://HOST:PORT or https://HOST:PORT")
@@ -89,6 +97,7 @@ class HubClient:
         self._port = u.port or (443 if self._https else 80)
         self._base = u.path.rstrip("/")
         self._timeout = timeout
+        self.ca_file = ca_file
         self._conn: http.client.HTTPConnection | None = None
 
     def close(self) -> None:
@@ -103,7 +112,7 @@ class HubClient:
                     self._host,
                     self._port,
                     timeout=self._timeout,
-                    context=ssl.create_default_context(),
+                    context=ssl.create_default_context(cafile=self.ca_file or None),
                 )
             else:
                 self._conn = http.client.HTTPConnection(
@@ -129,6 +138,12 @@ class HubClient:
                     continue  # a kept-alive connection the server had dropped
                 raise HubUnreachable(
                     f"the hub at {self.url} dropped the connection ({e})"
+                ) from None
+            except ssl.SSLError as e:
+                self.close()
+                raise TlsFailed(
+                    f"TLS with the hub at {self.url} failed ({e}); if its certificate comes from"
+                    " a private CA, join with `--ca-file CA.pem`"
                 ) from None
             except (TimeoutError, OSError, http.client.HTTPException) as e:
                 self.close()
@@ -201,6 +216,7 @@ __all__ = [
     "HubUnreachable",
     "RateLimited",
     "SyncError",
+    "TlsFailed",
     "TooLarge",
     "Unauthenticated",
     "org_of_token",

@@ -57,3 +57,22 @@ def test_urls_and_tokens_are_checked_before_any_request() -> None:
         client.HubClient("ftp://hub", ORG, "t")
     with pytest.raises(client.Unauthenticated, match="not a hub token"):
         client.org_of_token("abc")
+
+
+def test_tls_with_a_private_ca(hub, tmp_path: Path) -> None:
+    from core.store import Store
+    from tests.sync.fleet import ANA
+    from tests.sync.test_hub_serve import _self_signed
+
+    hub.stop()
+    hub.tls = _self_signed(tmp_path)
+    hub.start()
+    assert hub.url.startswith("https://")
+    tok = hub.token(ORG, "ana", device="a1")
+    with pytest.raises(client.TlsFailed, match="--ca-file"):
+        client.HubClient(hub.url, ORG, tok).whoami()
+    with Store.init(tmp_path / "a", allow_temp=True) as s:
+        s.sync.join(hub.url, tok, mode="manual", ca_file=str(hub.tls[0]))
+        s.put("memories/facts/x.md", "over tls\n", actor=ANA, sync_class="shareable")
+        assert s.sync.run().pushed == 1
+        assert s.sync.config().ca_file == str(hub.tls[0].resolve())

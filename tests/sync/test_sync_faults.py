@@ -192,6 +192,7 @@ def test_a_refused_item_keeps_the_hubs_reason_and_is_not_resent(fleet: Fleet) ->
     assert a.sync.state_of("memories/facts/c.md") == "refused"
     st = a.sync.status()
     assert (st.outbox["confirmed"], st.outbox["refused"], st.outbox["pending-push"]) == (1, 1, 0)
+    assert [(r.path, r.reason) for r in st.refused] == rep.refused
     again = fleet.sync("ana1")["ana1"]
     assert again.refused == [] and again.pushed == 0  # refused is final: not re-sent
     fleet.sync("bob1")
