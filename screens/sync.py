@@ -174,6 +174,8 @@ class SyncScreen(PaneScreen):
         clist = self.conflicts
         if not conflicts:
             title.update(Content.styled("No conflicts.", "$text-muted"))
+            if clist.has_focus:
+                self.query_one("#sync-body").focus()
             clist.display = False
             return
         n = len(conflicts)
@@ -286,9 +288,9 @@ class SyncScreen(PaneScreen):
     @on(ModeSet)
     def _mode_set(self, message: ModeSet) -> None:
         if message.mode:
+            # The orchestrator reads the mode at its next turn (within 30 s) and times its
+            # next pass from the last good one.
             self.notify(f"sync mode: {mode_text(message.mode)}", title="sync", timeout=4)
-            if message.mode != "manual" and shell(self).sync_runner == "on":
-                shell(self).sync_now()  # the orchestrator reads the new interval at once
         self.load()
 
     # -- conflicts ----------------------------------------------------------------------------
@@ -377,6 +379,7 @@ class ConflictScreen(Screen):
     class Loaded(Message):
         local: str | None
         incoming: str | None
+        local_meta: str = ""
 
     @dataclass(eq=False)
     class Resolved(Message):
@@ -401,6 +404,7 @@ class ConflictScreen(Screen):
                     Content.assemble(("here", "bold"), ("  this store's memory", "$text-muted")),
                     classes="side-title",
                 )
+                yield Static("", id="conflict-local-meta", classes="side-meta")
                 yield Static("reading…", id="conflict-local-text", classes="side-text")
             with VerticalScroll(id="conflict-incoming", classes="conflict-side"):
                 yield Static(
@@ -409,6 +413,7 @@ class ConflictScreen(Screen):
                     ),
                     classes="side-title",
                 )
+                yield Static(f"hub cursor {c.cursor:,} · kept as {c.copy}", classes="side-meta")
                 yield Static("reading…", id="conflict-incoming-text", classes="side-text")
         yield DiffView(id="conflict-diff")
         yield KeyFooter()
@@ -416,7 +421,7 @@ class ConflictScreen(Screen):
     def on_mount(self) -> None:
         c = self.conflict
         self.query_one(PaneBar).show(
-            Content.assemble((c.path, "bold"), (f"  the incoming copy is {c.copy}", "$text-muted"))
+            Content.assemble((c.path, "bold"), ("  here, and as it arrived", "$text-muted"))
         )
         self.query_one("#conflict-diff").display = False
         self.query_one("#conflict-local").focus()
@@ -427,17 +432,22 @@ class ConflictScreen(Screen):
     def _load(self) -> None:
         store = store_of(self)
         c = self.conflict
+        meta = ""
         try:
-            local: str | None = store.view(c.path).body.decode("utf-8", "replace")
+            mem = store.view(c.path)
+            local: str | None = mem.body.decode("utf-8", "replace")
+            side = mem.sidecar
+            meta = f"{side.sync_class} · by {side.actor} · row {side.seq:,}"
         except BrainError:
             local = None
         raw = store.sync.conflict_copy(c.copy)
         incoming = raw.decode("utf-8", "replace") if raw is not None else None
-        self.post_message(self.Loaded(local, incoming))
+        self.post_message(self.Loaded(local, incoming, meta))
 
     @on(Loaded)
     def _loaded(self, message: Loaded) -> None:
         self.local, self.incoming = message.local, message.incoming
+        self.query_one("#conflict-local-meta", Static).update(message.local_meta)
         gone = Content.styled("(not here any more: moved, deleted or purged)", "$text-muted")
         self.query_one("#conflict-local-text", Static).update(
             Content(message.local) if message.local is not None else gone
