@@ -357,20 +357,20 @@ class ConflictScreen(Screen):
 
     BINDINGS = [
         Binding("escape,q", "back", "Back", id="sync.conflict.back"),
-        Binding("d", "diff", "Diff", id="sync.conflict.diff", tooltip="side by side or diff"),
+        Binding("d", "diff", "Diff", id="sync.conflict.diff", tooltip="or side by side"),
         Binding(
             "l",
             "resolve('mine')",
             "Keep here",
             id="sync.conflict.mine",
-            tooltip="the local memory stays; the incoming copy goes",
+            tooltip="yours stays, the copy goes",
         ),
         Binding(
             "t",
             "resolve('theirs')",
             "Take incoming",
             id="sync.conflict.theirs",
-            tooltip="a put of the incoming version; the copy goes",
+            tooltip="a put of theirs",
         ),
         Binding("tab", "switch", "Other side", show=False, id="sync.conflict.switch"),
     ]

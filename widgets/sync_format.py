@@ -187,8 +187,8 @@ def bar_text(st: SyncStatus) -> Content:
     if not st.joined:
         return Content.styled("not joined: nothing leaves this store", "$text-muted")
     waiting = st.outbox.get("pending-push", 0) + st.outbox.get("pushed", 0)
-    bits: list[str | tuple[str, str]] = [(f"{st.hub}  ", "$text-muted")]
-    bits.append((f"{waiting:,} to push", "bold" if waiting else "$text-muted"))
+    bits: list[str | tuple[str, str]] = [(f"{st.mode} mode  ", "$text-muted")]
+    bits.append((f"{waiting:,} queued to push", "bold" if waiting else "$text-muted"))
     if st.conflicts:
         n = len(st.conflicts)
         bits.append((f"  {n} conflict{'s' if n != 1 else ''}", "bold $warning"))
