@@ -10,6 +10,7 @@ import binascii
 import http.client
 import json
 import ssl
+import time
 import urllib.parse
 
 import msgspec
@@ -18,6 +19,8 @@ from core.errors import BrainError
 from core.sync import wire
 
 TIMEOUT_S = 30.0
+SHORT_WAIT_S = 10.0
+MAX_SHORT_WAITS = 3
 MAX_REPLY_BYTES = 256 * 1024 * 1024  # a pull page of MAX_BATCH envelopes with bodies at the limit
 
 
@@ -121,7 +124,21 @@ class HubClient:
         return self._conn
 
     def request(self, method: str, route: str, body: bytes | None = None) -> bytes:
-        """One request; a connection the hub closed since the last one is reopened once."""
+        """One request. A short rate-limit wait (≤ SHORT_WAIT_S, the hub's Retry-After) is
+        waited out here, a few times: a first sync of a large org pages faster than the
+        per-user rate, and failing the pass for a second's wait would only delay it more."""
+        for _ in range(MAX_SHORT_WAITS):
+            try:
+                return self._request_once(method, route, body)
+            except RateLimited as e:
+                wait = e.retry_after or 1.0
+                if wait > SHORT_WAIT_S:
+                    raise
+                time.sleep(wait)
+        return self._request_once(method, route, body)
+
+    def _request_once(self, method: str, route: str, body: bytes | None) -> bytes:
+        """A connection the hub closed since the last request is reopened once."""
         path = f"{self._base}/v1/orgs/{urllib.parse.quote(self.org, safe='')}/{route}"
         headers = {"Authorization": f"Bearer {self.token}", "Accept": "application/json"}
         if body is not None:

@@ -76,3 +76,20 @@ def test_tls_with_a_private_ca(hub, tmp_path: Path) -> None:
         s.put("memories/facts/x.md", "over tls\n", actor=ANA, sync_class="shareable")
         assert s.sync.run().pushed == 1
         assert s.sync.config().ca_file == str(hub.tls[0].resolve())
+
+
+def test_a_short_rate_limit_is_waited_out(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """At 120 requests a minute a token comes back every half second: the client waits for it
+    (Retry-After 1 s) instead of failing the pass."""
+    monkeypatch.setenv("BRAIN_ALLOW_TEMP_STORE", "1")
+    folder = tmp_path / "hub"
+    admin.init(folder, None)
+    h = HubHandle(folder, None, free_port(), rate=120)
+    h.start()
+    try:
+        c = client.HubClient(h.url, ORG, h.token(ORG, "ana", device="a1"))
+        for _ in range(125):  # the bucket holds 120
+            assert c.whoami().user == "ana"
+        assert any(e.event == "rate-limited" for e in h.events(ORG))
+    finally:
+        h.stop()
