@@ -21,7 +21,6 @@ RUNNER = {
     "on": "runs here",
     "elsewhere": "runs in another program (brain capture-daemon)",
     "off": "not running in this workstation",
-    "failed": "failed to start here",
 }
 JOIN_HINT = """\
 This store has not joined a hub, so nothing leaves this machine.
@@ -139,6 +138,8 @@ def orchestrator_text(st: SyncStatus, runner: str) -> Content:
         return Content.styled(text, "$success")
     if st.orchestrator_alive:
         return Content.styled(RUNNER["elsewhere"], "$success")
+    if runner == "failed":
+        return Content.styled("the orchestrator failed to start here (s still syncs)", "$error")
     if st.mode == "manual":
         return Content.styled("nothing on a timer (manual mode)", "$text-muted")
     return Content.styled(

@@ -41,6 +41,7 @@ def test_who_runs_the_passes():
     )
     assert "nothing runs the timed passes" in orchestrator_text(st, "off").plain
     assert "manual" in orchestrator_text(joined(mode="manual"), "off").plain
+    assert "failed to start" in orchestrator_text(st, "failed").plain
 
 
 def test_the_error_row_says_when_it_retries():
