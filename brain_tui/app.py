@@ -39,6 +39,7 @@ from brain_tui.sync import Sync
 from brain_tui.theme import BRAIN_THEME
 from core.models import Row
 from core.store import Store, resolve_root
+from core.sync.api import SyncReport
 from screens.audit import AuditScreen
 from screens.doctor import DoctorScreen
 from screens.error import ErrorModal
@@ -84,6 +85,7 @@ class BrainApp(App[int]):
     activity: reactive[str] = reactive("")
     semantic_state: reactive[str] = reactive("off")  # see brain_tui.services
     tiers_version: reactive[int] = reactive(0)
+    sync_passes: reactive[int] = reactive(0)  # bumped after each orchestrator pass here
 
     def __init__(
         self,
@@ -132,6 +134,7 @@ class BrainApp(App[int]):
         # The sync orchestrator (brain_tui.sync), unless the daemon runs it; off wherever
         # capture is off unless asked for (tests).
         self.hub_sync = Sync(self, enabled=capture if sync is None else sync)
+        self.sync_report: SyncReport | None = None  # the orchestrator's last pass here
         self.register_theme(BRAIN_THEME)
         self.theme = "brain"
 
@@ -242,6 +245,18 @@ class BrainApp(App[int]):
 
     def on_rebalanced(self, message: messages.Rebalanced) -> None:
         self.background.rebalanced(message)
+
+    def on_sync_passed(self, message: messages.SyncPassed) -> None:
+        self.sync_report = message.report
+        self.sync_passes += 1
+        self.follow.request_state()  # the header's sync error
+
+    @property
+    def sync_runner(self) -> str:
+        return self.hub_sync.state
+
+    def sync_now(self) -> bool:
+        return self.hub_sync.sync_now()
 
     def on_capture_started(self, message: messages.CaptureStarted) -> None:
         self.capture.started(message)

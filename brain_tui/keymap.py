@@ -77,6 +77,7 @@ def scopes(app_cls: type) -> list[Scope]:
     from screens.proposal_modals import DecideModal
     from screens.proposals import ProposalDetail, ProposalsScreen
     from screens.row_detail import RowDetailScreen
+    from screens.sync import ConflictList, ConflictScreen, ModeModal, SyncScreen
     from widgets.audit_list import AuditList
     from widgets.kind_tree import KindTree
     from widgets.memory_list import MemoryList
@@ -104,6 +105,9 @@ def scopes(app_cls: type) -> list[Scope]:
         Scope("Release dialog (R in PII review)", (ReleaseModal,)),
         Scope("Proposals (5)", (ProposalsScreen,), (ProposalList, ProposalDetail)),
         Scope("Approve and reject dialog (a, x in proposals)", (DecideModal,)),
+        Scope("Sync (6)", (SyncScreen,), (ConflictList,)),
+        Scope("Sync mode dialog (m in sync)", (ModeModal,)),
+        Scope("Sync conflict (enter on a conflict)", (ConflictScreen,)),
         Scope("Confirmations and errors", (ConfirmModal, ErrorModal)),
         Scope("First run", (FirstRunScreen,)),
         Scope("Help (?)", (HelpScreen,)),

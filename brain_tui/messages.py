@@ -48,6 +48,7 @@ __all__ = [
     "WatchFailed",
     "WorkFailed",
     "SemanticStateChanged",
+    "SyncPassed",
     "EmbedFinished",
     "Rebalanced",
 ]
@@ -156,3 +157,11 @@ class CaptureEvent(Message):
     """One event from the loop's thread (core.capture.Event)."""
 
     event: Any
+
+
+@dataclass(eq=False)
+class SyncPassed(Message):
+    """The workstation's orchestrator finished a pass (on its thread): the sync pane and the
+    header read the new state."""
+
+    report: Any  # core.sync.api.SyncReport

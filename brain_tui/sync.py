@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from brain_tui.messages import ActivityChanged
+from brain_tui.messages import ActivityChanged, SyncPassed
 from widgets.status import describe
 
 if TYPE_CHECKING:
@@ -59,6 +59,7 @@ class Sync:
 
     def _passed(self, report: SyncReport) -> None:
         """On the orchestrator's thread: post, never call into the UI."""
+        self.app.post_message(SyncPassed(report))
         if report.errors:
             self.app.notify("; ".join(report.errors), title="sync", severity="warning")
             self.app.post_message(ActivityChanged("sync", "sync: failed, retrying"))

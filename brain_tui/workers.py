@@ -130,6 +130,7 @@ def load_state(target: Target, store: Store) -> None:
                 info,
                 pii_pending=store.pii_pending_count(),
                 proposals_pending=store.proposals.count("pending"),
+                sync_error=bool(store.sync.pending_error()),
             )
             # HEAD moves when another process commits, a moment before its index catches
             # up; the app asks again shortly while the index lags the published head.

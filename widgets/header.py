@@ -49,6 +49,7 @@ class HeaderInfo:
     last_checkpoint_size: int | None = None
     pii_pending: int = 0  # memories held for PII review (pane 4's queue)
     proposals_pending: int = 0  # proposals waiting for a person (pane 5's queue)
+    sync_error: bool = False  # the last sync pass failed (pane 6 says why and when it retries)
 
     @classmethod
     def from_state(cls, st: StoreState) -> HeaderInfo:
@@ -91,6 +92,11 @@ def cut_left(text: str, width: int) -> str:
     return text if len(text) <= width else "…" + text[-(width - 1) :]
 
 
+def _count(n: int) -> str:
+    """A queue's count before its name; 0 for a flag with no count (sync failing)."""
+    return f"{n:,} " if n else ""
+
+
 def header_content(info: HeaderInfo | None, width: int, now_ns: int) -> Content:
     if info is None:
         return Content.assemble(("brain", "bold"), "  opening the store…")
@@ -111,9 +117,11 @@ def header_content(info: HeaderInfo | None, width: int, now_ns: int) -> Content:
         )
         if n
     ]
+    if info.sync_error:
+        waiting.append((0, "sync failing", "sync!"))  # a flag: pane 6 says why
     for n, long, _short in waiting:
-        counts += f" · {n:,} {long}"
-    short_counts = " · ".join(f"{n:,} {short}" for n, _long, short in waiting)
+        counts += f" · {_count(n)}{long}"
+    short_counts = " · ".join(f"{_count(n)}{short}" for n, _long, short in waiting)
     tail: list[str | tuple[str, str]] = [
         ("seq ", "dim"),
         (f"{info.head_seq:,}", "bold"),

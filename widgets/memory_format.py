@@ -27,6 +27,16 @@ DROP_ORDER = ("sync", "tier")
 MIN_TITLE = 28
 
 PIN_MARK = "*"
+# The sync state (store.sync.states_of) as one character in the row's left margin; states
+# that mean "stays here" (local-only, private) have none. The preview spells the state out.
+SYNC_MARK = {
+    "pending-push": "↑",
+    "pushed": "↑",
+    "confirmed": "✓",
+    "refused": "!",
+    "imported": "↓",
+    "held": "⚑",
+}
 STATE_LABEL = {"active": "active", "tombstoned": "tomb", "purged": "purged"}
 
 
@@ -41,15 +51,16 @@ def relative(ts_ns: int, now_ns: int) -> str:
     return _dt.datetime.fromtimestamp(ts_ns // NS, tz=_dt.UTC).strftime("%Y-%m")
 
 
-def columns(width: int) -> list[tuple[str, str, int]]:
-    """Columns for this width, the title first with the space that is left."""
+def columns(width: int, margin: int = 1) -> list[tuple[str, str, int]]:
+    """Columns for this width, the title first with the space that is left. `margin` is the
+    left one: 2 when rows carry a sync marker (the marker and a space)."""
     cols = list(FIXED)
     for drop in DROP_ORDER:
-        used = sum(w + 1 for _k, _h, w in cols) + 2  # one space between, a margin each side
+        used = sum(w + 1 for _k, _h, w in cols) + 1 + margin  # one space between, margins
         if width - used >= MIN_TITLE:
             break
         cols = [c for c in cols if c[0] != drop]
-    used = sum(w + 1 for _k, _h, w in cols) + 2
+    used = sum(w + 1 for _k, _h, w in cols) + 1 + margin
     return [("title", "title", max(8, width - used)), *cols]
 
 
@@ -60,17 +71,23 @@ def fit(text: str, width: int) -> str:
     return text[: width - 1] + "…"
 
 
-def header_cells(cols: list[tuple[str, str, int]]) -> list[tuple[str, str]]:
-    out = [(" ", "memory-list--header")]
+def header_cells(cols: list[tuple[str, str, int]], margin: int = 1) -> list[tuple[str, str]]:
+    out = [(" " * margin, "memory-list--header")]
     for _key, heading, w in cols:
         out.append((fit(heading, w) + " ", "memory-list--header"))
     return out
 
 
 def row_cells(
-    row: MemoryRow, cols: list[tuple[str, str, int]], now_ns: int
+    row: MemoryRow,
+    cols: list[tuple[str, str, int]],
+    now_ns: int,
+    sync_state: str = "",
+    margin: int = 1,
 ) -> list[tuple[str, str]]:
-    out = [(" ", "")]
+    mark = SYNC_MARK.get(sync_state, " ") if margin > 1 else " "
+    mark_cls = "memory-list--mark-refused" if sync_state == "refused" else "memory-list--mark"
+    out = [(mark.ljust(margin), mark_cls if mark != " " else "")]
     dim = row.state != "active"
     for key, _h, w in cols:
         if key == "title":

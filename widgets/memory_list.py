@@ -19,7 +19,7 @@ from textual.worker import get_current_worker
 
 from core.read_types import MemoryRow
 from widgets.list_keys import list_bindings
-from widgets.memory_format import columns, header_cells, row_cells
+from widgets.memory_format import SYNC_MARK, columns, header_cells, row_cells
 from widgets.memory_pages import TwoEnds, Want
 from widgets.status import WorkFailed
 from widgets.virtual_list import Cells, VirtualList
@@ -34,6 +34,8 @@ class Source:
 
     page: Callable[[str, int, bool], list[MemoryRow]]  # (after/before path, limit, descending)
     count: Callable[[], int]
+    # Each path's sync state (store.sync.states_of): the marker before the title.
+    states: Callable[[list[str]], dict[str, str]] | None = None
 
 
 class MemoryList(VirtualList):
@@ -45,6 +47,8 @@ class MemoryList(VirtualList):
         "memory-list--title",
         "memory-list--dim",
         "memory-list--sync",
+        "memory-list--mark",
+        "memory-list--mark-refused",
         "memory-list--time",
         "memory-list--tier-hot",
         "memory-list--tier-warm",
@@ -70,6 +74,7 @@ class MemoryList(VirtualList):
         limit: int
         rows: list[MemoryRow] | None
         total: int | None  # a fresh count, when the job counted
+        states: dict[str, str] | None = None  # the rows' sync states, when the source has them
 
     def __init__(self, *, now: Callable[[], int], id: str | None = None) -> None:
         super().__init__(id=id)
@@ -81,6 +86,8 @@ class MemoryList(VirtualList):
         self._select: str | None = None  # a path to put the cursor on once it is loaded
         self._cols = columns(80)
         self._frame_now = 0
+        self.sync_states: dict[str, str] = {}  # path -> sync state, as pages bring them
+        self.marks = False  # some row has a sync marker: the left margin holds them
 
     @property
     def rows(self) -> list[MemoryRow]:
@@ -154,13 +161,24 @@ class MemoryList(VirtualList):
                 rows = source.page(want.key, limit, want.descending)
         except Exception as e:  # noqa: BLE001 - reported; the list keeps what it has
             self.post_message(WorkFailed("loading memories", e))
-        self.post_message(self.PageLoaded(gen, want, limit, rows, total))
+        states = None
+        if rows and source.states is not None:
+            try:
+                states = source.states([r.path for r in rows])
+            except Exception:  # noqa: BLE001 - the markers are a hint: the rows still show
+                states = None
+        self.post_message(self.PageLoaded(gen, want, limit, rows, total, states))
 
     def on_memory_list_page_loaded(self, message: PageLoaded) -> None:
         message.stop()
         if message.gen != self._gen:
             return
         self.fetching = False
+        if message.states:
+            self.sync_states.update(message.states)
+            if not self.marks and any(v in SYNC_MARK for v in message.states.values()):
+                self.marks = True  # a column for the markers from now on
+                self.refresh()
         model = self.model
         if message.total is not None:
             model.total = max(message.total, len(model.head))
@@ -221,14 +239,19 @@ class MemoryList(VirtualList):
     # -- drawing ------------------------------------------------------------------------------
 
     def prepare_frame(self, width: int) -> None:
-        self._cols = columns(width)
+        self._cols = columns(width, self.margin)
         self._frame_now = self._now()
 
     def header_cells(self) -> Cells:
-        return header_cells(self._cols)
+        return header_cells(self._cols, self.margin)
 
     def row_cells(self, row: MemoryRow) -> Cells:
-        return row_cells(row, self._cols, self._frame_now)
+        state = self.sync_states.get(row.path, "")
+        return row_cells(row, self._cols, self._frame_now, state, self.margin)
+
+    @property
+    def margin(self) -> int:
+        return 2 if self.marks else 1
 
     def pending_cells(self, index: int) -> Cells:
         return [("  …", "memory-list--pending")]
@@ -247,6 +270,8 @@ class MemoryList(VirtualList):
             row.pinned,
             row.state,
             row.sync_class,
+            self.sync_states.get(row.path, ""),
+            self.marks,
             self._frame_now // 1_000_000_000,
         )
 

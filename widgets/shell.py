@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 
     from core.read_types import Row
     from core.store import Store
+    from core.sync.api import SyncReport
     from widgets.header import HeaderInfo
 
 
@@ -31,6 +32,18 @@ class Shell(Protocol):
     semantic_state: str  # "off", "warming", "ready", "unavailable", "failed"
     semantic_hint: str  # the install hint once semantic search is known unavailable
     tiers_version: int  # bumped after every rebalance: panes showing tiers reload
+    sync_passes: int  # bumped after every pass the workstation's orchestrator ran
+    sync_report: SyncReport | None  # that pass's report (None: none ran yet)
+
+    @property
+    def sync_runner(self) -> str:
+        """Who runs the timed sync passes: "on" (this workstation), "elsewhere" (another
+        program holds the lock), "off" or "failed"."""
+        ...
+
+    def sync_now(self) -> bool:
+        """Ask this workstation's orchestrator for a pass now (False: it does not run here)."""
+        ...
 
 
 @runtime_checkable

@@ -276,27 +276,60 @@ class SyncApi:
             refused=[SyncRefusal(p, s, r) for p, s, r in q.refusals()],
         )
 
+    def pending_error(self) -> str:
+        """The last failed pass's error ("" when joined and fine, or not joined): cheap enough
+        for the workstation's header on every state refresh."""
+        if self.config() is None:
+            return ""
+        return str(self.queue.get("last_error", "") or "")
+
     def state_of(self, path: str) -> str:
         """One of MEMORY_STATES for the memory at `path` now (the memory browser's column)."""
+        return self.states_of([path])[path]
+
+    def states_of(self, paths: list[str]) -> dict[str, str]:
+        """`state_of` for many paths at once (a page of the memory browser): the config and
+        the push scan mark are read once, then a sidecar and an outbox lookup per path."""
         from core.write.file_view import read_sidecar
 
-        side = read_sidecar(self.store.root, path)
-        if side is None or side.state != "active":
-            return "local-only"
-        if "imported_from" in side.extra:
-            return "imported"
-        if side.pii_status == "held":
-            return "held"
-        if side.sync_class == "private":
-            return "private"
-        if self.config() is None:
-            return "local-only"
-        item = self.queue.latest_out(path)
-        if item is not None and item.seq == side.seq:
-            return item.state
-        if side.seq > int(self.queue.get("push_scan", 0) or 0):
-            return "pending-push"  # written after the last scan: the next pass queues it
-        return "local-only"
+        joined = self.config() is not None
+        scan = int(self.queue.get("push_scan", 0) or 0) if joined else 0
+        out: dict[str, str] = {}
+        for path in paths:
+            side = read_sidecar(self.store.root, path)
+            if side is None or side.state != "active":
+                state = "local-only"
+            elif "imported_from" in side.extra:
+                state = "imported"
+            elif side.pii_status == "held":
+                state = "held"
+            elif side.sync_class == "private":
+                state = "private"
+            elif not joined:
+                state = "local-only"
+            else:
+                item = self.queue.latest_out(path)
+                if item is not None and item.seq == side.seq:
+                    state = item.state
+                elif side.seq > scan:
+                    state = "pending-push"  # written after the last scan: the next pass queues it
+                else:
+                    state = "local-only"
+            out[path] = state
+        return out
+
+    def conflict_copy(self, copy: str) -> bytes | None:
+        """The incoming version a conflict kept aside (`SyncConflict.copy`, under
+        `conflicts/`), or None once it is gone (a purge notice drops it)."""
+        parts = copy.split("/")
+        if parts[0] != "conflicts" or len(parts) < 3 or any(p in ("", ".", "..") for p in parts):
+            raise BrainError(f"{copy!r} is not a conflict copy (conflicts/<origin>/<path>)")
+        try:
+            return (self.store.root / copy).read_bytes()
+        except FileNotFoundError:
+            return None
+        except OSError as e:
+            raise BrainError(f"{copy}: cannot read the conflict copy ({e})") from None
 
     def close(self) -> None:
         if self._client is not None:

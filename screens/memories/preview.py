@@ -36,6 +36,7 @@ class PreviewPane(Vertical):
         path: str
         memory: Memory | None
         accesses: int
+        sync_state: str = ""  # store.sync.state_of(path)
 
         @property
         def control(self) -> PreviewPane:
@@ -75,11 +76,18 @@ class PreviewPane(Vertical):
     @work(thread=True, exclusive=True, group="mem-preview", exit_on_error=False)
     @guarded("loading the preview")
     def _load(self, path: str, accesses: int) -> None:
+        store = store_of(self)
         try:
-            memory: Memory | None = store_of(self).view(path)  # no actor: not an access
+            memory: Memory | None = store.view(path)  # no actor: not an access
         except BrainError:
             memory = None
-        self.post_message(self.Loaded(self, path, memory, accesses))
+        state = ""
+        if memory is not None:
+            try:
+                state = store.sync.state_of(path)
+            except BrainError:
+                state = ""  # a damaged sync queue: the preview still shows the memory
+        self.post_message(self.Loaded(self, path, memory, accesses, state))
 
     @on(Loaded)
     def _loaded(self, message: Loaded) -> None:
@@ -93,6 +101,6 @@ class PreviewPane(Vertical):
             md.update("*Not readable now (moved or purged); press esc to refresh.*")
             return
         count = message.accesses if message.accesses >= 0 else None
-        meta.update(meta_text(message.memory, count, lines=2))
+        meta.update(meta_text(message.memory, count, lines=2, sync_state=message.sync_state))
         md.update(body_markdown(message.memory))
         self.query_one(PreviewScroll).scroll_home(animate=False)

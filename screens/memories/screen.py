@@ -163,7 +163,10 @@ class MemoriesScreen(PaneScreen):
         def count() -> int:
             return store_of(self).memory_count(**filters)
 
-        return Source(page, count)
+        def states(paths: list[str]) -> dict[str, str]:
+            return store_of(self).sync.states_of(paths)
+
+        return Source(page, count, states)
 
     def _show_scope(self, select: str | None = None) -> None:
         self.list.set_source(self._source(self.scope, self.tier), select=select)

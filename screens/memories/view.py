@@ -15,13 +15,25 @@ from widgets.header import StoreHeader
 from widgets.key_footer import KeyFooter
 
 
-def meta_text(mem: Memory, accesses: int | None = None, *, lines: int = 3) -> Text:
-    """Path, then what the sidecar says, then who wrote it (folded into two lines if asked)."""
+def sync_text(sync_class: str, state: str) -> str:
+    """The sync class and, when it says more, the memory's sync state ("shareable: pushed").
+    `local-only` (not joined, or not scanned yet) says nothing the class does not."""
+    if not state or state in (sync_class, "local-only"):
+        return sync_class
+    return f"{sync_class}: {state}"
+
+
+def meta_text(
+    mem: Memory, accesses: int | None = None, *, lines: int = 3, sync_state: str = ""
+) -> Text:
+    """Path, then what the sidecar says, then who wrote it (folded into two lines if asked).
+    `sync_state` (store.sync.state_of) goes beside the sync class."""
     s = mem.sidecar
     out = Text(no_wrap=True, overflow="ellipsis")
     out.append(mem.path, style="bold")
     out.append("\n")
-    bits = [s.kind, s.category or "uncategorised", s.sync_class, s.classification, s.state]
+    sync = sync_text(s.sync_class, sync_state)
+    bits = [s.kind, s.category or "uncategorised", sync, s.classification, s.state]
     out.append(" · ".join(bits), style="dim")
     who = f"by {s.actor} · seq {s.seq}"
     if accesses is not None:

@@ -93,13 +93,6 @@ def test_doctor_repair_needs_a_reason(snap_compare, small_store, size):
 
 
 @pytest.mark.parametrize("size", SIZES)
-@pytest.mark.parametrize("pane", ["6"])
-def test_placeholder_panes(snap_compare, small_store, size, pane):
-    app = snap_app(small_store)
-    assert snap_compare(app, terminal_size=size, run_before=keys_then_settle(pane))
-
-
-@pytest.mark.parametrize("size", SIZES)
 def test_help(snap_compare, small_store, size):
     app = snap_app(small_store)
     assert snap_compare(app, terminal_size=size, run_before=keys_then_settle("question_mark"))
