@@ -3,8 +3,8 @@
 The workstation runs the same orchestrator `brain capture-daemon` runs, in its own thread,
 unless another program already holds the store's sync lock (then nothing runs here and the
 status line says so). A pass never blocks the UI: it runs on the orchestrator's thread and
-reports through thread-safe messages; a failed pass is a warning notification with its next
-try. `sync_now()` is the sync pane's "sync now". Stopped on quit.
+reports through thread-safe messages; a failed pass is a warning notification (once per distinct error until a
+pass succeeds). `sync_now()` is the sync pane's "sync now". Stopped on quit.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ class Sync:
         self.enabled = enabled
         self.orchestrator: Orchestrator | None = None
         self.state = "off"  # off | on | elsewhere | failed
+        self.notified = ""  # the error last notified: each distinct one once until a pass is ok
 
     def start(self) -> None:
         """Takes the sync lock (an flock, never waits) and starts the thread."""
@@ -61,9 +62,13 @@ class Sync:
         """On the orchestrator's thread: post, never call into the UI."""
         self.app.post_message(SyncPassed(report))
         if report.errors:
-            self.app.notify("; ".join(report.errors), title="sync", severity="warning")
+            error = "; ".join(report.errors)
+            if error != self.notified:  # realtime retries every few seconds: say it once
+                self.notified = error
+                self.app.notify(error, title="sync", severity="warning")
             self.app.post_message(ActivityChanged("sync", "sync: failed, retrying"))
         else:
+            self.notified = ""
             moved = report.pushed + report.imported
             self.app.post_message(ActivityChanged("sync", f"sync: ok ({moved} moved)"))
 

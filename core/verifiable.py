@@ -205,6 +205,45 @@ def prove_many(store: Store, seqs: list[int]) -> dict[int, dict[str, Any]]:
             mmr.close()
 
 
+def prove_rotation(store: Store, seq: int) -> dict[str, Any]:
+    """`prove` for key.rotated row `seq` (phase "start"), against the first checkpoint that
+    covers it and carries a signature of one of the keys the row replaces (`rotate` signs one
+    right after the row, while both keys sign), so a verifier that pins the old key can trust
+    the new one (sync; core/portable/pins.py does the same from a whole store)."""
+    from core.log import frames
+    from core.log.tip import decode_row
+    from core.verify import proofbundle, signed_note
+
+    store.refresh()
+    frame = next(iter(store.binlog.iter_frames(seq)), None)
+    if frame is None or isinstance(frame, frames.BadFrame):
+        raise NotFound(f"row {seq} cannot be read from the log")
+    payload = frame.payload
+    row = decode_row(payload)
+    if row.seq != seq or row.op != "key.rotated" or row.extra.get("phase") != "start":
+        raise NotFound(f"row {seq} is not the start of a key rotation")
+    old = [v for v in row.extra.get("old", []) if isinstance(v, str)]
+    origin = checkpoints.origin_of(store.manifest.store_id)
+    for size in checkpoints.sizes(store.layout):
+        if size < seq:
+            continue
+        note = checkpoints.read_note(store.layout, size)
+        for vkey in old:
+            try:
+                signed_note.verify_note(note, [signed_note.Verifier.parse(vkey)], origin=origin)
+            except BrainError:
+                continue
+            mmr = _mmr(store)
+            try:
+                return proofbundle.inclusion_bundle(
+                    seq, payload, mmr.inclusion_proof(seq - 1, size), mmr.root(size), note, vkey
+                )
+            finally:
+                if mmr is not store.session.writer_mmr():
+                    mmr.close()
+    raise ProofError(f"no checkpoint covering row {seq} is signed by a key it replaces")
+
+
 def consistency(store: Store, size1: int, size2: int) -> dict[str, Any]:
     from core.verify import proofbundle
 

@@ -163,7 +163,8 @@ def _status(args: argparse.Namespace) -> int:
         for r in st.refused:
             common.out(f"  {common.clean(r.path)}  seq {r.seq}: {common.clean(r.reason)}")
     if st.conflicts:
-        common.out(f"{len(st.conflicts)} conflicts (the incoming version is kept aside):")
+        n = len(st.conflicts)
+        common.out(f"{n} conflict{'s' if n != 1 else ''} (the incoming version is kept aside):")
         for c in st.conflicts:
             common.out(f"  {common.clean(c.path)}  ←  {common.clean(c.copy)}")
     return 0

@@ -89,6 +89,9 @@ class SyncReport(msgspec.Struct):
     conflicts: list[str] = []  # conflicts/<origin>/<path> written
     skipped: int = 0
     purged: int = 0  # local copies erased by purge notices
+    # key rotations pulled that the pinned key did not vouch for (the origin's new key stays
+    # untrusted here, and its new versions are skipped)
+    refused_rotations: list[str] = []
     errors: list[str] = []  # a failed half of the pass (push or pull), actionable
     retry_after_s: float = 0.0  # the hub asked to wait this long (429) before the next try
 
@@ -244,6 +247,7 @@ class SyncApi:
 
     def status(self) -> SyncStatus:
         from core.sync import orchestrator
+        from core.sync import push as push_pass
 
         cfg = self.config()
         sid = self.store.manifest.store_id
@@ -251,6 +255,7 @@ class SyncApi:
             return SyncStatus(joined=False, store=sid)
         q = self.queue
         out, inn = q.counts()
+        out["pending-push"] += push_pass.unscanned(self.store, q)  # written since the last scan
         conflicts = [SyncConflict(c.path, c.origin, c.copy, c.cursor) for c in q.conflicts()]
         return SyncStatus(
             joined=True,
@@ -384,19 +389,23 @@ def _wait(e: BaseException) -> float:
     return float(getattr(e, "retry_after", None) or 0.0)
 
 
+def _n(count: int, one: str, many: str = "") -> str:
+    return f"{count} {one if count == 1 else many or one + 's'}"
+
+
 def _push_summary(r: SyncReport) -> str:
     parts = [f"{r.pushed} accepted", f"{r.duplicates} duplicate"]
     if r.refused:
         parts.append(f"{len(r.refused)} refused")
     if r.purges_sent:
-        parts.append(f"{r.purges_sent} purges")
+        parts.append(_n(r.purges_sent, "purge"))
     return "ok: " + ", ".join(parts)
 
 
 def _pull_summary(r: SyncReport) -> str:
     parts = [f"{r.pulled} pulled", f"{r.imported} imported"]
     if r.conflicts:
-        parts.append(f"{len(r.conflicts)} conflicts")
+        parts.append(_n(len(r.conflicts), "conflict"))
     if r.purged:
         parts.append(f"{r.purged} purged")
     return "ok: " + ", ".join(parts)

@@ -165,8 +165,7 @@ class HubClient:
             except (TimeoutError, OSError, http.client.HTTPException) as e:
                 self.close()
                 raise HubUnreachable(
-                    f"cannot reach the hub at {self.url} ({e}); is it running? the pass is"
-                    " retried automatically"
+                    f"cannot reach the hub at {self.url} ({e}); is it running?"
                 ) from None
             if len(data) > MAX_REPLY_BYTES:
                 self.close()
@@ -186,7 +185,7 @@ class HubClient:
 
     def pull(self, after: int, limit: int = wire.MAX_BATCH) -> bytes:
         """The raw PullReply (the puller keeps each item's bytes as they came)."""
-        return self.request("GET", f"pull?after={int(after)}&limit={int(limit)}")
+        return self.request("GET", f"pull?after={int(after)}&limit={int(limit)}&rotations=1")
 
 
 def _decode(data: bytes, t):
@@ -219,10 +218,10 @@ def _error(status: int, data: bytes, retry_after: str | None, url: str) -> SyncE
         except ValueError:
             wait = 1.0
         return RateLimited(
-            f"the hub at {url} is rate limiting this user: {err}; retrying in {wait:g} s", wait
+            f"the hub at {url} is rate limiting this user: {err}; wait {wait:g} s", wait
         )
     if status >= 500:
-        return HubFailed(f"the hub at {url} failed (HTTP {status}): {err}; retried automatically")
+        return HubFailed(f"the hub at {url} failed (HTTP {status}): {err}")
     return SyncError(f"the hub at {url} refused the request (HTTP {status}): {err}")
 
 

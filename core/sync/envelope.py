@@ -25,7 +25,7 @@ from core.models import Row, Sidecar
 from core.portable.foreign import ForeignMemory
 from core.purge import is_purge
 from core.sync.classes import why_not_pushed
-from core.sync.wire import Envelope, PurgeNotice
+from core.sync.wire import Envelope, PurgeNotice, RotationProof
 from core.verify import proofbundle, sidecar_trust, signed_note
 from core.write.file_view import read_sidecar
 
@@ -167,4 +167,46 @@ def verify_purge(notice: PurgeNotice, pinned: list[str] | None) -> Row:
     return row
 
 
-__all__ = ["EnvelopeRefused", "Verified", "build", "build_purge", "verify", "verify_purge"]
+def build_rotation(store: Store, seq: int) -> RotationProof:
+    """The proof of key.rotated row `seq` against a checkpoint one of its old keys signed."""
+    from core import verifiable
+
+    return RotationProof(
+        origin=store.manifest.store_id, seq=seq, proof=verifiable.prove_rotation(store, seq)
+    )
+
+
+def verify_rotation(r: RotationProof, pinned: list[str] | None) -> tuple[str, str]:
+    """(the old key that vouches, the new key) of a rotation proof, or EnvelopeRefused. The
+    row must be a key.rotated start whose `old` names the key that signed the checkpoint the
+    proof is against; with `pinned`, that key must be pinned (proofbundle checks it signed the
+    note). Without a pin (first use) the vouching key is the one to pin beside the new one."""
+    row, vkey = _proved_row(r.origin, r.seq, r.proof, pinned)
+    extra = row.extra if isinstance(row.extra, dict) else {}
+    if row.op != "key.rotated" or extra.get("phase") != "start":
+        raise EnvelopeRefused(f"row {row.seq} is a {row.op}, not the start of a key rotation")
+    old, new = extra.get("old"), extra.get("new")
+    if not isinstance(old, list) or not isinstance(new, str):
+        raise EnvelopeRefused(f"row {row.seq} does not name the old and new keys")
+    if vkey not in old:
+        raise EnvelopeRefused(
+            f"row {row.seq} introduces a key, but the checkpoint it is proved against is not"
+            " signed by a key it replaces: the pinned key did not vouch for it"
+        )
+    try:
+        signed_note.Verifier.parse(new)
+    except BrainError as e:
+        raise EnvelopeRefused(f"row {row.seq}'s new key is not a verifier key ({e})") from None
+    return vkey, new
+
+
+__all__ = [
+    "EnvelopeRefused",
+    "Verified",
+    "build",
+    "build_purge",
+    "build_rotation",
+    "verify",
+    "verify_purge",
+    "verify_rotation",
+]

@@ -180,8 +180,6 @@ class Orchestrator:
             error, retry_after = "; ".join(report.errors), report.retry_after_s
         except Exception as e:  # noqa: BLE001 - the thread must outlive any failed pass
             report, error, retry_after = None, str(e) or type(e).__name__, 0.0
-        if self.on_pass is not None and report is not None:
-            self.on_pass(report)
         span = float(interval or config.MODES[config.DEFAULT_MODE] or 300)
         if not error:
             self.failures = 0
@@ -190,8 +188,11 @@ class Orchestrator:
         else:
             self.failures += 1
             delay = max(backoff(self.failures, span, self.rng), retry_after)
+            # Written before on_pass: the pane's reload on that pass must see the retry time.
             api.queue.set(last_error=error, next_retry_ns=self.wall_ns() + int(delay * 1e9))
         self.due = now + delay
+        if self.on_pass is not None and report is not None:
+            self.on_pass(report)
         return IDLE_S if interval is None else min(delay, BEAT_S)
 
 

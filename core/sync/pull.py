@@ -26,7 +26,7 @@ from core.models import PURGE_REASONS
 from core.portable import pins
 from core.portable.importer import ImportResult, write_foreign
 from core.sync import envelope
-from core.sync.wire import MAX_BATCH, Envelope, PullReply, PurgeNotice
+from core.sync.wire import MAX_BATCH, Envelope, PullReply, PurgeNotice, RotationProof
 from core.write.file_view import read_sidecar
 
 if TYPE_CHECKING:
@@ -50,6 +50,8 @@ def run(store: Store, q: Queue, hub: HubClient, report: SyncReport, *, actor: st
     after = int(q.get("pull", 0) or 0)
     while True:
         page = _decode(hub.pull(after, MAX_BATCH))
+        if page.rotations:  # before the page's envelopes are stored: some need the new key
+            _rotate(store, page.rotations, report)
         items = [_in_item(it) for it in page.items]
         stored = [i for i in items if i is not None]
         q.stash(stored, max(page.cursor, after), store.clock())
@@ -58,6 +60,34 @@ def run(store: Store, q: Queue, hub: HubClient, report: SyncReport, *, actor: st
         import_pending(store, q, report, actor=actor)
         if not page.more or not page.items:
             return
+
+
+def _rotate(store: Store, rotations: list[RotationProof], report: SyncReport) -> None:
+    """Extend this store's origin key pins with each rotation the pinned key vouches for
+    (PROTOCOL "Import and sync identity"); one that does not verify changes nothing and is
+    reported. Under the writer lock, as pinning on first use is. Idempotent: a page pulled
+    again after a kill adds nothing twice."""
+
+    def apply(_w: Writer) -> None:
+        known = pins.load(store.root)
+        changed = False
+        for rot in rotations:
+            entry = known.get(rot.origin)
+            pinned: list[str] | None = entry["keys"] if entry else None
+            try:
+                old, new = envelope.verify_rotation(rot, pinned)
+            except envelope.EnvelopeRefused as e:
+                report.refused_rotations.append(f"{rot.origin} row {rot.seq}: {e}")
+                continue
+            keys = list(pinned) if pinned is not None else [old]
+            if new not in keys:
+                keys.append(new)
+                known[rot.origin] = {**(entry or {"pinned_ns": store.clock()}), "keys": keys}
+                changed = True
+        if changed:
+            pins.save(store.root, known)
+
+    store.session.run(apply)
 
 
 def _decode(raw: bytes) -> PullReply:

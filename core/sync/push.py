@@ -16,8 +16,10 @@ items `pushed`; the next pass re-sends them and the hub answers duplicate.
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING
 
+from core.errors import BrainError
 from core.purge import is_purge
 from core.sync import envelope
 from core.sync.classes import why_not_pushed
@@ -75,10 +77,40 @@ def scan(store: Store, q: Queue) -> int:
             item = _item(store, q, row)
             if item is not None:
                 items.append(item)
+        starts = [r.seq for r in rows if r.op == "key.rotated" and r.extra.get("phase") == "start"]
+        if starts:  # recorded before the scan mark moves past them
+            q.set(rotations=json.dumps(sorted(set(pending_rotations(q)) | set(starts))))
         after = rows[-1].seq
         queued += q.enqueue(items, after, store.clock())
         if len(rows) < SCAN_PAGE:
             return queued
+
+
+def pending_rotations(q: Queue) -> list[int]:
+    """Seqs of this store's key.rotated start rows the hub has not acknowledged yet: they go
+    with the next push, before any envelope the new key signs (docs/sync.md, "Key rotation")."""
+    try:
+        seqs = json.loads(q.get("rotations", "[]") or "[]")
+    except ValueError:
+        return []
+    return [s for s in seqs if isinstance(s, int)]
+
+
+def unscanned(store: Store, q: Queue, cap: int = 10 * SCAN_PAGE) -> int:
+    """How many items the next scan would queue (read only: `status` counts them as
+    pending-push, so a memory written since the last pass is not "0 queued"). At most `cap`
+    rows are examined; the count is then a lower bound."""
+    after = int(q.get("push_scan", 0) or 0)
+    n = 0
+    seen = 0
+    while seen < cap:
+        rows = store.tail(after + 1, min(SCAN_PAGE, cap - seen))
+        if not rows:
+            break
+        n += sum(1 for row in rows if _item(store, q, row) is not None)
+        seen += len(rows)
+        after = rows[-1].seq
+    return n
 
 
 def _item(store: Store, q: Queue, row: Row) -> tuple[int, str, str] | None:
@@ -123,12 +155,26 @@ def send(
     if not sent:
         return
     q.mark(sent, "pushed", now())  # durable before the request leaves
-    req = PushRequest(VERSION, store.manifest.store_id, envs, purges)
+    rotations = []
+    for seq in pending_rotations(q):
+        try:
+            rotations.append(envelope.build_rotation(store, seq))
+        except BrainError as e:  # cannot be proved here: the hub will refuse the new key
+            report.refused.append(("(key rotation)", f"row {seq}: {e}"))
+    rot_seqs = [r.seq for r in rotations]
+    req = PushRequest(VERSION, store.manifest.store_id, envs, purges, rotations)
     try:
         reply = hub.push(req)
     except Exception as e:
         q.note_error(sent, str(e), now())
         raise
+    if rot_seqs:
+        answered = {r.seq: r for r in reply.rotations if r.seq in rot_seqs}
+        for r in answered.values():
+            if r.outcome == "refused":
+                report.refused.append(("(key rotation)", r.reason or "refused by the hub"))
+        left = [seq for seq in rot_seqs if seq not in answered]
+        q.set(rotations=json.dumps(left))
     by_seq = {i.seq: i for i in live}
     outcomes: dict[int, tuple[str, str]] = {}
     accepted = duplicate = 0
@@ -168,4 +214,4 @@ def send(
         raise HubFailed(f"the hub answered for {len(outcomes)} of {len(sent)} items; retrying")
 
 
-__all__ = ["run", "scan", "send"]
+__all__ = ["run", "scan", "send", "unscanned"]

@@ -41,11 +41,25 @@ class PurgeNotice(msgspec.Struct, forbid_unknown_fields=True):
     proof: dict[str, Any]
 
 
-class PushRequest(msgspec.Struct, forbid_unknown_fields=True):
+class RotationProof(msgspec.Struct, forbid_unknown_fields=True):
+    """The origin started a key rotation: its `key.rotated` row (phase "start", extra `old`
+    and `new`), proved against a checkpoint signed by one of the `old` keys (the overlap's
+    checkpoint, which both keys sign). A hub or member that pins one of the `old` keys adds
+    `new` to the pin (PROTOCOL "Import and sync identity"); nothing else extends a pin."""
+
+    origin: str
+    seq: int  # origin seq of the key.rotated row
+    proof: dict[str, Any]  # brain-proof/v1 bundle; `public_key` is the old key that vouches
+
+
+class PushRequest(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
     version: str
     origin: str  # the pushing device's store id; every envelope and purge must name it
     envelopes: list[Envelope] = []
     purges: list[PurgeNotice] = []
+    # Checked first, so envelopes signed by the new key in the same request verify. Omitted
+    # when empty: a request without rotations is what every brain-sync/v1 hub reads.
+    rotations: list[RotationProof] = []
 
 
 class ItemResult(msgspec.Struct, forbid_unknown_fields=True):
@@ -55,9 +69,10 @@ class ItemResult(msgspec.Struct, forbid_unknown_fields=True):
     reason: str = ""
 
 
-class PushReply(msgspec.Struct, forbid_unknown_fields=True):
+class PushReply(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
     results: list[ItemResult]
     cursor: int  # the hub's newest cursor for this org after the push
+    rotations: list[ItemResult] = []  # one per PushRequest.rotations, by the row's seq
 
 
 class PullItem(msgspec.Struct, forbid_unknown_fields=True):
@@ -67,10 +82,14 @@ class PullItem(msgspec.Struct, forbid_unknown_fields=True):
     purge: PurgeNotice | None = None
 
 
-class PullReply(msgspec.Struct, forbid_unknown_fields=True):
+class PullReply(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
     items: list[PullItem]
     cursor: int  # resume after this one
     more: bool  # another page is waiting
+    # The key rotations the hub holds among this page's cursors, to a puller that asks
+    # (`pull?…&rotations=1`; omitted otherwise, so older clients read the same replies). The
+    # puller checks them against its pins before it verifies the page's envelopes.
+    rotations: list[RotationProof] = []
 
 
 class Whoami(msgspec.Struct, forbid_unknown_fields=True):
@@ -100,5 +119,6 @@ __all__ = [
     "PurgeNotice",
     "PushReply",
     "PushRequest",
+    "RotationProof",
     "Whoami",
 ]

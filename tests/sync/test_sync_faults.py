@@ -178,13 +178,15 @@ def test_a_revoked_device_is_refused_and_keeps_its_queue(fleet: Fleet) -> None:
 
 
 def test_a_refused_item_keeps_the_hubs_reason_and_is_not_resent(fleet: Fleet) -> None:
-    """The hub pins an origin's key on first use and (brain-sync/v1) learns no rotation: after
-    a finished `brain rotate-key` the new versions are refused, item by item, with why."""
+    """The hub pins an origin's key on first use: after a finished `brain rotate-key` whose
+    rotation the hub never heard of, the new versions are refused, item by item, with why."""
     a = fleet["ana1"]
     put(a, "memories/facts/a.md", "a\n", "shareable")
     fleet.sync("ana1")
     a.rotate_key()
     a.rotate_key(finish=True)
+    fleet.sync("ana1")  # scans the rotation; nothing to push, so it waits for the next push
+    a.sync.queue.set(rotations="[]")  # lost: the hub never learns the new key
     put(a, "memories/facts/c.md", "c\n", "shareable")
     rep = fleet.sync("ana1")["ana1"]
     assert rep.pushed == 0 and [p for p, _ in rep.refused] == ["memories/facts/c.md"]

@@ -34,6 +34,7 @@ from core.sync.wire import (
     PullItem,
     PullReply,
     PurgeNotice,
+    RotationProof,
     Whoami,
 )
 
@@ -43,6 +44,7 @@ DEFAULT_MAX_REQUEST_BYTES = 32 << 20  # a push batch; a client splits bigger pus
 _INT = re.compile(r"\d{1,18}")
 _envelope = msgspec.json.Decoder(Envelope)
 _purge = msgspec.json.Decoder(PurgeNotice)
+_rotation = msgspec.json.Decoder(RotationProof)
 
 
 def _reply(status: int, body: msgspec.Struct, headers: dict[str, str] | None = None) -> Response:
@@ -166,7 +168,7 @@ class Hub:
             raise
         return _reply(200, reply)
 
-    def _pull(self, claims: Claims, after: int, limit: int) -> PullReply:
+    def _pull(self, claims: Claims, after: int, limit: int, rotations: bool = False) -> PullReply:
         org = self.storage.get_org(claims.org)
         bound = self.storage.binding_for_device(claims.org, claims.device)
         scope = Scope(
@@ -176,18 +178,22 @@ class Hub:
         )
         items, cursor = self.storage.read(claims.org, scope, after, limit)
         out = []
+        rots: list[RotationProof] = []
         for it in items:
             if it.kind == "envelope":
                 out.append(PullItem(it.cursor, "envelope", envelope=_envelope.decode(it.payload)))
-            else:
+            elif it.kind == "purge":
                 out.append(PullItem(it.cursor, "purge", purge=_purge.decode(it.payload)))
-        return PullReply(items=out, cursor=cursor, more=len(items) >= limit)
+            elif it.kind == "rotation" and rotations:  # only to a client that asks for them
+                rots.append(_rotation.decode(it.payload))
+        return PullReply(items=out, cursor=cursor, more=len(items) >= limit, rotations=rots)
 
     async def pull(self, request: Request) -> Response:
         claims = await self.guard(request)
         after = _query_int(request, "after", 0, 0)
         limit = min(_query_int(request, "limit", MAX_BATCH, 1), MAX_BATCH)
-        return _reply(200, await run_in_threadpool(self._pull, claims, after, limit))
+        rotations = _query_int(request, "rotations", 0, 0) > 0
+        return _reply(200, await run_in_threadpool(self._pull, claims, after, limit, rotations))
 
 
 def _valid_name(name: str) -> bool:

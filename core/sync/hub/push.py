@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import msgspec
 
-from core.sync.envelope import EnvelopeRefused, verify, verify_purge
+from core.sync.envelope import EnvelopeRefused, verify, verify_purge, verify_rotation
 from core.sync.hub.errors import HubError
 from core.sync.hub.storage import Binding, Item
 from core.sync.wire import MAX_BATCH, VERSION, ItemResult, PushReply, PushRequest
@@ -40,7 +40,7 @@ def decode(body: bytes) -> PushRequest:
         raise HubError(400, "bad-request", f"version {req.version!r} is not {VERSION}")
     if not _STORE_ID.fullmatch(req.origin):
         raise HubError(400, "bad-request", f"origin {req.origin!r} is not a store id (32 hex)")
-    if len(req.envelopes) + len(req.purges) > MAX_BATCH:
+    if len(req.envelopes) + len(req.purges) + len(req.rotations) > MAX_BATCH:
         raise HubError(413, "too-large", f"more than {MAX_BATCH} items in one push; split it")
     return req
 
@@ -85,6 +85,14 @@ class _Pin:
         self.binding = held
         return None if vkey in held.vkeys else "signed by a key not pinned to this origin"
 
+    def rotate(self, vouched_by: str, new: str) -> None:
+        """A verified rotation: pin the vouching key on first use, then add the new key."""
+        if self.binding is None:
+            self.learn(vouched_by)
+        assert self.binding is not None
+        if new not in self.binding.vkeys:
+            self.binding = self.hub.storage.add_keys(self.claims.org, self.origin, (new,))
+
 
 def push(hub: Hub, claims: Claims, body: bytes) -> PushReply:
     req = decode(body)
@@ -96,6 +104,36 @@ def push(hub: Hub, claims: Claims, body: bytes) -> PushReply:
     def refuse(kind: str, seq: int, reason: str) -> None:
         results[(kind, seq)] = ItemResult(seq=seq, outcome="refused", reason=reason)
         refused.append(f"{kind} {seq}: {reason}")
+
+    # Rotations first: envelopes signed by the new key in this same request then verify.
+    rotations: list[ItemResult] = []
+    for rot in req.rotations:
+        if rot.origin != req.origin:
+            reason = f"names origin {rot.origin}, the push is {req.origin}"
+            rotations.append(ItemResult(rot.seq, "refused", reason))
+            refused.append(f"rotation {rot.seq}: {reason}")
+            continue
+        try:
+            vouching, new_key = verify_rotation(rot, pin.keys)
+            pin.rotate(vouching, new_key)
+        except EnvelopeRefused as e:
+            rotations.append(ItemResult(rot.seq, "refused", str(e)))
+            refused.append(f"rotation {rot.seq}: {e}")
+            continue
+        assert pin.binding is not None
+        # Kept as an item, so members learn the new key in order, before its first envelope.
+        item = Item(
+            0,
+            "rotation",
+            rot.origin,
+            rot.seq,
+            "",
+            "shareable",  # a public key: every member may need it to verify what follows
+            pin.binding.user,
+            msgspec.json.encode(rot),
+        )
+        kept = hub.storage.put_items(claims.org, [item])[0]
+        rotations.append(ItemResult(rot.seq, "accepted" if kept else "duplicate"))
 
     staged: list[Item] = []
     for env in req.envelopes:
@@ -165,7 +203,11 @@ def push(hub: Hub, claims: Claims, body: bytes) -> PushReply:
         )
         detail = f"{req.origin}: {len(refused)} refused: {shown}"
         hub.refuse(claims.org, claims.user, claims.device, "push.refused", detail)
-    return PushReply(results=[results[k] for k in order], cursor=hub.storage.head(claims.org))
+    return PushReply(
+        results=[results[k] for k in order],
+        cursor=hub.storage.head(claims.org),
+        rotations=rotations,
+    )
 
 
 __all__ = ["decode", "push"]

@@ -62,7 +62,7 @@ class Item:
     (an Envelope, or a PurgeNotice); a purged envelope's payload is b"" (erased)."""
 
     cursor: int
-    kind: str  # "envelope" | "purge"
+    kind: str  # "envelope" | "purge" | "rotation" (a RotationProof; path "")
     origin: str
     seq: int
     path: str
@@ -132,6 +132,12 @@ class Storage(Protocol):
         """Bind an origin on first push; returns the binding that holds (the existing one when
         another request bound it first). A device binds one origin only: when the device
         already holds another origin, that binding is returned (the app refuses the push)."""
+        ...
+
+    def add_keys(self, org: str, origin: str, vkeys: tuple[str, ...]) -> Binding:
+        """Add verifier keys to an origin's pin (a rotation the pinned key vouched for: the
+        app checks it); keys already pinned are kept once. Returns the binding as it holds
+        now. HubStorageError when the origin is not bound."""
         ...
 
     # -- items ------------------------------------------------------------------------------

@@ -276,6 +276,20 @@ class SqliteStorage:
             )
         return binding
 
+    def add_keys(self, org: str, origin: str, vkeys: tuple[str, ...]) -> Binding:
+        with self._tx(self._org(org)) as db:
+            row = db.execute(
+                "SELECT origin, user, device, vkeys FROM bindings WHERE origin = ?", (origin,)
+            ).fetchone()
+            if row is None:
+                raise HubStorageError(f"origin {origin} is not bound in {org}")
+            keys = list(json.loads(row[3]))
+            keys += [k for k in vkeys if k not in keys]
+            db.execute("UPDATE bindings SET vkeys = ? WHERE origin = ?", (json.dumps(keys), origin))
+        got = self.binding(org, origin)
+        assert got is not None
+        return got
+
     # -- items --------------------------------------------------------------------------------
 
     def put_items(self, org: str, items: list[Item]) -> list[bool]:
