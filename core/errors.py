@@ -63,11 +63,3 @@ class KeyError_(BrainError):
 
 class ReadOnly(BrainError):
     pass
-
-
-class HubStorageError(BrainError):
-    """The hub's storage refused or failed an operation (docs/sync.md, "Storage")."""
-
-
-class HubDatabaseUnavailable(HubStorageError):
-    """The hub cannot reach or log in to its PostgreSQL database."""

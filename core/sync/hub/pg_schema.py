@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import psycopg
 
-from core.errors import HubStorageError
+from core.sync.hub.storage import HubStorageError
 
-# Tables guarded by the org policy. `hub_schema` (the migration counter) is the only other one.
+# Tables guarded by the org policy. The others: `hub_schema` (the migration counter) and
+# `hub_directory` (org names only).
 ORG_TABLES = ("hub_orgs", "hub_users", "hub_devices", "hub_bindings", "hub_items", "hub_events")
 
 _RLS = "\n".join(
@@ -30,6 +31,9 @@ CREATE POLICY {t}_org ON {t}
 MIGRATIONS: tuple[str, ...] = (
     # 1: the whole hub
     """
+-- The names of the orgs, for `brain hub` listings: the one table without the org policy (an
+-- org's name is in every URL of it; nothing else about it is here).
+CREATE TABLE hub_directory (org text PRIMARY KEY);
 CREATE TABLE hub_orgs (
   org text PRIMARY KEY,
   org_only_roles text[] NOT NULL,
@@ -61,7 +65,8 @@ CREATE TABLE hub_bindings (
   user_name text NOT NULL,
   device text NOT NULL,
   vkeys text[] NOT NULL,
-  PRIMARY KEY (org, origin)
+  PRIMARY KEY (org, origin),
+  UNIQUE (org, device)  -- one origin store per device
 );
 CREATE TABLE hub_items (
   org text NOT NULL REFERENCES hub_orgs (org),

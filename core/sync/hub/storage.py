@@ -9,8 +9,16 @@ org's rows (PostgreSQL enforces it with RLS as well).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Protocol
+
+from core.errors import BrainError
+
+
+class HubStorageError(BrainError):
+    """An admin action that storage cannot do as asked (an unknown org, a device of another
+    user, a revoked user re-added…); the message says what to do instead."""
 
 
 @dataclass(frozen=True)
@@ -64,6 +72,19 @@ class Item:
 
 
 @dataclass(frozen=True)
+class Event:
+    """One logged refusal or admin action (`hub_events`)."""
+
+    id: int
+    at_ns: int
+    org: str
+    user: str
+    device: str
+    event: str
+    detail: str
+
+
+@dataclass(frozen=True)
 class Scope:
     """Who is reading: the rows they may pull (core.sync.classes.may_read, in the query)."""
 
@@ -73,38 +94,111 @@ class Scope:
 
 
 class Storage(Protocol):
-    def add_org(self, org: str, org_only_roles: tuple[str, ...], now_ns: int) -> Org: ...
-    def get_org(self, org: str) -> Org | None: ...
-    def add_user(self, org: str, user: str, role: str) -> User: ...
-    def get_user(self, org: str, user: str) -> User | None: ...
-    def add_device(self, org: str, user: str, device: str, jti: str) -> Device: ...
-    def get_device(self, org: str, device: str) -> Device | None: ...
-    def revoke(self, org: str, *, user: str | None = None, device: str | None = None) -> int: ...
-
-    def binding(self, org: str, origin: str) -> Binding | None: ...
-    def bind(self, binding: Binding) -> Binding:
-        """Bind an origin on first push; returns the binding that holds (the existing one when
-        another request bound it first)."""
+    # -- orgs, users, devices (the admin's; the app only reads them) ------------------------
+    def add_org(self, org: str, org_only_roles: tuple[str, ...], now_ns: int) -> Org:
+        """Create an org; an org that exists is returned as it is (idempotent)."""
         ...
 
+    def get_org(self, org: str) -> Org | None: ...
+    def list_orgs(self) -> list[Org]: ...
+
+    def add_user(self, org: str, user: str, role: str) -> User:
+        """Create a user, or change an existing user's role. HubStorageError for an unknown
+        org or a revoked user (revocation is final: add the person under a new name)."""
+        ...
+
+    def get_user(self, org: str, user: str) -> User | None: ...
+    def list_users(self, org: str) -> list[User]: ...
+
+    def add_device(self, org: str, user: str, device: str, jti: str) -> Device:
+        """Create a device, or record a new token id for an existing one of the same user
+        (the old token stops checking). HubStorageError for an unknown user, a device of
+        another user, or a revoked device."""
+        ...
+
+    def get_device(self, org: str, device: str) -> Device | None: ...
+    def list_devices(self, org: str) -> list[Device]: ...
+
+    def revoke(self, org: str, *, user: str | None = None, device: str | None = None) -> int:
+        """Revoke a device, or a user and every device of theirs; the number of users and
+        devices newly revoked."""
+        ...
+
+    # -- bindings (one origin store per device, pinned to its first key) --------------------
+    def binding(self, org: str, origin: str) -> Binding | None: ...
+    def binding_for_device(self, org: str, device: str) -> Binding | None: ...
+
+    def bind(self, binding: Binding) -> Binding:
+        """Bind an origin on first push; returns the binding that holds (the existing one when
+        another request bound it first). A device binds one origin only: when the device
+        already holds another origin, that binding is returned (the app refuses the push)."""
+        ...
+
+    # -- items ------------------------------------------------------------------------------
     def put_items(self, org: str, items: list[Item]) -> list[bool]:
         """Append in order, each at the org's next cursor; True when stored, False when an
-        item with the same (kind, origin, seq) was already held (a duplicate delivery)."""
+        item with the same (kind, origin, seq) was already held (a duplicate delivery). An
+        envelope older than a purge notice already held for its (origin, path) is stored with
+        an empty payload (a late retry must not bring back what was purged)."""
         ...
 
     def purge(self, org: str, notice: Item) -> bool:
-        """Erase the payloads of every envelope of (notice.origin, notice.path) and append the
-        notice; False when this notice was already held."""
+        """Erase the payloads of every envelope of (notice.origin, notice.path) with a seq below
+        the notice's, and append the notice; False when this notice was already held. The
+        stored notice's `sync_class` is the widest class of the envelopes it erased (personal
+        when none), so it reaches everyone who could have pulled a copy:
+        shareable/team-public > org-only > personal (`widest_class`)."""
         ...
 
     def read(self, org: str, scope: Scope, after: int, limit: int) -> tuple[list[Item], int]:
         """Items after `after` that `scope` may read, oldest first, at most `limit`; and the
-        cursor to resume from (the last cursor examined, which may be past the last item)."""
+        cursor to resume from (the last cursor examined, which may be past the last item).
+        Erased envelopes (empty payload) and the scope's own store's items are skipped."""
         ...
 
     def head(self, org: str) -> int: ...
+
+    # -- the audit of refusals --------------------------------------------------------------
     def log_event(self, org: str, user: str, device: str, event: str, detail: str) -> None: ...
+    def events(self, org: str, after: int = 0, limit: int = 1000) -> list[Event]:
+        """Logged events of `org` ("" for those before an org was known), oldest first."""
+        ...
+
     def close(self) -> None: ...
 
 
-__all__ = ["Binding", "Device", "Item", "Org", "Scope", "Storage", "User"]
+_NAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
+
+
+def check_name(what: str, value: str) -> str:
+    """Org, user and device names: lowercase letters, digits, `.`, `_`, `-`; at most 64; they
+    name folders (an org's file under the hub folder) and appear in logs, so nothing else."""
+    if not isinstance(value, str) or not _NAME.fullmatch(value) or ".." in value:
+        raise HubStorageError(
+            f"{what} name {value!r} is not allowed: use 1-64 lowercase letters, digits, '.', '_'"
+            " or '-', starting with a letter or digit"
+        )
+    return value
+
+
+_WIDTH = {"personal": 0, "org-only": 1, "shareable": 2, "team-public": 2}
+
+
+def widest_class(classes: list[str]) -> str:
+    """Which class a purge notice travels under: the one readable by the most members."""
+    return max(classes, key=lambda c: _WIDTH.get(c, 0), default="personal")
+
+
+__all__ = [
+    "Binding",
+    "Device",
+    "Event",
+    "HubStorageError",
+    "Item",
+    "Org",
+    "Scope",
+    "Storage",
+    "User",
+    "check_name",
+    "widest_class",
+]

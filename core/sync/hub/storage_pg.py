@@ -2,147 +2,70 @@
 psycopg 3, for organisations that outgrow one embedded hub.
 
 Isolation: every transaction first runs `set_config('brain.org', org, true)`; the tables' RLS
-policy (core.sync.hub.pg_schema) then hides every other org's rows, so even a query without a
-`WHERE org = …` cannot leak across orgs. The queries still say `org = …`: it is what the indexes
-are keyed on.
+policy (core.sync.hub.pg_schema) then hides every other org's rows, so even a query that forgot
+its `WHERE org = …` cannot leak across orgs. The queries still say `org = …`: the indexes are
+keyed on it.
 
 Order: an append locks the org's row in `hub_orgs` (`FOR UPDATE`) and holds it until commit, so
 appends to one org are serialized and commit in cursor order. A reader's snapshot therefore holds
-either all of cursors 1..n or none past n; `read` resumes from the org's head in the same
-snapshot, never from a cursor whose transaction might still commit below it.
-
-The app calls storage from a thread pool: connections come from a small pool, one per call.
+all of cursors 1..n or none past n; `read` resumes from the org's head in that same snapshot,
+never past a cursor whose transaction might still commit below it.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
-import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 import psycopg
 from psycopg import IsolationLevel
-from psycopg.conninfo import conninfo_to_dict
 
-from core.errors import HubDatabaseUnavailable, HubStorageError, NotFound
+from core.sync.hub.pg_members import Cur, PgMembers, one
+from core.sync.hub.pg_pool import HubDatabaseUnavailable, Pool, one_line, redact
 from core.sync.hub.pg_schema import migrate
-from core.sync.hub.storage import Binding, Device, Item, Org, Scope, User
+from core.sync.hub.storage import Binding, Item, Scope, widest_class
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-# The class rules of core.sync.classes.may_read, for a row aliased `i`.
-_MAY_READ = """(
-  (i.sync_class = 'personal' AND i.owner = %(user)s)
-  OR i.sync_class IN ('shareable', 'team-public')
-  OR (i.sync_class = 'org-only' AND %(org_only)s)
-)"""
-_MAY_READ_E = _MAY_READ.replace("i.", "e.")
-# A purge notice reaches whoever could read any version of its path.
-_READ = f"""
-SELECT i.cur, i.kind, i.origin, i.seq, i.path, i.sync_class, i.owner, i.payload
-FROM hub_items i
-WHERE i.org = %(org)s AND i.cur > %(after)s AND i.origin <> %(store)s
-  AND ({_MAY_READ} OR (i.kind = 'purge' AND EXISTS (
-    SELECT 1 FROM hub_items e
-    WHERE e.org = i.org AND e.kind = 'envelope' AND e.origin = i.origin AND e.path = i.path
-      AND {_MAY_READ_E})))
-ORDER BY i.cur
-LIMIT %(limit)s
+# core.sync.classes.may_read in SQL, so a page is filtered where it is read. A purge notice
+# carries the widest class of what it erased, so the same rule routes it.
+_READ = """
+SELECT cur, kind, origin, seq, path, sync_class, owner, payload FROM hub_items
+WHERE org = %(org)s AND cur > %(after)s AND origin <> %(store)s
+  AND (kind = 'purge' OR length(payload) > 0)
+  AND (sync_class IN ('shareable', 'team-public')
+       OR (sync_class = 'personal' AND owner = %(user)s)
+       OR (sync_class = 'org-only' AND %(org_only)s))
+ORDER BY cur LIMIT %(limit)s
 """
 _INSERT_ITEMS = """
 INSERT INTO hub_items (org, cur, kind, origin, seq, path, sync_class, owner, payload)
 SELECT %s, * FROM unnest(
   %s::bigint[], %s::text[], %s::text[], %s::bigint[], %s::text[], %s::text[], %s::text[],
   %s::bytea[])
-ON CONFLICT DO NOTHING
 """
+_BINDING = "SELECT org, origin, user_name, device, vkeys FROM hub_bindings WHERE org = %s"
 
 
-def redact(url: str) -> str:
-    """The URL as a person may see it in a message or log: no password."""
-    try:
-        d = conninfo_to_dict(url)
-    except psycopg.ProgrammingError:
-        return "(an unparsable database URL)"
-    host = str(d.get("host") or "localhost")
-    port = f":{d['port']}" if d.get("port") else ""
-    user = f"{d['user']}@" if d.get("user") else ""
-    return f"postgresql://{user}{host}{port}/{d.get('dbname') or ''}"
+def _binding(r: Any) -> Binding:
+    return Binding(r[0], r[1], r[2], r[3], tuple(r[4]))
 
 
-class _Pool:
-    """At most `size` connections, made on demand, handed to one caller at a time. A connection
-    that broke (server restarted, network) is dropped, not returned."""
-
-    def __init__(self, url: str, size: int) -> None:
-        self._url, self._size = url, size
-        self._idle: list[psycopg.Connection] = []
-        self._open = 0
-        self._cond = threading.Condition()
-
-    def _connect(self) -> psycopg.Connection:
-        try:
-            return psycopg.connect(
-                self._url, autocommit=True, connect_timeout=10, application_name="brain-hub"
-            )
-        except psycopg.OperationalError as e:
-            raise HubDatabaseUnavailable(
-                f"cannot connect to PostgreSQL at {redact(self._url)}: {' '.join(str(e).split())} — "
-                "check that the server is running and reachable there, that the role and its "
-                "password are right, and that the database exists"
-            ) from e
-
-    @contextmanager
-    def connection(self) -> Iterator[psycopg.Connection]:
-        with self._cond:
-            while not self._idle and self._open >= self._size:
-                self._cond.wait()
-            conn = self._idle.pop() if self._idle else None
-            self._open += conn is None
-        if conn is None:
-            try:
-                conn = self._connect()
-            except BaseException:
-                with self._cond:
-                    self._open -= 1
-                    self._cond.notify()
-                raise
-        try:
-            yield conn
-        finally:
-            with self._cond:
-                if conn.closed or conn.broken:
-                    self._open -= 1
-                else:
-                    self._idle.append(conn)
-                self._cond.notify()
-
-    def close(self) -> None:
-        with self._cond:
-            idle, self._idle = self._idle, []
-            self._open -= len(idle)
-        for c in idle:
-            c.close()
+def _item(r: Any) -> Item:
+    return Item(int(r[0]), r[1], r[2], int(r[3]), r[4], r[5], r[6], bytes(r[7]))
 
 
-def _item(row: tuple[Any, ...]) -> Item:
-    cur, kind, origin, seq, path, sync_class, owner, payload = row
-    return Item(int(cur), kind, origin, int(seq), path, sync_class, owner, bytes(payload))
-
-
-class PgStorage:
+class PgStorage(PgMembers):
     """`Storage` in a PostgreSQL database; the schema is created or upgraded on first use."""
 
     def __init__(self, url: str, *, pool_size: int = 10) -> None:
         self.url = url
-        self._where = redact(url)
-        self._pool = _Pool(url, pool_size)
+        self.where = redact(url)
+        self._pool = Pool(url, pool_size)
         with self._pool.connection() as conn:
-            migrate(conn, self._where)
+            migrate(conn, self.where)
             row = conn.execute(
                 "SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = current_user"
             ).fetchone()
@@ -151,17 +74,16 @@ class PgStorage:
         self.rls_bypassed = bool(row and row[0])
         if self.rls_bypassed:
             log.warning(
-                "the hub's PostgreSQL role at %s is a superuser or has BYPASSRLS: row-level "
-                "security does not apply to it; give the hub an ordinary role",
-                self._where,
+                "the hub's PostgreSQL role at %s is a superuser or has BYPASSRLS, so row-level "
+                "security does not apply to it: give the hub an ordinary role",
+                self.where,
             )
 
     # -- transactions -------------------------------------------------------------------------
-    def _run(self, org: str, fn: Callable[[psycopg.Cursor[Any]], T], snapshot: bool = False) -> T:
-        """Run `fn` in one transaction scoped to `org`. A connection that broke under us (the
-        server restarted) is replaced and the call tried once more: every write here is
-        idempotent, so a commit whose reply was lost is answered as a duplicate the second
-        time."""
+    def _run(self, org: str, fn: Callable[[Cur], T], snapshot: bool = False) -> T:
+        """`fn` in one transaction scoped to `org`. A connection that broke under us (the server
+        restarted) is replaced and the call tried once more: every write here is idempotent,
+        so a commit whose reply was lost is answered as a duplicate the second time."""
         for attempt in (1, 2):
             with self._pool.connection() as conn:
                 try:
@@ -176,148 +98,39 @@ class PgStorage:
                 except psycopg.OperationalError as e:
                     if attempt == 2 or not conn.broken:
                         raise HubDatabaseUnavailable(
-                            f"PostgreSQL at {self._where} failed: {' '.join(str(e).split())}"
+                            f"PostgreSQL at {self.where} failed: {one_line(e)}"
                         ) from e
-                    log.info("hub database connection broke; retrying once: %s", e)
+                    log.info("hub database connection broke, trying once more: %s", e)
         raise AssertionError("unreachable")
 
-    @staticmethod
-    def _lock_head(cur: psycopg.Cursor[Any], org: str) -> int:
-        row = cur.execute("SELECT head FROM hub_orgs WHERE org = %s FOR UPDATE", (org,)).fetchone()
-        if row is None:
-            raise NotFound(f"no org {org!r} at this hub: add it with `brain hub add-org {org}`")
-        return int(row[0])
-
-    # -- orgs, users, devices -----------------------------------------------------------------
-    def add_org(self, org: str, org_only_roles: tuple[str, ...], now_ns: int) -> Org:
-        def fn(cur: psycopg.Cursor[Any]) -> Org:
-            cur.execute(
-                "INSERT INTO hub_orgs (org, org_only_roles, created_ns) VALUES (%s, %s, %s) "
-                "ON CONFLICT (org) DO NOTHING",
-                (org, list(org_only_roles), now_ns),
-            )
-            return self._org(cur, org)  # type: ignore[return-value]
-
-        return self._run(org, fn)
-
-    @staticmethod
-    def _org(cur: psycopg.Cursor[Any], org: str) -> Org | None:
-        row = cur.execute(
-            "SELECT org, org_only_roles, created_ns FROM hub_orgs WHERE org = %s", (org,)
-        ).fetchone()
-        return Org(row[0], tuple(row[1]), int(row[2])) if row else None
-
-    def get_org(self, org: str) -> Org | None:
-        return self._run(org, lambda cur: self._org(cur, org))
-
-    def add_user(self, org: str, user: str, role: str) -> User:
-        def fn(cur: psycopg.Cursor[Any]) -> User:
-            self._need_org(cur, org)
-            cur.execute(
-                "INSERT INTO hub_users (org, name, role) VALUES (%s, %s, %s) "
-                "ON CONFLICT (org, name) DO NOTHING",
-                (org, user, role),
-            )
-            return self._user(cur, org, user)  # type: ignore[return-value]
-
-        return self._run(org, fn)
-
-    def _need_org(self, cur: psycopg.Cursor[Any], org: str) -> None:
-        if self._org(cur, org) is None:
-            raise NotFound(f"no org {org!r} at this hub: add it with `brain hub add-org {org}`")
-
-    @staticmethod
-    def _user(cur: psycopg.Cursor[Any], org: str, user: str) -> User | None:
-        row = cur.execute(
-            "SELECT org, name, role, revoked FROM hub_users WHERE org = %s AND name = %s",
-            (org, user),
-        ).fetchone()
-        return User(row[0], row[1], row[2], bool(row[3])) if row else None
-
-    def get_user(self, org: str, user: str) -> User | None:
-        return self._run(org, lambda cur: self._user(cur, org, user))
-
-    def add_device(self, org: str, user: str, device: str, jti: str) -> Device:
-        def fn(cur: psycopg.Cursor[Any]) -> Device:
-            if self._user(cur, org, user) is None:
-                raise NotFound(f"no user {user!r} in org {org!r}: add it with `brain hub add-user`")
-            cur.execute(
-                "INSERT INTO hub_devices (org, name, user_name, jti) VALUES (%s, %s, %s, %s) "
-                "ON CONFLICT (org, name) DO NOTHING",
-                (org, device, user, jti),
-            )
-            return self._device(cur, org, device)  # type: ignore[return-value]
-
-        return self._run(org, fn)
-
-    @staticmethod
-    def _device(cur: psycopg.Cursor[Any], org: str, device: str) -> Device | None:
-        row = cur.execute(
-            "SELECT org, user_name, name, jti, revoked FROM hub_devices "
-            "WHERE org = %s AND name = %s",
-            (org, device),
-        ).fetchone()
-        return Device(row[0], row[1], row[2], row[3], bool(row[4])) if row else None
-
-    def get_device(self, org: str, device: str) -> Device | None:
-        return self._run(org, lambda cur: self._device(cur, org, device))
-
-    def revoke(self, org: str, *, user: str | None = None, device: str | None = None) -> int:
-        """Revoke a user (and every device of theirs) or one device; how many rows changed."""
-
-        def fn(cur: psycopg.Cursor[Any]) -> int:
-            n = 0
-            if user is not None:
-                cur.execute(
-                    "UPDATE hub_users SET revoked = true "
-                    "WHERE org = %s AND name = %s AND NOT revoked",
-                    (org, user),
-                )
-                n += cur.rowcount
-                cur.execute(
-                    "UPDATE hub_devices SET revoked = true "
-                    "WHERE org = %s AND user_name = %s AND NOT revoked",
-                    (org, user),
-                )
-                n += cur.rowcount
-            if device is not None:
-                cur.execute(
-                    "UPDATE hub_devices SET revoked = true "
-                    "WHERE org = %s AND name = %s AND NOT revoked",
-                    (org, device),
-                )
-                n += cur.rowcount
-            return n
-
-        return self._run(org, fn)
-
     # -- bindings -----------------------------------------------------------------------------
-    @staticmethod
-    def _binding(cur: psycopg.Cursor[Any], org: str, origin: str) -> Binding | None:
-        row = cur.execute(
-            "SELECT org, origin, user_name, device, vkeys FROM hub_bindings "
-            "WHERE org = %s AND origin = %s",
-            (org, origin),
-        ).fetchone()
-        return Binding(row[0], row[1], row[2], row[3], tuple(row[4])) if row else None
-
     def binding(self, org: str, origin: str) -> Binding | None:
-        return self._run(org, lambda cur: self._binding(cur, org, origin))
+        sql = _BINDING + " AND origin = %s"
+        return self._run(org, lambda cur: one(cur, _binding, sql, (org, origin)))
+
+    def binding_for_device(self, org: str, device: str) -> Binding | None:
+        sql = _BINDING + " AND device = %s"
+        return self._run(org, lambda cur: one(cur, _binding, sql, (org, device)))
 
     def bind(self, binding: Binding) -> Binding:
         b = binding
 
-        def fn(cur: psycopg.Cursor[Any]) -> Binding:
-            # First wins: a concurrent insert of the same origin waits for the first to
-            # commit, then does nothing; READ COMMITTED's next statement sees the winner.
+        def fn(cur: Cur) -> Binding:
+            self._need_org(cur, b.org)
+            # First wins: a concurrent insert of the same origin (or device) waits for the
+            # first to commit, then does nothing; READ COMMITTED's next statement sees it.
             cur.execute(
                 "INSERT INTO hub_bindings (org, origin, user_name, device, vkeys) "
-                "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (org, origin) DO NOTHING",
+                "VALUES (%s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
                 (b.org, b.origin, b.user, b.device, list(b.vkeys)),
             )
-            held = self._binding(cur, b.org, b.origin)
-            if held is None:
-                raise HubStorageError(f"binding {b.origin} in org {b.org!r} vanished")
+            held = one(
+                cur,
+                _binding,
+                _BINDING + " AND (origin = %s OR device = %s) ORDER BY origin = %s DESC",
+                (b.org, b.origin, b.device, b.origin),
+            )
+            assert held is not None
             return held
 
         return self._run(b.org, fn)
@@ -327,23 +140,28 @@ class PgStorage:
         if not items:
             return []
 
-        def fn(cur: psycopg.Cursor[Any]) -> list[bool]:
-            head = self._lock_head(cur, org)
+        def fn(cur: Cur) -> list[bool]:
+            head = self._need_org(cur, org, lock=True)
             # The org lock is held: no other append can slip a key in between this look and
-            # the insert, so cursors stay contiguous and ON CONFLICT is only a backstop.
+            # the insert, so cursors stay contiguous.
+            keys = ([i.kind for i in items], [i.origin for i in items], [i.seq for i in items])
             held = {
                 (k, o, int(s))
                 for k, o, s in cur.execute(
-                    "SELECT kind, origin, seq FROM hub_items WHERE org = %s AND "
-                    "(kind, origin, seq) IN (SELECT * FROM unnest(%s::text[], %s::text[], "
-                    "%s::bigint[]))",
-                    (
-                        org,
-                        [i.kind for i in items],
-                        [i.origin for i in items],
-                        [i.seq for i in items],
-                    ),
-                ).fetchall()
+                    "SELECT kind, origin, seq FROM hub_items WHERE org = %s AND (kind, origin, seq)"
+                    " IN (SELECT * FROM unnest(%s::text[], %s::text[], %s::bigint[]))",
+                    (org, *keys),
+                )
+            }
+            # A late retry of a version older than a purge already held comes back erased.
+            purged = {
+                (o, p): int(s)
+                for o, p, s in cur.execute(
+                    "SELECT origin, path, max(seq) FROM hub_items WHERE org = %s AND kind = "
+                    "'purge' AND (origin, path) IN (SELECT * FROM unnest(%s::text[], %s::text[]))"
+                    " GROUP BY origin, path",
+                    (org, keys[1], [i.path for i in items]),
+                )
             }
             stored: list[bool] = []
             rows: list[tuple[Any, ...]] = []
@@ -353,86 +171,77 @@ class PgStorage:
                     stored.append(False)
                     continue
                 held.add(key)  # a batch may carry the same item twice
+                payload = it.payload
+                if it.kind == "envelope" and purged.get((it.origin, it.path), -1) > it.seq:
+                    payload = b""
                 head += 1
-                rows.append((head, *key, it.path, it.sync_class, it.owner, it.payload))
+                rows.append((head, *key, it.path, it.sync_class, it.owner, payload))
                 stored.append(True)
             if rows:
-                self._insert(cur, org, rows)
-                cur.execute("UPDATE hub_orgs SET head = %s WHERE org = %s", (head, org))
+                self._append(cur, org, rows)
             return stored
 
         return self._run(org, fn)
 
     @staticmethod
-    def _insert(cur: psycopg.Cursor[Any], org: str, rows: list[tuple[Any, ...]]) -> None:
-        cols = list(zip(*rows, strict=True))
-        cur.execute(_INSERT_ITEMS, (org, *(list(c) for c in cols)))
+    def _append(cur: Cur, org: str, rows: list[tuple[Any, ...]]) -> None:
+        """Insert rows whose cursors follow the locked head, and move the head to the last."""
+        cur.execute(_INSERT_ITEMS, (org, *(list(c) for c in zip(*rows, strict=True))))
+        cur.execute("UPDATE hub_orgs SET head = %s WHERE org = %s", (rows[-1][0], org))
 
     def purge(self, org: str, notice: Item) -> bool:
-        def fn(cur: psycopg.Cursor[Any]) -> bool:
-            head = self._lock_head(cur, org)
+        n = notice
+
+        def fn(cur: Cur) -> bool:
+            head = self._need_org(cur, org, lock=True)
             if cur.execute(
-                "SELECT 1 FROM hub_items WHERE org = %s AND kind = %s AND origin = %s AND seq = %s",
-                (org, notice.kind, notice.origin, notice.seq),
+                "SELECT 1 FROM hub_items WHERE org = %s AND kind = 'purge' AND origin = %s "
+                "AND seq = %s",
+                (org, n.origin, n.seq),
             ).fetchone():
                 return False  # a retried delivery: erased and appended the first time
-            # Only versions written before the purge row: the origin may write the path again
-            # afterwards, and a late duplicate of this notice must not erase that.
-            cur.execute(
+            # Only versions before the purge row: the origin may write the path again later,
+            # and those are new memories, not what was purged.
+            erased = cur.execute(
                 "UPDATE hub_items SET payload = '' WHERE org = %s AND kind = 'envelope' "
-                "AND origin = %s AND path = %s AND seq < %s",
-                (org, notice.origin, notice.path, notice.seq),
+                "AND origin = %s AND path = %s AND seq < %s RETURNING sync_class",
+                (org, n.origin, n.path, n.seq),
+            ).fetchall()
+            cls = widest_class(sorted({r[0] for r in erased}))
+            self._append(
+                cur, org, [(head + 1, "purge", n.origin, n.seq, n.path, cls, n.owner, n.payload)]
             )
-            n = notice
-            self._insert(
-                cur,
-                org,
-                [(head + 1, n.kind, n.origin, n.seq, n.path, n.sync_class, n.owner, n.payload)],
-            )
-            cur.execute("UPDATE hub_orgs SET head = %s WHERE org = %s", (head + 1, org))
             return True
 
         return self._run(org, fn)
 
     def read(self, org: str, scope: Scope, after: int, limit: int) -> tuple[list[Item], int]:
-        def fn(cur: psycopg.Cursor[Any]) -> tuple[list[Item], int]:
-            params = {
-                "org": org,
-                "after": after,
-                "store": scope.store,
-                "user": scope.user,
-                "org_only": scope.org_only,
-                "limit": max(limit, 0),
-            }
-            items = [_item(r) for r in cur.execute(_READ, params).fetchall()]
-            if limit > 0 and len(items) == limit:
-                return items, items[-1].cursor
-            # Fewer than asked: nothing readable up to the head, in this same snapshot.
-            row = cur.execute("SELECT head FROM hub_orgs WHERE org = %s", (org,)).fetchone()
-            head = int(row[0]) if row else 0
-            return items, max(head, after) if limit > 0 else after
+        args = {
+            "org": org,
+            "after": after,
+            "store": scope.store,
+            "user": scope.user,
+            "org_only": scope.org_only,
+            "limit": max(limit, 0),
+        }
 
+        def fn(cur: Cur) -> tuple[list[Item], int]:
+            items = [_item(r) for r in cur.execute(_READ, args)]
+            if items and len(items) == limit:
+                return items, items[-1].cursor
+            # A short page examined everything up to the head of this same snapshot.
+            row = cur.execute("SELECT head FROM hub_orgs WHERE org = %s", (org,)).fetchone()
+            return items, max(int(row[0]) if row else 0, after)
+
+        if limit <= 0:
+            return [], after
         return self._run(org, fn, snapshot=True)
 
     def head(self, org: str) -> int:
-        def fn(cur: psycopg.Cursor[Any]) -> int:
-            row = cur.execute("SELECT head FROM hub_orgs WHERE org = %s", (org,)).fetchone()
-            return int(row[0]) if row else 0
-
-        return self._run(org, fn)
-
-    def log_event(self, org: str, user: str, device: str, event: str, detail: str) -> None:
-        self._run(
-            org,
-            lambda cur: cur.execute(
-                "INSERT INTO hub_events (org, at_ns, user_name, device, event, detail) "
-                "VALUES (%s, %s, %s, %s, %s, %s)",
-                (org, time.time_ns(), user, device, event, detail),
-            ),
-        )
+        return self._run(org, lambda cur: self._need_org(cur, org))
 
     def close(self) -> None:
         self._pool.close()
 
 
-__all__ = ["PgStorage", "redact"]
+__all__ = ["HubDatabaseUnavailable", "PgStorage"]
