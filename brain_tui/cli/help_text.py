@@ -65,6 +65,7 @@ positional arguments:
                       memories
     suggest           patterns from recurring lessons that worked (top 5 above
                       0.7)
+    hub               run a team hub: orgs, users, devices, and the server
 
 options:
   -h, --help          show this help message and exit

@@ -64,6 +64,7 @@ COMMANDS: list[tuple[str, str]] = [
     ("proposals", "list and decide proposals (approve/reject need a person at a terminal)"),
     ("maintain", "propose maintenance: merge near duplicates, demote stale memories"),
     ("suggest", "patterns from recurring lessons that worked (top 5 above 0.7)"),
+    ("hub", "run a team hub: orgs, users, devices, and the server"),
 ]
 
 PROG = "brain"

@@ -81,6 +81,7 @@ class Whoami(msgspec.Struct, forbid_unknown_fields=True):
     device: str
     store: str  # the store id this device pushes as; "" until its first push binds one
     org_only_roles: list[str]
+    max_request_bytes: int = 0  # the hub refuses (413) a request body larger than this
 
 
 class ErrorReply(msgspec.Struct, forbid_unknown_fields=True):
