@@ -42,9 +42,7 @@ ORDER BY cur LIMIT %(limit)s
 """
 _INSERT_ITEMS = """
 INSERT INTO hub_items (org, cur, kind, origin, seq, path, sync_class, owner, payload)
-SELECT %s, * FROM unnest(
-  %s::bigint[], %s::text[], %s::text[], %s::bigint[], %s::text[], %s::text[], %s::text[],
-  %s::bytea[])
+VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)
 """
 _BINDING = "SELECT org, origin, user_name, device, vkeys FROM hub_bindings WHERE org = %s"
 
@@ -144,25 +142,7 @@ class PgStorage(PgMembers):
             head = self._need_org(cur, org, lock=True)
             # The org lock is held: no other append can slip a key in between this look and
             # the insert, so cursors stay contiguous.
-            keys = ([i.kind for i in items], [i.origin for i in items], [i.seq for i in items])
-            held = {
-                (k, o, int(s))
-                for k, o, s in cur.execute(
-                    "SELECT kind, origin, seq FROM hub_items WHERE org = %s AND (kind, origin, seq)"
-                    " IN (SELECT * FROM unnest(%s::text[], %s::text[], %s::bigint[]))",
-                    (org, *keys),
-                )
-            }
-            # A late retry of a version older than a purge already held comes back erased.
-            purged = {
-                (o, p): int(s)
-                for o, p, s in cur.execute(
-                    "SELECT origin, path, max(seq) FROM hub_items WHERE org = %s AND kind = "
-                    "'purge' AND (origin, path) IN (SELECT * FROM unnest(%s::text[], %s::text[]))"
-                    " GROUP BY origin, path",
-                    (org, keys[1], [i.path for i in items]),
-                )
-            }
+            held, purged = self._held(cur, org, items)
             stored: list[bool] = []
             rows: list[tuple[Any, ...]] = []
             for it in items:
@@ -184,9 +164,44 @@ class PgStorage(PgMembers):
         return self._run(org, fn)
 
     @staticmethod
+    def _held(
+        cur: Cur, org: str, items: list[Item]
+    ) -> tuple[set[tuple[str, str, int]], dict[tuple[str, str], int]]:
+        """Which of `items` are already held, and the newest purge held per (origin, path).
+        One query per (kind, origin): a push names one origin. The seq range keeps the lookup
+        on the unique key whatever the planner's statistics say (without it, before the first
+        ANALYZE, the planner scanned all of the origin's items)."""
+        held: set[tuple[str, str, int]] = set()
+        purged: dict[tuple[str, str], int] = {}
+        groups: dict[tuple[str, str], list[Item]] = {}
+        for it in items:
+            groups.setdefault((it.kind, it.origin), []).append(it)
+        for (kind, origin), group in groups.items():
+            seqs = [i.seq for i in group]
+            held.update(
+                (kind, origin, int(s))
+                for (s,) in cur.execute(
+                    "SELECT seq FROM hub_items WHERE org = %s AND kind = %s AND origin = %s "
+                    "AND seq BETWEEN %s AND %s AND seq = ANY(%s)",
+                    (org, kind, origin, min(seqs), max(seqs), seqs),
+                )
+            )
+            if kind != "envelope":
+                continue
+            # A late retry of a version older than a purge already held comes back erased.
+            for p, s in cur.execute(
+                "SELECT path, max(seq) FROM hub_items WHERE org = %s AND kind = 'purge' "
+                "AND origin = %s AND path = ANY(%s) GROUP BY path",
+                (org, origin, sorted({i.path for i in group})),
+            ):
+                purged[(origin, p)] = int(s)
+        return held, purged
+
+    @staticmethod
     def _append(cur: Cur, org: str, rows: list[tuple[Any, ...]]) -> None:
-        """Insert rows whose cursors follow the locked head, and move the head to the last."""
-        cur.execute(_INSERT_ITEMS, (org, *(list(c) for c in zip(*rows, strict=True))))
+        """Insert rows whose cursors follow the locked head, and move the head to the last.
+        executemany pipelines the rows: faster here than one INSERT … SELECT unnest(…)."""
+        cur.executemany(_INSERT_ITEMS, [(org, *r) for r in rows])
         cur.execute("UPDATE hub_orgs SET head = %s WHERE org = %s", (rows[-1][0], org))
 
     def purge(self, org: str, notice: Item) -> bool:
