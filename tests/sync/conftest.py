@@ -75,6 +75,10 @@ class HubHandle:
         self.db_url = db_url
         self.port = port
         self.rate = rate
+        # These take effect at the next start():
+        self.max_request_mb = 32
+        self.workers = 1
+        self.tls: tuple[Path, Path] | None = None  # (cert, key)
         self.url = f"http://127.0.0.1:{port}"
         self.proc: subprocess.Popen[bytes] | None = None
         self.log = folder / "serve.out"
@@ -138,11 +142,18 @@ class HubHandle:
             str(self.folder),
         ]
         cmd += ["--bind", f"127.0.0.1:{self.port}", "--rate", str(self.rate)]
+        cmd += ["--max-request-mb", str(self.max_request_mb), "--workers", str(self.workers)]
+        if self.tls:
+            cmd += ["--cert", str(self.tls[0]), "--key", str(self.tls[1])]
+        scheme = "https" if self.tls else "http"
+        self.url = f"{scheme}://127.0.0.1:{self.port}"
         if self.db_url:
             cmd += ["--db", self.db_url]
         env = dict(os.environ, PYTHONPATH=str(REPO), PYTHONDONTWRITEBYTECODE="1")
         out = self.log.open("ab")
-        self.proc = subprocess.Popen(cmd, stdout=out, stderr=out, env=env, cwd=REPO)
+        self.proc = subprocess.Popen(
+            cmd, stdout=out, stderr=out, env=env, cwd=REPO, start_new_session=True
+        )
         out.close()
         deadline = time.monotonic() + START_TIMEOUT_S
         while time.monotonic() < deadline:
@@ -157,10 +168,11 @@ class HubHandle:
         raise RuntimeError(f"the hub did not listen on {self.url}:\n{self.log.read_text()}")
 
     def stop(self) -> None:
-        """Kill the server (SIGKILL: no graceful shutdown, as a crash would)."""
+        """Kill the server (SIGKILL: no graceful shutdown, as a crash would), with its
+        workers: they share its process group."""
         if self.proc is None:
             return
-        self.proc.send_signal(signal.SIGKILL)
+        os.killpg(self.proc.pid, signal.SIGKILL)
         self.proc.wait(timeout=30)
         self.proc = None
 

@@ -148,6 +148,8 @@ class HubKey:
             ) from None
         except jwt.InvalidIssuerError:
             raise Unauthenticated("the token was issued by another hub") from None
+        except jwt.InvalidSignatureError:
+            raise Unauthenticated(self._why_bad_signature(token)) from None
         except jwt.MissingRequiredClaimError as e:
             raise Unauthenticated(f"the token lacks the {e.claim!r} claim") from None
         except jwt.InvalidTokenError as e:
@@ -163,6 +165,16 @@ class HubKey:
             jti=fields["jti"],
             iat=int(raw["iat"]),
         )
+
+    def _why_bad_signature(self, token: str) -> str:
+        """A message for a signature that fails; the unverified issuer only picks the words."""
+        try:
+            iss = jwt.decode(token, options={"verify_signature": False}).get("iss")
+        except jwt.InvalidTokenError:
+            iss = None
+        if isinstance(iss, str) and iss != self.id:
+            return f"the token was issued by another hub ({iss[:40]}), not {self.id}"
+        return "the token's signature does not check: it was altered or is not this hub's"
 
 
 def authenticate(key: HubKey, storage: Storage, header: str | None) -> Claims:

@@ -320,6 +320,14 @@ class SqliteStorage:
         out: list[bool] = []
         with self._tx(self._org(org)) as db:
             for it in items:
+                # Looked up first rather than INSERT OR IGNORE: an ignored insert still spends
+                # an AUTOINCREMENT value, and cursors without gaps are easier to reason about.
+                if db.execute(
+                    "SELECT 1 FROM items WHERE kind = ? AND origin = ? AND seq = ?",
+                    (it.kind, it.origin, it.seq),
+                ).fetchone():
+                    out.append(False)
+                    continue
                 payload = it.payload
                 if (
                     it.kind == "envelope"
@@ -329,13 +337,13 @@ class SqliteStorage:
                         (it.origin, it.path, it.seq),
                     ).fetchone()
                 ):
-                    payload = b""
-                cur = db.execute(
-                    "INSERT OR IGNORE INTO items(kind, origin, seq, path, sync_class, owner,"
-                    " payload) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    payload = b""  # purged already: keep the seq (a retry is a duplicate)
+                db.execute(
+                    "INSERT INTO items(kind, origin, seq, path, sync_class, owner, payload)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?)",
                     (it.kind, it.origin, it.seq, it.path, it.sync_class, it.owner, payload),
                 )
-                out.append(cur.rowcount == 1)
+                out.append(True)
         return out
 
     def purge(self, org: str, notice: Item) -> bool:
