@@ -124,10 +124,6 @@ class PgServer:
         data = self.root / "data"
         if self._as_postgres:
             os.chown(self.root, pw.pw_uid, pw.pw_gid)
-        pwfile = self.root / "pw"
-        pwfile.write_text(self.password + "\n")
-        if self._as_postgres:
-            os.chown(pwfile, pw.pw_uid, pw.pw_gid)
         self._run(
             "initdb",
             "-D",
