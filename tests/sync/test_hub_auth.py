@@ -93,7 +93,16 @@ def test_a_revoked_device_or_user_is_403(hub: HubHandle) -> None:
     assert len(_events(hub, "acme", "revoked")) == 3
 
 
+def _slow_rate(hub: HubHandle) -> None:
+    """Two requests a minute: a token comes back only after 30 s, so however slowly this
+    machine runs the test, the third request in a row is over the limit."""
+    hub.stop()
+    hub.rate = 2
+    hub.start()
+
+
 def test_over_the_rate_limit_is_429_with_retry_after(hub: HubHandle) -> None:
+    _slow_rate(hub)
     ana = hub.token("acme", "ana")
     bob = hub.token("acme", "bob")
     statuses = [hc.whoami(hub.url, "acme", ana).status for _ in range(hub.rate)]
@@ -138,6 +147,7 @@ def test_a_body_over_the_cap_is_413_without_being_read(hub: HubHandle) -> None:
     chunk = b"%x\r\n%s\r\n" % (len(piece), piece)
     status, body = _send(hub, token, {"Transfer-Encoding": "chunked"}, [chunk] * 64)
     assert status == 413 and "split it" in body["error"]
+    assert len(_events(hub, "acme", "too-large")) == 2
     assert hc.whoami(hub.url, "acme", token).status == 200
 
 
@@ -159,6 +169,19 @@ def test_malformed_requests_are_400_naming_what_is_wrong(hub: HubHandle) -> None
         hub.url, "POST", path, token, json.dumps({**bad, "envelopes": [], "origin": "me"}).encode()
     )
     assert r.status == 400 and "store id" in r.body["error"]
+    assert len(_events(hub, "acme", "bad-request")) == 5
     for q in ("after=-1", "after=x", "limit=0"):
         r = hc.call(hub.url, "GET", f"/v1/orgs/acme/pull?{q}", token)
         assert r.status == 400, q
+
+
+def test_refused_tokens_are_limited_per_address_and_logged(hub: HubHandle) -> None:
+    _slow_rate(hub)
+    hub.token("acme", "ana")
+    statuses = [hc.whoami(hub.url, "acme", f"bad{i}").status for i in range(hub.rate)]
+    assert statuses == [401] * hub.rate
+    r = hc.whoami(hub.url, "acme", "bad")
+    assert r.status == 429 and int(r.headers["retry-after"]) >= 1
+    # The flood stops at the limit: hub_events keeps one row per refused request before it.
+    assert len(_events(hub, "acme", "unauthenticated")) == hub.rate
+    assert "refused unauthenticated org=acme" in (hub.folder / "hub.log").read_text()

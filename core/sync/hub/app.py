@@ -66,6 +66,7 @@ class Hub:
         self.storage = storage
         self.key = key
         self.limiter = limiter or RateLimiter(rate)
+        self.strangers = RateLimiter(rate)  # refused tokens, per client address
         self.max_request_bytes = max_request_bytes
 
     # -- the guard every route passes -----------------------------------------------------------
@@ -78,16 +79,24 @@ class Hub:
         except BrainError as e:  # the refusal itself must still reach the client
             log.error("could not record the refusal in hub_events: %s", e)
 
-    def _check(self, org: str, header: str | None) -> Claims:
+    def _check(self, org: str, header: str | None, client: str) -> Claims:
         """Blocking half of the guard: token, storage lookups, org."""
         safe_org = org if _valid_name(org) else "?"
         try:
             claims = authenticate(self.key, self.storage, header)
         except Unauthenticated as e:
-            self.refuse(safe_org, "", "", "unauthenticated", str(e))
+            # Failures are limited per address too, so bad tokens cannot flood hub_events.
+            wait = self.strangers.take("", client)
+            if wait:
+                log.warning(
+                    "refused unauthenticated from %s (over the limit, not recorded)", client
+                )
+                msg = f"too many refused requests from {client}: retry in {wait} s"
+                raise HubError(429, "rate-limited", msg, retry_after=wait) from None
+            self.refuse(safe_org, "", "", "unauthenticated", f"{e} (from {client})")
             raise HubError(401, "unauthenticated", str(e)) from None
         except Revoked as e:
-            self.refuse(safe_org, "", "", "revoked", str(e))
+            self.refuse(e.org or safe_org, e.user, e.device, "revoked", str(e))
             raise HubError(403, "revoked", str(e)) from None
         if claims.org != org:
             msg = f"this token is for org {claims.org}, not {org}"
@@ -97,7 +106,9 @@ class Hub:
 
     async def guard(self, request: Request) -> Claims:
         org = request.path_params["org"]
-        claims = await run_in_threadpool(self._check, org, request.headers.get("authorization"))
+        client = request.client.host if request.client else "?"
+        header = request.headers.get("authorization")
+        claims = await run_in_threadpool(self._check, org, header, client)
         wait = self.limiter.take(claims.org, claims.user)
         if wait:
             msg = f"more than {self.limiter.rate} requests a minute from {claims.user}"
@@ -144,8 +155,15 @@ class Hub:
 
     async def push(self, request: Request) -> Response:
         claims = await self.guard(request)
-        body = await self.body(request)
-        reply = await run_in_threadpool(push.push, self, claims, body)
+        try:
+            body = await self.body(request)
+            reply = await run_in_threadpool(push.push, self, claims, body)
+        except HubError as e:
+            if e.status in (400, 413):  # 403s were logged where they were decided
+                await run_in_threadpool(
+                    self.refuse, claims.org, claims.user, claims.device, e.code, str(e)
+                )
+            raise
         return _reply(200, reply)
 
     def _pull(self, claims: Claims, after: int, limit: int) -> PullReply:

@@ -42,6 +42,10 @@ class Unauthenticated(BrainError):
 class Revoked(BrainError):
     """403: the token checks but its user or device has been revoked."""
 
+    def __init__(self, message: str, claims: Claims) -> None:
+        super().__init__(message)
+        self.org, self.user, self.device = claims.org, claims.user, claims.device
+
 
 @dataclass(frozen=True)
 class Claims:
@@ -193,9 +197,9 @@ def authenticate(key: HubKey, storage: Storage, header: str | None) -> Claims:
             f"{claims.user} with device {claims.device} is not a member of {claims.org} here"
         )
     if user.revoked:
-        raise Revoked(f"user {claims.user} of {claims.org} has been revoked")
+        raise Revoked(f"user {claims.user} of {claims.org} has been revoked", claims)
     if device.revoked:
-        raise Revoked(f"device {claims.device} of {claims.org} has been revoked")
+        raise Revoked(f"device {claims.device} of {claims.org} has been revoked", claims)
     if device.jti != claims.jti:
         raise Unauthenticated(
             f"this token for device {claims.device} was replaced by a newer one; use that one"

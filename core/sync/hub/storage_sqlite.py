@@ -12,12 +12,10 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
+from core.sync.hub.sqlite_files import BUSY_TIMEOUT_MS, Files
 from core.sync.hub.storage import (
     Binding,
     Device,
@@ -32,7 +30,6 @@ from core.sync.hub.storage import (
 )
 
 MAIN_FILE = "hub.sqlite"
-BUSY_TIMEOUT_MS = 30_000
 
 _MAIN_SCHEMA = """
 CREATE TABLE IF NOT EXISTS orgs(
@@ -43,10 +40,10 @@ CREATE TABLE IF NOT EXISTS users(
 CREATE TABLE IF NOT EXISTS devices(
   org TEXT NOT NULL, name TEXT NOT NULL, user TEXT NOT NULL, jti TEXT NOT NULL,
   revoked INTEGER NOT NULL DEFAULT 0, PRIMARY KEY(org, name));
-CREATE TABLE IF NOT EXISTS events(
+CREATE TABLE IF NOT EXISTS hub_events(
   id INTEGER PRIMARY KEY AUTOINCREMENT, at_ns INTEGER NOT NULL, org TEXT NOT NULL,
   user TEXT NOT NULL, device TEXT NOT NULL, event TEXT NOT NULL, detail TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS events_org ON events(org, id);
+CREATE INDEX IF NOT EXISTS hub_events_org ON hub_events(org, id);
 """
 
 _ORG_SCHEMA = """
@@ -75,60 +72,25 @@ class SqliteStorage:
         self.folder = Path(folder)
         if not self.folder.is_dir():
             raise HubStorageError(f"{self.folder} is not a hub folder: run `brain hub init`")
-        self._local = threading.local()
-        self._all: list[sqlite3.Connection] = []
-        self._all_lock = threading.Lock()
+        self._files = Files()
+        self._tx = self._files.tx
         self._org_ready: set[str] = set()
         self._main()  # creates the schema
 
-    # -- connections --------------------------------------------------------------------------
-
-    def _connect(self, path: Path, schema: str) -> sqlite3.Connection:
-        conns: dict[Path, sqlite3.Connection] = getattr(self._local, "conns", None) or {}
-        self._local.conns = conns
-        db = conns.get(path)
-        if db is None:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            db = sqlite3.connect(
-                path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
-            )
-            db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=FULL")  # an accepted push survives a power cut
-            db.execute("PRAGMA secure_delete=ON")  # a purged payload is zeroed, not freed
-            db.executescript(schema)
-            conns[path] = db
-            with self._all_lock:
-                self._all.append(db)
-        return db
-
     def _main(self) -> sqlite3.Connection:
-        return self._connect(self.folder / MAIN_FILE, _MAIN_SCHEMA)
+        return self._files.connect(self.folder / MAIN_FILE, _MAIN_SCHEMA)
 
     def _org(self, org: str) -> sqlite3.Connection:
         if org not in self._org_ready:
             if self.get_org(org) is None:
                 raise HubStorageError(f"no org {org!r} on this hub: `brain hub add-org {org}`")
             self._org_ready.add(org)
-        return self._connect(self.folder / "orgs" / check_name("org", org) / MAIN_FILE, _ORG_SCHEMA)
-
-    @contextmanager
-    def _tx(self, db: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
-        """One write transaction, taken up front so two writers never both read-then-write."""
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            yield db
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        db.execute("COMMIT")
+        return self._files.connect(
+            self.folder / "orgs" / check_name("org", org) / MAIN_FILE, _ORG_SCHEMA
+        )
 
     def close(self) -> None:
-        with self._all_lock:
-            conns, self._all = self._all, []
-        for db in conns:
-            db.close()
-        self._local = threading.local()
+        self._files.close()
 
     # -- orgs, users, devices -----------------------------------------------------------------
 
@@ -373,13 +335,17 @@ class SqliteStorage:
             )
         # The erased payloads may still sit in the WAL until a checkpoint copies the zeroed
         # pages back: do it now (best effort; a reader holding a snapshot delays it).
-        self._org(org).execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+        db = self._org(org)
+        db.execute("PRAGMA busy_timeout=2000")  # never hold the push for long over it
+        try:
+            db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+        finally:
+            db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         return True
 
     def read(self, org: str, scope: Scope, after: int, limit: int) -> tuple[list[Item], int]:
         db = self._org(org)
-        db.execute("BEGIN")  # one snapshot: the head and the page agree
-        try:
+        with self._files.snapshot(db):  # the head and the page agree
             head = db.execute("SELECT coalesce(max(cursor), 0) FROM items").fetchone()[0]
             rows = db.execute(
                 "SELECT cursor, kind, origin, seq, path, sync_class, owner, payload FROM items"
@@ -394,8 +360,6 @@ class SqliteStorage:
                     "org_only": 1 if scope.org_only else 0,
                 },
             ).fetchall()
-        finally:
-            db.execute("COMMIT")
         items = [Item(r[0], r[1], r[2], r[3], r[4], r[5], r[6], bytes(r[7])) for r in rows]
         # A short page examined everything up to the head; a full one stops at its last item.
         resume = items[-1].cursor if len(items) == limit else max(head, after)
@@ -409,14 +373,14 @@ class SqliteStorage:
     def log_event(self, org: str, user: str, device: str, event: str, detail: str) -> None:
         with self._tx(self._main()) as db:
             db.execute(
-                "INSERT INTO events(at_ns, org, user, device, event, detail)"
+                "INSERT INTO hub_events(at_ns, org, user, device, event, detail)"
                 " VALUES (?, ?, ?, ?, ?, ?)",
                 (time.time_ns(), org, user, device, event, detail[:2000]),
             )
 
     def events(self, org: str, after: int = 0, limit: int = 1000) -> list[Event]:
         rows = self._main().execute(
-            "SELECT id, at_ns, org, user, device, event, detail FROM events"
+            "SELECT id, at_ns, org, user, device, event, detail FROM hub_events"
             " WHERE org = ? AND id > ? ORDER BY id LIMIT ?",
             (org, after, limit),
         )
