@@ -19,6 +19,7 @@ import atexit
 import glob
 import os
 import secrets
+import shlex
 import shutil
 import socket
 import subprocess
@@ -80,6 +81,7 @@ class PgServer:
         self.password = secrets.token_hex(12)
         self._as_postgres = os.geteuid() == 0
         self._dbs = 0
+        self._reaper: subprocess.Popen[bytes] | None = None
 
     # -- running the server's tools as the right OS user --------------------------------------
     def _run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
@@ -165,12 +167,40 @@ class PgServer:
             last = (proc.stderr or proc.stdout).strip() + self._log_tail()
         else:
             raise PgServerError(f"PostgreSQL did not start from {self.bindir}: {last}")
+        self._watch()
         with self._admin() as conn:
             conn.execute(
                 f"CREATE ROLE {APP_ROLE} LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE "
                 f"PASSWORD '{self.password}'"
             )
         return self
+
+    def _watch(self) -> None:
+        """A reaper in its own session: when this process dies without stop() (SIGKILL, a CI
+        timeout), it stops the server and deletes the folder, so no cluster outlives its
+        tests. stop() ends it first."""
+        assert self.root is not None
+        pg_ctl = [
+            str(self.bindir / "pg_ctl"),
+            "stop",
+            "-m",
+            "immediate",
+            "-D",
+            str(self.root / "data"),
+        ]
+        if self._as_postgres:
+            pg_ctl = ["runuser", "-u", "postgres", "--", *pg_ctl]
+        script = (
+            'while kill -0 "$1" 2>/dev/null; do sleep 1; done; shift; "$@" >/dev/null 2>&1; '
+            f"rm -rf {shlex.quote(str(self.root))}"
+        )
+        self._reaper = subprocess.Popen(
+            ["sh", "-c", script, "reaper", str(os.getpid()), *pg_ctl],
+            start_new_session=True,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
 
     def _admin(self, dbname: str = "postgres") -> psycopg.Connection:
         return psycopg.connect(
@@ -200,6 +230,10 @@ class PgServer:
         if self.root is None:
             return
         root, self.root = self.root, None
+        if self._reaper is not None:
+            self._reaper.kill()
+            self._reaper.wait()
+            self._reaper = None
         data = root / "data"
         if (data / "postmaster.pid").exists():
             cmd = [str(self.bindir / "pg_ctl"), "stop", "-m", "immediate", "-D", str(data)]
