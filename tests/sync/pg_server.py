@@ -65,6 +65,14 @@ def find_bindir() -> Path:
     )
 
 
+def as_postgres(cmd: list[str]) -> list[str]:
+    """`cmd` run as the `postgres` system user (we are root): runuser, or su where it is
+    missing."""
+    if shutil.which("runuser"):
+        return ["runuser", "-u", "postgres", "--", *cmd]
+    return ["su", "-s", "/bin/sh", "postgres", "-c", shlex.join(cmd)]
+
+
 def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
@@ -87,7 +95,7 @@ class PgServer:
     def _run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         cmd = [str(self.bindir / args[0]), *args[1:]]
         if self._as_postgres:
-            cmd = ["runuser", "-u", "postgres", "--", *cmd]
+            cmd = as_postgres(cmd)
         proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
         if check and proc.returncode != 0:
             raise PgServerError(
@@ -120,8 +128,9 @@ class PgServer:
                     "postgresql package (it creates the user) or run the tests as a normal user"
                 ) from None
         # A folder directly under the system temp dir: pytest's own tmp folders are 0700 and
-        # owned by root, which the postgres user could not enter.
-        self.root = Path(tempfile.mkdtemp(prefix="brain-pg-"))
+        # owned by root, which the postgres user could not enter (nor a root-only $TMPDIR).
+        where = "/tmp" if self._as_postgres and os.path.isdir("/tmp") else None
+        self.root = Path(tempfile.mkdtemp(prefix="brain-pg-", dir=where))
         atexit.register(self.stop)
         data = self.root / "data"
         if self._as_postgres:
@@ -189,7 +198,7 @@ class PgServer:
             str(self.root / "data"),
         ]
         if self._as_postgres:
-            pg_ctl = ["runuser", "-u", "postgres", "--", *pg_ctl]
+            pg_ctl = as_postgres(pg_ctl)
         script = (
             'while kill -0 "$1" 2>/dev/null; do sleep 1; done; shift; "$@" >/dev/null 2>&1; '
             f"rm -rf {shlex.quote(str(self.root))}"
@@ -238,7 +247,7 @@ class PgServer:
         if (data / "postmaster.pid").exists():
             cmd = [str(self.bindir / "pg_ctl"), "stop", "-m", "immediate", "-D", str(data)]
             if self._as_postgres:
-                cmd = ["runuser", "-u", "postgres", "--", *cmd]
+                cmd = as_postgres(cmd)
             subprocess.run(cmd, capture_output=True, check=False)
         shutil.rmtree(root, ignore_errors=True)
 
