@@ -146,6 +146,28 @@ def test_bind_first_wins_under_concurrency(st: Storage) -> None:
     assert st.binding("acme", "b" * 32) is None
 
 
+def test_add_keys_extends_the_pin_and_loses_none_under_concurrency(st: Storage) -> None:
+    origin = "c" * 32
+    st.bind(Binding("acme", origin, "ann", "laptop", ("old",)))
+    start = threading.Barrier(6)
+
+    def add(i: int) -> None:
+        start.wait()
+        st.add_keys("acme", origin, (f"new{i}", "old"))
+
+    threads = [threading.Thread(target=add, args=(i,)) for i in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    held = st.binding("acme", origin)
+    assert held is not None and held.vkeys[0] == "old"
+    assert sorted(held.vkeys) == sorted(["old"] + [f"new{i}" for i in range(6)])
+    assert st.add_keys("acme", origin, ("new0",)) == held  # already pinned: unchanged
+    with pytest.raises(HubStorageError):
+        st.add_keys("acme", "d" * 32, ("k",))
+
+
 # -- items -------------------------------------------------------------------------------------
 def test_put_items_idempotent_and_cursors_increase(st: Storage) -> None:
     o = "a" * 32

@@ -24,7 +24,14 @@ from psycopg import IsolationLevel
 from core.sync.hub.pg_members import Cur, PgMembers, one
 from core.sync.hub.pg_pool import HubDatabaseUnavailable, Pool, one_line, redact
 from core.sync.hub.pg_schema import migrate
-from core.sync.hub.storage import Binding, Item, Scope, Storage, widest_class
+from core.sync.hub.storage import (
+    Binding,
+    HubStorageError,
+    Item,
+    Scope,
+    Storage,
+    widest_class,
+)
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -132,6 +139,22 @@ class PgStorage(PgMembers):
             return held
 
         return self._run(b.org, fn)
+
+    def add_keys(self, org: str, origin: str, vkeys: tuple[str, ...]) -> Binding:
+        def fn(cur: Cur) -> Binding:
+            # One statement: concurrent rotations each append what is missing, none is lost.
+            cur.execute(
+                "UPDATE hub_bindings SET vkeys = vkeys || ARRAY(SELECT k FROM unnest(%s::text[])"
+                " AS k WHERE NOT k = ANY(vkeys)) WHERE org = %s AND origin = %s",
+                (list(vkeys), org, origin),
+            )
+            if cur.rowcount == 0:
+                raise HubStorageError(f"origin {origin} is not bound in {org}")
+            held = one(cur, _binding, _BINDING + " AND origin = %s", (org, origin))
+            assert held is not None
+            return held
+
+        return self._run(org, fn)
 
     # -- items --------------------------------------------------------------------------------
     def put_items(self, org: str, items: list[Item]) -> list[bool]:
