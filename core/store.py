@@ -816,10 +816,14 @@ class Store:
         self.wait_index()
         return queries.audit_page(self.reader.conn, from_seq - 1, limit, **filters)
 
-    def history(self, path: str) -> list[Row]:
+    def history(self, path: str, *, at_seq: int | None = None) -> list[Row]:
+        """The rows of the memory at `path` (with `at_seq`: the one row `at_seq` belongs to),
+        oldest first, across its moves (core.index.queries.history)."""
         path = paths.validate(path)
+        if at_seq is not None:
+            validate.seq(at_seq)
         self.wait_index()
-        return queries.history(self.reader.conn, path)
+        return queries.history(self.reader.conn, path, at_seq=at_seq)
 
     def search(
         self, query: str, *, mode: str = "lexical", limit: int = 10, **filters

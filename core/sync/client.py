@@ -185,7 +185,7 @@ class HubClient:
 
     def pull(self, after: int, limit: int = wire.MAX_BATCH) -> bytes:
         """The raw PullReply (the puller keeps each item's bytes as they came)."""
-        return self.request("GET", f"pull?after={int(after)}&limit={int(limit)}&rotations=1")
+        return self.request("GET", f"pull?after={int(after)}&limit={int(limit)}&ext=1")
 
 
 def _decode(data: bytes, t):

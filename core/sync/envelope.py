@@ -25,7 +25,7 @@ from core.models import Row, Sidecar
 from core.portable.foreign import ForeignMemory
 from core.purge import is_purge
 from core.sync.classes import why_not_pushed
-from core.sync.wire import Envelope, PurgeNotice, RotationProof
+from core.sync.wire import MAX_BATCH, Envelope, PurgeNotice, RotationProof
 from core.verify import proofbundle, sidecar_trust, signed_note
 from core.write.file_view import read_sidecar
 
@@ -76,10 +76,28 @@ def build(store: Store, path: str, proof: dict | None = None) -> Envelope | None
     )
 
 
-def build_purge(store: Store, seq: int, path: str, proof: dict | None = None) -> PurgeNotice:
+def purge_moves(store: Store, seq: int, path: str) -> list[Row]:
+    """The move rows of the memory purge row `seq` (at `path`) erased, newest first: each
+    brought it to a path from its `extra.from`."""
+    rows = store.history(path, at_seq=seq)
+    moves = [r for r in rows if r.op == "move" and isinstance(r.extra.get("from"), str)]
+    return sorted((r for r in moves if r.seq < seq), key=lambda r: r.seq, reverse=True)
+
+
+def purged_paths(store: Store, seq: int, path: str) -> list[str]:
+    """Every path the purged memory had: `path` and each move's `from`."""
+    return [path] + [r.extra["from"] for r in purge_moves(store, seq, path)]
+
+
+def build_purge(
+    store: Store, seq: int, path: str, proof: dict | None = None, proofs: dict | None = None
+) -> PurgeNotice:
+    """`proofs`: bundles already made (Store.prove_many), by seq, for the row and its moves."""
+    proofs = proofs or {}
     if proof is None or proof.get("seq") != seq:
-        proof = store.prove(seq)
-    return PurgeNotice(origin=store.manifest.store_id, seq=seq, path=path, proof=proof)
+        proof = proofs.get(seq) or store.prove(seq)
+    moves = [proofs.get(m.seq) or store.prove(m.seq) for m in purge_moves(store, seq, path)]
+    return PurgeNotice(origin=store.manifest.store_id, seq=seq, path=path, proof=proof, moves=moves)
 
 
 @functools.lru_cache(maxsize=16)
@@ -167,6 +185,31 @@ def verify_purge(notice: PurgeNotice, pinned: list[str] | None) -> Row:
     return row
 
 
+def purge_erasures(notice: PurgeNotice, pinned: list[str] | None) -> list[tuple[str, int]]:
+    """What a verified notice erases: (path, versions below this seq), the purged path first,
+    then each earlier path its moves prove (a chain from `path` back, every link a move row of
+    the origin's signed log, each older than the one after it)."""
+    out = [(notice.path, notice.seq)]
+    at, below = notice.path, notice.seq
+    if len(notice.moves) > MAX_BATCH:
+        raise EnvelopeRefused("the purge notice names more moves than a memory can have had")
+    for bundle in notice.moves:
+        seq = bundle.get("seq") if isinstance(bundle, dict) else None
+        if not isinstance(seq, int):
+            raise EnvelopeRefused("a move proof names no seq")
+        row, _ = _proved_row(notice.origin, seq, bundle, pinned)
+        src = row.extra.get("from") if isinstance(row.extra, dict) else None
+        if row.op != "move" or row.path != at or row.seq >= below or not isinstance(src, str):
+            raise EnvelopeRefused(f"row {row.seq} is not the move that brought {at} there")
+        try:
+            src = paths.validate(src)
+        except BrainError as e:
+            raise EnvelopeRefused(f"row {row.seq} moved from a bad path ({e})") from None
+        out.append((src, row.seq))
+        at, below = src, row.seq
+    return out
+
+
 def build_rotation(store: Store, seq: int) -> RotationProof:
     """The proof of key.rotated row `seq` against a checkpoint one of its old keys signed."""
     from core import verifiable
@@ -206,6 +249,9 @@ __all__ = [
     "build",
     "build_purge",
     "build_rotation",
+    "purge_erasures",
+    "purge_moves",
+    "purged_paths",
     "verify",
     "verify_purge",
     "verify_rotation",

@@ -233,31 +233,39 @@ def _purge_one(
     try:
         notice = _purge.decode(it.item)
         entry = pins.load(store.root).get(notice.origin)
-        row = envelope.verify_purge(notice, entry["keys"] if entry else None)
+        keys = entry["keys"] if entry else None
+        row = envelope.verify_purge(notice, keys)
+        erasures = envelope.purge_erasures(notice, keys)
     except (msgspec.DecodeError, msgspec.ValidationError, envelope.EnvelopeRefused) as e:
         return "skipped", f"refused purge notice: {e}", ""
-    q.forget_path(notice.origin, notice.path)  # bodies still waiting here go first
-    q.scrub()
-    _drop_conflict_copy(store, notice.origin, notice.path)
-    side = read_sidecar(store.root, notice.path)
-    came = side.extra.get("imported_from") if side is not None else None
-    if side is None or side.state == "purged" or not isinstance(came, dict):
-        return "imported", "nothing here came from it", ""
-    if came.get("store") != notice.origin:
-        return "imported", "the local memory did not come from that origin", ""
     from core.write.intents import Delete, Note
 
     reason = row.extra.get("reason")
     reason = reason if reason in PURGE_REASONS else "other"
     extra = {"origin": notice.origin, "origin_seq": notice.seq, "reason": reason}
-    store.batch(
-        [
-            Delete(notice.path, "purge", reason, None),
-            Note("purge.propagated", notice.path, "", extra),
-        ],
-        actor,
-    )
-    report.purged += 1
+    intents: list[Delete | Note] = []
+    for path, below in erasures:
+        q.forget_path(notice.origin, path)  # bodies still waiting here go first
+        _drop_conflict_copy(store, notice.origin, path)
+        side = read_sidecar(store.root, path)
+        came = side.extra.get("imported_from") if side is not None else None
+        if side is None or side.state == "purged" or not isinstance(came, dict):
+            continue
+        if came.get("store") != notice.origin:
+            continue  # the local memory did not come from that origin
+        # An earlier path (before a move) may hold a later memory of the origin now: only
+        # what the origin wrote there before the move is the purged memory.
+        if path != notice.path and not (isinstance(came.get("seq"), int) and came["seq"] < below):
+            continue
+        intents += [
+            Delete(path, "purge", reason, None),
+            Note("purge.propagated", path, "", extra),
+        ]
+    q.scrub()
+    if not intents:
+        return "imported", "nothing here came from it", ""
+    store.batch(intents, actor)
+    report.purged += len(intents) // 2
     return "imported", "purged here", ""
 
 

@@ -121,8 +121,10 @@ def _item(store: Store, q: Queue, row: Row) -> tuple[int, str, str] | None:
         if side is not None and _pushable(store, row.path, side.seq):
             return side.seq, row.path, "put"  # released as it was: its put row goes now
         return None
-    if is_purge(row) and q.was_sent(row.path):
-        return row.seq, row.path, "purge"
+    if is_purge(row) and any(
+        q.was_sent(p) for p in envelope.purged_paths(store, row.seq, row.path)
+    ):
+        return row.seq, row.path, "purge"  # sent under this path or one it had before a move
     return None
 
 
@@ -136,13 +138,17 @@ def send(
     live = [i for i in items if i.seq not in set(stale)]
     if not live:
         return
-    proofs = store.prove_many([i.seq for i in live])  # checkpoints once when none covers them
+    want = [i.seq for i in live]
+    for i in live:
+        if i.kind == "purge":  # the moves of a purged memory travel with its notice
+            want += [m.seq for m in envelope.purge_moves(store, i.seq, i.path)]
+    proofs = store.prove_many(sorted(set(want)))  # checkpoints once when none covers them
     envs: list[Envelope] = []
     purges: list[PurgeNotice] = []
     gone: list[int] = []
     for i in live:
         if i.kind == "purge":
-            purges.append(envelope.build_purge(store, i.seq, i.path, proofs[i.seq]))
+            purges.append(envelope.build_purge(store, i.seq, i.path, proofs[i.seq], proofs))
             continue
         env = envelope.build(store, i.path, proofs[i.seq])
         if env is None or env.seq != i.seq:

@@ -31,14 +31,20 @@ class Envelope(msgspec.Struct, forbid_unknown_fields=True):
     sidecar: str  # the sidecar's canonical JSON text
 
 
-class PurgeNotice(msgspec.Struct, forbid_unknown_fields=True):
+class PurgeNotice(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
     """The origin purged `path`: its purge row, proved like an envelope's row. Every copy of
-    that path from that origin is erased at the hub and at every member that pulled it."""
+    that path from that origin is erased at the hub and at every member that pulled it; and,
+    when the memory had moved, every copy pushed under an earlier path (`moves`)."""
 
     origin: str
     seq: int  # origin seq of the purge row
     path: str
     proof: dict[str, Any]
+    # brain-proof/v1 bundles of the memory's move rows, newest first: the first moved it to
+    # `path`, each next one to the previous one's `extra.from`. Versions of each `from` with
+    # a seq below that move are erased too. Omitted when empty; the hub strips it for pullers
+    # that do not ask for extensions (`pull?…&ext=1`).
+    moves: list[dict[str, Any]] = []
 
 
 class RotationProof(msgspec.Struct, forbid_unknown_fields=True):
@@ -87,7 +93,7 @@ class PullReply(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
     cursor: int  # resume after this one
     more: bool  # another page is waiting
     # The key rotations the hub holds among this page's cursors, to a puller that asks
-    # (`pull?…&rotations=1`; omitted otherwise, so older clients read the same replies). The
+    # (`pull?…&ext=1`; omitted otherwise, so older clients read the same replies). The
     # puller checks them against its pins before it verifies the page's envelopes.
     rotations: list[RotationProof] = []
 

@@ -168,7 +168,8 @@ class Hub:
             raise
         return _reply(200, reply)
 
-    def _pull(self, claims: Claims, after: int, limit: int, rotations: bool = False) -> PullReply:
+    def _pull(self, claims: Claims, after: int, limit: int, ext: bool = False) -> PullReply:
+        """`ext`: the puller reads the brain-sync/v1 extensions (rotations, purge moves)."""
         org = self.storage.get_org(claims.org)
         bound = self.storage.binding_for_device(claims.org, claims.device)
         scope = Scope(
@@ -183,8 +184,11 @@ class Hub:
             if it.kind == "envelope":
                 out.append(PullItem(it.cursor, "envelope", envelope=_envelope.decode(it.payload)))
             elif it.kind == "purge":
-                out.append(PullItem(it.cursor, "purge", purge=_purge.decode(it.payload)))
-            elif it.kind == "rotation" and rotations:  # only to a client that asks for them
+                notice = _purge.decode(it.payload)
+                if not ext and notice.moves:  # an older client would refuse the field
+                    notice = msgspec.structs.replace(notice, moves=[])
+                out.append(PullItem(it.cursor, "purge", purge=notice))
+            elif it.kind == "rotation" and ext:  # only to a client that asks for them
                 rots.append(_rotation.decode(it.payload))
         return PullReply(items=out, cursor=cursor, more=len(items) >= limit, rotations=rots)
 
@@ -192,8 +196,8 @@ class Hub:
         claims = await self.guard(request)
         after = _query_int(request, "after", 0, 0)
         limit = min(_query_int(request, "limit", MAX_BATCH, 1), MAX_BATCH)
-        rotations = _query_int(request, "rotations", 0, 0) > 0
-        return _reply(200, await run_in_threadpool(self._pull, claims, after, limit, rotations))
+        ext = _query_int(request, "ext", 0, 0) > 0
+        return _reply(200, await run_in_threadpool(self._pull, claims, after, limit, ext))
 
 
 def _valid_name(name: str) -> bool:

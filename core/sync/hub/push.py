@@ -16,7 +16,13 @@ from typing import TYPE_CHECKING
 
 import msgspec
 
-from core.sync.envelope import EnvelopeRefused, verify, verify_purge, verify_rotation
+from core.sync.envelope import (
+    EnvelopeRefused,
+    purge_erasures,
+    verify,
+    verify_purge,
+    verify_rotation,
+)
 from core.sync.hub.errors import HubError
 from core.sync.hub.storage import Binding, Item
 from core.sync.wire import MAX_BATCH, VERSION, ItemResult, PushReply, PushRequest
@@ -176,6 +182,7 @@ def push(hub: Hub, claims: Claims, body: bytes) -> PushReply:
             continue
         try:
             verify_purge(notice, pin.keys)
+            erasures = purge_erasures(notice, pin.keys)
         except EnvelopeRefused as e:
             refuse("purge", notice.seq, str(e))
             continue
@@ -193,7 +200,7 @@ def push(hub: Hub, claims: Claims, body: bytes) -> PushReply:
             pin.binding.user,
             msgspec.json.encode(notice),
         )
-        new = hub.storage.purge(claims.org, item)
+        new = hub.storage.purge(claims.org, item, tuple(erasures[1:]))
         results[("purge", notice.seq)] = ItemResult(notice.seq, "accepted" if new else "duplicate")
 
     if refused:

@@ -148,9 +148,11 @@ class Storage(Protocol):
         an empty payload (a late retry must not bring back what was purged)."""
         ...
 
-    def purge(self, org: str, notice: Item) -> bool:
+    def purge(self, org: str, notice: Item, earlier: tuple[tuple[str, int], ...] = ()) -> bool:
         """Erase the payloads of every envelope of (notice.origin, notice.path) with a seq below
-        the notice's, and append the notice; False when this notice was already held. The
+        the notice's, and of each (path, seq) in `earlier` (the memory's paths before its
+        moves: versions of that path below that move's seq), and append the notice; False
+        when this notice was already held. The
         stored notice's `sync_class` is the widest class of the envelopes it erased (personal
         when none), so it reaches everyone who could have pulled a copy:
         shareable/team-public > org-only > personal (`widest_class`)."""

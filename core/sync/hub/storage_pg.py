@@ -227,7 +227,7 @@ class PgStorage(PgMembers):
         cur.executemany(_INSERT_ITEMS, [(org, *r) for r in rows])
         cur.execute("UPDATE hub_orgs SET head = %s WHERE org = %s", (rows[-1][0], org))
 
-    def purge(self, org: str, notice: Item) -> bool:
+    def purge(self, org: str, notice: Item, earlier: tuple[tuple[str, int], ...] = ()) -> bool:
         n = notice
 
         def fn(cur: Cur) -> bool:
@@ -240,11 +240,13 @@ class PgStorage(PgMembers):
                 return False  # a retried delivery: erased and appended the first time
             # Only versions before the purge row: the origin may write the path again later,
             # and those are new memories, not what was purged.
-            erased = cur.execute(
-                "UPDATE hub_items SET payload = '' WHERE org = %s AND kind = 'envelope' "
-                "AND origin = %s AND path = %s AND seq < %s RETURNING sync_class",
-                (org, n.origin, n.path, n.seq),
-            ).fetchall()
+            erased: list[Any] = []
+            for path, below in ((n.path, n.seq), *earlier):  # earlier: paths before moves
+                erased += cur.execute(
+                    "UPDATE hub_items SET payload = '' WHERE org = %s AND kind = 'envelope' "
+                    "AND origin = %s AND path = %s AND seq < %s RETURNING sync_class",
+                    (org, n.origin, path, below),
+                ).fetchall()
             cls = widest_class(sorted({r[0] for r in erased}))
             self._append(
                 cur, org, [(head + 1, "purge", n.origin, n.seq, n.path, cls, n.owner, n.payload)]

@@ -322,7 +322,7 @@ class SqliteStorage:
                 out.append(True)
         return out
 
-    def purge(self, org: str, notice: Item) -> bool:
+    def purge(self, org: str, notice: Item, earlier: tuple[tuple[str, int], ...] = ()) -> bool:
         with self._tx(self._org(org)) as db:
             if db.execute(
                 "SELECT 1 FROM items WHERE kind = 'purge' AND origin = ? AND seq = ?",
@@ -330,11 +330,13 @@ class SqliteStorage:
             ).fetchone():
                 return False
             where = "WHERE kind = 'envelope' AND origin = ? AND path = ? AND seq < ?"
-            key = (notice.origin, notice.path, notice.seq)
-            classes = [
-                r[0] for r in db.execute(f"SELECT DISTINCT sync_class FROM items {where}", key)
-            ]
-            db.execute(f"UPDATE items SET payload = x'' {where}", key)
+            classes: list[str] = []
+            for path, below in ((notice.path, notice.seq), *earlier):
+                key = (notice.origin, path, below)
+                classes += [
+                    r[0] for r in db.execute(f"SELECT DISTINCT sync_class FROM items {where}", key)
+                ]
+                db.execute(f"UPDATE items SET payload = x'' {where}", key)
             db.execute(
                 "INSERT INTO items(kind, origin, seq, path, sync_class, owner, payload)"
                 " VALUES ('purge', ?, ?, ?, ?, ?, ?)",
