@@ -77,20 +77,27 @@ def _run(args: argparse.Namespace) -> int:
     if not args.pull_only:
         common.out(
             f"pushed: {rep.pushed} accepted, {rep.duplicates} duplicate,"
-            f" {len(rep.refused)} refused, {rep.purges_sent} purge notices"
+            f" {len(rep.refused)} refused, {_n(rep.purges_sent, 'purge notice')}"
         )
         for path, why in rep.refused:
             common.out(f"  refused  {common.clean(path)}: {common.clean(why)}")
     if not args.push_only:
         common.out(
-            f"pulled: {rep.pulled} items, {rep.imported} imported, {len(rep.conflicts)}"
-            f" conflicts, {rep.skipped} skipped, {rep.purged} purged here"
+            f"pulled: {_n(rep.pulled, 'item')}, {rep.imported} imported,"
+            f" {_n(len(rep.conflicts), 'conflict')}, {rep.skipped} skipped,"
+            f" {rep.purged} purged here"
         )
         for copy in rep.conflicts:
             common.out(f"  conflict  {common.clean(copy)}")
+        for why in rep.refused_rotations:
+            common.out(f"  refused key rotation  {common.clean(why)}")
     for e in rep.errors:
         common.err(f"brain: {common.clean(e)}")
     return 0 if rep.ok else 1
+
+
+def _n(count: int, one: str) -> str:
+    return f"{count} {one}{'' if count == 1 else 's'}"
 
 
 def _join(args: argparse.Namespace) -> int:
