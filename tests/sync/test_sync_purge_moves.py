@@ -59,3 +59,31 @@ def test_a_purge_of_a_moved_memory_that_was_only_sent_under_its_old_path(fleet: 
     assert not any(secret in payload for _c, _p, payload in hub_items(hub))
     assert b.sync.run().purged == 1
     assert p0 not in fleet.paths("bob1")
+
+
+def test_a_puller_that_does_not_ask_for_extensions_gets_the_replies_it_knew(
+    fleet: Fleet, hub
+) -> None:
+    """brain-sync/v1 stays compatible: rotations and purge moves reach only `ext=1` pullers;
+    an older client (a strict decoder) sees no unknown field."""
+    from tests.sync import hubclient as hc
+    from tests.sync.fleet import ORG
+
+    a = fleet["ana1"]
+    p0, p1 = "memories/facts/a.md", "memories/facts/b.md"
+    put(a, p0, SECRET, "shareable")
+    fleet.sync("ana1")
+    a.rotate_key()
+    a.rotate_key(finish=True)
+    a.move(p0, p1, actor=ANA)
+    a.delete(p1, actor=ANA, mode="purge", reason="user-request")
+    assert a.sync.run().ok
+    token = hub.token(ORG, "bob", device="bob-old-client")
+    old = hc.pull(hub.url, ORG, token)
+    assert old.status == 200 and "rotations" not in old.body
+    notices = [it["purge"] for it in old.body["items"] if it["kind"] == "purge"]
+    assert notices and all("moves" not in n for n in notices)
+    new = hc.call(hub.url, "GET", f"/v1/orgs/{ORG}/pull?after=0&ext=1", token)
+    assert len(new.body["rotations"]) == 1
+    notices = [it["purge"] for it in new.body["items"] if it["kind"] == "purge"]
+    assert len(notices[0]["moves"]) == 1
