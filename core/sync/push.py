@@ -96,7 +96,7 @@ def pending_rotations(q: Queue) -> list[int]:
     return [s for s in seqs if isinstance(s, int)]
 
 
-def unscanned(store: Store, q: Queue, cap: int = 10 * SCAN_PAGE) -> int:
+def unscanned(store: Store, q: Queue, cap: int = SCAN_PAGE) -> int:
     """How many items the next scan would queue (read only: `status` counts them as
     pending-push, so a memory written since the last pass is not "0 queued"). At most `cap`
     rows are examined; the count is then a lower bound."""
