@@ -12,7 +12,7 @@ from textual.widgets import Static
 from core.store import Store
 from core.sync.config import load as load_config
 from screens.sync import ConflictScreen, ModeModal, SyncScreen
-from tests.sync.conftest import hub  # noqa: F401 - the fixture
+from tests.sync.conftest import hub, pg_server, pg_url  # noqa: F401 - the fixtures
 from tests.tui.conftest import make_app, settle, wait_until
 
 ORG = "acme"
