@@ -227,6 +227,30 @@ def test_read_scope(st: Storage) -> None:
     assert seen("gus", "e" * 32, False) == {(ann, 2), (ann, 3)}  # a guest: no org-only
 
 
+def test_purge_erases_earlier_paths_below_their_move(st: Storage) -> None:
+    """A moved memory's purge: x.md moved to y.md at seq 3, y.md to z.md at 5, purged at 7;
+    x.md was written again at 6 (another memory) and stays."""
+    o = "a" * 32
+    st.put_items(
+        "acme",
+        [
+            env(o, 1, "x.md", "personal"),
+            env(o, 2, "x.md", "org-only"),
+            env(o, 3, "y.md", "personal"),
+            env(o, 4, "y.md", "personal"),
+            env(o, 5, "z.md", "personal"),
+            env(o, 6, "x.md"),
+        ],
+    )
+    assert st.purge("acme", notice(o, 7, "z.md"), (("y.md", 5), ("x.md", 3)))
+    items = read_all(st, "acme", EVERYONE)
+    assert [(i.seq, i.path, i.kind) for i in items] == [
+        (6, "x.md", "envelope"),
+        (7, "z.md", "purge"),
+    ]
+    assert items[-1].sync_class == "org-only"  # the widest of what it erased, on any path
+
+
 def test_purge_erases_and_appends_once(st: Storage) -> None:
     o, other = "a" * 32, "b" * 32
     st.put_items(
