@@ -91,13 +91,15 @@ class _Pin:
         self.binding = held
         return None if vkey in held.vkeys else "signed by a key not pinned to this origin"
 
-    def rotate(self, vouched_by: str, new: str) -> None:
-        """A verified rotation: pin the vouching key on first use, then add the new key."""
-        if self.binding is None:
-            self.learn(vouched_by)
+    def rotate(self, vouched_by: str, new: str) -> str | None:
+        """A verified rotation: pin the vouching key on first use, then add the new key. A
+        refusal reason when the vouching key is not (or no longer) the pinned one."""
+        if (why := self.learn(vouched_by)) is not None:
+            return why  # another request pinned a different key meanwhile
         assert self.binding is not None
         if new not in self.binding.vkeys:
             self.binding = self.hub.storage.add_keys(self.claims.org, self.origin, (new,))
+        return None
 
 
 def push(hub: Hub, claims: Claims, body: bytes) -> PushReply:
@@ -121,7 +123,8 @@ def push(hub: Hub, claims: Claims, body: bytes) -> PushReply:
             continue
         try:
             vouching, new_key = verify_rotation(rot, pin.keys)
-            pin.rotate(vouching, new_key)
+            if (why := pin.rotate(vouching, new_key)) is not None:
+                raise EnvelopeRefused(why)
         except EnvelopeRefused as e:
             rotations.append(ItemResult(rot.seq, "refused", str(e)))
             refused.append(f"rotation {rot.seq}: {e}")
