@@ -3,7 +3,12 @@
 The fixture `hub` is parametrized over the storage backends; each test gets a fresh hub folder
 (key, settings) and a server process (`brain hub serve`) it may kill and restart on the same
 port and data. Adding a backend: put its name in BACKENDS and return its database URL from
-`db_url_for` (PostgreSQL: tests/sync/pg_server.py).
+`db_url_for`.
+
+PostgreSQL is a real server: one throwaway cluster per test session (each pytest-xdist worker
+starts its own, tests/sync/pg_server.py) and a fresh database per test, owned by an ordinary
+role so row-level security applies as in production. Without PostgreSQL the postgres tests fail
+with what to install: they are never skipped.
 """
 
 from __future__ import annotations
@@ -22,16 +27,37 @@ import pytest
 from core.sync.hub import admin
 from core.sync.hub.auth import HubKey
 from core.sync.hub.storage import Event
+from tests.sync.pg_server import PgServer, PgServerError
 
 REPO = Path(__file__).resolve().parents[2]
-BACKENDS = ["sqlite"]
+BACKENDS = ["sqlite", "postgres"]
 START_TIMEOUT_S = 60.0
 
 
-def db_url_for(backend: str, tmp_path: Path) -> str | None:
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PgServer]:
+    """This session's PostgreSQL server. Missing or broken PostgreSQL fails the tests that
+    need it, saying what to do: never a skip."""
+    try:
+        server = PgServer().start()
+    except PgServerError as e:
+        pytest.fail(f"the postgres backend's tests need a real PostgreSQL: {e}", pytrace=False)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def pg_url(pg_server: PgServer) -> str:
+    """A fresh database owned by the hub's ordinary (row-level-security-bound) role."""
+    return pg_server.new_database()
+
+
+def db_url_for(backend: str, request: pytest.FixtureRequest) -> str | None:
     """The database a backend's hub keeps its data in (None: the embedded files)."""
     if backend == "sqlite":
         return None
+    if backend == "postgres":
+        return str(request.getfixturevalue("pg_url"))
     raise ValueError(f"no such hub backend {backend!r}")
 
 
@@ -156,7 +182,7 @@ def hub(
     request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[HubHandle]:
     monkeypatch.setenv("BRAIN_ALLOW_TEMP_STORE", "1")
-    db_url = db_url_for(request.param, tmp_path)
+    db_url = db_url_for(request.param, request)
     folder = tmp_path / "hub"
     admin.init(folder, db_url)
     handle = HubHandle(folder, db_url, free_port())

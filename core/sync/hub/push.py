@@ -158,8 +158,13 @@ def push(hub: Hub, claims: Claims, body: bytes) -> PushReply:
         new = hub.storage.purge(claims.org, item)
         results[("purge", notice.seq)] = ItemResult(notice.seq, "accepted" if new else "duplicate")
 
-    for line in refused:
-        hub.refuse(claims.org, claims.user, claims.device, "push.refused", f"{req.origin} {line}")
+    if refused:
+        # One event per request (one write, however many items a batch had refused).
+        shown = "; ".join(refused[:20]) + (
+            f"; and {len(refused) - 20} more" if len(refused) > 20 else ""
+        )
+        detail = f"{req.origin}: {len(refused)} refused: {shown}"
+        hub.refuse(claims.org, claims.user, claims.device, "push.refused", detail)
     return PushReply(results=[results[k] for k in order], cursor=hub.storage.head(claims.org))
 
 
