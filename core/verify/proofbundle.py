@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -109,6 +110,13 @@ def _verifier(bundle: dict[str, Any], trusted: list[str] | None) -> signed_note.
     vkey = bundle["public_key"]
     if trusted is not None and vkey not in trusted:
         raise KeyError_("the bundle's public key is not one of the trusted keys")
+    return _parse_vkey(vkey)
+
+
+@functools.lru_cache(maxsize=64)
+def _parse_vkey(vkey: str) -> signed_note.Verifier:
+    """A sync batch carries hundreds of bundles signed by one key: parse (and load) it once.
+    Verifier is frozen; a malformed key raises and is not cached."""
     return signed_note.Verifier.parse(vkey)
 
 
