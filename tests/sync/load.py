@@ -29,6 +29,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[2]
 ORG = "loadorg"
@@ -48,16 +49,24 @@ def user_of(i: int) -> str:
 # -- one client (a process of its own) ------------------------------------------------------
 
 
-class _Timed:
+class Timed:
     """Wraps HubClient.request in this process: every request's wall time, route and outcome."""
 
     def __init__(self) -> None:
-        self.records: list[tuple[str, float, int]] = []  # (route, seconds, HTTP status or 0)
+        self.records: list[tuple[str, float, int]] = []  # (route, seconds, 200 | 429 | -1)
+        self._orig: Any = None
+
+    def uninstall(self) -> None:
+        from core.sync import client
+
+        if self._orig is not None:
+            client.HubClient.request = self._orig  # type: ignore[method-assign]
+            self._orig = None
 
     def install(self) -> None:
         from core.sync import client
 
-        orig = client.HubClient.request
+        orig = self._orig = client.HubClient.request
         records = self.records
 
         def request(self_, method: str, route: str, body: bytes | None = None) -> bytes:
@@ -83,7 +92,7 @@ def client_main(argv: list[str]) -> int:
     ap.add_argument("--hub", required=True)
     ap.add_argument("--token-file", required=True)
     ap.add_argument("--name", required=True)
-    ap.add_argument("--until", type=float, required=True, help="time.time() to stop writing at")
+    ap.add_argument("--start", required=True, help="file the driver writes the end time to")
     ap.add_argument("--pause", type=float, default=1.0)
     ap.add_argument("--go", required=True, help="file the driver creates when all have pushed")
     ap.add_argument("--out", required=True)
@@ -92,12 +101,16 @@ def client_main(argv: list[str]) -> int:
     from core.store import Store
     from tests.bench.corpus import Corpus
 
-    timed = _Timed()
+    timed = Timed()
     timed.install()
     rng = random.Random(a.name)
     corpus = Corpus(seed=int(a.name[1:]) + 100)
     store = Store.init(Path(a.root), allow_temp=True)
     store.sync.join(a.hub, Path(a.token_file).read_text().strip(), mode="manual")
+    Path(a.out + ".ready").write_text("1")
+    while not Path(a.start).exists():  # every client is up: the clock starts for all at once
+        time.sleep(0.05)
+    until = float(Path(a.start).read_text())
     written: list[tuple[int, str, str]] = []  # (seq, path, class)
     passes = {"full": 0, "push": 0, "pull": 0}
     errors: list[str] = []
@@ -118,7 +131,7 @@ def client_main(argv: list[str]) -> int:
         return rep
 
     i = 0
-    while time.time() < a.until:
+    while time.time() < until:
         cls = CLASSES[i % len(CLASSES)]
         path = f"memories/facts/load-{a.name}/n{i:05d}.md"
         m = corpus.memory(i)
@@ -218,29 +231,43 @@ def _env() -> dict[str, str]:
 
 
 def run_load(
-    hub, work: Path, clients: int, duration_s: float, pause_s: float = 1.0, timeout_s: float = 900
+    hub,
+    work: Path,
+    clients: int,
+    duration_s: float,
+    pause_s: float = 1.0,
+    timeout_s: float = 900,
+    org: str = ORG,
 ) -> LoadResult:
     """`hub`: a tests.sync.conftest.HubHandle, started. Returns the accounting."""
     work.mkdir(parents=True, exist_ok=True)
-    go = work / "go"
+    go, start_file = work / "go", work / "start"
     procs = []
     outs = []
-    until = time.time() + 5.0 + duration_s  # a few seconds for every process to start
     for i in range(clients):
         name = device_name(i)
         tok = work / f"{name}.token"
-        tok.write_text(hub.token(ORG, user_of(i), device=name))
+        tok.write_text(hub.token(org, user_of(i), device=name))
         out = work / f"{name}.json"
         outs.append(out)
         cmd = [sys.executable, "-m", "tests.sync.load", "client", "--root", str(work / name)]
         cmd += ["--hub", hub.url, "--token-file", str(tok), "--name", name]
-        cmd += ["--until", str(until), "--pause", str(pause_s), "--go", str(go), "--out", str(out)]
+        cmd += ["--start", str(start_file), "--pause", str(pause_s), "--go", str(go)]
+        cmd += ["--out", str(out)]
         log = (work / f"{name}.log").open("wb")
         procs.append(subprocess.Popen(cmd, env=_env(), cwd=REPO, stdout=log, stderr=log))
         log.close()
-    start = until - duration_s
     deadline = time.time() + duration_s + timeout_s
     try:
+        while not all(Path(str(o) + ".ready").exists() for o in outs):
+            _check_alive(procs, work)
+            if time.time() > deadline:
+                raise RuntimeError("the clients did not start in time")
+            time.sleep(0.1)
+        until = time.time() + duration_s
+        tmp = work / "start.tmp"
+        tmp.write_text(repr(until))
+        tmp.replace(start_file)
         while not all(Path(str(o) + ".pushed").exists() for o in outs):
             _check_alive(procs, work)
             if time.time() > deadline:
@@ -257,8 +284,8 @@ def run_load(
                 p.wait()
     drain = time.time() - until
     results = [json.loads(o.read_text()) for o in outs]
-    res = account(hub, results)
-    res.duration_s = until - start
+    res = account(hub, results, org)
+    res.duration_s = duration_s
     res.drain_s = drain
     return res
 
@@ -270,7 +297,7 @@ def _check_alive(procs, work: Path) -> None:
             raise RuntimeError(f"client {device_name(i)} exited with {p.returncode}:\n{log}")
 
 
-def hub_items(hub) -> Counter[tuple[str, int]]:
+def hub_items(hub, org: str = ORG) -> Counter[tuple[str, int]]:
     """Every envelope the hub holds for ORG, counted by (origin, seq) over distinct cursors."""
     from core.sync.hub import admin
     from core.sync.hub.storage import Scope
@@ -278,10 +305,10 @@ def hub_items(hub) -> Counter[tuple[str, int]]:
     storage = admin.open_storage(hub.folder, hub.db_url)
     try:
         seen: dict[int, tuple[str, int]] = {}
-        for u in storage.list_users(ORG):
+        for u in storage.list_users(org):
             after = 0
             while True:
-                items, cursor = storage.read(ORG, Scope(u.name, "", True), after, 1000)
+                items, cursor = storage.read(org, Scope(u.name, "", True), after, 1000)
                 for it in items:
                     if it.kind == "envelope":
                         seen[it.cursor] = (it.origin, it.seq)
@@ -293,9 +320,9 @@ def hub_items(hub) -> Counter[tuple[str, int]]:
     return Counter(seen.values())
 
 
-def account(hub, results: list[dict]) -> LoadResult:
+def account(hub, results: list[dict], org: str = ORG) -> LoadResult:
     res = LoadResult(clients=len(results), duration_s=0.0, drain_s=0.0)
-    held = hub_items(hub)
+    held = hub_items(hub, org)
     res.at_hub = sum(held.values())
     res.duplicates += sum(n - 1 for n in held.values() if n > 1)
     by_store = {r["store"]: r for r in results}
