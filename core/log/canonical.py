@@ -16,8 +16,34 @@ U64_MAX = 2**64 - 1
 _encoder = msgspec.json.Encoder(order="sorted")
 
 
+def _ok(value: Any) -> bool:
+    """validate's fast path: the same checks, no location strings (the hot path of every row
+    and proof check); `validate` walks again only to name what failed."""
+    t = type(value)
+    if t is str:
+        return unicodedata.is_normalized("NFC", value)
+    if t is int:
+        return -U64_MAX <= value <= U64_MAX
+    if t is bool or value is None:
+        return True
+    if t is dict:
+        for k, v in value.items():
+            if type(k) is not str or not unicodedata.is_normalized("NFC", k) or not _ok(v):
+                return False
+        return True
+    if t is list:
+        return all(_ok(v) for v in value)
+    return False  # subclasses, tuples, Structs, floats, other types: the full walk decides
+
+
 def validate(value: Any, where: str = "$") -> None:
     """Raise CanonicalError if value has a float, an out-of-range int or a non-NFC string."""
+    if _ok(value):
+        return
+    _validate(value, where)
+
+
+def _validate(value: Any, where: str) -> None:
     if isinstance(value, bool) or value is None:
         return
     if isinstance(value, int):
@@ -34,15 +60,15 @@ def validate(value: Any, where: str = "$") -> None:
         for k, v in value.items():
             if not isinstance(k, str):
                 raise CanonicalError(f"{where}: object keys must be strings")
-            validate(k, where)
-            validate(v, f"{where}.{k}")
+            _validate(k, where)
+            _validate(v, f"{where}.{k}")
         return
     if isinstance(value, list | tuple):
         for i, v in enumerate(value):
-            validate(v, f"{where}[{i}]")
+            _validate(v, f"{where}[{i}]")
         return
     if isinstance(value, msgspec.Struct):
-        validate(msgspec.to_builtins(value), where)
+        _validate(msgspec.to_builtins(value), where)
         return
     raise CanonicalError(f"{where}: {type(value).__name__} has no canonical JSON form")
 
