@@ -147,6 +147,7 @@ def test_a_body_over_the_cap_is_413_without_being_read(hub: HubHandle) -> None:
     chunk = b"%x\r\n%s\r\n" % (len(piece), piece)
     status, body = _send(hub, token, {"Transfer-Encoding": "chunked"}, [chunk] * 64)
     assert status == 413 and "split it" in body["error"]
+    assert len(_events(hub, "acme", "too-large")) == 2
     assert hc.whoami(hub.url, "acme", token).status == 200
 
 
@@ -168,6 +169,7 @@ def test_malformed_requests_are_400_naming_what_is_wrong(hub: HubHandle) -> None
         hub.url, "POST", path, token, json.dumps({**bad, "envelopes": [], "origin": "me"}).encode()
     )
     assert r.status == 400 and "store id" in r.body["error"]
+    assert len(_events(hub, "acme", "bad-request")) == 5
     for q in ("after=-1", "after=x", "limit=0"):
         r = hc.call(hub.url, "GET", f"/v1/orgs/acme/pull?{q}", token)
         assert r.status == 400, q

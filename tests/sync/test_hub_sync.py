@@ -155,3 +155,15 @@ def test_tampered_envelopes_are_refused_with_the_reason(hub: HubHandle, tmp_path
     assert len([e for e in hub.events("acme") if e.event == "push.refused"]) == 4
     # The genuine one still goes through after all that.
     assert hc.outcomes(hc.push(hub.url, "acme", ana, env.origin, [env])) == [(env.seq, "accepted")]
+
+
+def test_a_role_change_applies_to_tokens_already_issued(hub: HubHandle, tmp_path: Path) -> None:
+    ana = hub.token("acme", "ana")
+    gus = hub.token("acme", "gus", role="guest", device="desk")
+    store = new_store(tmp_path / "ana")
+    env = put(store, "memories/facts/plan.md", "the plan\n", "org-only")
+    hc.push(hub.url, "acme", ana, env.origin, [env])
+    assert _classes(hc.pull(hub.url, "acme", gus)) == []
+    hub.token("acme", "gus", role="member", device="laptop")  # the operator promotes gus
+    assert hc.whoami(hub.url, "acme", gus).body["role"] == "member"
+    assert _classes(hc.pull(hub.url, "acme", gus)) == ["org-only"]

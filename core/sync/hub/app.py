@@ -155,8 +155,15 @@ class Hub:
 
     async def push(self, request: Request) -> Response:
         claims = await self.guard(request)
-        body = await self.body(request)
-        reply = await run_in_threadpool(push.push, self, claims, body)
+        try:
+            body = await self.body(request)
+            reply = await run_in_threadpool(push.push, self, claims, body)
+        except HubError as e:
+            if e.status in (400, 413):  # 403s were logged where they were decided
+                await run_in_threadpool(
+                    self.refuse, claims.org, claims.user, claims.device, e.code, str(e)
+                )
+            raise
         return _reply(200, reply)
 
     def _pull(self, claims: Claims, after: int, limit: int) -> PullReply:

@@ -15,7 +15,7 @@ import sqlite3
 import time
 from pathlib import Path
 
-from core.sync.hub.sqlite_files import Files
+from core.sync.hub.sqlite_files import BUSY_TIMEOUT_MS, Files
 from core.sync.hub.storage import (
     Binding,
     Device,
@@ -335,7 +335,12 @@ class SqliteStorage:
             )
         # The erased payloads may still sit in the WAL until a checkpoint copies the zeroed
         # pages back: do it now (best effort; a reader holding a snapshot delays it).
-        self._org(org).execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+        db = self._org(org)
+        db.execute("PRAGMA busy_timeout=2000")  # never hold the push for long over it
+        try:
+            db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+        finally:
+            db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         return True
 
     def read(self, org: str, scope: Scope, after: int, limit: int) -> tuple[list[Item], int]:
