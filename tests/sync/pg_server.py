@@ -19,6 +19,7 @@ import atexit
 import glob
 import os
 import secrets
+import shlex
 import shutil
 import socket
 import subprocess
@@ -64,6 +65,14 @@ def find_bindir() -> Path:
     )
 
 
+def as_postgres(cmd: list[str]) -> list[str]:
+    """`cmd` run as the `postgres` system user (we are root): runuser, or su where it is
+    missing."""
+    if shutil.which("runuser"):
+        return ["runuser", "-u", "postgres", "--", *cmd]
+    return ["su", "-s", "/bin/sh", "postgres", "-c", shlex.join(cmd)]
+
+
 def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
@@ -82,12 +91,13 @@ class PgServer:
         self.password = secrets.token_hex(12)
         self._as_postgres = os.geteuid() == 0
         self._dbs = 0
+        self._reaper: subprocess.Popen[bytes] | None = None
 
     # -- running the server's tools as the right OS user --------------------------------------
     def _run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         cmd = [str(self.bindir / args[0]), *args[1:]]
         if self._as_postgres:
-            cmd = ["runuser", "-u", "postgres", "--", *cmd]
+            cmd = as_postgres(cmd)
         proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
         if check and proc.returncode != 0:
             raise PgServerError(
@@ -120,8 +130,9 @@ class PgServer:
                     "postgresql package (it creates the user) or run the tests as a normal user"
                 ) from None
         # A folder directly under the system temp dir: pytest's own tmp folders are 0700 and
-        # owned by root, which the postgres user could not enter.
-        self.root = Path(tempfile.mkdtemp(prefix="brain-pg-"))
+        # owned by root, which the postgres user could not enter (nor a root-only $TMPDIR).
+        where = "/tmp" if self._as_postgres and os.path.isdir("/tmp") else None
+        self.root = Path(tempfile.mkdtemp(prefix="brain-pg-", dir=where))
         atexit.register(self.stop)
         data = self.root / "data"
         if self._as_postgres:
@@ -168,12 +179,40 @@ class PgServer:
             last = (proc.stderr or proc.stdout).strip() + self._log_tail()
         else:
             raise PgServerError(f"PostgreSQL did not start from {self.bindir}: {last}")
+        self._watch()
         with self._admin() as conn:
             conn.execute(
                 f"CREATE ROLE {APP_ROLE} LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE "
                 f"PASSWORD '{self.password}'"
             )
         return self
+
+    def _watch(self) -> None:
+        """A reaper in its own session: when this process dies without stop() (SIGKILL, a CI
+        timeout), it stops the server and deletes the folder, so no cluster outlives its
+        tests. stop() ends it first."""
+        assert self.root is not None
+        pg_ctl = [
+            str(self.bindir / "pg_ctl"),
+            "stop",
+            "-m",
+            "immediate",
+            "-D",
+            str(self.root / "data"),
+        ]
+        if self._as_postgres:
+            pg_ctl = as_postgres(pg_ctl)
+        script = (
+            'while kill -0 "$1" 2>/dev/null; do sleep 1; done; shift; "$@" >/dev/null 2>&1; '
+            f"rm -rf {shlex.quote(str(self.root))}"
+        )
+        self._reaper = subprocess.Popen(
+            ["sh", "-c", script, "reaper", str(os.getpid()), *pg_ctl],
+            start_new_session=True,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
 
     def _admin(self, dbname: str = "postgres") -> psycopg.Connection:
         return psycopg.connect(
@@ -203,11 +242,15 @@ class PgServer:
         if self.root is None:
             return
         root, self.root = self.root, None
+        if self._reaper is not None:
+            self._reaper.kill()
+            self._reaper.wait()
+            self._reaper = None
         data = root / "data"
         if (data / "postmaster.pid").exists():
             cmd = [str(self.bindir / "pg_ctl"), "stop", "-m", "immediate", "-D", str(data)]
             if self._as_postgres:
-                cmd = ["runuser", "-u", "postgres", "--", *cmd]
+                cmd = as_postgres(cmd)
             subprocess.run(cmd, capture_output=True, check=False)
         shutil.rmtree(root, ignore_errors=True)
 

@@ -142,3 +142,50 @@ def test_a_restarted_server_is_reconnected(pg_server: PgServer, pg_url: str) -> 
         )
     assert st.get_org("acme") is not None
     st.close()
+
+
+def test_a_reader_never_moves_past_a_push_still_committing(
+    pg_server: PgServer, pg_url: str
+) -> None:
+    """A push in flight holds its org's cursor lock: a reader meanwhile resumes from the last
+    committed head (not past the pending cursor), and a second push waits and takes the next
+    cursor. Proved with a raw transaction standing in for the first push, held open while the
+    second push is seen waiting on its lock in pg_locks (no sleeps, no timing)."""
+    st = PgStorage(pg_url)
+    st.add_org("acme", ROLES, 1)
+    everyone = Scope("zed", "z" * 32, True)
+    st.put_items("acme", [Item(0, "envelope", "a" * 32, 1, "a.md", "shareable", "ann", b"1")])
+    head = st.head("acme")
+    dbname = pg_url.rsplit("/", 1)[1]
+    second: list[list[bool]] = []
+    with psycopg.connect(pg_url, autocommit=True) as first:
+        with first.transaction():
+            first.execute("SELECT set_config('brain.org', 'acme', true)")
+            first.execute("SELECT head FROM hub_orgs WHERE org = 'acme' FOR NO KEY UPDATE")
+            first.execute(
+                "INSERT INTO hub_items (org, cur, kind, origin, seq, path, sync_class, owner, "
+                "payload) VALUES ('acme', %s, 'envelope', %s, 1, 'b.md', 'shareable', 'bob', "
+                "'2')",
+                (head + 1, "b" * 32),
+            )
+            first.execute("UPDATE hub_orgs SET head = %s WHERE org = 'acme'", (head + 1,))
+            assert st.read("acme", everyone, head, 10) == ([], head)  # not head + 1
+
+            item = Item(0, "envelope", "c" * 32, 1, "c.md", "shareable", "cy", b"3")
+            t = threading.Thread(target=lambda: second.append(st.put_items("acme", [item])))
+            t.start()
+            with psycopg.connect(pg_server.admin_url(dbname), autocommit=True) as admin:
+                # a row lock is waited on as the holder's transaction id: wait_event_type Lock
+                while not admin.execute(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = %s "
+                    "AND wait_event_type = 'Lock'",
+                    (dbname,),
+                ).fetchone()[0]:  # type: ignore[index]
+                    assert t.is_alive(), "the second push did not wait for the first"
+            assert st.read("acme", everyone, head, 10) == ([], head)
+        t.join()
+    assert second == [[True]]
+    page, resume = st.read("acme", everyone, head, 10)
+    assert [(i.cursor, i.origin[0]) for i in page] == [(head + 1, "b"), (head + 2, "c")]
+    assert resume == head + 2
+    st.close()

@@ -49,7 +49,9 @@ class PgMembers:
     @staticmethod
     def _need_org(cur: Cur, org: str, *, lock: bool = False) -> int:
         """The org's head cursor; with `lock`, held until commit (serializes appends)."""
-        sql = "SELECT head FROM hub_orgs WHERE org = %s" + (" FOR UPDATE" if lock else "")
+        # NO KEY UPDATE: pushes take turns on it, but the foreign-key checks of other writes
+        # (a user added, an origin bound) need only KEY SHARE and do not wait for a push.
+        sql = "SELECT head FROM hub_orgs WHERE org = %s" + (" FOR NO KEY UPDATE" if lock else "")
         row = cur.execute(sql, (org,)).fetchone()
         if row is None:
             raise HubStorageError(f"no org {org!r} on this hub: `brain hub add-org {org}` first")

@@ -38,8 +38,8 @@ CREATE TABLE hub_orgs (
   org text PRIMARY KEY,
   org_only_roles text[] NOT NULL,
   created_ns bigint NOT NULL,
-  -- the org's newest cursor. Appends lock this row (SELECT … FOR UPDATE) until they commit,
-  -- so cursors are handed out and committed in order: a reader never sees cursor n+1
+  -- the org's newest cursor. Appends lock this row (SELECT … FOR NO KEY UPDATE) until they
+  -- commit, so cursors are handed out and committed in order: a reader never sees cursor n+1
   -- without n, and never moves past an item that commits later.
   head bigint NOT NULL DEFAULT 0
 );

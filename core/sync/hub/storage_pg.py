@@ -6,10 +6,10 @@ policy (core.sync.hub.pg_schema) then hides every other org's rows, so even a qu
 its `WHERE org = …` cannot leak across orgs. The queries still say `org = …`: the indexes are
 keyed on it.
 
-Order: an append locks the org's row in `hub_orgs` (`FOR UPDATE`) and holds it until commit, so
-appends to one org are serialized and commit in cursor order. A reader's snapshot therefore holds
-all of cursors 1..n or none past n; `read` resumes from the org's head in that same snapshot,
-never past a cursor whose transaction might still commit below it.
+Order: an append locks the org's row in `hub_orgs` (`FOR NO KEY UPDATE`) and holds it until
+commit, so appends to one org are serialized and commit in cursor order. A reader's snapshot
+therefore holds all of cursors 1..n or none past n; `read` resumes from the org's head in that
+same snapshot, never past a cursor whose transaction might still commit below it.
 """
 
 from __future__ import annotations
