@@ -1,5 +1,6 @@
-"""`brain sync [status|join URL|leave] [--push-only|--pull-only]`: this store and its team hub
-(docs/sync.md). Without a verb: one pass now (push what is queued, then pull and import)."""
+"""`brain sync [status|join URL|leave|resolve PATH] [--push-only|--pull-only]`: this store and
+its team hub (docs/sync.md). Without a verb: one pass now (push what is queued, then pull and
+import)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from pathlib import Path
 
 from brain_tui.cli import common
 
-VERBS = ("run", "status", "join", "leave")
+VERBS = ("run", "status", "join", "leave", "resolve")
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -21,17 +22,20 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         " never imported) is pushed, then the hub's new items are pulled, verified and"
         " written. `status` shows the hub, the queues, the last passes and conflicts;"
         " `join URL --token-file F` records the hub (checked with whoami) in local/sync.json;"
-        " `leave` forgets it. The exit code is 1 when a half of the pass failed (it is"
-        " retried by the orchestrator; `status` says when).",
+        " `leave` forgets it; `resolve PATH --origin O --take mine|theirs` settles a conflict"
+        " (the copy under conflicts/O/ goes; theirs writes it to PATH). The exit code is 1 when"
+        " a half of the pass failed (it is retried by the orchestrator; `status` says when).",
     )
     p.add_argument("verb", nargs="?", default="run", choices=VERBS, metavar="VERB")
-    p.add_argument("url", nargs="?", metavar="URL", help="join: the hub's URL")
+    p.add_argument("url", nargs="?", metavar="URL|PATH", help="join: the hub's URL; resolve: PATH")
     p.add_argument("--token-file", metavar="F", help="join: a file holding the device's token")
     p.add_argument(
         "--mode",
         metavar="MODE",
         help="join: realtime, frequent, normal (default), infrequent or manual",
     )
+    p.add_argument("--origin", metavar="O", help="resolve: the store id the copy came from")
+    p.add_argument("--take", choices=("mine", "theirs"), help="resolve: which version stays")
     only = p.add_mutually_exclusive_group()
     only.add_argument("--push-only", action="store_true", help="push, do not pull")
     only.add_argument("--pull-only", action="store_true", help="pull, do not push")
@@ -39,8 +43,12 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.verb == "resolve":
+        return _resolve(args)
     if args.verb != "join" and (args.url or args.token_file or args.mode):
         raise common.UsageError("URL, --token-file and --mode go with `brain sync join`")
+    if args.origin or args.take:
+        raise common.UsageError("--origin and --take go with `brain sync resolve PATH`")
     if args.verb != "run" and (args.push_only or args.pull_only):
         raise common.UsageError("--push-only and --pull-only go with `brain sync` alone")
     if args.verb == "status":
@@ -99,6 +107,21 @@ def _join(args: argparse.Namespace) -> int:
         f" {common.clean(cfg.user)} ({cfg.role}), device {common.clean(cfg.device)}, mode"
         f" {cfg.mode}"
     )
+    return 0
+
+
+def _resolve(args: argparse.Namespace) -> int:
+    if not args.url or not args.origin or not args.take:
+        raise common.UsageError("usage: brain sync resolve PATH --origin O --take mine|theirs")
+    with common.open_store(args) as store:
+        seq = store.sync.resolve_conflict(
+            args.url, args.origin, args.take, actor=common.actor_of(args)
+        )
+    if args.json:
+        common.print_json({"path": args.url, "take": args.take, "seq": seq})
+        return 0
+    kept = f"took theirs (seq {seq})" if seq else "kept mine"
+    common.out(f"resolved {common.clean(args.url)}: {kept}; the conflict copy is deleted")
     return 0
 
 

@@ -16,31 +16,31 @@ U64_MAX = 2**64 - 1
 _encoder = msgspec.json.Encoder(order="sorted")
 
 
-def _ok(value: Any) -> bool:
-    """validate's fast path: the same checks, no location strings (the hot path of every row
-    and proof check); `validate` walks again only to name what failed."""
-    t = type(value)
-    if t is str:
-        return unicodedata.is_normalized("NFC", value)
-    if t is int:
-        return -U64_MAX <= value <= U64_MAX
-    if t is bool or value is None:
-        return True
-    if t is dict:
-        for k, v in value.items():
-            if type(k) is not str or not unicodedata.is_normalized("NFC", k) or not _ok(v):
-                return False
-        return True
-    if t is list:
-        return all(_ok(v) for v in value)
-    return False  # subclasses, tuples, Structs, floats, other types: the full walk decides
-
-
 def validate(value: Any, where: str = "$") -> None:
     """Raise CanonicalError if value has a float, an out-of-range int or a non-NFC string."""
-    if _ok(value):
-        return
+    if _plainly_valid(value):
+        return  # the common case, without building a path per value (rows, proofs, envelopes)
     _validate(value, where)
+
+
+def _plainly_valid(v: Any) -> bool:
+    """True only for plain JSON values that are certainly canonical; anything else (a float,
+    a Struct, a subclass, a bad value) goes to `_validate`, which decides and names where."""
+    t = type(v)
+    if t is str:
+        return unicodedata.is_normalized("NFC", v)
+    if t is int:
+        return -U64_MAX <= v <= U64_MAX
+    if t is bool or v is None:
+        return True
+    if t is dict:
+        return all(
+            type(k) is str and unicodedata.is_normalized("NFC", k) and _plainly_valid(x)
+            for k, x in v.items()
+        )
+    if t is list or t is tuple:
+        return all(_plainly_valid(x) for x in v)
+    return False
 
 
 def _validate(value: Any, where: str) -> None:

@@ -8,6 +8,7 @@ imported on first use, never by `import core.store`.
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from typing import TYPE_CHECKING
 
@@ -158,6 +159,8 @@ class SyncApi:
             hub_id=me.hub,
         )
         config.save(self.store.root, cfg)
+        with self.lock:
+            self.queue.bind(f"{me.hub}/{me.org}")
         return cfg
 
     def leave(self) -> bool:
@@ -193,7 +196,7 @@ class SyncApi:
                 try:
                     push_pass.run(self.store, q, hub, report, actor=actor)
                     q.set(last_push_ns=now(), last_push_outcome=_push_summary(report))
-                except BrainError as e:
+                except (BrainError, OSError, sqlite3.Error) as e:
                     report.errors.append(f"push: {e}")
                     report.retry_after_s = max(report.retry_after_s, _wait(e))
                     q.set(last_push_ns=now(), last_push_outcome=f"failed: {e}")
@@ -201,7 +204,7 @@ class SyncApi:
                 try:
                     pull_pass.run(self.store, q, hub, report, actor=actor)
                     q.set(last_pull_ns=now(), last_pull_outcome=_pull_summary(report))
-                except BrainError as e:
+                except (BrainError, OSError, sqlite3.Error) as e:
                     report.errors.append(f"pull: {e}")
                     report.retry_after_s = max(report.retry_after_s, _wait(e))
                     q.set(last_pull_ns=now(), last_pull_outcome=f"failed: {e}")
@@ -209,6 +212,15 @@ class SyncApi:
             if not report.errors:
                 q.set(next_retry_ns=0)
         return report
+
+    def resolve_conflict(self, path: str, origin: str, take: str, *, actor: str) -> int:
+        """Settle a conflict: take "mine" (the local memory stays) or "theirs" (the incoming
+        version is written as the pull would have); the copy under conflicts/ goes. Returns
+        the seq `theirs` wrote, 0 for `mine` (core/sync/conflicts.py)."""
+        from core.sync import conflicts
+
+        with self.lock:
+            return conflicts.resolve(self.store, self.queue, path, origin, take, actor)
 
     # -- reading ------------------------------------------------------------------------
 

@@ -83,11 +83,10 @@ def build_purge(store: Store, seq: int, path: str, proof: dict | None = None) ->
 
 
 @functools.lru_cache(maxsize=16)
-def _note_head(note: str) -> tuple[str, int]:
-    """(origin, tree size) of a checkpoint note: a batch carries hundreds of bundles against
-    one note, parsed once here (the bundle's signature was checked by proofbundle.verify)."""
-    cp, _ = signed_note.parse_note(note)
-    return cp.origin, cp.size
+def _checkpoint_of(note: str) -> signed_note.Checkpoint:
+    """The parsed note (already verified by then): a batch shares one, and parsing checks every
+    character. Only strings are cached; the bundle check refused anything else before."""
+    return signed_note.parse_note(note)[0]
 
 
 def _proved_row(origin: str, seq: int, proof: dict, pinned: list[str] | None) -> tuple[Row, str]:
@@ -98,9 +97,9 @@ def _proved_row(origin: str, seq: int, proof: dict, pinned: list[str] | None) ->
     if not verdict.valid:
         raise EnvelopeRefused(f"the proof does not verify: {verdict.reason}")
     note = proof["checkpoint"]
-    cp_origin, _ = _note_head(note)
-    if cp_origin != f"brain/{origin}":
-        raise EnvelopeRefused(f"the checkpoint is signed for {cp_origin}, not brain/{origin}")
+    cp = _checkpoint_of(note)
+    if cp.origin != f"brain/{origin}":
+        raise EnvelopeRefused(f"the checkpoint is signed for {cp.origin}, not brain/{origin}")
     if len(note) > limits.MAX_NOTE_BYTES:
         raise EnvelopeRefused("the checkpoint note is larger than a note can be")
     leaf = base64.b64decode(proof["leaf"])
@@ -155,9 +154,9 @@ def verify(env: Envelope, pinned: list[str] | None) -> Verified:
     refusal = why_not_pushed(side.sync_class, side.pii_status, side.extra)
     if refusal:
         raise EnvelopeRefused(refusal)
-    _, size = _note_head(env.proof["checkpoint"])
+    cp = _checkpoint_of(env.proof["checkpoint"])
     memory = ForeignMemory(path, body, side, row)
-    return Verified(memory, vkey, env.proof["checkpoint"], size)
+    return Verified(memory, vkey, env.proof["checkpoint"], cp.size)
 
 
 def verify_purge(notice: PurgeNotice, pinned: list[str] | None) -> Row:

@@ -116,6 +116,8 @@ class Orchestrator:
         self.failures = 0
         self.due: float | None = None  # monotonic time of the next pass (None: now)
         self.asked = False  # "sync now" (the only way a pass runs in manual mode)
+        self.problem = ""  # why the last turn could not even start a pass
+        self.last_ok: float | None = None  # monotonic time of the last good pass
         self._thread: threading.Thread | None = None
 
     # -- running --------------------------------------------------------------------------
@@ -146,7 +148,11 @@ class Orchestrator:
     def _serve_locked(self) -> None:
         try:
             while not self.stop_event.is_set():
-                wait = self.step(self.clock())
+                try:
+                    wait = self.step(self.clock())
+                except Exception as e:  # noqa: BLE001 - a damaged config or queue: try later
+                    self.problem = f"{type(e).__name__}: {e}"
+                    wait = IDLE_S
                 self.wake.wait(wait)
                 self.wake.clear()
         finally:
@@ -165,18 +171,21 @@ class Orchestrator:
         asked, self.asked = self.asked, False
         if interval is None and not asked:
             return IDLE_S  # manual: only "sync now" runs a pass
+        if interval is not None and self.failures == 0 and self.last_ok is not None:
+            self.due = self.last_ok + interval  # follows a mode changed since the last pass
         if not asked and self.due is not None and now < self.due:
             return min(self.due - now, BEAT_S)
         try:
             report = api.run()
             error, retry_after = "; ".join(report.errors), report.retry_after_s
-        except BrainError as e:  # not joined any more, a damaged queue: said, then retried
-            report, error, retry_after = None, str(e), 0.0
+        except Exception as e:  # noqa: BLE001 - the thread must outlive any failed pass
+            report, error, retry_after = None, str(e) or type(e).__name__, 0.0
         if self.on_pass is not None and report is not None:
             self.on_pass(report)
         span = float(interval or config.MODES[config.DEFAULT_MODE] or 300)
         if not error:
             self.failures = 0
+            self.last_ok = now
             delay = span
         else:
             self.failures += 1

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 
 from core import fsio
+from core.errors import BrainError
 from core.layout import sidecar_path
 from core.models import PURGE_REASONS
 from core.portable import pins
@@ -130,9 +131,24 @@ def _import_envelopes(
             continue
         by_origin.setdefault(env.origin, []).append((it, env))
     for origin, envs in by_origin.items():
-        store.session.run(
-            functools.partial(_write_origin, store, origin, envs, done, report, actor)
-        )
+        try:
+            store.session.run(
+                functools.partial(_write_origin, store, origin, envs, done, report, actor)
+            )
+        except BrainError:
+            if len(envs) == 1:
+                raise
+            # One memory this store cannot take must not hold the inbox back for ever: one
+            # request per memory, and the one that fails again is skipped with its reason.
+            for one in envs:
+                try:
+                    store.session.run(
+                        functools.partial(_write_origin, store, origin, [one], done, report, actor)
+                    )
+                except BrainError as e:
+                    if store.frozen() is not None:
+                        raise  # the store, not the memory: retried on the next pass
+                    done[one[0].cursor] = ("skipped", f"cannot be written here: {e}", "")
 
 
 def _write_origin(
@@ -191,6 +207,7 @@ def _purge_one(
     except (msgspec.DecodeError, msgspec.ValidationError, envelope.EnvelopeRefused) as e:
         return "skipped", f"refused purge notice: {e}", ""
     q.forget_path(notice.origin, notice.path)  # bodies still waiting here go first
+    q.scrub()
     _drop_conflict_copy(store, notice.origin, notice.path)
     side = read_sidecar(store.root, notice.path)
     came = side.extra.get("imported_from") if side is not None else None

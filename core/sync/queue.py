@@ -96,6 +96,8 @@ class Queue:
             self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")
+            # Pulled bodies pass through here: freed pages are zeroed, so a purge leaves none.
+            self._db.execute("PRAGMA secure_delete=ON")
             self._db.execute("PRAGMA busy_timeout=10000")
             self._db.executescript(_SCHEMA)
         except sqlite3.DatabaseError as e:
@@ -135,6 +137,20 @@ class Queue:
                 " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
                 list(values.items()),
             )
+
+    def bind(self, hub_key: str) -> bool:
+        """Cursors and queues belong to one hub and org: joining another starts them over
+        (everything shareable is pushed there, everything readable pulled). True if reset."""
+        with self._tx() as db:
+            row = db.execute("SELECT value FROM meta WHERE key = 'hub'").fetchone()
+            if row is not None and row[0] == hub_key:
+                return False
+            if row is not None:
+                db.execute("DELETE FROM outbox")
+                db.execute("DELETE FROM inbox")
+                db.execute("DELETE FROM meta")
+            _set(db, "hub", hub_key)
+        return row is not None
 
     # -- outbox -----------------------------------------------------------------------------
 
@@ -259,6 +275,22 @@ class Queue:
                 (origin, path),
             )
         return cur.rowcount
+
+    def settle_conflict(self, origin: str, path: str, state: str, take: str) -> int:
+        """A person resolved the conflict of `path` from `origin` (core.sync.conflicts)."""
+        with self._tx() as db:
+            cur = db.execute(
+                "UPDATE inbox SET state = ?, reason = ?, copy = '' WHERE origin = ? AND path = ?"
+                " AND state = 'conflict'",
+                (state, f"conflict resolved: took {take}", origin, path),
+            )
+        return cur.rowcount
+
+    def scrub(self) -> None:
+        """After a purge: fold the WAL into the file and truncate it, so no old frame still
+        holds a pulled body (secure_delete zeroed the freed pages)."""
+        with self._lock:
+            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def conflicts(self, limit: int = 1000) -> list[InItem]:
         with self._lock:

@@ -110,13 +110,15 @@ def _verifier(bundle: dict[str, Any], trusted: list[str] | None) -> signed_note.
     vkey = bundle["public_key"]
     if trusted is not None and vkey not in trusted:
         raise KeyError_("the bundle's public key is not one of the trusted keys")
-    return _parse_vkey(vkey)
+    if isinstance(vkey, str):
+        return _parsed_vkey(vkey)
+    return signed_note.Verifier.parse(vkey)
 
 
 @functools.lru_cache(maxsize=64)
-def _parse_vkey(vkey: str) -> signed_note.Verifier:
-    """A sync batch carries hundreds of bundles signed by one key: parse (and load) it once.
-    Verifier is frozen; a malformed key raises and is not cached."""
+def _parsed_vkey(vkey: str) -> signed_note.Verifier:
+    """A batch of bundles names one key: parse it once (a Verifier is immutable). A key that
+    does not parse raises and is not cached."""
     return signed_note.Verifier.parse(vkey)
 
 
@@ -149,7 +151,9 @@ def _verify_inclusion(b: dict[str, Any], trusted: list[str] | None) -> Verdict:
     return Verdict(True, f"row {seq} is included in the signed tree of {size} rows", signers[0])
 
 
-_NOTES: OrderedDict[tuple[str, str], tuple[signed_note.Checkpoint, list[str]]] = OrderedDict()
+_NOTES: OrderedDict[tuple[str, signed_note.Verifier], tuple[signed_note.Checkpoint, list[str]]] = (
+    OrderedDict()
+)
 _NOTES_MAX = 64
 _notes_lock = threading.Lock()
 
@@ -160,7 +164,7 @@ def _verified_note(text: Any, v: signed_note.Verifier) -> tuple[signed_note.Chec
     are kept, keyed by the exact note text and key: a result depends on nothing else."""
     if not isinstance(text, str):
         return signed_note.verify_note(text, [v])
-    key = (text, v.vkey())
+    key = (text, v)
     with _notes_lock:
         hit = _NOTES.get(key)
         if hit is not None:

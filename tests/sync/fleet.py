@@ -3,6 +3,7 @@ share. Every store is real (Store.init), every pass goes through the hub server 
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 from core.store import Store
@@ -66,3 +67,41 @@ class Fleet:
 
 def put(store: Store, path: str, body: str, cls: str, actor: str = ANA) -> int:
     return store.put(path, body, actor=actor, sync_class=cls).seq
+
+
+# -- the hub's stored items, read and edited behind its back (tampering, erasure checks) --------
+
+
+def hub_items(hub) -> list[tuple[int, str, bytes]]:
+    """(cursor, path, payload) of every item the hub stores for ORG, on either backend."""
+    if hub.db_url is None:
+        db = sqlite3.connect(hub.folder / "orgs" / ORG / "hub.sqlite")
+        try:
+            return [
+                (c, p, bytes(b))
+                for c, p, b in db.execute("SELECT cursor, path, payload FROM items")
+            ]
+        finally:
+            db.close()
+    import psycopg
+
+    with psycopg.connect(hub.db_url) as conn:
+        conn.execute("SELECT set_config('brain.org', %s, false)", (ORG,))
+        rows = conn.execute("SELECT cur, path, payload FROM hub_items WHERE org = %s", (ORG,))
+        return [(c, p, bytes(b)) for c, p, b in rows.fetchall()]
+
+
+def hub_set_payload(hub, cursor: int, payload: bytes) -> None:
+    if hub.db_url is None:
+        db = sqlite3.connect(hub.folder / "orgs" / ORG / "hub.sqlite")
+        with db:
+            db.execute("UPDATE items SET payload = ? WHERE cursor = ?", (payload, cursor))
+        db.close()
+        return
+    import psycopg
+
+    with psycopg.connect(hub.db_url) as conn:
+        conn.execute("SELECT set_config('brain.org', %s, false)", (ORG,))
+        conn.execute(
+            "UPDATE hub_items SET payload = %s WHERE org = %s AND cur = %s", (payload, ORG, cursor)
+        )

@@ -55,3 +55,15 @@ def test_manual_mode_runs_only_when_asked(fleet: Fleet) -> None:
     orch.sync_now()
     orch.step(1.0)
     assert a.sync.status().outbox["confirmed"] == 1
+
+
+def test_a_shorter_mode_takes_effect_before_the_old_interval_ends(fleet: Fleet) -> None:
+    a = fleet["ana1"]
+    a.sync.set_mode("infrequent")
+    orch = Orchestrator(a, program="test")
+    assert orch.step(0.0) == 30.0  # a pass ran; the next is an hour away (beat every 30 s)
+    assert orch.step(30.0) == 30.0
+    a.sync.set_mode("realtime")
+    put(a, "memories/facts/one.md", "one\n", "shareable")
+    orch.step(30.0)  # 30 s since the last pass > 10 s: due now
+    assert a.sync.status().outbox["confirmed"] == 1

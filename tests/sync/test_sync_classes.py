@@ -5,14 +5,13 @@ and the counts are exact."""
 from __future__ import annotations
 
 import base64
-import sqlite3
 from pathlib import Path
 
 import msgspec
 import pytest
 
 from core.errors import NotFound
-from tests.sync.fleet import ANA, BOB, ORG, Fleet, put
+from tests.sync.fleet import ANA, BOB, Fleet, hub_items, hub_set_payload, put
 
 P = "memories/facts/{}.md"
 CLASSES = ("private", "personal", "shareable", "team-public", "org-only")
@@ -128,25 +127,16 @@ def test_conflict_goes_to_conflicts_with_a_row(fleet: Fleet) -> None:
     fleet.check_all()
 
 
-def _hub_items(hub) -> sqlite3.Connection:
-    return sqlite3.connect(hub.folder / "orgs" / ORG / "hub.sqlite")
-
-
 def test_a_tampered_payload_is_refused_at_pull(fleet: Fleet) -> None:
     a = fleet["ana1"]
     put(a, P.format("t"), "the truth\n", "shareable")
     put(a, P.format("u"), "untouched\n", "shareable")
     fleet.sync("ana1")
     # Someone with the hub's disk edits the stored body (the hub is a relay, never trusted).
-    db = _hub_items(fleet.hub)
-    with db:
-        cur, raw = db.execute(
-            "SELECT cursor, payload FROM items WHERE path = ?", (P.format("t"),)
-        ).fetchone()
-        env = msgspec.json.decode(raw)
-        env["body"] = base64.b64encode(b"a lie\n").decode()
-        db.execute("UPDATE items SET payload = ? WHERE cursor = ?", (msgspec.json.encode(env), cur))
-    db.close()
+    cur, raw = next((c, b) for c, p, b in hub_items(fleet.hub) if p == P.format("t"))
+    env = msgspec.json.decode(raw)
+    env["body"] = base64.b64encode(b"a lie\n").decode()
+    hub_set_payload(fleet.hub, cur, msgspec.json.encode(env))
     rep = fleet.sync("bob1")["bob1"]
     assert rep.imported == 1 and rep.skipped == 1
     assert fleet.paths("bob1") == {P.format("u")}
@@ -176,12 +166,39 @@ def test_purge_propagates_to_members_that_pulled(fleet: Fleet) -> None:
         assert not (s.root / path).exists()
         assert fleet.paths(name) == {P.format("keep")}
     assert fleet.paths("bob2") == {P.format("keep")}  # never saw it
-    db = _hub_items(fleet.hub)
-    held = b"".join(r[0] for r in db.execute("SELECT payload FROM items"))
-    db.close()
+    held = b"".join(b for _, _, b in hub_items(fleet.hub))
     assert base64.b64encode(b"erase me everywhere\n") not in held
-    for s in fleet.stores.values():
-        for f in s.root.rglob("*"):
-            if f.is_file() and f.suffix in (".md", ".json") and "sync" not in f.name:
-                assert b"erase me everywhere" not in f.read_bytes(), f
+    gone = (b"erase me everywhere", base64.b64encode(b"erase me everywhere\n"))
+    for name in ("bob1", "ana2", "bob2"):  # the members: bodies, sidecars, index, sync queue
+        for f in fleet[name].root.rglob("*"):
+            if f.is_file() and f.suffix != ".binlog":
+                data = f.read_bytes()
+                assert not any(g in data for g in gone), f
+    fleet.check_all()
+
+
+@pytest.mark.parametrize("take", ["mine", "theirs"])
+def test_a_conflict_is_resolved_mine_or_theirs(fleet: Fleet, take: str) -> None:
+    a, b = fleet["ana1"], fleet["bob1"]
+    path = P.format("both")
+    put(b, path, "bob's own\n", "private", actor=BOB)
+    put(a, path, "ana's v1\n", "shareable")
+    fleet.sync("ana1", "bob1")
+    origin = a.manifest.store_id
+    seq = b.sync.resolve_conflict(path, origin, take, actor=BOB)
+    assert not (b.root / "conflicts" / origin / path).exists()
+    st = b.sync.status()
+    assert st.conflicts == [] and st.inbox["conflict"] == 0
+    want = b"bob's own\n" if take == "mine" else b"ana's v1\n"
+    assert b.view(path).body == want and (seq == 0) == (take == "mine")
+    put(a, path, "ana's v2\n", "shareable")  # the origin's next version
+    fleet.sync("ana1")
+    rep = fleet.sync("bob1")["bob1"]
+    if take == "theirs":  # it follows the origin now
+        assert rep.imported == 1 and b.view(path).body == b"ana's v2\n"
+        assert b.sync.state_of(path) == "imported"
+    else:  # still bob's: the new version is another conflict
+        assert rep.conflicts == [f"conflicts/{origin}/{path}"]
+    with pytest.raises(NotFound):
+        b.sync.resolve_conflict(P.format("none"), origin, "mine", actor=BOB)
     fleet.check_all()

@@ -64,6 +64,18 @@ def test_usage_errors(tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch) -
     assert brain(_argv(root, "sync", "join", "http://127.0.0.1:9")) == 2
     assert brain(_argv(root, "sync", "status", "--push-only")) == 2
     assert brain(_argv(root, "sync-mode", "sometimes")) == 2
+    assert brain(_argv(root, "sync", "resolve", "memories/facts/x.md", "--take", "mine")) == 2
+    assert brain(_argv(root, "sync", "--take", "mine")) == 2
+    origin = "0" * 32
+    assert (
+        brain(
+            _argv(
+                root, "sync", "resolve", "memories/facts/x.md", "--origin", origin, "--take", "mine"
+            )
+        )
+        == 1
+    )
+    assert "no conflict copy" in capsys.readouterr().err
     bad = tmp_path / "t"
     bad.write_text("not a jwt")
     assert brain(_argv(root, "sync", "join", "http://127.0.0.1:9", "--token-file", str(bad))) == 1
@@ -79,3 +91,32 @@ def test_help_loads_no_http_and_no_sync_module() -> None:
     )
     p = subprocess.run([sys.executable, "-c", code], capture_output=True, cwd=REPO, timeout=60)
     assert p.returncode == 0 and b"LOADED []" in p.stderr, p.stderr.decode()
+
+
+def test_joining_another_hub_starts_the_queue_over(hub, tmp_path: Path) -> None:
+    with Store.init(tmp_path / "a", allow_temp=True) as s:
+        s.sync.join(hub.url, hub.token(ORG, "ana", device="a1"), mode="manual")
+        s.put("memories/facts/x.md", "shared\n", actor=ANA, sync_class="shareable")
+        assert s.sync.run().pushed == 1
+        s.sync.join(hub.url, hub.token(ORG, "ana", device="a1"), mode="manual")  # same: kept
+        assert s.sync.status().outbox["confirmed"] == 1
+        s.sync.join(hub.url, hub.token("other", "ana", device="a1"), mode="manual")
+        st = s.sync.status()
+        assert st.org == "other" and st.outbox["confirmed"] == 0
+        assert s.sync.run().pushed == 1  # pushed again, to the other org
+
+
+def test_sync_state_is_never_exported(hub, tmp_path: Path) -> None:
+    import zipfile
+
+    with Store.init(tmp_path / "a", allow_temp=True) as s:
+        s.sync.join(hub.url, hub.token(ORG, "ana", device="a1"), mode="manual")
+        s.put("memories/facts/x.md", "shared\n", actor=ANA, sync_class="shareable")
+        assert s.sync.run().ok
+        token = s.sync.config().token
+        out = tmp_path / "a.zip"
+        s.export(out)
+    with zipfile.ZipFile(out) as z:
+        names = z.namelist()
+        assert not [n for n in names if n.startswith("local/") or "sync." in n]
+        assert all(token.encode() not in z.read(n) for n in names)

@@ -175,3 +175,25 @@ def test_a_revoked_device_is_refused_and_keeps_its_queue(fleet: Fleet) -> None:
     assert fleet.sync("bob1")["bob1"].imported == 0
     put(a, "memories/facts/later.md", "later\n", "shareable")  # still a working store
     fleet.check_all()
+
+
+def test_a_refused_item_keeps_the_hubs_reason_and_is_not_resent(fleet: Fleet) -> None:
+    """The hub pins an origin's key on first use and (brain-sync/v1) learns no rotation: after
+    a finished `brain rotate-key` the new versions are refused, item by item, with why."""
+    a = fleet["ana1"]
+    put(a, "memories/facts/a.md", "a\n", "shareable")
+    fleet.sync("ana1")
+    a.rotate_key()
+    a.rotate_key(finish=True)
+    put(a, "memories/facts/c.md", "c\n", "shareable")
+    rep = fleet.sync("ana1")["ana1"]
+    assert rep.pushed == 0 and [p for p, _ in rep.refused] == ["memories/facts/c.md"]
+    assert "not one of the trusted keys" in rep.refused[0][1]
+    assert a.sync.state_of("memories/facts/c.md") == "refused"
+    st = a.sync.status()
+    assert (st.outbox["confirmed"], st.outbox["refused"], st.outbox["pending-push"]) == (1, 1, 0)
+    again = fleet.sync("ana1")["ana1"]
+    assert again.refused == [] and again.pushed == 0  # refused is final: not re-sent
+    fleet.sync("bob1")
+    assert fleet.paths("bob1") == {"memories/facts/a.md"}
+    fleet.check_all()
