@@ -7,8 +7,8 @@ HubHandle), started once for the run; every repetition uses orgs of its own.
 - synctransfer: user A's store writes 1,000 shareable memories (corpus bodies, untimed), then
   `store.sync.run(push only)` (what `brain sync --push-only` runs) and user B's store
   `run(pull only)`: push wall time, pull-and-import wall time, total (≤ 10 s); every push
-  request timed at the client (batches of MAX_BATCH; p95 ≤ 50 ms). Baselines of the same
-  repetition: the manual way sync replaces, `brain export` of the same 1,000 memories and
+  request timed at the client (batches of core.sync.push.PUSH_BATCH; p95 ≤ 50 ms). Baselines
+  of the same repetition: the manual way sync replaces, `brain export` of the same 1,000 memories and
   `brain import` into a fresh store (the ratio column of the totals), and the bare
   append+fdatasync loop (memories moved a second against its ops/s; latencies against its p50).
 - syncload: N client **processes** (tests/sync/load.py; each its own store and device token, two
