@@ -24,7 +24,7 @@ from psycopg import IsolationLevel
 from core.sync.hub.pg_members import Cur, PgMembers, one
 from core.sync.hub.pg_pool import HubDatabaseUnavailable, Pool, one_line, redact
 from core.sync.hub.pg_schema import migrate
-from core.sync.hub.storage import Binding, Item, Scope, widest_class
+from core.sync.hub.storage import Binding, Item, Scope, Storage, widest_class
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -257,6 +257,10 @@ class PgStorage(PgMembers):
 
     def close(self) -> None:
         self._pool.close()
+
+
+def _conforms(storage: PgStorage) -> Storage:
+    return storage  # mypy checks here that PgStorage implements every Storage method
 
 
 __all__ = ["HubDatabaseUnavailable", "PgStorage"]
