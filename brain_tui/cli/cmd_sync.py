@@ -30,6 +30,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("url", nargs="?", metavar="URL|PATH", help="join: the hub's URL; resolve: PATH")
     p.add_argument("--token-file", metavar="F", help="join: a file holding the device's token")
     p.add_argument(
+        "--ca-file", metavar="CA", help="join: the CA (PEM) of a hub with a private certificate"
+    )
+    p.add_argument(
         "--mode",
         metavar="MODE",
         help="join: realtime, frequent, normal (default), infrequent or manual",
@@ -45,8 +48,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> int:
     if args.verb == "resolve":
         return _resolve(args)
-    if args.verb != "join" and (args.url or args.token_file or args.mode):
-        raise common.UsageError("URL, --token-file and --mode go with `brain sync join`")
+    if args.verb != "join" and (args.url or args.token_file or args.mode or args.ca_file):
+        raise common.UsageError("URL, --token-file, --mode and --ca-file go with `brain sync join`")
     if args.origin or args.take:
         raise common.UsageError("--origin and --take go with `brain sync resolve PATH`")
     if args.verb != "run" and (args.push_only or args.pull_only):
@@ -98,7 +101,7 @@ def _join(args: argparse.Namespace) -> int:
     except (OSError, UnicodeDecodeError) as e:
         raise common.UsageError(f"--token-file {args.token_file}: {e}") from None
     with common.open_store(args) as store:
-        cfg = store.sync.join(args.url, token, mode=args.mode)
+        cfg = store.sync.join(args.url, token, mode=args.mode, ca_file=args.ca_file)
     if args.json:
         common.print_json({k: v for k, v in _fields(cfg).items() if k != "token"})
         return 0
@@ -155,6 +158,10 @@ def _status(args: argparse.Namespace) -> int:
     if st.last_error:
         retry = f"; next try {_when(st.next_retry_ns)}" if st.next_retry_ns else ""
         common.out(f"error   {common.clean(st.last_error)}{retry}")
+    if st.refused:
+        common.out(f"{len(st.refused)} refused by the hub (not sent again):")
+        for r in st.refused:
+            common.out(f"  {common.clean(r.path)}  seq {r.seq}: {common.clean(r.reason)}")
     if st.conflicts:
         common.out(f"{len(st.conflicts)} conflicts (the incoming version is kept aside):")
         for c in st.conflicts:

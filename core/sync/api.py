@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import msgspec
@@ -48,6 +49,12 @@ class SyncConflict(msgspec.Struct):
     cursor: int  # the hub cursor it arrived at
 
 
+class SyncRefusal(msgspec.Struct):
+    path: str
+    seq: int  # the local row the hub refused
+    reason: str  # the hub's reason
+
+
 class SyncStatus(msgspec.Struct):
     joined: bool
     hub: str = ""
@@ -69,6 +76,7 @@ class SyncStatus(msgspec.Struct):
     conflicts: list[SyncConflict] = []
     orchestrator_alive: bool = False  # an orchestrator holds the lock for this store now
     heartbeat_ns: int = 0  # its last beat
+    refused: list[SyncRefusal] = []  # items the hub refused, newest first (at most 100)
 
 
 class SyncReport(msgspec.Struct):
@@ -124,19 +132,29 @@ class SyncApi:
         from core.sync.client import HubClient
 
         c = self._client
-        if c is None or (c.url, c.org, c.token) != (cfg.hub, cfg.org, cfg.token):
+        want = (cfg.hub, cfg.org, cfg.token, cfg.ca_file)
+        if c is None or (c.url, c.org, c.token, c.ca_file) != want:
             if c is not None:
                 c.close()
-            c = self._client = HubClient(cfg.hub, cfg.org, cfg.token)
+            c = self._client = HubClient(cfg.hub, cfg.org, cfg.token, ca_file=cfg.ca_file)
         return c
 
-    def join(self, url: str, token: str, *, mode: str | None = None) -> SyncConfig:
-        """Check the token with whoami, then record hub, org and token in local/sync.json."""
+    def join(
+        self, url: str, token: str, *, mode: str | None = None, ca_file: str | None = None
+    ) -> SyncConfig:
+        """Check the token with whoami, then record hub, org and token in local/sync.json.
+        `ca_file`: the CA of a hub whose certificate the system does not trust."""
         from core.sync.client import HubClient, org_of_token
 
         token = token.strip()
         org = org_of_token(token)
-        probe = HubClient(url, org, token)
+        old = self.config()
+        ca = ca_file if ca_file is not None else (old.ca_file if old else "")
+        if ca:
+            ca = str(Path(ca).resolve())
+            if not Path(ca).is_file():
+                raise BrainError(f"--ca-file {ca}: no such file")
+        probe = HubClient(url, org, token, ca_file=ca)
         try:
             me = probe.whoami()
         finally:
@@ -147,7 +165,6 @@ class SyncApi:
                 f"device {me.device} already pushes as store {me.store}, not this store ({sid});"
                 " one store per device: ask the hub operator for a token for a new device"
             )
-        old = self.config()
         cfg = SyncConfig(
             hub=url.rstrip("/"),
             org=me.org,
@@ -157,6 +174,7 @@ class SyncApi:
             role=me.role,
             device=me.device,
             hub_id=me.hub,
+            ca_file=ca,
         )
         config.save(self.store.root, cfg)
         with self.lock:
@@ -188,7 +206,7 @@ class SyncApi:
 
         cfg = self.require()
         report = SyncReport()
-        with self.lock:
+        with self.lock, _PassLock(self.store.root):
             q = self.queue
             hub = self.client(cfg)
             now = self.store.clock
@@ -255,6 +273,7 @@ class SyncApi:
             conflicts=conflicts,
             orchestrator_alive=orchestrator.is_running(self.store.layout),
             heartbeat_ns=int(q.get("heartbeat_ns", 0) or 0),
+            refused=[SyncRefusal(p, s, r) for p, s, r in q.refusals()],
         )
 
     def state_of(self, path: str) -> str:
@@ -288,6 +307,46 @@ class SyncApi:
             self._queue = None
 
 
+class _PassLock:
+    """One pass at a time per store across processes (`brain sync` beside the daemon's
+    orchestrator): an flock on local/sync.pass.lock, waited for (a pass ends), within reason.
+    Two passes at once would lose nothing either, but would send and import twice."""
+
+    WAIT_S = 600.0
+
+    def __init__(self, root) -> None:
+        self.path = root / "local" / "sync.pass.lock"
+        self.fd: int | None = None
+
+    def __enter__(self) -> None:
+        import fcntl
+        import os
+        import time
+
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        deadline = time.monotonic() + self.WAIT_S
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    os.close(fd)
+                    raise BrainError(
+                        f"another sync pass has held {self.path} for {self.WAIT_S:.0f} s;"
+                        " is a `brain sync` stuck? stop it and try again"
+                    ) from None
+                time.sleep(0.05)
+        self.fd = fd
+
+    def __exit__(self, *exc) -> None:
+        import os
+
+        if self.fd is not None:
+            os.close(self.fd)  # closing drops the flock
+            self.fd = None
+
+
 def _wait(e: BaseException) -> float:
     return float(getattr(e, "retry_after", None) or 0.0)
 
@@ -316,6 +375,7 @@ __all__ = [
     "NotJoined",
     "SyncApi",
     "SyncConflict",
+    "SyncRefusal",
     "SyncReport",
     "SyncStatus",
 ]

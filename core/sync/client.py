@@ -10,6 +10,7 @@ import binascii
 import http.client
 import json
 import ssl
+import time
 import urllib.parse
 
 import msgspec
@@ -18,6 +19,8 @@ from core.errors import BrainError
 from core.sync import wire
 
 TIMEOUT_S = 30.0
+SHORT_WAIT_S = 10.0
+MAX_SHORT_WAITS = 3
 MAX_REPLY_BYTES = 256 * 1024 * 1024  # a pull page of MAX_BATCH envelopes with bodies at the limit
 
 
@@ -53,6 +56,12 @@ class RateLimited(SyncError):
     retry_after = 1.0
 
 
+class TlsFailed(SyncError):
+    """The hub's certificate did not verify (or TLS failed): nothing was sent."""
+
+    retry_after = 60.0
+
+
 class HubFailed(SyncError):
     """5xx, or a reply that is not `brain-sync/v1`."""
 
@@ -77,7 +86,9 @@ def org_of_token(token: str) -> str:
 
 
 class HubClient:
-    def __init__(self, url: str, org: str, token: str, *, timeout: float = TIMEOUT_S) -> None:
+    def __init__(
+        self, url: str, org: str, token: str, *, timeout: float = TIMEOUT_S, ca_file: str = ""
+    ) -> None:
         u = urllib.parse.urlsplit(url)
         if u.scheme not in ("http", "https") or not u.hostname:
             raise BrainError(f"hub URL {url!r}: use http://HOST:PORT or https://HOST:PORT")
@@ -89,6 +100,7 @@ class HubClient:
         self._port = u.port or (443 if self._https else 80)
         self._base = u.path.rstrip("/")
         self._timeout = timeout
+        self.ca_file = ca_file
         self._conn: http.client.HTTPConnection | None = None
 
     def close(self) -> None:
@@ -103,7 +115,7 @@ class HubClient:
                     self._host,
                     self._port,
                     timeout=self._timeout,
-                    context=ssl.create_default_context(),
+                    context=ssl.create_default_context(cafile=self.ca_file or None),
                 )
             else:
                 self._conn = http.client.HTTPConnection(
@@ -112,7 +124,21 @@ class HubClient:
         return self._conn
 
     def request(self, method: str, route: str, body: bytes | None = None) -> bytes:
-        """One request; a connection the hub closed since the last one is reopened once."""
+        """One request. A short rate-limit wait (≤ SHORT_WAIT_S, the hub's Retry-After) is
+        waited out here, a few times: a first sync of a large org pages faster than the
+        per-user rate, and failing the pass for a second's wait would only delay it more."""
+        for _ in range(MAX_SHORT_WAITS):
+            try:
+                return self._request_once(method, route, body)
+            except RateLimited as e:
+                wait = e.retry_after or 1.0
+                if wait > SHORT_WAIT_S:
+                    raise
+                time.sleep(wait)
+        return self._request_once(method, route, body)
+
+    def _request_once(self, method: str, route: str, body: bytes | None) -> bytes:
+        """A connection the hub closed since the last request is reopened once."""
         path = f"{self._base}/v1/orgs/{urllib.parse.quote(self.org, safe='')}/{route}"
         headers = {"Authorization": f"Bearer {self.token}", "Accept": "application/json"}
         if body is not None:
@@ -129,6 +155,12 @@ class HubClient:
                     continue  # a kept-alive connection the server had dropped
                 raise HubUnreachable(
                     f"the hub at {self.url} dropped the connection ({e})"
+                ) from None
+            except ssl.SSLError as e:
+                self.close()
+                raise TlsFailed(
+                    f"TLS with the hub at {self.url} failed ({e}); if its certificate comes from"
+                    " a private CA, join with `--ca-file CA.pem`"
                 ) from None
             except (TimeoutError, OSError, http.client.HTTPException) as e:
                 self.close()
@@ -201,6 +233,7 @@ __all__ = [
     "HubUnreachable",
     "RateLimited",
     "SyncError",
+    "TlsFailed",
     "TooLarge",
     "Unauthenticated",
     "org_of_token",

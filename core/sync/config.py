@@ -36,6 +36,7 @@ class SyncConfig(msgspec.Struct, forbid_unknown_fields=False):
     role: str = ""
     device: str = ""
     hub_id: str = ""
+    ca_file: str = ""  # a PEM file of the CA that signed the hub's certificate ("": the system's)
 
 
 def path(root: Path) -> Path:

@@ -230,6 +230,16 @@ class Queue:
             ).fetchone()
         return OutItem(*row) if row else None
 
+    def refusals(self, limit: int = 100) -> list[tuple[str, int, str]]:
+        """(path, seq, the hub's reason) of refused items, newest first."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT path, seq, last_error FROM outbox WHERE state = 'refused'"
+                " ORDER BY seq DESC LIMIT ?",
+                (limit,),
+            ).fetchall()
+        return [(p, s, r) for p, s, r in rows]
+
     # -- inbox ------------------------------------------------------------------------------
 
     def stash(self, items: Iterable[InItem], cursor: int, now_ns: int) -> None:

@@ -18,6 +18,8 @@ from core.write.intents import Delete, Intent, Move, Note, Put
 from core.write.journal import VersionMove, Write
 from core.write.sequencer import Sequencer
 
+PROVENANCE = frozenset({"imported_from", "foreign_chain"})  # what an import put records
+
 
 @dataclass(slots=True)
 class Result:
@@ -96,6 +98,13 @@ class Planner:
         tags.validate_fields(kind, category, classification, sync_class)
         tags.validate_category_tags(category, tag_list)
         extra = dict(it.extra) if it.extra is not None else dict(base.extra)
+        same_extra = extra
+        if it.extra is None and not it.row_extra and PROVENANCE & extra.keys():
+            # A local write of an imported or pulled memory is this store's own version: the
+            # previous version's provenance is not inherited (its row carries none either), so
+            # sync pushes the edit and the importer sees a local memory (PROTOCOL "Import and
+            # sync identity").
+            extra = {k: v for k, v in extra.items() if k not in PROVENANCE}
         if (
             live is not None
             and live.state == "active"
@@ -107,7 +116,7 @@ class Planner:
                 live.classification,
                 live.extra,
             )
-            == (title, category, tag_list, sync_class, classification, extra)
+            == (title, category, tag_list, sync_class, classification, same_extra)
             and commitment(bytes.fromhex(live.salt), it.body) == live.commit
             and not it.row_extra
         ):

@@ -1,6 +1,7 @@
 """A sync pass that SIGKILLs its own process at a chosen point (a crash, not a mock: the
 pass runs for real up to there). `python -m tests.sync.crash_driver STORE POINT`.
 
+- before-push-sent: the batch is marked `pushed` here, the request never left;
 - after-push-sent: the hub stored the batch, the reply never reached the queue;
 - after-stash: a pulled page is in the inbox, nothing of it imported;
 - after-write: a page's memories are written, the inbox still says pending-pull.
@@ -15,7 +16,7 @@ import sys
 from core.store import Store
 from core.sync import client, pull, queue
 
-POINTS = ("after-push-sent", "after-stash", "after-write")
+POINTS = ("before-push-sent", "after-push-sent", "after-stash", "after-write")
 
 
 def _then_die(owner, name: str) -> None:
@@ -29,8 +30,17 @@ def _then_die(owner, name: str) -> None:
     setattr(owner, name, wrapped)
 
 
+def _die_first(owner, name: str) -> None:
+    def wrapped(*a, **kw):
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    setattr(owner, name, wrapped)
+
+
 def main(root: str, point: str) -> int:
-    if point == "after-push-sent":
+    if point == "before-push-sent":
+        _die_first(client.HubClient, "push")
+    elif point == "after-push-sent":
         _then_die(client.HubClient, "push")
     elif point == "after-stash":
         _then_die(queue.Queue, "stash")
@@ -39,7 +49,8 @@ def main(root: str, point: str) -> int:
     else:
         raise SystemExit(f"point: one of {', '.join(POINTS)}")
     with Store.open(root, allow_temp=True) as s:
-        s.sync.run(push=point == "after-push-sent", pull=point != "after-push-sent")
+        pushing = point.endswith("push-sent")
+        s.sync.run(push=pushing, pull=not pushing)
     return 3  # not reached: the process kills itself first
 
 

@@ -124,3 +124,33 @@ def test_orchestrator_retries_with_backoff_then_keeps_the_mode_interval(
 def test_one_scan_with_two_versions_of_a_path_queues_only_the_newer(q: Queue) -> None:
     assert q.enqueue([(3, "memories/facts/a.md", "put"), (5, "memories/facts/a.md", "put")], 5, 1)
     assert [i.seq for i in q.to_send(10)] == [5]
+
+
+def test_doctor_counts_a_long_pass_as_alive(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from core.sync.api import _PassLock
+    from core.sync.orchestrator import SyncLock
+
+    monkeypatch.setenv("BRAIN_ALLOW_TEMP_STORE", "1")
+    with Store.init(tmp_path / "s", allow_temp=True) as s:
+        cfg = config.SyncConfig(hub="http://127.0.0.1:9", org="acme", token="t", mode="realtime")
+        config.save(s.root, cfg)
+
+        def verdict() -> str:
+            r = s.doctor().result("sync.orchestrator")
+            assert r is not None
+            return r.status
+
+        assert verdict() == "WARN"  # realtime, and no orchestrator ever ran
+        s.sync.queue.set(heartbeat_ns=time.time_ns() - 3600 * 10**9)  # an hour-old beat
+        orch = SyncLock(s.layout, "test")
+        orch.acquire()
+        try:
+            assert verdict() == "WARN"  # its lock is held, but no pass runs: stuck
+            with _PassLock(s.root):
+                assert verdict() == "PASS"  # in a long pass: it beats when the pass ends
+        finally:
+            orch.release()
+        s.sync.set_mode("manual")
+        assert verdict() == "PASS"

@@ -202,3 +202,27 @@ def test_a_conflict_is_resolved_mine_or_theirs(fleet: Fleet, take: str) -> None:
     with pytest.raises(NotFound):
         b.sync.resolve_conflict(P.format("none"), origin, "mine", actor=BOB)
     fleet.check_all()
+
+
+def test_an_edit_on_another_device_is_that_devices_version(fleet: Fleet) -> None:
+    """A pulled memory edited locally is this store's own version (no inherited
+    imported_from): it is pushed, and its origin keeps its own copy and gets a conflict."""
+    a, a2 = fleet["ana1"], fleet["ana2"]
+    path = P.format("plans")
+    put(a, path, "v1 from the laptop\n", "personal")
+    fleet.sync("ana1", "ana2")
+    assert a2.sync.state_of(path) == "imported"
+    same = a2.put(path, "v1 from the laptop\n", actor=ANA, sync_class="personal")
+    assert not same.changed  # the same body and fields: no new (local) version
+    assert a2.sync.state_of(path) == "imported"
+    a2.put(path, "v2 from the desk\n", actor=ANA, sync_class="personal")
+    side = a2.view(path).sidecar
+    assert "imported_from" not in side.extra and "foreign_chain" not in side.extra
+    assert a2.history(path)[-1].extra.get("imported_from") is None
+    assert fleet.sync("ana2")["ana2"].pushed == 1
+    rep = fleet.sync("ana1")["ana1"]
+    copy = f"conflicts/{a2.manifest.store_id}/{path}"
+    assert rep.conflicts == [copy] and a.view(path).body == b"v1 from the laptop\n"
+    a.sync.resolve_conflict(path, a2.manifest.store_id, "theirs", actor=ANA)
+    assert a.view(path).body == b"v2 from the desk\n"
+    fleet.check_all()

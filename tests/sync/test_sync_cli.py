@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import sqlite3
 import subprocess
 import sys
+import time
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -107,8 +112,6 @@ def test_joining_another_hub_starts_the_queue_over(hub, tmp_path: Path) -> None:
 
 
 def test_sync_state_is_never_exported(hub, tmp_path: Path) -> None:
-    import zipfile
-
     with Store.init(tmp_path / "a", allow_temp=True) as s:
         s.sync.join(hub.url, hub.token(ORG, "ana", device="a1"), mode="manual")
         s.put("memories/facts/x.md", "shared\n", actor=ANA, sync_class="shareable")
@@ -120,3 +123,37 @@ def test_sync_state_is_never_exported(hub, tmp_path: Path) -> None:
         names = z.namelist()
         assert not [n for n in names if n.startswith("local/") or "sync." in n]
         assert all(token.encode() not in z.read(n) for n in names)
+
+
+def _confirmed(root: Path) -> int:
+    try:
+        db = sqlite3.connect(f"file:{root / 'local' / 'sync.sqlite'}?mode=ro", uri=True)
+        try:
+            row = db.execute("SELECT count(*) FROM outbox WHERE state = 'confirmed'").fetchone()
+        finally:
+            db.close()
+    except sqlite3.Error:
+        return 0
+    return int(row[0])
+
+
+def test_capture_daemon_runs_the_orchestrator(hub, tmp_path: Path) -> None:
+    root = tmp_path / "a"
+    with Store.init(root, allow_temp=True) as s:
+        s.sync.join(hub.url, hub.token(ORG, "ana", device="a1"), mode="realtime")
+        s.put("memories/facts/x.md", "shared\n", actor=ANA, sync_class="shareable")
+    env = dict(os.environ, PYTHONPATH=str(REPO), BRAIN_ALLOW_TEMP_STORE="1")
+    cmd = [sys.executable, "-m", "brain_tui.cli.main", "capture-daemon", "--store", str(root)]
+    p = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 120  # a bound on a hang, not a timing
+        while _confirmed(root) < 1 and p.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert _confirmed(root) == 1, "the daemon's orchestrator never pushed"
+        with Store.open(root, allow_temp=True, read_only=True) as s:
+            st = s.sync.status()
+            assert st.orchestrator_alive and st.heartbeat_ns > 0
+            assert s.doctor().result("sync.orchestrator").status == "PASS"
+    finally:
+        p.send_signal(signal.SIGTERM)
+        assert p.wait(timeout=60) == 0, p.stderr.read().decode() if p.stderr else ""

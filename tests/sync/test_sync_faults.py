@@ -192,8 +192,21 @@ def test_a_refused_item_keeps_the_hubs_reason_and_is_not_resent(fleet: Fleet) ->
     assert a.sync.state_of("memories/facts/c.md") == "refused"
     st = a.sync.status()
     assert (st.outbox["confirmed"], st.outbox["refused"], st.outbox["pending-push"]) == (1, 1, 0)
+    assert [(r.path, r.reason) for r in st.refused] == rep.refused
     again = fleet.sync("ana1")["ana1"]
     assert again.refused == [] and again.pushed == 0  # refused is final: not re-sent
     fleet.sync("bob1")
     assert fleet.paths("bob1") == {"memories/facts/a.md"}
+    fleet.check_all()
+
+
+def test_killed_before_the_request_left_the_batch_is_sent_once(fleet: Fleet) -> None:
+    _fill(fleet["ana1"], 12)
+    _crash(fleet, "ana1", "before-push-sent")
+    a = fleet["ana1"]
+    assert a.sync.status().outbox["pushed"] == 12  # marked first, never sent
+    rep = fleet.sync("ana1")["ana1"]
+    assert (rep.pushed, rep.duplicates) == (12, 0)
+    fleet.sync("bob1")
+    _exact(fleet["bob1"], 12)
     fleet.check_all()
