@@ -22,3 +22,17 @@ def test_load_loses_and_doubles_nothing(hub, tmp_path: Path) -> None:
     assert (res.duplicates, res.lost, res.unexpected) == (0, 0, 0)
     assert res.doctor_failing == []
     assert res.ok
+
+
+def test_load_under_the_rate_limit_loses_nothing(hub, tmp_path: Path) -> None:
+    """The same with a hub rate the clients exceed: 429s are answered (and counted apart), the
+    clients wait them out, and still nothing is lost or doubled."""
+    hub.stop()
+    hub.rate = 12  # requests a minute per user: two devices at ~3 passes a second exceed it
+    hub.start()
+    res = run_load(hub, tmp_path / "load", clients=4, duration_s=5.0, pause_s=0.2)
+    assert res.limited > 0
+    assert res.pushable and res.at_hub == res.pushable
+    assert res.errors == []
+    assert (res.duplicates, res.lost, res.unexpected) == (0, 0, 0)
+    assert res.doctor_failing == []
