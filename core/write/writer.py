@@ -39,6 +39,12 @@ IDLE_RELEASE_S = 0.2
 _NOT_ACTIVITY = frozenset({"checkpoint", "session.start", "session.end"})
 MAX_HOLD_S = 0.1
 JOURNAL_FLUSH_BYTES = 4 << 20
+# Past JOURNAL_FLUSH_BYTES a pre-sync (syncfs on a helper thread) writes back what the groups
+# dirtied while commits go on; the flush proper (a syncfs that only finds what was written
+# since, then the cut) runs on the commit path once the pre-sync is done and the journal grew
+# by at most CATCH_UP_BYTES since it began, or at once past JOURNAL_FORCE_BYTES.
+CATCH_UP_BYTES = 1 << 20
+JOURNAL_FORCE_BYTES = 4 * JOURNAL_FLUSH_BYTES
 MAX_GROUP_ROWS = 4096
 # Crash tests only: exit right after the journal fdatasync, leaving a committed record that
 # was never applied (tests/core/test_recovery.py). Read once at import; never set it otherwise.
@@ -131,6 +137,8 @@ class Writer:
         # current.binlog) and at release.
         self._log_fd: int | None = None
         self._head_fd: int | None = None
+        self._presync: threading.Thread | None = None
+        self._presync_from = 0  # the journal's size when the running pre-sync began
         self._thread = threading.Thread(target=self._loop, name="brain-writer", daemon=True)
         self._thread.start()
 
@@ -318,6 +326,7 @@ class Writer:
             if not req.finished:
                 req.error = BrainError("the store's writer stopped before this request ran")
                 req.finish()
+        self._end_presync()
         self._drop_fds()
         if self.journal is not None:
             self.journal.close()
@@ -467,6 +476,7 @@ class Writer:
         fsio.pwrite(self._head_fd, seq.to_bytes(8, "little"), 0)
 
     def _release(self) -> None:
+        self._end_presync()
         self._drop_fds()
         if not self.lock.held:
             return
@@ -481,6 +491,38 @@ class Writer:
             return
         fsio.syncfs(self.layout.root)
         self.journal.cut(0)
+
+    def _flush_if_big(self) -> None:
+        """Holding the token, after a group: flush once the journal passes a few MB, without
+        stalling the commit path for the whole write-back (a syncfs of MBs takes tens of ms):
+        a pre-sync writes most of it back meanwhile, so the flush's own syncfs finds little.
+        Only the flush's syncfs, begun after every record in the journal was applied, lets
+        the journal be cut; the pre-sync is a head start, never relied on."""
+        assert self.journal is not None
+        size = self.journal.size
+        if size <= JOURNAL_FLUSH_BYTES:
+            return
+        if type(fsio.backend) is not fsio.RealIO:
+            self.flush()  # under a test backend: the same calls, in a deterministic order
+            return
+        t = self._presync
+        if t is not None and t.is_alive() and size < JOURNAL_FORCE_BYTES:
+            return
+        self._end_presync()
+        if t is None or size - self._presync_from > CATCH_UP_BYTES and size < JOURNAL_FORCE_BYTES:
+            self._presync_from = size
+            root = os.fspath(self.layout.root)
+            self._presync = threading.Thread(
+                target=_presync, args=(root,), name="brain-presync", daemon=True
+            )
+            self._presync.start()
+            return
+        self.flush()
+
+    def _end_presync(self) -> None:
+        t, self._presync = self._presync, None
+        if t is not None:
+            t.join()
 
     # -- one group ----------------------------------------------------------------------
 
@@ -573,8 +615,7 @@ class Writer:
                 if isinstance(e, Exception):
                     raise Frozen(self.frozen) from e
                 raise
-            if self.journal.size > JOURNAL_FLUSH_BYTES:
-                self.flush()
+            self._flush_if_big()
         for req in batch:
             req.finish()
         return later
@@ -716,6 +757,13 @@ class Writer:
             if isinstance(f, frames.Frame) and f.seq <= self.tip.seq
         ]
         self.mmr.append(missing)
+
+
+def _presync(root: str) -> None:
+    try:
+        fsio.syncfs(root)
+    except OSError:
+        pass  # a head start only: the flush's own syncfs reports the error
 
 
 def add_pending_purges(layout: Layout, seqs: list[int]) -> None:
