@@ -20,7 +20,7 @@ _FLUSH = object()  # a reader is waiting: stop holding rows back and apply now
 # a fraction of one per row, and nobody is waiting for them (a waiter sends _FLUSH). The thread
 # sleeps through the hold (rows queued meanwhile do not wake it: a wake-up per put costs CPU the
 # writer needs) unless something urgent is queued: a flush, a call, close.
-HOLD_S = 0.01
+HOLD_S = 0.03
 MAX_BATCH = 4096
 # The WAL is checkpointed here instead of by SQLite's auto-checkpoint, whose two syncs (WAL,
 # database) would compete with the journal's commit-point fdatasync for the device while puts

@@ -296,11 +296,14 @@ class Journal:
 
 class _Helper:
     """One helper thread that stages a group's files while the committing thread waits in
-    the journal's fdatasync (creating small files costs about as much as the sync)."""
+    the journal's fdatasync (creating small files costs about as much as the sync). Two bare
+    locks signal it and its end: a wake-up per group, cheaper than an Event's condition."""
 
     def __init__(self) -> None:
-        self._go = threading.Event()
-        self._done = threading.Event()
+        self._go = threading.Lock()
+        self._go.acquire()  # released to start a run
+        self._done = threading.Lock()
+        self._done.acquire()  # released when the run ended
         self._fn: Callable[[], None] | None = None
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name="brain-journal-stage", daemon=True)
@@ -308,23 +311,21 @@ class _Helper:
 
     def start(self, fn: Callable[[], None]) -> None:
         self._fn, self._error = fn, None
-        self._done.clear()
-        self._go.set()
+        self._go.release()
 
     def wait(self, *, quiet: bool = False) -> None:
-        self._done.wait()
+        self._done.acquire()
         if self._error is not None and not quiet:
             raise self._error
 
     def stop(self) -> None:
         self._fn = None
-        self._go.set()
+        self._go.release()
         self._thread.join()
 
     def _run(self) -> None:
         while True:
-            self._go.wait()
-            self._go.clear()
+            self._go.acquire()
             fn = self._fn
             if fn is None:
                 return
@@ -332,4 +333,4 @@ class _Helper:
                 fn()
             except BaseException as e:  # noqa: BLE001 - raised in the committing thread
                 self._error = e
-            self._done.set()
+            self._done.release()

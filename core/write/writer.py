@@ -13,7 +13,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from core import fsio, verdict
 from core.errors import BrainError, CorruptLog, Frozen, PreconditionFailed
@@ -55,9 +55,9 @@ _CRASH_AFTER_COMMIT = os.environ.get("BRAIN_TEST_CRASH_AFTER_COMMIT") == "1"
 class Request:
     intents: Sequence[Intent]
     actor: str
-    # Set when the request has run (finished) or when its caller is handed the commit token
-    # (lead): one wake-up either way.
-    wake: threading.Event = field(default_factory=threading.Event)
+    # Released when the request has run (finished) or when its caller is handed the commit
+    # token (lead): one wake-up either way. A bare lock, made only for a caller that waits.
+    wake: threading.Lock | None = None
     finished: bool = False
     lead: bool = False
     results: list[Result] | None = None
@@ -67,7 +67,15 @@ class Request:
 
     def finish(self) -> None:
         self.finished = True
-        self.wake.set()
+        self.signal()
+
+    def signal(self) -> None:
+        """Wake the caller if it waits (under the writer's _cv, or once it stopped waiting)."""
+        if self.wake is not None:
+            try:
+                self.wake.release()
+            except RuntimeError:
+                pass  # woken already (handed the token, then finished by a stopping writer)
 
 
 # The hand-off: rows made durable, with the plan that wrote them (None for rows read back
@@ -174,8 +182,11 @@ class Writer:
             self._pending.append(req)
             if not self._busy:
                 self._busy = req.lead = True
-        if not req.lead:
-            req.wake.wait()
+            else:
+                req.wake = threading.Lock()
+                req.wake.acquire()
+        if req.wake is not None:
+            req.wake.acquire()
         if not req.finished:
             self._lead()  # nobody was committing, or the last leader handed us the token
         if req.error is not None:
@@ -221,7 +232,7 @@ class Writer:
         elif self._pending:
             nxt = self._pending[0]
             nxt.lead = True
-            nxt.wake.set()
+            nxt.signal()
         else:
             self._busy = False
 
