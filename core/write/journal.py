@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import os
+import queue
 import struct
 import threading
 from collections.abc import Callable
@@ -227,33 +228,45 @@ class Journal:
             fsio.fsync_dir(path.parent)
         self.size = os.fstat(self._fd).st_size
         fsio.preallocate(self._fd, PREALLOCATE)
-        self._helper: _Helper | None = None
+        self._helper: Helper | None = None
 
-    def commit(self, record: Record, during: Callable[[], None] | None = None) -> None:
+    def helper(self) -> Helper | None:
+        """The staging thread on the real backend; None under a test backend, where staging
+        runs inline (`commit`'s `during`) so the call order stays deterministic."""
+        if type(fsio.backend) is not fsio.RealIO:
+            return None
+        if self._helper is None:
+            self._helper = Helper()
+        return self._helper
+
+    def commit(
+        self,
+        record: Record,
+        during: Callable[[], None] | None = None,
+        *,
+        staging: Helper | None = None,
+    ) -> None:
         """Append and fdatasync: once this returns, the group survives a power loss.
 
-        `during` runs while the device syncs: on the real backend on a helper thread while
-        this one waits in fdatasync (which releases the GIL); under a test backend first, then
-        the sync, so the call order stays deterministic. If either fails, the error is raised
-        after both ended (the sync's first): the caller decides whether the record stands."""
+        `during` runs before the sync (under a test backend); `staging`, the helper the
+        writer queued the group's staging on (the real backend), is waited for after the
+        sync. If either fails, the error is raised after both ended (the sync's first): the
+        caller decides whether the record stands."""
         data = record.encode()
         fsio.write(self._fd, data)
         self.size += len(data)
-        if during is None:
-            fsio.fdatasync(self._fd)
-        elif type(fsio.backend) is fsio.RealIO:
-            if self._helper is None:
-                self._helper = _Helper()
-            self._helper.start(during)
+        helper = staging
+        if helper is not None:
             try:
                 fsio.fdatasync(self._fd)
             except BaseException:
-                self._helper.wait(quiet=True)  # never return while it still writes
+                helper.wait(quiet=True)  # never return while it still writes
                 raise
-            self._helper.wait()
-        else:
+            helper.wait()
+            return
+        if during is not None:
             during()
-            fsio.fdatasync(self._fd)
+        fsio.fdatasync(self._fd)
 
     def read(self) -> tuple[list[Record], int]:
         """Complete records and the byte length they span; a torn tail is left out."""
@@ -294,43 +307,46 @@ class Journal:
         fsio.close(self._fd)
 
 
-class _Helper:
-    """One helper thread that stages a group's files while the committing thread waits in
-    the journal's fdatasync (creating small files costs about as much as the sync). Two bare
-    locks signal it and its end: a wake-up per group, cheaper than an Event's condition."""
+class Helper:
+    """One helper thread that creates a group's files under temp names while the committing
+    thread plans the rest of the group and waits in the journal's fdatasync (creating small
+    files costs about as much as the sync). Work is queued in order; `wait` returns once all
+    of it ran and raises the first error (what follows an error is skipped)."""
 
     def __init__(self) -> None:
-        self._go = threading.Lock()
-        self._go.acquire()  # released to start a run
+        self._q: queue.SimpleQueue[Callable[[], None] | object | None] = queue.SimpleQueue()
         self._done = threading.Lock()
-        self._done.acquire()  # released when the run ended
-        self._fn: Callable[[], None] | None = None
+        self._done.acquire()  # released when the helper reaches a wait's marker
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name="brain-journal-stage", daemon=True)
         self._thread.start()
 
-    def start(self, fn: Callable[[], None]) -> None:
-        self._fn, self._error = fn, None
-        self._go.release()
+    def submit(self, fn: Callable[[], None]) -> None:
+        self._q.put(fn)
 
     def wait(self, *, quiet: bool = False) -> None:
+        self._q.put(_END)
         self._done.acquire()
-        if self._error is not None and not quiet:
-            raise self._error
+        error, self._error = self._error, None
+        if error is not None and not quiet:
+            raise error
 
     def stop(self) -> None:
-        self._fn = None
-        self._go.release()
+        self._q.put(None)
         self._thread.join()
 
     def _run(self) -> None:
         while True:
-            self._go.acquire()
-            fn = self._fn
+            fn = self._q.get()
             if fn is None:
                 return
-            try:
-                fn()
-            except BaseException as e:  # noqa: BLE001 - raised in the committing thread
-                self._error = e
-            self._done.release()
+            if fn is _END:
+                self._done.release()
+            elif self._error is None:
+                try:
+                    fn()  # type: ignore[operator]
+                except BaseException as e:  # noqa: BLE001 - raised in the committing thread
+                    self._error = e
+
+
+_END = object()

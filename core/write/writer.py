@@ -14,6 +14,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 
 from core import fsio, verdict
 from core.errors import BrainError, CorruptLog, Frozen, PreconditionFailed
@@ -26,10 +27,10 @@ from core.models import Row
 from core.verify.mmr import HEADER_BYTES as _NODES_HEADER
 from core.verify.mmr import MMR, leaf_hash
 from core.write import purge_list
-from core.write.apply_files import Staged, apply_files, drop_staged, stage_files
+from core.write.apply_files import Staged, Stager, apply_files, drop_staged
 from core.write.file_view import StateView
 from core.write.intents import Delete, Intent, Move, Put
-from core.write.journal import Journal, Record
+from core.write.journal import Helper, Journal, Record
 from core.write.lock import WriterLock
 from core.write.planner import Plan, Planner, Result
 from core.write.seal import finish_seal
@@ -542,6 +543,97 @@ class Writer:
         plan = Plan()
         self.view.reset()
         planner = Planner(self.view, seqr, plan, self.rng)
+        assert self.journal is not None
+        stager = Stager(self.layout.root, self.dirs)
+        # The staging thread (None under a test backend: the files are staged at the commit,
+        # inline). Every planned request's writes were queued on it: it has work if the plan
+        # has writes.
+        helper = self.journal.helper()
+        try:
+            batch, later = self._plan(batch, planner, plan, seqr, stager, helper)
+            rows, payloads = seqr.take()
+        except BaseException:
+            if helper is not None:
+                helper.wait(quiet=True)
+            drop_staged(stager.made)
+            raise
+        staging = helper if plan.writes else None
+        if not rows and staging is not None:  # never so: writes come with rows
+            staging.wait(quiet=True)
+            drop_staged(stager.made)
+        if rows:
+            record = Record(
+                frames=[
+                    frames.encode(r.seq, r.ts_ns, p) for r, p in zip(rows, payloads, strict=True)
+                ],
+                writes=plan.writes,
+                versions=plan.versions,
+                removes=plan.removes,
+                first_seq=rows[0].seq,
+                first_ts=rows[0].ts_ns,
+                last_seq=rows[-1].seq,
+            )
+            before = self.journal.size
+
+            def stage() -> None:
+                stager.stage(record.writes)
+
+            try:
+                # The commit point; the files are staged under temp names meanwhile.
+                if staging is not None:
+                    self.journal.commit(record, staging=staging)
+                else:
+                    self.journal.commit(record, during=stage if record.writes else None)
+            except BaseException as e:
+                drop_staged(stager.made)
+                self.journal.cut(before, durable=True)  # the caller hears: not written
+                if not isinstance(e, OSError):
+                    raise
+                raise BrainError(
+                    f"could not make the write durable ({e.strerror or e}); nothing was written."
+                    " Free disk space and retry."
+                ) from e
+            staged = stager.staged
+            if _CRASH_AFTER_COMMIT:
+                os._exit(9)  # test hook: die between the commit point and applying it
+            tip_before = self.tip
+            try:
+                self._apply(record, rows, payloads, plan, staged)
+            except BaseException as e:
+                # Whatever stopped the apply (a full disk, an I/O error, KeyboardInterrupt in
+                # the caller that was committing), the group is committed and our state may
+                # be half updated: start again from the files, as after a crash.
+                why = e.strerror or e if isinstance(e, OSError) else type(e).__name__
+                self.frozen = (
+                    f"a committed write could not be applied ({why}); it is safe"
+                    " in the journal and is replayed by the next write once the cause is fixed"
+                    " (or by `brain doctor --repair`)"
+                )
+                self._tip_before = tip_before
+                # Without the flush: the journal must keep the record. Another process (or
+                # our next request) replays it when it takes the lock, as after a crash.
+                self._drop_fds()
+                self.lock.release()
+                if isinstance(e, Exception):
+                    raise Frozen(self.frozen) from e
+                raise
+            self._flush_if_big()
+        for req in batch:
+            req.finish()
+        return later
+
+    def _plan(
+        self,
+        batch: list[Request],
+        planner: Planner,
+        plan: Plan,
+        seqr: Sequencer,
+        stager: Stager,
+        helper: Helper | None,
+    ) -> tuple[list[Request], list[Request]]:
+        """Plan each request against the state the ones before it leave; a bad one fails
+        alone. Returns (the requests in this group, those that wait for the next). Each
+        planned request's writes are queued for staging on the helper right away."""
         later: list[Request] = []
         touched: set[str] = set()
         for n, req in enumerate(batch):
@@ -570,66 +662,10 @@ class Writer:
                         i for i in req.intents if isinstance(i, Put) and i.expect is not None
                     )
                     seqr.row("put_if.rejected", it.path, req.actor, "", {"expected": it.expect})
-        rows, payloads = seqr.take()
-        if rows:
-            record = Record(
-                frames=[
-                    frames.encode(r.seq, r.ts_ns, p) for r, p in zip(rows, payloads, strict=True)
-                ],
-                writes=plan.writes,
-                versions=plan.versions,
-                removes=plan.removes,
-                first_seq=rows[0].seq,
-                first_ts=rows[0].ts_ns,
-                last_seq=rows[-1].seq,
-            )
-            assert self.journal is not None
-            before = self.journal.size
-            made: list[str] = []
-            staged: Staged = []
-
-            def stage() -> None:
-                staged.extend(stage_files(self.layout.root, record, self.dirs, made))
-
-            try:
-                # The commit point; the files are staged under temp names while it syncs.
-                self.journal.commit(record, during=stage if record.writes else None)
-            except BaseException as e:
-                drop_staged(made)
-                self.journal.cut(before, durable=True)  # the caller hears: not written
-                if not isinstance(e, OSError):
-                    raise
-                raise BrainError(
-                    f"could not make the write durable ({e.strerror or e}); nothing was written."
-                    " Free disk space and retry."
-                ) from e
-            if _CRASH_AFTER_COMMIT:
-                os._exit(9)  # test hook: die between the commit point and applying it
-            tip_before = self.tip
-            try:
-                self._apply(record, rows, payloads, plan, staged)
-            except BaseException as e:
-                # Whatever stopped the apply (a full disk, an I/O error, KeyboardInterrupt in
-                # the caller that was committing), the group is committed and our state may
-                # be half updated: start again from the files, as after a crash.
-                why = e.strerror or e if isinstance(e, OSError) else type(e).__name__
-                self.frozen = (
-                    f"a committed write could not be applied ({why}); it is safe"
-                    " in the journal and is replayed by the next write once the cause is fixed"
-                    " (or by `brain doctor --repair`)"
-                )
-                self._tip_before = tip_before
-                # Without the flush: the journal must keep the record. Another process (or
-                # our next request) replays it when it takes the lock, as after a crash.
-                self._drop_fds()
-                self.lock.release()
-                if isinstance(e, Exception):
-                    raise Frozen(self.frozen) from e
-                raise
-            self._flush_if_big()
-        for req in batch:
-            req.finish()
-        return later
+                continue
+            if helper is not None and len(plan.writes) > marks[0]:
+                helper.submit(partial(stager.stage, plan.writes[marks[0] :]))
+        return batch, later
 
     def _apply(
         self, record: Record, rows: list[Row], payloads: list[bytes], plan: Plan, staged: Staged
