@@ -31,6 +31,9 @@ _UPSERT = (
 
 
 _UPSERT_MANY = _UPSERT.removesuffix(" RETURNING id")
+# Rows upserted together: few enough that the Python between two SQLite calls (which release
+# the GIL) stays short, so the committing thread gets the GIL back soon after its sync.
+_RUN_ROWS = 8
 _REFRESH_OPS = frozenset(("put", "delete", "pii.resolved"))
 
 
@@ -167,6 +170,8 @@ class IndexWriter:
                             self._upsert_run(run)
                         body = (mine[1] or b"") if side.state == "active" else b""
                         run[row.path] = (side, body)
+                        if len(run) >= _RUN_ROWS:
+                            self._upsert_run(run)
                         continue
                 if run:
                     self._upsert_run(run)
