@@ -311,22 +311,31 @@ class Helper:
     """One helper thread that creates a group's files under temp names while the committing
     thread plans the rest of the group and waits in the journal's fdatasync (creating small
     files costs about as much as the sync). Work is queued in order; `wait` returns once all
-    of it ran and raises the first error (what follows an error is skipped)."""
+    of it ran and raises the first error (what follows an error is skipped). When the work
+    is done before the sync returns (the common case), `wait` costs no thread wake-up."""
 
     def __init__(self) -> None:
-        self._q: queue.SimpleQueue[Callable[[], None] | object | None] = queue.SimpleQueue()
+        self._q: queue.SimpleQueue[Callable[[], None] | None] = queue.SimpleQueue()
+        self._mu = threading.Lock()  # guards _pending and _waiting
+        self._pending = 0  # submitted, not yet run
+        self._waiting = False  # the committing thread waits on _done
         self._done = threading.Lock()
-        self._done.acquire()  # released when the helper reaches a wait's marker
+        self._done.acquire()  # released for a waiting committer when _pending reaches 0
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name="brain-journal-stage", daemon=True)
         self._thread.start()
 
     def submit(self, fn: Callable[[], None]) -> None:
+        with self._mu:
+            self._pending += 1
         self._q.put(fn)
 
     def wait(self, *, quiet: bool = False) -> None:
-        self._q.put(_END)
-        self._done.acquire()
+        with self._mu:
+            self._waiting = self._pending > 0
+        if self._waiting:
+            self._done.acquire()
+            self._waiting = False
         error, self._error = self._error, None
         if error is not None and not quiet:
             raise error
@@ -340,13 +349,12 @@ class Helper:
             fn = self._q.get()
             if fn is None:
                 return
-            if fn is _END:
-                self._done.release()
-            elif self._error is None:
+            if self._error is None:
                 try:
-                    fn()  # type: ignore[operator]
+                    fn()
                 except BaseException as e:  # noqa: BLE001 - raised in the committing thread
                     self._error = e
-
-
-_END = object()
+            with self._mu:
+                self._pending -= 1
+                if not self._pending and self._waiting:
+                    self._done.release()
