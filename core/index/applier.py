@@ -38,7 +38,7 @@ class Applier:
         self.applied, _ = index.last_applied()
         self.error: BaseException | None = None
         self._cond = threading.Condition()
-        self._q: queue.Queue[_Task] = queue.Queue()
+        self._q: queue.SimpleQueue[_Task] = queue.SimpleQueue()  # C: cheaper put per group
         self._urgent = threading.Event()  # set with every urgent item: ends a hold early
         self._wal_grew = False  # rows applied since the last checkpoint
         index.auto_checkpoint(False)
