@@ -10,6 +10,8 @@ from __future__ import annotations
 import functools
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 
@@ -163,6 +165,86 @@ def _full_fsync(fd: int) -> None:
 
 
 backend: RealIO = RealIO()
+
+
+class _DeferredIO(RealIO):
+    """`inner`, except that syncs of files and folders under `root` do nothing: the store
+    being built there is synced once, as a whole, when it is done (deferred_syncs)."""
+
+    def __init__(self, inner: RealIO, root: str) -> None:
+        self.inner = inner
+        self.root = os.path.join(os.path.abspath(root), "")
+        self.fds: set[int] = set()
+
+    def _mine(self, path: str) -> bool:
+        return os.path.join(os.path.abspath(path), "").startswith(self.root)
+
+    def open(self, path: str, flags: int, mode: int = 0o644) -> int:
+        fd = self.inner.open(path, flags, mode)
+        if self._mine(path):
+            self.fds.add(fd)
+        return fd
+
+    def close(self, fd: int) -> None:
+        self.fds.discard(fd)
+        self.inner.close(fd)
+
+    def write(self, fd: int, data: bytes | memoryview) -> None:
+        self.inner.write(fd, data)
+
+    def pwrite(self, fd: int, data: bytes, offset: int) -> None:
+        self.inner.pwrite(fd, data, offset)
+
+    def fdatasync(self, fd: int) -> None:
+        if fd not in self.fds:
+            self.inner.fdatasync(fd)
+
+    def fsync(self, fd: int) -> None:
+        if fd not in self.fds:
+            self.inner.fsync(fd)
+
+    def ftruncate(self, fd: int, size: int) -> None:
+        self.inner.ftruncate(fd, size)
+
+    def rename(self, src: str, dst: str) -> None:
+        self.inner.rename(src, dst)
+
+    def unlink(self, path: str) -> None:
+        self.inner.unlink(path)
+
+    def mkdir(self, path: str) -> None:
+        self.inner.mkdir(path)
+
+    def rmdir(self, path: str) -> None:
+        self.inner.rmdir(path)
+
+    def syncfs(self, root: str) -> None:
+        if not self._mine(root):
+            self.inner.syncfs(root)
+
+    def preallocate(self, fd: int, size: int) -> None:
+        self.inner.preallocate(fd, size)
+
+    def fsync_dir(self, path: str) -> None:
+        if not self._mine(path):
+            self.inner.fsync_dir(path)
+
+
+@contextmanager
+def deferred_syncs(root: Path | str) -> Iterator[None]:
+    """Build a new store at `root`, a private folder nobody opens until the build is done
+    and renamed into place (the demo): every sync of a file or folder under it is skipped,
+    and one syncfs at the end makes the finished store durable before the caller publishes
+    it. If the build fails, the folder is garbage either way. Syncs elsewhere (another store
+    open in this process) still happen, and the writer's bytes and order are unchanged."""
+    global backend
+    outer = backend
+    backend = _DeferredIO(outer, str(root))
+    try:
+        yield
+    finally:
+        backend = outer
+    syncfs(root)
 
 
 # Thin module-level helpers so callers never touch os.* for durable I/O.

@@ -145,13 +145,17 @@ def version_paths(path: str, seq: int) -> tuple[str, str]:
     return base + ".md", base + ".meta.json"
 
 
-def check_no_symlink(root: Path, rel: str, safe_dirs: set[str] | None = None) -> None:
+def check_no_symlink(
+    root: Path, rel: str, safe_dirs: set[str] | None = None, *, last_absent: bool = False
+) -> None:
     """Raise InvalidPath if any existing component of root/rel below root is a symlink.
 
     The root itself may be a link (a user may keep the store elsewhere); below it a link could
     point a write outside the store, so none is followed. Components that do not exist yet are
     fine: the writer creates them as real folders. `safe_dirs` (a caller's cache of folders
-    already seen to be real) saves the writer an lstat per folder on every put.
+    already seen to be real) saves the writer an lstat per folder on every put, and
+    `last_absent` (the caller's cached listing of the folder names no such file) the lstat of
+    the last component.
     """
     if rel.startswith("/") or "\\" in rel:
         raise _refuse(rel, "must be a relative path with '/' separators")
@@ -166,6 +170,8 @@ def check_no_symlink(root: Path, rel: str, safe_dirs: set[str] | None = None) ->
         walked.append(part)
         if safe_dirs is not None and i < last and current in safe_dirs:
             continue
+        if i == last and last_absent:
+            return
         try:
             st = os.lstat(current)
         except FileNotFoundError:

@@ -5,6 +5,7 @@ Refused at write time with a message naming the rule, so an agent can fix its in
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 
@@ -68,6 +69,18 @@ def validate_tags(tags: Sequence[str]) -> list[str]:
     """Return the tags with duplicates removed (first kept, order kept), or raise InvalidMeta."""
     if isinstance(tags, str | bytes) or not isinstance(tags, Sequence):
         raise InvalidMeta("tags: must be a list of strings")
+    key = tuple(tags)
+    if all(type(t) is str for t in key):  # a put's tags are checked twice (API, planner)
+        return list(_validated(key))
+    return _validate_tags(key)
+
+
+@functools.lru_cache(maxsize=1024)
+def _validated(tags: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(_validate_tags(tags))
+
+
+def _validate_tags(tags: Sequence[str]) -> list[str]:
     out: list[str] = []
     seen: set[str] = set()
     for tag in tags:

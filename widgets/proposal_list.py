@@ -5,7 +5,7 @@ A view says how to count its rows and read a page after a row's key (`Source`): 
 by seq (`store.proposals.page`), lessons by path (`store.memory_page`). The rows read so far
 are a prefix of the listing: the first read is a screenful, and drawing near its end asks for
 the next page in a thread worker. With the index's status column and maintained counts
-(core.index.proposal_rows) the pane opens on 10k pending proposals as fast as on 10.
+(kept by the index) the pane opens on 10k pending proposals as fast as on 10.
 """
 
 from __future__ import annotations

@@ -5,9 +5,12 @@ never in the resolved store: `--store` does not apply here. `--rebuild` starts i
 Without a terminal (or with `--no-tui`) it prints where the demo is and what it holds.
 
 It says what it is doing as it goes: the build counts rows, then stores the memories'
-embeddings (shipped with the demo; computed only where the asset lacks one). While it builds,
-the embedding model loads in a background thread, so it is ready when the workstation draws
-its first frame; on a built demo the workstation warms it just after its first frame.
+embeddings (shipped with the demo; computed only where the asset lacks one). When the
+workstation follows, the build runs in a child process (`python -m brain_tui.cli.cmd_demo`)
+while this one loads the embedding model and imports the workstation: on two cores the two
+run side by side instead of taking turns on one interpreter lock (torch's import alone held
+it for seconds), so the workstation's first frame comes when the build ends, with semantic
+search ready. On a built demo the workstation warms the model just after its first frame.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import subprocess
 import sys
 import threading
 import time
@@ -58,8 +62,9 @@ def run(args: argparse.Namespace) -> int:
         remove_demo(root)
     if not (root / "manifest.json").exists():
         if tui:
-            warm_model()  # while the build runs; else the workstation warms it after its frame
-        build(root, args.size, allow_temp)
+            build_beside(root, args.size, allow_temp)
+        else:
+            build(root, args.size, allow_temp)
     if not tui:
         return print_state(root, allow_temp, args.json)
     from brain_tui.cli import cmd_tui
@@ -91,6 +96,50 @@ def warm_model() -> None:
 
     common.err("loading the embedding model for semantic search (in the background) …")
     threading.Thread(target=load, name="demo-model", daemon=True).start()
+
+
+def build_beside(root: Path, size: str, allow_temp: bool) -> None:
+    """Build in a child process while this one loads the model and imports the workstation.
+
+    The child shares the terminal (its progress line is the build's); a failure comes back
+    on its stdout as one line and is raised here, as the in-process build would raise it."""
+    cmd = [sys.executable, "-m", "brain_tui.cli.cmd_demo", str(root), size]
+    child = subprocess.Popen(
+        [*cmd, "--allow-temp-store"] if allow_temp else cmd, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        warm_model()
+        _import_workstation()
+        failure = child.communicate()[0].strip()
+    except BaseException:
+        child.kill()
+        child.wait()
+        raise
+    if child.returncode != 0:
+        from core.errors import BrainError
+
+        raise BrainError(failure or f"the demo build stopped (exit {child.returncode})")
+
+
+def _import_workstation() -> None:
+    """What opening the workstation imports (Textual, the app, its screens), done while the
+    child builds: the first frame then comes that much sooner after the build."""
+    import brain_tui.app  # noqa: F401
+
+
+def _child(argv: list[str]) -> int:
+    """`python -m brain_tui.cli.cmd_demo ROOT SIZE [--allow-temp-store]`: build_beside's child."""
+    from core.errors import BrainError
+
+    root, size = Path(argv[0]), argv[1]
+    try:
+        build(root, size, allow_temp="--allow-temp-store" in argv[2:])
+    except BrainError as e:
+        print(" ".join(str(e).split()) or type(e).__name__, flush=True)
+        return 1
+    except KeyboardInterrupt:
+        return 130  # the parent got the same ^C and says so; no second traceback
+    return 0
 
 
 def remove_demo(root: Path) -> None:
@@ -163,3 +212,7 @@ def print_state(root: Path, allow_temp: bool, as_json: bool) -> int:
         f"open it:    brain --store {common.clean(str(root))}   (or `brain demo` in a terminal)"
     )
     return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(_child(sys.argv[1:]))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
 from collections.abc import Iterable, Mapping
@@ -27,6 +28,49 @@ _UPSERT = (
     + ", ".join(f"{c.strip()} = excluded.{c.strip()}" for c in _MEM_COLS.split(",")[1:])
     + " RETURNING id"
 )
+
+
+_UPSERT_MANY = _UPSERT.removesuffix(" RETURNING id")
+# Rows upserted together: few enough that the Python between two SQLite calls (which release
+# the GIL) stays short, so the committing thread gets the GIL back soon after its sync.
+_RUN_ROWS = 8
+_REFRESH_OPS = frozenset(("put", "delete", "pii.resolved"))
+
+
+def _memory_args(path: str, side: Sidecar) -> tuple[Any, ...]:
+    return (
+        path,
+        paths.casefold_key(path),
+        side.kind,
+        folder_of(path),
+        side.title,
+        side.category,
+        json.dumps(side.tags),
+        side.sync_class,
+        side.classification,
+        side.state,
+        side.created_ns,
+        side.updated_ns,
+        side.actor,
+        side.seq,
+        side.pii_status,
+        status_of(side.tags),
+    )
+
+
+def _audit_args(row: Row) -> tuple[Any, ...]:
+    # The audit table is only written by apply, and read by no step of applying a row.
+    return (
+        row.seq,
+        row.ts_ns,
+        row.op,
+        row.path,
+        row.actor,
+        row.commit,
+        row.prev_chain,
+        row.chain,
+        json.dumps(row.extra, sort_keys=True, ensure_ascii=False),
+    )
 
 
 _AUDIT = (
@@ -87,6 +131,7 @@ class IndexWriter:
         create(self.conn)
         self.fresh = not existed  # the caller rebuilds a fresh index from files and log
         self.root = root
+        self.wal_path = f"{db_path}-wal"
 
     def last_applied(self) -> tuple[int, int]:
         rows = dict(
@@ -104,6 +149,10 @@ class IndexWriter:
             done, _ = self.last_applied()
             last = done
             audit: list[tuple[Any, ...]] = []  # one executemany for the batch's audit rows
+            # Consecutive rows whose sidecar and body the writer handed over, on distinct
+            # paths, are upserted together (a few executemany calls for the run instead of
+            # four statements a row); any other row ends the run, so order is kept.
+            run: dict[str, tuple[Sidecar, bytes]] = {}
             for row in rows:
                 if row.seq <= last:
                     continue
@@ -111,8 +160,24 @@ class IndexWriter:
                     # Rows the index never saw (another process died before indexing them):
                     # applying past them would leave a hole that nothing fills later.
                     raise IndexGap(last, row.seq)
-                self._apply_row(row, known, audit)
                 last = row.seq
+                audit.append(_audit_args(row))
+                mine = known.get((row.path, row.seq)) if known else None
+                if mine is not None and row.op in _REFRESH_OPS:
+                    side = msgspec.convert(mine[0], Sidecar)
+                    if side.state != "purged":
+                        if row.path in run:
+                            self._upsert_run(run)
+                        body = (mine[1] or b"") if side.state == "active" else b""
+                        run[row.path] = (side, body)
+                        if len(run) >= _RUN_ROWS:
+                            self._upsert_run(run)
+                        continue
+                if run:
+                    self._upsert_run(run)
+                self._apply_row(row, mine)
+            if run:
+                self._upsert_run(run)
             if audit:
                 c.executemany(_AUDIT, audit)
             if last != done:
@@ -122,25 +187,38 @@ class IndexWriter:
                 )
         return last
 
-    def _apply_row(self, row: Row, known: Known | None, audit: list[tuple[Any, ...]]) -> None:
-        # The audit table is only written here, and read by no step of applying a row.
-        audit.append(
-            (
-                row.seq,
-                row.ts_ns,
-                row.op,
-                row.path,
-                row.actor,
-                row.commit,
-                row.prev_chain,
-                row.chain,
-                json.dumps(row.extra, sort_keys=True, ensure_ascii=False),
+    def _upsert_run(self, run: dict[str, tuple[Sidecar, bytes]]) -> None:
+        """upsert() for many distinct paths at once; empties run."""
+        c = self.conn
+        c.executemany(_UPSERT_MANY, [_memory_args(p, side) for p, (side, _b) in run.items()])
+        names = list(run)
+        ids: dict[str, int] = {}
+        for i in range(0, len(names), 500):
+            part = names[i : i + 500]
+            ids.update(
+                c.execute(
+                    f"SELECT path, id FROM memories WHERE path IN ({', '.join('?' * len(part))})",
+                    part,
+                ).fetchall()
             )
+        gone = [(ids[p],) for p in names]
+        c.executemany("DELETE FROM memories_fts WHERE rowid = ?", gone)
+        # A new version needs a new vector; the embedder picks up memories that lack one.
+        c.executemany("DELETE FROM embeddings WHERE id = ?", gone)
+        c.executemany(
+            "INSERT INTO memories_fts (rowid, title, body, tags) VALUES (?, ?, ?, ?)",
+            [
+                (ids[p], side.title, body.decode("utf-8", "replace"), " ".join(side.tags))
+                for p, (side, body) in run.items()
+                if side.state == "active"
+            ],
         )
-        mine = known.get((row.path, row.seq)) if known else None
+        run.clear()
+
+    def _apply_row(self, row: Row, mine: tuple[dict[str, Any], bytes | None] | None) -> None:
         if row.op == "move":
             self._move(row.extra.get("from", ""), row.path, mine)
-        elif row.op in ("put", "delete", "pii.resolved"):  # a release rewrites the sidecar
+        elif row.op in _REFRESH_OPS:  # a release rewrites the sidecar
             self.refresh(row.path, mine)
         elif row.op == "tier.changed":
             self.apply_tier_row(row.extra)
@@ -210,27 +288,7 @@ class IndexWriter:
         self.upsert(path, side, body)
 
     def upsert(self, path: str, side: Sidecar, body: bytes) -> None:
-        (mem_id,) = self.conn.execute(
-            _UPSERT,
-            (
-                path,
-                paths.casefold_key(path),
-                side.kind,
-                folder_of(path),
-                side.title,
-                side.category,
-                json.dumps(side.tags),
-                side.sync_class,
-                side.classification,
-                side.state,
-                side.created_ns,
-                side.updated_ns,
-                side.actor,
-                side.seq,
-                side.pii_status,
-                status_of(side.tags),
-            ),
-        ).fetchone()
+        (mem_id,) = self.conn.execute(_UPSERT, _memory_args(path, side)).fetchone()
         self.conn.execute("DELETE FROM memories_fts WHERE rowid = ?", (mem_id,))
         # A new version needs a new vector; the embedder picks up memories that lack one.
         self.conn.execute("DELETE FROM embeddings WHERE id = ?", (mem_id,))
@@ -257,6 +315,25 @@ class IndexWriter:
                 return None
             threading.Event().wait(0.02)
         return "the index WAL could not be truncated (a reader holds it); purged text may remain in index/brain.sqlite-wal until the next checkpoint"
+
+    def wal_bytes(self) -> int:
+        try:
+            return os.stat(self.wal_path).st_size
+        except OSError:
+            return 0
+
+    def auto_checkpoint(self, on: bool) -> None:
+        """SQLite's own checkpoint (every 1,000 pages, on the committing connection) syncs the
+        WAL and the database: while the applier thread runs it checkpoints instead, when the
+        writes pause (core.index.applier)."""
+        self.conn.execute(f"PRAGMA wal_autocheckpoint = {1000 if on else 0}")
+
+    def checkpoint_passive(self) -> None:
+        """Fold the WAL into the database without waiting for readers (best effort)."""
+        try:
+            self.conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        except sqlite3.Error:
+            pass
 
     def checkpoint_wal(self) -> None:
         """Fold the WAL into the database file now (best effort)."""

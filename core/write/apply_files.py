@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 import msgspec
 
 from core import fsio, paths
 from core.layout import sidecar_path
-from core.write.journal import Record
+from core.write.journal import Record, Write
 
 _DirCache = set[str]
 # Per write of a record: the temp names its body (None: no body) and sidecar were staged at,
@@ -24,28 +25,50 @@ def stage_files(root: Path, record: Record, dirs: _DirCache, made: list[str]) ->
     committed record) or the doctor (dead writer's temps) removes. Every temp created is
     appended to `made` as it is created, so the caller can remove them if the group fails.
     A path written twice in one record is left to apply time (one temp name per path)."""
-    seen: set[str] = set()
-    dup: set[str] = set()
-    for w in record.writes:
-        (dup if w.path in seen else seen).add(w.path)
-    out: Staged = []
-    pid = os.getpid()
-    base = os.fspath(root)
-    for w in record.writes:
-        if w.path in dup:
-            out.append(None)
-            continue
-        if w.path.startswith("versions/"):
-            dirs.discard(os.path.dirname(w.path))  # see apply_files
-        _ensure_dir(root, os.path.dirname(w.path), dirs)
-        body_tmp = None
-        if w.body is not None:
-            body_tmp = _temp_of(base, w.path, pid)
-            _write_new(body_tmp, w.body, made)
-        side_tmp = _temp_of(base, sidecar_path(w.path), pid)
-        _write_new(side_tmp, msgspec.json.encode(w.sidecar, order="sorted"), made)
-        out.append((body_tmp, side_tmp))
-    return out
+    stager = Stager(root, dirs, made)
+    stager.stage(record.writes)
+    return stager.staged
+
+
+class Stager:
+    """Stages a group's writes in slices, in record order (`stage_files` in parts): the
+    writer hands it each request's writes as soon as the request is planned, so creating the
+    files overlaps planning the rest of the group and the journal's sync. `staged` lines up
+    with the record's writes once every slice was staged. A path met again (in this slice or
+    an earlier one) is left to apply time, as are the later writes of a path in stage_files."""
+
+    def __init__(self, root: Path, dirs: _DirCache, made: list[str] | None = None) -> None:
+        self.root = root
+        self.dirs = dirs
+        self.made: list[str] = made if made is not None else []
+        self.staged: Staged = []
+        self._base = os.fspath(root)
+        self._pid = os.getpid()
+        self._seen: set[str] = set()
+        self._dup: set[str] = set()
+
+    def stage(self, writes: Sequence[Write]) -> None:
+        seen, dup = self._seen, self._dup
+        for w in writes:
+            (dup if w.path in seen else seen).add(w.path)
+        out, root, dirs, made = self.staged, self.root, self.dirs, self.made
+        for w in writes:
+            if w.path in dup:
+                out.append(None)
+                continue
+            if w.path.startswith("versions/"):
+                dirs.discard(os.path.dirname(w.path))  # see apply_files
+            _ensure_dir(root, os.path.dirname(w.path), dirs)
+            body_tmp = None
+            if w.body is not None:
+                body_tmp = _temp_of(self._base, w.path, self._pid)
+                _write_new(body_tmp, w.body, made)
+            side_tmp = _temp_of(self._base, sidecar_path(w.path), self._pid)
+            _write_new(side_tmp, _encode_sidecar(w.sidecar), made)
+            out.append((body_tmp, side_tmp))
+
+
+_encode_sidecar = msgspec.json.Encoder(order="sorted").encode
 
 
 def _temp_of(base: str, rel: str, pid: int) -> str:

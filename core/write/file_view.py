@@ -86,6 +86,15 @@ class StateView:
             return self._side[path]
         return read_sidecar(self.root, path)
 
+    def known_absent(self, path: str) -> bool:
+        """True when the folder's listing is cached (see live_sidecar) and names no file at
+        path, nor did this group write one there."""
+        if path in self._side:
+            return False
+        parent, _, name = path.rpartition("/")
+        names = self._names.get(parent)
+        return names is not None and paths.casefold_key(name) not in names
+
     def live_sidecar(self, path: str) -> Sidecar | None:
         """As `sidecar`, except that a purged stub may read as None: when the folder's listing
         is cached (it is kept current for this process's own writes and dropped at every

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import os
+import queue
 import struct
 import threading
 from collections.abc import Callable
@@ -227,33 +228,45 @@ class Journal:
             fsio.fsync_dir(path.parent)
         self.size = os.fstat(self._fd).st_size
         fsio.preallocate(self._fd, PREALLOCATE)
-        self._helper: _Helper | None = None
+        self._helper: Helper | None = None
 
-    def commit(self, record: Record, during: Callable[[], None] | None = None) -> None:
+    def helper(self) -> Helper | None:
+        """The staging thread on the real backend; None under a test backend, where staging
+        runs inline (`commit`'s `during`) so the call order stays deterministic."""
+        if type(fsio.backend) is not fsio.RealIO:
+            return None
+        if self._helper is None:
+            self._helper = Helper()
+        return self._helper
+
+    def commit(
+        self,
+        record: Record,
+        during: Callable[[], None] | None = None,
+        *,
+        staging: Helper | None = None,
+    ) -> None:
         """Append and fdatasync: once this returns, the group survives a power loss.
 
-        `during` runs while the device syncs: on the real backend on a helper thread while
-        this one waits in fdatasync (which releases the GIL); under a test backend first, then
-        the sync, so the call order stays deterministic. If either fails, the error is raised
-        after both ended (the sync's first): the caller decides whether the record stands."""
+        `during` runs before the sync (under a test backend); `staging`, the helper the
+        writer queued the group's staging on (the real backend), is waited for after the
+        sync. If either fails, the error is raised after both ended (the sync's first): the
+        caller decides whether the record stands."""
         data = record.encode()
         fsio.write(self._fd, data)
         self.size += len(data)
-        if during is None:
-            fsio.fdatasync(self._fd)
-        elif type(fsio.backend) is fsio.RealIO:
-            if self._helper is None:
-                self._helper = _Helper()
-            self._helper.start(during)
+        helper = staging
+        if helper is not None:
             try:
                 fsio.fdatasync(self._fd)
             except BaseException:
-                self._helper.wait(quiet=True)  # never return while it still writes
+                helper.wait(quiet=True)  # never return while it still writes
                 raise
-            self._helper.wait()
-        else:
+            helper.wait()
+            return
+        if during is not None:
             during()
-            fsio.fdatasync(self._fd)
+        fsio.fdatasync(self._fd)
 
     def read(self) -> tuple[list[Record], int]:
         """Complete records and the byte length they span; a torn tail is left out."""
@@ -294,42 +307,54 @@ class Journal:
         fsio.close(self._fd)
 
 
-class _Helper:
-    """One helper thread that stages a group's files while the committing thread waits in
-    the journal's fdatasync (creating small files costs about as much as the sync)."""
+class Helper:
+    """One helper thread that creates a group's files under temp names while the committing
+    thread plans the rest of the group and waits in the journal's fdatasync (creating small
+    files costs about as much as the sync). Work is queued in order; `wait` returns once all
+    of it ran and raises the first error (what follows an error is skipped). When the work
+    is done before the sync returns (the common case), `wait` costs no thread wake-up."""
 
     def __init__(self) -> None:
-        self._go = threading.Event()
-        self._done = threading.Event()
-        self._fn: Callable[[], None] | None = None
+        self._q: queue.SimpleQueue[Callable[[], None] | None] = queue.SimpleQueue()
+        self._mu = threading.Lock()  # guards _pending and _waiting
+        self._pending = 0  # submitted, not yet run
+        self._waiting = False  # the committing thread waits on _done
+        self._done = threading.Lock()
+        self._done.acquire()  # released for a waiting committer when _pending reaches 0
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name="brain-journal-stage", daemon=True)
         self._thread.start()
 
-    def start(self, fn: Callable[[], None]) -> None:
-        self._fn, self._error = fn, None
-        self._done.clear()
-        self._go.set()
+    def submit(self, fn: Callable[[], None]) -> None:
+        with self._mu:
+            self._pending += 1
+        self._q.put(fn)
 
     def wait(self, *, quiet: bool = False) -> None:
-        self._done.wait()
-        if self._error is not None and not quiet:
-            raise self._error
+        with self._mu:
+            self._waiting = self._pending > 0
+        if self._waiting:
+            self._done.acquire()
+            self._waiting = False
+        error, self._error = self._error, None
+        if error is not None and not quiet:
+            raise error
 
     def stop(self) -> None:
-        self._fn = None
-        self._go.set()
+        self._q.put(None)
         self._thread.join()
 
     def _run(self) -> None:
         while True:
-            self._go.wait()
-            self._go.clear()
-            fn = self._fn
+            fn = self._q.get()
             if fn is None:
                 return
-            try:
-                fn()
-            except BaseException as e:  # noqa: BLE001 - raised in the committing thread
-                self._error = e
-            self._done.set()
+            if self._error is None:
+                try:
+                    fn()
+                except BaseException as e:  # noqa: BLE001 - raised in the committing thread
+                    self._error = e
+            with self._mu:
+                self._pending -= 1
+                if not self._pending and self._waiting:
+                    self._done.release()

@@ -14,6 +14,7 @@ before they reach the commit loop (`prescan`); a put that inherits its class is 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 
 from core.log.hashing import commitment
@@ -70,9 +71,17 @@ def prescan(intents: Sequence[Intent]) -> None:
 
 def scan_title(title: str) -> Findings:
     """A title is often the body's first line: it is scanned too (and redacted with it)."""
+    return [_entry(TITLE, f) for f in _title_findings(title)] if title else []
+
+
+@lru_cache(maxsize=4096)
+def _title_findings(title: str) -> tuple[Any, ...]:
+    # Every edit of a memory puts its title again, mostly unchanged: half the scans of a busy
+    # store (the demo's build: ~15,000 of ~31,000) were of a title scanned before. Findings
+    # are frozen; the sidecar's dicts are made fresh from them on every call.
     from core import pii
 
-    return [_entry(TITLE, f) for f in pii.scan(title)] if title else []
+    return tuple(pii.scan(title))
 
 
 def decide(

@@ -278,7 +278,8 @@ class Planner:
 
     def _checked(self, path: str) -> str:
         path = paths.validate(path)
-        paths.check_no_symlink(self.view.root, path, self.view.safe_dirs)
+        view = self.view
+        paths.check_no_symlink(view.root, path, view.safe_dirs, last_absent=view.known_absent(path))
         return path
 
     def _live(self, path: str) -> Sidecar:

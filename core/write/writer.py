@@ -13,7 +13,8 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import partial
 
 from core import fsio, verdict
 from core.errors import BrainError, CorruptLog, Frozen, PreconditionFailed
@@ -26,10 +27,10 @@ from core.models import Row
 from core.verify.mmr import HEADER_BYTES as _NODES_HEADER
 from core.verify.mmr import MMR, leaf_hash
 from core.write import purge_list
-from core.write.apply_files import Staged, apply_files, drop_staged, stage_files
+from core.write.apply_files import Staged, Stager, apply_files, drop_staged
 from core.write.file_view import StateView
 from core.write.intents import Delete, Intent, Move, Put
-from core.write.journal import Journal, Record
+from core.write.journal import Helper, Journal, Record
 from core.write.lock import WriterLock
 from core.write.planner import Plan, Planner, Result
 from core.write.seal import finish_seal
@@ -39,6 +40,12 @@ IDLE_RELEASE_S = 0.2
 _NOT_ACTIVITY = frozenset({"checkpoint", "session.start", "session.end"})
 MAX_HOLD_S = 0.1
 JOURNAL_FLUSH_BYTES = 4 << 20
+# Past JOURNAL_FLUSH_BYTES a pre-sync (syncfs on a helper thread) writes back what the groups
+# dirtied while commits go on; the flush proper (a syncfs that only finds what was written
+# since, then the cut) runs on the commit path once the pre-sync is done and the journal grew
+# by at most CATCH_UP_BYTES since it began, or at once past JOURNAL_FORCE_BYTES.
+CATCH_UP_BYTES = 1 << 20
+JOURNAL_FORCE_BYTES = 4 * JOURNAL_FLUSH_BYTES
 MAX_GROUP_ROWS = 4096
 # Crash tests only: exit right after the journal fdatasync, leaving a committed record that
 # was never applied (tests/core/test_recovery.py). Read once at import; never set it otherwise.
@@ -49,9 +56,9 @@ _CRASH_AFTER_COMMIT = os.environ.get("BRAIN_TEST_CRASH_AFTER_COMMIT") == "1"
 class Request:
     intents: Sequence[Intent]
     actor: str
-    # Set when the request has run (finished) or when its caller is handed the commit token
-    # (lead): one wake-up either way.
-    wake: threading.Event = field(default_factory=threading.Event)
+    # Released when the request has run (finished) or when its caller is handed the commit
+    # token (lead): one wake-up either way. A bare lock, made only for a caller that waits.
+    wake: threading.Lock | None = None
     finished: bool = False
     lead: bool = False
     results: list[Result] | None = None
@@ -61,7 +68,15 @@ class Request:
 
     def finish(self) -> None:
         self.finished = True
-        self.wake.set()
+        self.signal()
+
+    def signal(self) -> None:
+        """Wake the caller if it waits (under the writer's _cv, or once it stopped waiting)."""
+        if self.wake is not None:
+            try:
+                self.wake.release()
+            except RuntimeError:
+                pass  # woken already (handed the token, then finished by a stopping writer)
 
 
 # The hand-off: rows made durable, with the plan that wrote them (None for rows read back
@@ -131,6 +146,8 @@ class Writer:
         # current.binlog) and at release.
         self._log_fd: int | None = None
         self._head_fd: int | None = None
+        self._presync: threading.Thread | None = None
+        self._presync_from = 0  # the journal's size when the running pre-sync began
         self._thread = threading.Thread(target=self._loop, name="brain-writer", daemon=True)
         self._thread.start()
 
@@ -166,8 +183,11 @@ class Writer:
             self._pending.append(req)
             if not self._busy:
                 self._busy = req.lead = True
-        if not req.lead:
-            req.wake.wait()
+            else:
+                req.wake = threading.Lock()
+                req.wake.acquire()
+        if req.wake is not None:
+            req.wake.acquire()
         if not req.finished:
             self._lead()  # nobody was committing, or the last leader handed us the token
         if req.error is not None:
@@ -213,7 +233,7 @@ class Writer:
         elif self._pending:
             nxt = self._pending[0]
             nxt.lead = True
-            nxt.wake.set()
+            nxt.signal()
         else:
             self._busy = False
 
@@ -318,6 +338,7 @@ class Writer:
             if not req.finished:
                 req.error = BrainError("the store's writer stopped before this request ran")
                 req.finish()
+        self._end_presync()
         self._drop_fds()
         if self.journal is not None:
             self.journal.close()
@@ -467,6 +488,7 @@ class Writer:
         fsio.pwrite(self._head_fd, seq.to_bytes(8, "little"), 0)
 
     def _release(self) -> None:
+        self._end_presync()
         self._drop_fds()
         if not self.lock.held:
             return
@@ -482,6 +504,38 @@ class Writer:
         fsio.syncfs(self.layout.root)
         self.journal.cut(0)
 
+    def _flush_if_big(self) -> None:
+        """Holding the token, after a group: flush once the journal passes a few MB, without
+        stalling the commit path for the whole write-back (a syncfs of MBs takes tens of ms):
+        a pre-sync writes most of it back meanwhile, so the flush's own syncfs finds little.
+        Only the flush's syncfs, begun after every record in the journal was applied, lets
+        the journal be cut; the pre-sync is a head start, never relied on."""
+        assert self.journal is not None
+        size = self.journal.size
+        if size <= JOURNAL_FLUSH_BYTES:
+            return
+        if type(fsio.backend) is not fsio.RealIO:
+            self.flush()  # under a test backend: the same calls, in a deterministic order
+            return
+        t = self._presync
+        if t is not None and t.is_alive() and size < JOURNAL_FORCE_BYTES:
+            return
+        self._end_presync()
+        if t is None or size - self._presync_from > CATCH_UP_BYTES and size < JOURNAL_FORCE_BYTES:
+            self._presync_from = size
+            root = os.fspath(self.layout.root)
+            self._presync = threading.Thread(
+                target=_presync, args=(root,), name="brain-presync", daemon=True
+            )
+            self._presync.start()
+            return
+        self.flush()
+
+    def _end_presync(self) -> None:
+        t, self._presync = self._presync, None
+        if t is not None:
+            t.join()
+
     # -- one group ----------------------------------------------------------------------
 
     def _group(self, batch: list[Request]) -> list[Request]:
@@ -489,6 +543,97 @@ class Writer:
         plan = Plan()
         self.view.reset()
         planner = Planner(self.view, seqr, plan, self.rng)
+        assert self.journal is not None
+        stager = Stager(self.layout.root, self.dirs)
+        # The staging thread (None under a test backend: the files are staged at the commit,
+        # inline). Every planned request's writes were queued on it: it has work if the plan
+        # has writes.
+        helper = self.journal.helper()
+        try:
+            batch, later = self._plan(batch, planner, plan, seqr, stager, helper)
+            rows, payloads = seqr.take()
+        except BaseException:
+            if helper is not None:
+                helper.wait(quiet=True)
+            drop_staged(stager.made)
+            raise
+        staging = helper if plan.writes else None
+        if not rows and staging is not None:  # never so: writes come with rows
+            staging.wait(quiet=True)
+            drop_staged(stager.made)
+        if rows:
+            record = Record(
+                frames=[
+                    frames.encode(r.seq, r.ts_ns, p) for r, p in zip(rows, payloads, strict=True)
+                ],
+                writes=plan.writes,
+                versions=plan.versions,
+                removes=plan.removes,
+                first_seq=rows[0].seq,
+                first_ts=rows[0].ts_ns,
+                last_seq=rows[-1].seq,
+            )
+            before = self.journal.size
+
+            def stage() -> None:
+                stager.stage(record.writes)
+
+            try:
+                # The commit point; the files are staged under temp names meanwhile.
+                if staging is not None:
+                    self.journal.commit(record, staging=staging)
+                else:
+                    self.journal.commit(record, during=stage if record.writes else None)
+            except BaseException as e:
+                drop_staged(stager.made)
+                self.journal.cut(before, durable=True)  # the caller hears: not written
+                if not isinstance(e, OSError):
+                    raise
+                raise BrainError(
+                    f"could not make the write durable ({e.strerror or e}); nothing was written."
+                    " Free disk space and retry."
+                ) from e
+            staged = stager.staged
+            if _CRASH_AFTER_COMMIT:
+                os._exit(9)  # test hook: die between the commit point and applying it
+            tip_before = self.tip
+            try:
+                self._apply(record, rows, payloads, plan, staged)
+            except BaseException as e:
+                # Whatever stopped the apply (a full disk, an I/O error, KeyboardInterrupt in
+                # the caller that was committing), the group is committed and our state may
+                # be half updated: start again from the files, as after a crash.
+                why = e.strerror or e if isinstance(e, OSError) else type(e).__name__
+                self.frozen = (
+                    f"a committed write could not be applied ({why}); it is safe"
+                    " in the journal and is replayed by the next write once the cause is fixed"
+                    " (or by `brain doctor --repair`)"
+                )
+                self._tip_before = tip_before
+                # Without the flush: the journal must keep the record. Another process (or
+                # our next request) replays it when it takes the lock, as after a crash.
+                self._drop_fds()
+                self.lock.release()
+                if isinstance(e, Exception):
+                    raise Frozen(self.frozen) from e
+                raise
+            self._flush_if_big()
+        for req in batch:
+            req.finish()
+        return later
+
+    def _plan(
+        self,
+        batch: list[Request],
+        planner: Planner,
+        plan: Plan,
+        seqr: Sequencer,
+        stager: Stager,
+        helper: Helper | None,
+    ) -> tuple[list[Request], list[Request]]:
+        """Plan each request against the state the ones before it leave; a bad one fails
+        alone. Returns (the requests in this group, those that wait for the next). Each
+        planned request's writes are queued for staging on the helper right away."""
         later: list[Request] = []
         touched: set[str] = set()
         for n, req in enumerate(batch):
@@ -517,67 +662,10 @@ class Writer:
                         i for i in req.intents if isinstance(i, Put) and i.expect is not None
                     )
                     seqr.row("put_if.rejected", it.path, req.actor, "", {"expected": it.expect})
-        rows, payloads = seqr.take()
-        if rows:
-            record = Record(
-                frames=[
-                    frames.encode(r.seq, r.ts_ns, p) for r, p in zip(rows, payloads, strict=True)
-                ],
-                writes=plan.writes,
-                versions=plan.versions,
-                removes=plan.removes,
-                first_seq=rows[0].seq,
-                first_ts=rows[0].ts_ns,
-                last_seq=rows[-1].seq,
-            )
-            assert self.journal is not None
-            before = self.journal.size
-            made: list[str] = []
-            staged: Staged = []
-
-            def stage() -> None:
-                staged.extend(stage_files(self.layout.root, record, self.dirs, made))
-
-            try:
-                # The commit point; the files are staged under temp names while it syncs.
-                self.journal.commit(record, during=stage if record.writes else None)
-            except BaseException as e:
-                drop_staged(made)
-                self.journal.cut(before, durable=True)  # the caller hears: not written
-                if not isinstance(e, OSError):
-                    raise
-                raise BrainError(
-                    f"could not make the write durable ({e.strerror or e}); nothing was written."
-                    " Free disk space and retry."
-                ) from e
-            if _CRASH_AFTER_COMMIT:
-                os._exit(9)  # test hook: die between the commit point and applying it
-            tip_before = self.tip
-            try:
-                self._apply(record, rows, payloads, plan, staged)
-            except BaseException as e:
-                # Whatever stopped the apply (a full disk, an I/O error, KeyboardInterrupt in
-                # the caller that was committing), the group is committed and our state may
-                # be half updated: start again from the files, as after a crash.
-                why = e.strerror or e if isinstance(e, OSError) else type(e).__name__
-                self.frozen = (
-                    f"a committed write could not be applied ({why}); it is safe"
-                    " in the journal and is replayed by the next write once the cause is fixed"
-                    " (or by `brain doctor --repair`)"
-                )
-                self._tip_before = tip_before
-                # Without the flush: the journal must keep the record. Another process (or
-                # our next request) replays it when it takes the lock, as after a crash.
-                self._drop_fds()
-                self.lock.release()
-                if isinstance(e, Exception):
-                    raise Frozen(self.frozen) from e
-                raise
-            if self.journal.size > JOURNAL_FLUSH_BYTES:
-                self.flush()
-        for req in batch:
-            req.finish()
-        return later
+                continue
+            if helper is not None and len(plan.writes) > marks[0]:
+                helper.submit(partial(stager.stage, plan.writes[marks[0] :]))
+        return batch, later
 
     def _apply(
         self, record: Record, rows: list[Row], payloads: list[bytes], plan: Plan, staged: Staged
@@ -716,6 +804,13 @@ class Writer:
             if isinstance(f, frames.Frame) and f.seq <= self.tip.seq
         ]
         self.mmr.append(missing)
+
+
+def _presync(root: str) -> None:
+    try:
+        fsio.syncfs(root)
+    except OSError:
+        pass  # a head start only: the flush's own syncfs reports the error
 
 
 def add_pending_purges(layout: Layout, seqs: list[int]) -> None:

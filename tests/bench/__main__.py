@@ -32,6 +32,7 @@ from tests.bench import (
     bench_reads,
     bench_search_quality,
     bench_semantic,
+    bench_sync,
     bench_tiers,
     bench_tui,
 )
@@ -56,20 +57,25 @@ ALL: list[Bench] = [
     *bench_capture.BENCHES,
     *bench_cli.BENCHES,
     *bench_mcp.BENCHES,
+    *bench_sync.BENCHES,
 ]
 BY_NAME = {b.name: b for b in ALL}
+GROUPS: dict[str, list[str]] = {**bench_sync.GROUPS}  # a name that runs several benchmarks
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m tests.bench", description=__doc__.split("\n")[0])
     ap.add_argument(
-        "names", nargs="*", help=f"benchmarks to run: {', '.join(BY_NAME)} (default: all)"
+        "names",
+        nargs="*",
+        help=f"benchmarks to run: {', '.join([*BY_NAME, *GROUPS])} (default: all)",
     )
     ap.add_argument("--quick", action="store_true", help="fewer operations per run and 3 reps")
     ap.add_argument("--reps", type=int, default=None, help="repetitions (default 5, --quick 3)")
     ap.add_argument("--rebuild", action="store_true", help="rebuild the cached search corpora")
     ap.add_argument("--json", metavar="FILE", help="also write every raw figure as JSON")
     args = ap.parse_args(argv)
+    args.names = [n for name in args.names for n in GROUPS.get(name, [name])]
     unknown = [n for n in args.names if n not in BY_NAME and n != "baseline"]
     if unknown:
         ap.error(f"unknown benchmark(s) {', '.join(unknown)}; choose from {', '.join(BY_NAME)}")

@@ -82,8 +82,10 @@ def _free_port() -> int:
 class PgServer:
     """A throwaway cluster. `start()`, then `new_database()` per test, `stop()` at the end."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, durable: bool = False) -> None:
         self.bindir = find_bindir()
+        # durable: fsync and synchronous commits on, as a production hub would run (benchmarks)
+        self.durable = durable
         self.root: Path | None = None
         self.port = 0
         self.password = secrets.token_hex(12)
@@ -154,9 +156,10 @@ class PgServer:
             opts = (
                 f"-p {self.port} -c listen_addresses=127.0.0.1 "
                 f"-c unix_socket_directories={self.root} "
-                "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
                 "-c max_connections=200 -c shared_buffers=32MB"
             )
+            if not self.durable:
+                opts += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
             proc = self._run(
                 "pg_ctl",
                 "start",

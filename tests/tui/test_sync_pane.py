@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 
+import pytest
 from textual.widgets import Static
 
 from core.store import Store
@@ -14,6 +15,9 @@ from core.sync.config import load as load_config
 from screens.sync import ConflictScreen, ModeModal, SyncScreen
 from tests.sync.conftest import hub, pg_server, pg_url  # noqa: F401 - the fixtures
 from tests.tui.conftest import make_app, settle, wait_until
+
+# The pane reads store.sync, whatever the hub keeps: tests/sync runs both storage backends.
+sqlite_hub = pytest.mark.parametrize("hub", ["sqlite"], indirect=True)
 
 ORG = "acme"
 ANA = "human:ana@laptop"
@@ -61,6 +65,7 @@ async def test_not_joined_says_how_to_join(small_store):
         assert app.errors == []
 
 
+@sqlite_hub
 async def test_sync_now_moves_a_memory_and_the_counts_change(hub, home):  # noqa: F811
     ana = joined(hub, home / "ana", "ana")
     bob = joined(hub, home / "bob", "bob")
@@ -93,6 +98,7 @@ async def test_sync_now_moves_a_memory_and_the_counts_change(hub, home):  # noqa
         bob.close()
 
 
+@sqlite_hub
 async def test_a_conflict_appears_and_opens_side_by_side(hub, home):  # noqa: F811
     ana = joined(hub, home / "ana", "ana")
     bob = joined(hub, home / "bob", "bob")
@@ -139,6 +145,7 @@ async def _open_conflict(hub, home):  # noqa: F811
     return bob
 
 
+@sqlite_hub
 async def test_taking_the_incoming_version_resolves_the_conflict(hub, home):  # noqa: F811
     bob = await _open_conflict(hub, home)
     try:
@@ -160,6 +167,7 @@ async def test_taking_the_incoming_version_resolves_the_conflict(hub, home):  # 
         bob.close()
 
 
+@sqlite_hub
 async def test_keeping_the_local_version_resolves_the_conflict(hub, home):  # noqa: F811
     bob = await _open_conflict(hub, home)
     try:
@@ -182,6 +190,7 @@ async def test_keeping_the_local_version_resolves_the_conflict(hub, home):  # no
         bob.close()
 
 
+@sqlite_hub
 async def test_the_mode_change_persists(hub, home):  # noqa: F811
     ana = joined(hub, home / "ana", "ana")
     try:
@@ -202,6 +211,7 @@ async def test_the_mode_change_persists(hub, home):  # noqa: F811
         ana.close()
 
 
+@sqlite_hub
 async def test_a_stopped_hub_is_an_error_with_its_next_try(hub, home):  # noqa: F811
     ana = joined(hub, home / "ana", "ana", mode="realtime")
     try:
@@ -234,6 +244,7 @@ async def test_a_stopped_hub_is_an_error_with_its_next_try(hub, home):  # noqa: 
         ana.close()
 
 
+@sqlite_hub
 async def test_the_memory_browser_shows_each_memory_s_sync_state(hub, home):  # noqa: F811
     from widgets.memory_list import MemoryList
 
