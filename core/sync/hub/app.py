@@ -26,7 +26,13 @@ from core.sync.hub import push
 from core.sync.hub.auth import Claims, HubKey, Revoked, Unauthenticated, authenticate
 from core.sync.hub.errors import HubError
 from core.sync.hub.ratelimit import DEFAULT_RATE, RateLimiter
-from core.sync.hub.storage import HubStorageError, Scope, Storage, check_name
+from core.sync.hub.storage import (
+    HubStorageError,
+    Scope,
+    Storage,
+    StorageUnavailable,
+    check_name,
+)
 from core.sync.wire import (
     MAX_BATCH,
     Envelope,
@@ -217,11 +223,13 @@ def _query_int(request: Request, name: str, default: int, least: int) -> int:
     return int(raw)
 
 
+UNAVAILABLE_RETRY_S = 5
 Endpoint = Callable[[Request], Awaitable[Response]]
 
 
 def _handled(hub: Hub, endpoint: Endpoint) -> Endpoint:
-    """Turn refusals into ErrorReply; anything else is logged and a plain 500."""
+    """Turn refusals into ErrorReply; an unreachable backend is a 503 the client retries;
+    anything else is logged and a plain 500."""
 
     async def run(request: Request) -> Response:
         try:
@@ -229,6 +237,12 @@ def _handled(hub: Hub, endpoint: Endpoint) -> Endpoint:
         except HubError as e:
             headers = {"Retry-After": str(e.retry_after)} if e.retry_after else None
             return _reply(e.status, ErrorReply(error=str(e), code=e.code), headers)
+        except StorageUnavailable as e:
+            # The details (host, role) go to the operator's log, not to every client.
+            log.error("storage unavailable on %s %s: %s", request.method, request.url.path, e)
+            busy = "the hub's database is unavailable; the hub's operator has the details"
+            headers = {"Retry-After": str(UNAVAILABLE_RETRY_S)}
+            return _reply(503, ErrorReply(error=busy, code="unavailable"), headers)
         except Exception:
             log.exception("the hub failed on %s %s", request.method, request.url.path)
             return _reply(500, ErrorReply(error="the hub failed; see hub.log", code="internal"))

@@ -14,10 +14,10 @@ from contextlib import contextmanager
 import psycopg
 from psycopg.conninfo import conninfo_to_dict
 
-from core.sync.hub.storage import HubStorageError
+from core.sync.hub.storage import HubStorageError, StorageUnavailable
 
 
-class HubDatabaseUnavailable(HubStorageError):
+class HubDatabaseUnavailable(StorageUnavailable):
     """The hub cannot reach, or log in to, its PostgreSQL database."""
 
 

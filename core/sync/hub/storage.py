@@ -21,6 +21,11 @@ class HubStorageError(BrainError):
     user, a revoked user re-added…); the message says what to do instead."""
 
 
+class StorageUnavailable(HubStorageError):
+    """The backend cannot be reached now (a database down or refusing logins): the app answers
+    503 with Retry-After, since waiting may help and the request itself was fine."""
+
+
 @dataclass(frozen=True)
 class Org:
     name: str
@@ -198,6 +203,7 @@ def widest_class(classes: list[str]) -> str:
 
 
 __all__ = [
+    "StorageUnavailable",
     "Binding",
     "Device",
     "Event",
