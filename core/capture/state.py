@@ -13,9 +13,6 @@ seconds by the loop that holds `lock`; the doctor calls a held lock with an old 
 
 from __future__ import annotations
 
-import fcntl
-import os
-import socket
 from pathlib import Path
 
 import msgspec
@@ -110,52 +107,23 @@ class CaptureBusy(BrainError):
     """Another capture loop (daemon or TUI worker) holds this store's capture lock."""
 
 
-class CaptureLock:
-    """One capture loop per store, whichever program runs it: an flock on local/capture/lock
-    (the kernel drops it when the holder dies; the file's text only names the holder)."""
+class CaptureLock(lock.ProgramLock):
+    """One capture loop per store, whichever program runs it (local/capture/lock)."""
 
     def __init__(self, layout: Layout, program: str) -> None:
         self.layout = layout
-        self.program = program
-        self._fd: int | None = None
-
-    def acquire(self) -> None:
-        path = lock_path(self.layout)
-        fsio.mkdirs(path.parent)
-        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
-            raise CaptureBusy(
-                f"a capture loop already runs for the store at {self.layout.root}"
-                f" ({holder(self.layout)}); one capture loop per store: stop it first"
-            ) from None
-        self._fd = fd
-        note = f"{os.getpid()} {socket.gethostname()} {self.program}".encode()
-        try:
-            os.ftruncate(fd, 0)
-            os.pwrite(fd, note, 0)
-        except OSError:
-            pass
-
-    def release(self) -> None:
-        if self._fd is None:
-            return
-        fd, self._fd = self._fd, None
-        try:
-            os.ftruncate(fd, 0)
-        except OSError:
-            pass
-        os.close(fd)
+        super().__init__(
+            lock_path(layout),
+            program,
+            lambda who: CaptureBusy(
+                f"a capture loop already runs for the store at {layout.root}"
+                f" ({who}); one capture loop per store: stop it first"
+            ),
+        )
 
 
 def holder(layout: Layout) -> str:
-    try:
-        pid, host, program = lock_path(layout).read_text().split(" ", 2)
-        return f"{program}, pid {pid} on {host}"
-    except (OSError, ValueError):
-        return "holder unknown"
+    return lock.program_holder(lock_path(layout))
 
 
 def is_running(layout: Layout) -> bool:

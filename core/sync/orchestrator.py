@@ -11,16 +11,13 @@ injectable: `step(now)` is one deterministic turn of the loop, for tests.
 
 from __future__ import annotations
 
-import fcntl
 import os
 import random
-import socket
 import threading
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from core import fsio
 from core.errors import BrainError
 from core.sync import config
 from core.write import lock as write_lock
@@ -55,43 +52,17 @@ def backoff(failures: int, interval: float, rng: Callable[[], float] = random.ra
     return base * (1 - JITTER + 2 * JITTER * rng())
 
 
-class SyncLock:
+class SyncLock(write_lock.ProgramLock):
     def __init__(self, layout: Layout, program: str) -> None:
         self.layout = layout
-        self.program = program
-        self._fd: int | None = None
-
-    def acquire(self) -> None:
-        path = lock_path(self.layout)
-        fsio.mkdirs(path.parent)
-        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
-            raise SyncBusy(
-                f"a sync orchestrator already runs for the store at {self.layout.root}"
-                f" ({_holder(path)}); one per store: the TUI or `brain capture-daemon`, not both"
-            ) from None
-        self._fd = fd
-        try:
-            os.ftruncate(fd, 0)
-            os.pwrite(fd, f"{os.getpid()} {socket.gethostname()} {self.program}".encode(), 0)
-        except OSError:
-            pass
-
-    def release(self) -> None:
-        if self._fd is not None:
-            fd, self._fd = self._fd, None
-            os.close(fd)
-
-
-def _holder(path) -> str:
-    try:
-        pid, host, program = path.read_text().split(" ", 2)
-        return f"{program}, pid {pid} on {host}"
-    except (OSError, ValueError):
-        return "holder unknown"
+        super().__init__(
+            lock_path(layout),
+            program,
+            lambda who: SyncBusy(
+                f"a sync orchestrator already runs for the store at {layout.root}"
+                f" ({who}); one per store: the TUI or `brain capture-daemon`, not both"
+            ),
+        )
 
 
 class Orchestrator:

@@ -10,10 +10,12 @@ import os
 import socket
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import msgspec
 
+from core import fsio
 from core.errors import BrainError, LeaseHeld
 from core.models import LockHolder
 
@@ -190,3 +192,50 @@ def _fs_type(path: Path) -> str:
     except OSError:
         return ""
     return fstype
+
+
+class ProgramLock:
+    """One program per store for a long-lived loop (capture, sync): an flock on `path` the
+    kernel drops when the holder dies; the file's text only names the holder. `busy(who)` makes
+    the error raised when another process holds it."""
+
+    def __init__(self, path: Path, program: str, busy: Callable[[str], BrainError]) -> None:
+        self.path = path
+        self.program = program
+        self._busy = busy
+        self._fd: int | None = None
+
+    def acquire(self) -> None:
+        fsio.mkdirs(self.path.parent)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise self._busy(program_holder(self.path)) from None
+        self._fd = fd
+        note = f"{os.getpid()} {socket.gethostname()} {self.program}".encode()
+        try:
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, note, 0)
+        except OSError:
+            pass
+
+    def release(self) -> None:
+        if self._fd is None:
+            return
+        fd, self._fd = self._fd, None
+        try:
+            os.ftruncate(fd, 0)
+        except OSError:
+            pass
+        os.close(fd)
+
+
+def program_holder(path: Path) -> str:
+    """Who holds a ProgramLock, as its file says ("holder unknown" when it cannot say)."""
+    try:
+        pid, host, program = path.read_text().split(" ", 2)
+        return f"{program}, pid {pid} on {host}"
+    except (OSError, ValueError):
+        return "holder unknown"
