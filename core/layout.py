@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
 
 DEFAULT_ROOT = "~/.cyberos-memory"
@@ -15,9 +14,33 @@ def resolve_root(store: str | os.PathLike[str] | None = None) -> Path:
     return Path(os.path.expanduser(str(raw))).absolute()
 
 
-@dataclass(frozen=True)
 class Layout:
+    """The store's paths, all derived from its root. Immutable, compared by root.
+
+    A plain class rather than a frozen dataclass: the dataclasses module imports inspect,
+    ~5 ms that a one-shot `brain view` (which needs nothing else from it) would pay.
+    """
+
+    __slots__ = ("root",)
     root: Path
+
+    def __init__(self, root: Path) -> None:
+        object.__setattr__(self, "root", root)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"Layout is immutable (cannot set {name!r})")
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Layout) and other.root == self.root
+
+    def __hash__(self) -> int:
+        return hash(self.root)
+
+    def __repr__(self) -> str:
+        return f"Layout(root={self.root!r})"
+
+    def __reduce__(self) -> tuple[type[Layout], tuple[Path]]:  # copy and pickle, past __setattr__
+        return (Layout, (self.root,))
 
     @property
     def manifest(self) -> Path:

@@ -6,42 +6,18 @@ from typing import Any, Literal
 
 import msgspec
 
-KINDS = ("decisions", "facts", "people", "projects", "preferences", "drift", "refinements")
-CATEGORIES = (
-    "bug-fix",
-    "debugging",
-    "architecture",
-    "code-solution",
-    "learning",
-    "project-context",
+# The vocabularies live in core.vocab (no msgspec there) and are part of the models too.
+from core.vocab import (  # noqa: F401
+    CATEGORIES,
+    CLASSIFICATIONS,
+    KINDS,
+    OPS,
+    PROTOCOL_VERSION,
+    PURGE_REASONS,
+    STATES,
+    SYNC_CLASSES,
+    TOMBSTONE_STUB,
 )
-CLASSIFICATIONS = ("public", "internal", "confidential", "restricted")
-SYNC_CLASSES = ("private", "personal", "shareable", "team-public", "org-only")
-STATES = ("active", "tombstoned", "purged")
-PURGE_REASONS = ("legal-erasure", "user-request", "pii-leak", "retention", "other")
-OPS = (
-    "put",
-    "move",
-    "delete",
-    "put_if.rejected",
-    "session.start",
-    "session.end",
-    "checkpoint",
-    "key.rotated",
-    "repair",
-    "pii.held",
-    "pii.resolved",
-    "proposal.filed",
-    "proposal.decided",
-    "pattern.outcome",
-    "tier.changed",
-    "sync.pushed",
-    "sync.pulled",
-    "sync.conflict",
-    "purge.propagated",
-)
-PROTOCOL_VERSION = 1
-TOMBSTONE_STUB = b"<!-- tombstoned -->\n"
 
 
 class Row(msgspec.Struct, forbid_unknown_fields=True):

@@ -14,7 +14,7 @@ import unicodedata
 from pathlib import Path
 
 from core.errors import InvalidPath, TempStoreRefused
-from core.models import KINDS
+from core.vocab import KINDS
 
 MAX_SEGMENT_BYTES = 200  # leaves room for ".meta.json" (+10) under NAME_MAX (255)
 MAX_PATH_BYTES = 1024
@@ -228,11 +228,11 @@ def slug_with_hash(text: str, *, max_len: int = 60) -> str:
 def _temp_dirs() -> list[Path]:
     """Resolved temporary folders. A candidate that is '/' or holds $HOME is ignored: a
     mis-set $TMPDIR must not make every store count as temporary."""
-    import tempfile  # here, not at the top: it loads shutil, bz2, lzma and random (~2 ms)
-
-    names = ["/tmp", "/var/tmp", "/dev/shm", tempfile.gettempdir()]
-    if os.environ.get("TMPDIR"):
-        names.append(os.environ["TMPDIR"])
+    # The folders tempfile.gettempdir() chooses from ($TMPDIR, $TEMP, $TMP, then /tmp,
+    # /var/tmp, /usr/tmp), every one of them rather than its pick: importing tempfile loads
+    # shutil, bz2, lzma and random, ~10 ms of every one-shot command on a store outside /tmp.
+    names = ["/tmp", "/var/tmp", "/usr/tmp", "/dev/shm"]
+    names += [os.environ[v] for v in ("TMPDIR", "TEMP", "TMP") if os.environ.get(v)]
     home = Path.home().resolve()
     out: list[Path] = []
     for name in names:

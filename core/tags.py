@@ -10,7 +10,7 @@ import re
 from collections.abc import Sequence
 
 from core.errors import InvalidMeta
-from core.models import CATEGORIES, CLASSIFICATIONS, KINDS, SYNC_CLASSES
+from core.vocab import CATEGORIES, CLASSIFICATIONS, KINDS, SYNC_CLASSES
 
 MAX_TAGS = 10
 MAX_TAG_LEN = 64

@@ -4,21 +4,21 @@
 A view reads the memory's sidecar and body file (the index is not consulted) and, when an actor
 is named, journals the read as an access (core.index.access: one unsynced append). Opening a
 Store adds what a view does not use (the SQLite index, the log scan, the Merkle nodes) and
-costs a one-shot process more than the view itself, so the CLI calls `view` directly when no
-writer has work to do first (brain_tui.cli.common.view_memory).
+costs a one-shot process more than the view itself, so the CLI reads directly when no writer
+has work to do first (brain_tui.cli.common.view_memory), the body without msgspec
+(core.view_body, whose steps this module shares).
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from typing import Any
 
-from core import paths, validate
+from core import paths
 from core.errors import NotFound
-from core.index import access
-from core.layout import Layout, sidecar_path
+from core.layout import Layout
 from core.models import Memory, Sidecar
+from core.view_body import checked, read_body, record, refuse_purged, sidecar_stat
 from core.write.file_view import read_sidecar
 
 # path -> (sidecar mtime_ns, inode, Sidecar): a long-lived Store's cache of decoded sidecars.
@@ -36,14 +36,9 @@ def view(
 ) -> Memory:
     """Read the memory at path; naming an actor journals the read as an access. A note goes
     to notes when the access could not be recorded (the read still succeeds)."""
-    path = paths.validate(path)
-    if actor is not None and actor != "":
-        validate.actor(actor)
+    path = checked(path, actor)
     root = str(layout.root)  # plain strings on this hot path: a pathlib join costs ~3 µs
-    try:
-        st = os.stat(f"{root}/{sidecar_path(path)}")
-    except FileNotFoundError:
-        raise NotFound(f"{path}: no such memory") from None
+    st = sidecar_stat(root, path)
     hit = cache.get(path) if cache is not None else None
     if hit is not None and hit[0] == st.st_mtime_ns and hit[1] == st.st_ino:
         side: Sidecar = hit[2]
@@ -55,17 +50,7 @@ def view(
         side = found
         if cache is not None:
             cache[path] = (st.st_mtime_ns, st.st_ino, side)
-    if side.state == "purged":
-        raise NotFound(f"{path}: purged (seq {side.seq}); its content is gone for good")
-    try:
-        with open(f"{root}/{path}", "rb", buffering=0) as f:  # no BufferedReader: -3 µs
-            body = f.readall()
-    except FileNotFoundError:
-        raise NotFound(f"{path}: the body file is missing; run `brain doctor`") from None
-    if actor:
-        try:
-            access.record(layout, path, actor, clock())
-        except OSError as e:  # read-only media or a full disk: the read still succeeds
-            if notes is not None:
-                notes.append(f"the access was not recorded ({e.strerror or e})")
+    refuse_purged(path, side.state, side.seq)
+    body = read_body(root, path)
+    record(layout, path, actor, clock() if actor else 0, notes)
     return Memory(path, body, side)

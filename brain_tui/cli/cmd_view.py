@@ -23,17 +23,18 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
+    if not (args.json or args.meta):  # the body alone: the fast path, without msgspec
+        sys.stdout.buffer.write(common.view_body(args, args.path, common.actor_of(args)))
+        sys.stdout.buffer.flush()
+        return 0
     mem = common.view_memory(args, args.path, common.actor_of(args))
     if args.json:
         doc = {"path": mem.path, "sidecar": mem.sidecar}
         if not args.meta:
             doc["body"] = mem.body.decode("utf-8", "replace")
         common.print_json(doc)
-    elif args.meta:
-        _print_meta(mem.path, mem.sidecar)
     else:
-        sys.stdout.buffer.write(mem.body)
-        sys.stdout.buffer.flush()
+        _print_meta(mem.path, mem.sidecar)
     return 0
 
 

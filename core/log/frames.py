@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -11,15 +10,13 @@ import msgspec
 from core.log import canonical
 from core.log.crc import crc32c
 
-HEADER = struct.Struct(">IIQQ")
-HEADER_SIZE = HEADER.size  # 24
-MAX_PAYLOAD = 1 << 20
-
-
-def encode(seq: int, ts_ns: int, payload: bytes, *, limit: int | None = MAX_PAYLOAD) -> bytes:
-    if limit is not None and len(payload) > limit:
-        raise ValueError(f"frame payload of {len(payload)} bytes exceeds {limit}")
-    return HEADER.pack(len(payload), crc32c(payload), seq, ts_ns) + payload
+# Writing a frame lives in core.log.frame_header (no msgspec there); this module re-exports it.
+from core.log.frame_header import (  # noqa: F401
+    HEADER,
+    HEADER_SIZE,
+    MAX_PAYLOAD,
+    encode,
+)
 
 
 @dataclass(frozen=True, slots=True)

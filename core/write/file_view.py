@@ -25,9 +25,16 @@ def read_sidecar(root: Path, path: str) -> Sidecar | None:
     try:
         # A plain string and an unbuffered read: this runs for every write and index update.
         with open(f"{root}/{sidecar_path(path)}", "rb", buffering=0) as f:
-            return _sidecar_decoder.decode(f.readall())
+            raw = f.readall()
     except FileNotFoundError:
         return None
+    return decode_sidecar(path, raw)
+
+
+def decode_sidecar(path: str, raw: bytes) -> Sidecar:
+    """The sidecar of the memory at path from its bytes; UnreadableSidecar when they are not."""
+    try:
+        return _sidecar_decoder.decode(raw)
     except msgspec.DecodeError as e:  # ValidationError included
         raise UnreadableSidecar(
             f"{sidecar_path(path)}: unreadable sidecar ({e}); run `brain doctor`"

@@ -398,3 +398,23 @@ def test_non_temp_root_allowed(no_env: None) -> None:
     if paths.is_temp_root(root):
         pytest.skip("$HOME is inside a temporary folder on this machine")
     paths.check_root_allowed(root, allow_temp=False)
+
+
+def test_the_temp_root_check_does_not_import_tempfile(tmp_path: Path) -> None:
+    """Every one-shot command on a store outside /tmp asks is_temp_root: importing tempfile
+    for it cost ~10 ms of start-up (it loads shutil, bz2, lzma and random)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from pathlib import Path; from core import paths\n"
+        "assert paths.is_temp_root(Path('/tmp/x')) and not paths.is_temp_root(Path('/srv/x'))\n"
+        f"assert paths.is_temp_root(Path({str(tmp_path / 'own' / 's')!r}))\n"
+        "print('tempfile' in sys.modules)\n"
+    )
+    env = {**os.environ, "TMPDIR": str(tmp_path / "own")}
+    env.pop("BRAIN_ALLOW_TEMP_STORE", None)
+    (tmp_path / "own").mkdir()
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, env=env, timeout=60)
+    assert p.returncode == 0, p.stderr.decode()
+    assert p.stdout == b"False\n"

@@ -458,6 +458,47 @@ def test_view_reads_without_opening_the_store(store: str) -> None:
     assert b"LOADED []" in p.stderr, p.stderr.decode()
 
 
+def test_view_of_a_body_imports_neither_msgspec_nor_typing(store: str) -> None:
+    """Issue 11: a one-shot `brain view PATH` checks the sidecar with the stdlib (core.shapes)
+    and writes its access entry without msgspec, whose import (~15 ms, typing_extensions and
+    inspect) would cost more than the view; nor does it load typing or dataclasses."""
+    put(store, MEM, b"plain\n")
+    code = (
+        "import sys; from brain_tui.cli.main import main\n"
+        f"assert main(['--store', {store!r}, 'view', {MEM!r}]) == 0\n"
+        "bad = ('msgspec', 'typing', 'typing_extensions', 'dataclasses', 'inspect', 'tempfile',"
+        " 'sqlite3', 'cryptography', 'core.store', 'core.models')\n"
+        "print('LOADED', sorted(m for m in bad if m in sys.modules), file=sys.stderr)\n"
+    )
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, env=_env(), timeout=60)
+    assert p.returncode == 0, p.stderr.decode()
+    assert p.stdout == b"plain\n"
+    assert b"LOADED []" in p.stderr, p.stderr.decode()
+    access = Path(store) / "audit" / "access.binlog"
+    assert access.stat().st_size > 0  # the read was journaled, as by the full view
+
+
+@pytest.mark.parametrize(
+    ("sidecar", "error"),
+    [
+        (b'{"kind": "facts", "state": "active", "surprise": 1}', "unreadable sidecar"),
+        (b'{"kind": "facts", "seq": "7"}', "unreadable sidecar"),
+        (b'{"kind": "facts", "title": "\\ud800"}', "unreadable sidecar"),
+        (b"not json", "unreadable sidecar"),
+        (b'{"kind": "facts", "state": "purged", "seq": 42}', "purged (seq 42)"),
+    ],
+)
+def test_view_of_a_body_refuses_what_the_full_view_refuses(
+    store: str, sidecar: bytes, error: str
+) -> None:
+    """The body view checks the sidecar without msgspec only where it is plainly well-formed;
+    anything else is decoded as a Struct, which refuses it with the same message as before."""
+    put(store, MEM, b"body\n")
+    (Path(store) / MEM.replace(".md", ".meta.json")).write_bytes(sidecar)
+    for flags in ((), ("--meta",)):
+        assert error in one_line_error(brain("--store", store, "view", *flags, MEM))
+
+
 def test_view_after_a_crashed_put_shows_the_committed_body(store: str) -> None:
     """A put that died after its commit point left its row in the journal only: `brain view`
     does not read the files directly then, it opens the store writable (replay) first."""
