@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
+import _thread
 import itertools
 import json
-import threading
 
 from core import fsio
 from core.layout import Layout
 from core.log import frame_header
 
 _counter = itertools.count(1)
-_lock = threading.Lock()
+_lock = _thread.allocate_lock()  # threading's Lock, without importing threading (~1.5 ms)
 
 
 def record(layout: Layout, path: str, actor: str, ts_ns: int) -> None:
