@@ -13,7 +13,6 @@ While a writer runs, rows are applied on the applier thread (`core.index.applier
 
 from __future__ import annotations
 
-import shutil
 import sqlite3
 import time
 from collections.abc import Callable
@@ -190,6 +189,8 @@ class Follower:
         self.reader.close()
         if self.index is not None:
             self.index.close()
+        import shutil  # here: only a rebuild needs it (~2 ms of every one-shot command's start-up)
+
         shutil.rmtree(self.layout.index_dir, ignore_errors=True)
         self.index = IndexWriter(self.layout.index_db, self.layout.root)
         n = self.rebuild()
