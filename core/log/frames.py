@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import msgspec
 
@@ -19,8 +18,7 @@ from core.log.frame_header import (  # noqa: F401
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Frame:
+class Frame(msgspec.Struct, frozen=True):
     offset: int
     seq: int
     ts_ns: int
@@ -31,8 +29,7 @@ class Frame:
         return self.offset + HEADER_SIZE + len(self.payload)
 
 
-@dataclass(frozen=True, slots=True)
-class BadFrame:
+class BadFrame(msgspec.Struct, frozen=True):
     """Where and why reading stopped. `torn` means the bytes simply ran out."""
 
     offset: int

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import msgspec
 
 from core.errors import CorruptLog
@@ -15,8 +13,7 @@ from core.models import OPS, Row
 _row_decoder = msgspec.json.Decoder(Row)
 
 
-@dataclass(slots=True)
-class Tip:
+class Tip(msgspec.Struct):
     seq: int = 0
     ts_ns: int = 0
     chain: str = GENESIS_CHAIN
@@ -43,8 +40,7 @@ def decode_row(payload: bytes) -> Row:
     return _row_decoder.decode(payload)
 
 
-@dataclass(slots=True)
-class Scan:
+class Scan(msgspec.Struct):
     tip: Tip
     rows: list[tuple[Row, bytes, int]]  # row, payload, frame offset
     bad: frames.BadFrame | None

@@ -13,7 +13,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import msgspec
@@ -27,8 +26,7 @@ META_KEY = "verified_note"
 _MAX_NOTE_BYTES = 64 << 10
 
 
-@dataclass(frozen=True)
-class Verified:
+class Verified(msgspec.Struct, frozen=True):
     """The newest checkpoint as open verified it."""
 
     size: int

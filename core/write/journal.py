@@ -22,7 +22,6 @@ import queue
 import struct
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -37,26 +36,23 @@ _U32 = struct.Struct(">I")
 _U64 = struct.Struct(">Q")
 
 
-@dataclass(slots=True)
-class Write:
+class Write(msgspec.Struct):
     path: str
     body: bytes | None  # None: only the sidecar is written (a purge stub)
     sidecar: dict[str, Any]
 
 
-@dataclass(slots=True)
-class VersionMove:
+class VersionMove(msgspec.Struct):
     src: str
     dst: str
     seq: int
 
 
-@dataclass(slots=True)
-class Record:
-    frames: list[bytes] = field(default_factory=list)  # encoded binlog frames, in seq order
-    writes: list[Write] = field(default_factory=list)
-    versions: list[VersionMove] = field(default_factory=list)
-    removes: list[str] = field(default_factory=list)
+class Record(msgspec.Struct):
+    frames: list[bytes] = msgspec.field(default_factory=list)  # encoded binlog frames, in seq order
+    writes: list[Write] = msgspec.field(default_factory=list)
+    versions: list[VersionMove] = msgspec.field(default_factory=list)
+    removes: list[str] = msgspec.field(default_factory=list)
     first_seq: int = 0
     first_ts: int = 0
     last_seq: int = 0

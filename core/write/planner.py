@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 import msgspec
 
@@ -21,8 +20,7 @@ from core.write.sequencer import Sequencer
 PROVENANCE = frozenset({"imported_from", "foreign_chain"})  # what an import put records
 
 
-@dataclass(slots=True)
-class Result:
+class Result(msgspec.Struct):
     """What a caller gets back for one intent."""
 
     seq: int
@@ -32,15 +30,14 @@ class Result:
     row: Row | None = None
     # What the caller must be told: after a purge, exports outside the store that may still
     # hold the content (the engine cannot delete those).
-    notes: list[str] = field(default_factory=list)
+    notes: list[str] = msgspec.field(default_factory=list)
 
 
-@dataclass(slots=True)
-class Plan:
-    writes: list[Write] = field(default_factory=list)
-    versions: list[VersionMove] = field(default_factory=list)
-    removes: list[str] = field(default_factory=list)
-    purges: list[int] = field(default_factory=list)
+class Plan(msgspec.Struct):
+    writes: list[Write] = msgspec.field(default_factory=list)
+    versions: list[VersionMove] = msgspec.field(default_factory=list)
+    removes: list[str] = msgspec.field(default_factory=list)
+    purges: list[int] = msgspec.field(default_factory=list)
 
 
 class Planner:

@@ -10,19 +10,19 @@ against the log.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
+
+import msgspec
 
 MAX_SEQ = 2**64 - 1
 MAX_BYTES = 1 << 20  # far more than any real redo list; a bigger file is read this far only
 _SHOWN = 40
 
 
-@dataclass
-class PendingList:
-    seqs: list[int] = field(default_factory=list)  # well-formed, sorted, unique
-    junk: list[str] = field(default_factory=list)  # entries that are not a seq, as shown
-    raw_junk: list[bytes] = field(default_factory=list)  # the same entries, byte for byte
+class PendingList(msgspec.Struct):
+    seqs: list[int] = msgspec.field(default_factory=list)  # well-formed, sorted, unique
+    junk: list[str] = msgspec.field(default_factory=list)  # entries that are not a seq, as shown
+    raw_junk: list[bytes] = msgspec.field(default_factory=list)  # the same entries, byte for byte
     truncated: bool = False  # the file is larger than MAX_BYTES
 
 

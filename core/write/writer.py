@@ -13,8 +13,9 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from functools import partial
+
+import msgspec
 
 from core import fsio, verdict
 from core.errors import BrainError, CorruptLog, Frozen, PreconditionFailed
@@ -52,8 +53,7 @@ MAX_GROUP_ROWS = 4096
 _CRASH_AFTER_COMMIT = os.environ.get("BRAIN_TEST_CRASH_AFTER_COMMIT") == "1"
 
 
-@dataclass(eq=False)
-class Request:
+class Request(msgspec.Struct, eq=False):
     intents: Sequence[Intent]
     actor: str
     # Released when the request has run (finished) or when its caller is handed the commit
