@@ -12,7 +12,10 @@ import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
+
+TYPE_CHECKING = False  # without importing typing; Path only annotates (no pathlib for a view)
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 class RealIO:

@@ -3,15 +3,30 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
+
+# pathlib is imported where a Path is made, not here: a one-shot `brain view` reads through
+# plain strings (root_path, ACCESS_LOG) and never loads it (with urllib.parse and ipaddress,
+# ~3 ms of its start-up).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from pathlib import Path
 
 DEFAULT_ROOT = "~/.cyberos-memory"
+ACCESS_LOG = "audit/access.binlog"  # the read journal, relative to the root
+
+
+def root_path(store: str | os.PathLike[str] | None = None) -> str:
+    """The store root as an absolute path string: --store, then CYBEROS_BRAIN_HOME, then
+    ~/.cyberos-memory."""
+    raw = os.path.expanduser(str(store or os.environ.get("CYBEROS_BRAIN_HOME") or DEFAULT_ROOT))
+    return raw if os.path.isabs(raw) else os.path.join(os.getcwd(), raw)
 
 
 def resolve_root(store: str | os.PathLike[str] | None = None) -> Path:
-    """--store, then CYBEROS_BRAIN_HOME, then ~/.cyberos-memory."""
-    raw = store or os.environ.get("CYBEROS_BRAIN_HOME") or DEFAULT_ROOT
-    return Path(os.path.expanduser(str(raw))).absolute()
+    """root_path as a Path (Path.absolute() of the same string: the same Path)."""
+    from pathlib import Path
+
+    return Path(root_path(store))
 
 
 class Layout:
@@ -76,7 +91,7 @@ class Layout:
 
     @property
     def access_log(self) -> Path:
-        return self.audit / "access.binlog"
+        return self.root / ACCESS_LOG
 
     @property
     def memories(self) -> Path:

@@ -11,7 +11,6 @@ import os
 import re
 import stat
 import unicodedata
-from pathlib import Path
 
 from core.errors import InvalidPath, TempStoreRefused
 from core.vocab import KINDS
@@ -146,7 +145,11 @@ def version_paths(path: str, seq: int) -> tuple[str, str]:
 
 
 def check_no_symlink(
-    root: Path, rel: str, safe_dirs: set[str] | None = None, *, last_absent: bool = False
+    root: str | os.PathLike[str],
+    rel: str,
+    safe_dirs: set[str] | None = None,
+    *,
+    last_absent: bool = False,
 ) -> None:
     """Raise InvalidPath if any existing component of root/rel below root is a symlink.
 
@@ -225,7 +228,11 @@ def slug_with_hash(text: str, *, max_len: int = 60) -> str:
 # -- store-root sandbox -----------------------------------------------------------------------
 
 
-def _temp_dirs() -> list[Path]:
+# Resolved with os.path, not pathlib (whose Path.resolve is os.path.realpath): every one-shot
+# command asks, and `brain view` loads no pathlib (with urllib.parse and ipaddress, ~3 ms).
+
+
+def _temp_dirs() -> list[str]:
     """Resolved temporary folders. A candidate that is '/' or holds $HOME is ignored: a
     mis-set $TMPDIR must not make every store count as temporary."""
     # The folders tempfile.gettempdir() chooses from ($TMPDIR, $TEMP, $TMP, then /tmp,
@@ -233,27 +240,32 @@ def _temp_dirs() -> list[Path]:
     # shutil, bz2, lzma and random, ~10 ms of every one-shot command on a store outside /tmp.
     names = ["/tmp", "/var/tmp", "/usr/tmp", "/dev/shm"]
     names += [os.environ[v] for v in ("TMPDIR", "TEMP", "TMP") if os.environ.get(v)]
-    home = Path.home().resolve()
-    out: list[Path] = []
+    home = os.path.realpath(os.path.expanduser("~"))
+    out: list[str] = []
     for name in names:
         try:
-            resolved = Path(name).resolve()
-        except (OSError, RuntimeError):
+            resolved = os.path.realpath(name)
+        except (OSError, ValueError):
             continue
-        if resolved == Path(resolved.anchor) or home.is_relative_to(resolved):
-            continue
+        if os.path.dirname(resolved) == resolved or _inside(home, resolved):
+            continue  # the file system's root, or a folder holding $HOME
         if resolved not in out:
             out.append(resolved)
     return out
 
 
-def is_temp_root(path: Path) -> bool:
+def _inside(path: str, folder: str) -> bool:
+    """Path.is_relative_to for resolved path strings: path is folder or below it."""
+    return path == folder or path.startswith(folder.rstrip("/") + "/")
+
+
+def is_temp_root(path: str | os.PathLike[str]) -> bool:
     """True if the resolved path is inside (or is) a temporary folder."""
-    resolved = Path(path).expanduser().resolve()
-    return any(resolved.is_relative_to(tmp) for tmp in _temp_dirs())
+    resolved = os.path.realpath(os.path.expanduser(os.fspath(path)))
+    return any(_inside(resolved, tmp) for tmp in _temp_dirs())
 
 
-def check_root_allowed(path: Path, allow_temp: bool) -> None:
+def check_root_allowed(path: str | os.PathLike[str], allow_temp: bool) -> None:
     """Refuse a store root in a temporary folder unless the caller or env opts in."""
     if allow_temp or os.environ.get(ALLOW_TEMP_ENV) == "1":
         return

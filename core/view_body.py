@@ -14,7 +14,7 @@ import os
 from core import paths, shapes, validate
 from core.errors import NotFound
 from core.index import access
-from core.layout import Layout, sidecar_path
+from core.layout import sidecar_path
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (~2 ms of a view)
 if TYPE_CHECKING:
@@ -48,33 +48,31 @@ def read_body(root: str, path: str) -> bytes:
         raise NotFound(f"{path}: the body file is missing; run `brain doctor`") from None
 
 
-def record(
-    layout: Layout, path: str, actor: str | None, ts_ns: int, notes: list[str] | None
-) -> None:
+def record(root: str, path: str, actor: str | None, ts_ns: int, notes: list[str] | None) -> None:
     """Journal the read as an access when an actor is named; a note when it cannot be."""
     if not actor:
         return
     try:
-        access.record(layout, path, actor, ts_ns)
+        access.record(root, path, actor, ts_ns)
     except OSError as e:  # read-only media or a full disk: the read still succeeds
         if notes is not None:
             notes.append(f"the access was not recorded ({e.strerror or e})")
 
 
 def body(
-    layout: Layout,
+    root: str,
     path: str,
     *,
     actor: str | None,
     clock: Callable[[], int],
     notes: list[str] | None = None,
 ) -> bytes:
-    """The body of the memory at path, as `view(...).body` returns it (same checks, same
-    errors); naming an actor journals the read."""
+    """The body of the memory at path in the store at root (an absolute path string: no
+    pathlib either), as `view(...).body` returns it (same checks, same errors); naming an
+    actor journals the read."""
     path = checked(path, actor)
-    root = str(layout.root)
     sidecar_stat(root, path)
-    paths.check_no_symlink(layout.root, path)
+    paths.check_no_symlink(root, path)
     try:
         with open(f"{root}/{sidecar_path(path)}", "rb", buffering=0) as f:
             raw = f.readall()
@@ -89,5 +87,5 @@ def body(
         state, seq = side.state, side.seq
     refuse_purged(path, state, seq)
     data = read_body(root, path)
-    record(layout, path, actor, clock(), notes)
+    record(root, path, actor, clock() if actor else 0, notes)
     return data

@@ -21,7 +21,6 @@ if TYPE_CHECKING:
     from collections.abc import Iterable
     from typing import Any
 
-    from core.layout import Layout
     from core.models import Memory, Row
     from core.store import Store
 
@@ -189,64 +188,68 @@ def open_store(
 def view_memory(args: argparse.Namespace, path: str, actor: str | None) -> Memory:
     """`brain view --meta/--json`'s read: the memory with its decoded sidecar. A view reads
     only the memory's files (core.view), so when nothing must run before a read (see
-    _can_read_directly) it reads them without opening the Store: no SQLite, no log scan."""
+    _direct_root) it reads them without opening the Store: no SQLite, no log scan."""
     import time
+    from pathlib import Path
 
     from core import view
+    from core.layout import Layout
 
-    layout = _direct_layout(args)
-    if layout is not None:
-        return view.view(layout, path, actor=actor, clock=time.time_ns)
+    root = _direct_root(args)
+    if root is not None:
+        return view.view(Layout(Path(root)), path, actor=actor, clock=time.time_ns)
     with open_store(args, read_only=True) as store:
         return store.view(path, actor=actor)
 
 
 def view_body(args: argparse.Namespace, path: str, actor: str | None) -> bytes:
     """`brain view`'s read: the body alone, read directly as in view_memory and, with no
-    sidecar to print, without importing msgspec (core.view_body)."""
+    sidecar to print, without importing msgspec or pathlib (core.view_body)."""
     import time
 
     from core import view_body
 
-    layout = _direct_layout(args)
-    if layout is not None:
-        return view_body.body(layout, path, actor=actor, clock=time.time_ns)
+    root = _direct_root(args)
+    if root is not None:
+        return view_body.body(root, path, actor=actor, clock=time.time_ns)
     with open_store(args, read_only=True) as store:
         return store.view(path, actor=actor).body
 
 
-def _direct_layout(args: argparse.Namespace) -> Layout | None:
-    """The store's layout when a view may read its files directly, else None: anything
-    unusual (no store, a manifest that is not plainly well-formed, a journal to replay)
-    takes the full read-only open, which reports it or repairs it first."""
+def _direct_root(args: argparse.Namespace) -> str | None:
+    """The store's root (a plain string) when a view may read its files directly, else None:
+    anything unusual (no store, a manifest that is not plainly well-formed, a journal to
+    replay) takes the full read-only open, which reports it or repairs it first."""
     from core import shapes
-    from core.layout import Layout, resolve_root
+    from core.layout import root_path
     from core.paths import check_root_allowed
 
-    layout = Layout(resolve_root(args.store))
-    check_root_allowed(layout.root, args.allow_temp_store)
+    root = root_path(args.store)
+    check_root_allowed(root, args.allow_temp_store)
     try:
-        raw = layout.manifest.read_bytes()
+        with open(f"{root}/manifest.json", "rb") as f:
+            raw = f.read()
     except OSError:
         return None
-    if not shapes.plain_manifest(raw) or _needs_writer(layout.root):
+    if not shapes.plain_manifest(raw) or _needs_writer(root):
         return None
-    return layout
+    return root
 
 
-def _needs_writer(root) -> bool:
+def _needs_writer(root: str | os.PathLike[str]) -> bool:
     """A read-only open would show less than a writable one: the index is missing, or a
-    journal holds committed rows nobody has applied yet."""
+    journal holds committed rows nobody has applied yet. (Plain path strings: no pathlib.)"""
+    root = os.fspath(root)
     try:
-        if not (root / "index" / "brain.sqlite").exists():
+        if not os.path.exists(f"{root}/index/brain.sqlite"):
             return True
-        if (root / "audit" / "journal.wal").stat().st_size == 0:
+        if os.stat(f"{root}/audit/journal.wal").st_size == 0:
             return False
     except FileNotFoundError:
         return False
     from core.write.lock import is_locked
 
-    return not is_locked(root / ".lock")  # a live writer's journal is its own business
+    return not is_locked(f"{root}/.lock")  # a live writer's journal is its own business
 
 
 def _passphrase_if_needed(args: argparse.Namespace) -> str | None:

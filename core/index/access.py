@@ -7,19 +7,20 @@ import itertools
 import json
 
 from core import fsio
-from core.layout import Layout
+from core.layout import ACCESS_LOG, Layout
 from core.log import frame_header
 
 _counter = itertools.count(1)
 _lock = _thread.allocate_lock()  # threading's Lock, without importing threading (~1.5 ms)
 
 
-def record(layout: Layout, path: str, actor: str, ts_ns: int) -> None:
-    """Append one entry. `path` and `actor` must be validated (core.view does it)."""
+def record(root: str, path: str, actor: str, ts_ns: int) -> None:
+    """Append one entry to the journal of the store at root (a plain string: a one-shot
+    `brain view` loads no pathlib). `path` and `actor` must be validated (core.view does it)."""
     with _lock:
         n = next(_counter)
     payload = entry_payload(path, actor, n, ts_ns)
-    fsio.append(layout.access_log, frame_header.encode(n, ts_ns, payload))
+    fsio.append(f"{root}/{ACCESS_LOG}", frame_header.encode(n, ts_ns, payload))
 
 
 def entry_payload(path: str, actor: str, n: int, ts_ns: int) -> bytes:

@@ -146,7 +146,7 @@ def describe(lock_path: Path) -> str:
     return f"{h.program} (pid {h.pid} on {h.host})"
 
 
-def is_locked(lock_path: Path) -> bool:
+def is_locked(lock_path: str | os.PathLike[str]) -> bool:
     """True when some process holds the flock right now (probe without waiting)."""
     try:
         fd = os.open(lock_path, os.O_RDONLY | os.O_CLOEXEC)

@@ -418,3 +418,15 @@ def test_the_temp_root_check_does_not_import_tempfile(tmp_path: Path) -> None:
     p = subprocess.run([sys.executable, "-c", code], capture_output=True, env=env, timeout=60)
     assert p.returncode == 0, p.stderr.decode()
     assert p.stdout == b"False\n"
+
+
+@pytest.mark.parametrize("raw", ["/srv/brain", "rel/store", "./a/../b/", "~/brain", "~"])
+def test_root_path_is_resolve_roots_string(raw: str, monkeypatch, tmp_path: Path) -> None:
+    """The view path's plain-string root names the folder resolve_root's Path names."""
+    from core.layout import resolve_root, root_path
+
+    monkeypatch.chdir(tmp_path)
+    expected = Path(os.path.expanduser(raw)).absolute()
+    assert resolve_root(raw) == expected
+    assert Path(root_path(raw)) == expected
+    assert os.path.isabs(root_path(raw))
