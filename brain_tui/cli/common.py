@@ -36,6 +36,11 @@ class UsageError(BrainError):
 # -- global options -------------------------------------------------------------------------
 
 
+# The global options that take a value: parsing.find_command skips their values when it looks
+# for the command name (a test keeps this equal to the options add_global_options adds).
+GLOBAL_VALUE_OPTIONS = ("--store", "--actor")
+
+
 def add_global_options(parser: argparse.ArgumentParser) -> None:
     """--store, --allow-temp-store, --actor, --json.
 
