@@ -33,7 +33,6 @@ from core.log.tip import Tip, offset_valid, scan_current, scan_from, start_tip
 from core.models import PROTOCOL_VERSION, Manifest, Memory, Row, Sidecar
 from core.store_state import StoreState
 from core.verify.mmr import MMR
-from core.view import view as view_memory
 from core.write import purge_list
 from core.write.file_view import read_sidecar
 from core.write_session import WriteSession
@@ -784,6 +783,10 @@ class Store:
 
     def view(self, path: str, *, actor: str | None = None) -> Memory:
         """Read a memory; naming an actor journals the read as an access (core.view)."""
+        # Imported here (a dict lookup once loaded): a one-shot put or search never views,
+        # and core.view brings core.view_body, core.shapes, json and the access journal.
+        from core.view import view as view_memory
+
         return view_memory(
             self.layout,
             path,

@@ -17,12 +17,12 @@ import re
 import unicodedata
 from collections.abc import Mapping, Sequence
 
-from core import paths, tags
+from core import paths
 from core.errors import BrainError, InvalidMeta
 from core.limits import MAX_BODY_BYTES
 from core.vocab import KINDS, OPS, PURGE_REASONS, STATES
 
-# core.log.canonical (msgspec) and core.write.intents (dataclasses) are imported by the checks
+# core.log.canonical (msgspec), core.write.intents and core.tags are imported by the checks
 # that use them, and typing only for the type checker: a one-shot `brain view` checks its path
 # and actor here and needs none of them (~15 ms).
 TYPE_CHECKING = False
@@ -234,6 +234,8 @@ def put_fields(fields: Mapping[str, Any]) -> None:
         from core.log import canonical
 
         canonical.validate(title, "title")
+    from core import tags
+
     if fields.get("tags") is not None:
         tags.validate_tags(fields["tags"])
     tags.validate_fields(
