@@ -52,5 +52,5 @@ def view(
             cache[path] = (st.st_mtime_ns, st.st_ino, side)
     refuse_purged(path, side.state, side.seq)
     body = read_body(root, path)
-    record(root, path, actor, clock() if actor else 0, notes)
+    record(root, path, actor, clock, notes)
     return Memory(path, body, side)

@@ -48,12 +48,14 @@ def read_body(root: str, path: str) -> bytes:
         raise NotFound(f"{path}: the body file is missing; run `brain doctor`") from None
 
 
-def record(root: str, path: str, actor: str | None, ts_ns: int, notes: list[str] | None) -> None:
+def record(
+    root: str, path: str, actor: str | None, clock: Callable[[], int], notes: list[str] | None
+) -> None:
     """Journal the read as an access when an actor is named; a note when it cannot be."""
     if not actor:
         return
     try:
-        access.record(root, path, actor, ts_ns)
+        access.record(root, path, actor, clock())
     except OSError as e:  # read-only media or a full disk: the read still succeeds
         if notes is not None:
             notes.append(f"the access was not recorded ({e.strerror or e})")
@@ -87,5 +89,5 @@ def body(
         state, seq = side.state, side.seq
     refuse_purged(path, state, seq)
     data = read_body(root, path)
-    record(root, path, actor, clock() if actor else 0, notes)
+    record(root, path, actor, clock, notes)
     return data
