@@ -22,7 +22,7 @@ from core.models import KINDS, Sidecar
 _decoder = msgspec.json.Decoder(Sidecar)
 _KINDS = frozenset(KINDS)
 _VERSION = re.compile(r"^(\d{20})\.(md|meta\.json)$")
-_TEMP = re.compile(r"^\..+\.tmp(\d+)$")
+TEMP_NAME = re.compile(r"^\..+\.tmp(\d+)$")  # a writer's temp: .NAME.tmpPID
 _NUMBERED = re.compile(r"^(?P<base>.+?) \((?P<n>\d+)\)(?P<ext>\.md|\.meta\.json)$")
 SIDE = ".meta.json"
 
@@ -126,7 +126,7 @@ def _walk(ctx, facts: FileFacts, rel: str, depth: int) -> None:
         if e.is_symlink():
             facts.symlinks.append(child)
             continue
-        m = _TEMP.match(e.name)
+        m = TEMP_NAME.match(e.name)
         if m:
             if not pid_alive(int(m.group(1))):
                 facts.temps.append(child)

@@ -8,7 +8,7 @@ import re
 
 import msgspec
 
-from core.doctor.filewalk import strings_in
+from core.doctor.filewalk import TEMP_NAME, strings_in
 from core.doctor.logwalk import looks_absolute, pid_alive
 from core.doctor.model import Finding, Invariant, fail, ok, some, warn
 from core.log import canonical
@@ -35,7 +35,6 @@ _AUDIT = re.compile(
 _NOTE = re.compile(r"^\d{20}\.note$")
 _KEY = re.compile(r"^[A-Za-z0-9._-]+\.[0-9a-f]{8}\.(key|vkey)$")
 _INDEX = re.compile(r"^brain\.sqlite(-wal|-shm|-journal)?$")
-_TEMP = re.compile(r"^\..+\.tmp(\d+)$")
 _STORE_ID = re.compile(r"^[0-9a-f]{32}$")
 
 
@@ -47,7 +46,7 @@ def _scan(root: str, rel: str, allowed, odd: list[str], temps: list[str]) -> Non
         return
     for e in entries:
         child = f"{rel}/{e.name}" if rel else e.name
-        m = _TEMP.match(e.name)
+        m = TEMP_NAME.match(e.name)
         if m and not e.is_dir(follow_symlinks=False):
             if not pid_alive(int(m.group(1))):
                 temps.append(child)

@@ -3,7 +3,8 @@
 Recoverable (no reason): replay the journal and rewrite HEAD (by taking the lock), rebuild
 `mmr.nodes` from the binlog, reindex (or only recount the index's status counts), clear a stale
 lease note, delete an export that holds a private key, drop entries of `audit/purge.pending`
-that name no purge row, and lift a freeze that open made from derived state.
+that name no purge row, delete the temp files a dead writer left, and lift a freeze that open
+made from derived state.
 
 A person's repair (needs a reason, writes one `repair` row): accept a rollback or a
 truncation as the store now is (checkpoint notes the log no longer reaches and notes that fail
@@ -22,7 +23,9 @@ from typing import TYPE_CHECKING, TypeVar
 
 from core import fsio, verdict, verifiable
 from core.doctor.exports import leaking
-from core.doctor.model import FAIL, DoctorReport, InvariantResult
+from core.doctor.filewalk import TEMP_NAME
+from core.doctor.logwalk import pid_alive
+from core.doctor.model import FAIL, PASS, DoctorReport, InvariantResult
 from core.errors import BrainError
 from core.log import frames
 from core.verify import checkpoints, keys, signed_note
@@ -34,6 +37,7 @@ if TYPE_CHECKING:
     from core.write.writer import Writer
 
 T = TypeVar("T")
+
 
 # What a person may accept by writing a repair row: the store's own history still chains.
 ACCEPTABLE = {
@@ -96,6 +100,9 @@ def _repair(store: Store, report: DoctorReport, reason: str | None, actor: str) 
         _attempt(out, "exports", lambda: _drop_leaking_exports(store))
     if "purges.pending" in ids:
         _attempt(out, "purge list", lambda: _drop_bogus_purges(store))
+    layout_result = report.result("layout.canonical")
+    if layout_result is not None and layout_result.status != PASS:
+        _attempt(out, "temp files", lambda: _drop_dead_temps(store, layout_result.paths))
     frozen = report.result("engine.frozen")
     if frozen is not None and frozen.status == FAIL:
         _attempt(out, "freeze", lambda: _lift(store))
@@ -282,6 +289,27 @@ def _drop_bogus_purges(store: Store) -> str:
 
     n = _locked(store, task)
     return f"removed {n} entries that name no purge from audit/purge.pending" if n else ""
+
+
+def _drop_dead_temps(store: Store, paths: list[str]) -> str:
+    """Delete `.NAME.tmpPID` files whose writer is gone. Under the lock, after the replay that
+    taking it runs: a committed record is rewritten from the journal, never from a temp, so a
+    dead writer's temp holds nothing the store still needs."""
+
+    def task() -> list[str]:
+        gone = []
+        for rel in paths:
+            m = TEMP_NAME.match(os.path.basename(rel))
+            path = store.root / rel
+            if m is None or pid_alive(int(m.group(1))) or not path.is_file() or path.is_symlink():
+                continue  # an odd entry the doctor also named, or a writer that is alive again
+            fsio.unlink(path)
+            gone.append(rel)
+        return gone
+
+    gone = _locked(store, task)
+    n = len(gone)
+    return f"deleted {n} temp file{'' if n == 1 else 's'} a dead writer left" if n else ""
 
 
 def _lift(store: Store) -> str:

@@ -233,6 +233,23 @@ def test_stale_lease_note_is_harmless_and_the_next_writer_replaces_it(root) -> N
     assert (root / ".lock").read_bytes() == b""  # a clean release leaves no note behind
 
 
+def test_repair_deletes_a_dead_writers_temps_and_keeps_a_live_ones(root) -> None:
+    """A writer killed while staging leaves `.NAME.tmpPID` files; the doctor names them and
+    --repair deletes them, but never a temp whose writer is still running."""
+    dead = root / "memories/facts" / f".orphan.md.tmp{_dead_pid()}"
+    live = root / "memories/facts" / f".busy.md.tmp{os.getpid()}"
+    for p in (dead, live):
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_bytes(b"half a body")
+    with Store.open(root, allow_temp=True) as s:
+        layout = s.doctor().result("layout.canonical")
+        assert layout.status == "WARN" and layout.paths == [str(dead.relative_to(root))]
+        fixed = s.doctor(repair=True)
+        assert "deleted 1 temp file a dead writer left" in fixed.repaired
+        assert fixed.result("layout.canonical").status == "PASS"
+    assert not dead.exists() and live.read_bytes() == b"half a body"
+
+
 def test_torn_journal_tail(root) -> None:
     (root / "audit/journal.wal").write_bytes(b"\x00\x00\x01\x00torn record")
     with Store.open(root, allow_temp=True, read_only=True) as s:
