@@ -7,7 +7,6 @@ show a missing fsync because the page cache survives it.
 
 from __future__ import annotations
 
-import errno
 import functools
 import os
 import sys
@@ -43,30 +42,6 @@ class RealIO:
             _full_fsync(fd)
         else:
             os.fdatasync(fd)
-
-    def write_dsync(self, fd: int, data: bytes | memoryview) -> None:
-        """`write` then `fdatasync` in one system call where Linux has RWF_DSYNC (pwritev2 at
-        the file offset, as O_DSYNC gives per write): the same durability, but the thread
-        releases the GIL once instead of twice, so another thread holding it (staging the
-        group's files) cannot delay the commit point between the two calls."""
-        flag = _RWF_DSYNC
-        if flag is None:
-            self.write(fd, data)
-            self.fdatasync(fd)
-            return
-        view = memoryview(data)
-        try:
-            n = os.pwritev(fd, [view], -1, flag)
-        except OSError as e:
-            if e.errno not in (errno.EOPNOTSUPP, errno.ENOSYS):
-                raise
-            self.write(fd, data)  # a kernel without pwritev2 or the flag: nothing was written
-            self.fdatasync(fd)
-            return
-        view = view[n:]
-        while view:
-            n = os.pwritev(fd, [view], -1, flag)
-            view = view[n:]
 
     def fsync(self, fd: int) -> None:
         if sys.platform == "darwin":
@@ -129,10 +104,6 @@ class RealIO:
             os.fsync(fd)
         finally:
             os.close(fd)
-
-
-# pwritev2's per-write data sync (Linux 4.7+); elsewhere write_dsync is write + fdatasync.
-_RWF_DSYNC: int | None = getattr(os, "RWF_DSYNC", None) if sys.platform == "linux" else None
 
 
 # libc is loaded on first use (syncfs, fallocate), not at import: ctypes costs ~1.5 ms of every
@@ -297,17 +268,6 @@ def pwrite(fd: int, data: bytes, offset: int) -> None:
 
 def fdatasync(fd: int) -> None:
     backend.fdatasync(fd)
-
-
-def write_dsync(fd: int, data: bytes | memoryview) -> None:
-    """Append data and make it durable (`write` then `fdatasync`). Only the plain backend
-    fuses the two; any other (the power-loss simulator, deferred syncs) sees the two calls."""
-    b = backend
-    if type(b) is RealIO:
-        b.write_dsync(fd, data)
-    else:
-        b.write(fd, data)
-        b.fdatasync(fd)
 
 
 def fsync(fd: int) -> None:

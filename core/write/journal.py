@@ -253,18 +253,17 @@ class Journal:
         sync. If either fails, the error is raised after both ended (the sync's first): the
         caller decides whether the record stands."""
         data = record.encode()
+        fsio.write(self._fd, data)
+        self.size += len(data)
         helper = staging
         if helper is not None:
             try:
-                fsio.write_dsync(self._fd, data)  # one call: the GIL is released once
+                fsio.fdatasync(self._fd)
             except BaseException:
                 helper.wait(quiet=True)  # never return while it still writes
                 raise
-            self.size += len(data)
             helper.wait()
             return
-        fsio.write(self._fd, data)
-        self.size += len(data)
         if during is not None:
             during()
         fsio.fdatasync(self._fd)

@@ -33,7 +33,6 @@ from core.write.intents import Delete, Intent, Move, Put
 from core.write.journal import Helper, Journal, Record
 from core.write.lock import WriterLock
 from core.write.planner import Plan, Planner, Result
-from core.write.salts import Salts
 from core.write.seal import finish_seal
 from core.write.sequencer import Sequencer
 
@@ -113,7 +112,6 @@ class Writer:
         self.mmr: MMR | None = None
         self.clock = clock
         self.rng = rng
-        self._salts = Salts(rng)  # commitment salts, drawn from rng in blocks
         self.binlog = Binlog(layout.audit)
         self.lock = WriterLock(layout.root, program, lock_timeout_s)
         self.journal: Journal | None = None
@@ -544,7 +542,7 @@ class Writer:
         seqr = Sequencer(self.tip.seq, self.tip.ts_ns, self.tip.chain, self.clock)
         plan = Plan()
         self.view.reset()
-        planner = Planner(self.view, seqr, plan, self._salts)
+        planner = Planner(self.view, seqr, plan, self.rng)
         assert self.journal is not None
         stager = Stager(self.layout.root, self.dirs)
         # The staging thread (None under a test backend: the files are staged at the commit,

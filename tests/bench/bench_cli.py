@@ -46,8 +46,7 @@ AGED_PUTS = 100  # one-shot puts before the "aged store" sync count
 MIRROR = Path(
     os.environ.get("BRAIN_BENCH_CYBEROS_MIRROR") or "/work/.mirror/cyberskill-official+cyberos/repo"
 )
-# pwritev2: the engine's commit point is one pwritev2 with RWF_DSYNC (core.fsio.write_dsync).
-SYNCS = ("fsync", "fdatasync", "syncfs", "msync", "pwritev2")
+SYNCS = ("fsync", "fdatasync", "syncfs", "msync")
 TIMEOUT = 120  # s, one command
 
 
@@ -103,7 +102,7 @@ def _run(cmd: list[str], body: bytes | None = None) -> float:
 
 
 def _syncs(cmd: list[str], body: bytes) -> float:
-    """Device syncs (fsync, fdatasync, syncfs, msync, a data-synced pwritev2) the command makes, its children included;
+    """Device syncs (fsync, fdatasync, syncfs, msync) the command makes, its children included;
     NaN when strace is missing or not allowed here."""
     strace = shutil.which("strace")
     if not strace:

@@ -176,17 +176,7 @@ def test_a_failed_commit_point_leaves_no_staged_file(
             real_sync(fd)
 
         if parallel:
-            monkeypatch.setattr(os, "fdatasync", fdatasync)  # where RWF_DSYNC is missing
-            real_pwritev = os.pwritev
-
-            def pwritev(fd: int, bufs, offset: int, flags: int = 0) -> int:
-                if flags and fail[0]:  # the commit point (fsio.write_dsync): write, then sync
-                    fail[0] -= 1
-                    os.writev(fd, bufs)  # the bytes land; the data sync fails
-                    raise OSError(errno.EIO, "Input/output error")
-                return real_pwritev(fd, bufs, offset, flags)
-
-            monkeypatch.setattr(os, "pwritev", pwritev)
+            monkeypatch.setattr(os, "fdatasync", fdatasync)
         else:
 
             class FailingSync(fsio.RealIO):  # not the real backend: staged, then synced
@@ -242,68 +232,3 @@ def test_staged_writes_cover_a_path_written_twice_in_one_request(tmp_path: Path)
         assert s.view(f"{F}/a.md").body == b"two\n"
         assert [r.op for r in s.history(f"{F}/a.md")] == ["put", "put"]
     assert not [p for p in root.rglob(".*") if ".tmp" in p.name]
-
-
-def test_write_dsync_appends_once_and_falls_back_without_the_flag(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The commit point's write and data sync in one call (pwritev2 with RWF_DSYNC) appends
-    at the end as write() would; a kernel without the flag gets write + fdatasync."""
-    path = tmp_path / "j"
-    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND)
-    try:
-        os.write(fd, b"head ")
-        fsio.RealIO().write_dsync(fd, b"one ")
-        synced: list[int] = []
-        real_sync = os.fdatasync
-        monkeypatch.setattr(os, "fdatasync", lambda f: (synced.append(f), real_sync(f)))
-
-        def unsupported(*_a, **_k):
-            raise OSError(errno.EOPNOTSUPP, "Operation not supported")
-
-        monkeypatch.setattr(os, "pwritev", unsupported)
-        fsio.RealIO().write_dsync(fd, memoryview(b"two"))
-        assert synced == [fd]
-    finally:
-        os.close(fd)
-    assert path.read_bytes() == b"head one two"
-
-
-def test_write_dsync_is_two_calls_under_any_other_backend(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The power-loss simulator (any backend but the plain one) sees a write, then a sync."""
-    calls: list[str] = []
-
-    class Recording(fsio.RealIO):
-        def write(self, fd: int, data: bytes | memoryview) -> None:
-            calls.append("write")
-
-        def fdatasync(self, fd: int) -> None:
-            calls.append("fdatasync")
-
-        def write_dsync(self, fd: int, data: bytes | memoryview) -> None:
-            calls.append("write_dsync")
-
-    monkeypatch.setattr(fsio, "backend", Recording())
-    fsio.write_dsync(3, b"x")
-    assert calls == ["write", "fdatasync"]
-
-
-def test_salts_come_from_the_csprng_in_blocks_and_an_injected_rng_as_asked() -> None:
-    import secrets
-
-    from core.write.salts import BLOCK, Salts
-
-    drawn: list[int] = []
-
-    class Pooled(Salts):
-        def __init__(self) -> None:
-            super().__init__(secrets.token_bytes)
-            self.rng = lambda n: (drawn.append(n), secrets.token_bytes(n))[1]
-
-    pool = Pooled()
-    salts = [pool(32) for _ in range(BLOCK + 1)]
-    assert drawn == [32 * BLOCK, 32 * BLOCK]
-    assert all(len(s) == 32 for s in salts) and len(set(salts)) == len(salts)
-    seen: list[int] = []
-    fixed = Salts(lambda n: (seen.append(n), bytes(n))[1])
-    assert fixed(32) == bytes(32) and fixed(16) == bytes(16) and seen == [32, 16]
