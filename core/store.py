@@ -34,6 +34,7 @@ from core.log.tip import Tip, offset_valid, scan_current, scan_from, start_tip
 from core.models import PROTOCOL_VERSION, Manifest, Memory, Row, Sidecar
 from core.store_state import StoreState
 from core.verify.mmr import MMR
+from core.view import record_views
 from core.view import view as view_memory
 from core.write import purge_list
 from core.write.file_view import read_sidecar
@@ -791,6 +792,10 @@ class Store:
             cache=self._view_cache,
             notes=self.notes,
         )
+
+    def record_views(self, paths_: Sequence[str], *, actor: str) -> None:
+        """Journal views of memories the caller already read (core.view.record_views)."""
+        record_views(self.layout, paths_, actor=actor, clock=self.clock)
 
     def version(self, path: str, seq: int) -> Memory:
         """An earlier version of a memory (by the seq of the row that wrote it)."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import threading
+from collections.abc import Sequence
 
 from core import fsio
 from core.layout import Layout
@@ -18,6 +19,22 @@ def record(layout: Layout, path: str, actor: str, ts_ns: int) -> None:
         n = next(_counter)
     payload = canonical.encode({"actor": actor, "path": path, "seq": n, "ts_ns": ts_ns})
     fsio.append(layout.access_log, frames.encode(n, ts_ns, payload))
+
+
+def record_many(layout: Layout, entries: Sequence[tuple[str, str, int]]) -> None:
+    """(path, actor, ts_ns) accesses in one O_APPEND write: the frames record() would append
+    one by one, in order, for a caller with many at once (a simulated session's reads)."""
+    if not entries:
+        return
+    with _lock:
+        seqs = [next(_counter) for _ in entries]
+    fsio.append(
+        layout.access_log,
+        b"".join(
+            frames.encode(n, ts, canonical.encode({"actor": a, "path": p, "seq": n, "ts_ns": ts}))
+            for n, (p, a, ts) in zip(seqs, entries, strict=True)
+        ),
+    )
 
 
 def read_since(layout: Layout, offset: int) -> tuple[list[tuple[str, int]], int]:

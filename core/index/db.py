@@ -149,9 +149,9 @@ class IndexWriter:
             done, _ = self.last_applied()
             last = done
             audit: list[tuple[Any, ...]] = []  # one executemany for the batch's audit rows
-            # Consecutive rows whose sidecar and body the writer handed over, on distinct
-            # paths, are upserted together (a few executemany calls for the run instead of
-            # four statements a row); any other row ends the run, so order is kept.
+            # Consecutive rows whose sidecar and body the writer handed over are upserted
+            # together (a few executemany calls for the run instead of four statements a
+            # row); any other row ends the run, so order is kept.
             run: dict[str, tuple[Sidecar, bytes]] = {}
             for row in rows:
                 if row.seq <= last:
@@ -166,8 +166,9 @@ class IndexWriter:
                 if mine is not None and row.op in _REFRESH_OPS:
                     side = msgspec.convert(mine[0], Sidecar)
                     if side.state != "purged":
-                        if row.path in run:
-                            self._upsert_run(run)
+                        # A path written again within the run: its last version is what the
+                        # upsert leaves either way, so it replaces the earlier one (keeping
+                        # its place, so new memories get the same ids in the same order).
                         body = (mine[1] or b"") if side.state == "active" else b""
                         run[row.path] = (side, body)
                         if len(run) >= _RUN_ROWS:

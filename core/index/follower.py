@@ -48,6 +48,7 @@ class Follower:
         self._applier: Applier | None = None
         self._acked = 0  # the newest row this process's callers were acknowledged
         self._access_size = -1
+        self._hold_s: float | None = None
 
     # -- opening and closing ------------------------------------------------------------
 
@@ -71,6 +72,17 @@ class Follower:
             if self.index is None:
                 raise ReadOnly(f"{self.layout.root} was opened read-only")
             self._applier = Applier(self.index, self._backfill)
+            if self._hold_s is not None:
+                self._applier.hold_s = self._hold_s
+
+    def hold(self, seconds: float) -> None:
+        """Let the applier gather rows this long before a transaction (default
+        applier.HOLD_S). For a bulk load that nobody reads while it runs (the demo build):
+        fewer, larger transactions, and a memory written twice in one is indexed once. A
+        reader that waits (wait_for, call) still ends the hold at once."""
+        self._hold_s = seconds
+        if self._applier is not None:
+            self._applier.hold_s = seconds
 
     def degrade(self) -> None:
         """The store cannot be written here: keep reads on a read-only connection."""
