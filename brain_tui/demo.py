@@ -126,6 +126,7 @@ def build_demo(
         store = _init_fresh(partial, allow_temp, sim, kw)
         # Nobody reads the index until a rebalance or the end: fewer, larger transactions.
         store.follower.hold(BULK_HOLD_S)
+        store.follower.defer_text()  # the memories' text once, at the end (fill_text below)
         try:
             spec = demo_plan.SIZES[size]
             builder = _Builder(store, sim, rnd, Corpus(), spec.views_per_session)
@@ -139,6 +140,7 @@ def build_demo(
             builder.final_checkpoint()
             if progress is not None:
                 progress(builder.head, builder.head)  # the estimate was close; this is exact
+            store.follower.fill_text()
             store.wait_index()  # fold the access journal into the index before handing it over
             if vectors:
                 embed(store, embed_progress)

@@ -95,7 +95,21 @@ class Follower:
         self.reader.close()
         self.reader = IndexReader(self.layout.index_db, readonly=True)
 
+    def defer_text(self) -> None:
+        """A bulk load starts: memories' text waits for fill_text (core.index.rebuild)."""
+        from core.index.rebuild import defer_text
+
+        self.call(defer_text)
+
+    def fill_text(self) -> int:
+        """The bulk load is done: index every memory's text from its files."""
+        from core.index.rebuild import fill_text
+
+        return self.call(lambda ix: fill_text(ix, self.layout))
+
     def close(self, *, fast_exit: bool = False) -> None:
+        if self.index is not None and self.index.defer_text:
+            self.fill_text()  # a bulk load that ended without it (a failed build)
         if self._applier is not None:
             self._applier.close()
             self._applier = None
