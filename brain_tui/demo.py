@@ -310,7 +310,7 @@ class _Builder:
         return Move(src, dst), done
 
     def _tombstone(self, mem: Mem):
-        self.pool[mem.heat].remove(mem)
+        _drop(self.pool[mem.heat], mem)
         return Delete(mem.path, "tombstone"), lambda res: None
 
     def _reject(self, actor: str) -> None:
@@ -335,7 +335,7 @@ class _Builder:
         self.store.delete(
             mem.path, actor=actor, mode="purge", reason="legal-erasure", ticket=PURGE_TICKET
         )
-        self.pool[mem.heat].remove(mem)
+        _drop(self.pool[mem.heat], mem)
         self.head = self.store.tip.seq
 
     # -- helpers --------------------------------------------------------------------------
@@ -416,6 +416,11 @@ class _Builder:
             return  # no signing key, say: the demo is still a demo without checkpoints
         self.head = self.store.tip.seq
         self.last_checkpoint = self.head
+
+
+def _drop(pool: list[Mem], mem: Mem) -> None:
+    """pool.remove(mem) by identity: list.remove compares dataclasses field by field."""
+    del pool[next(i for i, m in enumerate(pool) if m is mem)]
 
 
 def _program(actor: str) -> str:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from core.errors import NotFound
+from core.errors import InvalidPath
 from core.index import access
 from core.index.schema import current
 from core.store import Store
@@ -125,8 +125,8 @@ def test_recorded_views_journal_what_views_journal(tmp_path: Path) -> None:
                     store.view(p, actor=ANA)
             else:
                 store.record_views(picks, actor=ANA)
-            with pytest.raises(NotFound):
-                store.record_views([f"{F}/nope.md"], actor=ANA)
+            with pytest.raises(InvalidPath):
+                store.record_views([f"{F}/../x.md"], actor=ANA)
         finally:
             store.close()
         entries[how] = [(root / "audit" / "access.binlog").read_bytes()]
