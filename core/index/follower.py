@@ -109,7 +109,10 @@ class Follower:
 
     def close(self, *, fast_exit: bool = False) -> None:
         if self.index is not None and self.index.defer_text:
-            self.fill_text()  # a bulk load that ended without it (a failed build)
+            try:
+                self.fill_text()  # a bulk load that ended without it (a failed build)
+            except Exception:  # noqa: BLE001 - the mark stays: the next open rebuilds the index
+                pass
         if self._applier is not None:
             self._applier.close()
             self._applier = None
