@@ -34,7 +34,9 @@ def one(root: Path, size: str) -> tuple[float, float, float]:
     shutil.rmtree(root, ignore_errors=True)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.monotonic()
-    subprocess.run([sys.executable, "-c", _CHILD, str(root), size], check=True)
+    # Run from root's folder: `-c` puts the working directory first on sys.path, so a run
+    # from a checkout would build with that checkout's code, whatever PYTHONPATH says.
+    subprocess.run([sys.executable, "-c", _CHILD, str(root), size], check=True, cwd=root.parent)
     wall = time.monotonic() - t0
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     return wall, after.ru_utime - before.ru_utime, after.ru_stime - before.ru_stime
