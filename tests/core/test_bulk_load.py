@@ -4,6 +4,7 @@ load, and versions folders listed only when a request asks for them."""
 
 from __future__ import annotations
 
+import itertools
 import sqlite3
 from pathlib import Path
 
@@ -110,7 +111,9 @@ def test_an_index_left_mid_bulk_load_is_rebuilt(tmp_path: Path) -> None:
         }
 
 
-def test_recorded_views_journal_what_views_journal(tmp_path: Path) -> None:
+def test_recorded_views_journal_what_views_journal(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     entries: dict[str, list[bytes]] = {}
     for how in ("view", "record"):
         root = tmp_path / how
@@ -119,7 +122,7 @@ def test_recorded_views_journal_what_views_journal(tmp_path: Path) -> None:
             for i in range(3):
                 store.put(f"{F}/m{i}.md", f"# m{i}\n", actor=ANA)
             picks = [f"{F}/m2.md", f"{F}/m0.md", f"{F}/m2.md"]
-            access._counter = iter(range(1, 100))  # the same entry numbers in both runs
+            monkeypatch.setattr(access, "_counter", itertools.count(1))  # same numbers in both
             if how == "view":
                 for p in picks:
                     store.view(p, actor=ANA)
