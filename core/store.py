@@ -796,6 +796,12 @@ class Store:
             notes=self.notes,
         )
 
+    def record_views(self, paths_: Sequence[str], *, actor: str) -> None:
+        """Journal views of memories the caller already read (core.view.record_views)."""
+        from core.view import record_views
+
+        record_views(self.layout, paths_, actor=actor, clock=self.clock)
+
     def version(self, path: str, seq: int) -> Memory:
         """An earlier version of a memory (by the seq of the row that wrote it)."""
         path = paths.validate(path)

@@ -11,11 +11,12 @@ has work to do first (brain_tui.cli.common.view_memory), the body without msgspe
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from core import paths
+from core import paths, validate
 from core.errors import NotFound
+from core.index import access
 from core.layout import Layout
 from core.models import Memory, Sidecar
 from core.view_body import checked, read_body, record, refuse_purged, sidecar_stat
@@ -54,3 +55,15 @@ def view(
     body = read_body(root, path)
     record(root, path, actor, clock, notes)
     return Memory(path, body, side)
+
+
+def record_views(
+    layout: Layout, paths_: Sequence[str], *, actor: str, clock: Callable[[], int]
+) -> None:
+    """Journal views of memories whose content the caller already holds, as view() would
+    journal each (one clock reading per view, in order), in one append and without touching
+    the files: the caller vouches that they are live memories (it wrote or read them). The
+    demo builder simulates its actors' reads with it: ~20,000 of them."""
+    validate.actor(actor)
+    entries = [(paths.validate(p), actor, clock()) for p in paths_]
+    access.record_many(layout, entries)

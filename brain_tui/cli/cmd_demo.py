@@ -22,6 +22,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from brain_tui.cli import common
@@ -127,19 +128,80 @@ def _import_workstation() -> None:
     import brain_tui.app  # noqa: F401
 
 
+def build_in_child(
+    root: Path,
+    *,
+    allow_temp: bool,
+    progress: Callable[[int, int], None] | None = None,
+    size: str = "full",
+) -> None:
+    """The first-run screen's demo builder (a workers.DemoBuilder): build_demo, vectors
+    included, in a child process as `brain demo` builds it, so the workstation's interpreter
+    lock stays with the workstation while it draws the progress. The child reports on its
+    stdout (`progress DONE TOTAL` lines, then a failure as one line); its stderr, which must
+    not reach the terminal the workstation draws on, goes to a file read only on failure."""
+    import tempfile
+
+    from core.errors import BrainError
+
+    cmd = [sys.executable, "-m", "brain_tui.cli.cmd_demo", str(root), size, REPORT]
+    if allow_temp:
+        cmd.append("--allow-temp-store")
+    failure = ""
+    with tempfile.TemporaryFile("w+") as errors:
+        child = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=errors, text=True)
+        try:
+            assert child.stdout is not None
+            for line in child.stdout:
+                kind, _, rest = line.strip().partition(" ")
+                if kind == "progress" and progress is not None:
+                    done, _, total = rest.partition(" ")
+                    progress(int(done), int(total))
+                elif kind != "progress":
+                    failure = line.strip()
+            child.wait()
+        except BaseException:
+            child.kill()
+            child.wait()
+            raise
+        if child.returncode != 0 and not failure:
+            errors.seek(0)
+            lines = errors.read().strip().splitlines()
+            failure = lines[-1] if lines else ""
+    if child.returncode != 0:
+        raise BrainError(failure or f"the demo build stopped (exit {child.returncode})")
+
+
+REPORT = "--report"  # the child reports progress on stdout (build_in_child) instead of stderr
+
+
 def _child(argv: list[str]) -> int:
-    """`python -m brain_tui.cli.cmd_demo ROOT SIZE [--allow-temp-store]`: build_beside's child."""
+    """`python -m brain_tui.cli.cmd_demo ROOT SIZE [--report] [--allow-temp-store]`: the child
+    of build_beside (progress on the terminal) or of build_in_child (progress on stdout)."""
     from core.errors import BrainError
 
     root, size = Path(argv[0]), argv[1]
+    allow_temp = "--allow-temp-store" in argv[2:]
     try:
-        build(root, size, allow_temp="--allow-temp-store" in argv[2:])
+        if REPORT in argv[2:]:
+            _report(root, size, allow_temp)
+        else:
+            build(root, size, allow_temp=allow_temp)
     except BrainError as e:
         print(" ".join(str(e).split()) or type(e).__name__, flush=True)
         return 1
     except KeyboardInterrupt:
         return 130  # the parent got the same ^C and says so; no second traceback
     return 0
+
+
+def _report(root: Path, size: str, allow_temp: bool) -> None:
+    from brain_tui.demo import build_demo
+
+    def progress(done: int, total: int) -> None:
+        print(f"progress {done} {total}", flush=True)
+
+    build_demo(root, size=size, progress=progress, vectors=True, allow_temp=allow_temp)
 
 
 def remove_demo(root: Path) -> None:

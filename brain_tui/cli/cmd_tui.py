@@ -20,10 +20,12 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 
 def demo_parts() -> tuple[Path, Callable[..., None]]:
-    """Where the demo store lives and how to build it (brain_tui.demo, loaded only now)."""
+    """Where the demo store lives and how to build it: in a child process, as `brain demo`
+    builds it (cmd_demo.build_in_child; brain_tui.demo is loaded there, not here)."""
     from brain_tui import demo
+    from brain_tui.cli import cmd_demo
 
-    return demo.demo_root(), partial(demo.build_demo, size="full", vectors=True)
+    return demo.demo_root(), partial(cmd_demo.build_in_child, size="full")
 
 
 def launch(root: Path, *, allow_temp: bool, actor: str | None = None, **app_kw: Any) -> int:

@@ -33,6 +33,22 @@ def entry_payload(path: str, actor: str, n: int, ts_ns: int) -> bytes:
     return json.dumps(entry, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode()
 
 
+def record_many(layout: Layout, entries: list[tuple[str, str, int]]) -> None:
+    """(path, actor, ts_ns) accesses in one O_APPEND write: the frames record() would append
+    one by one, in order, for a caller with many at once (a simulated session's reads)."""
+    if not entries:
+        return
+    with _lock:
+        seqs = [next(_counter) for _ in entries]
+    fsio.append(
+        layout.access_log,
+        b"".join(
+            frame_header.encode(n, ts, entry_payload(p, a, n, ts))
+            for n, (p, a, ts) in zip(seqs, entries, strict=True)
+        ),
+    )
+
+
 def read_since(layout: Layout, offset: int) -> tuple[list[tuple[str, int]], int]:
     """(path, ts_ns) entries after offset, and the offset after the last whole entry."""
     try:

@@ -41,6 +41,7 @@ class Applier:
         self._q: queue.SimpleQueue[_Task] = queue.SimpleQueue()  # C: cheaper put per group
         self._urgent = threading.Event()  # set with every urgent item: ends a hold early
         self._wal_grew = False  # rows applied since the last checkpoint
+        self.hold_s = HOLD_S  # longer for a bulk load nobody reads meanwhile (Follower.hold)
         index.auto_checkpoint(False)
         self._thread = threading.Thread(target=self._loop, name="brain-index", daemon=True)
         self._thread.start()
@@ -151,7 +152,7 @@ class Applier:
             # Gather what follows into one transaction: sleep through the hold (an urgent item
             # ends it), then take what was queued meanwhile. Cleared before taking: an urgent
             # item queued after the clear is either taken below or ends the next hold.
-            self._urgent.wait(HOLD_S)
+            self._urgent.wait(self.hold_s)
             self._urgent.clear()
             while True:
                 if len(rows) >= MAX_BATCH:

@@ -130,6 +130,9 @@ class IndexWriter:
             existed = False
         create(self.conn)
         self.fresh = not existed  # the caller rebuilds a fresh index from files and log
+        # A bulk load (the demo build) leaves memories_fts to the end: core.index.rebuild's
+        # defer_text / fill_text. Until then searches miss; nothing searches a store being built.
+        self.defer_text = False
         self.root = root
         self.wal_path = f"{db_path}-wal"
 
@@ -149,9 +152,9 @@ class IndexWriter:
             done, _ = self.last_applied()
             last = done
             audit: list[tuple[Any, ...]] = []  # one executemany for the batch's audit rows
-            # Consecutive rows whose sidecar and body the writer handed over, on distinct
-            # paths, are upserted together (a few executemany calls for the run instead of
-            # four statements a row); any other row ends the run, so order is kept.
+            # Consecutive rows whose sidecar and body the writer handed over are upserted
+            # together (a few executemany calls for the run instead of four statements a
+            # row); any other row ends the run, so order is kept.
             run: dict[str, tuple[Sidecar, bytes]] = {}
             for row in rows:
                 if row.seq <= last:
@@ -166,8 +169,9 @@ class IndexWriter:
                 if mine is not None and row.op in _REFRESH_OPS:
                     side = msgspec.convert(mine[0], Sidecar)
                     if side.state != "purged":
-                        if row.path in run:
-                            self._upsert_run(run)
+                        # A path written again within the run: its last version is what the
+                        # upsert leaves either way, so it replaces the earlier one (keeping
+                        # its place, so new memories get the same ids in the same order).
                         body = (mine[1] or b"") if side.state == "active" else b""
                         run[row.path] = (side, body)
                         if len(run) >= _RUN_ROWS:
@@ -202,9 +206,12 @@ class IndexWriter:
                 ).fetchall()
             )
         gone = [(ids[p],) for p in names]
-        c.executemany("DELETE FROM memories_fts WHERE rowid = ?", gone)
         # A new version needs a new vector; the embedder picks up memories that lack one.
         c.executemany("DELETE FROM embeddings WHERE id = ?", gone)
+        if self.defer_text:
+            run.clear()
+            return
+        c.executemany("DELETE FROM memories_fts WHERE rowid = ?", gone)
         c.executemany(
             "INSERT INTO memories_fts (rowid, title, body, tags) VALUES (?, ?, ?, ?)",
             [
@@ -289,9 +296,14 @@ class IndexWriter:
 
     def upsert(self, path: str, side: Sidecar, body: bytes) -> None:
         (mem_id,) = self.conn.execute(_UPSERT, _memory_args(path, side)).fetchone()
-        self.conn.execute("DELETE FROM memories_fts WHERE rowid = ?", (mem_id,))
         # A new version needs a new vector; the embedder picks up memories that lack one.
         self.conn.execute("DELETE FROM embeddings WHERE id = ?", (mem_id,))
+        if not self.defer_text:
+            self.set_text(mem_id, side, body)
+
+    def set_text(self, mem_id: int, side: Sidecar, body: bytes) -> None:
+        """The memory's searchable text (title, body, tags); none unless it is active."""
+        self.conn.execute("DELETE FROM memories_fts WHERE rowid = ?", (mem_id,))
         if side.state == "active":
             self.conn.execute(
                 "INSERT INTO memories_fts (rowid, title, body, tags) VALUES (?, ?, ?, ?)",

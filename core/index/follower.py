@@ -47,6 +47,7 @@ class Follower:
         self._applier: Applier | None = None
         self._acked = 0  # the newest row this process's callers were acknowledged
         self._access_size = -1
+        self._hold_s: float | None = None
 
     # -- opening and closing ------------------------------------------------------------
 
@@ -70,6 +71,17 @@ class Follower:
             if self.index is None:
                 raise ReadOnly(f"{self.layout.root} was opened read-only")
             self._applier = Applier(self.index, self._backfill)
+            if self._hold_s is not None:
+                self._applier.hold_s = self._hold_s
+
+    def hold(self, seconds: float) -> None:
+        """Let the applier gather rows this long before a transaction (default
+        applier.HOLD_S). For a bulk load that nobody reads while it runs (the demo build):
+        fewer, larger transactions, and a memory written twice in one is indexed once. A
+        reader that waits (wait_for, call) still ends the hold at once."""
+        self._hold_s = seconds
+        if self._applier is not None:
+            self._applier.hold_s = seconds
 
     def degrade(self) -> None:
         """The store cannot be written here: keep reads on a read-only connection."""
@@ -82,7 +94,24 @@ class Follower:
         self.reader.close()
         self.reader = IndexReader(self.layout.index_db, readonly=True)
 
+    def defer_text(self) -> None:
+        """A bulk load starts: memories' text waits for fill_text (core.index.rebuild)."""
+        from core.index.rebuild import defer_text
+
+        self.call(defer_text)
+
+    def fill_text(self) -> int:
+        """The bulk load is done: index every memory's text from its files."""
+        from core.index.rebuild import fill_text
+
+        return self.call(lambda ix: fill_text(ix, self.layout))
+
     def close(self, *, fast_exit: bool = False) -> None:
+        if self.index is not None and self.index.defer_text:
+            try:
+                self.fill_text()  # a bulk load that ended without it (a failed build)
+            except Exception:  # noqa: BLE001 - the mark stays: the next open rebuilds the index
+                pass
         if self._applier is not None:
             self._applier.close()
             self._applier = None

@@ -6,7 +6,7 @@ import json
 import os
 
 from core.index.db import IndexWriter
-from core.index.schema import transaction
+from core.index.schema import TEXT_DEFERRED, transaction
 from core.layout import Layout
 from core.log import frames
 from core.log.binlog import Binlog
@@ -55,7 +55,9 @@ def _from_offset(binlog: Binlog, offset: int, up_to: int) -> tuple[list[Row], in
 def rebuild(index: IndexWriter, layout: Layout, binlog: Binlog) -> int:
     """Audit rows from the log, memories from a walk of the files."""
     c = index.conn
+    index.defer_text = False  # a rebuild writes every memory's text: no bulk load is left
     with transaction(c):
+        c.execute(f"DELETE FROM meta WHERE key = '{TEXT_DEFERRED}'")
         c.execute("DELETE FROM audit")
         c.execute("DELETE FROM memories")
         c.execute("DELETE FROM memories_fts")
@@ -73,16 +75,7 @@ def rebuild(index: IndexWriter, layout: Layout, binlog: Binlog) -> int:
             if len(batch) >= 5000:
                 _flush(c, batch)
         _flush(c, batch)
-        n = 0
-        for rel in walk_memories(layout):
-            side = read_sidecar(layout.root, rel)
-            if side is None or side.state == "purged":
-                continue
-            body = b""
-            if side.state == "active":
-                body = (layout.root / rel).read_bytes()
-            index.upsert(rel, side, body)
-            n += 1
+        n = _index_files(index, layout)
         for (extra,) in c.execute(
             "SELECT extra FROM audit WHERE op = 'tier.changed' ORDER BY seq"
         ).fetchall():
@@ -91,6 +84,48 @@ def rebuild(index: IndexWriter, layout: Layout, binlog: Binlog) -> int:
             "UPDATE meta SET value = ? WHERE key = ?",
             [(str(last), "last_applied"), (str(end), "last_applied_offset")],
         )
+    return n
+
+
+def _index_files(index: IndexWriter, layout: Layout, *, text_only: bool = False) -> int:
+    """Every memory from a walk of its files (sidecar and body): its row and its text, or
+    (text_only) the text of each memory the index holds, its row and vector left as they are."""
+    n = 0
+    for rel in walk_memories(layout):
+        side = read_sidecar(layout.root, rel)
+        if side is None or side.state == "purged":
+            continue
+        body = b""
+        if side.state == "active":
+            body = (layout.root / rel).read_bytes()
+        hit = None
+        if text_only:
+            hit = index.conn.execute("SELECT id FROM memories WHERE path = ?", (rel,)).fetchone()
+        if hit is None:
+            index.upsert(rel, side, body)
+        else:
+            index.set_text(hit[0], side, body)
+        n += 1
+    return n
+
+
+def defer_text(index: IndexWriter) -> None:
+    """Start a bulk load (the demo build, a store nobody reads while it is written): rows
+    are applied as usual except memories_fts, which fill_text writes once at the end from
+    the files, as a rebuild does, instead of deleting and inserting a memory's text at every
+    version (two thirds of applying a put). The meta mark makes an index left mid-load (a
+    crash) read as stale, so the next writable open rebuilds it."""
+    index.set_meta(TEXT_DEFERRED, "1")
+    index.defer_text = True
+
+
+def fill_text(index: IndexWriter, layout: Layout) -> int:
+    """End a bulk load: every memory's text from its files (rebuild's walk)."""
+    c = index.conn
+    index.defer_text = False
+    with transaction(c):
+        n = _index_files(index, layout, text_only=True)
+        c.execute("DELETE FROM meta WHERE key = ?", (TEXT_DEFERRED,))
     return n
 
 

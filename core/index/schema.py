@@ -11,6 +11,7 @@ from contextlib import contextmanager
 # per-folder status counts (pane 5's queue: keyset pages and a count that cost the same at
 # 10k pending as at 10). An index of another version is dropped and rebuilt from the files.
 SCHEMA_VERSION = 3
+TEXT_DEFERRED = "text_deferred"  # meta key present while a bulk load defers memories_fts
 
 
 def connect(path: str, *, readonly: bool = False) -> sqlite3.Connection:
@@ -65,7 +66,11 @@ def current(conn: sqlite3.Connection) -> bool:
         if "no such table" in str(e):
             return False
         raise  # a full disk, an I/O error: the index may be fine; never drop it for that
-    return hit is not None and hit[0] == str(SCHEMA_VERSION)
+    if hit is None or hit[0] != str(SCHEMA_VERSION):
+        return False
+    # A bulk load that never finished (core.index.rebuild.defer_text) left memories without
+    # their text: rebuilt like an index of another version.
+    return conn.execute(f"SELECT 1 FROM meta WHERE key = '{TEXT_DEFERRED}'").fetchone() is None
 
 
 def create(conn: sqlite3.Connection) -> None:

@@ -52,6 +52,7 @@ class StateView:
         self._side: dict[str, Sidecar | None] = {}
         self._body: dict[str, bytes | None] = {}
         self._vers: dict[str, list[int]] = {}
+        self._added: dict[str, tuple[int, ...]] = {}  # versions kept by this group, unlisted
         self._names: dict[str, dict[str, str]] = {}
         self.safe_dirs: set[str] = set()  # folders seen to be real (not symlinks)
         self._undo: list[tuple[dict, str, object]] | None = None
@@ -60,6 +61,7 @@ class StateView:
         self._side.clear()
         self._body.clear()
         self._vers.clear()
+        self._added.clear()
 
     def forget_names(self) -> None:
         self._names.clear()
@@ -134,8 +136,9 @@ class StateView:
         try:
             names = os.listdir(self.root / vdir)
         except FileNotFoundError:
-            return []
-        return sorted(int(n[:-3]) for n in names if n.endswith(".md") and n[:-3].isdigit())
+            names = []
+        seqs = [int(n[:-3]) for n in names if n.endswith(".md") and n[:-3].isdigit()]
+        return sorted([*seqs, *self._added.get(vdir, ())])
 
     def case_conflict(self, path: str) -> str | None:
         """An existing path equal to `path` under casefold but spelled differently, if any."""
@@ -187,3 +190,13 @@ class StateView:
 
     def set_versions(self, path: str, seqs: list[int]) -> None:
         self._set(self._vers, paths.versions_dir_of(path), sorted(seqs))
+
+    def add_version(self, path: str, seq: int) -> None:
+        """set_versions(path, [*version_seqs(path), seq]) without listing the folder now: a
+        put that keeps a version (most puts) need not know the others, and the listing is
+        taken, with this group's additions, only if something asks (a later put_if, a move)."""
+        vdir = paths.versions_dir_of(path)
+        if vdir in self._vers:
+            self._set(self._vers, vdir, sorted([*self._vers[vdir], seq]))
+        else:
+            self._set(self._added, vdir, (*self._added.get(vdir, ()), seq))

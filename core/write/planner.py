@@ -293,7 +293,7 @@ class Planner:
             self.plan.writes.append(Write(dst, self.view.body(path), msgspec.to_builtins(cur)))
         else:
             self.plan.versions.append(VersionMove(path, dst, cur.seq))
-        self.view.set_versions(path, [*self.view.version_seqs(path), cur.seq])
+        self.view.add_version(path, cur.seq)
 
     def _latest_version_commit(self, path: str) -> str:
         seqs = self.view.version_seqs(path)

@@ -211,3 +211,24 @@ def test_brain_demo_rebuild_leaves_foreign_folders_alone(tmp_path, monkeypatch):
     (root / "notes.txt").write_text("mine")
     assert main(["demo", "--no-tui", "--rebuild", "--allow-temp-store"]) == 2
     assert (root / "notes.txt").read_text() == "mine"
+
+
+def test_the_first_run_screen_builds_the_demo_in_a_child_process(tmp_path, monkeypatch):
+    """The workstation's demo builder runs the build as `brain demo` does, in a child
+    process whose progress comes back through the callback; a failure is raised here."""
+    from brain_tui.cli import cmd_tui
+    from brain_tui.cli.cmd_demo import build_in_child
+
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    root, builder = cmd_tui.demo_parts()
+    assert builder.func is build_in_child and builder.keywords == {"size": "full"}
+    seen: list[tuple[int, int]] = []
+    build_in_child(root, allow_temp=True, progress=lambda d, t: seen.append((d, t)), size="small")
+    assert seen and seen[-1][0] == seen[-1][1] >= 900
+    with Store.open(root, allow_temp=True, read_only=True) as store:
+        assert store.state().state == "READY"
+    (tmp_path / "taken").mkdir()
+    (tmp_path / "taken" / "notes.txt").write_text("mine")
+    with pytest.raises(BrainError, match="already exists"):
+        build_in_child(tmp_path / "taken", allow_temp=True, size="small")
