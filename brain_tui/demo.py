@@ -35,7 +35,7 @@ DEMO_END_NS = 1_780_272_000 * 10**9  # 2026-06-01T00:00:00Z: the demo's weeks en
 PURGE_TICKET = "dsr-2291"
 Progress = Callable[[int, int], None]
 WEEK_NS = 7 * 86_400 * NS
-BULK_HOLD_S = 0.5  # the index applier's hold while the demo is built (core.index.applier)
+BULK_HOLD_S = 0.5  # how long the index gathers rows while the demo is built (Follower.hold)
 HEAT = {"hot": 60, "warm": 8, "cold": 1}  # how much more often a memory is read and edited
 
 
