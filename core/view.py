@@ -66,4 +66,4 @@ def record_views(
     demo builder simulates its actors' reads with it: ~20,000 of them."""
     validate.actor(actor)
     entries = [(paths.validate(p), actor, clock()) for p in paths_]
-    access.record_many(layout, entries)
+    access.record_many(str(layout.root), entries)

@@ -17,10 +17,7 @@ _lock = _thread.allocate_lock()  # threading's Lock, without importing threading
 def record(root: str, path: str, actor: str, ts_ns: int) -> None:
     """Append one entry to the journal of the store at root (a plain string: a one-shot
     `brain view` loads no pathlib). `path` and `actor` must be validated (core.view does it)."""
-    with _lock:
-        n = next(_counter)
-    payload = entry_payload(path, actor, n, ts_ns)
-    fsio.append(f"{root}/{ACCESS_LOG}", frame_header.encode(n, ts_ns, payload))
+    record_many(root, [(path, actor, ts_ns)])
 
 
 def entry_payload(path: str, actor: str, n: int, ts_ns: int) -> bytes:
@@ -33,15 +30,15 @@ def entry_payload(path: str, actor: str, n: int, ts_ns: int) -> bytes:
     return json.dumps(entry, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode()
 
 
-def record_many(layout: Layout, entries: list[tuple[str, str, int]]) -> None:
-    """(path, actor, ts_ns) accesses in one O_APPEND write: the frames record() would append
-    one by one, in order, for a caller with many at once (a simulated session's reads)."""
+def record_many(root: str, entries: list[tuple[str, str, int]]) -> None:
+    """(path, actor, ts_ns) accesses in one O_APPEND write, in order: one for a view, many for
+    a caller that has them at once (the demo's simulated session reads)."""
     if not entries:
         return
     with _lock:
         seqs = [next(_counter) for _ in entries]
     fsio.append(
-        layout.access_log,
+        f"{root}/{ACCESS_LOG}",
         b"".join(
             frame_header.encode(n, ts, entry_payload(p, a, n, ts))
             for n, (p, a, ts) in zip(seqs, entries, strict=True)
