@@ -301,6 +301,16 @@ def unlink(path: Path | str, missing_ok: bool = True) -> None:
             raise
 
 
+def remove_durable(path: Path | str) -> bool:
+    """Delete a file and sync its folder, so the removal survives a power loss; False when
+    there was nothing to delete."""
+    if not os.path.lexists(path):
+        return False
+    unlink(path)
+    fsync_dir(os.path.dirname(os.path.abspath(path)))
+    return True
+
+
 def mkdirs(path: Path | str) -> None:
     backend.mkdir(str(path))
 

@@ -111,9 +111,4 @@ def record(layout: Layout, state: str, reason: str, program: str) -> Verdict:
 
 def clear(layout: Layout) -> bool:
     """Remove the verdict (only `brain doctor --repair`, once the store checks clean)."""
-    p = path_of(layout)
-    if not p.exists():
-        return False
-    fsio.unlink(p)
-    fsio.fsync_dir(p.parent)
-    return True
+    return fsio.remove_durable(path_of(layout))

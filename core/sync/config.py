@@ -69,12 +69,7 @@ def save(root: Path, cfg: SyncConfig) -> None:
 
 
 def remove(root: Path) -> bool:
-    p = path(root)
-    if not p.exists():
-        return False
-    fsio.unlink(p)
-    fsio.fsync_dir(p.parent)
-    return True
+    return fsio.remove_durable(path(root))
 
 
 def check_mode(mode: str) -> None:
