@@ -213,22 +213,20 @@ class SyncApi:
             q = self.queue
             hub = self.client(cfg)
             now = self.store.clock
-            if push:
+            halves = [
+                ("push", push_pass.run, _push_summary, push),
+                ("pull", pull_pass.run, _pull_summary, pull),
+            ]
+            for half, run_half, summary, wanted in halves:
+                if not wanted:
+                    continue
                 try:
-                    push_pass.run(self.store, q, hub, report, actor=actor)
-                    q.set(last_push_ns=now(), last_push_outcome=_push_summary(report))
+                    run_half(self.store, q, hub, report, actor=actor)
+                    q.set(**{f"last_{half}_ns": now(), f"last_{half}_outcome": summary(report)})
                 except (BrainError, OSError, sqlite3.Error) as e:
-                    report.errors.append(f"push: {e}")
+                    report.errors.append(f"{half}: {e}")
                     report.retry_after_s = max(report.retry_after_s, _wait(e))
-                    q.set(last_push_ns=now(), last_push_outcome=f"failed: {e}")
-            if pull:
-                try:
-                    pull_pass.run(self.store, q, hub, report, actor=actor)
-                    q.set(last_pull_ns=now(), last_pull_outcome=_pull_summary(report))
-                except (BrainError, OSError, sqlite3.Error) as e:
-                    report.errors.append(f"pull: {e}")
-                    report.retry_after_s = max(report.retry_after_s, _wait(e))
-                    q.set(last_pull_ns=now(), last_pull_outcome=f"failed: {e}")
+                    q.set(**{f"last_{half}_ns": now(), f"last_{half}_outcome": f"failed: {e}"})
             q.set(last_error="; ".join(report.errors))
             if not report.errors:
                 q.set(next_retry_ns=0)
