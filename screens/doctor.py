@@ -27,8 +27,9 @@ from widgets.status import ActivityChanged, StoreChanged, WorkFailed
 REPAIR_TEXT = (
     "Repair rebuilds derived state from the log and the files, where the doctor found it"
     " wrong: it replays the journal and rewrites HEAD, rebuilds the MMR node file, reindexes,"
-    " clears a stale lease note, deletes an export that holds a private key, and lifts a"
-    " freeze once the checks pass. It writes no audit row and rewrites nothing in the ledger;"
+    " clears a stale lease note, deletes an export that holds a private key, drops purge-list"
+    " entries that name no purge, deletes temp files a dead writer left, and lifts a freeze"
+    " once the checks pass. It writes no audit row and rewrites nothing in the ledger;"
     " the doctor then checks again."
 )
 REPAIR_HUMAN_TEXT = (
