@@ -119,6 +119,7 @@ class WriteSession:
             self.checkpointer.sign(w)
 
         w.checkpoint_hook = checkpoint
+        self.follower.watch(w.busy)
         return w
 
     def restart_for_repair(self) -> Writer:

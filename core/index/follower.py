@@ -74,6 +74,12 @@ class Follower:
             if self._hold_s is not None:
                 self._applier.hold_s = self._hold_s
 
+    def watch(self, busy: Callable[[], bool]) -> None:
+        """busy(): our writer is writing a group. The applier holds rows back meanwhile (and
+        for a short pause after): the commit path has the CPU first (applier.QUIET_S)."""
+        if self._applier is not None:
+            self._applier.writer_busy = busy
+
     def hold(self, seconds: float) -> None:
         """Let the applier gather rows this long before a transaction (default
         applier.HOLD_S). For a bulk load that nobody reads while it runs (the demo build):

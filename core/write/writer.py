@@ -171,6 +171,11 @@ class Writer:
         assert req.results is not None
         return req.results
 
+    def busy(self) -> bool:
+        """Someone holds the commit token (a group or housekeeping is being written). Read
+        without the lock: a stale answer only delays the index by one check."""
+        return self._busy
+
     def pending(self) -> int:
         """Requests queued behind the group being committed (tests)."""
         with self._cv:

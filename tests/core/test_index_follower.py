@@ -3,6 +3,7 @@ hand-off of what it wrote (a process's own writes are indexed without reading th
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -92,3 +93,31 @@ def test_one_object_answers_is_row_n_applied(root: Path) -> None:
         assert text
         assert s.follower.acked == s.tip.seq
         assert s.tail(1)[-1].op == "checkpoint"
+
+
+def test_rows_wait_for_a_pause_in_the_writes(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The index yields to the commit path: while our writer writes, handed-over rows wait;
+    a pause, a reader that waits, or the lag limit lets them in."""
+    from core.index import applier
+
+    monkeypatch.setattr(applier, "HOLD_S", 0.01)
+    with Store.open(root, allow_temp=True) as s:
+        s.put(f"{F}/warm.md", "warm\n", actor=ANA)
+        s.follower.wait_for(s.tip.seq)
+        busy = [True]
+        s.follower.watch(lambda: busy[0])
+        res = s.put(f"{F}/a.md", "apples\n", actor=ANA)
+        time.sleep(0.3)  # 30 holds: without the rule the row is in
+        assert s.follower.applied_seq() < res.seq
+        busy[0] = False  # the writes pause
+        assert s.wait_for_change(res.seq - 1, 5.0) >= res.seq
+
+        busy[0] = True
+        res = s.put(f"{F}/b.md", "bananas\n", actor=ANA)
+        time.sleep(0.1)
+        assert s.follower.applied_seq() < res.seq
+        assert [h.path for h in s.search("bananas")] == [f"{F}/b.md"]  # search waits: no lag
+
+        monkeypatch.setattr(applier, "MAX_LAG_S", 0.2)
+        res = s.put(f"{F}/c.md", "cherries\n", actor=ANA)
+        assert s.wait_for_change(res.seq - 1, 5.0) >= res.seq  # busy throughout: the lag limit
