@@ -1,12 +1,12 @@
 """What every `brain` command shares: global options, opening the store, printing.
 
-Kept light on purpose: importing this module pulls in argparse and the stdlib only; the engine
-(`core.store`, SQLite, msgspec) is imported by the functions that need it, when they run.
+Kept light on purpose: importing this module pulls in a few stdlib modules only; argparse and
+the engine (`core.store`, SQLite, msgspec) are imported by the functions that need them, when
+they run (a plain `brain view` builds no parser: brain_tui.cli.main.plain_view).
 """
 
 from __future__ import annotations
 
-import argparse
 import os
 import re
 import sys
@@ -18,6 +18,7 @@ from core.errors import BrainError
 # (Any, Iterable, the engine's types) are imported for the type checker alone.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    import argparse
     from collections.abc import Iterable
     from typing import Any
 
@@ -48,6 +49,8 @@ def add_global_options(parser: argparse.ArgumentParser) -> None:
     command name. Defaults are SUPPRESS so a subcommand never overwrites a value given before
     it; `globals_from` fills the real defaults in afterwards.
     """
+    import argparse
+
     g = parser.add_argument_group("global options")
     g.add_argument(
         "--store",
@@ -78,12 +81,16 @@ def help_formatter(prog: str) -> argparse.HelpFormatter:
     """argparse's own formatter at the width argparse would pick (the terminal's), found
     without shutil: argparse makes a formatter in every add_argument, and its default one
     imports shutil, which loads bz2 and lzma (~2 ms of every command)."""
+    import argparse
+
     from brain_tui.cli.main import terminal_columns
 
     return argparse.HelpFormatter(prog, width=terminal_columns() - 2)
 
 
 def global_parent() -> argparse.ArgumentParser:
+    import argparse
+
     p = argparse.ArgumentParser(add_help=False, formatter_class=help_formatter)
     add_global_options(p)
     return p

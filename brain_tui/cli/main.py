@@ -105,15 +105,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 141
         return 0
     from brain_tui.cli import common
-    from brain_tui.cli.parsing import build_parser, find_command
 
     try:
-        selected = find_command(argv)
-        parser = build_parser(selected)
-        args = common.globals_from(parser.parse_args(argv))
-        if args.command is None:
-            return _no_command(parser, args)
-        return int(load(args.command).run(args) or 0)
+        args = plain_view(argv)
+        if args is None:
+            from brain_tui.cli.parsing import build_parser, find_command
+
+            parser = build_parser(find_command(argv))
+            args = parser.parse_args(argv)
+            if args.command is None:
+                return _no_command(parser, common.globals_from(args))
+        return int(load(args.command).run(common.globals_from(args)) or 0)
     except SystemExit as e:  # argparse: --help (0) and usage errors (2)
         return e.code if isinstance(e.code, int) else (0 if e.code is None else 2)
     except KeyboardInterrupt:
@@ -135,6 +137,47 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 _HELP = (["--help"], ["-h"])
+
+# The global options plain_view knows, by the attribute argparse stores them in.
+_PLAIN_VALUED = {"--store": "store", "--actor": "actor"}
+
+
+def plain_view(argv: Sequence[str]) -> argparse.Namespace | None:
+    """`brain view PATH` with no option but --store, --actor and --allow-temp-store, given
+    whole: the namespace argparse would make, without argparse (argparse, re and gettext are
+    a third of a one-shot view). None for anything else, even a line argparse would read the
+    same way (an abbreviation, `--`, a value that starts with a dash): argparse decides
+    those, and words every error. A test compares the two on generated command lines."""
+    found: dict[str, object] = {"command": None, "path": None}
+    tokens = iter(argv)
+    for tok in tokens:
+        if tok.startswith("--"):
+            name, eq, value = tok.partition("=")
+            dest = _PLAIN_VALUED.get(name)
+            if dest is not None:
+                value = value if eq else next(tokens, "")
+                if not value or value.startswith("-"):
+                    return None
+                found[dest] = value
+            elif tok == "--allow-temp-store":
+                found["allow_temp_store"] = True
+            else:
+                return None
+        elif not tok or tok.startswith("-"):
+            return None
+        elif found["command"] is None:
+            if tok != "view":
+                return None
+            found["command"] = tok
+        elif found["path"] is None:
+            found["path"] = tok
+        else:
+            return None
+    if found["path"] is None:
+        return None
+    from types import SimpleNamespace
+
+    return SimpleNamespace(meta=False, **found)  # type: ignore[return-value]
 
 
 def static_help() -> str | None:
@@ -220,7 +263,7 @@ def entry() -> None:
     """The console script: main(), then a fast exit for one-shot commands."""
     argv = sys.argv[1:]
     code = main(argv)
-    if argv not in _HELP:
+    if argv not in _HELP and plain_view(argv) is None:
         from brain_tui.cli.parsing import find_command
 
         if find_command(argv) in _LONG_LIVED:

@@ -462,13 +462,15 @@ def test_view_of_a_body_imports_neither_msgspec_nor_typing(store: str) -> None:
     """Issue 11: a one-shot `brain view PATH` checks the sidecar with the stdlib (core.shapes)
     and writes its access entry without msgspec, whose import (~15 ms, typing_extensions and
     inspect) would cost more than the view; nor does it load typing, dataclasses or pathlib
-    (with urllib.parse and ipaddress): it reads through plain path strings."""
+    (with urllib.parse and ipaddress): it reads through plain path strings. A plain command
+    line builds no parser (argparse, gettext)."""
     put(store, MEM, b"plain\n")
     code = (
         "import sys; from brain_tui.cli.main import main\n"
         f"assert main(['--store', {store!r}, 'view', {MEM!r}]) == 0\n"
         "bad = ('msgspec', 'typing', 'typing_extensions', 'dataclasses', 'inspect', 'tempfile',"
-        " 'pathlib', 'sqlite3', 'cryptography', 'core.store', 'core.models')\n"
+        " 'pathlib', 'sqlite3', 'cryptography', 'core.store', 'core.models', 'argparse',"
+        " 'gettext')\n"
         "print('LOADED', sorted(m for m in bad if m in sys.modules), file=sys.stderr)\n"
     )
     p = subprocess.run([sys.executable, "-c", code], capture_output=True, env=_env(), timeout=60)

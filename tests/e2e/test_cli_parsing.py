@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from brain_tui.cli import common, parsing
-from brain_tui.cli.main import COMMANDS
+from brain_tui.cli.main import COMMANDS, plain_view
 
 
 class _Refused(Exception):
@@ -86,3 +86,72 @@ def test_common_command_lines() -> None:
     assert find(["--", "put"]) is None
     assert find(["nope", "put"]) is None
     assert find([]) is None
+
+
+_VIEW_ATTRS = ("command", "path", "meta", "json", "store", "actor", "allow_temp_store")
+
+
+def _argparse_view(argv: list[str]) -> dict | None:
+    """The oracle for plain_view: what the real parser makes of argv (None if it refuses)."""
+    parser = parsing.build_parser(parsing._find_command(argv))
+    parser.error = lambda message: (_ for _ in ()).throw(_Refused(message))  # type: ignore[method-assign]
+    try:
+        ns = common.globals_from(parser.parse_args(argv))
+    except (_Refused, SystemExit):
+        return None
+    return {k: getattr(ns, k, None) for k in _VIEW_ATTRS}
+
+
+_VIEW_TOKENS = st.sampled_from(
+    [
+        "view",
+        "view",
+        "memories/facts/a.md",
+        "memories/facts/b.md",
+        "--store",
+        "--store=/s",
+        "--store=",
+        "/s",
+        "--actor",
+        "--actor=agent:x",
+        "agent:x",
+        "--allow-temp-store",
+        "--json",
+        "--meta",
+        "--sto",
+        "-h",
+        "--",
+        "-",
+        "",
+        "put",
+    ]
+)
+
+
+@given(st.lists(_VIEW_TOKENS, max_size=7))
+def test_plain_view_reads_what_argparse_reads(argv: list[str]) -> None:
+    plain = plain_view(argv)
+    if plain is not None:
+        common.globals_from(plain)
+        assert {k: getattr(plain, k) for k in _VIEW_ATTRS} == _argparse_view(argv)
+
+
+def test_plain_view_takes_the_common_lines_and_leaves_the_rest() -> None:
+    ns = plain_view(["--store", "/s", "view", "memories/facts/a.md", "--actor=agent:x"])
+    assert ns is not None
+    assert (ns.command, ns.path, ns.store, ns.actor) == (
+        "view",
+        "memories/facts/a.md",
+        "/s",
+        "agent:x",
+    )
+    for argv in (
+        ["view", "memories/facts/a.md", "--json"],
+        ["view", "--meta", "memories/facts/a.md"],
+        ["view", "-h"],
+        ["view"],
+        ["put", "memories/facts/a.md"],
+        ["--sto", "/s", "view", "memories/facts/a.md"],
+        ["view", "--", "memories/facts/a.md"],
+    ):
+        assert plain_view(argv) is None, argv
