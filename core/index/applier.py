@@ -166,11 +166,13 @@ class Applier:
                 continue
             if task is None:
                 return
-            if task is _FLUSH:
-                continue
-            if callable(task):
-                task(self.index)
-                self._sync_applied()
+            if task is _FLUSH or callable(task):
+                # Served: an urgent mark left set would apply the next rows at once, beside
+                # the writes they came from (an urgent item queued after this one sets it again).
+                self._urgent.clear()
+                if callable(task):
+                    task(self.index)
+                    self._sync_applied()
                 continue
             assert isinstance(task, tuple)
             rows, end = list(task[0]), task[1]
