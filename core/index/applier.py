@@ -176,7 +176,7 @@ class Applier:
                 continue
             assert isinstance(task, tuple)
             rows, end = list(task[0]), task[1]
-            known: dict[tuple[str, int], tuple[dict[str, Any], bytes | None]] = dict(task[2] or {})
+            known: dict[tuple[str, int], tuple[bytes, bytes | None]] = dict(task[2] or {})
             stop = False
             pending_call: Callable[[IndexWriter], Any] | None = None
             # Gather what follows into one transaction: sleep through the hold (an urgent item

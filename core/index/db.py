@@ -10,13 +10,11 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-import msgspec
-
 from core import paths
 from core.errors import BrainError
 from core.index.schema import connect, create, current, transaction
 from core.models import Row, Sidecar
-from core.write.file_view import read_sidecar
+from core.write.file_view import decode_sidecar, read_sidecar
 
 _MEM_COLS = (
     "path, ckey, kind, folder, title, category, tags, sync_class, classification, state,"
@@ -92,7 +90,9 @@ class IndexGap(BrainError):
 
 # What the writer wrote, handed over with its rows so the index need not read the files
 # again: (path, seq of the row that wrote it) -> (the sidecar as written, the body or None).
-Known = Mapping[tuple[str, int], tuple[dict[str, Any], bytes | None]]
+# (path, seq) -> (sidecar JSON, body) of what the writer wrote (core.index.follower.known_of).
+Known = Mapping[tuple[str, int], tuple[bytes, bytes | None]]
+Mine = tuple[bytes, bytes | None]
 
 
 def status_of(tags: list[str]) -> str | None:
@@ -167,7 +167,7 @@ class IndexWriter:
                 audit.append(_audit_args(row))
                 mine = known.get((row.path, row.seq)) if known else None
                 if mine is not None and row.op in _REFRESH_OPS:
-                    side = msgspec.convert(mine[0], Sidecar)
+                    side = decode_sidecar(row.path, mine[0])
                     if side.state != "purged":
                         # A path written again within the run: its last version is what the
                         # upsert leaves either way, so it replaces the earlier one (keeping
@@ -222,7 +222,7 @@ class IndexWriter:
         )
         run.clear()
 
-    def _apply_row(self, row: Row, mine: tuple[dict[str, Any], bytes | None] | None) -> None:
+    def _apply_row(self, row: Row, mine: Mine | None) -> None:
         if row.op == "move":
             self._move(row.extra.get("from", ""), row.path, mine)
         elif row.op in _REFRESH_OPS:  # a release rewrites the sidecar
@@ -240,7 +240,7 @@ class IndexWriter:
             for path in extra.get(key) or []:
                 self.conn.execute("UPDATE memories SET pinned = ? WHERE path = ?", (value, path))
 
-    def _move(self, src: str, dst: str, mine: tuple[dict[str, Any], bytes | None] | None) -> None:
+    def _move(self, src: str, dst: str, mine: Mine | None) -> None:
         """A move keeps the memory's tier, pin, score and embedding."""
         c = self.conn
         kept = c.execute(
@@ -265,11 +265,11 @@ class IndexWriter:
                 (new[0], *vec),
             )
 
-    def refresh(self, path: str, mine: tuple[dict[str, Any], bytes | None] | None = None) -> None:
+    def refresh(self, path: str, mine: Mine | None = None) -> None:
         """Make the index mirror the files at path (the files win), or what the writer wrote
         there (`mine`: the sidecar and body of the row being applied, still in memory)."""
         if mine is not None:
-            written = msgspec.convert(mine[0], Sidecar)
+            written = decode_sidecar(path, mine[0])
             if written.state == "purged":
                 self.remove(path)
             else:

@@ -355,5 +355,5 @@ def _wal_bytes(layout: Layout) -> int:
 
 
 def known_of(writes: list[Write]) -> Known:
-    """(path, seq of its row) -> (sidecar, body) of what a commit group wrote."""
-    return {(w.path, w.sidecar.get("seq", 0)): (w.sidecar, w.body) for w in writes}
+    """(path, seq of its row) -> (sidecar JSON, body) of what a commit group wrote."""
+    return {(w.path, w.sidecar.get("seq", 0)): (w.sidecar_json(), w.body) for w in writes}

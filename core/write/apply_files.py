@@ -64,11 +64,8 @@ class Stager:
                 body_tmp = _temp_of(self._base, w.path, self._pid)
                 _write_new(body_tmp, w.body, made)
             side_tmp = _temp_of(self._base, sidecar_path(w.path), self._pid)
-            _write_new(side_tmp, _encode_sidecar(w.sidecar), made)
+            _write_new(side_tmp, w.sidecar_json(), made)
             out.append((body_tmp, side_tmp))
-
-
-_encode_sidecar = msgspec.json.Encoder(order="sorted").encode
 
 
 def _temp_of(base: str, rel: str, pid: int) -> str:
@@ -120,7 +117,7 @@ def apply_files(
         if w.path.startswith("versions/"):
             dirs.discard(os.path.dirname(w.path))
         _ensure_dir(root, os.path.dirname(w.path), dirs)
-        side = msgspec.json.encode(w.sidecar, order="sorted")
+        side = w.sidecar_json()
         if replay:
             _drop_stale_temps(root, w.path)
         if w.body is None:

@@ -40,6 +40,14 @@ class Write(msgspec.Struct):
     path: str
     body: bytes | None  # None: only the sidecar is written (a purge stub)
     sidecar: dict[str, Any]
+    # The sidecar's file bytes, encoded once for the journal record, the staged file and the
+    # index's hand-off (bytes, not the dict: rows the index holds back cost the GC nothing).
+    encoded: bytes | None = None
+
+    def sidecar_json(self) -> bytes:
+        if self.encoded is None:
+            self.encoded = _encode_sidecar(self.sidecar)
+        return self.encoded
 
 
 class VersionMove(msgspec.Struct):
@@ -74,7 +82,7 @@ class Record(msgspec.Struct):
                 out += b"\x01"
                 out += u32(len(w.body))
                 out += w.body
-            side = _encode_sidecar(w.sidecar)
+            side = w.sidecar_json()
             out += u32(len(side))
             out += side
         out += u32(len(self.versions))
@@ -162,7 +170,8 @@ def _decode_binary(frame: frames.Frame) -> Record:
     for _ in range(r.u32()):
         path = r.str()
         body = r.raw() if r.u8() else None
-        rec.writes.append(Write(path, body, _decode_sidecar(r.raw())))
+        side = r.raw()
+        rec.writes.append(Write(path, body, _decode_sidecar(side), side))
     for _ in range(r.u32()):
         src, dst = r.str(), r.str()
         rec.versions.append(VersionMove(src, dst, r.u64()))
