@@ -86,6 +86,13 @@ def test_doctor(snap_compare, small_store, size):
 
 
 @pytest.mark.parametrize("size", SIZES)
+def test_doctor_repair_dialog(snap_compare, small_store, size):
+    """The recoverable repair's confirmation: it names every repair repair.py makes."""
+    app = snap_app(_doctor_store(small_store))
+    assert snap_compare(app, terminal_size=size, run_before=keys_then_settle("3", "R"))
+
+
+@pytest.mark.parametrize("size", SIZES)
 def test_doctor_repair_needs_a_reason(snap_compare, small_store, size):
     app = snap_app(_doctor_store(small_store, "FROZEN_HUMAN"))
     before = keys_then_settle("3", "R", list("restored"))
