@@ -339,21 +339,35 @@ def test_follow_prints_rows_from_another_process_and_stops_on_sigint(store: str)
             proc.wait()
 
 
+def _loaded(
+    calls: list[str], bad: tuple[str, ...], *, packages: bool = False, **env: str
+) -> subprocess.CompletedProcess[bytes]:
+    """Run `main` calls (lines of code) in a fresh interpreter, which then prints to stderr
+    `LOADED [...]`: the modules of `bad` it imported (packages=True: by top-level package)."""
+    names = "{m.split('.')[0] for m in sys.modules}" if packages else "set(sys.modules)"
+    code = "".join(
+        [
+            "import sys; from brain_tui.cli.main import main\n",
+            *(f"{line}\n" for line in calls),
+            f"print('LOADED', sorted({names} & set({bad!r})), file=sys.stderr)\n",
+        ]
+    )
+    return subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, env=_env(**env), timeout=60
+    )
+
+
 def test_put_view_search_do_not_import_the_ui(store: str, tmp_path: Path) -> None:
     body = tmp_path / "b.md"
     body.write_bytes(b"lazy penguins\n")
-    code = (
-        "import sys; from brain_tui.cli.main import main\n"
-        f"s = {store!r}\n"
-        f"assert main(['--store', s, 'put', {MEM!r}, {str(body)!r}]) == 0\n"
-        f"assert main(['--store', s, 'view', {MEM!r}]) == 0\n"
-        "assert main(['--store', s, 'search', 'penguins']) == 0\n"
-        "bad = ('textual', 'rich', 'sentence_transformers', 'torch', 'screens', 'widgets')\n"
-        "loaded = sorted(m for m in sys.modules if m.split('.')[0] in bad)\n"
-        "print('LOADED', loaded, file=sys.stderr)\n"
-        "sys.exit(1 if loaded else 0)\n"
-    )
-    p = subprocess.run([sys.executable, "-c", code], capture_output=True, env=_env(), timeout=60)
+    calls = [
+        f"s = {store!r}",
+        f"assert main(['--store', s, 'put', {MEM!r}, {str(body)!r}]) == 0",
+        f"assert main(['--store', s, 'view', {MEM!r}]) == 0",
+        "assert main(['--store', s, 'search', 'penguins']) == 0",
+    ]
+    bad = ("textual", "rich", "sentence_transformers", "torch", "screens", "widgets")
+    p = _loaded(calls, bad, packages=True)
     assert p.returncode == 0, p.stderr.decode()
     assert b"LOADED []" in p.stderr
 
@@ -371,19 +385,15 @@ def test_read_commands_load_no_cryptography_and_write_no_index(store: str) -> No
         return {f.name: (f.stat().st_size, f.stat().st_mtime_ns) for f in files}
 
     before = snapshot()
-    code = (
-        "import sys; from brain_tui.cli.main import main\n"
-        f"s = {store!r}\n"
-        f"assert main(['--store', s, 'view', {MEM!r}]) == 0\n"
-        f"assert main(['--store', s, 'view', '--meta', {MEM!r}]) == 0\n"
-        "assert main(['--store', s, 'search', 'penguins']) == 0\n"
-        "assert main(['--store', s, 'tail']) == 0\n"
-        f"assert main(['--store', s, 'history', {MEM!r}]) == 0\n"
-        "bad = ('cryptography', 'textual', 'rich', 'screens', 'widgets')\n"
-        "loaded = sorted({m.split('.')[0] for m in sys.modules if m.split('.')[0] in bad})\n"
-        "print('LOADED', loaded, file=sys.stderr)\n"
-    )
-    p = subprocess.run([sys.executable, "-c", code], capture_output=True, env=_env(), timeout=60)
+    calls = [
+        f"s = {store!r}",
+        f"assert main(['--store', s, 'view', {MEM!r}]) == 0",
+        f"assert main(['--store', s, 'view', '--meta', {MEM!r}]) == 0",
+        "assert main(['--store', s, 'search', 'penguins']) == 0",
+        "assert main(['--store', s, 'tail']) == 0",
+        f"assert main(['--store', s, 'history', {MEM!r}]) == 0",
+    ]
+    p = _loaded(calls, ("cryptography", "textual", "rich", "screens", "widgets"), packages=True)
     assert p.returncode == 0, p.stderr.decode()
     assert b"LOADED []" in p.stderr, p.stderr.decode()
     assert snapshot() == before
@@ -446,13 +456,9 @@ def test_view_reads_without_opening_the_store(store: str) -> None:
     """A one-shot `brain view` reads the memory's files: no SQLite, no log scan (the Store
     is not even imported) when no journal waits to be replayed."""
     put(store, MEM, b"direct\n")
-    code = (
-        "import sys; from brain_tui.cli.main import main\n"
-        f"assert main(['--store', {store!r}, 'view', {MEM!r}]) == 0\n"
-        "print('LOADED', sorted(m for m in ('core.store', 'sqlite3') if m in sys.modules),"
-        " file=sys.stderr)\n"
+    p = _loaded(
+        [f"assert main(['--store', {store!r}, 'view', {MEM!r}]) == 0"], ("core.store", "sqlite3")
     )
-    p = subprocess.run([sys.executable, "-c", code], capture_output=True, env=_env(), timeout=60)
     assert p.returncode == 0, p.stderr.decode()
     assert p.stdout == b"direct\n"
     assert b"LOADED []" in p.stderr, p.stderr.decode()
@@ -465,15 +471,12 @@ def test_view_of_a_body_imports_neither_msgspec_nor_typing(store: str) -> None:
     (with urllib.parse and ipaddress): it reads through plain path strings. A plain command
     line builds no parser (argparse, gettext)."""
     put(store, MEM, b"plain\n")
-    code = (
-        "import sys; from brain_tui.cli.main import main\n"
-        f"assert main(['--store', {store!r}, 'view', {MEM!r}]) == 0\n"
-        "bad = ('msgspec', 'typing', 'typing_extensions', 'dataclasses', 'inspect', 'tempfile',"
-        " 'pathlib', 'sqlite3', 'cryptography', 'core.store', 'core.models', 'argparse',"
-        " 'gettext')\n"
-        "print('LOADED', sorted(m for m in bad if m in sys.modules), file=sys.stderr)\n"
+    bad = (
+        *("msgspec", "typing", "typing_extensions", "dataclasses", "inspect", "tempfile"),
+        *("pathlib", "sqlite3", "cryptography", "core.store", "core.models", "argparse"),
+        "gettext",
     )
-    p = subprocess.run([sys.executable, "-c", code], capture_output=True, env=_env(), timeout=60)
+    p = _loaded([f"assert main(['--store', {store!r}, 'view', {MEM!r}]) == 0"], bad)
     assert p.returncode == 0, p.stderr.decode()
     assert p.stdout == b"plain\n"
     assert b"LOADED []" in p.stderr, p.stderr.decode()
@@ -543,15 +546,8 @@ def test_precomputed_help_is_what_argparse_prints() -> None:
     assert ok("-h", env=_env(COLUMNS="80")).stdout.decode() == help_text.TEXT
     wide = ok("--help", env=_env(COLUMNS="120")).stdout.decode()  # argparse's own, wider
     assert wide == parsing.render_help(120) != help_text.TEXT
-    code = (
-        "import sys; from brain_tui.cli.main import main\n"
-        "assert main(['--help']) == 0\n"
-        "bad = ('argparse', 'core', 'msgspec', 'textual', 'rich')\n"
-        "print('LOADED', sorted({m.split('.')[0] for m in sys.modules} & set(bad)), file=sys.stderr)\n"
-    )
-    p = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, env=_env(COLUMNS="80"), timeout=60
-    )
+    bad = ("argparse", "core", "msgspec", "textual", "rich")
+    p = _loaded(["assert main(['--help']) == 0"], bad, packages=True, COLUMNS="80")
     assert p.returncode == 0 and b"LOADED []" in p.stderr, p.stderr.decode()
 
 
