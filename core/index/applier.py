@@ -43,7 +43,14 @@ FORCE_CHECKPOINT_BYTES = 64 << 20
 
 
 class Applier:
-    def __init__(self, index: IndexWriter, backfill: Backfill) -> None:
+    def __init__(
+        self,
+        index: IndexWriter,
+        backfill: Backfill,
+        *,
+        hold_s: float | None = None,
+        writer_busy: Callable[[], bool] = lambda: False,
+    ) -> None:
         self.index = index
         self.backfill = backfill
         self.applied, _ = index.last_applied()
@@ -52,10 +59,12 @@ class Applier:
         self._q: queue.SimpleQueue[_Task] = queue.SimpleQueue()  # C: cheaper put per group
         self._urgent = threading.Event()  # set with every urgent item: ends a hold early
         self._wal_grew = False  # rows applied since the last checkpoint
-        self.hold_s = HOLD_S  # longer for a bulk load nobody reads meanwhile (Follower.hold)
+        self.hold_s = (
+            HOLD_S if hold_s is None else hold_s
+        )  # longer for a bulk load nobody reads meanwhile (Follower.hold)
+        self.writer_busy = writer_busy  # our writer is writing a group (Follower.watch)
         self._last_in = 0.0  # monotonic time of the last hand-off (enqueue)
         self._held = 0  # rows handed over since the loop last gathered (a hint: races undercount)
-        self.writer_busy: Callable[[], bool] = lambda: False  # Follower.watch
         index.auto_checkpoint(False)
         self._thread = threading.Thread(target=self._loop, name="brain-index", daemon=True)
         self._thread.start()

@@ -47,7 +47,8 @@ class Follower:
         self._applier: Applier | None = None
         self._acked = 0  # the newest row this process's callers were acknowledged
         self._access_size = -1
-        self._hold_s: float | None = None
+        self._hold_s: float | None = None  # None: applier.HOLD_S
+        self._writer_busy: Callable[[], bool] = lambda: False
 
     # -- opening and closing ------------------------------------------------------------
 
@@ -70,13 +71,15 @@ class Follower:
         if self._applier is None:
             if self.index is None:
                 raise ReadOnly(f"{self.layout.root} was opened read-only")
-            self._applier = Applier(self.index, self._backfill)
-            if self._hold_s is not None:
-                self._applier.hold_s = self._hold_s
+            self._applier = Applier(
+                self.index, self._backfill, hold_s=self._hold_s, writer_busy=self._writer_busy
+            )
 
     def watch(self, busy: Callable[[], bool]) -> None:
         """busy(): our writer is writing a group. The applier holds rows back meanwhile (and
-        for a short pause after): the commit path has the CPU first (applier.QUIET_S)."""
+        for a short pause after): the commit path has the CPU first (applier.QUIET_S). Kept
+        for an applier started later (reindex restarts it)."""
+        self._writer_busy = busy
         if self._applier is not None:
             self._applier.writer_busy = busy
 

@@ -121,3 +121,20 @@ def test_rows_wait_for_a_pause_in_the_writes(root: Path, monkeypatch: pytest.Mon
         monkeypatch.setattr(applier, "MAX_LAG_S", 0.2)
         res = s.put(f"{F}/c.md", "cherries\n", actor=ANA)
         assert s.wait_for_change(res.seq - 1, 5.0) >= res.seq  # busy throughout: the lag limit
+
+
+def test_a_restarted_applier_still_yields_to_the_writer(
+    root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """reindex with a writer running starts a new applier: it must watch the same writer."""
+    from core.index import applier
+
+    monkeypatch.setattr(applier, "HOLD_S", 0.01)
+    with Store.open(root, allow_temp=True) as s:
+        s.put(f"{F}/warm.md", "warm\n", actor=ANA)
+        s.follower.watch(lambda: True)  # the writes never pause
+        s.follower.reindex(s.tip.seq)
+        res = s.put(f"{F}/a.md", "apples\n", actor=ANA)
+        time.sleep(0.3)
+        assert s.follower.applied_seq() < res.seq
+        assert [h.path for h in s.search("apples")] == [f"{F}/a.md"]
