@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-import argparse
 import sys
 
 from brain_tui.cli import common
 from core.models import CLASSIFICATIONS, KINDS, SYNC_CLASSES
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
+if TYPE_CHECKING:
+    import argparse
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:

@@ -2,7 +2,7 @@
 
 Kept light on purpose: importing this module pulls in a few stdlib modules only; argparse and
 the engine (`core.store`, SQLite, msgspec) are imported by the functions that need them, when
-they run (a plain `brain view` builds no parser: brain_tui.cli.main.plain_view).
+they run (a plain `brain view` or `brain put` builds no parser: brain_tui.cli.main.plain_line).
 """
 
 from __future__ import annotations

@@ -107,7 +107,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from brain_tui.cli import common
 
     try:
-        args = plain_view(argv)
+        args = plain_line(argv)
         if args is None:
             from brain_tui.cli.parsing import build_parser, find_command
 
@@ -138,20 +138,37 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 _HELP = (["--help"], ["-h"])
 
-# The global options plain_view knows, by the attribute argparse stores them in.
+# The global options plain_line knows, by the attribute argparse stores them in.
 _PLAIN_VALUED = {"--store": "store", "--actor": "actor"}
+# The commands plain_line reads, with the attributes argparse sets when no option is given,
+# and how many positional words follow the command (at least, at most).
+_PLAIN_COMMANDS: dict[str, tuple[dict[str, object], int, int]] = {
+    "view": ({"meta": False}, 1, 1),
+    "put": (
+        dict.fromkeys(
+            ("kind", "title", "category", "tags", "sync_class", "classification", "if_commit")
+        ),
+        1,
+        2,
+    ),
+}
+_POSITIONALS = {"view": ("path",), "put": ("path", "file")}
 
 
-def plain_view(argv: Sequence[str]) -> argparse.Namespace | None:
-    """`brain view PATH` with no option but --store, --actor and --allow-temp-store, given
-    whole: the namespace argparse would make, without argparse (argparse, re and gettext are
-    a third of a one-shot view). None for anything else, even a line argparse would read the
-    same way (an abbreviation, `--`, a value that starts with a dash): argparse decides
-    those, and words every error. A test compares the two on generated command lines."""
-    found: dict[str, object] = {"command": None, "path": None}
+def plain_line(argv: Sequence[str]) -> argparse.Namespace | None:
+    """`brain view PATH` and `brain put PATH [FILE]` (the commands agents and hooks run most)
+    with no option but --store, --actor and --allow-temp-store, given whole: the namespace
+    argparse would make, without argparse (argparse and gettext are a tenth of a one-shot put,
+    with re a third of a view). None for anything else, even a line argparse would read the
+    same way (an abbreviation, `--`, a value that starts with a dash): argparse decides those,
+    and words every error. A test compares the two on generated command lines."""
+    found: dict[str, object] = {"command": None}
+    words: list[str] = []
+    ended = False  # an option came after a positional word: argparse takes no more of them
     tokens = iter(argv)
     for tok in tokens:
         if tok.startswith("--"):
+            ended = bool(words)
             name, eq, value = tok.partition("=")
             dest = _PLAIN_VALUED.get(name)
             if dest is not None:
@@ -163,21 +180,24 @@ def plain_view(argv: Sequence[str]) -> argparse.Namespace | None:
                 found["allow_temp_store"] = True
             else:
                 return None
-        elif not tok or tok.startswith("-"):
-            return None
         elif found["command"] is None:
-            if tok != "view":
+            if tok not in _PLAIN_COMMANDS:
                 return None
             found["command"] = tok
-        elif found["path"] is None:
-            found["path"] = tok
-        else:
+        elif ended or not tok or (tok.startswith("-") and tok != "-"):
             return None
-    if found["path"] is None:
+        else:
+            words.append(tok)
+    if found["command"] is None:
         return None
+    defaults, least, most = _PLAIN_COMMANDS[found["command"]]  # type: ignore[index]
+    if not least <= len(words) <= most or words[0] == "-":
+        return None
+    names = _POSITIONALS[found["command"]]  # type: ignore[index]
     from types import SimpleNamespace
 
-    return SimpleNamespace(meta=False, **found)  # type: ignore[return-value]
+    given = dict(zip(names, words + [None] * (len(names) - len(words)), strict=True))
+    return SimpleNamespace(**defaults, **given, **found)  # type: ignore[return-value]
 
 
 def static_help() -> str | None:
@@ -263,7 +283,7 @@ def entry() -> None:
     """The console script: main(), then a fast exit for one-shot commands."""
     argv = sys.argv[1:]
     code = main(argv)
-    if argv not in _HELP and plain_view(argv) is None:
+    if argv not in _HELP and plain_line(argv) is None:
         from brain_tui.cli.parsing import find_command
 
         if find_command(argv) in _LONG_LIVED:

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from brain_tui.cli import common, parsing
-from brain_tui.cli.main import COMMANDS, plain_view
+from brain_tui.cli.main import COMMANDS, plain_line
 
 
 class _Refused(Exception):
@@ -87,48 +87,57 @@ def test_common_command_lines() -> None:
     assert find([]) is None
 
 
-_VIEW_ATTRS = ("command", "path", "meta", "json", "store", "actor", "allow_temp_store")
-
-
-def _argparse_view(argv: list[str]) -> dict | None:
-    """The oracle for plain_view: what the real parser makes of argv (None if it refuses)."""
+def _argparse_line(argv: list[str]) -> dict | None:
+    """The oracle for plain_line: every attribute the real parser sets for argv, with the
+    global defaults filled in (None if it refuses)."""
     parser = parsing.build_parser(parsing._find_command(argv))
     parser.error = lambda message: (_ for _ in ()).throw(_Refused(message))  # type: ignore[method-assign]
     try:
         ns = common.globals_from(parser.parse_args(argv))
     except (_Refused, SystemExit):
         return None
-    return {k: getattr(ns, k, None) for k in _VIEW_ATTRS}
+    return vars(ns)
 
 
-# The command line words above, and what a view line adds: a second path, an empty value,
-# --meta, an empty word.
-_VIEW_TOKENS = st.sampled_from([*_WORDS, "view", "memories/facts/b.md", "--store=", "--meta", ""])
-# Any line, and lines built around `view PATH` from the global options (a plain view is rare
-# among random lines; --json and a dangling --store make some of these not plain either).
+# The command line words above, and what a plain line adds: a second path, a body file, an
+# empty value, an option of each command, an empty word.
+_LINE_TOKENS = st.sampled_from(
+    [*_WORDS, "memories/facts/b.md", "body.txt", "--store=", "--meta", "--title=T", ""]
+)
+# Any line, and lines built around `view PATH` and `put PATH [FILE]` from the global options
+# (a plain line is rare among random ones; --json and a dangling --store make some of these
+# not plain either).
 _AROUND = st.lists(
     st.sampled_from(
         ["--store", "/s", "--store=/s", "--actor", "agent:x", "--allow-temp-store", "--json"]
     ),
     max_size=4,
 )
-_VIEW_LINES = st.one_of(
-    st.lists(_VIEW_TOKENS, max_size=7),
-    st.tuples(_AROUND, _AROUND).map(lambda ab: [*ab[0], "view", "memories/facts/a.md", *ab[1]]),
+_COMMAND = st.sampled_from(
+    [
+        ["view", "memories/facts/a.md"],
+        ["put", "memories/facts/a.md"],
+        ["put", "memories/facts/a.md", "-"],
+        ["put", "memories/facts/a.md", "body.txt"],
+        ["put", "-", "body.txt"],
+    ]
+)
+_LINES = st.one_of(
+    st.lists(_LINE_TOKENS, max_size=7),
+    st.tuples(_AROUND, _COMMAND, _AROUND).map(lambda t: [*t[0], *t[1], *t[2]]),
 )
 
 
-@settings(max_examples=400)  # ~1 line in 20 is a plain view
-@given(_VIEW_LINES)
-def test_plain_view_reads_what_argparse_reads(argv: list[str]) -> None:
-    plain = plain_view(argv)
+@settings(max_examples=500)  # ~1 line in 10 is plain
+@given(_LINES)
+def test_plain_line_reads_what_argparse_reads(argv: list[str]) -> None:
+    plain = plain_line(argv)
     if plain is not None:
-        common.globals_from(plain)
-        assert {k: getattr(plain, k) for k in _VIEW_ATTRS} == _argparse_view(argv)
+        assert vars(common.globals_from(plain)) == _argparse_line(argv)
 
 
-def test_plain_view_takes_the_common_lines_and_leaves_the_rest() -> None:
-    ns = plain_view(["--store", "/s", "view", "memories/facts/a.md", "--actor=agent:x"])
+def test_plain_line_takes_the_common_lines_and_leaves_the_rest() -> None:
+    ns = plain_line(["--store", "/s", "view", "memories/facts/a.md", "--actor=agent:x"])
     assert ns is not None
     assert (ns.command, ns.path, ns.store, ns.actor) == (
         "view",
@@ -136,13 +145,31 @@ def test_plain_view_takes_the_common_lines_and_leaves_the_rest() -> None:
         "/s",
         "agent:x",
     )
+    ns = plain_line(["put", "memories/facts/a.md", "--allow-temp-store"])
+    assert ns is not None
+    assert (ns.command, ns.path, ns.file, ns.tags, ns.if_commit) == (
+        "put",
+        "memories/facts/a.md",
+        None,
+        None,
+        None,
+    )
+    ns = plain_line(["put", "memories/facts/a.md", "-"])
+    assert ns is not None and ns.file == "-"
     for argv in (
         ["view", "memories/facts/a.md", "--json"],
         ["view", "--meta", "memories/facts/a.md"],
         ["view", "-h"],
         ["view"],
-        ["put", "memories/facts/a.md"],
+        ["view", "memories/facts/a.md", "memories/facts/b.md"],
+        ["put", "memories/facts/a.md", "--tag", "x"],
+        ["put", "memories/facts/a.md", "--if-commit="],
+        ["put", "memories/facts/a.md", "a.txt", "b.txt"],
+        ["put", "-", "a.txt"],
+        ["put", "memories/facts/a.md", "--store=/s", "a.txt"],  # argparse refuses this one
+        ["put"],
+        ["search", "memories/facts/a.md"],
         ["--sto", "/s", "view", "memories/facts/a.md"],
         ["view", "--", "memories/facts/a.md"],
     ):
-        assert plain_view(argv) is None, argv
+        assert plain_line(argv) is None, argv
