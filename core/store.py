@@ -406,9 +406,15 @@ class Store:
     def close(self) -> None:
         if self._sync is not None:
             self._sync.close()
-        self.session.close()
         # exit_without_checkpoint: the process exits right after (a one-shot CLI command,
         # through os._exit); the follower leaves the index connection open (no WAL checkpoint).
+        # A big WAL is folded unsynced just before the flush, whose syncfs makes it durable.
+        writer, folded = self.session.writer, None
+        if self.exit_without_checkpoint and writer is not None and writer.unflushed():
+            folded = self.follower.fold_wal()
+        self.session.close()
+        if folded is not None and writer is not None and writer.synced_at < folded:
+            fsio.syncfs(self.root)  # no flush began after the fold (rare): one of our own
         self.follower.close(fast_exit=self.exit_without_checkpoint)
         self._mmr_ro.close()
 

@@ -134,7 +134,9 @@ class IndexWriter:
         # defer_text / fill_text. Until then searches miss; nothing searches a store being built.
         self.defer_text = False
         self.root = root
+        self.db_path = str(db_path)
         self.wal_path = f"{db_path}-wal"
+        self._fold_guard: sqlite3.Connection | None = None  # see fold_unsynced
 
     def last_applied(self) -> tuple[int, int]:
         rows = dict(
@@ -354,6 +356,49 @@ class IndexWriter:
         except sqlite3.Error:
             pass  # busy (another process reads): a later command tries again
 
+    def fold_unsynced(self) -> bool:
+        """Fold the WAL into the database file without SQLite's two syncs: a one-shot put's
+        close does this just before its flush, whose `syncfs` makes the folded pages durable
+        (PROTOCOL: no checkpoint syncs on that path). Until `release_fold`, a second
+        connection holds the write lock, so no writer of any process can restart the WAL over
+        frames whose pages might not be on the disk yet; the caller releases it only after
+        the syncfs. False (nothing folded) when another writer holds the lock."""
+        guard = sqlite3.connect(
+            self.db_path, timeout=0, isolation_level=None, check_same_thread=False
+        )
+        try:
+            guard.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error:
+            guard.close()
+            return False
+        self._fold_guard = guard
+        try:
+            self.conn.execute("PRAGMA synchronous = OFF")
+            self.conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        except sqlite3.Error:
+            pass  # a reader kept part of the WAL: what was folded is folded, the rest waits
+        finally:
+            self.conn.execute("PRAGMA synchronous = NORMAL")
+        return True
+
+    def release_fold(self) -> None:
+        """After the flush's syncfs: writers may restart the WAL again, and the WAL is cut to
+        nothing. Every frame is in the database by then, so the cut costs SQLite no sync, and
+        the next process starts a fresh WAL (a WAL left whole would be read back into the
+        wal-index by the next process, which forgets what was folded). A reader of another
+        process (the TUI) may keep the WAL: then it is left as it is, folded. The guard
+        connection stays open (rolled back): its close could be the one that checkpoints."""
+        if self._fold_guard is None or not self._fold_guard.in_transaction:
+            return
+        self._fold_guard.execute("ROLLBACK")
+        try:
+            self.conn.execute("PRAGMA busy_timeout = 0")
+            self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        except sqlite3.Error:
+            pass
+        finally:
+            self.conn.execute("PRAGMA busy_timeout = 5000")
+
     def set_meta(self, key: str, value: str) -> None:
         self.conn.execute(
             "INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
@@ -365,6 +410,9 @@ class IndexWriter:
         return hit[0] if hit else None
 
     def close(self) -> None:
+        if self._fold_guard is not None:
+            self._fold_guard.close()
+            self._fold_guard = None
         self.conn.close()
 
 

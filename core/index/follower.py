@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from core.errors import ReadOnly
 from core.index import queries
-from core.index.applier import Applier
+from core.index.applier import FORCE_CHECKPOINT_BYTES, Applier
 from core.index.db import IndexReader, IndexWriter, Known
 from core.index.schema import SCHEMA_VERSION
 from core.layout import Layout
@@ -133,11 +133,24 @@ class Follower:
             return
         # The process exits right after (a one-shot CLI command, through os._exit): closing
         # the last SQLite connection would checkpoint the WAL, two more device syncs than the
-        # write needs. The index is derived; the next opener reads the WAL. Only a WAL grown
-        # past a few MB is checkpointed here, once in many commands.
-        if _wal_bytes(self.layout) > WAL_CHECKPOINT_BYTES:
+        # write needs. The index is derived; the next opener reads the WAL. A WAL grown past a
+        # few MB was folded before the flush (fold_wal) and is cut here; one that commands
+        # which write no rows grew past the applier's limit is checkpointed here, syncs and all.
+        ix.release_fold()
+        if _wal_bytes(self.layout) > FORCE_CHECKPOINT_BYTES:
             ix.checkpoint_wal()
         _LEFT_OPEN.append(ix)
+
+    def fold_wal(self) -> float | None:
+        """A one-shot command's close, before the flush that ends its writes: fold a WAL grown
+        past a few MB into the database, unsynced (IndexWriter.fold_unsynced; `close` lets
+        writers restart the WAL again). Returns the monotonic time the fold ended (the flush
+        must start after it), or None when nothing was folded."""
+        if self.index is None or _wal_bytes(self.layout) <= WAL_CHECKPOINT_BYTES:
+            return None
+        if not self.call(lambda ix: ix.fold_unsynced()):
+            return None
+        return time.monotonic()
 
     def probe(self) -> str | None:
         """Can a read-only open query the index? (A damaged or missing one cannot.)"""

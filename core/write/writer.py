@@ -148,6 +148,7 @@ class Writer:
         self._head_fd: int | None = None
         self._presync: threading.Thread | None = None
         self._presync_from = 0  # the journal's size when the running pre-sync began
+        self.synced_at = 0.0  # monotonic time the last flush's syncfs began
         self._thread = threading.Thread(target=self._loop, name="brain-writer", daemon=True)
         self._thread.start()
 
@@ -506,8 +507,14 @@ class Writer:
         """Make everything applied durable, then empty the journal (under the lock only)."""
         if self.journal is None or self.journal.size == 0:
             return
+        self.synced_at = time.monotonic()  # what was written before this is durable after it
         fsio.syncfs(self.layout.root)
         self.journal.cut(0)
+
+    def unflushed(self) -> bool:
+        """Rows in the journal: the writer's close will flush (read without the token: a
+        hint; `synced_at` says whether a flush did start)."""
+        return self.journal is not None and self.journal.size > 0
 
     def _flush_if_big(self) -> None:
         """Holding the token, after a group: flush once the journal passes a few MB, without

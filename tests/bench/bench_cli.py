@@ -5,7 +5,8 @@ next to this interpreter (else the same entry point via `python -c`), with PYTHO
 this repo ($BRAIN_BENCH_BRAIN names another command, e.g. the script of a fresh venv's install).
 Measured: `brain --help`, `brain view PATH`, `brain put PATH` with the body on stdin
 (a new path each time, and overwriting one path with a new body each time) and `brain search
-WORD`, on a 200-memory store; and, for one `brain put`, the device syncs strace counts, on
+WORD`, on a 200-memory store; the import floor of any put (the interpreter with fcntl, hashlib,
+json, sqlite3 and msgspec, nothing of brain's); and, for one `brain put`, the device syncs strace counts, on
 that store and on one that 100 one-shot puts wrote (see _age_store). Every repetition first
 opens and closes the main store in-process, which checkpoints its index WAL, so the run's own
 one-shot puts never push it past SQLite's auto-checkpoint: the aged store shows that case.
@@ -348,12 +349,19 @@ def _round(ctx: Ctx, first_brain: bool, tag: str) -> dict[str, float]:
         ("help", [*sh["cli-brain"], "--help"], None, cy and [cy[0], "--help"], None),
     ]
     res = {"python": _run([sys.executable, "-c", "pass"])}
+    # What any put pays before its own code: the interpreter and the modules a write needs
+    # (msgspec: DESIGN makes the on-disk types msgspec Structs). Paired with cyberos's put,
+    # it shows how much of the 0.5x budget is left to the engine.
+    res["floor_put"] = _run([sys.executable, "-c", _PUT_FLOOR])
     for key, bcmd, bbody, ccmd, cbody in pairs:
         order = [("brain", bcmd, bbody), ("cy", ccmd, cbody)]
         for who, cmd, body in order if first_brain else order[::-1]:
             if cmd:
                 res[f"{who}_{key}"] = _run(cmd, body)
     return res
+
+
+_PUT_FLOOR = "import fcntl, hashlib, json, sqlite3, msgspec"
 
 
 def run(ctx: Ctx) -> dict[str, float]:
@@ -389,6 +397,13 @@ BENCHES = [
         run,
         [
             Metric("python", "cli: `python -c pass` (interpreter start, floor)", "ms"),
+            Metric(
+                "floor_put",
+                "cli: `python -c 'import …msgspec'` (a put's import floor)",
+                "ms",
+                pair_label="cyberos put",
+                pair="cy_put_new",
+            ),
             Metric(
                 "brain_help",
                 "cli: brain --help",

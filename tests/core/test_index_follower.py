@@ -138,3 +138,33 @@ def test_a_restarted_applier_still_yields_to_the_writer(
         time.sleep(0.3)
         assert s.follower.applied_seq() < res.seq
         assert [h.path for h in s.search("apples")] == [f"{F}/a.md"]
+
+
+def test_an_unsynced_fold_keeps_writers_from_restarting_the_wal_until_released(
+    tmp_path: Path,
+) -> None:
+    """The one-shot put's fold (Store.close): the WAL's pages go into the database without
+    SQLite's syncs, so until the flush's syncfs has run no writer may restart the WAL over
+    them; once released, the WAL is cut and writers go on."""
+    import sqlite3
+
+    root = tmp_path / "s"
+    with Store.init(root, allow_temp=True) as s:
+        for i in range(20):
+            s.put(f"memories/facts/f{i}.md", f"# f{i}\n\nbody {i}\n".encode(), actor="agent:t")
+    ix = db.IndexWriter(root / "index" / "brain.sqlite", root)
+    try:
+        ix.set_meta("probe", "1")  # frames in the WAL
+        assert ix.fold_unsynced()
+        other = sqlite3.connect(root / "index" / "brain.sqlite", timeout=0, isolation_level=None)
+        with pytest.raises(sqlite3.OperationalError, match="locked"):
+            other.execute("BEGIN IMMEDIATE")
+        ix.release_fold()
+        assert Path(f"{ix.db_path}-wal").stat().st_size == 0
+        other.execute("BEGIN IMMEDIATE")
+        other.execute("UPDATE meta SET value = '2' WHERE key = 'probe'")
+        other.execute("COMMIT")
+        other.close()
+        assert ix.get_meta("probe") == "2"
+    finally:
+        ix.close()

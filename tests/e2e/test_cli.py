@@ -422,21 +422,19 @@ def test_one_shot_put_checks_no_signature_it_checked_before(store: str) -> None:
     assert not _put_loads_cryptography(store, "memories/facts/three.md")
 
 
-def test_one_shot_put_makes_at_most_two_device_syncs(store: str, tmp_path: Path) -> None:
-    """The commit point (the journal's fdatasync) and the flush (syncfs): SQLite's checkpoint
-    syncs are left out of a one-shot put (docs/durability.md), counted by strace."""
+def _syncs_of_put(store: str, tmp_path: Path, body: bytes) -> dict[str, int]:
+    """Device syncs of one `brain put` process, by call, counted by strace."""
     import shutil
 
     strace = shutil.which("strace")
     if strace is None:
         pytest.skip("strace is not installed")
-    put(store, MEM, b"first\n")  # the first write of a store builds the node file: not timed
     out = tmp_path / "syncs.txt"
     calls = "fsync,fdatasync,syncfs,msync,sync,sync_file_range"
     cmd = [strace, "-f", "-c", "-o", str(out), "-e", f"trace={calls}"]
     p = subprocess.run(
         [*cmd, sys.executable, "-m", "brain_tui.cli.main", "--store", store, "put", MEM, "-"],
-        input=b"second\n",
+        input=body,
         capture_output=True,
         env=_env(),
         timeout=60,
@@ -444,12 +442,58 @@ def test_one_shot_put_makes_at_most_two_device_syncs(store: str, tmp_path: Path)
     if p.returncode and b"ptrace" in p.stderr:
         pytest.skip(f"strace cannot trace here: {p.stderr.decode().strip()[:200]}")
     assert p.returncode == 0, p.stderr.decode()
-    counted = {
+    return {
         parts[-1]: int(parts[3])
         for parts in (line.split() for line in out.read_text().splitlines())
         if len(parts) >= 5 and parts[-1] in calls.split(",")
     }
+
+
+def test_one_shot_put_makes_at_most_two_device_syncs(store: str, tmp_path: Path) -> None:
+    """The commit point (the journal's fdatasync) and the flush (syncfs): SQLite's checkpoint
+    syncs are left out of a one-shot put (docs/durability.md), counted by strace."""
+    put(store, MEM, b"first\n")  # the first write of a store builds the node file: not timed
+    counted = _syncs_of_put(store, tmp_path, b"second\n")
     assert sum(counted.values()) <= 2, counted
+
+
+def test_one_shot_put_folds_a_big_index_wal_within_its_two_syncs(
+    store: str, tmp_path: Path
+) -> None:
+    """Once the index WAL passes a few MB a one-shot put folds it into the database, unsynced,
+    while a guard connection keeps writers from restarting the WAL, then its flush's syncfs
+    makes the pages durable and the WAL is cut: no SQLite checkpoint syncs (before, such a
+    put made 4-5 syncs, about once in 35 one-shot puts)."""
+    import sqlite3
+
+    from core.index.follower import WAL_CHECKPOINT_BYTES
+    from core.store import Store
+
+    db = Path(store) / "index" / "brain.sqlite"
+    wal = Path(f"{db}-wal")
+    Store.open(store, allow_temp=True).close()
+    # A connection of another process (the TUI's, say) keeps the WAL from being folded and
+    # deleted when the in-process store closes.
+    other = sqlite3.connect(db)
+    other.execute("SELECT count(*) FROM meta").fetchone()  # it has the WAL open
+    try:
+        with Store.open(store, allow_temp=True) as s:
+            n = 0
+            while wal.stat().st_size <= WAL_CHECKPOINT_BYTES * 1.2:
+                body = f"# m{n}\n\nfiller {n}\n".encode()
+                s.put(f"memories/facts/wal/m{n}.md", body, actor=ACTOR)
+                s.wait_index()  # a transaction each: the WAL grows by several pages a put
+                n += 1
+        db_before = db.stat().st_size
+        counted = _syncs_of_put(store, tmp_path, b"after the big WAL\n")
+        assert sum(counted.values()) <= 2, counted
+        assert db.stat().st_size > db_before  # the WAL's pages were folded into the database
+        assert wal.stat().st_size == 0  # and the WAL cut: the next process starts afresh
+    finally:
+        other.close()
+    with Store.open(store, allow_temp=True, read_only=True) as s:
+        assert [h.path for h in s.search("after the big WAL")][:1] == [MEM]
+        assert s.view(f"memories/facts/wal/m{n - 1}.md").body.startswith(b"# m")
 
 
 def test_view_reads_without_opening_the_store(store: str) -> None:
