@@ -168,3 +168,42 @@ def test_an_unsynced_fold_keeps_writers_from_restarting_the_wal_until_released(
         assert ix.get_meta("probe") == "2"
     finally:
         ix.close()
+
+
+def test_a_fold_no_flush_covered_gets_a_syncfs_of_its_own(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Store.close folds a big WAL only ahead of a flush; when no flush began after the fold
+    (the journal was emptied meanwhile), the close runs one syncfs itself before writers may
+    restart the WAL, and then lets them."""
+    import sqlite3
+
+    from core import fsio
+    from core.index.follower import WAL_CHECKPOINT_BYTES
+    from core.write.writer import Writer
+
+    root = tmp_path / "s"
+    Store.init(root, allow_temp=True).close()
+    dbf = root / "index" / "brain.sqlite"
+    other = sqlite3.connect(dbf, timeout=0, isolation_level=None)
+    other.execute("SELECT count(*) FROM meta").fetchone()  # keeps the WAL from being deleted
+    try:
+        s = Store.open(root, allow_temp=True)
+        n = 0
+        while Path(f"{dbf}-wal").stat().st_size <= WAL_CHECKPOINT_BYTES:
+            s.put(f"{F}/w{n}.md", f"# w{n}\n\nfiller {n}\n".encode(), actor=ANA)
+            s.wait_index()
+            n += 1
+        s.exit_without_checkpoint = True
+        synced: list[str] = []
+        real_syncfs = fsio.syncfs
+        monkeypatch.setattr(fsio, "syncfs", lambda r: (synced.append(str(r)), real_syncfs(r)))
+        # The close's flush finds nothing to flush (as after an idle release).
+        monkeypatch.setattr(Writer, "flush", lambda self: None)
+        s.close()
+        assert synced == [str(s.root)]
+        other.execute("BEGIN IMMEDIATE")  # the guard was let go
+        other.execute("ROLLBACK")
+        assert Path(f"{dbf}-wal").stat().st_size == 0
+    finally:
+        other.close()
