@@ -111,8 +111,10 @@ class MemoryList(VirtualList):
         self._start(source, TwoEnds(), select)
         self.cursor = 0
 
-    def set_rows(self, rows: list[MemoryRow]) -> None:
-        """A fixed list (search results): no paging."""
+    def set_rows(self, rows: list[MemoryRow], states: dict[str, str] | None = None) -> None:
+        """A fixed list (search results), with their sync states when known: no paging."""
+        if states:
+            self._take_states(states)
         self._gen += 1
         self._source = None
         self.model = TwoEnds(len(rows), list(rows))
@@ -175,10 +177,7 @@ class MemoryList(VirtualList):
             return
         self.fetching = False
         if message.states:
-            self.sync_states.update(message.states)
-            if not self.marks and any(v in SYNC_MARK for v in message.states.values()):
-                self.marks = True  # a column for the markers from now on
-                self.refresh()
+            self._take_states(message.states)
         model = self.model
         if message.total is not None:
             model.total = max(message.total, len(model.head))
@@ -196,6 +195,12 @@ class MemoryList(VirtualList):
         if message.total is not None:
             self.announce()  # a new listing: say what is under the cursor (or that none is)
         self._request_visible()
+
+    def _take_states(self, states: dict[str, str]) -> None:
+        self.sync_states.update(states)
+        if not self.marks and any(v in SYNC_MARK for v in states.values()):
+            self.marks = True  # a column for the markers from now on
+            self.refresh()
 
     def _settle_select(self) -> bool:
         """Walk the head towards a path to select; True while still walking."""

@@ -85,6 +85,7 @@ class MemoriesScreen(PaneScreen):
         query: str
         mode: str
         rows: list[MemoryRow]
+        states: dict[str, str] | None = None  # the rows' sync states (the list's markers)
 
         def can_replace(self, message: Message) -> bool:
             return isinstance(message, type(self))  # typed fast: the newest results
@@ -280,13 +281,17 @@ class MemoriesScreen(PaneScreen):
                 self.post_message(ActivityChanged("memories-search", None))
         # One index read for the rows (pin, sync class, state); gone since the search: left out.
         rows = store.memory_rows([h.path for h in hits])
-        self.post_message(self.Results(text, mode, rows))
+        try:
+            states = store.sync.states_of([r.path for r in rows]) if rows else None
+        except Exception:  # noqa: BLE001 - the markers are a hint: the results still show
+            states = None
+        self.post_message(self.Results(text, mode, rows, states))
 
     @on(Results)
     def _results(self, message: Results) -> None:
         self.query_text = message.query
         self._results_mode = message.mode
-        self.list.set_rows(message.rows)
+        self.list.set_rows(message.rows, message.states)
         self._update_bar()
 
     def action_clear(self) -> None:

@@ -282,6 +282,15 @@ async def test_the_memory_browser_shows_each_memory_s_sync_state(hub, home):  # 
             assert await wait_until(
                 pilot, lambda: "shareable: confirmed" in text_of(app, "#mem-meta")
             )
+            # Search results carry the same markers.
+            mlist.sync_states.clear()
+            await pilot.press("slash")
+            await pilot.press(*"later", "enter")
+            assert await wait_until(
+                pilot, lambda: [r.path for r in mlist.rows] == ["memories/facts/later.md"]
+            )
+            assert mlist.sync_states.get("memories/facts/later.md") == "pending-push"
+            assert mlist.row_cells(mlist.rows[0])[0][0] == "↑ "
             assert app.errors == []
     finally:
         ana.close()
