@@ -23,6 +23,7 @@ from pathlib import Path
 from brain_tui import demo_plan
 from brain_tui.demo_corpus import Corpus, Draft
 from brain_tui.demo_plan import NS, Session
+from brain_tui.demo_review import add_review_queue
 from core import fsio
 from core.errors import BrainError, PreconditionFailed
 from core.paths import casefold_key
@@ -96,6 +97,7 @@ def build_demo(
     allow_temp: bool = False,
     vectors: bool = False,
     embed_progress: Progress | None = None,
+    review: bool | None = None,
 ) -> None:
     """Build the demo store at `root`, which must not exist yet (or be empty).
 
@@ -104,7 +106,10 @@ def build_demo(
     same store. With `vectors` (`brain demo` and the first-run screen ask for them; tests
     mostly do not) every memory gets its embedding: the shipped one where the text and model
     match, else the model's (embed_progress(done, total) after each batch). Without the
-    semantic extra there are none, and search stays lexical.
+    semantic extra there are none, and search stays lexical. `review`: end with the proposals
+    and PII holds that wait for a person in panes 5 and 4 (brain_tui.demo_review); by default
+    the full size only, as the small one is the tests' fixture, whose listings and tiers the
+    pane tests know.
     """
     if size not in demo_plan.SIZES:
         raise BrainError(f"demo size {size!r} is unknown; use one of: {', '.join(demo_plan.SIZES)}")
@@ -136,6 +141,8 @@ def build_demo(
                 builder.run(s)
                 if progress is not None:
                     progress(builder.head, total)
+            if review if review is not None else size == "full":
+                add_review_queue(store)  # panes 4 and 5 have work waiting
             builder.rebalance_tiers()
             builder.final_checkpoint()
             if progress is not None:

@@ -92,6 +92,31 @@ def test_moves_tombstones_and_exactly_one_purge(demo):
     assert c.execute("SELECT COUNT(*) FROM memories WHERE state='tombstoned'").fetchone()[0] >= 1
 
 
+def test_a_person_finds_proposals_and_pii_holds_waiting(tmp_path, monkeypatch):
+    """Panes 4 and 5 have work when the demo opens (the full size's default): the agents'
+    pending proposals, filed through the gate, and shareable notes the PII gate held, each
+    with its rows."""
+    from brain_tui.demo_review import HELD, PROPOSALS
+
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    root = tmp_path / "store"
+    build_demo(
+        root, size="small", clock=lambda: NOW, rng=random.Random(7), allow_temp=True, review=True
+    )
+    store = Store.open(root, allow_temp=True, read_only=True)
+    c = _conn(store)
+    ops = Counter(op for (op,) in c.execute("SELECT op FROM audit"))
+    assert ops["proposal.filed"] == len(PROPOSALS) and ops["pii.held"] == len(HELD)
+    pending = store.proposals.items()
+    assert sorted(p.title for p in pending) == sorted(t for _a, t, *_ in PROPOSALS)
+    assert all(p.path.startswith("memories/refinements/proposals/") for p in pending)
+    held = {p.path: p for p in store.pii.pending()}
+    assert set(held) == {path for _a, path, _b in HELD}
+    kinds = {f["type"] for p in held.values() for f in p.findings}
+    assert {"email", "phone", "card"} <= kinds
+    store.close()
+
+
 def test_purged_content_is_gone(demo):
     store, _took, _seen = demo
     c = _conn(store)
