@@ -18,6 +18,7 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.worker import get_current_worker
 
+from core.models import CATEGORIES
 from widgets.list_keys import list_bindings
 from widgets.status import WorkFailed
 from widgets.virtual_list import Cells, VirtualList
@@ -228,16 +229,16 @@ class ProposalList(VirtualList):
     # -- drawing ------------------------------------------------------------------------------
 
     def prepare_frame(self, width: int) -> None:
-        self._title_w = max(12, width - (17 if self.source.view == "decided" else 21))
+        self._title_w = max(12, width - (17 if self.source.view == "decided" else 7 + _CAT_W))
 
     def header_cells(self) -> Cells:
         w = self._title_w
         if self.source.view == "lessons":
-            return [(f" {'lesson':<{w}} {'category':<14} age", "proposal-list--header")]
+            return [(f" {'lesson':<{w}} {'category':<{_CAT_W}} age", "proposal-list--header")]
         if self.source.view == "decided":
             head = f" {'decided proposal':<{w}} {'status':<10} age"
         else:
-            head = f" {'pending proposal (oldest first)':<{w}} {'category':<14} age"
+            head = f" {'pending proposal (oldest first)':<{w}} {'category':<{_CAT_W}} age"
         return [(head, "proposal-list--header")]
 
     def row_cells(self, row: MemoryRow) -> Cells:
@@ -249,13 +250,16 @@ class ProposalList(VirtualList):
         if self.source.view == "lessons":
             return [
                 (f" {title:<{w}} ", ""),
-                (f"{row.category[:14]:<14} {when}", "proposal-list--dim"),
+                (f"{row.category[:_CAT_W]:<{_CAT_W}} {when}", "proposal-list--dim"),
             ]
         if self.source.view == "decided":
             st = status_of(row)
             style = "proposal-list--accepted" if st == "accepted" else "proposal-list--rejected"
             return [(f" {title:<{w}} ", ""), (f"{st:<10} ", style), (when, "proposal-list--dim")]
-        return [(f" {title:<{w}} ", ""), (f"{row.category[:14]:<14} {when}", "proposal-list--dim")]
+        return [
+            (f" {title:<{w}} ", ""),
+            (f"{row.category[:_CAT_W]:<{_CAT_W}} {when}", "proposal-list--dim"),
+        ]
 
     def empty_cells(self) -> Cells | None:
         if not self.loaded:
@@ -268,6 +272,8 @@ class ProposalList(VirtualList):
     def row_identity(self, row: MemoryRow) -> Hashable:
         return (row.path, row.seq)
 
+
+_CAT_W = max(map(len, CATEGORIES))  # the category column fits every category whole
 
 EMPTY = {
     "pending": "nothing pending: no proposal waits for a decision",
