@@ -1,10 +1,11 @@
-"""What waits for a person when the demo opens: proposals the agents filed in its last days
+"""What waits for a person when the demo opens: proposals the agents filed in its last minutes
 (pane 5) and shareable notes the PII gate held back (pane 4). Filed through the engine's own
 doors (`store.proposals.propose`, `store.put`), so the gate's checks and rows are the real
 ones. Fixed text: the shipped vectors (brain_tui.demo_vectors) cover it too."""
 
 from __future__ import annotations
 
+from core.errors import BrainError
 from core.store import Store
 
 # (actor, title, sections, answers, scope, category): each passes seed 004's gate.
@@ -109,6 +110,6 @@ def add_review_queue(store: Store) -> None:
             semantic=False,  # the model is not loaded while the demo is built
         )
         if not filed.filed:
-            raise RuntimeError(f"the demo's proposal {title!r} failed the gate: {filed.gate}")
+            raise BrainError(f"the demo's proposal {title!r} failed the gate: {filed.gate}")
     for actor, path, body in HELD:
         store.put(path, body, actor=actor, sync_class="shareable")
