@@ -59,9 +59,8 @@ class Applier:
         self._q: queue.SimpleQueue[_Task] = queue.SimpleQueue()  # C: cheaper put per group
         self._urgent = threading.Event()  # set with every urgent item: ends a hold early
         self._wal_grew = False  # rows applied since the last checkpoint
-        self.hold_s = (
-            HOLD_S if hold_s is None else hold_s
-        )  # longer for a bulk load nobody reads meanwhile (Follower.hold)
+        # Longer for a bulk load nobody reads meanwhile (Follower.hold).
+        self.hold_s = HOLD_S if hold_s is None else hold_s
         self.writer_busy = writer_busy  # our writer is writing a group (Follower.watch)
         self._last_in = 0.0  # monotonic time of the last hand-off (enqueue)
         self._held = 0  # rows handed over since the loop last gathered (a hint: races undercount)

@@ -12,7 +12,7 @@ from typing import Any
 
 from core import paths
 from core.errors import BrainError
-from core.index.schema import connect, create, current, transaction
+from core.index.schema import BUSY_TIMEOUT_MS, connect, create, current, transaction
 from core.models import Row, Sidecar
 from core.write.file_view import decode_sidecar, read_sidecar
 
@@ -89,8 +89,8 @@ class IndexGap(BrainError):
 
 
 # What the writer wrote, handed over with its rows so the index need not read the files
-# again: (path, seq of the row that wrote it) -> (the sidecar as written, the body or None).
-# (path, seq) -> (sidecar JSON, body) of what the writer wrote (core.index.follower.known_of).
+# again: (path, seq of the row that wrote it) -> (the sidecar's JSON as written, the body or
+# None); core.index.follower.known_of makes it.
 Known = Mapping[tuple[str, int], tuple[bytes, bytes | None]]
 Mine = tuple[bytes, bytes | None]
 
@@ -349,12 +349,18 @@ class IndexWriter:
         except sqlite3.Error:
             pass
 
-    def checkpoint_wal(self) -> None:
-        """Fold the WAL into the database file now (best effort)."""
+    def checkpoint_wal(self, *, wait: bool = True) -> None:
+        """Fold the WAL into the database file now and cut it (best effort). wait=False: give
+        up at once, not after the busy timeout, when another process reads or writes."""
         try:
+            if not wait:
+                self.conn.execute("PRAGMA busy_timeout = 0")
             self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
         except sqlite3.Error:
             pass  # busy (another process reads): a later command tries again
+        finally:
+            if not wait:
+                self.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
 
     def fold_unsynced(self) -> bool:
         """Fold the WAL into the database file without SQLite's two syncs: a one-shot put's
@@ -391,13 +397,7 @@ class IndexWriter:
         if self._fold_guard is None or not self._fold_guard.in_transaction:
             return
         self._fold_guard.execute("ROLLBACK")
-        try:
-            self.conn.execute("PRAGMA busy_timeout = 0")
-            self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
-        except sqlite3.Error:
-            pass
-        finally:
-            self.conn.execute("PRAGMA busy_timeout = 5000")
+        self.checkpoint_wal(wait=False)
 
     def set_meta(self, key: str, value: str) -> None:
         self.conn.execute(

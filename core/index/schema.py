@@ -14,12 +14,15 @@ SCHEMA_VERSION = 3
 TEXT_DEFERRED = "text_deferred"  # meta key present while a bulk load defers memories_fts
 
 
+BUSY_TIMEOUT_MS = 5000  # how long a statement waits for another connection's lock
+
+
 def connect(path: str, *, readonly: bool = False) -> sqlite3.Connection:
     if readonly:
         conn = _connect_readonly(path)
     else:
         conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-    conn.execute("PRAGMA busy_timeout = 5000")
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     if not readonly:
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = NORMAL")
