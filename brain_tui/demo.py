@@ -116,6 +116,7 @@ def build_demo(
     root = Path(root)
     if root.exists() and any(root.iterdir()):
         raise BrainError(f"{root} already exists; remove it first (`brain demo --rebuild`)")
+    review = size == "full" if review is None else review
     end_ns = clock() if clock is not None else DEMO_END_NS
     rnd = rng if rng is not None else random.Random(DEFAULT_SEED)
     store_rng = random.Random(rnd.getrandbits(64)).randbytes if rng is not None else None
@@ -141,7 +142,7 @@ def build_demo(
                 builder.run(s)
                 if progress is not None:
                     progress(builder.head, total)
-            if review if review is not None else size == "full":
+            if review:
                 add_review_queue(store)  # panes 4 and 5 have work waiting
             builder.rebalance_tiers()
             builder.final_checkpoint()

@@ -140,19 +140,17 @@ _HELP = (["--help"], ["-h"])
 
 # The global options plain_line knows, by the attribute argparse stores them in.
 _PLAIN_VALUED = {"--store": "store", "--actor": "actor"}
-# The commands plain_line reads, with the attributes argparse sets when no option is given,
-# and how many positional words follow the command (at least, at most).
-_PLAIN_COMMANDS: dict[str, tuple[dict[str, object], int, int]] = {
-    "view": ({"meta": False}, 1, 1),
+# The commands plain_line reads: the attributes argparse sets when no option is given, and
+# the positional words after the command (the first is required, the rest optional).
+_PLAIN_COMMANDS: dict[str, tuple[dict[str, object], tuple[str, ...]]] = {
+    "view": ({"meta": False}, ("path",)),
     "put": (
         dict.fromkeys(
             ("kind", "title", "category", "tags", "sync_class", "classification", "if_commit")
         ),
-        1,
-        2,
+        ("path", "file"),
     ),
 }
-_POSITIONALS = {"view": ("path",), "put": ("path", "file")}
 
 
 def plain_line(argv: Sequence[str]) -> argparse.Namespace | None:
@@ -190,10 +188,9 @@ def plain_line(argv: Sequence[str]) -> argparse.Namespace | None:
             words.append(tok)
     if found["command"] is None:
         return None
-    defaults, least, most = _PLAIN_COMMANDS[found["command"]]  # type: ignore[index]
-    if not least <= len(words) <= most or words[0] == "-":
+    defaults, names = _PLAIN_COMMANDS[found["command"]]  # type: ignore[index]
+    if not 1 <= len(words) <= len(names) or words[0] == "-":
         return None
-    names = _POSITIONALS[found["command"]]  # type: ignore[index]
     from types import SimpleNamespace
 
     given = dict(zip(names, words + [None] * (len(names) - len(words)), strict=True))
