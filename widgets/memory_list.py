@@ -163,12 +163,7 @@ class MemoryList(VirtualList):
                 rows = source.page(want.key, limit, want.descending)
         except Exception as e:  # noqa: BLE001 - reported; the list keeps what it has
             self.post_message(WorkFailed("loading memories", e))
-        states = None
-        if rows and source.states is not None:
-            try:
-                states = source.states([r.path for r in rows])
-            except Exception:  # noqa: BLE001 - the markers are a hint: the rows still show
-                states = None
+        states = sync_states(source.states, rows) if source.states is not None else None
         self.post_message(self.PageLoaded(gen, want, limit, rows, total, states))
 
     def on_memory_list_page_loaded(self, message: PageLoaded) -> None:
@@ -282,3 +277,16 @@ class MemoryList(VirtualList):
 
     def row_identity(self, row: MemoryRow) -> Hashable:
         return row.path
+
+
+def sync_states(
+    states_of: Callable[[list[str]], dict[str, str]], rows: list[MemoryRow] | None
+) -> dict[str, str] | None:
+    """The rows' sync states (their markers), read in a worker thread; None when there are no
+    rows or the read failed: the markers are a hint, the rows still show."""
+    if not rows:
+        return None
+    try:
+        return states_of([r.path for r in rows])
+    except Exception:  # noqa: BLE001 - see above
+        return None

@@ -32,7 +32,7 @@ from screens.memories.similar import SimilarPane
 from screens.memories.tiers import TierPane
 from screens.pane import PaneScreen
 from widgets.kind_tree import KindTree, Scope
-from widgets.memory_list import MemoryList, Source
+from widgets.memory_list import MemoryList, Source, sync_states
 from widgets.search_input import SearchInput
 from widgets.similar_panel import SimilarPanel
 from widgets.status import ActivityChanged, RebalanceRequested, StoreChanged, guarded
@@ -281,11 +281,7 @@ class MemoriesScreen(PaneScreen):
                 self.post_message(ActivityChanged("memories-search", None))
         # One index read for the rows (pin, sync class, state); gone since the search: left out.
         rows = store.memory_rows([h.path for h in hits])
-        try:
-            states = store.sync.states_of([r.path for r in rows]) if rows else None
-        except Exception:  # noqa: BLE001 - the markers are a hint: the results still show
-            states = None
-        self.post_message(self.Results(text, mode, rows, states))
+        self.post_message(self.Results(text, mode, rows, sync_states(store.sync.states_of, rows)))
 
     @on(Results)
     def _results(self, message: Results) -> None:
