@@ -49,6 +49,7 @@ def open_store(target: Target, root: Path, allow_temp: bool, **kw: Any) -> None:
         return
     try:
         store = Store.open(root, allow_temp=allow_temp, **kw)
+        store.open_door()  # the TUI's writer takes the CLI's puts meanwhile (core/door.py)
     except StoreNotFound:
         target.post_message(NoStore(root))
     except Exception as e:  # noqa: BLE001 - shown in an error modal
@@ -66,6 +67,7 @@ def open_store(target: Target, root: Path, allow_temp: bool, **kw: Any) -> None:
 def create_store(target: Target, root: Path, allow_temp: bool, **kw: Any) -> None:
     try:
         store = Store.init(root, allow_temp=allow_temp, **kw)
+        store.open_door()
     except Exception as e:  # noqa: BLE001
         target.post_message(StoreOpenFailed(root, e, "creating the store"))
     else:
@@ -86,6 +88,7 @@ def build_demo(target: Target, root: Path, allow_temp: bool, build: DemoBuilder)
         if not Layout(root).manifest.exists():
             build(root, allow_temp=allow_temp, progress=partial(_demo_progress, target))
         store = Store.open(root, allow_temp=allow_temp)
+        store.open_door()
     except Exception as e:  # noqa: BLE001
         target.post_message(StoreOpenFailed(root, e, "building the demo store"))
     else:

@@ -39,6 +39,7 @@ from core.write_session import WriteSession
 
 if TYPE_CHECKING:
     from core.doctor.model import DoctorReport
+    from core.door import Door
     from core.pii_review import PiiReview
     from core.portable.backup import BackupResult
     from core.portable.consolidate import ConsolidateResult
@@ -121,6 +122,7 @@ class Store:
         self._view_cache: dict[str, tuple[int, int, Sidecar]] = {}  # path -> mtime, inode, sidecar
         self._semantic: SemanticIndex | None = None  # made on first semantic use
         self._sync: SyncApi | None = None  # made on first use (core/sync/api.py)
+        self._door: Door | None = None  # open_door: long-lived hosts serve CLI puts
 
     def _new_checkpointer(self) -> Checkpointer:
         from core.verifiable import Checkpointer
@@ -403,7 +405,24 @@ class Store:
             " from the synced part of the log. Run `brain doctor`."
         )
 
+    def open_door(self) -> str | None:
+        """Serve one-shot `brain put`s with this process's writer (core/door.py), for a
+        long-lived host (the TUI, `brain mcp`, the capture daemon). The socket's path, or None
+        when no door was opened (read-only, doors off, another process serves this store)."""
+        if self.read_only or self.cannot_write or self._door is not None:
+            return None
+        from core.door import Door
+
+        door = Door(os.fspath(self.root), self.put, self.program)
+        if door.open() is None:
+            return None
+        self._door = door
+        return door.path
+
     def close(self) -> None:
+        if self._door is not None:  # first: the puts it is serving finish on the open writer
+            self._door.close()
+            self._door = None
         if self._sync is not None:
             self._sync.close()
         # exit_without_checkpoint: the process exits right after (a one-shot CLI command,

@@ -47,6 +47,7 @@ def run(args: argparse.Namespace) -> int:
         program="brain capture-daemon",
         service=True,
     )
+    store.open_door()
     syncs: list = []
 
     def ready(_loop) -> None:

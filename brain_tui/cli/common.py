@@ -125,6 +125,11 @@ def globals_from(args: argparse.Namespace) -> argparse.Namespace:
     return args
 
 
+def debug() -> bool:
+    """BRAIN_DEBUG is set: tracebacks, and which process wrote a put."""
+    return os.environ.get(DEBUG_ENV, "") not in ("", "0")
+
+
 def actor_of(args: argparse.Namespace) -> str:
     return getattr(args, "actor", None) or os.environ.get(ACTOR_ENV) or default_actor()
 

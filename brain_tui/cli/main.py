@@ -252,7 +252,7 @@ def _first_line(e: BaseException) -> str:
 def _debug() -> bool:
     from brain_tui.cli import common
 
-    return os.environ.get(common.DEBUG_ENV, "") not in ("", "0")
+    return common.debug()
 
 
 def _debug_traceback() -> None:

@@ -296,4 +296,6 @@ def _version() -> str:
 def open_store_for_server(root: Any, *, allow_temp: bool) -> Store:
     from core.store import Store
 
-    return Store.open(root, allow_temp=allow_temp, program=PROGRAM, service=True)
+    store = Store.open(root, allow_temp=allow_temp, program=PROGRAM, service=True)
+    store.open_door()  # one-shot `brain put`s beside this server are written by its writer
+    return store

@@ -5,7 +5,8 @@ next to this interpreter (else the same entry point via `python -c`), with PYTHO
 this repo ($BRAIN_BENCH_BRAIN names another command, e.g. the script of a fresh venv's install).
 Measured: `brain --help`, `brain view PATH`, `brain put PATH` with the body on stdin
 (a new path each time, and overwriting one path with a new body each time) and `brain search
-WORD`, on a 200-memory store; the import floor of any put (the interpreter with fcntl, hashlib,
+WORD`, on a 200-memory store; `brain put` again while `brain mcp` holds the store open for
+writing, so the put goes through its door (core/door.py), paired with cyberos's put; the import floor of any put (the interpreter with fcntl, hashlib,
 json, sqlite3 and msgspec, nothing of brain's); and, for one `brain put`, the device syncs strace counts, on
 that store and on one that 100 one-shot puts wrote (see _age_store). Every repetition first
 opens and closes the main store in-process, which checkpoints its index WAL, so the run's own
@@ -30,11 +31,13 @@ import os
 import re
 import shlex
 import shutil
+import socket
 import statistics
 import subprocess
 import sys
 import tarfile
 import tempfile
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -315,7 +318,7 @@ def _round(ctx: Ctx, first_brain: bool, tag: str) -> dict[str, float]:
     sh["cli-n"] = n = sh.get("cli-n", 0) + 1
     text = f"# bench {tag} {n}\n\nA body written by the cli benchmark, run {n} ({tag}).\n"
     new = f"memories/facts/cli/{tag}-{n}.md"
-    over = "memories/facts/cli/overwritten.md"
+    over = _OVER
     cy_body = _cyberos_body(new, text, ["bench"], 10_000 + n)
     pairs: list[tuple[str, list[str], bytes | None, list[str] | None, bytes | None]] = [
         (
@@ -364,6 +367,65 @@ def _round(ctx: Ctx, first_brain: bool, tag: str) -> dict[str, float]:
 _PUT_FLOOR = "import fcntl, hashlib, json, sqlite3, msgspec"
 
 
+def _door_round(ctx: Ctx, first_brain: bool, tag: str) -> dict[str, float]:
+    """`brain put` while a long-lived writer (`brain mcp`) has the store open: the put goes
+    through its door (core/door.py). Paired with cyberos's put in the same round."""
+    sh = ctx.shared
+    brain = [*sh["cli-brain"], "--store", str(sh["cli-brain-store"])]
+    cy = sh.get("cli-cyberos")
+    sh["cli-n"] = n = sh.get("cli-n", 0) + 1
+    text = f"# door {tag} {n}\n\nA body written through the door, run {n} ({tag}).\n"
+    res: dict[str, float] = {}
+    for key, path in (("new", f"memories/facts/cli/door-{tag}-{n}.md"), ("over", _OVER)):
+        order = [("door", [*brain, "put", path], text.encode())]
+        if cy:
+            body = _cyberos_body(path, text, ["bench"], 30_000 + n)
+            order.append(("door_cy", [*cy, "put", path, "/dev/stdin"], body))
+        for who, cmd, b in order if first_brain else order[::-1]:
+            res[f"{who}_put_{key}"] = _run(cmd, b)
+    return res
+
+
+def _open_door_host(root: Path) -> subprocess.Popen:
+    """`brain mcp` on root (stdin held open) once its door answers."""
+    from core import door
+
+    host = subprocess.Popen(
+        [*_brain_cmd(), "mcp", "--store", str(root)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=_env(),
+        cwd=bench_dir(),
+    )
+    where = door.socket_path(os.path.realpath(root))
+    t0 = now()
+    while where is not None and now() - t0 < TIMEOUT and host.poll() is None:
+        probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            probe.connect(where)
+            return host
+        except OSError:
+            time.sleep(0.05)
+        finally:
+            probe.close()
+    _close_host(host)
+    raise RuntimeError("brain mcp opened no door (doors off, or no private folder for them)")
+
+
+def _close_host(host: subprocess.Popen) -> None:
+    if host.stdin is not None:
+        host.stdin.close()
+    try:
+        host.wait(timeout=TIMEOUT)
+    except subprocess.TimeoutExpired:
+        host.kill()
+        host.wait()
+
+
+_OVER = "memories/facts/cli/overwritten.md"
+
+
 def run(ctx: Ctx) -> dict[str, float]:
     Store.open(ctx.shared["cli-brain-store"], allow_temp=True).close()  # WAL checkpointed
     rounds = [_round(ctx, first_brain=i % 2 == 0, tag=f"r{ctx.rep}") for i in range(ctx.n(5, 3))]
@@ -381,6 +443,19 @@ def run(ctx: Ctx) -> dict[str, float]:
     if sh.get("cli-cyberos"):
         cy_body = _cyberos_body(path, body.decode(), ["bench"], 20_000 + ctx.rep)
         res["cy_syncs"] = _syncs([*sh["cli-cyberos"], "put", path, "/dev/stdin"], cy_body)
+    # After the sync counts: the host's close empties the index WAL, and the first one-shot put
+    # on a new WAL pays SQLite's syncs of its header and folder (docs/durability.md).
+    try:
+        host = _open_door_host(ctx.shared["cli-brain-store"])
+    except (RuntimeError, OSError) as e:
+        log(f"cli: no door rows: {e}")
+    else:
+        try:
+            tag = f"d{ctx.rep}"
+            door = [_door_round(ctx, first_brain=i % 2 == 0, tag=tag) for i in range(ctx.n(5, 3))]
+        finally:
+            _close_host(host)
+        res.update({k: statistics.median(r[k] for r in door) * 1000 for k in door[0]})
     return {k: v for k, v in res.items() if v == v}  # NaN: not measured, left out of the table
 
 
@@ -439,6 +514,24 @@ BENCHES = [
                 check=_ms_at_most(120, 0.5),
                 pair_label="cyberos",
                 pair="cy_put_over",
+            ),
+            Metric(
+                "door_put_new",
+                "cli: brain put, new path, beside `brain mcp` (its door)",
+                "ms",
+                goal="≤ 0.50×",
+                check=_ms_at_most(120, 0.5),
+                pair_label="cyberos",
+                pair="door_cy_put_new",
+            ),
+            Metric(
+                "door_put_over",
+                "cli: brain put, overwrite, beside `brain mcp` (its door)",
+                "ms",
+                goal="≤ 0.50×",
+                check=_ms_at_most(120, 0.5),
+                pair_label="cyberos",
+                pair="door_cy_put_over",
             ),
             Metric(
                 "brain_search",

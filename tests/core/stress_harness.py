@@ -61,12 +61,12 @@ def brain(
 class Procs:
     """The zygote: forks writers and CLI calls, reports their pids and exits."""
 
-    def __init__(self, tmp: Path) -> None:
+    def __init__(self, tmp: Path, env_extra: dict[str, str] | None = None) -> None:
         self.tmp = tmp
         self.p = subprocess.Popen(
             [sys.executable, str(PROCS), "--zygote"],
             cwd=REPO,
-            env=cli_env(),
+            env={**cli_env(), **(env_extra or {})},
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,

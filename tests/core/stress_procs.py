@@ -5,7 +5,8 @@ can afford hundreds of them (and SIGKILL them) without paying the interpreter st
 
     WRITER <id> <root> <seed> <ackfile> <threads>   a long-lived writer (as the TUI or an MCP
                                                     server): one Store held open for its whole
-                                                    life, producer threads doing random writes
+                                                    life, producer threads doing random writes,
+                                                    its door open to CLI puts (core/door.py)
     CLI <id> <dir> <argv as JSON>                    one `brain ...` call: main(argv) with stdin
                                                     from <dir>/in, stdout/stderr to <dir>/out|err
 
@@ -149,6 +150,7 @@ def run_writer(wid: str, root: str, seed: int, ackfile: str, threads: int) -> No
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
         store = Store.open(root, allow_temp=True, program=f"stress-writer-{wid}")
+        store.open_door()  # as the TUI and `brain mcp` do: CLI puts may come through it
         st = store.state()
         if st.state != "READY":
             emit(f"FAIL {wid} store is {st.state}: {st.problem}")

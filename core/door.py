@@ -1,0 +1,339 @@
+"""The writer's door: a one-shot `brain put` hands its write to a process that already has the
+store open for writing (the TUI, `brain mcp`, the capture daemon) instead of starting an engine.
+
+Why: a one-shot put spends most of its time starting up (importing the engine, opening SQLite,
+taking the lock from the live writer, which then fences and re-reads what it wrote). Through the
+door the live writer commits the put in its running commit loop, grouped with its own work: the
+write is as durable when the reply comes (the same commit point) and there is one writer less
+contending for the lock.
+
+The door is a Unix socket in a folder only this user can enter (`$XDG_RUNTIME_DIR/brain-door`,
+else `/tmp/brain-door-<uid>`), named after the store's real path. A request is one put (the
+store's root, path, body, actor); the reply is the put's result or its error's message. The
+server checks the peer's uid and that the request names its own store. Whatever goes wrong
+before a reply arrives (no socket, a stale one, a server that dies or is closing), the client
+writes the put itself: a put of the same body and metadata again is a no-op ("unchanged"), so a
+put the dying server did commit is not written twice.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import struct
+import threading
+import zlib
+
+import msgspec
+
+from core import limits
+from core.errors import BrainError
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from core.write.planner import Result
+
+VERSION = 1
+DISABLE_ENV = "BRAIN_DOOR"  # "0": every put writes itself (and no process opens a door)
+# A request carries at most one body of the put limit, plus its path, actor and root.
+MAX_REQUEST = limits.MAX_BODY_BYTES + (64 << 10)
+MAX_REPLY = 1 << 20
+MAX_CLIENTS = 16  # connections served at once; more are closed (their clients write themselves)
+READ_TIMEOUT_S = 10.0  # a client that stops sending mid-request
+# The client's wait for the reply: the server's put may wait up to its lock timeout (5 s) for
+# another process's writer, then commit. Past this the client writes the put itself.
+REPLY_TIMEOUT_S = 60.0
+_LEN = struct.Struct(">I")
+
+
+class PutRequest(msgspec.Struct, forbid_unknown_fields=True):
+    v: int
+    root: str
+    path: str
+    body: bytes
+    actor: str
+
+
+class PutReply(msgspec.Struct, forbid_unknown_fields=True):
+    """ok: the put's result. Not ok: `error` is the BrainError the put raised (the client raises
+    it in turn), or, with `retry`, why the server did not try (the client writes itself)."""
+
+    ok: bool
+    seq: int = 0
+    path: str = ""
+    commit: str = ""
+    changed: bool = True
+    notes: list[str] = []
+    error: str = ""
+    retry: bool = False
+    pid: int = 0
+    program: str = ""
+
+
+def enabled() -> bool:
+    return os.environ.get(DISABLE_ENV, "1") != "0" and hasattr(socket, "AF_UNIX")
+
+
+def socket_path(root: str) -> str | None:
+    """Where the door of the store at root (a real path) is, or None when the folder for doors
+    is not this user's alone (then nobody opens or uses one)."""
+    runtime = os.environ.get("XDG_RUNTIME_DIR")
+    folder = f"{runtime}/brain-door" if runtime else f"/tmp/brain-door-{os.getuid()}"
+    if not _private_folder(folder):
+        return None
+    # Named by checksums of the path (no hashlib: OpenSSL's import is a tenth of the put); a
+    # collision only sends the client to a server whose root differs, which refuses.
+    raw = os.fsencode(root)
+    return f"{folder}/{zlib.crc32(raw):08x}{zlib.adler32(raw):08x}.sock"
+
+
+def _private_folder(folder: str) -> bool:
+    try:
+        os.mkdir(folder, 0o700)
+    except FileExistsError:
+        pass
+    except OSError:
+        return False
+    try:
+        st = os.lstat(folder)
+    except OSError:
+        return False
+    import stat
+
+    return stat.S_ISDIR(st.st_mode) and st.st_uid == os.getuid() and not st.st_mode & 0o077
+
+
+# -- client -----------------------------------------------------------------------------------
+
+
+def put(root: str, path: str, body: bytes, actor: str) -> PutReply | None:
+    """Hand a put to the store's live writer. None when there is no door or no reply came (the
+    caller writes the put itself); a reply with `error` when the put failed there."""
+    if not enabled():
+        return None
+    real = os.path.realpath(root)
+    where = socket_path(real)
+    if where is None:
+        return None
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        s.settimeout(1.0)
+        try:
+            s.connect(where)
+        except OSError:
+            return None  # no door, a stale socket, a full backlog
+        s.settimeout(REPLY_TIMEOUT_S)
+        req = PutRequest(VERSION, real, path, body, actor)
+        try:
+            _send(s, msgspec.msgpack.encode(req))
+            raw = _recv(s, MAX_REPLY)
+        except OSError:
+            return None
+        if raw is None:
+            return None  # the server closed or died before replying
+        try:
+            reply = msgspec.msgpack.decode(raw, type=PutReply)
+        except msgspec.DecodeError:
+            return None  # another version's server
+        return None if reply.retry else reply
+    finally:
+        s.close()
+
+
+def raise_if_failed(reply: PutReply) -> None:
+    if not reply.ok:
+        raise BrainError(reply.error)
+
+
+# -- server -----------------------------------------------------------------------------------
+
+
+class Door:
+    """The server: an accepting thread and one thread per client (at most MAX_CLIENTS). `put`
+    is the store's put; `close` stops accepting, lets the puts in progress finish, and removes
+    the socket (only while it is still ours)."""
+
+    def __init__(self, root: str, put: Callable[..., Result], program: str) -> None:
+        self.root = os.path.realpath(root)
+        self._put = put
+        self._program = program
+        self._closing = False
+        self._slots = threading.BoundedSemaphore(MAX_CLIENTS)
+        self._clients: set[threading.Thread] = set()
+        self._reading: set[socket.socket] = set()  # connections whose request is not in yet
+        self._mu = threading.Lock()
+        self._sock: socket.socket | None = None
+        self._ino: int | None = None
+        self.path: str | None = None
+        self._thread: threading.Thread | None = None
+
+    def open(self) -> str | None:
+        """Start serving. None when doors are off, the folder is not private, or another live
+        process already serves this store; else the socket's path."""
+        if not enabled():
+            return None
+        where = socket_path(self.root)
+        if where is None or _alive(where):
+            return None
+        try:
+            os.unlink(where)  # a stale socket: its server is gone (nothing answered)
+        except FileNotFoundError:
+            pass
+        except OSError:
+            return None
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            s.bind(where)
+            os.chmod(where, 0o600)
+            s.listen(MAX_CLIENTS)
+            self._ino = os.stat(where).st_ino
+        except OSError:
+            s.close()
+            return None  # another server bound it first
+        self._sock, self.path = s, where
+        self._thread = threading.Thread(target=self._accept, name="brain-door", daemon=True)
+        self._thread.start()
+        return where
+
+    def close(self) -> None:
+        s, self._sock = self._sock, None
+        if s is None:
+            return
+        self._closing = True
+        try:
+            if self.path is not None and os.stat(self.path).st_ino == self._ino:
+                os.unlink(self.path)
+        except OSError:
+            pass
+        try:
+            s.shutdown(socket.SHUT_RDWR)  # wakes the accepting thread
+        except OSError:
+            pass
+        s.close()
+        if self._thread is not None:
+            self._thread.join()
+        with self._mu:
+            clients = list(self._clients)
+            for conn in self._reading:  # a client that sends nothing must not hold us up
+                try:
+                    conn.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+        for t in clients:
+            t.join()
+
+    def _accept(self) -> None:
+        s = self._sock
+        while s is not None and not self._closing:
+            try:
+                conn, _ = s.accept()
+            except OSError:
+                return  # closed
+            if not self._slots.acquire(blocking=False):
+                conn.close()  # busy: the client writes the put itself
+                continue
+            t = threading.Thread(target=self._serve, args=(conn,), name="brain-door-client")
+            t.daemon = True
+            with self._mu:
+                self._clients.add(t)
+            t.start()
+
+    def _serve(self, conn: socket.socket) -> None:
+        try:
+            with conn:
+                if not _same_user(conn):
+                    return
+                conn.settimeout(READ_TIMEOUT_S)
+                with self._mu:
+                    self._reading.add(conn)
+                try:
+                    raw = _recv(conn, MAX_REQUEST)
+                except (OSError, BrainError):
+                    return
+                finally:
+                    with self._mu:
+                        self._reading.discard(conn)
+                if raw is None:
+                    return
+                reply = self._answer(raw)
+                try:
+                    _send(conn, msgspec.msgpack.encode(reply))
+                except OSError:
+                    pass  # the client went away; its put stands (a retry finds it unchanged)
+        finally:
+            with self._mu:
+                self._clients.discard(threading.current_thread())
+            self._slots.release()
+
+    def _answer(self, raw: bytes) -> PutReply:
+        reply = self._run(raw)
+        reply.pid, reply.program = os.getpid(), self._program
+        return reply
+
+    def _run(self, raw: bytes) -> PutReply:
+        try:
+            req = msgspec.msgpack.decode(raw, type=PutRequest)
+        except msgspec.DecodeError as e:
+            return PutReply(False, retry=True, error=f"unreadable request ({e})")
+        if req.v != VERSION or req.root != self.root or self._closing:
+            return PutReply(False, retry=True)
+        try:
+            res = self._put(req.path, req.body, actor=req.actor)
+        except BrainError as e:
+            if self._closing:
+                return PutReply(False, retry=True)  # "the store is closed"
+            return PutReply(False, error=str(e))
+        except Exception as e:  # noqa: BLE001 - told to the client, which reports it
+            return PutReply(False, error=f"{type(e).__name__}: {e}")
+        return PutReply(True, res.seq, res.path, res.commit, res.changed, list(res.notes))
+
+
+def _alive(where: str) -> bool:
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(1.0)
+    try:
+        s.connect(where)
+    except OSError:
+        return False
+    else:
+        return True
+    finally:
+        s.close()
+
+
+def _same_user(conn: socket.socket) -> bool:
+    """The peer runs as this user (Linux's SO_PEERCRED; elsewhere the private folder is the
+    guard)."""
+    opt = getattr(socket, "SO_PEERCRED", None)
+    if opt is None:
+        return True
+    creds = conn.getsockopt(socket.SOL_SOCKET, opt, struct.calcsize("3i"))
+    _pid, uid, _gid = struct.unpack("3i", creds)
+    return uid == os.getuid()
+
+
+def _send(s: socket.socket, payload: bytes) -> None:
+    s.sendall(_LEN.pack(len(payload)) + payload)
+
+
+def _recv(s: socket.socket, limit: int) -> bytes | None:
+    """One frame, or None when the peer closed first. A frame over limit is refused."""
+    head = _recv_exact(s, _LEN.size)
+    if head is None:
+        return None
+    (n,) = _LEN.unpack(head)
+    if n > limit:
+        raise BrainError(f"a door message of {n:,} bytes is over its limit of {limit:,}")
+    return _recv_exact(s, n)
+
+
+def _recv_exact(s: socket.socket, n: int) -> bytes | None:
+    buf = bytearray()
+    while len(buf) < n:
+        chunk = s.recv(min(n - len(buf), 1 << 20))
+        if not chunk:
+            return None
+        buf += chunk
+    return bytes(buf)

@@ -1,0 +1,305 @@
+"""The writer's door (core/door.py): a one-shot `brain put` beside a live writer (here `brain
+mcp`, a real server process) is written by that writer; anything that goes wrong before a reply
+leaves the put to the CLI itself. Real processes, real Unix sockets, a real store."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from core import door
+
+REPO = Path(__file__).resolve().parents[2]
+ACTOR = "agent:door-test"
+PII_BODY = (
+    b"---\nsync_class: shareable\n---\n# Contractor\n\nmail jane.roe@example.org for the keys\n"
+)
+
+
+@pytest.fixture
+def runtime() -> Iterator[str]:
+    """A short XDG_RUNTIME_DIR of our own (Unix socket paths are limited to ~107 bytes)."""
+    d = tempfile.mkdtemp(prefix="bd", dir="/tmp")
+    yield d
+    shutil.rmtree(d, ignore_errors=True)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> str:
+    from core.store import Store
+
+    root = tmp_path / "store"
+    Store.init(root, allow_temp=True).close()
+    return str(root)
+
+
+def _env(runtime: str, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("CYBEROS_BRAIN_HOME", "BRAIN_DOOR")}
+    env.update(
+        BRAIN_ALLOW_TEMP_STORE="1",
+        BRAIN_ACTOR=ACTOR,
+        PYTHONPATH=str(REPO),
+        XDG_RUNTIME_DIR=runtime,
+        BRAIN_DEBUG="1",
+    )
+    env.update(extra)
+    return env
+
+
+def brain(env: dict[str, str], *args: str, body: bytes = b"") -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "brain_tui.cli.main", *args],
+        input=body,
+        capture_output=True,
+        env=env,
+        timeout=120,
+    )
+
+
+def _door_of(store: str, runtime: str) -> str:
+    old = os.environ.get("XDG_RUNTIME_DIR")
+    os.environ["XDG_RUNTIME_DIR"] = runtime
+    try:
+        where = door.socket_path(os.path.realpath(store))
+    finally:
+        if old is None:
+            del os.environ["XDG_RUNTIME_DIR"]
+        else:
+            os.environ["XDG_RUNTIME_DIR"] = old
+    assert where is not None
+    return where
+
+
+def _answers(where: str) -> bool:
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        s.connect(where)
+    except OSError:
+        return False
+    finally:
+        s.close()
+    return True
+
+
+@pytest.fixture
+def host(store: str, runtime: str) -> Iterator[subprocess.Popen]:
+    """`brain mcp` on the store (its stdin held open): a long-lived writer with a door."""
+    p = subprocess.Popen(
+        [sys.executable, "-m", "brain_tui.cli.main", "mcp", "--store", store],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env=_env(runtime),
+    )
+    where = _door_of(store, runtime)
+    deadline = time.monotonic() + 60
+    while not _answers(where):
+        assert p.poll() is None, p.stderr.read() if p.stderr else ""
+        assert time.monotonic() < deadline, "brain mcp opened no door"
+        time.sleep(0.05)
+    yield p
+    if p.poll() is None:
+        assert p.stdin is not None
+        p.stdin.close()
+        try:
+            p.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+
+
+def _rows(store: str) -> list:
+    """The audit rows, read from the log (no index: the live writer may hold its write lock)."""
+    from core.store import Store
+
+    with Store.open(store, allow_temp=True, read_only=True) as s:
+        return [row for row, _payload in s.rows()]
+
+
+def test_a_put_beside_a_live_writer_is_written_by_it(store, runtime, host) -> None:
+    env = _env(runtime)
+    p = brain(env, "--store", store, "put", "memories/facts/door.md", body=b"# Door\n\nopen\n")
+    assert p.returncode == 0, p.stderr.decode()
+    assert f"written by pid {host.pid} (brain mcp) through its door" in p.stderr.decode()
+    out = p.stdout.decode()
+    assert out.startswith("put  seq 1  memories/facts/door.md  commit ")
+    # The same body again is a no-op, as it is for a put that writes itself.
+    again = brain(env, "--store", store, "put", "memories/facts/door.md", body=b"# Door\n\nopen\n")
+    assert again.stdout.decode().startswith("unchanged  seq 1  memories/facts/door.md")
+    view = brain(env, "--store", store, "view", "memories/facts/door.md")
+    assert view.stdout.decode().endswith("open\n")
+    (row,) = [r for r in _rows(store) if r.op == "put"]
+    assert row.actor == ACTOR  # the CLI's actor, not the server's
+    doctor = brain(env, "--store", store, "doctor")
+    assert doctor.returncode == 0 and "READY" in doctor.stdout.decode()
+
+
+def test_errors_and_notes_through_the_door_read_as_a_local_put(store, runtime, host) -> None:
+    via, local = _env(runtime), _env(runtime, BRAIN_DOOR="0")
+    for env in (via, local):
+        bad = brain(env, "--store", store, "put", "memories/facts/../x.md", body=b"x\n")
+        assert bad.returncode == 1
+        assert bad.stderr.decode().splitlines()[-1] == (
+            "brain: error: memories/facts/../x.md: '..' segments are not allowed"
+        )
+    held = [
+        brain(env, "--store", store, "put", f"memories/people/c{i}.md", body=PII_BODY)
+        for i, env in enumerate((via, local))
+    ]
+    assert "through its door" in held[0].stderr.decode()
+    assert "through its door" not in held[1].stderr.decode()
+    notes = [[ln for ln in p.stdout.decode().splitlines() if ln.startswith("note:")] for p in held]
+    assert notes[0] and notes[0] == [n.replace("c1.md", "c0.md") for n in notes[1]]
+    assert "held for PII review" in notes[0][0]
+
+
+def test_many_puts_at_once_through_one_door(store, runtime, host) -> None:
+    env = _env(runtime)
+    procs = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "brain_tui.cli.main",
+                "--store",
+                store,
+                "put",
+                f"memories/facts/many-{i}.md",
+            ],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=env,
+        )
+        for i in range(12)
+    ]
+    outs = [
+        p.communicate(f"# Many {i}\n\nbody {i}\n".encode(), timeout=120)
+        for i, p in enumerate(procs)
+    ]
+    assert all(p.returncode == 0 for p in procs), [e.decode() for _, e in outs]
+    assert sum("through its door" in e.decode() for _, e in outs) == 12
+    seqs = sorted(int(o.decode().split()[2]) for o, _ in outs)
+    assert seqs == list(range(1, 13))
+    assert len([r for r in _rows(store) if r.op == "put"]) == 12
+
+
+def test_a_killed_writer_leaves_a_stale_door_that_the_cli_walks_past(store, runtime, host) -> None:
+    where = _door_of(store, runtime)
+    host.send_signal(signal.SIGKILL)
+    host.wait()
+    assert os.path.exists(where) and not _answers(where)  # the socket file outlived it
+    env = _env(runtime)
+    p = brain(env, "--store", store, "put", "memories/facts/after.md", body=b"# After\n\nx\n")
+    assert p.returncode == 0, p.stderr.decode()
+    assert "through its door" not in p.stderr.decode()
+    assert p.stdout.decode().startswith("put  seq 1  memories/facts/after.md")
+    # The next long-lived writer replaces the stale socket with its own door.
+    from core.store import Store
+
+    with Store.open(store, allow_temp=True) as s:
+        os.environ["XDG_RUNTIME_DIR"], old = runtime, os.environ.get("XDG_RUNTIME_DIR", "")
+        try:
+            assert s.open_door() == where
+        finally:
+            os.environ["XDG_RUNTIME_DIR"] = old
+        assert _answers(where)
+    assert not os.path.exists(where)  # closing the store closed and removed its door
+
+
+def test_a_door_that_hangs_up_without_a_reply_leaves_the_put_to_the_cli(store, runtime) -> None:
+    """A server that dies between reading the request and replying: the CLI writes the put."""
+    where = _door_of(store, runtime)
+    srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    srv.bind(where)
+    srv.listen(1)
+    got: list[bytes] = []
+
+    def hang_up() -> None:
+        conn, _ = srv.accept()
+        got.append(conn.recv(1 << 16))
+        conn.close()
+
+    t = threading.Thread(target=hang_up)
+    t.start()
+    try:
+        p = brain(_env(runtime), "--store", store, "put", "memories/facts/hung.md", body=b"x\n")
+    finally:
+        t.join(timeout=60)
+        srv.close()
+    assert got and got[0]  # the request did reach the "server"
+    assert p.returncode == 0, p.stderr.decode()
+    assert p.stdout.decode().startswith("put  seq 1  memories/facts/hung.md")
+
+
+def test_only_one_door_per_store_and_none_in_a_shared_folder(store, runtime, monkeypatch) -> None:
+    from core.store import Store
+
+    monkeypatch.setenv("XDG_RUNTIME_DIR", runtime)
+    with Store.open(store, allow_temp=True) as a, Store.open(store, allow_temp=True) as b:
+        assert a.open_door() is not None
+        assert b.open_door() is None  # a live door answers: the second writer opens none
+    with Store.open(store, allow_temp=True, read_only=True) as ro:
+        assert ro.open_door() is None
+    monkeypatch.setenv(door.DISABLE_ENV, "0")
+    with Store.open(store, allow_temp=True) as off:
+        assert off.open_door() is None
+    monkeypatch.delenv(door.DISABLE_ENV)
+    shared = Path(runtime) / "brain-door"
+    shared.chmod(0o755)  # others could enter it: no door is opened or used there
+    assert door.socket_path(os.path.realpath(store)) is None
+    with Store.open(store, allow_temp=True) as s:
+        assert s.open_door() is None
+
+
+def test_the_server_refuses_another_store_and_an_oversized_request(store, runtime, monkeypatch):
+    """Speaking to the door directly: a request naming another root is not served (the client
+    then writes the put itself), and a frame over the limit is cut off unread."""
+    import msgspec
+
+    from core.store import Store
+
+    monkeypatch.setenv("XDG_RUNTIME_DIR", runtime)
+    with Store.open(store, allow_temp=True) as s:
+        where = s.open_door()
+        assert where is not None
+        req = door.PutRequest(door.VERSION, "/elsewhere", "memories/facts/a.md", b"x", ACTOR)
+        reply = _ask(where, msgspec.msgpack.encode(req))
+        assert reply is not None
+        answer = msgspec.msgpack.decode(reply, type=door.PutReply)
+        assert not answer.ok and answer.retry
+        assert _ask(where, b"", length=door.MAX_REQUEST + 1) is None
+        assert s.tip.seq == 0  # nothing was written
+
+
+def _ask(where: str, payload: bytes, *, length: int | None = None) -> bytes | None:
+    c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    c.settimeout(30)
+    try:
+        c.connect(where)
+        n = len(payload) if length is None else length
+        c.sendall(n.to_bytes(4, "big") + payload)
+        head = c.recv(4)
+        if len(head) < 4:
+            return None
+        size = int.from_bytes(head, "big")
+        buf = b""
+        while len(buf) < size:
+            chunk = c.recv(size - len(buf))
+            if not chunk:
+                return None
+            buf += chunk
+        return buf
+    finally:
+        c.close()
