@@ -413,11 +413,18 @@ class Store:
             return None
         from core.door import Door
 
-        door = Door(os.fspath(self.root), self.put, self.program)
+        door = Door(os.fspath(self.root), self._put_for_door, self.program)
         if door.open() is None:
             return None
         self._door = door
         return door.path
+
+    def _put_for_door(self, path: str, body: bytes, *, actor: str) -> Result:
+        """A put as the one-shot CLI's: when it returns, another process's search finds it
+        (the CLI's own put indexes before it exits)."""
+        res = self.put(path, body, actor=actor)
+        self.wait_index()
+        return res
 
     def close(self) -> None:
         if self._door is not None:  # first: the puts it is serving finish on the open writer

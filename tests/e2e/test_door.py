@@ -303,3 +303,19 @@ def _ask(where: str, payload: bytes, *, length: int | None = None) -> bytes | No
         return buf
     finally:
         c.close()
+
+
+def test_a_put_through_the_door_is_searchable_when_the_reply_comes(store, runtime, monkeypatch):
+    """The one-shot CLI's own put indexes before it exits; a put through the door must not
+    leave the next `brain search` behind (the index applier would hold the row ~30 ms)."""
+    from core.store import Store
+
+    monkeypatch.setenv("XDG_RUNTIME_DIR", runtime)
+    with Store.open(store, allow_temp=True) as s:
+        assert s.open_door() is not None
+        body = b"# Quokka\n\nthe quokka census\n"
+        reply = door.put(store, "memories/facts/quokka.md", body, ACTOR)
+        assert reply is not None and reply.ok and reply.pid == os.getpid()
+        assert s.follower.applied_seq() >= reply.seq
+    p = brain(_env(runtime), "--store", store, "search", "quokka")
+    assert "memories/facts/quokka.md" in p.stdout.decode()
