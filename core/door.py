@@ -32,6 +32,7 @@ from core.errors import BrainError
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from typing import Any
 
     from core.write.planner import Result
 
@@ -49,11 +50,18 @@ _LEN = struct.Struct(">I")
 
 
 class PutRequest(msgspec.Struct, forbid_unknown_fields=True):
+    """`brain put`'s arguments; the metadata as its flags give it (None: not given)."""
+
     v: int
     root: str
     path: str
     body: bytes
     actor: str
+    title: str | None = None
+    category: str | None = None
+    tags: list[str] | None = None
+    sync_class: str | None = None
+    classification: str | None = None
 
 
 class PutReply(msgspec.Struct, forbid_unknown_fields=True):
@@ -66,6 +74,7 @@ class PutReply(msgspec.Struct, forbid_unknown_fields=True):
     commit: str = ""
     changed: bool = True
     notes: list[str] = []
+    result_json: bytes = b""  # the Result as `brain put --json` prints it
     error: str = ""
     retry: bool = False
     pid: int = 0
@@ -108,9 +117,12 @@ def _private_folder(folder: str) -> bool:
 # -- client -----------------------------------------------------------------------------------
 
 
-def put(root: str, path: str, body: bytes, actor: str) -> PutReply | None:
-    """Hand a put to the store's live writer. None when there is no door or no reply came (the
-    caller writes the put itself); a reply with `error` when the put failed there."""
+def put(
+    root: str, path: str, body: bytes, actor: str, fields: dict[str, Any] | None = None
+) -> PutReply | None:
+    """Hand a put (with `fields`: title, category, tags, sync_class, classification) to the
+    store's live writer. None when there is no door or no reply came (the caller writes the
+    put itself); a reply with `error` when the put failed there."""
     if not enabled():
         return None
     real = os.path.realpath(root)
@@ -125,7 +137,7 @@ def put(root: str, path: str, body: bytes, actor: str) -> PutReply | None:
         except OSError:
             return None  # no door, a stale socket, a full backlog
         s.settimeout(REPLY_TIMEOUT_S)
-        req = PutRequest(VERSION, real, path, body, actor)
+        req = PutRequest(VERSION, real, path, body, actor, **(fields or {}))
         try:
             _send(s, msgspec.msgpack.encode(req))
             raw = _recv(s, MAX_REPLY)
@@ -152,7 +164,7 @@ def raise_if_failed(reply: PutReply) -> None:
 
 class Door:
     """The server: an accepting thread and one thread per client (at most MAX_CLIENTS). `put`
-    is the store's put; `close` stops accepting, lets the puts in progress finish, and removes
+    is the store's put (path, body, actor and the metadata fields as keywords); `close` stops accepting, lets the puts in progress finish, and removes
     the socket (only while it is still ours)."""
 
     def __init__(self, root: str, put: Callable[..., Result], program: str) -> None:
@@ -280,14 +292,24 @@ class Door:
         if req.v != VERSION or req.root != self.root or self._closing:
             return PutReply(False, retry=True)
         try:
-            res = self._put(req.path, req.body, actor=req.actor)
+            res = self._put(
+                req.path,
+                req.body,
+                actor=req.actor,
+                title=req.title,
+                category=req.category,
+                tags=req.tags,
+                sync_class=req.sync_class,
+                classification=req.classification,
+            )
         except BrainError as e:
             if self._closing:
                 return PutReply(False, retry=True)  # "the store is closed"
             return PutReply(False, error=str(e))
         except Exception as e:  # noqa: BLE001 - told to the client, which reports it
             return PutReply(False, error=f"{type(e).__name__}: {e}")
-        return PutReply(True, res.seq, res.path, res.commit, res.changed, list(res.notes))
+        notes, encoded = list(res.notes), msgspec.json.encode(res)
+        return PutReply(True, res.seq, res.path, res.commit, res.changed, notes, encoded)
 
 
 def _alive(where: str) -> bool:

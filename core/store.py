@@ -419,10 +419,10 @@ class Store:
         self._door = door
         return door.path
 
-    def _put_for_door(self, path: str, body: bytes, *, actor: str) -> Result:
+    def _put_for_door(self, path: str, body: bytes, *, actor: str, **fields) -> Result:
         """A put as the one-shot CLI's: when it returns, another process's search finds it
         (the CLI's own put indexes before it exits)."""
-        res = self.put(path, body, actor=actor)
+        res = self.put(path, body, actor=actor, **fields)
         self.wait_index()
         return res
 

@@ -54,7 +54,7 @@ def read_body(file: str | None) -> bytes:
 
 
 def _through_door(
-    args: argparse.Namespace, path: str, body: bytes, actor: str
+    args: argparse.Namespace, path: str, body: bytes, actor: str, fields: dict
 ) -> door.PutReply | None:
     """The put, written by a process that has the store open for writing (core/door.py), or
     None when none answered: then this process writes it."""
@@ -64,7 +64,7 @@ def _through_door(
 
     root = root_path(args.store)
     check_root_allowed(root, args.allow_temp_store)
-    reply = door.put(root, path, body, actor)
+    reply = door.put(root, path, body, actor, fields)
     if reply is None:
         return None
     if common.debug():
@@ -80,6 +80,7 @@ def _kind_of(path: str) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    from core import door
     from core.errors import BrainError
 
     path = args.path  # the engine validates it, with every other argument
@@ -98,13 +99,17 @@ def run(args: argparse.Namespace) -> int:
     }
     actor = common.actor_of(args)
     res: Result | door.PutReply | None = None
-    if args.if_commit is None and not args.json and not any(fields.values()):
-        res = _through_door(args, path, body, actor)
+    if args.if_commit is None:
+        # Not a put_if: one whose server dies before replying could not be retried here.
+        res = _through_door(args, path, body, actor, fields)
     if res is None:
         with common.open_store(args) as store:
             res = store.put(path, body, actor=actor, expect=args.if_commit, **fields)
     if args.json:
-        common.print_json(res)
+        if isinstance(res, door.PutReply):
+            common.print_json_bytes(res.result_json)
+        else:
+            common.print_json(res)
     else:
         status = "put" if res.changed else "unchanged"
         common.out(f"{status}  seq {res.seq}  {common.clean(res.path)}  commit {res.commit}")

@@ -289,8 +289,13 @@ def print_json(obj: Any) -> None:
     """One JSON document (msgspec Structs, dataclasses and dicts alike) and a newline."""
     import msgspec
 
+    print_json_bytes(msgspec.json.encode(obj))
+
+
+def print_json_bytes(doc: bytes) -> None:
+    """A JSON document encoded already (by another process, as print_json does) and a newline."""
     out = sys.stdout.buffer
-    out.write(msgspec.json.encode(obj) + b"\n")
+    out.write(doc + b"\n")
     out.flush()
 
 

@@ -146,7 +146,7 @@ class Driver:
         self.n += 1
         if r < 0.40:
             body = f"cli write {self.n} {rng.getrandbits(64):016x}\n".encode()
-            # Without --json a put may go through a live writer's door (core/door.py).
+            # Printed as text or JSON; either may go through a live writer's door (core/door.py).
             return ["put", path, "-"], body, "put" if r < 0.2 else "put-text"
         if r < 0.52:
             return ["move", path, pool_path(rng.randrange(POOL))], b"", "move"
@@ -197,8 +197,8 @@ class Driver:
                 f"step {self.stats.steps}: brain {' '.join(argv[3:])}: rc {rc}: {err.strip()}"
             )
             return
+        self.stats.cli_door += what.startswith("put") and "through its door" in err
         if what == "put-text":  # "put  seq N  PATH  commit HEX" (or "unchanged  ...")
-            self.stats.cli_door += "through its door" in err
             status, _seq, seq, path, _commit, commit = out.split()[:6]
             if status == "put":
                 sha = hashlib.sha256(body).hexdigest()

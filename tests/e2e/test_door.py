@@ -4,6 +4,7 @@ leaves the put to the CLI itself. Real processes, real Unix sockets, a real stor
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -319,3 +320,28 @@ def test_a_put_through_the_door_is_searchable_when_the_reply_comes(store, runtim
         assert s.follower.applied_seq() >= reply.seq
     p = brain(_env(runtime), "--store", store, "search", "quokka")
     assert "memories/facts/quokka.md" in p.stdout.decode()
+
+
+def test_flags_and_json_through_the_door_read_as_a_local_put_and_put_if_writes_itself(
+    store, runtime, host
+) -> None:
+    via, local = _env(runtime), _env(runtime, BRAIN_DOOR="0")
+    flags = ["--title", "Rollout", "--tag", "type:lesson", "--category", "architecture", "--json"]
+    docs = []
+    for name, env in (("a", via), ("b", local)):
+        p = brain(env, "--store", store, "put", f"memories/facts/{name}.md", *flags, body=b"go\n")
+        assert p.returncode == 0, p.stderr.decode()
+        assert ("through its door" in p.stderr.decode()) == (env is via)
+        docs.append(json.loads(p.stdout))
+    a, b = docs
+    assert a.keys() == b.keys() and a["row"].keys() == b["row"].keys()
+    assert a["row"]["actor"] == b["row"]["actor"] == ACTOR and a["row"]["op"] == "put"
+    viewed = brain(via, "--store", store, "view", "memories/facts/a.md", "--meta", "--json")
+    meta = json.loads(viewed.stdout)["sidecar"]
+    assert meta["title"] == "Rollout" and meta["tags"] == ["type:lesson"]
+    guarded = brain(
+        via, "--store", store, "put", "memories/facts/a.md", "--if-commit", a["commit"],
+        body=b"go again\n",
+    )  # fmt: skip
+    assert guarded.returncode == 0, guarded.stderr.decode()
+    assert "through its door" not in guarded.stderr.decode()
