@@ -141,7 +141,7 @@ def put(
         try:
             _send(s, msgspec.msgpack.encode(req))
             raw = _recv(s, MAX_REPLY)
-        except OSError:
+        except (OSError, BrainError):  # a timeout, a reset, a reply over its limit
             return None
         if raw is None:
             return None  # the server closed or died before replying
@@ -163,9 +163,10 @@ def raise_if_failed(reply: PutReply) -> None:
 
 
 class Door:
-    """The server: an accepting thread and one thread per client (at most MAX_CLIENTS). `put`
-    is the store's put (path, body, actor and the metadata fields as keywords); `close` stops accepting, lets the puts in progress finish, and removes
-    the socket (only while it is still ours)."""
+    """The server: an accepting thread and one thread per client (at most MAX_CLIENTS).
+    `put` is the store's put (path, body, actor and the metadata fields as keywords); `close`
+    stops accepting, lets the puts in progress finish, and removes the socket (only while it
+    is still ours)."""
 
     def __init__(self, root: str, put: Callable[..., Result], program: str) -> None:
         self.root = os.path.realpath(root)
