@@ -49,7 +49,7 @@ REPLY_TIMEOUT_S = 60.0
 _LEN = struct.Struct(">I")
 
 
-class PutRequest(msgspec.Struct, forbid_unknown_fields=True):
+class PutRequest(msgspec.Struct, tag="put", forbid_unknown_fields=True):
     """`brain put`'s arguments; the metadata as its flags give it (None: not given)."""
 
     v: int
@@ -62,6 +62,16 @@ class PutRequest(msgspec.Struct, forbid_unknown_fields=True):
     tags: list[str] | None = None
     sync_class: str | None = None
     classification: str | None = None
+
+
+class WhoRequest(msgspec.Struct, tag="who", forbid_unknown_fields=True):
+    """Which process serves this store's door (`brain status`); writes nothing."""
+
+    v: int
+    root: str
+
+
+Request = PutRequest | WhoRequest
 
 
 class PutReply(msgspec.Struct, forbid_unknown_fields=True):
@@ -123,9 +133,19 @@ def put(
     """Hand a put (with `fields`: title, category, tags, sync_class, classification) to the
     store's live writer. None when there is no door or no reply came (the caller writes the
     put itself); a reply with `error` when the put failed there."""
+    real = os.path.realpath(root)
+    return _ask(real, PutRequest(VERSION, real, path, body, actor, **(fields or {})))
+
+
+def who(root: str) -> PutReply | None:
+    """The process serving the door of the store at root (its pid and program), or None."""
+    real = os.path.realpath(root)
+    return _ask(real, WhoRequest(VERSION, real), timeout=2.0)
+
+
+def _ask(real: str, req: Request, timeout: float = REPLY_TIMEOUT_S) -> PutReply | None:
     if not enabled():
         return None
-    real = os.path.realpath(root)
     where = socket_path(real)
     if where is None:
         return None
@@ -136,8 +156,7 @@ def put(
             s.connect(where)
         except OSError:
             return None  # no door, a stale socket, a full backlog
-        s.settimeout(REPLY_TIMEOUT_S)
-        req = PutRequest(VERSION, real, path, body, actor, **(fields or {}))
+        s.settimeout(timeout)
         try:
             _send(s, msgspec.msgpack.encode(req))
             raw = _recv(s, MAX_REPLY)
@@ -287,11 +306,13 @@ class Door:
 
     def _run(self, raw: bytes) -> PutReply:
         try:
-            req = msgspec.msgpack.decode(raw, type=PutRequest)
+            req = msgspec.msgpack.decode(raw, type=Request)
         except msgspec.DecodeError as e:
             return PutReply(False, retry=True, error=f"unreadable request ({e})")
         if req.v != VERSION or req.root != self.root or self._closing:
             return PutReply(False, retry=True)
+        if isinstance(req, WhoRequest):
+            return PutReply(True)
         try:
             res = self._put(
                 req.path,

@@ -1,5 +1,5 @@
 """`brain status`: watched folders, capture counts, the capture loop, pending PII, head seq,
-state and the last sync, at a glance (no doctor walk: `brain doctor` for that)."""
+state, the last sync and the door, at a glance (no doctor walk: `brain doctor` for that)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,11 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         "status",
         "watched folders, captures, pending PII, sync",
     )
+
+
+_NO_DOOR = (
+    "none (a `brain put` writes itself; the TUI, `brain mcp` and the capture daemon open one)"
+)
 
 
 def _age(ns: int) -> str:
@@ -45,6 +50,7 @@ def run(args: argparse.Namespace) -> int:
         ("capture loop", loop),
         ("pending PII", f"{s.pending_pii} ({s.pending_pii_note})"),
         ("last sync", s.last_sync),
+        ("door", f"open: {c(s.door)} writes this store's CLI puts" if s.door else _NO_DOOR),
         ("watched", str(len(s.watched)) if s.watched else "none (add one with `brain watch`)"),
     ]
     for label, value in lines:

@@ -61,6 +61,8 @@ class Status(msgspec.Struct):
     pending_pii: int
     pending_pii_note: str
     last_sync: str
+    # The process whose door takes this store's CLI puts ("pid N (program)"), or "".
+    door: str = ""
 
 
 def daemon_status(store: Store, now_ns: int | None = None) -> DaemonStatus:
@@ -129,7 +131,15 @@ def status(store: Store) -> Status:
         pending_pii=store.pii_pending_count(),
         pending_pii_note="held for PII review: `brain pending`",
         last_sync=_last_sync(store),
+        door=_door(store),
     )
+
+
+def _door(store: Store) -> str:
+    from core import door
+
+    w = door.who(str(store.root))
+    return f"pid {w.pid} ({w.program})" if w is not None else ""
 
 
 def _last_sync(store: Store) -> str:

@@ -142,6 +142,10 @@ def test_a_put_beside_a_live_writer_is_written_by_it(store, runtime, host) -> No
     assert view.stdout.decode().endswith("open\n")
     (row,) = [r for r in _rows(store) if r.op == "put"]
     assert row.actor == ACTOR  # the CLI's actor, not the server's
+    status = brain(env, "--store", store, "status").stdout.decode()
+    assert (
+        f"door:           open: pid {host.pid} (brain mcp) writes this store's CLI puts" in status
+    )
     doctor = brain(env, "--store", store, "doctor")
     assert doctor.returncode == 0 and "READY" in doctor.stdout.decode()
 
@@ -202,6 +206,8 @@ def test_a_killed_writer_leaves_a_stale_door_that_the_cli_walks_past(store, runt
     host.wait()
     assert os.path.exists(where) and not _answers(where)  # the socket file outlived it
     env = _env(runtime)
+    status = json.loads(brain(env, "--store", store, "status", "--json").stdout)
+    assert status["door"] == ""  # a stale socket is no door
     p = brain(env, "--store", store, "put", "memories/facts/after.md", body=b"# After\n\nx\n")
     assert p.returncode == 0, p.stderr.decode()
     assert "through its door" not in p.stderr.decode()
