@@ -43,6 +43,7 @@ MAX_REQUEST = limits.MAX_BODY_BYTES + (64 << 10)
 MAX_REPLY = 1 << 20
 MAX_CLIENTS = 16  # connections served at once; more are closed (their clients write themselves)
 READ_TIMEOUT_S = 10.0  # a client that stops sending mid-request
+STANDBY_S = 1.0  # how often a standing-by process tries to take over the door
 # The client's wait for the reply: the server's put may wait up to its lock timeout (5 s) for
 # another process's writer, then commit. Past this the client writes the put itself.
 REPLY_TIMEOUT_S = 60.0
@@ -183,9 +184,13 @@ def raise_if_failed(reply: PutReply) -> None:
 
 class Door:
     """The server: an accepting thread and one thread per client (at most MAX_CLIENTS).
-    `put` is the store's put (path, body, actor and the metadata fields as keywords); `close`
-    stops accepting, lets the puts in progress finish, and removes the socket (only while it
-    is still ours)."""
+    `put` is the store's put (path, body, actor and the metadata fields as keywords).
+
+    Of the processes that open a door on one store, the one holding an flock on the socket's
+    `.lock` file serves; the others stand by and try the lock every STANDBY_S, so when the
+    server exits or is killed (the kernel drops its flock) one of them takes over. Only the
+    lock's holder unlinks or binds the socket path. `close` stops accepting, lets the puts in
+    progress finish, removes the socket, then lets the lock go."""
 
     def __init__(self, root: str, put: Callable[..., Result], program: str) -> None:
         self.root = os.path.realpath(root)
@@ -197,64 +202,109 @@ class Door:
         self._reading: set[socket.socket] = set()  # connections whose request is not in yet
         self._mu = threading.Lock()
         self._sock: socket.socket | None = None
-        self._ino: int | None = None
+        self._lock_fd: int | None = None
         self.path: str | None = None
         self._thread: threading.Thread | None = None
+        self._standby: threading.Thread | None = None
+        self._stop = threading.Event()
+
+    @property
+    def serving(self) -> bool:
+        return self._sock is not None
 
     def open(self) -> str | None:
-        """Start serving. None when doors are off, the folder is not private, or another live
-        process already serves this store; else the socket's path."""
+        """Serve, or stand by while another process serves this store. The socket's path when
+        this process serves now; None when it stands by, or when doors are off, the folder is
+        not private or the socket cannot be made (then it does neither)."""
         if not enabled():
             return None
         where = socket_path(self.root)
-        if where is None or _alive(where):
+        if where is None:
             return None
         try:
-            os.unlink(where)  # a stale socket: its server is gone (nothing answered)
-        except FileNotFoundError:
-            pass
+            self._lock_fd = os.open(
+                where.removesuffix(".sock") + ".lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600
+            )
         except OSError:
             return None
+        self.path = where
+        if self._try_serve():
+            return where
+        if self._lock_fd is not None:  # another process serves: stand by
+            self._standby = threading.Thread(
+                target=self._stand_by, name="brain-door-standby", daemon=True
+            )
+            self._standby.start()
+        return None
+
+    def _try_serve(self) -> bool:
+        """Take the lock and serve. False when another holds it; a socket that cannot be made
+        gives the lock back and ends this door (no standby)."""
+        import fcntl
+
+        assert self._lock_fd is not None and self.path is not None
+        try:
+            fcntl.flock(self._lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            return False
         s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
-            s.bind(where)
-            os.chmod(where, 0o600)
+            try:
+                os.unlink(self.path)  # a socket left by a server that died: the lock was free
+            except FileNotFoundError:
+                pass
+            s.bind(self.path)
+            os.chmod(self.path, 0o600)
             s.listen(MAX_CLIENTS)
-            self._ino = os.stat(where).st_ino
         except OSError:
             s.close()
-            return None  # another server bound it first
-        self._sock, self.path = s, where
+            self._release_lock()
+            return False
+        self._sock = s
         self._thread = threading.Thread(target=self._accept, name="brain-door", daemon=True)
         self._thread.start()
-        return where
+        return True
+
+    def _stand_by(self) -> None:
+        while not self._stop.wait(STANDBY_S):
+            if self._lock_fd is None or self._try_serve():
+                return
+
+    def _release_lock(self) -> None:
+        fd, self._lock_fd = self._lock_fd, None
+        if fd is not None:
+            os.close(fd)  # drops the flock
 
     def close(self) -> None:
+        self._stop.set()
+        if self._standby is not None:
+            self._standby.join()
+            self._standby = None
         s, self._sock = self._sock, None
-        if s is None:
-            return
-        self._closing = True
-        try:
-            if self.path is not None and os.stat(self.path).st_ino == self._ino:
-                os.unlink(self.path)
-        except OSError:
-            pass
-        try:
-            s.shutdown(socket.SHUT_RDWR)  # wakes the accepting thread
-        except OSError:
-            pass
-        s.close()
-        if self._thread is not None:
-            self._thread.join()
-        with self._mu:
-            clients = list(self._clients)
-            for conn in self._reading:  # a client that sends nothing must not hold us up
-                try:
-                    conn.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
-        for t in clients:
-            t.join()
+        if s is not None:
+            self._closing = True
+            try:
+                if self.path is not None:
+                    os.unlink(self.path)  # ours: we hold the lock
+            except OSError:
+                pass
+            try:
+                s.shutdown(socket.SHUT_RDWR)  # wakes the accepting thread
+            except OSError:
+                pass
+            s.close()
+            if self._thread is not None:
+                self._thread.join()
+            with self._mu:
+                clients = list(self._clients)
+                for conn in self._reading:  # a client that sends nothing must not hold us up
+                    try:
+                        conn.shutdown(socket.SHUT_RDWR)
+                    except OSError:
+                        pass
+            for t in clients:
+                t.join()
+        self._release_lock()
 
     def _accept(self) -> None:
         s = self._sock
@@ -332,19 +382,6 @@ class Door:
             return PutReply(False, error=f"{type(e).__name__}: {e}")
         notes, encoded = list(res.notes), msgspec.json.encode(res)
         return PutReply(True, res.seq, res.path, res.commit, res.changed, notes, encoded)
-
-
-def _alive(where: str) -> bool:
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.settimeout(1.0)
-    try:
-        s.connect(where)
-    except OSError:
-        return False
-    else:
-        return True
-    finally:
-        s.close()
 
 
 def _same_user(conn: socket.socket) -> bool:

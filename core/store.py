@@ -407,17 +407,15 @@ class Store:
 
     def open_door(self) -> str | None:
         """Serve one-shot `brain put`s with this process's writer (core/door.py), for a
-        long-lived host (the TUI, `brain mcp`, the capture daemon). The socket's path, or None
-        when no door was opened (read-only, doors off, another process serves this store)."""
+        long-lived host (the TUI, `brain mcp`, the capture daemon). The socket's path when this
+        process serves; None when it stands by (another process serves: it takes over when that
+        one goes) or opened no door (read-only, doors off, no private folder for doors)."""
         if self.read_only or self.cannot_write or self._door is not None:
             return None
         from core.door import Door
 
-        door = Door(os.fspath(self.root), self._put_for_door, self.program)
-        if door.open() is None:
-            return None
-        self._door = door
-        return door.path
+        self._door = Door(os.fspath(self.root), self._put_for_door, self.program)
+        return self._door.open()
 
     def _put_for_door(self, path: str, body: bytes, *, actor: str, **fields) -> Result:
         """A put as the one-shot CLI's: when it returns, another process's search finds it

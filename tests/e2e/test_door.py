@@ -93,23 +93,29 @@ def _answers(where: str) -> bool:
     return True
 
 
-@pytest.fixture
-def host(store: str, runtime: str) -> Iterator[subprocess.Popen]:
-    """`brain mcp` on the store (its stdin held open): a long-lived writer with a door."""
-    p = subprocess.Popen(
+def _mcp(store: str, runtime: str) -> subprocess.Popen:
+    """`brain mcp` on the store, its stdin held open: a long-lived writer that opens a door."""
+    return subprocess.Popen(
         [sys.executable, "-m", "brain_tui.cli.main", "mcp", "--store", store],
         stdin=subprocess.PIPE,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         env=_env(runtime),
     )
-    where = _door_of(store, runtime)
-    deadline = time.monotonic() + 60
-    while not _answers(where):
+
+
+def _served_by(store: str, runtime: str, p: subprocess.Popen, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        out = brain(_env(runtime), "--store", store, "status", "--json").stdout
+        if json.loads(out)["door"].startswith(f"pid {p.pid} "):
+            return
         assert p.poll() is None, p.stderr.read() if p.stderr else ""
-        assert time.monotonic() < deadline, "brain mcp opened no door"
-        time.sleep(0.05)
-    yield p
+        assert time.monotonic() < deadline, f"pid {p.pid} never served the door"
+        time.sleep(0.1)
+
+
+def _stop(p: subprocess.Popen) -> None:
     if p.poll() is None:
         assert p.stdin is not None
         p.stdin.close()
@@ -118,6 +124,37 @@ def host(store: str, runtime: str) -> Iterator[subprocess.Popen]:
         except subprocess.TimeoutExpired:
             p.kill()
             p.wait()
+
+
+@pytest.fixture
+def host(store: str, runtime: str) -> Iterator[subprocess.Popen]:
+    p = _mcp(store, runtime)
+    where = _door_of(store, runtime)
+    deadline = time.monotonic() + 60
+    while not _answers(where):
+        assert p.poll() is None, p.stderr.read() if p.stderr else ""
+        assert time.monotonic() < deadline, "brain mcp opened no door"
+        time.sleep(0.05)
+    yield p
+    _stop(p)
+
+
+def test_when_the_serving_host_is_killed_another_host_takes_the_door_over(
+    store, runtime, host
+) -> None:
+    second = _mcp(store, runtime)
+    try:
+        time.sleep(1.0)  # it opened the store and stands by
+        _served_by(store, runtime, host, timeout=5)  # the first still serves
+        host.send_signal(signal.SIGKILL)
+        host.wait()
+        _served_by(store, runtime, second, timeout=30)
+        env = _env(runtime)
+        p = brain(env, "--store", store, "put", "memories/facts/second.md", body=b"# 2\n\nx\n")
+        assert p.returncode == 0, p.stderr.decode()
+        assert f"written by pid {second.pid} (brain mcp) through its door" in p.stderr.decode()
+    finally:
+        _stop(second)
 
 
 def _rows(store: str) -> list:
@@ -205,6 +242,7 @@ def test_a_killed_writer_leaves_a_stale_door_that_the_cli_walks_past(store, runt
     host.send_signal(signal.SIGKILL)
     host.wait()
     assert os.path.exists(where) and not _answers(where)  # the socket file outlived it
+    # (The kernel dropped the dead server's flock: the next host may take the path over.)
     env = _env(runtime)
     status = json.loads(brain(env, "--store", store, "status", "--json").stdout)
     assert status["door"] == ""  # a stale socket is no door
@@ -250,13 +288,30 @@ def test_a_door_that_hangs_up_without_a_reply_leaves_the_put_to_the_cli(store, r
     assert p.stdout.decode().startswith("put  seq 1  memories/facts/hung.md")
 
 
-def test_only_one_door_per_store_and_none_in_a_shared_folder(store, runtime, monkeypatch) -> None:
+def test_one_server_per_store_a_standby_takes_over_and_none_in_a_shared_folder(
+    store, runtime, monkeypatch
+) -> None:
     from core.store import Store
 
     monkeypatch.setenv("XDG_RUNTIME_DIR", runtime)
-    with Store.open(store, allow_temp=True) as a, Store.open(store, allow_temp=True) as b:
-        assert a.open_door() is not None
-        assert b.open_door() is None  # a live door answers: the second writer opens none
+    where = _door_of(store, runtime)
+    b = Store.open(store, allow_temp=True, program="second")
+    try:
+        with Store.open(store, allow_temp=True, program="first") as a:
+            assert a.open_door() == where
+            assert b.open_door() is None  # the first serves; the second stands by
+            w = door.who(store)
+            assert w is not None and w.program == "first"
+        # The first closed: within a standby period or two, the second serves.
+        deadline = time.monotonic() + 10 * door.STANDBY_S
+        while (w := door.who(store)) is None or w.program != "second":
+            assert time.monotonic() < deadline, "the standing-by door never took over"
+            time.sleep(0.05)
+        reply = door.put(store, "memories/facts/taken-over.md", b"# Over\n\nx\n", ACTOR)
+        assert reply is not None and reply.ok and reply.program == "second"
+    finally:
+        b.close()
+    assert not os.path.exists(where)
     with Store.open(store, allow_temp=True, read_only=True) as ro:
         assert ro.open_door() is None
     monkeypatch.setenv(door.DISABLE_ENV, "0")
