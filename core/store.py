@@ -39,7 +39,7 @@ from core.write_session import WriteSession
 
 if TYPE_CHECKING:
     from core.doctor.model import DoctorReport
-    from core.door import Door
+    from core.door_server import Door
     from core.pii_review import PiiReview
     from core.portable.backup import BackupResult
     from core.portable.consolidate import ConsolidateResult
@@ -406,13 +406,13 @@ class Store:
         )
 
     def open_door(self) -> str | None:
-        """Serve one-shot `brain put`s with this process's writer (core/door.py), for a
+        """Serve one-shot `brain put`s with this process's writer (core/door_server.py), for a
         long-lived host (the TUI, `brain mcp`, the capture daemon). The socket's path when this
         process serves; None when it stands by (another process serves: it takes over when that
         one goes) or opened no door (read-only, doors off, no private folder for doors)."""
         if self.read_only or self.cannot_write or self._door is not None:
             return None
-        from core.door import Door
+        from core.door_server import Door
 
         self._door = Door(os.fspath(self.root), self._put_for_door, self.program)
         return self._door.open()

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from core import door
+from core import door, door_server
 
 REPO = Path(__file__).resolve().parents[2]
 ACTOR = "agent:door-test"
@@ -303,7 +303,7 @@ def test_one_server_per_store_a_standby_takes_over_and_none_in_a_shared_folder(
             w = door.who(store)
             assert w is not None and w.program == "first"
         # The first closed: within a standby period or two, the second serves.
-        deadline = time.monotonic() + 10 * door.STANDBY_S
+        deadline = time.monotonic() + 10 * door_server.STANDBY_S
         while (w := door.who(store)) is None or w.program != "second":
             assert time.monotonic() < deadline, "the standing-by door never took over"
             time.sleep(0.05)
