@@ -91,12 +91,13 @@ def enabled() -> bool:
     return os.environ.get(DISABLE_ENV, "1") != "0" and os.name == "posix"
 
 
-def socket_path(root: str) -> str | None:
+def socket_path(root: str, *, create: bool = False) -> str | None:
     """Where the door of the store at root (a real path) is, or None when the folder for doors
-    is not this user's alone (then nobody opens or uses one)."""
+    is missing (a server makes it: `create`) or not this user's alone (then nobody opens or
+    uses one)."""
     runtime = os.environ.get("XDG_RUNTIME_DIR")
     folder = f"{runtime}/brain-door" if runtime else f"/tmp/brain-door-{os.getuid()}"
-    if not _private_folder(folder):
+    if not _private_folder(folder, create):
         return None
     # Named by checksums of the path (no hashlib: OpenSSL's import is a tenth of the put); a
     # collision only sends the client to a server whose root differs, which refuses.
@@ -104,13 +105,14 @@ def socket_path(root: str) -> str | None:
     return f"{folder}/{zlib.crc32(raw):08x}{zlib.adler32(raw):08x}.sock"
 
 
-def _private_folder(folder: str) -> bool:
-    try:
-        os.mkdir(folder, 0o700)
-    except FileExistsError:
-        pass
-    except OSError:
-        return False
+def _private_folder(folder: str, create: bool) -> bool:
+    if create:
+        try:
+            os.mkdir(folder, 0o700)
+        except FileExistsError:
+            pass
+        except OSError:
+            return False
     try:
         st = os.lstat(folder)
     except OSError:

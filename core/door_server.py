@@ -71,7 +71,7 @@ class Door:
         not private or the socket cannot be made (then it does neither)."""
         if not enabled():
             return None
-        where = socket_path(self.root)
+        where = socket_path(self.root, create=True)
         if where is None:
             return None
         try:

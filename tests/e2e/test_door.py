@@ -72,7 +72,7 @@ def _door_of(store: str, runtime: str) -> str:
     old = os.environ.get("XDG_RUNTIME_DIR")
     os.environ["XDG_RUNTIME_DIR"] = runtime
     try:
-        where = door.socket_path(os.path.realpath(store))
+        where = door.socket_path(os.path.realpath(store), create=True)
     finally:
         if old is None:
             del os.environ["XDG_RUNTIME_DIR"]
@@ -406,3 +406,14 @@ def test_flags_and_json_through_the_door_read_as_a_local_put_and_put_if_writes_i
     )  # fmt: skip
     assert guarded.returncode == 0, guarded.stderr.decode()
     assert "through its door" not in guarded.stderr.decode()
+
+
+def test_a_client_with_no_door_makes_nothing(store, runtime, monkeypatch) -> None:
+    """Trying the door is free of side effects: no folder is made, nothing is written."""
+    monkeypatch.setenv("XDG_RUNTIME_DIR", runtime)
+    assert door.put(store, "memories/facts/none.md", b"x\n", ACTOR) is None
+    assert door.who(store) is None
+    assert os.listdir(runtime) == []
+    p = brain(_env(runtime), "--store", store, "put", "memories/facts/none.md", body=b"x\n")
+    assert p.returncode == 0 and "through its door" not in p.stderr.decode()
+    assert os.listdir(runtime) == []
