@@ -45,6 +45,9 @@ REPLY_TIMEOUT_S = 60.0
 _LEN = struct.Struct(">I")
 
 
+FIELDS = ("title", "category", "tags", "sync_class", "classification")  # a put's metadata flags
+
+
 class PutRequest(msgspec.Struct, tag="put", forbid_unknown_fields=True):
     """`brain put`'s arguments; the metadata as its flags give it (None: not given)."""
 
@@ -70,21 +73,34 @@ class WhoRequest(msgspec.Struct, tag="who", forbid_unknown_fields=True):
 Request = PutRequest | WhoRequest
 
 
-class PutReply(msgspec.Struct, forbid_unknown_fields=True):
-    """ok: the put's result. Not ok: `error` is the BrainError the put raised (the client raises
-    it in turn), or, with `retry`, why the server did not try (the client writes itself)."""
+class Reply(msgspec.Struct, forbid_unknown_fields=True):
+    """ok: `result` is the put's Result as JSON (what `brain put --json` prints; empty for
+    `who`). Not ok: `error` is the BrainError the put raised (the client raises it in turn),
+    or, with `retry`, why the server did not try (the client writes the put itself)."""
 
     ok: bool
-    seq: int = 0
-    path: str = ""
-    commit: str = ""
-    changed: bool = True
-    notes: list[str] = []
-    result_json: bytes = b""  # the Result as `brain put --json` prints it
+    result: bytes = b""
     error: str = ""
     retry: bool = False
     pid: int = 0
     program: str = ""
+
+
+class PutResult(msgspec.Struct):
+    """What `brain put` prints of a Result, read from Reply.result (the rest is left out)."""
+
+    seq: int
+    path: str
+    commit: str
+    changed: bool = True
+    notes: list[str] = []
+
+
+def result_of(reply: Reply) -> PutResult:
+    """The put's result; its error (a BrainError) when the put failed."""
+    if not reply.ok:
+        raise BrainError(reply.error)
+    return msgspec.json.decode(reply.result, type=PutResult)
 
 
 def enabled() -> bool:
@@ -127,21 +143,20 @@ def _private_folder(folder: str, create: bool) -> bool:
 
 def put(
     root: str, path: str, body: bytes, actor: str, fields: dict[str, Any] | None = None
-) -> PutReply | None:
-    """Hand a put (with `fields`: title, category, tags, sync_class, classification) to the
-    store's live writer. None when there is no door or no reply came (the caller writes the
+) -> Reply | None:
+    """Hand a put (with `fields`: FIELDS, None where not given) to the store's live writer. None when there is no door or no reply came (the caller writes the
     put itself); a reply with `error` when the put failed there."""
     real = os.path.realpath(root)
     return _ask(real, PutRequest(VERSION, real, path, body, actor, **(fields or {})))
 
 
-def who(root: str) -> PutReply | None:
+def who(root: str) -> Reply | None:
     """The process serving the door of the store at root (its pid and program), or None."""
     real = os.path.realpath(root)
     return _ask(real, WhoRequest(VERSION, real), timeout=2.0)
 
 
-def _ask(real: str, req: Request, timeout: float = REPLY_TIMEOUT_S) -> PutReply | None:
+def _ask(real: str, req: Request, timeout: float = REPLY_TIMEOUT_S) -> Reply | None:
     if not enabled():
         return None
     where = socket_path(real)
@@ -165,17 +180,12 @@ def _ask(real: str, req: Request, timeout: float = REPLY_TIMEOUT_S) -> PutReply 
         if raw is None:
             return None  # the server closed or died before replying
         try:
-            reply = msgspec.msgpack.decode(raw, type=PutReply)
+            reply = msgspec.msgpack.decode(raw, type=Reply)
         except msgspec.DecodeError:
             return None  # another version's server
         return None if reply.retry else reply
     finally:
         s.close()
-
-
-def raise_if_failed(reply: PutReply) -> None:
-    if not reply.ok:
-        raise BrainError(reply.error)
 
 
 def send(s: socket.socket, payload: bytes) -> None:

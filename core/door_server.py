@@ -16,9 +16,10 @@ import threading
 import msgspec
 
 from core.door import (
+    FIELDS,
     MAX_REQUEST,
     VERSION,
-    PutReply,
+    Reply,
     Request,
     WhoRequest,
     enabled,
@@ -60,10 +61,6 @@ class Door:
         self._thread: threading.Thread | None = None
         self._standby: threading.Thread | None = None
         self._stop = threading.Event()
-
-    @property
-    def serving(self) -> bool:
-        return self._sock is not None
 
     def open(self) -> str | None:
         """Serve, or stand by while another process serves this store. The socket's path when
@@ -161,7 +158,8 @@ class Door:
 
     def _accept(self) -> None:
         s = self._sock
-        while s is not None and not self._closing:
+        assert s is not None
+        while not self._closing:
             try:
                 conn, _ = s.accept()
             except OSError:
@@ -202,39 +200,30 @@ class Door:
                 self._clients.discard(threading.current_thread())
             self._slots.release()
 
-    def _answer(self, raw: bytes) -> PutReply:
+    def _answer(self, raw: bytes) -> Reply:
         reply = self._run(raw)
         reply.pid, reply.program = os.getpid(), self._program
         return reply
 
-    def _run(self, raw: bytes) -> PutReply:
+    def _run(self, raw: bytes) -> Reply:
         try:
             req = msgspec.msgpack.decode(raw, type=Request)
         except msgspec.DecodeError as e:
-            return PutReply(False, retry=True, error=f"unreadable request ({e})")
+            return Reply(False, retry=True, error=f"unreadable request ({e})")
         if req.v != VERSION or req.root != self.root or self._closing:
-            return PutReply(False, retry=True)
+            return Reply(False, retry=True)
         if isinstance(req, WhoRequest):
-            return PutReply(True)
+            return Reply(True)
         try:
-            res = self._put(
-                req.path,
-                req.body,
-                actor=req.actor,
-                title=req.title,
-                category=req.category,
-                tags=req.tags,
-                sync_class=req.sync_class,
-                classification=req.classification,
-            )
+            fields = {f: getattr(req, f) for f in FIELDS}
+            res = self._put(req.path, req.body, actor=req.actor, **fields)
         except BrainError as e:
             if self._closing:
-                return PutReply(False, retry=True)  # "the store is closed"
-            return PutReply(False, error=str(e))
+                return Reply(False, retry=True)  # "the store is closed"
+            return Reply(False, error=str(e))
         except Exception as e:  # noqa: BLE001 - told to the client, which reports it
-            return PutReply(False, error=f"{type(e).__name__}: {e}")
-        notes, encoded = list(res.notes), msgspec.json.encode(res)
-        return PutReply(True, res.seq, res.path, res.commit, res.changed, notes, encoded)
+            return Reply(False, error=f"{type(e).__name__}: {e}")
+        return Reply(True, msgspec.json.encode(res))
 
 
 def _same_user(conn: socket.socket) -> bool:

@@ -55,9 +55,9 @@ def read_body(file: str | None) -> bytes:
 
 def _through_door(
     args: argparse.Namespace, path: str, body: bytes, actor: str, fields: dict
-) -> door.PutReply | None:
-    """The put, written by a process that has the store open for writing (core/door.py), or
-    None when none answered: then this process writes it."""
+) -> door.Reply | None:
+    """The reply of a process that has the store open for writing and wrote the put (or
+    failed it: core/door.py), or None when none answered: then this process writes it."""
     from core import door
     from core.layout import root_path
     from core.paths import check_root_allowed
@@ -65,11 +65,8 @@ def _through_door(
     root = root_path(args.store)
     check_root_allowed(root, args.allow_temp_store)
     reply = door.put(root, path, body, actor, fields)
-    if reply is None:
-        return None
-    if common.debug():
+    if reply is not None and common.debug():
         common.err(f"brain: written by pid {reply.pid} ({reply.program}) through its door")
-    door.raise_if_failed(reply)
     return reply
 
 
@@ -90,24 +87,22 @@ def run(args: argparse.Namespace) -> int:
             f" {_kind_of(path)!r} (memories/<kind>/...)"
         )
     body = read_body(args.file)
-    fields = {
-        "title": args.title,
-        "category": args.category,
-        "tags": args.tags,
-        "sync_class": args.sync_class,
-        "classification": args.classification,
-    }
+    fields = {f: getattr(args, f) for f in door.FIELDS}  # the metadata flags (None: not given)
     actor = common.actor_of(args)
-    res: Result | door.PutReply | None = None
-    if args.if_commit is None:
-        # Not a put_if: one whose server dies before replying could not be retried here.
-        res = _through_door(args, path, body, actor, fields)
+    res: Result | door.PutResult | None = None
+    doc = b""  # the Result as JSON, encoded by the door's server
+    # Not a put_if through the door: one whose server dies before replying could not be retried.
+    if (
+        args.if_commit is None
+        and (reply := _through_door(args, path, body, actor, fields)) is not None
+    ):
+        res, doc = door.result_of(reply), reply.result
     if res is None:
         with common.open_store(args) as store:
             res = store.put(path, body, actor=actor, expect=args.if_commit, **fields)
     if args.json:
-        if isinstance(res, door.PutReply):
-            common.print_json_bytes(res.result_json)
+        if doc:
+            common.print_json_bytes(doc)
         else:
             common.print_json(res)
     else:
