@@ -2,8 +2,10 @@
 
 When the workstation opens a store that has watched folders (`brain watch PATH`), it runs the
 same capture loop `brain capture-daemon` runs, in a thread, unless a daemon already holds the
-store's capture lock: then the status line says `capture: daemon` and nothing else happens
-(one capture loop per store, whichever runs it). The loop stops, saving its state, on quit.
+store's capture lock: then the status line says `capture: daemon` (one capture loop per store,
+whichever runs it). Until its own loop runs, the workstation tries again every RETRY_S: a daemon
+that stops or dies is taken over, and a folder watched while it is open (`brain watch PATH`)
+starts the loop. The loop stops, saving its state, on quit.
 Captured rows reach the audit tail through HEAD as every other write does; a capture the PII
 gate holds shows in pane 4's queue and the header's count the same way. A capture error is a
 warning notification; the loop carries on.
@@ -29,6 +31,7 @@ if TYPE_CHECKING:
 ACTOR = "agent:capture-tui"
 PROGRAM = "brain tui"
 STOP_S = 5.0  # how long quitting waits for the loop to save its state
+RETRY_S = 2.0  # how often to try again while a daemon holds the lock or nothing is watched
 
 
 def start_loop(target: Target, store: Store, actor: str = ACTOR) -> None:
@@ -67,26 +70,39 @@ class Capture:
 
     def start(self) -> None:
         store = self.app.store
-        if not self.enabled or store is None or self.loop is not None:
+        if not self.enabled or store is None or self.loop is not None or self._stopping:
             return
         job = partial(start_loop, self.app, store)
         self.app.run_worker(job, thread=True, group="capture", exit_on_error=False)
 
     def started(self, message: CaptureStarted) -> None:
+        if self.loop is not None and message.loop is None:
+            return  # a retry that raced our own loop's start: nothing changed
         if message.loop is not None:
             if self._stopping:  # quit came first: stop it at once
                 message.loop.stop(STOP_S)
                 return
+            took_over = self.state == "daemon"
             self.loop = message.loop
             self.state = "on"
             n = message.folders
             self._show(f"capture: {n} folder{'s' if n != 1 else ''}")
-        elif message.daemon:
-            self.state = "daemon"
-            self._show("capture: daemon")
-        elif message.error is not None:
-            self.state = "failed"
+            if took_over:
+                self.app.notify("the capture daemon stopped: capturing here", title="capture")
+            return
+        if message.error is not None:
+            self.state = "failed"  # shown once; not retried (the cause needs a person)
             self.app.show_error("starting capture", message.error, severity="warning")
+            return
+        if message.daemon:
+            if self.state != "daemon":
+                self.state = "daemon"
+                self._show("capture: daemon")
+        elif self.state == "daemon":  # the daemon stopped and nothing is watched any more
+            self.state = "off"
+            self._show("")
+        if not self._stopping:
+            self.app.set_timer(RETRY_S, self.start)
 
     def event(self, message: CaptureEvent) -> None:
         ev: Event = message.event

@@ -52,6 +52,7 @@ class Follow:
         self._state_running = False
         self._state_dirty = False
         self._freeze_running = False
+        self._door_text: str | None = None
         self._lag_retries = 0
         self._state_started = float("-inf")
         self._state_timer: Timer | None = None
@@ -208,7 +209,23 @@ class Follow:
     # -- the recorded verdict ------------------------------------------------------------
 
     def start_freeze_poll(self) -> None:
-        self.app.set_interval(FREEZE_EVERY_S, self._poll_freeze)
+        self.app.set_interval(FREEZE_EVERY_S, self._poll)
+
+    def _poll(self) -> None:
+        self._poll_freeze()
+        self._show_door()
+
+    def _show_door(self) -> None:
+        """The status line says when this workstation writes other processes' puts (`brain
+        put` through its door, core/door.py), and how many; nothing while another serves."""
+        store = self.app.store
+        served = store.door_served() if store is not None else None
+        text = None
+        if served is not None:
+            text = f"door: {served} put{'s' if served != 1 else ''}" if served else "door open"
+        if text != self._door_text:
+            self._door_text = text
+            self.app.post_message(messages.ActivityChanged("door", text))
 
     def _poll_freeze(self) -> None:
         app = self.app

@@ -12,6 +12,10 @@ from __future__ import annotations
 
 import importlib
 
+from core import lean_imports
+
+lean_imports.install()
+
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (~2 ms of `brain view`)
 
 _EXPORTS = {

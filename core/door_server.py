@@ -61,6 +61,11 @@ class Door:
         self._thread: threading.Thread | None = None
         self._standby: threading.Thread | None = None
         self._stop = threading.Event()
+        self.served = 0  # puts written for clients (the workstation shows it)
+
+    @property
+    def serving(self) -> bool:
+        return self._sock is not None and not self._closing
 
     def open(self) -> str | None:
         """Serve, or stand by while another process serves this store. The socket's path when
@@ -223,6 +228,7 @@ class Door:
             return Reply(False, error=str(e))
         except Exception as e:  # noqa: BLE001 - told to the client, which reports it
             return Reply(False, error=f"{type(e).__name__}: {e}")
+        self.served += 1
         return Reply(True, msgspec.json.encode(res))
 
 

@@ -417,6 +417,12 @@ class Store:
         self._door = Door(os.fspath(self.root), self._put_for_door, self.program)
         return self._door.open()
 
+    def door_served(self) -> int | None:
+        """How many puts this process's door wrote for clients; None while it serves none
+        (no door, standing by, closed)."""
+        door = self._door
+        return door.served if door is not None and door.serving else None
+
     def _put_for_door(self, path: str, body: bytes, *, actor: str, **fields) -> Result:
         """A put as the one-shot CLI's: when it returns, another process's search finds it
         (the CLI's own put indexes before it exits)."""

@@ -28,6 +28,9 @@ def connect(path: str, *, readonly: bool = False) -> sqlite3.Connection:
         conn.execute("PRAGMA synchronous = NORMAL")
     # Freed pages are zeroed, so a purged body leaves nothing in the file's free list.
     conn.execute("PRAGMA secure_delete = ON")
+    # Temporary tables, sorts and statement journals stay in memory: none lands in /var/tmp,
+    # where a copy of a purged body could outlive the purge in freed blocks.
+    conn.execute("PRAGMA temp_store = MEMORY")
     return conn
 
 

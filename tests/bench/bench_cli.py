@@ -7,7 +7,8 @@ Measured: `brain --help`, `brain view PATH`, `brain put PATH` with the body on s
 (a new path each time, and overwriting one path with a new body each time) and `brain search
 WORD`, on a 200-memory store; `brain put` again while `brain mcp` holds the store open for
 writing, so the put goes through its door (core/door.py), paired with cyberos's put; the import floor of any put (the interpreter with fcntl, hashlib,
-json, sqlite3 and msgspec, nothing of brain's); and, for one `brain put`, the device syncs strace counts, on
+json, sqlite3 and msgspec, and of brain's only `core/__init__`, which makes msgspec's import
+lean); and, for one `brain put`, the device syncs strace counts, on
 that store and on one that 100 one-shot puts wrote (see _age_store). Every repetition first
 opens and closes the main store in-process, which checkpoints its index WAL, so the run's own
 one-shot puts never push it past SQLite's auto-checkpoint: the aged store shows that case.
@@ -364,7 +365,9 @@ def _round(ctx: Ctx, first_brain: bool, tag: str) -> dict[str, float]:
     return res
 
 
-_PUT_FLOOR = "import fcntl, hashlib, json, sqlite3, msgspec"
+# `core` first, as every brain command imports it: msgspec then loads without typing_extensions
+# (core/lean_imports.py), as it does in a put.
+_PUT_FLOOR = "import core, fcntl, hashlib, json, sqlite3, msgspec"
 
 
 def _door_round(ctx: Ctx, first_brain: bool, tag: str) -> dict[str, float]:

@@ -187,3 +187,21 @@ def test_purge_of_a_tombstoned_memory(tmp_path: Path) -> None:
         with pytest.raises(NotFound, match="purged"):
             s.view(SRC)
     assert leaks(root, NEEDLES) == []
+
+
+@pytest.mark.parametrize("readonly", [False, True])
+def test_index_connections_leave_no_deleted_text_behind(tmp_path: Path, readonly: bool) -> None:
+    """Freed pages are zeroed and SQLite's temporary files (sorts, statement journals) stay in
+    memory: neither the index's free list nor a file in /var/tmp keeps a purged body's text."""
+    from core.index import schema
+
+    with Store.init(tmp_path / "s", allow_temp=True) as s:
+        s.put("memories/facts/a.md", "text\n", actor="human:ana@laptop")
+        s.wait_index()
+        path = str(s.layout.index_db)
+    conn = schema.connect(path, readonly=readonly)
+    try:
+        assert conn.execute("PRAGMA secure_delete").fetchone()[0] == 1
+        assert conn.execute("PRAGMA temp_store").fetchone()[0] == 2  # MEMORY
+    finally:
+        conn.close()

@@ -39,8 +39,39 @@ async def test_a_running_daemon_is_left_alone(small_store, tmp_path):
             assert await wait_until(pilot, lambda: app.capture.state == "daemon")
             assert "capture: daemon" in app.activity
             assert app.errors == []  # no error: the daemon captures
+            assert app.capture.loop is None
     finally:
         daemon.release()
+
+
+async def test_a_daemon_that_stops_is_taken_over(small_store, tmp_path):
+    folder = tmp_path / "notes"
+    folder.mkdir()
+    config.watch(small_store.layout, folder)
+    daemon = capture_state.CaptureLock(small_store.layout, "brain capture-daemon")
+    daemon.acquire()
+    app = make_app(small_store, capture=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert await wait_until(pilot, lambda: app.capture.state == "daemon")
+        daemon.release()  # as when the daemon quits or is killed (its flock goes with it)
+        assert await wait_until(pilot, lambda: app.capture.state == "on", timeout=10)
+        assert "capture: 1 folder" in app.activity and "daemon" not in app.activity
+        (folder / "tide.md").write_text("Captured after the takeover.\n")
+        assert await wait_until(pilot, lambda: app.capture.captured >= 1, timeout=20)
+    assert not capture_state.is_running(small_store.layout)
+
+
+async def test_a_folder_watched_while_open_starts_the_loop(small_store, tmp_path):
+    app = make_app(small_store, capture=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert app.capture.state == "off"
+        folder = tmp_path / "later"
+        folder.mkdir()
+        config.watch(small_store.layout, folder)  # `brain watch PATH` from another terminal
+        assert await wait_until(pilot, lambda: app.capture.state == "on", timeout=10)
+        assert "capture: 1 folder" in app.activity
 
 
 async def test_no_watched_folders_no_loop(small_store):
