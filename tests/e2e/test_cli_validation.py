@@ -105,3 +105,19 @@ def test_deep_proof_bundle_is_one_line(tmp_path: Path) -> None:
     f.write_bytes(b"[" * 100_000 + b"]" * 100_000)
     p = brain("verify-proof", str(f))
     assert p.returncode == 1 and b"nested deeper" in p.stdout and b"Recursion" not in p.stderr
+
+
+def test_the_default_actor_is_the_login_user_at_this_host(monkeypatch) -> None:
+    import os
+    import pwd
+
+    from brain_tui.cli import common
+
+    host = os.uname().nodename.split(".")[0]
+    for var in ("LOGNAME", "USER", "LNAME", "USERNAME"):
+        monkeypatch.delenv(var, raising=False)
+    assert common.default_actor() == f"human:{pwd.getpwuid(os.getuid()).pw_name}@{host}"
+    monkeypatch.setenv("USER", "ana maria")  # no spaces in an actor: made valid
+    assert common.default_actor() == f"human:ana-maria@{host}"
+    monkeypatch.setenv("LOGNAME", "bo")  # LOGNAME first, as getpass.getuser()
+    assert common.default_actor() == f"human:bo@{host}"
