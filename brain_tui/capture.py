@@ -67,11 +67,17 @@ class Capture:
         self.state = "off"  # off | on | daemon | failed
         self.captured = 0
         self._stopping = False
+        # The folder list's stat when the last try began (before its worker read the list)
+        self._tried: tuple[int, int, int] | None = None
+        self._watched: tuple[int, int, int] | None = (
+            None  # that stat, when the try found no folders
+        )
 
     def start(self) -> None:
         store = self.app.store
         if not self.enabled or store is None or self.loop is not None or self._stopping:
             return
+        self._tried = self._watch_list_stat()
         job = partial(start_loop, self.app, store)
         self.app.run_worker(job, thread=True, group="capture", exit_on_error=False)
 
@@ -102,7 +108,29 @@ class Capture:
             self.state = "off"
             self._show("")
         if not self._stopping:
-            self.app.set_timer(RETRY_S, self.start)
+            self._watched = None if message.daemon else self._tried
+            self.app.set_timer(RETRY_S, self._retry)
+
+    def _retry(self) -> None:
+        """Try again (a thread worker) unless nothing is watched and the folder list is as it
+        was: a stat on the app's thread, instead of a worker every RETRY_S for nothing."""
+        if self._watched is not None and self._watched == self._watch_list_stat():
+            if not self._stopping:
+                self.app.set_timer(RETRY_S, self._retry)
+            return
+        self.start()
+
+    def _watch_list_stat(self) -> tuple[int, int, int] | None:
+        from core.capture import config
+
+        store = self.app.store
+        if store is None:
+            return None
+        try:
+            st = config.config_path(store.layout).stat()
+        except OSError:
+            return (0, 0, 0)  # no list yet: it appears when a folder is watched
+        return (st.st_ino, st.st_mtime_ns, st.st_size)  # a new list is a new file (renamed in)
 
     def event(self, message: CaptureEvent) -> None:
         ev: Event = message.event
