@@ -26,12 +26,18 @@ async def test_capture_runs_in_the_workstation_and_stops_on_quit(small_store, tm
     assert any(r.path and r.path.startswith("memories/facts/captured/") for r in rows)
 
 
-async def test_a_running_daemon_is_left_alone(small_store, tmp_path):
+def _watched_with_daemon(store, tmp_path):
+    """A watched folder, and the capture lock held as a running daemon holds it."""
     folder = tmp_path / "notes"
     folder.mkdir()
-    config.watch(small_store.layout, folder)
-    daemon = capture_state.CaptureLock(small_store.layout, "brain capture-daemon")
+    config.watch(store.layout, folder)
+    daemon = capture_state.CaptureLock(store.layout, "brain capture-daemon")
     daemon.acquire()
+    return folder, daemon
+
+
+async def test_a_running_daemon_is_left_alone(small_store, tmp_path):
+    _folder, daemon = _watched_with_daemon(small_store, tmp_path)
     try:
         app = make_app(small_store, capture=True)
         async with app.run_test(size=(80, 24)) as pilot:
@@ -45,11 +51,7 @@ async def test_a_running_daemon_is_left_alone(small_store, tmp_path):
 
 
 async def test_a_daemon_that_stops_is_taken_over(small_store, tmp_path):
-    folder = tmp_path / "notes"
-    folder.mkdir()
-    config.watch(small_store.layout, folder)
-    daemon = capture_state.CaptureLock(small_store.layout, "brain capture-daemon")
-    daemon.acquire()
+    folder, daemon = _watched_with_daemon(small_store, tmp_path)
     app = make_app(small_store, capture=True)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
