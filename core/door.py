@@ -10,7 +10,7 @@ contending for the lock.
 The door is a Unix socket in a folder only this user can enter (`$XDG_RUNTIME_DIR/brain-door`,
 else `/tmp/brain-door-<uid>`), named after the store's real path; of the hosts that open one
 on a store, the holder of the socket's flock serves and the others stand by. A request is one
-put (the store's root, path, body, actor, metadata flags), or `who` (which process serves); the
+put (the store's root, path, body, actor, metadata, as `brain put` or a hook writes it), or `who` (which process serves); the
 reply is the put's result or its error's message. The server checks the peer's uid and that
 the request names its own store. A put_if is never sent (see cmd_put). Whatever goes wrong
 before a reply arrives (no socket, a stale one, a server that dies or is closing), the client
@@ -23,6 +23,7 @@ from __future__ import annotations
 import os
 import struct
 import zlib
+from typing import Any  # free: msgspec imports typing itself
 
 import msgspec
 
@@ -32,9 +33,8 @@ from core.errors import BrainError
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
 if TYPE_CHECKING:
     import socket
-    from typing import Any
 
-VERSION = 1
+VERSION = 2  # 2: a put carries `extra` and `parse_frontmatter` (the hooks' puts)
 DISABLE_ENV = "BRAIN_DOOR"  # "0": every put writes itself (and no process opens a door)
 # A request carries at most one body of the put limit, plus its path, actor and root.
 MAX_REQUEST = limits.MAX_BODY_BYTES + (64 << 10)
@@ -49,7 +49,8 @@ FIELDS = ("title", "category", "tags", "sync_class", "classification")  # a put'
 
 
 class PutRequest(msgspec.Struct, tag="put", forbid_unknown_fields=True):
-    """`brain put`'s arguments; the metadata as its flags give it (None: not given)."""
+    """Store.put's arguments as `brain put` or a hook (`brain hook claude-code|git`) gives
+    them; the metadata None where not given."""
 
     v: int
     root: str
@@ -61,6 +62,8 @@ class PutRequest(msgspec.Struct, tag="put", forbid_unknown_fields=True):
     tags: list[str] | None = None
     sync_class: str | None = None
     classification: str | None = None
+    extra: dict[str, Any] | None = None
+    parse_frontmatter: bool = True
 
 
 class WhoRequest(msgspec.Struct, tag="who", forbid_unknown_fields=True):

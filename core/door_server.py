@@ -221,7 +221,15 @@ class Door:
             return Reply(True)
         try:
             fields = {f: getattr(req, f) for f in FIELDS}
-            res = self._put(req.path, req.body, actor=req.actor, **fields)
+            if req.extra is not None:
+                fields["extra"] = req.extra
+            res = self._put(
+                req.path,
+                req.body,
+                actor=req.actor,
+                parse_frontmatter=req.parse_frontmatter,
+                **fields,
+            )
         except BrainError as e:
             if self._closing:
                 return Reply(False, retry=True)  # "the store is closed"

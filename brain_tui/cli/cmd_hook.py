@@ -7,6 +7,8 @@
 
 The two hooks never block or break the agent or the commit: whatever goes wrong (no store, a
 busy lock, malformed input) is logged to $XDG_STATE_HOME/brain-tui/hooks.log and they exit 0.
+Their writes go through the store's door (core/door.py) when a live writer has one open: an
+agent that runs `brain mcp` serves its own hooks' captures.
 What each event does is set in $XDG_CONFIG_HOME/brain-tui/hooks.toml (core/hooks/policy.py).
 """
 
@@ -15,6 +17,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from functools import partial
 
 from brain_tui.cli import common
 
@@ -97,6 +100,12 @@ def _opener(args: argparse.Namespace):
     return open_store
 
 
+def _putter(args: argparse.Namespace):
+    """The hooks' writes: through a live writer's door when one is open (an agent running
+    `brain mcp`, the TUI), else by this process (common.put)."""
+    return partial(common.put, args)
+
+
 def _claude_code(args: argparse.Namespace) -> None:
     from core.hooks import claude_code, policy
 
@@ -112,7 +121,9 @@ def _claude_code(args: argparse.Namespace) -> None:
     except claude_code.BadEvent as e:
         policy.log(f"brain hook claude-code: ignored input: {e}")
         return
-    out = claude_code.handle(event, _opener(args), pol.claude, _actor(args, "claude-code"))
+    out = claude_code.handle(
+        event, _opener(args), _putter(args), pol.claude, _actor(args, "claude-code")
+    )
     if out.stdout:
         common.out(out.stdout)
     if out.note and os.environ.get(common.DEBUG_ENV):
@@ -126,8 +137,7 @@ def _git(args: argparse.Namespace) -> None:
     if not pol.git.capture:
         return
     commit = git.read_commit(os.getcwd(), args.rev)
-    with common.open_store(args) as store:
-        git.capture(store, commit, actor=_actor(args, "git"), sync_class=pol.git.sync_class)
+    git.capture(_putter(args), commit, actor=_actor(args, "git"), sync_class=pol.git.sync_class)
 
 
 def _base_command(args: argparse.Namespace) -> list[str]:

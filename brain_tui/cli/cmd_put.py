@@ -53,23 +53,6 @@ def read_body(file: str | None) -> bytes:
         raise common.UsageError(f"{file}: cannot read the body ({e.strerror})") from None
 
 
-def _through_door(
-    args: argparse.Namespace, path: str, body: bytes, actor: str, fields: dict
-) -> door.Reply | None:
-    """The reply of a process that has the store open for writing and wrote the put (or
-    failed it: core/door.py), or None when none answered: then this process writes it."""
-    from core import door
-    from core.layout import root_path
-    from core.paths import check_root_allowed
-
-    root = root_path(args.store)
-    check_root_allowed(root, args.allow_temp_store)
-    reply = door.put(root, path, body, actor, fields)
-    if reply is not None and common.debug():
-        common.err(f"brain: written by pid {reply.pid} ({reply.program}) through its door")
-    return reply
-
-
 def _kind_of(path: str) -> str:
     from core import paths
 
@@ -94,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
     # Not a put_if through the door: one whose server dies before replying could not be retried.
     if (
         args.if_commit is None
-        and (reply := _through_door(args, path, body, actor, fields)) is not None
+        and (reply := common.door_put(args, path, body, actor, fields)) is not None
     ):
         res, doc = door.result_of(reply), reply.result
     if res is None:

@@ -22,8 +22,10 @@ if TYPE_CHECKING:
     from collections.abc import Iterable
     from typing import Any
 
+    from core import door
     from core.models import Memory, Row
     from core.store import Store
+    from core.write.planner import Result
 
 ACTOR_ENV = "BRAIN_ACTOR"
 ALLOW_TEMP_ENV = "BRAIN_ALLOW_TEMP_STORE"
@@ -208,6 +210,38 @@ def open_store(
         store = Store.open(args.store, allow_temp=args.allow_temp_store, passphrase=passphrase)
     store.exit_without_checkpoint = True  # the CLI exits right after (main.entry)
     return store
+
+
+def door_put(
+    args: argparse.Namespace, path: str, body: bytes, actor: str, fields: dict[str, Any]
+) -> door.Reply | None:
+    """The reply of a process that has the store open for writing and wrote the put (or
+    failed it: core/door.py), or None when none answered: then this process writes it."""
+    from core import door
+    from core.layout import root_path
+    from core.paths import check_root_allowed
+
+    root = root_path(args.store)
+    check_root_allowed(root, args.allow_temp_store)
+    reply = door.put(root, path, body, actor, fields)
+    if reply is not None and debug():
+        err(f"brain: written by pid {reply.pid} ({reply.program}) through its door")
+    return reply
+
+
+def put(
+    args: argparse.Namespace, path: str, body: str | bytes, *, actor: str, **fields: Any
+) -> Result | door.PutResult:
+    """Store.put through the store's door when a live writer has one open (the hooks' writes),
+    else written by this process."""
+    from core import door
+
+    data = body.encode("utf-8") if isinstance(body, str) else body
+    reply = door_put(args, path, data, actor, fields)
+    if reply is not None:
+        return door.result_of(reply)
+    with open_store(args) as store:
+        return store.put(path, data, actor=actor, **fields)
 
 
 def view_memory(args: argparse.Namespace, path: str, actor: str | None) -> Memory:

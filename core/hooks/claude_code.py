@@ -45,6 +45,9 @@ EVENTS = (
 )
 
 Opener = Callable[[bool], "Store"]  # open_store(read_only) -> Store
+# put(path, body, *, actor, **fields) -> a result with path, seq and changed: Store.put's
+# arguments; the CLI hands its put through a live writer's door (core/door.py) when one is open.
+Putter = Callable[..., Any]
 
 
 class BadEvent(ValueError):
@@ -92,21 +95,24 @@ def session_path(event: dict[str, Any], policy: ClaudePolicy) -> str:
     return f"memories/projects/{project_of(event, policy)}/sessions/claude-code-{sid}.md"
 
 
-def handle(event: dict[str, Any], open_store: Opener, policy: ClaudePolicy, actor: str) -> Outcome:
+def handle(
+    event: dict[str, Any], open_store: Opener, put: Putter, policy: ClaudePolicy, actor: str
+) -> Outcome:
+    """Reads (context) open the store read-only; writes go through `put`."""
     name = event["hook_event_name"]
     if name == "SessionStart":
         return _session_start(event, open_store, policy)
     if name in ("Stop", "SessionEnd", "PreCompact", "SubagentStop"):
         if name not in policy.capture:
             return Outcome(note=f"{name}: capture is off in the policy")
-        return capture(event, open_store, policy, actor)
+        return capture(event, put, policy, actor)
     if name == "UserPromptSubmit":
         return _prompt(event, open_store, policy)
     if name == "PostToolUse":
         edited = transcript.edited_file(event.get("tool_name"), event.get("tool_input"))
         if not policy.track_tools or edited is None:
             return Outcome(note="PostToolUse: not an edit, or tracking is off")
-        return capture(event, open_store, policy, actor, also=[edited])
+        return capture(event, put, policy, actor, also=[edited])
     return Outcome(note=f"{name}: nothing to do")
 
 
@@ -175,7 +181,7 @@ def session_body(event: dict[str, Any], project: str, also: list[str] | None = N
 
 def capture(
     event: dict[str, Any],
-    open_store: Opener,
+    put: Putter,
     policy: ClaudePolicy,
     actor: str,
     *,
@@ -187,16 +193,15 @@ def capture(
     project = project_of(event, policy)
     path = session_path(event, policy)
     body = session_body(event, project, also)
-    with open_store(False) as store:
-        res = store.put(
-            path,
-            body,
-            actor=actor,
-            parse_frontmatter=False,
-            title=f"Claude Code session {sid[:8]} in {project}",
-            category="project-context",
-            tags=[SOURCE_TAG],
-            sync_class=policy.sync_class,
-            extra={"source": "claude-code", "session": sid[:128]},
-        )
+    res = put(
+        path,
+        body,
+        actor=actor,
+        parse_frontmatter=False,
+        title=f"Claude Code session {sid[:8]} in {project}",
+        category="project-context",
+        tags=[SOURCE_TAG],
+        sync_class=policy.sync_class,
+        extra={"source": "claude-code", "session": sid[:128]},
+    )
     return Outcome(wrote=res.path, seq=res.seq, changed=res.changed)

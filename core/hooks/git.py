@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import os
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Any
 
 from core import paths
-
-if TYPE_CHECKING:
-    from core.store import Store
 
 SOURCE_TAG = "source:git"
 MAX_FILES = 500
@@ -95,9 +93,11 @@ def body_of(c: Commit) -> str:
     return "\n".join(out) + "\n"
 
 
-def capture(store: Store, c: Commit, *, actor: str, sync_class: str = "private"):
+def capture(put: Callable[..., Any], c: Commit, *, actor: str, sync_class: str = "private"):
+    """The commit's memory, written by `put` (Store.put's arguments; core.hooks.claude_code's
+    Putter: the CLI's goes through a live writer's door when one is open)."""
     subject = " ".join(c.message.partition("\n")[0].split())[:200]
-    return store.put(
+    return put(
         memory_path(c),
         body_of(c),
         actor=actor,

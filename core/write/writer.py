@@ -8,6 +8,7 @@ the lock, before the lock is released and when the journal grows past a few MB.
 
 from __future__ import annotations
 
+import math
 import os
 import threading
 import time
@@ -139,7 +140,11 @@ class Writer:
         self._stopped = False  # the loop has ended: no request is accepted or stranded
         self._loop_wants = False  # the housekeeping loop waits for the token
         self._loop_has = False  # ... and was handed it
-        self._loop_sleeping = False  # in an untimed wait: wake it when the lock is taken
+        # When the housekeeping loop's wait ends (inf: untimed). A group that takes or keeps the
+        # lock wakes it if it would sleep past the idle release: asleep until a checkpoint is
+        # due (up to checkpoint_every_s), it would hold the lock that long, and every other
+        # process's write would wait for it (or give up after its lock timeout).
+        self._loop_until = 0.0
         self._last_done = time.monotonic()
         # fds kept open between groups of one lock tenure (an open per group costs more than
         # the write): dropped at every fence, after tasks (a consolidation replaces
@@ -216,7 +221,7 @@ class Writer:
             else:
                 with self._cv:
                     self._last_done = time.monotonic()
-                    if self._loop_sleeping and self.lock.held:
+                    if self.lock.held and self._loop_until > self._last_done + IDLE_RELEASE_S:
                         self._cv.notify_all()  # start the idle-release timer
                     self._pass_token()
 
@@ -298,13 +303,10 @@ class Writer:
                 if self._closing:
                     return self._get_token()
                 wait = self._wait_s()
-                if wait is None:
-                    self._loop_sleeping = True
-                    self._cv.wait()
-                    self._loop_sleeping = False
-                    continue
-                if wait > 0:
+                if wait is None or wait > 0:
+                    self._loop_until = math.inf if wait is None else time.monotonic() + wait
                     self._cv.wait(wait)
+                    self._loop_until = 0.0
                     continue
                 if not self._get_token():
                     return False

@@ -101,3 +101,43 @@ def test_purge_after_move_keeps_versions_of_a_later_memory_at_the_old_path(
 def test_release_timers_are_what_the_repros_assume() -> None:
     """The repros rely on the commit loop releasing the lock when idle."""
     assert writer_mod.IDLE_RELEASE_S < 1
+
+
+def _lock_free(root: Path) -> bool:
+    """Another process could take the writer lock now (flock conflicts across open files,
+    in one process as across two)."""
+    import fcntl
+    import os
+
+    fd = os.open(root / ".lock", os.O_RDWR)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    finally:
+        os.close(fd)  # drops our flock too
+    return True
+
+
+def _released_within(root: Path, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if _lock_free(root):
+            return True
+        time.sleep(0.02)
+    return False
+
+
+def test_a_long_lived_writer_lets_the_lock_go_after_every_write(tmp_path: Path) -> None:
+    """After its first write the commit loop sleeps until the next checkpoint is due (10 s by
+    default); a later write must wake it for the idle release, or the writer holds the lock
+    until then and every other process's write waits (a CLI put took 10 s beside `brain
+    mcp`: its recovery's lock wait, 5 s, then its own)."""
+    root = tmp_path / "s"
+    Store.init(root, allow_temp=True).close()
+    # service=True: a long-running host (TUI, `brain mcp`, the capture daemon) checkpoints on
+    # a timer, which is what its commit loop sleeps towards between writes.
+    with Store.open(root, allow_temp=True, service=True) as s:
+        for i in range(3):
+            s.put(f"{F}/w{i}.md", f"write {i}\n", actor=A)
+            assert _released_within(root, 2.0), f"the lock was kept after write {i}"

@@ -417,3 +417,73 @@ def test_a_client_with_no_door_makes_nothing(store, runtime, monkeypatch) -> Non
     p = brain(_env(runtime), "--store", store, "put", "memories/facts/none.md", body=b"x\n")
     assert p.returncode == 0 and "through its door" not in p.stderr.decode()
     assert os.listdir(runtime) == []
+
+
+def test_the_hooks_captures_go_through_the_door(store, runtime, host, tmp_path) -> None:
+    """`brain hook claude-code` (a Stop event) and `brain hook git` (post-commit) beside a live
+    writer: its process writes them, with their metadata (extra, no frontmatter parsing), under
+    the hook's own actor; a second Stop with nothing new is a no-op there too."""
+    from core.mcp.sessions import host_name
+    from core.store import Store
+    from tests.e2e.test_hooks import DATA, SID, _git, event
+
+    cwd = tmp_path / "shop-api"
+    cwd.mkdir()
+    transcript = tmp_path / "t.jsonl"
+    transcript.write_text((DATA / "transcript.jsonl").read_text().replace("{CWD}", str(cwd)))
+    env = _env(runtime, XDG_STATE_HOME=str(tmp_path / "state"))
+    env.pop("BRAIN_ACTOR")  # the hooks name their own actors
+    stop = event("stop", cwd, transcript)
+    p = brain(env, "hook", "claude-code", "--store", store, body=stop)
+    assert p.returncode == 0, p.stderr.decode()
+    assert f"written by pid {host.pid} (brain mcp) through its door" in p.stderr.decode()
+    again = brain(env, "hook", "claude-code", "--store", store, body=stop)
+    assert f"written by pid {host.pid}" in again.stderr.decode()
+
+    repo = tmp_path / "billing"
+    repo.mkdir()
+    _git(repo, "init", "-q")
+    (repo / "a.py").write_text("print(1)\n")
+    _git(repo, "add", "a.py")
+    _git(repo, "commit", "-q", "-m", "Add a.py")
+    sha = subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=repo, capture_output=True, text=True, check=True
+    ).stdout.strip()
+    p = subprocess.run(
+        [sys.executable, "-m", "brain_tui.cli.main", "hook", "git", "--store", store],
+        capture_output=True,
+        env=env,
+        cwd=repo,
+        timeout=120,
+    )
+    assert p.returncode == 0, p.stderr.decode()
+    assert f"written by pid {host.pid} (brain mcp) through its door" in p.stderr.decode()
+
+    puts = [r for r in _rows(store) if r.op == "put"]
+    assert [r.actor for r in puts] == [
+        f"agent:claude-code@{host_name()}",
+        f"agent:git@{host_name()}",
+    ]
+    session = f"memories/projects/shop-api/sessions/claude-code-{SID}.md"
+    commit = f"memories/projects/billing/commits/{sha[:12]}.md"
+    assert [r.path for r in puts] == [session, commit]  # the second Stop wrote nothing
+    with Store.open(store, allow_temp=True, read_only=True) as s:
+        mem, cmem = s.view(session), s.view(commit)
+    assert mem.sidecar.extra == {"source": "claude-code", "session": SID}
+    assert mem.sidecar.tags == ["source:claude-code"]
+    assert mem.sidecar.category == "project-context"
+    assert cmem.sidecar.extra == {"source": "git", "commit": sha}
+    assert cmem.body.decode().startswith("# Add a.py\n")
+
+
+def test_an_older_door_is_walked_past(store, runtime, monkeypatch) -> None:
+    """A server of another door version answers `retry`: the client writes the put itself."""
+    monkeypatch.setenv("XDG_RUNTIME_DIR", runtime)
+    monkeypatch.setattr(door_server, "VERSION", door.VERSION - 1)
+    from core.store import Store
+
+    with Store.open(store, allow_temp=True) as s:
+        assert s.open_door() is not None
+        assert door.who(store) is None  # the server said retry: as if there were no door
+        assert door.put(store, "memories/facts/v.md", b"x\n", ACTOR) is None
+        assert s.door_served() == 0
