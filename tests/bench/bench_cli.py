@@ -6,7 +6,9 @@ this repo ($BRAIN_BENCH_BRAIN names another command, e.g. the script of a fresh 
 Measured: `brain --help`, `brain view PATH`, `brain put PATH` with the body on stdin
 (a new path each time, and overwriting one path with a new body each time) and `brain search
 WORD`, on a 200-memory store; `brain put` again while `brain mcp` holds the store open for
-writing, so the put goes through its door (core/door.py), paired with cyberos's put; the import floor of any put (the interpreter with fcntl, hashlib,
+writing, so the put goes through its door (core/door.py), paired with cyberos's put; `brain hook
+git` (a post-commit capture, on a commit made just before) writing itself and through the door
+(no cyberos pair); the import floor of any put (the interpreter with fcntl, hashlib,
 json, sqlite3 and msgspec, and of brain's only `core/__init__`, which makes msgspec's import
 lean); and, for one `brain put`, the device syncs strace counts, on
 that store and on one that 100 one-shot puts wrote (see _age_store). Every repetition first
@@ -86,7 +88,7 @@ def _brain_cmd() -> list[str]:
     ]
 
 
-def _run(cmd: list[str], body: bytes | None = None) -> float:
+def _run(cmd: list[str], body: bytes | None = None, cwd: Path | None = None) -> float:
     """Seconds from spawn to exit of one command; it must succeed."""
     t0 = now()
     out = subprocess.run(
@@ -96,7 +98,7 @@ def _run(cmd: list[str], body: bytes | None = None) -> float:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         env=_env(),
-        cwd=bench_dir(),
+        cwd=cwd or bench_dir(),
         timeout=TIMEOUT,
     )
     took = now() - t0
@@ -362,12 +364,38 @@ def _round(ctx: Ctx, first_brain: bool, tag: str) -> dict[str, float]:
         for who, cmd, body in order if first_brain else order[::-1]:
             if cmd:
                 res[f"{who}_{key}"] = _run(cmd, body)
+    res["hook_git"] = _hook_git(ctx)
     return res
 
 
 # `core` first, as every brain command imports it: msgspec then loads without typing_extensions
 # (core/lean_imports.py), as it does in a put.
 _PUT_FLOOR = "import core, fcntl, hashlib, json, sqlite3, msgspec"
+
+
+def _hook_git(ctx: Ctx) -> float:
+    """`brain hook git` as a post-commit hook runs it, on a commit made just before (untimed);
+    NaN without git."""
+    sh = ctx.shared
+    repo = sh.get("cli-repo")
+    if repo is None:
+        if not shutil.which("git"):
+            return float("nan")
+        with scratch("cli-repo") as repo:
+            repo.mkdir(parents=True)
+            _git(repo, "init", "-q")
+        sh["cli-repo"] = repo
+    sh["cli-commits"] = n = sh.get("cli-commits", 0) + 1
+    (repo / f"module_{n}.py").write_text(f"VALUE = {n}\n")
+    _git(repo, "add", ".")
+    _git(repo, "commit", "-q", "-m", f"Add module {n}\n\nWritten by the cli benchmark.")
+    return _run([*sh["cli-brain"], "--store", str(sh["cli-brain-store"]), "hook", "git"], cwd=repo)
+
+
+def _git(repo: Path, *args: str) -> None:
+    who = {"GIT_AUTHOR_NAME": "Bench", "GIT_AUTHOR_EMAIL": "bench@example.org"}
+    who |= {"GIT_COMMITTER_NAME": "Bench", "GIT_COMMITTER_EMAIL": "bench@example.org"}
+    subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True, env={**_env(), **who})
 
 
 def _door_round(ctx: Ctx, first_brain: bool, tag: str) -> dict[str, float]:
@@ -386,6 +414,7 @@ def _door_round(ctx: Ctx, first_brain: bool, tag: str) -> dict[str, float]:
             order.append(("door_cy", [*cy, "put", path, "/dev/stdin"], body))
         for who, cmd, b in order if first_brain else order[::-1]:
             res[f"{who}_put_{key}"] = _run(cmd, b)
+    res["door_hook_git"] = _hook_git(ctx)
     return res
 
 
@@ -535,6 +564,14 @@ BENCHES = [
                 check=_ms_at_most(120, 0.5),
                 pair_label="cyberos",
                 pair="door_cy_put_over",
+            ),
+            Metric("hook_git", "cli: brain hook git (a post-commit capture)", "ms"),
+            Metric(
+                "door_hook_git",
+                "cli: brain hook git beside `brain mcp` (its door)",
+                "ms",
+                pair_label="writing itself",
+                pair="hook_git",
             ),
             Metric(
                 "brain_search",
