@@ -149,8 +149,10 @@ def run_writer(wid: str, root: str, seed: int, ackfile: str, threads: int) -> No
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
-        store = Store.open(root, allow_temp=True, program=f"stress-writer-{wid}")
-        store.open_door()  # as the TUI and `brain mcp` do: CLI puts may come through it
+        # As the TUI, `brain mcp` and the capture daemon open theirs: a service store (timed
+        # checkpoints, the commit loop sleeping towards the next one) with a door.
+        store = Store.open(root, allow_temp=True, program=f"stress-writer-{wid}", service=True)
+        store.open_door()  # CLI puts may come through it
         st = store.state()
         if st.state != "READY":
             emit(f"FAIL {wid} store is {st.state}: {st.problem}")
