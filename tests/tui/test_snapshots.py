@@ -215,3 +215,18 @@ def test_proposals_lessons(snap_compare, prop_store, size):
     """v twice: the lessons, the first with its pattern."""
     app = snap_app(prop_store)
     assert snap_compare(app, terminal_size=size, run_before=keys_then_settle("5", "v", "v"))
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_activity_line_with_capture_and_the_door(snap_compare, small_store, size):
+    """What the tabs line says while the workstation captures and serves the door: whole at
+    120 columns, cut with an ellipsis at 80 (never wrapped onto a hidden second line)."""
+    from brain_tui.messages import ActivityChanged
+
+    async def before(pilot) -> None:
+        await settle(pilot)
+        pilot.app.post_message(ActivityChanged("capture", "capture: 1 folder"))
+        pilot.app.post_message(ActivityChanged("door", "door: 3 puts"))
+        await settle(pilot)
+
+    assert snap_compare(snap_app(small_store), terminal_size=size, run_before=before)
