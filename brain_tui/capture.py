@@ -67,11 +67,11 @@ class Capture:
         self.state = "off"  # off | on | daemon | failed
         self.captured = 0
         self._stopping = False
-        # The folder list's stat when the last try began (before its worker read the list)
+        # The folder list's stat when the last try began (taken before its worker read the
+        # list), and that stat again when the try found no folders: the retry waits for it
+        # to change instead of starting a worker every RETRY_S.
         self._tried: tuple[int, int, int] | None = None
-        self._watched: tuple[int, int, int] | None = (
-            None  # that stat, when the try found no folders
-        )
+        self._watched: tuple[int, int, int] | None = None
 
     def start(self) -> None:
         store = self.app.store

@@ -147,8 +147,9 @@ def _private_folder(folder: str, create: bool) -> bool:
 def put(
     root: str, path: str, body: bytes, actor: str, fields: dict[str, Any] | None = None
 ) -> Reply | None:
-    """Hand a put (with `fields`: FIELDS, None where not given) to the store's live writer. None when there is no door or no reply came (the caller writes the
-    put itself); a reply with `error` when the put failed there."""
+    """Hand a put to the store's live writer; `fields` are PutRequest's optional fields
+    (FIELDS, `extra`, `parse_frontmatter`). None when there is no door or no reply came (the
+    caller writes the put itself); a reply with `error` when the put failed there."""
     real = os.path.realpath(root)
     return _ask(real, PutRequest(VERSION, real, path, body, actor, **(fields or {})))
 

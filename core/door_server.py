@@ -236,7 +236,8 @@ class Door:
             return Reply(False, error=str(e))
         except Exception as e:  # noqa: BLE001 - told to the client, which reports it
             return Reply(False, error=f"{type(e).__name__}: {e}")
-        self.served += 1
+        with self._mu:  # client threads answer at once
+            self.served += 1
         return Reply(True, msgspec.json.encode(res))
 
 

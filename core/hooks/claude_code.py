@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from core import paths
-from core.hooks import transcript
+from core.hooks import Putter, transcript
 from core.hooks.policy import ClaudePolicy
 
 if TYPE_CHECKING:
@@ -45,9 +45,6 @@ EVENTS = (
 )
 
 Opener = Callable[[bool], "Store"]  # open_store(read_only) -> Store
-# put(path, body, *, actor, **fields) -> a result with path, seq and changed: Store.put's
-# arguments; the CLI hands its put through a live writer's door (core/door.py) when one is open.
-Putter = Callable[..., Any]
 
 
 class BadEvent(ValueError):

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import os
 import subprocess
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from core import paths
+from core.hooks import Putter
 
 SOURCE_TAG = "source:git"
 MAX_FILES = 500
@@ -93,9 +92,8 @@ def body_of(c: Commit) -> str:
     return "\n".join(out) + "\n"
 
 
-def capture(put: Callable[..., Any], c: Commit, *, actor: str, sync_class: str = "private"):
-    """The commit's memory, written by `put` (Store.put's arguments; core.hooks.claude_code's
-    Putter: the CLI's goes through a live writer's door when one is open)."""
+def capture(put: Putter, c: Commit, *, actor: str, sync_class: str = "private"):
+    """The commit's memory, written by `put` (core.hooks.Putter)."""
     subject = " ".join(c.message.partition("\n")[0].split())[:200]
     return put(
         memory_path(c),
