@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from core.doctor.model import Finding, Invariant, fail, ok, warn
-from core.log import frames
+from core.errors import CorruptLog
 
 LOG = "audit/current.binlog"
 
@@ -81,9 +81,15 @@ def journal(ctx) -> Finding:
         return ok("the journal is empty: every applied row is durable")
     if ctx.live:
         return ok(f"a writer holds the lock; its journal holds {size:,} bytes in flight")
-    data = jpath.read_bytes()
-    recs, bad = frames.scan(data, check_rows=False, limit=None)
-    torn = f", then {len(data) - (recs[-1].end if recs else 0):,} torn bytes" if bad else ""
+    from core.write.journal import Journal
+
+    try:
+        recs, _end, torn_bytes = Journal.read_path(jpath)
+    except CorruptLog as e:
+        return warn(str(e), ["audit/journal.wal"])
+    if not recs and not torn_bytes:
+        return ok("the journal holds no record (only zeros a writer reserved before it stopped)")
+    torn = f", then {torn_bytes:,} torn bytes" if torn_bytes else ""
     return warn(
         f"the journal holds {len(recs)} record(s){torn} that a crashed writer left;"
         " `--repair` (or the next write) replays them",

@@ -86,7 +86,7 @@ class Ctx:
 
             out: set[str] = set()
             try:
-                records, _end = Journal.read_path(self.layout.journal)
+                records, _end, _torn = Journal.read_path(self.layout.journal)
             except Exception:  # noqa: BLE001 - a damaged journal is chain.journal's finding
                 records = []
             head = self.log.head

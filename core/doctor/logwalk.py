@@ -111,7 +111,8 @@ def journal_first_seq(journal: Path) -> int | None:
         return None
     if len(head) < HEADER_SIZE:
         return None if not head else 0
-    return HEADER.unpack(head)[2]
+    length, _crc, seq, _ts = HEADER.unpack(head)
+    return seq if length or seq else None  # zeros: reserved for records, none written
 
 
 def read_head_file(path: Path) -> tuple[int | None, int]:

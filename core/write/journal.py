@@ -220,18 +220,27 @@ def _decode_json(frame: frames.Frame) -> Record:
 # Blocks reserved past the end (the file's size is unchanged): an append that needs a new block
 # makes fdatasync also write allocation metadata, which more than doubled its cost on ext4 here.
 PREALLOCATE = 8 << 20
+# Within one lock tenure, from its second record on, the writer also writes RESERVE zero bytes
+# past its records: later records overwrite them in place, so the file's size stays put and
+# their fdatasync writes data only, no inode (~130 instead of ~175 µs a sync here). A reader
+# stops at the zeros (a record never starts with a zero header); the flush still truncates
+# the file to 0, so between tenures the journal is empty as PROTOCOL says. A one-shot put
+# (one record a tenure) never pays for the zeros.
+RESERVE = 1 << 20
 
 
 class Journal:
     def __init__(self, path: Path) -> None:
         self.path = path
         created = not path.exists()
-        self._fd = fsio.open_fd(path, os.O_RDWR | os.O_CREAT | os.O_APPEND)
+        self._fd = fsio.open_fd(path, os.O_RDWR | os.O_CREAT)
         if created:
             # fdatasync makes the contents durable, not the name: without this a power loss
             # before the first flush loses the journal file and every write it acknowledged.
             fsio.fsync_dir(path.parent)
-        self.size = os.fstat(self._fd).st_size
+        # size: where the next record goes (the end of the records); end: the file's size,
+        # past size only by the zeros reserved ahead of the records.
+        self.size = self.end = os.fstat(self._fd).st_size
         fsio.preallocate(self._fd, PREALLOCATE)
         self._helper: Helper | None = None
 
@@ -258,8 +267,14 @@ class Journal:
         sync. If either fails, the error is raised after both ended (the sync's first): the
         caller decides whether the record stands."""
         data = record.encode()
-        fsio.write(self._fd, data)
-        self.size += len(data)
+        at = self.size
+        fsio.pwrite(self._fd, data, at)
+        self.size = at + len(data)
+        if self.size > self.end:
+            self.end = self.size
+            if at:  # not the tenure's first record: more are likely to follow
+                fsio.pwrite(self._fd, bytes(RESERVE), self.end)
+                self.end += RESERVE
         helper = staging
         if helper is not None:
             try:
@@ -273,28 +288,31 @@ class Journal:
             during()
         fsio.fdatasync(self._fd)
 
-    def read(self) -> tuple[list[Record], int]:
-        """Complete records and the byte length they span; a torn tail is left out."""
+    def read(self) -> tuple[list[Record], int, int]:
         return self.read_path(self.path)
 
     @staticmethod
-    def read_path(path: Path) -> tuple[list[Record], int]:
+    def read_path(path: Path) -> tuple[list[Record], int, int]:
+        """(complete records, the byte length they span, torn bytes): what follows the
+        records is either zeros reserved for more (not torn) or a torn record, never
+        acknowledged, whose length (to the end of the file) is the third value."""
         try:
             with open(path, "rb") as f:
                 data = f.read()
         except FileNotFoundError:
-            return [], 0
+            return [], 0, 0
         records, good_end = [], 0
         for item in frames.iter_frames(data, check_rows=False, limit=None):
-            if isinstance(item, frames.BadFrame):
-                break
+            if isinstance(item, frames.BadFrame) or not (item.seq or item.payload):
+                break  # a bad frame, or the zeros past the records (an empty frame at seq 0)
             records.append(_decode(item))
             good_end = item.end
-        return records, good_end
+        tail = len(data) - good_end
+        return records, good_end, tail if data.count(0, good_end) < tail else 0
 
     def reload(self) -> None:
         """Another holder of the lock may have left records (it died after a commit point)."""
-        self.size = os.fstat(self._fd).st_size
+        self.size = self.end = os.fstat(self._fd).st_size
 
     def cut(self, size: int, *, durable: bool = False) -> None:
         # The flush's cut is not synced (PROTOCOL): replay is idempotent and skips records the
@@ -302,7 +320,7 @@ class Journal:
         fsio.ftruncate(self._fd, size)
         if durable:
             fsio.fdatasync(self._fd)
-        self.size = size
+        self.size = self.end = size
         fsio.preallocate(self._fd, PREALLOCATE)  # truncation gave the blocks back
 
     def close(self) -> None:

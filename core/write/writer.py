@@ -8,6 +8,7 @@ the lock, before the lock is released and when the journal grows past a few MB.
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
 import threading
@@ -49,9 +50,11 @@ JOURNAL_FLUSH_BYTES = 4 << 20
 CATCH_UP_BYTES = 1 << 20
 JOURNAL_FORCE_BYTES = 4 * JOURNAL_FLUSH_BYTES
 MAX_GROUP_ROWS = 4096
-# Crash tests only: exit right after the journal fdatasync, leaving a committed record that
-# was never applied (tests/core/test_recovery.py). Read once at import; never set it otherwise.
-_CRASH_AFTER_COMMIT = os.environ.get("BRAIN_TEST_CRASH_AFTER_COMMIT") == "1"
+# Crash tests only: exit right after the journal fdatasync of this process's Nth commit,
+# leaving a committed record that was never applied (tests/core/test_recovery.py). Read once
+# at import; never set it otherwise.
+_CRASH_AFTER_COMMIT = int(os.environ.get("BRAIN_TEST_CRASH_AFTER_COMMIT") or 0)
+_commits = itertools.count(1)
 
 
 class Request(msgspec.Struct, eq=False):
@@ -609,7 +612,7 @@ class Writer:
                 ) from e
             staged = stager.staged
             if _CRASH_AFTER_COMMIT:
-                os._exit(9)  # test hook: die between the commit point and applying it
+                _crash_hook()
             tip_before = self.tip
             try:
                 self._apply(record, rows, payloads, plan, staged)
@@ -709,10 +712,12 @@ class Writer:
         """Replay a crashed holder's journal, then catch up with rows other processes wrote."""
         assert self.journal is not None and self.mmr is not None
         notes: list[str] = []
-        records, good_end = self.journal.read()
-        if good_end < self.journal.size:
-            notes.append(f"cut a torn journal record ({self.journal.size - good_end} bytes)")
+        records, good_end, torn = self.journal.read()
+        if torn:
+            notes.append(f"cut a torn journal record ({torn} bytes)")
             self.journal.cut(good_end, durable=True)
+        elif good_end < self.journal.size:
+            self.journal.cut(good_end)  # zeros a crashed holder reserved past its records
         first_j = records[0].first_seq if records else None
         sealed = None
         if self.binlog.sealed():  # only a consolidated log can hold an interrupted seal
@@ -818,6 +823,11 @@ class Writer:
             if isinstance(f, frames.Frame) and f.seq <= self.tip.seq
         ]
         self.mmr.append(missing)
+
+
+def _crash_hook() -> None:
+    if next(_commits) == _CRASH_AFTER_COMMIT:
+        os._exit(9)  # test hook: die between the commit point and applying it
 
 
 def _presync(root: str) -> None:

@@ -350,3 +350,89 @@ def test_an_older_writers_json_record_replays(tmp_path: Path, root: Path) -> Non
         assert any("replayed 1 journal record" in n for n in st.notes), st.notes
         assert s.view("memories/facts/c.md").body == b"gamma\n"
     assert (root / "audit" / "journal.wal").stat().st_size == 0
+
+
+# -- zeros reserved past the records (core/write/journal.py RESERVE) --------------------------
+
+
+def _crash_after_third(tmp_path: Path, root: Path) -> None:
+    """Three puts in one lock tenure; the process dies after the third one's commit point."""
+    script = (
+        "from core.store import Store\n"
+        f"s = Store.open({str(root)!r}, allow_temp=True)\n"
+        "for name in ('c', 'd', 'e'):\n"
+        "    s.put(f'memories/facts/{name}.md', name + '\\n', actor='x:y')\n"
+        "raise SystemExit('the crash hook did not fire')\n"
+    )
+    p = subprocess.run(
+        [sys.executable, "-c", script],
+        env=_env(tmp_path, BRAIN_TEST_CRASH_AFTER_COMMIT="3"),
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert p.returncode == 9, p.stderr
+
+
+def test_a_tenure_reserves_zeros_that_recovery_reads_past(tmp_path: Path, root: Path) -> None:
+    from core.write.journal import RESERVE
+
+    _crash_after_third(tmp_path, root)
+    journal = root / "audit" / "journal.wal"
+    records, end, torn = Journal.read_path(journal)
+    assert [r.first_seq for r in records] == [4, 5, 6] and torn == 0
+    # Zeros were reserved at the second record; the third overwrote the start of them.
+    assert journal.stat().st_size > end and journal.read_bytes()[end:] == bytes(
+        journal.stat().st_size - end
+    )
+    assert journal.stat().st_size >= RESERVE
+    with Store.open(root, allow_temp=True, read_only=True) as s:
+        finding = s.doctor().result("chain.journal")
+    assert finding is not None and finding.status == "WARN", finding
+    assert "3 record(s)" in finding.detail and "torn" not in finding.detail, finding.detail
+    with Store.open(root, allow_temp=True) as s:
+        st = s.state()
+        assert st.state == READY and st.head_seq == 6, st.problem
+        assert not any("torn" in n for n in st.notes), st.notes
+        assert any("replayed 3 journal record(s), 1 row(s)" in n for n in st.notes), st.notes
+        assert s.view("memories/facts/e.md").body == b"e\n"
+    assert journal.stat().st_size == 0
+
+
+def test_a_torn_record_in_the_reserved_zeros_is_cut(tmp_path: Path, root: Path) -> None:
+    _crash_after_third(tmp_path, root)
+    journal = root / "audit" / "journal.wal"
+    _records, end, _torn = Journal.read_path(journal)
+    with open(journal, "r+b") as f:  # a fourth record, torn: its header and a little payload
+        f.seek(end)
+        f.write(b"\x00\x00\x10\x00garbage-that-was-never-acknowledged")
+    records, end2, torn = Journal.read_path(journal)
+    assert len(records) == 3 and end2 == end and torn == journal.stat().st_size - end
+    with Store.open(root, allow_temp=True) as s:
+        st = s.state()
+        assert st.state == READY and st.head_seq == 6, st.problem
+        assert any("torn journal record" in n for n in st.notes), st.notes
+    assert journal.stat().st_size == 0
+
+
+def test_a_one_shot_put_reserves_nothing(tmp_path: Path, root: Path) -> None:
+    crash_after_commit(tmp_path, root, "s.put('memories/facts/c.md', 'gamma\\n', actor='x:y')")
+    journal = root / "audit" / "journal.wal"
+    _records, end, _torn = Journal.read_path(journal)
+    assert journal.stat().st_size == end  # no zeros: a single record pays for none
+
+
+def test_a_journal_of_zeros_holds_no_record(root: Path) -> None:
+    journal = root / "audit" / "journal.wal"
+    journal.write_bytes(bytes(4096))  # zeros a writer reserved, then it died before a record
+    assert Journal.read_path(journal) == ([], 0, 0)
+    with Store.open(root, allow_temp=True, read_only=True) as s:
+        report = s.doctor()
+    assert report.state == READY, report.failing()
+    assert "holds no record" in report.result("chain.journal").detail
+    with Store.open(root, allow_temp=True) as s:
+        st = s.state()
+        assert st.state == READY and not st.notes, st.notes
+        s.put("memories/facts/c.md", "gamma\n", actor=ANA)
+    assert journal.stat().st_size == 0
