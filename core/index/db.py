@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import os
 import sqlite3
 import threading
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
+
+import msgspec
 
 from core import paths
 from core.errors import BrainError
@@ -43,7 +44,7 @@ def _memory_args(path: str, side: Sidecar) -> tuple[Any, ...]:
         folder_of(path),
         side.title,
         side.category,
-        json.dumps(side.tags),
+        _json(side.tags),
         side.sync_class,
         side.classification,
         side.state,
@@ -56,7 +57,7 @@ def _memory_args(path: str, side: Sidecar) -> tuple[Any, ...]:
     )
 
 
-def _audit_args(row: Row) -> tuple[Any, ...]:
+def audit_args(row: Row) -> tuple[Any, ...]:
     # The audit table is only written by apply, and read by no step of applying a row.
     return (
         row.seq,
@@ -67,14 +68,22 @@ def _audit_args(row: Row) -> tuple[Any, ...]:
         row.commit,
         row.prev_chain,
         row.chain,
-        json.dumps(row.extra, sort_keys=True, ensure_ascii=False),
+        _json(row.extra),
     )
 
 
-_AUDIT = (
+AUDIT_INSERT = (
     "INSERT OR REPLACE INTO audit (seq, ts_ns, op, path, actor, commit_, prev_chain, chain,"
     " extra) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
+
+# The index's JSON columns (tags, extra): read back with SQLite's JSON functions or json.loads.
+_encode_json = msgspec.json.Encoder(order="sorted").encode
+
+
+def _json(value: object) -> str:
+    return _encode_json(value).decode("utf-8")  # text: SQLite reads a BLOB as JSONB
+
 
 _DAMAGED = {11, 26}  # SQLITE_CORRUPT, SQLITE_NOTADB
 
@@ -166,7 +175,7 @@ class IndexWriter:
                     # applying past them would leave a hole that nothing fills later.
                     raise IndexGap(last, row.seq)
                 last = row.seq
-                audit.append(_audit_args(row))
+                audit.append(audit_args(row))
                 mine = known.get((row.path, row.seq)) if known else None
                 if mine is not None and row.op in _REFRESH_OPS:
                     side = decode_sidecar(row.path, mine[0])
@@ -185,7 +194,7 @@ class IndexWriter:
             if run:
                 self._upsert_run(run)
             if audit:
-                c.executemany(_AUDIT, audit)
+                c.executemany(AUDIT_INSERT, audit)
             if last != done:
                 c.executemany(
                     "UPDATE meta SET value = ? WHERE key = ?",

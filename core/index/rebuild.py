@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 
-from core.index.db import IndexWriter
+from core.index.db import AUDIT_INSERT, IndexWriter, audit_args
 from core.index.schema import TEXT_DEFERRED, transaction
 from core.layout import Layout
 from core.log import frames
@@ -69,7 +69,7 @@ def rebuild(index: IndexWriter, layout: Layout, binlog: Binlog) -> int:
             if isinstance(f, frames.BadFrame):
                 break
             r = decode_row(f.payload)
-            batch.append(_audit_tuple(r))
+            batch.append(audit_args(r))
             # Offsets count bytes of current.binlog: a row from a sealed segment has none.
             last, end = r.seq, (f.end if r.seq > start.seq else end)
             if len(batch) >= 5000:
@@ -141,26 +141,6 @@ def walk_memories(layout: Layout):
     return sorted(out)
 
 
-def _audit_tuple(r: Row) -> tuple:
-    import json
-
-    return (
-        r.seq,
-        r.ts_ns,
-        r.op,
-        r.path,
-        r.actor,
-        r.commit,
-        r.prev_chain,
-        r.chain,
-        json.dumps(r.extra, sort_keys=True, ensure_ascii=False),
-    )
-
-
 def _flush(c, batch: list[tuple]) -> None:
-    c.executemany(
-        "INSERT OR REPLACE INTO audit (seq, ts_ns, op, path, actor, commit_, prev_chain, chain,"
-        " extra) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        batch,
-    )
+    c.executemany(AUDIT_INSERT, batch)
     batch.clear()
