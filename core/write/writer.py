@@ -143,6 +143,7 @@ class Writer:
         self._stopped = False  # the loop has ended: no request is accepted or stranded
         self._loop_wants = False  # the housekeeping loop waits for the token
         self._loop_has = False  # ... and was handed it
+        self._crowded = False  # a request had to queue since a group last ran alone
         # When the housekeeping loop's wait ends (inf: untimed). A group that takes or keeps the
         # lock wakes it if it would sleep past the idle release: asleep until a checkpoint is
         # due (up to checkpoint_every_s), it would hold the lock that long, and every other
@@ -198,6 +199,7 @@ class Writer:
             if not self._busy:
                 self._busy = req.lead = True
             else:
+                self._crowded = True
                 req.wake = threading.Lock()
                 req.wake.acquire()
         if req.wake is not None:
@@ -210,8 +212,14 @@ class Writer:
 
     def _lead(self) -> None:
         """Holding the token: commit what is queued (our own request first), then pass it on."""
+        if self._crowded:
+            # Other threads have been writing too: let the ones about to submit (woken by the
+            # last group) queue first, so the group shares one sync instead of syncing alone.
+            time.sleep(0)
         with self._cv:
             batch = self._take()
+            if len(batch) == 1:
+                self._crowded = False  # nobody came: a lone producer never yields again
         try:
             self._run(batch, leader=True)
         finally:
