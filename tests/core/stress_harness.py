@@ -117,14 +117,17 @@ class Procs:
             raise AssertionError(f"writer {wid} died at open: {self.fails[-3:]}")
         return pid
 
-    def start_cli(self, argv: list[str], stdin: bytes = b"") -> tuple[int, Path]:
+    def start_cli(
+        self, argv: list[str], stdin: bytes = b"", env: dict[str, str] | None = None
+    ) -> tuple[int, Path]:
         self._n += 1
         cid = f"c{self._n}"
         d = self.tmp / "cli" / cid
         d.mkdir(parents=True)
         if stdin:
             (d / "in").write_bytes(stdin)
-        self._send(f"CLI {cid} {d} {json.dumps(argv)}")
+        spec = {"argv": argv, "env": env} if env else argv
+        self._send(f"CLI {cid} {d} {json.dumps(spec)}")
         self._wait(lambda: cid in self.pids, 30, f"CLI {cid} to fork")
         return self.pids[cid], d
 

@@ -89,11 +89,21 @@ class AckLog:
         self.write(f"ACK {op} {res.seq} {res.row.path} {res.commit or '-'} {src or '-'} {digest}")
 
 
-def producer(store: Store, acks: AckLog, seed: int, t: int, stop: threading.Event) -> None:
+def producer(
+    store: Store,
+    acks: AckLog,
+    seed: int,
+    t: int,
+    stop: threading.Event,
+    paused: threading.Event,
+) -> None:
     rng = random.Random(seed * 1000 + t)
     actor = f"agent:stress-{seed}-{t}@test"
     n = 0
     while not stop.is_set():
+        if paused.is_set():  # the driver's quiet step: this writer is idle, store open
+            stop.wait(0.01)
+            continue
         n += 1
         path = pool_path(rng.randrange(POOL))
         r = rng.random()
@@ -147,7 +157,10 @@ def producer(store: Store, acks: AckLog, seed: int, t: int, stop: threading.Even
 
 def run_writer(wid: str, root: str, seed: int, ackfile: str, threads: int) -> None:
     stop = threading.Event()
+    paused = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGUSR1, lambda *_: paused.set())
+    signal.signal(signal.SIGUSR2, lambda *_: paused.clear())
     try:
         # As the TUI, `brain mcp` and the capture daemon open theirs: a service store (timed
         # checkpoints, the commit loop sleeping towards the next one) with a door.
@@ -162,7 +175,7 @@ def run_writer(wid: str, root: str, seed: int, ackfile: str, threads: int) -> No
         os._exit(3)
     acks = AckLog(ackfile)
     ts = [
-        threading.Thread(target=producer, args=(store, acks, seed, t, stop), daemon=True)
+        threading.Thread(target=producer, args=(store, acks, seed, t, stop, paused), daemon=True)
         for t in range(threads)
     ]
     for t in ts:
@@ -176,8 +189,14 @@ def run_writer(wid: str, root: str, seed: int, ackfile: str, threads: int) -> No
     os._exit(0)
 
 
-def run_cli(d: str, argv: list[str]) -> None:
+def run_cli(d: str, spec: list[str] | dict) -> None:
+    """spec: the argv, or {"argv": [...], "env": {...}} to set variables for this call."""
     from brain_tui.cli.main import main
+
+    if isinstance(spec, dict):
+        os.environ.update(spec["env"])
+        spec = spec["argv"]
+    argv = spec
 
     inp = os.path.join(d, "in")
     fd = os.open(inp if os.path.exists(inp) else os.devnull, os.O_RDONLY)

@@ -55,6 +55,10 @@ FAST_STEPS = 300
 SLOW_STEPS = int(os.environ.get("BRAIN_STRESS_STEPS", "3000"))
 # Ordinary outcomes of racing on a small pool, plus a lock wait that ran out under load.
 CLI_EXPECTED = (*EXPECTED, "is being written by")
+# The quiet step: with every writer idle, a CLI put that writes itself gets the lock within
+# this (an idle commit loop lets it go after ~200 ms; one that kept it would make the put wait
+# out its 5 s lock timeout).
+QUIET_LOCK_S = 3.0
 
 
 class Stop(Exception):
@@ -70,6 +74,7 @@ class Stats:
     cli_failed_expected: int = 0
     lease_timeouts: int = 0
     cli_door: int = 0  # CLI puts a live writer took through its door
+    quiet: int = 0  # quiet steps: every writer idle, a CLI put took the lock itself
     writer_kills: int = 0
     writer_stops: int = 0
     writer_starts: int = 0
@@ -198,6 +203,41 @@ class Driver:
             )
             return
         self.stats.cli_door += what.startswith("put") and "through its door" in err
+        self._record(what, out, body)
+
+    def quiet_step(self) -> None:
+        """Every live writer goes idle (store open, service loop running); a CLI put that
+        writes itself must then get the lock within QUIET_LOCK_S."""
+        live = [pid for pid in self.writers.values() if pid is not None]
+        if not live:
+            return
+        for pid in live:
+            kill(pid, signal.SIGUSR1)
+        try:
+            time.sleep(0.05)  # operations in flight end
+            self.n += 1
+            body = f"quiet write {self.n}\n".encode()
+            argv = ["--store", str(self.root), "--json", "put", pool_path(0), "-"]
+            t0 = time.monotonic()
+            pid, d = self.procs.start_cli(argv, body, env={"BRAIN_DOOR": "0"})
+            status = self.procs.wait_exit(pid, 90)
+            waited = time.monotonic() - t0
+            rc = os.WEXITSTATUS(status) if os.WIFEXITED(status) else -os.WTERMSIG(status)
+            out, err = (_read(d / n) for n in ("out", "err"))
+            if rc != 0 or waited > QUIET_LOCK_S:
+                self.stats.unexpected.append(
+                    f"step {self.stats.steps}: with {len(live)} writer(s) idle, a put that writes"
+                    f" itself took {waited:.1f} s (rc {rc}): {err.strip()}"
+                )
+                return
+            self.stats.quiet += 1
+            self._record("put", out, body)
+        finally:
+            for pid in live:
+                kill(pid, signal.SIGUSR2)
+
+    def _record(self, what: str, out: str, body: bytes) -> None:
+        """What a CLI call that exited 0 acknowledged (its output)."""
         if what == "put-text":  # "put  seq N  PATH  commit HEX" (or "unchanged  ...")
             status, _seq, seq, path, _commit, commit = out.split()[:6]
             if status == "put":
@@ -267,6 +307,8 @@ class Driver:
                 slot = self.rng.randrange(n_writers)
                 self.stop_writer(slot, signal.SIGTERM)
                 self.start_writer(slot)
+            elif r < 0.72 and not self.sequential:
+                self.quiet_step()
             else:
                 time.sleep(self.rng.uniform(0.005, 0.06))  # let the writers run
         for slot in range(n_writers):
@@ -309,7 +351,8 @@ def run_stress(tmp_path: Path, steps: int, sequential: bool = False) -> None:
     summary = (
         f"seed {seed}{' sequential' if sequential else ''}: {s.steps} steps, {s.cli} CLI calls ({s.cli_real} real subprocesses,"
         f" {s.cli_killed} SIGKILLed, {s.cli_failed_expected} refused as expected,"
-        f" {s.lease_timeouts} lock timeouts, {s.cli_door} puts through a writer's door), writers: {s.writer_starts} started,"
+        f" {s.lease_timeouts} lock timeouts, {s.cli_door} puts through a writer's door,"
+        f" {s.quiet} taking the lock from idle writers), writers: {s.writer_starts} started,"
         f" {s.writer_kills} SIGKILLed, {s.writer_stops} closed; {info}; run {ran:.1f} s,"
         f" check {time.monotonic() - t0 - ran:.1f} s"
     )
@@ -317,6 +360,8 @@ def run_stress(tmp_path: Path, steps: int, sequential: bool = False) -> None:
     problems = s.unexpected + [f"state not READY at {x}" for x in s.not_ready[:5]] + problems
     if not sequential and steps >= 100 and not s.cli_door:
         problems.append("no CLI put went through a live writer's door")
+    if not sequential and steps >= 100 and not s.quiet:
+        problems.append("no quiet step ran (a CLI put beside idle writers)")
     assert not problems, (
         f"BRAIN_STRESS_SEED={seed}: {len(problems)} problem(s):\n  "
         + "\n  ".join(problems[:40])
