@@ -207,3 +207,50 @@ def test_a_fold_no_flush_covered_gets_a_syncfs_of_its_own(
         assert Path(f"{dbf}-wal").stat().st_size == 0
     finally:
         other.close()
+
+
+def _text_rows(s: Store) -> dict[int, str]:
+    """The full-text table, rowid -> body (and the active memories' ids must be its keys)."""
+    return s.follower.call(
+        lambda ix: dict(ix.conn.execute("SELECT rowid, body FROM memories_fts").fetchall())
+    )
+
+
+def _active_ids(s: Store) -> set[int]:
+    return s.follower.call(
+        lambda ix: {
+            r[0] for r in ix.conn.execute("SELECT id FROM memories WHERE state = 'active'")
+        }
+    )
+
+
+def test_text_goes_in_after_the_runs_and_stays_in_order(root: Path) -> None:
+    """One index transaction holding more than one run of rows (db._RUN_ROWS): the full-text
+    rows, written after the runs, keep the last version of a path met in two runs, and a move,
+    tombstone or purge in the same transaction leaves no stale text behind (a purged body's
+    text written after its removal would outlive the purge)."""
+    n = db._RUN_ROWS  # runs of this length
+    intents = [Put(f"{F}/again.md", b"zeppelin first version\n", title="Airship")]
+    intents += [Put(f"{F}/p{i}.md", f"filler number {i}\n".encode()) for i in range(n + 2)]
+    intents += [
+        Put(f"{F}/again.md", b"zeppelin second version\n", title="Airship"),
+        Put(f"{F}/gone.md", b"quokka lives here\n"),
+        Put(f"{F}/secret.md", b"wombat secret\n"),
+        Move(f"{F}/p0.md", f"{F}/moved.md"),
+        Delete(f"{F}/gone.md"),
+        Delete(f"{F}/secret.md", "purge", "user-request"),
+    ]
+    with Store.open(root, allow_temp=True) as w, Store.open(root, allow_temp=True) as other:
+        w.batch(intents, ANA)  # the writer's own hand-off: one transaction
+        assert other.refresh() == w.tip.seq  # another process: the files, one transaction
+        for s in (w, other):
+            assert [h.path for h in s.search("zeppelin")] == [f"{F}/again.md"]
+            assert [h.path for h in s.search("second")] == [f"{F}/again.md"]
+            assert s.search("first") == []
+            assert s.search("quokka") == []
+            assert s.search("wombat") == []
+            assert [h.path for h in s.search("filler number 0")][:1] == [f"{F}/moved.md"]
+            text = _text_rows(s)
+            assert set(text) == _active_ids(s)  # no text without an active memory, and back
+            assert sum("zeppelin" in b for b in text.values()) == 1
+            assert not any("wombat" in b for b in text.values())  # purged: no text left
