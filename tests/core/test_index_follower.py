@@ -218,9 +218,7 @@ def _text_rows(s: Store) -> dict[int, str]:
 
 def _active_ids(s: Store) -> set[int]:
     return s.follower.call(
-        lambda ix: {
-            r[0] for r in ix.conn.execute("SELECT id FROM memories WHERE state = 'active'")
-        }
+        lambda ix: {r[0] for r in ix.conn.execute("SELECT id FROM memories WHERE state = 'active'")}
     )
 
 
