@@ -104,6 +104,16 @@ Known = Mapping[tuple[str, int], tuple[bytes, bytes | None]]
 Mine = tuple[bytes, bytes | None]
 
 
+# Full-text rows to write (write_text): memory id -> (title, body, tags), None for no text.
+Text = dict[int, tuple[str, str, str] | None]
+
+
+def _text_of(side: Sidecar, body: bytes) -> tuple[str, str, str] | None:
+    if side.state != "active":
+        return None
+    return side.title, body.decode("utf-8", "replace"), " ".join(side.tags)
+
+
 def status_of(tags: list[str]) -> str | None:
     """The value of a memory's `status:` tag (core.tags allows at most one), or None."""
     return next((t[7:] for t in tags if t.startswith("status:")), None)
@@ -168,7 +178,7 @@ class IndexWriter:
             # handed over or else from the files; any other row ends the run, so order is
             # kept.
             run: dict[str, tuple[Sidecar, bytes]] = {}
-            text: dict[int, tuple[str, str, str] | None] = {}  # see _upsert_run
+            text: Text = {}  # see _upsert_run
             for row in rows:
                 if row.seq <= last:
                     continue
@@ -191,11 +201,11 @@ class IndexWriter:
                         continue
                 if run:
                     self._upsert_run(run, text)
-                self._write_text(text)  # before a row whose apply may touch the text
+                self.write_text(text)  # before a row whose apply may touch the text
                 self._apply_row(row, mine)
             if run:
                 self._upsert_run(run, text)
-            self._write_text(text)
+            self.write_text(text)
             if audit:
                 c.executemany(AUDIT_INSERT, audit)
             if last != done:
@@ -205,9 +215,7 @@ class IndexWriter:
                 )
         return last
 
-    def _upsert_run(
-        self, run: dict[str, tuple[Sidecar, bytes]], text: dict[int, tuple[str, str, str] | None]
-    ) -> None:
+    def _upsert_run(self, run: dict[str, tuple[Sidecar, bytes]], text: Text) -> None:
         """upsert() for many distinct paths at once; empties run. Their full-text rows are
         left in text (id -> title, body, tags; None: no text) for _write_text: once FTS5 was
         written in a transaction, every later write statement with a statement journal (this
@@ -231,15 +239,12 @@ class IndexWriter:
         if not self.defer_text:
             for p, (side, body) in run.items():
                 # A path met again in a later run replaces its text (a dict keeps one per id).
-                text[ids[p]] = (
-                    (side.title, body.decode("utf-8", "replace"), " ".join(side.tags))
-                    if side.state == "active"
-                    else None
-                )
+                text[ids[p]] = _text_of(side, body)
         run.clear()
 
-    def _write_text(self, text: dict[int, tuple[str, str, str] | None]) -> None:
-        """The full-text rows _upsert_run left, in runs of _RUN_ROWS; empties text."""
+    def write_text(self, text: Text) -> None:
+        """The full-text rows left by _upsert_run or upsert, in runs of _RUN_ROWS; empties
+        text."""
         c = self.conn
         items = list(text.items())
         text.clear()
@@ -323,12 +328,17 @@ class IndexWriter:
         except FileNotFoundError:
             return side, b""
 
-    def upsert(self, path: str, side: Sidecar, body: bytes) -> None:
+    def upsert(self, path: str, side: Sidecar, body: bytes, text: Text | None = None) -> None:
+        """The memory's row, and its text: now, or left in text for write_text."""
         (mem_id,) = self.conn.execute(_UPSERT, _memory_args(path, side)).fetchone()
         # A new version needs a new vector; the embedder picks up memories that lack one.
         self.conn.execute("DELETE FROM embeddings WHERE id = ?", (mem_id,))
-        if not self.defer_text:
+        if self.defer_text:
+            return
+        if text is None:
             self.set_text(mem_id, side, body)
+        else:
+            text[mem_id] = _text_of(side, body)
 
     def set_text(self, mem_id: int, side: Sidecar, body: bytes) -> None:
         """The memory's searchable text (title, body, tags); none unless it is active."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 
-from core.index.db import AUDIT_INSERT, IndexWriter, audit_args
+from core.index.db import AUDIT_INSERT, IndexWriter, Text, audit_args
 from core.index.schema import TEXT_DEFERRED, transaction
 from core.layout import Layout
 from core.log import frames
@@ -91,6 +91,7 @@ def _index_files(index: IndexWriter, layout: Layout, *, text_only: bool = False)
     """Every memory from a walk of its files (sidecar and body): its row and its text, or
     (text_only) the text of each memory the index holds, its row and vector left as they are."""
     n = 0
+    text: Text = {}  # written after the rows (IndexWriter._upsert_run says why)
     for rel in walk_memories(layout):
         side = read_sidecar(layout.root, rel)
         if side is None or side.state == "purged":
@@ -102,10 +103,11 @@ def _index_files(index: IndexWriter, layout: Layout, *, text_only: bool = False)
         if text_only:
             hit = index.conn.execute("SELECT id FROM memories WHERE path = ?", (rel,)).fetchone()
         if hit is None:
-            index.upsert(rel, side, body)
+            index.upsert(rel, side, body, text)
         else:
             index.set_text(hit[0], side, body)
         n += 1
+    index.write_text(text)
     return n
 
 
