@@ -556,10 +556,10 @@ class Store:
             raise ReadOnly(f"writes are refused: {self.cannot_write}")
         if self.read_only:
             raise ReadOnly(f"{self.root} was opened read-only")
-        # The writer's own freeze is not checked here: it retries (replays) on the next request.
-        frozen = self.frozen(own_writer=False)
-        if frozen is not None and not self.session.allow_frozen:
-            raise Frozen(f"writes are refused: the store is {frozen[0]}: {frozen[1]}")
+        # The writer's own freeze is not checked here: it retries (replays) on the next request;
+        # nor is a verdict another process recorded: the writer reads it once a group.
+        if self.problem is not None and not self.session.allow_frozen:
+            raise Frozen(f"writes are refused: the store is {verdict.FROZEN_HUMAN}: {self.problem}")
 
     def frozen(self, *, own_writer: bool = True) -> tuple[str, str] | None:
         """(state, why) when writes are refused, else None: this process's own finding, its

@@ -67,8 +67,9 @@ _CACHE: dict[str, tuple[tuple[int, int, int, int, int], Verdict]] = {}
 
 
 def read_cached(layout: Layout) -> Verdict | None:
-    """`read`, for the check before every put: one stat when there is no verdict (the common
-    case), and the file read again only when its (device, inode, size, mtime, ctime) changed.
+    """`read`, for the writer's check before every group: one stat when there is no verdict
+    (the common case), and the file read again only when its (device, inode, size, mtime,
+    ctime) changed.
 
     Never hides a verdict: None only when the stat finds no file, so a file another process
     records at any time is seen by the next call. What a hit may return stale is at most the

@@ -8,6 +8,7 @@ rotations, exports, imports, consolidation, repairs). Both record the rows as ac
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, TypeVar
@@ -99,11 +100,16 @@ class WriteSession:
 
         refuse_network_fs(self.layout.root)
         self.follower.start_thread()
+        rng = self.rng
+        if rng is os.urandom:
+            from core.write import entropy
+
+            rng = entropy.urandom  # the same bytes, read ahead (see core/write/entropy.py)
         w = Writer(
             self.layout,
             self._tip(),
             clock=self.clock,
-            rng=self.rng,
+            rng=rng,
             program=self.program,
             lock_timeout_s=self.lock_timeout_s,
             on_rows=self._hand_off,

@@ -421,6 +421,10 @@ class Writer:
 
     def _acquire(self) -> None:
         if self.lock.held:
+            # Another process may have recorded a verdict since (the doctor, an open that found
+            # corruption): checked once a group here, not once a put by every producer (a stat
+            # that, with the GIL released around it, switched threads at every put).
+            self._refuse_if_frozen(verdict.read_cached(self.layout))
             return
         self.lock.acquire()
         try:
@@ -435,9 +439,7 @@ class Writer:
         """Forget what another process may have changed since the lock was last ours, and
         refuse to write on a store that some process found frozen (PROTOCOL, Writers)."""
         self._drop_fds()
-        v = verdict.read(self.layout)
-        if v is not None and not self.allow_frozen:
-            raise Frozen(f"writes are refused: the store is {v.state}: {v.reason}")
+        self._refuse_if_frozen(verdict.read(self.layout))
         if self.journal is None:
             self.journal = Journal(self.layout.journal)
         else:
@@ -452,6 +454,10 @@ class Writer:
                 self.mmr = self._open_nodes(str(e))
         self.dirs.clear()  # another process's purge may have removed folders we made
         self.view.forget_names()
+
+    def _refuse_if_frozen(self, v: verdict.Verdict | None) -> None:
+        if v is not None and not self.allow_frozen:
+            raise Frozen(f"writes are refused: the store is {v.state}: {v.reason}")
 
     def _open_nodes(self, damaged: str | None = None):
         """The node file, under the lock; a damaged header means a fresh file that recovery

@@ -242,8 +242,9 @@ def test_prove_works_when_the_writer_has_not_taken_the_lock_yet(root: Path) -> N
 
 
 def test_the_per_put_verdict_check_sees_every_new_verdict_file(root: Path) -> None:
-    """The check before each put caches the verdict by stat (core/verdict.read_cached): a
-    file recorded, cleared and recorded again between puts is seen every time."""
+    """The writer's check before each group (every acquisition reads the verdict; a group
+    while the lock is held reads it cached by stat, core/verdict.read_cached): a file
+    recorded, cleared and recorded again between puts is seen every time."""
     with Store.open(root, allow_temp=True) as s:
         for n in range(3):
             s.put(f"{F}/ok{n}.md", "fine\n", actor=ANA)
