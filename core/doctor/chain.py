@@ -80,7 +80,10 @@ def journal(ctx) -> Finding:
     if not size:
         return ok("the journal is empty: every applied row is durable")
     if ctx.live:
-        return ok(f"a writer holds the lock; its journal holds {size:,} bytes in flight")
+        return ok(
+            f"a writer holds the lock; its journal is {size:,} bytes (records in flight, and"
+            " zeros reserved for more)"
+        )
     from core.write.journal import Journal
 
     try:
