@@ -82,7 +82,7 @@ def journal(ctx) -> Finding:
     if ctx.live:
         return ok(
             f"a writer holds the lock; its journal is {size:,} bytes (records in flight, and"
-            " zeros reserved for more)"
+            " filler reserved for more)"
         )
     from core.write.journal import Journal
 
@@ -91,7 +91,7 @@ def journal(ctx) -> Finding:
     except CorruptLog as e:
         return warn(str(e), ["audit/journal.wal"])
     if not recs and not torn_bytes:
-        return ok("the journal holds no record (only zeros a writer reserved before it stopped)")
+        return ok("the journal holds no record (only filler a writer reserved before it stopped)")
     torn = f", then {torn_bytes:,} torn bytes" if torn_bytes else ""
     return warn(
         f"the journal holds {len(recs)} record(s){torn} that a crashed writer left;"

@@ -111,8 +111,9 @@ def journal_first_seq(journal: Path) -> int | None:
         return None
     if len(head) < HEADER_SIZE:
         return None if not head else 0
-    length, _crc, seq, _ts = HEADER.unpack(head)
-    return seq if length or seq else None  # zeros: reserved for records, none written
+    if head.count(head[0]) == len(head) and head[0] in (0, 0xFF):
+        return None  # filler a writer reserved (or zeros): no record
+    return HEADER.unpack(head)[2]
 
 
 def read_head_file(path: Path) -> tuple[int | None, int]:

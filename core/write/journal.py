@@ -220,13 +220,16 @@ def _decode_json(frame: frames.Frame) -> Record:
 # Blocks reserved past the end (the file's size is unchanged): an append that needs a new block
 # makes fdatasync also write allocation metadata, which more than doubled its cost on ext4 here.
 PREALLOCATE = 8 << 20
-# Within one lock tenure, from its second record on, the writer also writes RESERVE zero bytes
-# past its records: later records overwrite them in place, so the file's size stays put and
-# their fdatasync writes data only, no inode (~130 instead of ~175 µs a sync here). A reader
-# stops at the zeros (a record never starts with a zero header); the flush still truncates
-# the file to 0, so between tenures the journal is empty as PROTOCOL says. A one-shot put
-# (one record a tenure) never pays for the zeros.
+# Within one lock tenure, from its second record on, the writer also writes RESERVE bytes of
+# FILL past its records: later records overwrite them in place, so the file's size stays put
+# and their fdatasync writes data only, no inode (~130 instead of ~175 µs a sync here). The
+# flush still truncates the file to 0, so between tenures the journal is empty as PROTOCOL
+# says, and a one-shot put (one record a tenure) never writes the filler. 0xFF, not zeros: a
+# reader (this one, or an older one after a crash) reads its header as a length past the end
+# of the file, a torn tail to cut, never a complete record that does not decode. Zeros past
+# the records (a file system's crash leftovers) also read as the end.
 RESERVE = 1 << 20
+FILL = 0xFF
 
 
 class Journal:
@@ -239,7 +242,7 @@ class Journal:
             # before the first flush loses the journal file and every write it acknowledged.
             fsio.fsync_dir(path.parent)
         # size: where the next record goes (the end of the records); end: the file's size,
-        # past size only by the zeros reserved ahead of the records.
+        # past size only by the filler reserved ahead of the records.
         self.size = self.end = os.fstat(self._fd).st_size
         fsio.preallocate(self._fd, PREALLOCATE)
         self._helper: Helper | None = None
@@ -273,7 +276,7 @@ class Journal:
         if self.size > self.end:
             self.end = self.size
             if at:  # not the tenure's first record: more are likely to follow
-                fsio.pwrite(self._fd, bytes(RESERVE), self.end)
+                fsio.pwrite(self._fd, bytes((FILL,)) * RESERVE, self.end)
                 self.end += RESERVE
         helper = staging
         if helper is not None:
@@ -294,8 +297,8 @@ class Journal:
     @staticmethod
     def read_path(path: Path) -> tuple[list[Record], int, int]:
         """(complete records, the byte length they span, torn bytes): what follows the
-        records is either zeros reserved for more (not torn) or a torn record, never
-        acknowledged, whose length (to the end of the file) is the third value."""
+        records is either filler reserved for more (or zeros), not torn, or a torn record,
+        never acknowledged, whose length (to the end of the file) is the third value."""
         try:
             with open(path, "rb") as f:
                 data = f.read()
@@ -304,11 +307,12 @@ class Journal:
         records, good_end = [], 0
         for item in frames.iter_frames(data, check_rows=False, limit=None):
             if isinstance(item, frames.BadFrame) or not (item.seq or item.payload):
-                break  # a bad frame, or the zeros past the records (an empty frame at seq 0)
+                break  # a bad frame (the filler is one), or zeros (an empty frame at seq 0)
             records.append(_decode(item))
             good_end = item.end
         tail = len(data) - good_end
-        return records, good_end, tail if data.count(0, good_end) < tail else 0
+        blank = data.count(FILL, good_end) + data.count(0, good_end)
+        return records, good_end, tail if blank < tail else 0
 
     def reload(self) -> None:
         """Another holder of the lock may have left records (it died after a commit point)."""

@@ -731,7 +731,7 @@ class Writer:
             notes.append(f"cut a torn journal record ({torn} bytes)")
             self.journal.cut(good_end, durable=True)
         elif good_end < self.journal.size:
-            self.journal.cut(good_end)  # zeros a crashed holder reserved past its records
+            self.journal.cut(good_end)  # filler a crashed holder reserved past its records
         first_j = records[0].first_seq if records else None
         sealed = None
         if self.binlog.sealed():  # only a consolidated log can hold an interrupted seal

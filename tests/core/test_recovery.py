@@ -352,7 +352,7 @@ def test_an_older_writers_json_record_replays(tmp_path: Path, root: Path) -> Non
     assert (root / "audit" / "journal.wal").stat().st_size == 0
 
 
-# -- zeros reserved past the records (core/write/journal.py RESERVE) --------------------------
+# -- filler reserved past the records (core/write/journal.py RESERVE) -------------------------
 
 
 def _crash_after_third(tmp_path: Path, root: Path) -> None:
@@ -361,18 +361,24 @@ def _crash_after_third(tmp_path: Path, root: Path) -> None:
     crash_after_commit(tmp_path, root, code, commits=3)
 
 
-def test_a_tenure_reserves_zeros_that_recovery_reads_past(tmp_path: Path, root: Path) -> None:
-    from core.write.journal import RESERVE
+def test_a_tenure_reserves_filler_that_recovery_reads_past(tmp_path: Path, root: Path) -> None:
+    from core.log import frames
+    from core.write.journal import FILL, RESERVE
 
     _crash_after_third(tmp_path, root)
     journal = root / "audit" / "journal.wal"
     records, end, torn = Journal.read_path(journal)
     assert [r.first_seq for r in records] == [4, 5, 6] and torn == 0
-    # Zeros were reserved at the second record; the third overwrote the start of them.
-    assert journal.stat().st_size > end and journal.read_bytes()[end:] == bytes(
-        journal.stat().st_size - end
+    # Filler was reserved at the second record; the third overwrote the start of it.
+    data = journal.read_bytes()
+    assert (
+        len(data) >= RESERVE
+        and len(data) > end
+        and data[end:] == bytes((FILL,)) * (len(data) - end)
     )
-    assert journal.stat().st_size >= RESERVE
+    # An older reader sees a torn tail there (a length past the end), never a record.
+    good, bad = frames.scan(data[end:], check_rows=False, limit=None)
+    assert good == [] and bad is not None and bad.offset == 0 and "cut short" in bad.reason
     with Store.open(root, allow_temp=True, read_only=True) as s:
         finding = s.doctor().result("chain.journal")
     assert finding is not None and finding.status == "WARN", finding
@@ -386,7 +392,7 @@ def test_a_tenure_reserves_zeros_that_recovery_reads_past(tmp_path: Path, root: 
     assert journal.stat().st_size == 0
 
 
-def test_a_torn_record_in_the_reserved_zeros_is_cut(tmp_path: Path, root: Path) -> None:
+def test_a_torn_record_in_the_reserved_filler_is_cut(tmp_path: Path, root: Path) -> None:
     _crash_after_third(tmp_path, root)
     journal = root / "audit" / "journal.wal"
     _records, end, _torn = Journal.read_path(journal)
@@ -406,12 +412,14 @@ def test_a_one_shot_put_reserves_nothing(tmp_path: Path, root: Path) -> None:
     crash_after_commit(tmp_path, root, "s.put('memories/facts/c.md', 'gamma\\n', actor='x:y')")
     journal = root / "audit" / "journal.wal"
     _records, end, _torn = Journal.read_path(journal)
-    assert journal.stat().st_size == end  # no zeros: a single record pays for none
+    assert journal.stat().st_size == end  # no filler: a single record pays for none
 
 
-def test_a_journal_of_zeros_holds_no_record(root: Path) -> None:
+@pytest.mark.parametrize("fill", [0xFF, 0x00])
+def test_a_journal_of_filler_holds_no_record(root: Path, fill: int) -> None:
     journal = root / "audit" / "journal.wal"
-    journal.write_bytes(bytes(4096))  # zeros a writer reserved, then it died before a record
+    # Filler a writer reserved, then it died before a record (zeros: a file system's leftovers).
+    journal.write_bytes(bytes((fill,)) * 4096)
     assert Journal.read_path(journal) == ([], 0, 0)
     with Store.open(root, allow_temp=True, read_only=True) as s:
         report = s.doctor()
