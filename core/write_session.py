@@ -150,11 +150,17 @@ class WriteSession:
 
     # -- the one way callers write ------------------------------------------------------
 
-    def submit(self, intents: Sequence[Intent], actor: str) -> list[Result]:
-        """Commit intents as one request; their rows are the caller's."""
+    def submit(
+        self,
+        intents: Sequence[Intent],
+        actor: str,
+        prepare: Callable[[], Sequence[Intent]] | None = None,
+    ) -> list[Result]:
+        """Commit intents (or those `prepare` builds on the writer's thread) as one request;
+        their rows are the caller's."""
         w = self.checked()
         try:
-            results = w.submit(intents, actor)
+            results = w.submit(intents, actor, prepare)
         except PreconditionFailed:
             # The rejection is itself a durable row (put_if.rejected): a history or tail that
             # follows must wait for the index to hold it, as for any row this caller caused.

@@ -69,6 +69,9 @@ class Request(msgspec.Struct, eq=False):
     error: BaseException | None = None
     task: Callable[[], object] | None = None  # runs under the lock, holding the commit token
     value: object = None
+    # Builds the intents (validation included) on the thread leading the group, just before
+    # they are planned; a failure fails this request alone, as a planning error does.
+    prepare: Callable[[], Sequence[Intent]] | None = None
 
     def finish(self) -> None:
         self.finished = True
@@ -163,10 +166,21 @@ class Writer:
 
     # -- producer side ------------------------------------------------------------------
 
-    def submit(self, intents: Sequence[Intent], actor: str) -> list[Result]:
-        req = self._call(Request(intents, actor))
+    def submit(
+        self,
+        intents: Sequence[Intent],
+        actor: str,
+        prepare: Callable[[], Sequence[Intent]] | None = None,
+    ) -> list[Result]:
+        req = self._call(Request(intents, actor, prepare=prepare))
         assert req.results is not None
         return req.results
+
+    @property
+    def crowded(self) -> bool:
+        """Other threads have been writing too: a request queued behind a busy leader since a
+        group last ran alone. Read without the lock: a hint."""
+        return self._crowded
 
     def run_locked(self, task: Callable[[], object]) -> object:
         """Run task with the lock held and the commit token (checkpoints, repairs)."""
@@ -239,11 +253,11 @@ class Writer:
     def _take(self) -> list[Request]:
         """Under _cv: the front of the queue, up to MAX_GROUP_ROWS rows (at least one)."""
         batch = [self._pending.popleft()]
-        rows = len(batch[0].intents)
+        rows = len(batch[0].intents) or 1  # a request still to prepare counts as one
         while self._pending and rows < MAX_GROUP_ROWS:
             nxt = self._pending.popleft()
             batch.append(nxt)
-            rows += len(nxt.intents)
+            rows += len(nxt.intents) or 1
         return batch
 
     def _pass_token(self) -> None:
@@ -668,6 +682,13 @@ class Writer:
         later: list[Request] = []
         touched: set[str] = set()
         for n, req in enumerate(batch):
+            if req.prepare is not None:
+                prepare, req.prepare = req.prepare, None
+                try:
+                    req.intents = prepare()
+                except BaseException as e:  # noqa: BLE001 - a bad request fails alone
+                    req.error = e if isinstance(e, BrainError) else _wrap(e)
+                    continue
             # A record applies version moves, then writes, then removals: two requests on one
             # path in one group could undo each other (and a failed one could not be rolled
             # back cleanly), so the second waits for the next group.

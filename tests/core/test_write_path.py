@@ -233,3 +233,77 @@ def test_staged_writes_cover_a_path_written_twice_in_one_request(tmp_path: Path)
         assert s.view(f"{F}/a.md").body == b"two\n"
         assert [r.op for r in s.history(f"{F}/a.md")] == ["put", "put"]
     assert not [p for p in root.rglob(".*") if ".tmp" in p.name]
+
+
+# -- puts built by the group's leader (Store.put while other threads write) ---------------------
+
+
+def _built_in_plan(monkeypatch) -> list[bool]:
+    """For every put_intent call: was it made by the writer while planning a group?"""
+    import traceback
+
+    seen: list[bool] = []
+    real = Store.put_intent
+
+    def spy(*args, **kw):
+        seen.append(any(f.name == "_plan" for f in traceback.extract_stack()))
+        return real(*args, **kw)
+
+    monkeypatch.setattr(Store, "put_intent", staticmethod(spy))
+    return seen
+
+
+def _crowd(s: Store) -> None:
+    """As if another thread's request had queued behind a busy leader."""
+    w = s.session.writer
+    assert w is not None
+    w._crowded = True
+
+
+def test_while_threads_crowd_the_leader_builds_a_put_and_its_errors_are_the_same(
+    tmp_path: Path, monkeypatch
+) -> None:
+    from core.errors import InvalidPath, PreconditionFailed
+
+    with Store.init(tmp_path / "s", allow_temp=True) as s:
+        s.put(f"{F}/warm.md", "warm\n", actor=ANA)  # the writer runs
+        built = _built_in_plan(monkeypatch)
+        _crowd(s)
+        res = s.put(f"{F}/a.md", "alpha\n", actor=ANA, tags=["x"])
+        assert built == [True] and res.changed and s.view(f"{F}/a.md").body == b"alpha\n"
+        _crowd(s)
+        with pytest.raises(InvalidPath, match="must start with 'memories/'"):
+            s.put("notes/a.md", "nope\n", actor=ANA)
+        _crowd(s)
+        with pytest.raises(PreconditionFailed):
+            s.put(f"{F}/a.md", "beta\n", actor=ANA, expect="")
+        assert s.tail(1)[-1].op == "put_if.rejected"
+        with pytest.raises(BrainError, match="actor"):  # checked before anything is queued
+            _crowd(s)
+            s.put(f"{F}/b.md", "b\n", actor="not an actor")
+        _crowd(s)
+        assert s.put(f"{F}/a.md", "alpha\n", actor=ANA, tags=["x"]).changed is False
+        assert built == [True, True, True, True]
+        s.put(f"{F}/c.md", "gamma\n", actor=ANA)  # the last group ran alone: not crowded
+        assert built[-1] is False
+
+
+def test_a_put_that_may_widen_its_sync_class_is_scanned_by_its_caller(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """Its PII scan runs before the lock (pii_gate.prescan), so the caller builds it."""
+    from core.store import _may_widen
+
+    assert not _may_widen(b"plain body", True, {})
+    assert not _may_widen("plain body", True, {"sync_class": "private"})
+    assert _may_widen(b"plain", True, {"sync_class": "team-public"})
+    assert _may_widen(b"---\nsync_class: shareable\n---\nbody", True, {})
+    assert _may_widen("\ufeff---\ntitle: t\n---\nbody", True, {})
+    assert not _may_widen(b"---\nnot parsed\n", False, {})
+    with Store.init(tmp_path / "s", allow_temp=True) as s:
+        s.put(f"{F}/warm.md", "warm\n", actor=ANA)
+        built = _built_in_plan(monkeypatch)
+        _crowd(s)
+        res = s.put(f"{F}/mail.md", "write to ana@example.com\n", actor=ANA, sync_class="shareable")
+        assert built == [False]
+        assert any("held" in n for n in res.notes), res.notes  # scanned: held for review
