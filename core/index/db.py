@@ -217,7 +217,7 @@ class IndexWriter:
 
     def _upsert_run(self, run: dict[str, tuple[Sidecar, bytes]], text: Text) -> None:
         """upsert() for many distinct paths at once; empties run. Their full-text rows are
-        left in text (id -> title, body, tags; None: no text) for _write_text: once FTS5 was
+        left in text (id -> title, body, tags; None: no text) for write_text: once FTS5 was
         written in a transaction, every later write statement with a statement journal (this
         upsert) makes it flush its pending terms to a new segment first, which tripled the
         upsert's cost (26 instead of 7.5 µs a row) when the two took turns every 8 rows."""
@@ -245,6 +245,8 @@ class IndexWriter:
     def write_text(self, text: Text) -> None:
         """The full-text rows left by _upsert_run or upsert, in runs of _RUN_ROWS; empties
         text."""
+        if not text:
+            return  # before every row applied alone: mostly nothing to write
         c = self.conn
         items = list(text.items())
         text.clear()
@@ -320,8 +322,10 @@ class IndexWriter:
             written = decode_sidecar(path, mine[0])
             return written, (mine[1] or b"") if written.state == "active" else b""
         side = read_sidecar(self.root, path)
-        if side is None or side.state != "active":
-            return (side, b"") if side is not None else None
+        if side is None:
+            return None
+        if side.state != "active":
+            return side, b""
         try:
             with open(f"{self.root}/{path}", "rb", buffering=0) as f:  # no pathlib, no buffer
                 return side, f.readall()
@@ -342,12 +346,7 @@ class IndexWriter:
 
     def set_text(self, mem_id: int, side: Sidecar, body: bytes) -> None:
         """The memory's searchable text (title, body, tags); none unless it is active."""
-        self.conn.execute("DELETE FROM memories_fts WHERE rowid = ?", (mem_id,))
-        if side.state == "active":
-            self.conn.execute(
-                "INSERT INTO memories_fts (rowid, title, body, tags) VALUES (?, ?, ?, ?)",
-                (mem_id, side.title, body.decode("utf-8", "replace"), " ".join(side.tags)),
-            )
+        self.write_text({mem_id: _text_of(side, body)})
 
     def remove(self, path: str) -> None:
         hit = self.conn.execute("SELECT id FROM memories WHERE path = ?", (path,)).fetchone()
