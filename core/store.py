@@ -63,7 +63,9 @@ _OPENERS = (b"---", b"\xef\xbb\xbf---")  # frontmatter, with or without a UTF-8 
 def _may_widen(body: bytes | str, parse_frontmatter: bool, fields: dict) -> bool:
     """Could this put name a wide sync class (given, or in its frontmatter)? Its PII scan
     (core/write/pii_gate.prescan) must then run on the caller's thread, outside the lock."""
-    if fields.get("sync_class") not in (None, "private"):
+    from core.write.pii_gate import names_wide
+
+    if names_wide(fields.get("sync_class")):
         return True
     if not parse_frontmatter:
         return False

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from core.verify.mmr import MMR
     from core.write.intents import Intent
     from core.write.planner import Plan, Result
-    from core.write.writer import Writer
+    from core.write.writer import Prepare, Writer
 
 T = TypeVar("T")
 
@@ -151,10 +151,7 @@ class WriteSession:
     # -- the one way callers write ------------------------------------------------------
 
     def submit(
-        self,
-        intents: Sequence[Intent],
-        actor: str,
-        prepare: Callable[[], Sequence[Intent]] | None = None,
+        self, intents: Sequence[Intent], actor: str, prepare: Prepare | None = None
     ) -> list[Result]:
         """Commit intents (or those `prepare` builds on the writer's thread) as one request;
         their rows are the caller's."""

@@ -60,13 +60,17 @@ def counts(findings: Findings) -> dict[str, int]:
     return dict(sorted(out.items()))
 
 
+def names_wide(sync_class: str | None) -> bool:
+    """A put naming this sync class is scanned before the lock (prescan)."""
+    return sync_class is not None and sync_class != "private"
+
+
 def prescan(intents: Sequence[Intent]) -> None:
     """Scan the puts that name a wide sync class, outside the lock. Whatever a caller put in
     `pii_scan` is replaced: the gate never trusts a caller's findings."""
     for it in intents:
         if isinstance(it, Put):
-            wide = it.sync_class is not None and it.sync_class != "private"
-            it.pii_scan = scan(it.path, it.body) if wide else None
+            it.pii_scan = scan(it.path, it.body) if names_wide(it.sync_class) else None
 
 
 def scan_title(title: str) -> Findings:

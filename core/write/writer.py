@@ -57,6 +57,10 @@ _CRASH_AFTER_COMMIT = int(os.environ.get("BRAIN_TEST_CRASH_AFTER_COMMIT") or 0)
 _commits = itertools.count(1)
 
 
+# Builds a request's intents on the thread leading its group (Store.put while threads crowd).
+Prepare = Callable[[], Sequence[Intent]]
+
+
 class Request(msgspec.Struct, eq=False):
     intents: Sequence[Intent]
     actor: str
