@@ -10,12 +10,13 @@ contending for the lock.
 The door is a Unix socket in a folder only this user can enter (`$XDG_RUNTIME_DIR/brain-door`,
 else `/tmp/brain-door-<uid>`), named after the store's real path; of the hosts that open one
 on a store, the holder of the socket's flock serves and the others stand by. A request is one
-put (the store's root, path, body, actor, metadata, as `brain put` or a hook writes it), or `who` (which process serves); the
-reply is the put's result or its error's message. The server checks the peer's uid and that
-the request names its own store. A put_if is never sent (see cmd_put). Whatever goes wrong
-before a reply arrives (no socket, a stale one, a server that dies or is closing), the client
-writes the put itself: a put of the same body and metadata again is a no-op ("unchanged"), so a
-put the dying server did commit is not written twice.
+put (the store's root, path, body, actor, metadata, as `brain put` or a hook writes it), or
+`who` (which process serves); the reply is the put's result or its error's message. The
+server checks the peer's uid and that the request names its own store. A put_if is never
+sent (see cmd_put). Whatever goes wrong before a reply arrives (no socket, a stale one, a
+server that dies or is closing), the client writes the put itself: a put of the same body and
+metadata again is a no-op ("unchanged"), so a put the dying server did commit is not written
+twice.
 """
 
 from __future__ import annotations
