@@ -329,8 +329,8 @@ class Store:
                 self.follower.rebuild()
             self.follower.catch_up(self.tip.seq)
             cp = self.last_checkpoint
-            if self.problem is None and cp is not None:
-                self.follower.record_verified(scan, cp.size)
+            if self.problem is None:
+                self.follower.record_verified(scan, cp.size if cp is not None else 0)
         except sqlite3.OperationalError as e:
             self._degrade(e)  # a full disk: the index cannot take the rows now; reads go on
 

@@ -13,6 +13,7 @@ While a writer runs, rows are applied on the applier thread (`core.index.applier
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
 import time
 from collections.abc import Callable
@@ -36,6 +37,7 @@ T = TypeVar("T")
 _LEFT_OPEN: list[IndexWriter] = []  # index connections kept open until a fast process exit
 WAL_CHECKPOINT_BYTES = 2 << 20  # below SQLite's own 1,000-page auto-checkpoint
 VERIFIED_KEY = "verified_checkpoint"
+VERIFIED_TAIL_KEY = "verified_tail"  # the rows open verified past it: end tip, start, digest
 
 
 class Follower:
@@ -49,6 +51,7 @@ class Follower:
         self._access_size = -1
         self._hold_s: float | None = None  # None: applier.HOLD_S
         self._writer_busy: Callable[[], bool] = lambda: False
+        self._hashed: tuple[int, int, hashlib._Hash] | None = None  # verified_tip's digest
 
     # -- opening and closing ------------------------------------------------------------
 
@@ -335,32 +338,83 @@ class Follower:
         self.call(lambda ix: ix.set_meta(key, value))
 
     def verified_tip(self) -> Tip:
-        """Where open starts verifying: the row of the newest checkpoint that open verified
-        (PROTOCOL: open is O(tail)). Anything after it, even rows a previous open already
-        read, is verified again, so a frame changed since then is caught before it is
-        written or signed on top."""
-        try:
-            raw = queries.meta(self.reader.conn, VERIFIED_KEY)
-        except sqlite3.Error:
-            return Tip()
-        if not raw:
-            return Tip()
-        try:
-            seq, ts, chain, off = raw.split(":")
-            tip = Tip(int(seq), int(ts), chain, int(off))
-        except ValueError:
-            return Tip()
-        return tip if tip.offset <= self.binlog.current_size() else Tip()
+        """Where open starts verifying (PROTOCOL: open is O(tail)): past the rows an earlier
+        open verified when their bytes are unchanged since, else at the row of the newest
+        checkpoint that open verified, else at genesis.
+
+        The rows after the checkpoint are not covered by a signature, so a frame changed since
+        an open read it must still be caught before it is written or signed on top: the first
+        claim holds only while the SHA-256 of those bytes (one read, hashed in C) matches the
+        digest that open recorded. Any changed byte falls back to walking them row by row."""
+        base = self._verified_checkpoint()
+        tail = self._verified_tail(base)
+        return tail if tail is not None else base
 
     def record_verified(self, scan: Scan, checkpoint_size: int) -> None:
-        """Remember the newest checkpoint's row as the next open's starting point."""
+        """After a clean open: remember the newest checkpoint's row, and the digest of the
+        verified rows after it, as the next open's starting point."""
         if self.index is None:
             return
         for row, payload, off in scan.rows:
             if row.seq == checkpoint_size and off >= 0:
                 end = off + frames.HEADER_SIZE + len(payload)
                 self.set_meta(VERIFIED_KEY, f"{row.seq}:{row.ts_ns}:{row.chain}:{end}")
-                return
+                break
+        base, tip = self._verified_checkpoint(), scan.tip
+        if tip.offset <= base.offset or tip.seq <= base.seq:
+            return
+        digest = self._digest(base.offset, tip.offset).hexdigest()
+        value = f"{tip.seq}:{tip.ts_ns}:{tip.chain}:{tip.offset}:{base.offset}:{digest}"
+        if self.get_meta(VERIFIED_TAIL_KEY) != value:
+            self.set_meta(VERIFIED_TAIL_KEY, value)
+
+    def _verified_checkpoint(self) -> Tip:
+        tip = _tip_of(self._meta(VERIFIED_KEY))
+        return tip if tip is not None and tip.offset <= self.binlog.current_size() else Tip()
+
+    def _verified_tail(self, base: Tip) -> Tip | None:
+        raw = self._meta(VERIFIED_TAIL_KEY)
+        if not raw:
+            return None
+        head, _, rest = raw.rpartition(":")  # digest
+        head, _, start = head.rpartition(":")
+        tip = _tip_of(head)
+        if tip is None or start != str(base.offset) or tip.seq <= base.seq:
+            return None  # recorded from another checkpoint: walk from this one
+        if tip.offset > self.binlog.current_size():
+            return None
+        h = self._digest(base.offset, tip.offset)
+        if h.hexdigest() != rest:
+            return None
+        self._hashed = (base.offset, tip.offset, h)
+        return tip
+
+    def _meta(self, key: str) -> str | None:
+        try:
+            return queries.meta(self.reader.conn, key)
+        except sqlite3.Error:
+            return None
+
+    def _digest(self, start: int, end: int) -> hashlib._Hash:
+        """SHA-256 of current.binlog's bytes [start, end), extending the one open checked."""
+        if self._hashed is not None:
+            a, b, h = self._hashed
+            if a == start and b <= end:
+                h = h.copy()
+                h.update(self.binlog.current_bytes(b, end - b))
+                return h
+        return hashlib.sha256(self.binlog.current_bytes(start, end - start))
+
+
+def _tip_of(raw: str | None) -> Tip | None:
+    """A "seq:ts_ns:chain:offset" meta value, or None."""
+    if not raw:
+        return None
+    try:
+        seq, ts, chain, off = raw.split(":")
+        return Tip(int(seq), int(ts), chain, int(off))
+    except ValueError:
+        return None
 
 
 def _wal_bytes(layout: Layout) -> int:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 import sqlite3
 import threading
@@ -10,6 +9,10 @@ import threading
 import msgspec
 
 from core.models import Row
+
+# The index's JSON columns (tags, extra, a page of rows): msgspec, not the json module (an import
+# every one-shot command would pay).
+_json_decode = msgspec.json.decode
 
 
 class SearchHit(msgspec.Struct):
@@ -128,7 +131,7 @@ def search_filtered(conn, q, kind, category, tag, tier, limit) -> list[tuple[int
     rows.sort(key=lambda t: (rank[t[0]], t[1]))  # path breaks ties: stable across reindex
     # Snippets only for the hits: inside the ranking query SQLite builds one for every match.
     return [
-        (i, SearchHit(p, t, k, c, json.loads(tg), tr, u, -float(rank[i]), snippet(conn, q, i)))
+        (i, SearchHit(p, t, k, c, _json_decode(tg), tr, u, -float(rank[i]), snippet(conn, q, i)))
         for i, p, t, k, c, tg, tr, u in rows[:limit]
     ]
 
@@ -191,7 +194,7 @@ _ROW_COLS = "seq, ts_ns, op, path, actor, commit_, prev_chain, chain, extra"
 
 def _row(t: tuple) -> Row:
     seq, ts, op, path, actor, commit, prev, chain, extra = t
-    return Row(seq, ts, op, path, actor, commit, prev, chain, json.loads(extra))
+    return Row(seq, ts, op, path, actor, commit, prev, chain, _json_decode(extra))
 
 
 def audit_page(
@@ -226,7 +229,7 @@ def audit_page(
     (blob,) = conn.execute(
         f"SELECT json_group_array(json_array({_PAGE_COLS})) FROM ({page})", args
     ).fetchone()
-    rows = [Row(*t) for t in json.loads(blob)]
+    rows = [Row(*t) for t in _json_decode(blob)]
     rows.sort(key=_seq, reverse=descending)  # the aggregate's order is SQLite's, not SQL's
     return rows
 
@@ -415,7 +418,7 @@ def purges_after(conn: sqlite3.Connection, seq: int) -> list[int]:
     found = conn.execute(
         "SELECT seq, extra FROM audit WHERE seq > ? AND op = 'delete' ORDER BY seq", (seq,)
     ).fetchall()
-    return [s for s, x in found if json.loads(x).get("mode") == "purge"]
+    return [s for s, x in found if _json_decode(x).get("mode") == "purge"]
 
 
 def audit_count(conn: sqlite3.Connection) -> int:

@@ -10,7 +10,7 @@ trusts it without verifying again. Anything different takes the full check.
 
 from __future__ import annotations
 
-import base64
+import binascii
 import hashlib
 import os
 from typing import TYPE_CHECKING
@@ -101,6 +101,6 @@ def recall(
 def _note_root(text: str) -> bytes | None:
     lines = text.split("\n")
     try:
-        return base64.b64decode(lines[2], validate=True)
+        return binascii.a2b_base64(lines[2], strict_mode=True)
     except (IndexError, ValueError):
         return None

@@ -147,6 +147,50 @@ def test_open_verifies_from_the_newest_checkpoint_not_the_last_open(root: Path) 
             s.put(f"{F}/late.md", "late\n", actor=ANA)
 
 
+def test_open_walks_only_the_rows_past_what_an_earlier_open_verified(root: Path, monkeypatch) -> None:
+    from core.log import tip as tip_mod
+
+    with Store.open(root, allow_temp=True) as s:
+        for i in range(30):  # no checkpoint: every row is past the newest one
+            s.put(f"{F}/{i}.md", f"{i}\n", actor=ANA)
+    Store.open(root, allow_temp=True).close()  # verifies them and records their digest
+    walked: list[int] = []
+    real = tip_mod.verify_row
+
+    def counting(row, payload, prev):
+        walked.append(row.seq)
+        return real(row, payload, prev)
+
+    monkeypatch.setattr(tip_mod, "verify_row", counting)
+    Store.open(root, allow_temp=True).close()
+    assert walked == []  # the bytes are unchanged: nothing to walk again
+    with Store.open(root, allow_temp=True) as s:
+        s.put(f"{F}/late.md", "late\n", actor=ANA)
+    walked.clear()
+    with Store.open(root, allow_temp=True, read_only=True) as s:
+        assert walked == [s.state().head_seq]  # only the row written since
+
+
+@pytest.mark.parametrize("checkpoint", [True, False])
+def test_a_row_changed_after_an_open_verified_it_is_still_caught(
+    root: Path, checkpoint: bool
+) -> None:
+    with Store.open(root, allow_temp=True) as s:
+        for i in range(3):
+            s.put(f"{F}/{i}.md", f"{i}\n", actor=ANA)
+        if checkpoint:
+            s.checkpoint()
+        for i in range(3, 6):
+            s.put(f"{F}/{i}.md", f"{i}\n", actor=ANA)
+    Store.open(root, allow_temp=True).close()  # records the digest of the rows it verified
+    data = bytearray((root / "audit/current.binlog").read_bytes())
+    f5 = next(f for f in frames.iter_frames(bytes(data)) if f.seq == 5)
+    data[f5.offset + frames.HEADER_SIZE + 10] ^= 0x01  # the digest no longer matches
+    (root / "audit/current.binlog").write_bytes(bytes(data))
+    with Store.open(root, allow_temp=True) as s:
+        assert s.state().state == "FROZEN_HUMAN"
+
+
 def test_index_refuses_a_gap_and_the_applier_fills_it_from_the_log(root: Path) -> None:
     with Store.open(root, allow_temp=True) as s:
         for i in range(5):
