@@ -79,17 +79,21 @@ def journal(ctx) -> Finding:
         )
     if not size:
         return ok("the journal is empty: every applied row is durable")
-    if ctx.live:
-        return ok(
-            f"a writer holds the lock; its journal is {size:,} bytes (records in flight, and"
-            " filler reserved for more)"
-        )
     from core.write.journal import Journal
 
     try:
-        recs, _end, torn_bytes = Journal.read_path(jpath)
+        recs, end, torn_bytes = Journal.read_path(jpath)
     except CorruptLog as e:
+        if ctx.live:  # read while the writer appends: what it is writing now is not settled
+            return ok(f"a writer holds the lock; its journal is {size:,} bytes in flight")
         return warn(str(e), ["audit/journal.wal"])
+    if ctx.live:
+        # The file's size counts the filler a writer reserves for its next records: the
+        # records in flight are what precedes it.
+        return ok(
+            f"a writer holds the lock; its journal holds {len(recs)} record(s) in flight"
+            f" ({end:,} bytes)"
+        )
     if not recs and not torn_bytes:
         return ok("the journal holds no record (only filler a writer reserved before it stopped)")
     torn = f", then {torn_bytes:,} torn bytes" if torn_bytes else ""

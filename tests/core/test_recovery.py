@@ -430,3 +430,19 @@ def test_a_journal_of_filler_holds_no_record(root: Path, fill: int) -> None:
         assert st.state == READY and not st.notes, st.notes
         s.put("memories/facts/c.md", "gamma\n", actor=ANA)
     assert journal.stat().st_size == 0
+
+
+def test_the_doctor_counts_a_live_writers_records_not_its_filler(root: Path) -> None:
+    from core.write.journal import RESERVE
+
+    with Store.open(root, allow_temp=True) as s:
+        for name in ("a", "b", "c"):  # one lock tenure: filler is reserved from the second on
+            s.put(f"memories/facts/live-{name}.md", f"{name}\n", actor="x:y")
+        assert s.session.held
+        journal = root / "audit" / "journal.wal"
+        records, end, _torn = Journal.read_path(journal)
+        assert len(records) == 3 and journal.stat().st_size >= RESERVE > end
+        with Store.open(root, allow_temp=True, read_only=True) as other:
+            finding = other.doctor().result("chain.journal")
+    assert finding is not None and finding.status == "PASS", finding
+    assert f"holds 3 record(s) in flight ({end:,} bytes)" in finding.detail, finding.detail
