@@ -147,7 +147,9 @@ def test_open_verifies_from_the_newest_checkpoint_not_the_last_open(root: Path) 
             s.put(f"{F}/late.md", "late\n", actor=ANA)
 
 
-def test_open_walks_only_the_rows_past_what_an_earlier_open_verified(root: Path, monkeypatch) -> None:
+def test_open_walks_only_the_rows_past_what_an_earlier_open_verified(
+    root: Path, monkeypatch
+) -> None:
     from core.log import tip as tip_mod
 
     with Store.open(root, allow_temp=True) as s:
