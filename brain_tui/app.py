@@ -120,7 +120,8 @@ class BrainApp(App[int]):
         self.actor = actor  # who the panes' writes are recorded as
         self.errors: list[str] = []
         self.config_problems: list[str] = []
-        self._activities: dict[str, str] = {}
+        self._activities: dict[str, tuple[str, str]] = {}  # key -> (text, short)
+        self.activity_short = ""  # `activity` in short forms (set before it)
         self.index_tail: list[Row] = []  # the newest rows, from a page boundary to index_head
         self.tail_read = False  # index_head and index_tail have been read at least once
         self.semantic_hint = ""  # the install hint, once semantic search is known unavailable
@@ -353,10 +354,11 @@ class BrainApp(App[int]):
 
     def on_activity_changed(self, message: messages.ActivityChanged) -> None:
         if message.text:
-            self._activities[message.key] = message.text
+            self._activities[message.key] = (message.text, message.short or message.text)
         else:
             self._activities.pop(message.key, None)
-        self.activity = " · ".join(self._activities.values())
+        self.activity_short = " · ".join(short for _text, short in self._activities.values())
+        self.activity = " · ".join(text for text, _short in self._activities.values())
 
     # -- actions -------------------------------------------------------------------------
 

@@ -92,7 +92,7 @@ class Capture:
             self.loop = message.loop
             self.state = "on"
             n = message.folders
-            self._show(f"capture: {n} folder{'s' if n != 1 else ''}")
+            self._show(f"capture: {n} folder{'s' if n != 1 else ''}", f"cap {n}")
             if took_over:
                 self.app.notify("the capture daemon stopped: capturing here", title="capture")
             return
@@ -103,7 +103,7 @@ class Capture:
         if message.daemon:
             if self.state != "daemon":
                 self.state = "daemon"
-                self._show("capture: daemon")
+                self._show("capture: daemon", "cap: daemon")
         elif self.state == "daemon":  # the daemon stopped and nothing is watched any more
             self.state = "off"
             self._show("")
@@ -149,5 +149,5 @@ class Capture:
                 self.app.log.error("stopping capture", describe(e))
         self.state = "off"
 
-    def _show(self, text: str) -> None:
-        self.app.post_message(ActivityChanged("capture", text))
+    def _show(self, text: str, short: str | None = None) -> None:
+        self.app.post_message(ActivityChanged("capture", text, short))

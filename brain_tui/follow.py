@@ -220,12 +220,13 @@ class Follow:
         put` through its door, core/door.py), and how many; nothing while another serves."""
         store = self.app.store
         served = store.door_served() if store is not None else None
-        text = None
+        text = short = None
         if served is not None:
             text = f"door: {served} put{'s' if served != 1 else ''}" if served else "door open"
+            short = f"door {served}" if served else "door"
         if text != self._door_text:
             self._door_text = text
-            self.app.post_message(messages.ActivityChanged("door", text))
+            self.app.post_message(messages.ActivityChanged("door", text, short))
 
     def _poll_freeze(self) -> None:
         app = self.app

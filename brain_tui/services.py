@@ -72,11 +72,12 @@ def embed_pass(target: Target, store: Any, cancel: threading.Event) -> None:
 
 
 def _embed_progress(target: Target, done: int, total: int) -> None:
-    target.post_message(ActivityChanged("embed", f"embedding {done:,}/{total:,}"))
+    short = f"embed {100 * done // max(total, 1)}%"
+    target.post_message(ActivityChanged("embed", f"embedding {done:,}/{total:,}", short))
 
 
 def rebalance(target: Target, store: Any, actor: str | None, manual: bool) -> None:
-    target.post_message(ActivityChanged("tiers", "rebalancing tiers…"))
+    target.post_message(ActivityChanged("tiers", "rebalancing tiers…", "tiers…"))
     try:
         kw = {"actor": actor} if actor else {}
         result = store.tiers.rebalance(**kw)
@@ -145,7 +146,7 @@ class Background:
             return
         self._warm_started = True
         app.semantic_state = "warming"
-        app.post_message(ActivityChanged("semantic", "warming semantic model…"))
+        app.post_message(ActivityChanged("semantic", "warming semantic model…", "model…"))
         job = partial(warm, app, app.store)
         app.run_worker(job, thread=True, group="semantic-warm", exit_on_error=False)
 
@@ -153,7 +154,7 @@ class Background:
         app = self.app
         app.semantic_state = message.state
         if message.state == "ready":
-            app.post_message(ActivityChanged("semantic", "semantic ready"))
+            app.post_message(ActivityChanged("semantic", "semantic ready", "model ready"))
             app.set_timer(READY_NOTE_S, self._clear_semantic_note)
             store = app.store
             if self.enabled and store is not None and self._writable():

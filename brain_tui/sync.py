@@ -66,11 +66,11 @@ class Sync:
             if error != self.notified:  # realtime retries every few seconds: say it once
                 self.notified = error
                 self.app.notify(error, title="sync", severity="warning")
-            self.app.post_message(ActivityChanged("sync", "sync: failed, retrying"))
+            self.app.post_message(ActivityChanged("sync", "sync: failed, retrying", "sync failed"))
         else:
             self.notified = ""
             moved = report.pushed + report.imported
-            self.app.post_message(ActivityChanged("sync", f"sync: ok ({moved} moved)"))
+            self.app.post_message(ActivityChanged("sync", f"sync: ok ({moved} moved)", "sync ok"))
 
     def stop(self) -> None:
         orch, self.orchestrator = self.orchestrator, None

@@ -98,7 +98,8 @@ def build_demo(target: Target, root: Path, allow_temp: bool, build: DemoBuilder)
 
 
 def _demo_progress(target: Target, done: int, total: int) -> None:
-    target.post_message(ActivityChanged("demo", f"building the demo: {done:,}/{total:,} rows"))
+    text = f"building the demo: {done:,}/{total:,} rows"
+    target.post_message(ActivityChanged("demo", text, f"demo {100 * done // max(total, 1)}%"))
 
 
 def newest_rows(store: Store) -> tuple[int, list[Row]]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from rich.cells import cell_len
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.content import Content
@@ -190,6 +191,14 @@ class PaneTabs(Horizontal):
     def on_mount(self) -> None:
         self.watch(self.app, "activity", self._activity, init=True)
 
+    def on_resize(self) -> None:
+        self._activity()
+
     def _activity(self, _value: object = None) -> None:
+        """The activities as they are when they fit, else in short forms (80 columns leave
+        them ~18 cells: "capture: 1 folder" alone would hide the door's count)."""
+        box = self.query_one(".activity", Static)
         text = shell(self).activity
-        self.query_one(".activity", Static).update(Content(text), layout=False)
+        if cell_len(text) > box.content_region.width:
+            text = shell(self).activity_short
+        box.update(Content(text), layout=False)

@@ -29,6 +29,7 @@ class Shell(Protocol):
     index_tail: list[Row]  # the newest rows, from a page boundary up to index_head
     tail_read: bool  # index_head and index_tail have been read at least once
     activity: str  # what running workers are doing, for the tabs line
+    activity_short: str  # the same in short forms, for a narrow one
     semantic_state: str  # "off", "warming", "ready", "unavailable", "failed"
     semantic_hint: str  # the install hint once semantic search is known unavailable
     tiers_version: int  # bumped after every rebalance: panes showing tiers reload

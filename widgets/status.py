@@ -20,10 +20,12 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 @dataclass(eq=False)
 class ActivityChanged(Message):
-    """A worker started (text) or finished (text None): the status line says what runs."""
+    """A worker started (text) or finished (text None): the status line says what runs.
+    `short` says it in a few characters, for a tabs line too narrow for every text."""
 
     key: str
     text: str | None
+    short: str | None = None  # None: the text itself
 
     def can_replace(self, message: Message) -> bool:
         # Progress comes in bursts ("embedding 64/9,000", "128/9,000", ...): the newest wins.

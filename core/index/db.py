@@ -441,6 +441,18 @@ class IndexWriter:
             (key, value),
         )
 
+    def offer_meta(self, key: str, value: str) -> bool:
+        """set_meta for a hint (it only saves work later): False at once, writing nothing, when
+        another connection holds the write lock, rather than waiting out the busy timeout."""
+        self.conn.execute("PRAGMA busy_timeout = 0")
+        try:
+            self.set_meta(key, value)
+        except sqlite3.OperationalError:
+            return False
+        finally:
+            self.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        return True
+
     def get_meta(self, key: str) -> str | None:
         hit = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return hit[0] if hit else None

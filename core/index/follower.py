@@ -366,7 +366,8 @@ class Follower:
         digest = self._digest(base.offset, tip.offset).hexdigest()
         value = f"{tip.seq}:{tip.ts_ns}:{tip.chain}:{tip.offset}:{base.offset}:{digest}"
         if self.get_meta(VERIFIED_TAIL_KEY) != value:
-            self.set_meta(VERIFIED_TAIL_KEY, value)
+            # A hint: while another process writes the index, the next open walks these rows.
+            self.call(lambda ix: ix.offer_meta(VERIFIED_TAIL_KEY, value))
 
     def _verified_checkpoint(self) -> Tip:
         tip = _tip_of(self._meta(VERIFIED_KEY))

@@ -173,6 +173,28 @@ def test_open_walks_only_the_rows_past_what_an_earlier_open_verified(
         assert walked == [s.state().head_seq]  # only the row written since
 
 
+def test_the_digest_is_a_hint_that_never_waits_for_the_index(root: Path) -> None:
+    import sqlite3
+
+    with Store.open(root, allow_temp=True) as s:
+        for i in range(5):
+            s.put(f"{F}/{i}.md", f"{i}\n", actor=ANA)
+    other = sqlite3.connect(root / "index" / "brain.sqlite", isolation_level=None)
+    hint = "SELECT value FROM meta WHERE key = 'verified_tail'"
+    before = other.execute(hint).fetchall()
+    other.execute("BEGIN IMMEDIATE")  # another process writes the index meanwhile
+    try:
+        t0 = time.monotonic()
+        with Store.open(root, allow_temp=True) as s:
+            assert s.cannot_write is None and s.state().state == "READY"
+            opened_s = time.monotonic() - t0
+    finally:
+        other.execute("ROLLBACK")
+    assert opened_s < 2.0  # not the index's 5 s busy timeout
+    assert other.execute(hint).fetchall() == before  # the hint was left out, nothing else
+    other.close()
+
+
 @pytest.mark.parametrize("checkpoint", [True, False])
 def test_a_row_changed_after_an_open_verified_it_is_still_caught(
     root: Path, checkpoint: bool

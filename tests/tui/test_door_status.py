@@ -7,7 +7,9 @@ import shutil
 import tempfile
 
 import pytest
+from textual.widgets import Static
 
+from brain_tui.messages import ActivityChanged
 from core import door
 from tests.tui.conftest import make_app, settle, wait_until
 
@@ -31,6 +33,13 @@ async def test_the_status_line_counts_the_puts_written_through_the_door(small_st
             reply = door.put(root, f"memories/facts/door-{i}.md", b"# D\n\nthrough\n", "cli:t")
             assert reply is not None and reply.ok
         assert await wait_until(pilot, lambda: "door: 2 puts" in app.activity)
+        await settle(pilot)
+        shown = str(app.screen.query_one(".pane-tabs .activity", Static).render())
+        assert shown.strip() == "door: 2 puts"  # it fits: said whole
+        app.post_message(ActivityChanged("capture", "capture: 12 folders", "cap 12"))
+        await settle(pilot)
+        shown = str(app.screen.query_one(".pane-tabs .activity", Static).render())
+        assert shown.strip() == "door 2 · cap 12"  # both fit only in their short forms
 
 
 async def test_nothing_is_said_without_a_door(small_store, runtime):

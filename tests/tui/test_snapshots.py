@@ -220,13 +220,14 @@ def test_proposals_lessons(snap_compare, prop_store, size):
 @pytest.mark.parametrize("size", SIZES)
 def test_activity_line_with_capture_and_the_door(snap_compare, small_store, size):
     """What the tabs line says while the workstation captures and serves the door: whole at
-    120 columns, cut with an ellipsis at 80 (never wrapped onto a hidden second line)."""
+    120 columns, in short forms at 80, where the whole text would hide the door's count
+    (never wrapped onto a hidden second line)."""
     from brain_tui.messages import ActivityChanged
 
     async def before(pilot) -> None:
         await settle(pilot)
-        pilot.app.post_message(ActivityChanged("capture", "capture: 1 folder"))
-        pilot.app.post_message(ActivityChanged("door", "door: 3 puts"))
+        pilot.app.post_message(ActivityChanged("capture", "capture: 1 folder", "cap 1"))
+        pilot.app.post_message(ActivityChanged("door", "door: 3 puts", "door 3"))
         await settle(pilot)
 
     assert snap_compare(snap_app(small_store), terminal_size=size, run_before=before)
