@@ -458,6 +458,7 @@ class Store:
         writer, folded = self.session.writer, None
         if self.exit_without_checkpoint and writer is not None and writer.unflushed():
             folded = self.follower.fold_wal()
+            self.follower.hurry()  # the rows go into the index during the flush's syncfs
         self.session.close()
         if folded is not None and writer is not None and writer.synced_at < folded:
             fsio.syncfs(self.root)  # no flush began after the fold (rare): one of our own

@@ -133,6 +133,11 @@ class Applier:
             missing = self.backfill(self.index, gap.next_seq - 1)
             return self.index.apply(missing + rows, end, known)
 
+    def hurry(self) -> None:
+        """Apply what is held now, without waiting for it (a one-shot command about to flush:
+        the rows go in while its syncfs waits on the device, the GIL released)."""
+        self._urgent_put(_FLUSH)
+
     def close(self) -> None:
         if self._thread.is_alive():
             self._urgent_put(None)

@@ -181,6 +181,11 @@ class Follower:
             raise ReadOnly(f"{self.layout.root} was opened read-only")
         return fn(self.index)
 
+    def hurry(self) -> None:
+        """Start applying what the applier holds back, now; returns at once."""
+        if self._applier is not None:
+            self._applier.hurry()
+
     def drain(self) -> None:
         """Wait until everything queued so far is applied."""
         if self._applier is not None:

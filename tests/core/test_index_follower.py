@@ -252,3 +252,27 @@ def test_text_goes_in_after_the_runs_and_stays_in_order(root: Path) -> None:
             assert set(text) == _active_ids(s)  # no text without an active memory, and back
             assert sum("zeppelin" in b for b in text.values()) == 1
             assert not any("wombat" in b for b in text.values())  # purged: no text left
+
+
+def test_a_one_shot_close_fills_the_index_while_the_flush_syncs(
+    root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from core import fsio
+
+    s = Store.open(root, allow_temp=True)
+    s.exit_without_checkpoint = True  # a one-shot CLI command: os._exit follows the close
+    s.follower.hold(60.0)  # rows would wait a minute for company
+    res = s.put(f"{F}/one-shot.md", "the only write\n", actor=ANA)
+    real = fsio.syncfs
+    applied_at_sync: list[int] = []
+
+    def syncfs(path) -> None:
+        deadline = time.monotonic() + 10
+        while s.follower.applied_seq() < res.seq and time.monotonic() < deadline:
+            time.sleep(0.005)
+        applied_at_sync.append(s.follower.applied_seq())
+        real(path)
+
+    monkeypatch.setattr(fsio, "syncfs", syncfs)
+    s.close()
+    assert applied_at_sync and applied_at_sync[0] >= res.seq  # not held until after the flush
