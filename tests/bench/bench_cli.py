@@ -11,7 +11,9 @@ git` (a post-commit capture, on a commit made just before) writing itself and th
 (no cyberos pair); the import floor of any put (the interpreter with fcntl, hashlib,
 json, sqlite3 and msgspec, and of brain's only `core/__init__`, which makes msgspec's import
 lean); and, for one `brain put`, the device syncs strace counts, on
-that store and on one that 100 one-shot puts wrote (see _age_store). Every repetition first
+that store and on one that 100 one-shot puts wrote (see _age_store); and `brain put` on a
+store whose newest checkpoint is 900 rows back (all of them past it), which an open walks
+again unless the digest an earlier open recorded still matches. Every repetition first
 opens and closes the main store in-process, which checkpoints its index WAL, so the run's own
 one-shot puts never push it past SQLite's auto-checkpoint: the aged store shows that case.
 
@@ -50,6 +52,9 @@ from tests.bench.corpus import Corpus
 
 MEMORIES = 200
 AGED_PUTS = 100  # one-shot puts before the "aged store" sync count
+# Rows past the newest checkpoint in the "long tail" store (a checkpoint comes every 1,000): what
+# an open verifies again unless an earlier open's digest of them still matches.
+TAIL_ROWS = 900
 MIRROR = Path(
     os.environ.get("BRAIN_BENCH_CYBEROS_MIRROR") or "/work/.mirror/cyberskill-official+cyberos/repo"
 )
@@ -267,6 +272,15 @@ def setup(ctx: Ctx) -> None:
             store.wait_index()
         sh["cli-brain-store"] = root
         log(f"cli: brain store of {MEMORIES} memories in {now() - t0:.1f} s: {root}")
+    with scratch("cli-brain-tail") as root:
+        with Store.init(root, allow_temp=True) as store:
+            bodies = [
+                (f"memories/facts/tail/m{i}.md", f"# tail {i}\n\nrow {i}\n")
+                for i in range(TAIL_ROWS)
+            ]
+            store.batch([Store.put_intent(p, b) for p, b in bodies], "agent:bench@localhost")
+            assert store.last_checkpoint is None  # every row is past the newest checkpoint
+        sh["cli-brain-tail"] = root
     try:
         script = _install_cyberos(ctx.rebuild)
         with scratch("cli-cyberos") as root:
@@ -364,6 +378,8 @@ def _round(ctx: Ctx, first_brain: bool, tag: str) -> dict[str, float]:
         for who, cmd, body in order if first_brain else order[::-1]:
             if cmd:
                 res[f"{who}_{key}"] = _run(cmd, body)
+    tail = [*sh["cli-brain"], "--store", str(sh["cli-brain-tail"]), "put", new]
+    res["brain_put_tail"] = _run(tail, text.encode())
     res["hook_git"] = _hook_git(ctx)
     return res
 
@@ -546,6 +562,13 @@ BENCHES = [
                 check=_ms_at_most(120, 0.5),
                 pair_label="cyberos",
                 pair="cy_put_over",
+            ),
+            Metric(
+                "brain_put_tail",
+                f"  same, {TAIL_ROWS} rows past the store's newest checkpoint",
+                "ms",
+                pair_label="cyberos",
+                pair="cy_put_new",
             ),
             Metric(
                 "door_put_new",
