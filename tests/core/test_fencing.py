@@ -150,9 +150,8 @@ def test_open_verifies_from_the_newest_checkpoint_not_the_last_open(root: Path) 
 def test_open_walks_only_the_rows_past_what_an_earlier_open_verified(
     root: Path, monkeypatch
 ) -> None:
-    from core.log import tip as tip_mod
-
     from core.index.follower import TAIL_RECORD_ROWS
+    from core.log import tip as tip_mod
 
     with Store.open(root, allow_temp=True) as s:
         for i in range(TAIL_RECORD_ROWS + 5):  # no checkpoint: every row is past the newest one
