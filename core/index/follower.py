@@ -409,10 +409,8 @@ class Follower:
         if self._hashed is not None:
             a, b, h = self._hashed
             if a == start and b <= end:
-                h = h.copy()
-                h.update(self.binlog.current_bytes(b, end - b))
-                return h
-        return hashlib.sha256(self.binlog.current_bytes(start, end - start))
+                return self.binlog.hash_current(h.copy(), b, end)
+        return self.binlog.hash_current(hashlib.sha256(), start, end)
 
 
 def _tip_of(raw: str | None) -> Tip | None:

@@ -346,3 +346,17 @@ def test_the_per_put_verdict_check_sees_every_new_verdict_file(root: Path) -> No
             s.put(f"{F}/no.md", "refused\n", actor=ANA)
         path.unlink()
         s.put(f"{F}/ok.md", "fine again\n", actor=ANA)
+
+
+def test_the_tail_digest_reads_the_log_a_piece_at_a_time(tmp_path: Path) -> None:
+    import hashlib
+
+    audit = tmp_path / "audit"
+    audit.mkdir()
+    log = Binlog(audit)
+    assert log.hash_current(hashlib.sha256(), 0, 10).digest() == hashlib.sha256().digest()
+    data = os.urandom((5 << 20) // 2)  # 2.5 MiB: more than one read
+    log.current.write_bytes(data)
+    for start, end in ((0, len(data)), (7, len(data) - 3), (1 << 20, (1 << 20) + 1)):
+        got = log.hash_current(hashlib.sha256(), start, end).hexdigest()
+        assert got == hashlib.sha256(data[start:end]).hexdigest()
