@@ -122,7 +122,7 @@ class DoctorScreen(PaneScreen):
         self.query_one("#doctor-step", Static).update("starting…")
         verb = "repairing" if repair else "checking"
         self.bar.show(Content.styled(f"{verb}…", "bold $accent"))
-        self.post_message(ActivityChanged("doctor", f"doctor: {verb}…"))
+        self.post_message(ActivityChanged("doctor", f"doctor: {verb}…", "doctor…"))
         job = partial(self._doctor, repair, reason, self._cancel)
         self.run_worker(job, thread=True, exclusive=True, group="doctor", exit_on_error=False)
 

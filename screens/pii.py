@@ -297,7 +297,7 @@ class PiiScreen(PaneScreen):
 
     @work(thread=True, group="pii-write", exit_on_error=False)
     def _resolve_worker(self, path: str, action: str, kw: dict) -> None:
-        self.post_message(ActivityChanged("pii", f"{action}: {path}…"))
+        self.post_message(ActivityChanged("pii", f"{action}: {path}…", f"{action}…"))
         try:
             res = store_of(self).pii.resolve(path, action, actor=actor_of(self), **kw)
         except Exception as e:  # noqa: BLE001 - a notification; the queue reloads

@@ -140,7 +140,7 @@ class RowDetailScreen(ModalScreen[None]):
 
     def _prove(self) -> None:
         seq = self.row.seq
-        self.post_message(ActivityChanged("prove", f"proving row {seq}…"))
+        self.post_message(ActivityChanged("prove", f"proving row {seq}…", "proving…"))
         try:
             from core.verify.proofbundle import verify_bundle
 

@@ -228,7 +228,7 @@ class SyncScreen(PaneScreen):
 
     @work(thread=True, exclusive=True, group="sync-pass", exit_on_error=False)
     def _run_pass(self) -> None:
-        self.post_message(ActivityChanged("sync-now", "sync: a pass runs…"))
+        self.post_message(ActivityChanged("sync-now", "sync: a pass runs…", "sync…"))
         try:
             report = store_of(self).sync.run()
         except Exception as e:  # noqa: BLE001 - a notification; the pane reloads
@@ -504,7 +504,7 @@ class ConflictScreen(Screen):
     @work(thread=True, group="sync-resolve", exit_on_error=False)
     def _resolve(self, take: str) -> None:
         c = self.conflict
-        self.post_message(ActivityChanged("sync-resolve", f"resolving {c.path}…"))
+        self.post_message(ActivityChanged("sync-resolve", f"resolving {c.path}…", "resolving…"))
         try:
             seq = store_of(self).sync.resolve_conflict(c.path, c.origin, take, actor=actor_of(self))
         except Exception as e:  # noqa: BLE001 - a notification; the screen stays
