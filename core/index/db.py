@@ -453,6 +453,9 @@ class IndexWriter:
             self.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         return True
 
+    def delete_meta(self, key: str) -> None:
+        self.conn.execute("DELETE FROM meta WHERE key = ?", (key,))
+
     def get_meta(self, key: str) -> str | None:
         hit = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return hit[0] if hit else None

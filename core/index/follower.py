@@ -27,7 +27,7 @@ from core.index.schema import SCHEMA_VERSION
 from core.layout import Layout
 from core.log import frames
 from core.log.binlog import Binlog
-from core.log.tip import Scan, Tip
+from core.log.tip import Scan, Tip, offset_valid
 from core.models import Row
 
 if TYPE_CHECKING:
@@ -355,6 +355,8 @@ class Follower:
         claim holds only while the SHA-256 of those bytes (one read, hashed in C) matches the
         digest that open recorded. Any changed byte falls back to walking them row by row."""
         base = self._verified_checkpoint()
+        if not offset_valid(self.binlog, base):
+            return base  # a stale point (the log was consolidated or replaced): scan_from copes
         tail = self._verified_tail(base)
         return tail if tail is not None else base
 
@@ -371,11 +373,29 @@ class Follower:
         base, tip = self._verified_checkpoint(), scan.tip
         if tip.offset <= base.offset or tip.seq <= base.seq or len(scan.rows) < TAIL_RECORD_ROWS:
             return  # a few rows are cheaper to walk again than an index write at every open
-        digest = self._digest(base.offset, tip.offset).hexdigest()
-        value = f"{tip.seq}:{tip.ts_ns}:{tip.chain}:{tip.offset}:{base.offset}:{digest}"
+        if not offset_valid(self.binlog, base):
+            return  # its offset counts bytes of a file current.binlog no longer is
+        h = self._verified_digest(base, scan)
+        if h is None:
+            return
+        value = f"{tip.seq}:{tip.ts_ns}:{tip.chain}:{tip.offset}:{base.offset}:{h.hexdigest()}"
         if self.get_meta(VERIFIED_TAIL_KEY) != value:
             # A hint: while another process writes the index, the next open walks these rows.
             self.call(lambda ix: ix.offer_meta(VERIFIED_TAIL_KEY, value))
+
+    def restart_verified(self, base: Tip | None) -> None:
+        """current.binlog started afresh at base (a consolidation sealed every row before it):
+        the recorded starting points count bytes of the old file. Opens start verifying at
+        base when a checkpoint covers it, else from genesis (base None)."""
+
+        def reset(ix: IndexWriter) -> None:
+            ix.delete_meta(VERIFIED_TAIL_KEY)
+            if base is None:
+                ix.delete_meta(VERIFIED_KEY)
+            else:
+                ix.set_meta(VERIFIED_KEY, f"{base.seq}:{base.ts_ns}:{base.chain}:{base.offset}")
+
+        self.call(reset)
 
     def _verified_checkpoint(self) -> Tip:
         tip = _tip_of(self._meta(VERIFIED_KEY))
@@ -405,12 +425,27 @@ class Follower:
             return None
 
     def _digest(self, start: int, end: int) -> hashlib._Hash:
-        """SHA-256 of current.binlog's bytes [start, end), extending the one open checked."""
-        if self._hashed is not None:
-            a, b, h = self._hashed
-            if a == start and b <= end:
-                return self.binlog.hash_current(h.copy(), b, end)
+        """SHA-256 of current.binlog's bytes [start, end) as they are on disk now."""
         return self.binlog.hash_current(hashlib.sha256(), start, end)
+
+    def _verified_digest(self, base: Tip, scan: Scan) -> hashlib._Hash | None:
+        """SHA-256 of exactly the bytes this open verified from base to the scan's end, never
+        of the file as it is later: those the digest that matched vouched for, then the frames
+        the scan walked, encoded again (a frame's bytes follow from its seq, ts_ns and
+        payload, which the scan checked against them). None if they do not start at base."""
+        walked = [(row, payload) for row, payload, off in scan.rows if off >= base.offset]
+        if not walked:
+            return None
+        start = next(off for _r, _p, off in scan.rows if off >= base.offset)
+        if start == base.offset:
+            h = hashlib.sha256()
+        elif self._hashed is not None and self._hashed[:2] == (base.offset, start):
+            h = self._hashed[2].copy()
+        else:
+            return None
+        for row, payload in walked:
+            h.update(frames.encode(row.seq, row.ts_ns, payload, limit=None))
+        return h
 
 
 def _tip_of(raw: str | None) -> Tip | None:

@@ -93,6 +93,10 @@ def _consolidate_locked(store: Store, w: Writer, min_rows: int) -> ConsolidateRe
         except BrainError as e:  # the seal stands; the next checkpoint covers it
             result.notes.append(f"no checkpoint was signed: {e}")
     result.checkpoint = _newest(store)
+    # Where opens start verifying: the seal's end when a checkpoint covers it (as any row
+    # before a checkpoint, the sealed rows are `brain doctor`'s to walk), else genesis.
+    covered = result.checkpoint is not None and result.checkpoint >= last.seq
+    store.follower.restart_verified(base if covered else None)
     return result
 
 
@@ -100,7 +104,6 @@ def _reset_offsets(ix, base: Tip) -> None:
     applied, _offset = ix.last_applied()
     if applied <= base.seq:
         ix.set_meta("last_applied_offset", "0")
-    ix.set_meta("verified", f"{base.seq}:{base.ts_ns}:{base.chain}:0")
 
 
 def _newest(store: Store) -> int | None:

@@ -360,3 +360,72 @@ def test_the_tail_digest_reads_the_log_a_piece_at_a_time(tmp_path: Path) -> None
     for start, end in ((0, len(data)), (7, len(data) - 3), (1 << 20, (1 << 20) + 1)):
         got = log.hash_current(hashlib.sha256(), start, end).hexdigest()
         assert got == hashlib.sha256(data[start:end]).hexdigest()
+
+
+def _consolidated(root: Path) -> tuple[str | None, int]:
+    """A store whose rows were sealed after an open recorded its starting points; returns
+    the meta the open recorded before the seal, and the last sealed seq."""
+    from core.index.follower import TAIL_RECORD_ROWS
+
+    with Store.open(root, allow_temp=True) as s:
+        for i in range(TAIL_RECORD_ROWS + 40):
+            s.put(f"{F}/old-{i}.md", f"old {i}\n", actor=ANA)
+        s.checkpoint()
+        for i in range(20):
+            s.put(f"{F}/past-{i}.md", f"past {i}\n", actor=ANA)
+    Store.open(root, allow_temp=True).close()  # records the checkpoint's row and a digest
+    before = _meta(root, "verified_checkpoint")
+    with Store.open(root, allow_temp=True) as s:
+        res = s.consolidate()
+        assert res.sealed is not None and res.checkpoint == res.last_seq
+        return before, res.last_seq
+
+
+def _new_rows_then_tamper(root: Path, sealed_end: int) -> None:
+    from core.index.follower import TAIL_RECORD_ROWS
+
+    with Store.open(root, allow_temp=True) as s:
+        for i in range(3 * TAIL_RECORD_ROWS):  # the new file outgrows the old offsets
+            s.put(f"{F}/new-{i}.md", f"new {i}\n", actor=ANA)
+    Store.open(root, allow_temp=True).close()  # walks, and may record what it walked
+    data = bytearray((root / "audit/current.binlog").read_bytes())
+    victim = next(f for f in frames.iter_frames(bytes(data)) if f.seq == sealed_end + 3)
+    data[victim.offset + frames.HEADER_SIZE + 10] ^= 0x01  # early in the new file
+    (root / "audit/current.binlog").write_bytes(bytes(data))
+
+
+def test_a_consolidation_moves_where_opens_start_to_the_seal(root: Path, monkeypatch) -> None:
+    from core.log import tip as tip_mod
+
+    _before, sealed_end = _consolidated(root)
+    assert _meta(root, "verified_tail") is None  # it counted bytes of the old file
+    assert _meta(root, "verified_checkpoint").startswith(f"{sealed_end}:")
+    walked: list[int] = []
+    real = tip_mod.verify_row
+
+    def counting(row, payload, prev):
+        walked.append(row.seq)
+        return real(row, payload, prev)
+
+    monkeypatch.setattr(tip_mod, "verify_row", counting)
+    with Store.open(root, allow_temp=True) as s:
+        assert s.state().state == "READY"
+    assert walked and min(walked) > sealed_end  # the sealed rows are the doctor's to walk
+    _new_rows_then_tamper(root, sealed_end)
+    with Store.open(root, allow_temp=True) as s:
+        assert s.state().state == "FROZEN_HUMAN", s.state().problem
+
+
+def test_a_starting_point_the_log_no_longer_has_vouches_for_nothing(root: Path) -> None:
+    """As if the consolidation had left the old starting point (a crash, an older build): its
+    offset counts bytes of the old file, and no digest may be anchored on it."""
+    import sqlite3
+
+    before, sealed_end = _consolidated(root)
+    conn = sqlite3.connect(root / "index" / "brain.sqlite")
+    conn.execute("UPDATE meta SET value = ? WHERE key = 'verified_checkpoint'", (before,))
+    conn.commit()
+    conn.close()
+    _new_rows_then_tamper(root, sealed_end)
+    with Store.open(root, allow_temp=True) as s:
+        assert s.state().state == "FROZEN_HUMAN", s.state().problem
