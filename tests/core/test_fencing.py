@@ -151,20 +151,12 @@ def test_open_walks_only_the_rows_past_what_an_earlier_open_verified(
     root: Path, monkeypatch
 ) -> None:
     from core.index.follower import TAIL_RECORD_ROWS
-    from core.log import tip as tip_mod
 
     with Store.open(root, allow_temp=True) as s:
         for i in range(TAIL_RECORD_ROWS + 5):  # no checkpoint: every row is past the newest one
             s.put(f"{F}/{i}.md", f"{i}\n", actor=ANA)
     Store.open(root, allow_temp=True).close()  # verifies them and records their digest
-    walked: list[int] = []
-    real = tip_mod.verify_row
-
-    def counting(row, payload, prev):
-        walked.append(row.seq)
-        return real(row, payload, prev)
-
-    monkeypatch.setattr(tip_mod, "verify_row", counting)
+    walked = _count_walked(monkeypatch)
     Store.open(root, allow_temp=True).close()
     assert walked == []  # the bytes are unchanged: nothing to walk again
     recorded = _meta(root, "verified_tail")
@@ -175,6 +167,21 @@ def test_open_walks_only_the_rows_past_what_an_earlier_open_verified(
         assert walked == [s.state().head_seq]  # only the row written since
     # A walk that short is not worth an index write at every open: the digest stays.
     assert _meta(root, "verified_tail") == recorded is not None
+
+
+def _count_walked(monkeypatch) -> list[int]:
+    """The seqs of the rows opens verify one by one from now on."""
+    from core.log import tip as tip_mod
+
+    walked: list[int] = []
+    real = tip_mod.verify_row
+
+    def counting(row, payload, prev):
+        walked.append(row.seq)
+        return real(row, payload, prev)
+
+    monkeypatch.setattr(tip_mod, "verify_row", counting)
+    return walked
 
 
 def _meta(root: Path, key: str) -> str | None:
@@ -395,19 +402,10 @@ def _new_rows_then_tamper(root: Path, sealed_end: int) -> None:
 
 
 def test_a_consolidation_moves_where_opens_start_to_the_seal(root: Path, monkeypatch) -> None:
-    from core.log import tip as tip_mod
-
     _before, sealed_end = _consolidated(root)
     assert _meta(root, "verified_tail") is None  # it counted bytes of the old file
     assert _meta(root, "verified_checkpoint").startswith(f"{sealed_end}:")
-    walked: list[int] = []
-    real = tip_mod.verify_row
-
-    def counting(row, payload, prev):
-        walked.append(row.seq)
-        return real(row, payload, prev)
-
-    monkeypatch.setattr(tip_mod, "verify_row", counting)
+    walked = _count_walked(monkeypatch)
     with Store.open(root, allow_temp=True) as s:
         assert s.state().state == "READY"
     assert walked and min(walked) > sealed_end  # the sealed rows are the doctor's to walk
