@@ -81,13 +81,16 @@ def journal(ctx) -> Finding:
         return ok("the journal is empty: every applied row is durable")
     from core.write.journal import Journal
 
+    # Asked before reading: a writer that lets the lock go meanwhile empties its journal first
+    # (flush, then release), and its records read just before must not pass for a crash's.
+    live = ctx.live
     try:
         recs, end, torn_bytes = Journal.read_path(jpath)
     except CorruptLog as e:
-        if ctx.live:  # read while the writer appends: what it is writing now is not settled
+        if live:  # read while the writer appends: what it is writing now is not settled
             return ok(f"a writer holds the lock; its journal is {size:,} bytes in flight")
         return warn(str(e), ["audit/journal.wal"])
-    if ctx.live:
+    if live:
         # The file's size counts the filler a writer reserves for its next records: the
         # records in flight are what precedes it.
         return ok(
@@ -96,6 +99,10 @@ def journal(ctx) -> Finding:
         )
     if not recs and not torn_bytes:
         return ok("the journal holds no record (only filler a writer reserved before it stopped)")
+    from core.write.lock import is_locked
+
+    if is_locked(ctx.layout.lock):  # a writer took the lock since: it replays what it finds
+        return ok(f"a writer took the lock while the journal was read ({len(recs)} record(s))")
     torn = f", then {torn_bytes:,} torn bytes" if torn_bytes else ""
     return warn(
         f"the journal holds {len(recs)} record(s){torn} that a crashed writer left;"

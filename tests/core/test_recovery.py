@@ -446,3 +446,56 @@ def test_the_doctor_counts_a_live_writers_records_not_its_filler(root: Path) -> 
             finding = other.doctor().result("chain.journal")
     assert finding is not None and finding.status == "PASS", finding
     assert f"holds 3 record(s) in flight ({end:,} bytes)" in finding.detail, finding.detail
+
+
+def test_a_writer_that_lets_go_while_the_doctor_reads_left_no_crash(
+    root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from core.write import journal as journal_mod
+
+    s = Store.open(root, allow_temp=True)
+    for name in ("a", "b"):
+        s.put(f"memories/facts/going-{name}.md", f"{name}\n", actor="x:y")
+    real = journal_mod.Journal.read_path
+
+    def read_then_release(path):
+        found = real(path)
+        s.close()  # the writer flushes, empties its journal and lets the lock go right after
+        return found
+
+    monkeypatch.setattr(journal_mod.Journal, "read_path", staticmethod(read_then_release))
+    with Store.open(root, allow_temp=True, read_only=True) as other:
+        finding = other.doctor().result("chain.journal")
+    assert finding is not None and finding.status == "PASS", finding
+
+
+def test_a_crashed_journal_a_writer_replays_while_the_doctor_reads_is_in_flight(
+    tmp_path: Path, root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from core.write import journal as journal_mod
+    from core.write import writer as writer_mod
+
+    _crash_after_third(tmp_path, root)
+    monkeypatch.setattr(writer_mod, "IDLE_RELEASE_S", 60.0)  # the writer keeps the lock
+    real = journal_mod.Journal.read_path
+    writers: list[Store] = []
+    came = False
+
+    def read_then_a_writer_comes(path):
+        nonlocal came
+        found = real(path)
+        if not came:  # the doctor's read: then a writer takes the lock and replays the records
+            came = True
+            writers.append(Store.open(root, allow_temp=True))
+        return found
+
+    monkeypatch.setattr(journal_mod.Journal, "read_path", staticmethod(read_then_a_writer_comes))
+    try:
+        with Store.open(root, allow_temp=True, read_only=True) as other:
+            finding = other.doctor().result("chain.journal")
+        assert writers  # the writer came while the doctor read
+    finally:
+        for w in writers:
+            w.close()
+    assert finding is not None and finding.status == "PASS", finding
+    assert "took the lock while the journal was read (3 record(s))" in finding.detail
