@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -389,14 +390,10 @@ class IndexWriter:
         """Fold the WAL into the database file now and cut it (best effort). wait=False: give
         up at once, not after the busy timeout, when another process reads or writes."""
         try:
-            if not wait:
-                self.conn.execute("PRAGMA busy_timeout = 0")
-            self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            with _waiting(self.conn, BUSY_TIMEOUT_MS if wait else 0):
+                self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
         except sqlite3.Error:
             pass  # busy (another process reads): a later command tries again
-        finally:
-            if not wait:
-                self.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
 
     def fold_unsynced(self) -> bool:
         """Fold the WAL into the database file without SQLite's two syncs: a one-shot put's
@@ -444,13 +441,11 @@ class IndexWriter:
     def offer_meta(self, key: str, value: str) -> bool:
         """set_meta for a hint (it only saves work later): False at once, writing nothing, when
         another connection holds the write lock, rather than waiting out the busy timeout."""
-        self.conn.execute("PRAGMA busy_timeout = 0")
         try:
-            self.set_meta(key, value)
+            with _waiting(self.conn, 0):
+                self.set_meta(key, value)
         except sqlite3.OperationalError:
             return False
-        finally:
-            self.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         return True
 
     def delete_meta(self, key: str) -> None:
@@ -465,6 +460,20 @@ class IndexWriter:
             self._fold_guard.close()
             self._fold_guard = None
         self.conn.close()
+
+
+@contextmanager
+def _waiting(conn: sqlite3.Connection, ms: int) -> Iterator[None]:
+    """conn waits at most ms for another connection's lock inside the block (the busy timeout
+    it has otherwise, BUSY_TIMEOUT_MS, after it)."""
+    if ms == BUSY_TIMEOUT_MS:
+        yield
+        return
+    conn.execute(f"PRAGMA busy_timeout = {ms}")
+    try:
+        yield
+    finally:
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
 
 
 class IndexReader:

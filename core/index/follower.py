@@ -379,9 +379,8 @@ class Follower:
         if h is None:
             return
         value = f"{tip.seq}:{tip.ts_ns}:{tip.chain}:{tip.offset}:{base.offset}:{h.hexdigest()}"
-        if self.get_meta(VERIFIED_TAIL_KEY) != value:
-            # A hint: while another process writes the index, the next open walks these rows.
-            self.call(lambda ix: ix.offer_meta(VERIFIED_TAIL_KEY, value))
+        # A hint: while another process writes the index, the next open walks these rows.
+        self.call(lambda ix: ix.offer_meta(VERIFIED_TAIL_KEY, value))
 
     def restart_verified(self, base: Tip | None) -> None:
         """current.binlog started afresh at base (a consolidation sealed every row before it):
@@ -433,17 +432,17 @@ class Follower:
         of the file as it is later: those the digest that matched vouched for, then the frames
         the scan walked, encoded again (a frame's bytes follow from its seq, ts_ns and
         payload, which the scan checked against them). None if they do not start at base."""
-        walked = [(row, payload) for row, payload, off in scan.rows if off >= base.offset]
+        walked = [(row, payload, off) for row, payload, off in scan.rows if off >= base.offset]
         if not walked:
             return None
-        start = next(off for _r, _p, off in scan.rows if off >= base.offset)
+        start = walked[0][2]
         if start == base.offset:
             h = hashlib.sha256()
         elif self._hashed is not None and self._hashed[:2] == (base.offset, start):
             h = self._hashed[2].copy()
         else:
             return None
-        for row, payload in walked:
+        for row, payload, _off in walked:
             h.update(frames.encode(row.seq, row.ts_ns, payload, limit=None))
         return h
 

@@ -75,7 +75,7 @@ class Request(msgspec.Struct, eq=False):
     value: object = None
     # Builds the intents (validation included) on the thread leading the group, just before
     # they are planned; a failure fails this request alone, as a planning error does.
-    prepare: Callable[[], Sequence[Intent]] | None = None
+    prepare: Prepare | None = None
 
     def finish(self) -> None:
         self.finished = True
@@ -174,7 +174,7 @@ class Writer:
         self,
         intents: Sequence[Intent],
         actor: str,
-        prepare: Callable[[], Sequence[Intent]] | None = None,
+        prepare: Prepare | None = None,
     ) -> list[Result]:
         req = self._call(Request(intents, actor, prepare=prepare))
         assert req.results is not None
