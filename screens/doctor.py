@@ -155,7 +155,9 @@ class DoctorScreen(PaneScreen):
         self.query_one(ProgressBar).update(total=max(1, message.total), progress=message.done)
         step = f"{message.done}/{message.total}  {message.label}"
         self.query_one("#doctor-step", Static).update(Content(step))
-        self.post_message(ActivityChanged("doctor", f"doctor {message.done}/{message.total}"))
+        done, total = message.done, message.total
+        short = f"doctor {100 * done // max(total, 1)}%"
+        self.post_message(ActivityChanged("doctor", f"doctor {done}/{total}", short))
 
     def on_doctor_screen_finished(self, message: Finished) -> None:
         self._cancel = None
