@@ -62,7 +62,7 @@ def finish_purges(layout: Layout, follower: Follower, writer: Writer) -> list[st
         warning = follower.call(partial(_scrub, purged_paths=purged))
         if warning:
             notes.append(f"purge seq {seq}: {warning}")
-        writer.flush()
+        writer.flush(durable=True)  # before the seq leaves purge.pending (Writer.flush)
         _drop_pending(layout, seq)
         notes.append(f"purge seq {seq}: every copy of {row.path} destroyed")
     return notes

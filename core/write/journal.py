@@ -271,25 +271,38 @@ class Journal:
         caller decides whether the record stands."""
         data = record.encode()
         at = self.size
-        fsio.pwrite(self._fd, data, at)
-        self.size = at + len(data)
-        if self.size > self.end:
-            self.end = self.size
-            if at:  # not the tenure's first record: more are likely to follow
-                fsio.pwrite(self._fd, bytes((FILL,)) * RESERVE, self.end)
-                self.end += RESERVE
         helper = staging
-        if helper is not None:
-            try:
+        try:
+            fsio.pwrite(self._fd, data, at)
+            self.size = at + len(data)
+            if self.size > self.end:
+                self.end = self.size
+                if at:  # not the tenure's first record: more are likely to follow
+                    self._reserve()
+            if helper is not None:
                 fsio.fdatasync(self._fd)
-            except BaseException:
-                helper.wait(quiet=True)  # never return while it still writes
-                raise
+        except BaseException:
+            if helper is not None:
+                # Never return while it still writes: the caller removes what it staged, and
+                # an error it met belongs to this group, not to the next one.
+                helper.wait(quiet=True)
+            raise
+        if helper is not None:
             helper.wait()
             return
         if during is not None:
             during()
         fsio.fdatasync(self._fd)
+
+    def _reserve(self) -> None:
+        """Write the filler past the records. Only a speed-up: if the disk refuses it (full),
+        the record stands and later ones append; the part written reads as filler."""
+        try:
+            fsio.pwrite(self._fd, bytes((FILL,)) * RESERVE, self.end)
+        except OSError:
+            self.end = max(self.end, os.fstat(self._fd).st_size)
+            return
+        self.end += RESERVE
 
     def read(self) -> tuple[list[Record], int, int]:
         return self.read_path(self.path)
@@ -322,9 +335,11 @@ class Journal:
         # The flush's cut is not synced (PROTOCOL): replay is idempotent and skips records the
         # binlog already holds, so a truncation lost to a power cut only costs a replay.
         fsio.ftruncate(self._fd, size)
+        # Before the sync, which may fail: the next record goes where the file now ends (a
+        # stale size would leave a hole of zeros that reads as the end, cutting that record).
+        self.size = self.end = size
         if durable:
             fsio.fdatasync(self._fd)
-        self.size = self.end = size
         fsio.preallocate(self._fd, PREALLOCATE)  # truncation gave the blocks back
 
     def close(self) -> None:

@@ -540,13 +540,20 @@ class Writer:
         finally:
             self.lock.release()
 
-    def flush(self) -> None:
-        """Make everything applied durable, then empty the journal (under the lock only)."""
-        if self.journal is None or self.journal.size == 0:
+    def flush(self, *, durable: bool = False) -> None:
+        """Make everything applied durable, then empty the journal (under the lock only).
+
+        durable: the cut is synced too, even of an empty journal (an earlier cut may not have
+        reached the disk). A purge's flush is: replaying a record older than the purge after a
+        power cut would write the purged content back, with nothing left to destroy it again."""
+        if self.journal is None:
             return
-        self.synced_at = time.monotonic()  # what was written before this is durable after it
-        fsio.syncfs(self.layout.root)
-        self.journal.cut(0)
+        if self.journal.size:
+            self.synced_at = time.monotonic()  # what was written before this is durable after it
+            fsio.syncfs(self.layout.root)
+        elif not durable:
+            return
+        self.journal.cut(0, durable=durable)
 
     def unflushed(self) -> bool:
         """Rows in the journal: the writer's close will flush (read without the token: a
@@ -666,9 +673,13 @@ class Writer:
                 if isinstance(e, Exception):
                     raise Frozen(self.frozen) from e
                 raise
-            self._flush_if_big()
         for req in batch:
             req.finish()
+        if rows:
+            # After the callers heard: their rows are durable whatever the flush meets (a
+            # failed syncfs leaves the journal uncut, to replay; the requests still queued hear
+            # the error).
+            self._flush_if_big()
         return later
 
     def _plan(

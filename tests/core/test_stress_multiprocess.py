@@ -203,7 +203,7 @@ class Driver:
             )
             return
         self.stats.cli_door += what.startswith("put") and "through its door" in err
-        self._record(what, out, body)
+        self._record(what, out, body, f"killer {killer}, stderr {err.strip()[-300:]!r}")
 
     def quiet_step(self) -> None:
         """Every live writer goes idle (store open, service loop running); a CLI put that
@@ -231,12 +231,12 @@ class Driver:
                 )
                 return
             self.stats.quiet += 1
-            self._record("put", out, body)
+            self._record("put", out, body, f"quiet step, stderr {err.strip()[-300:]!r}")
         finally:
             for pid in live:
                 kill(pid, signal.SIGUSR2)
 
-    def _record(self, what: str, out: str, body: bytes) -> None:
+    def _record(self, what: str, out: str, body: bytes, how: str = "") -> None:
         """What a CLI call that exited 0 acknowledged (its output)."""
         if what == "put-text":  # "put  seq N  PATH  commit HEX" (or "unchanged  ...")
             status, _seq, seq, path, _commit, commit = out.split()[:6]
@@ -244,7 +244,16 @@ class Driver:
                 sha = hashlib.sha256(body).hexdigest()
                 self.cli_acks.append(ack("put", int(seq), path, commit, None, sha, "cli"))
             return
-        doc = json.loads(out) if what != "export" or out.strip() else {}
+        try:
+            doc = json.loads(out) if what != "export" or out.strip() else {}
+        except ValueError:
+            # A command that succeeded must say what it did: name it instead of a bare
+            # JSONDecodeError from the harness.
+            self.stats.unexpected.append(
+                f"step {self.stats.steps}: brain {what} exited 0 without its JSON:"
+                f" {out[:200]!r} ({how})"
+            )
+            return
         if what in ("put", "move", "delete") and doc.get("row"):
             row = doc["row"]
             sha = hashlib.sha256(body).hexdigest() if what == "put" else None
