@@ -12,17 +12,27 @@ else `/tmp/brain-door-<uid>`), named after the store's real path; of the hosts t
 on a store, the holder of the socket's flock serves and the others stand by. A request is one
 put (the store's root, path, body, actor, metadata, as `brain put` or a hook writes it), or
 `who` (which process serves); the reply is the put's result or its error's message. The
-server checks the peer's uid and that the request names its own store. A put_if is never
-sent (see cmd_put). Whatever goes wrong before a reply arrives (no socket, a stale one, a
-server that dies or is closing), the client writes the put itself: a put of the same body and
-metadata again is a no-op ("unchanged"), so a put the dying server did commit is not written
-twice.
+server checks the peer's uid and that the request names its own store (its path, and the
+folder's device and inode: a store replaced at the same path is another store); the client
+checks the server's uid. A put_if is never sent (see cmd_put).
+
+A put is written only while its client still waits for it. The server answers a put request
+with ACCEPTED and writes it only once the client says GO; the request carries a deadline
+(wall clock) past which the server's writer refuses to start it. So a client that gave up (no
+ACCEPTED within ACCEPT_TIMEOUT_S: a host stopped or too busy to answer; or no reply by its
+deadline) can write the put itself without a late copy from the door landing on top of later
+writes. Whatever goes wrong before a reply arrives (no socket, a stale one, a server that dies
+or is closing), the client writes the put itself: a put of the same body and metadata again is
+a no-op ("unchanged"), so a put the dying server did commit is not written twice. Left open: a
+host stopped between planning the put and its commit point (milliseconds) that resumes after
+the client gave up commits it late.
 """
 
 from __future__ import annotations
 
 import os
 import struct
+import time
 import zlib
 from typing import Any  # free: msgspec imports typing itself
 
@@ -35,14 +45,23 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
 if TYPE_CHECKING:
     import socket
 
-VERSION = 2  # 2: a put carries `extra` and `parse_frontmatter` (the hooks' puts)
+# 2: a put carries `extra` and `parse_frontmatter` (the hooks' puts). 3: the store's identity,
+# a deadline, and the ACCEPTED/GO exchange before a put is written.
+VERSION = 3
 DISABLE_ENV = "BRAIN_DOOR"  # "0": every put writes itself (and no process opens a door)
 # A request carries at most one body of the put limit, plus its path, actor and root.
 MAX_REQUEST = limits.MAX_BODY_BYTES + (64 << 10)
 MAX_REPLY = 1 << 20
-# The client's wait for the reply: the server's put may wait up to its lock timeout (5 s) for
-# another process's writer, then commit. Past this the client writes the put itself.
+# The put's deadline: the server's put may wait up to its lock timeout (5 s) for another
+# process's writer, or behind a long task of its own (an export), then commit. Past it the
+# server's writer does not start the put, and GRACE_S later the client writes it itself.
 REPLY_TIMEOUT_S = 60.0
+GRACE_S = 5.0
+# A live server reads a request and answers ACCEPTED at once; one that does not within this
+# (stopped, hung) is walked past: it will not write the put, which waits for GO.
+ACCEPT_TIMEOUT_S = 5.0
+ACCEPTED = b"brain-door-accepted"
+GO = b"go"
 _LEN = struct.Struct(">I")
 
 
@@ -65,6 +84,8 @@ class PutRequest(msgspec.Struct, tag="put", forbid_unknown_fields=True):
     classification: str | None = None
     extra: dict[str, Any] | None = None
     parse_frontmatter: bool = True
+    store: str = ""  # identity(root) as the client saw it
+    deadline_ns: int = 0  # wall clock (time.time_ns) past which the put must not start
 
 
 class WhoRequest(msgspec.Struct, tag="who", forbid_unknown_fields=True):
@@ -72,6 +93,7 @@ class WhoRequest(msgspec.Struct, tag="who", forbid_unknown_fields=True):
 
     v: int
     root: str
+    store: str = ""
 
 
 Request = PutRequest | WhoRequest
@@ -98,6 +120,16 @@ class PutResult(msgspec.Struct):
     commit: str
     changed: bool = True
     notes: list[str] = []
+
+
+class Expired(BrainError):
+    """A door's put not started by its deadline: its client writes it itself (or did)."""
+
+
+def identity(root: str) -> str:
+    """The store folder's device and inode: a store replaced at the same path differs."""
+    st = os.stat(root)
+    return f"{st.st_dev}:{st.st_ino}"
 
 
 def result_of(reply: Reply) -> PutResult:
@@ -152,7 +184,8 @@ def put(
     (FIELDS, `extra`, `parse_frontmatter`). None when there is no door or no reply came (the
     caller writes the put itself); a reply with `error` when the put failed there."""
     real = os.path.realpath(root)
-    return _ask(real, PutRequest(VERSION, real, path, body, actor, **(fields or {})))
+    req = PutRequest(VERSION, real, path, body, actor, **(fields or {}))
+    return _ask(real, req)
 
 
 def who(root: str) -> Reply | None:
@@ -167,6 +200,10 @@ def _ask(real: str, req: Request, timeout: float = REPLY_TIMEOUT_S) -> Reply | N
     where = socket_path(real)
     if where is None or not os.path.exists(where):
         return None  # no door (a put that writes itself does not even import socket)
+    try:
+        req.store = identity(real)
+    except OSError:
+        return None  # no store there: the caller's own open says why
     import socket
 
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -176,10 +213,15 @@ def _ask(real: str, req: Request, timeout: float = REPLY_TIMEOUT_S) -> Reply | N
             s.connect(where)
         except OSError:
             return None  # no door, a stale socket, a full backlog
-        s.settimeout(timeout)
+        if not same_user(s):
+            return None  # a socket another user put there: never hand it a body
         try:
-            send(s, msgspec.msgpack.encode(req))
-            raw = recv(s, MAX_REPLY)
+            if isinstance(req, PutRequest):
+                raw = _put_exchange(s, req)
+            else:
+                s.settimeout(timeout)
+                send(s, msgspec.msgpack.encode(req))
+                raw = recv(s, MAX_REPLY)
         except (OSError, BrainError):  # a timeout, a reset, a reply over its limit
             return None
         if raw is None:
@@ -193,24 +235,64 @@ def _ask(real: str, req: Request, timeout: float = REPLY_TIMEOUT_S) -> Reply | N
         s.close()
 
 
+def _put_exchange(s: socket.socket, req: PutRequest) -> bytes | None:
+    """Request, ACCEPTED, GO, reply: the server writes the put only after GO, and not after
+    the deadline, so once this gives up (None) no late copy of the put can land."""
+    req.deadline_ns = time.time_ns() + int(REPLY_TIMEOUT_S * 1e9)
+    s.settimeout(ACCEPT_TIMEOUT_S)
+    send(s, msgspec.msgpack.encode(req))
+    first = recv(s, MAX_REPLY)
+    if first != ACCEPTED:
+        return first  # a refusal (retry), or None: the server hung up
+    send(s, GO)
+    s.settimeout(max(0.001, (req.deadline_ns - time.time_ns()) / 1e9 + GRACE_S))
+    return recv(s, MAX_REPLY)
+
+
+def same_user(s: socket.socket) -> bool:
+    """The peer runs as this user (Linux's SO_PEERCRED; elsewhere the private folder is the
+    guard)."""
+    import socket
+
+    opt = getattr(socket, "SO_PEERCRED", None)
+    if opt is None:
+        return True
+    creds = s.getsockopt(socket.SOL_SOCKET, opt, struct.calcsize("3i"))
+    _pid, uid, _gid = struct.unpack("3i", creds)
+    return uid == os.getuid()
+
+
 def send(s: socket.socket, payload: bytes) -> None:
     s.sendall(_LEN.pack(len(payload)) + payload)
 
 
 def recv(s: socket.socket, limit: int) -> bytes | None:
     """One frame, or None when the peer closed first. A frame over limit is refused."""
-    head = _recv_exact(s, _LEN.size)
+    n = recv_length(s, limit)
+    return None if n is None else recv_exact(s, n)
+
+
+def recv_length(s: socket.socket, limit: int) -> int | None:
+    """A frame's length (None when the peer closed first); over limit is refused."""
+    head = recv_exact(s, _LEN.size)
     if head is None:
         return None
     (n,) = _LEN.unpack(head)
     if n > limit:
         raise BrainError(f"a door message of {n:,} bytes is over its limit of {limit:,}")
-    return _recv_exact(s, n)
+    return n
 
 
-def _recv_exact(s: socket.socket, n: int) -> bytes | None:
+def recv_exact(s: socket.socket, n: int, deadline: float | None = None) -> bytes | None:
+    """n bytes, or None when the peer closed first; by `deadline` (time.monotonic) if given,
+    however slowly they trickle in."""
     buf = bytearray()
     while len(buf) < n:
+        if deadline is not None:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError("the door message did not arrive in time")
+            s.settimeout(left)
         chunk = s.recv(min(n - len(buf), 1 << 20))
         if not chunk:
             return None

@@ -10,20 +10,28 @@ from __future__ import annotations
 
 import os
 import socket
-import struct
 import threading
+import time
 
 import msgspec
 
 from core.door import (
+    ACCEPTED,
     FIELDS,
+    GO,
     MAX_REQUEST,
     VERSION,
+    Expired,
+    PutRequest,
     Reply,
     Request,
     WhoRequest,
     enabled,
+    identity,
     recv,
+    recv_exact,
+    recv_length,
+    same_user,
     send,
     socket_path,
 )
@@ -36,7 +44,10 @@ if TYPE_CHECKING:
     from core.write.planner import Result
 
 MAX_CLIENTS = 16  # connections served at once; more are closed (their clients write themselves)
-READ_TIMEOUT_S = 10.0  # a client that stops sending mid-request
+READ_TIMEOUT_S = 10.0  # a whole request must arrive within this, however it trickles in
+# Request bytes held at once across clients (each request is read whole before it is decoded):
+# past it a connection is closed unread and its client writes the put itself.
+MAX_BUFFERED = 2 * MAX_REQUEST
 STANDBY_S = 1.0  # how often a standing-by process tries to take over the door
 
 
@@ -48,7 +59,9 @@ class Door:
 
     def __init__(self, root: str, put: Callable[..., Result], program: str) -> None:
         self.root = os.path.realpath(root)
+        self._store = identity(self.root)  # the folder this host has open, moved or not
         self._put = put
+        self._buffered = 0  # request bytes being read (MAX_BUFFERED)
         self._program = program
         self._closing = False
         self._slots = threading.BoundedSemaphore(MAX_CLIENTS)
@@ -181,44 +194,76 @@ class Door:
     def _serve(self, conn: socket.socket) -> None:
         try:
             with conn:
-                if not _same_user(conn):
+                if not same_user(conn):
                     return
-                conn.settimeout(READ_TIMEOUT_S)
-                with self._mu:
-                    self._reading.add(conn)
-                try:
-                    raw = recv(conn, MAX_REQUEST)
-                except (OSError, BrainError):
-                    return
-                finally:
-                    with self._mu:
-                        self._reading.discard(conn)
+                raw = self._read(conn)
                 if raw is None:
                     return
-                reply = self._answer(raw)
-                try:
-                    send(conn, msgspec.msgpack.encode(reply))
-                except OSError:
-                    pass  # the client went away; its put stands (a retry finds it unchanged)
+                req, refusal = self._decode(raw)
+                if req is None or isinstance(req, WhoRequest):
+                    self._reply(conn, refusal or Reply(True))
+                    return
+                # Written only while its client still waits: it says GO after ACCEPTED (one
+                # that gave up, or whose request is read late, after a stop, never does).
+                send(conn, ACCEPTED)
+                conn.settimeout(READ_TIMEOUT_S)
+                if recv(conn, len(GO)) != GO:
+                    return
+                self._reply(conn, self._write(req))
+        except (OSError, BrainError):
+            pass  # the client went away; a put it had said GO to stands (a retry: unchanged)
+        except Exception:  # noqa: BLE001 - a client must never end the host (the TUI) with a traceback
+            pass
         finally:
             with self._mu:
                 self._clients.discard(threading.current_thread())
             self._slots.release()
 
-    def _answer(self, raw: bytes) -> Reply:
-        reply = self._run(raw)
-        reply.pid, reply.program = os.getpid(), self._program
-        return reply
+    def _read(self, conn: socket.socket) -> bytes | None:
+        """The request, read whole within READ_TIMEOUT_S; None when it is not (the peer closed,
+        it trickles, it is over MAX_REQUEST, or too many bytes are being read already)."""
+        deadline = time.monotonic() + READ_TIMEOUT_S
+        with self._mu:
+            self._reading.add(conn)
+        n = 0
+        try:
+            conn.settimeout(READ_TIMEOUT_S)
+            size = recv_length(conn, MAX_REQUEST)
+            if size is None:
+                return None
+            with self._mu:
+                if self._buffered + size > MAX_BUFFERED:
+                    return None
+                n = size
+                self._buffered += n
+            return recv_exact(conn, size, deadline)
+        except (OSError, BrainError):
+            return None
+        finally:
+            with self._mu:
+                self._reading.discard(conn)
+                self._buffered -= n
 
-    def _run(self, raw: bytes) -> Reply:
+    def _reply(self, conn: socket.socket, reply: Reply) -> None:
+        reply.pid, reply.program = os.getpid(), self._program
+        send(conn, msgspec.msgpack.encode(reply))
+
+    def _decode(self, raw: bytes) -> tuple[Request | None, Reply | None]:
+        """The request, or a refusal (retry: the client writes the put itself)."""
         try:
             req = msgspec.msgpack.decode(raw, type=Request)
-        except msgspec.DecodeError as e:
-            return Reply(False, retry=True, error=f"unreadable request ({e})")
-        if req.v != VERSION or req.root != self.root or self._closing:
-            return Reply(False, retry=True)
-        if isinstance(req, WhoRequest):
-            return Reply(True)
+        except (msgspec.DecodeError, RecursionError) as e:
+            return None, Reply(False, retry=True, error=f"unreadable request ({e})")
+        if (
+            req.v != VERSION
+            or req.root != self.root
+            or req.store != self._store  # the path now names another store folder
+            or self._closing
+        ):
+            return None, Reply(False, retry=True)
+        return req, None
+
+    def _write(self, req: PutRequest) -> Reply:
         try:
             fields = {f: getattr(req, f) for f in FIELDS}
             if req.extra is not None:
@@ -228,8 +273,11 @@ class Door:
                 req.body,
                 actor=req.actor,
                 parse_frontmatter=req.parse_frontmatter,
+                deadline_ns=req.deadline_ns,
                 **fields,
             )
+        except Expired:
+            return Reply(False, retry=True)  # not started: its client writes it itself
         except BrainError as e:
             if self._closing:
                 return Reply(False, retry=True)  # "the store is closed"
@@ -239,14 +287,3 @@ class Door:
         with self._mu:  # client threads answer at once
             self.served += 1
         return Reply(True, msgspec.json.encode(res))
-
-
-def _same_user(conn: socket.socket) -> bool:
-    """The peer runs as this user (Linux's SO_PEERCRED; elsewhere the private folder is the
-    guard)."""
-    opt = getattr(socket, "SO_PEERCRED", None)
-    if opt is None:
-        return True
-    creds = conn.getsockopt(socket.SOL_SOCKET, opt, struct.calcsize("3i"))
-    _pid, uid, _gid = struct.unpack("3i", creds)
-    return uid == os.getuid()

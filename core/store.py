@@ -439,11 +439,36 @@ class Store:
         door = self._door
         return door.served if door is not None and door.serving else None
 
-    def _put_for_door(self, path: str, body: bytes, *, actor: str, **fields) -> Result:
+    def _put_for_door(
+        self,
+        path: str,
+        body: bytes,
+        *,
+        actor: str,
+        deadline_ns: int,
+        parse_frontmatter: bool = True,
+        **fields,
+    ) -> Result:
         """A put as the one-shot CLI's: when it returns, another process's search finds it
-        (the CLI's own put indexes before it exits)."""
-        res = self.put(path, body, actor=actor, **fields)
-        self.wait_index()
+        (the CLI's own put indexes before it exits). Not started past deadline_ns (wall
+        clock): its client has given up and writes it itself (core/door.py)."""
+        from core.door import Expired
+        from core.write.pii_gate import prescan
+
+        it = self.put_intent(path, body, parse_frontmatter, None, **fields)
+        validate.actor(actor)
+        prescan([it])
+
+        def at_planning() -> list[Intent]:  # on the writer, just before the put is planned
+            if time.time_ns() > deadline_ns:
+                raise Expired(f"{path}: its client stopped waiting for the door")
+            return [it]
+
+        res = self.session.submit((), actor, at_planning)[0]
+        try:
+            self.wait_index()
+        except BrainError as e:  # written all the same: say so, not that the put failed
+            res.notes.append(f"written; the search index does not hold it yet ({e})")
         return res
 
     def close(self) -> None:

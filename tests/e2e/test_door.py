@@ -487,3 +487,132 @@ def test_an_older_door_is_walked_past(store, runtime, monkeypatch) -> None:
         assert door.who(store) is None  # the server said retry: as if there were no door
         assert door.put(store, "memories/facts/v.md", b"x\n", ACTOR) is None
         assert s.door_served() == 0
+
+
+# -- a client that gave up, a busy or stopped host, a replaced store, hostile requests --------
+
+
+def test_a_stopped_host_is_walked_past_and_never_writes_the_put_later(
+    store, runtime, host, monkeypatch
+) -> None:
+    """A host stopped (Ctrl-Z, a debugger) cannot answer ACCEPTED: the client gives up within
+    ACCEPT_TIMEOUT_S and writes the put itself; when the host resumes it reads the request
+    but, with no GO from a client that left, writes nothing (a late copy would land on top
+    of later writes)."""
+    monkeypatch.setenv("XDG_RUNTIME_DIR", runtime)
+    monkeypatch.setattr(door, "ACCEPT_TIMEOUT_S", 0.5)
+    host.send_signal(signal.SIGSTOP)
+    try:
+        t0 = time.monotonic()
+        assert door.put(store, "memories/facts/late.md", b"# Late\n\nv1\n", ACTOR) is None
+        assert time.monotonic() - t0 < 5  # not the minute the reply deadline allows
+    finally:
+        host.send_signal(signal.SIGCONT)
+    deadline = time.monotonic() + 2.0
+    while time.monotonic() < deadline:  # time for the resumed host to read it and decide
+        w = door.who(store)
+        assert w is not None and w.pid == host.pid  # alive and serving
+        time.sleep(0.2)
+    assert [r.path for r in _rows(store) if r.op == "put"] == []
+
+
+def test_a_put_not_started_by_its_deadline_is_never_written(store, runtime, monkeypatch) -> None:
+    """The host's writer is busy with a long task (an export, a backup) past the put's
+    deadline: the client gives up and writes the put itself, and the host, reaching the put
+    late, does not write it (its client reported it failed, or wrote it)."""
+    from core.store import Store
+
+    monkeypatch.setenv("XDG_RUNTIME_DIR", runtime)
+    monkeypatch.setattr(door, "REPLY_TIMEOUT_S", 0.5)
+    monkeypatch.setattr(door, "GRACE_S", 0.2)
+    with Store.open(store, allow_temp=True) as s:
+        assert s.open_door() is not None
+        started = threading.Event()
+
+        def long_task(_w) -> None:
+            started.set()
+            time.sleep(2.0)
+
+        busy = threading.Thread(target=lambda: s.session.run(long_task))
+        busy.start()
+        assert started.wait(10)
+        assert door.put(store, "memories/facts/queued.md", b"# Q\n\nqueued\n", ACTOR) is None
+        busy.join()
+        time.sleep(0.3)  # the door's thread reaches its put after the task
+        assert s.door_served() == 0
+        assert [r for r, _p in s.rows() if r.op == "put"] == []
+
+
+def test_a_put_written_while_the_index_fails_is_reported_written(
+    store, runtime, monkeypatch
+) -> None:
+    """The put commits, then the host's index cannot take it: the client hears the put was
+    written (with a note), not that it failed, so it does not write it a second time."""
+    from core.store import Store
+
+    monkeypatch.setenv("XDG_RUNTIME_DIR", runtime)
+    with Store.open(store, allow_temp=True) as s:
+        assert s.open_door() is not None
+        s.put("memories/facts/first.md", b"# F\n\nfirst\n", actor=ACTOR)  # starts the applier
+        applier = s.follower._applier
+        assert applier is not None
+        monkeypatch.setattr(applier, "error", OSError(28, "No space left on device"))
+        reply = door.put(store, "memories/facts/indexed.md", b"# I\n\nbody\n", ACTOR)
+        assert reply is not None and reply.ok, reply
+        res = door.result_of(reply)
+        assert res.changed and any("search index" in n for n in res.notes), res.notes
+        puts = [r.path for r, _p in s.rows() if r.op == "put"]
+        assert puts == ["memories/facts/first.md", "memories/facts/indexed.md"]
+
+
+def test_a_store_replaced_at_the_same_path_is_not_served_by_the_old_host(
+    store, runtime, monkeypatch
+) -> None:
+    """The folder the host has open was moved away and a new store made at its path: the
+    door's path is the same, the store is not; the client writes the put itself."""
+    from core.store import Store
+
+    monkeypatch.setenv("XDG_RUNTIME_DIR", runtime)
+    with Store.open(store, allow_temp=True) as old:
+        assert old.open_door() is not None
+        os.rename(store, store + "-old")
+        Store.init(store, allow_temp=True).close()
+        assert door.who(store) is None
+        assert door.put(store, "memories/facts/new.md", b"# N\n\nnew\n", ACTOR) is None
+        assert old.door_served() == 0
+        assert old.tip.seq == 0
+
+
+def test_hostile_requests_end_neither_the_host_nor_its_door(store, runtime, monkeypatch) -> None:
+    """A request nested 100,000 levels deep is refused as unreadable (no thread dies with a
+    RecursionError on the host's terminal), and a request past the bytes the door may hold at
+    once is closed unread; a plain put afterwards goes through."""
+    import msgspec
+
+    from core.store import Store
+
+    monkeypatch.setenv("XDG_RUNTIME_DIR", runtime)
+    died: list[BaseException | None] = []
+    monkeypatch.setattr(threading, "excepthook", lambda a: died.append(a.exc_value))
+    with Store.open(store, allow_temp=True) as s:
+        where = s.open_door()
+        assert where is not None
+        marker = "NESTED-HERE"
+        req = door.PutRequest(
+            door.VERSION, s.layout.root.as_posix(), "memories/facts/deep.md", b"x", ACTOR
+        )
+        req.extra = {"k": marker}
+        req.store = door.identity(os.path.realpath(store))
+        raw = msgspec.msgpack.encode(req).replace(
+            msgspec.msgpack.encode(marker), b"\x91" * 100_000 + b"\xc0"
+        )
+        reply = _ask(where, raw)
+        assert reply is not None
+        answer = msgspec.msgpack.decode(reply, type=door.Reply)
+        assert not answer.ok and answer.retry
+        monkeypatch.setattr(door_server, "MAX_BUFFERED", 1000)
+        assert door.put(store, "memories/facts/big.md", b"# B\n\n" + b"b" * 2000, ACTOR) is None
+        reply2 = door.put(store, "memories/facts/small.md", b"# S\n\nsmall\n", ACTOR)
+        assert reply2 is not None and reply2.ok
+        assert s.door_served() == 1
+    assert died == []
