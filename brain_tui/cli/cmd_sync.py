@@ -114,8 +114,8 @@ def _join(args: argparse.Namespace) -> int:
         return 0
     common.out(
         f"joined {common.clean(cfg.hub)}: org {common.clean(cfg.org)}, user"
-        f" {common.clean(cfg.user)} ({cfg.role}), device {common.clean(cfg.device)}, mode"
-        f" {cfg.mode}"
+        f" {common.clean(cfg.user)} ({common.clean(cfg.role)}), device"
+        f" {common.clean(cfg.device)}, mode {cfg.mode}"
     )
     return 0
 
@@ -152,8 +152,8 @@ def _status(args: argparse.Namespace) -> int:
         return 0
     common.out(f"hub     {common.clean(st.hub)}  org {common.clean(st.org)}")
     common.out(
-        f"as      {common.clean(st.user)} ({st.role}), device {common.clean(st.device)},"
-        f" store {st.store}"
+        f"as      {common.clean(st.user)} ({common.clean(st.role)}),"
+        f" device {common.clean(st.device)}, store {st.store}"
     )
     every = f"every {st.interval_s} s" if st.interval_s else "only when asked"
     alive = "running" if st.orchestrator_alive else "not running"

@@ -166,10 +166,11 @@ def write_foreign(
             result.written.append(m.path)
         elif verdict == "conflict":
             copy = f"conflicts/{origin}/{m.path}"
+            target = conflict_file(store.root, copy)  # checked before anything is written
             if _conflict_recorded(conn, m.path, key):
                 _skip(result, "conflict-recorded")
                 result.verdicts[-1] = (m.path, m.row.seq, "conflict-recorded")
-                if not (store.root / copy).exists():
+                if not target.exists():
                     files.append(_conflict_files(copy, m, key))
                 continue
             files.append(_conflict_files(copy, m, key))
@@ -202,6 +203,18 @@ def write_foreign(
     done = w.write_now(batch, actor)
     result.first_seq, result.last_seq = done[0].seq, done[-1].seq
     return result
+
+
+def conflict_file(root: Path, copy: str) -> Path:
+    """The file of a conflict copy (`conflicts/<origin>/<path>` or its sidecar), refused
+    unless it lies inside `<root>/conflicts/`: its origin comes from another store, and a
+    name such as `..` would write, or delete, outside that folder. Callers validate the
+    origin; this holds even where one did not."""
+    base = (root / "conflicts").resolve()
+    target = (root / copy).resolve()
+    if not target.is_relative_to(base) or target == base:
+        raise BrainError(f"{copy!r}: a conflict copy must lie inside conflicts/; refused")
+    return root / copy
 
 
 def _check_pin(store: Store, foreign: Foreign, result: ImportResult) -> None:
@@ -272,4 +285,4 @@ def _conflict_files(copy: str, m: ForeignMemory, key: dict[str, Any]) -> tuple[s
     return copy, m.body, msgspec.json.encode(side, order="sorted")
 
 
-__all__ = ["ImportResult", "import_store", "parse_filter", "write_foreign"]
+__all__ = ["ImportResult", "conflict_file", "import_store", "parse_filter", "write_foreign"]

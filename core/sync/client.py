@@ -68,6 +68,10 @@ class HubFailed(SyncError):
     retry_after = 2.0
 
 
+class ReplyTooLarge(HubFailed):
+    """A reply larger than MAX_REPLY_BYTES, refused unread: a pull asks for fewer items."""
+
+
 def org_of_token(token: str) -> str:
     """The `org` claim of a JWT, read without checking it (the hub checks it): it names the
     org in every path."""
@@ -148,7 +152,7 @@ class HubClient:
             try:
                 conn.request(method, path, body=body, headers=headers)
                 resp = conn.getresponse()
-                data = resp.read(MAX_REPLY_BYTES + 1)
+                data = _read_bounded(resp)
             except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError) as e:
                 self.close()
                 if attempt == 1:
@@ -167,9 +171,12 @@ class HubClient:
                 raise HubUnreachable(
                     f"cannot reach the hub at {self.url} ({e}); is it running?"
                 ) from None
-            if len(data) > MAX_REPLY_BYTES:
-                self.close()
-                raise HubFailed("the hub's reply is larger than any brain-sync/v1 reply can be")
+            if data is None:
+                self.close()  # the rest of it is never read
+                raise ReplyTooLarge(
+                    f"the hub's reply is larger than {MAX_REPLY_BYTES} bytes, the most this"
+                    " client reads"
+                )
             if resp.will_close:
                 self.close()
             if resp.status >= 400:
@@ -188,17 +195,27 @@ class HubClient:
         return self.request("GET", f"pull?after={int(after)}&limit={int(limit)}&ext=1")
 
 
+def _read_bounded(resp: http.client.HTTPResponse) -> bytes | None:
+    """The reply's body; None when it is larger than MAX_REPLY_BYTES (read no further, and
+    not at all when its Content-Length says so)."""
+    declared = resp.getheader("Content-Length") or ""
+    if declared.isdigit() and int(declared) > MAX_REPLY_BYTES:
+        return None
+    data = resp.read(MAX_REPLY_BYTES + 1)
+    return data if len(data) <= MAX_REPLY_BYTES else None
+
+
 def _decode(data: bytes, t):
     try:
         return msgspec.json.decode(data, type=t)
-    except (msgspec.DecodeError, msgspec.ValidationError) as e:
+    except wire.MALFORMED as e:
         raise HubFailed(f"the hub's reply is not brain-sync/v1 ({e})") from None
 
 
 def _error(status: int, data: bytes, retry_after: str | None, url: str) -> SyncError:
     try:
         err = msgspec.json.decode(data, type=wire.ErrorReply).error
-    except (msgspec.DecodeError, msgspec.ValidationError):
+    except wire.MALFORMED:
         err = data[:200].decode("utf-8", "replace") or f"HTTP {status}"
     if status == 401:
         return Unauthenticated(
@@ -231,6 +248,7 @@ __all__ = [
     "HubFailed",
     "HubUnreachable",
     "RateLimited",
+    "ReplyTooLarge",
     "SyncError",
     "TlsFailed",
     "TooLarge",

@@ -20,6 +20,7 @@ from core import fsio, paths
 from core.errors import BrainError, NotFound
 from core.layout import sidecar_path
 from core.models import Sidecar
+from core.sync.wire import is_store_id
 
 if TYPE_CHECKING:
     from core.store import Store
@@ -35,7 +36,7 @@ def resolve(store: Store, q: Queue, path: str, origin: str, take: str, actor: st
     if take not in CHOICES:
         raise BrainError(f"resolve a conflict with one of {', '.join(CHOICES)}, not {take!r}")
     path = paths.validate(path)
-    if len(origin) != 32 or not all(c in "0123456789abcdef" for c in origin):
+    if not is_store_id(origin):
         raise BrainError(f"origin {origin!r} is not a store id (32 lowercase hex)")
     copy = f"conflicts/{origin}/{path}"
     body_file, side_file = store.root / copy, store.root / sidecar_path(copy)

@@ -25,7 +25,15 @@ from core.models import Row, Sidecar
 from core.portable.foreign import ForeignMemory
 from core.purge import is_purge
 from core.sync.classes import why_not_pushed
-from core.sync.wire import MAX_BATCH, Envelope, PurgeNotice, RotationProof
+from core.sync.wire import (
+    MALFORMED,
+    MAX_BATCH,
+    Envelope,
+    ProofBundle,
+    PurgeNotice,
+    RotationProof,
+    is_store_id,
+)
 from core.verify import proofbundle, sidecar_trust, signed_note
 from core.write.file_view import read_sidecar
 
@@ -38,6 +46,11 @@ _row = msgspec.json.Decoder(Row)
 
 class EnvelopeRefused(BrainError):
     """An envelope or purge notice that does not verify; the message says which check failed."""
+
+
+def _bundle(proof: dict) -> ProofBundle:
+    """A bundle this store made (core.verifiable), as the wire carries it."""
+    return msgspec.convert(proof, ProofBundle)
 
 
 @dataclass(frozen=True)
@@ -70,7 +83,7 @@ def build(store: Store, path: str, proof: dict | None = None) -> Envelope | None
         seq=side.seq,
         path=path,
         sync_class=side.sync_class,
-        proof=proof,
+        proof=_bundle(proof),
         body=base64.b64encode(body).decode("ascii"),
         sidecar=msgspec.json.encode(side, order="sorted").decode(),
     )
@@ -97,7 +110,13 @@ def build_purge(
     if proof is None or proof.get("seq") != seq:
         proof = proofs.get(seq) or store.prove(seq)
     moves = [proofs.get(m.seq) or store.prove(m.seq) for m in purge_moves(store, seq, path)]
-    return PurgeNotice(origin=store.manifest.store_id, seq=seq, path=path, proof=proof, moves=moves)
+    return PurgeNotice(
+        origin=store.manifest.store_id,
+        seq=seq,
+        path=path,
+        proof=_bundle(proof),
+        moves=[_bundle(m) for m in moves],
+    )
 
 
 @functools.lru_cache(maxsize=16)
@@ -107,29 +126,38 @@ def _checkpoint_of(note: str) -> signed_note.Checkpoint:
     return signed_note.parse_note(note)[0]
 
 
-def _proved_row(origin: str, seq: int, proof: dict, pinned: list[str] | None) -> tuple[Row, str]:
-    """The row the bundle proves, checked to be row `seq` of `origin`'s signed log."""
-    if not isinstance(proof, dict):
+def _proved_row(
+    origin: str, seq: int, proof: ProofBundle, pinned: list[str] | None
+) -> tuple[Row, str]:
+    """The row the bundle proves, checked to be row `seq` of `origin`'s signed log. Every
+    envelope, purge notice and rotation passes here, at the hub and at each puller: the
+    origin is checked first, since it names folders (`conflicts/<origin>/…`) and keys pins."""
+    if not is_store_id(origin):
+        raise EnvelopeRefused(f"origin {origin!r} is not a store id (32 lowercase hex)")
+    if not isinstance(proof, ProofBundle):
         raise EnvelopeRefused("the proof is not a brain-proof/v1 object")
-    verdict = proofbundle.verify(proof, trusted=pinned)
+    try:
+        verdict = proofbundle.verify(msgspec.structs.asdict(proof), trusted=pinned)
+    except RecursionError:  # a leaf nested deeper than the stack: not a row
+        raise EnvelopeRefused("the proved leaf is not a row (nested too deeply)") from None
     if not verdict.valid:
         raise EnvelopeRefused(f"the proof does not verify: {verdict.reason}")
-    note = proof["checkpoint"]
+    note = proof.checkpoint
     cp = _checkpoint_of(note)
     if cp.origin != f"brain/{origin}":
         raise EnvelopeRefused(f"the checkpoint is signed for {cp.origin}, not brain/{origin}")
     if len(note) > limits.MAX_NOTE_BYTES:
         raise EnvelopeRefused("the checkpoint note is larger than a note can be")
-    leaf = base64.b64decode(proof["leaf"])
+    leaf = base64.b64decode(proof.leaf)
     if len(leaf) > limits.MAX_FRAME_PAYLOAD:
         raise EnvelopeRefused("the row is larger than a row can be")
     try:
         row = _row.decode(leaf)
-    except (msgspec.DecodeError, msgspec.ValidationError) as e:
+    except MALFORMED as e:
         raise EnvelopeRefused(f"the proved leaf is not a row ({e})") from None
     if row.seq != seq:
         raise EnvelopeRefused(f"the proof is for row {row.seq}, the envelope says {seq}")
-    return row, proof["public_key"]
+    return row, proof.public_key
 
 
 def verify(env: Envelope, pinned: list[str] | None) -> Verified:
@@ -149,8 +177,14 @@ def verify(env: Envelope, pinned: list[str] | None) -> Verified:
     try:
         body = base64.b64decode(env.body, validate=True)
         side = _sidecar.decode(env.sidecar)
-    except (binascii.Error, ValueError, msgspec.DecodeError, msgspec.ValidationError) as e:
+    except (binascii.Error, ValueError, *MALFORMED) as e:
         raise EnvelopeRefused(f"the body or sidecar is malformed ({e})") from None
+    try:
+        body.decode("utf-8")  # a put refuses it at every member: refused here, once
+    except UnicodeDecodeError as e:
+        raise EnvelopeRefused(
+            f"the body is not valid UTF-8 ({e.reason} at byte {e.start})"
+        ) from None
     if side.seq != row.seq or side.state != "active" or side.commit != row.commit:
         raise EnvelopeRefused(f"the sidecar does not describe row {row.seq}'s version")
     try:
@@ -172,13 +206,17 @@ def verify(env: Envelope, pinned: list[str] | None) -> Verified:
     refusal = why_not_pushed(side.sync_class, side.pii_status, side.extra)
     if refusal:
         raise EnvelopeRefused(refusal)
-    cp = _checkpoint_of(env.proof["checkpoint"])
+    cp = _checkpoint_of(env.proof.checkpoint)
     memory = ForeignMemory(path, body, side, row)
-    return Verified(memory, vkey, env.proof["checkpoint"], cp.size)
+    return Verified(memory, vkey, env.proof.checkpoint, cp.size)
 
 
 def verify_purge(notice: PurgeNotice, pinned: list[str] | None) -> Row:
     """The origin's purge row for notice.path, proved against its signed log."""
+    try:
+        paths.validate(notice.path)  # a member erases copies by it, as verify writes them
+    except BrainError as e:
+        raise EnvelopeRefused(f"path {notice.path!r}: {e}") from None
     row, _ = _proved_row(notice.origin, notice.seq, notice.proof, pinned)
     if not is_purge(row) or row.path != notice.path:
         raise EnvelopeRefused(f"row {row.seq} is not a purge of {notice.path}")
@@ -194,10 +232,7 @@ def purge_erasures(notice: PurgeNotice, pinned: list[str] | None) -> list[tuple[
     if len(notice.moves) > MAX_BATCH:
         raise EnvelopeRefused("the purge notice names more moves than a memory can have had")
     for bundle in notice.moves:
-        seq = bundle.get("seq") if isinstance(bundle, dict) else None
-        if not isinstance(seq, int):
-            raise EnvelopeRefused("a move proof names no seq")
-        row, _ = _proved_row(notice.origin, seq, bundle, pinned)
+        row, _ = _proved_row(notice.origin, bundle.seq, bundle, pinned)
         src = row.extra.get("from") if isinstance(row.extra, dict) else None
         if row.op != "move" or row.path != at or row.seq >= below or not isinstance(src, str):
             raise EnvelopeRefused(f"row {row.seq} is not the move that brought {at} there")
@@ -215,7 +250,9 @@ def build_rotation(store: Store, seq: int) -> RotationProof:
     from core import verifiable
 
     return RotationProof(
-        origin=store.manifest.store_id, seq=seq, proof=verifiable.prove_rotation(store, seq)
+        origin=store.manifest.store_id,
+        seq=seq,
+        proof=_bundle(verifiable.prove_rotation(store, seq)),
     )
 
 

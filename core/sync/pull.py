@@ -15,18 +15,27 @@ conflict copy of it.
 from __future__ import annotations
 
 import functools
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import msgspec
 
 from core import fsio
-from core.errors import BrainError
+from core.errors import BrainError, Frozen, LeaseHeld
 from core.layout import sidecar_path
 from core.models import PURGE_REASONS
 from core.portable import pins
-from core.portable.importer import ImportResult, write_foreign
+from core.portable.importer import ImportResult, conflict_file, write_foreign
 from core.sync import envelope
-from core.sync.wire import MAX_BATCH, Envelope, PullReply, PurgeNotice, RotationProof
+from core.sync.wire import (
+    MALFORMED,
+    MAX_BATCH,
+    Envelope,
+    PullItem,
+    PullReply,
+    PurgeNotice,
+    RotationProof,
+    is_store_id,
+)
 from core.write.file_view import read_sidecar
 
 if TYPE_CHECKING:
@@ -46,14 +55,26 @@ _STATE["conflict-recorded"] = "conflict"
 
 
 def run(store: Store, q: Queue, hub: HubClient, report: SyncReport, *, actor: str) -> None:
+    from core.sync.client import ReplyTooLarge
+
     import_pending(store, q, report, actor=actor)  # what a killed pass left
     after = int(q.get("pull", 0) or 0)
+    limit = MAX_BATCH
     while True:
-        page = _decode(hub.pull(after, MAX_BATCH))
+        try:
+            raw = hub.pull(after, limit)
+        except ReplyTooLarge:
+            if limit == 1:
+                raise  # one item larger than any reply can be: the hub's fault
+            limit //= 2  # a page larger than this client reads: ask for fewer items
+            continue
+        page = _decode(raw)
+        _check_progress(page, after)
         if page.rotations:  # before the page's envelopes are stored: some need the new key
             _rotate(store, page.rotations, report)
         items = [_in_item(it) for it in page.items]
         stored = [i for i in items if i is not None]
+        report.skipped += len(items) - len(stored)
         q.stash(stored, max(page.cursor, after), store.clock())
         report.pulled += len(stored)
         after = max(page.cursor, after)
@@ -95,20 +116,40 @@ def _decode(raw: bytes) -> PullReply:
 
     try:
         return _reply.decode(raw)
-    except (msgspec.DecodeError, msgspec.ValidationError) as e:
+    except MALFORMED as e:
         raise HubFailed(f"the hub's pull reply is not brain-sync/v1 ({e})") from None
 
 
-def _in_item(it: Any) -> InItem | None:
+def _check_progress(page: PullReply, after: int) -> None:
+    """A page lies after `after`: its items in cursor order, none past the page's cursor,
+    and a page that says `more` ends past `after`. A hub that breaks this (the same page
+    again and again) would otherwise hold the pass, and its lock, for ever."""
+    from core.sync.client import HubFailed
+
+    last = after
+    for it in page.items:
+        if it.cursor <= last:
+            raise HubFailed(
+                f"the hub's pull reply is out of order (item cursor {it.cursor} after {last});"
+                " the hub is misbehaving: tell its operator"
+            )
+        last = it.cursor
+    if last > page.cursor or (page.more and page.cursor <= after):
+        raise HubFailed(
+            f"the hub's pull reply does not move past cursor {after} (it says {page.cursor});"
+            " the hub is misbehaving: tell its operator"
+        )
+
+
+def _in_item(it: PullItem) -> InItem | None:
+    """What the inbox keeps of a pulled item; None for a kind this client does not know, or
+    an origin that is not a store id (it would name a folder: refused before anything)."""
     from core.sync.queue import InItem
 
-    if it.kind == "envelope" and it.envelope is not None:
-        e = it.envelope
-        return InItem(it.cursor, "envelope", e.origin, e.seq, e.path, "", msgspec.json.encode(e))
-    if it.kind == "purge" and it.purge is not None:
-        p = it.purge
-        return InItem(it.cursor, "purge", p.origin, p.seq, p.path, "", msgspec.json.encode(p))
-    return None  # a kind this client does not know: nothing to keep
+    e: Envelope | PurgeNotice | None = it.envelope if it.kind == "envelope" else it.purge
+    if it.kind not in ("envelope", "purge") or e is None or not is_store_id(e.origin):
+        return None
+    return InItem(it.cursor, it.kind, e.origin, e.seq, e.path, "", msgspec.json.encode(e))
 
 
 def import_pending(store: Store, q: Queue, report: SyncReport, *, actor: str) -> None:
@@ -156,29 +197,31 @@ def _import_envelopes(
     for it in items:
         try:
             env = _env.decode(it.item)
-        except (msgspec.DecodeError, msgspec.ValidationError) as e:
+        except MALFORMED as e:
             done[it.cursor] = ("skipped", f"malformed envelope ({e})", "")
             continue
         by_origin.setdefault(env.origin, []).append((it, env))
-    for origin, envs in by_origin.items():
+
+    def write(origin: str, batch: list[tuple[InItem, Envelope]]) -> BrainError | None:
         try:
             store.session.run(
-                functools.partial(_write_origin, store, origin, envs, done, report, actor)
+                functools.partial(_write_origin, store, origin, batch, done, report, actor)
             )
-        except BrainError:
-            if len(envs) == 1:
-                raise
-            # One memory this store cannot take must not hold the inbox back for ever: one
-            # request per memory, and the one that fails again is skipped with its reason.
-            for one in envs:
-                try:
-                    store.session.run(
-                        functools.partial(_write_origin, store, origin, [one], done, report, actor)
-                    )
-                except BrainError as e:
-                    if store.frozen() is not None:
-                        raise  # the store, not the memory: retried on the next pass
-                    done[one[0].cursor] = ("skipped", f"cannot be written here: {e}", "")
+        except BrainError as e:
+            if isinstance(e, Frozen | LeaseHeld) or store.frozen() is not None:
+                raise  # the store, not the memory: retried on the next pass
+            return e
+        return None
+
+    for origin, envs in by_origin.items():
+        if len(envs) > 1 and write(origin, envs) is None:
+            continue
+        # One memory this store cannot take must not hold the inbox back for ever (every
+        # later pass would stop at it first, a single one as much as one of many): one
+        # request per memory, and the one that fails is skipped with its reason.
+        for one in envs:
+            if (why := write(origin, [one])) is not None:
+                done[one[0].cursor] = ("skipped", f"cannot be written here: {why}", "")
 
 
 def _write_origin(
@@ -236,7 +279,7 @@ def _purge_one(
         keys = entry["keys"] if entry else None
         row = envelope.verify_purge(notice, keys)
         erasures = envelope.purge_erasures(notice, keys)
-    except (msgspec.DecodeError, msgspec.ValidationError, envelope.EnvelopeRefused) as e:
+    except (*MALFORMED, envelope.EnvelopeRefused) as e:
         return "skipped", f"refused purge notice: {e}", ""
     from core.write.intents import Delete, Note
 
@@ -270,10 +313,10 @@ def _purge_one(
 
 
 def _drop_conflict_copy(store: Store, origin: str, path: str) -> None:
-    copy = store.root / "conflicts" / origin / path
+    copy = conflict_file(store.root, f"conflicts/{origin}/{path}")
     if copy.exists():
         fsio.unlink(copy)
-        fsio.unlink(store.root / sidecar_path(f"conflicts/{origin}/{path}"))
+        fsio.unlink(conflict_file(store.root, sidecar_path(f"conflicts/{origin}/{path}")))
         fsio.fsync_dir(copy.parent)
 
 

@@ -9,12 +9,51 @@ again before its local put: the hub is a relay, never a source of trust (docs/sy
 
 from __future__ import annotations
 
-from typing import Any
+import re
+from typing import Annotated
 
 import msgspec
+from msgspec import Meta
+
+from core import limits
 
 VERSION = "brain-sync/v1"
 MAX_BATCH = 500  # envelopes per push or pull request; a batch is one request for rate limits
+MAX_AUDIT_PATH = 64  # an RFC 6962 audit path has at most one hash per level of a 2^64 tree
+
+# What a message that is not brain-sync/v1 raises while it is decoded. RecursionError: JSON
+# nested deeper than the interpreter's stack (a few thousand `[`), which msgspec does not turn
+# into a DecodeError.
+MALFORMED = (msgspec.DecodeError, msgspec.ValidationError, RecursionError)
+
+# A store id (PROTOCOL "Store root and layout"): 128 random bits as 32 lowercase hex. It names
+# folders (`conflicts/<origin>/…`), so an origin is checked against it before any use.
+_STORE_ID = re.compile(r"[0-9a-f]{32}")
+
+
+def is_store_id(value: str) -> bool:
+    return isinstance(value, str) and _STORE_ID.fullmatch(value) is not None
+
+
+_Hash = Annotated[str, Meta(max_length=44)]  # base64 of a SHA-256 hash
+
+
+class ProofBundle(msgspec.Struct, forbid_unknown_fields=True):
+    """A `brain-proof/v1` inclusion bundle (core.verify.proofbundle.inclusion_bundle) as it
+    travels: exactly its fields, each bounded, so an envelope cannot carry anything the
+    verifier ignores (a member could otherwise pad one with megabytes that the hub stores and
+    relays to every member)."""
+
+    format: Annotated[str, Meta(max_length=32)]
+    seq: int
+    leaf_index: int
+    tree_size: int
+    leaf: Annotated[str, Meta(max_length=(limits.MAX_FRAME_PAYLOAD + 2) // 3 * 4)]  # a row
+    leaf_hash: _Hash
+    proof: Annotated[list[_Hash], Meta(max_length=MAX_AUDIT_PATH)]
+    root: _Hash
+    checkpoint: Annotated[str, Meta(max_length=limits.MAX_NOTE_BYTES)]  # the signed note
+    public_key: Annotated[str, Meta(max_length=1024)]  # a verifier key: name+id+base64 key
 
 
 class Envelope(msgspec.Struct, forbid_unknown_fields=True):
@@ -26,7 +65,7 @@ class Envelope(msgspec.Struct, forbid_unknown_fields=True):
     seq: int  # origin seq of the row that wrote this version (put or move)
     path: str
     sync_class: str
-    proof: dict[str, Any]  # brain-proof/v1 bundle for row `seq` (core.verify.proofbundle)
+    proof: ProofBundle  # for row `seq`
     body: str  # base64 of the body bytes
     sidecar: str  # the sidecar's canonical JSON text
 
@@ -39,12 +78,12 @@ class PurgeNotice(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True
     origin: str
     seq: int  # origin seq of the purge row
     path: str
-    proof: dict[str, Any]
+    proof: ProofBundle
     # brain-proof/v1 bundles of the memory's move rows, newest first: the first moved it to
     # `path`, each next one to the previous one's `extra.from`. Versions of each `from` with
     # a seq below that move are erased too. Omitted when empty; the hub strips it for pullers
     # that do not ask for extensions (`pull?…&ext=1`).
-    moves: list[dict[str, Any]] = []
+    moves: Annotated[list[ProofBundle], Meta(max_length=MAX_BATCH)] = []
 
 
 class RotationProof(msgspec.Struct, forbid_unknown_fields=True):
@@ -55,7 +94,7 @@ class RotationProof(msgspec.Struct, forbid_unknown_fields=True):
 
     origin: str
     seq: int  # origin seq of the key.rotated row
-    proof: dict[str, Any]  # brain-proof/v1 bundle; `public_key` is the old key that vouches
+    proof: ProofBundle  # `public_key` is the old key that vouches
 
 
 class PushRequest(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
@@ -115,11 +154,14 @@ class ErrorReply(msgspec.Struct, forbid_unknown_fields=True):
 
 
 __all__ = [
+    "MALFORMED",
+    "MAX_AUDIT_PATH",
     "MAX_BATCH",
     "VERSION",
     "Envelope",
     "ErrorReply",
     "ItemResult",
+    "ProofBundle",
     "PullItem",
     "PullReply",
     "PurgeNotice",
@@ -127,4 +169,5 @@ __all__ = [
     "PushRequest",
     "RotationProof",
     "Whoami",
+    "is_store_id",
 ]

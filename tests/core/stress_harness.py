@@ -87,7 +87,14 @@ class Procs:
             f = line.split()
             with self._cond:
                 if f and f[0] == "PID":
-                    self.pids[f[1]] = int(f[2])
+                    pid = int(f[2])
+                    self.pids[f[1]] = pid
+                    # The kernel reuses pids (pid_max is 32768 here and a long run forks
+                    # thousands): an exit already seen for this pid was an earlier process's,
+                    # and would read as this one having ended at once (a writer "dead at open",
+                    # a CLI call "exited 0" with no output). The zygote reports every exit after
+                    # the fork that reused its pid, so what is here now is stale.
+                    self.exits.pop(pid, None)
                 elif f and f[0] == "EXIT":
                     self.exits[int(f[1])] = int(f[2])
                 elif f and f[0] == "READY":
@@ -134,6 +141,11 @@ class Procs:
     def wait_exit(self, pid: int, timeout: float = 60) -> int:
         self._wait(lambda: pid in self.exits, timeout, f"pid {pid} to exit")
         return self.exits[pid]
+
+    def running(self) -> list[int]:
+        """Every child the zygote forked that has not exited, tracked by the driver or not."""
+        with self._cond:
+            return [pid for pid in self.pids.values() if pid not in self.exits]
 
     def close(self) -> None:
         if self.p.stdin is not None:

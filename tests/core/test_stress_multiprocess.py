@@ -351,6 +351,10 @@ def run_stress(tmp_path: Path, steps: int, sequential: bool = False) -> None:
             if pid is not None:
                 kill(pid)
                 d.writers[slot] = None
+        # A run stopped early may leave a child the driver lost track of (a writer whose start
+        # it gave up on): one still writing would make the checks read a moving store.
+        for pid in d.procs.running():
+            kill(pid)
         d.procs.close()
         shutil.rmtree(d.runtime, ignore_errors=True)
     ran = time.monotonic() - t0

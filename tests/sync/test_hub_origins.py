@@ -58,7 +58,7 @@ def test_another_key_claiming_the_same_store_id_is_refused(hub: HubHandle, tmp_p
     copy.rotate_key()
     copy.rotate_key(finish=True)
     forged = put(copy, "memories/facts/g.md", "an impostor\n", "shareable")
-    assert forged.origin == env.origin and forged.proof["public_key"] != env.proof["public_key"]
+    assert forged.origin == env.origin and forged.proof.public_key != env.proof.public_key
     r = hc.push(hub.url, "acme", ana, forged.origin, [forged])
     assert hc.outcomes(r) == [(forged.seq, "refused")]
     assert "not one of the trusted keys" in r.body["results"][0]["reason"]

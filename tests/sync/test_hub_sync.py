@@ -122,8 +122,8 @@ def test_pull_pages_resume_from_the_cursor(hub: HubHandle, tmp_path: Path) -> No
 def _tampered(env: Envelope) -> dict[str, Envelope]:
     side = json.loads(env.sidecar)
     side["title"] = "Something else"
-    proof = dict(env.proof)
-    proof["leaf"] = base64.b64encode(base64.b64decode(proof["leaf"]) + b" ").decode()
+    leaf = base64.b64encode(base64.b64decode(env.proof.leaf) + b" ").decode()
+    proof = msgspec.structs.replace(env.proof, leaf=leaf)
     return {
         "body": msgspec.structs.replace(env, body=base64.b64encode(b"forged\n").decode()),
         "sidecar": msgspec.structs.replace(env, sidecar=json.dumps(side, sort_keys=True)),

@@ -203,6 +203,28 @@ def test_read_pages_and_resume_cursor(st: Storage) -> None:
     assert page == [] and resume == st.head("acme") > after
 
 
+def test_read_stops_a_page_at_max_bytes(st: Storage) -> None:
+    """A page ends at the item that brings its payloads to max_bytes; the first item comes
+    whatever its size; a page cut short resumes at its last item."""
+    o = "a" * 32
+    sizes = [40, 40, 40, 200, 10]
+    st.put_items(
+        "acme",
+        [
+            Item(0, "envelope", o, i + 1, "notes/a.md", "shareable", "ann", b"x" * n)
+            for i, n in enumerate(sizes)
+        ],
+    )
+    page, after = st.read("acme", EVERYONE, 0, 10, max_bytes=100)
+    assert [len(i.payload) for i in page] == [40, 40, 40] and after == page[-1].cursor
+    page, after = st.read("acme", EVERYONE, after, 10, max_bytes=100)
+    assert [len(i.payload) for i in page] == [200] and after == page[-1].cursor
+    page, after = st.read("acme", EVERYONE, after, 10, max_bytes=100)
+    assert [len(i.payload) for i in page] == [10] and after == st.head("acme")
+    page, _ = st.read("acme", EVERYONE, 0, 2, max_bytes=100)  # the count still bounds it
+    assert len(page) == 2
+
+
 def test_read_scope(st: Storage) -> None:
     ann, bob = "a" * 32, "b" * 32  # ann's and bob's stores
     st.put_items(

@@ -13,7 +13,7 @@ import pytest
 from core.portable import pins
 from core.sync.hub import admin
 from core.sync.hub.storage import Item
-from core.sync.wire import VERSION, PushRequest, RotationProof
+from core.sync.wire import VERSION, ProofBundle, PushRequest, RotationProof
 from tests.sync.fleet import ORG, Fleet, hub_items, put
 
 
@@ -80,7 +80,8 @@ def _forged(a) -> RotationProof:
         for r in a.tail(1, 10_000)
         if r.op == "key.rotated" and r.extra.get("phase") == "start"
     )
-    return RotationProof(origin=a.manifest.store_id, seq=seq, proof=a.prove(seq))
+    proof = msgspec.convert(a.prove(seq), ProofBundle)
+    return RotationProof(origin=a.manifest.store_id, seq=seq, proof=proof)
 
 
 def test_a_rotation_the_pinned_key_did_not_vouch_for_is_refused_at_the_hub(

@@ -32,8 +32,10 @@ from core.sync.hub.storage import (
     Storage,
     StorageUnavailable,
     check_name,
+    page_end,
 )
 from core.sync.wire import (
+    MALFORMED,
     MAX_BATCH,
     Envelope,
     ErrorReply,
@@ -76,6 +78,10 @@ class Hub:
         self.limiter = limiter or RateLimiter(rate)
         self.strangers = RateLimiter(rate)  # refused tokens, per client address
         self.max_request_bytes = max_request_bytes
+        # A pull page stops at the item that brings it to half the request cap: a reply is
+        # then under the cap plus one item (each came in a request under the cap), far below
+        # what a client reads (core.sync.client.MAX_REPLY_BYTES), whatever the item count.
+        self.max_page_bytes = max(1, max_request_bytes // 2)
 
     # -- the guard every route passes -----------------------------------------------------------
 
@@ -183,20 +189,29 @@ class Hub:
             store=bound.origin if bound else "",
             org_only=org is not None and claims.role in org.org_only_roles,
         )
-        items, cursor = self.storage.read(claims.org, scope, after, limit)
+        budget = self.max_page_bytes
+        items, cursor = self.storage.read(claims.org, scope, after, limit, budget)
         out = []
         rots: list[RotationProof] = []
         for it in items:
-            if it.kind == "envelope":
-                out.append(PullItem(it.cursor, "envelope", envelope=_envelope.decode(it.payload)))
-            elif it.kind == "purge":
-                notice = _purge.decode(it.payload)
-                if not ext and notice.moves:  # an older client would refuse the field
-                    notice = msgspec.structs.replace(notice, moves=[])
-                out.append(PullItem(it.cursor, "purge", purge=notice))
-            elif it.kind == "rotation" and ext:  # only to a client that asks for them
-                rots.append(_rotation.decode(it.payload))
-        return PullReply(items=out, cursor=cursor, more=len(items) >= limit, rotations=rots)
+            try:
+                if it.kind == "envelope":
+                    out.append(
+                        PullItem(it.cursor, "envelope", envelope=_envelope.decode(it.payload))
+                    )
+                elif it.kind == "purge":
+                    notice = _purge.decode(it.payload)
+                    if not ext and notice.moves:  # an older client would refuse the field
+                        notice = msgspec.structs.replace(notice, moves=[])
+                    out.append(PullItem(it.cursor, "purge", purge=notice))
+                elif it.kind == "rotation" and ext:  # only to a client that asks for them
+                    rots.append(_rotation.decode(it.payload))
+            except MALFORMED as e:
+                # Stored before the wire types were as strict (a padded proof): never relayed,
+                # and one such item must not fail every pull of the org.
+                log.error("not relaying item %s of org %s: %s", it.cursor, claims.org, e)
+        _, more = page_end([(it.cursor, len(it.payload)) for it in items], limit, budget)
+        return PullReply(items=out, cursor=cursor, more=more, rotations=rots)
 
     async def pull(self, request: Request) -> Response:
         claims = await self.guard(request)

@@ -11,7 +11,6 @@ Runs in the threadpool: verification and storage block.
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING
 
 import msgspec
@@ -25,26 +24,33 @@ from core.sync.envelope import (
 )
 from core.sync.hub.errors import HubError
 from core.sync.hub.storage import Binding, Item
-from core.sync.wire import MAX_BATCH, VERSION, ItemResult, PushReply, PushRequest
+from core.sync.wire import (
+    MALFORMED,
+    MAX_BATCH,
+    VERSION,
+    ItemResult,
+    PushReply,
+    PushRequest,
+    is_store_id,
+)
 
 if TYPE_CHECKING:
     from core.sync.hub.app import Hub
     from core.sync.hub.auth import Claims
 
 _request = msgspec.json.Decoder(PushRequest)
-_STORE_ID = re.compile(r"[0-9a-f]{32}")
 
 
 def decode(body: bytes) -> PushRequest:
     try:
         req = _request.decode(body)
-    except (msgspec.DecodeError, msgspec.ValidationError) as e:
+    except MALFORMED as e:
         raise HubError(
             400, "bad-request", f"the body is not a {VERSION} PushRequest: {e}"
         ) from None
     if req.version != VERSION:
         raise HubError(400, "bad-request", f"version {req.version!r} is not {VERSION}")
-    if not _STORE_ID.fullmatch(req.origin):
+    if not is_store_id(req.origin):
         raise HubError(400, "bad-request", f"origin {req.origin!r} is not a store id (32 hex)")
     if len(req.envelopes) + len(req.purges) + len(req.rotations) > MAX_BATCH:
         raise HubError(413, "too-large", f"more than {MAX_BATCH} items in one push; split it")
@@ -189,7 +195,7 @@ def push(hub: Hub, claims: Claims, body: bytes) -> PushReply:
         except EnvelopeRefused as e:
             refuse("purge", notice.seq, str(e))
             continue
-        if (why := pin.learn(notice.proof["public_key"])) is not None:
+        if (why := pin.learn(notice.proof.public_key)) is not None:
             refuse("purge", notice.seq, why)
             continue
         assert pin.binding is not None

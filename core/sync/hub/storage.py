@@ -163,10 +163,14 @@ class Storage(Protocol):
         shareable/team-public > org-only > personal (`widest_class`)."""
         ...
 
-    def read(self, org: str, scope: Scope, after: int, limit: int) -> tuple[list[Item], int]:
-        """Items after `after` that `scope` may read, oldest first, at most `limit`; and the
-        cursor to resume from (the last cursor examined, which may be past the last item).
-        Erased envelopes (empty payload) and the scope's own store's items are skipped."""
+    def read(
+        self, org: str, scope: Scope, after: int, limit: int, max_bytes: int | None = None
+    ) -> tuple[list[Item], int]:
+        """Items after `after` that `scope` may read, oldest first, at most `limit`, and none
+        after the one whose payload brings the page to `max_bytes` (the first always comes);
+        and the cursor to resume from (the last cursor examined, which may be past the last
+        item). Erased envelopes (empty payload) and the scope's own store's items are
+        skipped. Payloads past the page's end are never loaded (`page_end`)."""
         ...
 
     def head(self, org: str) -> int: ...
@@ -178,6 +182,22 @@ class Storage(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+def page_end(sizes: list[tuple[int, int]], limit: int, max_bytes: int | None) -> tuple[int, bool]:
+    """Where a page ends, from its candidates' (cursor, payload size), oldest first, at most
+    `limit`: the cursor of its last item, and whether the page is full (it stopped at `limit`
+    items or at `max_bytes`, so it resumes at that item; a page that is not full examined
+    everything up to the head). The item that reaches `max_bytes` is the last one: a page is
+    under `max_bytes` plus one item, and never empty while an item waits."""
+    total = 0
+    for cursor, size in sizes:
+        total += size
+        if max_bytes is not None and total >= max_bytes:
+            return cursor, True
+    if not sizes:
+        return 0, False
+    return sizes[-1][0], len(sizes) >= limit
 
 
 _NAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
@@ -214,5 +234,6 @@ __all__ = [
     "Storage",
     "User",
     "check_name",
+    "page_end",
     "widest_class",
 ]

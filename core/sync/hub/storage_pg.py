@@ -30,6 +30,7 @@ from core.sync.hub.storage import (
     Item,
     Scope,
     Storage,
+    page_end,
     widest_class,
 )
 
@@ -38,14 +39,19 @@ T = TypeVar("T")
 
 # core.sync.classes.may_read in SQL, so a page is filtered where it is read. A purge notice
 # carries the widest class of what it erased, so the same rule routes it.
-_READ = """
-SELECT cur, kind, origin, seq, path, sync_class, owner, payload FROM hub_items
+_READABLE = """
 WHERE org = %(org)s AND cur > %(after)s AND origin <> %(store)s
   AND (kind = 'purge' OR length(payload) > 0)
   AND (sync_class IN ('shareable', 'team-public')
        OR (sync_class = 'personal' AND owner = %(user)s)
        OR (sync_class = 'org-only' AND %(org_only)s))
-ORDER BY cur LIMIT %(limit)s
+"""
+# The sizes first (length() reads a TOASTed value's header, not the value), so payloads past
+# the page's end are never loaded; then the page, in the same snapshot.
+_SIZES = f"SELECT cur, length(payload) FROM hub_items {_READABLE} ORDER BY cur LIMIT %(limit)s"
+_READ = f"""
+SELECT cur, kind, origin, seq, path, sync_class, owner, payload FROM hub_items
+{_READABLE} AND cur <= %(last)s ORDER BY cur
 """
 _INSERT_ITEMS = """
 INSERT INTO hub_items (org, cur, kind, origin, seq, path, sync_class, owner, payload)
@@ -255,7 +261,9 @@ class PgStorage(PgMembers):
 
         return self._run(org, fn)
 
-    def read(self, org: str, scope: Scope, after: int, limit: int) -> tuple[list[Item], int]:
+    def read(
+        self, org: str, scope: Scope, after: int, limit: int, max_bytes: int | None = None
+    ) -> tuple[list[Item], int]:
         args = {
             "org": org,
             "after": after,
@@ -266,8 +274,10 @@ class PgStorage(PgMembers):
         }
 
         def fn(cur: Cur) -> tuple[list[Item], int]:
-            items = [_item(r) for r in cur.execute(_READ, args)]
-            if items and len(items) == limit:
+            sizes = [(int(r[0]), int(r[1])) for r in cur.execute(_SIZES, args)]
+            last, full = page_end(sizes, limit, max_bytes)
+            items = [_item(r) for r in cur.execute(_READ, dict(args, last=last))] if sizes else []
+            if full:
                 return items, items[-1].cursor
             # A short page examined everything up to the head of this same snapshot.
             row = cur.execute("SELECT head FROM hub_orgs WHERE org = %s", (org,)).fetchone()

@@ -26,6 +26,7 @@ from core.sync.hub.storage import (
     Scope,
     User,
     check_name,
+    page_end,
     widest_class,
 )
 
@@ -359,26 +360,36 @@ class SqliteStorage:
             db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         return True
 
-    def read(self, org: str, scope: Scope, after: int, limit: int) -> tuple[list[Item], int]:
+    def read(
+        self, org: str, scope: Scope, after: int, limit: int, max_bytes: int | None = None
+    ) -> tuple[list[Item], int]:
         db = self._org(org)
+        args = {
+            "after": after,
+            "limit": limit,
+            "store": scope.store,
+            "user": scope.user,
+            "org_only": 1 if scope.org_only else 0,
+        }
         with self._files.snapshot(db):  # the head and the page agree
             head = db.execute("SELECT coalesce(max(cursor), 0) FROM items").fetchone()[0]
-            rows = db.execute(
-                "SELECT cursor, kind, origin, seq, path, sync_class, owner, payload FROM items"
+            args["head"] = head
+            # The sizes first, so payloads past the page's end are never loaded.
+            sizes = db.execute(
+                "SELECT cursor, length(payload) FROM items"
                 f" WHERE cursor > :after AND cursor <= :head {_READABLE}"
                 " ORDER BY cursor LIMIT :limit",
-                {
-                    "after": after,
-                    "head": head,
-                    "limit": limit,
-                    "store": scope.store,
-                    "user": scope.user,
-                    "org_only": 1 if scope.org_only else 0,
-                },
+                args,
+            ).fetchall()
+            args["last"], full = page_end(sizes, limit, max_bytes)
+            rows = db.execute(
+                "SELECT cursor, kind, origin, seq, path, sync_class, owner, payload FROM items"
+                f" WHERE cursor > :after AND cursor <= :last {_READABLE} ORDER BY cursor",
+                args,
             ).fetchall()
         items = [Item(r[0], r[1], r[2], r[3], r[4], r[5], r[6], bytes(r[7])) for r in rows]
         # A short page examined everything up to the head; a full one stops at its last item.
-        resume = items[-1].cursor if len(items) == limit else max(head, after)
+        resume = items[-1].cursor if full else max(head, after)
         return items, resume
 
     def head(self, org: str) -> int:
