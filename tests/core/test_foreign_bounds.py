@@ -124,3 +124,16 @@ def test_a_fifo_in_an_imported_folder_is_refused_not_waited_on(tmp_path: Path) -
     p = subprocess.run(cmd[:-1] + [str(fifo)], capture_output=True, text=True, env=env, timeout=60)
     assert p.returncode != 0 and "not a regular file" in p.stderr, p.stderr
     shutil.rmtree(src)
+
+
+def test_a_store_id_with_a_trailing_newline_is_refused(tmp_path: Path) -> None:
+    """`$` matches before a final newline: the id check matches the whole string."""
+    import json
+
+    src, target = _folder_copy(tmp_path)
+    manifest = src / "manifest.json"
+    doc = json.loads(manifest.read_text())
+    doc["store_id"] += "\n"
+    manifest.write_text(json.dumps(doc))
+    with pytest.raises(ImportRefused, match="store id is not 32 lowercase hex"):
+        _import(target, src)
