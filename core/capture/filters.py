@@ -114,6 +114,23 @@ class Read:
     skip: str = ""
 
 
+def outside(folder: str, rel: str, store: str) -> str | None:
+    """Why the file at folder/rel must not be read, or None. Only a file that is really
+    there is: a link anywhere on the way (the folder itself, a folder below it) could lead out
+    of the watched folder, into the store (its keys) or anywhere else the user can read, and
+    the notifier and the walk both follow some links. O_NOFOLLOW guards only the last part."""
+    if os.path.islink(folder.rstrip("/")):
+        return "the watched folder is now a link"  # a link above it is the user's layout
+    base = os.path.realpath(folder)
+    real = os.path.realpath(os.path.join(folder, rel))
+    if real != os.path.join(base, rel):
+        return "reached through a link"
+    home = os.path.realpath(store)
+    if real == home or real.startswith(home.rstrip("/") + "/"):
+        return "a file of the store"
+    return None
+
+
 def read_text(path: str) -> Read:
     """Read a regular file if it is UTF-8 text of at most 1 MiB (no NUL bytes)."""
     try:

@@ -284,6 +284,8 @@ class CaptureLoop:
         if path == root or path.startswith(root + "/"):
             return  # the store itself lives in the watched folder: never capture our writes
         rel = path[len(w.path.rstrip("/")) + 1 :]
+        if os.path.islink(path):
+            return  # links are not followed (filters.outside), to folders or files
         if os.path.isdir(path):
             parts = rel.split("/")
             if any(
@@ -325,7 +327,8 @@ class CaptureLoop:
                 continue
             key = os.path.join(p.folder.path, p.rel)
             del self.pending[key]
-            r = filters.read_text(key)
+            why = filters.outside(p.folder.path, p.rel, str(self.layout.root))
+            r = filters.Read(None, 0, 0, why) if why else filters.read_text(key)
             if self._settle(p, r):
                 batch.append((p, r))
         if batch:

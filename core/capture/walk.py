@@ -15,6 +15,8 @@ def files(w: Watched, top: str | None = None, skip: str = "") -> Iterator[tuple[
     no ignore rule drops; the folder `skip` (the store, when it lives inside) is not entered.
     Links to folders are not followed."""
     base = w.path.rstrip("/") + "/"
+    if os.path.islink((top or w.path).rstrip("/")):
+        return  # os.walk follows a top that is a link
     for dirpath, dirnames, filenames in os.walk(top or w.path):
         rel_dir = "" if dirpath == w.path else dirpath[len(base) :] + "/"
         dirnames[:] = [

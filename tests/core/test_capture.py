@@ -503,3 +503,46 @@ def test_without_a_notifier_the_folders_are_walked(store, notes, monkeypatch) ->
     finally:
         run.stop()
     assert len(rows) == 1
+
+
+def test_links_lead_nowhere_out_of_a_watched_folder(store, notes, tmp_path) -> None:
+    """A link to a folder outside (made before the loop started, and another while it runs),
+    a link to the store itself (its keys, its manifest) and a link to a file are never
+    followed: only the files really in the folder are captured."""
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.txt").write_text("not for the ledger\n")
+    (notes / "before").symlink_to(outside)
+    (notes / "store").symlink_to(store.layout.root)
+    (notes / "file-link.txt").symlink_to(outside / "secret.txt")
+    (notes / "real.txt").write_text("mine\n")
+    watch(store, notes)
+    run = Running(store)
+    try:
+        settle(store, 1)
+        (notes / "during").symlink_to(outside)
+        (outside / "later.txt").write_text("also not\n")
+        (outside / "secret.txt").write_text("not for the ledger, edited\n")
+        (notes / "real2.txt").write_text("mine too\n")
+        rows = settle(store, 2, quiet=1.5)
+    finally:
+        run.stop()
+    bodies = sorted(store.view(r.path).body for r in rows)
+    assert bodies == [b"mine\n", b"mine too\n"]
+
+
+def test_a_watched_folder_replaced_by_a_link_is_not_read(store, notes, tmp_path) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.txt").write_text("not for the ledger\n")
+    watch(store, notes)
+    notes.rmdir()
+    notes.symlink_to(outside)
+    run = Running(store)
+    try:
+        time.sleep(1.5)
+        (outside / "later.txt").write_text("also not\n")
+        time.sleep(1.5)
+    finally:
+        run.stop()
+    assert puts(store) == []
