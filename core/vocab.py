@@ -8,6 +8,8 @@ core.models re-exports every name.
 from __future__ import annotations
 
 KINDS = ("decisions", "facts", "people", "projects", "preferences", "drift", "refinements")
+# Proposals live here; their `status:` tag changes only beside a `proposal.decided` row.
+PROPOSALS = "memories/refinements/proposals/"
 CATEGORIES = (
     "bug-fix",
     "debugging",

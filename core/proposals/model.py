@@ -8,14 +8,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from core import validate
+from core import validate, vocab
 from core.errors import BrainError
 
 if TYPE_CHECKING:
     from core.store import Store
 
 LESSONS = "memories/refinements/lessons/"
-PROPOSALS = "memories/refinements/proposals/"
+PROPOSALS = vocab.PROPOSALS
 PATTERNS = "memories/refinements/patterns/"
 FOLDER = PROPOSALS[len("memories/") : -1]  # the index's folder column for PROPOSALS
 BUDGET = 3  # proposals per session

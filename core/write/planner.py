@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import msgspec
 
@@ -11,6 +11,7 @@ from core.errors import BrainError, InvalidMeta, NotFound, PreconditionFailed
 from core.log import canonical
 from core.log.hashing import commitment, meta_commitment, sidecar_meta
 from core.models import PURGE_REASONS, TOMBSTONE_STUB, Row, Sidecar
+from core.vocab import PROPOSALS
 from core.write import pii_gate
 from core.write.file_view import StateView
 from core.write.intents import Delete, Intent, Move, Note, Put
@@ -331,3 +332,32 @@ def _title_from(body: bytes, path: str) -> str:
         if s:
             return s[:120]
     return path.rsplit("/", 1)[-1][:-3]
+
+
+def proposal_gate(intents: Sequence[Intent], view: StateView) -> None:
+    """Only a person's decision moves a proposal out of pending: a request that changes a
+    proposal's `status:` tag (a put, or a move into the proposals folder) must carry the
+    `proposal.decided` row for it, which only core.proposals.lifecycle writes (no caller may
+    note it). Filing (a new proposal, status:pending) and edits that keep the status pass."""
+    decided = {it.path for it in intents if isinstance(it, Note) and it.op == "proposal.decided"}
+    for it in intents:
+        if isinstance(it, Put) and it.path.startswith(PROPOSALS) and it.tags is not None:
+            path, want = it.path, _status(it.tags)
+        elif isinstance(it, Move) and it.dst.startswith(PROPOSALS):
+            src = view.live_sidecar(it.src)
+            path, want = it.dst, _status(src.tags) if src is not None else None
+        else:
+            continue
+        cur = view.live_sidecar(path)
+        have = _status(cur.tags) if cur is not None and cur.state == "active" else None
+        if want == have or (have is None and want in (None, "pending")) or path in decided:
+            continue
+        raise BrainError(
+            f"{path}: a proposal's status changes only by a person's decision"
+            f" (status:{have or '(none)'} -> status:{want or '(none)'}); use"
+            " `brain proposals approve|reject|deprecate` or the TUI's Proposals pane"
+        )
+
+
+def _status(tag_list: Sequence[str]) -> str | None:
+    return next((t[7:] for t in tag_list if t.startswith("status:")), None)

@@ -35,7 +35,7 @@ from core.write.file_view import StateView
 from core.write.intents import Delete, Intent, Move, Put
 from core.write.journal import Helper, Journal, Record
 from core.write.lock import WriterLock
-from core.write.planner import Plan, Planner, Result
+from core.write.planner import Plan, Planner, Result, proposal_gate
 from core.write.seal import finish_seal
 from core.write.sequencer import Sequencer
 
@@ -716,6 +716,7 @@ class Writer:
             marks = (len(plan.writes), len(plan.versions), len(plan.removes), len(plan.purges))
             self.view.begin()
             try:
+                proposal_gate(req.intents, self.view)
                 req.results = [planner.apply(it, req.actor) for it in req.intents]
                 self.view.commit()
             except BaseException as e:  # noqa: BLE001 - a bad request fails alone

@@ -507,3 +507,28 @@ def test_preview_writes_nothing(store):
     assert store.proposals.show(p.path).status == "pending"
     near = store.proposals.similar(p.path)
     assert all(path != p.path for path, _ in near)
+
+
+def test_a_plain_put_or_move_cannot_decide_a_proposal(store):
+    """An agent with write access (a put through the CLI, MCP or the door) cannot mark its own
+    proposal accepted by rewriting its status tag, nor move a memory tagged accepted into the
+    proposals folder: only the request that carries a person's `proposal.decided` row can."""
+    from core.write.intents import Move
+
+    f = file(store)
+    m = store.view(f.path)
+    forged = [t for t in m.sidecar.tags if not t.startswith("status:")] + ["status:accepted"]
+    with pytest.raises(BrainError, match="only by a person's decision"):
+        store.put(f.path, m.body, actor=AGENT, parse_frontmatter=False, tags=forged)
+    with pytest.raises(BrainError, match="only by a person's decision"):
+        store.put(f"{PROPOSALS}fresh.md", b"# F\n\nx\n", actor=AGENT, tags=["status:accepted"])
+    store.put("memories/refinements/elsewhere.md", b"# E\n\nx\n", actor=AGENT, tags=forged)
+    with pytest.raises(BrainError, match="only by a person's decision"):
+        store.batch([Move("memories/refinements/elsewhere.md", f"{PROPOSALS}moved.md")], AGENT)
+    # Edits that keep the status pass; a person's decision still works.
+    store.put(
+        f.path, m.body + b"\nmore\n", actor=AGENT, parse_frontmatter=False, tags=m.sidecar.tags
+    )
+    assert store.proposals.count("accepted") == 0
+    store.proposals.decide(f.path, "accept", actor=HUMAN)
+    assert store.proposals.count("accepted") == 1
