@@ -42,6 +42,13 @@ def scan(path: str, body: bytes) -> Findings:
     return out
 
 
+def scan_path(path: str) -> Findings:
+    """The findings of a path alone (a move: its body and title were scanned when written)."""
+    from core import pii
+
+    return [_entry(PATH, f) for f in pii.scan_path(path)]
+
+
 def _entry(where: str, f: Any) -> dict[str, Any]:
     return {
         "where": where,

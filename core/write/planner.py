@@ -208,6 +208,13 @@ class Planner:
         self.view.set_versions(src, [])
         self.view.set_versions(dst, seqs)
         moved = msgspec.structs.replace(cur, seq=row.seq, updated_ns=row.ts_ns)
+        found = pii_gate.scan_path(dst) if cur.state == "active" else []
+        if found and cur.sync_class != "private" and cur.pii_status != pii_gate.HELD:
+            # The new path names PII nobody reviewed (a clean or released memory moved to
+            # `alice.smith@example.com.md`): held, as a put there would be.
+            rest = [f for f in cur.pii_findings if f.get("where") != pii_gate.PATH]
+            moved.pii_status, moved.pii_findings = pii_gate.HELD, rest + found
+            self.seqr.row("pii.held", dst, actor, "", pii_gate.held_extra(row.seq, found))
         self._write(dst, body, moved)
         self.plan.removes.append(src)
         self.view.put(src, None, None)

@@ -291,3 +291,30 @@ def test_a_shareable_capture_is_held_and_status_counts_it(store: Store) -> None:
     assert store.pii_pending_count() == 1
     assert status(store).pending_pii == 1
     assert [r.op for r in _rows(store)].count("pii.held") == 1
+
+
+def test_a_move_to_a_path_that_names_pii_holds_the_memory(store: Store) -> None:
+    """A clean shareable memory, or a released one, moved to a path with an email in it: the
+    path was never reviewed, so the memory is held as a put there would be (its row says
+    so, the doctor agrees); a private one, or one already held, is left as it was."""
+    from core.pii.held import held_paths
+
+    store.put(
+        "memories/facts/plain.md", "# Plain\n\nno secrets\n", actor=ANA, sync_class="shareable"
+    )
+    store.move("memories/facts/plain.md", "memories/facts/alice.smith@example.com.md", actor=ANA)
+    moved = store.view("memories/facts/alice.smith@example.com.md").sidecar
+    assert moved.pii_status == "held"
+    assert [f["where"] for f in moved.pii_findings] == ["path"]
+    store.put("memories/facts/k.md", BODY, actor=ANA, sync_class="team-public")
+    store.pii.resolve("memories/facts/k.md", "release", actor=ANA, reason="test-data")
+    store.move("memories/facts/k.md", "memories/facts/carol.white@example.com.md", actor=ANA)
+    assert store.view("memories/facts/carol.white@example.com.md").sidecar.pii_status == "held"
+    store.put("memories/facts/mine.md", "# Mine\n\nprivate\n", actor=ANA)
+    store.move("memories/facts/mine.md", "memories/facts/bob.jones@example.com.md", actor=ANA)
+    assert store.view("memories/facts/bob.jones@example.com.md").sidecar.pii_status == "clean"
+    assert held_paths(_rows(store)) == {
+        "memories/facts/alice.smith@example.com.md",
+        "memories/facts/carol.white@example.com.md",
+    }
+    assert store.doctor().state == "READY"
