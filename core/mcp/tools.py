@@ -16,6 +16,7 @@ import msgspec
 from core.errors import BrainError
 from core.mcp.schema import BY_NAME, ToolSpec
 from core.mcp.sessions import Session, SessionBook
+from core.vocab import PROPOSALS
 from core.write.intents import Delete, Move
 
 if TYPE_CHECKING:
@@ -142,6 +143,7 @@ class Tools:
     def put(self, a: dict[str, Any], s: Session) -> dict[str, Any]:
         from core.store import Store
 
+        _not_the_queue(a["path"])
         fields: dict[str, Any] = {
             k: a.get(k) for k in ("title", "category", "tags", "sync_class", "classification")
         }
@@ -154,10 +156,12 @@ class Tools:
         return self._written(s, res.seq, res.path, res.commit, res.changed)
 
     def move(self, a: dict[str, Any], s: Session) -> dict[str, Any]:
+        _not_the_queue(a["src"], a["dst"])
         res = self.sessions.write(s, Move(a["src"], a["dst"]))
         return self._written(s, res.seq, res.path, res.commit, res.changed)
 
     def delete(self, a: dict[str, Any], s: Session) -> dict[str, Any]:
+        _not_the_queue(a["path"])
         res = self.sessions.write(s, Delete(a["path"], "tombstone"))
         return self._written(s, res.seq, res.path, res.commit, res.changed)
 
@@ -339,3 +343,15 @@ def _plain_filed(res: Any) -> dict[str, Any]:
     from dataclasses import asdict
 
     return asdict(res)
+
+
+def _not_the_queue(*paths: str) -> None:
+    """An agent files proposals through brain_propose (the gate, the budget, the filed row)
+    and a person decides them: it never writes, moves or deletes one itself (an edited
+    pending proposal is text the person approves that never passed the gate)."""
+    for p in paths:
+        if isinstance(p, str) and p.startswith(PROPOSALS):
+            raise BrainError(
+                f"{p}: proposals are filed with brain_propose and decided by a person; an"
+                " agent does not write, move or delete them"
+            )

@@ -15,6 +15,7 @@ import pytest
 from core import Store
 from core.mcp.schema import TOOLS
 from core.mcp.sessions import host_name
+from core.vocab import PROPOSALS
 from tests.e2e.mcp_client import (
     REPO,
     brain,
@@ -180,6 +181,11 @@ def test_bad_input_is_one_clear_tool_error_never_a_trace(store):
         ("brain_put", {"path": A, "body": 5}, "argument 'body'"),
         ("brain_put", {"path": A, "body": "x", "sync_class": "public"}, "sync_class"),
         ("brain_delete", {"path": A, "mode": "purge"}, "purge is refused over MCP"),
+        # Proposals: filed with brain_propose (its gate and budget), decided by a person.
+        ("brain_put", {"path": f"{PROPOSALS}p.md", "body": "x"}, "filed with brain_propose"),
+        ("brain_move", {"src": A, "dst": f"{PROPOSALS}p.md"}, "filed with brain_propose"),
+        ("brain_move", {"src": f"{PROPOSALS}p.md", "dst": A}, "filed with brain_propose"),
+        ("brain_delete", {"path": f"{PROPOSALS}p.md"}, "filed with brain_propose"),
         ("brain_delete", {"path": A, "purge": True, "reason": "legal-erasure"}, "human act"),
         ("brain_view", {"path": "memories/facts/nope.md"}, "no such memory"),
         ("brain_search", {"query": "x", "mode": "psychic"}, "argument 'mode'"),
