@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 from dataclasses import dataclass, field
 
 MAX_BYTES = 4 << 20
@@ -47,7 +48,12 @@ def read(path: str, cwd: str) -> Digest:
     """Touched files (in order, once each) and compaction summaries; empty when unreadable."""
     out = Digest()
     try:
-        with open(path, "rb") as f:
+        # The path comes from the hook's input: a FIFO or a device there must not hang the
+        # hook (a non-blocking open, then only a regular file is read).
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        with open(fd, "rb") as f:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                return out
             size = f.seek(0, os.SEEK_END)
             f.seek(max(0, size - MAX_BYTES))
             data = f.read(MAX_BYTES)

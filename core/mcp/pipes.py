@@ -78,6 +78,8 @@ class Writer:
             except BlockingIOError:
                 await anyio.wait_writable(self.fd)
                 continue
+            except (BrokenPipeError, ConnectionResetError):
+                return  # the client went away mid-call: nobody to answer; its EOF ends the session
             view = view[n:]
 
 

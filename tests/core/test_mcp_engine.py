@@ -177,3 +177,44 @@ def test_pipe_lines_and_large_writes_without_threads():
     got = anyio.run(go)
     os.close(r)
     assert got == ['{"a": 1}\n', '{"b": 2}\n', "\xe9\n", big + "\n", "tail"]
+
+
+def test_a_transcript_path_that_is_a_fifo_does_not_hang_the_hook(tmp_path):
+    """The path comes from the hook's input: a FIFO there (nobody writing) would block a
+    plain open for ever; it reads as an empty digest at once."""
+    import os
+    import threading
+
+    fifo = tmp_path / "transcript.fifo"
+    os.mkfifo(fifo)
+    got: list[object] = []
+    t = threading.Thread(target=lambda: got.append(transcript.read(str(fifo), "/w")), daemon=True)
+    t.start()
+    t.join(5)
+    assert not t.is_alive(), "the hook hung on a FIFO"
+    assert got and got[0].touched == []  # type: ignore[attr-defined]
+
+
+def test_a_reply_to_a_client_that_went_away_is_dropped_not_raised():
+    """A client that closes its pipes mid-call: the server's reply finds no reader
+    (EPIPE); it is dropped, and the session ends at the client's EOF instead of the server
+    exiting 1 with a traceback."""
+    import os
+
+    import anyio
+
+    from core.mcp.pipes import Writer
+
+    r, w = os.pipe()
+    os.close(r)
+    os.set_blocking(w, False)
+    out = Writer(w)
+
+    async def reply() -> None:
+        await out.write('{"jsonrpc": "2.0", "id": 1, "result": {}}\n')
+        await out.flush()
+
+    try:
+        anyio.run(reply)
+    finally:
+        os.close(w)
