@@ -178,14 +178,21 @@ def _private_folder(folder: str, create: bool) -> bool:
 
 
 def put(
-    root: str, path: str, body: bytes, actor: str, fields: dict[str, Any] | None = None
+    root: str,
+    path: str,
+    body: bytes,
+    actor: str,
+    fields: dict[str, Any] | None = None,
+    *,
+    wait_s: float = REPLY_TIMEOUT_S,
 ) -> Reply | None:
     """Hand a put to the store's live writer; `fields` are PutRequest's optional fields
     (FIELDS, `extra`, `parse_frontmatter`). None when there is no door or no reply came (the
-    caller writes the put itself); a reply with `error` when the put failed there."""
+    caller writes the put itself); a reply with `error` when the put failed there. `wait_s`:
+    the put's deadline (a hook, which must not keep its tool waiting, gives a short one)."""
     real = os.path.realpath(root)
     req = PutRequest(VERSION, real, path, body, actor, **(fields or {}))
-    return _ask(real, req)
+    return _ask(real, req, timeout=wait_s)
 
 
 def who(root: str) -> Reply | None:
@@ -217,7 +224,7 @@ def _ask(real: str, req: Request, timeout: float = REPLY_TIMEOUT_S) -> Reply | N
             return None  # a socket another user put there: never hand it a body
         try:
             if isinstance(req, PutRequest):
-                raw = _put_exchange(s, req)
+                raw = _put_exchange(s, req, timeout)
             else:
                 s.settimeout(timeout)
                 send(s, msgspec.msgpack.encode(req))
@@ -235,17 +242,18 @@ def _ask(real: str, req: Request, timeout: float = REPLY_TIMEOUT_S) -> Reply | N
         s.close()
 
 
-def _put_exchange(s: socket.socket, req: PutRequest) -> bytes | None:
+def _put_exchange(s: socket.socket, req: PutRequest, wait_s: float) -> bytes | None:
     """Request, ACCEPTED, GO, reply: the server writes the put only after GO, and not after
-    the deadline, so once this gives up (None) no late copy of the put can land."""
-    req.deadline_ns = time.time_ns() + int(REPLY_TIMEOUT_S * 1e9)
-    s.settimeout(ACCEPT_TIMEOUT_S)
+    the deadline (wait_s from now), so once this gives up (None) no late copy can land."""
+    req.deadline_ns = time.time_ns() + int(wait_s * 1e9)
+    s.settimeout(min(ACCEPT_TIMEOUT_S, wait_s))
     send(s, msgspec.msgpack.encode(req))
     first = recv(s, MAX_REPLY)
     if first != ACCEPTED:
         return first  # a refusal (retry), or None: the server hung up
     send(s, GO)
-    s.settimeout(max(0.001, (req.deadline_ns - time.time_ns()) / 1e9 + GRACE_S))
+    grace = min(GRACE_S, wait_s)  # for a put started just before the deadline to finish
+    s.settimeout(max(0.001, (req.deadline_ns - time.time_ns()) / 1e9 + grace))
     return recv(s, MAX_REPLY)
 
 

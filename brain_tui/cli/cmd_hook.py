@@ -22,6 +22,10 @@ from functools import partial
 from brain_tui.cli import common
 
 TARGETS = ("claude-code", "git")
+# A hook must not keep its tool waiting (Claude Code's hook timeout is 10 s): a door whose
+# host is too busy to start the put within this is walked past (core/door.py), and the hook
+# writes itself, within the lock's own timeout, or logs and lets the tool go on.
+HOOK_DOOR_WAIT_S = 1.5
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -103,7 +107,7 @@ def _opener(args: argparse.Namespace):
 def _putter(args: argparse.Namespace):
     """The hooks' writes: through a live writer's door when one is open (an agent running
     `brain mcp`, the TUI), else by this process (common.put)."""
-    return partial(common.put, args)
+    return partial(common.put, args, wait_s=HOOK_DOOR_WAIT_S)
 
 
 def _claude_code(args: argparse.Namespace) -> None:

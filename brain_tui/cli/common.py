@@ -213,31 +213,44 @@ def open_store(
 
 
 def door_put(
-    args: argparse.Namespace, path: str, body: bytes, actor: str, fields: dict[str, Any]
+    args: argparse.Namespace,
+    path: str,
+    body: bytes,
+    actor: str,
+    fields: dict[str, Any],
+    wait_s: float | None = None,
 ) -> door.Reply | None:
     """The reply of a process that has the store open for writing and wrote the put (or
-    failed it: core/door.py), or None when none answered: then this process writes it."""
+    failed it: core/door.py), or None when none answered: then this process writes it.
+    wait_s: how long the door may take (default: door.REPLY_TIMEOUT_S)."""
     from core import door
     from core.layout import root_path
     from core.paths import check_root_allowed
 
     root = root_path(args.store)
     check_root_allowed(root, args.allow_temp_store)
-    reply = door.put(root, path, body, actor, fields)
+    wait = door.REPLY_TIMEOUT_S if wait_s is None else wait_s
+    reply = door.put(root, path, body, actor, fields, wait_s=wait)
     if reply is not None and debug():
         err(f"brain: written by pid {reply.pid} ({reply.program}) through its door")
     return reply
 
 
 def put(
-    args: argparse.Namespace, path: str, body: str | bytes, *, actor: str, **fields: Any
+    args: argparse.Namespace,
+    path: str,
+    body: str | bytes,
+    *,
+    actor: str,
+    wait_s: float | None = None,
+    **fields: Any,
 ) -> Result | door.PutResult:
     """Store.put through the store's door when a live writer has one open (the hooks' writes),
-    else written by this process."""
+    else written by this process. wait_s: as door_put's."""
     from core import door
 
     data = body.encode("utf-8") if isinstance(body, str) else body
-    reply = door_put(args, path, data, actor, fields)
+    reply = door_put(args, path, data, actor, fields, wait_s)
     if reply is not None:
         return door.result_of(reply)
     with open_store(args) as store:

@@ -351,6 +351,8 @@ def proposal_gate(intents: Sequence[Intent], view: StateView) -> None:
         if isinstance(it, Put) and it.path.startswith(PROPOSALS) and it.tags is not None:
             path, want = it.path, _status(it.tags)
         elif isinstance(it, Move) and it.dst.startswith(PROPOSALS):
+            if it.src.startswith(PROPOSALS):
+                continue  # within the queue: the status moves with it, unchanged
             src = view.live_sidecar(it.src)
             path, want = it.dst, _status(src.tags) if src is not None else None
         else:

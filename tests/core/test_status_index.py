@@ -24,16 +24,19 @@ def store(tmp_path: Path):
 
 
 def _put(store, name: str, status: str | None, folder: str = PROPOSALS, v: int = 0) -> None:
+    """A proposal's put; out of pending with the decision row a person's decision carries
+    (the write path refuses a status change without it)."""
+    from core.proposals.model import submit
+    from core.write.intents import Note
+
+    path = f"{folder}{name}.md"
     tags = ["type:proposal", f"status:{status}"] if status else []
-    store.put(
-        f"{folder}{name}.md",
-        f"PROPOSAL: change {name} ({v})\n",
-        actor=AGENT,
-        parse_frontmatter=False,
-        title=name,
-        category="architecture",
-        tags=tags,
-    )
+    body = f"PROPOSAL: change {name} ({v})\n"
+    intents = [Store.put_intent(path, body, False, title=name, category="architecture", tags=tags)]
+    if status != "pending":
+        row = {"decision": "test", "status": status, "human": "human:ana@laptop"}
+        intents.append(Note("proposal.decided", path, "", row))
+    submit(store, intents, AGENT)
 
 
 def _truth(store, statuses: tuple[str, ...], prefix: str = PROPOSALS) -> list[str]:

@@ -523,8 +523,6 @@ def test_a_put_not_started_by_its_deadline_is_never_written(store, runtime, monk
     from core.store import Store
 
     monkeypatch.setenv("XDG_RUNTIME_DIR", runtime)
-    monkeypatch.setattr(door, "REPLY_TIMEOUT_S", 0.5)
-    monkeypatch.setattr(door, "GRACE_S", 0.2)
     with Store.open(store, allow_temp=True) as s:
         assert s.open_door() is not None
         started = threading.Event()
@@ -536,7 +534,8 @@ def test_a_put_not_started_by_its_deadline_is_never_written(store, runtime, monk
         busy = threading.Thread(target=lambda: s.session.run(long_task))
         busy.start()
         assert started.wait(10)
-        assert door.put(store, "memories/facts/queued.md", b"# Q\n\nqueued\n", ACTOR) is None
+        reply = door.put(store, "memories/facts/queued.md", b"# Q\n\nqueued\n", ACTOR, wait_s=0.5)
+        assert reply is None
         busy.join()
         time.sleep(0.3)  # the door's thread reaches its put after the task
         assert s.door_served() == 0
@@ -616,3 +615,33 @@ def test_hostile_requests_end_neither_the_host_nor_its_door(store, runtime, monk
         assert reply2 is not None and reply2.ok
         assert s.door_served() == 1
     assert died == []
+
+
+def test_a_short_wait_walks_past_a_busy_host_quickly(store, runtime, monkeypatch) -> None:
+    """A hook's put (wait_s 1.5) beside a host whose writer is busy for long: the client
+    gives up within about twice its wait, not the minute a CLI put allows, and the host,
+    reaching the put late, does not write it."""
+    from brain_tui.cli.cmd_hook import HOOK_DOOR_WAIT_S
+    from core.store import Store
+
+    monkeypatch.setenv("XDG_RUNTIME_DIR", runtime)
+    with Store.open(store, allow_temp=True) as s:
+        assert s.open_door() is not None
+        started = threading.Event()
+
+        def long_task(_w) -> None:
+            started.set()
+            time.sleep(5.0)
+
+        busy = threading.Thread(target=lambda: s.session.run(long_task))
+        busy.start()
+        assert started.wait(10)
+        t0 = time.monotonic()
+        got = door.put(
+            store, "memories/facts/hook.md", b"# H\n\nx\n", ACTOR, wait_s=HOOK_DOOR_WAIT_S
+        )
+        waited = time.monotonic() - t0
+        assert got is None and waited < 2 * HOOK_DOOR_WAIT_S + 0.5, waited
+        busy.join()
+        time.sleep(0.3)
+        assert [r for r, _p in s.rows() if r.op == "put"] == []
