@@ -109,14 +109,24 @@ def decide(
     found = (pre if pre is not None else scan(path, body)) + scan_title(title)
     if not found:
         return CLEAN, []
-    if base is not None and base.pii_status == RELEASED and base.salt and base.state == "active":
+    if (
+        base is not None
+        and base.pii_status == RELEASED
+        and base.salt
+        and base.state == "active"
+        and sync_class == base.sync_class  # a person released it for that audience only
+    ):
         try:
             same = commitment(bytes.fromhex(base.salt), body) == base.commit
         except ValueError:
             same = False
-        if same:
-            return RELEASED, found
+        if same and _spans(found) <= _spans(base.pii_findings):
+            return RELEASED, found  # nothing the person did not see: a retitle, a new tag
     return HELD, found
+
+
+def _spans(findings: Findings) -> set[tuple[Any, ...]]:
+    return {(f.get("where"), f.get("type"), f.get("start"), f.get("end")) for f in findings}
 
 
 def held_extra(put_seq: int, findings: Findings) -> dict[str, Any]:

@@ -188,6 +188,13 @@ def test_release_marks_the_sidecar_and_a_retitle_keeps_it(store: Store) -> None:
     assert row.extra["action"] == "release" and row.extra["reason"] == "consented"
     store.put(P, BODY, actor=ANA, title="Contractor (renamed)")
     assert store.view(P).sidecar.pii_status == "released"
+    # What the person did not see is held again: PII in a new title, a wider audience.
+    store.put(P, BODY, actor=ANA, title="Contractor: call 536-90-4399")
+    assert store.view(P).sidecar.pii_status == "held"
+    store.pii.resolve(P, "release", actor=ANA, reason="consented")
+    store.put(P, BODY, actor=ANA, title="Contractor: call 536-90-4399", sync_class="team-public")
+    assert store.view(P).sidecar.pii_status == "held"
+    store.pii.resolve(P, "release", actor=ANA, reason="consented")
     store.put(P, BODY + "\nnew: bob@example.net\n", actor=ANA)
     assert store.view(P).sidecar.pii_status == "held"  # a new body is scanned again
     assert store.doctor().state == "READY"
