@@ -173,13 +173,39 @@ def install_git(repo: Path, cmd: str) -> tuple[Path, bool]:
         new = "#!/bin/sh\n" + block
     else:
         rest = _without_block(old).rstrip("\n")
-        new = (rest + "\n" if rest else "#!/bin/sh\n") + block
+        shell = _interpreter(rest)
+        if shell not in _SHELLS:
+            raise BrainError(
+                f"{path} is a {shell} script: brain cannot add its shell line to it. Add a"
+                f" call of `{cmd}` to it yourself (its output ignored, its failure too), or"
+                " call your script from a sh post-commit hook and install again"
+            )
+        # Right after the shebang: a hook that ends in `exit` would skip a block at the end.
+        head, sep, body = rest.partition("\n") if rest.startswith("#!") else ("", "", rest)
+        top = head + "\n" if sep or head else "#!/bin/sh\n"
+        new = top + block + (body + "\n" if body else "")
     if new == old:
         return path, False
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(new, encoding="utf-8")
     os.chmod(path, path.stat().st_mode | 0o755)
     return path, True
+
+
+_SHELLS = frozenset({"sh", "bash", "dash", "zsh", "ksh"})
+
+
+def _interpreter(script: str) -> str:
+    """The program a hook's shebang names (`sh` without one: git runs it with the shell)."""
+    if not script.startswith("#!"):
+        return "sh"
+    words = script[2:].split("\n", 1)[0].split()
+    if not words:
+        return "sh"
+    name = os.path.basename(words[0])
+    if name == "env" and len(words) > 1:
+        name = os.path.basename(words[1])
+    return name
 
 
 def uninstall_git(repo: Path) -> tuple[Path, bool]:

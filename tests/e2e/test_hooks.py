@@ -186,7 +186,16 @@ def test_git_post_commit_capture_and_install(world, tmp_path):
     _git(repo, "init", "-q")
     hooks = repo / ".git" / "hooks"
     hooks.mkdir(exist_ok=True)
-    (hooks / "post-commit").write_text("#!/bin/sh\necho existing-hook >> ran.txt\n")
+    (hooks / "post-commit").write_text("#!/usr/bin/env python3\nprint('mine')\n")
+    p = brain(
+        "hook", "install", "git", "--project", str(repo), "--store", str(root),
+        "--allow-temp-store", env=env,
+    )  # fmt: skip
+    # A hook in another language cannot take a shell line: refused, left as it was.
+    assert p.returncode != 0 and b"python3 script" in p.stderr, p.stderr
+    assert (hooks / "post-commit").read_text() == "#!/usr/bin/env python3\nprint('mine')\n"
+    # A sh hook that ends in `exit 0`: the block goes right after the shebang, so it runs.
+    (hooks / "post-commit").write_text("#!/bin/sh\necho existing-hook >> ran.txt\nexit 0\n")
     os.chmod(hooks / "post-commit", 0o755)
     p = brain(
         "hook",
@@ -213,7 +222,9 @@ def test_git_post_commit_capture_and_install(world, tmp_path):
         env=env,
     )
     assert b"already installed" in p.stdout and (hooks / "post-commit").read_text() == first
-    assert first.startswith("#!/bin/sh\necho existing-hook")
+    assert first.startswith("#!/bin/sh\n# >>> brain") and first.endswith(
+        "echo existing-hook >> ran.txt\nexit 0\n"
+    )
 
     (repo / "a.py").write_text("print(1)\n")
     _git(repo, "add", "a.py")
@@ -233,7 +244,9 @@ def test_git_post_commit_capture_and_install(world, tmp_path):
 
     p = brain("hook", "uninstall", "git", "--project", str(repo), env=env)
     assert p.returncode == 0
-    assert (hooks / "post-commit").read_text() == "#!/bin/sh\necho existing-hook >> ran.txt\n"
+    assert (
+        hooks / "post-commit"
+    ).read_text() == "#!/bin/sh\necho existing-hook >> ran.txt\nexit 0\n"
     # Outside a repository the hook still exits 0 and logs why.
     p = brain("hook", "git", "--store", str(root), env=env, cwd=tmp_path)
     assert p.returncode == 0 and p.stdout == b"" and "NotARepo" in log_of(env)
