@@ -34,18 +34,24 @@ class LineReader:
 
     def __init__(self, fd: int) -> None:
         self.fd = fd
-        self._buf = b""
+        # A bytearray that grows in place, searched only past what was searched before: a
+        # line of tens of MiB (a big body) costs one pass, not a copy and a scan per chunk.
+        self._buf = bytearray()
+        self._searched = 0
 
     def __aiter__(self) -> AsyncIterator[str]:
         return self._lines()
 
     async def _lines(self) -> AsyncIterator[str]:
         while True:
-            nl = self._buf.find(b"\n")
+            nl = self._buf.find(b"\n", self._searched)
             if nl >= 0:
-                line, self._buf = self._buf[: nl + 1], self._buf[nl + 1 :]
+                line = bytes(self._buf[: nl + 1])
+                del self._buf[: nl + 1]
+                self._searched = 0
                 yield line.decode("utf-8", errors="replace")
                 continue
+            self._searched = len(self._buf)
             try:
                 chunk = os.read(self.fd, CHUNK)
             except BlockingIOError:
@@ -53,7 +59,8 @@ class LineReader:
                 continue
             if not chunk:
                 if self._buf:
-                    tail, self._buf = self._buf, b""
+                    tail = bytes(self._buf)
+                    self._buf.clear()
                     yield tail.decode("utf-8", errors="replace")
                 return
             self._buf += chunk

@@ -218,3 +218,38 @@ def test_a_reply_to_a_client_that_went_away_is_dropped_not_raised():
         anyio.run(reply)
     finally:
         os.close(w)
+
+
+def test_the_line_reader_splits_lines_across_and_within_chunks():
+    """Lines longer than a read, several in one read, invalid UTF-8 replaced, and a last line
+    without its newline: each comes out whole, once."""
+    import os
+    import threading
+
+    import anyio
+
+    from core.mcp import pipes
+
+    long = b"x" * (3 * pipes.CHUNK + 17)
+    data = long + b"\n" + b"a\nb\n" + b"\xff\n" + b"tail"
+    r, w = os.pipe()
+    os.set_blocking(r, False)
+
+    def feed() -> None:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(w, view[:1000]) :]
+        os.close(w)
+
+    t = threading.Thread(target=feed)
+    t.start()
+
+    async def read_all() -> list[str]:
+        return [line async for line in pipes.LineReader(r)]
+
+    try:
+        lines = anyio.run(read_all)
+    finally:
+        t.join()
+        os.close(r)
+    assert lines == [long.decode() + "\n", "a\n", "b\n", "\ufffd\n", "tail"]
