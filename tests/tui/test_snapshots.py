@@ -231,3 +231,21 @@ def test_activity_line_with_capture_and_the_door(snap_compare, small_store, size
         await settle(pilot)
 
     assert snap_compare(snap_app(small_store), terminal_size=size, run_before=before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_doctor_progress_in_the_activity_line(snap_compare, small_store, size):
+    """The doctor's progress as the tabs line says it beside the door's count: `doctor 7/37`
+    where it fits, `doctor 18%` in the short forms of 80 columns (the screen's own message
+    drives it, as a run's worker does)."""
+    from brain_tui.messages import ActivityChanged
+    from screens.doctor import DoctorScreen
+
+    async def before(pilot) -> None:
+        await pilot.press("3")
+        await settle(pilot)
+        pilot.app.post_message(ActivityChanged("door", "door: 3 puts", "door 3"))
+        pilot.app.screen.post_message(DoctorScreen.Progress(7, 37, "chain.hash"))
+        await settle(pilot)
+
+    assert snap_compare(snap_app(small_store), terminal_size=size, run_before=before)
