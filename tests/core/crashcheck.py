@@ -166,16 +166,23 @@ def _threads(fns) -> None:
         raise errors[0]
 
 
-def crash_run(tmp_path: Path, monkeypatch, workload, k: int | None) -> Run:
-    """Run workload with a crash at call k (counted after init), then tear the store down."""
+def simulated_store(tmp_path: Path, monkeypatch) -> tuple[Path, PowerLossIO, Store]:
+    """A new store at tmp_path/store whose every durable call goes through the power-loss
+    simulator (root, simulator, store)."""
     # The witness lives outside the store; each run is a different machine's history.
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
     root = tmp_path / "store"
     root.mkdir()
     sim = PowerLossIO(root)
     monkeypatch.setattr(fsio, "backend", sim)
+    return root, sim, Store.init(root, **open_kw())
+
+
+def crash_run(tmp_path: Path, monkeypatch, workload, k: int | None) -> Run:
+    """Run workload with a crash at call k (counted after init), then tear the store down."""
+    root, sim, store = simulated_store(tmp_path, monkeypatch)
     run = Run(root, sim, k=k)
-    run.store = Store.init(root, **open_kw())
+    run.store = store
     sim.arm(k)
     start = sim.calls
     try:

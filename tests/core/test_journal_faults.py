@@ -17,8 +17,7 @@ from core.store import Store
 from core.write import writer as writer_mod
 from core.write.intents import Delete
 from core.write.journal import RESERVE, Journal
-from tests.core.crashcheck import _NoSyncIO, open_kw
-from tests.core.powerloss import PowerLossIO
+from tests.core.crashcheck import _NoSyncIO, close_dead, open_kw, simulated_store
 
 ACTOR = "human:test@host"
 STAGER = "brain-journal-stage"  # the staging thread's name (core/write/journal.py Helper)
@@ -41,12 +40,7 @@ def test_a_purge_is_not_undone_by_a_power_cut_that_loses_the_flushs_cut(
     """Two purges in one batch; the power goes out while the second is finished. The first
     one's seq already left purge.pending (synced): its flush's cut must have reached the disk
     too, or replaying the journal's older records writes the purged version back."""
-    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
-    root = tmp_path / "store"
-    root.mkdir()
-    sim = PowerLossIO(root)
-    monkeypatch.setattr(fsio, "backend", sim)
-    store = Store.init(root, **open_kw())
+    _root, sim, store = simulated_store(tmp_path, monkeypatch)
     alice, bob = "memories/facts/alice.md", "memories/facts/bob.md"
     store.put(alice, "ALICE-SECRET-ONE\n", actor=ACTOR)
     store.put(alice, "ALICE-SECRET-TWO\n", actor=ACTOR)
@@ -61,11 +55,7 @@ def test_a_purge_is_not_undone_by_a_power_cut_that_loses_the_flushs_cut(
             actor=ACTOR,
         )
     assert sim.crashed
-    try:
-        store.close()
-    except BaseException:  # noqa: BLE001 - the dead store's close may fail too
-        pass
-    sim.release_fds()
+    close_dead(store, sim)
     after = tmp_path / "after"
     sim.materialise(after)
     assert b"ALICE-SECRET" not in (after / "audit" / "journal.wal").read_bytes()

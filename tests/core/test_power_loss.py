@@ -45,6 +45,7 @@ from tests.core.crashcheck import (
     crash_run,
     open_kw,
     recover_and_check,
+    simulated_store,
     single_thread_workload,
     total_calls,
     two_thread_workload,
@@ -177,12 +178,7 @@ def test_dead_commit_loop_wakes_queued_callers(tmp_path, monkeypatch, quiet_cras
     the flush that releases the lock after a group), a request queued meanwhile must fail,
     not leave its caller waiting forever."""
     monkeypatch.setattr(writer_mod, "MAX_HOLD_S", 0.0)  # flush and release after every group
-    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
-    root = tmp_path / "store"
-    root.mkdir()
-    sim = PowerLossIO(root)
-    monkeypatch.setattr(fsio, "backend", sim)
-    store = Store.init(root, **open_kw())
+    _root, sim, store = simulated_store(tmp_path, monkeypatch)
     outcome: list[object] = []
 
     def put_b() -> None:

@@ -33,6 +33,7 @@ from tests.core.crashcheck import (
     close_dead,
     crash_points,
     open_kw,
+    simulated_store,
 )
 from tests.core.powerloss import PowerLossIO, SimulatedCrash
 from tests.core.stress_harness import brain
@@ -68,12 +69,7 @@ def _durable_now(sim: PowerLossIO, path: Path) -> None:
 
 
 def _scenario(tmp_path: Path, monkeypatch, other: str, k: int | None):
-    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
-    root = tmp_path / "store"
-    root.mkdir()
-    sim = PowerLossIO(root)
-    monkeypatch.setattr(fsio, "backend", sim)
-    store = Store.init(root, **open_kw())
+    root, sim, store = simulated_store(tmp_path, monkeypatch)
     acked, other_ack, calls = [], None, 0
     try:
         acked.append(store.put(f"{F}/a.md", "alpha one\n", actor=ACTOR))
