@@ -15,6 +15,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -516,6 +517,24 @@ def test_a_stopped_host_is_walked_past_and_never_writes_the_put_later(
     assert [r.path for r in _rows(store) if r.op == "put"] == []
 
 
+@contextmanager
+def _busy_writer(s, seconds: float) -> Iterator[None]:
+    """The store's writer runs a task of `seconds` (an export, a backup) meanwhile."""
+    started = threading.Event()
+
+    def long_task(_w) -> None:
+        started.set()
+        time.sleep(seconds)
+
+    busy = threading.Thread(target=lambda: s.session.run(long_task))
+    busy.start()
+    assert started.wait(10)
+    try:
+        yield
+    finally:
+        busy.join()
+
+
 def test_a_put_not_started_by_its_deadline_is_never_written(store, runtime, monkeypatch) -> None:
     """The host's writer is busy with a long task (an export, a backup) past the put's
     deadline: the client gives up and writes the put itself, and the host, reaching the put
@@ -525,18 +544,9 @@ def test_a_put_not_started_by_its_deadline_is_never_written(store, runtime, monk
     monkeypatch.setenv("XDG_RUNTIME_DIR", runtime)
     with Store.open(store, allow_temp=True) as s:
         assert s.open_door() is not None
-        started = threading.Event()
-
-        def long_task(_w) -> None:
-            started.set()
-            time.sleep(2.0)
-
-        busy = threading.Thread(target=lambda: s.session.run(long_task))
-        busy.start()
-        assert started.wait(10)
-        reply = door.put(store, "memories/facts/queued.md", b"# Q\n\nqueued\n", ACTOR, wait_s=0.5)
-        assert reply is None
-        busy.join()
+        with _busy_writer(s, 2.0):
+            reply = door.put(store, "memories/facts/queued.md", b"# Q\n\nq\n", ACTOR, wait_s=0.5)
+            assert reply is None
         time.sleep(0.3)  # the door's thread reaches its put after the task
         assert s.door_served() == 0
         assert [r for r, _p in s.rows() if r.op == "put"] == []
@@ -627,21 +637,12 @@ def test_a_short_wait_walks_past_a_busy_host_quickly(store, runtime, monkeypatch
     monkeypatch.setenv("XDG_RUNTIME_DIR", runtime)
     with Store.open(store, allow_temp=True) as s:
         assert s.open_door() is not None
-        started = threading.Event()
-
-        def long_task(_w) -> None:
-            started.set()
-            time.sleep(5.0)
-
-        busy = threading.Thread(target=lambda: s.session.run(long_task))
-        busy.start()
-        assert started.wait(10)
-        t0 = time.monotonic()
-        got = door.put(
-            store, "memories/facts/hook.md", b"# H\n\nx\n", ACTOR, wait_s=HOOK_DOOR_WAIT_S
-        )
-        waited = time.monotonic() - t0
-        assert got is None and waited < 2 * HOOK_DOOR_WAIT_S + 0.5, waited
-        busy.join()
+        with _busy_writer(s, 5.0):
+            t0 = time.monotonic()
+            got = door.put(
+                store, "memories/facts/hook.md", b"# H\n\nx\n", ACTOR, wait_s=HOOK_DOOR_WAIT_S
+            )
+            waited = time.monotonic() - t0
+            assert got is None and waited < 2 * HOOK_DOOR_WAIT_S + 0.5, waited
         time.sleep(0.3)
         assert [r for r, _p in s.rows() if r.op == "put"] == []
