@@ -65,6 +65,11 @@ def _check_one(tag: object) -> str:
     return tag
 
 
+def status_of(tag_list: Sequence[str]) -> str | None:
+    """The value of a `status:` tag (validate_tags allows at most one), or None."""
+    return next((t[7:] for t in tag_list if t.startswith("status:")), None)
+
+
 def validate_tags(tags: Sequence[str]) -> list[str]:
     """Return the tags with duplicates removed (first kept, order kept), or raise InvalidMeta."""
     if isinstance(tags, str | bytes) or not isinstance(tags, Sequence):

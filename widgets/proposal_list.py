@@ -18,6 +18,7 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.worker import get_current_worker
 
+from core import tags
 from core.models import CATEGORIES
 from widgets.list_keys import list_bindings
 from widgets.status import WorkFailed
@@ -72,7 +73,7 @@ SOURCES = {
 
 
 def status_of(row: MemoryRow) -> str:
-    return next((t[7:] for t in row.tags if t.startswith("status:")), "")
+    return tags.status_of(row.tags) or ""
 
 
 def age(ns: int, now_ns: int) -> str:

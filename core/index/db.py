@@ -16,6 +16,7 @@ from core import paths
 from core.errors import BrainError
 from core.index.schema import BUSY_TIMEOUT_MS, connect, create, current, transaction
 from core.models import Row, Sidecar
+from core.tags import status_of
 from core.write.file_view import decode_sidecar, read_sidecar
 
 _MEM_COLS = (
@@ -113,11 +114,6 @@ def _text_of(side: Sidecar, body: bytes) -> tuple[str, str, str] | None:
     if side.state != "active":
         return None
     return side.title, body.decode("utf-8", "replace"), " ".join(side.tags)
-
-
-def status_of(tags: list[str]) -> str | None:
-    """The value of a memory's `status:` tag (core.tags allows at most one), or None."""
-    return next((t[7:] for t in tags if t.startswith("status:")), None)
 
 
 def folder_of(path: str) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from core import paths
+from core import paths, tags
 from core.errors import BrainError
 from core.proposals.bodies import jaccard, words
 from core.proposals.model import (
@@ -37,7 +37,7 @@ def show(store: Store, path: str) -> Proposal:
         raise BrainError(f"{path} is not a proposal (proposals live under {PROPOSALS})")
     m = store.view(path)
     sc = m.sidecar
-    status = next((t[7:] for t in sc.tags if t.startswith("status:")), "")
+    status = tags.status_of(sc.tags) or ""
     body = m.body.decode("utf-8", "replace")
     return Proposal(path, sc.title, status, sc.seq, sc.updated_ns, sc.actor, body, dict(sc.extra))
 

@@ -208,8 +208,9 @@ class Planner:
         self.view.set_versions(src, [])
         self.view.set_versions(dst, seqs)
         moved = msgspec.structs.replace(cur, seq=row.seq, updated_ns=row.ts_ns)
-        found = pii_gate.scan_path(dst) if cur.state == "active" else []
-        if found and cur.sync_class != "private" and cur.pii_status != pii_gate.HELD:
+        widened = cur.state == "active" and cur.sync_class != "private"
+        found = pii_gate.scan_path(dst) if widened and cur.pii_status != pii_gate.HELD else []
+        if found:
             # The new path names PII nobody reviewed (a clean or released memory moved to
             # `alice.smith@example.com.md`): held, as a put there would be.
             rest = [f for f in cur.pii_findings if f.get("where") != pii_gate.PATH]
@@ -346,27 +347,26 @@ def proposal_gate(intents: Sequence[Intent], view: StateView) -> None:
     proposal's `status:` tag (a put, or a move into the proposals folder) must carry the
     `proposal.decided` row for it, which only core.proposals.lifecycle writes (no caller may
     note it). Filing (a new proposal, status:pending) and edits that keep the status pass."""
-    decided = {it.path for it in intents if isinstance(it, Note) and it.op == "proposal.decided"}
     for it in intents:
         if isinstance(it, Put) and it.path.startswith(PROPOSALS) and it.tags is not None:
-            path, want = it.path, _status(it.tags)
+            path, want = it.path, tags.status_of(it.tags)
         elif isinstance(it, Move) and it.dst.startswith(PROPOSALS):
             if it.src.startswith(PROPOSALS):
                 continue  # within the queue: the status moves with it, unchanged
             src = view.live_sidecar(it.src)
-            path, want = it.dst, _status(src.tags) if src is not None else None
+            path, want = it.dst, tags.status_of(src.tags) if src is not None else None
         else:
             continue
         cur = view.live_sidecar(path)
-        have = _status(cur.tags) if cur is not None and cur.state == "active" else None
-        if want == have or (have is None and want in (None, "pending")) or path in decided:
+        have = tags.status_of(cur.tags) if cur is not None and cur.state == "active" else None
+        if want == have or (have is None and want in (None, "pending")):
+            continue
+        if any(
+            isinstance(d, Note) and d.op == "proposal.decided" and d.path == path for d in intents
+        ):
             continue
         raise BrainError(
             f"{path}: a proposal's status changes only by a person's decision"
             f" (status:{have or '(none)'} -> status:{want or '(none)'}); use"
             " `brain proposals approve|reject|deprecate` or the TUI's Proposals pane"
         )
-
-
-def _status(tag_list: Sequence[str]) -> str | None:
-    return next((t[7:] for t in tag_list if t.startswith("status:")), None)
