@@ -37,9 +37,7 @@ def scan(path: str, body: bytes) -> Findings:
     from core import pii
 
     text = body.decode("utf-8", "replace")
-    out: Findings = [_entry(BODY, f) for f in pii.scan(text)]
-    out.extend(_entry(PATH, f) for f in pii.scan_path(path))
-    return out
+    return [_entry(BODY, f) for f in pii.scan(text)] + scan_path(path)
 
 
 def scan_path(path: str) -> Findings:

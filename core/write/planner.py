@@ -208,8 +208,8 @@ class Planner:
         self.view.set_versions(src, [])
         self.view.set_versions(dst, seqs)
         moved = msgspec.structs.replace(cur, seq=row.seq, updated_ns=row.ts_ns)
-        widened = cur.state == "active" and cur.sync_class != "private"
-        found = pii_gate.scan_path(dst) if widened and cur.pii_status != pii_gate.HELD else []
+        shareable = cur.state == "active" and cur.sync_class != "private"
+        found = pii_gate.scan_path(dst) if shareable and cur.pii_status != pii_gate.HELD else []
         if found:
             # The new path names PII nobody reviewed (a clean or released memory moved to
             # `alice.smith@example.com.md`): held, as a put there would be.
