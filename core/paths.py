@@ -115,6 +115,15 @@ def _validate_cached(path: str) -> str:
     return path
 
 
+_STORE_ID = re.compile(r"[0-9a-f]{32}")
+
+
+def is_store_id(value: object) -> bool:
+    """A store id (PROTOCOL "Store root and layout": 128 random bits as 32 lowercase hex).
+    Ids name folders (`conflicts/<origin>/…`): another store's is checked before any use."""
+    return isinstance(value, str) and _STORE_ID.fullmatch(value) is not None
+
+
 def casefold_key(path: str) -> str:
     """Uniqueness key: two paths with equal keys are the same memory (PROTOCOL "Paths")."""
     # Unicode's canonical caseless match (D145) folds the NFD form: folding NFC text can split

@@ -8,6 +8,7 @@ import re
 
 import msgspec
 
+from core import paths
 from core.doctor.filewalk import TEMP_NAME, strings_in
 from core.doctor.logwalk import looks_absolute, pid_alive
 from core.doctor.model import Finding, Invariant, fail, ok, some, warn
@@ -35,7 +36,6 @@ _AUDIT = re.compile(
 _NOTE = re.compile(r"^\d{20}\.note$")
 _KEY = re.compile(r"^[A-Za-z0-9._-]+\.[0-9a-f]{8}\.(key|vkey)$")
 _INDEX = re.compile(r"^brain\.sqlite(-wal|-shm|-journal)?$")
-_STORE_ID = re.compile(r"^[0-9a-f]{32}$")
 
 
 def _scan(root: str, rel: str, allowed, odd: list[str], temps: list[str]) -> None:
@@ -168,7 +168,7 @@ def manifest_valid(ctx) -> Finding:
     except (OSError, msgspec.DecodeError, msgspec.ValidationError) as e:
         return fail(f"manifest.json is unreadable: {e}", path)
     problems = []
-    if not _STORE_ID.match(man.store_id):
+    if not paths.is_store_id(man.store_id):
         problems.append("store_id is not 32 lowercase hex digits")
     elif man.store_id != ctx.store.manifest.store_id:
         problems.append("store_id changed since the store was opened")

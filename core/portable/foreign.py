@@ -39,7 +39,6 @@ from core.verify.proofs import EMPTY_ROOT, node_hash
 from core.verify.signed_note import Verifier, verify_note
 
 _NOTE = re.compile(r"audit/checkpoints/(\d{20})\.note")
-_STORE_ID = re.compile(r"[0-9a-f]{32}")
 _sidecar = msgspec.json.Decoder(Sidecar)
 
 
@@ -104,7 +103,7 @@ def _manifest(src: Source) -> str:
         m = msgspec.json.decode(raw, type=Manifest)
     except (msgspec.DecodeError, msgspec.ValidationError) as e:
         raise ImportRefused(f"{src.label}: manifest.json is invalid ({e})") from None
-    if not _STORE_ID.fullmatch(m.store_id):
+    if not paths.is_store_id(m.store_id):
         raise ImportRefused(f"{src.label}: manifest.json store id is not 32 lowercase hex")
     return m.store_id
 

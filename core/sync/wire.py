@@ -9,13 +9,13 @@ again before its local put: the hub is a relay, never a source of trust (docs/sy
 
 from __future__ import annotations
 
-import re
 from typing import Annotated
 
 import msgspec
 from msgspec import Meta
 
 from core import limits
+from core.paths import is_store_id
 
 VERSION = "brain-sync/v1"
 MAX_BATCH = 500  # envelopes per push or pull request; a batch is one request for rate limits
@@ -25,15 +25,6 @@ MAX_AUDIT_PATH = 64  # an RFC 6962 audit path has at most one hash per level of 
 # nested deeper than the interpreter's stack (a few thousand `[`), which msgspec does not turn
 # into a DecodeError.
 MALFORMED = (msgspec.DecodeError, msgspec.ValidationError, RecursionError)
-
-# A store id (PROTOCOL "Store root and layout"): 128 random bits as 32 lowercase hex. It names
-# folders (`conflicts/<origin>/…`), so an origin is checked against it before any use.
-_STORE_ID = re.compile(r"[0-9a-f]{32}")
-
-
-def is_store_id(value: str) -> bool:
-    return isinstance(value, str) and _STORE_ID.fullmatch(value) is not None
-
 
 _Hash = Annotated[str, Meta(max_length=44)]  # base64 of a SHA-256 hash
 
