@@ -181,9 +181,11 @@ def install_git(repo: Path, cmd: str) -> tuple[Path, bool]:
                 " call your script from a sh post-commit hook and install again"
             )
         # Right after the shebang: a hook that ends in `exit` would skip a block at the end.
-        head, sep, body = rest.partition("\n") if rest.startswith("#!") else ("", "", rest)
-        top = head + "\n" if sep or head else "#!/bin/sh\n"
-        new = top + block + (body + "\n" if body else "")
+        if rest.startswith("#!"):
+            shebang, _, body = rest.partition("\n")
+        else:
+            shebang, body = "#!/bin/sh", rest
+        new = f"{shebang}\n{block}" + (body + "\n" if body else "")
     if new == old:
         return path, False
     path.parent.mkdir(parents=True, exist_ok=True)
