@@ -228,9 +228,9 @@ def slug_with_hash(text: str, *, max_len: int = 60) -> str:
     """
     if max_len < 10:
         raise ValueError("max_len must be at least 10 (slug, '-', 8 hex digits)")
-    import hashlib  # here, not at the top: a one-shot `brain view` never needs it (~2 ms)
+    from core.digest import sha256  # here: a one-shot `brain view` never needs it
 
-    digest = hashlib.sha256(unicodedata.normalize("NFC", text).encode("utf-8")).hexdigest()[:8]
+    digest = sha256(unicodedata.normalize("NFC", text).encode("utf-8")).hexdigest()[:8]
     return f"{slugify(text, max_len=max_len - 9)}-{digest}"
 
 

@@ -13,12 +13,12 @@ While a writer runs, rows are applied on the applier thread (`core.index.applier
 
 from __future__ import annotations
 
-import hashlib
 import sqlite3
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, TypeVar
 
+from core.digest import sha256
 from core.errors import ReadOnly
 from core.index import queries
 from core.index.applier import FORCE_CHECKPOINT_BYTES, Applier
@@ -31,6 +31,8 @@ from core.log.tip import Scan, Tip, offset_valid
 from core.models import Row
 
 if TYPE_CHECKING:
+    from hashlib import _Hash
+
     from core.write.journal import Write
 
 T = TypeVar("T")
@@ -54,7 +56,7 @@ class Follower:
         self._access_size = -1
         self._hold_s: float | None = None  # None: applier.HOLD_S
         self._writer_busy: Callable[[], bool] = lambda: False
-        self._hashed: tuple[int, int, hashlib._Hash] | None = None  # verified_tip's digest
+        self._hashed: tuple[int, int, _Hash] | None = None  # verified_tip's digest
 
     # -- opening and closing ------------------------------------------------------------
 
@@ -423,11 +425,11 @@ class Follower:
         except sqlite3.Error:
             return None
 
-    def _digest(self, start: int, end: int) -> hashlib._Hash:
+    def _digest(self, start: int, end: int) -> _Hash:
         """SHA-256 of current.binlog's bytes [start, end) as they are on disk now."""
-        return self.binlog.hash_current(hashlib.sha256(), start, end)
+        return self.binlog.hash_current(sha256(size=end - start), start, end)
 
-    def _verified_digest(self, base: Tip, scan: Scan) -> hashlib._Hash | None:
+    def _verified_digest(self, base: Tip, scan: Scan) -> _Hash | None:
         """SHA-256 of exactly the bytes this open verified from base to the scan's end, never
         of the file as it is later: those the digest that matched vouched for, then the frames
         the scan walked, encoded again (a frame's bytes follow from its seq, ts_ns and
@@ -437,7 +439,7 @@ class Follower:
             return None
         start = walked[0][2]
         if start == base.offset:
-            h = hashlib.sha256()
+            h = sha256(size=walked[-1][2] - start)
         elif self._hashed is not None and self._hashed[:2] == (base.offset, start):
             h = self._hashed[2].copy()
         else:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any, Protocol
 
+from core.digest import sha256
 from core.log import canonical
 
 GENESIS_CHAIN = "0" * 64
@@ -17,7 +17,7 @@ META_FIELDS = ("category", "classification", "kind", "sync_class", "tags", "titl
 
 def commitment(salt: bytes, body: bytes) -> str:
     """commit = SHA-256("brain/body" || 0x00 || salt || body), lowercase hex."""
-    return hashlib.sha256(_BODY_DOMAIN + salt + body).hexdigest()
+    return sha256(_BODY_DOMAIN + salt + body).hexdigest()
 
 
 class _HasMeta(Protocol):
@@ -40,7 +40,7 @@ def meta_commitment(salt: bytes, fields: dict[str, Any]) -> str:
     `fields` must hold exactly META_FIELDS; the salt is the body commitment's."""
     if sorted(fields) != list(META_FIELDS):
         raise ValueError(f"meta fields must be exactly {', '.join(META_FIELDS)}")
-    return hashlib.sha256(_META_DOMAIN + salt + canonical.encode(fields)).hexdigest()
+    return sha256(_META_DOMAIN + salt + canonical.encode(fields)).hexdigest()
 
 
 def sidecar_meta(side: _HasMeta, salt_hex: str) -> str:
@@ -52,4 +52,4 @@ def sidecar_meta(side: _HasMeta, salt_hex: str) -> str:
 
 def chain_hash(canonical_without_chain: bytes, prev_chain_hex: str) -> str:
     """chain = SHA-256(canonical(row with chain = "") || raw prev_chain)."""
-    return hashlib.sha256(canonical_without_chain + bytes.fromhex(prev_chain_hex)).hexdigest()
+    return sha256(canonical_without_chain + bytes.fromhex(prev_chain_hex)).hexdigest()

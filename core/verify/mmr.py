@@ -12,7 +12,6 @@ per batch, and a torn tail is cut back to the largest complete MMR on open.
 
 from __future__ import annotations
 
-import hashlib
 import mmap
 import os
 import struct
@@ -20,6 +19,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from core import fsio
+from core.digest import sha256 as _sha256
 from core.errors import CorruptLog, ProofError, ReadOnly
 from core.verify.proofs import EMPTY_ROOT, HASH_SIZE, leaf_hash, node_hash
 
@@ -30,8 +30,6 @@ VERSION = 1
 HEADER = struct.Struct(">8sII")  # magic, version, node size
 HEADER_SIZE = HEADER.size  # 16
 HEADER_BYTES = HEADER.pack(MAGIC, VERSION, HASH_SIZE)
-
-_sha256 = hashlib.sha256
 
 
 def node_count(leaves: int) -> int:

@@ -11,12 +11,12 @@ trusts it without verifying again. Anything different takes the full check.
 from __future__ import annotations
 
 import binascii
-import hashlib
 import os
 from typing import TYPE_CHECKING
 
 import msgspec
 
+from core.digest import sha256
 from core.layout import Layout
 
 if TYPE_CHECKING:
@@ -48,7 +48,7 @@ def newest_size(layout: Layout) -> int:
 
 def fingerprint(layout: Layout, size: int) -> tuple[str, str] | None:
     """(digest of the note and the verifier keys, the note's text), or None if unreadable."""
-    h = hashlib.sha256()
+    h = sha256()
     try:
         with open(layout.checkpoints / f"{size:020d}.note", "rb") as f:
             note = f.read(_MAX_NOTE_BYTES + 1)

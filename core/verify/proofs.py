@@ -9,15 +9,13 @@ peaks), which is equivalent to RFC 9162 sections 2.1.3.2 and 2.1.4.2.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 
+from core.digest import sha256 as _sha256
 from core.errors import ProofError
 
 HASH_SIZE = 32
-EMPTY_ROOT = hashlib.sha256(b"").digest()
-
-_sha256 = hashlib.sha256
+EMPTY_ROOT = _sha256(b"").digest()
 
 
 def leaf_hash(payload: bytes) -> bytes:

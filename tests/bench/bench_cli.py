@@ -386,7 +386,7 @@ def _round(ctx: Ctx, first_brain: bool, tag: str) -> dict[str, float]:
 
 # `core` first, as every brain command imports it: msgspec then loads without typing_extensions
 # (core/lean_imports.py), as it does in a put.
-_PUT_FLOOR = "import core, fcntl, hashlib, json, sqlite3, msgspec"
+_PUT_FLOOR = "import core, fcntl, sqlite3, msgspec"
 
 
 def _hook_git(ctx: Ctx) -> float:

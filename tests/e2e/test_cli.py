@@ -372,6 +372,21 @@ def test_put_view_search_do_not_import_the_ui(store: str, tmp_path: Path) -> Non
     assert b"LOADED []" in p.stderr
 
 
+def test_a_small_put_does_not_load_openssl(store: str, tmp_path: Path) -> None:
+    """Issue 11: OpenSSL's SHA-256 (`_hashlib`, libcrypto) is the largest single import of a
+    cold put (~3 ms); a put of a small body hashes with CPython's builtin (core.digest), a
+    large one loads OpenSSL, and both write the same commitments."""
+    small, large = tmp_path / "small.md", tmp_path / "large.md"
+    small.write_bytes(b"small penguins\n")
+    large.write_bytes(b"large penguins\n" * 40_000)  # 600 KB: above core.digest.LARGE
+    for body, loaded in ((small, b"LOADED []"), (large, b"LOADED ['_hashlib', 'hashlib']")):
+        calls = [f"assert main(['--store', {store!r}, 'put', {MEM!r}, {str(body)!r}]) == 0"]
+        p = _loaded(calls, ("_hashlib", "hashlib"))
+        assert p.returncode == 0, p.stderr.decode()
+        assert loaded in p.stderr, p.stderr.decode()
+    assert brain("--store", store, "doctor").returncode == 0
+
+
 def test_read_commands_load_no_cryptography_and_write_no_index(store: str) -> None:
     """view, search, tail and history (issue 11): no signature is checked, so cryptography is
     never imported, nor the UI; and a read-only open leaves the index's files untouched."""
