@@ -267,6 +267,8 @@ def check_action(action: Mapping[str, Any]) -> None:
     """Refuse an action approval could not apply (an agent may file one with its proposal):
     a known op, and each memory named as {"path", "commit"} (the commitment read when it was
     proposed, 64 hex digits)."""
+    if not isinstance(action, Mapping):
+        raise BrainError(f"action: an object with op and targets, got {action!r:.120}")
     op = action.get("op")
     if op not in OPS:
         raise BrainError(f"action: unknown op {op!r}; known: {', '.join(OPS)}")

@@ -363,8 +363,8 @@ class ProposalsScreen(PaneScreen):
             return
 
         def done(req: DecideRequest | None) -> None:
-            if req is not None:
-                self._decide(row.path, req.decision, req.reason)
+            if req is not None:  # bound to the version listed (and shown): a later edit fails
+                self._decide(row.path, req.decision, req.reason, row.seq)
 
         self.app.push_screen(DecideModal(row.path, row.title, decision), done)
 
@@ -373,16 +373,18 @@ class ProposalsScreen(PaneScreen):
         if row is not None:
             self._decide(row.path, "defer", "")
 
-    def _decide(self, path: str, decision: str, reason: str) -> None:
+    def _decide(self, path: str, decision: str, reason: str, seen: int | None = None) -> None:
         self.busy = True
-        self._decide_worker(path, decision, reason)
+        self._decide_worker(path, decision, reason, seen)
 
     @work(thread=True, group="proposals-write", exit_on_error=False)
-    def _decide_worker(self, path: str, decision: str, reason: str) -> None:
+    def _decide_worker(self, path: str, decision: str, reason: str, seen: int | None) -> None:
         self.post_message(ActivityChanged("proposals", f"{decision}: {path}…"))
         try:
             # A person's decision: approve and reject only after DecideModal's typed slug.
-            d = store_of(self).proposals.decide(path, decision, actor=actor_of(self), reason=reason)
+            d = store_of(self).proposals.decide(
+                path, decision, actor=actor_of(self), reason=reason, seen=seen
+            )
         except Exception as e:  # noqa: BLE001 - a notification; the list reloads
             self.post_message(WorkFailed(f"{decision} {path}", e))
             self.post_message(self.Decided(None, path))

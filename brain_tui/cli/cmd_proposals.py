@@ -88,11 +88,17 @@ def _decide(args: argparse.Namespace) -> int:
     if decision == "reject" and not (args.reason or "").strip():
         raise BrainError("a rejection needs --reason")
     actor = common.actor_of(args)
+    seen = None
     if decision != "defer":
         if not actor.startswith("human:"):
             raise BrainError(f"{args.verb} is for people; the actor {actor!r} is not human:")
+        with common.open_store(args, read_only=True) as store:
+            p = store.proposals.show(path)
+        seen = p.seq  # the decision binds to this version: a later edit makes it fail
         common.confirm_typed(
-            f"{args.verb.capitalize()} {path} as {actor}.\n"
+            f"{args.verb.capitalize()} {path} as {actor}:\n"
+            f"  {common.clean(p.title)}  (filed by {common.clean(p.actor)}, version seq {seen};"
+            " `brain proposals show` prints it)\n"
             f"Type the path or '{args.verb}' to confirm: ",
             (path, args.verb),
             f"{args.verb} needs an interactive terminal and a typed confirmation (seed 004:"
@@ -101,7 +107,9 @@ def _decide(args: argparse.Namespace) -> int:
             f"{args.verb} cancelled; nothing was changed",
         )
     with common.open_store(args) as store:
-        res = store.proposals.decide(path, decision, actor=actor, reason=args.reason or "")
+        res = store.proposals.decide(
+            path, decision, actor=actor, reason=args.reason or "", seen=seen
+        )
     if args.json:
         common.print_json(res)
         return 0

@@ -115,13 +115,22 @@ def preview(store: Store, path: str) -> list[tuple[str, list[str], list[str]]]:
 # -- deciding -------------------------------------------------------------------------------
 
 
-def decide(store: Store, path: str, decision: str, *, actor: str, reason: str = "") -> Decision:
+def decide(
+    store: Store,
+    path: str,
+    decision: str,
+    *,
+    actor: str,
+    reason: str = "",
+    seen: int | None = None,
+) -> Decision:
     """A person's decision: accept | reject (reason required) | defer | deprecate.
 
     The status change, the `proposal.decided` row naming the actor and, when accepting an
     actionable proposal, its writes (core.maintain.apply_intents: puts and tombstones, each
     memory it reads preconditioned on the body commitment it was proposed against) commit in
-    one request: all or nothing.
+    one request: all or nothing. `seen` is the seq of the version the person read (the
+    proposal's `seq`): a decision on a proposal that changed since is refused.
     """
     from core.write.intents import Note
 
@@ -131,6 +140,7 @@ def decide(store: Store, path: str, decision: str, *, actor: str, reason: str = 
         raise BrainError("a decision names the person who made it (actor)")
     if decision == "reject" and not (reason or "").strip():
         raise BrainError("a rejection needs a reason")
+    _refuse_personal_data(reason)
     p = show(store, path)
     allowed = {
         "accept": ("pending",),
@@ -150,6 +160,11 @@ def decide(store: Store, path: str, decision: str, *, actor: str, reason: str = 
         "deprecate": "deprecated",
     }[decision]
     m = store.view(path)
+    if seen is not None and m.sidecar.seq != seen:
+        raise BrainError(
+            f"{path} changed since it was read (seq {seen}, now seq {m.sidecar.seq}); read it"
+            " again before deciding"
+        )
     intents: list[Any] = []
     applied: list[str] = []
     if decision == "accept" and p.extra.get("action"):
@@ -158,6 +173,7 @@ def decide(store: Store, path: str, decision: str, *, actor: str, reason: str = 
         acts, applied = maintain.apply_intents(store, p.extra["action"])
         intents += acts
     row: dict[str, Any] = {"decision": decision, "status": new_status, "human": actor}
+    row["version"] = m.sidecar.seq  # the text decided on: its put row
     if reason:
         row["reason"] = reason[:500]
     if applied:
@@ -175,3 +191,17 @@ def decide(store: Store, path: str, decision: str, *, actor: str, reason: str = 
     intents.append(Note("proposal.decided", path, "", row))
     res = submit(store, intents, actor)
     return Decision(path, decision, new_status, res[-1].seq, applied)
+
+
+def _refuse_personal_data(reason: str) -> None:
+    """The reason goes into the decision row, and no purge erases a row (PROTOCOL, "Rows")."""
+    if not reason:
+        return
+    from core.write.pii_gate import scan_title
+
+    found = sorted({f["type"] for f in scan_title(reason[:500])})
+    if found:
+        raise BrainError(
+            f"the reason holds personal data ({', '.join(found)}); it is kept in the audit log,"
+            " which no purge erases: say it without them"
+        )

@@ -268,10 +268,13 @@ class Proposals:
     def show(self, path: str) -> Proposal:
         return lifecycle.show(self.store, path)
 
-    def decide(self, path: str, decision: str, *, actor: str, reason: str = "") -> Decision:
+    def decide(
+        self, path: str, decision: str, *, actor: str, reason: str = "", seen: int | None = None
+    ) -> Decision:
         """A person's decision (core.proposals.lifecycle.decide): the CLI calls it after an
-        interactive terminal and a typed confirmation, the TUI after its own."""
-        return lifecycle.decide(self.store, path, decision, actor=actor, reason=reason)
+        interactive terminal and a typed confirmation, the TUI after its own; `seen` is the
+        seq of the version they read."""
+        return lifecycle.decide(self.store, path, decision, actor=actor, reason=reason, seen=seen)
 
     # -- maintenance ----------------------------------------------------------------------------
 

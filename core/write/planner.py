@@ -342,29 +342,47 @@ def _title_from(body: bytes, path: str) -> str:
     return path.rsplit("/", 1)[-1][:-3]
 
 
-def proposal_gate(intents: Sequence[Intent], view: StateView) -> None:
-    """Only a person's decision moves a proposal out of pending: a request that changes a
-    proposal's `status:` tag (a put, or a move into the proposals folder) must carry the
-    `proposal.decided` row for it, which only core.proposals.lifecycle writes (no caller may
-    note it). Filing (a new proposal, status:pending) and edits that keep the status pass."""
-    for it in intents:
-        if isinstance(it, Put) and it.path.startswith(PROPOSALS) and it.tags is not None:
-            path, want = it.path, tags.status_of(it.tags)
-        elif isinstance(it, Move) and it.dst.startswith(PROPOSALS):
-            if it.src.startswith(PROPOSALS):
-                continue  # within the queue: the status moves with it, unchanged
-            src = view.live_sidecar(it.src)
-            path, want = it.dst, tags.status_of(src.tags) if src is not None else None
-        else:
-            continue
-        cur = view.live_sidecar(path)
-        have = tags.status_of(cur.tags) if cur is not None and cur.state == "active" else None
-        if want == have or (have is None and want in (None, "pending")):
-            continue
-        if any(
-            isinstance(d, Note) and d.op == "proposal.decided" and d.path == path for d in intents
-        ):
-            continue
+# The rows that may come with a write to the proposal queue: only core.proposals (filing,
+# deciding) and core.pii_review (a person resolving a hold) write them (validate.NOTE_OPS).
+QUEUE_NOTES = ("proposal.filed", "proposal.decided", "pii.resolved")
+
+
+def proposal_gate(it: Intent, intents: Sequence[Intent], view: StateView) -> None:
+    """Proposals change only through their own rows, so what a person approves is what the
+    agent filed: an intent that writes, moves or tombstones a proposal must come in a request
+    carrying that proposal's filing, decision or PII resolution row; and only a decision
+    (`proposal.decided`) changes its `status:` tag. A purge (a legal erasure) always passes.
+    Checked intent by intent against the view as the earlier intents left it, so a request
+    cannot prepare a memory outside the queue and move it in."""
+    if isinstance(it, Put):
+        queue = [it.path] if it.path.startswith(PROPOSALS) else []
+    elif isinstance(it, Move):
+        queue = [p for p in (it.src, it.dst) if p.startswith(PROPOSALS)]
+    elif isinstance(it, Delete) and it.mode != "purge":
+        queue = [it.path] if it.path.startswith(PROPOSALS) else []
+    else:
+        return
+    if not queue:
+        return
+    notes = {d.op for d in intents if isinstance(d, Note) and d.path in queue}
+    if not notes & set(QUEUE_NOTES):
+        raise BrainError(
+            f"{queue[0]}: the proposal queue changes only through `brain proposals` (file,"
+            " approve, reject, deprecate), the TUI's Proposals pane or a PII resolution, so a"
+            " decision always applies to the text that was filed"
+        )
+    if isinstance(it, Put) and it.tags is not None:
+        path, want = it.path, tags.status_of(it.tags)
+    elif isinstance(it, Move) and not it.src.startswith(PROPOSALS):
+        src = view.live_sidecar(it.src)
+        path, want = it.dst, tags.status_of(src.tags) if src is not None else None
+    else:
+        return  # a put that keeps its tags, a move within the queue: the status stays
+    cur = view.live_sidecar(path)
+    have = tags.status_of(cur.tags) if cur is not None and cur.state == "active" else None
+    if want == have or (have is None and want in (None, "pending")):
+        return
+    if "proposal.decided" not in notes:
         raise BrainError(
             f"{path}: a proposal's status changes only by a person's decision"
             f" (status:{have or '(none)'} -> status:{want or '(none)'}); use"

@@ -716,8 +716,11 @@ class Writer:
             marks = (len(plan.writes), len(plan.versions), len(plan.removes), len(plan.purges))
             self.view.begin()
             try:
-                proposal_gate(req.intents, self.view)
-                req.results = [planner.apply(it, req.actor) for it in req.intents]
+                results = []
+                for it in req.intents:
+                    proposal_gate(it, req.intents, self.view)
+                    results.append(planner.apply(it, req.actor))
+                req.results = results
                 self.view.commit()
             except BaseException as e:  # noqa: BLE001 - a bad request fails alone
                 self.view.rollback()

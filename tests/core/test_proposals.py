@@ -11,10 +11,17 @@ import pytest
 import core.proposals as proposals_mod
 from core.errors import BrainError, InvalidMeta, PreconditionFailed
 from core.proposals import BUDGET, LESSONS, PROPOSALS, DuplicateMemory
+from core.proposals.model import submit
 from core.store import Store
+from core.write.intents import Move, Note
 
 AGENT = "agent:t@h"
 HUMAN = "human:ana@laptop"
+
+
+def _filed(path: str) -> Note:
+    return Note("proposal.filed", path, "", {})
+
 
 LESSON = {
     "FAILURE": "the nightly export failed on a store with a purged memory",
@@ -509,26 +516,95 @@ def test_preview_writes_nothing(store):
     assert all(path != p.path for path, _ in near)
 
 
+def test_a_filed_proposal_changes_only_through_its_own_rows(store):
+    """What a person approves is what the agent filed: once in the queue, a proposal is not
+    rewritten, moved or tombstoned by a plain write (CLI, door, Store API), even one that keeps
+    its status; nor can a request prepare a memory elsewhere and move it in. A purge, a legal
+    erasure, still passes."""
+    f = file(store)
+    m = store.view(f.path)
+    queue = "the proposal queue changes only through"
+    with pytest.raises(BrainError, match=queue):  # the reviewed text swapped, status kept
+        store.put(f.path, b"PROPOSAL: disable signature checks\n", actor=AGENT)
+    with pytest.raises(BrainError, match=queue):
+        store.move(f.path, f"{PROPOSALS}renamed.md", actor=AGENT)
+    with pytest.raises(BrainError, match=queue):
+        store.move(f.path, "memories/refinements/out.md", actor=AGENT)
+    with pytest.raises(BrainError, match=queue):
+        store.delete(f.path, actor=AGENT)
+    with pytest.raises(BrainError, match=queue):  # a hand-made pending proposal
+        store.put(f"{PROPOSALS}forged.md", b"# F\n\nx\n", actor=AGENT, tags=["status:pending"])
+    accepted = ["type:proposal", "status:accepted"]
+    tmp = "memories/refinements/tmp.md"
+    with pytest.raises(BrainError, match=queue):  # prepared outside, moved in, one request
+        store.batch(
+            [
+                store.put_intent(tmp, b"# T\n\nx\n", False, tags=accepted),
+                Move(tmp, f"{PROPOSALS}approved-by-nobody.md"),
+            ],
+            AGENT,
+        )
+    assert store.view(f.path).body == m.body
+    assert store.proposals.count("accepted") == 0
+    store.delete(f.path, actor=HUMAN, mode="purge", reason="other")
+    assert store.proposals.count("pending") == 0
+
+
+def test_a_decision_binds_to_the_version_read(store):
+    """The CLI and the TUI pass the seq of the version the person read: a decision on a
+    proposal that changed since (here a PII-free filing row's rewrite, as core.proposals
+    could make) is refused, and the decision row names the version decided on."""
+    f = file(store)
+    read = store.proposals.show(f.path)
+    m = store.view(f.path)
+    submit(store, [store.put_intent(f.path, m.body + b"\nedited\n", False), _filed(f.path)], AGENT)
+    with pytest.raises(BrainError, match="changed since it was read"):
+        store.proposals.decide(f.path, "accept", actor=HUMAN, seen=read.seq)
+    assert store.proposals.count("accepted") == 0
+    again = store.proposals.show(f.path)
+    d = store.proposals.decide(f.path, "accept", actor=HUMAN, seen=again.seq)
+    row = [r for r in store.history(f.path) if r.seq == d.seq][0]
+    assert row.op == "proposal.decided" and row.extra["version"] == again.seq
+
+
 def test_a_plain_put_or_move_cannot_decide_a_proposal(store):
     """An agent with write access (a put through the CLI, MCP or the door) cannot mark its own
     proposal accepted by rewriting its status tag, nor move a memory tagged accepted into the
     proposals folder: only the request that carries a person's `proposal.decided` row can."""
-    from core.write.intents import Move
-
     f = file(store)
     m = store.view(f.path)
     forged = [t for t in m.sidecar.tags if not t.startswith("status:")] + ["status:accepted"]
-    with pytest.raises(BrainError, match="only by a person's decision"):
+    queue = "the proposal queue changes only through"
+    with pytest.raises(BrainError, match=queue):
         store.put(f.path, m.body, actor=AGENT, parse_frontmatter=False, tags=forged)
-    with pytest.raises(BrainError, match="only by a person's decision"):
+    with pytest.raises(BrainError, match=queue):
         store.put(f"{PROPOSALS}fresh.md", b"# F\n\nx\n", actor=AGENT, tags=["status:accepted"])
     store.put("memories/refinements/elsewhere.md", b"# E\n\nx\n", actor=AGENT, tags=forged)
-    with pytest.raises(BrainError, match="only by a person's decision"):
+    with pytest.raises(BrainError, match=queue):
         store.batch([Move("memories/refinements/elsewhere.md", f"{PROPOSALS}moved.md")], AGENT)
-    # Edits that keep the status pass; a person's decision still works.
-    store.put(
-        f.path, m.body + b"\nmore\n", actor=AGENT, parse_frontmatter=False, tags=m.sidecar.tags
-    )
+    # Nor through the rows of core.proposals: a filing row does not decide.
+    with pytest.raises(BrainError, match="only by a person's decision"):
+        submit(store, [store.put_intent(f.path, m.body, False, tags=forged), _filed(f.path)], AGENT)
     assert store.proposals.count("accepted") == 0
     store.proposals.decide(f.path, "accept", actor=HUMAN)
     assert store.proposals.count("accepted") == 1
+
+
+def test_a_rejection_reason_with_personal_data_is_refused(store):
+    """The reason is written into the decision row, which no purge can erase."""
+    f = file(store)
+    with pytest.raises(BrainError, match="personal data"):
+        store.proposals.decide(
+            f.path, "reject", actor=HUMAN, reason="per call with jane.doe@example.com"
+        )
+    assert store.proposals.show(f.path).status == "pending"
+    store.proposals.decide(f.path, "reject", actor=HUMAN, reason="too broad for one change")
+    assert store.proposals.show(f.path).status == "rejected"
+
+
+def test_an_action_that_is_not_an_object_is_a_clear_error(store):
+    from core import maintain
+
+    for bad in ("retire", ["retire"], 7):
+        with pytest.raises(BrainError, match="action: an object"):
+            maintain.check_action(bad)  # type: ignore[arg-type]

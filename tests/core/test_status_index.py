@@ -12,6 +12,7 @@ import pytest
 from core.index import proposal_rows, schema
 from core.proposals import PROPOSALS
 from core.store import Store
+from core.write.intents import Delete, Move
 
 AGENT = "agent:t@h"
 FOLDER = "refinements/proposals"
@@ -36,7 +37,19 @@ def _put(store, name: str, status: str | None, folder: str = PROPOSALS, v: int =
     if status != "pending":
         row = {"decision": "test", "status": status, "human": "human:ana@laptop"}
         intents.append(Note("proposal.decided", path, "", row))
+    else:
+        intents.append(Note("proposal.filed", path, "", {}))
     submit(store, intents, AGENT)
+
+
+def _queue(store, *intents) -> None:
+    """Moves and tombstones in the queue, with the row core.proposals would write (the write
+    path refuses a queue change without one)."""
+    from core.proposals.model import submit
+    from core.write.intents import Note
+
+    paths = [it.src if isinstance(it, Move) else it.path for it in intents]
+    submit(store, [*intents, *(Note("proposal.decided", p, "", {}) for p in paths)], AGENT)
 
 
 def _truth(store, statuses: tuple[str, ...], prefix: str = PROPOSALS) -> list[str]:
@@ -82,9 +95,9 @@ def test_counts_and_pages_follow_every_kind_of_change(store):
     _put(store, "p0", "pending", v=1)  # rewritten, same status: counted once, now the newest
     _agrees(store)
     assert _paged(store, "pending", 50)[-1] == f"{PROPOSALS}p0.md"
-    store.delete(f"{PROPOSALS}p3.md", actor=AGENT)  # tombstoned: out of every count
-    store.move(f"{PROPOSALS}p4.md", "memories/refinements/drafts/p4.md", actor=AGENT)
-    store.move(f"{PROPOSALS}p1.md", f"{PROPOSALS}old/p1.md", actor=AGENT)
+    _queue(store, Delete(f"{PROPOSALS}p3.md"))  # tombstoned: out of every count
+    _queue(store, Move(f"{PROPOSALS}p4.md", "memories/refinements/drafts/p4.md"))
+    _queue(store, Move(f"{PROPOSALS}p1.md", f"{PROPOSALS}old/p1.md"))
     _put(store, "p5", None)  # its status tag removed
     _agrees(store)
     assert store.proposals.count("pending") == 2  # p0, sub/p9

@@ -107,9 +107,12 @@ def test_approve_is_refused_without_a_terminal(env) -> None:
 @pytest.mark.parametrize("typed", [P, "approve"])
 def test_approve_through_a_terminal_with_the_typed_confirmation(env, typed: str) -> None:
     propose(env)
+    seq = json.loads(brain(env, "proposals", "show", P, "--json").stdout)["seq"]
     rc, out = _in_pty(env, ["proposals", "approve", P], typed)
     assert rc == 0 and "status:accepted" in out, out
+    assert f"version seq {seq}" in out, out  # the prompt names the version the decision binds
     rows = decided(env)
+    assert rows[0]["extra"]["version"] == seq
     assert [(r["actor"], r["extra"]["human"], r["extra"]["status"]) for r in rows] == [
         ("human:ana@laptop", "human:ana@laptop", "accepted")
     ]

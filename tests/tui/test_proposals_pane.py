@@ -241,6 +241,8 @@ def test_ten_thousand_pending_are_read_a_page_at_a_time(home):
 
 def bulk_pending(store, n: int) -> None:
     from core.proposals import PROPOSALS
+    from core.proposals.model import submit
+    from core.write.intents import Note
 
     intents = [
         store.put_intent(
@@ -254,8 +256,9 @@ def bulk_pending(store, n: int) -> None:
         )
         for i in range(n)
     ]
+    filed = [Note("proposal.filed", it.path, "", {}) for it in intents]  # as core.proposals files
     for k in range(0, n, 1000):
-        store.batch(intents[k : k + 1000], AGENT)
+        submit(store, [*intents[k : k + 1000], *filed[k : k + 1000]], AGENT)
     store.wait_index()
 
 
