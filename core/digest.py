@@ -12,18 +12,28 @@ from __future__ import annotations
 
 import sys
 
-TYPE_CHECKING = False
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (a `brain view`)
 if TYPE_CHECKING:
     from hashlib import _Hash
+    from typing import Any
 
-try:
-    from _sha256 import sha256 as _builtin  # CPython 3.11
-except ImportError:  # pragma: no cover - the module's name from 3.12 on, or a Python without it
+
+def _builtin_sha256() -> Any | None:
     try:
-        from _sha2 import sha256 as _builtin  # type: ignore[import-not-found,no-redef]
-    except ImportError:
-        _builtin = None  # type: ignore[assignment]
+        from _sha256 import sha256  # CPython 3.11
 
+        return sha256
+    except ImportError:  # pragma: no cover - the module's name from 3.12 on
+        pass
+    try:
+        from _sha2 import sha256  # type: ignore[import-not-found, unused-ignore]
+
+        return sha256
+    except ImportError:  # pragma: no cover - a Python built without it
+        return None
+
+
+_builtin = _builtin_sha256()
 # Where loading OpenSSL (~3 ms) costs less than hashing with the builtin (~3 ms a MiB slower).
 LARGE = 256 * 1024
 
@@ -31,9 +41,8 @@ LARGE = 256 * 1024
 def sha256(data: bytes = b"", *, size: int = 0) -> _Hash:
     """A SHA-256 object fed `data`; `size` is how many bytes it will take in all, when more
     follows through update() (a streamed file range)."""
-    lib = sys.modules.get("hashlib")
-    if lib is None and _builtin is not None and max(len(data), size) < LARGE:
+    if "hashlib" not in sys.modules and _builtin is not None and max(len(data), size) < LARGE:
         return _builtin(data)
-    if lib is None:
-        import hashlib as lib
-    return lib.sha256(data)
+    import hashlib
+
+    return hashlib.sha256(data)

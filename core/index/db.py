@@ -185,6 +185,8 @@ class IndexWriter:
                     raise IndexGap(last, row.seq)
                 last = row.seq
                 audit.append(audit_args(row))
+                if row.op == "delete":
+                    self.forget(row.path)  # at the row's place: a later move may reuse it
                 mine = known.get((row.path, row.seq)) if known else None
                 if row.op in _REFRESH_OPS:
                     got = self._memory_of(row.path, mine)
@@ -273,9 +275,25 @@ class IndexWriter:
             for path in extra.get(key) or []:
                 self.conn.execute("UPDATE memories SET pinned = ? WHERE path = ?", (value, path))
 
-    def _move(self, src: str, dst: str, mine: Mine | None) -> None:
-        """A move keeps the memory's tier, pin, score and embedding."""
+    def forget(self, path: str) -> None:
+        """A delete (tombstone or purge) ends the memory at path: a memory written there later
+        starts fresh, without its accesses, tier or pin (core.index.tier_replay does the same for
+        a rebuild)."""
         c = self.conn
+        c.execute("DELETE FROM access WHERE path = ?", (path,))
+        c.execute("DELETE FROM access_events WHERE path = ?", (path,))
+        c.execute(
+            "UPDATE memories SET tier = 'cold', pinned = 0, score = 0 WHERE path = ?", (path,)
+        )
+
+    def _move(self, src: str, dst: str, mine: Mine | None) -> None:
+        """A move keeps the memory's tier, pin, score, embedding and access statistics."""
+        c = self.conn
+        # The statistics are keyed by path: they go with the memory, replacing any left at
+        # dst (a tombstone there dropped its own already).
+        for table in ("access", "access_events"):
+            c.execute(f"DELETE FROM {table} WHERE path = ?", (dst,))
+            c.execute(f"UPDATE {table} SET path = ? WHERE path = ?", (dst, src))
         kept = c.execute(
             "SELECT id, tier, pinned, score FROM memories WHERE path = ?", (src,)
         ).fetchone()

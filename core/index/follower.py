@@ -257,6 +257,7 @@ class Follower:
 
         shutil.rmtree(self.layout.index_dir, ignore_errors=True)
         self.index = IndexWriter(self.layout.index_db, self.layout.root)
+        self._access_size = -1  # the new index folds the read journal from its start
         n = self.rebuild()
         self.catch_up(tip_seq)
         if threaded:  # a running writer hands its rows to the applier

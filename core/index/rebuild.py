@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import os
 
 from core.index.db import AUDIT_INSERT, IndexWriter, Text, audit_args
 from core.index.schema import TEXT_DEFERRED, transaction
+from core.index.tier_replay import TierReplay
 from core.layout import Layout
 from core.log import frames
 from core.log.binlog import Binlog
@@ -65,21 +65,20 @@ def rebuild(index: IndexWriter, layout: Layout, binlog: Binlog) -> int:
         start = start_tip(binlog)
         last, end = 0, start.offset
         batch: list[tuple] = []
+        tiers = TierReplay()  # tiers and pins follow moves and deletes, in seq order
         for f in binlog.iter_frames():
             if isinstance(f, frames.BadFrame):
                 break
             r = decode_row(f.payload)
             batch.append(audit_args(r))
+            tiers.feed(r)
             # Offsets count bytes of current.binlog: a row from a sealed segment has none.
             last, end = r.seq, (f.end if r.seq > start.seq else end)
             if len(batch) >= 5000:
                 _flush(c, batch)
         _flush(c, batch)
         n = _index_files(index, layout)
-        for (extra,) in c.execute(
-            "SELECT extra FROM audit WHERE op = 'tier.changed' ORDER BY seq"
-        ).fetchall():
-            index.apply_tier_row(json.loads(extra))
+        tiers.write(c)
         c.executemany(
             "UPDATE meta SET value = ? WHERE key = ?",
             [(str(last), "last_applied"), (str(end), "last_applied_offset")],

@@ -67,11 +67,16 @@ def preferences(conn: sqlite3.Connection, limit: int) -> list[ContextRow]:
 
 
 def project_memories(conn: sqlite3.Connection, project: str, limit: int) -> list[ContextRow]:
+    """The project's folder and those under it (core.tiers.in_project). A range, not LIKE,
+    which reads `_` and `%` in a name as wildcards (and ignores ASCII case): every folder
+    starting with "projects/<name>/" sorts from it up to "projects/<name>0" ('0' follows
+    '/'), byte by byte."""
     sql = (
-        _BASE + " AND (m.folder = ? OR m.folder LIKE ?)"
+        _BASE + " AND (m.folder = ? OR (m.folder >= ? AND m.folder < ?))"
         " ORDER BY m.score DESC, m.updated_ns DESC LIMIT ?"
     )
-    return conn.execute(sql, (f"projects/{project}", f"projects/{project}/%", limit)).fetchall()
+    top = f"projects/{project}"
+    return conn.execute(sql, (top, f"{top}/", f"{top}0", limit)).fetchall()
 
 
 def often_used(conn: sqlite3.Connection, since_ns: int, limit: int) -> list[ContextRow]:

@@ -216,3 +216,118 @@ def test_context_order_and_limit(tmp_path, clock):
         assert [i.path for i in s.context(limit=2)] == [i.path for i in items[:2]]
         zeus = s.context(project="zeus")
         assert zeus[1].path == "memories/projects/zeus/plan.md"
+
+
+BUSY, MOVED = "memories/facts/busy.md", "memories/facts/busy-moved.md"
+
+
+def _plan(s):
+    return {p.path: (p.tier, p.reason) for p in s.tiers.plan()}
+
+
+def _later(clock):
+    clock.t += 1  # each step at its own time, as with a real clock: reads and rows interleave
+
+
+def test_access_statistics_follow_the_memory_not_its_path(tmp_path, clock):
+    """A move carries a memory's accesses; a purge or a tombstone drops them, so a new memory
+    written at the old path starts cold; a rebuild folds the read journal to the same result."""
+    hot = ("hot", "≥10 accesses, used within 24 h")
+    with _store(tmp_path, clock) as s:
+        s.put(BUSY, "read very often\n", actor=ACTOR)
+        s.put("memories/facts/other.md", "unrelated\n", actor=ACTOR)
+        for _ in range(12):
+            _later(clock)
+            s.view(BUSY, actor=ACTOR)
+        assert _plan(s)[BUSY] == hot  # folds the reads before the move
+        _later(clock)
+        s.move(BUSY, MOVED, actor=ACTOR)
+        assert _plan(s)[MOVED] == hot
+        _later(clock)
+        s.put(BUSY, "a new memory at the old path\n", actor=ACTOR)
+        assert _plan(s)[BUSY] == ("cold", "rarely used")
+        for mode, reason in (("purge", "user-request"), ("tombstone", None)):
+            for _ in range(12):
+                _later(clock)
+                s.view(BUSY, actor=ACTOR)
+            assert _plan(s)[BUSY] == hot
+            _later(clock)
+            s.delete(BUSY, actor=ACTOR, mode=mode, reason=reason)
+            _later(clock)
+            s.put(BUSY, f"written again after a {mode}\n", actor=ACTOR)
+            assert _plan(s)[BUSY] == ("cold", "rarely used"), mode
+        s.tiers.rebalance()
+        assert [m["path"] for m in s.tiers.summary().top["hot"]] == [MOVED]
+        before = _plan(s)
+        s.reindex()
+        assert _plan(s) == before
+
+
+def test_reads_folded_after_a_move_or_delete_follow_the_memory(tmp_path, clock):
+    """Reads still in the journal when a move or delete is applied (a `brain view`, then a
+    `brain move` in another process) are counted where the memory went, or dropped."""
+    with _store(tmp_path, clock) as s:
+        s.put(BUSY, "read very often\n", actor=ACTOR)
+        s.put("memories/facts/gone.md", "read, then deleted\n", actor=ACTOR)
+        for _ in range(12):
+            _later(clock)
+            s.view(BUSY, actor=ACTOR)
+            s.view("memories/facts/gone.md", actor=ACTOR)
+        _later(clock)
+        s.move(BUSY, MOVED, actor=ACTOR)
+        s.delete("memories/facts/gone.md", actor=ACTOR)
+        _later(clock)
+        s.put(BUSY, "a new memory at the old path\n", actor=ACTOR)
+        s.put("memories/facts/gone.md", "written again\n", actor=ACTOR)
+        plan = _plan(s)
+        assert plan[MOVED][0] == "hot"
+        assert plan[BUSY][0] == plan["memories/facts/gone.md"][0] == "cold"
+
+
+def test_reindex_keeps_tiers_and_pins_through_moves_and_deletes(tmp_path, clock):
+    """A rebuild replays tier.changed rows, moves and deletes in seq order: a pin follows
+    its memory, and a memory written again where a pinned one was deleted is not pinned."""
+
+    def state(s):
+        return {m.path.rsplit("/", 1)[1]: (m.tier, m.pinned, m.state) for m in s.memories()}
+
+    with _store(tmp_path, clock) as s:
+        for name in ("m", "p", "t", "w"):
+            s.put(f"memories/facts/{name}.md", f"{name}\n", actor=ACTOR)
+            s.tiers.pin(f"memories/facts/{name}.md", actor=ACTOR)
+        s.move("memories/facts/m.md", "memories/facts/m2.md", actor=ACTOR)
+        s.move("memories/facts/m2.md", "memories/facts/m3.md", actor=ACTOR)
+        s.delete("memories/facts/p.md", actor=ACTOR, mode="purge", reason="user-request")
+        s.put("memories/facts/p.md", "p again\n", actor=ACTOR)
+        s.delete("memories/facts/t.md", actor=ACTOR)
+        s.put("memories/facts/t.md", "t again\n", actor=ACTOR)
+        s.tiers.pin("memories/facts/w.md", actor=ACTOR, pinned=False)
+        s.move("memories/facts/w.md", "memories/facts/m.md", actor=ACTOR)  # to a pinned path
+        s.tiers.rebalance()
+        before = state(s)
+        assert before == {
+            "m3.md": ("hot", True, "active"),
+            "m.md": ("cold", False, "active"),
+            "p.md": ("cold", False, "active"),
+            "t.md": ("cold", False, "active"),
+        }
+        s.reindex()
+        assert state(s) == before
+
+
+def test_context_project_name_is_literal_not_a_pattern(tmp_path, clock):
+    """`_` and `%` in a project name match themselves (core.tiers.in_project), not any
+    character as in SQL LIKE; nor does a name match a longer one."""
+    with _store(tmp_path, clock) as s:
+        for folder in ("my_app", "my_app/notes", "myXapp", "my_app2"):
+            s.put(f"memories/projects/{folder}/n.md", f"{folder}\n", actor=ACTOR)
+
+        def project_paths(name):
+            items = s.context(project=name)
+            return sorted(i.path for i in items if i.reason == f"active project {name}")
+
+        assert project_paths("my_app") == [
+            "memories/projects/my_app/n.md",
+            "memories/projects/my_app/notes/n.md",
+        ]
+        assert project_paths("%") == project_paths("my%") == project_paths("_y_app") == []
