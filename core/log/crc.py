@@ -2,25 +2,22 @@
 
 from __future__ import annotations
 
-import importlib.machinery
-import importlib.util
 import sys
+from importlib.machinery import EXTENSION_SUFFIXES, ExtensionFileLoader, ModuleSpec, PathFinder
 
 
 def _load():
     """The `crc32c` package's compiled module, without the package's __init__: that imports
-    importlib.metadata to learn its own version (~12 ms of every CLI call's start-up)."""
-    spec = importlib.util.find_spec("crc32c")
+    importlib.metadata to learn its own version (~12 ms of every CLI call's start-up). Found
+    and loaded with importlib.machinery alone (importlib.util is more to import)."""
+    spec = PathFinder.find_spec("crc32c")
     for folder in (spec.submodule_search_locations or []) if spec else []:
-        for suffix in importlib.machinery.EXTENSION_SUFFIXES:
+        for suffix in EXTENSION_SUFFIXES:
             path = f"{folder}/_crc32c{suffix}"
+            loader = ExtensionFileLoader("crc32c._crc32c", path)
             try:
-                loader = importlib.machinery.ExtensionFileLoader("crc32c._crc32c", path)
-                ext = importlib.util.spec_from_file_location("crc32c._crc32c", path, loader=loader)
-                if ext is None:
-                    continue
-                mod = importlib.util.module_from_spec(ext)
-                ext.loader.exec_module(mod)  # type: ignore[union-attr]
+                mod = loader.create_module(ModuleSpec("crc32c._crc32c", loader, origin=path))
+                loader.exec_module(mod)
                 return mod
             except (ImportError, OSError):
                 continue
