@@ -361,13 +361,23 @@ def write_file(
         unlink(tmp)
         fd = open_fd(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
     try:
-        if mode is not None:
-            os.fchmod(fd, mode)
-        write(fd, data)
-        if durable:
-            fsync(fd)
-    finally:
-        close(fd)
-    rename(tmp, path)
+        try:
+            if mode is not None:
+                os.fchmod(fd, mode)
+            write(fd, data)
+            if durable:
+                fsync(fd)
+        finally:
+            close(fd)
+        rename(tmp, path)
+    except Exception:
+        # A failed write or rename (a full disk, a folder in the way) leaves no hidden copy:
+        # the temp may hold a whole export or a private key, and nothing else knows of it.
+        # A simulated power loss is a BaseException, so it leaves what a real one would.
+        try:
+            unlink(tmp)
+        except OSError:
+            pass  # the first error is the one to report
+        raise
     if durable:
         fsync_dir(folder or ".")

@@ -116,6 +116,26 @@ def _validate_cached(path: str) -> str:
 
 
 _STORE_ID = re.compile(r"[0-9a-f]{32}")
+_PRIVATE_KEY = re.compile(r"\.[0-9a-f]{8}\.key$")  # <name>.<key id>.key
+
+
+def secret_entry(name: str) -> str:
+    """Why a file at this store-relative name (or zip entry) must never leave the machine in an
+    export, or '': a path escaping the archive, a private signing key, or per-machine state
+    from a `local/` folder (a backup copied into the store brings both). A memory (`.md`) or
+    its sidecar under a folder named `local` is a memory like any other."""
+    parts = name.split("/")
+    if name.startswith("/") or ".." in parts or "\\" in name:
+        return "a path that escapes the archive"
+    if name.endswith(".key") and ("keys" in parts[:-1] or _PRIVATE_KEY.search(name)):
+        return "a private signing key"
+    if "local" in parts[:-1] and not (parts[0] in ("memories", "versions") and _memory_file(name)):
+        return "per-machine state from local/"
+    return ""
+
+
+def _memory_file(name: str) -> bool:
+    return name.endswith((".md", ".meta.json"))
 
 
 def is_store_id(value: object) -> bool:

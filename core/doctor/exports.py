@@ -7,24 +7,12 @@ it rewrite history. `--repair` deletes such an export (make a new one with `brai
 from __future__ import annotations
 
 import os
-import re
 import zipfile
 
 from core.doctor.model import Finding, Invariant, fail, ok, some, warn
+from core.paths import secret_entry
 
-_PRIVATE_KEY = re.compile(r"\.[0-9a-f]{8}\.key$")
-
-
-def secret_entry(name: str) -> str:
-    """Why a zip entry must not be in an export, or ''."""
-    parts = name.split("/")
-    if name.startswith("/") or ".." in parts or "\\" in name:
-        return "a path that escapes the archive"
-    if "local" in parts[:-1]:
-        return "per-machine state from local/"
-    if name.endswith(".key") and ("keys" in parts[:-1] or _PRIVATE_KEY.search(name)):
-        return "a private signing key"
-    return ""
+__all__ = ["secret_entry"]  # core.paths holds the rule export applies too
 
 
 def export_zips(root: str) -> list[str]:

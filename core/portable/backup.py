@@ -67,7 +67,10 @@ def backup(store: Store, dest: Path, *, allow_temp: bool | None = None) -> Backu
         allow_temp = paths.is_temp_root(store.root)
     paths.check_root_allowed(dest, allow_temp)
     root = Path(os.path.abspath(store.root))
-    if dest == root or root in dest.parents:
+    # Compared after resolving links too: a DIR reached through a link into the store
+    # (`lnk/versions/bk`, lnk -> the store) would put the private keys among the memories,
+    # where the next export would pick them up.
+    if _within(dest, root) or _within(dest.resolve(), root.resolve()):
         raise BrainError(f"{dest} is inside the store; back up to a folder outside it")
     if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
         raise BrainError(f"{dest} exists and is not an empty folder; choose a new one")
@@ -88,6 +91,10 @@ def backup(store: Store, dest: Path, *, allow_temp: bool | None = None) -> Backu
     return result
 
 
+def _within(path: Path, root: Path) -> bool:
+    return path == root or root in path.parents
+
+
 def _build(store: Store, work: Path, allow_temp: bool) -> BackupResult:
     """Copy, under the lock bring up to date, sync, verify and open the snapshot at `work`."""
     from core.store import Store
@@ -96,7 +103,8 @@ def _build(store: Store, work: Path, allow_temp: bool) -> BackupResult:
     copier.sync(locked=False)  # the bulk, without holding writers up
     result, tip = store.session.run(lambda w: _finish_locked(store, w, copier))
     try:
-        foreign = verify(DirSource(work))
+        # Every memory is verified; no body is kept (a backup writes nothing from them).
+        foreign = verify(DirSource(work), lambda *_: "not kept")
     except BrainError as e:
         raise BrainError(f"the backup does not verify: {e}") from None
     if (foreign.head, foreign.head_chain) != (tip.seq, tip.chain):

@@ -3,8 +3,9 @@
 What goes in (a whitelist, so a new secret never leaks by default): `manifest.json` (its
 `exports` list emptied: it names files that are never exported, and a second export would
 otherwise differ from the first), `keys/*.vkey`, the audit log (sealed segments,
-`current.binlog`, `sealed.tip`, `mmr.nodes`, `checkpoints/*.note`), `memories/` and
-`versions/`. Left out: `.lock`, `HEAD`, private keys (`keys/*.key`, `keys/retired/`), `index/`,
+`current.binlog`, `sealed.tip`, `mmr.nodes`, `checkpoints/*.note`), and the files of
+`memories/` and `versions/` the layout names (other files there are left out with a note; a
+private key or `local/` state there refuses the export). Left out: `.lock`, `HEAD`, private keys (`keys/*.key`, `keys/retired/`), `index/`,
 `exports/`, `local/`, `conflicts/` (foreign copies this chain does not vouch for),
 `audit/journal.wal`, `audit/purge.pending`, `audit/access.binlog` (per-machine read telemetry)
 and temp files.
@@ -24,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,7 +33,7 @@ from typing import TYPE_CHECKING
 
 import msgspec
 
-from core import fsio
+from core import fsio, paths
 from core.errors import BrainError
 from core.index import queries
 from core.log.binlog import SEALED_TIP
@@ -69,6 +71,10 @@ def export(store: Store, out: Path) -> ExportResult:
         )
     if out.suffix.lower() != ".zip":
         raise BrainError(f"{out}: an export is a .zip file; name it OUT.zip")
+    if out.is_dir() or (out.exists() and not out.is_file()):
+        # Checked before the store is read: the write would fail only after the whole zip
+        # was built (and a FIFO or device is no place for it).
+        raise BrainError(f"{out} exists and is not a file; name a new .zip file")
     session = store.session
     head, files, notes = session.run(lambda w: _snapshot_locked(store, w))
     held = store.pii_pending_count()
@@ -78,8 +84,11 @@ def export(store: Store, out: Path) -> ExportResult:
             " them for verification, and an importer skips them until they are resolved"
         )
     data = build_zip(files)
-    fsio.mkdirs(out.parent)
-    fsio.write_file(out, data, durable=True)
+    try:
+        fsio.mkdirs(out.parent)
+        fsio.write_file(out, data, durable=True)  # leaves no temp copy when it fails
+    except OSError as e:
+        raise BrainError(f"{out}: cannot write the export ({e.strerror or e})") from None
     recorded = session.run(lambda w: _record_locked(store, w, out, rel, head))
     return ExportResult(
         path=str(out),
@@ -112,8 +121,8 @@ def build_zip(files: list[tuple[str, bytes]]) -> bytes:
 def _snapshot_locked(store: Store, w: Writer) -> tuple[int, list[tuple[str, bytes]], list[str]]:
     if w.tip.seq and uncovered(store, w):
         store.session.checkpointer.sign(w)
-    files = collect(store.root)
-    return w.tip.seq, files, check_sidecars(store, files)
+    files, notes = collect(store.root)
+    return w.tip.seq, files, notes + check_sidecars(store, files)
 
 
 def check_sidecars(store: Store, files: list[tuple[str, bytes]]) -> list[str]:
@@ -162,8 +171,8 @@ def uncovered(store: Store, w: Writer) -> bool:
     return queries.rows_beyond(store.reader.conn, sizes[-1] if sizes else 0, "checkpoint")
 
 
-def collect(root: Path) -> list[tuple[str, bytes]]:
-    """(relative path, bytes) of every file an export holds."""
+def collect(root: Path) -> tuple[list[tuple[str, bytes]], list[str]]:
+    """(relative path, bytes) of every file an export holds, and notes on what was left out."""
     out: list[tuple[str, bytes]] = [("manifest.json", _manifest_bytes(root))]
     for sub, keep in (
         ("keys", lambda n: n.endswith(".vkey")),
@@ -173,10 +182,12 @@ def collect(root: Path) -> list[tuple[str, bytes]]:
         for name in _files(root / sub):
             if keep(name):
                 out.append((f"{sub}/{name}", (root / sub / name).read_bytes()))
+    strays: list[str] = []
     for top in ("memories", "versions"):
-        for rel in _walk(root, top):
-            out.append((rel, (root / rel).read_bytes()))
-    return out
+        kept, left = _walk(root, top)
+        out += [(rel, (root / rel).read_bytes()) for rel in kept]
+        strays += left
+    return out, _stray_notes(strays)
 
 
 def _audit_file(name: str) -> bool:
@@ -203,9 +214,14 @@ def _files(d: Path) -> list[str]:
     )
 
 
-def _walk(root: Path, top: str) -> list[str]:
-    """Files below root/top (relative, POSIX), skipping temp files; a symlink is refused."""
+def _walk(root: Path, top: str) -> tuple[list[str], list[str]]:
+    """Files below root/top (relative, POSIX): those the layout names, and the strays left
+    out. Temp files are skipped; a symlink is refused. Only the layout's names go out (a
+    whitelist): any other file there (an editor's or sync tool's leftover, a copy of a
+    folder) is not vouched for by the chain, and a stray `.md` without its sidecar would make
+    the export one no importer accepts."""
     out: list[str] = []
+    strays: list[str] = []
     stack = [top]
     while stack:
         rel_dir = stack.pop()
@@ -213,6 +229,7 @@ def _walk(root: Path, top: str) -> list[str]:
             entries = list(os.scandir(root / rel_dir))
         except FileNotFoundError:
             continue
+        names = {e.name for e in entries}
         for e in entries:
             if e.name.startswith("."):
                 continue  # temp files of an interrupted write
@@ -221,9 +238,57 @@ def _walk(root: Path, top: str) -> list[str]:
                 raise BrainError(f"{rel} is a symlink; the store allows none. Run `brain doctor`.")
             if e.is_dir():
                 stack.append(rel)
-            elif e.is_file():
+            elif e.is_file() and _layout_file(rel, names):
                 out.append(rel)
-    return out
+            else:
+                strays.append(rel)
+    return out, strays
+
+
+_VERSION_NAME = re.compile(r"\d{20}\.(?:md|meta\.json)")
+_SIDE = ".meta.json"
+
+
+def _layout_file(rel: str, siblings: set[str]) -> bool:
+    """A memory body with its sidecar beside it, a sidecar of a valid memory path (a purged
+    memory keeps only its sidecar), or a version `versions/<memory path less .md>/<seq:020d>
+    .md|.meta.json`."""
+    folder, name = rel.rsplit("/", 1)
+    if rel.startswith("versions/"):
+        if not _VERSION_NAME.fullmatch(name):
+            return False
+        body = "memories/" + folder[len("versions/") :] + ".md"
+    elif name.endswith(_SIDE):
+        body = rel[: -len(_SIDE)] + ".md"
+    elif name.endswith(".md") and name[:-3] + _SIDE in siblings:
+        body = rel
+    else:
+        return False
+    try:
+        paths.validate(body)
+    except BrainError:
+        return False
+    return True
+
+
+def _stray_notes(strays: list[str]) -> list[str]:
+    """A private key or per-machine state under memories/ or versions/ (a backup or a copy
+    made into the store) refuses the export: it is left out either way, but it should not be
+    there, and the person must move it. Other strays are left out with a note."""
+    for rel in sorted(strays):
+        why = paths.secret_entry(rel)
+        if why:
+            raise BrainError(
+                f"export refused: {rel} is {why} inside the store's {rel.split('/')[0]}/;"
+                " move it out of the store (it is never exported) and run the export again"
+            )
+    if not strays:
+        return []
+    first = sorted(strays)[0]
+    return [
+        f"left out {len(strays)} file(s) under memories/ or versions/ that are not memories"
+        f" of this store (first: {first}); `brain doctor` lists them"
+    ]
 
 
 def _record_locked(store: Store, w: Writer, out: Path, rel: str | None, head: int) -> str:

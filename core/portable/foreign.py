@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 import struct
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import IO, BinaryIO, cast
 
@@ -60,7 +60,7 @@ class Foreign:
     head_chain: str
     checkpoint: int  # rows covered by the newest signed checkpoint (0: empty log)
     signers: list[str]
-    memories: list[ForeignMemory]  # active memories, sorted by path
+    memories: list[ForeignMemory]  # active memories `select` kept, sorted by path
     states: dict[str, int] = field(default_factory=dict)  # memories per state
     # For origin key pinning (core.portable.pins): the source's own keys, every note's (size, text)
     # in size order, and the (seq, extra) of every `key.rotated` row.
@@ -70,15 +70,31 @@ class Foreign:
     # Paths held for PII review by the chain (core.pii.held): never imported until resolved.
     # A resolution the newest checkpoint does not cover is not trusted yet.
     held: set[str] = field(default_factory=set)
+    # Active memories verified but not kept (their bodies dropped), by `select`'s reason.
+    skipped: dict[str, int] = field(default_factory=dict)
 
 
-def verify(src: Source) -> Foreign:
+# Says why an active, verified memory is not wanted ("" to keep it, body and all), given its
+# path, its sidecar, the newest checkpoint's size and the paths held for PII review.
+Select = Callable[[str, Sidecar, int, set[str]], str]
+
+# The bodies one import keeps, together: all its puts are one request, held in memory until
+# it commits. Each body is at most the put limit; 16 of them at that limit fit.
+MAX_IMPORT_BYTES = 1 << 30
+
+
+def verify(src: Source, select: Select | None = None, max_bytes: int = MAX_IMPORT_BYTES) -> Foreign:
+    """Verify the whole source. Every memory is checked, but only the bodies of those
+    `select` keeps (all, without one) are held, at most `max_bytes` of them: memories an
+    import filters out cost one body's memory at a time, not the source's size."""
     names = src.names()
     store_id = _manifest(src)
     verifiers = _verifiers(src, names)
     rows, leaves = _log(src, names)
     checkpoint, signers, texts = _notes(src, names, store_id, verifiers, rows, leaves)
-    memories, states = _memories(src, names, rows)
+    held = held_paths(rows) | held_paths(rows[:checkpoint])
+    keep = _Keeper(src.label, select, checkpoint, held, max_bytes)
+    memories, states = _memories(src, names, rows, keep)
     head = rows[-1] if rows else None
     return Foreign(
         store_id=store_id,
@@ -91,8 +107,36 @@ def verify(src: Source) -> Foreign:
         verifiers=verifiers,
         notes=texts,
         rotations=[(r.seq, r.extra) for r in rows if r.op == "key.rotated"],
-        held=held_paths(rows) | held_paths(rows[:checkpoint]),
+        held=held,
+        skipped=keep.skipped,
     )
+
+
+class _Keeper:
+    """Decides, memory by memory, whether a verified body is kept; counts what is not, and
+    refuses once the kept bodies pass `max_bytes`."""
+
+    def __init__(
+        self, label: str, select: Select | None, checkpoint: int, held: set[str], max_bytes: int
+    ) -> None:
+        self.label, self.select, self.max_bytes = label, select, max_bytes
+        self.checkpoint, self.held = checkpoint, held
+        self.skipped: dict[str, int] = {}
+        self.total = 0
+
+    def __call__(self, path: str, side: Sidecar, body: bytes) -> bool:
+        why = self.select(path, side, self.checkpoint, self.held) if self.select else ""
+        if why:
+            self.skipped[why] = self.skipped.get(why, 0) + 1
+            return False
+        self.total += len(body)
+        if self.total > self.max_bytes:
+            raise ImportRefused(
+                f"{self.label}: the memories selected hold more than {self.max_bytes} bytes"
+                f" of bodies (at {path}), over the limit for one import (its puts are one"
+                " request, held in memory): import fewer with --filter"
+            )
+        return True
 
 
 def _manifest(src: Source) -> str:
@@ -141,8 +185,14 @@ def _log(src: Source, names: list[str]) -> tuple[list[Row], list[bytes]]:
                     f"{src.label}: {name}: bad frame at byte {item.offset} after seq {tip.seq}"
                     f" ({item.reason})"
                 )
-            row = decode_row(item.payload)
-            if first == 0 and row.seq <= tip.seq and len(rows) == start:
+            try:
+                row = decode_row(item.payload)
+            except (msgspec.DecodeError, msgspec.ValidationError) as e:
+                raise ImportRefused(
+                    f"{src.label}: {name}: the frame of seq {item.seq} (after seq {tip.seq}) is"
+                    f" not a valid row ({e})"
+                ) from None
+            if first == 0 and 1 <= row.seq <= tip.seq and len(rows) == start:
                 # current.binlog still holding rows a consolidation sealed: the same rows.
                 if rows[row.seq - 1].chain != row.chain:
                     raise ImportRefused(
@@ -293,11 +343,8 @@ def _notes(
                 " `brain checkpoint` (or `brain export`, which signs one) at the source"
             )
         return 0, [], []
-    want = {size for size, _n in notes}
-    for r in rows:
-        if r.op == "checkpoint" and isinstance(r.extra.get("size"), int):
-            want.add(r.extra["size"])
-    roots = _roots(leaves, want)
+    named = _checkpoint_rows(src, rows)
+    roots = _roots(leaves, {size for size, _n in notes} | set(named.values()))
     signers: list[str] = []
     texts: list[tuple[int, str]] = []
     for size, n in notes:
@@ -319,15 +366,27 @@ def _notes(
                 f"{src.label}: {n}: its root does not match the Merkle root of the log's first"
                 f" {size} rows"
             )
-    for r in rows:
-        named = r.extra.get("size") if r.op == "checkpoint" else None
-        if (
-            isinstance(named, int)
-            and named <= len(rows)
-            and roots[named].hex() != r.extra.get("root")
-        ):
-            raise ImportRefused(f"{src.label}: checkpoint row {r.seq} names a root the log lacks")
+    for seq, size in named.items():
+        if roots[size].hex() != rows[seq - 1].extra.get("root"):
+            raise ImportRefused(f"{src.label}: checkpoint row {seq} names a root the log lacks")
     return notes[-1][0], signers, texts
+
+
+def _checkpoint_rows(src: Source, rows: list[Row]) -> dict[int, int]:
+    """{seq: size} of every `checkpoint` row. The engine writes one right after the rows it
+    covers, so its size is a whole number from 1 to seq - 1; any other size is malformed."""
+    out: dict[int, int] = {}
+    for r in rows:
+        if r.op != "checkpoint":
+            continue
+        size = r.extra.get("size")
+        if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size < r.seq:
+            raise ImportRefused(
+                f"{src.label}: checkpoint row {r.seq} names size {size!r}, not a count of the"
+                " rows before it"
+            )
+        out[r.seq] = size
+    return out
 
 
 def _roots(leaves: list[bytes], sizes: set[int]) -> dict[int, bytes]:
@@ -346,7 +405,9 @@ def _roots(leaves: list[bytes], sizes: set[int]) -> dict[int, bytes]:
     return out
 
 
-def _memories(src: Source, names: list[str], rows: list[Row]) -> tuple[list[ForeignMemory], dict]:
+def _memories(
+    src: Source, names: list[str], rows: list[Row], keep: _Keeper
+) -> tuple[list[ForeignMemory], dict]:
     last: dict[str, int] = {}
     for r in rows:
         if r.op in ("put", "delete", "move"):
@@ -402,7 +463,8 @@ def _memories(src: Source, names: list[str], rows: list[Row]) -> tuple[list[Fore
         if trust.status == sidecar_trust.TAMPERED:
             # An edited sync_class or title would decide what this store keeps or shares.
             raise ImportRefused(f"{where}: the sidecar was altered: {trust.why}")
-        out.append(ForeignMemory(path, body, side, row))
+        if keep(path, side, body):
+            out.append(ForeignMemory(path, body, side, row))
     for path, seq in last.items():
         r = rows[seq - 1]
         if r.op in ("put", "move") and r.path == path and path not in seen:
@@ -417,6 +479,8 @@ __all__ = [
     "Foreign",
     "ForeignMemory",
     "ImportRefused",
+    "MAX_IMPORT_BYTES",
+    "Select",
     "Source",
     "ZipSource",
     "open_source",

@@ -23,7 +23,18 @@ from typing import IO, BinaryIO
 from core.errors import BrainError
 
 _CHUNK = 1 << 16
-_DAMAGED = (zipfile.BadZipFile, OSError, ValueError, EOFError, zlib.error)
+# What zipfile and its decompressors raise on bytes they cannot read. RuntimeError covers
+# NotImplementedError (an unknown compression method) and "password required" (encryption):
+# both are refused by name when the zip is opened, and caught here too should a local header
+# disagree with the central directory.
+_DAMAGED = (zipfile.BadZipFile, OSError, ValueError, EOFError, RuntimeError, zlib.error)
+# Methods zipfile reads with the standard library alone; an export itself uses DEFLATE only.
+_METHODS = {
+    zipfile.ZIP_STORED: "stored",
+    zipfile.ZIP_DEFLATED: "deflate",
+    zipfile.ZIP_BZIP2: "bzip2",
+    zipfile.ZIP_LZMA: "lzma",
+}
 
 
 class ImportRefused(BrainError):
@@ -106,6 +117,7 @@ class ZipSource(Source):
             if zi.is_dir():
                 continue
             _check_entry(path, zi.filename)
+            _check_method(path, zi)
             if zi.filename in self._infos:
                 raise ImportRefused(f"{path}: entry {zi.filename!r} appears twice")
             self._infos[zi.filename] = zi
@@ -220,6 +232,19 @@ def _check_entry(zpath: Path, name: str) -> None:
         or any(ord(c) < 0x20 for c in name)
     ):
         raise ImportRefused(f"{zpath}: unsafe entry name {name!r}")
+
+
+def _check_method(zpath: Path, zi: zipfile.ZipInfo) -> None:
+    if zi.flag_bits & 0x1:
+        raise ImportRefused(
+            f"{zpath}: entry {zi.filename} is encrypted; an export never is (unzip it, or"
+            " export again)"
+        )
+    if zi.compress_type not in _METHODS:
+        raise ImportRefused(
+            f"{zpath}: entry {zi.filename} uses compression method {zi.compress_type}; only"
+            f" {', '.join(_METHODS.values())} can be read (an export uses deflate)"
+        )
 
 
 def open_source(src: Path) -> Source:

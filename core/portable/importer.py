@@ -7,7 +7,8 @@ it). Then, with the writer lock held, each selected memory (default: sync_class 
 against the local state, keyed by `imported_from = {"store": <origin id>, "seq": <origin seq of
 the row that wrote that version>}`:
 
-- local path absent: a put;
+- local path absent: a put, unless the memory last there was imported from this origin and
+  moved away locally (the same version: nothing, `moved-here`; another: a conflict);
 - local version last written by an import from the same origin: a put if the incoming version
   is newer, nothing if it is the same (re-import) or older;
 - anything else (a local memory, another origin, a local edit or move of an imported memory, a
@@ -15,9 +16,9 @@ the row that wrote that version>}`:
   `conflicts/<origin>/<path>` (body and sidecar) with a `sync.conflict` row, once per key;
 - locally purged, or tombstoned after importing this very version: nothing (erasure wins).
 
-Puts carry `row_extra = {"imported_from", "foreign_chain"}` (also kept in the sidecar's extra)
-and keep title, tags, category, classification and sync_class. All rows of one import are one
-request, bracketed by `session.start` / `session.end`: it commits whole or not at all. A
+Puts carry `row_extra = {"imported_from", "foreign_chain"}` (also the sidecar's whole extra:
+the origin's own, uncommitted, is not carried) and keep title, tags, category, classification
+and sync_class. All rows of one import are one request, bracketed by `session.start` / `session.end`: it commits whole or not at all. A
 re-import that finds nothing to do writes no rows at all, not even the session pair.
 Memories written by rows after the source's newest signed checkpoint are not imported (they
 are chained but unsigned) and are counted as skipped; so are memories the source holds for PII
@@ -36,9 +37,9 @@ from core import fsio
 from core.errors import BrainError
 from core.index import queries
 from core.layout import sidecar_path
-from core.models import SYNC_CLASSES
+from core.models import SYNC_CLASSES, Sidecar
 from core.portable import pins
-from core.portable.foreign import Foreign, ForeignMemory, open_source, verify
+from core.portable.foreign import Foreign, ForeignMemory, Select, open_source, verify
 from core.write.file_view import read_sidecar
 from core.write.intents import Intent, Note, Put
 
@@ -93,7 +94,9 @@ def import_store(store: Store, src: Path, *, filter: str | None, actor: str) -> 
     classes = parse_filter(filter)
     source = open_source(src)
     try:
-        foreign = verify(source)  # before the lock: it can take a while and writes nothing
+        # Before the lock: it can take a while and writes nothing. Only the selected
+        # memories' bodies are kept.
+        foreign = verify(source, _selector(classes))
     finally:
         source.close()
     if foreign.store_id == store.manifest.store_id:
@@ -104,21 +107,27 @@ def import_store(store: Store, src: Path, *, filter: str | None, actor: str) -> 
         source_head=foreign.head,
         checkpoint=foreign.checkpoint,
         signers=foreign.signers,
-        selected=0,
+        selected=len(foreign.memories),
+        skipped=dict(foreign.skipped),
     )
-    chosen = []
-    for m in foreign.memories:
-        if m.sidecar.sync_class not in classes:
-            _skip(result, "filtered")
-        elif m.sidecar.seq > foreign.checkpoint:
-            _skip(result, "unsigned")
-        elif m.path in foreign.held or m.sidecar.pii_status == "held":
-            _skip(result, "pii-held")  # held for PII review at its origin: not shared yet
-        else:
-            chosen.append(m)
-    result.selected = len(chosen)
+    chosen = foreign.memories
     # The rows it writes are the caller's: the session records them as acknowledged.
     return store.session.run(lambda w: _import_locked(store, w, foreign, chosen, actor, result))
+
+
+def _selector(classes: tuple[str, ...]) -> Select:
+    """Why a verified memory is not imported ("" when it is); see `foreign.Select`."""
+
+    def why_not(path: str, side: Sidecar, checkpoint: int, held: set[str]) -> str:
+        if side.sync_class not in classes:
+            return "filtered"
+        if side.seq > checkpoint:
+            return "unsigned"
+        if path in held or side.pii_status == "held":
+            return "pii-held"  # held for PII review at its origin: not shared yet
+        return ""
+
+    return why_not
 
 
 def _skip(result: ImportResult, why: str) -> None:
@@ -240,8 +249,9 @@ def _decide(
     """put, conflict, or the reason to skip."""
     local = read_sidecar(store.root, m.path)
     if local is None:
-        clash = w.view.case_conflict(m.path)
-        return "put" if clash is None else "conflict"
+        if w.view.case_conflict(m.path) is not None:
+            return "conflict"
+        return _moved_away(conn, m.path, key)
     if local.state == "purged":
         return "purged-here"
     if local.state == "tombstoned":
@@ -257,9 +267,23 @@ def _decide(
     return "put"
 
 
+def _moved_away(conn: sqlite3.Connection, path: str, key: dict[str, Any]) -> str:
+    """The verdict for a path with no file: free ("put") unless the memory last here was
+    imported from this origin and then moved away locally. Putting it back would undo that
+    move, so: the very version moved ("moved-here", as a tombstone of it is "deleted-here"),
+    or a conflict when the origin's version is another one (a local move of an import)."""
+    rows = queries.history(conn, path)  # the memory most recently here, up to its move away
+    if not rows or rows[-1].op != "move" or rows[-1].path == path:
+        return "put"
+    came = [r.extra.get("imported_from") for r in rows if r.op == "put"]
+    if came and came[-1] == key:
+        return "moved-here"
+    ours = any(isinstance(c, dict) and c.get("store") == key["store"] for c in came)
+    return "conflict" if ours else "put"
+
+
 def _put(m: ForeignMemory, key: dict[str, Any]) -> Put:
     side = m.sidecar
-    extra = dict(side.extra, imported_from=key, foreign_chain=m.row.chain)
     return Put(
         m.path,
         m.body,
@@ -268,9 +292,18 @@ def _put(m: ForeignMemory, key: dict[str, Any]) -> Put:
         tags=list(side.tags),
         sync_class=side.sync_class,
         classification=side.classification,
-        extra=extra,
-        row_extra={"foreign_chain": m.row.chain, "imported_from": key},
+        extra=_origin_extra(m, key),
+        row_extra=_origin_extra(m, key),
     )
+
+
+def _origin_extra(m: ForeignMemory, key: dict[str, Any]) -> dict[str, Any]:
+    """The sidecar `extra` an imported version (or its conflict copy) gets: where it came from,
+    and nothing of the origin's own `extra`. That map is not committed by the origin's row
+    (its `extra.meta` covers only the governing fields), so its contents are unverified and
+    unbounded, and this store acts on some keys (`merged_into`, pattern scores): none is
+    carried, rather than an allow-list whose meaning could drift."""
+    return {"foreign_chain": m.row.chain, "imported_from": key}
 
 
 def _conflict_recorded(conn, path: str, key: dict[str, Any]) -> bool:
@@ -279,9 +312,7 @@ def _conflict_recorded(conn, path: str, key: dict[str, Any]) -> bool:
 
 
 def _conflict_files(copy: str, m: ForeignMemory, key: dict[str, Any]) -> tuple[str, bytes, bytes]:
-    side = msgspec.structs.replace(
-        m.sidecar, extra=dict(m.sidecar.extra, imported_from=key, foreign_chain=m.row.chain)
-    )
+    side = msgspec.structs.replace(m.sidecar, extra=_origin_extra(m, key))
     return copy, m.body, msgspec.json.encode(side, order="sorted")
 
 

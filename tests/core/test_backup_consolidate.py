@@ -120,7 +120,7 @@ def test_failed_backup_leaves_no_partial_copy(store: Store, tmp_path: Path, monk
     # A copy that does not verify: DIR, given empty, stays empty and nothing sits beside it.
     (out / "empty").mkdir()
 
-    def bad(_src):
+    def bad(_src, *_args):
         raise BrainError("simulated verification failure")
 
     monkeypatch.setattr("core.portable.backup.verify", bad)
