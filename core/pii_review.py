@@ -128,8 +128,11 @@ class PiiReview:
         reason: str | None = None,
         spans: Sequence[int] | None = None,
         ticket: str | None = None,
+        seen: int | None = None,
     ) -> Resolution:
-        """Resolve one held memory (see the module's docstring)."""
+        """Resolve one held memory (see the module's docstring). `seen` is the seq of the
+        version the person reviewed (Pending.seq): a memory written since is refused, here
+        and again when the row commits, so a release or redaction applies to what they saw."""
         from core.write.intents import Delete, Intent, Note, Put
         from core.write.pii_gate import counts
 
@@ -151,8 +154,13 @@ class PiiReview:
             raise BrainError("spans are chosen for --redact only")
         item = self.get(path)
         path = item.path
+        if seen is not None and item.seq != seen:
+            raise BrainError(
+                f"{path} changed since it was read (seq {seen}, now seq {item.seq}); read it"
+                " again before resolving"
+            )
         chosen = item.findings
-        extra: dict[str, Any] = {"action": action}
+        extra: dict[str, Any] = {"action": action, "version": item.seq}
         if reason is not None:
             extra["reason"] = reason
         intents: list[Intent] = []

@@ -293,7 +293,8 @@ class PiiScreen(PaneScreen):
 
     def _resolve(self, item: Pending, action: str, **kw: object) -> None:
         self.busy = True
-        self._resolve_worker(item.path, action, kw)
+        # Bound to the version on screen: one written since (by the CLI, an agent) is refused.
+        self._resolve_worker(item.path, action, {**kw, "seen": item.seq})
 
     @work(thread=True, group="pii-write", exit_on_error=False)
     def _resolve_worker(self, path: str, action: str, kw: dict) -> None:

@@ -50,6 +50,13 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     )
     p.add_argument("--ticket", metavar="ID", help="purge: a ticket or request id kept on the row")
     p.add_argument(
+        "--seq",
+        type=int,
+        metavar="N",
+        help="resolve: the version you reviewed (the seq `brain pending` lists); refused if the"
+        " memory was written since",
+    )
+    p.add_argument(
         "--show",
         action="store_true",
         help="list: print what each finding matched (off by default, so the list can be logged)",
@@ -120,13 +127,18 @@ def _resolve(args: argparse.Namespace, action: str) -> int:
     from core.errors import BrainError
 
     path = paths.validate(args.path)
+    seen = args.seq
     if action == "release":
         if args.reason not in RELEASE_REASONS:
             raise BrainError(
                 f"a release needs --reason, one of: {', '.join(RELEASE_REASONS)}"
                 f" (got {args.reason!r})"
             )
-        _confirm_release(path)
+        with common.open_store(args, read_only=True) as store:
+            item = store.pii.get(path)
+        if seen is None:
+            seen = item.seq  # the release binds to the version the prompt names
+        _confirm_release(path, item.seq, ", ".join(f"{n} {t}" for t, n in item.counts.items()))
     with common.open_store(args) as store:
         res = store.pii.resolve(
             path,
@@ -135,6 +147,7 @@ def _resolve(args: argparse.Namespace, action: str) -> int:
             reason=args.reason,
             spans=args.redact or None,
             ticket=args.ticket,
+            seen=seen,
         )
     if args.json:
         common.print_json(res)
@@ -152,11 +165,11 @@ def _resolve(args: argparse.Namespace, action: str) -> int:
     return 0
 
 
-def _confirm_release(path: str) -> None:
+def _confirm_release(path: str, seq: int, kinds: str) -> None:
     """PROTOCOL, threat model: releasing held PII needs a person at an interactive terminal."""
     common.confirm_typed(
-        f"Releasing {path} shares it as it is, with the PII and secrets `brain pending`"
-        " lists, wherever its sync class allows.\n"
+        f"Releasing {path} (version seq {seq}: {kinds}) shares it as it is, with the PII and"
+        " secrets `brain pending` lists, wherever its sync class allows.\n"
         f"Type the path or 'release' to confirm: ",
         (path, "release"),
         "releasing held PII needs an interactive terminal and a typed confirmation;"

@@ -276,6 +276,12 @@ class Planner:
         cur = self._live(path)
         if cur.state != "active" or cur.pii_status != pii_gate.HELD:
             raise BrainError(f"{path}: not held for PII review (pii_status {cur.pii_status})")
+        seen = it.extra.get("version")
+        if seen is not None and seen != cur.seq:  # a put landed since the person read it
+            raise BrainError(
+                f"{path} changed since it was read (seq {seen}, now seq {cur.seq}); read it"
+                " again before resolving"
+            )
         if it.extra.get("action") == "release":
             released = msgspec.structs.replace(cur, pii_status=pii_gate.RELEASED)
             self._write(path, self.view.body(path) or b"", released)

@@ -132,6 +132,7 @@ def test_keep_private(store: Store) -> None:
         "action": "keep-private",
         "counts": {"card": 1, "email": 1, "national_id": 1, "secret": 1},
         "total": 4,
+        "version": 1,  # the put it resolved
     }
     assert _rows(store)[res.write_seq - 1].op == "put"
     assert store.pii_pending_count() == 0
@@ -325,3 +326,35 @@ def test_a_move_to_a_path_that_names_pii_holds_the_memory(store: Store) -> None:
         "memories/facts/carol.white@example.com.md",
     }
     assert store.doctor().state == "READY"
+
+
+def test_a_resolution_binds_to_the_version_reviewed(store: Store) -> None:
+    """A release or a redaction applies to the version the person read (the TUI and the CLI
+    pass its seq): one written since, by the CLI or an agent, is refused; the row names the
+    version it resolved."""
+    store.put(P, BODY, actor=ANA, sync_class="shareable")
+    [read] = store.pii.pending()
+    store.put(P, BODY + "Also: bob.poe@example.net\n", actor=BOB, sync_class="shareable")
+    for action, kw in (("release", {"reason": "consented"}), ("redact", {}), ("purge", {})):
+        kw = {"reason": "legal-erasure"} if action == "purge" else kw
+        with pytest.raises(BrainError, match="changed since it was read"):
+            store.pii.resolve(P, action, actor=ANA, seen=read.seq, **kw)
+    assert store.view(P).sidecar.pii_status == "held"
+    [now] = store.pii.pending()
+    res = store.pii.resolve(P, "release", actor=ANA, reason="consented", seen=now.seq)
+    [row] = [r for r in _rows(store) if r.seq == res.seq]
+    assert row.op == "pii.resolved" and row.extra["version"] == now.seq != read.seq
+
+
+def test_the_commit_refuses_a_resolution_of_an_older_version(store: Store) -> None:
+    """Checked again under the writer's lock: a put landing between reading the queue and
+    committing the resolution (a window the UI's own check cannot close) fails it."""
+    from core.write.intents import Note
+
+    store.put(P, BODY, actor=ANA, sync_class="shareable")
+    [read] = store.pii.pending()
+    store.put(P, BODY + "Also: bob.poe@example.net\n", actor=BOB, sync_class="shareable")
+    extra = {"action": "release", "reason": "consented", "version": read.seq}
+    with pytest.raises(BrainError, match="changed since it was read"):
+        store.session.submit([Note("pii.resolved", P, "", extra)], ANA)
+    assert store.view(P).sidecar.pii_status == "held"

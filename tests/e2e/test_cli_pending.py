@@ -135,8 +135,10 @@ def _in_pty(env: dict[str, str], args: list[str], answer: str) -> tuple[int, str
 def test_release_through_a_terminal_with_the_typed_confirmation(env, typed: str) -> None:
     brain(env, "put", P, "--sync-class", "shareable", stdin=BODY)
     args = ["pending", "resolve", P, "--release", "--reason", "consented"]
+    seq = json.loads(brain(env, "pending", "--json").stdout)[0]["seq"]
     rc, out = _in_pty(env, args, typed)
     assert rc == 0 and "released" in out, out
+    assert f"version seq {seq}:" in out, out  # the prompt names the version it releases
     assert json.loads(brain(env, "pending", "--json").stdout) == []
     rows = [json.loads(line) for line in brain(env, "tail", "--json").stdout.splitlines()]
     resolved = [r for r in rows if r["op"] == "pii.resolved"]
@@ -164,3 +166,15 @@ def test_reclass_refuses_a_tombstone_and_reclassing_a_held_memory_private_resolv
     ops = [json.loads(line)["op"] for line in brain(env, "tail", "--json").stdout.splitlines()]
     assert ops[-2:] == ["pii.resolved", "put"]
     assert json.loads(brain(env, "pending", "--json").stdout) == []
+
+
+def test_resolve_with_the_seq_reviewed_refuses_a_newer_version(env) -> None:
+    """`--seq N` (the seq `brain pending` lists) binds the resolution to that version."""
+    brain(env, "put", P, "--sync-class", "shareable", stdin=BODY)
+    seen = json.loads(brain(env, "pending", "--json").stdout)[0]["seq"]
+    brain(env, "put", P, "--sync-class", "shareable", stdin=BODY + "Also: bob.poe@example.net\n")
+    r = brain(env, "pending", "resolve", P, "--redact", "--seq", str(seen))
+    assert r.returncode == 1 and "changed since it was read" in r.stderr, r.stderr
+    now = json.loads(brain(env, "pending", "--json").stdout)[0]["seq"]
+    r = brain(env, "pending", "resolve", P, "--keep-private", "--seq", str(now))
+    assert r.returncode == 0 and "kept private" in r.stdout, r.stderr

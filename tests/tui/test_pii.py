@@ -253,3 +253,19 @@ async def test_a_refused_resolution_is_a_notification(held_store, monkeypatch):
         assert "frozen" in app.errors[-1] and len(screen.items) == 3
         await pilot.press("p")  # not stuck busy: it tries again
         assert await wait_until(pilot, lambda: len(app.errors) == 2)
+
+
+async def test_a_resolution_binds_to_the_version_on_screen(held_store):
+    """A memory written again after the pane read it (the CLI, an agent) is not resolved as
+    the new version: the action names the seq on screen, and the engine refuses."""
+    app = make_app(held_store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_pane(pilot)
+        path, body = HELD[0]
+        shown = screen.items[0].seq
+        held_store.put(path, body + "\nAlso: bob.poe@example.net\n", actor=ACTORS[1])
+        await pilot.press("p")
+        assert await wait_until(pilot, lambda: bool(app.errors) and not screen.busy)
+        assert "changed since it was read" in app.errors[-1]
+        side = held_store.view(path).sidecar
+        assert side.pii_status == "held" and side.sync_class == "shareable" and side.seq != shown
