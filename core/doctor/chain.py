@@ -50,6 +50,8 @@ def op_enum(ctx) -> Finding:
 def head(ctx) -> Finding:
     lf = ctx.log
     hint = lf.head_hint
+    if hint is None and lf.head == 0 and lf.head_file_size < 0:
+        return ok("no HEAD yet: the log is empty (the first write creates it)")
     if hint is None:
         what = "missing" if lf.head_file_size < 0 else f"{lf.head_file_size} bytes, not 8"
         return warn(f"HEAD is {what}: a hint only, rewritten on the next write", ["HEAD"])

@@ -269,6 +269,19 @@ def test_head_hint_behind_is_a_warning(root) -> None:
     assert report.state == "READY"
 
 
+def test_a_fresh_store_has_no_warning(tmp_path) -> None:
+    """A store just made (no row, so no HEAD yet) reads all green; a HEAD lost later still
+    warns."""
+    fresh = tmp_path / "fresh"
+    Store.init(fresh, allow_temp=True).close()
+    report = run_doctor(fresh)
+    assert [r.name for r in report.results if r.status != "PASS"] == []
+    with Store.open(fresh, allow_temp=True) as s:
+        s.put("memories/facts/a.md", "a\n", actor="human:ana@laptop")
+    (fresh / "HEAD").unlink()
+    assert run_doctor(fresh).result("chain.head").status == "WARN"
+
+
 def test_export_holding_a_private_key_is_deleted_by_repair(root) -> None:
     with zipfile.ZipFile(root / "exports/leak.zip", "w") as z:
         z.writestr("manifest.json", "{}")
