@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import replace
 from functools import cache, partial
 from importlib import resources
 from pathlib import Path, PurePath
@@ -49,7 +50,7 @@ from screens.memories import MemoriesScreen
 from screens.pii import PiiScreen
 from screens.proposals import ProposalsScreen
 from screens.sync import SyncScreen
-from widgets.header import PANES, HeaderInfo, short_root
+from widgets.header import PANES, HeaderInfo, read_only_reason, short_root
 from widgets.shell import Shell, TypeAhead
 from widgets.status import describe
 
@@ -184,6 +185,12 @@ class BrainApp(App[int]):
         self.call_after_refresh(self.follow.request_state)
         self.follow.start_freeze_poll()
         self.call_after_refresh(self.background.start)  # after the first frame
+        if store.read_only:
+            # Read-only media, a full disk, or opened so: reads work, nothing here writes (no
+            # capture loop, no sync, no door); the header says so, the note says why once.
+            why = store.cannot_write or f"{short_root(str(store.root))} was opened read-only"
+            self.notify(why, title="read-only", severity="warning", timeout=10)
+            return
         self.call_after_refresh(self.capture.start)
         self.call_after_refresh(self.hub_sync.start)
 
@@ -221,6 +228,8 @@ class BrainApp(App[int]):
         self.follow.head_moved()
 
     def on_state_loaded(self, message: messages.StateLoaded) -> None:
+        if message.info is not None and self.store is not None:
+            message.info = replace(message.info, read_only=read_only_reason(self.store))
         self.follow.state_loaded(message)
 
     def on_index_head_loaded(self, message: messages.IndexHeadLoaded) -> None:

@@ -2,9 +2,11 @@
 
 The workstation runs the same orchestrator `brain capture-daemon` runs, in its own thread,
 unless another program already holds the store's sync lock (then nothing runs here and the
-status line says so). A pass never blocks the UI: it runs on the orchestrator's thread and
-reports through thread-safe messages; a failed pass is a warning notification (once per distinct error until a
-pass succeeds). `sync_now()` is the sync pane's "sync now". Stopped on quit.
+status line says so), and never on a store this process cannot write (read-only media, a full
+disk: a pass writes; the header says read-only). A pass never blocks the UI: it runs on the
+orchestrator's thread and reports through thread-safe messages; a failed pass is a warning
+notification (once per distinct error until a pass succeeds). `sync_now()` is the sync pane's
+"sync now". Stopped on quit.
 """
 
 from __future__ import annotations
@@ -37,6 +39,11 @@ class Sync:
 
         store = self.app.store
         if not self.enabled or store is None or self.orchestrator is not None:
+            return
+        if store.read_only:
+            # Read-only media, a full disk, or opened so: a pass writes (the sync lock, its
+            # state, pulled rows), so nothing starts; the header says the store is read-only.
+            self.state = "off"
             return
         orch = Orchestrator(store, program=PROGRAM, on_pass=self._passed)
         try:

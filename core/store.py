@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import sqlite3
 import threading
@@ -262,7 +263,12 @@ class Store:
 
     def _open(self) -> None:
         rebuild = False
-        if not self.read_only:
+        self.media_read_only = _on_read_only_media(self.root)
+        if not self.read_only and self.media_read_only:
+            # SQLite opens an index it cannot write read-only without a word: the store would
+            # look writable (a door opened, sync started) and fail at its first write.
+            self._degrade(OSError(errno.EROFS, os.strerror(errno.EROFS)))
+        elif not self.read_only:
             try:
                 rebuild = self.follower.open_writable()
             except (sqlite3.OperationalError, OSError) as e:
@@ -398,10 +404,7 @@ class Store:
         it read-only instead, so state, view, tail, search, history, doctor and prove work,
         and say why writes are refused."""
         why = getattr(e, "strerror", None) or str(e)
-        try:
-            self.media_read_only = bool(os.statvfs(self.root).f_flag & os.ST_RDONLY)
-        except OSError:
-            self.media_read_only = False
+        self.media_read_only = _on_read_only_media(self.root)
         self.cannot_write = (
             f"the store cannot be written ({why}); reads show it as last indexed."
             " Free disk space or remount it writable, then retry"
@@ -1072,6 +1075,14 @@ def _open_nodes(layout: Layout) -> MMR:
         return MMR.open(layout.mmr_nodes, readonly=True)
     except (FileNotFoundError, CorruptLog):
         return MMR(layout.mmr_nodes, -1, 0, True)
+
+
+def _on_read_only_media(root: Path) -> bool:
+    """The store's file system is mounted read-only (a read-only bind mount, a CD, a share)."""
+    try:
+        return bool(os.statvfs(root).f_flag & os.ST_RDONLY)
+    except OSError:
+        return False
 
 
 def _file_above(root: Path) -> bool:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from rich.cells import cell_len
 from textual.app import ComposeResult
@@ -17,6 +18,9 @@ from textual.widgets import Static
 
 from core.store_state import StoreState
 from widgets.shell import shell
+
+if TYPE_CHECKING:
+    from core.store import Store
 
 # (key, pane id, tab label): the number keys, the mode names and the tabs agree on this.
 PANES: tuple[tuple[str, str, str], ...] = (
@@ -33,6 +37,8 @@ STATE_STYLE = {
     "FROZEN_RECOVERABLE": "bold $warning",
     "FROZEN_HUMAN": "bold $error",
 }
+READ_ONLY = "read-only"
+READ_ONLY_STYLE = "bold $warning"  # writes are refused here, though the store is sound
 
 
 @dataclass(frozen=True)
@@ -51,6 +57,7 @@ class HeaderInfo:
     pii_pending: int = 0  # memories held for PII review (pane 4's queue)
     proposals_pending: int = 0  # proposals waiting for a person (pane 5's queue)
     sync_error: bool = False  # the last sync pass failed (pane 6 says why and when it retries)
+    read_only: str | None = None  # the store is read-only here, and why (read_only_reason)
 
     @classmethod
     def from_state(cls, st: StoreState) -> HeaderInfo:
@@ -69,6 +76,18 @@ class HeaderInfo:
             last_checkpoint_ns=st.last_checkpoint_ns,
             last_checkpoint_size=st.last_checkpoint_size,
         )
+
+
+def read_only_reason(store: Store) -> str | None:
+    """Why this process cannot write the store, in a few words for the header; None when it
+    can. The long form is the store's note (`cannot_write`), shown once on opening."""
+    if not store.read_only:
+        return None
+    if store.media_read_only:
+        return "read-only media"
+    if store.cannot_write:
+        return "read-only: cannot write here"
+    return "opened read-only"
 
 
 def short_root(root: str) -> str:
@@ -129,16 +148,22 @@ def header_content(info: HeaderInfo | None, width: int, now_ns: int) -> Content:
         "  ",
         (info.state, STATE_STYLE.get(info.state, "bold")),
         "  ",
-        ("ckpt ", "dim"),
-        ckpt,
-        "  ",
-        counts,
     ]
+    if info.read_only:
+        tail += [(info.read_only, READ_ONLY_STYLE), "  "]
+    tail += [("ckpt ", "dim"), ckpt, "  ", counts]
     fixed = len("brain  ") + 2 + sum(len(t if isinstance(t, str) else t[0]) for t in tail)
     room = width - fixed
-    if room < 8 and short_counts and room + len(counts) - len(short_counts) >= 8:
+    shorter = len(counts) - len(short_counts) if short_counts else 0
+    if room < 8 and room + shorter < 8 and info.read_only and info.read_only != READ_ONLY:
+        # Narrower than the queues' short form allows: "read-only" alone (the note on opening
+        # said why) before the counts go.
+        tail[tail.index((info.read_only, READ_ONLY_STYLE))] = (READ_ONLY, READ_ONLY_STYLE)
+        room += len(info.read_only) - len(READ_ONLY)
+        fixed -= len(info.read_only) - len(READ_ONLY)
+    if room < 8 and short_counts and room + shorter >= 8:
         tail[-1] = short_counts  # narrow: the queues' short form before the path
-        room += len(counts) - len(short_counts)
+        room += shorter
     elif room < 8:  # narrower still: drop the counts before the path
         tail = tail[:-2]
         room = width - fixed + 2 + len(counts)

@@ -20,6 +20,8 @@ def frozen(ctx) -> Finding:
         failed = store.session.checkpoint_error
         if failed:
             note = f" (the last automatic checkpoint failed: {failed})"
+        if store.cannot_write:  # read-only media, a full disk: sound, but not writable here
+            return ok(f"not frozen, but {store.cannot_write}")
         return ok("the store accepts writes" + note)
     state, problem = found
     confirmed = any(

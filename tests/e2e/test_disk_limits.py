@@ -212,3 +212,36 @@ def test_read_only_mount_reads_work_and_nothing_is_written(read_only_view) -> No
     v = brain(root, "verify-proof", str(src.parent / "proof.json"))
     assert v.returncode == 0, v.stdout.decode() + v.stderr.decode()
     assert os.listdir(dst)  # still mounted: the fixture unmounts it
+
+
+def test_read_only_mount_is_reported_read_only_and_writes_say_why(read_only_view) -> None:
+    """The store on the read-only mount opens read-only with a note (README), not as a
+    writable store whose first write fails on its lock file; sync has nothing to do there."""
+    src, dst = read_only_view
+    root_src, root = src / "store", dst / "store"
+    Store.init(root_src, allow_temp=True).close()
+    # A one-shot put leaves the index's WAL beside it (as a store in use does): SQLite then
+    # opens the index on the read-only mount without a word, and only the mount tells.
+    p = brain(root_src, "put", f"{F}/penguins.md", input=b"Penguins live in the south.\n")
+    assert p.returncode == 0, p.stderr.decode()
+    before = _snapshot(root_src)
+    note = "the store cannot be written (Read-only file system)"
+    for args in (("state",), ("doctor",)):
+        p = brain(root, *args)
+        _one_clear_line(p, f"brain {' '.join(args)} on a read-only mount")
+        assert note in p.stdout.decode(), (args, p.stdout.decode())
+    assert "accepts writes" not in brain(root, "doctor").stdout.decode()  # engine.frozen says why
+    state = json.loads(brain(root, "--json", "state").stdout)
+    assert state["state"] == "READY" and any(note in n for n in state["notes"]), state
+    p = brain(root, "put", f"{F}/owls.md", input=b"Owls hunt at night.\n")
+    assert p.returncode == 1
+    _one_clear_line(p, "brain put on a read-only mount")
+    assert note in p.stderr.decode(), p.stderr.decode()
+    for args in (("sync", "status"), ("view", f"{F}/penguins.md")):
+        p = brain(root, *args)
+        _one_clear_line(p, f"brain {' '.join(args)} on a read-only mount")
+        assert p.returncode == 0, (args, p.stderr.decode())
+    p = brain(root, "sync", "run")
+    _one_clear_line(p, "brain sync run on a read-only mount")
+    assert "has not joined a hub" in p.stderr.decode()
+    assert _snapshot(root_src) == before, "something under the store changed"
