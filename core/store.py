@@ -405,9 +405,10 @@ class Store:
         and say why writes are refused."""
         why = getattr(e, "strerror", None) or str(e)
         self.media_read_only = _on_read_only_media(self.root)
+        fix = "remount it writable" if self.media_read_only else "free disk space"
         self.cannot_write = (
             f"the store cannot be written ({why}); reads show it as last indexed."
-            " Free disk space or remount it writable, then retry"
+            f" {fix.capitalize()}, then retry"
         )
         self.notes.append(self.cannot_write)
         self.read_only = True
