@@ -236,7 +236,10 @@ class BrainServer:
             async with anyio.create_task_group() as tg:
                 tg.start_soon(self._exit_on_signal)
                 async with stdio_server(*streams) as (read, write):
-                    await self.server.run(read, write, self.server.create_initialization_options())
+                    inbox, to_server = anyio.create_memory_object_stream[Any](0)
+                    tg.start_soon(_answer_unreadable, read, inbox, write)
+                    opts = self.server.create_initialization_options()
+                    await self.server.run(to_server, write, opts)
                 tg.cancel_scope.cancel()
         finally:
             if wire is not None:
@@ -299,3 +302,29 @@ def open_store_for_server(root: Any, *, allow_temp: bool) -> Store:
     store = Store.open(root, allow_temp=allow_temp, program=PROGRAM, service=True)
     store.open_door()  # one-shot `brain put`s beside this server are written by its writer
     return store
+
+
+async def _answer_unreadable(read: Any, inbox: Any, write: Any) -> None:
+    """Pass the client's messages on; answer a line that is not one (bad JSON, a lone
+    surrogate, nesting too deep, JSON that is no JSON-RPC message) with the JSON-RPC error the
+    spec names, id null: the SDK drops it, and a client would wait for a reply forever."""
+    from mcp.shared.message import SessionMessage
+    from pydantic import ValidationError
+
+    async with inbox, read:
+        async for item in read:
+            if not isinstance(item, Exception):
+                await inbox.send(item)
+                continue
+            kinds = (
+                {e["type"] for e in item.errors()} if isinstance(item, ValidationError) else set()
+            )
+            code, what = (
+                (types.INVALID_REQUEST, "Invalid Request: not a JSON-RPC message")
+                if kinds and "json_invalid" not in kinds
+                else (types.PARSE_ERROR, "Parse error: the line is not valid JSON")
+            )
+            error = types.ErrorData(code=code, message=what)
+            await write.send(
+                SessionMessage(types.JSONRPCError(jsonrpc="2.0", id=None, error=error))
+            )

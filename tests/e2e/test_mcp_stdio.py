@@ -336,3 +336,46 @@ def test_sigterm_closes_the_session(store):
         ("put", f"agent:cursor@{host}"),
         ("session.end", f"agent:cursor@{host}"),
     ]
+
+
+def test_a_line_that_is_no_message_gets_a_json_rpc_error(store):
+    """The SDK drops what it cannot read; the server answers it as JSON-RPC 2.0 says (id
+    null, -32700 for bad JSON, -32600 for JSON that is no message) and carries on."""
+    import json
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "brain_tui.cli.main", "mcp", "--store", str(store)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env(),
+        cwd=REPO,
+    )
+
+    def ask(raw: bytes) -> dict:
+        proc.stdin.write(raw + b"\n")
+        proc.stdin.flush()
+        return json.loads(proc.stdout.readline())
+
+    try:
+        hello = {
+            "protocolVersion": "2025-06-18",
+            "capabilities": {},
+            "clientInfo": {"name": "t", "version": "1"},
+        }
+        init = {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": hello}
+        assert "result" in ask(json.dumps(init).encode())
+        proc.stdin.write(b'{"jsonrpc": "2.0", "method": "notifications/initialized"}\n')
+        for raw, code in (
+            (b"{not json", -32700),
+            (b'"\\ud800', -32700),
+            (b"[" * 5000 + b"]" * 5000, -32700),
+            (b'{"foo": 1}', -32600),
+        ):
+            reply = ask(raw)
+            assert reply["id"] is None and reply["error"]["code"] == code, (raw[:20], reply)
+        listed = ask(json.dumps({"jsonrpc": "2.0", "id": 2, "method": "tools/list"}).encode())
+        assert listed["id"] == 2 and listed["result"]["tools"]
+    finally:
+        proc.terminate()
+        assert proc.wait(timeout=30) == 0
