@@ -104,7 +104,7 @@ class BearerGuard:
 
     def _end(self, sid: str) -> None:
         for s in self.brain.sessions.open_sessions():
-            if s.id == sid:
+            if sid in (s.id, s.owner):  # the transport session and those named within it
                 self.brain.sessions.end(s, "closed")
 
 

@@ -108,26 +108,31 @@ class BrainServer:
 
     def session_for(self, ctx: ServerRequestContext[Any, Any], meta: Any) -> Session:
         """The caller's session: the id the client names in `_meta`, else the transport's
-        session (streamable HTTP's Mcp-Session-Id), else this connection's own."""
+        session (streamable HTTP's Mcp-Session-Id), else this connection's own. A named id
+        belongs to the transport session (or connection) that named it."""
         sid = None
         if isinstance(meta, dict):
             for key in SESSION_META_KEYS:
                 sid = clean_session_id(meta.get(key))
                 if sid:
                     break
-        if sid is None and ctx.request is not None:
+        transport_sid = None
+        if ctx.request is not None:
             headers = getattr(ctx.request, "headers", None)
             if headers is not None:
-                sid = clean_session_id(headers.get("mcp-session-id"))
+                transport_sid = clean_session_id(headers.get("mcp-session-id"))
         params = ctx.session.client_params
         client = params.client_info.name if params is not None else None
         version = params.client_info.version if params is not None else None
-        if sid is None:
-            sid = self._connection_session
-            if self.transport != "stdio":  # no session at all: one per client name
-                sid = f"{self._connection_session}-{clean_session_id(client) or 'anon'}"
+        owner = transport_sid or self._connection_session
+        if self.transport != "stdio" and transport_sid is None:  # one per client name
+            owner = f"{self._connection_session}-{clean_session_id(client) or 'anon'}"
         return self.sessions.get(
-            sid, client=client, client_version=version, transport=self.transport
+            sid or transport_sid or owner,
+            client=client,
+            client_version=version,
+            transport=self.transport,
+            owner=owner,
         )
 
     # -- tools ------------------------------------------------------------------------------

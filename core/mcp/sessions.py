@@ -62,6 +62,10 @@ class Session:
     client: str
     client_version: str
     transport: str
+    # Whose it is: the transport's session (HTTP's Mcp-Session-Id) or this connection. A
+    # client names its session id itself, so another client naming the same id gets a session
+    # of its own, never this one's actor and rows.
+    owner: str = ""
     started_seq: int = 0  # 0: no session.start row yet (nothing written)
     seqs: list[int] = field(default_factory=list)
     writes: int = 0
@@ -77,7 +81,7 @@ class SessionBook:
         self.store = store
         self.fixed_actor = fixed_actor
         self._lock = threading.Lock()
-        self._sessions: dict[str, Session] = {}
+        self._sessions: dict[tuple[str, str], Session] = {}  # by (owner, id)
 
     def get(
         self,
@@ -86,9 +90,10 @@ class SessionBook:
         client: str | None,
         client_version: str | None,
         transport: str,
+        owner: str = "",
     ) -> Session:
         with self._lock:
-            s = self._sessions.get(session_id)
+            s = self._sessions.get((owner, session_id))
             if s is None or s.ended:
                 s = Session(
                     session_id,
@@ -96,8 +101,9 @@ class SessionBook:
                     client or "",
                     client_version or "",
                     transport,
+                    owner,
                 )
-                self._sessions[session_id] = s
+                self._sessions[(owner, session_id)] = s
             s.last_used = time.monotonic()
             return s
 
@@ -150,7 +156,7 @@ class SessionBook:
             if s.ended:
                 return None
             s.ended = True
-            self._sessions.pop(s.id, None)
+            self._sessions.pop((s.owner, s.id), None)
         if not s.started_seq:
             return None
         extra: dict[str, object] = {

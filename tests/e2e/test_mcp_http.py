@@ -183,3 +183,33 @@ def test_http_binds_loopback_only_and_makes_a_private_token(tmp_path):
         assert proc.wait(timeout=30) == 0
     assert proc.stdout.read() == b""  # nothing on stdout; the address and token file on stderr
     assert b"mcp-token" in proc.stderr.read()
+
+
+def test_a_session_id_named_by_another_client_is_not_its_session(server):
+    """Session ids in `_meta` are chosen by clients (and shown by brain_audit_tail): a second
+    client naming the first one's id writes in a session of its own, under its own actor."""
+    root, port, proc = server
+    a, b = "memories/facts/named-a.md", "memories/facts/named-b.md"
+    meta = {"brain/session": "shared-name"}
+
+    async def go():
+        async with http_session(port, "Claude Code") as s1:
+            one = structured(await s1.call_tool("brain_put", {"path": a, "body": "a"}, meta=meta))
+            async with http_session(port, "Cursor") as s2:
+                two = structured(
+                    await s2.call_tool("brain_put", {"path": b, "body": "b"}, meta=meta)
+                )
+        return one, two
+
+    one, two = anyio.run(go)
+    host = host_name()
+    assert one["session"] == two["session"] == "shared-name"
+    assert one["actor"] == f"agent:claude-code@{host}" and two["actor"] == f"agent:cursor@{host}"
+    with Store.open(root, allow_temp=True, read_only=True) as s:
+        log = [r for r, _ in s.rows()]
+    puts = {r.path: r.actor for r in log if r.op == "put"}
+    assert puts == {a: one["actor"], b: two["actor"]}
+    starts = [r.actor for r in log if r.op == "session.start"]
+    assert sorted(starts) == sorted([one["actor"], two["actor"]])  # two sessions, one each
+    proc.terminate()
+    assert proc.wait(timeout=30) == 0
