@@ -123,7 +123,7 @@ def header_content(info: HeaderInfo | None, width: int, now_ns: int) -> Content:
     ckpt = "—"
     if info.last_checkpoint_ns is not None:
         ckpt = age((now_ns - info.last_checkpoint_ns) / 1e9)
-    counts = f"{info.active:,} memories"
+    counts = f"{info.active:,} {'memory' if info.active == 1 else 'memories'}"
     if info.tombstoned and width >= 110:
         counts += f" · {info.tombstoned:,} tombstoned"
     # What waits for a person, long and short: when the line is narrow the short form stays

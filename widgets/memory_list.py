@@ -4,7 +4,9 @@ Rows come from a `Source` (the screen binds it to the Store's `memory_page`/`mem
 the tree's filter), fetched in thread workers. The list knows how many rows its listing has
 (one count) and loads pages by path from both ends as they scroll into view
 (widgets.memory_pages): `G` fetches the last page by key, descending, instead of walking every
-page from the first. Search results replace the rows with a fixed list.
+page from the first. Search results replace the rows with a fixed list. When the store changed
+elsewhere, `reread` reads the rows loaded so far again in one job and swaps them in, the cursor
+kept on its path.
 """
 
 from __future__ import annotations
@@ -76,6 +78,15 @@ class MemoryList(VirtualList):
         total: int | None  # a fresh count, when the job counted
         states: dict[str, str] | None = None  # the rows' sync states, when the source has them
 
+    @dataclass(eq=False)
+    class Reread(Message):
+        """The listing read again in place (`reread`); model None: the read failed."""
+
+        gen: int
+        model: TwoEnds | None
+        select: str | None  # a path the cursor was on its way to (a write's new row)
+        states: dict[str, str] | None = None
+
     def __init__(self, *, now: Callable[[], int], id: str | None = None) -> None:
         super().__init__(id=id)
         self._now = now
@@ -111,8 +122,15 @@ class MemoryList(VirtualList):
         self._start(source, TwoEnds(), select)
         self.cursor = 0
 
-    def set_rows(self, rows: list[MemoryRow], states: dict[str, str] | None = None) -> None:
-        """A fixed list (search results), with their sync states when known: no paging."""
+    def set_rows(
+        self,
+        rows: list[MemoryRow],
+        states: dict[str, str] | None = None,
+        *,
+        select: str | None = None,
+    ) -> None:
+        """A fixed list (search results), with their sync states when known: no paging.
+        `select` keeps the cursor on that path when it is among them, else where it was."""
         if states:
             self._take_states(states)
         self._gen += 1
@@ -121,9 +139,75 @@ class MemoryList(VirtualList):
         self.fetching = False
         self._select = None
         self.forget_announced()
-        self.cursor = 0
+        index = 0
+        if select is not None:
+            # Search results are ranked, not sorted by path: a walk, not a bisection.
+            found = next((i for i, r in enumerate(rows) if r.path == select), None)
+            index = found if found is not None else max(0, min(self.cursor, len(rows) - 1))
+        self.cursor = index
         self.set_total(self.model.total, reset=True)
         self.announce()
+
+    def reread(self) -> bool:
+        """Read the listing again where it stands (another process wrote): the rows loaded so
+        far are read again in one job and swapped in when they land, the cursor staying on its
+        path (or, when that is gone, on the row now at its place). Nothing blanks meanwhile,
+        and the row under the cursor is announced again (its preview may have changed).
+        False when the list shows fixed rows (search results): the caller searches again."""
+        if self._source is None:
+            return False
+        self._gen += 1
+        self.fetching = True  # the old listing fetches no more pages meanwhile
+        select, self._select = self._select, None
+        heads, tails = len(self.model.head), len(self.model.tail)
+        job = partial(self._reread, self._gen, self._source, heads, tails, select)
+        self.run_worker(job, thread=True, group="memory-pages", exit_on_error=False)
+        return True
+
+    def _reread(self, gen: int, source: Source, heads: int, tails: int, select: str | None) -> None:
+        model: TwoEnds | None = None
+        states: dict[str, str] | None = None
+        try:
+            if not get_current_worker().is_cancelled:
+                total = source.count()
+                limit = max(heads, PAGE)
+                head = source.page("", limit, False)
+                more = len(head) == limit
+                while more and select is not None and head[-1].path < select:
+                    page = source.page(head[-1].path, PAGE, False)  # on to the row to select
+                    head += page
+                    more = len(page) == PAGE
+                tail = source.page("", tails, True)[::-1] if more and tails else []
+                model = TwoEnds.of(total if more else len(head), head, tail)
+        except Exception as e:  # noqa: BLE001 - reported; the list keeps what it has
+            self.post_message(WorkFailed("loading memories", e))
+        if model is not None and source.states is not None:
+            states = sync_states(source.states, model.rows())
+        self.post_message(self.Reread(gen, model, select, states))
+
+    def on_memory_list_reread(self, message: Reread) -> None:
+        message.stop()
+        if message.gen != self._gen:
+            return
+        self.fetching = False
+        self.forget_announced()  # the row under the cursor is announced (read) again
+        model = message.model
+        if model is not None:
+            if message.states:
+                self._take_states(message.states)
+            row = self.current()
+            path = message.select or (row.path if row is not None else None)
+            self.model = model
+            if path is not None:
+                index = model.index_of(path)
+                if index is None and message.select is None:
+                    index = model.place_of(path)  # gone (moved away): the row now in its place
+                if index is not None:
+                    self.cursor = index  # set before the total: no clamp to a wrong row first
+            self.set_total(model.total)
+            self.refresh()
+        self.announce()
+        self._request_visible()
 
     def reload_from(self, path: str, select: str | None = None) -> None:
         """Re-fetch from `path` on (after a write there), keeping the rows before it."""

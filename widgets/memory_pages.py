@@ -8,6 +8,7 @@ instead of walking every page from the first; when the two ends meet they are jo
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass, field
 
 from core.read_types import MemoryRow
@@ -62,6 +63,33 @@ class TwoEnds:
         # Nearer the end (`G`, or the scrollbar dragged down): the page before the tail, by
         # key from the end ("" = the very last page), never every page from the first.
         return Want(self.tail[0].path if self.tail else "", True)
+
+    @classmethod
+    def of(cls, total: int, head: list[MemoryRow], tail: list[MemoryRow]) -> TwoEnds:
+        """Both ends read afresh (a listing read again in place), joined when they meet."""
+        model = cls(max(total, len(head) + len(tail)), head, tail)
+        model._join()
+        return model
+
+    def index_of(self, path: str) -> int | None:
+        """Where path is in the listing (sorted by path); None when it is not loaded."""
+        for rows, start in ((self.head, 0), (self.tail, self.tail_start)):
+            i = bisect.bisect_left([r.path for r in rows], path)
+            if i < len(rows) and rows[i].path == path:
+                return start + i
+        return None
+
+    def place_of(self, path: str) -> int | None:
+        """The index of the first loaded row after path (where path would be), if known."""
+        keys = [r.path for r in self.head]
+        i = bisect.bisect_left(keys, path)
+        if i < len(keys) or (self.complete and keys):
+            return min(i, self.total - 1)
+        tail = [r.path for r in self.tail]
+        j = bisect.bisect_left(tail, path)
+        if tail and j > 0:
+            return min(self.tail_start + j, self.total - 1)
+        return None  # in the gap between the ends
 
     def add(self, want: Want, rows: list[MemoryRow], limit: int) -> tuple[int, int]:
         """Take a fetched page; returns the index range (first, last) it filled."""

@@ -37,6 +37,7 @@ class RowActions(Widget):
         text: str
         reload: str
         select: str | None
+        head: int = 0  # the index's newest row once the write was in it (its own HEAD move)
 
         @property
         def control(self) -> RowActions:
@@ -86,6 +87,8 @@ class RowActions(Widget):
     @guarded("editing the memory")
     def _loaded(self, message: Loaded) -> None:
         message.stop()
+        if self.app.screen is not self.screen:
+            return  # the person went on to another pane (or a dialog) while it was read
         mem = message.memory
         if message.action == "open":
             self.app.push_screen(MemoryViewScreen(mem, message.accesses))
@@ -157,7 +160,15 @@ class RowActions(Widget):
     # -- writes (workers) --------------------------------------------------------------------
 
     def _done(self, text: str, reload: str, select: str | None) -> None:
-        self.post_message(self.Written(self, text, reload, select))
+        """In the write's worker: say it landed, and at which index head (the browser's reads
+        that follow see it; the HEAD move it causes then reads nothing again)."""
+        try:
+            store = store_of(self)
+            store.wait_index()
+            head = store.indexed_seq()
+        except Exception:  # noqa: BLE001 - the write landed; its HEAD move reads the pane again
+            head = 0
+        self.post_message(self.Written(self, text, reload, select, head))
 
     @work(thread=True, group="mem-write", exit_on_error=False)
     @guarded("saving the memory")

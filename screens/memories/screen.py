@@ -9,10 +9,18 @@ The screen owns what the list shows (a scope from the tree, a tier filter, or se
 results) and routes the children's messages (`@on(Message, "#id")`); each child owns its
 reads (thread workers) and its part of the screen. Keys are the screen's, so they work from
 any panel; each action hands the selected row to the child that acts on it.
+
+Writes made elsewhere (the CLI, another process, pane 4's resolutions) move the app's
+`index_head`: the pane reads what it shows again (the tree's counts, the tiers, the list in
+place with the cursor on the same path, and the preview), at most every `REFRESH_S` during a
+burst, and on its return when the head moved while another pane was shown. Its own writes
+move the head too; it read everything after them already (`RowActions.Written.head`), so
+those moves read nothing again.
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 from textual import on, work
@@ -21,6 +29,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.message import Message
+from textual.timer import Timer
 
 from core import paths
 from core.read_types import FolderCount, MemoryRow
@@ -34,11 +43,17 @@ from screens.pane import PaneScreen
 from widgets.kind_tree import KindTree, Scope
 from widgets.memory_list import MemoryList, Source, sync_states
 from widgets.search_input import SearchInput
+from widgets.shell import shell
 from widgets.similar_panel import SimilarPanel
 from widgets.status import ActivityChanged, RebalanceRequested, StoreChanged, guarded
 
 SEARCH_LIMIT = 200
 SEMANTIC_LIMIT = 50  # cosine ranks every memory: past the first fifty it is noise
+# Another process's writes: the pane reads again at most this often (one trailing read ends a
+# burst), and never sooner than REFRESH_DELAY_S after the head moved, by when a write of our
+# own has said which head it read after (so its move reads nothing twice).
+REFRESH_S = 0.5
+REFRESH_DELAY_S = 0.1
 
 
 class MemoriesScreen(PaneScreen):
@@ -86,6 +101,7 @@ class MemoriesScreen(PaneScreen):
         mode: str
         rows: list[MemoryRow]
         states: dict[str, str] | None = None  # the rows' sync states (the list's markers)
+        select: str | None = None  # the path to keep the cursor on (a search read again)
 
         def can_replace(self, message: Message) -> bool:
             return isinstance(message, type(self))  # typed fast: the newest results
@@ -95,6 +111,9 @@ class MemoriesScreen(PaneScreen):
         self.scope = Scope()
         self.query_text = ""
         self._results_mode = "lexical"  # the mode the shown results came from
+        self._seen_head = 0  # the index head the pane last read what it shows at (or after)
+        self._refresh_timer: Timer | None = None
+        self._refreshed_at = float("-inf")
 
     # -- layout -------------------------------------------------------------------------------
 
@@ -139,13 +158,44 @@ class MemoriesScreen(PaneScreen):
         return self.search.mode
 
     def on_mount(self) -> None:
+        self._seen_head = shell(self).index_head
         self._load_counts()
         self._show_scope()
         self.list.focus()
+        self.watch(self.app, "index_head", self._head_moved, init=False)
 
     def on_screen_resume(self) -> None:
-        if self.tiers.summary is not None:  # another pane's work (or another process) may
+        if shell(self).index_head > self._seen_head:  # written while another pane was shown
+            self.refresh_pane()
+        elif self.tiers.summary is not None:  # another pane's work (or another process) may
             self.tiers.load()  # have moved tiers meanwhile
+
+    # -- following the store ------------------------------------------------------------------
+
+    def _head_moved(self, _head: object = None) -> None:
+        """Rows landed in the index: read again soon (one timer at a time: a burst of moves
+        is one read every REFRESH_S at most). Off screen, `on_screen_resume` catches up."""
+        if self._refresh_timer is not None or not self.is_attached or self.app.screen is not self:
+            return
+        wait = max(REFRESH_DELAY_S, self._refreshed_at + REFRESH_S - time.monotonic())
+        self._refresh_timer = self.set_timer(wait, self._refresh_due)
+
+    def _refresh_due(self) -> None:
+        self._refresh_timer = None
+        if self.app.screen is self and shell(self).index_head > self._seen_head:
+            self.refresh_pane()
+
+    def refresh_pane(self) -> None:
+        """Read again what the pane shows: counts, tiers, the list where it stands (search
+        results: the search again), and through the list's announcement the preview."""
+        self._seen_head = shell(self).index_head
+        self._refreshed_at = time.monotonic()
+        self._load_counts()
+        self.tiers.load()
+        if self.query_text:
+            self._search(self.query_text, keep_cursor=True)
+        elif not self.list.reread():
+            self.query_one(PreviewPane).show(self.list.current())
 
     # -- what the list shows ------------------------------------------------------------------
 
@@ -215,11 +265,12 @@ class MemoriesScreen(PaneScreen):
 
     @on(MemoryList.Highlighted, "#mem-list")
     def _highlighted(self, message: MemoryList.Highlighted) -> None:
-        self.query_one(PreviewPane).show(message.row)
-        if self.similar.display:
-            self.similar.follow_cursor(message.row)
+        row = message.row
+        self.query_one(PreviewPane).show(row)  # the same row again: read again (it may differ)
+        if self.similar.display and not _same_version(row, self.similar.row):
+            self.similar.follow_cursor(row)
         else:
-            self.similar.row = message.row
+            self.similar.row = row
 
     @on(MemoryList.Opened, "#mem-list")
     def _opened(self, message: MemoryList.Opened) -> None:
@@ -258,12 +309,16 @@ class MemoriesScreen(PaneScreen):
             if self.query_text:
                 self._search(self.query_text)
 
-    def _search(self, text: str) -> None:
-        self._search_worker(text, self.search.mode, self.tier, self.search.state)
+    def _search(self, text: str, *, keep_cursor: bool = False) -> None:
+        row = self.list.current() if keep_cursor else None
+        select = row.path if row is not None else None
+        self._search_worker(text, self.search.mode, self.tier, self.search.state, select)
 
     @work(thread=True, exclusive=True, group="mem-search", exit_on_error=False)
     @guarded("searching")
-    def _search_worker(self, text: str, mode: str, tier: str | None, state: str) -> None:
+    def _search_worker(
+        self, text: str, mode: str, tier: str | None, state: str, select: str | None = None
+    ) -> None:
         from core.search.embeddings import SemanticUnavailable
 
         store = store_of(self)
@@ -281,13 +336,14 @@ class MemoriesScreen(PaneScreen):
                 self.post_message(ActivityChanged("memories-search", None))
         # One index read for the rows (pin, sync class, state); gone since the search: left out.
         rows = store.memory_rows([h.path for h in hits])
-        self.post_message(self.Results(text, mode, rows, sync_states(store.sync.states_of, rows)))
+        states = sync_states(store.sync.states_of, rows)
+        self.post_message(self.Results(text, mode, rows, states, select))
 
     @on(Results)
     def _results(self, message: Results) -> None:
         self.query_text = message.query
         self._results_mode = message.mode
-        self.list.set_rows(message.rows, message.states)
+        self.list.set_rows(message.rows, message.states, select=message.select)
         self._update_bar()
 
     def action_clear(self) -> None:
@@ -296,6 +352,8 @@ class MemoriesScreen(PaneScreen):
         elif self.tier is not None:  # then the tier filter
             self.tiers.set_tier(None)
             self._reload()
+        else:  # nothing to clear: read the pane again (the store may have changed unseen)
+            self.refresh_pane()
 
     def _clear_search(self, reload: bool = True) -> None:
         had = bool(self.query_text)
@@ -401,6 +459,7 @@ class MemoriesScreen(PaneScreen):
     def _written(self, message: RowActions.Written) -> None:
         """A write (or pin) landed: the header, counts, tiers and the list, each read once."""
         self.notify(message.text, timeout=3)
+        self._seen_head = max(self._seen_head, message.head)  # what follows reads after it
         self.post_message(StoreChanged())
         self._load_counts()
         self.tiers.load()
@@ -408,3 +467,8 @@ class MemoriesScreen(PaneScreen):
             self._search(self.query_text)
         else:
             self.list.reload_from(message.reload, select=message.select)
+
+
+def _same_version(a: MemoryRow | None, b: MemoryRow | None) -> bool:
+    """The same memory in the same version (its similar memories need no new ranking)."""
+    return a is not None and b is not None and (a.path, a.seq, a.state) == (b.path, b.seq, b.state)

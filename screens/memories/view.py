@@ -1,12 +1,18 @@
 """A memory opened full-screen (`enter` in the browser). Opening it was journaled as an access
-by the browser before this screen was pushed; this screen only shows what it was handed."""
+by the browser before this screen was pushed; this screen only shows what it was handed.
+
+Also how a body is shown here and in the browser's preview (`body_view`): Markdown when it
+is short, else its first SHOWN_MAX bytes as plain text under a note saying so."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
+from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Markdown, Static
 
@@ -46,10 +52,51 @@ def meta_text(
     return out
 
 
+# Textual's Markdown mounts a widget per block and lays each out: a few hundred blocks take
+# seconds, a 5 MB body minutes and a gigabyte. A body longer than these is shown as plain text
+# (a Static: ~0.2 s for 64 KB), and only its first SHOWN_MAX bytes.
+PREVIEW_MARKDOWN_MAX = 16 * 1024  # the preview: a glance, while the cursor moves
+VIEW_MARKDOWN_MAX = 32 * 1024  # the full view (`enter`)
+SHOWN_MAX = 64 * 1024
+TOMBSTONED = "*This memory is tombstoned. Its earlier versions stay in its history (`h`).*"
+
+
+@dataclass(frozen=True)
+class BodyView:
+    """How a body is shown: as Markdown (short enough), else its start as plain text."""
+
+    markdown: str | None
+    text: Content | None = None  # a note on what is shown first, then the text
+
+
+def size_text(n: int) -> str:
+    if n < 1024 * 1024:
+        return f"{max(1, round(n / 1024))} KB"
+    return f"{n / (1024 * 1024):.1f} MB"
+
+
 def body_markdown(mem: Memory) -> str:
     if mem.sidecar.state == "tombstoned" or mem.body == TOMBSTONE_STUB:
-        return "*This memory is tombstoned. Its earlier versions stay in its history (`h`).*"
+        return TOMBSTONED
     return mem.body.decode("utf-8", "replace")
+
+
+def body_view(mem: Memory, markdown_max: int) -> BodyView:
+    """What to render of mem's body: all of it as Markdown when it is at most markdown_max
+    bytes, else its first SHOWN_MAX bytes as plain text under a note that says so."""
+    body = mem.body
+    if len(body) <= markdown_max or mem.sidecar.state == "tombstoned":
+        return BodyView(body_markdown(mem))
+    text = body[:SHOWN_MAX].decode("utf-8", "replace")
+    if len(body) > SHOWN_MAX:
+        text = text.removesuffix("\ufffd")  # a character cut in two at the limit
+        note = (
+            f"Showing the first {size_text(SHOWN_MAX)} of {size_text(len(body))}, as plain"
+            f" text; `brain view {mem.path}` prints it all."
+        )
+    else:
+        note = f"A long memory ({size_text(len(body))}): shown as plain text."
+    return BodyView(None, Content.assemble((note, "italic $warning"), "\n\n", text))
 
 
 class MemoryViewScreen(Screen):
@@ -69,8 +116,12 @@ class MemoryViewScreen(Screen):
     def compose(self) -> ComposeResult:
         yield StoreHeader()
         yield Static(meta_text(self.memory, self.accesses), id="view-meta")
+        body = body_view(self.memory, VIEW_MARKDOWN_MAX)
         with VerticalScroll(id="view-body"):
-            yield Markdown(body_markdown(self.memory), id="view-markdown")
+            if body.markdown is not None:
+                yield Markdown(body.markdown, id="view-markdown")
+            else:
+                yield Static(body.text or "", id="view-text")
         yield KeyFooter()
 
     def on_mount(self) -> None:

@@ -31,3 +31,13 @@ def test_a_stale_page_is_ignored_and_a_short_page_ends_the_listing():
     assert m.add(Want("m/000", False), rows(5), 2) == (0, -1)  # asked before the head moved
     m.add(Want("m/001", False), rows(2), 2)  # short: rows went away since the count
     assert m.complete and m.total == 3
+
+
+def test_a_listing_read_again_finds_a_path_or_the_row_now_in_its_place():
+    m = TwoEnds.of(20, rows(0, 1, 2, 4), rows(17, 18, 19))
+    assert m.index_of("m/004") == 3 and m.index_of("m/018") == 18
+    assert m.index_of("m/003") is None and m.place_of("m/003") == 3  # gone: the next row
+    assert m.place_of("m/010") is None  # in the gap: the cursor stays where it is
+    assert m.place_of("m/018x") == 19  # gone from the tail: the next row there
+    joined = TwoEnds.of(9, rows(0, 1, 2, 3), rows(3, 4))  # the ends met: one listing
+    assert joined.complete and [r.seq for r in joined.rows()] == [0, 1, 2, 3, 4]
