@@ -288,8 +288,9 @@ def test_a_cli_writer_beside_the_server_loses_nothing(store):
     assert doctor.returncode == 0, doctor.stdout.decode() + doctor.stderr.decode()
 
 
-def test_sigterm_closes_the_session(store):
-    proc = subprocess.Popen(
+def _raw_server(store) -> subprocess.Popen:
+    """`brain mcp` on pipes, for a test that writes the JSON-RPC lines itself."""
+    return subprocess.Popen(
         [sys.executable, "-m", "brain_tui.cli.main", "mcp", "--store", str(store)],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
@@ -297,6 +298,10 @@ def test_sigterm_closes_the_session(store):
         env=env(),
         cwd=REPO,
     )
+
+
+def test_sigterm_closes_the_session(store):
+    proc = _raw_server(store)
     import json
 
     def send(msg):
@@ -343,14 +348,7 @@ def test_a_line_that_is_no_message_gets_a_json_rpc_error(store):
     null, -32700 for bad JSON, -32600 for JSON that is no message) and carries on."""
     import json
 
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "brain_tui.cli.main", "mcp", "--store", str(store)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env=env(),
-        cwd=REPO,
-    )
+    proc = _raw_server(store)
 
     def ask(raw: bytes) -> dict:
         proc.stdin.write(raw + b"\n")
