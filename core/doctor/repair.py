@@ -146,6 +146,7 @@ def _accept(store: Store, human: list[InvariantResult], reason: str, actor: str)
     store.problem = None
     try:
         w = _writer(store)
+        w.accept_short_log = True  # chain.head: HEAD ahead of the log is part of what is accepted
 
         def task() -> tuple[int, int, list[str]]:
             moved = _set_aside_notes(store, w.tip.seq)
@@ -164,6 +165,9 @@ def _accept(store: Store, human: list[InvariantResult], reason: str, actor: str)
     except BaseException:
         store.problem = before
         raise
+    finally:
+        if store.session.writer is not None:
+            store.session.writer.accept_short_log = False
     aside = f"; set aside {', '.join(moved)}" if moved else ""
     return f"accepted the store at seq {head} ({', '.join(ids)}); repair row seq {seq}{aside}"
 

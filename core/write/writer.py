@@ -131,6 +131,9 @@ class Writer:
         self.frozen: str | None = None
         self._tip_before: Tip | None = None  # the tip before a group that failed to apply
         self.allow_frozen = False  # `brain doctor --repair` writes while a verdict stands
+        # A person accepting the store as it is (`brain doctor --repair --reason`): HEAD ahead
+        # of the log (a rolled-back or mid-write copy) is rewritten instead of refused.
+        self.accept_short_log = False
         self.notes: list[str] = []  # what recovery repaired (the store reports them as info)
         self.activity = 0  # rows since the last checkpoint that count as activity
         self.activity_since = 0.0
@@ -815,7 +818,9 @@ class Writer:
             notes.append(f"replayed {len(records)} journal record(s), {len(replayed)} row(s)")
             self.flush()
         head = read_head(self.layout)
-        if head is not None and head > self.tip.seq:
+        if head is not None and head > self.tip.seq and self.accept_short_log:
+            notes.append(f"HEAD said seq {head}; the log, accepted as it is, ends at {self.tip.seq}")
+        elif head is not None and head > self.tip.seq:
             # Under the lock HEAD is only written after the frames it counts, and replay has
             # restored every committed row: a larger HEAD means the log lost synced rows.
             raise CorruptLog(

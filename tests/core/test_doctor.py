@@ -429,3 +429,23 @@ def test_cli_exit_codes_table_and_json(root) -> None:
     usage = brain("doctor", "--reason", "why", "--store", str(root), env_home=home)
     assert usage.returncode == 2
     assert "doctor" in [n for n, _ in importlib.import_module("brain_tui.cli.main").COMMANDS]
+
+
+def test_head_ahead_of_the_log_is_accepted_with_a_reason(root) -> None:
+    """HEAD ahead of the log (an older current.binlog restored over the store, a copy taken
+    while a writer ran) freezes the store; `--repair --reason` accepts the log as it is and
+    rewrites HEAD. Before, the repair's own writer refused the short log and the store stayed
+    frozen until someone deleted HEAD by hand."""
+    with Store.open(root, allow_temp=True) as s:
+        tip = s.tip.seq
+    (root / "HEAD").write_bytes((tip + 5).to_bytes(8, "little"))
+    with Store.open(root, allow_temp=True) as s:
+        report = s.doctor()
+        assert report.state == "FROZEN_HUMAN"
+        assert report.result("chain.head").status == "FAIL"
+        with pytest.raises(Frozen):
+            s.put("memories/facts/x.md", "x\n", actor=ACTOR)
+        fixed = s.doctor(repair=True, reason="restored an older log", actor=ACTOR)
+        assert fixed.state == "READY", fixed.failing()
+        assert int.from_bytes((root / "HEAD").read_bytes(), "little") == tip + 1  # the repair row
+        s.put("memories/facts/x.md", "writes work again\n", actor=ACTOR)
