@@ -78,10 +78,15 @@ def _repair(store: Store, report: DoctorReport, reason: str | None, actor: str) 
         blocked = [r for r in human if not _acceptable(r)]
         if blocked:
             out.blocked = {r.id for r in blocked}
+            at = sorted({p for r in blocked for p in r.paths})
+            where = f" at {', '.join(at[:5])}" + (" …" if len(at) > 5 else "") if at else ""
             out.notes.append(
                 f"nothing repaired: {', '.join(sorted(out.blocked))} cannot be repaired in"
-                " place (the log, a body or a sidecar is damaged); restore the store from a"
-                " backup (`brain backup` makes verified ones)"
+                f" place ({' '.join(blocked[0].detail.split())}){where}. A file that is no"
+                " memory of this store (an editor's lock file, a body written by hand) can be"
+                " moved out of the store, then run the repair again; a damaged log, body or"
+                " sidecar needs the store restored from a backup (`brain backup` makes"
+                " verified ones)"
             )
             return out
         _attempt(out, "accept", lambda: _accept(store, human, reason or "", actor))

@@ -449,3 +449,19 @@ def test_head_ahead_of_the_log_is_accepted_with_a_reason(root) -> None:
         assert fixed.state == "READY", fixed.failing()
         assert int.from_bytes((root / "HEAD").read_bytes(), "little") == tip + 1  # the repair row
         s.put("memories/facts/x.md", "writes work again\n", actor=ACTOR)
+
+
+def test_a_stray_file_blocks_with_advice_that_works(root) -> None:
+    """A body written by hand (no sidecar, no row) freezes the store; the repair names the
+    file and says to move it out (a backup would lose every write since), which works."""
+    stray = root / "memories/facts/handmade.md"
+    stray.write_text("written by hand\n")
+    with Store.open(root, allow_temp=True) as s:
+        assert s.doctor().state == "FROZEN_HUMAN"
+        out = s.doctor(repair=True, reason="a file written by hand", actor=ACTOR)
+        note = " ".join(out.notes)
+        assert "memories/facts/handmade.md" in note and "moved out of the store" in note
+    stray.rename(root.parent / "handmade.md")
+    with Store.open(root, allow_temp=True) as s:
+        fixed = s.doctor(repair=True, reason="moved the hand-written file out", actor=ACTOR)
+        assert fixed.state == "READY", fixed.failing()
