@@ -43,6 +43,10 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 def read_body(file: str | None) -> bytes:
     if file is None or file == "-":
+        import brain_tui.cli
+
+        if brain_tui.cli.stdin_closed:
+            raise common.UsageError("stdin is closed: give the body as FILE (or pipe it in)")
         if file is None and sys.stdin.isatty():
             raise common.UsageError("give the body as FILE, '-' or on stdin (nothing is piped in)")
         return sys.stdin.buffer.read()

@@ -349,23 +349,42 @@ def print_json(obj: Any) -> None:
 
 def print_json_bytes(doc: bytes) -> None:
     """A JSON document encoded already (by another process, as print_json does) and a newline."""
-    out = sys.stdout.buffer
-    out.write(doc + b"\n")
-    out.flush()
+    with _output():
+        out = sys.stdout.buffer
+        out.write(doc + b"\n")
+        out.flush()
 
 
 def print_json_lines(items: Iterable[Any]) -> None:
     import msgspec
 
     enc = msgspec.json.Encoder()
-    out = sys.stdout.buffer
-    for item in items:
-        out.write(enc.encode(item) + b"\n")
-    out.flush()
+    with _output():
+        out = sys.stdout.buffer
+        for item in items:
+            out.write(enc.encode(item) + b"\n")
+        out.flush()
 
 
 def out(line: str = "") -> None:
-    sys.stdout.write(line + "\n")
+    with _output():
+        sys.stdout.write(line + "\n")
+
+
+class _output:
+    """A failed write of the output (a full disk behind `>`, an I/O error) is said as such:
+    the command's work is done by then (a put is committed), so a bare "No space left on
+    device" would read as the put failing. A reader that went away stays BrokenPipeError."""
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: type | None, e: BaseException | None, _tb: object) -> None:
+        if isinstance(e, OSError) and not isinstance(e, BrokenPipeError):
+            raise BrainError(
+                f"cannot write the output ({e.strerror or e}); the command itself ran to the"
+                " end (`brain tail` shows what it wrote)"
+            ) from None
 
 
 def err(line: str) -> None:

@@ -94,8 +94,32 @@ def version() -> str:
         return "0+unknown"
 
 
+def _std_streams() -> None:
+    """Give a closed stdin, stdout or stderr (`<&-`, `>&-`) the null device. Unoccupied, fd 0,
+    1 or 2 would be the next file the engine opens (a journal written through `print`), and
+    Python's sys.stdin/stdout/stderr are None: every write or read would raise."""
+    import brain_tui.cli
+
+    for fd, name, mode in ((0, "stdin", "r"), (1, "stdout", "w"), (2, "stderr", "w")):
+        try:
+            os.fstat(fd)
+            continue
+        except OSError:
+            pass
+        got = os.open(os.devnull, os.O_RDONLY if mode == "r" else os.O_WRONLY)
+        if got != fd:  # a lower one was closed too and took this; it is handled in turn
+            os.dup2(got, fd)
+            os.close(got)
+        if getattr(sys, name) is None:
+            setattr(sys, name, open(fd, mode, encoding="utf-8", closefd=False))
+        if fd == 0:
+            brain_tui.cli.stdin_closed = True
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if sys.stdin is None or sys.stdout is None or sys.stderr is None:
+        _std_streams()
     if argv in _HELP and (text := static_help()) is not None:
         try:
             sys.stdout.write(text)

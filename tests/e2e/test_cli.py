@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import select
+import shlex
 import signal
 import subprocess
 import sys
@@ -621,3 +622,28 @@ def test_help_does_not_look_up_the_version() -> None:
     assert p.returncode == 0, p.stderr.decode()
     assert b"LOADED False" in p.stderr
     assert b"--version" in p.stdout
+
+
+def _shell(line: str, store: str) -> subprocess.CompletedProcess[bytes]:
+    """`brain` under sh, for redirections subprocess cannot make (a closed descriptor)."""
+    cmd = f"{shlex.quote(sys.executable)} -m brain_tui.cli.main --store {shlex.quote(store)} {line}"
+    return subprocess.run(["sh", "-c", cmd], capture_output=True, env=_env(), timeout=60)
+
+
+def test_closed_or_full_standard_streams_are_clear_errors_or_harmless(store: str) -> None:
+    """A closed stdout (`>&-`) is the null device, not a traceback after the put committed; a
+    closed stdin is refused as a body instead of read as an empty one; a full disk behind `>`
+    is said as the output failing, not the put."""
+    p = _shell(f"put {MEM} - >&- <<'EOF'\nclosed stdout\nEOF", store)
+    assert p.returncode == 0 and b"Traceback" not in p.stderr, p.stderr.decode()
+    p = _shell("--help >&-", store)
+    assert p.returncode == 0 and p.stderr == b"", p.stderr.decode()
+    p = _shell("put memories/facts/none.md <&-", store)
+    assert "stdin is closed" in one_line_error(p, 2)
+    if os.path.exists("/dev/full"):
+        p = _shell("put memories/facts/full.md - >/dev/full <<'EOF'\nfull\nEOF", store)
+        assert "cannot write the output (No space left on device)" in one_line_error(p)
+    shown = ok("--store", store, "view", MEM).stdout
+    assert shown == b"closed stdout\n"
+    assert ok("--store", store, "view", "memories/facts/full.md").stdout == b"full\n"
+    assert brain("--store", store, "view", "memories/facts/none.md").returncode == 1
