@@ -17,7 +17,12 @@ ACCESS_LOG = "audit/access.binlog"  # the read journal, relative to the root
 
 def root_path(store: str | os.PathLike[str] | None = None) -> str:
     """The store root as an absolute path string: --store, then CYBEROS_BRAIN_HOME, then
-    ~/.cyberos-memory."""
+    ~/.cyberos-memory. An empty --store (`--store "$UNSET"` in a script) is refused: falling
+    back would write to another store."""
+    if store is not None and not str(store).strip():
+        from core.errors import InvalidPath
+
+        raise InvalidPath("--store is empty: name the store's folder")
     raw = os.path.expanduser(str(store or os.environ.get("CYBEROS_BRAIN_HOME") or DEFAULT_ROOT))
     return raw if os.path.isabs(raw) else os.path.join(os.getcwd(), raw)
 

@@ -133,7 +133,10 @@ def debug() -> bool:
 
 
 def actor_of(args: argparse.Namespace) -> str:
-    return getattr(args, "actor", None) or os.environ.get(ACTOR_ENV) or default_actor()
+    given = getattr(args, "actor", None)
+    if given is not None and not given.strip():
+        raise UsageError("--actor is empty: name who acts (human:NAME@HOST, agent:NAME)")
+    return given or os.environ.get(ACTOR_ENV) or default_actor()
 
 
 def confirm_typed(prompt: str, accepted: tuple[str, ...], refusal: str, cancelled: str) -> None:

@@ -86,6 +86,14 @@ def test_init_prints_root_and_id_and_refuses_a_second_time(tmp_path: Path) -> No
     assert "already exists" in msg
 
 
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux /proc and /sys")
+def test_init_where_no_folder_can_be_made_says_which_and_why() -> None:
+    for root, why in (("/proc/brain-x", "no such file"), ("/sys/brain-x", "not permitted")):
+        msg = one_line_error(brain("init", "--store", root, "--allow-temp-store"))
+        assert f"cannot create the store folder {root}: " in msg and why in msg, msg
+        assert "Error" not in msg and "Errno" not in msg, msg
+
+
 def test_temp_store_needs_the_flag(tmp_path: Path) -> None:
     env = _env()
     del env["BRAIN_ALLOW_TEMP_STORE"]
@@ -647,3 +655,17 @@ def test_closed_or_full_standard_streams_are_clear_errors_or_harmless(store: str
     assert shown == b"closed stdout\n"
     assert ok("--store", store, "view", "memories/facts/full.md").stdout == b"full\n"
     assert brain("--store", store, "view", "memories/facts/none.md").returncode == 1
+
+
+def test_an_empty_store_or_actor_is_refused_not_the_default(tmp_path: Path) -> None:
+    """`--store "$UNSET"` in a script must not write to the default store (or the one in
+    CYBEROS_BRAIN_HOME), nor `--actor ""` fall back to the person at the terminal."""
+    other = tmp_path / "other"
+    env = _env(CYBEROS_BRAIN_HOME=str(other))
+    assert "--store is empty" in one_line_error(brain("init", "--store", "", env=env))
+    ok("init", "--store", str(other))
+    p = brain("--store", "", "put", MEM, "-", input=b"x\n", env=env)
+    assert "--store is empty" in one_line_error(p)
+    p = brain("--store", str(other), "--actor", "", "put", MEM, "-", input=b"x\n")
+    assert "--actor is empty" in one_line_error(p, 2)
+    assert brain("--store", str(other), "view", MEM).returncode == 1  # nothing was written
