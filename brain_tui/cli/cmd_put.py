@@ -49,12 +49,25 @@ def read_body(file: str | None) -> bytes:
             raise common.UsageError("stdin is closed: give the body as FILE (or pipe it in)")
         if file is None and sys.stdin.isatty():
             raise common.UsageError("give the body as FILE, '-' or on stdin (nothing is piped in)")
-        return sys.stdin.buffer.read()
+        return _bounded(sys.stdin.buffer, "stdin")
     try:
         with open(file, "rb") as f:
-            return f.read()
+            return _bounded(f, file)
     except OSError as e:
         raise common.UsageError(f"{file}: cannot read the body ({e.strerror})") from None
+
+
+def _bounded(f, name: str) -> bytes:
+    """The body, read no further than one byte past the put limit (`/dev/zero` would eat the
+    machine's memory before the validation layer saw its size)."""
+    from core.limits import MAX_BODY_BYTES
+
+    body = f.read(MAX_BODY_BYTES + 1)
+    if len(body) > MAX_BODY_BYTES:
+        raise common.UsageError(
+            f"{name}: the body is larger than the put limit of {MAX_BODY_BYTES >> 20} MiB"
+        )
+    return body
 
 
 def _kind_of(path: str) -> str:

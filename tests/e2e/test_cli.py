@@ -669,3 +669,9 @@ def test_an_empty_store_or_actor_is_refused_not_the_default(tmp_path: Path) -> N
     p = brain("--store", str(other), "--actor", "", "put", MEM, "-", input=b"x\n")
     assert "--actor is empty" in one_line_error(p, 2)
     assert brain("--store", str(other), "view", MEM).returncode == 1  # nothing was written
+
+
+def test_a_body_is_read_no_further_than_the_put_limit(store: str) -> None:
+    """An endless body (`/dev/zero`) is refused at the put limit, not read into memory."""
+    p = brain("--store", store, "put", MEM, "/dev/zero")
+    assert "larger than the put limit of 64 MiB" in one_line_error(p, 2)
