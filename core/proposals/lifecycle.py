@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from core import paths, tags
+from core import paths, tags, validate
 from core.errors import BrainError
 from core.proposals.bodies import jaccard, words
 from core.proposals.model import (
@@ -140,6 +140,8 @@ def decide(
         raise BrainError("a decision names the person who made it (actor)")
     if decision == "reject" and not (reason or "").strip():
         raise BrainError("a rejection needs a reason")
+    # One line of at most 500 characters, refused rather than cut: it is kept in a row.
+    validate.text("reason", reason or None, 500)
     _refuse_personal_data(reason)
     p = show(store, path)
     allowed = {

@@ -608,3 +608,13 @@ def test_an_action_that_is_not_an_object_is_a_clear_error(store):
     for bad in ("retire", ["retire"], 7):
         with pytest.raises(BrainError, match="action: an object"):
             maintain.check_action(bad)  # type: ignore[arg-type]
+
+
+def test_a_reason_is_one_short_line(store):
+    """It is kept in the decision row: no newline or bidi override (they forge `brain tail`
+    lines), and a long one is refused rather than silently cut."""
+    f = file(store)
+    for bad, why in (("a\nb", "U\\+000A"), ("x\u202ey", "U\\+202E"), ("r" * 501, "at most 500")):
+        with pytest.raises(BrainError, match=why):
+            store.proposals.decide(f.path, "defer", actor=HUMAN, reason=bad)
+    assert store.proposals.show(f.path).status == "pending"
