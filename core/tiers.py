@@ -178,20 +178,25 @@ class Tiers:
             counts[p.tier] += 1
         return {**counts, "moves": len(moves), "rows": len(intents)}
 
-    def pin(self, path: str, *, actor: str, pinned: bool = True) -> None:
+    def pin(self, path: str, *, actor: str, pinned: bool = True) -> bool:
+        """Pin (or unpin) a memory; False, with no row written, when it already was."""
         from core import paths
 
         path = paths.validate(path)
         side = self.store.view(path)
         if side.sidecar.state != "active":
             raise BrainError(f"{path}: only active memories can be pinned")
+        self.store.wait_index()
+        conn = self.store.reader.conn
+        if tier_rows.pinned_of(conn, path) == pinned:
+            return False
         extra: dict = {"pin" if pinned else "unpin": [path]}
         if pinned:  # a pin takes effect now, not at the next rebalance
-            self.store.wait_index()
-            tier = tier_rows.tier_of(self.store.reader.conn, path)
+            tier = tier_rows.tier_of(conn, path)
             if tier and tier != "hot":
                 extra["moves"] = [[path, tier, "hot"]]
         self.store.note("tier.changed", actor=actor, extra=extra)
+        return True
 
     def summary(self, top: int = 5) -> TierSummary:
         s = self.store

@@ -17,6 +17,12 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace, pinned: bool = True) -> int:
     with common.open_store(args) as store:
-        store.tiers.pin(args.path, actor=common.actor_of(args), pinned=pinned)
-    common.out(f"{'pinned' if pinned else 'unpinned'} {args.path}")
+        changed = store.tiers.pin(args.path, actor=common.actor_of(args), pinned=pinned)
+    if args.json:
+        common.print_json({"path": args.path, "pinned": pinned, "changed": changed})
+        return 0
+    if changed:
+        common.out(f"{'pinned' if pinned else 'unpinned'} {common.clean(args.path)}")
+    else:
+        common.out(f"{'already pinned' if pinned else 'not pinned'}: {common.clean(args.path)}")
     return 0

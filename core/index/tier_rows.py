@@ -29,6 +29,11 @@ def tier_of(conn: sqlite3.Connection, path: str) -> str | None:
     return hit[0] if hit else None
 
 
+def pinned_of(conn: sqlite3.Connection, path: str) -> bool:
+    hit = conn.execute("SELECT pinned FROM memories WHERE path = ?", (path,)).fetchone()
+    return bool(hit and hit[0])
+
+
 def tier_counts(conn: sqlite3.Connection) -> dict[str, int]:
     """Active memories by tier."""
     sql = "SELECT tier, COUNT(*) FROM memories WHERE state = 'active' GROUP BY tier"

@@ -187,6 +187,16 @@ def test_pin_is_immediate_survives_moves_and_unpin(tmp_path, clock):
         assert s.memories()[0].tier == "cold" and not s.memories()[0].pinned
 
 
+def test_a_pin_that_changes_nothing_writes_no_row(tmp_path, clock):
+    with _store(tmp_path, clock) as s:
+        s.put("memories/facts/a.md", "a\n", actor=ACTOR)
+        rows = len(s.rows())
+        assert s.tiers.pin("memories/facts/a.md", actor=ACTOR, pinned=False) is False
+        assert s.tiers.pin("memories/facts/a.md", actor=ACTOR) is True
+        assert s.tiers.pin("memories/facts/a.md", actor=ACTOR) is False
+        assert len(s.rows()) == rows + 1  # one tier.changed row, for the one real change
+
+
 def test_context_order_and_limit(tmp_path, clock):
     with _store(tmp_path, clock) as s:
         s.put("memories/facts/old.md", "old\n", actor=ACTOR)

@@ -675,3 +675,11 @@ def test_a_body_is_read_no_further_than_the_put_limit(store: str) -> None:
     """An endless body (`/dev/zero`) is refused at the put limit, not read into memory."""
     p = brain("--store", store, "put", MEM, "/dev/zero")
     assert "larger than the put limit of 64 MiB" in one_line_error(p, 2)
+
+
+def test_pin_says_what_it_did_and_honours_json(store: str) -> None:
+    put(store, MEM, b"pin me\n")
+    assert ok("--store", store, "pin", MEM).stdout.decode().startswith("pinned ")
+    assert ok("--store", store, "pin", MEM).stdout.decode().startswith("already pinned")
+    got = json.loads(ok("--store", store, "--json", "unpin", MEM).stdout)
+    assert got == {"path": MEM, "pinned": False, "changed": True}
