@@ -154,6 +154,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         if isinstance(e, BrainError):
             return _fail(e, 1)
+        sqlite3 = sys.modules.get("sqlite3")
+        if sqlite3 is not None and isinstance(e, sqlite3.DatabaseError) and "malformed" in str(e):
+            # The engine's SQLite is the derived index: the log rebuilds it.
+            return _fail(
+                BrainError(
+                    f"the index is damaged ({_first_line(e)}); `brain reindex` rebuilds it from"
+                    " the log"
+                ),
+                1,
+            )
         _debug_traceback()
         hint = "" if _debug() else " (set BRAIN_DEBUG=1 for the traceback)"
         common.err(f"{PROG}: error: {type(e).__name__}: {_first_line(e)}{hint}")

@@ -683,3 +683,22 @@ def test_pin_says_what_it_did_and_honours_json(store: str) -> None:
     assert ok("--store", store, "pin", MEM).stdout.decode().startswith("already pinned")
     got = json.loads(ok("--store", store, "--json", "unpin", MEM).stdout)
     assert got == {"path": MEM, "pinned": False, "changed": True}
+
+
+def test_a_damaged_index_is_named_with_its_remedy(store: str) -> None:
+    """SQLite's "database disk image is malformed" from the derived index says what it is
+    and that `brain reindex` rebuilds it (a reviewer's bare DatabaseError)."""
+    import sqlite3
+
+    for i in range(40):
+        put(store, f"memories/facts/n{i}.md", f"body {i} ".encode() * 400)
+    db = Path(store) / "index" / "brain.sqlite"
+    with sqlite3.connect(db) as c:
+        c.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    with open(db, "r+b") as f:  # pages in the middle: the full-text tables' content
+        f.seek(102_400)
+        f.write(b"\xa5" * 4096)
+    p = brain("--store", store, "search", "body")
+    assert "the index is damaged" in one_line_error(p) and "brain reindex" in p.stderr.decode()
+    ok("--store", store, "reindex")
+    assert b"memories/facts/" in ok("--store", store, "search", "body").stdout
