@@ -135,11 +135,15 @@ def states_consistent(ctx) -> Finding:
     lf = ctx.log
     root = str(ctx.root)
     bad: list[tuple[str, str]] = []
+    purge_rows = {(seq, path) for seq, path, _destroyed in lf.purges}
     for body, s in sorted(ff.memories.items()):
         side = s.side
         if side is None or in_flight(ctx, s):
             continue
         sp = side_path(body)
+        if side.state == "purged" and not lf.damaged and (side.seq, body) not in purge_rows:
+            # A stub is what a purge leaves: one no purge row made hides a memory's body.
+            bad.append((sp, f"a purged stub, but row seq {side.seq} is no purge of this path"))
         if side.state == "tombstoned":
             if side.commit or side.salt:
                 bad.append((sp, 'a tombstone keeps a commit or salt (it must be "")'))

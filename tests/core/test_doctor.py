@@ -465,3 +465,21 @@ def test_a_stray_file_blocks_with_advice_that_works(root) -> None:
     with Store.open(root, allow_temp=True) as s:
         fixed = s.doctor(repair=True, reason="moved the hand-written file out", actor=ACTOR)
         assert fixed.state == "READY", fixed.failing()
+
+
+def test_a_forged_purge_stub_is_caught(root) -> None:
+    """A memory's body deleted and its sidecar replaced by a purge stub, with no purge row:
+    a hidden memory, not a purge (the reviewer's repair reindexed it away as READY)."""
+    import json as _json
+
+    with Store.open(root, allow_temp=True) as s:
+        s.put("memories/facts/hidden.md", "still here\n", actor=ACTOR)
+        seq = s.tip.seq
+    (root / "memories/facts/hidden.md").unlink()
+    (root / "memories/facts/hidden.meta.json").write_text(
+        _json.dumps({"kind": "facts", "state": "purged", "seq": seq})
+    )
+    report = run_doctor(root)
+    states = report.result("memories.states")
+    assert states.status == "FAIL" and "no purge of this path" in states.detail
+    assert report.state == "FROZEN_HUMAN"
