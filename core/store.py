@@ -184,18 +184,12 @@ class Store:
             raise StoreExists(
                 f"{layout.root} is not empty and holds no store; choose an empty folder"
             )
-        for d in [layout.root, *layout.skeleton()]:
-            fsio.mkdirs(d)
-        for kind in (
-            "decisions",
-            "facts",
-            "people",
-            "projects",
-            "preferences",
-            "drift",
-            "refinements",
-        ):
-            fsio.mkdirs(layout.memories / kind)
+        kinds = ("decisions", "facts", "people", "projects", "preferences", "drift", "refinements")
+        for d in [layout.root, *layout.skeleton(), *(layout.memories / k for k in kinds)]:
+            try:
+                fsio.mkdirs(d)
+            except OSError as e:
+                raise BrainError(_cannot_create(d, e)) from None
         manifest = Manifest(store_id=rng(16).hex(), protocol=PROTOCOL_VERSION, created_ns=clock())
         fsio.write_file(
             layout.manifest, msgspec.json.encode(manifest, order="sorted"), durable=True
@@ -1088,6 +1082,13 @@ def _on_read_only_media(root: Path) -> bool:
 
 def _file_above(root: Path) -> bool:
     return any(p.exists() and not p.is_dir() for p in root.parents)
+
+
+def _cannot_create(folder: Path, e: OSError) -> str:
+    why = (e.strerror or str(e)).lower()
+    return (
+        f"cannot create the store folder {folder}: {why}; pass --store with a folder you can write"
+    )
 
 
 def _not_a_folder(root: Path) -> str:

@@ -11,6 +11,7 @@ from pathlib import Path
 from brain_tui.cli import common
 
 HUB_ENV = "BRAIN_HUB_HOME"
+MAX_TTL_DAYS = 3650  # ten years: a token that outlives that is a token nobody will revoke
 ROLES = ("admin", "member", "guest")  # core.sync.classes.ROLES, without importing it here
 
 
@@ -56,7 +57,12 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     v.add_argument("--role", choices=ROLES, default="member", help="default member")
     v.add_argument("--device", required=True, help="the device's name (one store per device)")
     v.add_argument("--token-file", metavar="F", help="write the token to F (mode 0600) instead")
-    v.add_argument("--ttl-days", type=int, metavar="N", help="the token expires after N days")
+    v.add_argument(
+        "--ttl-days",
+        type=int,
+        metavar="N",
+        help=f"the token expires after N days (1 to {MAX_TTL_DAYS})",
+    )
     v = common.command_parser(sub, "revoke", "revoke a user (all devices) or one device")
     _hub_options(v)
     v.add_argument("org")
@@ -98,6 +104,10 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if verb == "serve":
         return _serve(args, folder)
+    if verb == "add-user" and args.ttl_days is not None and not 1 <= args.ttl_days <= MAX_TTL_DAYS:
+        raise common.UsageError(
+            f"--ttl-days {args.ttl_days}: a token lives 1 to {MAX_TTL_DAYS} days"
+        )
     storage = admin.open_storage(folder, args.db)
     try:
         return _manage(args, folder, storage)
@@ -171,6 +181,17 @@ def _serve(args: argparse.Namespace, folder: Path) -> int:
         max_request_bytes=args.max_request_mb << 20,
     )
     scheme = "https" if args.cert else "http"
-    common.err(f"brain hub: serving {common.clean(str(folder))} on {scheme}://{args.bind}")
-    serve(settings, bind=args.bind, cert=args.cert, key=args.key, workers=args.workers)
+
+    def ready() -> None:
+        where = f"{scheme}://{common.clean(args.bind)}"
+        common.err(f"brain hub: serving {common.clean(str(folder))} on {where}")
+
+    serve(
+        settings,
+        bind=args.bind,
+        cert=args.cert,
+        key=args.key,
+        workers=args.workers,
+        on_ready=ready,
+    )
     return 0

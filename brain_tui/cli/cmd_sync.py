@@ -5,7 +5,6 @@ import)."""
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from brain_tui.cli import common
 
@@ -100,13 +99,33 @@ def _n(count: int, one: str) -> str:
     return f"{count} {one}{'' if count == 1 else 's'}"
 
 
+def _read_token(path: str) -> str:
+    """The device token from --token-file; BrainError naming the file and what is wrong."""
+    from core.errors import BrainError
+
+    where = f"--token-file {common.clean(path)}"
+    try:
+        with open(path, "rb") as f:
+            data = f.read(64 * 1024 + 1)
+    except IsADirectoryError:
+        raise BrainError(f"{where}: is a folder, not a token file") from None
+    except OSError as e:
+        raise BrainError(f"{where}: cannot read it ({(e.strerror or str(e)).lower()})") from None
+    if len(data) > 64 * 1024:
+        raise BrainError(f"{where}: too large for a token file (over 64 KiB)")
+    try:
+        token = data.decode("utf-8").strip()
+    except UnicodeDecodeError:
+        raise BrainError(f"{where}: not a token (not UTF-8 text)") from None
+    if not token:
+        raise BrainError(f"{where}: the file is empty; it should hold the device's token")
+    return token
+
+
 def _join(args: argparse.Namespace) -> int:
     if not args.url or not args.token_file:
         raise common.UsageError("usage: brain sync join URL --token-file F")
-    try:
-        token = Path(args.token_file).read_text(encoding="utf-8").strip()
-    except (OSError, UnicodeDecodeError) as e:
-        raise common.UsageError(f"--token-file {args.token_file}: {e}") from None
+    token = _read_token(args.token_file)
     with common.open_store(args) as store:
         cfg = store.sync.join(args.url, token, mode=args.mode, ca_file=args.ca_file)
     if args.json:

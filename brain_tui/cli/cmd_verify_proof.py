@@ -21,7 +21,10 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     )
     p.add_argument("file", metavar="FILE")
     p.add_argument(
-        "--key", action="append", metavar="VKEY", help="trusted verifier key (repeatable)"
+        "--key",
+        action="append",
+        metavar="VKEY",
+        help="trusted verifier key, or a file holding one such as keys/*.vkey (repeatable)",
     )
     return p
 
@@ -33,6 +36,7 @@ def run(args: argparse.Namespace) -> int:
     from core.errors import BrainError
     from core.verify import proofbundle
 
+    keys = [_key(k) for k in args.key] if args.key else None
     raw = sys.stdin.buffer.read() if args.file == "-" else _read(args.file)
     try:
         validate.bundle_depth(raw)  # a bundle is two levels deep; decoders recurse per level
@@ -40,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
     except (msgspec.DecodeError, BrainError) as e:
         verdict = proofbundle.Verdict(False, f"not a proof bundle: {e}")
     else:
-        verdict = proofbundle.verify(bundle, args.key)
+        verdict = proofbundle.verify(bundle, keys)
     # Without --key the bundle vouches for itself: anyone can make a store, sign a bundle with
     # their own key and ship that key inside it. Say so instead of a bare "valid".
     pinned = bool(args.key)
@@ -69,6 +73,28 @@ def run(args: argparse.Namespace) -> int:
         signer = f" (signed by {verdict.signer})" if verdict.signer else ""
         common.out(f"{word}: {verdict.reason}{signer}")
     return 0 if verdict.valid else 1
+
+
+def _key(value: str) -> str:
+    """A verifier key as text, or a path to a file holding one (the store's keys/*.vkey)."""
+    import os
+
+    from core.errors import BrainError
+
+    if not os.path.isfile(value):
+        return value.strip()  # a key itself; one that is not trusted, the verdict says so
+    try:
+        with open(value, "rb") as f:
+            data = f.read(4096)
+    except OSError as e:
+        raise BrainError(f"{value}: cannot read the verifier key ({e.strerror})") from None
+    try:
+        text = data.decode("utf-8").strip()
+    except UnicodeDecodeError:
+        raise BrainError(f"{value}: not a verifier key file (not UTF-8 text)") from None
+    if not text or "\n" in text or "+" not in text:
+        raise BrainError(f"{value}: not a verifier key file (want one line name+keyid+key)")
+    return text
 
 
 def _read(path: str) -> bytes:

@@ -89,22 +89,47 @@ def org_of_token(token: str) -> str:
     return org
 
 
+def _tls_context(ca_file: str) -> ssl.SSLContext:
+    """The TLS context, built once: a CA file that is not PEM fails here, before any request."""
+    try:
+        return ssl.create_default_context(cafile=ca_file or None)
+    except ssl.SSLError as e:
+        what = "no PEM certificate in it" if "NO_CERTIFICATE" in str(e) else e.reason or str(e)
+        raise BrainError(
+            f"--ca-file {ca_file}: not a CA certificate file ({what}); give the PEM file of"
+            " the CA that signed the hub's certificate"
+        ) from None
+    except OSError as e:
+        raise BrainError(f"--ca-file {ca_file}: cannot read it ({e.strerror or e})") from None
+
+
 class HubClient:
     def __init__(
         self, url: str, org: str, token: str, *, timeout: float = TIMEOUT_S, ca_file: str = ""
     ) -> None:
-        u = urllib.parse.urlsplit(url)
+        usage = "use http://HOST:PORT or https://HOST:PORT"
+        try:
+            u = urllib.parse.urlsplit(url)
+            port = u.port
+        except ValueError as e:
+            # urlsplit: "Invalid IPv6 URL"; .port: "Port out of range 0-65535" or not a number.
+            why = str(e).rstrip(".")
+            why = why[:1].lower() + why[1:]
+            raise BrainError(f"hub URL {url!r}: {why}; {usage}") from None
         if u.scheme not in ("http", "https") or not u.hostname:
-            raise BrainError(f"hub URL {url!r}: use http://HOST:PORT or https://HOST:PORT")
+            raise BrainError(f"hub URL {url!r}: {usage}")
+        if port == 0:
+            raise BrainError(f"hub URL {url!r}: port 0 is not a port to connect to; {usage}")
         self.url = url.rstrip("/")
         self.org = org
         self.token = token
         self._https = u.scheme == "https"
         self._host = u.hostname
-        self._port = u.port or (443 if self._https else 80)
+        self._port = port or (443 if self._https else 80)
         self._base = u.path.rstrip("/")
         self._timeout = timeout
         self.ca_file = ca_file
+        self._tls = _tls_context(ca_file) if self._https else None
         self._conn: http.client.HTTPConnection | None = None
 
     def close(self) -> None:
@@ -119,7 +144,7 @@ class HubClient:
                     self._host,
                     self._port,
                     timeout=self._timeout,
-                    context=ssl.create_default_context(cafile=self.ca_file or None),
+                    context=self._tls,
                 )
             else:
                 self._conn = http.client.HTTPConnection(

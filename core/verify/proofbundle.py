@@ -26,6 +26,26 @@ def _b64(b: bytes) -> str:
     return base64.b64encode(b).decode("ascii")
 
 
+def _field(bundle: dict[str, Any], key: str) -> Any:
+    if key not in bundle:
+        raise ProofError(f"missing field {key}")
+    return bundle[key]
+
+
+def _str(bundle: dict[str, Any], key: str) -> str:
+    v = _field(bundle, key)
+    if not isinstance(v, str):
+        raise ProofError(f"{key} must be a string")
+    return v
+
+
+def _hashes(bundle: dict[str, Any], key: str) -> list[bytes]:
+    v = _field(bundle, key)
+    if not isinstance(v, list):
+        raise ProofError(f"{key} must be a list of base64 strings")
+    return [_unb64(h, key) for h in v]
+
+
 def _unb64(value: Any, what: str) -> bytes:
     if not isinstance(value, str):
         raise ProofError(f"{what} must be a base64 string")
@@ -96,23 +116,28 @@ def verify(bundle: Any, trusted: list[str] | None = None) -> Verdict:
     try:
         if not isinstance(bundle, dict):
             raise ProofError("a proof bundle is a JSON object")
+        if trusted is not None and (
+            not isinstance(trusted, list) or not all(isinstance(k, str) for k in trusted)
+        ):
+            raise ProofError("the trusted keys must be a list of verifier key strings")
         fmt = bundle.get("format")
         if fmt == INCLUSION:
             return _verify_inclusion(bundle, trusted)
         if fmt == CONSISTENCY:
             return _verify_consistency(bundle, trusted)
         raise ProofError(f"unknown bundle format {fmt!r} (expected {INCLUSION} or {CONSISTENCY})")
-    except (BrainError, KeyError, TypeError, ValueError) as e:
-        return Verdict(False, str(e) if isinstance(e, BrainError) else f"malformed bundle: {e!r}")
+    except BrainError as e:
+        return Verdict(False, str(e))
+    except (KeyError, TypeError, ValueError, AttributeError) as e:
+        # Every field is type-checked before use; this is the last line of the promise.
+        return Verdict(False, f"malformed bundle: {e}")
 
 
 def _verifier(bundle: dict[str, Any], trusted: list[str] | None) -> signed_note.Verifier:
-    vkey = bundle["public_key"]
+    vkey = _str(bundle, "public_key")
     if trusted is not None and vkey not in trusted:
         raise KeyError_("the bundle's public key is not one of the trusted keys")
-    if isinstance(vkey, str):
-        return _parsed_vkey(vkey)
-    return signed_note.Verifier.parse(vkey)
+    return _parsed_vkey(vkey)
 
 
 @functools.lru_cache(maxsize=64)
@@ -133,8 +158,8 @@ def _verify_inclusion(b: dict[str, Any], trusted: list[str] | None) -> Verdict:
     seq, index, size = _int(b, "seq"), _int(b, "leaf_index"), _int(b, "tree_size")
     if index != seq - 1:
         raise ProofError(f"leaf_index {index} must be seq - 1 = {seq - 1}")
-    leaf = _unb64(b["leaf"], "leaf")
-    leaf_hash = _unb64(b["leaf_hash"], "leaf_hash")
+    leaf = _unb64(_field(b, "leaf"), "leaf")
+    leaf_hash = _unb64(_field(b, "leaf_hash"), "leaf_hash")
     if proofs.leaf_hash(leaf) != leaf_hash:
         raise ProofError("leaf_hash is not SHA-256(0x00 || leaf)")
     row = canonical.decode(leaf)
@@ -142,12 +167,14 @@ def _verify_inclusion(b: dict[str, Any], trusted: list[str] | None) -> Verdict:
         raise ProofError("the leaf is not the row with this seq")
     if not canonical.is_canonical(leaf):
         raise ProofError("the leaf is not canonical JSON")
-    root = _unb64(b["root"], "root")
+    root = _unb64(_field(b, "root"), "root")
+    path = _hashes(b, "proof")
+    note = _str(b, "checkpoint")
     v = _verifier(b, trusted)
-    cp, signers = _verified_note(b["checkpoint"], v)
+    cp, signers = _verified_note(note, v)
     if cp.size != size or cp.root != root:
         raise ProofError("the checkpoint does not sign this tree size and root")
-    proofs.verify_inclusion(index, size, leaf_hash, [_unb64(h, "proof") for h in b["proof"]], root)
+    proofs.verify_inclusion(index, size, leaf_hash, path, root)
     return Verdict(True, f"row {seq} is included in the signed tree of {size} rows", signers[0])
 
 
@@ -158,12 +185,10 @@ _NOTES_MAX = 64
 _notes_lock = threading.Lock()
 
 
-def _verified_note(text: Any, v: signed_note.Verifier) -> tuple[signed_note.Checkpoint, list[str]]:
+def _verified_note(text: str, v: signed_note.Verifier) -> tuple[signed_note.Checkpoint, list[str]]:
     """verify_note, remembering the last notes that verified: a sync batch carries hundreds
     of bundles against one checkpoint, and its signature is the costly part. Only successes
     are kept, keyed by the exact note text and key: a result depends on nothing else."""
-    if not isinstance(text, str):
-        return signed_note.verify_note(text, [v])
     key = (text, v)
     with _notes_lock:
         hit = _NOTES.get(key)
@@ -180,15 +205,18 @@ def _verified_note(text: Any, v: signed_note.Verifier) -> tuple[signed_note.Chec
 
 def _verify_consistency(b: dict[str, Any], trusted: list[str] | None) -> Verdict:
     size1, size2 = _int(b, "size1"), _int(b, "size2")
-    root1, root2 = _unb64(b["root1"], "root1"), _unb64(b["root2"], "root2")
+    root1 = _unb64(_field(b, "root1"), "root1")
+    root2 = _unb64(_field(b, "root2"), "root2")
+    path = _hashes(b, "proof")
+    note1, note2 = _str(b, "checkpoint1"), _str(b, "checkpoint2")
     v = _verifier(b, trusted)
-    cp1, _ = signed_note.verify_note(b["checkpoint1"], [v])
-    cp2, signers = signed_note.verify_note(b["checkpoint2"], [v])
+    cp1, _ = signed_note.verify_note(note1, [v])
+    cp2, signers = signed_note.verify_note(note2, [v])
     if (cp1.size, cp1.root) != (size1, root1) or (cp2.size, cp2.root) != (size2, root2):
         raise ProofError("the checkpoints do not sign these sizes and roots")
     if cp1.origin != cp2.origin:
         raise ProofError("the two checkpoints come from different logs")
-    proofs.verify_consistency(size1, size2, [_unb64(h, "proof") for h in b["proof"]], root1, root2)
+    proofs.verify_consistency(size1, size2, path, root1, root2)
     return Verdict(True, f"the tree of {size1} rows is a prefix of the tree of {size2}", signers[0])
 
 

@@ -81,6 +81,26 @@ def test_proof_bundle_verifies_and_every_field_is_checked(tmp_path):
     assert proofbundle.verify(bundle, trusted=[bundle["public_key"]]).valid
 
 
+def test_wrong_field_types_are_named_not_raised(tmp_path):
+    """Agent input (MCP) reaches verify() as any JSON: each field's type is checked first."""
+    with _store(tmp_path) as s:
+        bundle = s.prove(4)
+    for field, value, want in (
+        ("checkpoint", None, "checkpoint must be a string"),
+        ("public_key", 1, "public_key must be a string"),
+        ("proof", 1, "proof must be a list of base64 strings"),
+        ("root", [], "root must be a base64 string"),
+    ):
+        verdict = proofbundle.verify(dict(bundle, **{field: value}))
+        assert not verdict.valid and verdict.reason == want, (field, verdict)
+    for field in ("root", "checkpoint", "public_key", "proof", "leaf"):
+        short = {k: v for k, v in bundle.items() if k != field}
+        assert proofbundle.verify(short).reason == f"missing field {field}"
+    # A key string where a list of keys belongs must not pass as a substring match.
+    verdict = proofbundle.verify(bundle, trusted=bundle["public_key"] + "x")  # type: ignore[arg-type]
+    assert not verdict.valid and "list of verifier key strings" in verdict.reason
+
+
 def test_prove_past_latest_checkpoint_makes_one(tmp_path):
     with _store(tmp_path, n=3) as s:
         s.checkpoint()

@@ -91,3 +91,58 @@ def test_verify_proof_without_key_says_not_pinned_and_prove_out_missing_folder(t
     assert json.loads(brain(None, "verify-proof", str(out), "--key", vkey, "--json").stdout)[
         "key_pinned"
     ]
+
+
+def test_verify_proof_wrong_field_types_and_key_file(tmp_path):
+    store = tmp_path / "s"
+    env = {"XDG_STATE_HOME": str(tmp_path / "state")}
+    brain(store, "init", env_extra=env)
+    brain(store, "put", "memories/facts/a.md", input="a\n", env_extra=env)
+    out = tmp_path / "proof.json"
+    brain(store, "prove", "--seq", "1", "--out", str(out), env_extra=env)
+    good = json.loads(out.read_text())
+    vkey_file = next((store / "keys").glob("*.vkey"))
+    # --key may name the store's .vkey file, as the unpinned note suggests.
+    ok = brain(None, "verify-proof", str(out), "--key", str(vkey_file))
+    assert ok.stdout.startswith("valid: row 1 is included"), ok.stdout
+    cases = [
+        ({"checkpoint": None}, "checkpoint must be a string"),
+        ({"public_key": 1}, "public_key must be a string"),
+        ({"root": None}, "root must be a base64 string"),
+        ({"proof": 1}, "proof must be a list"),
+        ({"proof": [1]}, "proof must be a base64 string"),
+        ({"leaf": []}, "leaf must be a base64 string"),
+    ]
+    bad_file = tmp_path / "bad.json"
+    for change, want in cases:
+        bundle = {**good, **change}
+        bad_file.write_text(json.dumps(bundle))
+        p = brain(None, "verify-proof", str(bad_file), check=False)
+        assert p.returncode == 1 and want in p.stdout, (change, p.stdout, p.stderr)
+        assert "Error" not in p.stdout + p.stderr and "Traceback" not in p.stderr
+        j = brain(None, "verify-proof", str(bad_file), "--json", check=False)
+        assert j.returncode == 1, (change, j.stderr)
+        verdict = json.loads(j.stdout)
+        assert verdict["valid"] is False and want in verdict["reason"]
+    for field in ("root", "checkpoint", "public_key", "leaf", "proof"):
+        bundle = dict(good)
+        del bundle[field]
+        bad_file.write_text(json.dumps(bundle))
+        p = brain(None, "verify-proof", str(bad_file), "--json", check=False)
+        assert p.returncode == 1 and json.loads(p.stdout)["reason"] == f"missing field {field}"
+    # The consistency bundle checks its fields the same way.
+    brain(store, "checkpoint", env_extra=env)
+    cons = {
+        "format": "brain-consistency/v1",
+        "size1": 1,
+        "size2": 1,
+        "root1": good["root"],
+        "root2": good["root"],
+        "proof": [],
+        "checkpoint1": good["checkpoint"],
+        "checkpoint2": None,
+        "public_key": good["public_key"],
+    }
+    bad_file.write_text(json.dumps(cons))
+    p = brain(None, "verify-proof", str(bad_file), "--json", check=False)
+    assert json.loads(p.stdout)["reason"] == "checkpoint2 must be a string"

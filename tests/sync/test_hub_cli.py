@@ -87,6 +87,58 @@ def test_mistakes_get_a_message_to_act_on(tmp_path: Path) -> None:
     assert p.returncode == 1 and "both --cert and --key" in p.stderr
 
 
+def test_hub_init_on_a_file_says_so_in_one_line(tmp_path: Path) -> None:
+    f = tmp_path / "afile"
+    f.write_text("keep me\n")
+    for hub, want in (
+        (f, f"{f} is a file, not a folder"),
+        (f / "sub", f"cannot create the hub folder {f / 'sub'}: {f} is a file, not a folder"),
+    ):
+        p = brain("hub", "init", "--hub", str(hub))
+        assert p.returncode == 1 and p.stderr.startswith("brain: error: "), p.stderr
+        assert want in p.stderr and len(p.stderr.strip().splitlines()) == 1, p.stderr
+        assert "Error" not in p.stderr.removeprefix("brain: error: "), p.stderr
+    assert f.read_text() == "keep me\n"
+
+
+def test_serve_checks_everything_before_it_says_serving(tmp_path: Path) -> None:
+    import socket
+
+    hub = str(tmp_path / "hub")
+    ok("hub", "init", "--hub", hub)
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen(1)
+        port = busy.getsockname()[1]
+        cases = [
+            (["--bind", "127.0.0.1:99999"], "HOST:PORT"),
+            (["--cert", str(tmp_path / "c.pem")], "both --cert and --key"),
+            (
+                ["--bind", f"127.0.0.1:{port}"],
+                f"cannot listen on 127.0.0.1:{port}: the port is in use",
+            ),
+        ]
+        for extra, want in cases:
+            p = brain("hub", "serve", "--hub", hub, *extra)
+            assert p.returncode == 1 and "serving" not in p.stderr, (extra, p.stderr)
+            assert p.stderr.startswith("brain: error: ") and want in p.stderr, (extra, p.stderr)
+            assert len(p.stderr.strip().splitlines()) == 1, p.stderr
+
+
+def test_add_user_refuses_a_ttl_out_of_range(tmp_path: Path) -> None:
+    hub = str(tmp_path / "hub")
+    ok("hub", "init", "--hub", hub)
+    ok("hub", "add-org", "acme", "--hub", hub)
+    for ttl in ("0", "-5", "99999999999", "3651"):
+        p = brain(
+            "hub", "add-user", "acme", "ana", "--device", "d", f"--ttl-days={ttl}", "--hub", hub
+        )
+        assert p.returncode == 2 and f"--ttl-days {ttl}: a token lives 1 to 3650 days" in p.stderr
+        assert p.stdout == "" and len(p.stderr.strip().splitlines()) == 1, p.stderr
+    assert json.loads(ok("hub", "list", "--json", "--hub", hub))[0]["users"] == []
+    assert ok("hub", "add-user", "acme", "ana", "--device", "d", "--ttl-days", "3650", "--hub", hub)
+
+
 def test_the_cli_does_not_load_the_server_until_serve() -> None:
     code = (
         "import sys; import brain_tui.cli.cmd_hub, brain_tui.cli.main;"

@@ -157,3 +157,32 @@ def test_capture_daemon_runs_the_orchestrator(hub, tmp_path: Path) -> None:
     finally:
         p.send_signal(signal.SIGTERM)
         assert p.wait(timeout=60) == 0, p.stderr.read().decode() if p.stderr else ""
+
+
+def test_join_refuses_malformed_urls_and_files_in_one_line(tmp_path: Path, capsys) -> None:
+    root = tmp_path / "a"
+    Store.init(root, allow_temp=True).close()
+    tok = tmp_path / "t"
+    # A well-formed (unchecked) JWT with an org claim: the URL and CA checks come next.
+    tok.write_text("e30.eyJvcmciOiAiYWNtZSJ9.c2ln\n")
+    not_pem = tmp_path / "ca.txt"
+    not_pem.write_text("not a certificate\n")
+    cases = [
+        (["https://[::1", "--token-file", str(tok)], "hub URL 'https://[::1': invalid IPv6 URL"),
+        (["http://127.0.0.1:99999", "--token-file", str(tok)], "port out of range"),
+        (["http://127.0.0.1:x", "--token-file", str(tok)], "hub URL 'http://127.0.0.1:x'"),
+        (
+            ["https://127.0.0.1:9", "--token-file", str(tok), "--ca-file", str(not_pem)],
+            f"--ca-file {not_pem}: not a CA certificate file (no PEM certificate in it)",
+        ),
+        (["http://127.0.0.1:9", "--token-file", "/nonexistent"], "--token-file /nonexistent:"),
+        (["http://127.0.0.1:9", "--token-file", str(tmp_path)], "is a folder"),
+    ]
+    for rest, want in cases:
+        capsys.readouterr()
+        assert brain(_argv(root, "sync", "join", *rest)) == 1, rest
+        err = capsys.readouterr().err
+        assert err.startswith("brain: error: ") and want in err, (rest, err)
+        assert len(err.strip().splitlines()) == 1, err
+        assert "ValueError" not in err and "SSLError" not in err and "Errno" not in err, err
+    assert not (root / "local" / "sync.json").exists()

@@ -42,8 +42,17 @@ def init(folder: Path, db: str | None = None) -> HubKey:
     folder = Path(folder)
     if (folder / KEY_FILE).exists():
         raise HubConfigError(f"{folder} already holds a hub (its {KEY_FILE} exists)")
-    folder.mkdir(parents=True, exist_ok=True)
-    os.chmod(folder, 0o700)
+    if folder.exists() and not folder.is_dir():
+        raise HubConfigError(f"{folder} is a file, not a folder; --hub names a folder")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        os.chmod(folder, 0o700)
+    except OSError as e:
+        why = (e.strerror or str(e)).lower()
+        above = next((p for p in folder.parents if p.exists() and not p.is_dir()), None)
+        if above is not None:
+            why = f"{above} is a file, not a folder"
+        raise HubConfigError(f"cannot create the hub folder {folder}: {why}") from None
     key = HubKey.create(folder)
     _write_private(folder / CONFIG_FILE, json.dumps({"db": db}).encode() + b"\n")
     open_storage(folder, db).close()

@@ -7,9 +7,12 @@ worker or many, so what is tested is what runs.
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import os
+import socket
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -38,6 +41,29 @@ def parse_bind(bind: str) -> tuple[str, int]:
     if not sep or not port.isdigit() or not 0 < int(port) < 65536:
         raise ServeError(f"--bind takes HOST:PORT (e.g. {DEFAULT_BIND}), not {bind!r}")
     return host.strip("[]") or "127.0.0.1", int(port)
+
+
+def check_bind(host: str, port: int) -> None:
+    """Bind and release HOST:PORT as uvicorn will (SO_REUSEADDR), so a busy port or a host
+    this machine does not have is one message before anything says "serving"."""
+    where = f"{host}:{port}" if ":" not in host else f"[{host}]:{port}"
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError) as e:
+        why = getattr(e, "strerror", None) or str(e)
+        raise ServeError(f"--bind {where}: no such host here ({why})") from None
+    family, kind, proto, _, addr = infos[0]
+    try:
+        with socket.socket(family, kind, proto) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind(addr)
+            sock.listen(1)
+    except OSError as e:
+        if e.errno == errno.EADDRINUSE:
+            why = "the port is in use (another hub or program listens there)"
+        else:
+            why = (e.strerror or str(e)).lower()
+        raise ServeError(f"cannot listen on {where}: {why}") from None
 
 
 def _logging(folder: Path) -> None:
@@ -79,7 +105,10 @@ def serve(
     cert: str | None = None,
     key: str | None = None,
     workers: int = 1,
+    on_ready: Callable[[], None] | None = None,
 ) -> None:
+    """Run until stopped. `on_ready` is called once the settings, the files and the address
+    all checked out, just before the server starts; a failure before then is a ServeError."""
     import uvicorn
 
     host, port = parse_bind(bind)
@@ -88,24 +117,42 @@ def serve(
     for f in (cert, key):
         if f is not None and not Path(f).is_file():
             raise ServeError(f"no such file: {f}")
+    if cert is not None and key is not None:
+        import ssl
+
+        try:
+            ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(cert, key)
+        except ssl.SSLError:
+            raise ServeError(
+                f"--cert {cert} and --key {key}: not a PEM certificate and its matching key"
+            ) from None
+        except OSError as e:
+            raise ServeError(f"--cert {cert} / --key {key}: cannot read ({e.strerror})") from None
     from core.sync.hub.auth import HubKey
 
     # Fail here, with the message, rather than inside a worker.
     HubKey.load(Path(settings.hub))
     admin.open_storage(Path(settings.hub), settings.db).close()
+    check_bind(host, port)
     os.environ[ENV] = json.dumps(asdict(settings))
-    uvicorn.run(
-        "core.sync.hub.serve:app_from_env",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        ssl_certfile=cert,
-        ssl_keyfile=key,
-        log_level="warning",
-        access_log=False,
-        timeout_graceful_shutdown=5,
-    )
+    if on_ready is not None:
+        on_ready()
+    try:
+        uvicorn.run(
+            "core.sync.hub.serve:app_from_env",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            ssl_certfile=cert,
+            ssl_keyfile=key,
+            log_level="warning",
+            access_log=False,
+            timeout_graceful_shutdown=5,
+        )
+    except SystemExit as e:  # uvicorn exits when it cannot start (it said why above)
+        if e.code:
+            raise ServeError(f"the hub server on {bind} could not start (exit {e.code})") from None
 
 
 __all__ = [
