@@ -180,6 +180,11 @@ class Store:
             raise StoreExists(_not_a_folder(layout.root))
         if layout.manifest.exists():
             raise StoreExists(f"a store already exists at {layout.root}")
+        outer = _store_above(layout.root)
+        if outer is not None:  # its keys would lie among that store's memories (and exports)
+            raise StoreExists(
+                f"{layout.root} is inside the store at {outer}; choose a folder outside it"
+            )
         if layout.root.exists() and any(layout.root.iterdir()):
             raise StoreExists(
                 f"{layout.root} is not empty and holds no store; choose an empty folder"
@@ -1082,6 +1087,14 @@ def _on_read_only_media(root: Path) -> bool:
 
 def _file_above(root: Path) -> bool:
     return any(p.exists() and not p.is_dir() for p in root.parents)
+
+
+def _store_above(root: Path) -> Path | None:
+    """The store a new root would sit inside (a folder above with a manifest and a log)."""
+    for p in root.parents:
+        if (p / "manifest.json").is_file() and (p / "audit").is_dir():
+            return p
+    return None
 
 
 def _cannot_create(folder: Path, e: OSError) -> str:

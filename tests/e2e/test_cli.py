@@ -702,3 +702,12 @@ def test_a_damaged_index_is_named_with_its_remedy(store: str) -> None:
     assert "the index is damaged" in one_line_error(p) and "brain reindex" in p.stderr.decode()
     ok("--store", store, "reindex")
     assert b"memories/facts/" in ok("--store", store, "search", "body").stdout
+
+
+def test_init_inside_another_store_is_refused(store: str) -> None:
+    """Its private key would lie among the outer store's memories, and every export of that
+    store would be refused until someone removed it by hand."""
+    inner = Path(store) / "memories" / "facts" / "sub"
+    p = brain("init", "--store", str(inner))
+    assert f"is inside the store at {store}" in one_line_error(p)
+    assert not inner.exists()
