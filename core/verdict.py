@@ -36,8 +36,10 @@ def path_of(layout: Layout):
 def read(layout: Layout) -> Verdict | None:
     """The recorded verdict, or None when the store is not frozen.
 
-    An unreadable file still freezes (as recoverable): deleting or mangling it is not a way to
-    unfreeze a store silently, and `--repair` rewrites it.
+    An unreadable file still freezes (as recoverable): mangling it is not a way to unfreeze a
+    store silently, and `--repair` rewrites it. Deleting it does lift the freeze until the next
+    `brain doctor` finds the same problem (open's own checks find a changed log or checkpoint
+    again; a body or sidecar edited by hand only the doctor sees).
     """
     try:
         with open(path_of(layout), "rb") as f:

@@ -53,6 +53,10 @@ def _seq(text: str) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
+    from core import validate
+    from core.vocab import OPS
+
+    validate.choice("op", args.op, OPS)  # the list is closed: a typo matches nothing, silently
     filters = {"op": args.op, "actor": args.actor_filter, "path_prefix": args.path_prefix}
     stop = _stop_on_signals() if args.follow else None
     with common.open_store(args, read_only=True) as store:

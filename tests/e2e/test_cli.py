@@ -711,3 +711,12 @@ def test_init_inside_another_store_is_refused(store: str) -> None:
     p = brain("init", "--store", str(inner))
     assert f"is inside the store at {store}" in one_line_error(p)
     assert not inner.exists()
+
+
+def test_tail_refuses_an_op_that_does_not_exist(store: str) -> None:
+    """The op list is closed: `--op pu` (a typo) is an error, not an empty answer."""
+    put(store, MEM, b"x\n")
+    assert "'pu' is unknown; use one of: put" in one_line_error(
+        brain("--store", store, "tail", "--op", "pu")
+    )
+    assert MEM.encode() in ok("--store", store, "tail", "--op", "put").stdout
