@@ -136,6 +136,24 @@ def path(value: object, name: str = "path") -> str:
     return paths.validate(value)  # type: ignore[arg-type]
 
 
+# Characters a path may not gain on a write, though a path holding one stays readable (an older
+# store): invisible or reordering ones, under which two paths that print alike are different
+# memories (`a<U+200B>b.md` beside `ab.md`) and a listing reads in another order.
+_INVISIBLE = r"[\u2028\u2029\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]"
+
+
+def new_path(value: object, name: str = "path") -> str:
+    """A path a write creates or names: valid, and with no invisible or bidi character."""
+    p = path(value, name)
+    bad = re.search(_INVISIBLE, p)
+    if bad:
+        raise BrainError(
+            f"{name}: character U+{ord(bad.group()):04X} at position {bad.start()} is not allowed"
+            " in a path (invisible, line separator or bidi override)"
+        )
+    return p
+
+
 # -- permanent free text --------------------------------------------------------------------
 
 
@@ -247,7 +265,7 @@ def put_fields(fields: Mapping[str, Any]) -> None:
 
 
 def put(path_: object, body_: object, parse_frontmatter: object, expect_: object, fields) -> None:
-    path(path_)
+    new_path(path_)
     body(body_)
     if not isinstance(parse_frontmatter, bool):
         raise _type("parse_frontmatter", parse_frontmatter, "True or False")
@@ -286,7 +304,7 @@ def intent(it: object) -> None:
     from core.write.intents import Delete, Move, Note, Put
 
     if isinstance(it, Put):
-        path(it.path)
+        new_path(it.path)
         if not isinstance(it.body, bytes):
             raise _type("body", it.body, "bytes (use Store.put_intent for text)")
         body(it.body)
@@ -296,7 +314,7 @@ def intent(it: object) -> None:
             raise BrainError("row_extra is written by import only, not through Store.batch")
     elif isinstance(it, Move):
         path(it.src, "src")
-        path(it.dst, "dst")
+        new_path(it.dst, "dst")
     elif isinstance(it, Delete):
         delete(it.path, it.mode, it.reason, it.ticket)
     elif isinstance(it, Note):

@@ -287,3 +287,21 @@ def test_bundle_nesting_is_bounded() -> None:
 def test_valid_actors_pass() -> None:
     for a in ("x", "human:ana@laptop", "agent:stress-cli@test", "system:doctor", "human:zoë@h"):
         assert validate.actor(a) == a
+
+
+@pytest.mark.parametrize("ch", ["\u200b", "\u202e", "\u2028", "\ufeff", "\u2066"])
+def test_a_write_may_not_name_a_path_with_an_invisible_character(tmp_path, ch) -> None:
+    """`a<U+200B>b.md` prints like `ab.md` but is another memory; a bidi override reorders a
+    listing. A put or a move's destination is refused; reading such a path (an older store)
+    stays possible."""
+    store = Store.init(tmp_path / "s", allow_temp=True)
+    bad = f"memories/facts/a{ch}b.md"
+    with pytest.raises(BrainError, match=f"U\\+{ord(ch):04X} at position 16 is not allowed"):
+        store.put(bad, b"x\n", actor=ACTOR)
+    store.put("memories/facts/plain.md", b"x\n", actor=ACTOR)
+    with pytest.raises(BrainError, match="not allowed in a path"):
+        store.move("memories/facts/plain.md", bad, actor=ACTOR)
+    with pytest.raises(BrainError, match="not allowed in a path"):
+        store.batch([Put(bad, b"x\n")], ACTOR)
+    assert validate.path(bad) == bad  # reads of an existing one still validate
+    store.close()
