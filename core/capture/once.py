@@ -97,6 +97,10 @@ def capture_once(
         raise BrainError(f"{what} is a folder: watch it with `brain watch` (or pass --text)")
     if not as_text and os.path.isfile(os.path.expanduser(what)):
         item = file_item(store, what, sync_class=sync_class, classification=classification)
+    elif not as_text and os.path.exists(os.path.expanduser(what)):
+        raise BrainError(
+            f"{what}: not a regular file (a device, a pipe or a socket); capture files"
+        )
     elif not as_text and _looks_like_path(what):
         raise BrainError(f"{what}: no such file (pass --text to capture these words as text)")
     else:

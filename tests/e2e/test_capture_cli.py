@@ -203,3 +203,9 @@ def test_doctor_names_a_missing_watched_folder(root, tmp_path) -> None:
     assert r["status"] == "WARN" and "missing" in r["detail"]
     s = json.loads(ok(root, "status", "--json").stdout)
     assert s["watched"][0]["exists"] is False
+
+
+def test_capture_of_a_device_says_what_it_is(root) -> None:
+    """`/dev/zero` exists: "no such file" would send the user looking for a typo."""
+    p = brain(root, "capture", "/dev/zero")
+    assert p.returncode == 1 and b"not a regular file" in p.stderr, p.stderr.decode()
