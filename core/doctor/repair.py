@@ -90,6 +90,8 @@ def _repair(store: Store, report: DoctorReport, reason: str | None, actor: str) 
             )
             return out
         _attempt(out, "accept", lambda: _accept(store, human, reason or "", actor))
+        if not out.repaired:  # not accepted: the freeze stands, whatever else is repaired
+            return out
     ids = {r.id for r in failing}
     if ids & {"chain.journal", "chain.head"}:
         _attempt(out, "journal", lambda: _take_lock(store))

@@ -352,6 +352,27 @@ def test_bad_checkpoint_accepted_with_a_reason(root) -> None:
     assert not (root / LATEST_NOTE).exists()
 
 
+def test_an_accept_that_fails_lifts_no_freeze(root, monkeypatch) -> None:
+    """When accepting the store fails (a fault injected into the accept itself), the repair
+    stops there: it used to go on, find open's own checks passing (HEAD is not one of them)
+    and report the freeze lifted though nothing was accepted."""
+    from core.doctor import repair
+    from core.errors import BrainError
+
+    def failing_accept(*_a, **_k):
+        raise BrainError("injected: the repair row could not be written")
+
+    with Store.open(root, allow_temp=True) as s:
+        tip = s.tip.seq
+    (root / "HEAD").write_bytes((tip + 5).to_bytes(8, "little"))  # a person's problem
+    monkeypatch.setattr(repair, "_accept", failing_accept)
+    with Store.open(root, allow_temp=True) as s:
+        report = s.doctor(repair=True, reason="restored an older log", actor=ACTOR)
+        assert any("could not repair the accept" in n for n in report.notes), report.notes
+        assert not any("lifted the freeze" in r for r in report.repaired), report.repaired
+        assert report.state == "FROZEN_HUMAN"
+
+
 def test_broken_chain_repair_accepts_nothing(root) -> None:
     delete_middle_frame(root)
     size = (root / LOG).stat().st_size
