@@ -819,7 +819,9 @@ class Writer:
             self.flush()
         head = read_head(self.layout)
         if head is not None and head > self.tip.seq and self.accept_short_log:
-            notes.append(f"HEAD said seq {head}; the log, accepted as it is, ends at {self.tip.seq}")
+            notes.append(
+                f"HEAD said seq {head}; the log, accepted as it is, ends at {self.tip.seq}"
+            )
         elif head is not None and head > self.tip.seq:
             # Under the lock HEAD is only written after the frames it counts, and replay has
             # restored every committed row: a larger HEAD means the log lost synced rows.
