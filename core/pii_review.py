@@ -141,11 +141,13 @@ class PiiReview:
             raise BrainError(f"unknown resolution {action!r}; use one of {', '.join(ACTIONS)}")
         if action == "release" and reason not in RELEASE_REASONS:
             raise BrainError(
-                f"a release needs --reason, one of: {', '.join(RELEASE_REASONS)} (got {reason!r})"
+                f"a release needs --reason, one of: {', '.join(RELEASE_REASONS)}"
+                + (" (none was given)" if reason is None else f" (got {reason!r})")
             )
         if action == "purge" and reason not in PURGE_REASONS:
             raise BrainError(
-                f"a purge needs --reason, one of: {', '.join(PURGE_REASONS)} (got {reason!r})"
+                f"a purge needs --reason, one of: {', '.join(PURGE_REASONS)}"
+                + (" (none was given)" if reason is None else f" (got {reason!r})")
             )
         if action in ("keep-private", "redact") and reason is not None:
             if reason not in RELEASE_REASONS + PURGE_REASONS:

@@ -285,9 +285,10 @@ def delete(path_: object, mode: object, reason: object, ticket_: object) -> None
         )
     if mode == "purge":
         if reason not in PURGE_REASONS:
+            got = "none was given" if reason is None else f"got {show(reason)}"
             raise InvalidMeta(
-                f"a purge needs --reason, one of: {', '.join(PURGE_REASONS)} (got"
-                f" {show(reason)}); free-text notes belong in local/"
+                f"a purge needs --reason, one of: {', '.join(PURGE_REASONS)} ({got});"
+                " free-text notes belong in local/"
             )
         ticket(ticket_)
 

@@ -305,3 +305,11 @@ def test_a_write_may_not_name_a_path_with_an_invisible_character(tmp_path, ch) -
         store.batch([Put(bad, b"x\n")], ACTOR)
     assert validate.path(bad) == bad  # reads of an existing one still validate
     store.close()
+
+
+def test_a_purge_without_a_reason_says_none_was_given(tmp_path) -> None:
+    """Not "(got None)": the person gave no --reason at all."""
+    with pytest.raises(BrainError, match=r"one of: legal-erasure.*\(none was given\)"):
+        validate.delete("memories/facts/a.md", "purge", None, None)
+    with pytest.raises(BrainError, match=r"\(got 'nope'\)"):
+        validate.delete("memories/facts/a.md", "purge", "nope", None)
