@@ -131,8 +131,8 @@ class PiiReview:
         seen: int | None = None,
     ) -> Resolution:
         """Resolve one held memory (see the module's docstring). `seen` is the seq of the
-        version the person reviewed (Pending.seq): a memory written since is refused, here
-        and again when the row commits, so a release or redaction applies to what they saw."""
+        version the person reviewed (Pending.seq): a memory written since is refused when the
+        row commits, so a release or redaction applies to what they saw."""
         from core.write.intents import Delete, Intent, Note, Put
         from core.write.pii_gate import counts
 
@@ -156,13 +156,10 @@ class PiiReview:
             raise BrainError("spans are chosen for --redact only")
         item = self.get(path)
         path = item.path
-        if seen is not None and item.seq != seen:
-            raise BrainError(
-                f"{path} changed since it was read (seq {seen}, now seq {item.seq}); read it"
-                " again before resolving"
-            )
         chosen = item.findings
-        extra: dict[str, Any] = {"action": action, "version": item.seq}
+        # The version resolved: the planner refuses the row if another put landed since (the
+        # person's `seen`, else the one just read), before the put or purge that follows it.
+        extra: dict[str, Any] = {"action": action, "version": item.seq if seen is None else seen}
         if reason is not None:
             extra["reason"] = reason
         intents: list[Intent] = []
