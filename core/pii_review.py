@@ -1,13 +1,16 @@
 """`store.pii`: the review queue of memories held for PII (issue 14, item 4).
 
-A put whose sync class is not `private` and whose body or path holds PII is held
-(core.write.pii_gate). Here a person sees the queue and resolves each memory one way:
+A put whose sync class is not `private` and whose body, title, path, tags or `extra` holds
+PII is held (core.write.pii_gate). Here a person sees the queue and resolves each memory one
+way:
 
 - `keep-private`: a put of the same body with sync class `private` (private memories are
   neither scanned nor shared);
-- `redact`: a put of the body (and title) with the chosen findings (default all but the
-  path's) masked as `[REDACTED:<type>]`; it is scanned again and stays held if anything is left (a finding in
-  the path cannot be redacted: paths are permanent chain data);
+- `redact`: a put with the chosen findings (default all but the path's) masked as
+  `[REDACTED:<type>]` in the body, the title and `extra`'s strings; a tag with a chosen
+  finding is dropped (a mask is no tag), as is an `extra` entry whose key holds one. It is
+  scanned again and stays held if anything is left (a finding in the path cannot be redacted:
+  paths are permanent chain data);
 - `release`: the memory is shared as it is; its sidecar says `released` (no new put). The
   CLI asks for an interactive terminal and a typed confirmation before it calls this;
 - `purge`: the existing purge (core/purge.py), with its reason.
@@ -19,13 +22,14 @@ loop checks that the memory is still held when it commits.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from core import paths, validate
 from core.errors import BrainError
 from core.models import PURGE_REASONS
+from core.vocab import PROVENANCE
 
 if TYPE_CHECKING:
     from core.store import Store
@@ -49,6 +53,26 @@ class Pending:
     commit: str
     counts: dict[str, int]
     findings: list[dict[str, Any]]
+    tags: list[str] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def text_at(self, finding: dict[str, Any]) -> str:
+        """The title, tag, `extra` key or string, or path a finding's span indexes ("" for
+        the body, which a Pending does not hold, or a finding that names nothing here)."""
+        where, at = finding.get("where"), str(finding.get("at", ""))
+        if where == "title":
+            return self.title
+        if where == "path":
+            return self.path
+        if where == "tags":
+            i = at[1:]
+            return self.tags[int(i)] if i.isdigit() and int(i) < len(self.tags) else ""
+        if where == "extra":
+            if finding.get("key"):
+                return _unescape(at.rsplit("/", 1)[-1])
+            value = _at(self.extra, at)
+            return str(value) if isinstance(value, str | int) else ""
+        return ""
 
 
 @dataclass
@@ -110,6 +134,8 @@ class PiiReview:
             commit=side.commit,
             counts=counts(side.pii_findings),
             findings=[dict(f) for f in side.pii_findings],
+            tags=list(side.tags),
+            extra=dict(side.extra),
         )
 
     def redacted(self, path: str, spans: Sequence[int] | None = None) -> bytes:
@@ -171,9 +197,20 @@ class PiiReview:
             body = _mask(self.store.view(path).body, [f for f in chosen if f["where"] == "body"])
             in_title = [f for f in chosen if f["where"] == "title"]
             title = _mask(item.title.encode(), in_title).decode() if in_title else None
+            in_tags = {f["at"] for f in chosen if f["where"] == "tags"}
+            tags = [t for i, t in enumerate(item.tags) if f"/{i}" not in in_tags]
+            in_extra = [f for f in chosen if f["where"] == "extra"]
             extra["redacted"] = len(chosen)
             intents.append(
-                Put(path, body, title=title, sync_class=item.sync_class, expect=item.commit)
+                Put(
+                    path,
+                    body,
+                    title=title,
+                    tags=tags if in_tags else None,
+                    extra=_redacted_extra(item.extra, in_extra) if in_extra else None,
+                    sync_class=item.sync_class,
+                    expect=item.commit,
+                )
             )
         elif action == "purge":
             intents.append(Delete(path, "purge", reason, ticket))
@@ -202,8 +239,15 @@ class PiiReview:
         return res
 
 
+def location(finding: Mapping[str, Any]) -> str:
+    """Where a finding is: `body`, `title`, `path`, `tags/0` (the first tag), `extra/who` (a
+    string in `extra`, by its JSON pointer) or `extra/who (key)`."""
+    key = " (key)" if finding.get("key") else ""
+    return f"{finding.get('where', 'body')}{finding.get('at', '')}{key}"
+
+
 def _chosen(item: Pending, spans: Sequence[int] | None) -> list[dict[str, Any]]:
-    body = [f for f in item.findings if f.get("where") in ("body", "title")]
+    body = [f for f in item.findings if f.get("where") != "path"]
     if spans is None or len(spans) == 0:
         if not body:
             raise BrainError(
@@ -219,7 +263,7 @@ def _chosen(item: Pending, spans: Sequence[int] | None) -> list[dict[str, Any]]:
                 " (see `brain pending`)"
             )
         f = item.findings[n - 1]
-        if f.get("where") not in ("body", "title"):
+        if f.get("where") == "path":
             raise BrainError(
                 f"span {n} is in the path, which cannot be redacted (paths are permanent):"
                 " keep it private, release it or purge it"
@@ -237,3 +281,58 @@ def _mask(body: bytes, findings: list[dict[str, Any]]) -> bytes:
             raise BrainError("a finding's span lies outside the body; run `brain doctor`")
         text = f"{text[:start]}[REDACTED:{f['type']}]{text[end:]}"
     return text.encode("utf-8")
+
+
+def _redacted_extra(extra: dict[str, Any], findings: list[dict[str, Any]]) -> dict[str, Any]:
+    """`extra` with each chosen string masked and each entry whose key holds a finding
+    dropped. A local edit: the provenance of an imported version is not kept (as a put that
+    names no `extra` would not keep it)."""
+    import copy
+
+    out = copy.deepcopy({k: v for k, v in extra.items() if k not in PROVENANCE})
+    keys = {f["at"] for f in findings if f.get("key")}
+    by_at: dict[str, list[dict[str, Any]]] = {}
+    for f in findings:
+        if not f.get("key"):
+            by_at.setdefault(f["at"], []).append(f)
+    for at, found in by_at.items():
+        parent, last = _parent(out, at)
+        if parent is None:
+            continue
+        value = parent[last]
+        if isinstance(value, str | int) and not isinstance(value, bool):
+            parent[last] = _mask(str(value).encode(), found).decode()
+    for at in sorted(keys, key=lambda a: -a.count("/")):  # the deepest first
+        parent, last = _parent(out, at)
+        if isinstance(parent, dict):
+            del parent[last]
+    return out
+
+
+def _parent(doc: Any, at: str) -> tuple[Any, Any]:
+    """(the container holding the JSON pointer's target, its key or index), or (None, None)."""
+    *steps, last = [_unescape(s) for s in at.split("/")[1:]] or [""]
+    for step in steps:
+        doc = _step(doc, step)
+    if isinstance(doc, dict) and last in doc:
+        return doc, last
+    if isinstance(doc, list) and last.isdigit() and int(last) < len(doc):
+        return doc, int(last)
+    return None, None
+
+
+def _at(doc: Any, at: str) -> Any:
+    parent, last = _parent(doc, at)
+    return None if parent is None else parent[last]
+
+
+def _step(doc: Any, step: str) -> Any:
+    if isinstance(doc, dict):
+        return doc.get(step)
+    if isinstance(doc, list) and step.isdigit() and int(step) < len(doc):
+        return doc[int(step)]
+    return None
+
+
+def _unescape(step: str) -> str:
+    return step.replace("~1", "/").replace("~0", "~")

@@ -44,4 +44,7 @@ OPS = (
     "purge.propagated",
 )
 PROTOCOL_VERSION = 1
+# The sidecar `extra` keys an import or a pull records (where the memory came from): the
+# engine's, not a writer's text.
+PROVENANCE = frozenset({"imported_from", "foreign_chain"})
 TOMBSTONE_STUB = b"<!-- tombstoned -->\n"

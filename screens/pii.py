@@ -33,7 +33,13 @@ from screens.memories.common import actor_of, store_of
 from screens.memories.modals import PurgeModal, PurgeRequest
 from screens.pane import PaneScreen
 from screens.pii_modals import ReleaseModal, ReleaseRequest
-from widgets.pii_format import counts_text, findings_lines, highlighted_body, queue_totals
+from widgets.pii_format import (
+    counts_text,
+    field_lines,
+    findings_lines,
+    highlighted_body,
+    queue_totals,
+)
 from widgets.pii_queue import PiiQueue
 from widgets.status import ActivityChanged, StoreChanged, guarded
 
@@ -48,6 +54,7 @@ class PiiDetail(VerticalScroll, can_focus=True):
 
     def compose(self) -> ComposeResult:
         yield Static("", id="pii-title")
+        yield Static("", id="pii-fields")  # tags and extra with findings (hidden when none)
         yield Static("", id="pii-text")
         yield Static("", id="pii-findings")
 
@@ -194,9 +201,13 @@ class PiiScreen(PaneScreen):
 
     def _paint(self) -> None:
         title = self.query_one("#pii-title", Static)
+        fields = self.query_one("#pii-fields", Static)
         text = self.query_one("#pii-text", Static)
         found = self.query_one("#pii-findings", Static)
         item = self.item
+        lines = field_lines(item, self.chosen, self.current) if item else Content("")
+        fields.update(lines)
+        fields.display = bool(lines.plain)
         if item is None:
             title.update("")
             text.update(Content.styled("Nothing to review.", "$text-muted"))

@@ -92,15 +92,18 @@ def _action(args: argparse.Namespace) -> str | None:
 
 
 def _list(args: argparse.Namespace) -> int:
-    shown: dict[str, dict[str, str]] = {}
+    from core.pii_review import location
+
+    bodies: dict[str, str] = {}
     with common.open_store(args, read_only=True) as store:
         items = store.pii.pending()
         if args.show:
             for it in items:
-                body = store.view(it.path).body.decode("utf-8", "replace")
-                shown[it.path] = {"body": body, "title": it.title, "path": it.path}
+                bodies[it.path] = store.view(it.path).body.decode("utf-8", "replace")
     if args.json:
-        common.print_json(items)
+        # The tags and extra a finding points into are their text: shown with --show only.
+        hidden = () if args.show else ("tags", "extra")
+        common.print_json([{k: v for k, v in vars(it).items() if k not in hidden} for it in items])
         return 0
     if not items:
         common.out("nothing is held for PII review")
@@ -111,11 +114,12 @@ def _list(args: argparse.Namespace) -> int:
         common.out(f"{common.clean(it.path)}  {it.sync_class}  seq {it.seq}  {kinds}")
         for n, f in enumerate(it.findings, 1):
             common.out(
-                f"  {n:>3}. {f['type']:<11} {f['where']:<5} {f['start']}-{f['end']}"
+                f"  {n:>3}. {f['type']:<11} {common.clean(location(f)):<5} {f['start']}-{f['end']}"
                 f"  {f['detail']} ({f['confidence'] / 10:.0f}%)"
             )
-            if it.path in shown:
-                text = shown[it.path].get(f["where"], "")[f["start"] : f["end"]]
+            if it.path in bodies:
+                whole = bodies[it.path] if f["where"] == "body" else it.text_at(f)
+                text = whole[f["start"] : f["end"]]
                 common.out(f"       {common.clean(common.one_line(text))}")
     common.out("resolve: brain pending resolve PATH --keep-private | --redact [N ...] |")
     common.out("         --release --reason R | --purge --reason R")

@@ -1,11 +1,14 @@
 """The PII hold at write time (issue 14, PROTOCOL "PII status and findings").
 
-A put whose sync class is not `private` has its body, title and path segments scanned
-(`core.pii`). With findings the memory is held: its sidecar says `pii_status: held` and lists
-the findings (where, type, span, confidence, rule; spans are offsets into the decoded body or
-the title or the path, never the matched text), and a `pii.held` row with the types and counts follows the
-put in the same request. Private puts are not scanned. A put of the very body a person
-released keeps the release (retitling it does not hold it again).
+A put whose sync class is not `private` has its body, title, path segments, tags and sidecar
+`extra` scanned (`core.pii`): all of them travel with the memory when it is shared (a
+frontmatter key such as `owner_email:` lands in `extra`, a tag may be a phone number). With
+findings the memory is held: its sidecar says `pii_status: held` and lists the findings
+(where, type, span, confidence, rule; spans are offsets into the decoded body or the title or
+the path, or, with `at`, into one tag or one `extra` string, never the matched text), and a
+`pii.held` row with the types and counts follows the put in the same request. Private puts are
+not scanned. A put of the very body a person released keeps the release (retitling it does
+not hold it again).
 
 Scanning costs up to ~2 ms for 10 KB: `Store.batch` scans puts that name a wide sync class
 before they reach the commit loop (`prescan`); a put that inherits its class is scanned there.
@@ -13,12 +16,14 @@ before they reach the commit loop (`prescan`); a put that inherits its class is 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Iterator, Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
 from core.log.hashing import commitment
 from core.models import Sidecar
+from core.vocab import PROVENANCE
 from core.write.intents import Intent, Put
 
 CLEAN = "clean"
@@ -28,6 +33,11 @@ PII_STATUSES = (CLEAN, HELD, RELEASED)
 BODY = "body"
 TITLE = "title"
 PATH = "path"
+TAGS = "tags"  # `at`: "/<index>" of the tag
+EXTRA = "extra"  # `at`: the JSON pointer of the string in `extra`; `key: true` for its key
+# A tag reads as words: `ssn-123-45-6789` is scanned as `ssn 123-45-6789`, so the number's
+# own hyphens stay and the detectors see where it starts (same length: spans still fit).
+_TAG_GAPS = re.compile(r"[_:]|(?<=[a-z])[-.]|[-.](?=[a-z])")
 
 Findings = list[dict[str, Any]]
 
@@ -80,17 +90,58 @@ def prescan(intents: Sequence[Intent]) -> None:
 
 def scan_title(title: str) -> Findings:
     """A title is often the body's first line: it is scanned too (and redacted with it)."""
-    return [_entry(TITLE, f) for f in _title_findings(title)] if title else []
+    return [_entry(TITLE, f) for f in _cached_scan(title)] if title else []
+
+
+def scan_fields(tags: Sequence[str], extra: Mapping[str, Any]) -> Findings:
+    """The findings in the tags and in `extra` (its keys and its string and integer values;
+    not the provenance an import records). Each names its tag or string with `at`."""
+    out: Findings = []
+    for i, tag in enumerate(tags):
+        for f in _cached_scan(_TAG_GAPS.sub(" ", tag)):
+            out.append(_entry(TAGS, f) | {"at": f"/{i}"})
+    for at, text, is_key in _strings(extra):
+        for f in _cached_scan(text):
+            found = _entry(EXTRA, f) | {"at": at}
+            if is_key:
+                found["key"] = True
+            out.append(found)
+    return out
+
+
+def _strings(extra: Mapping[str, Any]) -> Iterator[tuple[str, str, bool]]:
+    """(JSON pointer, text, is a key) for each key of `extra` and of the maps inside it, and
+    each string or integer value (a card number written as a number is still one)."""
+    todo: list[tuple[str, str | None, Any]] = [
+        (pointer("", k), k, v) for k, v in reversed(list(extra.items())) if k not in PROVENANCE
+    ]
+    while todo:
+        at, key, value = todo.pop()
+        if key is not None:
+            yield at, key, True
+        if isinstance(value, str):
+            yield at, value, False
+        elif isinstance(value, int) and not isinstance(value, bool):
+            yield at, str(value), False
+        elif isinstance(value, Mapping):
+            todo.extend((pointer(at, k), k, v) for k, v in reversed(list(value.items())))
+        elif isinstance(value, list):
+            todo.extend((pointer(at, i), None, v) for i, v in reversed(list(enumerate(value))))
+
+
+def pointer(base: str, key: object) -> str:
+    """RFC 6901: `~` and `/` in a key are escaped."""
+    return f"{base}/{str(key).replace('~', '~0').replace('/', '~1')}"
 
 
 @lru_cache(maxsize=4096)
-def _title_findings(title: str) -> tuple[Any, ...]:
-    # Every edit of a memory puts its title again, mostly unchanged: half the scans of a busy
-    # store (the demo's build: ~15,000 of ~31,000) were of a title scanned before. Findings
-    # are frozen; the sidecar's dicts are made fresh from them on every call.
+def _cached_scan(text: str) -> tuple[Any, ...]:
+    # Every edit of a memory puts its title and tags again, mostly unchanged: half the scans
+    # of a busy store (the demo's build: ~15,000 of ~31,000) were of a title scanned before.
+    # Findings are frozen; the sidecar's dicts are made fresh from them on every call.
     from core import pii
 
-    return tuple(pii.scan(title))
+    return tuple(pii.scan(text))
 
 
 def decide(
@@ -100,11 +151,14 @@ def decide(
     sync_class: str,
     pre: Findings | None,
     base: Sidecar | None,
+    tags: Sequence[str] = (),
+    extra: Mapping[str, Any] | None = None,
 ) -> tuple[str, Findings]:
     """(pii_status, findings) for the sidecar of a put."""
     if sync_class == "private":
         return CLEAN, []
     found = (pre if pre is not None else scan(path, body)) + scan_title(title)
+    found += scan_fields(tags, extra or {})
     if not found:
         return CLEAN, []
     if (
@@ -119,12 +173,15 @@ def decide(
         except ValueError:
             same = False
         if same and _spans(found) <= _spans(base.pii_findings):
-            return RELEASED, found  # nothing the person did not see: a retitle, a new tag
+            return RELEASED, found  # nothing the person did not see: a retitle, a clean tag
     return HELD, found
 
 
 def _spans(findings: Findings) -> set[tuple[Any, ...]]:
-    return {(f.get("where"), f.get("type"), f.get("start"), f.get("end")) for f in findings}
+    return {
+        (f.get("where"), f.get("at"), f.get("key"), f.get("type"), f.get("start"), f.get("end"))
+        for f in findings
+    }
 
 
 def held_extra(put_seq: int, findings: Findings) -> dict[str, Any]:

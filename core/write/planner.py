@@ -11,14 +11,12 @@ from core.errors import BrainError, InvalidMeta, NotFound, PreconditionFailed
 from core.log import canonical
 from core.log.hashing import commitment, meta_commitment, sidecar_meta
 from core.models import PURGE_REASONS, TOMBSTONE_STUB, Row, Sidecar
-from core.vocab import PROPOSALS
+from core.vocab import PROPOSALS, PROVENANCE
 from core.write import pii_gate
 from core.write.file_view import StateView
 from core.write.intents import Delete, Intent, Move, Note, Put
 from core.write.journal import VersionMove, Write
 from core.write.sequencer import Sequencer
-
-PROVENANCE = frozenset({"imported_from", "foreign_chain"})  # what an import put records
 
 
 class Result(msgspec.Struct):
@@ -136,7 +134,9 @@ class Planner:
         # The sidecar's governing fields are committed beside the body (PROTOCOL "Rows").
         meta = meta_commitment(salt, fields)
         row = self.seqr.row("put", path, actor, commit, {**(it.row_extra or {}), "meta": meta})
-        pii_status, findings = pii_gate.decide(path, it.body, title, sync_class, it.pii_scan, live)
+        pii_status, findings = pii_gate.decide(
+            path, it.body, title, sync_class, it.pii_scan, live, tag_list, extra
+        )
         if pii_status == pii_gate.HELD:  # the hold commits with its put (same request)
             self.seqr.row("pii.held", path, actor, "", pii_gate.held_extra(row.seq, findings))
         sidecar = Sidecar(

@@ -358,3 +358,76 @@ def test_the_commit_refuses_a_resolution_of_an_older_version(store: Store) -> No
     with pytest.raises(BrainError, match="changed since it was read"):
         store.session.submit([Note("pii.resolved", P, "", extra)], ANA)
     assert store.view(P).sidecar.pii_status == "held"
+
+
+# -- tags and extra: they travel with the memory when it is shared, so they are scanned too ----
+
+
+def test_tags_and_extra_are_scanned_and_hold_the_memory(store: Store) -> None:
+    body = (
+        "---\ntitle: Vendor\ntags: [call-555-867-5309, ops]\nowner: jane.roe@example.org\n---\nok\n"
+    )
+    res = store.put(P, body, actor=ANA, sync_class="shareable")
+    side = store.view(P).sidecar
+    assert side.pii_status == "held" and side.extra == {"owner": "jane.roe@example.org"}
+    where = {(f["where"], f["at"], f["type"]) for f in side.pii_findings}
+    assert where == {("tags", "/0", "phone"), ("extra", "/owner", "email")}
+    [item] = store.pii.pending()
+    for f in item.findings:  # spans index the tag or string the finding names
+        assert item.text_at(f)[f["start"] : f["end"]] in ("555-867-5309", "jane.roe@example.org")
+    held = [r for r in _rows(store) if r.op == "pii.held"][0]
+    assert held.extra["put"] == res.seq and held.extra["counts"] == {"email": 1, "phone": 1}
+    # Nested values, numbers and keys; never the engine's provenance.
+    extra = {
+        "who": {"list": ["fine", 4111111111111111], "ana@example.org": 1},
+        "imported_from": {"store": "ab" * 32, "seq": 5},
+    }
+    store.put("memories/facts/n.md", b"plain", actor=ANA, sync_class="shareable", extra=extra)
+    found = store.view("memories/facts/n.md").sidecar.pii_findings
+    assert {(f["at"], f["type"], bool(f.get("key"))) for f in found} == {
+        ("/who/list/1", "card", False),
+        ("/who/ana@example.org", "email", True),
+    }
+    # Clean tags and extra leave a memory clean; a private one is not scanned at all.
+    store.put("memories/facts/c.md", b"x", actor=ANA, sync_class="shareable", tags=["ops"])
+    assert store.view("memories/facts/c.md").sidecar.pii_status == "clean"
+    store.put("memories/facts/p.md", b"x", actor=ANA, extra={"owner": "ana@example.org"})
+    assert store.view("memories/facts/p.md").sidecar.pii_status == "clean"
+
+
+def test_redact_drops_the_tag_and_masks_the_extra(store: Store) -> None:
+    body = "---\ntags: [ssn-536-22-1234, ops]\nowner: jane.roe@example.org\nteam: core\n---\nok\n"
+    store.put(P, body, actor=ANA, sync_class="shareable")
+    store.put(
+        "memories/facts/k.md",
+        b"plain",
+        actor=ANA,
+        sync_class="shareable",
+        extra={"jane.roe@example.org": "x", "keep": ["a", "4111111111111111"]},
+    )
+    res = store.pii.resolve(P, "redact", actor=ANA)
+    assert not res.still_held
+    side = store.view(P).sidecar
+    assert side.tags == ["ops"] and side.pii_status == "clean"
+    assert side.extra == {"owner": "[REDACTED:email]", "team": "core"}
+    assert store.view(P).body == b"ok\n"  # the body had nothing to mask
+    store.pii.resolve("memories/facts/k.md", "redact", actor=ANA)
+    k = store.view("memories/facts/k.md").sidecar
+    assert k.extra == {"keep": ["a", "[REDACTED:card]"]} and k.pii_status == "clean"
+    # Redacting only the tag (finding 1) leaves the e-mail: still held.
+    store.put(P, body, actor=ANA, sync_class="shareable")
+    item = store.pii.get(P)
+    n = 1 + [f["where"] for f in item.findings].index("tags")
+    res = store.pii.resolve(P, "redact", actor=ANA, spans=[n])
+    assert res.still_held and store.view(P).sidecar.tags == ["ops"]
+
+
+def test_a_release_covers_the_tags_reviewed_not_a_new_one(store: Store) -> None:
+    store.put(P, b"ok", actor=ANA, sync_class="shareable", tags=["call-555-867-5309"])
+    store.pii.resolve(P, "release", actor=ANA, reason="consented")
+    assert store.view(P).sidecar.pii_status == "released"
+    # The same tags again (a retitle): still released. A new tag holding PII: held again.
+    store.put(P, b"ok", actor=ANA, title="Call", tags=["call-555-867-5309"])
+    assert store.view(P).sidecar.pii_status == "released"
+    store.put(P, b"ok", actor=ANA, tags=["call-555-867-5309", "ssn-536-22-1234"])
+    assert store.view(P).sidecar.pii_status == "held"

@@ -91,6 +91,22 @@ def test_redact_numbers_and_purge(env) -> None:
     assert ops.count("pii.resolved") == 2
 
 
+def test_frontmatter_tags_and_keys_are_held_listed_and_redacted(env) -> None:
+    body = "---\ntags: [call-555-867-5309, ops]\nowner: jane.roe@example.org\n---\nplain\n"
+    put = brain(env, "put", P, "--sync-class", "shareable", stdin=body)
+    assert "held for PII review (1 email, 1 phone)" in put.stdout, put.stdout
+    listed = brain(env, "pending").stdout
+    assert "tags/0" in listed and "extra/owner" in listed and "jane.roe" not in listed
+    assert "jane.roe" not in brain(env, "pending", "--json").stdout
+    shown = brain(env, "pending", "--show").stdout
+    assert "555-867-5309" in shown and "jane.roe@example.org" in shown
+    done = brain(env, "pending", "resolve", P, "--redact")
+    assert done.returncode == 0 and "still held" not in done.stdout, done.stderr
+    view = json.loads(brain(env, "view", P, "--json").stdout)
+    assert view["sidecar"]["tags"] == ["ops"]
+    assert view["sidecar"]["extra"] == {"owner": "[REDACTED:email]"}
+
+
 def test_release_is_refused_without_a_terminal(env) -> None:
     brain(env, "put", P, "--sync-class", "shareable", stdin=BODY)
     no_reason = brain(env, "pending", "resolve", P, "--release")

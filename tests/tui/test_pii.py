@@ -269,3 +269,39 @@ async def test_a_resolution_binds_to_the_version_on_screen(held_store):
         assert "changed since it was read" in app.errors[-1]
         side = held_store.view(path).sidecar
         assert side.pii_status == "held" and side.sync_class == "shareable" and side.seq != shown
+
+
+async def test_tags_and_extra_findings_are_shown_and_redacted(home):
+    """A tag and a frontmatter key's value hold PII: the pane shows each beside the body,
+    highlighted, and `r` drops the tag and masks the value."""
+    store = build_small(home / "store")
+    path = "memories/facts/vendor-contact.md"
+    body = "---\ntags: [call-555-867-5309, ops]\nowner: ana.lopez@example.com\n---\nno pii here\n"
+    store.put(path, body, actor=ACTORS[0], sync_class="shareable")
+    store.wait_index()
+    app = make_app(store)
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            screen = await open_pane(pilot)
+            assert screen.item is not None and screen.chosen == {1, 2}
+            fields = str(screen.query_one("#pii-fields").render())
+            assert "tags/0" in fields and "call-555-867-5309" in fields
+            assert "extra/owner" in fields and "[REDACTED:email]" in fields
+            lines = str(screen.query_one("#pii-findings").render())
+            assert "tags/0" in lines and "ana.lopez" not in lines
+            await pilot.press("r")
+            assert await wait_until(pilot, lambda: not screen.items)
+            side = store.view(path).sidecar
+            assert side.tags == ["ops"] and side.extra == {"owner": "[REDACTED:email]"}
+            assert not screen.query_one("#pii-fields").display
+    finally:
+        store.close()
+
+
+def test_field_lines_are_empty_for_a_body_only_memory():
+    from core.pii_review import Pending
+    from widgets.pii_format import field_lines
+
+    f = [{"where": "body", "type": "email", "start": 0, "end": 5, "confidence": 950}]
+    item = Pending("memories/facts/a.md", "A", "shareable", 1, 0, "", {"email": 1}, f)
+    assert field_lines(item, {1}, 1).plain == ""
