@@ -32,7 +32,15 @@ def frozen(ctx) -> Finding:
         return fail(f"writes are refused: {problem}", ["audit/journal.wal"], recoverable=True)
     recorded = verdict.read(store.layout)
     paths = ["local/verdict.json"] if recorded is not None else []
-    human = confirmed or (recorded is not None and recorded.state == verdict.FROZEN_HUMAN)
+    # A lost `.vkey` froze it (open's checkpoint check): the repair writes it again, and
+    # lifting re-runs open's checks, so a freeze with another cause stays.
+    lost_key = any(
+        r.id == "merkle.checkpoint_signature" and r.status == FAIL and r.recoverable
+        for r in ctx.results
+    )
+    human = confirmed or (
+        recorded is not None and recorded.state == verdict.FROZEN_HUMAN and not lost_key
+    )
     return fail(
         f"writes are refused ({state}): {' '.join(problem.split())}", paths, recoverable=not human
     )

@@ -139,8 +139,37 @@ def checkpoint_signature(ctx) -> Finding:
             bad.append((rel, f"the note says size {cp.size}"))
     if bad:
         more = f" (and {len(bad) - 1} more)" if len(bad) > 1 else ""
+        lost = _lost_verifiers(ctx, [p for p, _ in bad])
+        if lost:
+            return fail(
+                f"{bad[0][0]}: {bad[0][1]}{more}; signed by a key of this store whose public"
+                f" half is gone ({some(lost)}): `brain doctor --repair` writes it again from"
+                " the private key",
+                [p for p, _ in bad],
+                recoverable=True,
+            )
         return fail(f"{bad[0][0]}: {bad[0][1]}{more}", [p for p, _ in bad])
     return ok(f"{len(sizes)} note(s) verify; the latest ({sizes[-1]}) is signed by {some(signers)}")
+
+
+def _lost_verifiers(ctx, bad: list[str]) -> list[str]:
+    """The `.vkey` files missing for private keys in keys/, when every failing note is signed
+    by one of those keys (nothing else is wrong with them that a restored vkey would hide:
+    the re-check after the repair verifies each signature); else []."""
+    try:
+        missing = {(n, bytes.fromhex(k)) for n, k in keys.missing_verifiers(ctx.layout.keys)}
+    except BrainError:
+        return []
+    if not missing:
+        return []
+    for rel in bad:
+        try:
+            _cp, sigs = signed_note.parse_note((ctx.layout.root / rel).read_bytes())
+        except (BrainError, OSError):
+            return []
+        if not any((name, kid) in missing for name, kid, _sig in sigs):
+            return []
+    return sorted(f"keys/{keys.safe_name(n)}.{k.hex()}.vkey" for n, k in missing)
 
 
 def checkpoint_consistency(ctx) -> Finding:

@@ -107,6 +107,8 @@ def _repair(store: Store, report: DoctorReport, reason: str | None, actor: str) 
         _attempt(out, "exports", lambda: _drop_leaking_exports(store))
     if "purges.pending" in ids:
         _attempt(out, "purge list", lambda: _drop_bogus_purges(store))
+    if "merkle.checkpoint_signature" in ids:
+        _attempt(out, "verifier keys", lambda: _restore_verifiers(store))
     layout_result = report.result("layout.canonical")
     if layout_result is not None and layout_result.status != PASS:
         _attempt(out, "temp files", lambda: _drop_dead_temps(store, layout_result.paths))
@@ -321,6 +323,18 @@ def _drop_dead_temps(store: Store, paths: list[str]) -> str:
     gone = _locked(store, task)
     n = len(gone)
     return f"deleted {n} temp file{'' if n == 1 else 's'} a dead writer left" if n else ""
+
+
+def _restore_verifiers(store: Store) -> str:
+    """Write again the `.vkey` of each private key in keys/ that lost it (the doctor found
+    checkpoints signed by such a key: recoverable)."""
+    written = [
+        keys.restore_verifier(store.layout.keys, name, kid, store.passphrase)
+        for name, kid in keys.missing_verifiers(store.layout.keys)
+    ]
+    if not written:
+        return ""
+    return "wrote " + ", ".join(f"keys/{p.name}" for p in written) + " again from the private key"
 
 
 def _lift(store: Store) -> str:

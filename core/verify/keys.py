@@ -219,6 +219,28 @@ def list_private(keys_dir: Path) -> list[str]:
     return sorted({name for name, _kid, _ns in list_private_entries(keys_dir)})
 
 
+def missing_verifiers(keys_dir: Path) -> list[tuple[str, str]]:
+    """(name, key id hex) of active private keys whose `.vkey` is gone (no passphrase needed:
+    the key file names its id). Such a key's checkpoints fail as "no trusted signature" until
+    `restore_verifier` writes the public half again."""
+    keys_dir = Path(keys_dir)
+    return [
+        (name, kid)
+        for _ns, kid, name, _path in _entries(keys_dir)
+        if not (keys_dir / f"{_stem(name, kid)}.vkey").exists()
+    ]
+
+
+def restore_verifier(keys_dir: Path, name: str, key_id: str, passphrase: str | None) -> Path:
+    """Write the `.vkey` of an active private key again, from the key itself (a sealed key
+    needs its passphrase). The public half is derived, so nothing new becomes trusted: the
+    same key verified the store's checkpoints before its `.vkey` was lost."""
+    signer = load_signer(keys_dir, name, passphrase=passphrase, key_id=key_id)
+    path = Path(keys_dir) / f"{_stem(name, key_id)}.vkey"
+    fsio.write_file(path, (signer.verifier.vkey() + "\n").encode("utf-8"), durable=True)
+    return path
+
+
 def load_signer(
     keys_dir: Path, name: str, *, passphrase: str | None, key_id: str | None = None
 ) -> Signer:

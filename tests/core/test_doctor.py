@@ -483,3 +483,47 @@ def test_a_forged_purge_stub_is_caught(root) -> None:
     states = report.result("memories.states")
     assert states.status == "FAIL" and "no purge of this path" in states.detail
     assert report.state == "FROZEN_HUMAN"
+
+
+def test_a_lost_vkey_is_written_again_from_the_private_key(root) -> None:
+    """Deleting keys/*.vkey froze the store for good: every checkpoint failed as unsigned,
+    a repair set the good notes aside, and the next checkpoint froze it again. The private
+    key is still there: the repair writes its public half again, no reason needed."""
+    [vkey] = sorted((root / "keys").glob("*.vkey"))
+    original = vkey.read_bytes()
+    vkey.unlink()
+    with Store.open(root, allow_temp=True) as s:
+        assert s.problem and "no signature by a trusted key" in s.problem
+        report = s.doctor()
+        sig = report.result("merkle.checkpoint_signature")
+        assert sig.status == "FAIL" and sig.recoverable and vkey.name in sig.detail
+        assert report.state == "FROZEN_RECOVERABLE"
+        fixed = s.doctor(repair=True)
+        assert fixed.state == "READY", fixed.failing()
+        assert any("again from the private key" in r for r in fixed.repaired)
+        assert vkey.read_bytes() == original
+        assert not (root / "local/rejected-checkpoints").exists()  # no note set aside
+        assert all(r.op != "repair" for r, _p in s.rows())  # nothing a person accepted
+        s.put("memories/facts/after.md", "after\n", actor=ACTOR)
+        s.checkpoint()
+    with Store.open(root, allow_temp=True) as s:
+        assert s.problem is None and s.doctor().state == "READY"
+
+
+def test_a_lost_vkey_beside_another_key_still_needs_a_person(root) -> None:
+    """The key in keys/ did not sign these notes (replaced): restoring its vkey would prove
+    nothing about them, so it stays a person's call."""
+    from core.verify import keys
+
+    for p in (root / "keys").glob("*"):
+        if p.is_file():
+            p.unlink()
+    name = f"brain/{Store.open(root, allow_temp=True, read_only=True).manifest.store_id}"
+    keys.generate(root / "keys", name, passphrase=None, clock_ns=1)
+    for p in (root / "keys").glob("*.vkey"):
+        p.unlink()
+    with Store.open(root, allow_temp=True) as s:
+        report = s.doctor()
+        sig = report.result("merkle.checkpoint_signature")
+        assert sig.status == "FAIL" and not sig.recoverable
+        assert report.state == "FROZEN_HUMAN"
