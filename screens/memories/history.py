@@ -2,6 +2,8 @@
 
 `space` marks a version, `d` diffs the marked one (or the previous version) against the row
 under the cursor. Bodies come from `store.version(path, seq)`; reading them is not an access.
+The history is read again whenever the index head moves: new rows appear, and the versions a
+purge destroyed leave the screen (a diff showing one is cleared).
 """
 
 from __future__ import annotations
@@ -80,6 +82,7 @@ class HistoryScreen(Screen):
         self.bodies: dict[int, str] = {}
         self.metas: dict[int, dict[str, str]] = {}
         self.marked: int | None = None
+        self.shown: tuple[int, int] | None = None  # the versions the diff shows
 
     def compose(self) -> ComposeResult:
         yield StoreHeader()
@@ -95,6 +98,11 @@ class HistoryScreen(Screen):
         table.add_columns(" ", "seq", "when (UTC)", "op", "actor", "detail")
         table.focus()
         self._load()
+        self.watch(self.app, "index_head", self._head_moved, init=False)
+
+    def _head_moved(self, _head: object = None) -> None:
+        if self.is_attached:
+            self._load()
 
     @work(thread=True, exclusive=True, group="history", exit_on_error=False)
     @guarded("loading the history")
@@ -123,10 +131,16 @@ class HistoryScreen(Screen):
         self.post_message(self.Loaded(rows, bodies, metas))
 
     def on_history_screen_loaded(self, message: Loaded) -> None:
+        first = not self.rows
         self.rows, self.bodies, self.metas = message.rows, message.bodies, message.metas
+        if self.marked is not None and self.marked not in self.bodies:
+            self.marked = None
+        if self.shown is not None and not set(self.shown) <= self.bodies.keys():
+            self.shown = None
+            self.query_one(DiffView).message("the versions shown are gone (purged)")
         self._fill()
         table = self.query_one(DataTable)
-        if self.rows:
+        if self.rows and first:
             table.move_cursor(row=len(self.rows) - 1)
         n, versions = len(self.rows), len(self.bodies)
         title = Content.assemble(
@@ -190,6 +204,7 @@ class HistoryScreen(Screen):
             )
             return
         old, new = sorted((base, row.seq))
+        self.shown = (old, new)
         self.query_one(DiffView).show(
             self.bodies[old],
             self.bodies[new],

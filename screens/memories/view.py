@@ -1,5 +1,7 @@
 """A memory opened full-screen (`enter` in the browser). Opening it was journaled as an access
-by the browser before this screen was pushed; this screen only shows what it was handed.
+by the browser before this screen was pushed; this screen shows what it was handed, and reads
+the memory again (not an access) whenever the index head moves: a new version replaces it, and
+a purge, a move or a delete by any process takes its text off the screen.
 
 Also how a body is shown here and in the browser's preview (`body_view`): Markdown when it
 is short, else its first SHOWN_MAX bytes as plain text under a note saying so."""
@@ -9,16 +11,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rich.text import Text
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.content import Content
+from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Markdown, Static
 
-from core.models import TOMBSTONE_STUB, Memory
+from core.errors import NotFound
+from core.models import TOMBSTONE_STUB, Memory, Sidecar
+from screens.memories.common import store_of
 from widgets.header import StoreHeader
 from widgets.key_footer import KeyFooter
+from widgets.status import guarded
 
 
 def sync_text(sync_class: str, state: str) -> str:
@@ -108,24 +115,69 @@ class MemoryViewScreen(Screen):
         Binding("k,up", "scroll(-1)", "Up", show=False, id="memory.up"),
     ]
 
+    @dataclass(eq=False)
+    class Reread(Message):
+        path: str
+        memory: Memory | None  # None: no memory at the path any more
+        why: str = ""  # NotFound's message: purged, moved, deleted
+
     def __init__(self, memory: Memory, accesses: int | None = None) -> None:
         super().__init__()
         self.memory = memory
         self.accesses = accesses
+        self.gone = ""  # why the memory is no longer shown (purged, moved, deleted)
 
     def compose(self) -> ComposeResult:
         yield StoreHeader()
         yield Static(meta_text(self.memory, self.accesses), id="view-meta")
-        body = body_view(self.memory, VIEW_MARKDOWN_MAX)
         with VerticalScroll(id="view-body"):
-            if body.markdown is not None:
-                yield Markdown(body.markdown, id="view-markdown")
-            else:
-                yield Static(body.text or "", id="view-text")
+            yield from self._body()
         yield KeyFooter()
+
+    def _body(self) -> ComposeResult:
+        if self.gone:
+            yield Static(Content.styled(self.gone, "italic $warning"), id="view-gone")
+            return
+        body = body_view(self.memory, VIEW_MARKDOWN_MAX)
+        if body.markdown is not None:
+            yield Markdown(body.markdown, id="view-markdown")
+        else:
+            yield Static(body.text or "", id="view-text")
 
     def on_mount(self) -> None:
         self.query_one("#view-body").focus()
+        self.watch(self.app, "index_head", self._head_moved, init=False)
+
+    def _head_moved(self, _head: object = None) -> None:
+        if self.is_attached and not self.gone:
+            self._reread(self.memory.path)
+
+    @work(thread=True, exclusive=True, group="memory-view", exit_on_error=False)
+    @guarded("reading the memory again")
+    def _reread(self, path: str) -> None:
+        try:
+            self.post_message(self.Reread(path, store_of(self).view(path)))
+        except NotFound as e:
+            self.post_message(self.Reread(path, None, str(e)))
+
+    @on(Reread)
+    async def _reread_done(self, message: Reread) -> None:
+        if message.path != self.memory.path or self.gone:
+            return
+        mem = message.memory
+        if mem is not None and mem.sidecar.seq == self.memory.sidecar.seq:
+            return
+        if mem is None:
+            # Whatever took it (a purge above all), its text leaves the screen now.
+            self.gone = f"{message.why}. Nothing of it is shown any more; `escape` goes back."
+            self.memory = Memory(self.memory.path, b"", Sidecar(kind=self.memory.sidecar.kind))
+            self.query_one("#view-meta", Static).update(Text(self.memory.path, style="bold"))
+        else:
+            self.memory = mem
+            self.query_one("#view-meta", Static).update(meta_text(mem, self.accesses))
+        box = self.query_one("#view-body", VerticalScroll)
+        await box.remove_children()
+        await box.mount_all(list(self._body()))
 
     def action_back(self) -> None:
         self.dismiss()

@@ -165,3 +165,51 @@ async def test_search_results_are_searched_again_with_the_cursor_kept(store):
         assert screen.query_text == "retry"
         assert screen.list.current().path == keep and screen.list.cursor == 1
         assert screen.query_one(PreviewPane).path == keep
+
+
+async def test_the_full_view_and_history_follow_a_new_version_and_a_purge(store):
+    """`enter` opens a memory, `h` its history: a put elsewhere shows there, and a purge
+    elsewhere takes the text off both screens (it was displayed from what they held)."""
+    from screens.memories.history import HistoryScreen
+    from screens.memories.view import MemoryViewScreen
+    from widgets.diff_view import DiffView
+
+    app = make_app(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_pane(pilot)
+        path = await put_cursor_on(pilot, screen, first_active(screen))
+        await pilot.press("enter")
+        await settle(pilot)
+        view = app.screen
+        assert isinstance(view, MemoryViewScreen)
+
+        def shown() -> str:
+            parts = [str(view.query_one("#view-meta", Static).render())]
+            parts += [m.source for m in view.query(Markdown).results(Markdown)]
+            parts += [str(s.render()) for s in view.query("#view-body Static").results(Static)]
+            return "\n".join(parts)
+
+        store.put(path, "A second version, written in a terminal.\n", actor=ACTOR)
+        store.wait_index()
+        app.index_head = store.indexed_seq()
+        assert await wait_until(pilot, lambda: "A second version" in shown())
+
+        await pilot.press("h")
+        await settle(pilot)
+        hist = app.screen
+        assert isinstance(hist, HistoryScreen)
+        await pilot.press("d")  # the new version against the one before
+        await settle(pilot)
+        diff = hist.query_one(DiffView).query_one("#diff-text", Static)
+        assert "A second version" in str(diff.render())
+
+        store.delete(path, actor=ACTOR, mode="purge", reason="user-request")
+        store.wait_index()
+        app.index_head = store.indexed_seq()
+        assert await wait_until(pilot, lambda: "A second version" not in str(diff.render()))
+        assert "purged" in str(diff.render()) and not hist.bodies
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen is view
+        assert await wait_until(pilot, lambda: "A second version" not in shown())
+        assert "purged" in shown() and view.memory.body == b""
