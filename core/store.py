@@ -405,10 +405,18 @@ class Store:
         why = getattr(e, "strerror", None) or str(e)
         self.media_read_only = _on_read_only_media(self.root)
         fix = "remount it writable" if self.media_read_only else "free disk space"
-        self.cannot_write = (
-            f"the store cannot be written ({why}); reads show it as last indexed."
-            f" {fix.capitalize()}, then retry"
-        )
+        index = self.layout.index_dir
+        if os.path.lexists(index) and not index.is_dir():
+            self.cannot_write = (
+                f"the store cannot be written: {index} is a file, not the index folder."
+                " Move that file out of the store (the index is derived: it is rebuilt from"
+                " the log on the next open), then retry"
+            )
+        else:
+            self.cannot_write = (
+                f"the store cannot be written ({why}); reads show it as last indexed."
+                f" {fix.capitalize()}, then retry"
+            )
         self.notes.append(self.cannot_write)
         self.read_only = True
         self.session.close()
@@ -863,6 +871,8 @@ class Store:
 
     def reindex(self) -> int:
         """Drop and rebuild the index from the files and the log. Returns memories indexed."""
+        if self.cannot_write and self.read_only:
+            raise ReadOnly(f"cannot reindex: {self.cannot_write}")
         if self.read_only:
             raise ReadOnly(f"{self.root} was opened read-only")
         return self.follower.reindex(self.tip.seq)

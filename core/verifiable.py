@@ -87,6 +87,14 @@ class Checkpointer:
                 "active": keep.verifier.vkey(),
                 "retired": [o.verifier.vkey() for o in current[:-1]],
             }
+        elif len(current) > 1:
+            # A second start would add a third signer to every checkpoint and a rotation row
+            # vouched for by a key that is itself still in its overlap: one rotation at a time.
+            raise BrainError(
+                f"a key rotation is already in progress: {len(current)} keys sign, the new one"
+                f" is {current[-1].verifier.vkey()}; finish it with `brain rotate-key --finish`"
+                " before starting another"
+            )
         else:
             new = keys.generate(
                 self.layout.keys,

@@ -29,6 +29,7 @@ def run(args: argparse.Namespace) -> int:
     from core.capture.once import capture_once
 
     with common.open_store(args) as store:
+        common.refuse_read_only_media(store)
         res = capture_once(
             store,
             args.what,

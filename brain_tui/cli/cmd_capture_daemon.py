@@ -47,6 +47,11 @@ def run(args: argparse.Namespace) -> int:
         program="brain capture-daemon",
         service=True,
     )
+    try:
+        common.refuse_read_only_media(store)
+    except BaseException:
+        store.close()
+        raise
     store.open_door()
     syncs: list = []
 

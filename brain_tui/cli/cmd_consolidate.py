@@ -22,7 +22,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         type=int,
         default=1,
         metavar="N",
-        help="seal only when current.binlog holds at least N rows (default 1)",
+        help="seal only when current.binlog holds at least N rows besides checkpoints (default 1)",
     )
     return p
 
@@ -32,8 +32,13 @@ def run(args: argparse.Namespace) -> int:
         res = store.consolidate(min_rows=args.min_rows)
     if args.json:
         common.print_json(res)
+    elif res.sealed is None and res.rows == 0:
+        common.out(
+            "nothing sealed: nothing new to seal (current.binlog holds no rows besides"
+            f" checkpoints), checkpoint {res.checkpoint or 'none'}"
+        )
     elif res.sealed is None:
-        common.out(f"nothing sealed: current.binlog holds {res.rows} rows (< {args.min_rows})")
+        common.out(f"nothing sealed: current.binlog holds {res.rows} new rows (< {args.min_rows})")
     else:
         common.out(
             f"sealed rows {res.first_seq}..{res.last_seq} into audit/{res.sealed}"

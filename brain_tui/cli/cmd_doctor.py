@@ -11,6 +11,7 @@ import argparse
 import sys
 
 from brain_tui.cli import common
+from core.errors import ReadOnly
 
 EXIT = {"READY": 0, "FROZEN_RECOVERABLE": 3, "FROZEN_HUMAN": 4}
 
@@ -45,6 +46,10 @@ def run(args: argparse.Namespace) -> int:
         raise common.UsageError("--reason must say why (it is written to the audit log)")
     progress = _progress if sys.stderr.isatty() and not args.json else None
     with common.open_store(args, signing=args.repair) as store:
+        if args.repair and store.read_only and store.cannot_write:
+            # Opened read-only because it cannot be written here: no repair can run, and the
+            # reason says what will let it (the engine's own refusal only says "read-only").
+            raise ReadOnly(f"cannot repair: {store.cannot_write}")
         try:
             report = store.doctor(
                 repair=args.repair,
@@ -60,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         common.print_json(report)
     else:
-        _print(report)
+        _print(report, repairable=not (store.read_only and store.cannot_write))
     return EXIT.get(report.state, 1)
 
 
@@ -69,7 +74,7 @@ def _progress(done: int, total: int, label: str) -> None:
     sys.stderr.flush()
 
 
-def _print(report) -> None:
+def _print(report, *, repairable: bool = True) -> None:
     c = common.one_line
     rows = [
         (r.status, r.id, r.level, f"{r.elapsed_ms:.1f} ms", c(r.detail), c(r.path))
@@ -90,7 +95,7 @@ def _print(report) -> None:
         common.out(f"repaired: {c(fix)}")
     for note in report.notes:
         common.out(f"note: {c(note)}")
-    if report.state == "FROZEN_RECOVERABLE" and not report.repaired:
+    if report.state == "FROZEN_RECOVERABLE" and not report.repaired and repairable:
         common.out("run `brain doctor --repair` to rebuild the derived state")
     elif report.state == "FROZEN_HUMAN":
         common.out('see the FAIL rows; `brain doctor --repair --reason "…"` accepts what can be')

@@ -21,6 +21,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
+    common.refuse_word("project", args.action, args.name, "NAME", ("use",))
     if args.action == "use" and not args.name:
         raise common.UsageError("brain project use NAME: the project name is missing")
     with common.open_store(args) as store:

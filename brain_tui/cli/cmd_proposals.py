@@ -33,6 +33,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
+    common.refuse_word("proposals", args.verb, args.path, "PATH", VERBS[1:])
     if args.verb == "list":
         return _list(args)
     if not args.path:

@@ -14,7 +14,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         "rotate the signing key (old and new sign during the overlap)",
         description="Start a key rotation: a new key is generated and checkpoints are signed"
         " by both the old and the new key, logged as a key.rotated row. Run again with"
-        " --finish to retire the old key (its .vkey stays so old checkpoints still verify).",
+        " --finish to retire the old key (its .vkey stays so old checkpoints still verify)."
+        " One rotation at a time: a second start before --finish is refused.",
     )
     p.add_argument("--finish", action="store_true", help="retire the old key(s)")
     return p

@@ -45,6 +45,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
+    common.refuse_word("sync", args.verb, args.url, "URL|PATH", ("join", "resolve"))
     if args.verb == "resolve":
         return _resolve(args)
     if args.verb != "join" and (args.url or args.token_file or args.mode or args.ca_file):

@@ -22,6 +22,7 @@ def run(args: argparse.Namespace) -> int:
     from core.capture import config
 
     with common.open_store(args, read_only=True) as store:
+        common.refuse_read_only_media(store)
         w = config.unwatch(store.layout, args.path)
     if args.json:
         common.print_json({"removed": w})

@@ -46,6 +46,7 @@ def run(args: argparse.Namespace) -> int:
     from core.capture import config
 
     with common.open_store(args, read_only=True) as store:
+        common.refuse_read_only_media(store)
         w, added = config.watch(
             store.layout,
             args.path,

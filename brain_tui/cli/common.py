@@ -139,6 +139,19 @@ def actor_of(args: argparse.Namespace) -> str:
     return given or os.environ.get(ACTOR_ENV) or default_actor()
 
 
+def refuse_word(
+    command: str, verb: str, word: str | None, metavar: str, takes: tuple[str, ...]
+) -> None:
+    """`brain COMMAND [VERB] [WORD]`: argparse fills the optional WORD after any verb, so a
+    verb that takes none (`brain project show NAME`) would ignore it. Refuse it, naming it."""
+    if word is not None and verb not in takes:
+        which = ", ".join(f"`{t}`" for t in takes)
+        raise UsageError(
+            f"unrecognized arguments: {one_line(word)} (`brain {command} {verb}` takes no"
+            f" {metavar}; only {which} {'takes' if len(takes) == 1 else 'take'} one)"
+        )
+
+
 def confirm_typed(prompt: str, accepted: tuple[str, ...], refusal: str, cancelled: str) -> None:
     """PROTOCOL, threat model: an action reserved for people needs an interactive terminal and
     a typed confirmation (one of `accepted`); otherwise BrainError(refusal or cancelled)."""
@@ -213,6 +226,17 @@ def open_store(
         store = Store.open(args.store, allow_temp=args.allow_temp_store, passphrase=passphrase)
     store.exit_without_checkpoint = True  # the CLI exits right after (main.entry)
     return store
+
+
+def refuse_read_only_media(store: Store) -> None:
+    """Capturing writes memories and local/capture/ (watched folders, the loop's lock and
+    state): on read-only media it would end in a raw OSError, so say why up front."""
+    if store.media_read_only:
+        raise BrainError(
+            f"the store at {clean(str(store.root))} is on read-only media: nothing can be"
+            " captured there, and its watched folders cannot change; remount it writable (or"
+            " use a store on writable media), then retry"
+        )
 
 
 def door_put(

@@ -71,15 +71,28 @@ def load(layout: Layout) -> WatchConfig:
 
 def _save(layout: Layout, cfg: WatchConfig) -> None:
     data = msgspec.json.encode(cfg, order="sorted")
-    fsio.write_file(config_path(layout), data, durable=True)
+    try:
+        fsio.write_file(config_path(layout), data, durable=True)
+    except OSError as e:
+        raise _cannot_write(layout, e) from None
+
+
+def _cannot_write(layout: Layout, e: OSError) -> BrainError:
+    return BrainError(
+        f"cannot write the watched-folder list in {folder(layout)} ({e.strerror or e});"
+        " nothing was changed"
+    )
 
 
 @contextmanager
 def locked(layout: Layout) -> Iterator[None]:
     """Exclusive, short: a read-modify-write of the config or the key's creation."""
     d = folder(layout)
-    fsio.mkdirs(d)
-    fd = os.open(d / "config.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    try:
+        fsio.mkdirs(d)
+        fd = os.open(d / "config.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    except OSError as e:
+        raise _cannot_write(layout, e) from None
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         yield

@@ -37,7 +37,9 @@ _CRASH_AT = os.environ.get("BRAIN_TEST_CRASH_CONSOLIDATE", "")
 @dataclass
 class ConsolidateResult:
     sealed: str | None  # the new segment's name under audit/, None when nothing was sealed
-    rows: int  # rows sealed (or rows in current.binlog when below --min-rows)
+    # Rows sealed; when nothing was sealed, the rows in current.binlog other than checkpoints
+    # (fewer than --min-rows).
+    rows: int
     first_seq: int = 0
     last_seq: int = 0
     bytes_in: int = 0
@@ -67,8 +69,11 @@ def _consolidate_locked(store: Store, w: Writer, min_rows: int) -> ConsolidateRe
             " run `brain doctor` before consolidating"
         )
     n = len(scan.rows)
-    if n < min_rows:
-        return ConsolidateResult(None, n, checkpoint=_newest(store))
+    # A consolidation leaves its own checkpoint row behind in the new current.binlog: sealing
+    # only checkpoint rows would make each repeated run a one-row segment and one more row.
+    new = sum(1 for row, _payload, _off in scan.rows if row.op != "checkpoint")
+    if new < min_rows:
+        return ConsolidateResult(None, new, checkpoint=_newest(store))
     first, last = scan.rows[0][0].seq, scan.tip
     blob = zstandard.ZstdCompressor(level=ZSTD_LEVEL).compress(data)
     if zstandard.ZstdDecompressor().decompress(blob) != data:

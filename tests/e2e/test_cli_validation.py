@@ -4,9 +4,12 @@
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
-from tests.e2e.test_cli import brain, ok, one_line_error
+from tests.e2e.test_cli import _env, brain, ok, one_line_error
 
 P = "memories/facts/a.md"
 
@@ -121,3 +124,130 @@ def test_the_default_actor_is_the_login_user_at_this_host(monkeypatch) -> None:
     assert common.default_actor() == f"human:ana-maria@{host}"
     monkeypatch.setenv("LOGNAME", "bo")  # LOGNAME first, as getpass.getuser()
     assert common.default_actor() == f"human:bo@{host}"
+
+
+# -- extra words, read-only media, repeated operations, an index that is a file -------------
+
+
+def test_extra_words_are_a_usage_error_naming_them(tmp_path: Path) -> None:
+    s = _store(tmp_path)
+    for cmd in ("state", "doctor", "checkpoint", "consolidate", "rotate-key", "reindex"):
+        p = brain("--store", s, cmd, "zzextra")
+        assert p.returncode == 2 and b"unrecognized arguments: zzextra" in p.stderr, (cmd, p)
+    ok("--store", s, "project", "use", "atlas")
+    # A verb that takes no word ignored one: `project clear x` cleared the project.
+    for line in (
+        ["project", "clear", "zzextra"],
+        ["project", "show", "zzextra"],
+        ["proposals", "list", "zzextra"],
+        ["sync", "status", "zzextra"],
+        ["sync", "leave", "zzextra"],
+    ):
+        msg = one_line_error(brain("--store", s, *line), 2)
+        assert "unrecognized arguments: zzextra" in msg and f"`brain {line[0]} {line[1]}`" in msg
+    assert ok("--store", s, "project").stdout == b"active project: atlas\n"
+    assert len(ok("--store", s, "tail").stdout.splitlines()) == 1
+
+
+# `brain` with the store's file system reporting itself read-only (statvfs's ST_RDONLY, as a
+# read-only mount does; tests/tui/test_read_only_media.py): its files stay writable, so only
+# the CLI's own check keeps a capture from starting.
+_READ_ONLY_MEDIA = """
+import os, sys
+from pathlib import Path
+root, real = Path(sys.argv.pop(1)).resolve(), os.statvfs
+def statvfs(path):
+    st = real(path)
+    if Path(os.fsdecode(path)).resolve().is_relative_to(root):
+        fields = list(st)
+        fields[8] |= os.ST_RDONLY
+        return os.statvfs_result(fields)
+    return st
+os.statvfs = statvfs
+from brain_tui.cli.main import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def _on_read_only_media(store: str, *args: str) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(
+        [sys.executable, "-c", _READ_ONLY_MEDIA, store, "--store", store, *args],
+        input=b"",
+        capture_output=True,
+        env=_env(BRAIN_DOOR="0"),
+        timeout=60,
+    )
+
+
+def test_capture_on_read_only_media_says_so(tmp_path: Path) -> None:
+    s = _store(tmp_path)
+    watched, other = tmp_path / "notes", tmp_path / "more"
+    for d in (watched, other):
+        d.mkdir()
+        (d / "a.txt").write_text("a note\n")
+    ok("--store", s, "watch", str(watched))
+    config = Path(s, "local", "capture", "watched.json")
+    before = config.read_bytes()
+    for line in (
+        ["watch", str(other)],
+        ["unwatch", str(watched)],
+        ["capture", "a text"],
+        ["capture", str(watched / "a.txt")],
+        ["capture-daemon"],
+    ):
+        msg = one_line_error(_on_read_only_media(s, *line))
+        assert "is on read-only media: nothing can be captured there" in msg, (line, msg)
+        assert "OSError" not in msg
+    assert config.read_bytes() == before
+    assert len(ok("--store", s, "tail").stdout.splitlines()) == 1
+    assert b"READY" in _on_read_only_media(s, "state").stdout
+
+
+def test_rotate_key_twice_refuses_the_second_start(tmp_path: Path) -> None:
+    s = _store(tmp_path)
+    new = json.loads(ok("--store", s, "--json", "rotate-key").stdout)["new"]
+    msg = one_line_error(brain("--store", s, "rotate-key"))
+    assert "already in progress" in msg and new in msg and "rotate-key --finish" in msg
+    assert ok("--store", s, "doctor").returncode == 0  # READY
+    fin = json.loads(ok("--store", s, "--json", "rotate-key", "--finish").stdout)
+    assert fin["active"] == new and len(fin["retired"]) == 1
+    assert "no rotation in progress" in one_line_error(
+        brain("--store", s, "rotate-key", "--finish")
+    )
+    ok("--store", s, "rotate-key")  # the next rotation starts
+    ok("--store", s, "doctor")
+
+
+def test_consolidate_twice_seals_nothing_the_second_time(tmp_path: Path) -> None:
+    s = _store(tmp_path)
+    assert b"sealed rows 1..1" in ok("--store", s, "consolidate").stdout
+    head = json.loads(ok("--store", s, "--json", "state").stdout)["head_seq"]
+    for _ in range(2):
+        out = ok("--store", s, "consolidate").stdout.decode()
+        assert out.startswith("nothing sealed: nothing new to seal"), out
+    assert len(list(Path(s, "audit").glob("*.binlog.zst"))) == 1
+    assert json.loads(ok("--store", s, "--json", "state").stdout)["head_seq"] == head
+    ok("--store", s, "doctor")  # READY
+    ok("--store", s, "put", "memories/facts/b.md", "-", input=b"b\n")
+    assert b"sealed rows 2..3" in ok("--store", s, "consolidate").stdout
+
+
+def test_an_index_that_is_a_file_says_what_to_move(tmp_path: Path) -> None:
+    s = _store(tmp_path)
+    index = Path(s, "index")
+    shutil.rmtree(index)
+    index.write_bytes(b"")
+    for line in (
+        ["put", "memories/facts/b.md", "-"],
+        ["reindex"],
+        ["doctor", "--repair"],
+    ):
+        msg = one_line_error(brain("--store", s, *line, input=b"b\n"))
+        assert f"{index} is a file, not the index folder" in msg and "Move" in msg, msg
+        assert "disk space" not in msg
+    p = brain("--store", s, "doctor")
+    assert p.returncode == 3 and b"is a file, not the index folder" in p.stdout
+    assert b"run `brain doctor --repair`" not in p.stdout and b"disk space" not in p.stdout
+    index.rename(tmp_path / "index-moved")
+    ok("--store", s, "doctor")  # READY: the index is rebuilt on open
+    assert ok("--store", s, "view", P).stdout == b"the ledger\n"
