@@ -105,12 +105,39 @@ def journal(ctx) -> Finding:
 
     if is_locked(ctx.layout.lock):  # a writer took the lock since: it replays what it finds
         return ok(f"a writer took the lock while the journal was read ({len(recs)} record(s))")
+    if recs:
+        stale, why = _fit(ctx, recs)
+        if why:
+            return fail(why, ["audit/journal.wal"], recoverable=False)
+        if stale:
+            return warn(
+                f"the journal holds {len(recs)} record(s) the log already holds byte for byte"
+                " (a stale copy); `--repair` (or the next write) empties it without replaying",
+                ["audit/journal.wal"],
+            )
     torn = f", then {torn_bytes:,} torn bytes" if torn_bytes else ""
     return warn(
         f"the journal holds {len(recs)} record(s){torn} that a crashed writer left;"
         " `--repair` (or the next write) replays them",
         ["audit/journal.wal"],
     )
+
+
+def _fit(ctx, recs) -> tuple[bool, str | None]:
+    """Whether the journal is this log's, as the next writer judges before replaying it
+    (core.write.journal.check_fit): (stale, why it does not belong)."""
+    from core.log.binlog import Binlog
+    from core.log.tip import Tip, scan_from
+    from core.write.journal import check_fit
+
+    binlog = Binlog(ctx.layout.audit)
+    scan = scan_from(binlog, Tip(), stop_seq=recs[0].first_seq)
+    if (scan.bad or scan.broken) and scan.tip.seq < recs[0].first_seq - 1:
+        return False, None  # damage in the synced region: the frame and chain checks name it
+    try:
+        return check_fit(recs, binlog, scan.tip), None
+    except CorruptLog as e:
+        return False, str(e)
 
 
 INVARIANTS = [

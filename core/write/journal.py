@@ -23,13 +23,18 @@ import struct
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 
 from core import fsio
 from core.errors import CorruptLog
 from core.log import canonical, frames
+from core.log.tip import Tip, decode_row, verify_row
+
+if TYPE_CHECKING:
+    from core.log.binlog import Binlog
+    from core.models import Row
 
 BINARY_MAGIC = b"BJR1"
 _U32 = struct.Struct(">I")
@@ -218,6 +223,102 @@ def _decode_json(frame: frames.Frame) -> Record:
     return rec
 
 
+# What to do about a journal that is not this log's: replaying it is never right, and only a
+# person knows where it came from (and whose writes it may hold).
+STRAY_ADVICE = (
+    "Nothing was replayed from it. It may be a copy from a backup or from another copy of this"
+    " store (a restore, a sync tool): move audit/journal.wal out of the store (keep it until you"
+    " know whose writes it holds), then run"
+    ' `brain doctor --repair --reason "moved a stray journal.wal out"`'
+)
+
+
+def check_fit(records: list[Record], binlog: Binlog, at: Tip) -> bool:
+    """Whether the journal's records belong to the log beside it; asked before anything is
+    replayed from them. A journal.wal restored from a backup or synced in from another copy of
+    the store must never be replayed: recovery would cut the log back to its first seq and
+    write its bodies over the memories.
+
+    `at` is the verified tip recovery keeps (its scan stops before the journal's first seq, at
+    a damaged frame of the unsynced tail, or at a writer's tip already past the first seq);
+    the log past it is rebuilt from the journal. A crashed holder's journal holds every row the
+    log has from its first seq on (the frames past `at` are its own, whole or torn) and its
+    rows chain onto the log. True: the log already holds every row of the journal, byte for
+    byte, and goes on past it (a stale copy: replaying its files would write old bodies over
+    newer ones). False: it replays. Raises CorruptLog, saying where they part, otherwise."""
+    rows: list[tuple[Row, bytes]] = []
+    prev: Tip | None = None
+    for rec in records:
+        if not rec.frames:  # a writer never commits a record without rows
+            raise _stray(f"its record at seq {rec.first_seq} holds no row")
+        for fr in rec.frames:
+            found, bad = frames.scan(fr)
+            try:
+                if bad is not None or len(found) != 1:
+                    raise ValueError(bad.reason if bad is not None else "not one frame")
+                row = decode_row(found[0].payload)
+            except (ValueError, msgspec.DecodeError) as e:
+                raise _stray(
+                    f"a row of its record at seq {rec.first_seq} does not read ({e})"
+                ) from None
+            why = None
+            if prev is None and row.seq != rec.first_seq:
+                why = f"its record at seq {rec.first_seq} starts with row {row.seq}"
+            elif prev is not None:
+                why = verify_row(row, found[0].payload, prev)
+            if why:
+                raise _stray(f"its own rows do not chain ({why})")
+            rows.append((row, found[0].payload))
+            prev = Tip(row.seq, row.ts_ns, row.chain)
+    first, last = rows[0][0].seq, rows[-1][0].seq
+    if at.seq < first - 1:
+        raise CorruptLog(
+            f"the journal starts at seq {first} but the log ends at seq {at.seq}: either"
+            " audit/journal.wal does not belong to this log, or rows are missing from the synced"
+            f" part of the log. {STRAY_ADVICE}; if it was not copied in, run `brain doctor`"
+        )
+    if at.seq == first - 1:
+        why = verify_row(rows[0][0], rows[0][1], at)
+        if why:
+            raise _stray(f"its first row does not follow the log's row {at.seq} ({why})")
+    elif at.seq <= last:
+        # Both chains are verified: rows with the same chain value at one seq are the same
+        # rows, byte for byte, down to the journal's first seq.
+        if rows[at.seq - first][0].chain != at.chain:
+            raise _stray(f"its row {at.seq} differs from the log's row {at.seq}")
+    else:
+        # The log went on past the journal: never a crashed holder's (every row past the
+        # synced region goes through the journal first). Skipped only if it is the log's own.
+        n = 0
+        for item in binlog.iter_frames(first):
+            if isinstance(item, frames.BadFrame) or item.seq > last:
+                break
+            if item.seq != first + n or item.payload != rows[n][1]:
+                raise _stray(f"its row {first + n} differs from the log's row {first + n}")
+            n += 1
+        if n != len(rows):
+            raise _stray(f"the log's rows {first}..{last} do not read")
+        return True
+    # The unsynced tail past `at`, which recovery cuts and rebuilds from the journal: every
+    # whole frame there must be the journal's own, or cutting it would drop a row of the log.
+    expect = at.seq + 1
+    for item in frames.iter_frames(binlog.current_bytes(at.offset)):
+        if isinstance(item, frames.BadFrame):
+            break  # torn or never written: rebuilt from the journal
+        if item.seq > last and item.seq == expect:
+            return True
+        if item.seq != expect:
+            raise _stray(f"the log's frame after seq {expect - 1} is seq {item.seq}")
+        if item.payload != rows[item.seq - first][1]:
+            raise _stray(f"its row {expect} differs from the log's row {expect}")
+        expect += 1
+    return False
+
+
+def _stray(why: str) -> CorruptLog:
+    return CorruptLog(f"audit/journal.wal does not belong to this log: {why}. {STRAY_ADVICE}")
+
+
 # Blocks reserved past the end (the file's size is unchanged): an append that needs a new block
 # makes fdatasync also write allocation metadata, which more than doubled its cost on ext4 here.
 PREALLOCATE = 8 << 20
@@ -331,6 +432,16 @@ class Journal:
     def reload(self) -> None:
         """Another holder of the lock may have left records (it died after a commit point)."""
         self.size = self.end = os.fstat(self._fd).st_size
+
+    def replaced(self) -> bool:
+        """Is another file at the path now (a restore or a sync tool renamed one over it)? A
+        writer keeping this one would commit to a file that no recovery reads."""
+        try:
+            st = os.stat(self.path)
+        except FileNotFoundError:
+            return True
+        own = os.fstat(self._fd)
+        return (st.st_dev, st.st_ino) != (own.st_dev, own.st_ino)
 
     def cut(self, size: int, *, durable: bool = False) -> None:
         # The flush's cut is not synced (PROTOCOL): replay is idempotent and skips records the

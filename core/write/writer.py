@@ -25,7 +25,7 @@ from core.layout import Layout
 from core.log import frames
 from core.log.binlog import Binlog
 from core.log.head import read_head, write_head
-from core.log.tip import Tip, decode_row, scan_from
+from core.log.tip import Scan, Tip, decode_row, require_clean, scan_from
 from core.models import Row
 from core.verify.mmr import HEADER_BYTES as _NODES_HEADER
 from core.verify.mmr import MMR, leaf_hash
@@ -33,7 +33,7 @@ from core.write import purge_list
 from core.write.apply_files import Staged, Stager, apply_files, drop_staged
 from core.write.file_view import StateView
 from core.write.intents import Delete, Intent, Move, Put
-from core.write.journal import Helper, Journal, Record
+from core.write.journal import Helper, Journal, Record, check_fit
 from core.write.lock import WriterLock
 from core.write.planner import Plan, Planner, Result, proposal_gate
 from core.write.seal import finish_seal
@@ -461,6 +461,10 @@ class Writer:
         refuse to write on a store that some process found frozen (PROTOCOL, Writers)."""
         self._drop_fds()
         self._refuse_if_frozen(verdict.read(self.layout))
+        if self.journal is not None and self.journal.replaced():
+            # Recovery reads the file at the path: that is the one to commit to (and check).
+            self.journal.close()
+            self.journal = None
         if self.journal is None:
             self.journal = Journal(self.layout.journal)
         else:
@@ -788,14 +792,26 @@ class Writer:
         scan = scan_from(self.binlog, self.tip, stop_seq=first_j)
         synced_ok = first_j is None or scan.tip.seq >= first_j - 1
         if (scan.bad or scan.broken) and (first_j is None or not synced_ok):
-            from core.log.tip import require_clean
-
             require_clean(scan, str(self.layout.root))
-        if first_j is not None and not synced_ok:
-            raise CorruptLog(
-                f"{self.layout.root}: the journal starts at seq {first_j} but the log ends at"
-                f" seq {scan.tip.seq}; rows are missing from the synced part. Run `brain doctor`."
-            )
+        if records:
+            # Before anything is cut or written: a journal.wal copied in from a backup or from
+            # another copy of the store (a restore, a sync tool) must not be replayed.
+            try:
+                stale = check_fit(records, self.binlog, scan.tip)
+            except CorruptLog as e:
+                raise CorruptLog(f"{self.layout.root}: {e}") from None
+            if stale:
+                rest = scan_from(self.binlog, scan.tip)  # no journal covers the rest: synced
+                if rest.bad or rest.broken:
+                    require_clean(rest, str(self.layout.root))
+                scan = Scan(rest.tip, scan.rows + rest.rows, None, None)
+                notes.append(
+                    f"skipped audit/journal.wal: the log already holds its {len(records)}"
+                    f" record(s) (seqs {first_j}..{records[-1].last_seq}) byte for byte and"
+                    " goes on past them (a stale copy); emptied it without replaying its files"
+                )
+                self.journal.cut(0, durable=True)
+                records, first_j = [], None
         foreign = [r for r, _p, _o in scan.rows]
         if scan.tip.offset < self.binlog.current_size() and first_j is not None:
             notes.append(
@@ -840,22 +856,30 @@ class Writer:
         rows: list[Row] = []
         purges: list[int] = []
         for rec in records:
-            apply_files(self.layout.root, rec, self.dirs, replay=True)
-            payloads = []
+            # Rows first: a record whose rows do not chain onto the log writes no file
+            # (check_fit said they do; this is what replaying relies on).
+            new: list[tuple[bytes, Row, bytes]] = []
+            chain = self.tip.chain
             for fr in rec.frames:
                 (item,) = frames.scan(fr)[0]
                 row = decode_row(item.payload)
                 if row.seq <= self.tip.seq:
                     continue
-                if row.prev_chain != self.tip.chain:
-                    raise CorruptLog(f"journal row {row.seq} does not chain onto the log")
-                payloads.append(item.payload)
+                if row.prev_chain != chain:
+                    raise CorruptLog(
+                        f"{self.layout.root}: audit/journal.wal row {row.seq} does not chain onto"
+                        " the log; nothing was replayed from its record. Run `brain doctor`."
+                    )
+                chain = row.chain
+                new.append((fr, row, item.payload))
+            apply_files(self.layout.root, rec, self.dirs, replay=True)
+            for fr, row, _payload in new:
                 rows.append(row)
                 self.binlog.append(fr)
                 self.tip = Tip(row.seq, row.ts_ns, row.chain, self.tip.offset + len(fr))
                 if row.op == "delete" and row.extra.get("mode") == "purge":
                     purges.append(row.seq)
-            self.mmr.append([leaf_hash(p) for p in payloads])
+            self.mmr.append([leaf_hash(p) for _fr, _row, p in new])
         if purges:
             add_pending_purges(self.layout, purges)
         return rows
