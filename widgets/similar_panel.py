@@ -46,14 +46,19 @@ class SimilarPanel(OptionList):
         self.add_option(Option(Content.styled(text, "dim italic"), disabled=True))
 
     def show_hits(self, path: str, hits: list[Any]) -> None:
-        """hits: SearchHits (path, title, score), nearest first."""
+        """hits: SearchHits (path, title, score), nearest first. The same memory's hits again
+        (ranked again after a write elsewhere) keep the highlight on the hit it was on, or
+        when that one left, on the line where it was: tabbing through them is not reset."""
+        at = self.highlighted if path == self.path else None
+        was = self.get_option_at_index(at).id if at is not None else None
         self.path = path
         self.clear_options()
         if not hits:
             self.show_message(path, "no similar memories")
             return
         self.add_options(Option(_hit_line(h), id=h.path) for h in hits)
-        self.highlighted = 0
+        ids = [h.path for h in hits]
+        self.highlighted = ids.index(was) if was in ids else min(at or 0, len(ids) - 1)
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()

@@ -1,4 +1,10 @@
-"""The built-in memory editor (path, title, body) and the hand-over to `$EDITOR`."""
+"""The built-in memory editor (path, title, body) and the hand-over to `$EDITOR`.
+
+The built-in editor takes bodies of at most `EDIT_MAX` bytes: a TextArea lays out its whole
+text when loaded and wraps the edited line again at every key (measured: a 5 MB body froze the
+UI for five seconds on `e`; a 256 KB line costs half a second a key, a 64 KB one 0.15 s). A
+longer body is `$EDITOR`'s (`E`, `ctrl+e` here) or `brain put`'s, which take any size.
+"""
 
 from __future__ import annotations
 
@@ -18,6 +24,10 @@ from textual.widgets import Button, Input, Static, TextArea
 from core import paths
 from core.errors import BrainError
 from screens.confirm import ConfirmModal
+from screens.memories.view import SHOWN_MAX, size_text
+
+# As much as the TUI ever shows of a body (view.SHOWN_MAX): it loads in ~0.2 s.
+EDIT_MAX = SHOWN_MAX
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +35,17 @@ class Edited:
     path: str
     title: str
     body: str
+
+
+def too_big_to_edit(path: str, size: int) -> str | None:
+    """Why a body of `size` bytes is not for the built-in editor, or None when it is."""
+    if size <= EDIT_MAX:
+        return None
+    return (
+        f"{path} is {size_text(size)}, too long for the built-in editor (at most"
+        f" {size_text(EDIT_MAX)}): edit it in $EDITOR (E), or write it with"
+        f" `brain put {path} FILE`"
+    )
 
 
 def editor_command() -> list[str]:
@@ -67,7 +88,8 @@ class EditorModal(ModalScreen[Edited | None]):
 
     Both keys have priority: the text fields bind ctrl+e themselves (end of line), and the
     editor's keys must work from whichever field has the cursor. `esc` with a typed draft
-    asks before throwing it away.
+    asks before throwing it away. A body longer than EDIT_MAX is not opened here (the browser
+    says to use $EDITOR); one that comes back from $EDITOR that long is held (`_load_body`).
     """
 
     BINDINGS = [
@@ -82,6 +104,9 @@ class EditorModal(ModalScreen[Edited | None]):
         self.title_text = title
         self.body = body
         self.new = new
+        # A body from $EDITOR too long for the TextArea: kept here (what ctrl+s saves and
+        # ctrl+e edits again) while the TextArea only says so.
+        self.held: str | None = None
 
     def compose(self) -> ComposeResult:
         with Vertical(id="editor-dialog", classes="memory-dialog"):
@@ -122,7 +147,7 @@ class EditorModal(ModalScreen[Edited | None]):
         except BrainError as e:
             self._error(str(e))
             return
-        body = self.query_one("#editor-body", TextArea).text
+        body = self._body()
         if not body.strip():
             self._error("the body is empty; write something (or cancel)")
             return
@@ -130,21 +155,40 @@ class EditorModal(ModalScreen[Edited | None]):
         self.dismiss(Edited(path, title, body))
 
     def action_external(self) -> None:
-        area = self.query_one("#editor-body", TextArea)
         try:
-            text = run_editor(self.app, area.text)
+            text = run_editor(self.app, self._body())
         except BrainError as e:
             self._error(str(e))
             return
         if text is not None:
-            area.load_text(text)
+            self._load_body(text)
         self.app.refresh()
+
+    def _body(self) -> str:
+        return self.held if self.held is not None else self.query_one("#editor-body", TextArea).text
+
+    def _load_body(self, text: str) -> None:
+        """Put $EDITOR's text in the TextArea, or when too long hold it (never lost, never
+        loaded into the TextArea, which would freeze the UI): the TextArea says so, read-only."""
+        area = self.query_one("#editor-body", TextArea)
+        size = len(text.encode("utf-8"))
+        if size <= EDIT_MAX:
+            self.held = None
+            area.read_only = False
+            area.load_text(text)
+            return
+        self.held = text
+        area.read_only = True
+        area.load_text(
+            f"The body from $EDITOR is {size_text(size)}, too long to show here (at most"
+            f" {size_text(EDIT_MAX)}).\nctrl+s saves it; ctrl+e opens it in $EDITOR again."
+        )
 
     def _fields(self) -> tuple[str, str, str]:
         return (
             self.query_one("#editor-path", Input).value,
             self.query_one("#editor-title", Input).value,
-            self.query_one("#editor-body", TextArea).text,
+            self._body(),
         )
 
     def draft_changed(self) -> bool:

@@ -19,7 +19,7 @@ from core.models import Memory
 from core.read_types import MemoryRow
 from screens.confirm import ConfirmModal
 from screens.memories.common import actor_of, store_of
-from screens.memories.editor import Edited, EditorModal, run_editor
+from screens.memories.editor import Edited, EditorModal, run_editor, too_big_to_edit
 from screens.memories.history import HistoryScreen
 from screens.memories.modals import MoveModal, PurgeModal, PurgeRequest
 from screens.memories.view import MemoryViewScreen
@@ -95,6 +95,9 @@ class RowActions(Widget):
             return
         if mem.sidecar.state != "active":
             self.notify(f"{mem.path} is {mem.sidecar.state}: nothing to edit", severity="warning")
+            return
+        if message.action == "edit" and (why := too_big_to_edit(mem.path, len(mem.body))):
+            self.notify(why, title="too long to edit here", severity="warning", timeout=10)
             return
         text = mem.body.decode("utf-8", "replace")
         if message.action == "edit":

@@ -12,10 +12,10 @@ any panel; each action hands the selected row to the child that acts on it.
 
 Writes made elsewhere (the CLI, another process, pane 4's resolutions) move the app's
 `index_head`: the pane reads what it shows again (the tree's counts, the tiers, the list in
-place with the cursor on the same path, and the preview), at most every `REFRESH_S` during a
-burst, and on its return when the head moved while another pane was shown. Its own writes
-move the head too; it read everything after them already (`RowActions.Written.head`), so
-those moves read nothing again.
+place with the cursor on the same path, the preview and the similar memories), at most every
+`REFRESH_S` during a burst, and on its return when the head moved while another pane was
+shown. Its own writes move the head too; it read everything after them already
+(`RowActions.Written.head`), so those moves read nothing again.
 """
 
 from __future__ import annotations
@@ -187,11 +187,15 @@ class MemoriesScreen(PaneScreen):
 
     def refresh_pane(self) -> None:
         """Read again what the pane shows: counts, tiers, the list where it stands (search
-        results: the search again), and through the list's announcement the preview."""
+        results: the search again), through the list's announcement the preview, and the
+        similar memories (ranked again here: the cursor's memory may be unchanged, so its
+        announcement asks for nothing, while a memory written or purged elsewhere moves the
+        ranking)."""
         self._seen_head = shell(self).index_head
         self._refreshed_at = time.monotonic()
         self._load_counts()
         self.tiers.load()
+        self.similar.reread()
         if self.query_text:
             self._search(self.query_text, keep_cursor=True)
         elif not self.list.reread():

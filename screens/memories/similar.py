@@ -3,6 +3,11 @@
 The panel (widgets.similar_panel) shows lines; this pane decides what they are: the nearest
 memories from `store.similar` in a worker, or why there are none (the model is loading, the
 extra is not installed, the memory is not active). `enter` on a hit posts `SimilarPanel.Jump`.
+
+The browser calls `reread` when the store changed elsewhere (its throttled refresh): the same
+memory's neighbours are ranked again, so one written since shows up and one purged, deleted or
+tombstoned leaves (the engine ranks active memories only). The hits shown stay until the new
+ones land; a ranking started before the change is dropped when it comes back.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ class SimilarPane(SimilarPanel):
     class Found(Message):
         pane: SimilarPane
         path: str
+        gen: int  # which ranking: an older one (started before the store changed) is dropped
         hits: list[Any] | None
         text: str = ""
 
@@ -42,6 +48,7 @@ class SimilarPane(SimilarPanel):
         super().__init__(id=id)
         self.row: MemoryRow | None = None  # the list's current row
         self.done = False  # the panel holds the answer for self.path (not a message)
+        self._gen = 0  # the newest ranking started
         # The list's cursor, debounced: a cursor held down does not rank every row it passes.
         self.follow_cursor = Debounced(self, DEBOUNCE_S, self.follow)
 
@@ -65,6 +72,7 @@ class SimilarPane(SimilarPanel):
         """Show this row's neighbours (when the panel is shown). force=False keeps what is
         there for the same memory (the model's state changed, not the memory)."""
         self.row = row
+        self._gen += 1  # a ranking on its way no longer applies (a message may take its place)
         if not self.display:
             return
         if row is None:
@@ -86,27 +94,43 @@ class SimilarPane(SimilarPanel):
         self.show_message(
             row.path, "finding similar memories…" if state == "ready" else "loading the model…"
         )
+        self._start(row.path)
+
+    def reread(self) -> None:
+        """Rank the shown memory's neighbours again (the store changed; the memory itself may
+        not have), keeping the hits shown until the new ones land. Nothing when hidden, when
+        the cursor's row is on its way (its own ranking reads the store as it is now), or when
+        the panel says why there are none (semantic search unusable, the memory not active)."""
+        row = self.row
+        if not self.display or row is None or row.path != self.path or row.state != "active":
+            return
+        if shell(self).semantic_state in UNUSABLE:
+            return
+        self._start(row.path)
+
+    def _start(self, path: str) -> None:
         self.done = False
-        self._load(row.path)
+        self._gen += 1
+        self._load(path, self._gen)
 
     @work(thread=True, exclusive=True, group="mem-similar", exit_on_error=False)
-    def _load(self, path: str) -> None:
+    def _load(self, path: str, gen: int) -> None:
         try:
             hits = store_of(self).similar(path, limit=SIMILAR_K)
         except NotFound:
-            self.post_message(self.Found(self, path, None, "not active: no similar memories"))
+            self.post_message(self.Found(self, path, gen, None, "not active: no similar memories"))
         except BrainError as e:  # the extra is missing (an install hint), or the model failed
-            self.post_message(self.Found(self, path, None, describe(e)))
+            self.post_message(self.Found(self, path, gen, None, describe(e)))
         except Exception as e:  # noqa: BLE001 - shown in the panel; the browser stays up
-            self.post_message(self.Found(self, path, None, describe(e)))
+            self.post_message(self.Found(self, path, gen, None, describe(e)))
         else:
-            self.post_message(self.Found(self, path, hits))
+            self.post_message(self.Found(self, path, gen, hits))
 
     @on(Found)
     def _found(self, message: Found) -> None:
         message.stop()
-        if message.path != self.path:
-            return  # the cursor moved on meanwhile
+        if message.path != self.path or message.gen != self._gen:
+            return  # the cursor moved on meanwhile, or the store changed since it was ranked
         self.done = True
         if message.hits is None:
             self.show_message(message.path, message.text)
