@@ -205,8 +205,14 @@ class ProgramLock:
         self._fd: int | None = None
 
     def acquire(self) -> None:
-        fsio.mkdirs(self.path.parent)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        try:
+            fsio.mkdirs(self.path.parent)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        except OSError as e:  # permissions, a file where the folder goes: say which, no trace
+            raise BrainError(
+                f"cannot take the {self.program} lock at {self.path} ({e.strerror or e});"
+                " check that this user may write there"
+            ) from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -517,3 +517,14 @@ def test_refresh_sees_rows_of_another_process_after_own_writes(tmp_path):
     s.put("memories/facts/own2.md", "own again\n", actor="human:a@h")  # fences, chains on
     assert [r.seq for r in s.tail()] == [1, 2, 3]
     s.close()
+
+
+def test_a_program_lock_that_cannot_be_made_says_where_and_why(tmp_path) -> None:
+    """A file where the lock's folder goes (or no permission there): one line naming the lock,
+    never a raw OSError."""
+    from core.write.lock import ProgramLock
+
+    (tmp_path / "capture").write_text("a file, not a folder")
+    lock = ProgramLock(tmp_path / "capture" / "lock", "capture", lambda who: BrainError(who))
+    with pytest.raises(BrainError, match=r"cannot take the capture lock at .*capture/lock"):
+        lock.acquire()
