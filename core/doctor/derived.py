@@ -29,10 +29,22 @@ def _conn(ctx):
     return store.reader.conn
 
 
+def _missing(ctx) -> Finding:
+    folder = ctx.layout.index_dir
+    if folder.exists() and not folder.is_dir():
+        # No repair can build it there: the person moves the file (open rebuilds the index).
+        return fail(
+            "index is a file, not the index folder: move it out of the store; the next open"
+            " rebuilds the index",
+            ["index"],
+        )
+    return fail("the index is missing; `--repair` rebuilds it", [INDEX])
+
+
 def index_coverage(ctx) -> Finding:
     conn = _conn(ctx)
     if conn is None:
-        return fail("the index is missing; `--repair` rebuilds it", [INDEX])
+        return _missing(ctx)
     ff = ctx.files
     # With a live writer, what it wrote after the log was read is not judged this run.
     head = ctx.log.head if ctx.live else 1 << 63
@@ -65,7 +77,7 @@ def index_coverage(ctx) -> Finding:
 def index_head(ctx) -> Finding:
     conn = _conn(ctx)
     if conn is None:
-        return fail("the index is missing; `--repair` rebuilds it", [INDEX])
+        return _missing(ctx)
     head = ctx.log.head
     try:
         last = int(queries.meta(conn, "last_applied") or 0)
@@ -90,7 +102,7 @@ def status_counts(ctx) -> Finding:
     height read them) agree with a recount of the active memories."""
     conn = _conn(ctx)
     if conn is None:
-        return fail("the index is missing; `--repair` rebuilds it", [INDEX])
+        return _missing(ctx)
     try:
         wrong = proposal_rows.count_disagreements(conn)
     except Exception as e:  # noqa: BLE001 - any SQLite error means the index needs rebuilding
