@@ -49,7 +49,8 @@ def compute(store: Store) -> StoreState:
             store.reader.conn, 2**63 - 1, 1, op="checkpoint", descending=True
         )
     except Exception as e:  # noqa: BLE001 - a broken index is reported, not raised
-        store.notes.append(f"index unreadable: {e}")
+        if not (store.cannot_write and store.layout.index_dir.is_file()):
+            store.notes.append(f"index unreadable: {e}")  # else open's note says what to move
     frozen = store.frozen()
     state = frozen[0] if frozen else READY
     holder = None

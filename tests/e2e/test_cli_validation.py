@@ -249,6 +249,9 @@ def test_an_index_that_is_a_file_says_what_to_move(tmp_path: Path) -> None:
     assert p.returncode == 3 and b"is a file, not the index folder" in p.stdout
     assert b"run `brain doctor --repair`" not in p.stdout and b"disk space" not in p.stdout
     assert b"`--repair` rebuilds it" not in p.stdout  # the derived.* rows say to move it too
+    state = brain("--store", s, "state")
+    assert b"is a file, not the index folder" in state.stdout + state.stderr
+    assert b"open the store for writing once" not in state.stdout + state.stderr
     index.rename(tmp_path / "index-moved")
     ok("--store", s, "doctor")  # READY: the index is rebuilt on open
     assert ok("--store", s, "view", P).stdout == b"the ledger\n"
