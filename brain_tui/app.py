@@ -86,6 +86,7 @@ class BrainApp(App[int]):
     activity: reactive[str] = reactive("")
     semantic_state: reactive[str] = reactive("off")  # see brain_tui.services
     tiers_version: reactive[int] = reactive(0)
+    embed_version: reactive[int] = reactive(0)  # bumped when an embedding pass stored vectors
     sync_passes: reactive[int] = reactive(0)  # bumped after each orchestrator pass here
 
     def __init__(

@@ -100,8 +100,9 @@ def rebalance_text(result: dict[str, int]) -> str:
 
 class Background:
     """The App's background services. It sets the app's reactives `semantic_state` ("off",
-    "warming", "ready", "unavailable", "failed") and `tiers_version` (bumped after every
-    rebalance, so panes showing tiers reload), and `semantic_hint` (the install hint)."""
+    "warming", "ready", "unavailable", "failed"), `tiers_version` (bumped after every
+    rebalance, so panes showing tiers reload), `embed_version` (bumped when a pass stored
+    vectors, so the similar panel ranks again) and `semantic_hint` (the install hint)."""
 
     def __init__(self, app: BrainApp, *, enabled: bool) -> None:
         self.app = app
@@ -197,6 +198,8 @@ class Background:
         if message.error is not None:
             self._background_error("embedding memories", message.error)
             return  # the next wake-up tries again; no retry loop on a persistent failure
+        if message.stored:
+            self.app.embed_version += 1
         if self._embed_dirty:
             self._embed_dirty = False
             self.request_embed()

@@ -33,6 +33,7 @@ class Shell(Protocol):
     semantic_state: str  # "off", "warming", "ready", "unavailable", "failed"
     semantic_hint: str  # the install hint once semantic search is known unavailable
     tiers_version: int  # bumped after every rebalance: panes showing tiers reload
+    embed_version: int  # bumped when new vectors are stored: similar memories rank again
     sync_passes: int  # bumped after every pass the workstation's orchestrator ran
     sync_report: SyncReport | None  # that pass's report (None: none ran yet)
 

@@ -163,6 +163,9 @@ class MemoriesScreen(PaneScreen):
         self._show_scope()
         self.list.focus()
         self.watch(self.app, "index_head", self._head_moved, init=False)
+        # A memory written elsewhere is ranked only once its vector is stored, which may be
+        # after the re-rank its head move asked for: rank again when vectors land.
+        self.watch(self.app, "embed_version", self._vectors_stored, init=False)
 
     def on_screen_resume(self) -> None:
         if shell(self).index_head > self._seen_head:  # written while another pane was shown
@@ -179,6 +182,10 @@ class MemoriesScreen(PaneScreen):
             return
         wait = max(REFRESH_DELAY_S, self._refreshed_at + REFRESH_S - time.monotonic())
         self._refresh_timer = self.set_timer(wait, self._refresh_due)
+
+    def _vectors_stored(self, _version: object = None) -> None:
+        if self.is_attached and self.app.screen is self:
+            self.similar.reread()
 
     def _refresh_due(self) -> None:
         self._refresh_timer = None

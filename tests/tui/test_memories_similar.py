@@ -172,3 +172,35 @@ async def test_hits_stay_while_ranked_again_and_an_older_ranking_is_dropped(
         await pilot.pause(0.2)
         assert sorted(hit_ids(screen)) == [B, C, D, E] and panel.done
         assert highlighted_id(screen) == kept  # the highlight stayed on its hit
+
+
+async def test_a_vector_stored_after_the_head_moved_ranks_again(small_store, monkeypatch):
+    """The re-rank a write asks for can run before the embedder stored the new memory's
+    vector: when a pass stores vectors (`embed_version`), the panel ranks again."""
+    for p in (A, B):
+        put(small_store, p)
+    small_store.wait_index()
+    embedded = {A, B}
+    lexical = small_store.search
+
+    def similar(path: str, *, limit: int = 10, **_filters) -> list:
+        hits = lexical(WORD, limit=50)
+        return [h for h in hits if h.path != path and h.path in embedded][:limit]
+
+    monkeypatch.setattr(small_store, "similar", similar)
+    app = make_app(small_store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await similar_on(pilot, A)
+        assert hit_ids(screen) == [B]
+        elsewhere(app, small_store, lambda: put(small_store, C))
+        await pilot.pause(1.0)  # the head move's re-rank ran: C has no vector yet
+        await settle(pilot)
+        assert hit_ids(screen) == [B]
+        embedded.add(C)
+        from brain_tui.messages import EmbedFinished
+
+        app.background.embed_finished(EmbedFinished(1))  # an embedding pass stored C's vector
+        assert app.embed_version == 1
+        assert await wait_until(pilot, lambda: C in hit_ids(screen))
+        app.background.embed_finished(EmbedFinished(0))  # nothing new: no re-rank asked
+        assert app.embed_version == 1
