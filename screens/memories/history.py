@@ -21,10 +21,11 @@ from textual.widgets import DataTable, Static
 
 from core.errors import NotFound
 from core.models import Row
-from screens.memories.common import store_of
+from screens.memories.common import store_of, touched_since
 from widgets.diff_view import DiffView
 from widgets.header import StoreHeader
 from widgets.key_footer import KeyFooter
+from widgets.shell import shell
 from widgets.status import guarded
 
 NS = 1_000_000_000
@@ -83,6 +84,7 @@ class HistoryScreen(Screen):
         self.metas: dict[int, dict[str, str]] = {}
         self.marked: int | None = None
         self.shown: tuple[int, int] | None = None  # the versions the diff shows
+        self.seen = 0  # the index head the history was last read at
 
     def compose(self) -> ComposeResult:
         yield StoreHeader()
@@ -97,11 +99,17 @@ class HistoryScreen(Screen):
         table = self.query_one(DataTable)
         table.add_columns(" ", "seq", "when (UTC)", "op", "actor", "detail")
         table.focus()
+        self.seen = shell(self).index_head
         self._load()
         self.watch(self.app, "index_head", self._head_moved, init=False)
 
     def _head_moved(self, _head: object = None) -> None:
-        if self.is_attached:
+        """Read the history (and every version's body) again only when a row since the last
+        read names this memory."""
+        if not self.is_attached:
+            return
+        seen, self.seen = self.seen, shell(self).index_head
+        if touched_since(self, self.path, seen):
             self._load()
 
     @work(thread=True, exclusive=True, group="history", exit_on_error=False)

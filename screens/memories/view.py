@@ -22,9 +22,10 @@ from textual.widgets import Markdown, Static
 
 from core.errors import NotFound
 from core.models import TOMBSTONE_STUB, Memory, Sidecar
-from screens.memories.common import store_of
+from screens.memories.common import store_of, touched_since
 from widgets.header import StoreHeader
 from widgets.key_footer import KeyFooter
+from widgets.shell import shell
 from widgets.status import guarded
 
 
@@ -126,6 +127,7 @@ class MemoryViewScreen(Screen):
         self.memory = memory
         self.accesses = accesses
         self.gone = ""  # why the memory is no longer shown (purged, moved, deleted)
+        self.seen = 0  # the index head its text was last read at (0: when opened)
 
     def compose(self) -> ComposeResult:
         yield StoreHeader()
@@ -146,10 +148,16 @@ class MemoryViewScreen(Screen):
 
     def on_mount(self) -> None:
         self.query_one("#view-body").focus()
+        self.seen = shell(self).index_head
         self.watch(self.app, "index_head", self._head_moved, init=False)
 
-    def _head_moved(self, _head: object = None) -> None:
-        if self.is_attached and not self.gone:
+    def _head_moved(self, head: int = 0) -> None:
+        """Read the memory again only when a row since the last read names it (an agent
+        writing other memories fast costs this screen nothing)."""
+        if not self.is_attached or self.gone:
+            return
+        seen, self.seen = self.seen, shell(self).index_head
+        if touched_since(self, self.memory.path, seen):
             self._reread(self.memory.path)
 
     @work(thread=True, exclusive=True, group="memory-view", exit_on_error=False)

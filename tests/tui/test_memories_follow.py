@@ -167,6 +167,25 @@ async def test_search_results_are_searched_again_with_the_cursor_kept(store):
         assert screen.query_one(PreviewPane).path == keep
 
 
+def head_moves_as_the_app_does(app, store) -> None:
+    """The follower's order (brain_tui.follow): the newest rows first, then the head."""
+    store.wait_index()
+    app.index_tail = store.audit_page(0, 10_000)[-50:]
+    app.index_head = store.indexed_seq()
+
+
+def record_rereads(screen) -> list[str]:
+    calls: list[str] = []
+    real = screen._reread
+
+    def reread(path: str) -> None:
+        calls.append(path)
+        real(path)
+
+    screen._reread = reread
+    return calls
+
+
 async def test_the_full_view_and_history_follow_a_new_version_and_a_purge(store):
     """`enter` opens a memory, `h` its history: a put elsewhere shows there, and a purge
     elsewhere takes the text off both screens (it was displayed from what they held)."""
@@ -189,9 +208,14 @@ async def test_the_full_view_and_history_follow_a_new_version_and_a_purge(store)
             parts += [str(s.render()) for s in view.query("#view-body Static").results(Static)]
             return "\n".join(parts)
 
+        store.put("memories/facts/unrelated-elsewhere.md", "another memory\n", actor=ACTOR)
+        rereads = record_rereads(view)
+        head_moves_as_the_app_does(app, store)
+        await settle(pilot)
+        assert rereads == []  # a row about another memory: nothing read again
+
         store.put(path, "A second version, written in a terminal.\n", actor=ACTOR)
-        store.wait_index()
-        app.index_head = store.indexed_seq()
+        head_moves_as_the_app_does(app, store)
         assert await wait_until(pilot, lambda: "A second version" in shown())
 
         await pilot.press("h")
@@ -204,8 +228,7 @@ async def test_the_full_view_and_history_follow_a_new_version_and_a_purge(store)
         assert "A second version" in str(diff.render())
 
         store.delete(path, actor=ACTOR, mode="purge", reason="user-request")
-        store.wait_index()
-        app.index_head = store.indexed_seq()
+        head_moves_as_the_app_does(app, store)
         assert await wait_until(pilot, lambda: "A second version" not in str(diff.render()))
         assert "purged" in str(diff.render()) and not hist.bodies
         await pilot.press("escape")
