@@ -12,6 +12,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+import brain_tui.cli
 from brain_tui.cli import common
 
 
@@ -33,6 +34,7 @@ def launch(root: Path, *, allow_temp: bool, actor: str | None = None, **app_kw: 
     from brain_tui.app import BrainApp
     from brain_tui.config import load_config
 
+    brain_tui.cli.settle_gc()
     demo_root, build = demo_parts()
     app = BrainApp(
         root,

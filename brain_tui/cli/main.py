@@ -312,6 +312,9 @@ _LONG_LIVED = {None, "tui", "demo"}
 
 def entry() -> None:
     """The console script: main(), then a fast exit for one-shot commands."""
+    import brain_tui.cli
+
+    brain_tui.cli.lean_gc()
     argv = sys.argv[1:]
     code = main(argv)
     if argv not in _HELP and plain_line(argv) is None:

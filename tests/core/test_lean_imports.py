@@ -1,5 +1,6 @@
-"""msgspec loads without typing_extensions once `core` is imported (~14 ms of every command
-that decodes a frame), and typing_extensions still imports for whoever needs it afterwards."""
+"""msgspec and pathlib load without the modules they pull in for features brain never uses once
+`core` is imported (core/lean_imports.py), and those modules still import, whole, for whoever
+needs them afterwards."""
 
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ def test_msgspec_after_core_does_not_load_typing_extensions() -> None:
         'print(msgspec.json.decode(b\'{"a": 1, "b": ["x"]}\', type=M))\n'
         "import typing_extensions\n"  # still importable for textual, torch
         "print(typing_extensions.__name__ in sys.modules)\n"
-        "print(sys.modules['msgspec._utils'].__loader__.__class__.__name__)\n"
+        "print(sys.modules['msgspec'].__loader__.__class__.__name__)\n"
     )
     assert out.splitlines() == ["False", "M(a=1, b=['x'])", "True", "_Loader"]
 
@@ -39,28 +40,88 @@ def test_a_process_that_loaded_typing_extensions_first_is_left_alone() -> None:
         "print(u._get_type_hints.__module__)\n"
         "print(any(type(f).__name__ == '_Finder' for f in sys.meta_path))\n"
     )
-    assert out.splitlines() == ["typing_extensions", "False"]  # no finder was installed
+    assert out.splitlines() == ["typing_extensions", "True"]  # pathlib is still to come
+
+
+HIDDEN = (
+    "typing_extensions",
+    "msgspec.inspect",
+    "msgspec._json_schema",
+    "textwrap",
+    "platform",
+    "urllib.parse",
+    "ipaddress",
+)
+
+
+def test_msgspec_and_pathlib_after_core_load_none_of_the_hidden_modules() -> None:
+    out = _run(
+        "import sys, core, msgspec, pathlib, uuid\n"
+        f"print([m for m in {HIDDEN!r} if m in sys.modules])\n"
+        "print(any(type(f).__name__ == '_Finder' for f in sys.meta_path))\n"  # done: gone
+    )
+    assert out.splitlines() == ["[]", "False"]
+
+
+def test_what_was_hidden_works_when_used() -> None:
+    """Each stand-in imports the real module at its first use; a later `import` is the real one."""
+    out = _run(
+        "import sys, core, msgspec, pathlib\n"
+        "class M(msgspec.Struct):\n"
+        "    a: int\n"
+        "print(msgspec.json.schema(M)['$defs']['M']['required'])\n"  # via _json_schema
+        "print(type(msgspec.inspect.type_info(M)).__name__)\n"  # msgspec.inspect's stand-in
+        "import msgspec.inspect\n"
+        "print(type(msgspec.inspect).__name__, msgspec.inspect.__name__)\n"
+        "print(pathlib.Path('/a b').as_uri())\n"  # urllib.parse's quote_from_bytes
+        "import urllib.parse, platform, uuid\n"
+        "print(urllib.parse.urlsplit('http://h:1/p').port, type(urllib.parse).__name__)\n"
+        "print(platform.system() == platform.uname().system, type(platform).__name__)\n"
+        "print(uuid.uuid4().version)\n"
+    )
+    assert out.splitlines() == [
+        "['a']",
+        "StructType",
+        "module msgspec.inspect",
+        "file:///a%20b",
+        "1 module",
+        "True module",
+        "4",
+    ]
+
+
+def test_a_module_loaded_before_core_is_not_hidden() -> None:
+    out = _run(
+        "import sys, platform, urllib.parse\n"
+        "real = platform, urllib.parse\n"
+        "import core, msgspec, pathlib, uuid\n"
+        "print(sys.modules['platform'] is real[0], sys.modules['urllib.parse'] is real[1])\n"
+        "print(uuid.platform is real[0])\n"
+    )
+    assert out.splitlines() == ["True True", "True"]
 
 
 @pytest.mark.parametrize("cmd", [["put", "memories/facts/a.md"], ["tail"], ["search", "body"]])
-def test_cli_commands_load_no_typing_extensions(tmp_path, cmd) -> None:
-    """What the CLI's one-shot commands pay for at start-up."""
+def test_cli_commands_load_none_of_the_hidden_modules(tmp_path, cmd) -> None:
+    """What the CLI's one-shot commands pay for at start-up (init, which makes keys, is not one
+    of them: it runs in a process of its own)."""
+    env = {"BRAIN_DOOR": "0", "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    store = ["--store", str(tmp_path / "s"), "--allow-temp-store"]
     code = (
         "import sys\n"
-        f"sys.argv = ['brain', '--store', {str(tmp_path / 's')!r}, '--allow-temp-store', 'init']\n"
         "from brain_tui.cli.main import main\n"
-        "assert main(sys.argv[1:]) == 0\n"
-        f"assert main(['--store', {str(tmp_path / 's')!r}, '--allow-temp-store', *{cmd!r}]) == 0\n"
-        "print('typing_extensions' in sys.modules)\n"
+        "assert main(sys.argv[1:]) == 0, sys.argv\n"
+        f"print([m for m in {HIDDEN!r} if m in sys.modules])\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code],
-        input="a body\n",
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-        env={"BRAIN_DOOR": "0", "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
-    )
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip().splitlines()[-1] == "False"
+    for argv in (["init"], ["put", "memories/facts/b.md"], cmd):
+        done = subprocess.run(
+            [sys.executable, "-c", code, *store, *argv],
+            input="a body\n",
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+            env=env,
+        )
+        assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "[]"
