@@ -11,6 +11,7 @@ import os
 import re
 import sys
 
+import brain_tui.cli
 from core.errors import BrainError
 
 # typing.TYPE_CHECKING without importing typing: a one-shot `brain view` needs nothing else of
@@ -225,6 +226,7 @@ def open_store(
         store.close()  # a damaged index: the writable open rebuilds it
         store = Store.open(args.store, allow_temp=args.allow_temp_store, passphrase=passphrase)
     store.exit_without_checkpoint = True  # the CLI exits right after (main.entry)
+    brain_tui.cli.settle_gc()  # start-up ends here: the command's own work collects as usual
     return store
 
 

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, TypeVar
 
 from core.digest import sha256
-from core.errors import ReadOnly
+from core.errors import BrainError, ReadOnly
 from core.index import queries
 from core.index.applier import FORCE_CHECKPOINT_BYTES, Applier
 from core.index.db import IndexReader, IndexWriter, Known
@@ -422,8 +422,10 @@ class Follower:
 
     def _meta(self, key: str) -> str | None:
         try:
+            if self.index is not None:  # no reader connection to open (a one-shot put has none)
+                return self.get_meta(key)
             return queries.meta(self.reader.conn, key)
-        except sqlite3.Error:
+        except (sqlite3.Error, BrainError):  # a hint: without it, open verifies more rows
             return None
 
     def _digest(self, start: int, end: int) -> _Hash:

@@ -69,3 +69,18 @@ def test_the_workstation_settles_before_it_runs(monkeypatch, tmp_path) -> None:
     brain_tui.cli.lean_gc()
     assert cmd_tui.launch(tmp_path, allow_temp=True, actor="human:t@h") == 0
     assert thresholds == [brain_tui.cli._GC_DEFAULT]
+
+
+def test_a_command_works_with_the_default_once_its_store_is_open(tmp_path) -> None:
+    """Start-up ends when the store is open: an export or a long `brain mcp` session collects
+    as usual from there on."""
+    from argparse import Namespace
+
+    from brain_tui.cli import common
+    from core.store import Store
+
+    Store.init(tmp_path / "s", allow_temp=True).close()
+    brain_tui.cli.lean_gc()
+    args = Namespace(store=str(tmp_path / "s"), allow_temp_store=True)
+    with common.open_store(args):
+        assert gc.get_threshold() == brain_tui.cli._GC_DEFAULT
