@@ -11,7 +11,7 @@ import socket
 
 from core.doctor.logwalk import pid_alive
 from core.doctor.model import Finding, Invariant, fail, ok, some
-from core.index import proposal_rows, queries
+from core.index import integrity, proposal_rows, queries
 from core.write import lock
 
 INDEX = "index/brain.sqlite"
@@ -117,6 +117,27 @@ def status_counts(ctx) -> Finding:
     return ok("the index's status counts match a recount of the memories")
 
 
+def index_integrity(ctx) -> Finding:
+    """SQLite finds the index file sound, its full-text index included (core.index.integrity).
+    Every page is read: full runs only."""
+    if not ctx.full:
+        return ok("not checked in a quick run (it reads every page of the index)")
+    conn = _conn(ctx)
+    if conn is None:
+        return _missing(ctx)
+    try:
+        found = integrity.damage(conn)
+    except integrity.Unchecked as e:
+        return ok(f"not checked now ({e}): another process is writing the index")
+    if found:
+        return fail(
+            f"the index file is damaged ({some(found)}): searches may fail; `--repair`"
+            " rebuilds it from the files and the log",
+            [INDEX],
+        )
+    return ok("SQLite finds the index file and its full-text index sound")
+
+
 def lease(ctx) -> Finding:
     path = ctx.layout.lock
     try:
@@ -147,6 +168,9 @@ INVARIANTS = [
     Invariant("derived.index_head", "error", INDEX, index_head, True, "index last_applied"),
     Invariant(
         "derived.status_counts", "error", INDEX, status_counts, True, "status counts recount"
+    ),
+    Invariant(
+        "derived.index_integrity", "error", INDEX, index_integrity, True, "index pages sound"
     ),
     Invariant("derived.lease", "warning", ".lock", lease, True, "lease not stale"),
 ]

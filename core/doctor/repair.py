@@ -97,7 +97,7 @@ def _repair(store: Store, report: DoctorReport, reason: str | None, actor: str) 
         _attempt(out, "journal", lambda: _take_lock(store))
     if "merkle.nodes" in ids:
         _attempt(out, "node file", lambda: _rebuild_nodes(store))
-    if ids & {"derived.index_coverage", "derived.index_head"}:
+    if ids & {"derived.index_coverage", "derived.index_head", "derived.index_integrity"}:
         _attempt(out, "index", lambda: _reindex(store))  # the status counts come with it
     elif "derived.status_counts" in ids:
         _attempt(out, "status counts", lambda: _recount(store))
