@@ -65,9 +65,9 @@ def test_a_damaged_table_page_fails_and_repair_rebuilds_it(tmp_path) -> None:
     conn = sqlite3.connect(db)
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # every page in the file itself
     page_size = conn.execute("PRAGMA page_size").fetchone()[0]
-    root_page = conn.execute(
-        "SELECT rootpage FROM sqlite_schema WHERE name = 'audit'"
-    ).fetchone()[0]
+    root_page = conn.execute("SELECT rootpage FROM sqlite_schema WHERE name = 'audit'").fetchone()[
+        0
+    ]
     conn.close()
     with open(db, "r+b") as f:  # a b-tree page's header overwritten: not a valid page type
         f.seek((root_page - 1) * page_size)
