@@ -107,53 +107,57 @@ class RealIO:
             os.close(fd)
 
 
-# libc is loaded on first use (syncfs, fallocate), not at import: ctypes costs ~1.5 ms of every
-# one-shot command, and a read never syncs.
-def _libc():
-    import ctypes
+# libc is loaded at the first sync (a read never syncs). syncfs, which every flush calls,
+# goes through _ctypes, the module ctypes is built on: importing ctypes itself (its ~50 C types,
+# structures and their byte orders) costs ~1.5 ms of every one-shot put, for a function taking
+# and returning a C int (_ctypes' default conversions). fallocate, whose offsets are 64-bit,
+# comes through ctypes: only a writer that keeps the lock for more than one record reserves
+# journal blocks (core.write.journal), and a long-lived process pays that import once.
+_FALLOC_FL_KEEP_SIZE = 1
 
-    # libc.so.6 by name first: ctypes.util.find_library costs ~5 ms of every CLI start-up.
-    try:
-        return ctypes.CDLL("libc.so.6", use_errno=True)
-    except OSError:
-        from ctypes import util
 
-        return ctypes.CDLL(util.find_library("c") or "libc.so.6", use_errno=True)
+class _Libc:
+    """What _ctypes reads from a library when it looks a function up: the dlopen handle."""
+
+    def __init__(self, handle: int) -> None:
+        self._handle = handle
 
 
 @functools.cache
 def _libc_syncfs():
-    import ctypes
-
+    """libc's syncfs(int) -> int; None off Linux, or where it cannot be found."""
     if not sys.platform.startswith("linux"):
         return None
     try:
-        libc = _libc()
-        fn = libc.syncfs
-        fn.argtypes = [ctypes.c_int]
-        fn.restype = ctypes.c_int
-        return fn
-    except (OSError, AttributeError):
-        return None
+        import _ctypes
 
+        class Function(_ctypes.CFuncPtr):
+            _flags_ = _ctypes.FUNCFLAG_CDECL  # int arguments and an int result by default
 
-_FALLOC_FL_KEEP_SIZE = 1
+        libc = _Libc(_ctypes.dlopen("libc.so.6"))
+        return Function(("syncfs", libc))  # type: ignore[arg-type]  # _handle is all it reads
+    except (ImportError, OSError, AttributeError, TypeError):
+        return _through_ctypes("syncfs", "c_int")
 
 
 @functools.cache
 def _libc_fallocate():
-    import ctypes
-
     if not sys.platform.startswith("linux"):
         return None
+    return _through_ctypes("fallocate", "c_int", "c_int", "c_int64", "c_int64")
+
+
+def _through_ctypes(name: str, *args: str):
+    import ctypes
+
     try:
-        libc = _libc()
-        fn = libc.fallocate
-        fn.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int64, ctypes.c_int64]
-        fn.restype = ctypes.c_int
-        return fn
+        # libc.so.6 by name first: ctypes.util.find_library costs ~5 ms of a CLI start-up.
+        fn = getattr(ctypes.CDLL("libc.so.6"), name)
     except (OSError, AttributeError):
         return None
+    fn.argtypes = [getattr(ctypes, a) for a in args]
+    fn.restype = ctypes.c_int
+    return fn
 
 
 def _full_fsync(fd: int) -> None:

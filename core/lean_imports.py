@@ -21,6 +21,7 @@ and once msgspec or pathlib is loaded there is nothing left to do.
 
 from __future__ import annotations
 
+import _thread
 import os
 import sys
 
@@ -30,6 +31,9 @@ if TYPE_CHECKING:
     from importlib.abc import Loader
     from importlib.machinery import ModuleSpec
     from types import ModuleType
+
+
+_dropping = _thread.allocate_lock()
 
 
 class StandIn(type(sys)):  # type: ignore[misc]  # types.ModuleType, without importing types
@@ -43,9 +47,12 @@ class StandIn(type(sys)):  # type: ignore[misc]  # types.ModuleType, without imp
 
 
 def real(name: str) -> ModuleType:
-    """The module `name` itself, imported now if only a stand-in was."""
-    if isinstance(sys.modules.get(name), StandIn):
-        del sys.modules[name]
+    """The module `name` itself, imported now if only a stand-in was. Safe from any thread: the
+    stand-in is dropped under a lock (two threads could otherwise drop the real module as it
+    loads), and importlib makes a second importer wait for the first."""
+    with _dropping:
+        if isinstance(sys.modules.get(name), StandIn):
+            del sys.modules[name]
     import importlib
 
     return importlib.import_module(name)

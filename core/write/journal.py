@@ -319,8 +319,11 @@ def _stray(why: str) -> CorruptLog:
     return CorruptLog(f"audit/journal.wal does not belong to this log: {why}. {STRAY_ADVICE}")
 
 
-# Blocks reserved past the end (the file's size is unchanged): an append that needs a new block
-# makes fdatasync also write allocation metadata, which more than doubled its cost on ext4 here.
+# Blocks reserved past the end (the file's size is unchanged) once a lock tenure writes its
+# second record, with the filler below: an append that needs a new block makes fdatasync also
+# write allocation metadata, which more than doubled its cost on ext4 here. A one-shot put's
+# single record changes the file's size anyway, and reserves nothing (fallocate comes through
+# ctypes: ~1.5 ms of imports).
 PREALLOCATE = 8 << 20
 # Within one lock tenure, from its second record on, the writer also writes RESERVE bytes of
 # FILL past its records: later records overwrite them in place, so the file's size stays put
@@ -346,7 +349,7 @@ class Journal:
         # size: where the next record goes (the end of the records); end: the file's size,
         # past size only by the filler reserved ahead of the records.
         self.size = self.end = os.fstat(self._fd).st_size
-        fsio.preallocate(self._fd, PREALLOCATE)
+        self._preallocated = False  # since the file was opened or last cut
         self._helper: Helper | None = None
 
     def helper(self) -> Helper | None:
@@ -399,6 +402,9 @@ class Journal:
     def _reserve(self) -> None:
         """Write the filler past the records. Only a speed-up: if the disk refuses it (full),
         the record stands and later ones append; the part written reads as filler."""
+        if not self._preallocated:
+            fsio.preallocate(self._fd, PREALLOCATE)
+            self._preallocated = True
         try:
             fsio.pwrite(self._fd, bytes((FILL,)) * RESERVE, self.end)
         except OSError:
@@ -452,7 +458,7 @@ class Journal:
         self.size = self.end = size
         if durable:
             fsio.fdatasync(self._fd)
-        fsio.preallocate(self._fd, PREALLOCATE)  # truncation gave the blocks back
+        self._preallocated = False  # truncation gave the blocks back
 
     def close(self) -> None:
         if self._helper is not None:

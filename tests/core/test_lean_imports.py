@@ -52,6 +52,8 @@ HIDDEN = (
     "urllib.parse",
     "ipaddress",
 )
+# Not loaded by a one-shot command either (core.fsio calls libc through _ctypes).
+CLI_HIDDEN = (*HIDDEN, "ctypes")
 
 
 def test_msgspec_and_pathlib_after_core_load_none_of_the_hidden_modules() -> None:
@@ -111,7 +113,7 @@ def test_cli_commands_load_none_of_the_hidden_modules(tmp_path, cmd) -> None:
         "import sys\n"
         "from brain_tui.cli.main import main\n"
         "assert main(sys.argv[1:]) == 0, sys.argv\n"
-        f"print([m for m in {HIDDEN!r} if m in sys.modules])\n"
+        f"print([m for m in {CLI_HIDDEN!r} if m in sys.modules])\n"
     )
     for argv in (["init"], ["put", "memories/facts/b.md"], cmd):
         done = subprocess.run(
@@ -125,3 +127,25 @@ def test_cli_commands_load_none_of_the_hidden_modules(tmp_path, cmd) -> None:
         )
         assert done.returncode == 0, done.stderr
     assert done.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_threads_that_first_use_a_stand_in_at_once_all_get_the_one_real_module() -> None:
+    out = _run(
+        "import sys, threading, core, msgspec, pathlib\n"
+        "class M(msgspec.Struct):\n"
+        "    a: int\n"
+        "got, start = [], threading.Barrier(8)\n"
+        "def use():\n"
+        "    start.wait()\n"
+        "    got.append((msgspec.inspect.type_info(M).__class__.__name__,\n"
+        "                pathlib.Path('/x y').as_uri()))\n"
+        "ts = [threading.Thread(target=use) for _ in range(8)]\n"
+        "[t.start() for t in ts]; [t.join() for t in ts]\n"
+        "print(len(got), set(got))\n"
+        "import msgspec.inspect, urllib.parse\n"
+        "print(type(sys.modules['msgspec.inspect']).__name__, type(urllib.parse).__name__)\n"
+    )
+    assert out.splitlines() == [
+        "8 {('StructType', 'file:///x%20y')}",
+        "module module",
+    ]
