@@ -385,9 +385,7 @@ class Store:
             if hit is not None:
                 self.last_checkpoint = hit
                 return None
-        from core import verifiable
-
-        why = verifiable.check_on_open(self)
+        why = self.check_checkpoints()
         cp = self.last_checkpoint
         if why is None and cp is not None and fol.writable:
             fp = note_cache.fingerprint(self.layout, cp.size)
@@ -397,6 +395,26 @@ class Store:
                 except sqlite3.Error:
                     pass  # a full disk: the next open checks the signature again
         return why
+
+    def check_checkpoints(self) -> str | None:
+        """Verify the newest checkpoint and the witness; returns why the store is frozen, if so
+        (open's check without the note cache; `brain doctor --repair` runs it again)."""
+        from core.verify import checkpoints
+
+        sid = self.manifest.store_id
+        try:
+            if self.mmr.size < self.tip.seq:
+                return None  # the node file is behind: the writer rebuilds it before proofs
+            latest = checkpoints.verify_latest(self.layout, sid, self.mmr, self.tip.seq)
+        except BrainError as e:
+            return f"checkpoint check failed: {e}"
+        self.last_checkpoint = latest
+        why = checkpoints.check_witness(sid, self.mmr, latest, self.tip.seq)
+        if why:
+            return why
+        if latest is not None:
+            checkpoints.record_witness(sid, latest.size, latest.root)
+        return None
 
     def _degrade(self, e: BaseException) -> None:
         """The store cannot be written here (read-only media, a full disk, an I/O error): open

@@ -1,4 +1,4 @@
-"""The store's verifiable side: checkpoints, proofs, rotation, and the checks made at open."""
+"""The store's verifiable side: checkpoints (signing, rotation) and proofs."""
 
 from __future__ import annotations
 
@@ -286,22 +286,3 @@ def rotate_key(store: Store, *, finish: bool = False) -> dict[str, Any]:
     """Start a rotation (new key; both sign during the overlap) or finish it (retire old keys)."""
     cp = store.session.checkpointer
     return store.session.run(lambda w: cp.rotate(w, finish=finish))  # the rows are ours
-
-
-def check_on_open(store: Store) -> str | None:
-    """Verify the newest checkpoint and the witness; returns why the store is frozen, if so."""
-    sid = store.manifest.store_id
-    mmr = store.mmr
-    try:
-        if mmr.size < store.tip.seq:
-            return None  # the node file is behind: the writer rebuilds it before proofs are made
-        latest = checkpoints.verify_latest(store.layout, sid, mmr, store.tip.seq)
-    except BrainError as e:
-        return f"checkpoint check failed: {e}"
-    store.last_checkpoint = latest
-    why = checkpoints.check_witness(sid, mmr, latest, store.tip.seq)
-    if why:
-        return why
-    if latest is not None:
-        checkpoints.record_witness(sid, latest.size, latest.root)
-    return None

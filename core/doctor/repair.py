@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TypeVar
 
-from core import fsio, verdict, verifiable
+from core import fsio, verdict
 from core.doctor.exports import leaking
 from core.doctor.filewalk import TEMP_NAME
 from core.doctor.logwalk import pid_alive
@@ -346,7 +346,7 @@ def _lift(store: Store) -> str:
     if store.problem is None and recorded is None:
         return ""
     before, store.problem = store.problem, None
-    why = verifiable.check_on_open(store)
+    why = store.check_checkpoints()
     if why:
         store.problem = why
         raise BrainError(f"still frozen: {why}")

@@ -646,3 +646,16 @@ def test_a_short_wait_walks_past_a_busy_host_quickly(store, runtime, monkeypatch
             assert got is None and waited < 2 * HOOK_DOOR_WAIT_S + 0.5, waited
         time.sleep(0.3)
         assert [r for r, _p in s.rows() if r.op == "put"] == []
+
+
+def test_the_door_keeps_its_name_across_releases(tmp_path, monkeypatch) -> None:
+    """Named by zlib's crc32 and adler32 of the root as before (computed without zlib, ~0.3 ms
+    of a put's imports), so a CLI finds the door of a workstation started by the release
+    before."""
+    import zlib
+
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path))
+    for root in ("/home/a/.cyberos-memory", "/srv/stores/équipe", "/" + "x" * 4000):
+        raw = os.fsencode(root)
+        want = f"{tmp_path}/brain-door/{zlib.crc32(raw):08x}{zlib.adler32(raw):08x}.sock"
+        assert door.socket_path(root, create=True) == want
