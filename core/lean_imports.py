@@ -1,6 +1,6 @@
 """msgspec and pathlib imported without the modules they load for features brain never uses.
 
-A one-shot `brain put` is mostly imports, and these four are a tenth of it (~5 ms):
+A one-shot `brain put` is mostly imports, and these are a tenth of it (~5 ms):
 - msgspec's `_utils` takes `get_type_hints`, `Required` and `NotRequired` from
   typing_extensions when it is importable, and importing that (with `inspect`, which it pulls
   in) costs more than msgspec itself. On Python >= 3.11 msgspec falls back to `typing`, which
@@ -9,7 +9,8 @@ A one-shot `brain put` is mostly imports, and these four are a tenth of it (~5 m
   (with textwrap): only type inspection and JSON Schema generation use them.
 - msgspec's `_core` imports uuid, which imports `platform` (and compiles its regexes) to ask
   `platform.system()` once.
-- pathlib imports urllib.parse (with ipaddress) for `Path.as_uri` alone.
+- pathlib imports urllib.parse (with ipaddress) for `Path.as_uri` alone, fnmatch for glob
+  patterns, and ntpath for Windows paths.
 
 While msgspec's (or pathlib's) own import runs, typing_extensions reads as absent and the others
 as stand-ins: modules that import the real one the first time anything is read from them
@@ -95,6 +96,8 @@ _PLAN: dict[str, dict[str, Callable[[], StandIn | None]]] = {
         "urllib.parse": lambda: _stand_in(
             "urllib.parse", quote_from_bytes=_forward("urllib.parse", "quote_from_bytes")
         ),
+        "fnmatch": lambda: _stand_in("fnmatch"),
+        "ntpath": lambda: _stand_in("ntpath"),
     },
 }
 

@@ -51,6 +51,8 @@ HIDDEN = (
     "platform",
     "urllib.parse",
     "ipaddress",
+    "fnmatch",
+    "ntpath",
 )
 # Not loaded by a one-shot command either: core.fsio calls syncfs through _ctypes, the queues
 # are _queue's, the door names its socket without zlib, and open checks checkpoints without
@@ -78,6 +80,7 @@ def test_what_was_hidden_works_when_used() -> None:
         "import msgspec.inspect\n"
         "print(type(msgspec.inspect).__name__, msgspec.inspect.__name__)\n"
         "print(pathlib.Path('/a b').as_uri())\n"  # urllib.parse's quote_from_bytes
+        "print(pathlib.PurePath('a/b.md').match('*.md'), pathlib.PureWindowsPath('C:/x').drive)\n"
         "import urllib.parse, platform, uuid\n"
         "print(urllib.parse.urlsplit('http://h:1/p').port, type(urllib.parse).__name__)\n"
         "print(platform.system() == platform.uname().system, type(platform).__name__)\n"
@@ -88,6 +91,7 @@ def test_what_was_hidden_works_when_used() -> None:
         "StructType",
         "module msgspec.inspect",
         "file:///a%20b",
+        "True C:",
         "1 module",
         "True module",
         "4",
