@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, TypeVar
 
-from core.digest import sha256
+from core.digest import blake2b_256
 from core.errors import BrainError, ReadOnly
 from core.index import queries
 from core.index.applier import FORCE_CHECKPOINT_BYTES, Applier
@@ -31,15 +31,16 @@ from core.log.tip import Scan, Tip, offset_valid
 from core.models import Row
 
 if TYPE_CHECKING:
-    from hashlib import _Hash
-
+    from core.digest import Hasher
     from core.write.journal import Write
 
 T = TypeVar("T")
 _LEFT_OPEN: list[IndexWriter] = []  # index connections kept open until a fast process exit
 WAL_CHECKPOINT_BYTES = 2 << 20  # below SQLite's own 1,000-page auto-checkpoint
 VERIFIED_KEY = "verified_checkpoint"
-VERIFIED_TAIL_KEY = "verified_tail"  # the rows open verified past it: end tip, start, digest
+# The rows open verified past it: end tip, start, and their BLAKE2b-256 (a SHA-256 recorded by
+# an older release matches nothing: that open walks the rows once and records anew).
+VERIFIED_TAIL_KEY = "verified_tail"
 # An open records a new digest once it walked this many rows (~0.6 ms): a one-shot command's
 # open then writes the index once in ~64 commands, not at every one (each write is a WAL frame).
 TAIL_RECORD_ROWS = 64
@@ -56,7 +57,7 @@ class Follower:
         self._access_size = -1
         self._hold_s: float | None = None  # None: applier.HOLD_S
         self._writer_busy: Callable[[], bool] = lambda: False
-        self._hashed: tuple[int, int, _Hash] | None = None  # verified_tip's digest
+        self._hashed: tuple[int, int, Hasher] | None = None  # verified_tip's digest
 
     # -- opening and closing ------------------------------------------------------------
 
@@ -355,7 +356,7 @@ class Follower:
 
         The rows after the checkpoint are not covered by a signature, so a frame changed since
         an open read it must still be caught before it is written or signed on top: the first
-        claim holds only while the SHA-256 of those bytes (one read, hashed in C) matches the
+        claim holds only while the BLAKE2b-256 of those bytes (one read, hashed in C) matches the
         digest that open recorded. Any changed byte falls back to walking them row by row."""
         base = self._verified_checkpoint()
         if not offset_valid(self.binlog, base):
@@ -428,12 +429,12 @@ class Follower:
         except (sqlite3.Error, BrainError):  # a hint: without it, open verifies more rows
             return None
 
-    def _digest(self, start: int, end: int) -> _Hash:
-        """SHA-256 of current.binlog's bytes [start, end) as they are on disk now."""
-        return self.binlog.hash_current(sha256(size=end - start), start, end)
+    def _digest(self, start: int, end: int) -> Hasher:
+        """The digest of current.binlog's bytes [start, end) as they are on disk now."""
+        return self.binlog.hash_current(blake2b_256(), start, end)
 
-    def _verified_digest(self, base: Tip, scan: Scan) -> _Hash | None:
-        """SHA-256 of exactly the bytes this open verified from base to the scan's end, never
+    def _verified_digest(self, base: Tip, scan: Scan) -> Hasher | None:
+        """The digest of exactly the bytes this open verified from base to the scan's end, never
         of the file as it is later: those the digest that matched vouched for, then the frames
         the scan walked, encoded again (a frame's bytes follow from its seq, ts_ns and
         payload, which the scan checked against them). None if they do not start at base."""
@@ -442,7 +443,7 @@ class Follower:
             return None
         start = walked[0][2]
         if start == base.offset:
-            h = sha256(size=walked[-1][2] - start)
+            h = blake2b_256()
         elif self._hashed is not None and self._hashed[:2] == (base.offset, start):
             h = self._hashed[2].copy()
         else:

@@ -13,8 +13,7 @@ from core.log import canonical, frames
 from core.models import Row
 
 if TYPE_CHECKING:
-    from hashlib import _Hash
-
+    from core.digest import Hasher
     from core.log.tip import Tip
 
 SEALED_TIP = "sealed.tip"
@@ -64,7 +63,7 @@ class Binlog:
         except FileNotFoundError:
             return b""
 
-    def hash_current(self, h: _Hash, start: int, end: int) -> _Hash:
+    def hash_current(self, h: Hasher, start: int, end: int) -> Hasher:
         """h updated with current.binlog's bytes [start, end), read a MiB at a time (a tail
         that no checkpoint cut can be long)."""
         try:
