@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import msgspec
 
-from core import fsio, paths, store_state, validate, verdict
+from core import fsio, paths, validate, verdict
 from core.errors import (
     BrainError,
     CorruptLog,
@@ -24,7 +24,6 @@ from core.errors import (
     StoreExists,
     StoreNotFound,
 )
-from core.index import queries
 from core.index.db import IndexReader
 from core.index.follower import Follower
 from core.layout import Layout, resolve_root
@@ -32,7 +31,6 @@ from core.log.binlog import Binlog
 from core.log.head import read_head
 from core.log.tip import Tip, offset_valid, scan_current, scan_from, start_tip
 from core.models import PROTOCOL_VERSION, Manifest, Memory, Row, Sidecar
-from core.store_state import StoreState
 from core.verify.mmr import MMR
 from core.write import purge_list
 from core.write.file_view import read_sidecar
@@ -41,6 +39,7 @@ from core.write_session import WriteSession
 if TYPE_CHECKING:
     from core.doctor.model import DoctorReport
     from core.door_server import Door
+    from core.index import queries  # by the methods that read: a put needs none (~0.8 ms)
     from core.pii_review import PiiReview
     from core.portable.backup import BackupResult
     from core.portable.consolidate import ConsolidateResult
@@ -48,6 +47,7 @@ if TYPE_CHECKING:
     from core.portable.importer import ImportResult
     from core.proposals import Proposals
     from core.search.semantic import SemanticIndex
+    from core.store_state import StoreState
     from core.sync.api import SyncApi
     from core.tiers import Tiers
     from core.verifiable import Checkpointer
@@ -945,6 +945,8 @@ class Store:
     def tail(self, from_seq: int = 1, limit: int = 1000, **filters) -> list[Row]:
         validate.tail(from_seq, limit, filters)
         self.wait_index()
+        from core.index import queries
+
         return queries.audit_page(self.reader.conn, from_seq - 1, limit, **filters)
 
     def history(self, path: str, *, at_seq: int | None = None) -> list[Row]:
@@ -954,6 +956,8 @@ class Store:
         if at_seq is not None:
             validate.seq(at_seq)
         self.wait_index()
+        from core.index import queries
+
         return queries.history(self.reader.conn, path, at_seq=at_seq)
 
     def search(
@@ -968,11 +972,15 @@ class Store:
                 raise BrainError(f"unknown search mode {mode!r}; use lexical, semantic or hybrid")
             return semantic.search(self, query, mode=mode, limit=limit, **filters)
         self.wait_index()
+        from core.index import queries
+
         return queries.search(self.reader.conn, query, limit=limit, **filters)
 
     def memories(self, after: str = "", limit: int = 100, **filters) -> list[queries.MemoryRow]:
         validate.memories(after, limit, filters)
         self.wait_index()
+        from core.index import queries
+
         return queries.memory_page(self.reader.conn, after, limit, **filters)
 
     def rows(self, from_seq: int = 1) -> list[tuple[Row, bytes]]:
@@ -990,6 +998,8 @@ class Store:
 
     def state(self) -> StoreState:
         self.refresh()
+        from core import store_state
+
         return store_state.compute(self)
 
     # -- reads for the workstation ------------------------------------------------------
@@ -1010,6 +1020,8 @@ class Store:
         """Audit rows with seq > after, oldest first; descending: seq < after, newest first
         (`after` past the end, e.g. 2**62, reads the newest rows). As the index holds them
         now: the tail follows the index's own end and never waits for the applier."""
+        from core.index import queries
+
         return queries.audit_page(
             self.reader.conn,
             after,
@@ -1024,11 +1036,15 @@ class Store:
         """One audit row by seq, or None when the index does not hold it (yet)."""
         if seq < 1:
             return None
+        from core.index import queries
+
         rows = queries.audit_page(self.reader.conn, seq - 1, 1)
         return rows[0] if rows and rows[0].seq == seq else None
 
     def indexed_seq(self) -> int:
         """The newest row the index holds (one lookup at the end of the primary key)."""
+        from core.index import queries
+
         return queries.last_seq(self.reader.conn)
 
     def memory_page(
@@ -1078,16 +1094,22 @@ class Store:
         """The list rows of these paths in the order given (search hits shown as rows);
         paths no longer in the index are left out."""
         self.wait_index()
+        from core.index import queries
+
         return queries.memory_rows(self.reader.conn, list(paths))
 
     def folder_counts(self) -> list[tuple[str, str, int]]:
         """(kind, folder, active memories), ordered, for the browser's tree."""
         self.wait_index()
+        from core.index import queries
+
         return queries.folder_counts(self.reader.conn)
 
     def counts(self) -> dict[str, int]:
         """Memories by state ("memories", "active", "tombstoned") and "rows" in the index."""
         self.wait_index()
+        from core.index import queries
+
         return queries.counts(self.reader.conn)
 
 

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from core.digest import blake2b_256
 from core.errors import BrainError, ReadOnly
-from core.index import queries
+from core.index import schema
 from core.index.applier import FORCE_CHECKPOINT_BYTES, Applier
 from core.index.db import IndexReader, IndexWriter, Known
 from core.index.schema import SCHEMA_VERSION
@@ -164,7 +164,7 @@ class Follower:
     def probe(self) -> str | None:
         """Can a read-only open query the index? (A damaged or missing one cannot.)"""
         try:
-            found = queries.meta(self.reader.conn, "schema")
+            found = schema.meta(self.reader.conn, "schema")
         except sqlite3.Error as e:
             return f"the index cannot be read ({e}); a writable open rebuilds it (`brain reindex`)"
         if found != str(SCHEMA_VERSION):
@@ -306,7 +306,7 @@ class Follower:
 
     def applied_seq(self) -> int:
         """The newest row the index has applied (from this process or another)."""
-        cur = queries.last_applied(self.reader.conn)
+        cur = schema.last_applied(self.reader.conn)
         if self._applier is not None:
             cur = max(cur, self._applier.applied)
         return cur
@@ -425,7 +425,7 @@ class Follower:
         try:
             if self.index is not None:  # no reader connection to open (a one-shot put has none)
                 return self.get_meta(key)
-            return queries.meta(self.reader.conn, key)
+            return schema.meta(self.reader.conn, key)
         except (sqlite3.Error, BrainError):  # a hint: without it, open verifies more rows
             return None
 

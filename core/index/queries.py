@@ -8,6 +8,7 @@ import threading
 
 import msgspec
 
+from core.index.schema import last_applied, meta  # noqa: F401 - read here too
 from core.models import Row
 
 # The index's JSON columns (tags, extra, a page of rows): msgspec, not the json module (an import
@@ -389,20 +390,6 @@ def counts(conn: sqlite3.Connection) -> dict[str, int]:
 def last_seq(conn: sqlite3.Connection) -> int:
     """The newest row the index holds (one lookup at the end of the primary key)."""
     return conn.execute("SELECT COALESCE(MAX(seq), 0) FROM audit").fetchone()[0]
-
-
-def meta(conn: sqlite3.Connection, key: str) -> str | None:
-    """A value of the index's meta table (raises when the index cannot be read)."""
-    hit = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-    return hit[0] if hit else None
-
-
-def last_applied(conn: sqlite3.Connection) -> int:
-    """The newest row the index has applied, as its meta table says."""
-    (cur,) = conn.execute(
-        "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'last_applied'"
-    ).fetchone()
-    return int(cur)
 
 
 def rows_beyond(conn: sqlite3.Connection, seq: int, but_op: str) -> bool:

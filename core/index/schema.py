@@ -64,6 +64,20 @@ def _connect_readonly(path: str) -> sqlite3.Connection:
     return sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True, check_same_thread=False)
 
 
+def meta(conn: sqlite3.Connection, key: str) -> str | None:
+    """A value of the index's meta table (raises when the index cannot be read)."""
+    hit = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+    return hit[0] if hit else None
+
+
+def last_applied(conn: sqlite3.Connection) -> int:
+    """The newest row the index has applied, as its meta table says."""
+    (cur,) = conn.execute(
+        "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'last_applied'"
+    ).fetchone()
+    return int(cur)
+
+
 def current(conn: sqlite3.Connection) -> bool:
     """True when the file holds our schema version (else it is dropped and rebuilt)."""
     try:
