@@ -152,8 +152,16 @@ def _through_ctypes(name: str, *args: str):
 
     try:
         # libc.so.6 by name first: ctypes.util.find_library costs ~5 ms of a CLI start-up.
-        fn = getattr(ctypes.CDLL("libc.so.6"), name)
-    except (OSError, AttributeError):
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:  # another C library (musl names itself otherwise)
+        from ctypes import util
+
+        try:
+            libc = ctypes.CDLL(util.find_library("c") or "libc.so.6")
+        except OSError:
+            return None
+    fn = getattr(libc, name, None)
+    if fn is None:
         return None
     fn.argtypes = [getattr(ctypes, a) for a in args]
     fn.restype = ctypes.c_int

@@ -89,3 +89,32 @@ def test_a_one_shot_put_imports_no_ctypes(tmp_path) -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["False"]
+
+
+def test_a_c_library_not_named_libc_so_6_is_found(tmp_path, monkeypatch) -> None:
+    """musl and others name theirs otherwise: ctypes.util.find_library finds it (here, as if
+    libc.so.6 were not a name the loader knew)."""
+    import _ctypes
+    import ctypes
+    from ctypes import util
+
+    real_cdll, real_dlopen = ctypes.CDLL, _ctypes.dlopen
+
+    def no_libc_so_6(name, *a, **kw):
+        if name == "libc.so.6":
+            raise OSError("libc.so.6: cannot open shared object file")
+        return real_cdll(name, *a, **kw)
+
+    def dlopen(name, *a):
+        if name == "libc.so.6":
+            raise OSError("libc.so.6: cannot open shared object file")
+        return real_dlopen(name, *a)
+
+    monkeypatch.setattr(ctypes, "CDLL", no_libc_so_6)
+    monkeypatch.setattr(_ctypes, "dlopen", dlopen)
+    with open("/proc/self/maps") as maps:  # where this process's C library really is
+        path = next(line.split()[-1] for line in maps if "/libc.so" in line)
+    asked = []
+    monkeypatch.setattr(util, "find_library", lambda n: asked.append(n) or path)
+    _check_syncfs(tmp_path)
+    assert asked == ["c"]
