@@ -139,7 +139,10 @@ class _Finder:
         if hide is None:
             return None
         if not self.plan:
-            sys.meta_path.remove(self)  # the others must not see us, and we are done
+            try:
+                sys.meta_path.remove(self)  # the others must not see us, and we are done
+            except ValueError:
+                pass  # another thread's import, finding the other module, was first
         for finder in sys.meta_path:
             find = getattr(finder, "find_spec", None)
             if finder is self or find is None:
