@@ -8,8 +8,9 @@ stdin_closed = False
 # A command's start-up allocates tens of thousands of objects (its imports) and frees almost
 # none, so the default first threshold (700) runs ~25 collections that find nothing: ~3 ms of a
 # one-shot `brain put`. The console script raises it until the command's store is open (or the
-# workstation starts), then puts it back, the start-up's objects frozen out of every later
-# collection: what the command itself does collects as usual.
+# workstation, `brain mcp`, the capture daemon or the hub starts), then puts it back, the
+# start-up's objects frozen out of every later collection: what the command itself does
+# collects as usual.
 _GC_DEFAULT = gc.get_threshold()
 START_GC_THRESHOLD = 100_000
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 
+import brain_tui.cli
 from brain_tui.cli import common
 
 
@@ -53,6 +54,7 @@ def run(args: argparse.Namespace) -> int:
         store.close()
         raise
     store.open_door()
+    brain_tui.cli.settle_gc()  # a long-lived loop from here on
     syncs: list = []
 
     def ready(_loop) -> None:

@@ -8,6 +8,7 @@ import argparse
 import os
 from pathlib import Path
 
+import brain_tui.cli
 from brain_tui.cli import common
 
 HUB_ENV = "BRAIN_HUB_HOME"
@@ -181,6 +182,7 @@ def _serve(args: argparse.Namespace, folder: Path) -> int:
         max_request_bytes=args.max_request_mb << 20,
     )
     scheme = "https" if args.cert else "http"
+    brain_tui.cli.settle_gc()  # a long-lived server from here on
 
     def ready() -> None:
         where = f"{scheme}://{common.clean(args.bind)}"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 
+import brain_tui.cli
 from brain_tui.cli import common
 
 
@@ -47,6 +48,7 @@ def run(args: argparse.Namespace) -> int:
 
         address = parse_address(args.http)  # refuse a bad address before opening anything
     store = open_store_for_server(args.store, allow_temp=args.allow_temp_store)
+    brain_tui.cli.settle_gc()  # a long-lived server from here on
     brain = BrainServer(store, actor=args.actor, transport="http" if address else "stdio")
     try:
         if address is None:

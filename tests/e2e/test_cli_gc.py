@@ -84,3 +84,30 @@ def test_a_command_works_with_the_default_once_its_store_is_open(tmp_path) -> No
     args = Namespace(store=str(tmp_path / "s"), allow_temp_store=True)
     with common.open_store(args):
         assert gc.get_threshold() == brain_tui.cli._GC_DEFAULT
+
+
+def test_the_mcp_server_settles_once_its_store_is_open(monkeypatch, tmp_path) -> None:
+    from argparse import Namespace
+
+    import core.mcp.server as server
+    from brain_tui.cli import cmd_mcp
+    from core.store import Store
+
+    Store.init(tmp_path / "s", allow_temp=True).close()
+    seen = []
+
+    class FakeServer:
+        def __init__(self, store, **kw) -> None:
+            self.store = store
+
+        async def run_stdio(self) -> None:
+            seen.append(gc.get_threshold())
+
+        def close(self, why: str) -> None:
+            self.store.close()
+
+    monkeypatch.setattr(server, "BrainServer", FakeServer)
+    brain_tui.cli.lean_gc()
+    args = Namespace(store=str(tmp_path / "s"), allow_temp_store=True, actor=None, http=None)
+    cmd_mcp.run(args)
+    assert seen == [brain_tui.cli._GC_DEFAULT]
