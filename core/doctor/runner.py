@@ -147,7 +147,12 @@ def _verdict(store: Store, report: DoctorReport, *, repaired: bool) -> None:
         if repaired and report.state == READY and not store.read_only:
             verdict.clear(store.layout)
         return
-    why = f"`brain doctor` found {', '.join(ids)} failing; run `brain doctor` for details"
+    # The first finding whole (every process reports this reason until a repair): a stray
+    # journal's or a broken chain's own words say what to do, where an id alone did not.
+    first = next(r for r in failing if r.id == ids[0])
+    detail = " ".join(first.detail.split())
+    more = f" ({len(ids) - 1} more failing)" if len(ids) > 1 else ""
+    why = f"`brain doctor` found {first.id} failing: {detail}{more}; run `brain doctor` for all"
     if state == FROZEN_HUMAN and store.problem is None:
         store.problem = why
     if store.read_only:

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from core import verdict
 from core.errors import CorruptLog, Frozen
 from core.log.binlog import Binlog
 from core.log.tip import Tip, scan_current
@@ -305,6 +306,10 @@ def test_the_doctor_names_a_stray_journal_and_the_way_out_works(
         found = report.result("chain.journal")
         assert found is not None and found.status == "FAIL" and not found.recoverable
         assert "does not belong" in found.detail and found.paths == [JOURNAL]
+        # Every process reports the finding's own words, with the way out (not an id alone).
+        recorded = verdict.read(s.layout)
+        assert recorded is not None and "chain.journal failing: " in recorded.reason
+        assert "does not belong to this log" in recorded.reason
         # While it is there, a person's reason accepts nothing: the advice is to move it out.
         out = s.doctor(repair=True, reason="trying", actor=ANA)
         assert out.state == FROZEN_HUMAN
