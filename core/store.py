@@ -385,7 +385,7 @@ class Store:
             if hit is not None:
                 self.last_checkpoint = hit
                 return None
-        why = self.check_checkpoints()
+        why = self.verify_checkpoints()
         cp = self.last_checkpoint
         if why is None and cp is not None and fol.writable:
             fp = note_cache.fingerprint(self.layout, cp.size)
@@ -396,7 +396,7 @@ class Store:
                     pass  # a full disk: the next open checks the signature again
         return why
 
-    def check_checkpoints(self) -> str | None:
+    def verify_checkpoints(self) -> str | None:
         """Verify the newest checkpoint and the witness; returns why the store is frozen, if so
         (open's check without the note cache; `brain doctor --repair` runs it again)."""
         from core.verify import checkpoints

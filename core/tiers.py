@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import msgspec
 
 from core.errors import BrainError
-from core.index import queries, tier_rows
+from core.index import schema, tier_rows
 from core.write.intents import Note
 
 if TYPE_CHECKING:
@@ -203,7 +203,7 @@ class Tiers:
         s.wait_index()
         conn = s.reader.conn
         counts = {t: 0 for t in TIERS} | tier_rows.tier_counts(conn)
-        last = queries.meta(conn, "last_rebalance_ns")
+        last = schema.meta(conn, "last_rebalance_ns")
         tops = {
             t: [
                 {"path": p, "title": ti, "score": sc, "pinned": bool(pin)}

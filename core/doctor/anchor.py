@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core.errors import BrainError
-from core.index import queries
+from core.index import schema
 from core.log.binlog import Binlog
 from core.log.crc import crc32c
 from core.log.frames import HEADER, HEADER_SIZE
@@ -122,7 +122,7 @@ def _by_headers(data: bytes, size: int) -> tuple[int, int] | None:
 
 def get_mark(store) -> str | None:
     try:
-        return queries.meta(store.reader.conn, MARK_KEY)
+        return schema.meta(store.reader.conn, MARK_KEY)
     except Exception:  # noqa: BLE001 - a missing or broken index only means no mark
         return None
 

@@ -11,7 +11,7 @@ import socket
 
 from core.doctor.logwalk import pid_alive
 from core.doctor.model import Finding, Invariant, fail, ok, some
-from core.index import integrity, proposal_rows, queries
+from core.index import integrity, proposal_rows, queries, schema
 from core.write import lock
 
 INDEX = "index/brain.sqlite"
@@ -80,7 +80,7 @@ def index_head(ctx) -> Finding:
         return _missing(ctx)
     head = ctx.log.head
     try:
-        last = int(queries.meta(conn, "last_applied") or 0)
+        last = int(schema.meta(conn, "last_applied") or 0)
         top = queries.last_seq(conn)
         count = queries.audit_count(conn) if ctx.full else top
     except Exception as e:  # noqa: BLE001

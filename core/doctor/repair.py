@@ -346,7 +346,7 @@ def _lift(store: Store) -> str:
     if store.problem is None and recorded is None:
         return ""
     before, store.problem = store.problem, None
-    why = store.check_checkpoints()
+    why = store.verify_checkpoints()
     if why:
         store.problem = why
         raise BrainError(f"still frozen: {why}")

@@ -8,7 +8,6 @@ import threading
 
 import msgspec
 
-from core.index.schema import last_applied, meta  # noqa: F401 - read here too
 from core.models import Row
 
 # The index's JSON columns (tags, extra, a page of rows): msgspec, not the json module (an import

@@ -18,7 +18,7 @@ import msgspec
 
 from core import paths
 from core.errors import NotFound
-from core.index import queries, search_rows
+from core.index import queries, schema, search_rows
 from core.index.vectors import ensure_schema, write
 from core.search import embeddings
 from core.search.vectors import VectorCache
@@ -61,7 +61,7 @@ _WATERMARK = "embedded_through"
 
 
 def _watermark(conn: sqlite3.Connection, model: str, epoch: str | None) -> int:
-    hit = queries.meta(conn, _WATERMARK)
+    hit = schema.meta(conn, _WATERMARK)
     if hit is None or epoch is None:
         return 0
     m, e, seq = hit.rsplit("\t", 2)
