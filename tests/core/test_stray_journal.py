@@ -45,11 +45,16 @@ def crash_after_puts(tmp_path: Path, root: Path, puts: list[tuple[str, str]]) ->
         *(f"s.put({path!r}, {body!r}, actor='agent:b@other')" for path, body in puts),
         "raise SystemExit('the crash hook did not fire')",
     ]
+    run_until_crash(tmp_path, lines, after_commits=len(puts))
+
+
+def run_until_crash(tmp_path: Path, lines: list[str], *, after_commits: int) -> None:
+    """Run these lines in a process the writer kills right after its n-th commit point."""
     env = dict(
         os.environ,
         PYTHONPATH=str(REPO),
         XDG_STATE_HOME=str(tmp_path / "xdg-crash"),
-        BRAIN_TEST_CRASH_AFTER_COMMIT=str(len(puts)),
+        BRAIN_TEST_CRASH_AFTER_COMMIT=str(after_commits),
     )
     p = subprocess.run(
         [sys.executable, "-c", "\n".join(lines)],
@@ -361,21 +366,7 @@ def test_a_journal_replaced_while_a_writer_lives_is_the_one_it_commits_to(
         f"s.put({A_MD!r}, 'alpha 2\\n', actor='agent:b@other')",
         "raise SystemExit('the crash hook did not fire')",
     ]
-    env = dict(
-        os.environ,
-        PYTHONPATH=str(REPO),
-        XDG_STATE_HOME=str(tmp_path / "xdg-crash"),
-        BRAIN_TEST_CRASH_AFTER_COMMIT="2",
-    )
-    p = subprocess.run(
-        [sys.executable, "-c", "\n".join(lines)],
-        env=env,
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert p.returncode == 9, p.stderr
+    run_until_crash(tmp_path, lines, after_commits=2)
     assert journal_seqs(store) == [4]
     with Store.open(store, allow_temp=True) as s:
         st = s.state()
