@@ -6,6 +6,7 @@ import threading
 import time
 
 from core.store import Store
+from tests.bench.bench_baseline import reference
 from tests.bench.common import ACTOR, Bench, Ctx, Metric, now, pct, scratch
 from tests.bench.corpus import Corpus
 
@@ -37,7 +38,11 @@ def put_one(ctx: Ctx) -> dict[str, float]:
         durable = now() - t0
         store.wait_index()  # "index current": the figure includes the index catching up
         total = now() - t0
-    return {"ops": len(mems) / total, "durable_ops": len(mems) / durable}
+    # PROTOCOL states this goal twice: 0.4x the bare loop, and 1.5x the reference put run
+    # beside it. The two agree on the machines PROTOCOL names; where fdatasync is cheap beside
+    # file creation they part, so both are measured, in the same repetition.
+    ref = reference(ctx)["ops"]
+    return {"ops": len(mems) / total, "durable_ops": len(mems) / durable, "ref_ops": ref}
 
 
 def put_four(ctx: Ctx) -> dict[str, float]:
@@ -136,6 +141,15 @@ BENCHES = [
                 _at_least(0.4),
             ),
             Metric("durable_ops", "  same, acknowledged only", "puts/s", "ops"),
+            Metric(
+                "ops",
+                "  same, to the reference put run beside it",
+                "puts/s",
+                goal="≥ 1.50×",
+                check=_at_least(1.5),
+                pair="ref_ops",
+                pair_label="(reference)",
+            ),
         ],
     ),
     Bench(
