@@ -280,7 +280,7 @@ class Store:
         self.tip = scan.tip
         needs_recovery = (
             (self.layout.journal.exists() and self.layout.journal.stat().st_size > 0)
-            or bool(_pending_purges(self.layout))
+            or bool(purge_list.read(self.layout.purge_pending).seqs)
             or start_tip(self.binlog).offset > 0  # a consolidation cut short by a crash
         )
         if scan.bad or scan.broken:
@@ -1111,10 +1111,6 @@ class Store:
         from core.index import queries
 
         return queries.counts(self.reader.conn)
-
-
-def _pending_purges(layout: Layout) -> list[int]:
-    return purge_list.read(layout.purge_pending).seqs
 
 
 def _open_nodes(layout: Layout) -> MMR:

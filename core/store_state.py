@@ -36,7 +36,7 @@ class StoreState(msgspec.Struct):
 
 
 def compute(store: Store) -> StoreState:
-    from core.write.writer import read_pending_purges
+    from core.write import purge_list
 
     counts = {"memories": 0, "active": 0, "tombstoned": 0}
     index_seq = 0
@@ -66,7 +66,7 @@ def compute(store: Store) -> StoreState:
         active=counts["active"],
         tombstoned=counts["tombstoned"],
         index_seq=index_seq,
-        pending_purges=len(read_pending_purges(store.layout)),
+        pending_purges=len(purge_list.read(store.layout.purge_pending).seqs),
         writer=holder,
         notes=list(store.notes) + store.session.notes(),
         last_checkpoint_size=last_cp[0].extra.get("size") if last_cp else None,

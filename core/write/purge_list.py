@@ -14,6 +14,8 @@ from pathlib import Path
 
 import msgspec
 
+from core import fsio
+
 MAX_SEQ = 2**64 - 1
 MAX_BYTES = 1 << 20  # far more than any real redo list; a bigger file is read this far only
 _SHOWN = 40
@@ -69,3 +71,9 @@ def updated(
     seqs.discard(drop)
     junk = cur.raw_junk if keep_junk else []
     return "".join(f"{s}\n" for s in sorted(seqs)).encode() + b"".join(j + b"\n" for j in junk)
+
+
+def add(path: Path, seqs: Iterable[int]) -> None:
+    """Record purges to redo (committed or replayed, not yet carried out): written unsynced,
+    as everything applied is; the flush makes it durable with them."""
+    fsio.write_file(path, updated(path, add=seqs))

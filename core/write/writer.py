@@ -24,8 +24,8 @@ from core.errors import BrainError, CorruptLog, Frozen, PreconditionFailed
 from core.layout import Layout
 from core.log import frames
 from core.log.binlog import Binlog
-from core.log.head import read_head, write_head
-from core.log.tip import Scan, Tip, decode_row, require_clean, scan_from
+from core.log.head import write_head
+from core.log.tip import Tip
 from core.models import Row
 from core.verify.mmr import HEADER_BYTES as _NODES_HEADER
 from core.verify.mmr import MMR, leaf_hash
@@ -33,10 +33,10 @@ from core.write import purge_list
 from core.write.apply_files import Staged, Stager, apply_files, drop_staged
 from core.write.file_view import StateView
 from core.write.intents import Delete, Intent, Move, Put
-from core.write.journal import Helper, Journal, Record, check_fit
+from core.write.journal import Helper, Journal, Record
 from core.write.lock import WriterLock
 from core.write.planner import Plan, Planner, Result, proposal_gate
-from core.write.seal import finish_seal
+from core.write.recovery import Recovery
 from core.write.sequencer import Sequencer
 
 IDLE_RELEASE_S = 0.2
@@ -756,7 +756,7 @@ class Writer:
         self.tip = Tip(rows[-1].seq, rows[-1].ts_ns, rows[-1].chain, self.tip.offset + len(blob))
         self._write_head(self.tip.seq)
         if plan.purges:
-            add_pending_purges(self.layout, plan.purges)
+            purge_list.add(self.layout.purge_pending, plan.purges)
         self._on_rows(rows, plan)
         self._after_group(rows, plan)
         active = sum(1 for r in rows if r.op not in _NOT_ACTIVITY)
@@ -767,147 +767,21 @@ class Writer:
             if self.activity >= self.checkpoint_every_rows:
                 self._checkpoint()
 
-    # -- recovery and fencing (every acquisition) ---------------------------------------
+    # -- recovery (every acquisition) ---------------------------------------------------
 
     def recover(self) -> list[str]:
         """Replay a crashed holder's journal, then catch up with rows other processes wrote."""
         assert self.journal is not None and self.mmr is not None
-        notes: list[str] = []
-        records, good_end, torn = self.journal.read()
-        if torn:
-            notes.append(f"cut a torn journal record ({torn} bytes)")
-            self.journal.cut(good_end, durable=True)
-        elif good_end < self.journal.size:
-            self.journal.cut(good_end)  # filler a crashed holder reserved past its records
-        first_j = records[0].first_seq if records else None
-        sealed = None
-        if self.binlog.sealed():  # only a consolidated log can hold an interrupted seal
-            sealed = finish_seal(self.binlog)  # a consolidation a crash interrupted
-        if sealed:
-            notes.append(sealed)
-            base = self.binlog.base_tip()
-            self.tip = base if self.tip.seq >= base.seq else self.tip
-        # From the tip across sealed segments (another process consolidated) or from genesis
-        # (the log was rewritten under us: a restored backup).
-        scan = scan_from(self.binlog, self.tip, stop_seq=first_j)
-        synced_ok = first_j is None or scan.tip.seq >= first_j - 1
-        if (scan.bad or scan.broken) and (first_j is None or not synced_ok):
-            require_clean(scan, str(self.layout.root))
-        if records:
-            # Before anything is cut or written: a journal.wal copied in from a backup or from
-            # another copy of the store (a restore, a sync tool) must not be replayed.
-            try:
-                stale = check_fit(records, self.binlog, scan.tip)
-            except CorruptLog as e:
-                raise CorruptLog(f"{self.layout.root}: {e}") from None
-            if stale:
-                rest = scan_from(self.binlog, scan.tip)  # no journal covers the rest: synced
-                if rest.bad or rest.broken:
-                    require_clean(rest, str(self.layout.root))
-                scan = Scan(rest.tip, scan.rows + rest.rows, None, None)
-                notes.append(
-                    f"skipped audit/journal.wal: the log already holds its {len(records)}"
-                    f" record(s) (seqs {first_j}..{records[-1].last_seq}) byte for byte and"
-                    " goes on past them (a stale copy); emptied it without replaying its files"
-                )
-                self.journal.cut(0, durable=True)
-                records, first_j = [], None
-        foreign = [r for r, _p, _o in scan.rows]
-        if scan.tip.offset < self.binlog.current_size() and first_j is not None:
-            notes.append(
-                f"rebuilt the log after seq {scan.tip.seq} from the journal"
-                f" ({self.binlog.current_size() - scan.tip.offset} bytes replaced)"
-            )
-            self.binlog.truncate(scan.tip.offset)
-        self.tip = scan.tip
-        if self.mmr.size != self.tip.seq:
-            self._resync_mmr()
-        if not self._leaves_match(scan.rows):
-            notes.append(
-                "rebuilt audit/mmr.nodes: its leaves disagreed with rows another process wrote"
-            )
-            self.mmr.truncate(0)
-            self._resync_mmr()
-        if records:
-            replayed = self._replay(records)
-            foreign.extend(replayed)
-            notes.append(f"replayed {len(records)} journal record(s), {len(replayed)} row(s)")
-            self.flush()
-        head = read_head(self.layout)
-        if head is not None and head > self.tip.seq and self.accept_short_log:
-            notes.append(
-                f"HEAD said seq {head}; the log, accepted as it is, ends at {self.tip.seq}"
-            )
-        elif head is not None and head > self.tip.seq:
-            # Under the lock HEAD is only written after the frames it counts, and replay has
-            # restored every committed row: a larger HEAD means the log lost synced rows.
-            raise CorruptLog(
-                f"{self.layout.root}: HEAD says seq {head} but the log ends at seq"
-                f" {self.tip.seq} after replay; rows are missing. Run `brain doctor`."
-            )
-        if foreign:
+        rec = Recovery(self.layout, self.journal, self.binlog, self.mmr, self.tip, self.dirs)
+        try:
+            unseen = rec.run(flush=self.flush, accept_short_log=self.accept_short_log)
+        finally:
+            self.tip = rec.tip
+        if unseen:
             self.view.forget_names()
-            self._on_rows(foreign, None)
+            self._on_rows(unseen, None)
         write_head(self.layout, self.tip.seq)
-        return notes
-
-    def _replay(self, records: list[Record]) -> list[Row]:
-        assert self.mmr is not None
-        rows: list[Row] = []
-        purges: list[int] = []
-        for rec in records:
-            # Rows first: a record whose rows do not chain onto the log writes no file
-            # (check_fit said they do; this is what replaying relies on).
-            new: list[tuple[bytes, Row, bytes]] = []
-            chain = self.tip.chain
-            for fr in rec.frames:
-                (item,) = frames.scan(fr)[0]
-                row = decode_row(item.payload)
-                if row.seq <= self.tip.seq:
-                    continue
-                if row.prev_chain != chain:
-                    raise CorruptLog(
-                        f"{self.layout.root}: audit/journal.wal row {row.seq} does not chain onto"
-                        " the log; nothing was replayed from its record. Run `brain doctor`."
-                    )
-                chain = row.chain
-                new.append((fr, row, item.payload))
-            apply_files(self.layout.root, rec, self.dirs, replay=True)
-            for fr, row, _payload in new:
-                rows.append(row)
-                self.binlog.append(fr)
-                self.tip = Tip(row.seq, row.ts_ns, row.chain, self.tip.offset + len(fr))
-                if row.op == "delete" and row.extra.get("mode") == "purge":
-                    purges.append(row.seq)
-            self.mmr.append([leaf_hash(p) for _fr, _row, p in new])
-        if purges:
-            add_pending_purges(self.layout, purges)
-        return rows
-
-    def _leaves_match(self, rows: list[tuple[Row, bytes, int]]) -> bool:
-        """Do the node file's leaves for the rows read at this fence hash their payloads?
-        (Cheap: one read per new row. A mismatch would have every later checkpoint sign a
-        root the log does not have.)"""
-        assert self.mmr is not None
-        mmr = self.mmr
-        return all(
-            mmr.leaf(row.seq - 1) == leaf_hash(payload)
-            for row, payload, _off in rows
-            if row.seq <= mmr.size
-        )
-
-    def _resync_mmr(self) -> None:
-        """The node file is derived: cut it back or extend it from the log."""
-        assert self.mmr is not None
-        if self.mmr.size > self.tip.seq:
-            self.mmr.truncate(self.tip.seq)
-            return
-        missing = [
-            leaf_hash(f.payload)
-            for f in self.binlog.iter_frames(self.mmr.size + 1)
-            if isinstance(f, frames.Frame) and f.seq <= self.tip.seq
-        ]
-        self.mmr.append(missing)
+        return rec.notes
 
 
 def _crash_hook() -> None:
@@ -920,15 +794,6 @@ def _presync(root: str) -> None:
         fsio.syncfs(root)
     except OSError:
         pass  # a head start only: the flush's own syncfs reports the error
-
-
-def add_pending_purges(layout: Layout, seqs: list[int]) -> None:
-    fsio.write_file(layout.purge_pending, purge_list.updated(layout.purge_pending, add=seqs))
-
-
-def read_pending_purges(layout: Layout) -> list[int]:
-    """Well-formed seqs only: junk in the file is named by core.purge and the doctor."""
-    return purge_list.read(layout.purge_pending).seqs
 
 
 def _paths_of(intents: Sequence[Intent]) -> set[str]:
@@ -954,4 +819,4 @@ def _wrap(e: BaseException) -> BrainError:
     return BrainError(f"internal error: {type(e).__name__}: {e}")
 
 
-__all__ = ["Writer", "Request", "write_head", "read_head", "os"]
+__all__ = ["Writer", "Request", "write_head", "os"]

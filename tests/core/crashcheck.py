@@ -24,11 +24,11 @@ from core.paths import version_paths
 from core.store import Store
 from core.store_state import READY
 from core.verify.mmr import MMR, leaf_hash
+from core.write import purge_list
 from core.write import writer as writer_mod
 from core.write.file_view import read_sidecar
 from core.write.intents import Delete, Move
 from core.write.planner import Result
-from core.write.writer import read_pending_purges
 from tests.core.powerloss import PowerLossIO, SimulatedCrash
 
 
@@ -295,7 +295,7 @@ def check_store(store: Store, acked: list[Result], where: str) -> None:
         assert rows[seq - 1] == res.row, f"{where}: seq {seq} differs from the acknowledged row"
 
     root = store.root
-    pending = bool(read_pending_purges(store.layout))
+    pending = bool(purge_list.read(store.layout.purge_pending).seqs)
     mems = _expected(rows)
     for path, m in mems.items():
         side = read_sidecar(root, path)
