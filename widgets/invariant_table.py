@@ -68,7 +68,7 @@ class InvariantTable(DataTable):
         for r in self.results:
             status = str(r.status)
             detail = r.detail
-            if r.path:
+            if r.path and r.path not in detail:  # a detail that names it says it once
                 detail = f"{detail} ({r.path})" if detail else r.path
             ms_text = f"{r.elapsed_ms:.0f}" if timings else "·"
             cells = [

@@ -192,3 +192,25 @@ async def test_the_detail_column_is_read_whole(small_store, size):
         words = [w for w in " ".join(shown.split("│")).split() if w]
         assert all(w in words for w in long.split()), shown  # wrapped, not cut at the edge
         assert ("ms" in words) == (size[0] >= 100)  # timings give their room at 80 columns
+
+
+async def test_a_path_the_detail_names_is_not_repeated(small_store):
+    """The table adds a finding's first path after its detail, unless the detail says it."""
+    named = "1 purged: content destroyed by design (seq 5 memories/a.md)"
+    doctor = ScriptedDoctor(
+        results=[
+            result("memories.purged", "PASS", "info", named, path="memories/a.md"),
+            result("memories.commitment", "FAIL", detail="body differs", path="memories/b.md"),
+        ]
+    )
+    small_store.doctor = doctor
+    app = make_app(small_store)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("3")
+        screen = app.screen
+        assert await wait_until(pilot, lambda: screen.report is not None)
+        await settle(pilot)
+        table = screen.query_one(InvariantTable)
+        details = [str(table.get_row_at(i)[-1]) for i in range(table.row_count)]
+        assert details == ["body differs (memories/b.md)", named]
