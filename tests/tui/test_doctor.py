@@ -20,6 +20,17 @@ def result(inv_id, status, level="error", detail="ok", path=""):
     return InvariantResult(inv_id, level, "test", status, detail, path, 1.5)
 
 
+async def _doctor_pane(pilot, app) -> DoctorScreen:
+    """Pane 3, once its first report is shown."""
+    await settle(pilot)
+    await pilot.press("3")
+    screen = app.screen
+    assert isinstance(screen, DoctorScreen)
+    assert await wait_until(pilot, lambda: screen.report is not None)
+    await settle(pilot)
+    return screen
+
+
 class ScriptedDoctor:
     """Stands in for store.doctor with the documented signature; records its calls."""
 
@@ -68,11 +79,7 @@ async def test_progress_table_detail_and_rerun(small_store):
     small_store.doctor = doctor
     app = make_app(small_store)
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot)
-        await pilot.press("3")
-        screen = app.screen
-        assert await wait_until(pilot, lambda: screen.report is not None)
-        await settle(pilot)
+        screen = await _doctor_pane(pilot, app)
         table = screen.query_one(InvariantTable)
         assert [r.status for r in table.results] == ["FAIL", "WARN", "PASS"]  # failures first
         detail = str(screen.query_one("#doctor-detail").render())
@@ -178,11 +185,7 @@ async def test_the_detail_column_is_read_whole(small_store, size):
     small_store.doctor = ScriptedDoctor(results=[result("derived.index_head", "FAIL", detail=long)])
     app = make_app(small_store)
     async with app.run_test(size=size) as pilot:
-        await settle(pilot)
-        await pilot.press("3")
-        screen = app.screen
-        assert await wait_until(pilot, lambda: screen.report is not None)
-        await settle(pilot)
+        screen = await _doctor_pane(pilot, app)
         table = screen.query_one(InvariantTable)
         shown = " ".join(
             line.text.strip()
@@ -206,11 +209,7 @@ async def test_a_path_the_detail_names_is_not_repeated(small_store):
     small_store.doctor = doctor
     app = make_app(small_store)
     async with app.run_test(size=(120, 30)) as pilot:
-        await settle(pilot)
-        await pilot.press("3")
-        screen = app.screen
-        assert await wait_until(pilot, lambda: screen.report is not None)
-        await settle(pilot)
+        screen = await _doctor_pane(pilot, app)
         table = screen.query_one(InvariantTable)
         details = [str(table.get_row_at(i)[-1]) for i in range(table.row_count)]
         assert details == ["body differs (memories/b.md)", named]
