@@ -4,6 +4,8 @@ can be read (`BRAIN-EXIT=<code>`)."""
 
 from __future__ import annotations
 
+import contextlib
+import os
 import shlex
 import subprocess
 import time
@@ -18,6 +20,9 @@ class Tmux:
         self, command: str, env: dict[str, str], width: int = 120, height: int = 40
     ) -> None:
         self.name = f"brain-e2e-{uuid.uuid4().hex[:8]}"
+        # A server of its own (tmux -L): a test that ends its last session stops the server
+        # it talks to, and a session another test is creating on a shared one fails with it.
+        self.tmux = ["tmux", "-L", self.name]
         exports = " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items())
         # Keep the pane after the app exits, so its exit status can be read back.
         script = (
@@ -25,7 +30,7 @@ class Tmux:
         )
         subprocess.run(
             [
-                "tmux",
+                *self.tmux,
                 "new-session",
                 "-d",
                 "-s",
@@ -43,13 +48,13 @@ class Tmux:
 
     def screen(self) -> str:
         out = subprocess.run(
-            ["tmux", "capture-pane", "-p", "-t", self.name], capture_output=True, text=True
+            [*self.tmux, "capture-pane", "-p", "-t", self.name], capture_output=True, text=True
         )
         return out.stdout
 
     def press(self, *keys: str) -> None:
         for key in keys:
-            subprocess.run(["tmux", "send-keys", "-t", self.name, key], check=True)
+            subprocess.run([*self.tmux, "send-keys", "-t", self.name, key], check=True)
             time.sleep(0.25)  # a lone Escape must not merge with the next key into alt+key
 
     def wait_for(self, text: str, timeout: float = 30.0, line: int | None = None) -> str:
@@ -78,12 +83,16 @@ class Tmux:
         return screen
 
     def kill(self) -> None:
-        subprocess.run(["tmux", "kill-session", "-t", self.name], capture_output=True)
+        """End the session and its server (and the socket file tmux leaves behind)."""
+        subprocess.run([*self.tmux, "kill-server"], capture_output=True)
+        folder = os.environ.get("TMUX_TMPDIR") or "/tmp"
+        with contextlib.suppress(OSError):
+            os.unlink(f"{folder}/tmux-{os.getuid()}/{self.name}")
 
     def app_pid(self) -> int | None:
         """The pid of the command the pane's shell runs (None once it has exited)."""
         out = subprocess.run(
-            ["tmux", "list-panes", "-t", self.name, "-F", "#{pane_pid}"],
+            [*self.tmux, "list-panes", "-t", self.name, "-F", "#{pane_pid}"],
             capture_output=True,
             text=True,
         ).stdout.split()
