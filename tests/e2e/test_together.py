@@ -10,7 +10,8 @@ At the end, with everything stopped: every acknowledged put (CLI exit 0, MCP res
 isError) is in the store with its body, every dropped file was captured exactly once, no
 traceback reached the screen, and `brain doctor` finds the store READY.
 
-BRAIN_TOGETHER_SEED=<seed> repeats the same choices (the interleaving still depends on timing).
+BRAIN_TOGETHER_SEED=<seed> repeats the same choices (the interleaving still depends on timing);
+BRAIN_TOGETHER_STEPS=<n> runs longer (40 by default).
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ import pytest
 from core.store import Store
 from tests.e2e.tmux_term import ROOT, Tmux
 
-STEPS = 40
+STEPS = int(os.environ.get("BRAIN_TOGETHER_STEPS") or 40)
 WAIT = 90.0
 
 
