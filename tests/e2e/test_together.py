@@ -143,6 +143,25 @@ class Together:
         self.mcp.stdin.write((json.dumps(msg) + "\n").encode())
         self.mcp.stdin.flush()
 
+    def _reply(self) -> bytes:
+        """The server's next line; one that never comes within WAIT fails the test (the
+        server is killed so the read ends) instead of hanging the run."""
+        assert self.mcp is not None and self.mcp.stdout is not None
+        hung = threading.Event()
+
+        def give_up(proc: subprocess.Popen = self.mcp) -> None:
+            hung.set()
+            proc.kill()
+
+        watchdog = threading.Timer(WAIT, give_up)
+        watchdog.start()
+        try:
+            line = self.mcp.stdout.readline()
+        finally:
+            watchdog.cancel()
+        assert not hung.is_set(), f"brain mcp gave no reply within {WAIT:.0f} s"
+        return line
+
     def start_mcp(self) -> None:
         self.mcp = subprocess.Popen(
             [*self._cli(), "mcp"],
@@ -157,8 +176,7 @@ class Together:
             "clientInfo": {"name": "together", "version": "1"},
         }
         self._send({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": hello})
-        assert self.mcp.stdout is not None
-        assert b'"result"' in self.mcp.stdout.readline()
+        assert b'"result"' in self._reply()
         self._send({"jsonrpc": "2.0", "method": "notifications/initialized"})
 
     def mcp_put(self, path: str, body: str, kill_after: float | None) -> bool:
@@ -177,7 +195,7 @@ class Together:
             self._send(
                 {"jsonrpc": "2.0", "id": self.mcp_id, "method": "tools/call", "params": call}
             )
-            line = self.mcp.stdout.readline()
+            line = self._reply()
         except BrokenPipeError:
             line = b""
         if timer is not None:
