@@ -61,7 +61,6 @@ def _env(tmp: Path) -> dict[str, str]:
 
 class Together:
     def __init__(self, tmp: Path, seed: int, host: str) -> None:
-        self.tmp = tmp
         self.env = _env(tmp)
         self.rng = random.Random(seed)
         self.store = tmp / "store"
@@ -79,7 +78,7 @@ class Together:
     def brain(self, *args: str, body: str | None = None, door: bool = True):
         env = self.env if door else {**self.env, "BRAIN_DOOR": "0"}
         return subprocess.run(
-            [sys.executable, "-m", "brain_tui.cli.main", "--store", str(self.store), *args],
+            [*self._cli(), *args],
             input=body.encode() if body is not None else b"",
             capture_output=True,
             env=env,
@@ -90,8 +89,7 @@ class Together:
 
     def start_host(self) -> None:
         if self.use_tmux:
-            cmd = f"{shlex.quote(sys.executable)} -m brain_tui.cli.main --store {self.store}"
-            self.tui = Tmux(cmd, self.env, 100, 30)
+            self.tui = Tmux(shlex.join(self._cli()), self.env, 100, 30)
             self.tui.wait_for("Audit tail", timeout=WAIT)
         else:
             self.daemon = subprocess.Popen(
